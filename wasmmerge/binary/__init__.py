@@ -1,0 +1,1 @@
+"""The WebAssembly binary format: read by everything else in wasmmerge."""

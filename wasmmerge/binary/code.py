@@ -1,0 +1,363 @@
+"""Instruction streams: decode and encode, driven by the opcode table.
+
+`decode_code` turns bytes into a flat list of `Instr`; `encode_instrs` is its inverse for
+minimal encodings. Both learn each instruction's immediates from `opcodes.py`; this file
+only knows how each *kind* of immediate is laid out.
+"""
+
+from collections import namedtuple
+
+from ..errors import DecodeError
+from . import leb
+from .opcodes import PREFIXED, SINGLE, Op
+from .types import ABS_HEAPS, NUM_TYPES, AbsHeap, NumType, RefType
+
+MemArg = namedtuple("MemArg", "align offset memory")
+# kind: 0 catch, 1 catch_ref, 2 catch_all, 3 catch_all_ref; tag is None for catch_all*.
+Catch = namedtuple("Catch", "kind tag label")
+
+BLOCK_OPENERS = frozenset(("block", "loop", "if", "try", "try_table"))
+NEEDS_DATACOUNT = frozenset(("memory.init", "data.drop"))
+
+
+class Instr:
+    """One decoded instruction: its table row, immediate values, and offset in the file."""
+
+    __slots__ = ("op", "args", "offset")
+
+    def __init__(self, op: Op, args: tuple, offset: int):
+        self.op, self.args, self.offset = op, args, offset
+
+    @property
+    def name(self) -> str:
+        return self.op.name
+
+    def __repr__(self) -> str:
+        args = " ".join(map(str, self.args))
+        return f"{self.op.name}{' ' + args if args else ''}"
+
+    def __eq__(self, other):
+        return isinstance(other, Instr) and self.op is other.op and self.args == other.args
+
+    __hash__ = None
+
+
+# -- types inside instructions ---------------------------------------------------------
+
+def read_heaptype(data, pos: int) -> tuple:
+    value, end = leb.read_s33(data, pos)
+    if value >= 0:
+        return value, end
+    heap = ABS_HEAPS.get(value & 0x7F) if value >= -64 else None
+    if heap is None:
+        raise DecodeError("malformed heap type", pos)
+    return heap, end
+
+
+def read_reftype(data, pos: int) -> tuple:
+    byte = _byte(data, pos)
+    if byte in (0x63, 0x64):
+        heap, end = read_heaptype(data, pos + 1)
+        return RefType(byte == 0x63, heap), end
+    heap = ABS_HEAPS.get(byte)
+    if heap is None:
+        raise DecodeError("malformed reference type", pos)
+    return RefType(True, heap, short=True), pos + 1
+
+
+def read_valtype(data, pos: int) -> tuple:
+    byte = _byte(data, pos)
+    num = NUM_TYPES.get(byte)
+    if num is not None:
+        return num, pos + 1
+    if byte in (0x63, 0x64) or byte in ABS_HEAPS:
+        return read_reftype(data, pos)
+    raise DecodeError("malformed value type", pos)
+
+
+def write_heaptype(heap) -> bytes:
+    if isinstance(heap, AbsHeap):
+        return bytes((heap.code,))
+    return leb.write_signed(heap)
+
+
+def write_valtype(t) -> bytes:
+    if isinstance(t, NumType):
+        return bytes((t.code,))
+    if t.short and t.nullable and isinstance(t.heap, AbsHeap):
+        return bytes((t.heap.code,))
+    return bytes((0x63 if t.nullable else 0x64,)) + write_heaptype(t.heap)
+
+
+def _byte(data, pos: int) -> int:
+    try:
+        return data[pos]
+    except IndexError:
+        raise DecodeError("unexpected end", pos) from None
+
+
+# -- immediates: one reader and one writer per kind -------------------------------------
+
+def _read_blocktype(data, pos):
+    byte = _byte(data, pos)
+    if byte == 0x40:
+        return None, pos + 1
+    if byte in NUM_TYPES or byte in ABS_HEAPS or byte in (0x63, 0x64):
+        return read_valtype(data, pos)
+    value, end = leb.read_s33(data, pos)
+    if value < 0:
+        raise DecodeError("malformed block type", pos)
+    return value, end
+
+
+def _read_labels(data, pos):
+    count, pos = leb.read_u32(data, pos)
+    if count > len(data) - pos:
+        raise DecodeError("length out of bounds", pos)
+    labels = []
+    for _ in range(count + 1):
+        label, pos = leb.read_u32(data, pos)
+        labels.append(label)
+    return tuple(labels), pos
+
+
+def _read_memarg(data, pos):
+    flags, pos = leb.read_u32(data, pos)
+    memory = 0
+    if flags >= 0x80:
+        raise DecodeError("malformed memop flags", pos)
+    if flags & 0x40:
+        memory, pos = leb.read_u32(data, pos)
+        flags -= 0x40
+    offset, pos = leb.read_u64(data, pos)
+    return MemArg(flags, offset, memory), pos
+
+
+def _read_fixed(size):
+    def read(data, pos):
+        end = pos + size
+        if end > len(data):
+            raise DecodeError("unexpected end", len(data))
+        return int.from_bytes(data[pos:end], "little"), end
+    return read
+
+
+def _read_shuffle(data, pos):
+    end = pos + 16
+    if end > len(data):
+        raise DecodeError("unexpected end", len(data))
+    return bytes(data[pos:end]), end
+
+
+def _read_byte(data, pos):
+    return _byte(data, pos), pos + 1
+
+
+def _read_zero(data, pos):
+    if _byte(data, pos) != 0:
+        raise DecodeError("zero byte expected", pos)
+    return 0, pos + 1
+
+
+def _read_castflags(data, pos):
+    flags = _byte(data, pos)
+    if flags > 3:
+        raise DecodeError("malformed cast flags", pos)
+    return flags, pos + 1
+
+
+def _read_valtypes(data, pos):
+    count, pos = leb.read_u32(data, pos)
+    if count > len(data) - pos:
+        raise DecodeError("length out of bounds", pos)
+    types = []
+    for _ in range(count):
+        t, pos = read_valtype(data, pos)
+        types.append(t)
+    return tuple(types), pos
+
+
+def _read_catches(data, pos):
+    count, pos = leb.read_u32(data, pos)
+    if count > len(data) - pos:
+        raise DecodeError("length out of bounds", pos)
+    catches = []
+    for _ in range(count):
+        kind = _byte(data, pos)
+        if kind > 3:
+            raise DecodeError("malformed catch clause", pos)
+        pos += 1
+        tag = None
+        if kind < 2:
+            tag, pos = leb.read_u32(data, pos)
+        label, pos = leb.read_u32(data, pos)
+        catches.append(Catch(kind, tag, label))
+    return tuple(catches), pos
+
+
+READERS = {
+    "blocktype": _read_blocktype, "labels": _read_labels, "memarg": _read_memarg,
+    "heaptype": read_heaptype, "valtypes": _read_valtypes, "catches": _read_catches,
+    "u32": leb.read_u32, "i32": leb.read_s32, "i64": leb.read_s64,
+    "f32": _read_fixed(4), "f64": _read_fixed(8), "v128": _read_fixed(16),
+    "lane": _read_byte, "shuffle": _read_shuffle, "castflags": _read_castflags, "zero": _read_zero,
+}
+for _space in ("type", "func", "table", "memory", "global", "local", "elem", "data", "tag", "label", "field"):
+    READERS[_space] = leb.read_u32
+
+
+def _write_blocktype(value):
+    if value is None:
+        return b"\x40"
+    if isinstance(value, int):
+        return leb.write_signed(value)
+    return write_valtype(value)
+
+
+def _write_memarg(m):
+    if m.memory:
+        return leb.write_unsigned(m.align | 0x40) + leb.write_unsigned(m.memory) + leb.write_unsigned(m.offset)
+    return leb.write_unsigned(m.align) + leb.write_unsigned(m.offset)
+
+
+def _write_vec(items, write):
+    return leb.write_unsigned(len(items)) + b"".join(write(x) for x in items)
+
+
+def _write_catch(c):
+    out = bytes((c.kind,))
+    if c.tag is not None:
+        out += leb.write_unsigned(c.tag)
+    return out + leb.write_unsigned(c.label)
+
+
+WRITERS = {
+    "blocktype": _write_blocktype,
+    "labels": lambda labels: leb.write_unsigned(len(labels) - 1) + b"".join(map(leb.write_unsigned, labels)),
+    "memarg": _write_memarg, "heaptype": write_heaptype,
+    "valtypes": lambda ts: _write_vec(ts, write_valtype),
+    "catches": lambda cs: _write_vec(cs, _write_catch),
+    "u32": leb.write_unsigned, "i32": leb.write_signed, "i64": leb.write_signed,
+    "f32": lambda v: v.to_bytes(4, "little"), "f64": lambda v: v.to_bytes(8, "little"),
+    "v128": lambda v: v.to_bytes(16, "little"), "lane": lambda v: bytes((v,)),
+    "shuffle": bytes, "castflags": lambda v: bytes((v,)), "zero": lambda v: b"\x00",
+}
+for _space in ("type", "func", "table", "memory", "global", "local", "elem", "data", "tag", "label", "field"):
+    WRITERS[_space] = leb.write_unsigned
+
+
+
+def _read_memarg_single(data, pos):
+    # Without multi-memory, flag bit 6 is no memory-index marker, and the 2.0 suite
+    # rejects alignments whose power of two does not fit in 32 bits.
+    flags, _ = leb.read_u32(data, pos)
+    if flags >= 32:
+        raise DecodeError("malformed memop flags", pos)
+    return _read_memarg(data, pos)
+
+
+# Without multi-memory, memory-index immediates are reserved zero bytes.
+SINGLE_MEMORY_READERS = dict(READERS, memory=_read_zero, memarg=_read_memarg_single)
+
+# Per opcode, the readers of its immediates, looked up once per profile.
+_OP_READERS = {True: {}, False: {}}
+
+
+def _readers(op: Op, multi_memory: bool = True):
+    cache = _OP_READERS[multi_memory]
+    readers = cache.get(op)
+    if readers is None:
+        table = READERS if multi_memory else SINGLE_MEMORY_READERS
+        readers = cache[op] = tuple(table[kind] for kind in op.imms)
+    return readers
+
+
+# -- instruction streams ----------------------------------------------------------------
+
+def read_op(data, pos: int) -> tuple[Op, int]:
+    """The opcode at `pos` and the position of its first immediate."""
+    byte = _byte(data, pos)
+    op = SINGLE.get(byte)
+    if op is not None:
+        return op, pos + 1
+    table = PREFIXED.get(byte)
+    if table is None:
+        raise DecodeError(f"illegal opcode {byte:#04x}", pos)
+    sub, end = leb.read_u32(data, pos + 1)
+    op = table.get(sub)
+    if op is None:
+        raise DecodeError(f"illegal opcode {byte:#04x} {sub}", pos)
+    return op, end
+
+
+def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
+                  datacount: bool = True, multi_memory: bool = True) -> tuple[list[Instr], int]:
+    """Decode one expression: instructions up to and including its closing `end`.
+
+    Returns the instructions and the position after the closing `end`. Offsets in the
+    instructions and errors are `base + position`. `datacount` says whether the module
+    has a data count section, which memory.init and data.drop require; without
+    `multi_memory` memory indices must be zero bytes (the 2.0 encoding).
+    """
+    if end is None:
+        end = len(data)
+    view = data if (pos == 0 and end == len(data)) else memoryview(data)[:end]
+    instrs = []
+    depth = 0
+    try:
+        while True:
+            start = pos
+            if pos >= end:
+                raise DecodeError("unexpected end of section or function", pos)
+            op, pos = read_op(view, pos)
+            if op.imms:
+                args = []
+                for read in _readers(op, multi_memory):
+                    value, pos = read(view, pos)
+                    args.append(value)
+                args = tuple(args)
+            else:
+                args = ()
+            instrs.append(Instr(op, args, base + start))
+            name = op.name
+            if name in BLOCK_OPENERS:
+                depth += 1
+            elif name == "end" or name == "delegate":
+                depth -= 1
+                if depth < 0:
+                    return instrs, pos
+            elif name in NEEDS_DATACOUNT and not datacount:
+                raise DecodeError("data count section required", start)
+    except DecodeError as err:
+        if err.offset is not None:
+            if err.message == "unexpected end" and err.offset >= end:
+                err.message = "unexpected end of section or function"
+            err.offset += base
+        raise
+
+
+def decode_expr(expr, datacount: bool = True, multi_memory: bool = True) -> list[Instr]:
+    """The instructions of a constant expression (an `Expr`), `end` included."""
+    instrs, pos = decode_instrs(expr.code, 0, len(expr.code), expr.offset, datacount, multi_memory)
+    if pos != len(expr.code):
+        raise DecodeError("END opcode expected", expr.offset + pos)
+    return instrs
+
+
+def decode_code(code, datacount: bool = True, multi_memory: bool = True) -> list[Instr]:
+    """The instructions of a function body (a `Code`), final `end` included."""
+    instrs, pos = decode_instrs(code.body, 0, len(code.body), code.offset, datacount, multi_memory)
+    if pos != len(code.body):
+        raise DecodeError("section size mismatch", code.offset + pos)
+    return instrs
+
+
+def encode_instr(op: Op, *args) -> bytes:
+    out = op.encoding
+    for kind, value in zip(op.imms, args):
+        out += WRITERS[kind](value)
+    return out
+
+
+def encode_instrs(instrs) -> bytes:
+    return b"".join(encode_instr(i.op, *i.args) for i in instrs)

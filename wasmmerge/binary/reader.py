@@ -1,0 +1,383 @@
+"""bytes -> Module. Every read is bounded by its section; every error names an offset."""
+
+from dataclasses import dataclass
+
+from ..errors import DecodeError
+from ..features import ALL
+from . import leb
+from .code import decode_code, decode_instrs, read_reftype, read_valtype
+from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT,
+                    MEMORY, SECTION_NAMES, SECTION_ORDER, START, TABLE, TAG, TYPE, Code,
+                    CustomSection, DataSegment, ElemSegment, Export, Expr, Global, Import,
+                    Module, Table)
+from .types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, MEMORY_KIND, PACKED_TYPES, TABLE_KIND,
+                    TAG_KIND, ArrayType, FieldType, FuncType, GlobalType, Limits, MemType,
+                    RecGroup, StructType, SubType, TableType, TagType)
+
+MAGIC = b"\x00asm"
+VERSION = b"\x01\x00\x00\x00"
+_RANK = {sid: rank for rank, sid in enumerate(SECTION_ORDER)}
+MAX_LOCALS = 2**32 - 1
+
+
+@dataclass
+class SectionInfo:
+    id: int
+    offset: int  # of the section id byte
+    size: int  # of the contents
+    start: int  # of the contents
+    name: str | None = None  # for custom sections
+
+    @property
+    def kind(self) -> str:
+        return SECTION_NAMES.get(self.id, f"unknown({self.id})")
+
+
+class Reader:
+    """A cursor over `data[pos:end]`."""
+
+    __slots__ = ("data", "pos", "end", "features")
+
+    def __init__(self, data, pos: int, end: int, features=ALL):
+        self.data, self.pos, self.end, self.features = data, pos, end, features
+
+    def fail(self, message: str, at: int | None = None):
+        raise DecodeError(message, self.pos if at is None else at)
+
+    def byte(self) -> int:
+        if self.pos >= self.end:
+            self.fail("unexpected end of section or function" if self.end < len(self.data) else "unexpected end")
+        b = self.data[self.pos]
+        self.pos += 1
+        return b
+
+    def _bounded(self, read):
+        value, pos = read(self.data, self.pos)
+        if pos > self.end:
+            self.fail("unexpected end of section or function" if self.end < len(self.data) else "unexpected end")
+        self.pos = pos
+        return value
+
+    def u32(self) -> int:
+        return self._bounded(leb.read_u32)
+
+    def u64(self) -> int:
+        return self._bounded(leb.read_u64)
+
+    def bytes(self, n: int) -> bytes:
+        if n > self.end - self.pos:
+            self.fail("length out of bounds" if self.end == len(self.data) else "unexpected end of section or function")
+        out = bytes(self.data[self.pos:self.pos + n])
+        self.pos += n
+        return out
+
+    def name(self) -> str:
+        size = self.u32()
+        at = self.pos
+        if size > self.end - self.pos:
+            self.fail("length out of bounds")
+        raw = self.bytes(size)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.fail("malformed UTF-8 encoding", at)
+
+    def vec(self, read_item) -> list:
+        # Never trust the count for allocation: items are appended as they are read.
+        count = self.u32()
+        if count > self.end - self.pos:
+            self.fail("length out of bounds" if self.end == len(self.data) else "unexpected end of section or function")
+        return [read_item() for _ in range(count)]
+
+    def valtype(self):
+        return self._bounded(read_valtype)
+
+    def reftype(self):
+        return self._bounded(read_reftype)
+
+    def expr(self) -> Expr:
+        start = self.pos
+        _, end = decode_instrs(self.data, start, self.end,
+                               multi_memory="multi-memory" in self.features)
+        self.pos = end
+        return Expr(bytes(self.data[start:end]), start)
+
+
+# -- types ------------------------------------------------------------------------------
+
+def _storage(r: Reader):
+    packed = PACKED_TYPES.get(r.data[r.pos]) if r.pos < r.end else None
+    if packed is not None:
+        r.pos += 1
+        return packed
+    return r.valtype()
+
+
+def _mutability(r: Reader) -> bool:
+    at = r.pos
+    flag = r.byte()
+    if flag > 1:
+        r.fail("malformed mutability", at)
+    return flag == 1
+
+
+def _comptype(r: Reader):
+    at = r.pos
+    form = r.byte()
+    if form == 0x60:
+        params = tuple(r.vec(r.valtype))
+        results = tuple(r.vec(r.valtype))
+        return FuncType(params, results)
+    if form == 0x5F:
+        return StructType(tuple(r.vec(lambda: FieldType(_storage(r), _mutability(r)))))
+    if form == 0x5E:
+        return ArrayType(FieldType(_storage(r), _mutability(r)))
+    r.fail("integer representation too long" if form >= 0x80 else "malformed type", at)
+
+
+def _subtype(r: Reader) -> SubType:
+    form = r.data[r.pos] if r.pos < r.end else None
+    if form in (0x50, 0x4F):
+        r.pos += 1
+        supers = tuple(r.vec(r.u32))
+        return SubType(_comptype(r), supers, final=form == 0x4F, bare=False)
+    return SubType(_comptype(r))
+
+
+def _type_section(r: Reader, m: Module):
+    count = r.u32()
+    for _ in range(count):
+        if r.pos < r.end and r.data[r.pos] == 0x4E:
+            r.pos += 1
+            start = len(m.types)
+            m.types.extend(r.vec(lambda: _subtype(r)))
+            m.rec_groups.append(RecGroup(start, len(m.types) - start))
+        else:
+            m.types.append(_subtype(r))
+    return count
+
+
+def _limits(r: Reader, is_memory: bool) -> Limits:
+    at = r.pos
+    flags = r.byte()
+    allowed = 0x07 if is_memory else 0x05
+    if flags & ~allowed:
+        r.fail("integer too large" if flags >= 0x08 else "malformed limits flags", at)
+    is64 = bool(flags & 0x04)
+    # 3.0 reads every limit as u64 and lets validation bound it; 2.0 reads u32.
+    read = r.u64 if "memory64" in r.features else r.u32
+    minimum = read()
+    maximum = read() if flags & 0x01 else None
+    return Limits(minimum, maximum, is64, bool(flags & 0x02))
+
+
+def _table_type(r: Reader) -> TableType:
+    elem = r.reftype()
+    return TableType(elem, _limits(r, False))
+
+
+def _global_type(r: Reader) -> GlobalType:
+    t = r.valtype()
+    return GlobalType(t, _mutability(r))
+
+
+def _tag_type(r: Reader) -> TagType:
+    at = r.pos
+    attribute = r.byte()
+    if attribute != 0:
+        r.fail("malformed tag attribute", at)
+    return TagType(r.u32(), attribute)
+
+
+def _import(r: Reader) -> Import:
+    module = r.name()
+    name = r.name()
+    at = r.pos
+    kind = r.byte()
+    if kind == FUNC_KIND:
+        desc = r.u32()
+    elif kind == TABLE_KIND:
+        desc = _table_type(r)
+    elif kind == MEMORY_KIND:
+        desc = MemType(_limits(r, True))
+    elif kind == GLOBAL_KIND:
+        desc = _global_type(r)
+    elif kind == TAG_KIND:
+        desc = _tag_type(r)
+    else:
+        r.fail("malformed import kind", at)
+    return Import(module, name, kind, desc)
+
+
+def _table(r: Reader) -> Table:
+    if r.pos + 1 < r.end and r.data[r.pos] == 0x40:
+        at = r.pos + 1
+        r.pos += 1
+        if r.byte() != 0x00:
+            r.fail("malformed table", at)
+        ttype = _table_type(r)
+        return Table(ttype, r.expr())
+    return Table(_table_type(r))
+
+
+def _export(r: Reader) -> Export:
+    name = r.name()
+    at = r.pos
+    kind = r.byte()
+    if kind > TAG_KIND:
+        r.fail("malformed export kind", at)
+    return Export(name, kind, r.u32())
+
+
+def _elemkind(r: Reader):
+    at = r.pos
+    if r.byte() != 0x00:
+        r.fail("malformed element kind", at)
+    return FUNCREF
+
+
+def _elem(r: Reader) -> ElemSegment:
+    at = r.pos
+    flags = r.u32()
+    if flags > 7:
+        r.fail("malformed elements segment kind", at)
+    passive_or_declarative = flags & 1
+    explicit_table = flags & 2
+    uses_exprs = flags & 4
+    if passive_or_declarative:
+        mode = "declarative" if explicit_table else "passive"
+        table, offset = 0, None
+    else:
+        mode = "active"
+        table = r.u32() if explicit_table else 0
+        offset = r.expr()
+    if flags & 3:  # the element kind or type is written out
+        etype = r.reftype() if uses_exprs else _elemkind(r)
+    else:
+        etype = FUNCREF
+    if uses_exprs:
+        return ElemSegment(mode, etype, exprs=r.vec(r.expr), table=table, offset=offset, flags=flags)
+    return ElemSegment(mode, etype, funcs=r.vec(r.u32), table=table, offset=offset, flags=flags)
+
+
+def _data(r: Reader) -> DataSegment:
+    at = r.pos
+    flags = r.u32()
+    if flags > 2:
+        r.fail("malformed data segment kind", at)
+    if flags == 1:
+        return DataSegment("passive", r.bytes(r.u32()), flags=flags)
+    memory = r.u32() if flags == 2 else 0
+    offset = r.expr()
+    return DataSegment("active", r.bytes(r.u32()), memory=memory, offset=offset, flags=flags)
+
+
+def _code(r: Reader) -> Code:
+    size = r.u32()
+    start = r.pos
+    end = start + size
+    if end > r.end:
+        r.fail("unexpected end of section or function" if r.end < len(r.data) else "unexpected end")
+    body = Reader(r.data, start, end)
+    groups = []
+    total = 0
+    for _ in range(body.u32()):
+        count = body.u32()
+        total += count
+        if total > MAX_LOCALS:
+            body.fail("too many locals")
+        groups.append((count, body.valtype()))
+    r.pos = end
+    return Code(groups, bytes(r.data[body.pos:end]), body.pos)
+
+
+# -- sections ---------------------------------------------------------------------------
+
+def iter_sections(data) -> list[SectionInfo]:
+    """The sections of a module, checked for framing and order but not decoded."""
+    if len(data) < 4 or bytes(data[:4]) != MAGIC:
+        raise DecodeError("magic header not detected", 0)
+    if len(data) < 8:
+        raise DecodeError("unexpected end", len(data))
+    if bytes(data[4:8]) != VERSION:
+        raise DecodeError("unknown binary version", 4)
+    sections = []
+    pos = 8
+    last_rank = -1
+    while pos < len(data):
+        offset = pos
+        sid = data[pos]
+        if sid > TAG:
+            raise DecodeError("malformed section id", pos)
+        size, pos = leb.read_u32(data, pos + 1)
+        if size > len(data) - pos:
+            raise DecodeError("length out of bounds" if sid != CUSTOM else "unexpected end", pos)
+        info = SectionInfo(sid, offset, size, pos)
+        if sid == CUSTOM:
+            r = Reader(data, pos, pos + size)
+            info.name = r.name()
+        else:
+            rank = _RANK[sid]
+            if rank <= last_rank:
+                raise DecodeError("unexpected content after last section", offset)
+            last_rank = rank
+        sections.append(info)
+        pos += size
+    return sections
+
+
+_VECTOR_SECTIONS = {
+    IMPORT: ("imports", _import), FUNCTION: ("funcs", None), TABLE: ("tables", _table),
+    MEMORY: ("memories", None), TAG: ("tags", _tag_type), GLOBAL: ("globals", None),
+    EXPORT: ("exports", _export), ELEMENT: ("elems", _elem), DATA: ("datas", _data),
+    CODE: ("codes", _code),
+}
+
+
+def decode_module(data, lazy: bool = False, features=ALL) -> Module:
+    """Decode a module. With `lazy`, function bodies are split off but not decoded."""
+    m = Module()
+    after = 0
+    for info in iter_sections(data):
+        r = Reader(data, info.start, info.start + info.size, features)
+        if info.id == CUSTOM:
+            r.name()
+            m.customs.append(CustomSection(info.name, bytes(data[r.pos:r.end]), after))
+            continue
+        after = info.id
+        if info.id == TYPE:
+            count = _type_section(r, m)
+        elif info.id == START:
+            m.start = r.u32()
+            count = 1
+        elif info.id == DATACOUNT:
+            m.datacount = r.u32()
+            count = 1
+        else:
+            attr, read_item = _VECTOR_SECTIONS[info.id]
+            if info.id == FUNCTION:
+                read_item = r.u32
+            elif info.id == MEMORY:
+                read_item = lambda: MemType(_limits(r, True))  # noqa: E731
+            elif info.id == GLOBAL:
+                read_item = lambda: Global(_global_type(r), r.expr())  # noqa: E731
+            else:
+                item = read_item
+                read_item = lambda: item(r)  # noqa: E731
+            items = r.vec(read_item)
+            getattr(m, attr).extend(items)
+            count = len(items)
+        if r.pos != r.end:
+            raise DecodeError("section size mismatch", r.pos)
+        if count == 0:
+            m.empty_sections.add(info.id)
+    if len(m.funcs) != len(m.codes):
+        raise DecodeError("function and code section have inconsistent lengths", None)
+    if m.datacount is not None and m.datacount != len(m.datas):
+        raise DecodeError("data count and data section have inconsistent lengths", None)
+    if not lazy:
+        has_datacount = m.datacount is not None
+        multi_memory = "multi-memory" in features
+        for code in m.codes:
+            decode_code(code, has_datacount, multi_memory)
+    return m

@@ -1,0 +1,226 @@
+"""Value, heap, reference, storage and composite types; limits; extern types.
+
+Abstract heap types and number types are interned singletons, so `is` and `==` both
+work; a concrete heap type is a plain int (a type index, module-relative).
+"""
+
+from dataclasses import dataclass, field
+
+
+class NumType:
+    """i32, i64, f32, f64 and v128 (v128 is the one vector type)."""
+
+    __slots__ = ("name", "code", "size")
+
+    def __init__(self, name: str, code: int, size: int):
+        self.name, self.code, self.size = name, code, size
+
+    def __repr__(self) -> str:
+        return self.name
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (_num_by_name, (self.name,))
+
+
+I32 = NumType("i32", 0x7F, 4)
+I64 = NumType("i64", 0x7E, 8)
+F32 = NumType("f32", 0x7D, 4)
+F64 = NumType("f64", 0x7C, 8)
+V128 = NumType("v128", 0x7B, 16)
+NUM_TYPES = {t.code: t for t in (I32, I64, F32, F64, V128)}
+_NUM_BY_NAME = {t.name: t for t in NUM_TYPES.values()}
+
+
+def _num_by_name(name):
+    return _NUM_BY_NAME[name]
+
+
+class PackedType:
+    """i8 and i16: storage types of struct fields and array elements only."""
+
+    __slots__ = ("name", "code", "size")
+
+    def __init__(self, name, code, size):
+        self.name, self.code, self.size = name, code, size
+
+    def __repr__(self):
+        return self.name
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (_packed_by_name, (self.name,))
+
+
+I8 = PackedType("i8", 0x78, 1)
+I16 = PackedType("i16", 0x77, 2)
+PACKED_TYPES = {I8.code: I8, I16.code: I16}
+
+
+def _packed_by_name(name):
+    return {"i8": I8, "i16": I16}[name]
+
+
+class AbsHeap:
+    """An abstract heap type: func, extern, any, eq, i31, struct, array, exn and bottoms."""
+
+    __slots__ = ("name", "code")
+
+    def __init__(self, name: str, code: int):
+        self.name, self.code = name, code
+
+    def __repr__(self):
+        return self.name
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (abs_heap_by_name, (self.name,))
+
+
+FUNC = AbsHeap("func", 0x70)
+EXTERN = AbsHeap("extern", 0x6F)
+ANY = AbsHeap("any", 0x6E)
+EQ = AbsHeap("eq", 0x6D)
+I31 = AbsHeap("i31", 0x6C)
+STRUCT = AbsHeap("struct", 0x6B)
+ARRAY = AbsHeap("array", 0x6A)
+EXN = AbsHeap("exn", 0x69)
+NOFUNC = AbsHeap("nofunc", 0x73)
+NOEXTERN = AbsHeap("noextern", 0x72)
+NONE = AbsHeap("none", 0x71)
+NOEXN = AbsHeap("noexn", 0x74)
+ABS_HEAPS = {h.code: h for h in (FUNC, EXTERN, ANY, EQ, I31, STRUCT, ARRAY, EXN, NOFUNC, NOEXTERN, NONE, NOEXN)}
+_ABS_BY_NAME = {h.name: h for h in ABS_HEAPS.values()}
+
+
+def abs_heap_by_name(name: str) -> AbsHeap:
+    return _ABS_BY_NAME[name]
+
+
+HeapType = AbsHeap | int
+
+_SHORT_NAMES = {
+    "func": "funcref", "extern": "externref", "any": "anyref", "eq": "eqref", "i31": "i31ref",
+    "struct": "structref", "array": "arrayref", "exn": "exnref", "nofunc": "nullfuncref",
+    "noextern": "nullexternref", "none": "nullref", "noexn": "nullexnref",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RefType:
+    nullable: bool
+    heap: HeapType
+    # Written as the one-byte shorthand (0x70 funcref) rather than 0x63 0x70. Only the
+    # encoding differs, so it takes no part in equality.
+    short: bool = field(default=False, compare=False)
+
+    def __str__(self) -> str:
+        if self.nullable and isinstance(self.heap, AbsHeap):
+            return _SHORT_NAMES[self.heap.name]
+        return f"(ref {'null ' if self.nullable else ''}{self.heap})"
+
+    __repr__ = __str__
+
+
+FUNCREF = RefType(True, FUNC, short=True)
+EXTERNREF = RefType(True, EXTERN, short=True)
+EXNREF = RefType(True, EXN, short=True)
+
+ValType = NumType | RefType
+StorageType = ValType | PackedType
+
+
+def is_num(t) -> bool:
+    return isinstance(t, NumType)
+
+
+def is_ref(t) -> bool:
+    return isinstance(t, RefType)
+
+
+@dataclass(frozen=True, slots=True)
+class FuncType:
+    params: tuple = ()
+    results: tuple = ()
+
+    def __str__(self):
+        return f"[{' '.join(map(str, self.params))}] -> [{' '.join(map(str, self.results))}]"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldType:
+    storage: StorageType
+    mutable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StructType:
+    fields: tuple = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayType:
+    field: FieldType
+
+
+CompType = FuncType | StructType | ArrayType
+
+
+@dataclass(frozen=True, slots=True)
+class SubType:
+    comp: CompType
+    supers: tuple = ()
+    final: bool = True
+    # Written without the 0x50/0x4F prefix (only a final type with no supertypes can be).
+    bare: bool = field(default=True, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RecGroup:
+    """An explicit `rec` group of `size` types starting at type index `start`."""
+
+    start: int
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    min: int
+    max: int | None = None
+    address64: bool = False
+    shared: bool = False
+
+    def __str__(self):
+        text = f"{self.min}" if self.max is None else f"{self.min}..{self.max}"
+        return text + (" i64" if self.address64 else "") + (" shared" if self.shared else "")
+
+
+@dataclass(frozen=True, slots=True)
+class TableType:
+    elem: RefType
+    limits: Limits
+
+
+@dataclass(frozen=True, slots=True)
+class MemType:
+    limits: Limits
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalType:
+    type: ValType
+    mutable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TagType:
+    type: int  # index of a function type
+    attribute: int = 0
+
+
+# External kinds, as encoded in imports and exports.
+FUNC_KIND, TABLE_KIND, MEMORY_KIND, GLOBAL_KIND, TAG_KIND = 0, 1, 2, 3, 4
+KIND_NAMES = {FUNC_KIND: "func", TABLE_KIND: "table", MEMORY_KIND: "memory", GLOBAL_KIND: "global", TAG_KIND: "tag"}

@@ -1,0 +1,207 @@
+"""Module -> bytes: the inverse of reader.py for every encoding choice the model records."""
+
+from . import leb
+from .code import write_valtype
+from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT,
+                    MEMORY, SECTION_ORDER, START, TABLE, TAG, TYPE, Module)
+from .types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND,
+                    ArrayType, FuncType, PackedType, StructType)
+from .reader import MAGIC, VERSION
+
+u32 = leb.write_unsigned
+
+
+def _vec(items, write) -> bytes:
+    return u32(len(items)) + b"".join(write(x) for x in items)
+
+
+def _name(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return u32(len(raw)) + raw
+
+
+def _storage(t) -> bytes:
+    return bytes((t.code,)) if isinstance(t, PackedType) else write_valtype(t)
+
+
+def _field(f) -> bytes:
+    return _storage(f.storage) + (b"\x01" if f.mutable else b"\x00")
+
+
+def _comptype(c) -> bytes:
+    if isinstance(c, FuncType):
+        return b"\x60" + _vec(c.params, write_valtype) + _vec(c.results, write_valtype)
+    if isinstance(c, StructType):
+        return b"\x5f" + _vec(c.fields, _field)
+    if isinstance(c, ArrayType):
+        return b"\x5e" + _field(c.field)
+    raise TypeError(f"not a composite type: {c!r}")
+
+
+def _subtype(s) -> bytes:
+    if s.bare and s.final and not s.supers:
+        return _comptype(s.comp)
+    return (b"\x4f" if s.final else b"\x50") + _vec(s.supers, u32) + _comptype(s.comp)
+
+
+def _types(m: Module) -> bytes:
+    groups = {}
+    for g in m.rec_groups:
+        groups.setdefault(g.start, []).append(g.size)
+    entries = []
+    i = 0
+    n = len(m.types)
+    while i <= n:
+        for size in groups.get(i, ()):
+            entries.append(b"\x4e" + u32(size) + b"".join(_subtype(s) for s in m.types[i:i + size]))
+            if size:
+                i += size
+                break
+        else:
+            if i < n:
+                entries.append(_subtype(m.types[i]))
+            i += 1
+    return u32(len(entries)) + b"".join(entries)
+
+
+def _limits(lim, is_memory: bool) -> bytes:
+    flags = (1 if lim.max is not None else 0) | (2 if lim.shared else 0) | (4 if lim.address64 else 0)
+    out = bytes((flags,)) + u32(lim.min)
+    if lim.max is not None:
+        out += u32(lim.max)
+    return out
+
+
+def _table_type(t) -> bytes:
+    return write_valtype(t.elem) + _limits(t.limits, False)
+
+
+def _global_type(g) -> bytes:
+    return write_valtype(g.type) + (b"\x01" if g.mutable else b"\x00")
+
+
+def _tag_type(t) -> bytes:
+    return bytes((t.attribute,)) + u32(t.type)
+
+
+def _import(imp) -> bytes:
+    out = _name(imp.module) + _name(imp.name) + bytes((imp.kind,))
+    if imp.kind == FUNC_KIND:
+        return out + u32(imp.type)
+    if imp.kind == TABLE_KIND:
+        return out + _table_type(imp.type)
+    if imp.kind == MEMORY_KIND:
+        return out + _limits(imp.type.limits, True)
+    if imp.kind == GLOBAL_KIND:
+        return out + _global_type(imp.type)
+    if imp.kind == TAG_KIND:
+        return out + _tag_type(imp.type)
+    raise ValueError(f"unknown import kind {imp.kind}")
+
+
+def _table(t) -> bytes:
+    if t.init is not None:
+        return b"\x40\x00" + _table_type(t.type) + t.init.code
+    return _table_type(t.type)
+
+
+def _elem_flags(e) -> int:
+    uses_exprs = e.exprs is not None
+    if e.flags is not None and bool(e.flags & 4) == uses_exprs and _flags_fit(e, e.flags):
+        return e.flags
+    if e.mode == "passive":
+        flags = 1
+    elif e.mode == "declarative":
+        flags = 3
+    else:
+        flags = 0 if e.table == 0 and e.type == FUNCREF else 2
+    return flags | (4 if uses_exprs else 0)
+
+
+def _flags_fit(e, flags: int) -> bool:
+    mode = ("active", "passive", "active", "declarative")[flags & 3]
+    if mode != e.mode:
+        return False
+    if flags & 3 == 0 and (e.table != 0 or e.type != FUNCREF):
+        return False
+    if not flags & 4 and e.type != FUNCREF:
+        return False
+    return True
+
+
+def _elem(e) -> bytes:
+    flags = _elem_flags(e)
+    out = u32(flags)
+    if e.mode == "active":
+        if flags & 2:
+            out += u32(e.table)
+        out += e.offset.code
+    if flags & 3:
+        out += write_valtype(e.type) if flags & 4 else b"\x00"
+    if flags & 4:
+        return out + _vec(e.exprs, lambda x: x.code)
+    return out + _vec(e.funcs, u32)
+
+
+def _data(d) -> bytes:
+    if d.mode == "passive":
+        return b"\x01" + u32(len(d.data)) + d.data
+    if d.memory != 0 or d.flags == 2:
+        head = b"\x02" + u32(d.memory)
+    else:
+        head = b"\x00"
+    return head + d.offset.code + u32(len(d.data)) + d.data
+
+
+def _code(c) -> bytes:
+    body = _vec(c.locals, lambda g: u32(g[0]) + write_valtype(g[1])) + c.body
+    return u32(len(body)) + body
+
+
+def _section_bodies(m: Module) -> dict[int, bytes]:
+    present = m.empty_sections
+    out = {}
+
+    def put(sid, items, write):
+        if items or sid in present:
+            out[sid] = _vec(items, write)
+
+    if m.types or m.rec_groups or TYPE in present:
+        out[TYPE] = _types(m)
+    put(IMPORT, m.imports, _import)
+    put(FUNCTION, m.funcs, u32)
+    put(TABLE, m.tables, _table)
+    put(MEMORY, m.memories, lambda mem: _limits(mem.limits, True))
+    put(TAG, m.tags, _tag_type)
+    put(GLOBAL, m.globals, lambda g: _global_type(g.type) + g.init.code)
+    put(EXPORT, m.exports, lambda e: _name(e.name) + bytes((e.kind,)) + u32(e.index))
+    if m.start is not None:
+        out[START] = u32(m.start)
+    put(ELEMENT, m.elems, _elem)
+    if m.datacount is not None:
+        out[DATACOUNT] = u32(m.datacount)
+    put(CODE, m.codes, _code)
+    put(DATA, m.datas, _data)
+    return out
+
+
+def encode_module(m: Module) -> bytes:
+    bodies = _section_bodies(m)
+    rank = {sid: i for i, sid in enumerate(SECTION_ORDER)}
+    pending = sorted(m.customs, key=lambda c: rank.get(c.after, -1))  # stable
+    parts = [MAGIC, VERSION]
+
+    def emit(sid: int, body: bytes):
+        parts.append(bytes((sid,)) + u32(len(body)) + body)
+
+    def emit_customs_up_to(limit: int):
+        while pending and rank.get(pending[0].after, -1) < limit:
+            c = pending.pop(0)
+            emit(CUSTOM, _name(c.name) + c.data)
+
+    for sid in SECTION_ORDER:
+        if sid in bodies:
+            emit_customs_up_to(rank[sid])
+            emit(sid, bodies[sid])
+    emit_customs_up_to(len(SECTION_ORDER))
+    return b"".join(parts)
