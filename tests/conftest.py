@@ -1,0 +1,60 @@
+"""Shared test helpers: where the spec suite is, and assembling WAT fixtures."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTSUITE = ROOT.parent / "shared" / "testsuite"
+FIXTURES = ROOT / "fixtures"
+MISSING_SUITE = (f"spec test suite not found at {TESTSUITE}: clone https://github.com/WebAssembly/testsuite "
+                 "and convert it with wast2json (see ../shared/testsuite/README.md) to run these tests")
+
+
+def suite_dir(version: str) -> Path:
+    """`wasm-2.0` or `wasm-3.0`; skips the test when the suite is absent."""
+    path = TESTSUITE / version
+    if not path.is_dir():
+        pytest.skip(MISSING_SUITE)
+    return path
+
+
+def suite_scripts(version: str) -> list[Path]:
+    """Every converted JSON script of a suite (empty when it is absent)."""
+    path = TESTSUITE / version
+    return sorted(path.glob("*/*.json")) if path.is_dir() else []
+
+
+def wat2wasm(source: str | Path, *flags: str) -> bytes:
+    """Assemble WAT text (or a .wat file) with wabt's wat2wasm."""
+    exe = shutil.which("wat2wasm")
+    if exe is None:
+        pytest.fail("wat2wasm not found: run `make test`, which installs wabt")
+    if isinstance(source, Path):
+        text = source.read_text()
+    else:
+        text = source
+    proc = subprocess.run([exe, "--enable-all", "-", "--output=-"], input=text.encode(),
+                          capture_output=True)
+    if proc.returncode != 0:
+        raise AssertionError(f"wat2wasm failed:\n{proc.stderr.decode()}")
+    return proc.stdout
+
+
+def wasm_validate(data: bytes, *flags: str) -> None:
+    """Check a binary with wabt's wasm-validate (an independent validator)."""
+    exe = shutil.which("wasm-validate")
+    if exe is None:
+        pytest.fail("wasm-validate not found: run `make test`, which installs wabt")
+    import tempfile
+    with tempfile.NamedTemporaryFile(suffix=".wasm", delete=False) as f:
+        f.write(data)
+        path = f.name
+    try:
+        proc = subprocess.run([exe, *flags, path], capture_output=True)
+    finally:
+        os.unlink(path)
+    assert proc.returncode == 0, f"wasm-validate rejected the module:\n{proc.stderr.decode()}"

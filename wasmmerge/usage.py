@@ -1,0 +1,59 @@
+"""Which WebAssembly features a module uses, read off its sections and code."""
+
+from .binary.code import decode_code
+from .binary.model import Module
+from .binary.types import (AbsHeap, ArrayType, FuncType, RefType, StructType, FUNC, EXTERN,
+                           MEMORY_KIND, TABLE_KIND, TAG_KIND)
+
+
+def _ref_features(t, out: set):
+    if isinstance(t, RefType):
+        out.add("reference-types")
+        if not t.nullable or not isinstance(t.heap, AbsHeap):
+            out.add("function-references")
+        if isinstance(t.heap, AbsHeap) and t.heap not in (FUNC, EXTERN):
+            out.add("exceptions" if t.heap.name in ("exn", "noexn") else "gc")
+
+
+def features_used(module: Module, scan_code: bool = True) -> set[str]:
+    out = {"mvp"}
+    for sub in module.types:
+        comp = sub.comp
+        if isinstance(comp, (StructType, ArrayType)) or sub.supers or not sub.final:
+            out.add("gc")
+        if isinstance(comp, FuncType):
+            if len(comp.results) > 1:
+                out.add("multi-value")
+            for t in comp.params + comp.results:
+                _ref_features(t, out)
+    if module.rec_groups:
+        out.add("gc")
+    limits = [imp.type.limits for imp in module.imports if imp.kind in (TABLE_KIND, MEMORY_KIND)]
+    limits += [m.limits for m in module.memories] + [t.type.limits for t in module.tables]
+    for lim in limits:
+        if lim.address64:
+            out.add("memory64")
+        if lim.shared:
+            out.add("threads")
+    if module.count(MEMORY_KIND) > 1:
+        out.add("multi-memory")
+    if module.count(TABLE_KIND) > 1:
+        out.add("reference-types")
+    if module.count(TAG_KIND):
+        out.add("exceptions")
+    for g in module.globals:
+        _ref_features(g.type.type, out)
+    if any(e.exprs is not None or e.mode != "active" or e.table != 0 for e in module.elems):
+        out.add("bulk-memory")
+    if any(d.mode == "passive" or d.memory for d in module.datas) or module.datacount is not None:
+        out.add("bulk-memory")
+    if scan_code:
+        datacount = module.datacount is not None
+        for code in module.codes:
+            for _, t in code.locals:
+                _ref_features(t, out)
+            for instr in decode_code(code, datacount):
+                out.add(instr.op.feature)
+                if instr.op.imms and instr.op.imms[0] == "blocktype" and isinstance(instr.args[0], int):
+                    out.add("multi-value")
+    return out
