@@ -13,7 +13,7 @@ from .usage import features_used
 
 def describe(data: bytes) -> dict:
     """Everything `inspect` reports, as plain data."""
-    sections = iter_sections(data)
+    sections = list(iter_sections(data))
     module = decode_module(data, lazy=True)
     spaces = {
         "types": len(module.types),

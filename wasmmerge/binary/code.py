@@ -9,7 +9,8 @@ from collections import namedtuple
 
 from ..errors import DecodeError
 from . import leb
-from .opcodes import PREFIXED, SINGLE, Op
+from ..features import ALL
+from .opcodes import ALL_OPS, PREFIXED, SINGLE, Op
 from .types import ABS_HEAPS, NUM_TYPES, AbsHeap, NumType, RefType
 
 MemArg = namedtuple("MemArg", "align offset memory")
@@ -250,55 +251,81 @@ for _space in ("type", "func", "table", "memory", "global", "local", "elem", "da
 def _read_memarg_single(data, pos):
     # Without multi-memory, flag bit 6 is no memory-index marker, and the 2.0 suite
     # rejects alignments whose power of two does not fit in 32 bits.
-    flags, _ = leb.read_u32(data, pos)
+    flags, after = leb.read_u32(data, pos)
     if flags >= 32:
         raise DecodeError("malformed memop flags", pos)
-    return _read_memarg(data, pos)
+    offset, after = leb.read_u32(data, after)
+    return MemArg(flags, offset, 0), after
 
 
 # Without multi-memory, memory-index immediates are reserved zero bytes.
 SINGLE_MEMORY_READERS = dict(READERS, memory=_read_zero, memarg=_read_memarg_single)
 
-# Per opcode, the readers of its immediates, looked up once per profile.
-_OP_READERS = {True: {}, False: {}}
 
 
-def _readers(op: Op, multi_memory: bool = True):
-    cache = _OP_READERS[multi_memory]
-    readers = cache.get(op)
-    if readers is None:
-        table = READERS if multi_memory else SINGLE_MEMORY_READERS
-        readers = cache[op] = tuple(table[kind] for kind in op.imms)
-    return readers
+class Profile:
+    """What a decoder accepts under a feature set: its opcodes and immediate readers."""
+
+    def __init__(self, features):
+        enabled = features | {"mvp"}
+        self.single = {code: op for code, op in SINGLE.items() if op.feature in enabled}
+        self.prefixed = {prefix: {code: op for code, op in ops.items() if op.feature in enabled}
+                         for prefix, ops in PREFIXED.items()}
+        self.multi_memory = "multi-memory" in features
+        table = READERS if self.multi_memory else SINGLE_MEMORY_READERS
+        self.readers = {op: tuple(table[kind] for kind in op.imms) for op in ALL_OPS}
+
+
+_PROFILES: dict = {}
+
+
+def profile(features=None) -> Profile:
+    key = ALL if features is None else frozenset(features)
+    found = _PROFILES.get(key)
+    if found is None:
+        found = _PROFILES[key] = Profile(key)
+    return found
+
+
+def _features(features, multi_memory: bool):
+    if features is not None:
+        return features
+    return ALL if multi_memory else ALL - {"multi-memory"}
 
 
 # -- instruction streams ----------------------------------------------------------------
 
-def read_op(data, pos: int) -> tuple[Op, int]:
+def read_op(data, pos: int, prof: Profile | None = None) -> tuple[Op, int]:
     """The opcode at `pos` and the position of its first immediate."""
+    if prof is None:
+        prof = profile()
     byte = _byte(data, pos)
-    op = SINGLE.get(byte)
+    op = prof.single.get(byte)
     if op is not None:
         return op, pos + 1
-    table = PREFIXED.get(byte)
+    table = prof.prefixed.get(byte)
     if table is None:
-        raise DecodeError(f"illegal opcode {byte:#04x}", pos)
+        raise DecodeError(f"illegal opcode {byte:02x}", pos)
     sub, end = leb.read_u32(data, pos + 1)
     op = table.get(sub)
     if op is None:
-        raise DecodeError(f"illegal opcode {byte:#04x} {sub}", pos)
+        raise DecodeError(f"illegal opcode {byte:02x} {sub}", pos)
     return op, end
 
 
 def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
-                  datacount: bool = True, multi_memory: bool = True) -> tuple[list[Instr], int]:
+                  datacount: bool = True, multi_memory: bool = True,
+                  features=None) -> tuple[list[Instr], int]:
     """Decode one expression: instructions up to and including its closing `end`.
 
     Returns the instructions and the position after the closing `end`. Offsets in the
     instructions and errors are `base + position`. `datacount` says whether the module
-    has a data count section, which memory.init and data.drop require; without
-    `multi_memory` memory indices must be zero bytes (the 2.0 encoding).
+    has a data count section, which memory.init and data.drop require. `features`
+    (default: all) decides which opcodes are legal and how memory indices are read;
+    `multi_memory=False` alone selects the 2.0 memory-index encoding.
     """
+    prof = profile(_features(features, multi_memory))
+    readers_of = prof.readers
     if end is None:
         end = len(data)
     view = data if (pos == 0 and end == len(data)) else memoryview(data)[:end]
@@ -308,11 +335,11 @@ def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
         while True:
             start = pos
             if pos >= end:
-                raise DecodeError("unexpected end of section or function", pos)
-            op, pos = read_op(view, pos)
+                raise DecodeError("unexpected end of section or function" if end == len(data) else "END opcode expected", pos)
+            op, pos = read_op(view, pos, prof)
             if op.imms:
                 args = []
-                for read in _readers(op, multi_memory):
+                for read in readers_of[op]:
                     value, pos = read(view, pos)
                     args.append(value)
                 args = tuple(args)
@@ -326,6 +353,8 @@ def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
                 depth -= 1
                 if depth < 0:
                     return instrs, pos
+            elif depth == 0 and name in ("else", "catch", "catch_all"):
+                raise DecodeError("END opcode expected", start)
             elif name in NEEDS_DATACOUNT and not datacount:
                 raise DecodeError("data count section required", start)
     except DecodeError as err:
@@ -336,17 +365,17 @@ def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
         raise
 
 
-def decode_expr(expr, datacount: bool = True, multi_memory: bool = True) -> list[Instr]:
+def decode_expr(expr, datacount: bool = True, multi_memory: bool = True, features=None) -> list[Instr]:
     """The instructions of a constant expression (an `Expr`), `end` included."""
-    instrs, pos = decode_instrs(expr.code, 0, len(expr.code), expr.offset, datacount, multi_memory)
+    instrs, pos = decode_instrs(expr.code, 0, len(expr.code), expr.offset, datacount, multi_memory, features)
     if pos != len(expr.code):
         raise DecodeError("END opcode expected", expr.offset + pos)
     return instrs
 
 
-def decode_code(code, datacount: bool = True, multi_memory: bool = True) -> list[Instr]:
+def decode_code(code, datacount: bool = True, multi_memory: bool = True, features=None) -> list[Instr]:
     """The instructions of a function body (a `Code`), final `end` included."""
-    instrs, pos = decode_instrs(code.body, 0, len(code.body), code.offset, datacount, multi_memory)
+    instrs, pos = decode_instrs(code.body, 0, len(code.body), code.offset, datacount, multi_memory, features)
     if pos != len(code.body):
         raise DecodeError("section size mismatch", code.offset + pos)
     return instrs

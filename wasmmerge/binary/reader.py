@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from ..errors import DecodeError
 from ..features import ALL
 from . import leb
-from .code import decode_code, decode_instrs, read_reftype, read_valtype
+from .code import decode_instrs, read_reftype, read_valtype
 from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT,
                     MEMORY, SECTION_NAMES, SECTION_ORDER, START, TABLE, TAG, TYPE, Code,
                     CustomSection, DataSegment, ElemSegment, Export, Expr, Global, Import,
@@ -46,15 +46,20 @@ class Reader:
 
     def byte(self) -> int:
         if self.pos >= self.end:
-            self.fail("unexpected end of section or function" if self.end < len(self.data) else "unexpected end")
+            self.fail("unexpected end of section or function")
         b = self.data[self.pos]
         self.pos += 1
         return b
 
     def _bounded(self, read):
-        value, pos = read(self.data, self.pos)
+        try:
+            value, pos = read(self.data, self.pos)
+        except DecodeError as err:
+            if err.message == "unexpected end":
+                err.message = "unexpected end of section or function"
+            raise
         if pos > self.end:
-            self.fail("unexpected end of section or function" if self.end < len(self.data) else "unexpected end")
+            self.fail("unexpected end of section or function")
         self.pos = pos
         return value
 
@@ -66,13 +71,14 @@ class Reader:
 
     def bytes(self, n: int) -> bytes:
         if n > self.end - self.pos:
-            self.fail("length out of bounds" if self.end == len(self.data) else "unexpected end of section or function")
+            self.fail("unexpected end of section or function")
         out = bytes(self.data[self.pos:self.pos + n])
         self.pos += n
         return out
 
     def name(self) -> str:
-        size = self.u32()
+        # The length may be read past the section's end; it is then out of bounds.
+        size, self.pos = leb.read_u32(self.data, self.pos)
         at = self.pos
         if size > self.end - self.pos:
             self.fail("length out of bounds")
@@ -83,10 +89,9 @@ class Reader:
             self.fail("malformed UTF-8 encoding", at)
 
     def vec(self, read_item) -> list:
-        # Never trust the count for allocation: items are appended as they are read.
+        # Never trust the count for allocation: items are appended as they are read,
+        # and each takes at least one byte, so a bad count fails at the section's end.
         count = self.u32()
-        if count > self.end - self.pos:
-            self.fail("length out of bounds" if self.end == len(self.data) else "unexpected end of section or function")
         return [read_item() for _ in range(count)]
 
     def valtype(self):
@@ -97,8 +102,9 @@ class Reader:
 
     def expr(self) -> Expr:
         start = self.pos
-        _, end = decode_instrs(self.data, start, self.end,
-                               multi_memory="multi-memory" in self.features)
+        # Like the spec's decoder, read on past the section's end: an expression that
+        # overruns it is then reported as a section size mismatch.
+        _, end = decode_instrs(self.data, start, len(self.data), features=self.features)
         self.pos = end
         return Expr(bytes(self.data[start:end]), start)
 
@@ -160,9 +166,16 @@ def _type_section(r: Reader, m: Module):
 def _limits(r: Reader, is_memory: bool) -> Limits:
     at = r.pos
     flags = r.byte()
-    allowed = 0x07 if is_memory else 0x05
-    if flags & ~allowed:
-        r.fail("integer too large" if flags >= 0x08 else "malformed limits flags", at)
+    if "memory64" in r.features:
+        allowed = 0x07 if is_memory else 0x05
+        if flags & ~allowed:
+            r.fail("malformed limits flags", at)
+    else:
+        # 2.0 reads the flags as a one-bit LEB128 (two bits with threads' shared flag).
+        if flags & 0x80:
+            r.fail("integer representation too long", at)
+        if flags > (0x03 if is_memory and "threads" in r.features else 0x01):
+            r.fail("integer too large", at)
     is64 = bool(flags & 0x04)
     # 3.0 reads every limit as u64 and lets validation bound it; 2.0 reads u32.
     read = r.u64 if "memory64" in r.features else r.u32
@@ -202,7 +215,7 @@ def _import(r: Reader) -> Import:
         desc = MemType(_limits(r, True))
     elif kind == GLOBAL_KIND:
         desc = _global_type(r)
-    elif kind == TAG_KIND:
+    elif kind == TAG_KIND and "exceptions" in r.features:
         desc = _tag_type(r)
     else:
         r.fail("malformed import kind", at)
@@ -224,7 +237,7 @@ def _export(r: Reader) -> Export:
     name = r.name()
     at = r.pos
     kind = r.byte()
-    if kind > TAG_KIND:
+    if kind > (TAG_KIND if "exceptions" in r.features else GLOBAL_KIND):
         r.fail("malformed export kind", at)
     return Export(name, kind, r.u32())
 
@@ -293,15 +306,19 @@ def _code(r: Reader) -> Code:
 
 # -- sections ---------------------------------------------------------------------------
 
-def iter_sections(data) -> list[SectionInfo]:
-    """The sections of a module, checked for framing and order but not decoded."""
+def iter_sections(data):
+    """Yield the sections of a module, checked for framing and order but not decoded.
+
+    A generator, so that a decoder consuming it reports the first error in file order.
+    """
+    if len(data) < 4:
+        raise DecodeError("unexpected end", len(data))
     if len(data) < 4 or bytes(data[:4]) != MAGIC:
         raise DecodeError("magic header not detected", 0)
     if len(data) < 8:
         raise DecodeError("unexpected end", len(data))
     if bytes(data[4:8]) != VERSION:
         raise DecodeError("unknown binary version", 4)
-    sections = []
     pos = 8
     last_rank = -1
     while pos < len(data):
@@ -311,7 +328,7 @@ def iter_sections(data) -> list[SectionInfo]:
             raise DecodeError("malformed section id", pos)
         size, pos = leb.read_u32(data, pos + 1)
         if size > len(data) - pos:
-            raise DecodeError("length out of bounds" if sid != CUSTOM else "unexpected end", pos)
+            raise DecodeError("length out of bounds", pos)
         info = SectionInfo(sid, offset, size, pos)
         if sid == CUSTOM:
             r = Reader(data, pos, pos + size)
@@ -321,9 +338,8 @@ def iter_sections(data) -> list[SectionInfo]:
             if rank <= last_rank:
                 raise DecodeError("unexpected content after last section", offset)
             last_rank = rank
-        sections.append(info)
+        yield info
         pos += size
-    return sections
 
 
 _VECTOR_SECTIONS = {
@@ -367,6 +383,8 @@ def decode_module(data, lazy: bool = False, features=ALL) -> Module:
             items = r.vec(read_item)
             getattr(m, attr).extend(items)
             count = len(items)
+            if info.id == CODE and not lazy:
+                _check_bodies(data, m, features)
         if r.pos != r.end:
             raise DecodeError("section size mismatch", r.pos)
         if count == 0:
@@ -375,9 +393,15 @@ def decode_module(data, lazy: bool = False, features=ALL) -> Module:
         raise DecodeError("function and code section have inconsistent lengths", None)
     if m.datacount is not None and m.datacount != len(m.datas):
         raise DecodeError("data count and data section have inconsistent lengths", None)
-    if not lazy:
-        has_datacount = m.datacount is not None
-        multi_memory = "multi-memory" in features
-        for code in m.codes:
-            decode_code(code, has_datacount, multi_memory)
     return m
+
+
+def _check_bodies(data, m: Module, features) -> None:
+    """Decode every body, as the spec does while reading the code section."""
+    has_datacount = m.datacount is not None
+    for code in m.codes:
+        # Decode from the file, not the body's slice: a body whose instructions end
+        # elsewhere than its declared size is a size mismatch, as in the spec.
+        _, end = decode_instrs(data, code.offset, len(data), 0, has_datacount, features=features)
+        if end != code.offset + len(code.body):
+            raise DecodeError("section size mismatch", end)

@@ -1,0 +1,41 @@
+# The two commands a fresh machine needs: `make demo` and `make test`.
+# Each sets up what it needs: a virtualenv with the package (editable) and its test
+# dependencies, and wabt from Debian's packages when wat2wasm is missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_WORKERS ?= 2
+
+.PHONY: all setup wabt demo test test-fast bench clean
+
+all: test
+
+setup: $(STAMP) wabt
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+wabt:
+	@command -v wat2wasm >/dev/null 2>&1 || { \
+	  echo "installing wabt from Debian packages"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wabt >/dev/null; }
+
+demo: setup
+	@$(BIN)/python -m wasmmerge.demo
+
+test: setup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
+
+test-fast: setup
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -q -m "not slow"
+
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build out fixtures/build .pytest_cache
