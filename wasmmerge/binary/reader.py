@@ -78,7 +78,12 @@ class Reader:
 
     def name(self) -> str:
         # The length may be read past the section's end; it is then out of bounds.
-        size, self.pos = leb.read_u32(self.data, self.pos)
+        try:
+            size, self.pos = leb.read_u32(self.data, self.pos)
+        except DecodeError as err:
+            if err.message == "unexpected end":
+                err.message = "unexpected end of section or function"
+            raise
         at = self.pos
         if size > self.end - self.pos:
             self.fail("length out of bounds")
@@ -332,7 +337,13 @@ def iter_sections(data):
         info = SectionInfo(sid, offset, size, pos)
         if sid == CUSTOM:
             r = Reader(data, pos, pos + size)
-            info.name = r.name()
+            try:
+                info.name = r.name()
+            except DecodeError as err:
+                # A custom section too short for its own name is cut short, as the spec says.
+                if err.message == "length out of bounds":
+                    err.message = "unexpected end"
+                raise
         else:
             rank = _RANK[sid]
             if rank <= last_rank:
