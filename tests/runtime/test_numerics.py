@@ -1,0 +1,339 @@
+"""Scalar numerics against the spec suite, without an interpreter.
+
+Most numeric spec scripts export functions whose body is straight-line code: `local.get`s,
+constants and one (or a few) numeric instructions. `SpecEvaluator` runs exactly those
+bodies through `numerics.OPS` / `simd.OPS` and checks every `assert_return` and
+`assert_trap` that invokes one; any other body is counted as not covered.
+"""
+
+import json
+import math
+import struct
+
+import pytest
+
+import wasmmerge
+from wasmmerge.binary.code import decode_code, decode_expr
+from wasmmerge.binary.opcodes import ALL_OPS, BY_NAME
+from wasmmerge.binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND
+from wasmmerge.errors import Trap
+from wasmmerge.features import WASM2, WASM3
+from wasmmerge.runtime import numerics, simd
+from wasmmerge.runtime.float_bits import F32, F64, fused_multiply_add, int_to_f32
+
+from conftest import suite_dir
+
+OPS = {**numerics.OPS, **simd.OPS}
+CONSTS = ("i32.const", "i64.const", "f32.const", "f64.const", "v128.const")
+MEMORY_PAGE = 65536
+STRAIGHT_LINE = ("local.get", "local.set", "local.tee", "global.get", "global.set", "drop", "nop", "return")
+# Whole-value loads and stores: the evaluator moves their bits itself.
+PLAIN_ACCESSES = {f"{t}.{kind}": size for t, size in (("i32", 4), ("i64", 8), ("f32", 4), ("f64", 8), ("v128", 16))
+                  for kind in ("load", "store")}
+
+
+# -- the spec-script evaluator -----------------------------------------------------------
+
+class NotCovered(Exception):
+    """The function body is not a shape the evaluator runs."""
+
+
+class Memory:
+    """Memory 0 of a module: its initial pages with the active data segments applied."""
+
+    def __init__(self, module):
+        memories = module.memory_types()
+        if len(memories) != 1 or module.imports_of(MEMORY_KIND):
+            raise NotCovered("memory")
+        self.data = bytearray(memories[0].limits.min * MEMORY_PAGE)
+        for segment in module.datas:
+            if segment.mode != "active":
+                continue
+            offset = _constant(segment.offset)
+            if offset + len(segment.data) > len(self.data):
+                raise NotCovered("data segment out of bounds")
+            self.data[offset:offset + len(segment.data)] = segment.data
+
+    def read(self, address, memarg, size):
+        start = address + memarg.offset
+        if start + size > len(self.data):
+            raise Trap("out of bounds memory access")
+        return int.from_bytes(self.data[start:start + size], "little")
+
+    def write(self, address, memarg, size, value):
+        start = address + memarg.offset
+        if start + size > len(self.data):
+            raise Trap("out of bounds memory access")
+        self.data[start:start + size] = value.to_bytes(size, "little")
+
+
+def _constant(expr, kinds=("i32.const", "i64.const")):
+    instrs = decode_expr(expr)
+    if len(instrs) != 2 or instrs[0].name not in kinds:
+        raise NotCovered("constant expression")
+    return _unsigned(instrs[0].name, instrs[0].args[0])
+
+
+class Instance:
+    """The exported straight-line functions of one module."""
+
+    def __init__(self, module):
+        self.module = module
+        self.funcs = {}
+        self._memory = self._globals = None
+        # Set once a function we cannot run may have changed memory or globals.
+        self.tainted = False
+        imported = module.count(FUNC_KIND) - len(module.funcs)
+        for export in module.exports:
+            if export.kind == FUNC_KIND and export.index >= imported:
+                self.funcs[export.name] = export.index - imported
+
+    @property
+    def memory(self):
+        if self.tainted:
+            raise NotCovered("state changed by an uncovered function")
+        if self._memory is None:
+            self._memory = Memory(self.module)
+        return self._memory
+
+    @property
+    def globals(self):
+        if self.tainted:
+            raise NotCovered("state changed by an uncovered function")
+        if self._globals is None:
+            if self.module.imports_of(GLOBAL_KIND):
+                raise NotCovered("imported global")
+            self._globals = [_constant(g.init, CONSTS) for g in self.module.globals]
+        return self._globals
+
+    def taint_if_writing(self, name):
+        """After skipping function `name`: distrust the state if it may have changed it."""
+        index = self.funcs.get(name)
+        if index is None:
+            self.tainted = True
+            return
+        names = [instr.name for instr in decode_code(self.module.codes[index], True, True)]
+        if any("store" in n or n == "global.set" or "call" in n or n.startswith("memory.") for n in names):
+            self.tainted = True
+
+    def compile(self, name):
+        """The function's instructions, or NotCovered."""
+        if name not in self.funcs:
+            raise NotCovered("not a defined function")
+        index = self.funcs[name]
+        code = self.module.codes[index]
+        instrs = decode_code(code, True, True)
+        for instr in instrs[:-1]:
+            op = instr.name
+            if op in OPS or op in CONSTS or op in STRAIGHT_LINE:
+                continue
+            if op in simd.LOADS or op in simd.LANE_WIDTHS or op in PLAIN_ACCESSES or op == "select":
+                continue
+            raise NotCovered(op)
+        ftype = self.module.types[self.module.funcs[index]].comp
+        return ftype, code.local_types(), instrs[:-1]
+
+    def invoke(self, name, args):
+        ftype, local_types, instrs = self.compile(name)
+        locals_ = list(args) + [0] * len(local_types)
+        stack = []
+        for instr in instrs:
+            op, imms = instr.name, instr.args
+            if op == "local.get":
+                stack.append(locals_[imms[0]])
+            elif op == "local.set":
+                locals_[imms[0]] = stack.pop()
+            elif op == "local.tee":
+                locals_[imms[0]] = stack[-1]
+            elif op in CONSTS:
+                stack.append(_unsigned(op, imms[0]))
+            elif op == "drop":
+                stack.pop()
+            elif op == "nop":
+                pass
+            elif op == "return":
+                break
+            elif op == "global.get":
+                stack.append(self.globals[imms[0]])
+            elif op == "global.set":
+                self.globals[imms[0]] = stack.pop()
+            elif op == "select":
+                condition = stack.pop()
+                second = stack.pop()
+                if not condition:
+                    stack[-1] = second
+            elif op in OPS:
+                arity = len(instr.op.params)
+                operands = stack[len(stack) - arity:]
+                del stack[len(stack) - arity:]
+                stack.append(OPS[op](*imms, *operands))
+            else:
+                stack.append(self._memory_access(op, imms, stack))
+        results = stack[len(stack) - len(ftype.results):]
+        return [r for r in results if r is not None]
+
+    def _memory_access(self, op, imms, stack):
+        memarg = imms[0]
+        if op in simd.LOADS:
+            address = stack.pop()
+            return simd.LOADS[op](self.memory.read(address, memarg, simd.LOAD_BYTES[op]))
+        if op in PLAIN_ACCESSES:
+            size = PLAIN_ACCESSES[op]
+            if "load" in op:
+                return self.memory.read(stack.pop(), memarg, size)
+            value, address = stack.pop(), stack.pop()
+            self.memory.write(address, memarg, size, value)
+            return None
+        width, lane = simd.LANE_WIDTHS[op], imms[1]
+        vector, address = stack.pop(), stack.pop()
+        if "load" in op:
+            return simd.replace_lane(vector, width, lane, self.memory.read(address, memarg, width // 8))
+        self.memory.write(address, memarg, width // 8, simd.extract_lane(vector, width, lane))
+        return None
+
+
+def _unsigned(op, value):
+    if op == "v128.const":
+        return value & ((1 << 128) - 1)
+    return value & (0xFFFFFFFF if op[1:3] == "32" else 0xFFFFFFFFFFFFFFFF)
+
+
+LANE_BITS = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "f32": 32, "f64": 64}
+
+
+def parse_value(value):
+    if value["type"] == "v128":
+        width = LANE_BITS[value["lane_type"]]
+        mask = (1 << width) - 1
+        return sum((int(lane) & mask) << (i * width) for i, lane in enumerate(value["value"]))
+    return int(value["value"])
+
+
+def matches_scalar(kind, expected, actual):
+    if expected.startswith("nan:"):
+        fmt = F32 if kind == "f32" else F64
+        if not fmt.is_nan(actual):
+            return False
+        payload = actual & fmt.mant_mask
+        quiet = 1 << (fmt.mant_bits - 1)
+        return payload == quiet if expected == "nan:canonical" else bool(payload & quiet)
+    return int(expected) == actual
+
+
+def matches(expected, actual):
+    kind = expected["type"]
+    if kind != "v128":
+        return matches_scalar(kind, expected["value"], actual)
+    lane_type = expected["lane_type"]
+    width = LANE_BITS[lane_type]
+    mask = (1 << width) - 1
+    lanes = expected["value"]
+    return all(matches_scalar(lane_type, lane, (actual >> (i * width)) & mask) for i, lane in enumerate(lanes))
+
+
+class ScriptResult:
+    def __init__(self):
+        self.commands = self.covered = self.passed = 0
+        self.failures = []
+        self.uncovered_ops = {}
+
+    def __str__(self):
+        return f"{self.passed}/{self.covered} pass, {self.covered}/{self.commands} covered"
+
+
+def run_script(version, name):
+    """Check every assert_return/assert_trap of a script that the evaluator can run."""
+    directory = suite_dir(version) / name
+    script = json.loads((directory / f"{name}.json").read_text())
+    features = WASM2 if version == "wasm-2.0" else WASM3
+    result = ScriptResult()
+    current, named = None, {}
+    for command in script["commands"]:
+        kind = command["type"]
+        if kind == "module":
+            data = (directory / command["filename"]).read_bytes()
+            current = Instance(wasmmerge.decode(data, features=features))
+            if "name" in command:
+                named[command["name"]] = current
+            continue
+        if kind == "action":
+            _run_action(command["action"], named.get(command["action"].get("module"), current))
+            continue
+        if kind not in ("assert_return", "assert_trap"):
+            continue
+        result.commands += 1
+        action = command["action"]
+        instance = named.get(action.get("module"), current)
+        if action["type"] != "invoke" or instance is None:
+            continue
+        args = [parse_value(a) for a in action["args"]]
+        where = f"{name}.json line {command['line']} {action['field']}"
+        try:
+            actual = instance.invoke(action["field"], args)
+        except NotCovered as reason:
+            instance.taint_if_writing(action["field"])
+            key = str(reason)
+            result.uncovered_ops[key] = result.uncovered_ops.get(key, 0) + 1
+            continue
+        except Trap as trap:
+            result.covered += 1
+            if kind == "assert_trap" and trap.message.startswith(command["text"]):
+                result.passed += 1
+            else:
+                result.failures.append(f"{where}: trapped {trap.message!r}")
+            continue
+        result.covered += 1
+        if kind == "assert_trap":
+            result.failures.append(f"{where}: expected trap {command['text']!r}, got {actual}")
+        elif "either" in command:
+            if any(matches(alt, actual[0]) for alt in command["either"]):
+                result.passed += 1
+            else:
+                result.failures.append(f"{where}: {actual} matches no alternative")
+        elif len(actual) == len(command["expected"]) and all(
+                matches(e, a) for e, a in zip(command["expected"], actual)):
+            result.passed += 1
+        else:
+            result.failures.append(f"{where}: got {[hex(a) for a in actual]}, expected {command['expected']}")
+    return result
+
+
+def _run_action(action, instance):
+    """A bare invocation, run for its effect on memory and globals."""
+    if instance is None:
+        return
+    try:
+        if action["type"] != "invoke":
+            raise NotCovered(action["type"])
+        instance.invoke(action["field"], [parse_value(a) for a in action["args"]])
+    except NotCovered:
+        instance.taint_if_writing(action["field"])
+    except Trap:
+        pass
+
+
+def check_script(version, name, minimum_coverage):
+    result = run_script(version, name)
+    print(f"{version}/{name}: {result}; not covered: {result.uncovered_ops}")
+    assert not result.failures, "\n".join(result.failures[:20])
+    assert result.commands, f"{name}: no assertions found"
+    assert result.covered >= minimum_coverage * result.commands, \
+        f"{name}: only {result} (not covered: {result.uncovered_ops})"
+
+
+# -- the scalar scripts --------------------------------------------------------------------
+
+# script -> the share of its assert_return/assert_trap commands the evaluator must cover
+# (float_exprs also holds loops and branches, which need the interpreter.)
+SCALAR_SCRIPTS = {
+    "i32": 1.0, "i64": 1.0, "f32": 1.0, "f64": 1.0, "f32_bitwise": 1.0, "f64_bitwise": 1.0,
+    "f32_cmp": 1.0, "f64_cmp": 1.0, "conversions": 1.0, "int_exprs": 1.0, "float_exprs": 0.85,
+    "float_misc": 1.0, "int_literals": 1.0, "float_literals": 1.0, "const": 1.0, "float_memory": 1.0,
+}
+
+
+@pytest.mark.spec
+@pytest.mark.parametrize("version", ["wasm-2.0", "wasm-3.0"])
+@pytest.mark.parametrize("name", sorted(SCALAR_SCRIPTS))
+def test_scalar_spec_script(version, name):
+    check_script(version, name, SCALAR_SCRIPTS[name])
