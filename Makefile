@@ -25,8 +25,25 @@ wabt:
 	  echo "installing wabt from Debian packages"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wabt >/dev/null; }
 
+DEMO := out/demo
+WM   := $(BIN)/wasmmerge
+
+# Assemble two modules (app imports mathlib by name), look inside, merge them, and show
+# that the merged module behaves like the two linked by name.
 demo: setup
-	@$(BIN)/python -m wasmmerge.demo
+	@mkdir -p $(DEMO)
+	wat2wasm --enable-all fixtures/demo/mathlib.wat -o $(DEMO)/mathlib.wasm
+	wat2wasm --enable-all fixtures/demo/app.wat -o $(DEMO)/app.wasm
+	$(WM) inspect $(DEMO)/app.wasm
+	$(WM) validate $(DEMO)/mathlib.wasm $(DEMO)/app.wasm
+	$(WM) $(DEMO)/mathlib.wasm $(DEMO)/app.wasm -o $(DEMO)/merged.wasm --map $(DEMO)/merged.map
+	$(WM) inspect $(DEMO)/merged.wasm
+	@echo "--- linked: mathlib + app, instantiated in order"
+	$(WM) run mathlib=$(DEMO)/mathlib.wasm app=$(DEMO)/app.wasm --invoke app.compute 3 4
+	@echo "--- merged"
+	$(WM) run $(DEMO)/merged.wasm --invoke compute 3 4
+	$(WM) run $(DEMO)/merged.wasm --invoke answer
+	@echo "demo done: outputs in $(DEMO)/ (merged.map is the link report)"
 
 test: setup
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
