@@ -1,0 +1,228 @@
+"""The reference engine: one loop over an explicit frame stack.
+
+Calls push a frame record instead of recursing in Python, so the call depth limit is
+ours ("call stack exhausted"), a tail call replaces its frame (constant Python stack
+and constant frame stack), and fuel is checked where execution can loop (branches and
+calls). One value stack per invocation holds every frame's locals and operands; a
+frame is `fp`, the index of its first local.
+"""
+
+import struct
+
+from ..errors import Exhaustion, Trap
+from .prepare import (BINOP, BR, BR_IF, BR_TABLE, CALL, CALL_INDIRECT, CALLOUT, CONST, DROP,
+                      GLOBAL_GET, GLOBAL_SET, JUMP, JUMP_IF, JUMP_UNLESS, LOAD, LOCAL_GET,
+                      LOCAL_SET, LOCAL_TEE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT,
+                      STORE, TERNOP, UNOP, UNREACHABLE, prepare)
+
+# Host functions may call back into wasm; each such re-entry is a Python-level nesting.
+MAX_REENTRY = 50
+NO_FUEL = 1 << 62
+
+
+def invoke(store, func, args) -> list:
+    """Call a function instance with run-time values; returns its results as a list."""
+    if len(args) != len(func.type.params):
+        raise Trap(f"wrong number of arguments: expected {len(func.type.params)}, got {len(args)}")
+    stack = list(args)
+    if func.host is not None:
+        call_host(func, stack)
+        return stack
+    if store.reentry >= MAX_REENTRY:
+        raise Exhaustion("call stack exhausted")
+    store.reentry += 1
+    try:
+        run(store, func, stack)
+    finally:
+        store.reentry -= 1
+    return stack
+
+
+def call_host(func, stack):
+    """Pop the host function's arguments, call it, push what it returns."""
+    nparams = len(func.type.params)
+    if nparams:
+        args = stack[-nparams:]
+        del stack[-nparams:]
+    else:
+        args = ()
+    result = func.host(*args)
+    nresults = len(func.type.results)
+    if nresults == 1:
+        stack.append(result)
+    elif nresults:
+        result = list(result)
+        if len(result) != nresults:
+            raise Trap(f"host function returned {len(result)} values, expected {nresults}")
+        stack.extend(result)
+
+
+def resolve_indirect(table, expected, index):
+    elems = table.elems
+    if index >= len(elems):
+        raise Trap("undefined element")
+    func = elems[index]
+    if func is None:
+        raise Trap(f"uninitialized element {index}")
+    if func.type is not expected and func.type != expected:
+        raise Trap("indirect call type mismatch")
+    return func
+
+
+def run(store, func, stack):
+    """Run `func` on `stack` (holding its arguments) until it returns; results stay on it."""
+    prepared = func.prepared or prepare(func)
+    code = prepared.code
+    pc = 0
+    fp = 0
+    nres = prepared.nresults
+    if prepared.locals:
+        stack.extend(prepared.locals)
+    frames = []
+    max_depth = store.max_call_depth
+    fuel = store.fuel
+    limit = NO_FUEL if fuel is None else fuel
+    steps = 0
+    pop = stack.pop
+    push = stack.append
+    try:
+        while True:
+            ins = code[pc]
+            pc += 1
+            steps += 1
+            kind = ins[0]
+            if kind == LOCAL_GET:
+                push(stack[fp + ins[1]])
+            elif kind == CONST:
+                push(ins[1])
+            elif kind == BINOP:
+                b = pop()
+                stack[-1] = ins[1](stack[-1], b)
+            elif kind == LOCAL_SET:
+                stack[fp + ins[1]] = pop()
+            elif kind == JUMP_IF:
+                if pop():
+                    pc = ins[1]
+                    if steps > limit:
+                        raise Exhaustion("out of fuel")
+            elif kind == LOAD:
+                value = ins[3](ins[1], stack[-1] + ins[2])[0]
+                if ins[4]:
+                    value &= ins[4]
+                stack[-1] = value
+            elif kind == STORE:
+                value = pop()
+                ins[3](ins[1], pop() + ins[2], value & ins[4])
+            elif kind == CALL or kind == CALL_INDIRECT:
+                callee = ins[1] if kind == CALL else resolve_indirect(ins[1], ins[2], pop())
+                target = callee.prepared
+                if target is None:
+                    if callee.host is not None:
+                        call_host(callee, stack)
+                        continue
+                    target = prepare(callee)
+                if len(frames) >= max_depth:
+                    raise Exhaustion("call stack exhausted")
+                if steps > limit:
+                    raise Exhaustion("out of fuel")
+                frames.append((code, pc, fp, nres))
+                code = target.code
+                pc = 0
+                fp = len(stack) - target.nparams
+                nres = target.nresults
+                if target.locals:
+                    stack.extend(target.locals)
+            elif kind == JUMP_UNLESS:
+                if not pop():
+                    pc = ins[1]
+            elif kind == JUMP:
+                pc = ins[1]
+                if steps > limit:
+                    raise Exhaustion("out of fuel")
+            elif kind == UNOP:
+                stack[-1] = ins[1](stack[-1])
+            elif kind == LOCAL_TEE:
+                stack[fp + ins[1]] = stack[-1]
+            elif kind == GLOBAL_GET:
+                push(ins[1].value)
+            elif kind == GLOBAL_SET:
+                ins[1].value = pop()
+            elif kind == RETURN:
+                if nres:
+                    del stack[fp:-nres]
+                else:
+                    del stack[fp:]
+                if not frames:
+                    return
+                code, pc, fp, nres = frames.pop()
+            elif kind == BR_IF or kind == BR:
+                if kind == BR or pop():
+                    arity = ins[2]
+                    if arity:
+                        del stack[fp + ins[3]:-arity]
+                    else:
+                        del stack[fp + ins[3]:]
+                    pc = ins[1]
+                    if steps > limit:
+                        raise Exhaustion("out of fuel")
+            elif kind == DROP:
+                pop()
+            elif kind == SELECT:
+                cond = pop()
+                b = pop()
+                if not cond:
+                    stack[-1] = b
+            elif kind == BR_TABLE:
+                index = pop()
+                targets = ins[1]
+                pc, arity, height = targets[index] if index < len(targets) else ins[2]
+                if len(stack) - arity != fp + height:
+                    if arity:
+                        del stack[fp + height:-arity]
+                    else:
+                        del stack[fp + height:]
+                if steps > limit:
+                    raise Exhaustion("out of fuel")
+            elif kind == TERNOP:
+                c = pop()
+                b = pop()
+                stack[-1] = ins[1](stack[-1], b, c)
+            elif kind == CALLOUT:
+                ins[1](stack)
+            elif kind == RETURN_CALL or kind == RETURN_CALL_INDIRECT:
+                callee = ins[1] if kind == RETURN_CALL else resolve_indirect(ins[1], ins[2], pop())
+                if steps > limit:
+                    raise Exhaustion("out of fuel")
+                target = callee.prepared
+                if target is None and callee.host is None:
+                    target = prepare(callee)
+                nargs = len(callee.type.params)
+                # Move the arguments down over the caller's frame, then run the callee in it.
+                if nargs:
+                    del stack[fp:-nargs]
+                else:
+                    del stack[fp:]
+                if target is None:
+                    call_host(callee, stack)
+                    if not frames:
+                        return
+                    code, pc, fp, nres = frames.pop()
+                    continue
+                code = target.code
+                pc = 0
+                nres = target.nresults
+                if target.locals:
+                    stack.extend(target.locals)
+            elif kind == UNREACHABLE:
+                raise Trap("unreachable")
+            else:
+                raise AssertionError(f"unknown engine instruction {ins!r}")
+    except struct.error:
+        raise Trap("out of bounds memory access") from None
+    except RecursionError:
+        raise Exhaustion("call stack exhausted") from None
+    except MemoryError:
+        raise Exhaustion("out of memory") from None
+    finally:
+        if fuel is not None:
+            store.fuel = max(0, fuel - steps)

@@ -1,0 +1,176 @@
+"""Instantiation: bind imports, allocate instances, initialise segments, run start.
+
+Follows the spec's `instantiate`: imports are checked against the module's import
+types (LinkError "incompatible import type"), every definition is allocated in the
+store, active element and data segments are copied in order (a trap leaves earlier
+writes in place and the instance unusable, as the spec says), then the start function
+runs.
+"""
+
+from ..binary.code import decode_expr
+from ..binary.types import (FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType,
+                            KIND_NAMES)
+from ..errors import LinkError, Trap, Unsupported
+from . import ops
+from .engine import invoke
+from .store import FuncInstance, Store
+
+
+class ModuleInstance:
+    """A module's index spaces resolved to instances, and its exports by name."""
+
+    def __init__(self, module, name: str | None = None):
+        self.module = module
+        self.name = name
+        self.types = [sub.comp for sub in module.types]
+        self.funcs = []
+        self.tables = []
+        self.memories = []
+        self.globals = []
+        self.tags = []
+        self.elems = []
+        self.datas = []
+        self.exports: dict = {}
+        self.multi_memory = True
+
+    def export(self, name: str):
+        try:
+            return self.exports[name]
+        except KeyError:
+            raise LinkError(f"unknown export {name!r}") from None
+
+    def invoke(self, store: Store, name: str, *args) -> list:
+        """Call an exported function with run-time values (see `values.from_python`)."""
+        func = self.export(name)
+        if not isinstance(func, FuncInstance):
+            raise LinkError(f"export {name!r} is not a function")
+        return invoke(store, func, list(args))
+
+    def __repr__(self):
+        return f"<instance {self.name or '?'}: {len(self.exports)} exports>"
+
+
+def check_supported(module):
+    """Refuse, up front, what this engine does not run yet."""
+    for sub in module.types:
+        if not isinstance(sub.comp, FuncType):
+            raise Unsupported("unsupported: garbage collection (struct and array types)")
+    for t in module.table_types():
+        if t.limits.address64:
+            raise Unsupported("unsupported: memory64 (64-bit table)")
+    for t in module.memory_types():
+        if t.limits.address64:
+            raise Unsupported("unsupported: memory64")
+        if t.limits.shared:
+            raise Unsupported("unsupported: threads (shared memory)")
+    if module.tag_types():
+        raise Unsupported("unsupported: exception handling (tags)")
+
+
+def _extern_matches(store, imp, extern, module) -> bool:
+    from .store import GlobalInstance, MemoryInstance, TableInstance, limits_match
+    kind = imp.kind
+    if kind == FUNC_KIND:
+        return isinstance(extern, FuncInstance) and extern.type == module.types[imp.type].comp
+    if kind == TABLE_KIND:
+        if not isinstance(extern, TableInstance) or extern.type.elem != imp.type.elem:
+            return False
+        actual = extern.type.limits.__class__(len(extern.elems), extern.max)
+        return limits_match(actual, imp.type.limits)
+    if kind == MEMORY_KIND:
+        if not isinstance(extern, MemoryInstance):
+            return False
+        declared = extern.type.limits
+        actual = declared.__class__(extern.pages, declared.max)
+        return limits_match(actual, imp.type.limits)
+    if kind == GLOBAL_KIND:
+        return isinstance(extern, GlobalInstance) and extern.type == imp.type
+    return False
+
+
+def instantiate(store: Store, module, imports: list, name: str | None = None) -> ModuleInstance:
+    """Instantiate a decoded (and validated) module with `imports`, one extern per import."""
+    check_supported(module)
+    if len(imports) != len(module.imports):
+        raise LinkError(f"expected {len(module.imports)} imports, got {len(imports)}")
+    inst = ModuleInstance(module, name)
+    for imp, extern in zip(module.imports, imports):
+        if not _extern_matches(store, imp, extern, module):
+            raise LinkError(f"incompatible import type for {imp.module}.{imp.name} "
+                            f"({KIND_NAMES[imp.kind]})")
+        space = {FUNC_KIND: inst.funcs, TABLE_KIND: inst.tables, MEMORY_KIND: inst.memories,
+                 GLOBAL_KIND: inst.globals, TAG_KIND: inst.tags}[imp.kind]
+        space.append(extern)
+
+    first = len(inst.funcs)
+    for i, (typeidx, code) in enumerate(zip(module.funcs, module.codes)):
+        inst.funcs.append(store.alloc_func(
+            FuncInstance(inst.types[typeidx], inst, code, first + i)))
+    for mem in module.memories:
+        inst.memories.append(store.alloc_memory(mem))
+    # Globals may refer to earlier globals (extended constants), tables to globals (3.0).
+    for glob in module.globals:
+        inst.globals.append(store.alloc_global(glob.type, evaluate(inst, glob.init)))
+    for table in module.tables:
+        init = evaluate(inst, table.init) if table.init is not None else None
+        inst.tables.append(store.alloc_table(table.type, init))
+    for seg in module.elems:
+        if seg.funcs is not None:
+            refs = [inst.funcs[i] for i in seg.funcs]
+        else:
+            refs = [evaluate(inst, e) for e in seg.exprs]
+        inst.elems.append(store.alloc_elem(seg.type, refs))
+    for seg in module.datas:
+        inst.datas.append(store.alloc_data(seg.data))
+    spaces = {FUNC_KIND: inst.funcs, TABLE_KIND: inst.tables, MEMORY_KIND: inst.memories,
+              GLOBAL_KIND: inst.globals, TAG_KIND: inst.tags}
+    for export in module.exports:
+        inst.exports[export.name] = spaces[export.kind][export.index]
+
+    for seg, elem in zip(module.elems, inst.elems):
+        if seg.mode == "active":
+            offset = evaluate(inst, seg.offset)
+            ops.init(inst.tables[seg.table], elem, offset, 0, len(elem.elems))
+            elem.elems = []
+        elif seg.mode == "declarative":
+            elem.elems = []
+    for seg, data in zip(module.datas, inst.datas):
+        if seg.mode == "active":
+            offset = evaluate(inst, seg.offset)
+            ops.init_memory(inst.memories[seg.memory], data, offset, 0, len(data.data))
+            data.data = b""
+    if module.start is not None:
+        invoke(store, inst.funcs[module.start], [])
+    return inst
+
+
+_MASK = {"i32": 0xFFFF_FFFF, "i64": 0xFFFF_FFFF_FFFF_FFFF}
+
+
+def evaluate(inst: ModuleInstance, expr):
+    """The value of a constant expression."""
+    stack = []
+    for instr in decode_expr(expr):
+        name = instr.op.name
+        if name in ("i32.const", "i64.const"):
+            stack.append(instr.args[0] & _MASK[name[:3]])
+        elif name in ("f32.const", "f64.const", "v128.const"):
+            stack.append(instr.args[0])
+        elif name == "ref.null":
+            stack.append(None)
+        elif name == "ref.func":
+            stack.append(inst.funcs[instr.args[0]])
+        elif name == "global.get":
+            stack.append(inst.globals[instr.args[0]].value)
+        elif name in ("i32.add", "i32.sub", "i32.mul", "i64.add", "i64.sub", "i64.mul"):
+            b = stack.pop()
+            a = stack.pop()
+            result = a + b if name.endswith("add") else a - b if name.endswith("sub") else a * b
+            stack.append(result & _MASK[name[:3]])
+        elif name == "end":
+            break
+        else:
+            raise Unsupported(f"unsupported: constant instruction {name}")
+    if len(stack) != 1:
+        raise Trap("constant expression left no single value")
+    return stack[0]
