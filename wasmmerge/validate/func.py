@@ -1,0 +1,315 @@
+"""Function bodies and constant expressions: the spec's operand/control stack algorithm.
+
+Operand types on the stack are canonical (`RefType` heaps are `TypeStore` ids); `None`
+is the unknown type of unreachable code, and `BOT_REF` a reference of unknown heap type
+(what `ref.as_non_null` leaves on a polymorphic stack). Instructions whose operand types
+are fixed take them from the opcode table (`FIXED`/`ADDRESSED`); the rest have a handler
+in `instructions.py`.
+"""
+
+from bisect import bisect_right
+
+from ..binary.opcodes import ALL_OPS
+from ..binary.types import I32, I64, AbsHeap, NumType, RefType
+from ..errors import ValidationError
+
+BOT_HEAP = AbsHeap("bot", -1)
+BOT_REF = RefType(False, BOT_HEAP)
+_TYPE_BY_NAME = {"i32": I32, "i64": I64}
+# Expanding more locals than this into a list is wasteful: look them up by group instead.
+_MAX_EXPANDED_LOCALS = 1 << 16
+
+
+def _type_list(names, addr):
+    from ..binary.types import F32, F64, V128
+    table = {"i32": I32, "i64": I64, "f32": F32, "f64": F64, "v128": V128, "addr": addr}
+    return [table[n] for n in names]
+
+
+_CHECKED_IMMS = {"memarg", "lane", "shuffle", "memory"}
+
+
+def _classify():
+    fixed, addressed = {}, {}
+    for op in ALL_OPS:
+        if op.params is None:
+            continue
+        uses_addr = "addr" in op.params or "addr" in op.results
+        if uses_addr or _CHECKED_IMMS.intersection(op.imms):
+            addressed[op] = (
+                (_type_list(op.params, I32), _type_list(op.results, I32)),
+                (_type_list(op.params, I64), _type_list(op.results, I64)),
+            )
+        else:
+            fixed[op] = (_type_list(op.params, I32), _type_list(op.results, I32))
+    return fixed, addressed
+
+
+# Instructions with a fixed signature and nothing to check in their immediates, and
+# those whose immediates (memory, alignment, lanes) need checking first.
+FIXED, ADDRESSED = _classify()
+
+
+class Frame:
+    __slots__ = ("kind", "params", "results", "height", "unreachable", "init_height")
+
+    def __init__(self, kind, params, results, height, init_height):
+        self.kind, self.params, self.results = kind, params, results
+        self.height, self.init_height = height, init_height
+        self.unreachable = False
+
+    @property
+    def labels(self):
+        return self.params if self.kind == "loop" else self.results
+
+
+class Locals:
+    """Local types by index: a list when small, a lookup by declaration group when huge."""
+
+    def __init__(self, params, groups, canon):
+        self.count = len(params) + sum(n for n, _ in groups)
+        if self.count <= _MAX_EXPANDED_LOCALS:
+            types = list(params)
+            for n, t in groups:
+                types.extend([canon(t)] * n)
+            self.types = types
+            self.ends = None
+        else:
+            self.types = list(params) + [canon(t) for _, t in groups]
+            ends, total = [], len(params)
+            for i in range(len(params)):
+                ends.append(i + 1)
+            for n, _ in groups:
+                total += n
+                ends.append(total)
+            self.ends = ends
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, index):
+        if self.ends is None:
+            return self.types[index]
+        return self.types[bisect_right(self.ends, index)]
+
+
+def is_defaultable(t) -> bool:
+    return not isinstance(t, RefType) or t.nullable
+
+
+class FuncValidator:
+    """Validates one instruction sequence against a module context (`module.Context`)."""
+
+    def __init__(self, ctx, func_index=None):
+        self.ctx = ctx
+        self.store = ctx.store
+        self.func_index = func_index
+        self.stack = []
+        self.ctrls: list[Frame] = []
+        self.init_log = []
+        self.initialized = set()  # non-defaultable locals set so far (undone at block ends)
+        self.locals = None
+        self.results = []
+        self.at = None  # offset of the instruction being checked
+
+    # -- errors ------------------------------------------------------------------------
+
+    def fail(self, message, at=None):
+        return ValidationError(message, self.at if at is None else at, func=self.func_index)
+
+    # -- operand stack -----------------------------------------------------------------
+
+    def matches(self, actual, expected) -> bool:
+        if actual is expected or actual is None:
+            return True
+        if type(actual) is RefType:
+            if type(expected) is not RefType:
+                return False
+            if actual.heap is BOT_HEAP:
+                return expected.nullable or not actual.nullable
+            return self.store.ref_matches(actual, expected)
+        return False
+
+    def pop(self):
+        frame = self.ctrls[-1]
+        if len(self.stack) == frame.height:
+            if frame.unreachable:
+                return None
+            raise self.fail("type mismatch: value expected but the stack is empty")
+        return self.stack.pop()
+
+    def pop_expect(self, expected):
+        frame = self.ctrls[-1]
+        if len(self.stack) == frame.height:
+            if frame.unreachable:
+                return None
+            raise self.fail(f"type mismatch: instruction requires [{expected}] but stack has []")
+        actual = self.stack.pop()
+        if actual is not expected and not self.matches(actual, expected):
+            raise self.fail(f"type mismatch: instruction requires [{expected}] but stack has [{actual}]")
+        return actual
+
+    def pop_vals(self, types) -> list:
+        popped = [self.pop_expect(t) for t in reversed(types)]
+        popped.reverse()
+        return popped
+
+    def pop_ref(self):
+        """Pop a reference of any type; `BOT_REF` when the stack is polymorphic."""
+        actual = self.pop()
+        if actual is None:
+            return BOT_REF
+        if type(actual) is not RefType:
+            raise self.fail(f"type mismatch: reference expected but stack has [{actual}]")
+        return actual
+
+    def push_ctrl(self, kind, params, results):
+        self.ctrls.append(Frame(kind, params, results, len(self.stack), len(self.init_log)))
+        self.stack.extend(params)
+
+    def pop_ctrl(self) -> Frame:
+        frame = self.ctrls[-1]
+        self.pop_vals(frame.results)
+        if len(self.stack) != frame.height:
+            raise self.fail("type mismatch: values remain on the stack at the end of a block")
+        self.ctrls.pop()
+        log = self.init_log
+        while len(log) > frame.init_height:
+            self.initialized.discard(log.pop())
+        return frame
+
+    def unreachable(self):
+        frame = self.ctrls[-1]
+        del self.stack[frame.height:]
+        frame.unreachable = True
+
+    def label(self, depth) -> Frame:
+        if depth >= len(self.ctrls):
+            raise self.fail(f"unknown label {depth}")
+        return self.ctrls[-1 - depth]
+
+    # -- running -----------------------------------------------------------------------
+
+    def check_function(self, type_id, code):
+        """A function body: `code` is a `model.Code`, `type_id` its canonical type."""
+        from ..binary.code import decode_code
+        ctx = self.ctx
+        self.at = code.offset
+        functype = self.store.comp(type_id)
+        self.results = list(functype.results)
+        try:
+            self.locals = Locals(functype.params, code.locals, ctx.canon_valtype)
+        except ValidationError as err:
+            raise self.locate(err)
+        self.first_local = len(functype.params)
+        instrs = decode_code(code, ctx.module.datacount is not None, ctx.multi_memory)
+        self.push_ctrl("func", [], self.results)
+        self.run(instrs)
+
+    def check_const(self, expr, expected, globals_visible):
+        """A constant expression of type `expected` that may read globals below `globals_visible`."""
+        from ..binary.code import decode_expr
+        instrs = decode_expr(expr, True, self.ctx.multi_memory)
+        self.locals = Locals((), (), None)
+        self.first_local = 0
+        self.at = expr.offset
+        self.results = [expected]
+        self.push_ctrl("func", [], self.results)
+        ctx = self.ctx
+        for ins in instrs[:-1]:
+            self.at = ins.offset
+            name = ins.op.name
+            if name not in ctx.const_ops:
+                raise self.fail("constant expression required")
+            if name == "global.get":
+                index = ins.args[0]
+                if index >= globals_visible:
+                    raise self.fail(f"unknown global {index}")
+                if ctx.globals[index].mutable:
+                    raise self.fail("constant expression required")
+        self.run(instrs)
+
+    def run(self, instrs):
+        from .instructions import HANDLERS
+        ctx = self.ctx
+        fixed, addressed, enabled = ctx.fixed, ctx.addressed, ctx.enabled_ops
+        stack, ctrls = self.stack, self.ctrls
+        try:
+            self._run(instrs, fixed, addressed, enabled, stack, ctrls, HANDLERS)
+        except ValidationError as err:
+            raise self.locate(err)
+
+    def locate(self, err):
+        """Give an error raised by a context lookup the place it happened."""
+        if err.offset is None:
+            err.offset = self.at
+        if err.func is None:
+            err.func = self.func_index
+        return err
+
+    def _run(self, instrs, fixed, addressed, enabled, stack, ctrls, handlers):
+        for ins in instrs:
+            op = ins.op
+            sig = fixed.get(op)
+            if sig is not None:
+                params, results = sig
+                n = len(params)
+                if n:
+                    if len(stack) - ctrls[-1].height >= n and stack[-n:] == params:
+                        del stack[-n:]
+                    else:
+                        self.at = ins.offset
+                        self.pop_vals(params)
+                if results:
+                    stack.extend(results)
+                continue
+            self.at = ins.offset
+            if op not in enabled:
+                raise self.fail(f"{op.name} requires the {op.feature} feature")
+            if op in addressed:
+                params, results = self.addressed(ins, addressed[op])
+                n = len(params)
+                if n:
+                    if len(stack) - ctrls[-1].height >= n and stack[-n:] == params:
+                        del stack[-n:]
+                    else:
+                        self.pop_vals(params)
+                stack.extend(results)
+                continue
+            handlers[op.name](self, ins)
+            if not ctrls:
+                return
+
+    def addressed(self, ins, sigs):
+        """Check memory index, alignment, offset and lane immediates; the signature to use."""
+        op = ins.op
+        memory = None
+        for kind, value in zip(op.imms, ins.args):
+            if kind == "memarg":
+                memory = value.memory
+                self.memory_is64(memory)
+                if op.feature == "threads":
+                    if value.align != op.align:
+                        raise self.fail("alignment must be exactly natural")
+                elif value.align > op.align:
+                    raise self.fail("alignment must not be larger than natural")
+                if value.offset >= 1 << 32 and not self.ctx.mem64[memory]:
+                    raise self.fail("offset out of range")
+            elif kind == "memory":
+                memory = value
+                self.memory_is64(memory)
+            elif kind == "lane":
+                if value >= op.lanes:
+                    raise self.fail("invalid lane index")
+            elif kind == "shuffle":
+                if max(value) >= 32:
+                    raise self.fail("invalid lane index")
+        if memory is not None and self.ctx.mem64[memory]:
+            return sigs[1]
+        return sigs[0]
+
+    def memory_is64(self, memory) -> bool:
+        mem64 = self.ctx.mem64
+        if memory >= len(mem64):
+            raise self.fail(f"unknown memory {memory}")
+        return mem64[memory]
