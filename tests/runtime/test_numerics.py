@@ -337,3 +337,177 @@ SCALAR_SCRIPTS = {
 @pytest.mark.parametrize("name", sorted(SCALAR_SCRIPTS))
 def test_scalar_spec_script(version, name):
     check_script(version, name, SCALAR_SCRIPTS[name])
+
+
+# -- differential testing against wasmtime, an independent engine ------------------------
+
+# Bit patterns worth trying: zeros, ones, extremes, NaNs (quiet, signalling, negative),
+# infinities, subnormals, halves (for rounding), and the integer limits as floats.
+SPECIAL = {
+    "i32": [0, 1, 2, 31, 32, 0x7FFFFFFF, 0x80000000, 0x80000001, 0xFFFFFFFF, 0xFFFFFFFE, 0x12345678],
+    "i64": [0, 1, 63, 64, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, 0xFFFFFFFFFFFFFFFF, 0x80000000,
+            0xFFFFFFFF, 0x0020000000000001, 0x0020000020000001, 0x123456789ABCDEF0],
+    "f32": [0, 0x80000000, 0x3F800000, 0xBF800000, 0x3F000000, 0xBF000000, 0x3FC00000, 0x40200000,
+            0x7F800000, 0xFF800000, 0x7FC00000, 0xFFC00000, 0x7FA00001, 0x7F800001, 0x00000001,
+            0x807FFFFF, 0x7F7FFFFF, 0x4F000000, 0xCF000000, 0x4F800000, 0x5F000000, 0xDF000000,
+            0x5F800000, 0x4EFFFFFF, 0xCF000001, 0x4B000001, 0x3EFFFFFF],
+    "f64": [0, 0x8000000000000000, 0x3FF0000000000000, 0xBFF0000000000000, 0x3FE0000000000000,
+            0xBFE0000000000000, 0x4004000000000000, 0x7FF0000000000000, 0xFFF0000000000000,
+            0x7FF8000000000000, 0xFFF8000000000000, 0x7FF4000000000001, 0x7FF0000000000001,
+            0x0000000000000001, 0x800FFFFFFFFFFFFF, 0x7FEFFFFFFFFFFFFF, 0x41E0000000000000,
+            0xC1E0000000000000, 0x41EFFFFFFFE00000, 0xC1E0000000200000, 0x41F0000000000000,
+            0x43E0000000000000, 0xC3E0000000000000, 0x43F0000000000000, 0x3FDFFFFFFFFFFFFF,
+            0x4330000000000001, 0x36A0000000000000],
+}
+BITS = {"i32": 32, "i64": 64, "f32": 32, "f64": 64, "v128": 128}
+
+
+def random_value(rng, kind):
+    """A value of `kind`: half the time a special pattern (per lane for v128)."""
+    if kind == "v128":
+        lane_kind = rng.choice(["i32", "i64", "f32", "f64"])
+        width = BITS[lane_kind]
+        return sum(random_value(rng, lane_kind) << (i * width) for i in range(128 // width))
+    choice = rng.random()
+    if choice < 0.5:
+        return rng.choice(SPECIAL[kind])
+    if choice < 0.7 and kind[0] == "f":  # a small float, exercising rounding and conversions
+        fmt = F32 if kind == "f32" else F64
+        value = rng.uniform(-70000.0, 70000.0) if rng.random() < 0.5 else float(rng.randint(-9, 9)) / 4
+        return int_to_bits(fmt, value)
+    return rng.getrandbits(BITS[kind])
+
+
+def int_to_bits(fmt, value):
+    if fmt is F32:
+        return struct.unpack("<I", struct.pack("<f", value))[0]
+    return struct.unpack("<Q", struct.pack("<d", value))[0]
+
+
+def reference_module(ops):
+    """A wasmtime instance exporting each op as a function on integers (bit patterns).
+
+    Floats travel as reinterpreted integers and a v128 as two i64 halves, so no value
+    passes through a Python float on the way in or out.
+    """
+    import wasmtime
+    param_wat = {"i32": ("i32", "(local.get {0})"), "i64": ("i64", "(local.get {0})"),
+                 "f32": ("i32", "(f32.reinterpret_i32 (local.get {0}))"),
+                 "f64": ("i64", "(f64.reinterpret_i64 (local.get {0}))")}
+    funcs = []
+    for op, imms in ops:
+        params, operands, index = [], [], 0
+        for kind in op.params:
+            if kind == "v128":
+                params += ["i64", "i64"]
+                operands.append(f"(i64x2.replace_lane 1 (i64x2.splat (local.get {index})) (local.get {index + 1}))")
+                index += 2
+            else:
+                wat_type, text = param_wat[kind]
+                params.append(wat_type)
+                operands.append(text.format(index))
+                index += 1
+        body = f"({op.name} {immediates_text(imms)} {' '.join(operands)})"
+        result = op.results[0]
+        if result == "v128":
+            results = "i64 i64"
+            body = (f"(local.set {index} {body}) (i64x2.extract_lane 0 (local.get {index})) "
+                    f"(i64x2.extract_lane 1 (local.get {index}))")
+            locals_ = "(local v128)"
+        else:
+            results = {"i32": "i32", "i64": "i64", "f32": "i32", "f64": "i64"}[result]
+            if result[0] == "f":
+                body = f"(i{result[1:]}.reinterpret_{result} {body})"
+            locals_ = ""
+        funcs.append(f'(func (export "{export_name(op, imms)}") (param {" ".join(params)}) (result {results}) {locals_} {body})')
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    module = wasmtime.Module(engine, wasmtime.wat2wasm("(module " + "\n".join(funcs) + ")"))
+    exports = wasmtime.Instance(store, module, []).exports(store)
+    return store, exports
+
+
+def immediates_text(imms):
+    return " ".join(" ".join(map(str, imm)) if isinstance(imm, bytes) else str(imm) for imm in imms)
+
+
+def export_name(op, imms):
+    return f"{op.name} {immediates_text(imms)}".strip()
+
+
+def reference_call(store, func, op, args):
+    """Call the wasmtime function: (result bits, None) or (None, trap message)."""
+    import wasmtime
+    flat = []
+    for kind, value in zip(op.params, args):
+        flat += [value & M64, value >> 64] if kind == "v128" else [value]
+    try:
+        out = func(store, *flat)
+    except wasmtime.Trap as trap:
+        return None, str(trap)
+    if isinstance(out, list):
+        return (out[0] & M64) | ((out[1] & M64) << 64), None
+    return out & ((1 << BITS[op.results[0]]) - 1), None
+
+
+M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def result_lanes(op):
+    """The result's lanes as (format or None for integers, width), for comparing NaNs."""
+    result = op.results[0]
+    if result in ("f32", "f64"):
+        return [(F32 if result == "f32" else F64, BITS[result])]
+    if result != "v128":
+        return [(None, BITS[result])]
+    shape, name = op.name.split(".")
+    if shape in ("f32x4", "f64x2") and name not in ("eq", "ne", "lt", "gt", "le", "ge"):
+        return [(F32, 32)] * 4 if shape == "f32x4" else [(F64, 64)] * 2
+    return [(None, 128)]
+
+
+def same_result(op, ours, theirs):
+    """Equal bits, except that NaNs are compared as NaNs where the spec lets them vary."""
+    if ours == theirs:
+        return True
+    shift = 0
+    for fmt, width in result_lanes(op):
+        mask = (1 << width) - 1
+        a, b = (ours >> shift) & mask, (theirs >> shift) & mask
+        shift += width
+        if a == b:
+            continue
+        if fmt is None or not (fmt.is_nan(a) and fmt.is_nan(b)):
+            return False
+    return True
+
+
+def differential(ops, rounds, seed):
+    """Run every op on `rounds` random inputs here and in wasmtime; list the differences."""
+    import random
+    rng = random.Random(seed)
+    store, exports = reference_module(ops)
+    problems = []
+    for op, imms in ops:
+        ours_fn, theirs_fn = OPS[op.name], exports[export_name(op, imms)]
+        for _ in range(rounds):
+            args = [random_value(rng, kind) for kind in op.params]
+            expected, trap = reference_call(store, theirs_fn, op, args)
+            try:
+                actual = ours_fn(*imms, *args)
+            except Trap as ours:
+                if trap is None or ours.message not in trap:
+                    problems.append(f"{export_name(op, imms)}{tuple(map(hex, args))}: we trap {ours.message!r}, wasmtime {expected}")
+                continue
+            if trap is not None or not same_result(op, actual, expected):
+                problems.append(f"{export_name(op, imms)}{tuple(map(hex, args))}: {hex(actual)}, wasmtime {trap or hex(expected)}")
+    return problems
+
+
+def scalar_rows():
+    return [(op, ()) for op in ALL_OPS if op.name in numerics.OPS]
+
+
+def test_scalar_ops_agree_with_wasmtime():
+    problems = differential(scalar_rows(), rounds=300, seed=1)
+    assert not problems, "\n".join(problems[:30])
