@@ -4,7 +4,7 @@ from .binary.model import Module
 from .errors import DecodeError, Exhaustion, LinkError, Trap, Unsupported, ValidationError, WasmError
 
 __all__ = ["decode", "encode", "Module", "WasmError", "DecodeError", "ValidationError",
-           "LinkError", "Trap", "Exhaustion", "Unsupported"]
+           "LinkError", "Trap", "Exhaustion", "Unsupported", "validate"]
 __version__ = "0.1.0"
 
 
@@ -26,3 +26,6 @@ def encode(module: Module) -> bytes:
     """Encode a module; `encode(decode(b)) == b` for every minimally encoded module."""
     from .binary.writer import encode_module
     return encode_module(module)
+
+
+from . import validate  # noqa: E402  (a callable package: wasmmerge.validate(module, features=None))

@@ -59,3 +59,7 @@ def main():
 from .inspect_cmd import inspect_command  # noqa: E402
 
 cli.add_command(inspect_command)
+
+from .validate.command import validate_command  # noqa: E402
+
+cli.add_command(validate_command)

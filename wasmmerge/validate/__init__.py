@@ -5,8 +5,33 @@ its `assert_invalid` texts. `canon.TypeStore` canonicalises types across modules
 by the merger and the interpreter too).
 """
 
+import sys
+import types
+
 from ..errors import ValidationError
 from .canon import TypeStore
 from .module import Context, validate_module
 
-__all__ = ["TypeStore", "Context", "ValidationError", "validate_module"]
+__all__ = ["TypeStore", "Context", "ValidationError", "validate", "validate_module"]
+
+
+def validate(module, features=None) -> Context:
+    """Validate a `Module` (or the bytes of one); raise `ValidationError` if it is invalid.
+
+    Returns the validation context (canonical types of the module's index spaces).
+    """
+    if isinstance(module, (bytes, bytearray, memoryview)):
+        from .. import decode
+        module = decode(bytes(module), features=features)
+    return validate_module(module, features)
+
+
+class _CallableModule(types.ModuleType):
+    # `wasmmerge.validate` is both this package and the public function: importing a
+    # submodule (wasmmerge.validate.canon) rebinds the package attribute, so the
+    # package itself has to be the callable.
+    def __call__(self, module, features=None) -> Context:
+        return validate(module, features)
+
+
+sys.modules[__name__].__class__ = _CallableModule
