@@ -29,3 +29,4 @@ def encode(module: Module) -> bytes:
 
 
 from . import validate  # noqa: E402  (a callable package: wasmmerge.validate(module, features=None))
+from . import merge  # noqa: E402  (a callable package: wasmmerge.merge(inputs, options=None))

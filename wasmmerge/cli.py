@@ -63,3 +63,13 @@ cli.add_command(inspect_command)
 from .validate.command import validate_command  # noqa: E402
 
 cli.add_command(validate_command)
+
+from .merge.command import merge_command  # noqa: E402
+
+cli.add_command(merge_command)
+
+from .runtime.command import run_command  # noqa: E402
+from .spectest.command import spec_command  # noqa: E402
+
+cli.add_command(run_command)
+cli.add_command(spec_command)

@@ -1,0 +1,98 @@
+"""`wasmmerge merge INPUT... -o OUTPUT` (also the default command: `wasmmerge INPUT... -o OUTPUT`)."""
+
+import os
+import sys
+import tempfile
+
+import click
+
+from ..errors import WasmError
+from .load import input_name_from_path
+from .options import MergeOptions
+from .report import format_depfile, format_json, format_text
+
+
+def parse_input_spec(spec: str) -> tuple[str, str]:
+    """`NAME=PATH` or `PATH` (named by its file stem) -> (name, path)."""
+    name, sep, path = spec.partition("=")
+    if sep and name and "/" not in name and "\\" not in name and path:
+        return name, path
+    return input_name_from_path(spec), spec
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write via a temporary file in the same directory, renamed over `path` when complete."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(prefix=".wasmmerge-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+@click.command("merge")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("-o", "--output", required=True, metavar="OUTPUT", help="Output file, or - for stdout.")
+@click.option("--rename-export-conflicts", "conflicts", flag_value="rename",
+              help="On an export name clash, later modules' exports become MODULE.NAME.")
+@click.option("--skip-export-conflicts", "conflicts", flag_value="skip",
+              help="On an export name clash, later modules' exports are dropped.")
+@click.option("--export-from", "export_from", multiple=True, metavar="NAME",
+              help="Keep only these modules' exports (repeatable).")
+@click.option("--allow-import", "allow_import", multiple=True, metavar="PATTERN",
+              help="Imports the output may keep, e.g. 'env.*' (repeatable); others are an error.")
+@click.option("--map", "map_file", metavar="FILE", help="Write a link report.")
+@click.option("--map-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--depfile", metavar="FILE", help="Write a Make dependency file.")
+@click.option("--no-validate", is_flag=True, help="Do not validate the output.")
+@click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
+def merge_command(inputs, output, conflicts, export_from, allow_import, map_file, map_format, depfile,
+                  no_validate, verbose, quiet):
+    """Merge modules into one. INPUT is PATH (named by its file stem) or NAME=PATH,
+    in instantiation order; an import from NAME binds to that input's export."""
+    from ..cli import fail, read_input
+    from .pipeline import merge
+
+    specs = [parse_input_spec(spec) for spec in inputs]
+    datas = [(name, read_input(path)) for name, path in specs]
+
+    def phase(name, seconds):
+        click.echo(f"wasmmerge: {name}: {seconds * 1000:.1f} ms", err=True)
+
+    options = MergeOptions(export_conflicts=conflicts or "error",
+                           export_from=list(export_from) or None,
+                           allow_imports=list(allow_import) or None,
+                           validate=not no_validate, on_phase=phase if verbose else None)
+    try:
+        result = merge(datas, options, files=[path for _, path in specs])
+    except WasmError as err:
+        fail(str(err))
+    if not quiet:
+        for warning in result.warnings:
+            click.echo(f"wasmmerge: warning: {warning}", err=True)
+    try:
+        if output == "-":
+            stdout = click.get_binary_stream("stdout")
+            stdout.write(result.data)
+            stdout.flush()
+        else:
+            write_atomically(output, result.data)
+        if map_file:
+            text = format_json(result.report) if map_format == "json" else format_text(result.report)
+            write_atomically(map_file, text.encode())
+        if depfile:
+            target = "-" if output == "-" else output
+            write_atomically(depfile, format_depfile(target, [path for _, path in specs]).encode())
+    except OSError as err:
+        fail(f"{err.filename or output}: {err.strerror or err}")
+    if verbose:
+        total = sum(len(d) for _, d in datas)
+        click.echo(f"wasmmerge: {len(datas)} inputs, {total} bytes -> {len(result.data)} bytes", err=True)
+    sys.stdout.flush()

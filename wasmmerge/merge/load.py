@@ -1,0 +1,50 @@
+"""Inputs: named, decoded (function bodies left as bytes), every error naming its file."""
+
+import re
+from dataclasses import dataclass
+
+from ..binary.model import Module
+from ..binary.reader import decode_module
+from ..errors import LinkError, WasmError
+from ..features import ALL
+
+
+@dataclass
+class Input:
+    name: str
+    module: Module
+    size: int
+    file: str | None = None  # the path it was read from, when there is one
+
+    @property
+    def label(self) -> str:
+        """How messages name this input."""
+        if self.file and self.file != self.name:
+            return f"{self.name} ({self.file})"
+        return self.name
+
+
+def load_inputs(inputs, files=None) -> list[Input]:
+    """Decode `[(name, bytes), ...]`; `files` gives the path of each, for messages."""
+    loaded = []
+    seen = {}
+    for k, (name, data) in enumerate(inputs):
+        file = files[k] if files else None
+        if not isinstance(name, str) or not name:
+            raise LinkError(f"input {k + 1} has no module name", file=file)
+        if name in seen:
+            raise LinkError(f"two inputs are named {name!r} (inputs {seen[name] + 1} and {k + 1}); "
+                            "name them with NAME=PATH", file=file)
+        seen[name] = k
+        try:
+            module = decode_module(data, lazy=True, features=ALL)
+        except WasmError as err:
+            raise err.with_file(file or name)
+        loaded.append(Input(name, module, len(data), file))
+    return loaded
+
+
+def input_name_from_path(path: str) -> str:
+    """The module name of an input given as PATH: the file name without its extension."""
+    base = re.split(r"[\\/]", path)[-1]
+    return base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base

@@ -1,0 +1,33 @@
+"""What a merge is asked to do, and what it gives back."""
+
+from dataclasses import dataclass, field
+
+from ..binary.model import Module
+
+EXPORT_CONFLICT_POLICIES = ("error", "rename", "skip")
+
+
+@dataclass
+class MergeOptions:
+    # On two inputs exporting the same name: fail, keep the first and rename later ones
+    # to `<module>.<name>`, or keep the first and drop later ones.
+    export_conflicts: str = "error"
+    # Only these modules' exports appear in the output (None: every module's).
+    export_from: list[str] | None = None
+    # fnmatch patterns (`env.*`) that every import left in the output must match.
+    allow_imports: list[str] | None = None
+    validate: bool = True
+    # Called with (phase name, seconds) after each phase, for `-v`.
+    on_phase: object = None
+
+    def __post_init__(self):
+        if self.export_conflicts not in EXPORT_CONFLICT_POLICIES:
+            raise ValueError(f"export_conflicts must be one of {EXPORT_CONFLICT_POLICIES}")
+
+
+@dataclass
+class MergeResult:
+    data: bytes
+    module: Module
+    warnings: list[str] = field(default_factory=list)
+    report: dict = field(default_factory=dict)

@@ -1,0 +1,230 @@
+"""merge(): load, merge types, resolve, plan, rewrite, order instantiation, validate, encode."""
+
+import time
+
+from ..binary.model import Code, Expr, DataSegment, ElemSegment, Export, Global, Import, Module, Table
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType
+from ..binary.writer import encode_module
+from ..errors import LinkError, ValidationError, WasmError
+from .constexpr import ConstExprs
+from .custom import merge_customs
+from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
+from .load import load_inputs
+from .options import MergeOptions, MergeResult
+from .plan import KIND_SPACES, Plan, plan_spaces
+from .report import build_report
+from .resolve import Defined, check_allowed, resolve
+from .rewrite import rewrite
+from .typespace import TypeSpace, map_externtype, map_valtype
+
+GENERATED_START_NAME = "__wasmmerge_start"
+
+
+class _Phases:
+    def __init__(self, callback):
+        self.callback = callback
+        self.times: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, name: str):
+        now = time.perf_counter()
+        self.times[name] = now - self._last
+        self._last = now
+        if self.callback:
+            self.callback(name, self.times[name])
+
+
+def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResult:
+    """Merge `[(name, bytes), ...]`, given in instantiation order, into one module."""
+    options = options or MergeOptions()
+    phases = _Phases(options.on_phase)
+    warnings: list[str] = []
+    loaded = load_inputs(inputs, files)
+    phases.done("load")
+
+    types = TypeSpace()
+    type_maps = []
+    for inp in loaded:
+        try:
+            type_maps.append(types.add_module(inp.module))
+        except WasmError as err:
+            raise err.with_file(inp.label)
+    resolution = resolve(loaded, type_maps, types)
+    check_allowed(resolution, options.allow_imports)
+    plan = plan_spaces(loaded, type_maps, types, resolution)
+    phases.done("resolve")
+
+    out = Module(types=types.types, rec_groups=types.rec_groups)
+    out.imports = [Import(e.module, e.name, e.kind, e.type) for e in resolution.externals]
+    consts = ConstExprs(loaded, plan)
+    effects = _copy_definitions(loaded, plan, consts, out)
+    out.exports = _exports(loaded, plan, options, warnings)
+    phases.done("rewrite")
+
+    init = plan_init_order(effects, [t.limits.min for t in out.table_types()],
+                           [m.limits.min * PAGE for m in out.memory_types()])
+    generated = _apply_init_order(init, out, types)
+    _set_datacount(loaded, out, init)
+    phases.done("order")
+
+    skip_funcs = [{j for j, (imp, t) in enumerate(_func_imports(inp.module, resolution.targets[k]))
+                   if isinstance(t, Defined)} for k, inp in enumerate(loaded)]
+    out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated)
+    data = encode_module(out)
+    phases.done("encode")
+
+    if options.validate:
+        _validate(out, loaded, plan, warnings)
+        phases.done("validate")
+    report = build_report(loaded, plan, out, len(data), init)
+    return MergeResult(data, out, warnings, report)
+
+
+def _func_imports(module, targets):
+    return [(imp, t) for imp, t in zip(module.imports, targets) if imp.kind == FUNC_KIND]
+
+
+def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module) -> list[ModuleEffects]:
+    effects = []
+    for k, inp in enumerate(loaded):
+        m, maps, remap = inp.module, plan.maps[k], plan.remap(k)
+        tmap = maps["type"].__getitem__
+        try:
+            out.funcs.extend(maps["type"][t] for t in m.funcs)
+            out.tables.extend(Table(map_externtype(t.type, tmap), consts.convert(k, t.init)) for t in m.tables)
+            out.memories.extend(m.memories)
+            out.tags.extend(map_externtype(t, tmap) for t in m.tags)
+            imported_globals = m.count(GLOBAL_KIND) - len(m.globals)
+            for n, g in enumerate(m.globals):
+                code = consts.global_init(k, imported_globals + n)
+                out.globals.append(Global(map_externtype(g.type, tmap), Expr(code, g.init.offset)))
+            elems, datas = [], []
+            for n, e in enumerate(m.elems):
+                seg = ElemSegment(e.mode, map_valtype(e.type, tmap),
+                                  funcs=None if e.funcs is None else [maps["func"][f] for f in e.funcs],
+                                  exprs=None if e.exprs is None else [consts.convert(k, x) for x in e.exprs],
+                                  table=maps["table"][e.table] if e.mode == "active" else 0,
+                                  offset=consts.convert(k, e.offset), flags=e.flags)
+                out.elems.append(seg)
+                if e.mode == "active":
+                    elems.append(Step("elem", maps["elem"][n], seg.table, seg.offset, seg.count))
+            for n, d in enumerate(m.datas):
+                seg = DataSegment(d.mode, d.data, maps["memory"][d.memory] if d.mode == "active" else 0,
+                                  consts.convert(k, d.offset), d.flags)
+                out.datas.append(seg)
+                if d.mode == "active":
+                    datas.append(Step("data", maps["data"][n], seg.memory, seg.offset, len(d.data)))
+            out.codes.extend(_rewrite_codes(m.codes, remap, tmap))
+        except IndexError:
+            raise ValidationError("an index is out of range", file=inp.label) from None
+        except WasmError as err:
+            raise err.with_file(inp.label)
+        start = maps["func"][m.start] if m.start is not None else None
+        effects.append(ModuleEffects(elems, datas, start))
+    return effects
+
+
+def _rewrite_codes(codes, remap, tmap) -> list[Code]:
+    if remap.is_identity():
+        return list(codes)
+    out = []
+    retype = remap.type is not None
+    for code in codes:
+        local_groups = code.locals
+        if retype:
+            local_groups = [(n, map_valtype(t, tmap)) for n, t in local_groups]
+        out.append(Code(local_groups, rewrite(code.body, remap, code.offset), code.offset))
+    return out
+
+
+def _exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[Export]:
+    names = {inp.name for inp in loaded}
+    if options.export_from is not None:
+        unknown = [n for n in options.export_from if n not in names]
+        if unknown:
+            raise LinkError(f"--export-from names no input: {', '.join(unknown)}")
+    out, owner = [], {}
+    for k, inp in enumerate(loaded):
+        if options.export_from is not None and inp.name not in options.export_from:
+            continue
+        for e in inp.module.exports:
+            index = plan.maps[k][KIND_SPACES[e.kind]][e.index]
+            name = e.name
+            previous = owner.get(name)
+            if previous is not None:
+                if previous[1:] == (e.kind, index):
+                    continue  # the same item, re-exported under the same name
+                if options.export_conflicts == "error":
+                    raise LinkError(f"export {name!r} of {inp.name} conflicts with export {name!r} of "
+                                    f"{previous[0]} (use --rename-export-conflicts or --skip-export-conflicts)",
+                                    file=inp.label)
+                if options.export_conflicts == "skip":
+                    warnings.append(f"{inp.name}: export {name!r} skipped: {previous[0]} exports that name")
+                    continue
+                name = f"{inp.name}.{name}"
+                if name in owner:
+                    raise LinkError(f"export {e.name!r} of {inp.name} conflicts, and its renamed form "
+                                    f"{name!r} is taken too", file=inp.label)
+            owner[name] = (inp.name, e.kind, index)
+            out.append(Export(name, e.kind, index))
+    return out
+
+
+def _apply_init_order(init, out: Module, types: TypeSpace) -> dict:
+    for index in init.passive_elems:
+        seg = out.elems[index]
+        seg.mode, seg.offset, seg.table, seg.flags = "passive", None, 0, None
+    for index in init.passive_datas:
+        seg = out.datas[index]
+        seg.mode, seg.offset, seg.memory, seg.flags = "passive", None, 0, None
+    if init.needs_generated_start:
+        out.funcs.append(types.intern_func(FuncType()))
+        out.codes.append(Code([], start_body(init.steps)))
+        out.start = out.count(FUNC_KIND) - 1
+        return {out.start: GENERATED_START_NAME}
+    out.start = init.start
+    return {}
+
+
+def _set_datacount(loaded, out: Module, init):
+    if not out.datas:
+        return
+    if init.passive_datas or any(inp.module.datacount is not None for inp in loaded) \
+            or any(d.mode == "passive" for d in out.datas):
+        out.datacount = len(out.datas)
+
+
+def _needed_features(out: Module, init) -> set[str]:
+    needed = set()
+    if out.count(MEMORY_KIND) > 1:
+        needed.add("multimemory")
+    if out.count(TABLE_KIND) > 1:
+        needed.add("reference-types")
+    if init.passive_elems or init.passive_datas:
+        needed.add("bulk-memory")
+    return needed
+
+
+def _validate(out: Module, loaded, plan: Plan, warnings):
+    try:
+        from ..validate import validate_module
+    except ImportError:
+        warnings.append("output not validated: wasmmerge.validate is not available")
+        return
+    try:
+        validate_module(out)
+    except ValidationError as err:
+        where = _origin_of_function(err.func, loaded, plan) if err.func is not None else None
+        if where:
+            raise ValidationError(f"{where}: {err.message}", err.offset) from None
+        raise ValidationError(f"merged module is invalid: {err}") from None
+
+
+def _origin_of_function(func: int, loaded, plan: Plan) -> str | None:
+    """`input: function N` for a merged function index, when an input defined it."""
+    for k, inp in enumerate(loaded):
+        base = plan.bases[k][FUNC_KIND]
+        if base <= func < base + len(inp.module.funcs):
+            imported = inp.module.count(FUNC_KIND) - len(inp.module.funcs)
+            return f"{inp.label}: function {func - base + imported}"
+    return None

@@ -1,0 +1,82 @@
+"""The merged index spaces, and where each input's indices land in them.
+
+Every space is laid out the same way: the imports the output keeps (in first-use order),
+then each input's definitions in input order. An input's import lands where what it is
+bound to lands. Element and data segments are concatenated in input order.
+"""
+
+from dataclasses import dataclass, field
+
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
+from .resolve import Defined, External, Resolution
+from .rewrite import Remap
+from .typespace import TypeSpace
+
+KIND_SPACES = {FUNC_KIND: "func", TABLE_KIND: "table", MEMORY_KIND: "memory",
+               GLOBAL_KIND: "global", TAG_KIND: "tag"}
+SPACES = ("type", "func", "table", "memory", "global", "tag", "elem", "data")
+
+
+@dataclass
+class Plan:
+    types: TypeSpace
+    resolution: Resolution
+    # Per input: space name -> the merged index of each of its indices.
+    maps: list[dict[str, list[int]]] = field(default_factory=list)
+    # Per kind: the merged index of each kept import (External -> index).
+    external_index: dict = field(default_factory=dict)
+    # Per input and kind: where its definitions start in the merged space.
+    bases: list[dict[int, int]] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def remap(self, k: int) -> Remap:
+        return Remap(**self.maps[k])
+
+    def merged(self, k: int, space: str, index: int) -> int:
+        return self.maps[k][space][index]
+
+
+def _defined(module, kind: int) -> int:
+    return {FUNC_KIND: len(module.funcs), TABLE_KIND: len(module.tables),
+            MEMORY_KIND: len(module.memories), GLOBAL_KIND: len(module.globals),
+            TAG_KIND: len(module.tags)}[kind]
+
+
+def plan_spaces(inputs, type_maps, types: TypeSpace, resolution: Resolution) -> Plan:
+    plan = Plan(types, resolution)
+    counts = {kind: 0 for kind in KIND_SPACES}
+    for ext in resolution.externals:
+        plan.external_index[ext] = counts[ext.kind]
+        counts[ext.kind] += 1
+    for inp in inputs:
+        bases = {}
+        for kind in KIND_SPACES:
+            bases[kind] = counts[kind]
+            counts[kind] += _defined(inp.module, kind)
+        plan.bases.append(bases)
+    elem_base = data_base = 0
+    for k, inp in enumerate(inputs):
+        m = inp.module
+        maps = {space: [] for space in SPACES}
+        maps["type"] = type_maps[k]
+        for imp, target in zip(m.imports, resolution.targets[k]):
+            maps[KIND_SPACES[imp.kind]].append(_land(plan, target, imp.kind, inputs))
+        for kind, space in KIND_SPACES.items():
+            base = plan.bases[k][kind]
+            maps[space].extend(range(base, base + _defined(m, kind)))
+        maps["elem"] = list(range(elem_base, elem_base + len(m.elems)))
+        maps["data"] = list(range(data_base, data_base + len(m.datas)))
+        elem_base += len(m.elems)
+        data_base += len(m.datas)
+        plan.maps.append(maps)
+    plan.totals = {KIND_SPACES[kind]: n for kind, n in counts.items()}
+    plan.totals.update(type=len(types.types), elem=elem_base, data=data_base)
+    return plan
+
+
+def _land(plan: Plan, target, kind: int, inputs) -> int:
+    if isinstance(target, External):
+        return plan.external_index[target]
+    assert isinstance(target, Defined)
+    imported = inputs[target.module].module.count(kind) - _defined(inputs[target.module].module, kind)
+    return plan.bases[target.module][kind] + target.index - imported

@@ -1,0 +1,201 @@
+"""Resolution: what every import of every input is bound to.
+
+An import whose module name names an input binds to that input's export, following
+re-export chains (an export that is itself an import) to a definition or to an import of
+a module outside the merge. Each link of a chain is type-checked with the spec's import
+matching rules, on merged type indices. Imports left outside are deduplicated when module,
+name, kind and type are all equal.
+"""
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from ..binary.types import (FUNC_KIND, GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABLE_KIND, TAG_KIND,
+                            Limits)
+from ..errors import LinkError
+from .typespace import TypeSpace, map_externtype
+
+
+@dataclass(frozen=True)
+class Defined:
+    """A definition: index `index` (module-relative, past the imports) of input `module`."""
+
+    module: int
+    index: int
+
+
+@dataclass(frozen=True)
+class External:
+    """An import the merged module keeps; `type` is in merged terms."""
+
+    module: str
+    name: str
+    kind: int
+    type: object
+
+    @property
+    def label(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass
+class Resolution:
+    # Per input, per import (in import order): what it is bound to.
+    targets: list[list[Defined | External]] = field(default_factory=list)
+    # Per input, per import: the exports followed, as (input index, export name).
+    chains: list[list[tuple]] = field(default_factory=list)
+    externals: list[External] = field(default_factory=list)  # first-use order
+
+
+class ItemTypes:
+    """The merged type of every item of one input, by kind and module-relative index."""
+
+    def __init__(self, module, type_map: list[int]):
+        self.module = module
+        self.type_map = type_map
+        self._cache = {}
+
+    def get(self, kind: int, index: int):
+        items = self._cache.get(kind)
+        if items is None:
+            items = self._cache[kind] = self._compute(kind)
+        return items[index]
+
+    def _compute(self, kind):
+        m, tmap = self.module, self.type_map
+        if kind == FUNC_KIND:
+            return [tmap[t] for t in m.func_type_indices()]
+        raw = {TABLE_KIND: m.table_types, MEMORY_KIND: m.memory_types,
+               GLOBAL_KIND: m.global_types, TAG_KIND: m.tag_types}[kind]()
+        return [map_externtype(t, tmap.__getitem__) for t in raw]
+
+    def count(self, kind: int) -> int:
+        return self.module.count(kind)
+
+
+def _limits_match(actual: Limits, expected: Limits) -> str | None:
+    if actual.address64 != expected.address64:
+        return "address type differs (i32 vs i64)"
+    if actual.shared != expected.shared:
+        return "shared flag differs"
+    if actual.min < expected.min:
+        return f"minimum {actual.min} is below the imported minimum {expected.min}"
+    if expected.max is not None:
+        if actual.max is None:
+            return f"no maximum, the import requires at most {expected.max}"
+        if actual.max > expected.max:
+            return f"maximum {actual.max} is above the imported maximum {expected.max}"
+    return None
+
+
+def type_mismatch(kind: int, actual, expected, types: TypeSpace) -> str | None:
+    """Why an item of type `actual` cannot satisfy an import of type `expected` (merged terms)."""
+    if kind in (FUNC_KIND,):
+        if not types.is_subtype_index(actual, expected):
+            return f"function type {types.types[actual].comp} does not match {types.types[expected].comp}"
+        return None
+    if kind == TAG_KIND:
+        if actual.type != expected.type:
+            return f"tag type {types.types[actual.type].comp} does not match {types.types[expected.type].comp}"
+        return None
+    if kind == GLOBAL_KIND:
+        if actual.mutable != expected.mutable:
+            return "mutability differs"
+        if expected.mutable:
+            ok = actual.type == expected.type
+        else:
+            ok = types.is_subtype(actual.type, expected.type)
+        return None if ok else f"global type {actual.type} does not match {expected.type}"
+    if kind == TABLE_KIND:
+        if actual.elem != expected.elem:
+            return f"element type {actual.elem} does not match {expected.elem}"
+        return _limits_match(actual.limits, expected.limits)
+    return _limits_match(actual.limits, expected.limits)
+
+
+def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
+    names = {inp.name: k for k, inp in enumerate(inputs)}
+    item_types = [ItemTypes(inp.module, tm) for inp, tm in zip(inputs, type_maps)]
+    exports = [{e.name: e for e in inp.module.exports} for inp in inputs]
+    # Per input and kind, the import positions in that kind's index space.
+    import_positions, index_in_kind = [], []
+    for inp in inputs:
+        by_kind = {k: [] for k in KIND_NAMES}
+        own = []
+        for j, imp in enumerate(inp.module.imports):
+            own.append(len(by_kind[imp.kind]))
+            by_kind[imp.kind].append(j)
+        import_positions.append(by_kind)
+        index_in_kind.append(own)
+
+    done: dict[tuple, tuple] = {}
+    in_progress: list[tuple] = []
+
+    def describe(i, j):
+        imp = inputs[i].module.imports[j]
+        return f"{inputs[i].name}: import {imp.module}.{imp.name}"
+
+    def follow(i, j):
+        key = (i, j)
+        if key in done:
+            return done[key]
+        if key in in_progress:
+            cycle = in_progress[in_progress.index(key):] + [key]
+            steps = " -> ".join(f"{inputs[a].name}:{inputs[a].module.imports[b].module}."
+                                f"{inputs[a].module.imports[b].name}" for a, b in cycle)
+            raise LinkError(f"unresolved cycle of re-exports: {steps}", file=inputs[i].name)
+        imp = inputs[i].module.imports[j]
+        kind = imp.kind
+        kname = KIND_NAMES[kind]
+        declared = item_types[i].get(kind, index_in_kind[i][j])
+        target_module = names.get(imp.module)
+        if target_module is None:
+            result = (External(imp.module, imp.name, kind, declared), ())
+            done[key] = result
+            return result
+        export = exports[target_module].get(imp.name)
+        if export is None:
+            raise LinkError(f"{describe(i, j)}: module {imp.module!r} has no export {imp.name!r}",
+                            file=inputs[i].label)
+        if export.kind != kind:
+            raise LinkError(f"{describe(i, j)}: expects a {kname}, but {imp.module}.{imp.name} "
+                            f"is a {KIND_NAMES.get(export.kind, export.kind)}", file=inputs[i].label)
+        actual = item_types[target_module].get(kind, export.index)
+        why = type_mismatch(kind, actual, declared, types)
+        if why:
+            raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)
+        positions = import_positions[target_module][kind]
+        if export.index < len(positions):
+            in_progress.append(key)
+            target, chain = follow(target_module, positions[export.index])
+            in_progress.pop()
+        else:
+            target, chain = Defined(target_module, export.index), ()
+        result = (target, ((target_module, imp.name),) + chain)
+        done[key] = result
+        return result
+
+    res = Resolution()
+    seen_external = set()
+    for i, inp in enumerate(inputs):
+        targets, chains = [], []
+        for j in range(len(inp.module.imports)):
+            target, chain = follow(i, j)
+            targets.append(target)
+            chains.append(chain)
+            if isinstance(target, External) and target not in seen_external:
+                seen_external.add(target)
+                res.externals.append(target)
+        res.targets.append(targets)
+        res.chains.append(chains)
+    return res
+
+
+def check_allowed(resolution: Resolution, patterns) -> None:
+    """With `--allow-import`, every import left in the output must match a pattern."""
+    if patterns is None:
+        return
+    stray = [e for e in resolution.externals if not any(fnmatchcase(e.label, p) for p in patterns)]
+    if stray:
+        listed = ", ".join(f"{e.label} ({KIND_NAMES[e.kind]})" for e in stray)
+        raise LinkError(f"imports not allowed by --allow-import: {listed}")

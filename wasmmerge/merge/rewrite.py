@@ -1,0 +1,372 @@
+"""Copy-and-patch of instruction bytes: only the index immediates that change are rewritten.
+
+One traversal, driven by the opcode table: every immediate kind has a skipper, and every
+index space a patcher that is used only when that space's map is not the identity. A new
+index is written in the original LEB128 width when it fits, so code offsets stay stable.
+
+Most instructions name no remapped index, so runs of them are skipped by one regular
+expression generated from the same table (matched in C); only the instructions left over
+are looked at in Python. Anything the expression does not know (unusual encodings,
+br_table, typed select, try_table) simply falls through to the Python path.
+"""
+
+import re
+
+from ..binary import leb
+from ..binary.opcodes import ALL_OPS, COMPOUND_SPACES, INDEX_SPACES, PREFIXED, SINGLE, Op
+from ..errors import DecodeError, ValidationError
+
+# Spaces the merger renumbers; locals, labels and fields never change.
+REMAPPABLE = ("type", "func", "table", "memory", "global", "elem", "data", "tag")
+
+
+class Remap:
+    """Per index space, the new index of each old one (None: identity)."""
+
+    __slots__ = REMAPPABLE + ("_plans", "_skipper")
+
+    def __init__(self, **maps):
+        for space in REMAPPABLE:
+            value = maps.pop(space, None)
+            setattr(self, space, None if value is None or _is_identity(value) else value)
+        if maps:
+            raise TypeError(f"unknown index spaces: {sorted(maps)}")
+        self._plans = {}
+        self._skipper = None
+
+    @property
+    def active(self) -> frozenset:
+        return frozenset(s for s in REMAPPABLE if getattr(self, s) is not None)
+
+    def is_identity(self) -> bool:
+        return not self.active
+
+    def new(self, space: str, index: int) -> int:
+        table = getattr(self, space)
+        if table is None:
+            return index
+        try:
+            return table[index]
+        except IndexError:
+            raise ValidationError(f"unknown {space} {index}") from None
+
+
+def _is_identity(table) -> bool:
+    return all(i == v for i, v in enumerate(table))
+
+
+# -- LEB helpers that keep the original width ------------------------------------------
+
+def _leb_end(data, pos: int) -> int:
+    n = len(data)
+    while pos < n:
+        if data[pos] < 0x80:
+            return pos + 1
+        pos += 1
+    raise DecodeError("unexpected end", pos)
+
+
+def signed_width(value: int, width: int) -> bytes:
+    """A non-negative value as signed LEB128 padded to `width` bytes (minimal if longer)."""
+    if (value.bit_length() + 7) // 7 > width:
+        return leb.write_signed(value)
+    out = bytearray()
+    for _ in range(width - 1):
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+# -- one skipper per immediate kind: (data, pos) -> pos -------------------------------
+
+def _skip_leb(data, pos):
+    return _leb_end(data, pos)
+
+
+def _skip_fixed(size):
+    def skip(data, pos):
+        if pos + size > len(data):
+            raise DecodeError("unexpected end", len(data))
+        return pos + size
+    return skip
+
+
+def _skip_byte(data, pos):
+    if pos >= len(data):
+        raise DecodeError("unexpected end", pos)
+    return pos + 1
+
+
+# -- patchers: (remap, data, pos, patches) -> pos -------------------------------------
+
+def _index_patcher(space):
+    def patch(remap, data, pos, patches):
+        value, end = leb.read_u32(data, pos)
+        new = remap.new(space, value)
+        if new != value:
+            patches.append((pos, end, leb.write_unsigned_width(new, end - pos)))
+        return end
+    return patch
+
+
+def _patch_heaptype(remap, data, pos, patches):
+    value, end = leb.read_s33(data, pos)
+    if value >= 0 and remap.type is not None:
+        new = remap.new("type", value)
+        if new != value:
+            patches.append((pos, end, signed_width(new, end - pos)))
+    return end
+
+
+def _patch_valtype(remap, data, pos, patches):
+    if pos >= len(data):
+        raise DecodeError("unexpected end", pos)
+    if data[pos] in (0x63, 0x64):
+        return _patch_heaptype(remap, data, pos + 1, patches)
+    return pos + 1
+
+
+def _patch_blocktype(remap, data, pos, patches):
+    if pos >= len(data):
+        raise DecodeError("unexpected end", pos)
+    byte = data[pos]
+    if byte in (0x63, 0x64):
+        return _patch_heaptype(remap, data, pos + 1, patches)
+    if 0x40 <= byte < 0x80:  # empty, a number type or an abstract reference shorthand
+        return pos + 1
+    return _patch_heaptype(remap, data, pos, patches)  # a type index, as s33
+
+
+def _patch_valtypes(remap, data, pos, patches):
+    count, pos = leb.read_u32(data, pos)
+    for _ in range(count):
+        pos = _patch_valtype(remap, data, pos, patches)
+    return pos
+
+
+def _patch_labels(remap, data, pos, patches):
+    count, pos = leb.read_u32(data, pos)
+    if count > len(data) - pos:
+        raise DecodeError("length out of bounds", pos)
+    for _ in range(count + 1):
+        pos = _leb_end(data, pos)
+    return pos
+
+
+def _patch_catches(remap, data, pos, patches):
+    count, pos = leb.read_u32(data, pos)
+    patch_tag = _INDEX_PATCHERS["tag"]
+    for _ in range(count):
+        kind = data[pos] if pos < len(data) else None
+        if kind is None or kind > 3:
+            raise DecodeError("malformed catch clause", pos)
+        pos += 1
+        if kind < 2:
+            pos = patch_tag(remap, data, pos, patches)
+        pos = _leb_end(data, pos)
+    return pos
+
+
+def _patch_memarg(remap, data, pos, patches):
+    flags, after_flags = leb.read_u32(data, pos)
+    if flags & 0x40:
+        end = _INDEX_PATCHERS["memory"](remap, data, after_flags, patches)
+        return _leb_end(data, end)
+    new = remap.new("memory", 0)
+    if new != 0:
+        # Memory 0 is implied by the flags; naming another one needs the explicit form.
+        width = after_flags - pos
+        patches.append((pos, after_flags, leb.write_unsigned_width(flags | 0x40, width) + leb.write_unsigned(new)))
+    return _leb_end(data, after_flags)
+
+
+_INDEX_PATCHERS = {space: _index_patcher(space) for space in INDEX_SPACES}
+
+_SKIPPERS = {
+    "u32": _skip_leb, "i32": _skip_leb, "i64": _skip_leb,
+    "f32": _skip_fixed(4), "f64": _skip_fixed(8), "v128": _skip_fixed(16), "shuffle": _skip_fixed(16),
+    "lane": _skip_byte, "castflags": _skip_byte, "zero": _skip_byte,
+}
+_SKIPPERS.update({space: _skip_leb for space in INDEX_SPACES})
+
+_COMPOUND_PATCHERS = {
+    "blocktype": _patch_blocktype, "labels": _patch_labels, "memarg": _patch_memarg,
+    "heaptype": _patch_heaptype, "valtypes": _patch_valtypes, "catches": _patch_catches,
+}
+
+
+def _wrap_skip(skip):
+    return lambda remap, data, pos, patches: skip(data, pos)
+
+
+def _plan(op: Op, active: frozenset) -> tuple:
+    """The per-immediate steps of one instruction under a set of remapped spaces."""
+    steps = []
+    for kind in op.imms:
+        if kind in _COMPOUND_PATCHERS:
+            steps.append(_COMPOUND_PATCHERS[kind])
+        elif kind in INDEX_SPACES and kind in active:
+            steps.append(_INDEX_PATCHERS[kind])
+        else:
+            steps.append(_wrap_skip(_SKIPPERS[kind]))
+    return tuple(steps)
+
+
+# -- the skipper: a regular expression over runs of instructions needing no patch ------
+
+_LEB = b"(?:[\\x80-\\xff]*[\\x00-\\x7f])"
+_IMM_PATTERNS = {
+    "u32": _LEB, "i32": _LEB, "i64": _LEB,
+    "f32": b"[\\x00-\\xff]{4}", "f64": b"[\\x00-\\xff]{8}", "v128": b"[\\x00-\\xff]{16}",
+    "shuffle": b"[\\x00-\\xff]{16}", "lane": b"[\\x00-\\xff]", "castflags": b"[\\x00-\\x03]", "zero": b"\\x00",
+    "heaptype": _LEB,
+    "blocktype": b"(?:[\\x63\\x64]" + _LEB + b"|[\\x00-\\x62\\x65-\\x7f]|[\\x80-\\xff]+[\\x00-\\x7f])",
+    "memarg": (b"(?:(?:[\\x00-\\x3f]|[\\x80-\\xbf][\\x80-\\xff]*[\\x00-\\x7f])" + _LEB
+               + b"|(?:[\\x40-\\x7f]|[\\xc0-\\xff][\\x80-\\xff]*[\\x00-\\x7f])" + _LEB + _LEB + b")"),
+}
+_IMM_PATTERNS.update({space: _LEB for space in INDEX_SPACES})
+# Counted vectors cannot be skipped by a regular expression: always the Python path.
+_NEVER_SKIPPED = frozenset(("labels", "valtypes", "catches"))
+
+
+def _skippable(op: Op, active: frozenset) -> bool:
+    for kind in op.imms:
+        if kind in _NEVER_SKIPPED or kind in active:
+            return False
+        if any(space in active for space in COMPOUND_SPACES.get(kind, ())):
+            return False
+    return True
+
+
+def _byte_class(codes) -> bytes:
+    return b"[" + b"".join(re.escape(bytes((c,))) for c in sorted(codes)) + b"]"
+
+
+def _alternatives(ops, encode) -> list[bytes]:
+    groups = {}
+    for op in ops:
+        groups.setdefault(op.imms, []).append(op)
+    out = []
+    # Instructions without immediates first: they are the most frequent.
+    for imms, members in sorted(groups.items(), key=lambda item: (len(item[0]), -len(item[1]))):
+        tail = b"".join(_IMM_PATTERNS[kind] for kind in imms)
+        out.append(encode(members) + tail)
+    return out
+
+
+def build_skipper(active: frozenset):
+    """A compiled pattern matching the longest run of instructions that need no patch."""
+    single = [op for op in SINGLE.values() if _skippable(op, active)]
+    alts = _alternatives(single, lambda members: _byte_class(op.code for op in members))
+    for prefix, table in PREFIXED.items():
+        ops = [op for op in table.values() if _skippable(op, active)]
+        if not ops:
+            continue
+
+        def encode(members):
+            short = [op.code for op in members if op.code < 0x80]
+            long = [re.escape(leb.write_unsigned(op.code)) for op in members if op.code >= 0x80]
+            parts = ([_byte_class(short)] if short else []) + long
+            return b"(?:" + b"|".join(parts) + b")"
+        inner = _alternatives(ops, encode)
+        alts.append(re.escape(bytes((prefix,))) + b"(?:" + b"|".join(inner) + b")")
+    return re.compile(b"(?:" + b"|".join(alts) + b")*+")
+
+
+_SKIPPER_CACHE: dict[frozenset, re.Pattern] = {}
+
+
+def _skipper_for(active: frozenset):
+    pattern = _SKIPPER_CACHE.get(active)
+    if pattern is None:
+        pattern = _SKIPPER_CACHE[active] = build_skipper(active)
+    return pattern
+
+
+# -- the traversal ---------------------------------------------------------------------
+
+def _read_op(data, pos):
+    byte = data[pos]
+    op = SINGLE.get(byte)
+    if op is not None:
+        return op, pos + 1
+    table = PREFIXED.get(byte)
+    if table is None:
+        raise DecodeError(f"illegal opcode {byte:#04x}", pos)
+    sub, end = leb.read_u32(data, pos + 1)
+    op = table.get(sub)
+    if op is None:
+        raise DecodeError(f"illegal opcode {byte:#04x} {sub}", pos)
+    return op, end
+
+
+def collect_patches(data, remap: Remap, start: int = 0, end: int | None = None,
+                    use_skipper: bool = True) -> list:
+    """Every (start, end, new bytes) replacement the instructions in data[start:end] need."""
+    if end is None:
+        end = len(data)
+    active = remap.active
+    plans = remap._plans
+    patches = []
+    skip = _skipper_for(active).match if use_skipper else None
+    pos = start
+    view = data if end == len(data) else memoryview(data)[:end]
+    while pos < end:
+        if skip is not None:
+            pos = skip(data, pos, end).end()
+            if pos >= end:
+                break
+        op, pos = _read_op(view, pos)
+        steps = plans.get(op)
+        if steps is None:
+            steps = plans[op] = _plan(op, active)
+        for step in steps:
+            pos = step(remap, view, pos, patches)
+    if pos > end:
+        raise DecodeError("unexpected end of section or function", end)
+    return patches
+
+
+def apply_patches(data, patches, start: int = 0, end: int | None = None) -> bytes:
+    if end is None:
+        end = len(data)
+    if not patches:
+        return bytes(data[start:end])
+    pieces = []
+    last = start
+    for begin, stop, new in patches:
+        pieces.append(data[last:begin])
+        pieces.append(new)
+        last = stop
+    pieces.append(data[last:end])
+    return b"".join(pieces)
+
+
+def rewrite(data: bytes, remap: Remap, base: int = 0, use_skipper: bool = True) -> bytes:
+    """`data` (instructions) with every remapped index immediate rewritten.
+
+    `base` is the offset of `data` in its file, for error messages.
+    """
+    if remap.is_identity():
+        return data
+    try:
+        patches = collect_patches(data, remap, use_skipper=use_skipper)
+    except (DecodeError, ValidationError) as err:
+        if err.offset is not None:
+            err.offset += base
+        else:
+            err.offset = base
+        raise
+    return apply_patches(data, patches)
+
+
+def every_index_immediate() -> list[tuple[Op, str]]:
+    """(instruction, immediate kind) for every immediate that names a remappable index."""
+    out = []
+    for op in ALL_OPS:
+        for kind in op.imms:
+            spaces = (kind,) if kind in INDEX_SPACES else COMPOUND_SPACES.get(kind, ())
+            if any(s in REMAPPABLE for s in spaces):
+                out.append((op, kind))
+    return out
