@@ -1,0 +1,69 @@
+"""`wasmmerge spec PATH...`: run spec test scripts, one line per file, totals last."""
+
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import click
+
+from ..errors import WasmError
+from ..features import ALL, WASM2, WASM3
+from .runner import ScriptResult, run_script
+
+FEATURE_SETS = {"2.0": WASM2, "3.0": WASM3, "all": ALL}
+
+
+def expand(paths) -> list[Path]:
+    """Scripts named directly, or every `*.json` under a directory (one level or two)."""
+    scripts = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            found = sorted(path.glob("*.json")) or sorted(path.glob("*/*.json"))
+            if not found:
+                raise click.UsageError(f"{path}: no .json scripts found")
+            scripts.extend(found)
+        elif path.exists():
+            scripts.append(path)
+        else:
+            raise click.UsageError(f"{path}: no such file or directory")
+    return scripts
+
+
+def _run_one(args) -> ScriptResult:
+    path, features = args
+    try:
+        return run_script(path, features)
+    except WasmError as err:
+        result = ScriptResult(str(path))
+        result.failures.append((None, "script", str(err)))
+        return result
+
+
+@click.command("spec")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--features", type=click.Choice(sorted(FEATURE_SETS)), default=None,
+              help="Feature set to decode with (default: 2.0 under a wasm-2.0 directory, else all).")
+@click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Scripts run in parallel.")
+@click.option("-v", "--verbose", is_flag=True, help="List each failed command.")
+def spec_command(paths, features, jobs, verbose):
+    """Run spec test scripts (wast2json .json, or .wast when wast2json is installed)."""
+    scripts = expand(paths)
+    feature_set = FEATURE_SETS[features] if features else None
+    work = [(p, feature_set) for p in scripts]
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            results = pool.map(_run_one, work)
+    else:
+        results = map(_run_one, work)
+    passed = failed = 0
+    for result in results:
+        passed += result.passed
+        failed += result.failed
+        skipped = f", {result.skipped} skipped (text format)" if result.skipped else ""
+        click.echo(f"{result.path}: {result.passed} passed, {result.failed} failed{skipped}")
+        if verbose:
+            for line, kind, reason in result.failures:
+                click.echo(f"  line {line}: {kind}: {reason}")
+    click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
