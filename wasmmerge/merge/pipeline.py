@@ -143,7 +143,7 @@ def _exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[Export
         unknown = [n for n in options.export_from if n not in names]
         if unknown:
             raise LinkError(f"--export-from names no input: {', '.join(unknown)}")
-    out, owner = [], {}
+    out, owner, conflicts = [], {}, []
     for k, inp in enumerate(loaded):
         if options.export_from is not None and inp.name not in options.export_from:
             continue
@@ -155,9 +155,8 @@ def _exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[Export
                 if previous[1:] == (e.kind, index):
                     continue  # the same item, re-exported under the same name
                 if options.export_conflicts == "error":
-                    raise LinkError(f"export {name!r} of {inp.name} conflicts with export {name!r} of "
-                                    f"{previous[0]} (use --rename-export-conflicts or --skip-export-conflicts)",
-                                    file=inp.label)
+                    conflicts.append(f"{name!r} ({previous[0]} and {inp.name})")
+                    continue
                 if options.export_conflicts == "skip":
                     warnings.append(f"{inp.name}: export {name!r} skipped: {previous[0]} exports that name")
                     continue
@@ -167,6 +166,9 @@ def _exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[Export
                                     f"{name!r} is taken too", file=inp.label)
             owner[name] = (inp.name, e.kind, index)
             out.append(Export(name, e.kind, index))
+    if conflicts:
+        raise LinkError(f"export name conflicts: {', '.join(conflicts)} "
+                        "(use --rename-export-conflicts or --skip-export-conflicts)")
     return out
 
 
