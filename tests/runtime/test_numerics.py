@@ -26,9 +26,11 @@ from conftest import suite_dir
 OPS = {**numerics.OPS, **simd.OPS}
 CONSTS = ("i32.const", "i64.const", "f32.const", "f64.const", "v128.const")
 MEMORY_PAGE = 65536
-STRAIGHT_LINE = ("local.get", "local.set", "local.tee", "global.get", "global.set", "drop", "nop", "return")
+STRAIGHT_LINE = ("local.get", "local.set", "local.tee", "global.get", "global.set", "drop", "nop",
+                 "return")
 # Whole-value loads and stores: the evaluator moves their bits itself.
-PLAIN_ACCESSES = {f"{t}.{kind}": size for t, size in (("i32", 4), ("i64", 8), ("f32", 4), ("f64", 8), ("v128", 16))
+PLAIN_ACCESSES = {f"{t}.{kind}": size
+                  for t, size in (("i32", 4), ("i64", 8), ("f32", 4), ("f64", 8), ("v128", 16))
                   for kind in ("load", "store")}
 
 
@@ -113,7 +115,8 @@ class Instance:
             self.tainted = True
             return
         names = [instr.name for instr in decode_code(self.module.codes[index], True, True)]
-        if any("store" in n or n == "global.set" or "call" in n or n.startswith("memory.") for n in names):
+        if any("store" in n or "call" in n or n == "global.set" or n.startswith("memory.")
+               for n in names):
             self.tainted = True
 
     def compile(self, name):
@@ -228,7 +231,8 @@ def matches(expected, actual):
     width = LANE_BITS[lane_type]
     mask = (1 << width) - 1
     lanes = expected["value"]
-    return all(matches_scalar(lane_type, lane, (actual >> (i * width)) & mask) for i, lane in enumerate(lanes))
+    return all(matches_scalar(lane_type, lane, (actual >> (i * width)) & mask)
+               for i, lane in enumerate(lanes))
 
 
 class ScriptResult:
@@ -294,7 +298,8 @@ def run_script(version, name):
                 matches(e, a) for e, a in zip(command["expected"], actual)):
             result.passed += 1
         else:
-            result.failures.append(f"{where}: got {[hex(a) for a in actual]}, expected {command['expected']}")
+            got = [hex(a) for a in actual]
+            result.failures.append(f"{where}: got {got}, expected {command['expected']}")
     return result
 
 
@@ -400,7 +405,8 @@ def reference_module(ops):
         for kind in op.params:
             if kind == "v128":
                 params += ["i64", "i64"]
-                operands.append(f"(i64x2.replace_lane 1 (i64x2.splat (local.get {index})) (local.get {index + 1}))")
+                low, high = f"(local.get {index})", f"(local.get {index + 1})"
+                operands.append(f"(i64x2.replace_lane 1 (i64x2.splat {low}) {high})")
                 index += 2
             else:
                 wat_type, text = param_wat[kind]
@@ -419,7 +425,8 @@ def reference_module(ops):
             if result[0] == "f":
                 body = f"(i{result[1:]}.reinterpret_{result} {body})"
             locals_ = ""
-        funcs.append(f'(func (export "{export_name(op, imms)}") (param {" ".join(params)}) (result {results}) {locals_} {body})')
+        signature = f'(param {" ".join(params)}) (result {results})'
+        funcs.append(f'(func (export "{export_name(op, imms)}") {signature} {locals_} {body})')
     engine = wasmtime.Engine()
     store = wasmtime.Store(engine)
     module = wasmtime.Module(engine, wasmtime.wat2wasm("(module " + "\n".join(funcs) + ")"))
@@ -492,15 +499,16 @@ def differential(ops, rounds, seed):
         ours_fn, theirs_fn = OPS[op.name], exports[export_name(op, imms)]
         for _ in range(rounds):
             args = [random_value(rng, kind) for kind in op.params]
+            call = f"{export_name(op, imms)}{tuple(map(hex, args))}"
             expected, trap = reference_call(store, theirs_fn, op, args)
             try:
                 actual = ours_fn(*imms, *args)
             except Trap as ours:
                 if trap is None or ours.message not in trap:
-                    problems.append(f"{export_name(op, imms)}{tuple(map(hex, args))}: we trap {ours.message!r}, wasmtime {expected}")
+                    problems.append(f"{call}: we trap {ours.message!r}, wasmtime {expected}")
                 continue
             if trap is not None or not same_result(op, actual, expected):
-                problems.append(f"{export_name(op, imms)}{tuple(map(hex, args))}: {hex(actual)}, wasmtime {trap or hex(expected)}")
+                problems.append(f"{call}: {hex(actual)}, wasmtime {trap or hex(expected)}")
     return problems
 
 

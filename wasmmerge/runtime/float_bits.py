@@ -22,15 +22,15 @@ _U32 = struct.Struct("<I")
 _F32 = struct.Struct("<f")
 _U64 = struct.Struct("<Q")
 _F64 = struct.Struct("<d")
-_u32_pack, _u32_unpack = _U32.pack, _U32.unpack
-_f32_pack, _f32_unpack = _F32.pack, _F32.unpack
-_u64_pack, _u64_unpack = _U64.pack, _U64.unpack
-_f64_pack, _f64_unpack = _F64.pack, _F64.unpack
+pack_u32, unpack_u32 = _U32.pack, _U32.unpack
+pack_f32, unpack_f32 = _F32.pack, _F32.unpack
+pack_u64, unpack_u64 = _U64.pack, _U64.unpack
+pack_f64, unpack_f64 = _F64.pack, _F64.unpack
 
 
 def f32_value(bits: int) -> float:
     """The float32 as a double: exact for every non-NaN."""
-    return _f32_unpack(_u32_pack(bits))[0]
+    return unpack_f32(pack_u32(bits))[0]
 
 
 def f32_bits(x: float) -> int:
@@ -38,20 +38,20 @@ def f32_bits(x: float) -> int:
     if x != x:
         return F32_NAN
     try:
-        return _u32_unpack(_f32_pack(x))[0]
+        return unpack_u32(pack_f32(x))[0]
     except OverflowError:  # CPython refuses to round a finite double to infinity
         return 0xFF800000 if x < 0 else F32_INF
 
 
 def f64_value(bits: int) -> float:
-    return _f64_unpack(_u64_pack(bits))[0]
+    return unpack_f64(pack_u64(bits))[0]
 
 
 def f64_bits(x: float) -> int:
     """The double's bits; a NaN becomes the canonical NaN."""
     if x != x:
         return F64_NAN
-    return _u64_unpack(_f64_pack(x))[0]
+    return unpack_u64(pack_f64(x))[0]
 
 
 class Format:
@@ -114,13 +114,13 @@ F64 = Format(52, 11)
 def int_to_f32(n: int) -> int:
     """A (signed) integer rounded to float32 without double rounding."""
     if -(1 << 53) <= n <= (1 << 53):
-        return _u32_unpack(_f32_pack(float(n)))[0]  # exact double, rounded once
+        return unpack_u32(pack_f32(float(n)))[0]  # exact double, rounded once
     return F32.round(n < 0, -n if n < 0 else n, 0)
 
 
 def int_to_f64(n: int) -> int:
     # CPython converts an int to the correctly rounded (ties-to-even) double.
-    return _u64_unpack(_f64_pack(float(n)))[0]
+    return unpack_u64(pack_f64(float(n)))[0]
 
 
 def fused_multiply_add(fmt: Format, a: int, b: int, c: int) -> int:

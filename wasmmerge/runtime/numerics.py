@@ -5,20 +5,20 @@ ints holding the IEEE bits. `OPS[name](*operands)` takes the operands in push or
 returns the one result; traps raise `Trap` with the spec's message.
 
 NaN results: every operation that may produce a NaN returns the positive canonical NaN,
-which the spec always allows (it is arithmetic as well). The exceptions are f64 + - * /
-and sqrt, which return what the host's IEEE-754 arithmetic gives: a NaN operand quieted
-with its payload kept, or the default NaN (canonical) - the very choices the spec
-allows - so the hot f64 path needs no NaN test. abs, neg and copysign act on the bits
-and so keep every payload.
+which the spec always allows (it is arithmetic as well). The exceptions are f64 + - * /,
+which return what the host's IEEE-754 arithmetic gives: a NaN operand quieted with its
+payload kept, or the default NaN (canonical) - the very choices the spec allows - so the
+hot f64 path needs no NaN test. abs, neg and copysign act on the bits and so keep every
+payload.
 """
 
 import math
+import operator
 
 from ..errors import Trap
-from .float_bits import (F32, F32_INF, F32_NAN, F32_SIGN, F64, F64_INF, F64_NAN, F64_SIGN,
-                         M32, M64, _f32_pack, _f32_unpack, _f64_pack, _f64_unpack, _u32_pack,
-                         _u32_unpack, _u64_pack, _u64_unpack, f32_bits, f32_value, f64_bits,
-                         f64_value, int_to_f32, int_to_f64)
+from .float_bits import (F32, F32_NAN, F32_SIGN, F64, F64_NAN, F64_SIGN, M32, M64, f32_bits,
+                         f32_value, f64_bits, f64_value, int_to_f32, int_to_f64, pack_u32,
+                         pack_u64, unpack_f32, unpack_f64)
 
 DIVIDE_BY_ZERO = "integer divide by zero"
 OVERFLOW = "integer overflow"
@@ -144,16 +144,69 @@ def _integer_ops(prefix, width):
 
 # -- f64: Python floats are IEEE doubles ---------------------------------------------------
 
+# The hot f64 operations reinterpret through one scratch buffer seen as two u64 and as two
+# doubles: a few item accesses cost less than struct calls. (Not reentrant across threads,
+# which the engine does not use.)
+_scratch = bytearray(16)
+_as_u64 = memoryview(_scratch).cast("Q")
+_as_f64 = memoryview(_scratch).cast("d")
+
+
 def f64_add(a, b):
-    return _u64_unpack(_f64_pack(_f64_unpack(_u64_pack(a))[0] + _f64_unpack(_u64_pack(b))[0]))[0]
+    _as_u64[0] = a
+    _as_u64[1] = b
+    _as_f64[0] = _as_f64[0] + _as_f64[1]
+    return _as_u64[0]
 
 
 def f64_sub(a, b):
-    return _u64_unpack(_f64_pack(_f64_unpack(_u64_pack(a))[0] - _f64_unpack(_u64_pack(b))[0]))[0]
+    _as_u64[0] = a
+    _as_u64[1] = b
+    _as_f64[0] = _as_f64[0] - _as_f64[1]
+    return _as_u64[0]
 
 
 def f64_mul(a, b):
-    return _u64_unpack(_f64_pack(_f64_unpack(_u64_pack(a))[0] * _f64_unpack(_u64_pack(b))[0]))[0]
+    _as_u64[0] = a
+    _as_u64[1] = b
+    _as_f64[0] = _as_f64[0] * _as_f64[1]
+    return _as_u64[0]
+
+
+def f64_eq(a, b):
+    _as_u64[0] = a
+    _as_u64[1] = b
+    return 1 if _as_f64[0] == _as_f64[1] else 0
+
+
+def f64_ne(a, b):
+    _as_u64[0] = a
+    _as_u64[1] = b
+    return 1 if _as_f64[0] != _as_f64[1] else 0
+
+
+def f64_lt(a, b):
+    _as_u64[0] = a
+    _as_u64[1] = b
+    return 1 if _as_f64[0] < _as_f64[1] else 0
+
+
+def f64_gt(a, b):
+    _as_u64[0] = a
+    _as_u64[1] = b
+    return 1 if _as_f64[0] > _as_f64[1] else 0
+
+
+def f64_le(a, b):
+    _as_u64[0] = a
+    _as_u64[1] = b
+    return 1 if _as_f64[0] <= _as_f64[1] else 0
+
+
+def f64_ge(a, b):
+    _as_u64[0] = a
+    _as_u64[1] = b
+    return 1 if _as_f64[0] >= _as_f64[1] else 0
 
 
 def _divide(x, y):
@@ -167,7 +220,11 @@ def _divide(x, y):
 
 
 def f64_div(a, b):
-    return f64_bits(_divide(f64_value(a), f64_value(b)))
+    _as_u64[0] = a
+    _as_u64[1] = b
+    x, y = _as_f64[0], _as_f64[1]
+    _as_f64[0] = x / y if y else _divide(x, y)
+    return _as_u64[0]
 
 
 def _sqrt(x):
@@ -213,40 +270,29 @@ def _nearest(x):
 
 
 def _f64_unary(fn):
-    return lambda a: f64_bits(fn(_f64_unpack(_u64_pack(a))[0]))
+    return lambda a: f64_bits(fn(unpack_f64(pack_u64(a))[0]))
 
 
 def _f64_binary(fn):
-    return lambda a, b: f64_bits(fn(_f64_unpack(_u64_pack(a))[0], _f64_unpack(_u64_pack(b))[0]))
-
-
-def _f64_compare(fn):
-    return lambda a, b: 1 if fn(_f64_unpack(_u64_pack(a))[0], _f64_unpack(_u64_pack(b))[0]) else 0
+    return lambda a, b: f64_bits(fn(unpack_f64(pack_u64(a))[0], unpack_f64(pack_u64(b))[0]))
 
 
 # -- f32: computed in double, rounded once (exact for + - * / sqrt, rounding is integral) --
 
 def _f32_unary(fn):
-    return lambda a: f32_bits(fn(_f32_unpack(_u32_pack(a))[0]))
+    return lambda a: f32_bits(fn(unpack_f32(pack_u32(a))[0]))
 
 
 def _f32_binary(fn):
-    return lambda a, b: f32_bits(fn(_f32_unpack(_u32_pack(a))[0], _f32_unpack(_u32_pack(b))[0]))
+    return lambda a, b: f32_bits(fn(unpack_f32(pack_u32(a))[0], unpack_f32(pack_u32(b))[0]))
 
 
 def _f32_compare(fn):
-    return lambda a, b: 1 if fn(_f32_unpack(_u32_pack(a))[0], _f32_unpack(_u32_pack(b))[0]) else 0
+    return lambda a, b: 1 if fn(unpack_f32(pack_u32(a))[0], unpack_f32(pack_u32(b))[0]) else 0
 
 
 def _float_ops(prefix, unary, binary, compare, sign, magnitude):
-    import operator
-    return {
-        f"{prefix}.eq": compare(operator.eq),
-        f"{prefix}.ne": compare(operator.ne),
-        f"{prefix}.lt": compare(operator.lt),
-        f"{prefix}.gt": compare(operator.gt),
-        f"{prefix}.le": compare(operator.le),
-        f"{prefix}.ge": compare(operator.ge),
+    ops = {
         f"{prefix}.abs": lambda a: a & magnitude,
         f"{prefix}.neg": lambda a: a ^ sign,
         f"{prefix}.copysign": lambda a, b: (a & magnitude) | (b & sign),
@@ -262,6 +308,10 @@ def _float_ops(prefix, unary, binary, compare, sign, magnitude):
         f"{prefix}.min": binary(_min),
         f"{prefix}.max": binary(_max),
     }
+    if compare is not None:
+        for name in ("eq", "ne", "lt", "gt", "le", "ge"):
+            ops[f"{prefix}.{name}"] = compare(getattr(operator, name))
+    return ops
 
 
 # -- conversions -------------------------------------------------------------------------
@@ -342,9 +392,11 @@ OPS = {}
 OPS.update(_integer_ops("i32", 32))
 OPS.update(_integer_ops("i64", 64))
 OPS.update(_float_ops("f32", _f32_unary, _f32_binary, _f32_compare, F32_SIGN, M32 ^ F32_SIGN))
-OPS.update(_float_ops("f64", _f64_unary, _f64_binary, _f64_compare, F64_SIGN, M64 ^ F64_SIGN))
-# The hot f64 arithmetic, without the NaN test (see the module docstring).
-OPS["f64.add"], OPS["f64.sub"], OPS["f64.mul"], OPS["f64.div"] = f64_add, f64_sub, f64_mul, f64_div
+OPS.update(_float_ops("f64", _f64_unary, _f64_binary, None, F64_SIGN, M64 ^ F64_SIGN))
+# The hot f64 operations, written out (see the module docstring on their NaNs).
+OPS.update({"f64.add": f64_add, "f64.sub": f64_sub, "f64.mul": f64_mul, "f64.div": f64_div,
+            "f64.eq": f64_eq, "f64.ne": f64_ne, "f64.lt": f64_lt, "f64.gt": f64_gt, "f64.le": f64_le,
+            "f64.ge": f64_ge})
 OPS.update(CONVERSIONS)
 
 # Bit-pattern versions of the float operations, for the vector lanes.

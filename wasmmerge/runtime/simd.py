@@ -348,4 +348,5 @@ LOADS = {
 }
 LOAD_BYTES = {name: (8 if "x" in name.split(".")[1] else int(name.split("load")[1].split("_")[0]) // 8)
               for name in LOADS}
-LANE_WIDTHS = {f"v128.{kind}{width}_lane": width for kind in ("load", "store") for width in (8, 16, 32, 64)}
+LANE_WIDTHS = {f"v128.{kind}{width}_lane": width
+               for kind in ("load", "store") for width in (8, 16, 32, 64)}
