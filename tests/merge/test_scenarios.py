@@ -75,3 +75,62 @@ def test_merged_run_matches_linked(name, index):
         reference = harness.without_dropped(harness.run_linked(scenario), scenario, variant)
         label = "linked"
     harness.assert_same(reference, merged, label, "merged")
+
+
+# A merged call_chain written by hand, and the same with one host call lost: the harness
+# must accept the first and reject the second, whatever the merger does.
+HAND_MERGED_CALL_CHAIN = """
+(module
+  (import "env" "log" (func $log (param i32)))
+  (func $square (export "square") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+  (func $wide (export "wide") (param i64 i32) (result i64)
+    (i64.add (local.get 0) (i64.extend_i32_s (local.get 1))))
+  (func $sum_squares (export "sum_squares") (param i32 i32) (result i32)
+    (i32.add (call $square (local.get 0)) (call $square (local.get 1))))
+  (func $widen (export "widen") (param i32) (result i64) (call $wide (i64.const 0x100000000) (local.get 0)))
+  (func (export "run") (param i32) (result i32)
+    (local $r i32)
+    (local.set $r (call $sum_squares (local.get 0) (call $square (local.get 0))))
+    (call $log (local.get $r))
+    (local.get $r))
+  (func (export "run64") (param i32) (result i64) (call $widen (local.get 0))))
+"""
+
+
+def test_harness_accepts_a_correct_hand_merge():
+    scenario = harness.load_scenario("call_chain")
+    data = harness.assemble(HAND_MERGED_CALL_CHAIN, [])
+    merged = harness.run_merged(scenario, data, scenario.merges[0])
+    harness.assert_same(harness.run_linked(scenario), merged, "linked", "merged")
+
+
+def test_harness_rejects_a_merge_that_loses_a_host_call():
+    scenario = harness.load_scenario("call_chain")
+    data = harness.assemble(HAND_MERGED_CALL_CHAIN.replace("(call $log (local.get $r))", ""), [])
+    merged = harness.run_merged(scenario, data, scenario.merges[0])
+    with pytest.raises(AssertionError, match="env.log"):
+        harness.assert_same(harness.run_linked(scenario), merged, "linked", "merged")
+
+
+def test_harness_rejects_a_merge_that_shares_private_memories():
+    scenario = harness.load_scenario("private_memories")
+    # One memory for both inputs, as a naive merge would do: right's data lands on left's.
+    shared = """
+    (module
+      (memory $m 1 2)
+      (export "left_mem" (memory $m))
+      (export "right_mem" (memory $m))
+      (data (i32.const 0) "first")
+      (data (i32.const 0) "second")
+      (func (export "left_peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+      (func (export "left_poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+      (func (export "left_grow") (result i32) (memory.grow (i32.const 1)))
+      (func (export "right_peek") (param i32) (result i32) (i32.load8_u (local.get 0)))
+      (func (export "right_poke") (param i32 i32) (i32.store8 (local.get 0) (local.get 1)))
+      (func (export "right_size") (result i32) (memory.size))
+      (func (export "right_fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2)))
+      (func (export "right_copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2))))
+    """
+    merged = harness.run_merged(scenario, harness.assemble(shared, []), scenario.merges[0])
+    with pytest.raises(AssertionError, match="differ"):
+        harness.assert_same(harness.run_linked(scenario), merged, "linked", "merged")
