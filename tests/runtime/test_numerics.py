@@ -7,19 +7,20 @@ bodies through `numerics.OPS` / `simd.OPS` and checks every `assert_return` and
 """
 
 import json
-import math
+import random
 import struct
+from fractions import Fraction
 
 import pytest
 
 import wasmmerge
 from wasmmerge.binary.code import decode_code, decode_expr
-from wasmmerge.binary.opcodes import ALL_OPS, BY_NAME
+from wasmmerge.binary.opcodes import ALL_OPS
 from wasmmerge.binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND
 from wasmmerge.errors import Trap
 from wasmmerge.features import WASM2, WASM3
 from wasmmerge.runtime import numerics, simd
-from wasmmerge.runtime.float_bits import F32, F64, fused_multiply_add, int_to_f32
+from wasmmerge.runtime.float_bits import F32, F64, fused_multiply_add, int_to_f32, int_to_f64
 
 from conftest import suite_dir
 
@@ -491,7 +492,6 @@ def same_result(op, ours, theirs):
 
 def differential(ops, rounds, seed):
     """Run every op on `rounds` random inputs here and in wasmtime; list the differences."""
-    import random
     rng = random.Random(seed)
     store, exports = reference_module(ops)
     problems = []
@@ -507,7 +507,9 @@ def differential(ops, rounds, seed):
                 if trap is None or ours.message not in trap:
                     problems.append(f"{call}: we trap {ours.message!r}, wasmtime {expected}")
                 continue
-            if trap is not None or not same_result(op, actual, expected):
+            if type(actual) is not int:  # noqa: E721 - bools would leak into the engine
+                problems.append(f"{call}: returned a {type(actual).__name__}")
+            elif trap is not None or not same_result(op, actual, expected):
                 problems.append(f"{call}: {hex(actual)}, wasmtime {trap or hex(expected)}")
     return problems
 
@@ -519,3 +521,108 @@ def scalar_rows():
 def test_scalar_ops_agree_with_wasmtime():
     problems = differential(scalar_rows(), rounds=300, seed=1)
     assert not problems, "\n".join(problems[:30])
+
+
+# -- exact rounding, against an independent reference --------------------------------------
+
+def exact(fmt, bits):
+    sign, mant, exp = fmt.decompose(bits)
+    value = Fraction(mant) * Fraction(2) ** exp
+    return -value if sign else value
+
+
+def _near_f32(x):
+    try:
+        return struct.unpack("<I", struct.pack("<f", x))[0]
+    except OverflowError:
+        return F32.inf
+
+
+def reference_round(fmt, value):
+    """The nearest float to a rational, ties to even, found by comparing neighbours.
+
+    Starts from CPython's double (correctly rounded from a Fraction) and, for float32,
+    tries the bit patterns around its rounding; infinity counts as 2**(emax+1).
+    """
+    sign = fmt.sign if value < 0 else 0
+    magnitude = abs(value)
+    try:
+        guess = float(magnitude)
+    except OverflowError:
+        return sign | fmt.inf
+    start = int_to_bits(fmt, guess) if fmt is F64 else _near_f32(guess)
+    best = None
+    for bits in range(max(start - 2, 0), min(start + 2, fmt.inf) + 1):
+        candidate = Fraction(2) ** (fmt.max_biased - fmt.bias) if bits == fmt.inf else exact(fmt, bits)
+        key = (abs(candidate - magnitude), bits & 1)
+        if best is None or key < best[0]:
+            best = (key, bits)
+    return sign | best[1]
+
+
+@pytest.mark.parametrize("fmt", [F32, F64], ids=["f32", "f64"])
+def test_fused_multiply_add_rounds_once(fmt):
+    rng = random.Random(3)
+    kind = "f32" if fmt is F32 else "f64"
+    checked = 0
+    for _ in range(3000):
+        a, b = random_value(rng, kind), random_value(rng, kind)
+        if not (fmt.is_finite(a) and fmt.is_finite(b)):
+            continue
+        product = exact(fmt, a) * exact(fmt, b)
+        # Mostly an addend that nearly cancels the product, where rounding matters most.
+        c = reference_round(fmt, -product) if rng.random() < 0.5 else random_value(rng, kind)
+        if not fmt.is_finite(c) or fmt.is_nan(c) or product + exact(fmt, c) == 0:
+            continue
+        if rng.random() < 0.3:
+            c ^= 1  # one ulp off: a tiny, exactly representable remainder
+        expected = reference_round(fmt, product + exact(fmt, c))
+        assert fused_multiply_add(fmt, a, b, c) == expected, (hex(a), hex(b), hex(c))
+        checked += 1
+    assert checked > 1000
+
+
+def test_fused_multiply_add_special_values():
+    one, minus_zero, inf = 0x3F800000, 0x80000000, 0x7F800000
+    assert fused_multiply_add(F32, minus_zero, one, minus_zero) == minus_zero
+    assert fused_multiply_add(F32, minus_zero, one, 0) == 0
+    assert fused_multiply_add(F32, one, one, 0xBF800000) == 0  # exact cancellation is +0
+    assert fused_multiply_add(F32, inf, 0, one) == F32.nan
+    assert fused_multiply_add(F32, inf, one, 0xFF800000) == F32.nan
+    assert fused_multiply_add(F32, 0x7F7FFFFF, 0x7F7FFFFF, 0xFF800000) == 0xFF800000
+    assert fused_multiply_add(F64, 0x7FEFFFFFFFFFFFFF, 0x4000000000000000, 0xFFEFFFFFFFFFFFFF) == 0x7FEFFFFFFFFFFFFF
+
+
+def test_integers_round_once_to_float():
+    rng = random.Random(4)
+    for _ in range(3000):
+        n = rng.getrandbits(rng.choice([24, 25, 53, 54, 63, 64])) * rng.choice([1, -1])
+        assert int_to_f32(n) == reference_round(F32, Fraction(n)), n
+        assert int_to_f64(n) == reference_round(F64, Fraction(n)), n
+    # 2**60 + 2**36 + 1 lies just above a float32 midpoint; via a double it would look tied.
+    assert int_to_f32((1 << 60) + (1 << 36) + 1) == reference_round(F32, Fraction((1 << 60) + (1 << 36) + 1))
+    assert numerics.OPS["f32.convert_i64_u"](0xFFFFFFFFFFFFFFFF) == 0x5F800000
+
+
+def test_format_round_subnormals_and_overflow():
+    rng = random.Random(5)
+    for fmt in (F32, F64):
+        for _ in range(2000):
+            mant = rng.getrandbits(rng.randint(1, 80))
+            if not mant:
+                continue
+            exp = rng.randint(fmt.emin - fmt.mant_bits - 90, fmt.bias + 10)
+            value = Fraction(mant) * Fraction(2) ** exp
+            assert fmt.round(False, mant, exp) == reference_round(fmt, value), (mant, exp)
+
+
+def test_bit_operations_keep_signalling_nans():
+    snan32, snan64 = 0x7F800001, 0x7FF0000000000001
+    ops = numerics.OPS
+    assert ops["f32.neg"](snan32) == 0xFF800001 and ops["f32.abs"](0xFF800001) == snan32
+    assert ops["f32.copysign"](snan32, 0x80000000) == 0xFF800001
+    assert ops["f64.neg"](snan64) == 0xFFF0000000000001
+    assert ops["f32.reinterpret_i32"](snan32) == snan32
+    # Arithmetic on a signalling NaN must give a quiet one.
+    assert ops["f32.add"](snan32, 0) & 0x00400000 and ops["f64.mul"](snan64, 0) & 0x0008000000000000
+    assert ops["f64.promote_f32"](snan32) & 0x0008000000000000
