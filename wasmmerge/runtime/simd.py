@@ -42,6 +42,11 @@ class _Shape:
         signed_unpack, unsigned_unpack, pack = signed.unpack, unsigned.unpack, unsigned.pack
         mask, from_bytes = self.mask, int.from_bytes
 
+        # Bit masks for working on all lanes of the whole int at once (SWAR).
+        self.ones = sum(1 << (i * width) for i in range(self.count))  # 1 in each lane
+        self.high = self.ones << (width - 1)  # the sign bit of each lane
+        self.low = V128_MASK ^ self.high
+
         self.signed = lambda v: signed_unpack(v.to_bytes(16, "little"))
         self.unsigned = lambda v: unsigned_unpack(v.to_bytes(16, "little"))
         # Lanes may be any ints: they wrap to the lane width.
@@ -81,11 +86,21 @@ def _integer_ops(prefix, shape):
     def compare(split, test):
         return _binary(split, lambda x, y: -1 if test(x, y) else 0, join)
 
-    def shift(split, fn):
-        return lambda a, n: join([fn(x, n & bits) for x in split(a)])
+    # Whole-vector versions of the commonest ops: no carry, borrow or shifted-out bit may
+    # cross into the next lane.
+    ones, high, low, mask, width = shape.ones, shape.high, shape.low, shape.mask, shape.width
+    sign = 1 << (width - 1)
+    keep_after_shl = [ones * ((mask << k) & mask) for k in range(shape.width)]
+    keep_after_shr = [ones * (mask >> k) for k in range(shape.width)]
+
+    def add(a, b):
+        return ((a & low) + (b & low)) ^ ((a ^ b) & high)
+
+    def sub(a, b):
+        return ((a | high) - (b & low)) ^ ((a ^ ~b) & high)
 
     ops = {
-        "splat": lambda x: join([x] * shape.count),
+        "splat": lambda x: (x & mask) * ones,
         "eq": compare(u, int.__eq__), "ne": compare(u, int.__ne__),
         "lt_s": compare(s, int.__lt__), "lt_u": compare(u, int.__lt__),
         "gt_s": compare(s, int.__gt__), "gt_u": compare(u, int.__gt__),
@@ -96,11 +111,11 @@ def _integer_ops(prefix, shape):
         "popcnt": _unary(u, int.bit_count, join),
         "all_true": lambda a: 1 if all(u(a)) else 0,
         "bitmask": lambda a: sum(1 << i for i, x in enumerate(s(a)) if x < 0),
-        "shl": shift(u, int.__lshift__),
-        "shr_s": shift(s, int.__rshift__),
-        "shr_u": shift(u, int.__rshift__),
-        "add": _binary(u, int.__add__, join),
-        "sub": _binary(u, int.__sub__, join),
+        "shl": lambda a, n: (a << (n & bits)) & keep_after_shl[n & bits],
+        "shr_s": lambda a, n: join([x >> (n & bits) for x in s(a)]),
+        "shr_u": lambda a, n: (a >> (n & bits)) & keep_after_shr[n & bits],
+        "add": add,
+        "sub": sub,
         "mul": _binary(u, int.__mul__, join),
         "add_sat_s": _binary(s, lambda x, y: sat_s(x + y), join),
         "add_sat_u": _binary(u, lambda x, y: sat_u(x + y), join),
@@ -109,9 +124,9 @@ def _integer_ops(prefix, shape):
         "min_s": _binary(s, min, join), "min_u": _binary(u, min, join),
         "max_s": _binary(s, max, join), "max_u": _binary(u, max, join),
         "avgr_u": _binary(u, lambda x, y: (x + y + 1) >> 1, join),
-        "extract_lane": lambda lane, a: u(a)[lane],
-        "extract_lane_s": lambda lane, a: s(a)[lane] & 0xFFFFFFFF,
-        "extract_lane_u": lambda lane, a: u(a)[lane],
+        "extract_lane": lambda lane, a: (a >> (lane * width)) & mask,
+        "extract_lane_s": lambda lane, a: ((((a >> (lane * width)) & mask) ^ sign) - sign) & 0xFFFFFFFF,
+        "extract_lane_u": lambda lane, a: (a >> (lane * width)) & mask,
         "replace_lane": lambda lane, a, x: replace_lane(a, shape.width, lane, x),
     }
     return {f"{prefix}.{name}": fn for name, fn in ops.items()}
@@ -205,9 +220,12 @@ def _float_ops(prefix, shape, scalar, fmt):
         return _ternary(u, lambda x, y, z: fused_multiply_add(fmt, x ^ flip, y, z), join)
 
     ops = {
-        "splat": lambda x: join([x] * shape.count),
-        "extract_lane": lambda lane, a: u(a)[lane],
+        "splat": lambda x: x * shape.ones,
+        "extract_lane": lambda lane, a: (a >> (lane * shape.width)) & shape.mask,
         "replace_lane": lambda lane, a, x: replace_lane(a, shape.width, lane, x),
+        # Sign-bit operations on all lanes at once; NaN payloads stay untouched.
+        "abs": lambda a: a & shape.low,
+        "neg": lambda a: a ^ shape.high,
         # pmin/pmax are defined by a comparison and return an operand's exact bits.
         "pmin": _binary(u, lambda x, y: y if lt(y, x) else x, join),
         "pmax": _binary(u, lambda x, y: y if lt(x, y) else x, join),
@@ -218,7 +236,7 @@ def _float_ops(prefix, shape, scalar, fmt):
     }
     for name in ("eq", "ne", "lt", "gt", "le", "ge"):
         ops[name] = compare(name)
-    for name in ("abs", "neg", "sqrt", "ceil", "floor", "trunc", "nearest"):
+    for name in ("sqrt", "ceil", "floor", "trunc", "nearest"):
         ops[name] = _unary(u, scalar[name], join)
     for name in ("add", "sub", "mul", "div", "min", "max"):
         ops[name] = _binary(u, scalar[name], join)
@@ -281,9 +299,6 @@ def _bitwise_ops():
     def bitselect(a, b, c):
         return (a & c) | (b & ~c & V128_MASK)
 
-    def laneselect(a, b, c):
-        return bitselect(a, b, c)
-
     return {
         "v128.not": lambda a: a ^ V128_MASK,
         "v128.and": int.__and__,
@@ -295,10 +310,11 @@ def _bitwise_ops():
         "i8x16.swizzle": _swizzle,
         "i8x16.relaxed_swizzle": _swizzle,
         "i8x16.shuffle": _shuffle,
-        "i8x16.relaxed_laneselect": laneselect,
-        "i16x8.relaxed_laneselect": laneselect,
-        "i32x4.relaxed_laneselect": laneselect,
-        "i64x2.relaxed_laneselect": laneselect,
+        # Relaxed laneselect as bitselect (identical when each mask lane is all 0s or all 1s).
+        "i8x16.relaxed_laneselect": bitselect,
+        "i16x8.relaxed_laneselect": bitselect,
+        "i32x4.relaxed_laneselect": bitselect,
+        "i64x2.relaxed_laneselect": bitselect,
     }
 
 
@@ -327,9 +343,9 @@ def _extend_load(source, target, signed):
     return lambda raw: target.join(fmt.unpack(raw.to_bytes(8, "little")))
 
 
-def _splat_load(width):
-    count = 128 // width
-    return lambda raw: sum(raw << (i * width) for i in range(count))
+def _splat_load(shape):
+    ones = shape.ones
+    return lambda raw: raw * ones
 
 
 LOADS = {
@@ -339,14 +355,18 @@ LOADS = {
     "v128.load16x4_u": _extend_load(I16, I32, False),
     "v128.load32x2_s": _extend_load(I32, I64, True),
     "v128.load32x2_u": _extend_load(I32, I64, False),
-    "v128.load8_splat": _splat_load(8),
-    "v128.load16_splat": _splat_load(16),
-    "v128.load32_splat": _splat_load(32),
-    "v128.load64_splat": _splat_load(64),
+    "v128.load8_splat": _splat_load(I8),
+    "v128.load16_splat": _splat_load(I16),
+    "v128.load32_splat": _splat_load(I32),
+    "v128.load64_splat": _splat_load(I64),
     "v128.load32_zero": lambda raw: raw,
     "v128.load64_zero": lambda raw: raw,
 }
-LOAD_BYTES = {name: (8 if "x" in name.split(".")[1] else int(name.split("load")[1].split("_")[0]) // 8)
-              for name in LOADS}
+# How many bytes each of LOADS reads from memory.
+LOAD_BYTES = {
+    "v128.load8x8_s": 8, "v128.load8x8_u": 8, "v128.load16x4_s": 8, "v128.load16x4_u": 8,
+    "v128.load32x2_s": 8, "v128.load32x2_u": 8, "v128.load8_splat": 1, "v128.load16_splat": 2,
+    "v128.load32_splat": 4, "v128.load64_splat": 8, "v128.load32_zero": 4, "v128.load64_zero": 8,
+}
 LANE_WIDTHS = {f"v128.{kind}{width}_lane": width
                for kind in ("load", "store") for width in (8, 16, 32, 64)}
