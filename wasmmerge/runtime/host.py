@@ -32,7 +32,7 @@ def define_spectest(linker: Linker, store: Store, out=None):
     linker.define("spectest", "memory", store.alloc_memory(MemType(Limits(1, 2))))
 
 
-def define_log_stubs(linker: Linker, store: Store, module, out=sys.stdout):
+def define_log_stubs(linker: Linker, store: Store, module, out=None):
     """For each function import nothing defines: a stub printing its call, returning zeros."""
     for imp in linker.missing(module):
         if imp.kind != FUNC_KIND:
@@ -42,7 +42,7 @@ def define_log_stubs(linker: Linker, store: Store, module, out=sys.stdout):
 
         def stub(*args, label=label, functype=functype):
             shown = ", ".join(repr(to_python(t, v)) for t, v in zip(functype.params, args))
-            print(f"{label}({shown})", file=out)
+            print(f"{label}({shown})", file=out if out is not None else sys.stdout)
             zeros = [0 if hasattr(t, "size") else None for t in functype.results]
             return zeros[0] if len(zeros) == 1 else zeros
 

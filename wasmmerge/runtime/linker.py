@@ -50,6 +50,10 @@ class Linker:
 
     def instantiate(self, store: Store, module, name: str | None = None) -> ModuleInstance:
         """Instantiate with imports resolved here; with `name`, also register its exports."""
+        if name is not None and not self.allow_shadowing:
+            for export in module.exports:
+                if (name, export.name) in self.definitions:
+                    raise LinkError(f"duplicate definition of {name}.{export.name}")
         instance = instantiate(store, module, self.resolve(module), name=name)
         if name is not None:
             self.define_instance(name, instance)
