@@ -48,9 +48,10 @@ SPEC_MESSAGE_CLASSES = {"undefined element": "out of bounds table access",
 # wasm-validate (wabt 1.0.32) needs these flags; everything else a scenario may use is on
 # by default there. wasmtime gets the same features switched on in its Config.
 VALIDATE_FLAGS = {"multi-memory": "--enable-multi-memory", "tail-call": "--enable-tail-call",
-                  "extended-const": "--enable-extended-const",
+                  "extended-const": "--enable-extended-const", "memory64": "--enable-memory64",
                   "function-references": "--enable-function-references"}
 WASMTIME_FEATURES = {"multi-memory": "wasm_multi_memory", "tail-call": "wasm_tail_call",
+                     "memory64": "wasm_memory64",
                      "function-references": "wasm_function_references"}
 
 
