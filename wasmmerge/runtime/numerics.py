@@ -279,16 +279,34 @@ def _f64_binary(fn):
 
 # -- f32: computed in double, rounded once (exact for + - * / sqrt, rounding is integral) --
 
+# Operands widen through a scratch buffer too (exact but for NaN payloads, which every
+# f32 operation here decides itself); results round through f32_bits.
+_scratch32 = bytearray(8)
+_as_u32 = memoryview(_scratch32).cast("I")
+_as_f32 = memoryview(_scratch32).cast("f")
+
+
 def _f32_unary(fn):
-    return lambda a: f32_bits(fn(unpack_f32(pack_u32(a))[0]))
+    def apply(a):
+        _as_u32[0] = a
+        return f32_bits(fn(_as_f32[0]))
+    return apply
 
 
 def _f32_binary(fn):
-    return lambda a, b: f32_bits(fn(unpack_f32(pack_u32(a))[0], unpack_f32(pack_u32(b))[0]))
+    def apply(a, b):
+        _as_u32[0] = a
+        _as_u32[1] = b
+        return f32_bits(fn(_as_f32[0], _as_f32[1]))
+    return apply
 
 
 def _f32_compare(fn):
-    return lambda a, b: 1 if fn(unpack_f32(pack_u32(a))[0], unpack_f32(pack_u32(b))[0]) else 0
+    def apply(a, b):
+        _as_u32[0] = a
+        _as_u32[1] = b
+        return 1 if fn(_as_f32[0], _as_f32[1]) else 0
+    return apply
 
 
 def _float_ops(prefix, unary, binary, compare, sign, magnitude):
