@@ -17,8 +17,7 @@ import operator
 
 from ..errors import Trap
 from .float_bits import (F32, F32_NAN, F32_SIGN, F64, F64_NAN, F64_SIGN, M32, M64, f32_bits,
-                         f32_value, f64_bits, f64_value, int_to_f32, int_to_f64, pack_u32,
-                         pack_u64, unpack_f32, unpack_f64)
+                         f32_value, f64_bits, f64_value, int_to_f32, int_to_f64)
 
 DIVIDE_BY_ZERO = "integer divide by zero"
 OVERFLOW = "integer overflow"
@@ -270,11 +269,18 @@ def _nearest(x):
 
 
 def _f64_unary(fn):
-    return lambda a: f64_bits(fn(unpack_f64(pack_u64(a))[0]))
+    def apply(a):
+        _as_u64[0] = a
+        return f64_bits(fn(_as_f64[0]))
+    return apply
 
 
 def _f64_binary(fn):
-    return lambda a, b: f64_bits(fn(unpack_f64(pack_u64(a))[0], unpack_f64(pack_u64(b))[0]))
+    def apply(a, b):
+        _as_u64[0] = a
+        _as_u64[1] = b
+        return f64_bits(fn(_as_f64[0], _as_f64[1]))
+    return apply
 
 
 # -- f32: computed in double, rounded once (exact for + - * / sqrt, rounding is integral) --
