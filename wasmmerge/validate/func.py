@@ -50,6 +50,11 @@ def _classify():
 FIXED, ADDRESSED = _classify()
 
 
+# Kinds of entries in a context's dispatch table (instruction name -> entry):
+# (FIXED_SIG, params, results), (ADDRESSED_SIG, (sig32, sig64)), (kind, handler) otherwise.
+FIXED_SIG, ADDRESSED_SIG, LOCAL_GET, LOCAL_SET, LOCAL_TEE, HANDLED = range(6)
+
+
 class Frame:
     __slots__ = ("kind", "params", "results", "height", "unreachable", "init_height")
 
@@ -190,8 +195,11 @@ class FuncValidator:
 
     # -- running -----------------------------------------------------------------------
 
-    def check_function(self, type_id, code):
-        """A function body: `code` is a `model.Code`, `type_id` its canonical type."""
+    def check_function(self, type_id, code, instrs=None):
+        """A function body: `code` is a `model.Code`, `type_id` its canonical type.
+
+        `instrs` are its decoded instructions when the caller has them already.
+        """
         from ..binary.code import decode_code
         ctx = self.ctx
         self.at = code.offset
@@ -202,7 +210,8 @@ class FuncValidator:
         except ValidationError as err:
             raise self.locate(err)
         self.first_local = len(functype.params)
-        instrs = decode_code(code, ctx.module.datacount is not None, ctx.multi_memory)
+        if instrs is None:
+            instrs = decode_code(code, ctx.module.datacount is not None, ctx.multi_memory)
         self.push_ctrl("func", [], self.results)
         self.run(instrs)
 
@@ -230,12 +239,8 @@ class FuncValidator:
         self.run(instrs)
 
     def run(self, instrs):
-        from .instructions import HANDLERS
-        ctx = self.ctx
-        fixed, addressed, enabled = ctx.fixed, ctx.addressed, ctx.enabled_ops
-        stack, ctrls = self.stack, self.ctrls
         try:
-            self._run(instrs, fixed, addressed, enabled, stack, ctrls, HANDLERS)
+            self._run(instrs, self.ctx.dispatch, self.stack, self.ctrls)
         except ValidationError as err:
             raise self.locate(err)
 
@@ -247,38 +252,60 @@ class FuncValidator:
             err.func = self.func_index
         return err
 
-    def _run(self, instrs, fixed, addressed, enabled, stack, ctrls, handlers):
+    def _run(self, instrs, dispatch, stack, ctrls):
+        # The hot loop: fixed signatures and plain local accesses are checked inline;
+        # everything else (and every mismatch, to word the error) goes to a handler.
+        frame = ctrls[-1]
+        local_types = self.locals.types if self.locals.ends is None else ()
+        local_count = len(local_types)
         for ins in instrs:
-            op = ins.op
-            sig = fixed.get(op)
-            if sig is not None:
-                params, results = sig
+            entry = dispatch.get(ins.op.name)
+            if entry is None:
+                op = ins.op
+                raise self.fail(f"{op.name} requires the {op.feature} feature", ins.offset)
+            kind = entry[0]
+            if kind == FIXED_SIG:
+                params = entry[1]
                 n = len(params)
                 if n:
-                    if len(stack) - ctrls[-1].height >= n and stack[-n:] == params:
+                    if len(stack) - frame.height >= n and stack[-n:] == params:
                         del stack[-n:]
                     else:
                         self.at = ins.offset
                         self.pop_vals(params)
-                if results:
-                    stack.extend(results)
+                if entry[2]:
+                    stack.extend(entry[2])
                 continue
+            if kind == LOCAL_GET:
+                index = ins.args[0]
+                if index < local_count:
+                    t = local_types[index]
+                    if t.__class__ is not RefType or t.nullable:
+                        stack.append(t)
+                        continue
+            elif kind == LOCAL_SET or kind == LOCAL_TEE:
+                index = ins.args[0]
+                if index < local_count and len(stack) > frame.height:
+                    t = local_types[index]
+                    if stack[-1] is t and (t.__class__ is not RefType or t.nullable):
+                        if kind == LOCAL_SET:
+                            stack.pop()
+                        continue
             self.at = ins.offset
-            if op not in enabled:
-                raise self.fail(f"{op.name} requires the {op.feature} feature")
-            if op in addressed:
-                params, results = self.addressed(ins, addressed[op])
+            if kind == ADDRESSED_SIG:
+                params, results = self.addressed(ins, entry[1])
                 n = len(params)
                 if n:
-                    if len(stack) - ctrls[-1].height >= n and stack[-n:] == params:
+                    if len(stack) - frame.height >= n and stack[-n:] == params:
                         del stack[-n:]
                     else:
                         self.pop_vals(params)
                 stack.extend(results)
                 continue
-            handlers[op.name](self, ins)
+            entry[1](self, ins)
             if not ctrls:
                 return
+            frame = ctrls[-1]
 
     def addressed(self, ins, sigs):
         """Check memory index, alignment, offset and lane immediates; the signature to use."""

@@ -13,7 +13,8 @@ from ..binary.types import (EXN, EXTERN, FUNC, FUNC_KIND, GLOBAL_KIND, I32, I64,
 from ..errors import ValidationError
 from ..features import ALL
 from .canon import TypeStore, rec_group_spans
-from .func import ADDRESSED, FIXED, FuncValidator
+from .func import (ADDRESSED, ADDRESSED_SIG, FIXED, FIXED_SIG, HANDLED, LOCAL_GET, LOCAL_SET,
+                   LOCAL_TEE, FuncValidator)
 
 KIND_WORDS = {FUNC_KIND: "function", TABLE_KIND: "table", MEMORY_KIND: "memory",
               GLOBAL_KIND: "global", TAG_KIND: "tag"}
@@ -28,24 +29,31 @@ _CONST_GC = ("struct.new", "struct.new_default", "array.new", "array.new_default
 # Abstract heap types and the feature that introduced each (func and extern are 2.0).
 _HEAP_FEATURE = {EXN: "exceptions", NOEXN: "exceptions"}
 _OPS_BY_FEATURES: dict = {}
+_LOCAL_KINDS = {"local.get": LOCAL_GET, "local.set": LOCAL_SET, "local.tee": LOCAL_TEE}
 
 
 def _ops_for(features):
-    """Per feature set: enabled instructions, fixed and addressed signatures, constant ops."""
+    """Per feature set: the dispatch table (see `func.FIXED_SIG`) and the constant instructions."""
     cached = _OPS_BY_FEATURES.get(features)
     if cached is None:
-        enabled = frozenset(op for op in ALL_OPS if op.feature in features)
+        from .instructions import HANDLERS
+        dispatch = {}
+        for op in ALL_OPS:
+            if op.feature not in features:
+                continue
+            if op in FIXED:
+                dispatch[op.name] = (FIXED_SIG, *FIXED[op])
+            elif op in ADDRESSED:
+                dispatch[op.name] = (ADDRESSED_SIG, ADDRESSED[op])
+            else:
+                kind = _LOCAL_KINDS.get(op.name, HANDLED)
+                dispatch[op.name] = (kind, HANDLERS[op.name])
         const = set(_CONST_BASE)
         if "extended-const" in features:
             const.update(_CONST_EXTENDED)
         if "gc" in features:
             const.update(_CONST_GC)
-        cached = _OPS_BY_FEATURES[features] = (
-            enabled,
-            {op: sig for op, sig in FIXED.items() if op in enabled},
-            {op: sig for op, sig in ADDRESSED.items() if op in enabled},
-            frozenset(const),
-        )
+        cached = _OPS_BY_FEATURES[features] = (dispatch, frozenset(const))
     return cached
 
 
@@ -55,7 +63,7 @@ class Context:
     def __init__(self, module, features, store):
         self.module, self.features, self.store = module, features, store
         self.multi_memory = "multi-memory" in features
-        self.enabled_ops, self.fixed, self.addressed, self.const_ops = _ops_for(features)
+        self.dispatch, self.const_ops = _ops_for(features)
         self.type_ids: list[int] = []
         self.funcs: list[int] = []  # canonical type id of every function
         self.tables: list[tuple[RefType, bool]] = []  # element type, is 64-bit

@@ -1,0 +1,57 @@
+"""Validator throughput on a generated module (default ~10 MB; `genmodule.large_module`).
+
+Run: .venv/bin/python benchmarks/bench_validate.py [MEGABYTES]
+
+`validate_module` decodes each function body (the codec's work) and type-checks it; the
+type checker is also timed alone on bodies decoded beforehand.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from genmodule import large_module  # noqa: E402
+
+from wasmmerge import decode, encode  # noqa: E402
+from wasmmerge.binary.code import decode_code  # noqa: E402
+from wasmmerge.validate import validate_module  # noqa: E402
+from wasmmerge.validate.func import FuncValidator  # noqa: E402
+
+
+def best_of(runs, fn):
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main():
+    megabytes = float(sys.argv[1]) if len(sys.argv) > 1 else 10
+    data = encode(large_module(int(megabytes * 1e6)))
+    module = decode(data, lazy=True)
+    has_datacount = module.datacount is not None
+    bodies = [decode_code(code, has_datacount) for code in module.codes]
+    instructions = sum(map(len, bodies))
+    ctx = validate_module(module)
+    imported = len(ctx.funcs) - len(module.codes)
+
+    def check_only():
+        for i, (code, instrs) in enumerate(zip(module.codes, bodies)):
+            FuncValidator(ctx, imported + i).check_function(ctx.funcs[imported + i], code, instrs)
+
+    whole = best_of(3, lambda: validate_module(module))
+    checking = best_of(3, check_only)
+    print(f"validate: module of {len(data) / 1e6:.1f} MB, {len(module.codes)} functions, "
+          f"{instructions} instructions")
+    print(f"  validate_module (decodes bodies too) {whole:6.2f} s  "
+          f"{instructions / whole / 1e6:5.2f} M instructions/s  {len(data) / whole / 1e6:5.2f} MB/s")
+    print(f"  type checking decoded bodies         {checking:6.2f} s  "
+          f"{instructions / checking / 1e6:5.2f} M instructions/s")
+
+
+if __name__ == "__main__":
+    main()
