@@ -10,10 +10,11 @@ frame is `fp`, the index of its first local.
 import struct
 
 from ..errors import Exhaustion, Trap
-from .prepare import (BINOP, BR, BR_IF, BR_TABLE, CALL, CALL_INDIRECT, CALLOUT, CONST, DROP,
-                      GLOBAL_GET, GLOBAL_SET, JUMP, JUMP_IF, JUMP_UNLESS, LOAD, LOCAL_GET,
-                      LOCAL_SET, LOCAL_TEE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT,
-                      STORE, TERNOP, UNOP, UNREACHABLE, prepare)
+from .prepare import (BINOP, BR, BR_IF, BR_TABLE, CALL, CALL_INDIRECT, CALLOUT, CONST,
+                      CONST_BINOP, DROP, GLOBAL_GET, GLOBAL_SET, JUMP, JUMP_IF, JUMP_UNLESS, LOAD,
+                      LOCAL_BINOP, LOCAL_CONST_BINOP, LOCAL_GET, LOCAL_LOCAL_BINOP, LOCAL_SET,
+                      LOCAL_TEE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT, STORE, TERNOP,
+                      UNOP, UNREACHABLE, prepare)
 
 # Host functions may call back into wasm; each such re-entry is a Python-level nesting.
 MAX_REENTRY = 50
@@ -93,13 +94,25 @@ def run(store, func, stack):
             kind = ins[0]
             if kind == LOCAL_GET:
                 push(stack[fp + ins[1]])
+            elif kind == LOCAL_CONST_BINOP:
+                push(ins[3](stack[fp + ins[1]], ins[2]))
+                steps += 2
+            elif kind == LOCAL_SET:
+                stack[fp + ins[1]] = pop()
             elif kind == CONST:
                 push(ins[1])
             elif kind == BINOP:
                 b = pop()
                 stack[-1] = ins[1](stack[-1], b)
-            elif kind == LOCAL_SET:
-                stack[fp + ins[1]] = pop()
+            elif kind == LOCAL_LOCAL_BINOP:
+                push(ins[3](stack[fp + ins[1]], stack[fp + ins[2]]))
+                steps += 2
+            elif kind == CONST_BINOP:
+                stack[-1] = ins[2](stack[-1], ins[1])
+                steps += 1
+            elif kind == LOCAL_BINOP:
+                stack[-1] = ins[2](stack[-1], stack[fp + ins[1]])
+                steps += 1
             elif kind == JUMP_IF:
                 if pop():
                     pc = ins[1]
@@ -114,7 +127,14 @@ def run(store, func, stack):
                 value = pop()
                 ins[3](ins[1], pop() + ins[2], value & ins[4])
             elif kind == CALL or kind == CALL_INDIRECT:
-                callee = ins[1] if kind == CALL else resolve_indirect(ins[1], ins[2], pop())
+                if kind == CALL:
+                    callee = ins[1]
+                else:
+                    index = pop()
+                    elems = ins[1].elems
+                    callee = elems[index] if index < len(elems) else None
+                    if callee is None or callee.type is not ins[2]:
+                        callee = resolve_indirect(ins[1], ins[2], index)
                 target = callee.prepared
                 if target is None:
                     if callee.host is not None:

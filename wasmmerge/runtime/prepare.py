@@ -23,7 +23,9 @@ from .values import MASKS, default_value
 # Instruction kinds, roughly by how often real code runs them (the engine tests them in order).
 (LOCAL_GET, CONST, BINOP, LOCAL_SET, JUMP_IF, LOAD, STORE, CALL, JUMP_UNLESS, JUMP, UNOP,
  LOCAL_TEE, GLOBAL_GET, GLOBAL_SET, RETURN, BR_IF, BR, DROP, SELECT, CALL_INDIRECT, BR_TABLE,
- TERNOP, RETURN_CALL, RETURN_CALL_INDIRECT, UNREACHABLE, CALLOUT) = range(26)
+ TERNOP, RETURN_CALL, RETURN_CALL_INDIRECT, UNREACHABLE, CALLOUT,
+ # Fused forms of `BINOP` with the operand pushes before it (see `_Preparer.emit_binop`).
+ LOCAL_CONST_BINOP, LOCAL_LOCAL_BINOP, CONST_BINOP, LOCAL_BINOP) = range(30)
 
 UNSUPPORTED_FEATURES = {
     "gc": "garbage collection", "exceptions": "exception handling",
@@ -140,6 +142,9 @@ class _Preparer:
                 raise Unsupported("unsupported: function references (non-nullable local)")
         self.code = []
         self.height = self.nparams + len(self.local_types)
+        # Index of the latest jump target: instructions before it may not be fused with
+        # ones after it.
+        self.barrier = 0
 
     def run(self) -> Prepared:
         module = self.module
@@ -201,6 +206,8 @@ class _Preparer:
         nparams, nresults = block_signature(self.module, blocktype)
         label = _Label(kind, self.height - nparams, nparams, nresults, len(self.code))
         self.labels.append(label)
+        if kind == "loop":
+            self.barrier = len(self.code)
         return label
 
     def op_block(self, blocktype):
@@ -218,13 +225,13 @@ class _Preparer:
         label = self.labels[-1]
         jump = self.emit(JUMP, None)
         label.patches.append((jump, 1))
-        label.else_at[1] = len(self.code)
+        label.else_at[1] = self.barrier = len(self.code)
         label.else_at = None
         self.height = label.height + label.nparams
 
     def op_end(self):
         label = self.labels.pop()
-        here = len(self.code)
+        here = self.barrier = len(self.code)
         if label.else_at is not None:
             label.else_at[1] = here
         for instr, slot in label.patches:
@@ -388,7 +395,27 @@ class _Preparer:
             kind = {1: UNOP, 2: BINOP, 3: TERNOP}.get(len(op.params))
             if kind is None or len(op.results) != 1:
                 raise Unsupported(f"unsupported: instruction {name}")
-            self.emit(kind, fn)
+            if kind == BINOP:
+                self.emit_binop(fn)
+            else:
+                self.emit(kind, fn)
+
+    def emit_binop(self, fn):
+        """BINOP, fused with the local.get / const instructions pushing its operands."""
+        code = self.code
+        n = len(code) - self.barrier  # instructions since the last jump target
+        last = code[-1][0] if n >= 1 else None
+        before = code[-2][0] if n >= 2 else None
+        if last == CONST and before == LOCAL_GET:
+            code[-2:] = [[LOCAL_CONST_BINOP, code[-2][1], code[-1][1], fn]]
+        elif last == LOCAL_GET and before == LOCAL_GET:
+            code[-2:] = [[LOCAL_LOCAL_BINOP, code[-2][1], code[-1][1], fn]]
+        elif last == CONST:
+            code[-1] = [CONST_BINOP, code[-1][1], fn]
+        elif last == LOCAL_GET:
+            code[-1] = [LOCAL_BINOP, code[-1][1], fn]
+        else:
+            self.emit(BINOP, fn)
 
     def emit_memory_access(self, op, name, args):
         memarg = args[0]
