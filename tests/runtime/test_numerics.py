@@ -1,9 +1,10 @@
-"""Scalar numerics against the spec suite, without an interpreter.
+"""Scalar numerics: against the spec suite, against wasmtime, and exact rounding.
 
 Most numeric spec scripts export functions whose body is straight-line code: `local.get`s,
-constants and one (or a few) numeric instructions. `SpecEvaluator` runs exactly those
-bodies through `numerics.OPS` / `simd.OPS` and checks every `assert_return` and
-`assert_trap` that invokes one; any other body is counted as not covered.
+constants, one (or a few) numeric instructions, perhaps a load or store. `Instance` runs
+exactly those bodies through `numerics.OPS` / `simd.OPS`, and `run_script` checks every
+`assert_return` and `assert_trap` that invokes one; any other body is counted as not
+covered. `test_simd.py` uses the same machinery for the vector scripts.
 """
 
 import json
@@ -84,6 +85,7 @@ class Instance:
         self.module = module
         self.funcs = {}
         self._memory = self._globals = None
+        self._compiled = {}
         # Set once a function we cannot run may have changed memory or globals.
         self.tainted = False
         imported = module.count(FUNC_KIND) - len(module.funcs)
@@ -121,7 +123,18 @@ class Instance:
             self.tainted = True
 
     def compile(self, name):
-        """The function's instructions, or NotCovered."""
+        """(type, local types, instructions) of a straight-line function, or NotCovered."""
+        if name not in self._compiled:
+            try:
+                self._compiled[name] = self._compile(name)
+            except NotCovered as reason:
+                self._compiled[name] = str(reason)
+        compiled = self._compiled[name]
+        if isinstance(compiled, str):
+            raise NotCovered(compiled)
+        return compiled
+
+    def _compile(self, name):
         if name not in self.funcs:
             raise NotCovered("not a defined function")
         index = self.funcs[name]
