@@ -239,6 +239,11 @@ def run(store, func, stack):
                 raise AssertionError(f"unknown engine instruction {ins!r}")
     except struct.error:
         raise Trap("out of bounds memory access") from None
+    except (IndexError, OverflowError):
+        # struct's offsets are C integers: a 64-bit address past them is out of bounds too.
+        if ins[0] == LOAD or ins[0] == STORE:
+            raise Trap("out of bounds memory access") from None
+        raise
     except RecursionError:
         raise Exhaustion("call stack exhausted") from None
     except MemoryError:

@@ -29,6 +29,8 @@ def define_spectest(linker: Linker, store: Store, out=None):
     linker.define("spectest", "global_f32", store.alloc_global(GlobalType(F32), f32_bits(666.6)))
     linker.define("spectest", "global_f64", store.alloc_global(GlobalType(F64), f64_bits(666.6)))
     linker.define("spectest", "table", store.alloc_table(TableType(FUNCREF, Limits(10, 20))))
+    linker.define("spectest", "table64",
+                  store.alloc_table(TableType(FUNCREF, Limits(10, 20, address64=True))))
     linker.define("spectest", "memory", store.alloc_memory(MemType(Limits(1, 2))))
 
 

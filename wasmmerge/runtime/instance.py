@@ -7,6 +7,8 @@ writes in place and the instance unusable, as the spec says), then the start fun
 runs.
 """
 
+from dataclasses import replace
+
 from ..binary.code import decode_expr
 from ..binary.types import (FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType,
                             KIND_NAMES)
@@ -55,12 +57,7 @@ def check_supported(module):
     for sub in module.types:
         if not isinstance(sub.comp, FuncType):
             raise Unsupported("unsupported: garbage collection (struct and array types)")
-    for t in module.table_types():
-        if t.limits.address64:
-            raise Unsupported("unsupported: memory64 (64-bit table)")
     for t in module.memory_types():
-        if t.limits.address64:
-            raise Unsupported("unsupported: memory64")
         if t.limits.shared:
             raise Unsupported("unsupported: threads (shared memory)")
     if module.tag_types():
@@ -75,13 +72,12 @@ def _extern_matches(store, imp, extern, module) -> bool:
     if kind == TABLE_KIND:
         if not isinstance(extern, TableInstance) or extern.type.elem != imp.type.elem:
             return False
-        actual = extern.type.limits.__class__(len(extern.elems), extern.max)
+        actual = replace(extern.type.limits, min=len(extern.elems))
         return limits_match(actual, imp.type.limits)
     if kind == MEMORY_KIND:
         if not isinstance(extern, MemoryInstance):
             return False
-        declared = extern.type.limits
-        actual = declared.__class__(extern.pages, declared.max)
+        actual = replace(extern.type.limits, min=extern.pages)
         return limits_match(actual, imp.type.limits)
     if kind == GLOBAL_KIND:
         return isinstance(extern, GlobalInstance) and extern.type == imp.type

@@ -10,6 +10,7 @@ from ..errors import Trap, Unsupported
 MEMORY_OOB = "out of bounds memory access"
 TABLE_OOB = "out of bounds table access"
 M32 = 0xFFFF_FFFF
+M64 = 0xFFFF_FFFF_FFFF_FFFF
 
 
 def numeric(name: str):
@@ -63,7 +64,7 @@ def table_size(table, stack):
 def table_grow(table, stack):
     delta = stack.pop()
     init = stack.pop()
-    stack.append(table.grow(delta, init) & M32)
+    stack.append(table.grow(delta, init) & (M64 if table.type.limits.address64 else M32))
 
 
 def table_fill(table, stack):
@@ -108,7 +109,7 @@ def memory_size(mem, stack):
 
 
 def memory_grow(mem, stack):
-    stack[-1] = mem.grow(stack[-1]) & M32
+    stack[-1] = mem.grow(stack[-1]) & (M64 if mem.type.limits.address64 else M32)
 
 
 def memory_init(mem, data, stack):

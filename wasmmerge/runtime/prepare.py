@@ -420,8 +420,6 @@ class _Preparer:
     def emit_memory_access(self, op, name, args):
         memarg = args[0]
         mem = self.module.memories[memarg.memory]
-        if mem.type.limits.address64:
-            raise Unsupported("unsupported: memory64")
         offset = memarg.offset
         if name in STRUCT_LOADS:
             fmt, mask = STRUCT_LOADS[name]

@@ -52,7 +52,7 @@ class TableInstance:
         """Grow by `delta` slots; the old size, or -1 when it cannot."""
         old = len(self.elems)
         new = old + delta
-        limit = self.max if self.max is not None else 0xFFFF_FFFF
+        limit = self.max if self.max is not None else self.type.limits.address64 and (1 << 64) - 1 or 0xFFFF_FFFF
         if new > limit or new > 10_000_000:
             return -1
         self.elems.extend([init] * delta)
@@ -84,7 +84,7 @@ class MemoryInstance:
         self.addr = None
         self.type = type
         self.data = bytearray(type.limits.min * PAGE_SIZE)
-        limit = type.limits.max if type.limits.max is not None else 65536
+        limit = type.limits.max if type.limits.max is not None else 1 << 48
         self.max = min(limit, max_pages)
 
     @property
@@ -208,7 +208,7 @@ class Store:
 
 def limits_match(actual: Limits, expected: Limits) -> bool:
     """Import subtyping of limits: at least as large, and at most as large a maximum."""
-    if actual.min < expected.min:
+    if actual.address64 != expected.address64 or actual.min < expected.min:
         return False
     if expected.max is None:
         return True
