@@ -19,6 +19,7 @@ as bitselect, madd/nmadd fuse (one rounding), and the dot products read the seco
 operand as signed with the i16 pair sums saturated.
 """
 
+import operator
 import struct
 
 from .float_bits import F32, F64, fused_multiply_add
@@ -206,6 +207,27 @@ def _relaxed_dot_add(a, b, c):
 
 # -- float lanes -------------------------------------------------------------------------
 
+def _fast_arithmetic(lanes_struct, fn, exact):
+    """Lane-wise + - * / on all lanes as Python floats at once.
+
+    Falls back to `exact` (the scalar operation per lane) whenever a lane needs special
+    care: a NaN result (whose bits the scalar operation decides), a float32 overflow
+    (struct refuses to round to infinity) or a division by zero (Python raises).
+    """
+    unpack, pack, from_bytes = lanes_struct.unpack, lanes_struct.pack, int.from_bytes
+
+    def apply(a, b):
+        try:
+            lanes = list(map(fn, unpack(a.to_bytes(16, "little")), unpack(b.to_bytes(16, "little"))))
+            for x in lanes:
+                if x != x:
+                    return exact(a, b)
+            return from_bytes(pack(*lanes), "little")
+        except (OverflowError, ZeroDivisionError):
+            return exact(a, b)
+    return apply
+
+
 def _float_ops(prefix, shape, scalar, fmt):
     u, join = shape.unsigned, shape.join
     sign = fmt.sign
@@ -240,6 +262,10 @@ def _float_ops(prefix, shape, scalar, fmt):
         ops[name] = _unary(u, scalar[name], join)
     for name in ("add", "sub", "mul", "div", "min", "max"):
         ops[name] = _binary(u, scalar[name], join)
+    lanes_struct = struct.Struct("<4f" if fmt is F32 else "<2d")
+    for name, fn in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                     ("div", operator.truediv)):
+        ops[name] = _fast_arithmetic(lanes_struct, fn, ops[name])
     return {f"{prefix}.{name}": fn for name, fn in ops.items()}
 
 
