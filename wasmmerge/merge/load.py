@@ -15,6 +15,7 @@ class Input:
     module: Module
     size: int
     file: str | None = None  # the path it was read from, when there is one
+    code_size: int = 0  # bytes of function bodies
 
     @property
     def label(self) -> str:
@@ -40,7 +41,7 @@ def load_inputs(inputs, files=None) -> list[Input]:
             module = decode_module(data, lazy=True, features=ALL)
         except WasmError as err:
             raise err.with_file(file or name)
-        loaded.append(Input(name, module, len(data), file))
+        loaded.append(Input(name, module, len(data), file, sum(len(c.body) for c in module.codes)))
     return loaded
 
 

@@ -4,10 +4,10 @@ import time
 
 from ..binary.model import Code, Expr, DataSegment, ElemSegment, Export, Global, Import, Module, Table
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType
-from ..binary.writer import encode_module
 from ..errors import LinkError, ValidationError, WasmError
 from .constexpr import ConstExprs
 from .custom import merge_customs
+from .emit import encode_merged
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
@@ -70,7 +70,7 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     skip_funcs = [{j for j, (imp, t) in enumerate(_func_imports(inp.module, resolution.targets[k]))
                    if isinstance(t, Defined)} for k, inp in enumerate(loaded)]
     out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated)
-    data = encode_module(out)
+    data = encode_merged(out)
     phases.done("encode")
 
     if options.validate:
@@ -115,6 +115,7 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module) -> li
                 if d.mode == "active":
                     datas.append(Step("data", maps["data"][n], seg.memory, seg.offset, len(d.data)))
             out.codes.extend(_rewrite_codes(m.codes, remap, tmap))
+            m.codes = []  # the input's own bodies are no longer needed: keep peak memory down
         except IndexError:
             raise ValidationError("an index is out of range", file=inp.label) from None
         except WasmError as err:
@@ -167,7 +168,8 @@ def _exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[Export
             owner[name] = (inp.name, e.kind, index)
             out.append(Export(name, e.kind, index))
     if conflicts:
-        raise LinkError(f"export name conflicts: {', '.join(conflicts)} "
+        listed = ", ".join(conflicts[:10]) + (f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else "")
+        raise LinkError(f"export name conflicts: {listed} "
                         "(use --rename-export-conflicts or --skip-export-conflicts)")
     return out
 

@@ -28,6 +28,8 @@ class Plan:
     # Per input and kind: where its definitions start in the merged space.
     bases: list[dict[int, int]] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
+    # Per input and kind: how many imports it has.
+    imported: list[dict[int, int]] = field(default_factory=list)
 
     def remap(self, k: int) -> Remap:
         return Remap(**self.maps[k])
@@ -49,6 +51,10 @@ def plan_spaces(inputs, type_maps, types: TypeSpace, resolution: Resolution) -> 
         plan.external_index[ext] = counts[ext.kind]
         counts[ext.kind] += 1
     for inp in inputs:
+        imported = dict.fromkeys(KIND_SPACES, 0)
+        for imp in inp.module.imports:
+            imported[imp.kind] += 1
+        plan.imported.append(imported)
         bases = {}
         for kind in KIND_SPACES:
             bases[kind] = counts[kind]
@@ -78,5 +84,4 @@ def _land(plan: Plan, target, kind: int, inputs) -> int:
     if isinstance(target, External):
         return plan.external_index[target]
     assert isinstance(target, Defined)
-    imported = inputs[target.module].module.count(kind) - _defined(inputs[target.module].module, kind)
-    return plan.bases[target.module][kind] + target.index - imported
+    return plan.bases[target.module][kind] + target.index - plan.imported[target.module][kind]

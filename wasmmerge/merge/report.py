@@ -34,7 +34,7 @@ def build_report(loaded, plan, out, output_size: int, init) -> dict:
     for k, inp in enumerate(loaded):
         inputs.append({
             "name": inp.name, "file": inp.file, "size": inp.size,
-            "code_size": sum(len(c.body) for c in inp.module.codes),
+            "code_size": inp.code_size,
             "index_map": {space: list(plan.maps[k][space]) for space in SPACES},
         })
     return {

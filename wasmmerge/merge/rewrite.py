@@ -23,7 +23,7 @@ REMAPPABLE = ("type", "func", "table", "memory", "global", "elem", "data", "tag"
 class Remap:
     """Per index space, the new index of each old one (None: identity)."""
 
-    __slots__ = REMAPPABLE + ("_plans", "_skipper")
+    __slots__ = REMAPPABLE + ("active", "_plans", "_index_steps")
 
     def __init__(self, **maps):
         for space in REMAPPABLE:
@@ -31,12 +31,9 @@ class Remap:
             setattr(self, space, None if value is None or _is_identity(value) else value)
         if maps:
             raise TypeError(f"unknown index spaces: {sorted(maps)}")
+        self.active = frozenset(s for s in REMAPPABLE if getattr(self, s) is not None)
         self._plans = {}
-        self._skipper = None
-
-    @property
-    def active(self) -> frozenset:
-        return frozenset(s for s in REMAPPABLE if getattr(self, s) is not None)
+        self._index_steps = {}
 
     def is_identity(self) -> bool:
         return not self.active
@@ -102,12 +99,42 @@ def _skip_byte(data, pos):
 
 def _index_patcher(space):
     def patch(remap, data, pos, patches):
-        value, end = leb.read_u32(data, pos)
-        new = remap.new(space, value)
-        if new != value:
-            patches.append((pos, end, leb.write_unsigned_width(new, end - pos)))
-        return end
+        return _bound_index_step(remap, space)(remap, data, pos, patches)
     return patch
+
+
+def _bound_index_step(remap: Remap, space: str):
+    """The patcher of one space's index immediates, with that space's table bound in."""
+    step = remap._index_steps.get(space)
+    if step is not None:
+        return step
+    table = getattr(remap, space)
+    if table is None:
+        step = _wrap_skip(_skip_leb)
+        remap._index_steps[space] = step
+        return step
+    encoded = {}  # (new index, width) -> bytes
+    size = len(table)
+    read_u32 = leb.read_u32
+
+    def step(_remap, data, pos, patches):
+        value = data[pos]
+        if value < 0x80:
+            end = pos + 1
+        else:
+            value, end = read_u32(data, pos)
+        if value >= size:
+            raise ValidationError(f"unknown {space} {value}", pos)
+        new = table[value]
+        if new != value:
+            key = (new, end - pos)
+            raw = encoded.get(key)
+            if raw is None:
+                raw = encoded[key] = leb.write_unsigned_width(new, end - pos)
+            patches.append((pos, end, raw))
+        return end
+    remap._index_steps[space] = step
+    return step
 
 
 def _patch_heaptype(remap, data, pos, patches):
@@ -176,9 +203,16 @@ def _patch_memarg(remap, data, pos, patches):
     new = remap.new("memory", 0)
     if new != 0:
         # Memory 0 is implied by the flags; naming another one needs the explicit form.
-        width = after_flags - pos
-        patches.append((pos, after_flags, leb.write_unsigned_width(flags | 0x40, width) + leb.write_unsigned(new)))
+        key = (flags, after_flags - pos, new)
+        raw = _EXPLICIT_MEMARG.get(key)
+        if raw is None:
+            raw = _EXPLICIT_MEMARG[key] = (leb.write_unsigned_width(flags | 0x40, after_flags - pos)
+                                           + leb.write_unsigned(new))
+        patches.append((pos, after_flags, raw))
     return _leb_end(data, after_flags)
+
+
+_EXPLICIT_MEMARG: dict[tuple, bytes] = {}
 
 
 _INDEX_PATCHERS = {space: _index_patcher(space) for space in INDEX_SPACES}
@@ -200,14 +234,14 @@ def _wrap_skip(skip):
     return lambda remap, data, pos, patches: skip(data, pos)
 
 
-def _plan(op: Op, active: frozenset) -> tuple:
-    """The per-immediate steps of one instruction under a set of remapped spaces."""
+def _plan(op: Op, remap: Remap) -> tuple:
+    """The per-immediate steps of one instruction under a remap."""
     steps = []
     for kind in op.imms:
         if kind in _COMPOUND_PATCHERS:
             steps.append(_COMPOUND_PATCHERS[kind])
-        elif kind in INDEX_SPACES and kind in active:
-            steps.append(_INDEX_PATCHERS[kind])
+        elif kind in INDEX_SPACES and kind in remap.active:
+            steps.append(_bound_index_step(remap, kind))
         else:
             steps.append(_wrap_skip(_SKIPPERS[kind]))
     return tuple(steps)
@@ -317,10 +351,16 @@ def collect_patches(data, remap: Remap, start: int = 0, end: int | None = None,
             pos = skip(data, pos, end).end()
             if pos >= end:
                 break
-        op, pos = _read_op(view, pos)
-        steps = plans.get(op)
-        if steps is None:
-            steps = plans[op] = _plan(op, active)
+        steps = plans.get(view[pos])  # one-byte opcodes are looked up by their byte
+        if steps is not None:
+            pos += 1
+        else:
+            op, pos = _read_op(view, pos)
+            steps = plans.get(op)
+            if steps is None:
+                steps = plans[op] = _plan(op, remap)
+                if op.prefix is None:
+                    plans[op.code] = steps
         for step in steps:
             pos = step(remap, view, pos, patches)
     if pos > end:

@@ -15,7 +15,7 @@ from ..binary.types import (ANY, ARRAY, EQ, EXN, EXTERN, FUNC, I31, NOEXN, NOEXT
 
 def map_valtype(t, f):
     """A value or storage type with every type index `i` replaced by `f(i)`."""
-    if isinstance(t, RefType) and isinstance(t.heap, int):
+    if isinstance(t, RefType) and not isinstance(t.heap, AbsHeap):
         return RefType(t.nullable, f(t.heap))
     return t
 
