@@ -10,18 +10,16 @@ in `instructions.py`.
 from bisect import bisect_right
 
 from ..binary.opcodes import ALL_OPS
-from ..binary.types import I32, I64, AbsHeap, NumType, RefType
+from ..binary.types import F32, F64, I32, I64, V128, AbsHeap, RefType
 from ..errors import ValidationError
 
 BOT_HEAP = AbsHeap("bot", -1)
 BOT_REF = RefType(False, BOT_HEAP)
-_TYPE_BY_NAME = {"i32": I32, "i64": I64}
 # Expanding more locals than this into a list is wasteful: look them up by group instead.
 _MAX_EXPANDED_LOCALS = 1 << 16
 
 
 def _type_list(names, addr):
-    from ..binary.types import F32, F64, V128
     table = {"i32": I32, "i64": I64, "f32": F32, "f64": F64, "v128": V128, "addr": addr}
     return [table[n] for n in names]
 

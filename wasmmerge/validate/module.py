@@ -161,7 +161,7 @@ class Context:
 
 def _check_types(ctx: Context):
     module, features = ctx.module, ctx.features
-    if "gc" not in features and any(g.size != 1 for g in module.rec_groups):
+    if module.rec_groups:
         ctx.require("gc", "a rec group")
     ctx.type_ids = ids = ctx.store.add_module(module)
     for start, size in rec_group_spans(len(module.types), module.rec_groups):

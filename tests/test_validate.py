@@ -1,0 +1,301 @@
+"""The validator on hand-written modules: what it accepts, and what it says when it rejects."""
+
+import random
+import subprocess
+import sys
+
+import pytest
+import wasmtime
+
+import wasmmerge
+from wasmmerge.binary.code import decode_code
+from wasmmerge.errors import DecodeError, ValidationError, WasmError
+from wasmmerge.features import ALL, WASM2, WASM3
+from wasmmerge.validate import validate_module
+
+
+def wat(text: str) -> bytes:
+    # wasmtime's assembler reads the 3.0 text format (GC, exceptions) that wabt 1.0.32 cannot.
+    return wasmtime.wat2wasm(text)
+
+
+def check(text: str, features=WASM3, decode_features=None):
+    data = wat(text)
+    module = wasmmerge.decode(data, features=decode_features or features)
+    return validate_module(module, features)
+
+
+def rejects(text: str, message: str, features=WASM3, decode_features=None) -> ValidationError:
+    with pytest.raises(ValidationError) as info:
+        check(text, features, decode_features)
+    assert message in info.value.message, info.value.message
+    return info.value
+
+
+# -- accepted ------------------------------------------------------------------------------
+
+def test_accepts_a_module_using_most_3_0_features():
+    check("""
+    (module
+      (rec (type $node (sub (struct (field $next (mut (ref null $node))) (field $val i32)))))
+      (type $leaf (sub final $node (struct (field (mut (ref null $node))) (field i32) (field i64))))
+      (type $bytes (array (mut i8)))
+      (type $fn (func (param i32) (result i32)))
+      (tag $oops (param i32))
+      (memory $m0 1)
+      (memory $m1 i64 1)
+      (table $t 2 funcref)
+      (table $t64 i64 1 (ref null $fn))
+      (global $g i32 (i32.add (i32.const 1) (i32.const 2)))
+      (global $h (ref null $node) (struct.new $node (ref.null $node) (global.get $g)))
+      (data $d "abc")
+      (elem declare func $inc)
+      (func $inc (type $fn) (i32.add (local.get 0) (i32.const 1)))
+      (func (export "run") (param $p i32) (result i32)
+        (local $n (ref $node))
+        (local.set $n (struct.new $node (ref.null $node) (local.get $p)))
+        (drop (struct.get $node $val (local.get $n)))
+        (drop (ref.test (ref $leaf) (local.get $n)))
+        (drop (array.len (array.new_data $bytes $d (i32.const 0) (i32.const 3))))
+        (drop (i64.load $m1 offset=0x100000000 (i64.const 0)))
+        (i32.store8 $m0 (i32.const 0) (i32.const 7))
+        (drop (i32x4.extract_lane 3 (v128.const i32x4 1 2 3 4)))
+        (block $caught (result i32)
+          (try_table (catch $oops $caught)
+            (throw $oops (local.get $p)))
+          (i32.const 0))
+        (drop)
+        (block $done (result (ref $node))
+          (br_on_cast $done (ref null $node) (ref $node) (local.get $n))
+          (unreachable))
+        (drop)
+        (call_ref $fn (local.get $p) (ref.func $inc))
+        (return_call $inc)))
+    """)
+
+
+def test_accepts_unreachable_code_with_polymorphic_stack():
+    check("""(module (func (result i32 f64)
+        unreachable i32.add drop br_table 0 0 select unreachable ref.as_non_null drop
+        i32.const 1 f64.const 2))""")
+
+
+def test_function_with_very_many_locals_is_checked_without_expanding_them():
+    data = bytearray(wat("(module (func (local i32) (local f64)))"))
+    # Patch the body by hand: 200,000 i32 locals then one f64, reading the last one.
+    from wasmmerge.binary import leb
+    module = wasmmerge.decode(bytes(data))
+    module.codes[0].locals = [(200_000, wasmmerge.binary.types.I32), (1, wasmmerge.binary.types.F64)]
+    module.codes[0].body = b"\x20" + leb.write_unsigned(200_000) + b"\x1a\x0b"
+    validate_module(module)
+    module.codes[0].body = b"\x20" + leb.write_unsigned(200_001) + b"\x1a\x0b"
+    with pytest.raises(ValidationError, match="unknown local 200001"):
+        validate_module(module)
+
+
+def test_threads_and_legacy_exceptions_are_checked_under_all():
+    check("""(module (memory 1 1 shared)
+        (func (result i32) (i32.atomic.rmw.add (i32.const 0) (i32.const 1))))""", ALL)
+    rejects("""(module (memory 1 1 shared)
+        (func (result i32) (i32.atomic.load align=2 (i32.const 0))))""", "alignment must be exactly natural", ALL)
+    rejects("(module (memory 1 shared))", "shared memory must have maximum", ALL)
+    check("""(module (tag $e (param i32))
+        (func (result i32) try (result i32) i32.const 1 catch $e catch_all i32.const 2 end))""", ALL)
+    rejects("(module (func (block (rethrow 0))))", "invalid rethrow label", ALL)
+
+
+# -- rejected, with the spec's wording and a location -----------------------------------------
+
+def test_type_mismatch_names_the_instruction_offset_and_function():
+    text = "(module (func) (func (result i32) (i64.const 1) (i32.eqz)))"
+    err = rejects(text, "type mismatch: instruction requires [i32] but stack has [i64]")
+    module = wasmmerge.decode(wat(text))
+    eqz = decode_code(module.codes[1])[1]
+    assert (err.func, err.offset) == (1, eqz.offset)
+    assert str(err).endswith(f"(at offset {eqz.offset:#x}) [in function 1]")
+
+
+@pytest.mark.parametrize("text,message", [
+    ("(module (func (call 7)))", "unknown function 7"),
+    ("(module (func (local.get 2)))", "unknown local 2"),
+    ("(module (func (br 1)))", "unknown label 1"),
+    ("(module (func (drop (global.get 0))))", "unknown global 0"),
+    ("(module (func (drop (table.size 0))))", "unknown table 0"),
+    ("(module (func (drop (i32.load (i32.const 0)))))", "unknown memory 0"),
+    ("(module (func (elem.drop 4)))", "unknown elem segment 4"),
+    ("(module (memory 1) (func (data.drop 1)) (data \"\"))", "unknown data segment 1"),
+    ("(module (func (throw 0)))", "unknown tag 0"),
+    ("(module (memory 1) (func (drop (i64.load align=16 (i32.const 0)))))",
+     "alignment must not be larger than natural"),
+    ("(module (func (result i32) (i32x4.extract_lane 4 (v128.const i64x2 0 0))))", "invalid lane index"),
+    ("(module (global i32 (i32.const 0)) (global i32 (global.get 1)))", "unknown global 1"),
+    ("(module (global $m (mut i32) (i32.const 0)) (global i32 (global.get $m)))", "constant expression required"),
+    ("(module (global i32 (i32.clz (i32.const 0))))", "constant expression required"),
+    ("(module (global i32 (i32.const 0)) (func (global.set 0 (i32.const 1))))", "global is immutable"),
+    ("(module (func (drop (ref.func 0))))", "undeclared function reference"),
+    ("(module (func (export \"a\")) (export \"a\" (func 0)))", "duplicate export name"),
+    ("(module (func (param i32)) (start 0))", "start function"),
+    ("(module (memory 2 1))", "size minimum must not be greater than maximum"),
+    ("(module (memory 65537))", "memory size must be at most 65536 pages (4GiB)"),
+    ("(module (table 0 (ref func)))", "type mismatch"),
+    ("(module (func (local (ref func)) (drop (local.get 0))))", "uninitialized local 0"),
+    ("(module (type (struct)) (type (sub 0 (struct))))", "sub type"),
+    ("(module (type (sub (struct (field i32)))) (type (sub 0 (struct (field i64)))))", "sub type"),
+    ("(module (type $a (array i8)) (func (array.set $a (ref.null $a) (i32.const 0) (i32.const 0))))",
+     "immutable array"),
+    ("(module (type $s (struct (field i32))) (func (struct.set $s 0 (ref.null $s) (i32.const 0))))",
+     "immutable field"),
+    ("(module (tag (result i32)))", "non-empty tag result type"),
+    ("(module (func (select (i32.const 0) (i64.const 0) (i32.const 0)) (drop)))", "type mismatch"),
+    ("(module (func (result i32) (block (result i32) (i32.const 0) (i32.const 1))))", "type mismatch"),
+])
+def test_rejections_use_the_spec_wording(text, message):
+    rejects(text, message)
+
+
+def test_features_off_are_rejected_not_accepted():
+    rejects("(module (memory 1) (memory 1))", "multiple memories", WASM2)
+    check("(module (memory 1) (memory 1))", WASM3)
+    # The validator does not rely on the decoder to refuse instructions of other proposals.
+    rejects("(module (func return_call 0))", "return_call requires the tail-call feature", WASM2, ALL)
+    rejects("(module (func (result i32) (atomic.fence) (i32.const 0)))", "requires the threads feature",
+            WASM3, ALL)
+    rejects("(module (memory i64 1))", "requires the memory64 feature", WASM2, ALL)
+    rejects("(module (type (struct)))", "requires the gc feature", WASM2, ALL)
+    rejects("(module (global i32 (i32.add (i32.const 1) (i32.const 2))))", "constant expression required", WASM2, ALL)
+
+
+def test_public_api_and_package_are_the_same_callable():
+    data = wat("(module (func (result i32) (i32.const 1)))")
+    assert wasmmerge.validate(data).funcs
+    assert wasmmerge.validate(wasmmerge.decode(data), features=WASM2).funcs
+    with pytest.raises(ValidationError):
+        wasmmerge.validate(wat("(module (func (result i32)))"))
+    assert wasmmerge.validate.validate_module is validate_module
+
+
+# -- robustness and agreement with an independent validator --------------------------------------
+
+def _suite_modules(version="wasm-3.0", limit=400):
+    from conftest import suite_dir
+    import json
+    root = suite_dir(version)
+    out = []
+    for script in sorted(root.glob("*/*.json")):
+        for cmd in json.loads(script.read_text())["commands"]:
+            if cmd["type"] == "module":
+                out.append((script.parent / cmd["filename"]).read_bytes())
+    rng = random.Random(7)
+    rng.shuffle(out)
+    return out[:limit]
+
+
+def test_mutated_modules_give_our_errors_only():
+    """Byte flips in valid modules: decode or validation may fail, but only with our errors."""
+    rng = random.Random(1)
+    outcomes = {"valid": 0, "malformed": 0, "invalid": 0}
+    for data in _suite_modules(limit=300):
+        if len(data) <= 8:
+            continue
+        for _ in range(4):
+            mutated = bytearray(data)
+            for _ in range(rng.randint(1, 3)):
+                mutated[rng.randrange(8, len(mutated))] = rng.randrange(256)
+            try:
+                module = wasmmerge.decode(bytes(mutated), features=WASM3)
+            except DecodeError:
+                outcomes["malformed"] += 1
+                continue
+            try:
+                validate_module(module, WASM3)
+                outcomes["valid"] += 1
+            except WasmError:
+                outcomes["invalid"] += 1
+    assert outcomes["invalid"] > 50 and outcomes["valid"] > 50, outcomes
+
+
+def _wasmtime_engine():
+    config = wasmtime.Config()
+    for feature in ("gc", "function_references", "exceptions", "memory64", "multi_memory",
+                    "tail_call", "relaxed_simd", "simd", "bulk_memory", "reference_types"):
+        setattr(config, f"wasm_{feature}", True)
+    return wasmtime.Engine(config)
+
+
+def test_verdicts_agree_with_wasmtime_on_mutated_bodies():
+    """Instructions inserted, deleted and replaced in suite functions: same verdict as wasmtime."""
+    from wasmmerge.binary.code import Instr, encode_instrs
+    from wasmmerge.binary.model import Code
+    from wasmmerge.binary.opcodes import ALL_OPS
+    engine = _wasmtime_engine()
+    rng = random.Random(3)
+    simple = [op for op in ALL_OPS if op.feature in WASM3 and set(op.imms) <= {"local", "global", "func", "i32", "label"}
+              and op.name not in ("end", "else")]
+    compared = 0
+    problems = []
+    for data in _suite_modules(limit=250):
+        module = wasmmerge.decode(data, features=WASM3)
+        if not module.codes:
+            continue
+        index = rng.randrange(len(module.codes))
+        code = module.codes[index]
+        body = decode_code(code, module.datacount is not None)
+        op = rng.choice(simple)
+        new = Instr(op, tuple(rng.choice((0, 0, 1, 2)) for _ in op.imms), 0)
+        position = rng.randrange(len(body))
+        if rng.random() < 0.5 or body[position].op.name in ("end", "else", "block", "loop", "if", "try_table"):
+            body.insert(position, new)
+        else:
+            body[position] = new
+        module.codes[index] = Code(code.locals, encode_instrs(body), 0)
+        mutated = wasmmerge.encode(module)
+        try:
+            validate_module(wasmmerge.decode(mutated, features=WASM3), WASM3)
+            ours = None
+        except WasmError as err:
+            ours = err
+        try:
+            wasmtime.Module.validate(engine, mutated)
+            theirs = None
+        except Exception as err:  # wasmtime's own error type
+            theirs = err
+        compared += 1
+        if (ours is None) != (theirs is None):
+            problems.append(f"ours: {ours}; wasmtime: {str(theirs).splitlines()[0] if theirs else 'valid'}")
+    assert compared > 150
+    assert not problems, "\n".join(problems)
+
+
+# -- command line ----------------------------------------------------------------------------------
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "wasmmerge", "validate", *args], capture_output=True, text=True)
+
+
+def test_cli_reports_one_line_per_problem(tmp_path):
+    good = tmp_path / "good.wasm"
+    good.write_bytes(wat("(module (func (result i32) (i32.const 1)))"))
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(wat("(module (func (result i32) (i64.const 1)))"))
+    broken = tmp_path / "broken.wasm"
+    broken.write_bytes(b"\0asm\1\0\0\0\1\5")
+    missing = tmp_path / "missing.wasm"
+    ok = run_cli(str(good))
+    assert ok.returncode == 0 and ok.stdout == ""
+    result = run_cli(str(good), str(bad), str(broken), str(missing))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3, result.stdout
+    assert lines[0].startswith(f"{bad}: type mismatch") and lines[0].endswith("[in function 0]")
+    assert "(at offset 0x" in lines[0]
+    assert lines[1].startswith(f"{broken}: ")
+    assert lines[2] == f"{missing}: No such file or directory"
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_features_option(tmp_path):
+    two_memories = tmp_path / "m.wasm"
+    two_memories.write_bytes(wat("(module (memory 1) (memory 1))"))
+    assert run_cli(str(two_memories)).returncode == 0
+    result = run_cli("--features", "2.0", str(two_memories))
+    assert result.returncode == 1 and "multiple memories" in result.stdout
