@@ -79,9 +79,9 @@ def merge_command(inputs, output, conflicts, export_from, allow_import, map_file
             click.echo(f"wasmmerge: warning: {warning}", err=True)
     try:
         if output == "-":
-            stdout = click.get_binary_stream("stdout")
-            stdout.write(result.data)
-            stdout.flush()
+            sys.stdout.flush()
+            sys.stdout.buffer.write(result.data)
+            sys.stdout.buffer.flush()
         else:
             write_atomically(output, result.data)
         if map_file:
