@@ -11,7 +11,7 @@ import struct
 
 from ..errors import Exhaustion, Trap
 from .prepare import (BINOP, BR, BR_IF, BR_TABLE, CALL, CALL_INDIRECT, CALLOUT, CONST,
-                      CONST_BINOP, DROP, GLOBAL_GET, GLOBAL_SET, JUMP, JUMP_IF, JUMP_UNLESS, LOAD,
+                      CALL_REF, RETURN_CALL_REF, BR_ON_NULL, BR_ON_NON_NULL, CONST_BINOP, DROP, GLOBAL_GET, GLOBAL_SET, JUMP, JUMP_IF, JUMP_UNLESS, LOAD,
                       LOCAL_BINOP, LOCAL_CONST_BINOP, LOCAL_GET, LOCAL_LOCAL_BINOP, LOCAL_SET,
                       LOCAL_TEE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT, STORE, TERNOP,
                       UNOP, UNREACHABLE, prepare)
@@ -58,14 +58,15 @@ def call_host(func, stack):
         stack.extend(result)
 
 
-def resolve_indirect(table, expected, index):
+def resolve_indirect(table, expected, types, index):
+    """The function at `index` of `table`, checked against canonical type id `expected`."""
     elems = table.elems
     if index >= len(elems):
         raise Trap("undefined element")
     func = elems[index]
     if func is None:
         raise Trap(f"uninitialized element {index}")
-    if func.type is not expected and func.type != expected:
+    if not types.is_subtype(func.type_id, expected):
         raise Trap("indirect call type mismatch")
     return func
 
@@ -126,15 +127,19 @@ def run(store, func, stack):
             elif kind == STORE:
                 value = pop()
                 ins[3](ins[1], pop() + ins[2], value & ins[4])
-            elif kind == CALL or kind == CALL_INDIRECT:
+            elif kind == CALL or kind == CALL_INDIRECT or kind == CALL_REF:
                 if kind == CALL:
                     callee = ins[1]
+                elif kind == CALL_REF:
+                    callee = pop()
+                    if callee is None:
+                        raise Trap("null function reference")
                 else:
                     index = pop()
                     elems = ins[1].elems
                     callee = elems[index] if index < len(elems) else None
-                    if callee is None or callee.type is not ins[2]:
-                        callee = resolve_indirect(ins[1], ins[2], index)
+                    if callee is None or callee.type_id != ins[2]:
+                        callee = resolve_indirect(ins[1], ins[2], ins[3], index)
                 target = callee.prepared
                 if target is None:
                     if callee.host is not None:
@@ -209,8 +214,15 @@ def run(store, func, stack):
                 stack[-1] = ins[1](stack[-1], b, c)
             elif kind == CALLOUT:
                 ins[1](stack)
-            elif kind == RETURN_CALL or kind == RETURN_CALL_INDIRECT:
-                callee = ins[1] if kind == RETURN_CALL else resolve_indirect(ins[1], ins[2], pop())
+            elif kind == RETURN_CALL or kind == RETURN_CALL_INDIRECT or kind == RETURN_CALL_REF:
+                if kind == RETURN_CALL:
+                    callee = ins[1]
+                elif kind == RETURN_CALL_REF:
+                    callee = pop()
+                    if callee is None:
+                        raise Trap("null function reference")
+                else:
+                    callee = resolve_indirect(ins[1], ins[2], ins[3], pop())
                 if steps > limit:
                     raise Exhaustion("out of fuel")
                 target = callee.prepared
@@ -233,6 +245,16 @@ def run(store, func, stack):
                 nres = target.nresults
                 if target.locals:
                     stack.extend(target.locals)
+            elif kind == BR_ON_NULL or kind == BR_ON_NON_NULL:
+                if (stack[-1] is None) == (kind == BR_ON_NULL):
+                    if kind == BR_ON_NULL:
+                        pop()
+                    arity = ins[2]
+                    if len(stack) - arity != fp + ins[3]:
+                        del stack[fp + ins[3]:len(stack) - arity]
+                    pc = ins[1]
+                elif kind == BR_ON_NON_NULL:
+                    pop()
             elif kind == UNREACHABLE:
                 raise Trap("unreachable")
             else:

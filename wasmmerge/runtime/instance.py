@@ -34,6 +34,8 @@ class ModuleInstance:
         self.datas = []
         self.exports: dict = {}
         self.multi_memory = True
+        self.type_ids: list[int] = []  # canonical id of each type index
+        self.type_store = None  # the store's TypeStore
 
     def export(self, name: str):
         try:
@@ -64,13 +66,18 @@ def check_supported(module):
         raise Unsupported("unsupported: exception handling (tags)")
 
 
-def _extern_matches(store, imp, extern, module) -> bool:
+def _extern_matches(store, imp, extern, ids) -> bool:
     from .store import GlobalInstance, MemoryInstance, TableInstance, limits_match
     kind = imp.kind
+    types = store.types
     if kind == FUNC_KIND:
-        return isinstance(extern, FuncInstance) and extern.type == module.types[imp.type].comp
+        return isinstance(extern, FuncInstance) and types.func_matches(extern.type_id, ids[imp.type])
     if kind == TABLE_KIND:
-        if not isinstance(extern, TableInstance) or extern.type.elem != imp.type.elem:
+        if not isinstance(extern, TableInstance):
+            return False
+        expected = types.canon_valtype(imp.type.elem, ids)
+        if not (types.val_matches(extern.elem_type, expected)
+                and types.val_matches(expected, extern.elem_type)):
             return False
         actual = replace(extern.type.limits, min=len(extern.elems))
         return limits_match(actual, imp.type.limits)
@@ -80,7 +87,12 @@ def _extern_matches(store, imp, extern, module) -> bool:
         actual = replace(extern.type.limits, min=extern.pages)
         return limits_match(actual, imp.type.limits)
     if kind == GLOBAL_KIND:
-        return isinstance(extern, GlobalInstance) and extern.type == imp.type
+        if not isinstance(extern, GlobalInstance) or extern.type.mutable != imp.type.mutable:
+            return False
+        expected = types.canon_valtype(imp.type.type, ids)
+        if not types.val_matches(extern.value_type, expected):
+            return False
+        return not imp.type.mutable or types.val_matches(expected, extern.value_type)
     return False
 
 
@@ -90,8 +102,10 @@ def instantiate(store: Store, module, imports: list, name: str | None = None) ->
     if len(imports) != len(module.imports):
         raise LinkError(f"expected {len(module.imports)} imports, got {len(imports)}")
     inst = ModuleInstance(module, name)
+    ids = inst.type_ids = store.types.add_module(module)
+    inst.type_store = store.types
     for imp, extern in zip(module.imports, imports):
-        if not _extern_matches(store, imp, extern, module):
+        if not _extern_matches(store, imp, extern, ids):
             raise LinkError(f"incompatible import type for {imp.module}.{imp.name} "
                             f"({KIND_NAMES[imp.kind]})")
         space = {FUNC_KIND: inst.funcs, TABLE_KIND: inst.tables, MEMORY_KIND: inst.memories,
@@ -101,15 +115,17 @@ def instantiate(store: Store, module, imports: list, name: str | None = None) ->
     first = len(inst.funcs)
     for i, (typeidx, code) in enumerate(zip(module.funcs, module.codes)):
         inst.funcs.append(store.alloc_func(
-            FuncInstance(inst.types[typeidx], inst, code, first + i)))
+            FuncInstance(inst.types[typeidx], inst, code, first + i, type_id=ids[typeidx])))
     for mem in module.memories:
         inst.memories.append(store.alloc_memory(mem))
     # Globals may refer to earlier globals (extended constants), tables to globals (3.0).
     for glob in module.globals:
-        inst.globals.append(store.alloc_global(glob.type, evaluate(inst, glob.init)))
+        value_type = store.types.canon_valtype(glob.type.type, ids)
+        inst.globals.append(store.alloc_global(glob.type, evaluate(inst, glob.init), value_type))
     for table in module.tables:
         init = evaluate(inst, table.init) if table.init is not None else None
-        inst.tables.append(store.alloc_table(table.type, init))
+        elem_type = store.types.canon_valtype(table.type.elem, ids)
+        inst.tables.append(store.alloc_table(table.type, init, elem_type))
     for seg in module.elems:
         if seg.funcs is not None:
             refs = [inst.funcs[i] for i in seg.funcs]

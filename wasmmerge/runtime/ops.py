@@ -40,6 +40,12 @@ def ref_is_null(value):
     return 1 if value is None else 0
 
 
+def ref_as_non_null(value):
+    if value is None:
+        raise Trap("null reference")
+    return value
+
+
 # -- tables ----------------------------------------------------------------------------------
 
 def table_get(table, stack):

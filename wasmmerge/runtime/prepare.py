@@ -15,7 +15,7 @@ import struct
 from functools import partial
 
 from ..binary.code import decode_code
-from ..binary.types import FuncType, NumType
+from ..binary.types import FuncType
 from ..errors import Unsupported
 from . import ops
 from .values import MASKS, default_value
@@ -25,12 +25,12 @@ from .values import MASKS, default_value
  LOCAL_TEE, GLOBAL_GET, GLOBAL_SET, RETURN, BR_IF, BR, DROP, SELECT, CALL_INDIRECT, BR_TABLE,
  TERNOP, RETURN_CALL, RETURN_CALL_INDIRECT, UNREACHABLE, CALLOUT,
  # Fused forms of `BINOP` with the operand pushes before it (see `_Preparer.emit_binop`).
- LOCAL_CONST_BINOP, LOCAL_LOCAL_BINOP, CONST_BINOP, LOCAL_BINOP) = range(30)
+ LOCAL_CONST_BINOP, LOCAL_LOCAL_BINOP, CONST_BINOP, LOCAL_BINOP,
+ CALL_REF, RETURN_CALL_REF, BR_ON_NULL, BR_ON_NON_NULL) = range(34)
 
 UNSUPPORTED_FEATURES = {
     "gc": "garbage collection", "exceptions": "exception handling",
-    "legacy-exceptions": "exception handling", "function-references": "function references",
-    "threads": "threads",
+    "legacy-exceptions": "exception handling", "threads": "threads",
 }
 
 # Stack effects (pops, pushes) of the instructions whose signature is not in the table.
@@ -137,9 +137,6 @@ class _Preparer:
         self.nparams = len(func.type.params)
         self.nresults = len(func.type.results)
         self.local_types = func.code.local_types()
-        for t in self.local_types:
-            if not isinstance(t, NumType) and not t.nullable:
-                raise Unsupported("unsupported: function references (non-nullable local)")
         self.code = []
         self.height = self.nparams + len(self.local_types)
         # Index of the latest jump target: instructions before it may not be fused with
@@ -282,14 +279,39 @@ class _Preparer:
     def op_call_indirect(self, typeidx, table):
         ft = self.module.types[typeidx]
         self.height += len(ft.results) - len(ft.params) - 1
-        self.emit(CALL_INDIRECT, self.module.tables[table], ft)
+        self.emit(CALL_INDIRECT, self.module.tables[table], self.module.type_ids[typeidx],
+                  self.module.type_store)
 
     def op_return_call(self, index):
         self.emit(RETURN_CALL, self.module.funcs[index])
         self.dead()
 
+    def op_call_ref(self, typeidx):
+        ft = self.module.types[typeidx]
+        self.height += len(ft.results) - len(ft.params) - 1
+        self.emit(CALL_REF)
+
+    def op_return_call_ref(self, typeidx):
+        self.emit(RETURN_CALL_REF)
+        self.dead()
+
+    def op_ref_as_non_null(self):
+        self.emit(UNOP, ops.ref_as_non_null)
+
+    def op_br_on_null(self, depth):
+        # Branches without the reference, falls through with it.
+        label = self.labels[-1 - depth]
+        self.branch_target(depth, self.emit(BR_ON_NULL, None, label.arity, label.height), 1)
+
+    def op_br_on_non_null(self, depth):
+        # Branches with the reference (the label's last value), falls through without it.
+        label = self.labels[-1 - depth]
+        self.branch_target(depth, self.emit(BR_ON_NON_NULL, None, label.arity, label.height), 1)
+        self.height -= 1
+
     def op_return_call_indirect(self, typeidx, table):
-        self.emit(RETURN_CALL_INDIRECT, self.module.tables[table], self.module.types[typeidx])
+        self.emit(RETURN_CALL_INDIRECT, self.module.tables[table], self.module.type_ids[typeidx],
+                  self.module.type_store)
         self.dead()
 
     # -- parametric and variables ------------------------------------------------------------

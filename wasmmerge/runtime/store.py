@@ -6,7 +6,7 @@ of that kind, as the spec's embedding interface speaks of addresses.
 """
 
 from ..binary.types import (FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType,
-                            GlobalType, Limits, MemType, TableType, TagType)
+                            GlobalType, Limits, MemType, SubType, TableType, TagType)
 from ..errors import Trap
 
 PAGE_SIZE = 65536
@@ -18,11 +18,13 @@ DEFAULT_MAX_PAGES = 65536 // 4
 class FuncInstance:
     """A wasm function (module + body) or a host function (a Python callable)."""
 
-    __slots__ = ("addr", "type", "module", "code", "index", "host", "prepared", "name")
+    __slots__ = ("addr", "type", "type_id", "module", "code", "index", "host", "prepared", "name")
 
-    def __init__(self, type: FuncType, module=None, code=None, index=None, host=None, name=None):
+    def __init__(self, type: FuncType, module=None, code=None, index=None, host=None, name=None,
+                 type_id=None):
         self.addr = None
         self.type = type
+        self.type_id = type_id  # canonical id in the store's TypeStore (for subtyping checks)
         self.module = module  # its ModuleInstance (None for host functions)
         self.code = code      # model.Code
         self.index = index    # in its module's function index space
@@ -38,13 +40,14 @@ class FuncInstance:
 
 
 class TableInstance:
-    __slots__ = ("addr", "type", "elems", "max")
+    __slots__ = ("addr", "type", "elem_type", "elems", "max")
 
     kind = TABLE_KIND
 
-    def __init__(self, type: TableType, init=None):
+    def __init__(self, type: TableType, init=None, elem_type=None):
         self.addr = None
         self.type = type
+        self.elem_type = elem_type or type.elem  # with canonical type ids
         self.elems = [init] * type.limits.min
         self.max = type.limits.max
 
@@ -111,13 +114,14 @@ class MemoryInstance:
 
 
 class GlobalInstance:
-    __slots__ = ("addr", "type", "value")
+    __slots__ = ("addr", "type", "value_type", "value")
 
     kind = GLOBAL_KIND
 
-    def __init__(self, type: GlobalType, value):
+    def __init__(self, type: GlobalType, value, value_type=None):
         self.addr = None
         self.type = type
+        self.value_type = value_type or type.type  # with canonical type ids
         self.value = value
 
 
@@ -173,6 +177,8 @@ class Store:
         self.fuel = fuel
         self.max_memory_pages = max_memory_pages
         self.reentry = 0  # nested invocations in progress (host functions calling back in)
+        from ..validate.canon import TypeStore
+        self.types = TypeStore()  # canonical types of every module and host function
 
     def _add(self, space: list, inst):
         inst.addr = len(space)
@@ -182,19 +188,20 @@ class Store:
     # -- allocation (the embedding interface's func_alloc, table_alloc, ...) ------------
 
     def alloc_host_func(self, type: FuncType, fn, name: str | None = None) -> FuncInstance:
-        return self._add(self.funcs, FuncInstance(type, host=fn, name=name))
+        type_id = self.types.add_types([SubType(type)])[0]
+        return self._add(self.funcs, FuncInstance(type, host=fn, name=name, type_id=type_id))
 
     def alloc_func(self, inst: FuncInstance) -> FuncInstance:
         return self._add(self.funcs, inst)
 
-    def alloc_table(self, type: TableType, init=None) -> TableInstance:
-        return self._add(self.tables, TableInstance(type, init))
+    def alloc_table(self, type: TableType, init=None, elem_type=None) -> TableInstance:
+        return self._add(self.tables, TableInstance(type, init, elem_type))
 
     def alloc_memory(self, type: MemType) -> MemoryInstance:
         return self._add(self.memories, MemoryInstance(type, self.max_memory_pages))
 
-    def alloc_global(self, type: GlobalType, value) -> GlobalInstance:
-        return self._add(self.globals, GlobalInstance(type, value))
+    def alloc_global(self, type: GlobalType, value, value_type=None) -> GlobalInstance:
+        return self._add(self.globals, GlobalInstance(type, value, value_type))
 
     def alloc_tag(self, type: TagType, functype: FuncType) -> TagInstance:
         return self._add(self.tags, TagInstance(type, functype))
