@@ -1,12 +1,13 @@
 """Property tests: random small programs of 2-4 modules importing from each other must behave
 the same linked (wasmtime, one instance per module) and merged.
 
-A program is drawn as WAT text: i32 functions built from arithmetic, calls to earlier
-modules' exports and to their own earlier functions, globals (own and imported mutable
-ones), loads and stores on an own or imported memory with data segments, call_indirect
-through an own or imported table filled by element segments, and start functions
-that call the host's `log`. Calls only go to earlier functions (table entries are leaf
-functions), so every program terminates; traps are fine, they are compared too.
+A program is drawn as WAT text: i32 functions built from arithmetic, calls and tail calls
+to earlier modules' exports and to their own earlier functions, globals (own and imported
+mutable ones), loads, stores, fills, growth and passive-segment inits on an own or
+imported memory with data segments, call_indirect through an own or imported table
+filled by element segments (sometimes holding a function of another type), and start
+functions that call the host's `log`. Calls only go to earlier functions (table entries
+are leaf functions), so every program terminates; traps are fine, they are compared too.
 """
 
 import pytest
@@ -18,6 +19,8 @@ from .test_scenarios import merger
 
 BINOPS = ["add", "sub", "mul", "xor", "and", "or", "shl", "shr_u", "rotl", "div_u", "rem_s"]
 ARGS = [0, 1, -1, 7, 1000, -2147483648]
+FEATURES = ["multi-memory", "tail-call"]
+FLAGS = [harness.VALIDATE_FLAGS[f] for f in FEATURES]
 SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -31,6 +34,7 @@ class Scope:
         self.memory = False
         self.table = False
         self.has_param = True            # false in start functions, which take nothing
+        self.passive = False             # a passive data segment $p exists
 
 
 @st.composite
@@ -40,7 +44,7 @@ def expressions(draw, scope: Scope, depth: int = 3) -> str:
     leaves += [f"(global.get {g})" for g in scope.globals]
     if depth == 0:
         return draw(st.sampled_from(leaves))
-    kind = draw(st.sampled_from(["leaf", "leaf", "binop", "binop", "call", "load", "indirect"]))
+    kind = draw(st.sampled_from(["leaf", "leaf", "binop", "binop", "call", "load", "indirect", "size", "grow"]))
     sub = expressions(scope, depth - 1)
     if kind == "binop":
         return f"(i32.{draw(st.sampled_from(BINOPS))} {draw(sub)} {draw(sub)})"
@@ -53,6 +57,10 @@ def expressions(draw, scope: Scope, depth: int = 3) -> str:
         return f"({load} (i32.and {draw(sub)} (i32.const {mask})))"
     if kind == "indirect" and scope.table:
         return f"(call_indirect (type $i2i) {draw(sub)} (i32.and {draw(sub)} (i32.const 7)))"
+    if kind == "size" and scope.memory:
+        return "(memory.size)"
+    if kind == "grow" and scope.memory:
+        return f"(memory.grow (i32.and {draw(sub)} (i32.const 1)))"
     return draw(st.sampled_from(leaves))
 
 
@@ -60,12 +68,19 @@ def expressions(draw, scope: Scope, depth: int = 3) -> str:
 def statements(draw, scope: Scope) -> str:
     out = []
     for _ in range(draw(st.integers(0, 2))):
-        kind = draw(st.sampled_from(["log", "set", "store"]))
+        kind = draw(st.sampled_from(["log", "set", "store", "fill", "init", "drop"]))
         value = draw(expressions(scope, 2))
+        address = f"(i32.and {draw(expressions(scope, 1))} (i32.const 0x1ff))"
         if kind == "set" and scope.globals:
             out.append(f"(global.set {draw(st.sampled_from(scope.globals))} {value})")
         elif kind == "store" and scope.memory:
-            out.append(f"(i32.store8 (i32.and {draw(expressions(scope, 1))} (i32.const 0x1ff)) {value})")
+            out.append(f"(i32.store8 {address} {value})")
+        elif kind == "fill" and scope.memory:
+            out.append(f"(memory.fill {address} {value} (i32.const {draw(st.integers(0, 9))}))")
+        elif kind == "init" and scope.passive:
+            out.append(f"(memory.init $p {address} (i32.const 0) (i32.const {draw(st.integers(0, 4))}))")
+        elif kind == "drop" and scope.passive:
+            out.append("(data.drop $p)")
         else:
             out.append(f"(call $log {value})")
     return " ".join(out)
@@ -124,6 +139,10 @@ def module_texts(draw, index: int, earlier: list[dict], unique_names: bool) -> d
         op = draw(st.sampled_from(["add", "mul", "xor", "sub"]))
         body.append(f"(func $leaf{k} (type $i2i) (i32.{op} (local.get 0) (i32.const {draw(st.integers(-9, 99))})))")
         leaves.append(f"$leaf{k}")
+    if draw(st.booleans()):
+        # Another signature in the table: call_indirect through $i2i must trap on it.
+        body.append("(func $odd (param i32) (result i64) (i64.extend_i32_s (local.get 0)))")
+        leaves.append("$odd")
     if scope.table:
         offset = draw(st.integers(0, 3))
         entries = draw(st.lists(st.sampled_from(leaves), min_size=1, max_size=4 - offset))
@@ -132,12 +151,17 @@ def module_texts(draw, index: int, earlier: list[dict], unique_names: bool) -> d
         for _ in range(draw(st.integers(0, 3))):
             data = draw(st.binary(min_size=1, max_size=12))
             body.append(f'(data (i32.const {draw(st.integers(0, 300))}) "{data_string(data)}")')
+        if draw(st.booleans()):
+            body.append(f'(data $p "{data_string(draw(st.binary(min_size=4, max_size=8)))}")')
+            scope.passive = True
 
     funcs = []
     for k in range(draw(st.integers(1, 3))):
         fname = f"{prefix}f{k}"
         stmts = draw(statements(scope))
         expr = draw(expressions(scope))
+        if scope.callables and draw(st.integers(0, 3)) == 0:
+            expr = f"(return_call {draw(st.sampled_from(scope.callables))} {expr})"
         body.append(f'(func $f{k} (export "{fname}") (type $i2i) {stmts} {expr})')
         scope.callables.append(f"$f{k}")
         funcs.append(fname)
@@ -174,7 +198,7 @@ def renamed_exports(modules: list[dict]) -> dict:
 
 
 def build_scenario(modules: list[dict], args: list[int], variant=None) -> harness.Scenario:
-    wasm = {m["name"]: harness.assemble(m["text"], ["--enable-multi-memory"], m["name"]) for m in modules}
+    wasm = {m["name"]: harness.assemble(m["text"], FLAGS, m["name"]) for m in modules}
     steps = []
     for m in modules:
         steps += [{"invoke": f'{m["name"]}.{f}', "args": [a]} for f in m["funcs"] for a in args]
@@ -182,7 +206,7 @@ def build_scenario(modules: list[dict], args: list[int], variant=None) -> harnes
         steps.append({"global": f'{m["name"]}.{m["global"]}'})
         if m["memory"]:
             steps.append({"memory": f'{m["name"]}.{m["memory"]}', "offset": 0, "length": 320})
-    return harness.Scenario("generated", "", [m["name"] for m in modules], wasm, ["multi-memory"],
+    return harness.Scenario("generated", "", [m["name"] for m in modules], wasm, FEATURES,
                             {}, {}, "ok", [], steps, [variant or harness.MergeVariant({})])
 
 
@@ -196,7 +220,7 @@ def test_generated_programs_are_valid_and_run_linked(modules, args):
     """The generator's own check: inputs validate (wabt and ours) and run to a transcript."""
     scenario = build_scenario(modules, args)
     for name, data in scenario.wasm.items():
-        harness.validate_merged(data, ["--enable-multi-memory"])
+        harness.validate_merged(data, FLAGS)
     transcript = harness.run_linked(scenario)
     assert transcript[0]["outcome"] != "unlinkable", show(modules)
     assert all("error" not in str(e["outcome"]) for e in transcript), transcript
@@ -216,7 +240,7 @@ def check_merged_program(merge_module, modules, args):
     inputs = [(m, scenario.wasm[m]) for m in scenario.modules]
     result = merge_module.merge(inputs, merge_module.MergeOptions())
     try:
-        harness.validate_merged(result.data, ["--enable-multi-memory"])
+        harness.validate_merged(result.data, FLAGS)
         imports, _ = harness.module_interface(result.data)
         assert imports == [["env", "log"]], f"merged imports {imports}"
         linked = harness.run_linked(scenario)
@@ -241,7 +265,7 @@ def check_renamed_program(merge_module, modules, args):
     inputs = [(m, scenario.wasm[m]) for m in scenario.modules]
     result = merge_module.merge(inputs, merge_module.MergeOptions(export_conflicts="rename"))
     try:
-        harness.validate_merged(result.data, ["--enable-multi-memory"])
+        harness.validate_merged(result.data, FLAGS)
         _, exports = harness.module_interface(result.data)
         assert sorted(exports) == sorted(variant.names.values()), f"merged exports {exports}"
         linked = harness.run_linked(scenario)
