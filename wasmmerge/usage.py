@@ -1,9 +1,22 @@
 """Which WebAssembly features a module uses, read off its sections and code."""
 
-from .binary.code import decode_code
+from .binary.scan import IMM_PATTERNS, ops_outside_runs, run_pattern
 from .binary.model import Module
 from .binary.types import (AbsHeap, ArrayType, FuncType, RefType, StructType, FUNC, EXTERN,
                            MEMORY_KIND, TABLE_KIND, TAG_KIND)
+
+
+# Runs of MVP instructions need no look: only what falls outside them can add a feature.
+# A block type naming a type index (multi-value) or a reference type ends a run too.
+_MVP_RUN = None
+
+
+def _mvp_run():
+    global _MVP_RUN
+    if _MVP_RUN is None:
+        _MVP_RUN = run_pattern(lambda op: op.feature == "mvp",
+                               dict(IMM_PATTERNS, blocktype=rb"[\x40\x7c-\x7f]"))
+    return _MVP_RUN
 
 
 def _ref_features(t, out: set):
@@ -48,12 +61,15 @@ def features_used(module: Module, scan_code: bool = True) -> set[str]:
     if any(d.mode == "passive" or d.memory for d in module.datas) or module.datacount is not None:
         out.add("bulk-memory")
     if scan_code:
-        datacount = module.datacount is not None
+        pattern = _mvp_run()
         for code in module.codes:
             for _, t in code.locals:
                 _ref_features(t, out)
-            for instr in decode_code(code, datacount):
-                out.add(instr.op.feature)
-                if instr.op.imms and instr.op.imms[0] == "blocktype" and isinstance(instr.args[0], int):
-                    out.add("multi-value")
+            for op, args, _ in ops_outside_runs(code.body, pattern):
+                out.add(op.feature)
+                if op.imms and op.imms[0] == "blocktype":
+                    if isinstance(args[0], int):
+                        out.add("multi-value")
+                    else:
+                        _ref_features(args[0], out)
     return out
