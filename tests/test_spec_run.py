@@ -12,18 +12,15 @@ from conftest import TESTSUITE, suite_dir
 from wasmmerge.spectest.runner import is_text_malformed, run_script
 
 # 3.0 scripts the engine cannot pass yet, each with the reason. Every other 3.0 script
-# (multi-memory, tail calls, extended constants, memory64, function references, relaxed
-# SIMD, type canonicalisation...) must pass completely.
+# (multi-memory, tail calls, extended constants, memory64, function references,
+# exceptions, relaxed SIMD, type canonicalisation...) must pass completely.
 GC = "garbage collection (struct/array/i31 types and instructions) is unsupported"
-EXCEPTIONS = "exception handling (tags, throw, try_table) is unsupported"
 WASM3_EXCLUDED = {
     "array": GC, "array_copy": GC, "array_fill": GC, "array_init_data": GC,
     "array_init_elem": GC, "array_new_data": GC, "array_new_elem": GC, "br_on_cast": GC,
     "br_on_cast_fail": GC, "extern": GC, "i31": GC, "ref_cast": GC, "ref_eq": GC,
     "ref_test": GC, "struct": GC, "type-rec": GC, "type-subtyping": GC,
     "table_init": GC + " (one module of the script)", "table_init64": GC + " (one module)",
-    "imports": EXCEPTIONS + " (tag imports)", "instance": EXCEPTIONS + " (tag exports)",
-    "tag": EXCEPTIONS, "throw": EXCEPTIONS, "throw_ref": EXCEPTIONS, "try_table": EXCEPTIONS,
 }
 
 

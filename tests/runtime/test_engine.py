@@ -6,6 +6,7 @@ from conftest import wat2wasm
 from wasmmerge import decode
 from wasmmerge.errors import Exhaustion, Trap, Unsupported
 from wasmmerge.runtime import Linker, Store, instantiate, invoke
+from wasmmerge.runtime.engine import WasmException
 from wasmmerge.runtime.prepare import JUMP, JUMP_IF, prepare
 from wasmmerge.runtime.values import f64_bits
 
@@ -184,9 +185,23 @@ def test_unsupported_features_say_so():
     """
     with pytest.raises(Unsupported, match="^unsupported: garbage collection"):
         make(text)
-    with pytest.raises(Unsupported, match="^unsupported: exception handling"):
+    with pytest.raises(Unsupported, match="^unsupported: legacy exception handling"):
         store, inst = make("(module (func (export \"f\") (try (do nop) (catch_all))))")
         inst.invoke(store, "f")
+
+
+def test_uncaught_exceptions_reach_the_host_with_their_payload():
+    text = """
+    (module
+      (tag $e (export "e") (param i32))
+      (func $thrower (param i32) (throw $e (local.get 0)))
+      (func (export "f") (param i32) (call $thrower (i32.add (local.get 0) (i32.const 1)))))
+    """
+    store, inst = make(text)
+    with pytest.raises(WasmException) as err:
+        inst.invoke(store, "f", 41)
+    assert err.value.exn.tag is inst.exports["e"]
+    assert err.value.exn.values == [42]
 
 
 def test_function_reference_instructions():

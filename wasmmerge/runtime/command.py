@@ -15,7 +15,7 @@ import click
 from ..binary.types import F32, F64, I32, I64, V128, RefType
 from ..errors import Exhaustion, LinkError, Trap, WasmError
 from .api import load_module
-from .engine import invoke
+from .engine import WasmException, invoke
 from .host import define_log_stubs, define_spectest
 from .linker import Linker
 from .store import FuncInstance, Store
@@ -107,7 +107,7 @@ def run_command(items, export, hosts, fuel, max_depth):
             raise click.UsageError(f"{export} takes {len(func.type.params)} arguments "
                                    f"({' '.join(map(str, func.type.params))}), got {len(args)}")
         results = invoke(store, func, values)
-    except (Trap, Exhaustion) as err:
+    except (Trap, Exhaustion, WasmException) as err:
         click.echo(f"trap: {err}", err=True)
         sys.exit(TRAP_STATUS)
     except WasmError as err:

@@ -62,12 +62,10 @@ def check_supported(module):
     for t in module.memory_types():
         if t.limits.shared:
             raise Unsupported("unsupported: threads (shared memory)")
-    if module.tag_types():
-        raise Unsupported("unsupported: exception handling (tags)")
 
 
 def _extern_matches(store, imp, extern, ids) -> bool:
-    from .store import GlobalInstance, MemoryInstance, TableInstance, limits_match
+    from .store import GlobalInstance, MemoryInstance, TableInstance, TagInstance, limits_match
     kind = imp.kind
     types = store.types
     if kind == FUNC_KIND:
@@ -86,6 +84,10 @@ def _extern_matches(store, imp, extern, ids) -> bool:
             return False
         actual = replace(extern.type.limits, min=extern.pages)
         return limits_match(actual, imp.type.limits)
+    if kind == TAG_KIND:
+        expected = ids[imp.type.type]
+        return (isinstance(extern, TagInstance) and types.is_subtype(extern.type_id, expected)
+                and types.is_subtype(expected, extern.type_id))
     if kind == GLOBAL_KIND:
         if not isinstance(extern, GlobalInstance) or extern.type.mutable != imp.type.mutable:
             return False
@@ -118,6 +120,8 @@ def instantiate(store: Store, module, imports: list, name: str | None = None) ->
             FuncInstance(inst.types[typeidx], inst, code, first + i, type_id=ids[typeidx])))
     for mem in module.memories:
         inst.memories.append(store.alloc_memory(mem))
+    for tag in module.tags:
+        inst.tags.append(store.alloc_tag(tag, inst.types[tag.type], ids[tag.type]))
     # Globals may refer to earlier globals (extended constants), tables to globals (3.0).
     for glob in module.globals:
         value_type = store.types.canon_valtype(glob.type.type, ids)

@@ -26,11 +26,13 @@ from .values import MASKS, default_value
  TERNOP, RETURN_CALL, RETURN_CALL_INDIRECT, UNREACHABLE, CALLOUT,
  # Fused forms of `BINOP` with the operand pushes before it (see `_Preparer.emit_binop`).
  LOCAL_CONST_BINOP, LOCAL_LOCAL_BINOP, CONST_BINOP, LOCAL_BINOP,
- CALL_REF, RETURN_CALL_REF, BR_ON_NULL, BR_ON_NON_NULL) = range(34)
+ CALL_REF, RETURN_CALL_REF, BR_ON_NULL, BR_ON_NON_NULL, THROW, THROW_REF,
+ # Never run: the last entry of every code tuple, holding its exception handlers.
+ HANDLERS) = range(37)
 
 UNSUPPORTED_FEATURES = {
-    "gc": "garbage collection", "exceptions": "exception handling",
-    "legacy-exceptions": "exception handling", "threads": "threads",
+    "gc": "garbage collection", "legacy-exceptions": "legacy exception handling",
+    "threads": "threads",
 }
 
 # Stack effects (pops, pushes) of the instructions whose signature is not in the table.
@@ -42,7 +44,7 @@ EFFECTS = {
     "table.init": (3, 0), "elem.drop": (0, 0), "table.copy": (3, 0), "table.grow": (2, 1),
     "table.size": (0, 1), "table.fill": (3, 0), "ref.null": (0, 1), "ref.is_null": (1, 1),
     "ref.func": (0, 1), "unreachable": (0, 0), "br": (0, 0), "br_if": (1, 0), "br_table": (1, 0),
-    "return": (0, 0),
+    "return": (0, 0), "throw_ref": (1, 0),
 }
 
 # Loads whose value struct can read directly: (format, mask turning signed into bits).
@@ -86,11 +88,14 @@ def _finish(instr: list) -> tuple:
     if instr[0] == BR_TABLE:
         targets = [tuple(t) for t in instr[1]]
         return (BR_TABLE, tuple(targets[:-1]), targets[-1])
+    if instr[0] == HANDLERS:
+        return (HANDLERS, tuple((start, end, tuple(map(tuple, catches)))
+                                for start, end, catches in instr[1]))
     return tuple(instr)
 
 
 class _Label:
-    __slots__ = ("kind", "height", "nparams", "nresults", "start", "patches", "else_at")
+    __slots__ = ("kind", "height", "nparams", "nresults", "start", "patches", "else_at", "catches")
 
     def __init__(self, kind, height, nparams, nresults, start):
         self.kind = kind
@@ -100,6 +105,7 @@ class _Label:
         self.start = start        # loop: where a branch goes
         self.patches = []         # [instr list, position] awaiting the end's index
         self.else_at = None       # if: the JUMP_UNLESS awaiting the else's index
+        self.catches = None       # try_table: its resolved catch clauses
 
     @property
     def arity(self):
@@ -142,6 +148,7 @@ class _Preparer:
         # Index of the latest jump target: instructions before it may not be fused with
         # ones after it.
         self.barrier = 0
+        self.handlers = []  # (start, end, catches) of each try_table
 
     def run(self) -> Prepared:
         module = self.module
@@ -165,6 +172,9 @@ class _Preparer:
             if handler is None:
                 raise Unsupported(f"unsupported: instruction {name}")
             handler(*args)
+        # A function ends with RETURN, so this last entry is data, never run: the
+        # exception handlers (innermost first), found by `code[-1][1]` when unwinding.
+        self.emit(HANDLERS, tuple(self.handlers))
         final = tuple(_finish(i) for i in code)
         locals_ = [default_value(t) for t in self.local_types]
         return Prepared(final, self.nparams, locals_, self.nresults, self.func)
@@ -233,6 +243,8 @@ class _Preparer:
             label.else_at[1] = here
         for instr, slot in label.patches:
             instr[slot] = here
+        if label.kind == "try_table":
+            self.handlers.append((label.start, here, label.catches))
         self.height = label.height + label.nresults
         if label.kind == "func":
             self.emit(RETURN)
@@ -249,6 +261,29 @@ class _Preparer:
         else:
             instr = self.emit(BR_IF if conditional else BR, None, arity, label.height)
         self.branch_target(depth, instr, 1)
+
+    def op_try_table(self, blocktype, catches):
+        # Catch labels are in the context outside the try_table; `kind` 0 catch, 1 catch_ref,
+        # 2 catch_all, 3 catch_all_ref. Each becomes [kind, tag, target, arity, height].
+        resolved = []
+        for clause in catches:
+            label = self.labels[-1 - clause.label]
+            tag = self.module.tags[clause.tag] if clause.tag is not None else None
+            entry = [clause.kind, tag, None, label.arity, label.height]
+            self.branch_target(clause.label, entry, 2)
+            resolved.append(entry)
+        label = self._open("try_table", blocktype)
+        label.catches = resolved
+        self.barrier = len(self.code)
+
+    def op_throw(self, index):
+        tag = self.module.tags[index]
+        self.emit(THROW, tag, len(tag.functype.params))
+        self.dead()
+
+    def op_throw_ref(self):
+        self.emit(THROW_REF)
+        self.dead()
 
     def op_br(self, depth):
         self._branch(depth, False)

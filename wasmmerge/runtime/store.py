@@ -126,14 +126,30 @@ class GlobalInstance:
 
 
 class TagInstance:
-    __slots__ = ("addr", "type", "functype")
+    """An exception tag; exceptions match a catch clause by tag identity."""
+
+    __slots__ = ("addr", "type", "functype", "type_id")
 
     kind = TAG_KIND
 
-    def __init__(self, type: TagType, functype: FuncType):
+    def __init__(self, type: TagType, functype: FuncType, type_id=None):
         self.addr = None
         self.type = type
         self.functype = functype
+        self.type_id = type_id  # canonical id of functype
+
+
+class ExnInstance:
+    """A thrown exception: its tag and payload (what an exnref refers to)."""
+
+    __slots__ = ("tag", "values")
+
+    def __init__(self, tag: TagInstance, values: list):
+        self.tag = tag
+        self.values = values
+
+    def __repr__(self):
+        return f"<exception {self.tag.functype} {self.values}>"
 
 
 class ElemInstance:
@@ -203,8 +219,10 @@ class Store:
     def alloc_global(self, type: GlobalType, value, value_type=None) -> GlobalInstance:
         return self._add(self.globals, GlobalInstance(type, value, value_type))
 
-    def alloc_tag(self, type: TagType, functype: FuncType) -> TagInstance:
-        return self._add(self.tags, TagInstance(type, functype))
+    def alloc_tag(self, type: TagType, functype: FuncType, type_id=None) -> TagInstance:
+        if type_id is None:
+            type_id = self.types.add_types([SubType(functype)])[0]
+        return self._add(self.tags, TagInstance(type, functype, type_id))
 
     def alloc_elem(self, type, elems: list) -> ElemInstance:
         return self._add(self.elems, ElemInstance(type, elems))

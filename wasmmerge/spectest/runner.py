@@ -15,7 +15,7 @@ from pathlib import Path
 from .. import decode
 from ..errors import DecodeError, Exhaustion, LinkError, Trap, Unsupported, ValidationError, WasmError
 from ..features import ALL, WASM2
-from ..runtime.engine import invoke
+from ..runtime.engine import WasmException, invoke
 from ..runtime.host import define_spectest
 from ..runtime.linker import Linker
 from ..runtime.store import FuncInstance, GlobalInstance, Store
@@ -163,7 +163,7 @@ class ScriptRunner:
         self.expect_error(lambda: self.act(cmd["action"]), Exhaustion, cmd["text"], "exhaustion")
 
     def cmd_assert_exception(self, cmd):
-        raise Unsupported("unsupported: exception handling (assert_exception)")
+        self.expect_error(lambda: self.act(cmd["action"]), WasmException, None, "exception")
 
     def cmd_assert_malformed(self, cmd):
         data = (self.dir / cmd["filename"]).read_bytes()
