@@ -10,7 +10,7 @@ from conftest import wasm_validate, wat2wasm
 from wasmmerge.binary.model import Export, Expr
 from wasmmerge.binary.reader import decode_module
 from wasmmerge.binary.types import FUNC_KIND, I32, I64, FuncType
-from wasmmerge.errors import LinkError, Unsupported, ValidationError
+from wasmmerge.errors import DecodeError, LinkError, Unsupported, ValidationError
 from wasmmerge.merge import MergeOptions, merge
 from wasmmerge.merge.constexpr import _fold, constant_value
 from wasmmerge.merge.init_order import ModuleEffects, Step, plan_init_order, start_body
@@ -334,3 +334,22 @@ def test_report_lists_bindings_and_index_maps():
     assert binding["bound_to"] == {"module": "a", "definition": 1} and binding["index"] == 1
     assert report["inputs"][1]["index_map"]["func"] == [1, 2]
     assert report["kept_imports"] == [{"import": "env.h", "kind": "func"}]
+
+
+def test_invalid_input_outside_functions_is_blamed_on_its_file():
+    good = wat2wasm("(module (func))")
+    bad = decode_module(wat2wasm('(module (global i32 (i32.const 1)) (export "g" (global 0)))'))
+    bad.globals[0].init = Expr(b"\x42\x01\x0b")  # an i64 constant for an i32 global
+    from wasmmerge.binary.writer import encode_module
+    with pytest.raises(ValidationError) as caught:
+        merge([("good", good), ("bad", encode_module(bad))])
+    assert str(caught.value).startswith("bad:")
+
+
+def test_malformed_body_copied_unchanged_is_still_reported():
+    bad = decode_module(wat2wasm("(module (func))"), lazy=True)
+    bad.codes[0].body = b"\xff\x0b"  # an illegal opcode in a body nobody needs to patch
+    from wasmmerge.binary.writer import encode_module
+    with pytest.raises((ValidationError, DecodeError)) as caught:
+        merge([("bad", encode_module(bad))])
+    assert "bad" in str(caught.value)

@@ -4,7 +4,7 @@ import time
 
 from ..binary.model import Code, Expr, DataSegment, ElemSegment, Export, Global, Import, Module, Table
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType
-from ..errors import LinkError, ValidationError, WasmError
+from ..errors import DecodeError, LinkError, ValidationError, WasmError
 from .constexpr import ConstExprs
 from .custom import merge_customs
 from .emit import encode_merged
@@ -74,7 +74,7 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     phases.done("encode")
 
     if options.validate:
-        _validate(out, loaded, plan, warnings)
+        _validate(out, loaded, plan, warnings, inputs)
         phases.done("validate")
     report = build_report(loaded, plan, out, len(data), init)
     return MergeResult(data, out, warnings, report)
@@ -209,7 +209,7 @@ def _needed_features(out: Module, init) -> set[str]:
     return needed
 
 
-def _validate(out: Module, loaded, plan: Plan, warnings):
+def _validate(out: Module, loaded, plan: Plan, warnings, inputs):
     try:
         from ..validate import validate_module
     except ImportError:
@@ -217,11 +217,24 @@ def _validate(out: Module, loaded, plan: Plan, warnings):
         return
     try:
         validate_module(out)
-    except ValidationError as err:
-        where = _origin_of_function(err.func, loaded, plan) if err.func is not None else None
+    except (ValidationError, DecodeError) as err:
+        func = getattr(err, "func", None)
+        where = _origin_of_function(func, loaded, plan) if func is not None else None
         if where:
-            raise ValidationError(f"{where}: {err.message}", err.offset) from None
-        raise ValidationError(f"merged module is invalid: {err}") from None
+            raise type(err)(f"{where}: {err.message}", err.offset) from None
+        _blame_input(inputs, loaded, validate_module)
+        raise ValidationError(f"internal error: the merged module is invalid although every input is "
+                              f"valid; please report it: {err}") from None
+
+
+def _blame_input(inputs, loaded, validate_module):
+    """Raise the first input's own error, when the merged module is invalid because of it."""
+    from ..binary.reader import decode_module
+    for (_, data), inp in zip(inputs, loaded):
+        try:
+            validate_module(decode_module(data))
+        except WasmError as err:
+            raise err.with_file(inp.label) from None
 
 
 def _origin_of_function(func: int, loaded, plan: Plan) -> str | None:
