@@ -29,21 +29,6 @@ SCENARIO_DIR = FIXTURES / "merge"
 # Trap classes are the spec's messages, merged where engines legitimately differ in
 # wording (an index past a table's end during call_indirect is "undefined element" in the
 # reference interpreter and a table bounds trap in wasmtime; both are the same class).
-TRAP_CLASSES = {
-    wasmtime.TrapCode.UNREACHABLE: "unreachable",
-    wasmtime.TrapCode.INTEGER_DIVISION_BY_ZERO: "integer divide by zero",
-    wasmtime.TrapCode.INTEGER_OVERFLOW: "integer overflow",
-    wasmtime.TrapCode.BAD_CONVERSION_TO_INTEGER: "invalid conversion to integer",
-    wasmtime.TrapCode.MEMORY_OUT_OF_BOUNDS: "out of bounds memory access",
-    wasmtime.TrapCode.HEAP_MISALIGNED: "out of bounds memory access",
-    wasmtime.TrapCode.TABLE_OUT_OF_BOUNDS: "out of bounds table access",
-    wasmtime.TrapCode.INDIRECT_CALL_TO_NULL: "uninitialized element",
-    wasmtime.TrapCode.BAD_SIGNATURE: "indirect call type mismatch",
-    wasmtime.TrapCode.STACK_OVERFLOW: "call stack exhausted",
-    wasmtime.TrapCode.NULL_REFERENCE: "null reference",
-    wasmtime.TrapCode.CAST_FAILURE: "cast failure",
-    wasmtime.TrapCode.ARRAY_OUT_OF_BOUNDS: "out of bounds array access",
-}
 SPEC_MESSAGE_CLASSES = {"undefined element": "out of bounds table access",
                         "out of bounds data segment": "out of bounds memory access"}
 
@@ -52,9 +37,6 @@ SPEC_MESSAGE_CLASSES = {"undefined element": "out of bounds table access",
 VALIDATE_FLAGS = {"multi-memory": "--enable-multi-memory", "tail-call": "--enable-tail-call",
                   "extended-const": "--enable-extended-const", "memory64": "--enable-memory64",
                   "function-references": "--enable-function-references"}
-WASMTIME_FEATURES = {"multi-memory": "wasm_multi_memory", "tail-call": "wasm_tail_call",
-                     "memory64": "wasm_memory64", "exceptions": "wasm_exceptions", "gc": "wasm_gc",
-                     "function-references": "wasm_function_references"}
 
 
 # wabt 1.0.32 predates these proposals' final form: scenarios using them are written for
@@ -66,6 +48,8 @@ UNCAUGHT_EXCEPTION = "uncaught exception"
 
 def trap_class(message: str) -> str:
     """The class of a spec trap message (for engines that report messages, not codes)."""
+    if message.startswith("uninitialized element"):
+        return "uninitialized element"  # our interpreter appends the index
     return SPEC_MESSAGE_CLASSES.get(message, message)
 
 
@@ -165,10 +149,8 @@ def assemble(text: str, flags: list[str], what: str = "module") -> bytes:
 
 
 def step_label(step: dict) -> str:
-    for kind in ("invoke", "global", "memory"):
-        if kind in step:
-            return f"{kind} {step[kind]}{tuple(step.get('args', ()))if kind == 'invoke' else ''}"
-    raise ScenarioError(f"unknown step {step}")
+    kind, key = step_target(step)
+    return f"{kind} {key}{tuple(step.get('args', ())) if kind == 'invoke' else ''}"
 
 
 def expected_outcome(name: str, step: dict):
@@ -198,7 +180,13 @@ def step_length(step: dict) -> int:
     return len(step["hex"].replace(" ", "")) // 2
 
 
-# --- the wasmtime runner -------------------------------------------------------------------
+# --- running a scenario on an engine --------------------------------------------------------
+#
+# An engine session (engine_wasmtime.WasmtimeSession, engine_interp.InterpreterSession)
+# holds one store and linker and offers: compile, imports (module, name, function type
+# or None), make_host_object, make_stub, define, instantiate (the instance, or the
+# outcome when it fails), register, export, call, global_value and read_memory. Everything
+# else (host stubs, order, transcripts) is here, shared.
 
 def observed_value(value):
     if isinstance(value, float):
@@ -208,177 +196,125 @@ def observed_value(value):
     return "ref"
 
 
-class WasmtimeSession:
-    """One store, one linker, the host objects and the host-call log of a single run."""
+def new_session(scenario: Scenario, engine: str):
+    if engine == "wasmtime":
+        from .engine_wasmtime import WasmtimeSession
+        return WasmtimeSession(scenario)
+    if engine == "interpreter":
+        from .engine_interp import InterpreterSession
+        return InterpreterSession(scenario)
+    raise ValueError(f"unknown engine {engine}")
 
-    def __init__(self, scenario: Scenario):
-        config = wasmtime.Config()
-        for feature in scenario.features:
-            if feature in WASMTIME_FEATURES:
-                setattr(config, WASMTIME_FEATURES[feature], True)
+
+class Run:
+    """One run of a scenario: the session, the host objects, the log, live instances."""
+
+    def __init__(self, scenario: Scenario, engine: str):
         self.scenario = scenario
-        self.engine = wasmtime.Engine(config)
-        self.store = wasmtime.Store(self.engine)
-        self.linker = wasmtime.Linker(self.engine)
+        self.session = new_session(scenario, engine)
         self.log: list = []
-        self.host_objects: dict = {}
-        self.instances: dict = {}
+        self.host_objects = {key: self.session.make_host_object(key, spec)
+                             for key, spec in scenario.host.items()}
         self.defined: set[str] = set()
-        for key, spec in scenario.host.items():
-            self.host_objects[key] = self.make_host_object(key, spec)
+        self.instances: dict = {}
 
-    def make_host_object(self, key, spec):
-        store = self.store
-        if "memory" in spec:
-            limits = wasmtime.Limits(spec["memory"]["min"], spec["memory"].get("max"))
-            return wasmtime.Memory(store, wasmtime.MemoryType(limits))
-        if "global" in spec:
-            g = spec["global"]
-            valtype = getattr(wasmtime.ValType, g["type"])()
-            gtype = wasmtime.GlobalType(valtype, g.get("mutable", False))
-            return wasmtime.Global(store, gtype, typed_val(g["type"], g["value"]))
-        if "table" in spec:
-            t = spec["table"]
-            ttype = wasmtime.TableType(wasmtime.ValType.funcref(), wasmtime.Limits(t["min"], t.get("max")))
-            return wasmtime.Table(store, ttype, None)
-        raise ScenarioError(f"{self.scenario.name}: host object {key} has no memory/global/table")
-
-    def compile(self, data: bytes, what: str) -> wasmtime.Module:
-        try:
-            return wasmtime.Module(self.engine, data)
-        except wasmtime.WasmtimeError as err:
-            raise AssertionError(f"wasmtime rejects {what}: {err}") from None
-
-    def provide_host_imports(self, module: wasmtime.Module, internal: set[str]) -> None:
+    def provide_host_imports(self, module, internal: set[str]) -> None:
         """Define, once per key, whatever `module` imports from outside the inputs."""
-        for imp in module.imports:
-            key = f"{imp.module}.{imp.name}"
-            if imp.module in internal or key in self.host_objects:
+        for mod, name, ftype in self.session.imports(module):
+            key = f"{mod}.{name}"
+            if mod in internal or key in self.host_objects:
                 continue
-            if not isinstance(imp.type, wasmtime.FuncType):
+            if ftype is None:
                 raise ScenarioError(f"{self.scenario.name}: host import {key} is not declared in 'host'")
-            self.host_objects[key] = self.make_stub(key, imp.type)
+            returns = self.scenario.host_returns.get(key)
+            self.host_objects[key] = self.session.make_stub(ftype, self.stub_body(key, returns))
         for key, item in self.host_objects.items():
             if key not in self.defined:
-                mod, name = key.split(".", 1)
-                self.linker.define(self.store, mod, name, item)
+                self.session.define(key, item)
                 self.defined.add(key)
 
-    def make_stub(self, key: str, ftype: wasmtime.FuncType) -> wasmtime.Func:
-        returns = self.scenario.host_returns.get(key) or [0 for _ in ftype.results]
-
-        def stub(*args):
+    def stub_body(self, key: str, returns):
+        """What a host stub does, given Python values: log the call, return the pinned results."""
+        def body(args, result_count):
             self.log.append([key, [observed_value(a) for a in args]])
-            if len(returns) == 1:
-                return returns[0]
-            return returns or None
-        return wasmtime.Func(self.store, ftype, stub)
-
-    def instantiate(self, name: str, module: wasmtime.Module):
-        """The instance, or the instantiation's outcome when it fails."""
-        try:
-            return self.linker.instantiate(self.store, module)
-        except wasmtime.Trap as trap:
-            return {"trap": classify(trap)}
-        except wasmtime.WasmtimeError as err:
-            self.link_error = f"{name}: {err}"
-            return "unlinkable"
+            return list(returns) if returns is not None else [0] * result_count
+        return body
 
     def entry(self, what: str, outcome) -> dict:
         logged, self.log = self.log, []
         return {"do": what, "outcome": outcome, "log": logged}
 
-    def lookup(self, key: str, merged_name):
+    def lookup(self, key: str, export_name: str):
         """The extern a step names: a host object, or an export of a live instance."""
         if key in self.host_objects:
             return self.host_objects[key]
-        mod, name = key.split(".", 1)
-        instance = self.instances.get(mod)
-        if instance is None:
-            return None
-        return instance.exports(self.store).get(merged_name if merged_name else name)
+        instance = self.instances.get(key.split(".", 1)[0])
+        return None if instance is None else self.session.export(instance, export_name)
 
-    def run_step(self, step: dict, resolve) -> object:
-        for kind in ("invoke", "global", "memory"):
-            if kind in step:
-                item = resolve(step[kind])
-                break
+    def step(self, step: dict, export_name: str):
+        kind, key = step_target(step)
+        item = self.lookup(key, export_name)
         if item is None:
             return "missing"
         if kind == "invoke":
-            try:
-                results = item(self.store, *step.get("args", []))
-            except wasmtime.Trap as trap:
-                return {"trap": classify(trap)}
-            if results is None:
-                results = []
-            elif not isinstance(results, list):
-                results = [results]
-            return {"result": [observed_value(r) for r in results]}
+            return self.session.call(item, step.get("args", []))
         if kind == "global":
-            return {"value": observed_value(item.value(self.store))}
-        offset = step.get("offset", 0)
-        try:
-            data = item.read(self.store, offset, offset + step_length(step))
-        except Exception as err:  # reading past the end is a scenario mistake, shown as such
-            return {"error": f"read failed: {err}"}
-        return {"hex": bytes(data).hex()}
+            return {"value": observed_value(self.session.global_value(item))}
+        data = self.session.read_memory(item, step.get("offset", 0), step_length(step))
+        return {"hex": data.hex()} if isinstance(data, bytes) else {"error": data}
 
 
-def classify(trap: wasmtime.Trap) -> str:
-    if trap.trap_code is None and "thrown Wasm exception" in str(trap):
-        return UNCAUGHT_EXCEPTION
-    return TRAP_CLASSES.get(trap.trap_code, f"{trap.trap_code}: {trap.message}")
+def step_target(step: dict) -> tuple[str, str]:
+    for kind in ("invoke", "global", "memory"):
+        if kind in step:
+            return kind, step[kind]
+    raise ScenarioError(f"unknown step {step}")
 
 
-def typed_val(type_name: str, value):
-    return getattr(wasmtime.Val, type_name)(value)
-
-
-def run_linked(scenario: Scenario) -> list[dict]:
+def run_linked(scenario: Scenario, engine: str = "wasmtime") -> list[dict]:
     """Instantiate the inputs in order, each under its name, then run the steps."""
-    session = WasmtimeSession(scenario)
+    run = Run(scenario, engine)
     internal = set(scenario.modules)
     outcome = "ok"
     for name in scenario.modules:
-        module = session.compile(scenario.wasm[name], f"input {name}")
-        session.provide_host_imports(module, internal)
-        result = session.instantiate(name, module)
-        if not isinstance(result, wasmtime.Instance):
+        module = run.session.compile(scenario.wasm[name], f"input {name}")
+        run.provide_host_imports(module, internal)
+        result = run.session.instantiate(module)
+        if isinstance(result, (str, dict)):
             outcome = result
             # Instances that did come up are not usable as a whole program either: the
             # merged module has no instance at all after a failure, so neither do we.
-            session.instances.clear()
+            run.instances.clear()
             break
-        session.instances[name] = result
-        session.linker.define_instance(session.store, name, result)
-    transcript = [session.entry("instantiate", outcome)]
+        run.instances[name] = result
+        run.session.register(name, result)
+    transcript = [run.entry("instantiate", outcome)]
     for step in scenario.steps:
-        transcript.append(session.entry(step_label(step), session.run_step(step, lambda k: session.lookup(k, None))))
+        name = step_target(step)[1].split(".", 1)[1]
+        transcript.append(run.entry(step_label(step), run.step(step, name)))
     return normalise(transcript)
 
 
-def run_merged(scenario: Scenario, data: bytes, variant: MergeVariant) -> list[dict]:
+def run_merged(scenario: Scenario, data: bytes, variant: MergeVariant, engine: str = "wasmtime") -> list[dict]:
     """Instantiate the merged module alone, with the same host stubs, then run the steps."""
-    session = WasmtimeSession(scenario)
-    module = session.compile(data, "the merged module")
-    leaked = [f"{i.module}.{i.name}" for i in module.imports if i.module in scenario.modules]
+    run = Run(scenario, engine)
+    module = run.session.compile(data, "the merged module")
+    leaked = [f"{mod}.{name}" for mod, name, _ in run.session.imports(module) if mod in scenario.modules]
     assert not leaked, f"merged module still imports from merged inputs: {leaked}"
-    session.provide_host_imports(module, set())
-    result = session.instantiate("merged", module)
+    run.provide_host_imports(module, set())
+    result = run.session.instantiate(module)
     outcome = "ok"
-    if isinstance(result, wasmtime.Instance):
-        for name in scenario.modules:
-            session.instances[name] = result
-    else:
+    if isinstance(result, (str, dict)):
         outcome = result
-    transcript = [session.entry("instantiate", outcome)]
+    else:
+        run.instances = {name: result for name in scenario.modules}
+    transcript = [run.entry("instantiate", outcome)]
     for step in scenario.steps:
-        key = step.get("invoke") or step.get("global") or step.get("memory")
-        if key not in session.host_objects and variant.merged_name(key) is None:
-            continue
-        outcome = session.run_step(step, lambda k: session.lookup(k, variant.merged_name(k)))
-        transcript.append(session.entry(step_label(step), outcome))
+        key = step_target(step)[1]
+        if key in run.host_objects:
+            transcript.append(run.entry(step_label(step), run.step(step, None)))
+        elif variant.merged_name(key) is not None:
+            transcript.append(run.entry(step_label(step), run.step(step, variant.merged_name(key))))
     return normalise(transcript)
 
 
@@ -386,8 +322,8 @@ def without_dropped(transcript: list[dict], scenario: Scenario, variant: MergeVa
     """The linked transcript minus the steps whose export the variant drops (skip policy)."""
     kept = [transcript[0]]
     for entry, step in zip(transcript[1:], scenario.steps):
-        key = step.get("invoke") or step.get("global") or step.get("memory")
-        if key in scenario.host or variant.merged_name(key) is not None:
+        key = step_target(step)[1]
+        if key.split(".", 1)[0] not in scenario.modules or variant.merged_name(key) is not None:
             kept.append(entry)
     return kept
 
@@ -423,13 +359,7 @@ def validate_merged(data: bytes, flags: list[str] | None) -> None:
 
 
 def module_interface(data: bytes) -> tuple[list, list]:
-    """(imports as [module, name], export names) of a binary, read with wasmtime."""
-    module = wasmtime.Module(wasmtime.Engine(all_features_config()), data)
+    """(imports as [module, name], export names) of a binary."""
+    import wasmmerge
+    module = wasmmerge.decode(data)
     return [[i.module, i.name] for i in module.imports], [e.name for e in module.exports]
-
-
-def all_features_config() -> wasmtime.Config:
-    config = wasmtime.Config()
-    for attr in WASMTIME_FEATURES.values():
-        setattr(config, attr, True)
-    return config

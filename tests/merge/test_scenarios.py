@@ -1,9 +1,12 @@
 """Every scenario of fixtures/merge: linked run against the pinned transcript, then each merge
-variant against the linked run (or the pinned transcript when the inputs cannot be linked)."""
+variant against the linked run (or the pinned transcript when the inputs cannot be linked);
+wasmtime first, then our interpreter on the same scenarios."""
 
 import importlib
 
 import pytest
+
+from wasmmerge.errors import LinkError, Unsupported
 
 from . import harness
 
@@ -20,11 +23,12 @@ def merger():
     return module if hasattr(module, "merge") and hasattr(module, "MergeOptions") else None
 
 
-def variant_params():
+def variant_params(errors: bool = True):
     for name in SCENARIOS:
         spec = harness.load_scenario_spec(name)
-        for i, _ in enumerate(spec.get("merges", [{"options": {}}])):
-            yield pytest.param(name, i, id=f"{name}-{i}")
+        for i, variant in enumerate(spec.get("merges", [{"options": {}}])):
+            if errors or "error" not in variant:
+                yield pytest.param(name, i, id=f"{name}-{i}")
 
 
 def test_scenarios_exist():
@@ -42,8 +46,9 @@ def test_linked_run_matches_pinned(name):
     harness.assert_same(scenario.expected, observed, "pinned", "linked")
 
 
-@pytest.mark.parametrize("name,index", list(variant_params()))
-def test_merged_run_matches_linked(name, index, request):
+def merge_variant(name: str, index: int, request):
+    """Merge as the variant says and check the output's shape: (scenario, variant, bytes),
+    or None when the variant expects a LinkError (checked here)."""
     merge_module = merger()
     if merge_module is None:
         pytest.xfail("merger not landed")
@@ -54,13 +59,12 @@ def test_merged_run_matches_linked(name, index, request):
     inputs = [(m, scenario.wasm[m]) for m in scenario.modules]
     options = merge_module.MergeOptions(**variant.options)
     if variant.error is not None:
-        from wasmmerge.errors import LinkError
         with pytest.raises(LinkError) as caught:
             merge_module.merge(inputs, options)
         message = str(caught.value)
         missing = [s for s in variant.error if s not in message]
         assert not missing, f"LinkError {message!r} does not mention {missing}"
-        return
+        return None
     result = merge_module.merge(inputs, options)
     harness.validate_merged(result.data, scenario.validate_flags())
     imports, exports = harness.module_interface(result.data)
@@ -70,13 +74,51 @@ def test_merged_run_matches_linked(name, index, request):
         assert sorted(exports) == sorted(variant.exports), f"merged exports {exports}"
     for wanted in variant.warnings:
         assert any(wanted in w for w in result.warnings), f"no warning mentions {wanted!r}: {result.warnings}"
-    merged = harness.run_merged(scenario, result.data, variant)
+    return scenario, variant, result.data
+
+
+@pytest.mark.parametrize("name,index", list(variant_params()))
+def test_merged_run_matches_linked(name, index, request):
+    merged = merge_variant(name, index, request)
+    if merged is None:
+        return
+    scenario, variant, data = merged
+    observed = harness.run_merged(scenario, data, variant)
     if scenario.linked == "unlinkable":
         reference, label = harness.without_dropped(scenario.expected, scenario, variant), "pinned"
     else:
         reference = harness.without_dropped(harness.run_linked(scenario), scenario, variant)
         label = "linked"
-    harness.assert_same(reference, merged, label, "merged")
+    harness.assert_same(reference, observed, label, "merged")
+
+
+# The same scenarios on our own interpreter: the inputs linked in it must give the pinned
+# transcript (which wasmtime gives too), and so must the merged module run in it.
+
+def on_interpreter(run):
+    """Run `run()`; a feature the interpreter lacks skips the test, saying which."""
+    try:
+        return run()
+    except Unsupported as err:
+        pytest.skip(f"interpreter: {err}")
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_interpreter_linked_run_matches_pinned(name):
+    scenario = harness.load_scenario(name)
+    observed = on_interpreter(lambda: harness.run_linked(scenario, "interpreter"))
+    if scenario.linked == "unlinkable":
+        assert observed[0]["outcome"] == "unlinkable", observed[0]
+        return
+    harness.assert_same(scenario.expected, observed, "pinned", "interpreter linked")
+
+
+@pytest.mark.parametrize("name,index", list(variant_params(errors=False)))
+def test_interpreter_merged_run_matches_pinned(name, index, request):
+    scenario, variant, data = merge_variant(name, index, request)
+    observed = on_interpreter(lambda: harness.run_merged(scenario, data, variant, "interpreter"))
+    reference = harness.without_dropped(scenario.expected, scenario, variant)
+    harness.assert_same(reference, observed, "pinned", "interpreter merged")
 
 
 # A merged call_chain written by hand, and the same with one host call lost: the harness
