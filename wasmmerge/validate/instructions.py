@@ -496,16 +496,18 @@ def _i31_get(v, ins):
     v.stack.append(I32)
 
 
+# With an unknown operand the result is non-null: the most precise type the operand could have.
+
 @handles("any.convert_extern")
 def _any_convert_extern(v, ins):
     ref = v.pop_expect(RefType(True, EXTERN))
-    v.stack.append(RefType(ref is None or ref.nullable, ANY))
+    v.stack.append(RefType(ref is not None and ref.nullable, ANY))
 
 
 @handles("extern.convert_any")
 def _extern_convert_any(v, ins):
     ref = v.pop_expect(RefType(True, ANY))
-    v.stack.append(RefType(ref is None or ref.nullable, EXTERN))
+    v.stack.append(RefType(ref is not None and ref.nullable, EXTERN))
 
 
 def _same_hierarchy(v, ref, target):

@@ -160,7 +160,7 @@ class Context:
 # -- the parts of a module ------------------------------------------------------------------
 
 def _check_types(ctx: Context):
-    module, features = ctx.module, ctx.features
+    module = ctx.module
     if module.rec_groups:
         ctx.require("gc", "a rec group")
     ctx.type_ids = ids = ctx.store.add_module(module)
