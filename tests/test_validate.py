@@ -94,6 +94,20 @@ def test_function_with_very_many_locals_is_checked_without_expanding_them():
         validate_module(module)
 
 
+def test_deep_subtype_chains_and_huge_counts_stay_cheap():
+    from wasmmerge.binary.model import Module
+    from wasmmerge.binary.types import StructType, SubType
+    depth = 30_000
+    types = [SubType(StructType(), (i - 1,) if i else (), final=False) for i in range(depth)]
+    ctx = validate_module(Module(types=types))
+    assert ctx.store.is_subtype(ctx.type_ids[-1], ctx.type_ids[0])
+    assert not ctx.store.is_subtype(ctx.type_ids[0], ctx.type_ids[-1])
+    # array.new_fixed's count is a u32: after `unreachable` it must not pop 2^32 values.
+    check("(module (type $a (array i32)) (func (result anyref) unreachable array.new_fixed $a 4294967295))")
+    rejects("(module (type $a (array i32)) (func (result anyref) (array.new_fixed $a 3 (i32.const 1))))",
+            "type mismatch")
+
+
 def test_threads_and_legacy_exceptions_are_checked_under_all():
     check("""(module (memory 1 1 shared)
         (func (result i32) (i32.atomic.rmw.add (i32.const 0) (i32.const 1))))""", ALL)

@@ -102,7 +102,10 @@ class TypeStore:
     def __init__(self):
         self._groups: dict[tuple, int] = {}  # rec group key -> canonical id of its first type
         self._types: list[SubType] = []  # by canonical id
-        self._ancestors: list[frozenset] = []  # by canonical id: itself and all supertypes
+        # By canonical id: the declared supertype (None for none) and the length of the
+        # supertype chain. Walking the chain keeps memory linear however deep it is.
+        self._parent: list[int | None] = []
+        self._depth: list[int] = []
         self._valtype_cache: dict = {}
 
     def __len__(self) -> int:
@@ -142,15 +145,17 @@ class TypeStore:
 
         for st in key:
             canonical = map_heaps(st, absolute)
+            own = len(self._types)
             self._types.append(canonical)
-            ancestors = {len(self._types) - 1}
-            for sup in canonical.supers:
-                # A supertype is an earlier type (the validator rejects the others), so
-                # its ancestors are known; a later one contributes only itself.
-                ancestors.add(sup)
-                if sup < len(self._ancestors):
-                    ancestors |= self._ancestors[sup]
-            self._ancestors.append(frozenset(ancestors))
+            # Only an earlier supertype counts (the validator rejects any other, and more
+            # than one); a module declaring another one never passes validation.
+            sup = canonical.supers[0] if len(canonical.supers) == 1 else None
+            if sup is not None and sup < own:
+                self._parent.append(sup)
+                self._depth.append(self._depth[sup] + 1)
+            else:
+                self._parent.append(None)
+                self._depth.append(0)
         return list(range(first, first + len(group)))
 
     # -- looking up ----------------------------------------------------------------------
@@ -178,7 +183,15 @@ class TypeStore:
     # -- subtyping -------------------------------------------------------------------------
 
     def is_subtype(self, a: int, b: int) -> bool:
-        return a == b or b in self._ancestors[a]
+        if a == b:
+            return True
+        steps = self._depth[a] - self._depth[b]
+        if steps <= 0:
+            return False
+        parent = self._parent
+        for _ in range(steps):
+            a = parent[a]
+        return a == b
 
     def func_matches(self, actual: int, expected: int) -> bool:
         return self.is_subtype(actual, expected)
@@ -201,7 +214,7 @@ class TypeStore:
             return a is _BOTTOM.get(self.top(b))
         if b_abs:
             return _abs_sub(_COMP_HEAP[type(self._types[a].comp)], b)
-        return b in self._ancestors[a]
+        return self.is_subtype(a, b)
 
     def ref_matches(self, a: RefType, b: RefType) -> bool:
         return (b.nullable or not a.nullable) and self.heap_matches(a.heap, b.heap)

@@ -652,7 +652,12 @@ def _array_new_fixed(v, ins):
     type_index, count = ins.args
     comp = _array(v, type_index)
     element = unpacked(comp.field.storage)
-    for _ in range(count):
+    # The count is a u32: pop what the stack holds, not up to 2^32 unknown values.
+    frame = v.ctrls[-1]
+    available = len(v.stack) - frame.height
+    if count > available and not frame.unreachable:
+        raise v.fail(f"type mismatch: array.new_fixed needs {count} operands, the stack has {available}")
+    for _ in range(min(count, available)):
         v.pop_expect(element)
     v.stack.append(_ref_to(v, type_index, False))
 
