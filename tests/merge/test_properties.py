@@ -246,6 +246,12 @@ def check_merged_program(merge_module, modules, args):
         linked = harness.run_linked(scenario)
         merged = harness.run_merged(scenario, result.data, scenario.merges[0])
         harness.assert_same(linked, merged, "linked", "merged")
+        again = merge_module.merge(inputs, merge_module.MergeOptions()).data
+        assert again == result.data, "merging the same inputs twice gave different bytes"
+        # The output is itself a valid input: merged alone, it must behave the same.
+        single = merge_module.merge([("merged", result.data)], merge_module.MergeOptions()).data
+        harness.assert_same(linked, harness.run_merged(scenario, single, scenario.merges[0]),
+                            "linked", "re-merged")
     except AssertionError as err:
         raise AssertionError(f"{err}\n{show(modules)}") from None
 
