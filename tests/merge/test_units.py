@@ -353,3 +353,33 @@ def test_malformed_body_copied_unchanged_is_still_reported():
     with pytest.raises((ValidationError, DecodeError)) as caught:
         merge([("bad", encode_module(bad))])
     assert "bad" in str(caught.value)
+
+
+def test_gc_types_tags_and_tail_calls_across_modules_run_in_wasmtime():
+    a = wasmtime.wat2wasm('''(module
+      (rec (type $node (struct (field i32) (field (ref null $node)))))
+      (tag $oops (export "oops") (param i32))
+      (func (export "make") (param i32) (result (ref $node)) (struct.new $node (local.get 0) (ref.null $node)))
+      (func (export "fail") (param i32) (throw $oops (local.get 0))))''')
+    b = wasmtime.wat2wasm('''(module
+      (type $other (struct (field f64)))
+      (rec (type $node (struct (field i32) (field (ref null $node)))))
+      (import "a" "make" (func $make (param i32) (result (ref $node))))
+      (import "a" "fail" (func $fail (param i32)))
+      (import "a" "oops" (tag $oops (param i32)))
+      (func (export "run") (param i32) (result i32) (local $n (ref null $node))
+        (local.set $n (call $make (local.get 0)))
+        (block $h (result i32)
+          (try_table (catch $oops $h) (call $fail (struct.get $node 0 (local.get $n))))
+          (i32.const -1)))
+      (func (export "tail") (param i32) (result (ref $node)) (return_call $make (local.get 0))))''')
+    result = merge([("a", a), ("b", b)])
+    # b's copy of $node is a's (same rec group shape): one struct type for both.
+    structs = [t for t in result.module.types if type(t.comp).__name__ == "StructType"]
+    assert len(structs) == 2 and len(result.module.tags) == 1
+    config = wasmtime.Config()
+    for feature in ("gc", "function_references", "exceptions", "tail_call"):
+        setattr(config, f"wasm_{feature}", True)
+    store = wasmtime.Store(wasmtime.Engine(config))
+    instance = wasmtime.Instance(store, wasmtime.Module(store.engine, result.data), [])
+    assert _call(store, instance, "run", 41) == 41
