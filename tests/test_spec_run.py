@@ -1,5 +1,4 @@
-"""The engine against the spec suite: every command of every 2.0 script, and of every
-3.0 script but those listed in WASM3_EXCLUDED, must pass.
+"""The engine against the spec suite: every command of every 2.0 and 3.0 script must pass.
 
 Only text-format `assert_malformed` commands are left out (they test a text parser).
 """
@@ -11,24 +10,12 @@ import pytest
 from conftest import TESTSUITE, suite_dir
 from wasmmerge.spectest.runner import is_text_malformed, run_script
 
-# 3.0 scripts the engine cannot pass yet, each with the reason. Every other 3.0 script
-# (multi-memory, tail calls, extended constants, memory64, function references,
-# exceptions, relaxed SIMD, type canonicalisation...) must pass completely.
-GC = "garbage collection (struct/array/i31 types and instructions) is unsupported"
-WASM3_EXCLUDED = {
-    "array": GC, "array_copy": GC, "array_fill": GC, "array_init_data": GC,
-    "array_init_elem": GC, "array_new_data": GC, "array_new_elem": GC, "br_on_cast": GC,
-    "br_on_cast_fail": GC, "extern": GC, "i31": GC, "ref_cast": GC, "ref_eq": GC,
-    "ref_test": GC, "struct": GC, "type-rec": GC, "type-subtyping": GC,
-    "table_init": GC + " (one module of the script)", "table_init64": GC + " (one module)",
-}
 
-
-def _names(version: str, excluded=()):
+def _names(version: str):
     path = TESTSUITE / version
     if not path.is_dir():
         return ["(absent)"]
-    return sorted(p.name for p in path.iterdir() if p.is_dir() and p.name not in excluded)
+    return sorted(p.name for p in path.iterdir() if p.is_dir())
 
 
 def _check(version: str, name: str):
@@ -48,6 +35,6 @@ def test_wasm2_script(name):
 
 
 @pytest.mark.spec
-@pytest.mark.parametrize("name", _names("wasm-3.0", WASM3_EXCLUDED))
+@pytest.mark.parametrize("name", _names("wasm-3.0"))
 def test_wasm3_script(name):
     _check("wasm-3.0", name)

@@ -11,7 +11,8 @@ import struct
 
 from ..errors import Exhaustion, Trap, WasmError
 from .prepare import (BINOP, BR, BR_IF, BR_TABLE, CALL, CALL_INDIRECT, CALLOUT, CONST,
-                      CALL_REF, RETURN_CALL_REF, BR_ON_NULL, BR_ON_NON_NULL, CONST_BINOP, DROP, GLOBAL_GET, GLOBAL_SET, JUMP, JUMP_IF, JUMP_UNLESS, LOAD,
+                      CALL_REF, RETURN_CALL_REF, BR_ON_CAST, BR_ON_NULL, BR_ON_NON_NULL,
+                      CONST_BINOP, DROP, GLOBAL_GET, GLOBAL_SET, JUMP, JUMP_IF, JUMP_UNLESS, LOAD,
                       LOCAL_BINOP, LOCAL_CONST_BINOP, LOCAL_GET, LOCAL_LOCAL_BINOP, LOCAL_SET,
                       LOCAL_TEE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT, STORE, TERNOP,
                       THROW, THROW_REF, UNOP, UNREACHABLE, prepare)
@@ -291,6 +292,12 @@ def run(store, func, stack):
                             pc = ins[1]
                         elif kind == BR_ON_NON_NULL:
                             pop()
+                    elif kind == BR_ON_CAST:
+                        if bool(ins[4](stack[-1])) == ins[5]:
+                            arity = ins[2]
+                            if len(stack) - arity != fp + ins[3]:
+                                del stack[fp + ins[3]:len(stack) - arity]
+                            pc = ins[1]
                     elif kind == THROW:
                         nargs = ins[2]
                         values = stack[len(stack) - nargs:]

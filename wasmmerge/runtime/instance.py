@@ -56,9 +56,6 @@ class ModuleInstance:
 
 def check_supported(module):
     """Refuse, up front, what this engine does not run yet."""
-    for sub in module.types:
-        if not isinstance(sub.comp, FuncType):
-            raise Unsupported("unsupported: garbage collection (struct and array types)")
     for t in module.memory_types():
         if t.limits.shared:
             raise Unsupported("unsupported: threads (shared memory)")
@@ -163,6 +160,32 @@ def instantiate(store: Store, module, imports: list, name: str | None = None) ->
 _MASK = {"i32": 0xFFFF_FFFF, "i64": 0xFFFF_FFFF_FFFF_FFFF}
 
 
+def _gc_constants():
+    from . import gc
+
+    def storage(inst, t):
+        return inst.types[t]
+
+    return {
+        "struct.new": lambda inst, stack, t: gc.struct_new(
+            inst.type_ids[t], len(storage(inst, t).fields), gc.field_storage(storage(inst, t)), stack),
+        "struct.new_default": lambda inst, stack, t: gc.struct_new_default(
+            inst.type_ids[t], gc.field_storage(storage(inst, t)), stack),
+        "array.new": lambda inst, stack, t: gc.array_new(
+            inst.type_ids[t], gc.element_storage(storage(inst, t)), stack),
+        "array.new_default": lambda inst, stack, t: gc.array_new_default(
+            inst.type_ids[t], gc.element_storage(storage(inst, t)), stack),
+        "array.new_fixed": lambda inst, stack, t, n: gc.array_new_fixed(
+            inst.type_ids[t], n, gc.element_storage(storage(inst, t)), stack),
+        "ref.i31": lambda inst, stack: stack.append(gc.ref_i31(stack.pop())),
+        "any.convert_extern": lambda inst, stack: None,
+        "extern.convert_any": lambda inst, stack: None,
+    }
+
+
+_GC_CONSTANTS = _gc_constants()
+
+
 def evaluate(inst: ModuleInstance, expr):
     """The value of a constant expression."""
     stack = []
@@ -183,6 +206,8 @@ def evaluate(inst: ModuleInstance, expr):
             a = stack.pop()
             result = a + b if name.endswith("add") else a - b if name.endswith("sub") else a * b
             stack.append(result & _MASK[name[:3]])
+        elif name in _GC_CONSTANTS:
+            _GC_CONSTANTS[name](inst, stack, *instr.args)
         elif name == "end":
             break
         else:

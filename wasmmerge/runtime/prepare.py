@@ -18,6 +18,7 @@ from ..binary.code import decode_code
 from ..binary.types import FuncType
 from ..errors import Unsupported
 from . import ops
+from .prepare_gc import GcPreparer
 from .values import MASKS, default_value
 
 # Instruction kinds, roughly by how often real code runs them (the engine tests them in order).
@@ -26,12 +27,12 @@ from .values import MASKS, default_value
  TERNOP, RETURN_CALL, RETURN_CALL_INDIRECT, UNREACHABLE, CALLOUT,
  # Fused forms of `BINOP` with the operand pushes before it (see `_Preparer.emit_binop`).
  LOCAL_CONST_BINOP, LOCAL_LOCAL_BINOP, CONST_BINOP, LOCAL_BINOP,
- CALL_REF, RETURN_CALL_REF, BR_ON_NULL, BR_ON_NON_NULL, THROW, THROW_REF,
+ CALL_REF, RETURN_CALL_REF, BR_ON_NULL, BR_ON_NON_NULL, THROW, THROW_REF, BR_ON_CAST,
  # Never run: the last entry of every code tuple, holding its exception handlers.
- HANDLERS) = range(37)
+ HANDLERS) = range(38)
 
 UNSUPPORTED_FEATURES = {
-    "gc": "garbage collection", "legacy-exceptions": "legacy exception handling",
+    "legacy-exceptions": "legacy exception handling",
     "threads": "threads",
 }
 
@@ -136,7 +137,7 @@ def check_supported(op):
         raise Unsupported(f"unsupported: {feature} ({op.name})")
 
 
-class _Preparer:
+class _Preparer(GcPreparer):
     def __init__(self, func):
         self.func = func
         self.module = func.module
@@ -165,7 +166,7 @@ class _Preparer:
                 self.height += len(op.results) - len(op.params)
                 self.emit_fixed(op, name, args)
                 continue
-            effect = EFFECTS.get(name)
+            effect = EFFECTS.get(name) or self.GC_EFFECTS.get(name)
             if effect is not None:
                 self.height += effect[1] - effect[0]
             handler = getattr(self, "op_" + name.replace(".", "_"), None)

@@ -1,7 +1,8 @@
 """Spec-script values: parsing arguments and matching results (wast2json's JSON form)."""
 
 from ..errors import Unsupported
-from ..runtime.store import FuncInstance
+from ..runtime.gc import GcArray, GcStruct, I31Ref
+from ..runtime.store import ExnInstance, FuncInstance
 from ..runtime.values import HostRef
 
 F32_NAN_EXP, F32_QUIET = 0x7F80_0000, 0x0040_0000
@@ -10,6 +11,17 @@ LANE_BITS = {"i8": 8, "i16": 16, "i32": 32, "i64": 64, "f32": 32, "f64": 64}
 NUMERIC = ("i32", "i64", "f32", "f64")
 NULLABLE_REFS = ("funcref", "externref", "refnull", "anyref", "eqref", "i31ref", "structref",
                  "arrayref", "exnref", "nullref", "nullfuncref", "nullexternref", "nullexnref")
+
+
+# A result written as a kind with no value: any non-null reference of that kind.
+NON_NULL_KINDS = {
+    "funcref": lambda v: isinstance(v, FuncInstance),
+    "eqref": lambda v: isinstance(v, (I31Ref, GcStruct, GcArray)),
+    "i31ref": lambda v: isinstance(v, I31Ref),
+    "structref": lambda v: isinstance(v, GcStruct),
+    "arrayref": lambda v: isinstance(v, GcArray),
+    "exnref": lambda v: isinstance(v, ExnInstance),
+}
 
 
 def parse_value(spec: dict):
@@ -23,7 +35,7 @@ def parse_value(spec: dict):
     if kind in NULLABLE_REFS:
         if value == "null":
             return None
-        if kind == "externref":
+        if kind in ("externref", "anyref"):  # anyref N: host reference N seen as anyref
             return HostRef(int(value))
         raise Unsupported(f"unsupported: reference argument {kind} {value}")
     raise Unsupported(f"unsupported: value type {kind}")
@@ -76,12 +88,9 @@ def matches(spec: dict, actual) -> bool:
         if value == "null":
             return actual is None
         if value is None:
-            if kind == "funcref":
-                return isinstance(actual, FuncInstance)
-            if kind == "externref":
-                return isinstance(actual, HostRef)
-            return actual is not None
-        if kind == "externref":
+            test = NON_NULL_KINDS.get(kind)
+            return actual is not None and (test is None or test(actual))
+        if kind in ("externref", "anyref"):
             return actual == HostRef(int(value))
         return False
     raise Unsupported(f"unsupported: result type {kind}")
