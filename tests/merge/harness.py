@@ -15,6 +15,8 @@ Outcomes: "ok", "unlinkable", {"trap": <class>}, {"result": [values]}, {"value":
 
 import json
 import math
+import os
+import tempfile
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -70,6 +72,8 @@ class MergeVariant:
     note: str = ""
     # A known merger shortcoming: the test runs, is expected to fail, and says why.
     known_failure: str | None = None
+    # Substrings of the output's text form (wasm2wat): names from the name section.
+    wat_contains: list[str] = field(default_factory=list)
 
     def merged_name(self, key: str) -> str | None:
         if key in self.names:
@@ -114,6 +118,7 @@ def load_scenario(name: str) -> Scenario:
     if any("." in m for m in modules):
         raise ScenarioError(f"{name}: module names may not contain '.'")
     flags = [VALIDATE_FLAGS[f] for f in spec.get("features", []) if f in VALIDATE_FLAGS]
+    flags += ["--debug-names"] if spec.get("debug_names") else []
     assembler = spec.get("assembler", "wabt")
     if assembler not in ("wabt", "wasmtime"):
         raise ScenarioError(f"{name}: unknown assembler {assembler}")
@@ -356,6 +361,18 @@ def validate_merged(data: bytes, flags: list[str] | None) -> None:
         return
     import wasmmerge
     validate_module(wasmmerge.decode(data))
+
+
+def disassemble(data: bytes, flags: list[str]) -> str:
+    """wabt's text form of a binary (names from its name section included)."""
+    with tempfile.NamedTemporaryFile(suffix=".wasm", delete=False) as f:
+        f.write(data)
+    try:
+        proc = subprocess.run(["wasm2wat", *flags, f.name], capture_output=True)
+    finally:
+        os.unlink(f.name)
+    assert proc.returncode == 0, f"wasm2wat rejects the merged module:\n{proc.stderr.decode()}"
+    return proc.stdout.decode()
 
 
 def module_interface(data: bytes) -> tuple[list, list]:

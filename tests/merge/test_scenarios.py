@@ -72,6 +72,10 @@ def merge_variant(name: str, index: int, request):
         assert sorted(imports) == sorted(variant.imports), f"merged imports {imports}"
     if variant.exports is not None:
         assert sorted(exports) == sorted(variant.exports), f"merged exports {exports}"
+    if variant.wat_contains:
+        text = harness.disassemble(result.data, scenario.validate_flags() or [])
+        missing = [w for w in variant.wat_contains if w not in text]
+        assert not missing, f"merged module's text lacks {missing}:\n{text}"
     for wanted in variant.warnings:
         assert any(wanted in w for w in result.warnings), f"no warning mentions {wanted!r}: {result.warnings}"
     return scenario, variant, result.data
