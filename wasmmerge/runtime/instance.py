@@ -10,8 +10,7 @@ runs.
 from dataclasses import replace
 
 from ..binary.code import decode_expr
-from ..binary.types import (FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType,
-                            KIND_NAMES)
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError, Trap, Unsupported
 from . import ops
 from .engine import invoke

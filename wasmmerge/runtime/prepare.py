@@ -19,7 +19,7 @@ from ..binary.types import FuncType
 from ..errors import Unsupported
 from . import ops
 from .prepare_gc import GcPreparer
-from .values import MASKS, default_value
+from .values import default_value
 
 # Instruction kinds, roughly by how often real code runs them (the engine tests them in order).
 (LOCAL_GET, CONST, BINOP, LOCAL_SET, JUMP_IF, LOAD, STORE, CALL, JUMP_UNLESS, JUMP, UNOP,
