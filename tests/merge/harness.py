@@ -111,9 +111,30 @@ def load_scenario_spec(name: str) -> dict:
     return json.loads((SCENARIO_DIR / name / "scenario.json").read_text())
 
 
+# What a scenario file may say: a misspelt key must not silently drop an expectation.
+SCENARIO_KEYS = {"description", "modules", "features", "assembler", "debug_names", "host",
+                 "host_returns", "linked", "instantiate", "steps", "merges"}
+STEP_KEYS = {"invoke": {"args", "result", "trap", "log"}, "global": {"value", "log"},
+             "memory": {"offset", "length", "text", "hex", "log"}}
+
+
+def check_keys(name: str, spec: dict) -> None:
+    unknown = set(spec) - SCENARIO_KEYS
+    if unknown:
+        raise ScenarioError(f"{name}: unknown keys {sorted(unknown)}")
+    for step in spec.get("steps", []):
+        kind = step_target(step)[0]
+        unknown = set(step) - STEP_KEYS[kind] - {kind}
+        if unknown:
+            raise ScenarioError(f"{name}: step {step} has unknown keys {sorted(unknown)}")
+    if set(spec.get("instantiate", {})) - {"outcome", "log"}:
+        raise ScenarioError(f"{name}: 'instantiate' takes only outcome and log")
+
+
 def load_scenario(name: str) -> Scenario:
     directory = SCENARIO_DIR / name
     spec = load_scenario_spec(name)
+    check_keys(name, spec)
     modules = spec["modules"]
     if any("." in m for m in modules):
         raise ScenarioError(f"{name}: module names may not contain '.'")

@@ -182,3 +182,12 @@ def test_harness_rejects_a_merge_that_shares_private_memories():
     merged = harness.run_merged(scenario, harness.assemble(shared, []), scenario.merges[0])
     with pytest.raises(AssertionError, match="differ"):
         harness.assert_same(harness.run_linked(scenario), merged, "linked", "merged")
+
+
+def test_scenario_files_are_checked_for_misspelt_keys(tmp_path, monkeypatch):
+    (tmp_path / "typo").mkdir()
+    (tmp_path / "typo" / "scenario.json").write_text(
+        '{"modules": [], "steps": [{"invoke": "a.f", "reslt": [1]}]}')
+    monkeypatch.setattr(harness, "SCENARIO_DIR", tmp_path)
+    with pytest.raises(harness.ScenarioError, match="reslt"):
+        harness.load_scenario("typo")
