@@ -1,0 +1,307 @@
+"""Run functions as Python: per-store callables, per-instance namespaces, fallbacks.
+
+Every function instance gets a *callable* `fn(d, *args)` (see `translate.py` for the
+convention): the compiled Python function, or a wrapper running the reference engine
+(functions we do not translate) or a host function. A module instance gets one
+namespace (the generated code's globals) binding what its code names: `F3` is function
+3's callable - a stub that translates it on first call and then rebinds the name - and
+`M0`, `G1`, `T0`... its memories, globals and tables.
+
+Translations are cached per decoded module (source and code object, or the reason it
+falls back), so instantiating a module again only runs `exec`.
+"""
+
+import struct
+import sys
+
+from ...errors import Exhaustion, Trap
+from .. import ops
+from ..engine import MAX_REENTRY, resolve_indirect, run
+from ..store import FuncInstance
+from .translate import Untranslatable, func_name, mangle, translate
+
+OOB = "out of bounds memory access"
+CACHE_ATTR = "_python_translations"
+
+
+# -- helpers the generated code calls ----------------------------------------------------
+
+def _load64(unpack, data, address):
+    if address > len(data):
+        raise Trap(OOB)
+    return unpack(data, address)[0]
+
+
+def _store64(pack, data, address, value):
+    if address > len(data):
+        raise Trap(OOB)
+    pack(data, address, value)
+
+
+def _grow(mem, delta):
+    mask = 0xFFFF_FFFF_FFFF_FFFF if mem.type.limits.address64 else 0xFFFF_FFFF
+    return mem.grow(delta) & mask
+
+
+def _non_null(ref):
+    if ref is None:
+        raise Trap("null reference")
+    return ref
+
+
+def _v128_load(mem, offset, name, address):
+    stack = [address]
+    if name == "v128.load":
+        ops.v128_load(mem, offset, 16, None, stack)
+    else:
+        from ..simd import LOAD_BYTES
+        ops.v128_load(mem, offset, LOAD_BYTES[name], ops.simd_load(name), stack)
+    return stack[0]
+
+
+def _v128_store(mem, offset, address, value):
+    ops.v128_store(mem, offset, [address, value])
+
+
+def _v128_load_lane(mem, offset, size, lane, address, vector):
+    stack = [address, vector]
+    ops.v128_load_lane(mem, offset, size, lane, stack)
+    return stack[0]
+
+
+def _v128_store_lane(mem, offset, size, lane, address, vector):
+    ops.v128_store_lane(mem, offset, size, lane, [address, vector])
+
+
+def _base_namespace() -> dict:
+    from .. import numerics
+    names = {"Trap": Trap, "Exhaustion": Exhaustion, "LOAD64": _load64, "STORE64": _store64,
+             "GROW": _grow, "NON_NULL": _non_null, "V128_LOAD": _v128_load,
+             "V128_STORE": _v128_store, "V128_LOAD_LANE": _v128_load_lane,
+             "V128_STORE_LANE": _v128_store_lane}
+    for table in (numerics.OPS, _simd_ops()):
+        for name, fn in table.items():
+            names[mangle(name)] = fn
+    for code in "bBhHiIqQ":
+        names[f"U_{code}"] = struct.Struct("<" + code).unpack_from
+        names[f"P_{code}"] = struct.Struct("<" + code).pack_into
+    for name in ("table_grow", "table_fill", "table_copy", "table_init", "elem_drop",
+                 "memory_init", "data_drop", "memory_copy", "memory_fill"):
+        names["OP_" + name] = getattr(ops, name)
+    return names
+
+
+def _simd_ops() -> dict:
+    try:
+        from ..simd import OPS
+    except ImportError:
+        return {}
+    return OPS
+
+
+BASE = None
+
+
+# -- translation cache ------------------------------------------------------------------------
+
+def translation(module, index: int):
+    """(source, code object) of function `index`, or (None, reason) when it falls back."""
+    cache = module.__dict__.setdefault(CACHE_ATTR, {})
+    entry = cache.get(index)
+    if entry is None:
+        try:
+            source = translate(module, index)
+            entry = (source, compile(source, f"<wasm function {index}>", "exec"))
+        except Untranslatable as why:
+            entry = (None, str(why))
+        except (SyntaxError, RecursionError, MemoryError, ValueError) as err:
+            # CPython's limits (nesting, indentation, size): the reference engine runs it.
+            entry = (None, f"CPython cannot compile it ({type(err).__name__}: {err})")
+        cache[index] = entry
+    return entry
+
+
+# -- the per-store engine ---------------------------------------------------------------------
+
+class CompiledEngine:
+    """Callables for a store's functions, and the namespaces of its module instances."""
+
+    def __init__(self, store):
+        self.store = store
+        self.callables: dict[FuncInstance, object] = {}
+        self.namespaces = {}
+        self.fallbacks: dict[FuncInstance, str] = {}  # function -> why it is not compiled
+        self.saved_depth = None  # store.max_call_depth while a fallback lowered it
+
+    def max_depth(self) -> int:
+        return self.store.max_call_depth if self.saved_depth is None else self.saved_depth
+
+    def callable(self, func: FuncInstance):
+        fn = self.callables.get(func)
+        if fn is None:
+            if func.host is not None:
+                fn = self.host_wrapper(func)
+            else:
+                ns = self.namespace(func.module)
+                source, code = translation(func.module.module, func.index)
+                if source is None:
+                    self.fallbacks[func] = code
+                    fn = self.reference_wrapper(func)
+                else:
+                    exec(code, ns)
+                    fn = ns[func_name(func.index)]
+                ns[f"F{func.index}"] = fn
+            self.callables[func] = fn
+        return fn
+
+    def namespace(self, inst) -> dict:
+        ns = self.namespaces.get(inst)
+        if ns is None:
+            ns = self.namespaces[inst] = self.bind(inst)
+        return ns
+
+    def bind(self, inst) -> dict:
+        global BASE
+        if BASE is None:
+            BASE = _base_namespace()
+        ns = dict(BASE)
+        callables = self.callables
+        for i, func in enumerate(inst.funcs):
+            ns[f"FI{i}"] = func
+            ns[f"F{i}"] = callables.get(func) or self.stub(ns, i, func)
+        for i, mem in enumerate(inst.memories):
+            ns[f"M{i}"] = mem.data
+            ns[f"MEM{i}"] = mem
+        for i, glob in enumerate(inst.globals):
+            ns[f"G{i}"] = glob
+            if not glob.type.mutable:
+                ns[f"g{i}"] = glob.value
+        for i, table in enumerate(inst.tables):
+            ns[f"T{i}"] = table
+        for i, type_id in enumerate(inst.type_ids):
+            ns[f"TID{i}"] = type_id
+        for i, elem in enumerate(inst.elems):
+            ns[f"E{i}"] = elem
+        for i, data in enumerate(inst.datas):
+            ns[f"D{i}"] = data
+        ns["CALLEE"] = self.indirect_lookup(inst.type_store)
+        ns["CALLEE_REF"] = self.ref_lookup()
+        return ns
+
+    def stub(self, ns, index, func):
+        """Function `index`'s first call: translate it, rebind `F{index}`, call it."""
+        def first_call(d, *args):
+            return self.callable(func)(d, *args)
+        return first_call
+
+    def indirect_lookup(self, types):
+        callables = self.callables
+        make = self.callable
+
+        def callee(table, expected, index):
+            elems = table.elems
+            if index < len(elems):
+                func = elems[index]
+                if func is not None and func.type_id == expected:
+                    fn = callables.get(func)
+                    return fn if fn is not None else make(func)
+            return make(resolve_indirect(table, expected, types, index))
+        return callee
+
+    def ref_lookup(self):
+        callables = self.callables
+        make = self.callable
+
+        def callee(func):
+            if func is None:
+                raise Trap("null function reference")
+            fn = callables.get(func)
+            return fn if fn is not None else make(func)
+        return callee
+
+    def host_wrapper(self, func):
+        host = func.host
+        nresults = len(func.type.results)
+
+        def call_host(d, *args):
+            result = host(*args)
+            if nresults <= 1:
+                return result if nresults else None
+            result = tuple(result)
+            if len(result) != nresults:
+                raise Trap(f"host function returned {len(result)} values, expected {nresults}")
+            return result
+        return call_host
+
+    def reference_wrapper(self, func):
+        """Run `func` on the reference engine, within the caller's depth budget."""
+        store = self.store
+        nresults = len(func.type.results)
+
+        def call_reference(d, *args):
+            if not d:
+                raise Exhaustion("call stack exhausted")
+            stack = list(args)
+            saved = store.max_call_depth
+            outer = self.saved_depth
+            if outer is None:
+                self.saved_depth = saved
+            # The reference engine counts frames from its first; this one is at depth
+            # (max - d + 1), so d - 1 more are allowed.
+            store.max_call_depth = d - 1
+            try:
+                run(store, func, stack)
+            finally:
+                store.max_call_depth = saved
+                self.saved_depth = outer
+            if nresults == 1:
+                return stack[-1]
+            return tuple(stack[-nresults:]) if nresults else None
+        return call_reference
+
+
+def engine_of(store) -> CompiledEngine:
+    engine = store.__dict__.get("_compiled_engine")
+    if engine is None:
+        engine = store._compiled_engine = CompiledEngine(store)
+    return engine
+
+
+def invoke_compiled(store, func, args) -> list:
+    """`engine.invoke` on the compiled engine: the results as a list."""
+    engine = engine_of(store)
+    if func.host is not None:
+        return _as_list(engine.callable(func)(0, *args), len(func.type.results))
+    if store.reentry >= MAX_REENTRY:
+        raise Exhaustion("call stack exhausted")
+    depth = engine.max_depth()
+    # One Python frame per wasm frame (a few more through fallbacks and host calls).
+    needed = (depth + 10) * 3 * (store.reentry + 1) + 2000
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(needed)
+    store.reentry += 1
+    try:
+        result = engine.callable(func)(depth + 1, *args)
+    except struct.error:
+        raise Trap(OOB) from None
+    except RecursionError:
+        raise Exhaustion("call stack exhausted") from None
+    except MemoryError:
+        raise Exhaustion("out of memory") from None
+    finally:
+        store.reentry -= 1
+    return _as_list(result, len(func.type.results))
+
+
+def _as_list(result, nresults) -> list:
+    if nresults == 1:
+        return [result]
+    return list(result) if nresults else []
+
+
+def python_source(module, index: int) -> str:
+    """The generated source of function `index`, or a comment saying why there is none."""
+    source, code = translation(module, index)
+    if source is None:
+        return f"# function {index}: reference engine ({code})\n"
+    return source

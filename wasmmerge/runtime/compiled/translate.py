@@ -1,0 +1,799 @@
+"""Translate one wasm function into the source of one Python function.
+
+The operand stack disappears at translation time. Each stack entry is a Python
+expression; an entry at height h that must live in a variable (its value crosses a
+control-flow join, or it traps, reads memory or calls) is assigned to the local `s{h}`.
+Pure, non-trapping expressions (locals, constants, integer arithmetic, comparisons)
+stay symbolic until consumed, so `local.get; i32.const; i32.add; local.set` is one
+Python statement. An entry records the variables it reads, and is assigned to its slot
+before any of them is overwritten.
+
+Wasm locals are `l{i}` (parameters first). Structured control maps onto Python's: a
+block or loop that some branch targets is a `while True:` loop (`break` leaves a block,
+`continue` restarts a loop, falling off the end `break`s); an `if` is an `if`/`else`
+(inside such a loop when it is a branch target); untargeted blocks are inlined. A
+branch across several Python loops sets `_br` to its label's id and breaks; after each
+loop it crossed, a check breaks again or stops.
+
+Calling convention: `f(d, *params)` where `d` counts the frames still allowed (0 is
+"call stack exhausted"); the result is None, the value, or a tuple of the values. The
+names the code uses (`F3` callee, `M0` memory bytes, `G1` global, `N_i32_div_s`
+numeric helper...) are bound per instance by `engine.py`; the source depends only on the
+module, so it is cached per module.
+"""
+
+from ...binary.code import decode_code
+from ...binary.types import FuncType, NumType, RefType
+
+M32 = 0xFFFF_FFFF
+M64 = 0xFFFF_FFFF_FFFF_FFFF
+MAX_INSTRUCTIONS = 30_000   # larger bodies run on the reference engine (compile time)
+MAX_EXPRESSION = 24         # operators in one symbolic expression before it is stored
+MAX_PY_LOOPS = 18           # CPython: at most 20 statically nested blocks
+
+
+class Untranslatable(Exception):
+    """Why a function runs on the reference engine instead."""
+
+
+class Value:
+    """One symbolic stack entry."""
+
+    __slots__ = ("expr", "deps", "cond", "size", "const")
+
+    def __init__(self, expr, deps=frozenset(), cond=False, size=0, const=None):
+        self.expr = expr      # Python expression (parenthesised unless atomic)
+        self.deps = deps      # variable names it reads
+        self.cond = cond      # a bool: the wasm value is 1 if it holds, else 0
+        self.size = size      # operators in it
+        self.const = const    # the integer value, when a constant
+
+    def value(self) -> str:
+        return f"(1 if {self.expr} else 0)" if self.cond else self.expr
+
+    def is_atomic(self) -> bool:
+        return not self.size
+
+
+def const(v: int) -> Value:
+    return Value(str(v) if v < 1024 else hex(v), const=v)
+
+
+class Label:
+    __slots__ = ("kind", "height", "nparams", "nresults", "id", "pyloop", "pending",
+                 "snapshot", "reaches_end", "has_else", "arm_lines")
+
+    def __init__(self, kind, height, nparams, nresults, id, pyloop):
+        self.kind = kind
+        self.height = height
+        self.nparams = nparams
+        self.nresults = nresults
+        self.id = id
+        self.pyloop = pyloop
+        self.pending = set()     # ids of outer labels branched to across this loop
+        self.snapshot = None     # if: the stack at the start of the then-arm
+        self.reaches_end = False
+        self.has_else = False
+        self.arm_lines = 0
+
+    @property
+    def arity(self):
+        return self.nparams if self.kind == "loop" else self.nresults
+
+
+def func_name(index: int) -> str:
+    return f"f{index}"
+
+
+def mangle(name: str) -> str:
+    return "N_" + name.replace(".", "_")
+
+
+# Integer instructions written inline: (template, commutes). `a`, `b` are the operands.
+def _int_templates(w: int) -> dict:
+    m = hex((1 << w) - 1)
+    s = hex(1 << (w - 1))
+    p = f"i{w}."
+    return {
+        p + "add": f"(({{a}} + {{b}}) & {m})",
+        p + "sub": f"(({{a}} - {{b}}) & {m})",
+        p + "mul": f"(({{a}} * {{b}}) & {m})",
+        p + "and": "({a} & {b})",
+        p + "or": "({a} | {b})",
+        p + "xor": "({a} ^ {b})",
+        p + "shl": f"(({{a}} << ({{b}} & {w - 1})) & {m})",
+        p + "shr_u": f"({{a}} >> ({{b}} & {w - 1}))",
+        p + "shr_s": f"(((({{a}} ^ {s}) - {s}) >> ({{b}} & {w - 1})) & {m})",
+    }
+
+
+INT_BINARY = {**_int_templates(32), **_int_templates(64)}
+INT_COMPARE = {}
+for _w in (32, 64):
+    _s = hex(1 << (_w - 1))
+    for _name, _op in (("eq", "=="), ("ne", "!="), ("lt_u", "<"), ("gt_u", ">"),
+                       ("le_u", "<="), ("ge_u", ">=")):
+        INT_COMPARE[f"i{_w}.{_name}"] = (_op, None)
+    for _name, _op in (("lt_s", "<"), ("gt_s", ">"), ("le_s", "<="), ("ge_s", ">=")):
+        INT_COMPARE[f"i{_w}.{_name}"] = (_op, 1 << (_w - 1))
+INT_UNARY = {
+    "i32.clz": "(32 - ({a}).bit_length())", "i64.clz": "(64 - ({a}).bit_length())",
+    "i32.popcnt": "({a}).bit_count()", "i64.popcnt": "({a}).bit_count()",
+    "i32.wrap_i64": f"({{a}} & {hex(M32)})", "i64.extend_i32_u": "{a}",
+    "i64.extend_i32_s": f"((({{a}} ^ 0x80000000) - 0x80000000) & {hex(M64)})",
+    "i32.reinterpret_f32": "{a}", "f32.reinterpret_i32": "{a}",
+    "i64.reinterpret_f64": "{a}", "f64.reinterpret_i64": "{a}",
+}
+STRUCT_LOADS = {
+    "i32.load": ("I", None), "i64.load": ("Q", None), "f32.load": ("I", None),
+    "f64.load": ("Q", None), "i32.load8_s": ("b", M32), "i32.load8_u": ("B", None),
+    "i32.load16_s": ("h", M32), "i32.load16_u": ("H", None), "i64.load8_s": ("b", M64),
+    "i64.load8_u": ("B", None), "i64.load16_s": ("h", M64), "i64.load16_u": ("H", None),
+    "i64.load32_s": ("i", M64), "i64.load32_u": ("I", None),
+}
+STRUCT_STORES = {
+    "i32.store": ("I", None), "i64.store": ("Q", None), "f32.store": ("I", None),
+    "f64.store": ("Q", None), "i32.store8": ("B", 0xFF), "i32.store16": ("H", 0xFFFF),
+    "i64.store8": ("B", 0xFF), "i64.store16": ("H", 0xFFFF), "i64.store32": ("I", M32),
+}
+# Instructions run by a helper of `ops.py` on a small list standing for the value stack:
+# name -> (pops, pushes, immediate kinds in order).
+CALLOUTS = {
+    "table.grow": (2, 1), "table.fill": (3, 0), "table.copy": (3, 0), "table.init": (3, 0),
+    "elem.drop": (0, 0), "memory.init": (3, 0), "data.drop": (0, 0), "memory.copy": (3, 0),
+    "memory.fill": (3, 0),
+}
+UNTRANSLATED_FEATURES = {"tail-call": "tail calls", "gc": "garbage collection",
+                         "exceptions": "exception handling",
+                         "legacy-exceptions": "exception handling", "threads": "threads"}
+
+
+def traps(name: str) -> bool:
+    """Whether the numeric instruction `name` can trap (so it is not reordered)."""
+    op = name.split(".", 1)[1] if "." in name else name
+    if name[:1] == "i" and "x" not in name.split(".")[0]:
+        return op.startswith(("div_", "rem_")) or (op.startswith("trunc_") and "_sat" not in op)
+    return False
+
+
+def block_signature(module, blocktype) -> tuple[int, int]:
+    if blocktype is None:
+        return 0, 0
+    if isinstance(blocktype, int):
+        comp = module.types[blocktype].comp
+        if not isinstance(comp, FuncType):
+            raise Untranslatable("non-function block type")
+        return len(comp.params), len(comp.results)
+    return 0, 1
+
+
+def default_literal(t) -> str:
+    return "0" if isinstance(t, NumType) else "None"
+
+
+def translate(module, index: int) -> str:
+    """The Python source of function `index` (in the function index space) of `module`."""
+    return _Translator(module, index).run()
+
+
+class _Translator:
+    def __init__(self, module, index):
+        self.module = module
+        self.index = index
+        nimported = len(module.func_type_indices()) - len(module.codes)
+        self.code = module.codes[index - nimported]
+        self.func_types = [module.types[i].comp for i in module.func_type_indices()]
+        self.type = self.func_types[index]
+        self.memory64 = [t.limits.address64 for t in module.memory_types()]
+        self.lines = []
+        self.preamble = []
+        self.indent = 1
+        self.stack: list[Value] = []
+        self.labels: list[Label] = []
+        self.dead = False
+        self.dead_depth = 0
+        self.next_id = 1
+        self.uses_br = False
+        self.calls = False
+        self.py_loops = 0
+
+    # -- output --------------------------------------------------------------------------
+
+    def emit(self, line: str):
+        self.lines.append("    " * self.indent + line)
+
+    def open_suite(self, header: str):
+        self.emit(header)
+        self.indent += 1
+        return len(self.lines)
+
+    def close_suite(self, start: int):
+        if len(self.lines) == start:
+            self.emit("pass")
+        self.indent -= 1
+
+    # -- the symbolic stack ------------------------------------------------------------------
+
+    def push(self, v: Value):
+        if v.size > MAX_EXPRESSION:
+            self.stack.append(v)
+            self.materialize(len(self.stack) - 1)
+        else:
+            self.stack.append(v)
+
+    def pop(self) -> Value:
+        return self.stack.pop()
+
+    def slot(self, h: int) -> Value:
+        name = f"s{h}"
+        return Value(name, frozenset((name,)))
+
+    def protect(self, name: str, skip=None):
+        """Store every entry reading `name` (but `skip`) before `name` is overwritten."""
+        for h, v in enumerate(self.stack):
+            if h != skip and name in v.deps and v.expr != f"s{h}":
+                self.materialize(h)
+
+    def materialize(self, h: int):
+        v = self.stack[h]
+        name = f"s{h}"
+        if v.expr == name:
+            return
+        self.protect(name, skip=h)
+        self.emit(f"{name} = {v.value()}")
+        self.stack[h] = self.slot(h)
+
+    def materialize_all(self, force_from: int):
+        """Entries in variables: constants may stay below `force_from`, not above."""
+        for h, v in enumerate(self.stack):
+            if v.const is None or h >= force_from:
+                if v.const is not None or v.expr != f"s{h}":
+                    name = f"s{h}"
+                    self.protect(name, skip=h)
+                    self.emit(f"{name} = {v.value()}")
+                    self.stack[h] = self.slot(h)
+
+    def assign_result(self, expr: str, count: int = 1):
+        """`s{h}[, ...] = expr` for values pushed now (a call, a load...)."""
+        base = len(self.stack)
+        names = [f"s{base + i}" for i in range(count)]
+        for name in names:
+            self.protect(name)
+        self.emit(f"{', '.join(names)} = {expr}")
+        for i in range(count):
+            self.stack.append(self.slot(base + i))
+
+    def pop_values(self, n: int) -> list[Value]:
+        if not n:
+            return []
+        values = self.stack[-n:]
+        del self.stack[-n:]
+        return values
+
+    # -- driver ----------------------------------------------------------------------------
+
+    def run(self) -> str:
+        instrs = decode_code(self.code, multi_memory=True)
+        if len(instrs) > MAX_INSTRUCTIONS:
+            raise Untranslatable(f"function too large ({len(instrs)} instructions)")
+        self.targeted = self.scan(instrs)
+        ft = self.type
+        self.labels.append(Label("func", 0, 0, len(ft.results), 0, False))
+        self.label_index = {}
+        for pos, instr in enumerate(instrs):
+            name = instr.op.name
+            if self.dead:
+                if name in ("block", "loop", "if"):
+                    self.dead_depth += 1
+                    continue
+                if name == "end" and self.dead_depth:
+                    self.dead_depth -= 1
+                    continue
+                if name not in ("end", "else") or self.dead_depth:
+                    continue
+            self.pos = pos
+            handler = getattr(self, "op_" + name.replace(".", "_"), None)
+            if handler is not None:
+                handler(*instr.args)
+            elif instr.op.params is not None:
+                self.numeric(instr.op, name, instr.args)
+            else:
+                raise Untranslatable(f"instruction {name}")
+        return self.assemble()
+
+    def scan(self, instrs) -> set:
+        """Positions of the block/loop/if instructions some branch targets."""
+        openers = [-1]
+        targeted = set()
+        for pos, instr in enumerate(instrs):
+            op = instr.op
+            feature = UNTRANSLATED_FEATURES.get(op.feature)
+            if feature is not None:
+                raise Untranslatable(f"{feature} ({op.name})")
+            name = op.name
+            if name in ("block", "loop", "if"):
+                openers.append(pos)
+            elif name == "end":
+                openers.pop()
+            elif name in ("br", "br_if"):
+                targeted.add(openers[-1 - instr.args[0]])
+            elif name == "br_table":
+                for depth in instr.args[0]:
+                    targeted.add(openers[-1 - depth])
+        return targeted
+
+    def assemble(self) -> str:
+        ft = self.type
+        nparams = len(ft.params)
+        params = "".join(f", l{i}" for i in range(nparams))
+        head = [f"def {func_name(self.index)}(d{params}):",
+                "    if not d:",
+                "        raise Exhaustion('call stack exhausted')"]
+        if self.calls:
+            head.append("    d -= 1")
+        by_default = {}
+        for i, t in enumerate(self.code.local_types()):
+            by_default.setdefault(default_literal(t), []).append(f"l{nparams + i}")
+        for literal, names in by_default.items():
+            for start in range(0, len(names), 200):
+                head.append("    " + " = ".join(names[start:start + 200]) + f" = {literal}")
+        if self.uses_br:
+            head.append("    _br = 0")
+        return "\n".join(self.preamble + head + self.lines) + "\n"
+
+    # -- control -------------------------------------------------------------------------------
+
+    def innermost_loop(self):
+        for label in reversed(self.labels):
+            if label.pyloop:
+                return label
+        return None
+
+    def open_label(self, kind, blocktype, pyloop):
+        nparams, nresults = block_signature(self.module, blocktype)
+        height = len(self.stack) - nparams
+        if pyloop:
+            self.materialize_all(height)
+        label = Label(kind, height, nparams, nresults, self.next_id, pyloop)
+        self.next_id += 1
+        self.labels.append(label)
+        if pyloop:
+            self.py_loops += 1
+            if self.py_loops > MAX_PY_LOOPS:
+                raise Untranslatable("too many statically nested blocks")
+            label.arm_lines = self.open_suite("while True:")
+        return label
+
+    def op_block(self, blocktype):
+        self.open_label("block", blocktype, self.pos in self.targeted)
+
+    def op_loop(self, blocktype):
+        self.open_label("loop", blocktype, self.pos in self.targeted)
+
+    def op_if(self, blocktype):
+        cond = self.pop()
+        pyloop = self.pos in self.targeted
+        nparams, _ = block_signature(self.module, blocktype)
+        self.materialize_all(len(self.stack) - nparams)
+        label = self.open_label("if", blocktype, pyloop)
+        label.snapshot = list(self.stack)
+        label.arm_lines = self.open_suite(f"if {cond.expr}:")
+
+    def store_results(self, label):
+        """Fall-through to a join: the label's results into its slots."""
+        values = self.stack[len(self.stack) - label.nresults:]
+        self.assign_slots(label.height, values)
+        del self.stack[label.height:]
+        for i in range(label.nresults):
+            self.stack.append(self.slot(label.height + i))
+
+    def assign_slots(self, height, values):
+        names, exprs = [], []
+        for i, v in enumerate(values):
+            name = f"s{height + i}"
+            if v.expr != name:
+                names.append(name)
+                exprs.append(v.value())
+        if names:
+            self.emit(f"{', '.join(names)} = {', '.join(exprs)}")
+
+    def op_else(self):
+        label = self.labels[-1]
+        if not self.dead:
+            self.store_results(label)
+            label.reaches_end = True
+        self.close_suite(label.arm_lines)
+        label.arm_lines = self.open_suite("else:")
+        label.has_else = True
+        self.stack = list(label.snapshot)
+        self.dead = False
+
+    def op_end(self):
+        label = self.labels.pop()
+        if label.kind == "func":
+            if not self.dead:
+                self.emit_return()
+            return
+        if not self.dead:
+            label.reaches_end = True
+            if label.pyloop or label.kind == "if":
+                self.store_results(label)
+        if label.kind == "if":
+            self.close_suite(label.arm_lines)
+            if not label.has_else:
+                label.reaches_end = True
+        if label.pyloop:
+            self.emit("break")
+            self.indent -= 1
+            self.py_loops -= 1
+            self.check_pending(label)
+        reachable = label.reaches_end or (label.pyloop and label.kind != "loop")
+        if reachable and (label.pyloop or label.kind == "if" or self.dead):
+            del self.stack[label.height:]
+            for i in range(label.nresults):
+                self.stack.append(self.slot(label.height + i))
+        self.dead = not reachable
+        self.dead_depth = 0
+
+    def check_pending(self, label):
+        if not label.pending:
+            return
+        outer = self.innermost_loop()
+        if outer is None:
+            raise Untranslatable("branch past every loop")
+        leave = "continue" if outer.kind == "loop" else "break"
+        start = self.open_suite("if _br:")
+        if outer.id in label.pending:
+            if label.pending == {outer.id}:
+                self.emit("_br = 0")
+                self.emit(leave)
+            else:
+                inner = self.open_suite(f"if _br == {outer.id}:")
+                self.emit("_br = 0")
+                self.emit(leave)
+                self.close_suite(inner)
+                self.emit("break")
+        else:
+            self.emit("break")
+        self.close_suite(start)
+
+    def transfer(self, label):
+        """Jump to `label` once its values are in place."""
+        inner = self.innermost_loop()
+        if inner is label:
+            self.emit("continue" if label.kind == "loop" else "break")
+            return
+        self.uses_br = True
+        self.emit(f"_br = {label.id}")
+        self.emit("break")
+        for outer in reversed(self.labels):
+            if outer is label:
+                break
+            if outer.pyloop:
+                outer.pending.add(label.id)
+
+    def branch(self, depth: int):
+        label = self.labels[-1 - depth]
+        if label.kind == "func":
+            self.emit_return()
+            return
+        n = label.arity
+        self.assign_slots(label.height, self.stack[len(self.stack) - n:] if n else [])
+        self.transfer(label)
+
+    def emit_return(self):
+        n = len(self.type.results)
+        values = self.stack[len(self.stack) - n:] if n else []
+        if not values:
+            self.emit("return")
+        elif len(values) == 1:
+            self.emit(f"return {values[0].value()}")
+        else:
+            self.emit(f"return ({', '.join(v.value() for v in values)})")
+
+    def op_br(self, depth):
+        self.branch(depth)
+        self.dead = True
+
+    def op_br_if(self, depth):
+        cond = self.pop()
+        start = self.open_suite(f"if {cond.expr}:")
+        self.branch(depth)
+        self.close_suite(start)
+
+    def op_br_table(self, depths):
+        index = self.pop()
+        if len(set(depths)) == 1:
+            self.branch(depths[0])
+            self.dead = True
+            return
+        if not index.is_atomic():
+            self.protect("_i")
+            self.emit(f"_i = {index.value()}")
+            index = Value("_i")
+        groups = {}
+        for i, depth in enumerate(depths[:-1]):
+            groups.setdefault(depth, []).append(i)
+        default = depths[-1]
+        groups.pop(default, None)
+        if len(depths) > 8:
+            table = f"BT{self.index}_{self.pos}"
+            numbering = {depth: k for k, depth in enumerate(groups)}
+            entries = ", ".join(f"{i}: {numbering[d]}" for d, idx in groups.items() for i in idx)
+            self.preamble.append(f"{table} = {{{entries}}}")
+            self.emit(f"_k = {table}.get({index.expr}, -1)")
+            tests = [f"_k == {numbering[d]}" for d in groups]
+        else:
+            tests = []
+            for d, idx in groups.items():
+                tests.append(" or ".join(f"{index.expr} == {i}" for i in idx))
+        keyword = "if"
+        for test, depth in zip(tests, groups):
+            start = self.open_suite(f"{keyword} {test}:")
+            self.branch(depth)
+            self.close_suite(start)
+            keyword = "elif"
+        start = self.open_suite("else:")
+        self.branch(default)
+        self.close_suite(start)
+        self.dead = True
+
+    def op_return(self):
+        self.emit_return()
+        self.dead = True
+
+    def op_unreachable(self):
+        self.emit("raise Trap('unreachable')")
+        self.dead = True
+
+    def op_nop(self):
+        pass
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def call_with(self, callee: str, ft):
+        args = self.pop_values(len(ft.params))
+        self.calls = True
+        text = f"{callee}(d{''.join(', ' + a.value() for a in args)})"
+        n = len(ft.results)
+        if n == 0:
+            self.emit(text)
+        else:
+            self.assign_result(text, n)
+
+    def op_call(self, index):
+        self.call_with(f"F{index}", self.func_types[index])
+
+    def op_call_indirect(self, typeidx, table):
+        ft = self.module.types[typeidx].comp
+        index = self.pop()
+        self.protect("_e")
+        self.emit(f"_e = CALLEE(T{table}, TID{typeidx}, {index.value()})")
+        self.call_with("_e", ft)
+
+    def op_call_ref(self, typeidx):
+        ft = self.module.types[typeidx].comp
+        ref = self.pop()
+        self.protect("_e")
+        self.emit(f"_e = CALLEE_REF({ref.value()})")
+        self.call_with("_e", ft)
+
+    # -- parametric, variables ---------------------------------------------------------------
+
+    def op_drop(self):
+        self.pop()
+
+    def op_select(self, types=None):
+        cond = self.pop()
+        b = self.pop()
+        a = self.pop()
+        self.push(Value(f"({a.value()} if {cond.expr} else {b.value()})",
+                        a.deps | b.deps | cond.deps, size=a.size + b.size + cond.size + 1))
+
+    op_select_t = op_select
+
+    def op_local_get(self, index):
+        name = f"l{index}"
+        self.push(Value(name, frozenset((name,))))
+
+    def op_local_set(self, index):
+        v = self.pop()
+        name = f"l{index}"
+        self.protect(name)
+        if v.expr != name:
+            self.emit(f"{name} = {v.value()}")
+
+    def op_local_tee(self, index):
+        self.op_local_set(index)
+        self.op_local_get(index)
+
+    def op_global_get(self, index):
+        if self.module_global_mutable(index):
+            self.assign_result(f"G{index}.value")
+        else:
+            self.push(Value(f"g{index}"))
+
+    def module_global_mutable(self, index) -> bool:
+        return self.module.global_types()[index].mutable
+
+    def op_global_set(self, index):
+        v = self.pop()
+        self.emit(f"G{index}.value = {v.value()}")
+
+    # -- references, tables, bulk memory -----------------------------------------------------
+
+    def op_ref_null(self, heap):
+        self.push(Value("None", const=None))
+
+    def op_ref_is_null(self):
+        v = self.pop()
+        self.push(Value(f"({v.value()} is None)", v.deps, cond=True, size=v.size + 1))
+
+    def op_ref_func(self, index):
+        self.push(Value(f"FI{index}"))
+
+    def op_ref_as_non_null(self):
+        v = self.pop()
+        self.assign_result(f"NON_NULL({v.value()})")
+
+    def op_table_get(self, table):
+        index = self.pop()
+        self.assign_result(f"T{table}.get({index.value()})")
+
+    def op_table_set(self, table):
+        value = self.pop()
+        index = self.pop()
+        self.emit(f"T{table}.set({index.value()}, {value.value()})")
+
+    def op_table_size(self, table):
+        self.assign_result(f"len(T{table}.elems)")
+
+    def op_memory_size(self, memory):
+        self.assign_result(f"(len(M{memory}) >> 16)")
+
+    def op_memory_grow(self, memory):
+        delta = self.pop()
+        self.assign_result(f"GROW(MEM{memory}, {delta.value()})")
+
+    def callout(self, name, instances):
+        pops, pushes = CALLOUTS[name]
+        args = self.pop_values(pops)
+        self.protect("_k")
+        self.emit(f"_k = [{', '.join(a.value() for a in args)}]")
+        self.emit(f"OP_{name.replace('.', '_')}({''.join(i + ', ' for i in instances)}_k)")
+        if pushes:
+            self.assign_result("_k[-1]")
+
+    def op_table_grow(self, table):
+        self.callout("table.grow", [f"T{table}"])
+
+    def op_table_fill(self, table):
+        self.callout("table.fill", [f"T{table}"])
+
+    def op_table_copy(self, dst, src):
+        self.callout("table.copy", [f"T{dst}", f"T{src}"])
+
+    def op_table_init(self, elem, table):
+        self.callout("table.init", [f"T{table}", f"E{elem}"])
+
+    def op_elem_drop(self, elem):
+        self.callout("elem.drop", [f"E{elem}"])
+
+    def op_memory_init(self, data, memory):
+        self.callout("memory.init", [f"MEM{memory}", f"D{data}"])
+
+    def op_data_drop(self, data):
+        self.callout("data.drop", [f"D{data}"])
+
+    def op_memory_copy(self, dst, src):
+        self.callout("memory.copy", [f"MEM{dst}", f"MEM{src}"])
+
+    def op_memory_fill(self, memory):
+        self.callout("memory.fill", [f"MEM{memory}"])
+
+    # -- numeric and memory instructions with a fixed signature -------------------------------
+
+    def numeric(self, op, name, args):
+        if op.align is not None:
+            return self.memory_access(name, args)
+        if name.endswith(".const"):
+            value = args[0]
+            if name in ("i32.const", "i64.const"):
+                value &= M32 if name[1] == "3" else M64
+            return self.push(const(value))
+        nparams = len(op.params)
+        if len(op.results) != 1:
+            raise Untranslatable(f"instruction {name}")
+        operands = self.pop_values(nparams)
+        deps = frozenset().union(*(v.deps for v in operands))
+        size = sum(v.size for v in operands) + 1
+        if name in INT_BINARY:
+            a, b = operands
+            return self.push(Value(self.int_binary(name, a, b), deps, size=size))
+        if name in INT_COMPARE:
+            symbol, sign = INT_COMPARE[name]
+            a, b = operands
+            x, y = a.value(), b.value()
+            if sign is not None:
+                x = f"({x} ^ {hex(sign)})"
+                y = hex(b.const ^ sign) if b.const is not None else f"({y} ^ {hex(sign)})"
+            return self.push(Value(f"({x} {symbol} {y})", deps, cond=True, size=size))
+        if name in ("i32.eqz", "i64.eqz"):
+            (a,) = operands
+            text = f"(not {a.expr})" if a.cond else f"({a.expr} == 0)"
+            return self.push(Value(text, deps, cond=True, size=size))
+        if name in INT_UNARY:
+            (a,) = operands
+            return self.push(Value(INT_UNARY[name].format(a=a.value()), deps, size=size))
+        call = f"{mangle(name)}({', '.join([repr(x) for x in args] + [v.value() for v in operands])})"
+        if traps(name):
+            self.assign_result(call)
+        else:
+            self.push(Value(call, deps, size=size))
+
+    def int_binary(self, name, a, b) -> str:
+        x, y = a.value(), b.value()
+        op = name.split(".")[1]
+        if b.const is not None and op in ("shl", "shr_u", "shr_s"):
+            k = b.const & (31 if name[1] == "3" else 63)
+            if op == "shr_u":
+                return f"({x} >> {k})"
+            if op == "shl":
+                mask = hex(M32 if name[1] == "3" else M64)
+                return f"(({x} << {k}) & {mask})"
+        return INT_BINARY[name].format(a=x, b=y)
+
+    def memory_access(self, name, args):
+        memarg = args[0]
+        mem = memarg.memory
+        offset = memarg.offset
+        checked = self.memory64[mem]
+        if name in STRUCT_LOADS:
+            code, mask = STRUCT_LOADS[name]
+            addr = self.pop()
+            at = self.address(addr, offset)
+            text = (f"LOAD64(U_{code}, M{mem}, {at})" if checked else f"U_{code}(M{mem}, {at})[0]")
+            if mask is not None:
+                text = f"({text} & {hex(mask)})"
+            self.assign_result(text)
+        elif name in STRUCT_STORES:
+            code, mask = STRUCT_STORES[name]
+            value = self.pop()
+            addr = self.pop()
+            v = value.value()
+            if mask is not None:
+                v = f"({v} & {hex(mask)})"
+            at = self.address(addr, offset)
+            if checked:
+                self.emit(f"STORE64(P_{code}, M{mem}, {at}, {v})")
+            else:
+                self.emit(f"P_{code}(M{mem}, {at}, {v})")
+        elif name.startswith("v128.load") and name.endswith("_lane"):
+            vector = self.pop()
+            addr = self.pop()
+            self.assign_result(f"V128_LOAD_LANE(MEM{mem}, {offset}, {self.lane_size(name)}, "
+                               f"{args[1]}, {addr.value()}, {vector.value()})")
+        elif name.startswith("v128.store") and name.endswith("_lane"):
+            vector = self.pop()
+            addr = self.pop()
+            self.emit(f"V128_STORE_LANE(MEM{mem}, {offset}, {self.lane_size(name)}, {args[1]}, "
+                      f"{addr.value()}, {vector.value()})")
+        elif name == "v128.store":
+            value = self.pop()
+            addr = self.pop()
+            self.emit(f"V128_STORE(MEM{mem}, {offset}, {addr.value()}, {value.value()})")
+        elif name.startswith("v128.load"):
+            addr = self.pop()
+            self.assign_result(f"V128_LOAD(MEM{mem}, {offset}, {name!r}, {addr.value()})")
+        else:
+            raise Untranslatable(f"instruction {name}")
+
+    @staticmethod
+    def lane_size(name: str) -> int:
+        return int(name.split("_")[0].removeprefix("v128.load").removeprefix("v128.store")) // 8
+
+    @staticmethod
+    def address(addr: Value, offset: int) -> str:
+        if addr.const is not None:
+            return str(addr.const + offset)
+        return f"{addr.value()} + {offset}" if offset else addr.value()
