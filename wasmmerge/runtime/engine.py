@@ -27,6 +27,9 @@ def invoke(store, func, args) -> list:
     """Call a function instance with run-time values; returns its results as a list."""
     if len(args) != len(func.type.params):
         raise Trap(f"wrong number of arguments: expected {len(func.type.params)}, got {len(args)}")
+    if store.engine == "compiled" and store.fuel is None:
+        from .compiled import invoke_compiled
+        return invoke_compiled(store, func, args)
     stack = list(args)
     if func.host is not None:
         call_host(func, stack)

@@ -181,7 +181,7 @@ class Store:
     """
 
     def __init__(self, max_call_depth: int = 10_000, fuel: int | None = None,
-                 max_memory_pages: int = DEFAULT_MAX_PAGES):
+                 max_memory_pages: int = DEFAULT_MAX_PAGES, engine: str = "reference"):
         self.funcs: list[FuncInstance] = []
         self.tables: list[TableInstance] = []
         self.memories: list[MemoryInstance] = []
@@ -193,6 +193,7 @@ class Store:
         self.fuel = fuel
         self.max_memory_pages = max_memory_pages
         self.reentry = 0  # nested invocations in progress (host functions calling back in)
+        self.engine = engine  # "reference", or "compiled" (runtime/compiled: wasm as Python)
         from ..validate.canon import TypeStore
         self.types = TypeStore()  # canonical types of every module and host function
 

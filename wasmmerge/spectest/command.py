@@ -31,9 +31,9 @@ def expand(paths) -> list[Path]:
 
 
 def _run_one(args) -> ScriptResult:
-    path, features = args
+    path, features, engine = args
     try:
-        return run_script(path, features)
+        return run_script(path, features, engine)
     except WasmError as err:
         result = ScriptResult(str(path))
         result.failures.append((None, "script", str(err)))
@@ -46,11 +46,13 @@ def _run_one(args) -> ScriptResult:
               help="Feature set to decode with (default: 2.0 under a wasm-2.0 directory, else all).")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Scripts run in parallel.")
 @click.option("-v", "--verbose", is_flag=True, help="List each failed command.")
-def spec_command(paths, features, jobs, verbose):
+@click.option("--engine", type=click.Choice(["reference", "compiled"]), default="reference",
+              show_default=True, help="compiled: functions translated to Python (docs/compiled.md).")
+def spec_command(paths, features, jobs, verbose, engine):
     """Run spec test scripts (wast2json .json, or .wast when wast2json is installed)."""
     scripts = expand(paths)
     feature_set = FEATURE_SETS[features] if features else None
-    work = [(p, feature_set) for p in scripts]
+    work = [(p, feature_set, engine) for p in scripts]
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
             results = pool.map(_run_one, work)

@@ -47,13 +47,14 @@ def _validator():
 
 
 class ScriptRunner:
-    def __init__(self, path: Path, features=None, max_call_depth: int = 10_000):
+    def __init__(self, path: Path, features=None, max_call_depth: int = 10_000,
+                 engine: str = "reference"):
         self.path = Path(path)
         self.dir = self.path.parent
         if features is None:
             features = WASM2 if "wasm-2.0" in self.path.parts else ALL
         self.features = features
-        self.store = Store(max_call_depth=max_call_depth)
+        self.store = Store(max_call_depth=max_call_depth, engine=engine)
         self.linker = Linker(allow_shadowing=True)
         define_spectest(self.linker, self.store)
         self.current = None
@@ -217,15 +218,15 @@ def is_text_malformed(cmd: dict) -> bool:
     return cmd["type"] == "assert_malformed" and cmd.get("module_type") == "text"
 
 
-def run_script(path, features=None) -> ScriptResult:
+def run_script(path, features=None, engine: str = "reference") -> ScriptResult:
     """Run one script: a `.json` file, or a `.wast` converted with wabt's wast2json."""
     path = Path(path)
     if path.suffix == ".wast":
-        return _run_wast(path, features)
-    return ScriptRunner(path, features).run()
+        return _run_wast(path, features, engine)
+    return ScriptRunner(path, features, engine=engine).run()
 
 
-def _run_wast(path: Path, features) -> ScriptResult:
+def _run_wast(path: Path, features, engine: str = "reference") -> ScriptResult:
     exe = shutil.which("wast2json")
     if exe is None:
         raise Unsupported("unsupported: .wast scripts need wabt's wast2json on PATH")
@@ -234,6 +235,6 @@ def _run_wast(path: Path, features) -> ScriptResult:
         proc = subprocess.run([exe, "--enable-all", str(path), "-o", str(out)], capture_output=True)
         if proc.returncode != 0:
             raise DecodeError(f"wast2json failed: {proc.stderr.decode().strip()}", file=str(path))
-        result = ScriptRunner(out, features).run()
+        result = ScriptRunner(out, features, engine=engine).run()
         result.path = str(path)
         return result
