@@ -47,6 +47,8 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     for inp in loaded:
         try:
             type_maps.append(types.add_module(inp.module))
+        except IndexError:
+            raise ValidationError("a type names an unknown type", file=inp.label) from None
         except WasmError as err:
             raise err.with_file(inp.label)
     resolution = resolve(loaded, type_maps, types)
@@ -149,7 +151,10 @@ def _exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[Export
         if options.export_from is not None and inp.name not in options.export_from:
             continue
         for e in inp.module.exports:
-            index = plan.maps[k][KIND_SPACES[e.kind]][e.index]
+            space = KIND_SPACES[e.kind]
+            if e.index >= len(plan.maps[k][space]):
+                raise ValidationError(f"export {e.name!r} names unknown {space} {e.index}", file=inp.label)
+            index = plan.maps[k][space][e.index]
             name = e.name
             previous = owner.get(name)
             if previous is not None:

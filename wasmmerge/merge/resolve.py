@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 
 from ..binary.types import (FUNC_KIND, GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABLE_KIND, TAG_KIND,
                             Limits)
-from ..errors import LinkError
+from ..errors import LinkError, ValidationError
 from .typespace import TypeSpace, map_externtype
 
 
@@ -58,12 +58,17 @@ class ItemTypes:
     def get(self, kind: int, index: int):
         items = self._cache.get(kind)
         if items is None:
-            items = self._cache[kind] = self._compute(kind)
+            try:
+                items = self._cache[kind] = self._compute(kind)
+            except IndexError:
+                raise ValidationError(f"a {KIND_NAMES[kind]} names an unknown type") from None
         return items[index]
 
     def _compute(self, kind):
         m, tmap = self.module, self.type_map
         if kind == FUNC_KIND:
+            if any(t >= len(tmap) for t in m.func_type_indices()):
+                raise ValidationError("a function names an unknown type")
             return [tmap[t] for t in m.func_type_indices()]
         raw = {TABLE_KIND: m.table_types, MEMORY_KIND: m.memory_types,
                GLOBAL_KIND: m.global_types, TAG_KIND: m.tag_types}[kind]()
@@ -147,20 +152,31 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
         imp = inputs[i].module.imports[j]
         kind = imp.kind
         kname = KIND_NAMES[kind]
-        declared = item_types[i].get(kind, index_in_kind[i][j])
+        try:
+            declared = item_types[i].get(kind, index_in_kind[i][j])
+        except IndexError:
+            raise ValidationError(f"import {imp.module}.{imp.name} names an unknown type", file=inputs[i].label) from None
+        except ValidationError as err:
+            raise err.with_file(inputs[i].label)
         target_module = names.get(imp.module)
         if target_module is None:
             result = (External(imp.module, imp.name, kind, declared), ())
             done[key] = result
             return result
         export = exports[target_module].get(imp.name)
+        if export is not None and export.index >= item_types[target_module].count(export.kind):
+            raise ValidationError(f"export {imp.name!r} names unknown {KIND_NAMES.get(export.kind)} "
+                                  f"{export.index}", file=inputs[target_module].label)
         if export is None:
             raise LinkError(f"{describe(i, j)}: module {imp.module!r} has no export {imp.name!r}",
                             file=inputs[i].label)
         if export.kind != kind:
             raise LinkError(f"{describe(i, j)}: expects a {kname}, but {imp.module}.{imp.name} "
                             f"is a {KIND_NAMES.get(export.kind, export.kind)}", file=inputs[i].label)
-        actual = item_types[target_module].get(kind, export.index)
+        try:
+            actual = item_types[target_module].get(kind, export.index)
+        except ValidationError as err:
+            raise err.with_file(inputs[target_module].label)
         why = type_mismatch(kind, actual, declared, types)
         if why:
             raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)
