@@ -383,3 +383,25 @@ def test_gc_types_tags_and_tail_calls_across_modules_run_in_wasmtime():
     store = wasmtime.Store(wasmtime.Engine(config))
     instance = wasmtime.Instance(store, wasmtime.Module(store.engine, result.data), [])
     assert _call(store, instance, "run", 41) == 41
+
+
+def test_corrupted_inputs_give_our_errors_never_tracebacks():
+    import random
+    from wasmmerge.errors import WasmError
+    provider = wat2wasm('(module (type (func (param i32) (result i32))) (func (export "f") (type 0) '
+                        'local.get 0) (global (export "g") (mut i32) (i32.const 0)) (memory (export "m") 1 2) '
+                        '(table (export "t") 1 funcref) (elem (i32.const 0) 0) (data (i32.const 1) "x"))')
+    consumer = wat2wasm('(module (import "p" "f" (func $f (param i32) (result i32))) '
+                        '(import "p" "g" (global (mut i32))) (import "p" "m" (memory 1)) '
+                        '(func (export "run") (result i32) (call $f (i32.load (i32.const 0)))))')
+    rng = random.Random(1234)
+    for _ in range(400):
+        which = rng.randrange(2)
+        data = bytearray((provider, consumer)[which])
+        data[rng.randrange(8, len(data))] = rng.randrange(256)
+        inputs = [("p", provider), ("c", consumer)]
+        inputs[which] = (inputs[which][0], bytes(data))
+        try:
+            merge(inputs)
+        except WasmError:
+            pass
