@@ -227,6 +227,8 @@ def run_script(path, features=None, engine: str = "reference") -> ScriptResult:
 
 
 def _run_wast(path: Path, features, engine: str = "reference") -> ScriptResult:
+    if features is None:  # decided by where the .wast is, not the temporary .json
+        features = WASM2 if "wasm-2.0" in path.parts else ALL
     exe = shutil.which("wast2json")
     if exe is None:
         raise Unsupported("unsupported: .wast scripts need wabt's wast2json on PATH")
