@@ -7,8 +7,8 @@ from wasmmerge.binary.reader import decode_module
 from wasmmerge.binary.writer import encode_module
 from wasmmerge.merge import merge
 from wasmmerge.merge.custom.names import encode_names, parse_names
-from wasmmerge.merge.custom.producers import (merge_producers, merge_target_features,
-                                              parse_producers, parse_target_features)
+from wasmmerge.merge.custom.producers import merge_producers, parse_producers
+from wasmmerge.merge.custom.target_features import merge_target_features, parse_target_features
 
 
 def _with_customs(text: str, *sections: CustomSection) -> bytes:

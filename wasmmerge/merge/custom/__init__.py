@@ -8,7 +8,8 @@ over yet and are dropped with a warning; every other custom section of every inp
 from ...binary.model import DATA, CustomSection
 from ...errors import WasmError
 from .names import NameMerger, encode_names, parse_names
-from .producers import merge_producers, merge_target_features
+from .producers import merge_producers
+from .target_features import merge_target_features
 
 MERGED = ("name", "producers", "target_features")
 

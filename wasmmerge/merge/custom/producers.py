@@ -1,4 +1,4 @@
-"""`producers` and `target_features`: merged as unions, in first-seen order."""
+"""`producers`: merged as a union per field, in first-seen order."""
 
 from ...binary import leb
 from ...binary.reader import Reader
@@ -29,27 +29,4 @@ def merge_producers(sections: list[bytes]) -> bytes:
     for field, values in merged.items():
         out.append(_name(field) + leb.write_unsigned(len(values)))
         out.extend(_name(name) + _name(version) for name, version in values)
-    return b"".join(out)
-
-
-def parse_target_features(data: bytes) -> list[tuple[str, str]]:
-    r = Reader(data, 0, len(data))
-    entries = r.vec(lambda: (chr(r.byte()), r.name()))
-    if r.pos != len(data) or any(prefix not in "+-=" for prefix, _ in entries):
-        raise ValueError("malformed target_features")
-    return entries
-
-
-def merge_target_features(sections: list[bytes], needed: set[str]) -> bytes:
-    """Union of every input's features; a feature any input uses or the merge needs is `+`."""
-    merged: dict[str, str] = {}
-    for data in sections:
-        for prefix, name in parse_target_features(data):
-            if name not in merged or prefix in "+=" and merged[name] == "-":
-                merged[name] = prefix
-    for name in sorted(needed):
-        if merged.get(name) not in ("+", "="):
-            merged[name] = "+"
-    out = [leb.write_unsigned(len(merged))]
-    out.extend(bytes((ord(prefix),)) + _name(name) for name, prefix in merged.items())
     return b"".join(out)
