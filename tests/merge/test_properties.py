@@ -3,11 +3,12 @@ the same linked (wasmtime, one instance per module) and merged.
 
 A program is drawn as WAT text: i32 functions built from arithmetic, calls and tail calls
 to earlier modules' exports and to their own earlier functions, globals (own and imported
-mutable ones), loads, stores, fills, growth and passive-segment inits on an own or
-imported memory with data segments, call_indirect through an own or imported table
-filled by element segments (sometimes holding a function of another type), and start
-functions that call the host's `log`. Calls only go to earlier functions (table entries
-are leaf functions), so every program terminates; traps are fine, they are compared too.
+mutable ones), loads, stores, fills, growth and passive-segment inits on an own, a host or
+an imported memory with data segments, call_indirect through an own, a host or an
+imported table filled by element segments (sometimes holding a function of another type),
+and start functions that call the host's `log`. Calls only go to earlier functions (table
+entries are leaf functions), so every program terminates; traps are fine, they are
+compared too.
 """
 
 import pytest
@@ -21,6 +22,7 @@ BINOPS = ["add", "sub", "mul", "xor", "and", "or", "shl", "shr_u", "rotl", "div_
 ARGS = [0, 1, -1, 7, 1000, -2147483648]
 FEATURES = ["multi-memory", "tail-call"]
 FLAGS = [harness.VALIDATE_FLAGS[f] for f in FEATURES]
+HOST = {"env.mem": {"memory": {"min": 1}}, "env.tab": {"table": {"min": 4}}}
 SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -109,9 +111,12 @@ def module_texts(draw, index: int, earlier: list[dict], unique_names: bool) -> d
             imports.append(f'(import "{info["name"]}" "{info["global"]}" (global $imp_g{j} (mut i32)))')
             scope.globals.append(f"$imp_g{j}")
     memory_from = [e for e in earlier if e["memory"]]
-    memory_choice = draw(st.sampled_from(["own", "import", "none"] if memory_from else ["own", "none"]))
+    memory_choice = draw(st.sampled_from(["own", "host", "import", "none"] if memory_from else ["own", "host", "none"]))
     memory = None
-    if memory_choice == "import":
+    if memory_choice == "host":
+        imports.append('(import "env" "mem" (memory 1))')
+        scope.memory = True
+    elif memory_choice == "import":
         owner = draw(st.sampled_from(memory_from))
         imports.append(f'(import "{owner["name"]}" "{owner["memory"]}" (memory 1))')
         scope.memory = True
@@ -120,9 +125,12 @@ def module_texts(draw, index: int, earlier: list[dict], unique_names: bool) -> d
         body.append(f'(memory (export "{memory}") 1)')
         scope.memory = True
     table_from = [e for e in earlier if e["table"]]
-    table_choice = draw(st.sampled_from(["own", "import", "none"] if table_from else ["own", "none"]))
+    table_choice = draw(st.sampled_from(["own", "host", "import", "none"] if table_from else ["own", "host", "none"]))
     table = None
-    if table_choice == "import":
+    if table_choice == "host":
+        imports.append('(import "env" "tab" (table 4 funcref))')
+        scope.table = True
+    elif table_choice == "import":
         owner = draw(st.sampled_from(table_from))
         imports.append(f'(import "{owner["name"]}" "{owner["table"]}" (table 4 funcref))')
         scope.table = True
@@ -206,8 +214,19 @@ def build_scenario(modules: list[dict], args: list[int], variant=None) -> harnes
         steps.append({"global": f'{m["name"]}.{m["global"]}'})
         if m["memory"]:
             steps.append({"memory": f'{m["name"]}.{m["memory"]}', "offset": 0, "length": 320})
+    # The host's memory survives a failed instantiation: read it in any case.
+    steps.append({"memory": "env.mem", "offset": 0, "length": 320})
     return harness.Scenario("generated", "", [m["name"] for m in modules], wasm, FEATURES,
-                            {}, {}, "ok", [], steps, [variant or harness.MergeVariant({})])
+                            HOST, {}, "ok", [], steps, [variant or harness.MergeVariant({})])
+
+
+def host_imports(modules: list[dict]) -> list:
+    """What the merged module must import: log, and each host object some input uses, once."""
+    text = "".join(m["text"] for m in modules)
+    wanted = [["env", "log"]]
+    wanted += [["env", "mem"]] if '"env" "mem"' in text else []
+    wanted += [["env", "tab"]] if '"env" "tab"' in text else []
+    return sorted(wanted)
 
 
 def show(modules: list[dict]) -> str:
@@ -242,7 +261,7 @@ def check_merged_program(merge_module, modules, args):
     try:
         harness.validate_merged(result.data, FLAGS)
         imports, _ = harness.module_interface(result.data)
-        assert imports == [["env", "log"]], f"merged imports {imports}"
+        assert sorted(imports) == host_imports(modules), f"merged imports {imports}"
         linked = harness.run_linked(scenario)
         merged = harness.run_merged(scenario, result.data, scenario.merges[0])
         harness.assert_same(linked, merged, "linked", "merged")
