@@ -3,7 +3,7 @@
 import time
 
 from ..binary.model import Code, Expr, DataSegment, ElemSegment, Export, Global, Import, Module, Table
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
 from ..errors import DecodeError, LinkError, ValidationError, WasmError
 from .constexpr import ConstExprs
 from .custom import merge_customs
@@ -118,11 +118,11 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module) -> li
                     datas.append(Step("data", maps["data"][n], seg.memory, seg.offset, len(d.data)))
             out.codes.extend(_rewrite_codes(m.codes, remap, tmap))
             m.codes = []  # the input's own bodies are no longer needed: keep peak memory down
+            start = maps["func"][m.start] if m.start is not None else None
         except IndexError:
             raise ValidationError("an index is out of range", file=inp.label) from None
         except WasmError as err:
             raise err.with_file(inp.label)
-        start = maps["func"][m.start] if m.start is not None else None
         effects.append(ModuleEffects(elems, datas, start))
     return effects
 
