@@ -15,12 +15,13 @@ from .prepare import (BINOP, BR, BR_IF, BR_TABLE, CALL, CALL_INDIRECT, CALLOUT, 
                       CONST_BINOP, DROP, GLOBAL_GET, GLOBAL_SET, JUMP, JUMP_IF, JUMP_UNLESS, LOAD,
                       LOCAL_BINOP, LOCAL_CONST_BINOP, LOCAL_GET, LOCAL_LOCAL_BINOP, LOCAL_SET,
                       LOCAL_TEE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT, STORE, TERNOP,
-                      THROW, THROW_REF, UNOP, UNREACHABLE, prepare)
+                      HANDLERS, THROW, THROW_REF, UNOP, UNREACHABLE, prepare)
 from .store import ExnInstance
 
 # Host functions may call back into wasm; each such re-entry is a Python-level nesting.
 MAX_REENTRY = 50
 NO_FUEL = 1 << 62
+NO_HANDLERS = ((HANDLERS, ()),)  # the code of no function: nothing catches there
 
 
 def invoke(store, func, args) -> list:
@@ -275,11 +276,15 @@ def run(store, func, stack):
                         else:
                             del stack[fp:]
                         if target is None:
+                            # The caller's frame is gone: its handlers must not catch
+                            # what the host function throws, so resume in its caller first.
+                            if frames:
+                                code, pc, fp, nres = frames.pop()
+                                call_host(callee, stack)
+                                continue
+                            code = NO_HANDLERS
                             call_host(callee, stack)
-                            if not frames:
-                                return
-                            code, pc, fp, nres = frames.pop()
-                            continue
+                            return
                         code = target.code
                         pc = 0
                         nres = target.nresults
