@@ -16,11 +16,10 @@ Outcomes: "ok", "unlinkable", {"trap": <class>}, {"result": [values]}, {"value":
 import json
 import math
 import os
-import tempfile
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import wasmtime
 
