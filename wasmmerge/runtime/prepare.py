@@ -21,7 +21,7 @@ from . import ops
 from .prepare_gc import GcPreparer
 from .values import default_value
 
-# Instruction kinds, roughly by how often real code runs them (the engine tests them in order).
+# Instruction kinds: small ints, tested by the engine in an order of its own (hot first).
 (LOCAL_GET, CONST, BINOP, LOCAL_SET, JUMP_IF, LOAD, STORE, CALL, JUMP_UNLESS, JUMP, UNOP,
  LOCAL_TEE, GLOBAL_GET, GLOBAL_SET, RETURN, BR_IF, BR, DROP, SELECT, CALL_INDIRECT, BR_TABLE,
  TERNOP, RETURN_CALL, RETURN_CALL_INDIRECT, UNREACHABLE, CALLOUT,
