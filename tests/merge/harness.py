@@ -397,6 +397,19 @@ def disassemble(data: bytes, flags: list[str]) -> str:
     return proc.stdout.decode()
 
 
+def expected_interface(scenario: Scenario, options: dict) -> tuple[list | None, list | None]:
+    """What the merge contract implies for the output's imports and exports, when it is
+    implied: every import naming no input stays, once per (module, name); with default
+    export options every input export stays under its name."""
+    interfaces = {m: module_interface(scenario.wasm[m]) for m in scenario.modules}
+    imports = sorted({(mod, name) for imps, _ in interfaces.values() for mod, name in imps
+                      if mod not in scenario.modules})
+    exports = None
+    if not options.get("export_from") and options.get("export_conflicts", "error") == "error":
+        exports = sorted({name for _, exps in interfaces.values() for name in exps})
+    return [list(i) for i in imports], exports
+
+
 def module_interface(data: bytes) -> tuple[list, list]:
     """(imports as [module, name], export names) of a binary."""
     import wasmmerge

@@ -68,10 +68,12 @@ def merge_variant(name: str, index: int, request):
     result = merge_module.merge(inputs, options)
     harness.validate_merged(result.data, scenario.validate_flags())
     imports, exports = harness.module_interface(result.data)
-    if variant.imports is not None:
-        assert sorted(imports) == sorted(variant.imports), f"merged imports {imports}"
-    if variant.exports is not None:
-        assert sorted(exports) == sorted(variant.exports), f"merged exports {exports}"
+    implied_imports, implied_exports = harness.expected_interface(scenario, variant.options)
+    wanted_imports = variant.imports if variant.imports is not None else implied_imports
+    assert sorted(imports) == sorted(wanted_imports), f"merged imports {imports}"
+    wanted_exports = variant.exports if variant.exports is not None else implied_exports
+    if wanted_exports is not None:
+        assert sorted(exports) == sorted(wanted_exports), f"merged exports {exports}"
     if variant.wat_contains:
         text = harness.disassemble(result.data, scenario.validate_flags() or [])
         missing = [w for w in variant.wat_contains if w not in text]
