@@ -335,6 +335,72 @@ def test_edge_case_verdicts_agree_with_wasmtime(fields):
     assert (ours is None) == (theirs is None), f"ours: {ours}; wasmtime: {theirs}"
 
 
+# Threads and legacy exception handling, judged by wabt's wasm-validate (wasmtime has no
+# legacy exceptions).
+WABT_EDGE_CASES = [
+ "(tag $e (param i32)) (func (result i32) try (result i32) i32.const 1 catch $e catch_all i32.const 2 end)",
+ "(tag $e (param i32)) (func (result i32) try (result i32) i32.const 1 catch $e i32.const 1 i32.add end)",
+ "(tag $e (param i32)) (func (result i32) try (result i32) i32.const 1 catch_all catch $e end)",
+ "(tag $e (param i32)) (func try catch $e drop rethrow 0 end)",
+ "(tag $e (param i32)) (func try catch $e drop block rethrow 1 end end)",
+ "(tag $e (param i32)) (func try catch $e drop block rethrow 0 end end)",
+ "(tag $e (param i32)) (func try rethrow 0 catch $e drop end)",
+ "(tag $e (param i32)) (func try catch_all rethrow 0 end)",
+ "(func block try nop delegate 0 end)",
+ "(func try nop delegate 0)",
+ "(func try nop delegate 1)",
+ "(func try nop delegate 2)",
+ "(func block try nop delegate 1 end)",
+ "(func (result i32) try (result i32) i32.const 0 delegate 0)",
+ "(func (result i32) try (result i32) delegate 0)",
+ "(func try catch_all end)",
+ "(func try end)",
+ "(func (param i32) (result i32) local.get 0 try (param i32) (result i32) end)",
+ "(tag $e (param i64)) (func (result i64) try (result i64) i64.const 0 catch $e end)",
+ "(tag $e (param i64)) (func (result i32) try (result i32) i32.const 0 catch $e end)",
+ "(tag $e (param i32) (result i32))",
+ "(tag $e (param i32)) (func (param i32) local.get 0 throw $e)",
+ "(tag $e (param i32)) (func (param i64) local.get 0 throw $e)",
+ "(memory 1 1 shared) (func (result i32) i32.const 0 i32.atomic.load)",
+ "(memory 1 1) (func (result i32) i32.const 0 i32.atomic.load)",
+ "(memory 1 1 shared) (func (result i32) i32.const 0 i32.atomic.load align=2)",
+ "(memory 1 1 shared) (func (result i32) i32.const 0 i32.atomic.load align=1)",
+ "(memory 1 1 shared) (func (result i32) i32.const 0 i32.const 0 i64.const 0 memory.atomic.wait32)",
+ "(memory 1 1 shared) (func (result i32) i32.const 0 i64.const 0 i64.const 0 memory.atomic.wait64)",
+ "(memory 1 1 shared) (func (result i32) i32.const 0 i32.const 0 memory.atomic.notify)",
+ "(memory 1 1 shared) (func (result i64) i32.const 0 i64.const 0 i64.const 1 i64.atomic.rmw32.cmpxchg_u)",
+ "(memory 1 1 shared) (func (result i64) i32.const 0 i64.const 0 i64.const 1 i64.atomic.rmw32.cmpxchg_u align=8)",
+ "(func atomic.fence)",
+ "(func (result i32) i32.const 0 i32.atomic.load)",
+ "(memory 1 shared)",
+ "(memory 1 2 shared)",
+ "(import \"a\" \"m\" (memory 1 2 shared))",
+]
+LEGACY_FEATURES = WASM2 | {"threads", "exceptions", "legacy-exceptions"}
+
+
+@pytest.mark.parametrize("fields", WABT_EDGE_CASES)
+def test_threads_and_legacy_verdicts_agree_with_wabt(fields, tmp_path):
+    import shutil
+    if shutil.which("wasm-validate") is None or shutil.which("wat2wasm") is None:
+        pytest.fail("wabt not found: run `make test`, which installs it")
+    # --no-check: assemble invalid modules too, so that only the validators judge them.
+    assembled = subprocess.run(["wat2wasm", "--enable-all", "--no-check", "-", "--output=-"],
+                               input=f"(module {fields})".encode(), capture_output=True)
+    assert assembled.returncode == 0, assembled.stderr.decode()
+    data = assembled.stdout
+    try:
+        validate_module(wasmmerge.decode(data, features=LEGACY_FEATURES), LEGACY_FEATURES)
+        ours = None
+    except ValidationError as err:
+        ours = err
+    path = tmp_path / "m.wasm"
+    path.write_bytes(data)
+    wabt = subprocess.run(["wasm-validate", "--enable-threads", "--enable-exceptions", str(path)],
+                          capture_output=True, text=True)
+    assert (ours is None) == (wabt.returncode == 0), f"ours: {ours}; wabt: {wabt.stderr.strip()}"
+
+
 def test_mutated_modules_give_our_errors_only():
     """Byte flips in valid modules: decode or validation may fail, but only with our errors."""
     rng = random.Random(1)
