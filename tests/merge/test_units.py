@@ -405,3 +405,18 @@ def test_corrupted_inputs_give_our_errors_never_tracebacks():
             merge(inputs)
         except WasmError:
             pass
+
+
+def test_minimum_reached_by_an_earlier_start_function_is_checked_at_run_time():
+    def grower(pages):
+        start = f"(func $s (drop (memory.grow (i32.const {pages})))) (start $s)" if pages else ""
+        return wat2wasm(f'(module (memory (export "mem") 1 8) {start})')
+    needy = wat2wasm('(module (import "grower" "mem" (memory 3 8)) '
+                     '(func (export "size") (result i32) memory.size))')
+    store, instance = _instance(merge([("grower", grower(2)), ("needy", needy)]).data)
+    assert _call(store, instance, "size") == 3
+    with pytest.raises(wasmtime.Trap):  # grown too little: sequentially, needy is unlinkable
+        _instance(merge([("grower", grower(1)), ("needy", needy)]).data)
+    # Without a start function before the importer nothing can grow it: a link error.
+    with pytest.raises(LinkError, match="minimum 1 is below the imported minimum 3"):
+        merge([("grower", grower(0)), ("needy", needy)])

@@ -32,11 +32,12 @@ PAGE = 65536
 
 @dataclass
 class Step:
-    kind: str  # "elem", "data" or "call"
-    index: int  # merged segment or function index
+    kind: str  # "elem", "data", "call", or "memory"/"table" for a minimum-size check
+    index: int  # merged segment, function, memory or table index
     target: int = 0  # merged table or memory
     offset: object = None  # merged offset Expr
-    count: int = 0  # elements or bytes
+    count: int = 0  # elements or bytes; for a size check, the required minimum
+    wide: bool = False  # a size check of a 64-bit memory or table
 
 
 @dataclass
@@ -58,6 +59,9 @@ class ModuleEffects:
     elems: list[Step]  # active element segments
     datas: list[Step]  # active data segments
     start: int | None
+    # Minimum sizes its imports require of memories and tables an earlier start function
+    # may have grown (checked when it would have been linked).
+    size_checks: list[Step] = field(default_factory=list)
 
 
 def _in_bounds(step: Step, sizes: dict) -> bool:
@@ -76,6 +80,9 @@ def plan_init_order(effects: list[ModuleEffects], table_sizes: list[int], memory
     prefix_has_data = False
     prefix_data_unsafe = False
     for module in effects:
+        if module.size_checks:
+            cut = True
+            plan.steps.extend(module.size_checks)
         data_seen_before = prefix_has_data
         for step in module.elems:
             if not cut and data_seen_before and (prefix_data_unsafe or not _in_bounds(step, sizes)):
@@ -98,6 +105,16 @@ def plan_init_order(effects: list[ModuleEffects], table_sizes: list[int], memory
     return plan
 
 
+def _size_check(step: Step) -> bytes:
+    """Trap unless the memory or table has at least `count` pages or elements."""
+    size = BY_NAME["memory.size" if step.kind == "memory" else "table.size"]
+    const, less = (BY_NAME["i64.const"], BY_NAME["i64.lt_u"]) if step.wide else (BY_NAME["i32.const"],
+                                                                                 BY_NAME["i32.lt_u"])
+    return (encode_instr(size, step.index) + encode_instr(const, step.count) + encode_instr(less)
+            + encode_instr(BY_NAME["if"], None) + encode_instr(BY_NAME["unreachable"])
+            + encode_instr(BY_NAME["end"]))
+
+
 def start_body(steps: list[Step]) -> bytes:
     """The generated start function's instructions, final `end` included."""
     const = BY_NAME["i32.const"]
@@ -105,6 +122,9 @@ def start_body(steps: list[Step]) -> bytes:
     for step in steps:
         if step.kind == "call":
             out.append(encode_instr(BY_NAME["call"], step.index))
+            continue
+        if step.kind in ("memory", "table"):
+            out.append(_size_check(step))
             continue
         out.append(step.offset.code[:-1])  # the offset expression without its `end`
         out.append(encode_instr(const, 0) + encode_instr(const, step.count))

@@ -124,7 +124,22 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module) -> li
         except WasmError as err:
             raise err.with_file(inp.label)
         effects.append(ModuleEffects(elems, datas, start))
+    for k, inp in enumerate(loaded):  # once every memory and table is in place
+        effects[k].size_checks = _size_checks(k, inp.module, plan, out)
     return effects
+
+
+def _size_checks(k: int, module, plan: Plan, out: Module) -> list[Step]:
+    checks = []
+    for i, j, kind, minimum in plan.resolution.size_checks:
+        if i != k:
+            continue
+        position = sum(1 for imp in module.imports[:j] if imp.kind == kind)
+        space = KIND_SPACES[kind]
+        index = plan.maps[k][space][position]
+        types = out.memory_types() if kind == MEMORY_KIND else out.table_types()
+        checks.append(Step(space, index, count=minimum, wide=types[index].limits.address64))
+    return checks
 
 
 def _rewrite_codes(codes, remap, tmap) -> list[Code]:

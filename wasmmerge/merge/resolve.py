@@ -45,6 +45,9 @@ class Resolution:
     # Per input, per import: the exports followed, as (input index, export name).
     chains: list[list[tuple]] = field(default_factory=list)
     externals: list[External] = field(default_factory=list)  # first-use order
+    # Minimum sizes checked when instantiation reaches the importer rather than now:
+    # (importer input, import position, kind, required minimum). See `_min_check_deferrable`.
+    size_checks: list[tuple] = field(default_factory=list)
 
 
 class ItemTypes:
@@ -118,6 +121,15 @@ def type_mismatch(kind: int, actual, expected, types: TypeSpace) -> str | None:
     return _limits_match(actual.limits, expected.limits)
 
 
+def _only_minimum_differs(kind: int, actual, expected, types: TypeSpace) -> bool:
+    if kind not in (TABLE_KIND, MEMORY_KIND):
+        return False
+    raised = Limits(max(actual.limits.min, expected.limits.min), actual.limits.max,
+                    actual.limits.address64, actual.limits.shared)
+    grown = type(actual)(actual.elem, raised) if kind == TABLE_KIND else type(actual)(raised)
+    return type_mismatch(kind, grown, expected, types) is None
+
+
 def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
     names = {inp.name: k for k, inp in enumerate(inputs)}
     item_types = [ItemTypes(inp.module, tm) for inp, tm in zip(inputs, type_maps)]
@@ -133,6 +145,12 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
         import_positions.append(by_kind)
         index_in_kind.append(own)
 
+    # An import's limits are matched against the *current* size of what it binds to, and
+    # an earlier input's start function may have grown a memory or table past its declared
+    # minimum. Then the minimum is checked at run time, when the merged start function
+    # reaches the importer (a trap instead of a link error when it is too small).
+    has_start_before = [any(inputs[x].module.start is not None for x in range(i)) for i in range(len(inputs))]
+    res = Resolution()
     done: dict[tuple, tuple] = {}
     in_progress: list[tuple] = []
 
@@ -178,7 +196,9 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
         except ValidationError as err:
             raise err.with_file(inputs[target_module].label)
         why = type_mismatch(kind, actual, declared, types)
-        if why:
+        if why and _only_minimum_differs(kind, actual, declared, types) and has_start_before[i]:
+            res.size_checks.append((i, j, kind, declared.limits.min))
+        elif why:
             raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)
         positions = import_positions[target_module][kind]
         if export.index < len(positions):
@@ -191,7 +211,6 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
         done[key] = result
         return result
 
-    res = Resolution()
     seen_external = set()
     for i, inp in enumerate(inputs):
         targets, chains = [], []
