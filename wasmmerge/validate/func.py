@@ -9,6 +9,7 @@ in `instructions.py`.
 
 from bisect import bisect_right
 
+from ..binary.code import decode_code, decode_expr
 from ..binary.opcodes import ALL_OPS
 from ..binary.types import F32, F64, I32, I64, V128, AbsHeap, RefType
 from ..errors import ValidationError
@@ -198,7 +199,6 @@ class FuncValidator:
 
         `instrs` are its decoded instructions when the caller has them already.
         """
-        from ..binary.code import decode_code
         ctx = self.ctx
         self.at = code.offset
         functype = self.store.comp(type_id)
@@ -215,7 +215,6 @@ class FuncValidator:
 
     def check_const(self, expr, expected, globals_visible):
         """A constant expression of type `expected` that may read globals below `globals_visible`."""
-        from ..binary.code import decode_expr
         instrs = decode_expr(expr, True, self.ctx.multi_memory)
         self.locals = Locals((), (), None)
         self.first_local = 0
