@@ -125,3 +125,10 @@ def test_no_validate_skips_validation(files):
     out = files / "out.wasm"
     result = _run(files / "lib.wasm", "-o", out, "--no-validate", "-v")
     assert result.exit_code == 0 and "validate:" not in result.stderr
+
+
+def test_rename_and_skip_exclude_each_other(files):
+    result = _run(files / "lib.wasm", "-o", files / "o.wasm", "--rename-export-conflicts",
+                  "--skip-export-conflicts")
+    assert result.exit_code != 0 and "exclude each other" in result.stderr
+    assert not (files / "o.wasm").exists()

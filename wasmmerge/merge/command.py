@@ -39,9 +39,9 @@ def write_atomically(path: str, data: bytes) -> None:
 @click.command("merge")
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("-o", "--output", required=True, metavar="OUTPUT", help="Output file, or - for stdout.")
-@click.option("--rename-export-conflicts", "conflicts", flag_value="rename",
+@click.option("--rename-export-conflicts", "rename", is_flag=True,
               help="On an export name clash, later modules' exports become MODULE.NAME.")
-@click.option("--skip-export-conflicts", "conflicts", flag_value="skip",
+@click.option("--skip-export-conflicts", "skip", is_flag=True,
               help="On an export name clash, later modules' exports are dropped.")
 @click.option("--export-from", "export_from", multiple=True, metavar="NAME",
               help="Keep only these modules' exports (repeatable).")
@@ -53,20 +53,23 @@ def write_atomically(path: str, data: bytes) -> None:
 @click.option("--no-validate", is_flag=True, help="Do not validate the output.")
 @click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
-def merge_command(inputs, output, conflicts, export_from, allow_import, map_file, map_format, depfile,
+def merge_command(inputs, output, rename, skip, export_from, allow_import, map_file, map_format, depfile,
                   no_validate, verbose, quiet):
     """Merge modules into one. INPUT is PATH (named by its file stem) or NAME=PATH,
     in instantiation order; an import from NAME binds to that input's export."""
     from ..cli import fail, read_input
     from .pipeline import merge
 
+    if rename and skip:
+        fail("--rename-export-conflicts and --skip-export-conflicts exclude each other")
+    conflicts = "rename" if rename else "skip" if skip else "error"
     specs = [parse_input_spec(spec) for spec in inputs]
     datas = [(name, read_input(path)) for name, path in specs]
 
     def phase(name, seconds):
         click.echo(f"wasmmerge: {name}: {seconds * 1000:.1f} ms", err=True)
 
-    options = MergeOptions(export_conflicts=conflicts or "error",
+    options = MergeOptions(export_conflicts=conflicts,
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
                            validate=not no_validate, on_phase=phase if verbose else None)
