@@ -86,11 +86,14 @@ def split_items(items):
               help="log: printing stubs for unresolved function imports; spectest: the spec tests' host module.")
 @click.option("--fuel", type=int, default=None, help="Stop with 'out of fuel' after about this many instructions.")
 @click.option("--max-depth", type=int, default=10_000, show_default=True, help="Call depth limit.")
-def run_command(items, export, hosts, fuel, max_depth):
+@click.option("--engine", type=click.Choice(["reference", "compiled"]), default="compiled",
+              show_default=True, help="compiled: functions translated to Python (docs/compiled.md).")
+@click.option("--dump-python", is_flag=True, help="Print each function's generated Python to stderr.")
+def run_command(items, export, hosts, fuel, max_depth, engine, dump_python):
     """Instantiate FILE (or NAME=FILE ... linked in order) and call an export."""
     from ..cli import fail, read_input
     modules, args = split_items(items)
-    store = Store(max_call_depth=max_depth, fuel=fuel)
+    store = Store(max_call_depth=max_depth, fuel=fuel, engine=engine)
     linker = Linker()
     if "spectest" in hosts:
         define_spectest(linker, store, out=sys.stdout)
@@ -98,6 +101,9 @@ def run_command(items, export, hosts, fuel, max_depth):
     try:
         for name, path in modules:
             module = load_module(read_input(path), name=path)
+            if dump_python:
+                from .compiled import dump_module
+                click.echo(dump_module(module, path), err=True)
             if "log" in hosts:
                 define_log_stubs(linker, store, module)
             instances[name] = linker.instantiate(store, module, name=name)

@@ -305,3 +305,11 @@ def python_source(module, index: int) -> str:
     if source is None:
         return f"# function {index}: reference engine ({code})\n"
     return source
+
+
+def dump_module(module, name: str = "module") -> str:
+    """Every defined function's generated source (`wasmmerge run --dump-python`)."""
+    first = len(module.func_type_indices()) - len(module.codes)
+    parts = [f"# {name}: {len(module.codes)} functions"]
+    parts += [python_source(module, first + i) for i in range(len(module.codes))]
+    return "\n".join(parts)
