@@ -147,10 +147,11 @@ class FuncValidator:
         if len(self.stack) == frame.height:
             if frame.unreachable:
                 return None
-            raise self.fail(f"type mismatch: instruction requires [{expected}] but stack has []")
+            raise self.fail(f"type mismatch: instruction requires [{self.ctx.show(expected)}] but stack has []")
         actual = self.stack.pop()
         if actual is not expected and not self.matches(actual, expected):
-            raise self.fail(f"type mismatch: instruction requires [{expected}] but stack has [{actual}]")
+            raise self.fail(f"type mismatch: instruction requires [{self.ctx.show(expected)}] "
+                            f"but stack has [{self.ctx.show(actual)}]")
         return actual
 
     def pop_vals(self, types) -> list:
@@ -164,7 +165,7 @@ class FuncValidator:
         if actual is None:
             return BOT_REF
         if type(actual) is not RefType:
-            raise self.fail(f"type mismatch: reference expected but stack has [{actual}]")
+            raise self.fail(f"type mismatch: reference expected but stack has [{self.ctx.show(actual)}]")
         return actual
 
     def push_ctrl(self, kind, params, results):

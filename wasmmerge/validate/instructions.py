@@ -225,7 +225,7 @@ def _throw_ref(v, ins):
 def _check_label_accepts(v, depth, types):
     labels = v.label(depth).labels
     if len(labels) != len(types) or not all(v.matches(a, b) for a, b in zip(types, labels)):
-        raise v.fail(f"type mismatch: catch label {depth} does not take [{' '.join(map(str, types))}]")
+        raise v.fail(f"type mismatch: catch label {depth} does not take [{' '.join(map(v.ctx.show, types))}]")
 
 
 @handles("try_table")
@@ -381,7 +381,7 @@ def _table_copy(v, ins):
     dst_elem, dst64 = v.ctx.table(dst, v)
     src_elem, src64 = v.ctx.table(src, v)
     if not v.store.ref_matches(src_elem, dst_elem):
-        raise v.fail(f"type mismatch: table.copy from {src_elem} to {dst_elem}")
+        raise v.fail(f"type mismatch: table.copy from {v.ctx.show(src_elem)} to {v.ctx.show(dst_elem)}")
     v.pop_expect(v.ctx.addr(dst64 and src64))
     v.pop_expect(v.ctx.addr(src64))
     v.pop_expect(v.ctx.addr(dst64))
@@ -393,7 +393,7 @@ def _table_init(v, ins):
     elem, is64 = v.ctx.table(table, v)
     seg_type = v.ctx.elem_type(segment, v)
     if not v.store.ref_matches(seg_type, elem):
-        raise v.fail(f"type mismatch: table.init of {seg_type} into a table of {elem}")
+        raise v.fail(f"type mismatch: table.init of {v.ctx.show(seg_type)} into a table of {v.ctx.show(elem)}")
     v.pop_vals([v.ctx.addr(is64), I32, I32])
 
 
@@ -479,7 +479,7 @@ def _br_on_non_null(v, ins):
         raise v.fail("type mismatch: br_on_non_null target takes no reference")
     ref = v.pop_ref()
     if not v.matches(RefType(False, ref.heap), labels[-1]):
-        raise v.fail(f"type mismatch: br_on_non_null target does not take {ref}")
+        raise v.fail(f"type mismatch: br_on_non_null target does not take {v.ctx.show(ref)}")
     v.pop_vals(labels[:-1])
     v.stack.extend(labels[:-1])
 
@@ -512,7 +512,7 @@ def _extern_convert_any(v, ins):
 
 def _same_hierarchy(v, ref, target):
     if ref.heap is not BOT_HEAP and v.store.top(ref.heap) is not v.store.top(target):
-        raise v.fail(f"type mismatch: cannot cast {ref} to a {target} reference")
+        raise v.fail(f"type mismatch: cannot cast {v.ctx.show(ref)} to {v.ctx.show(RefType(True, target))}")
 
 
 @handles("ref.test", "ref.test_null")
@@ -534,7 +534,7 @@ def _cast_types(v, ins):
     rt1 = RefType(bool(flags & 1), v.ctx.canon_heap(heap1, v))
     rt2 = RefType(bool(flags & 2), v.ctx.canon_heap(heap2, v))
     if not v.store.ref_matches(rt2, rt1):
-        raise v.fail(f"type mismatch: cast target {rt2} is not a subtype of {rt1}")
+        raise v.fail(f"type mismatch: cast target {v.ctx.show(rt2)} is not a subtype of {v.ctx.show(rt1)}")
     labels = v.label(depth).labels
     if not labels or not isinstance(labels[-1], RefType):
         raise v.fail("type mismatch: cast branch target takes no reference")
@@ -543,7 +543,7 @@ def _cast_types(v, ins):
 
 def _branch_on_cast(v, labels, rt1, sent, kept):
     if not v.matches(sent, labels[-1]):
-        raise v.fail(f"type mismatch: branch target does not take {sent}")
+        raise v.fail(f"type mismatch: branch target does not take {v.ctx.show(sent)}")
     v.pop_expect(rt1)
     v.pop_vals(labels[:-1])
     v.stack.extend(labels[:-1])
@@ -596,7 +596,7 @@ def _struct_new_default(v, ins):
     comp = _struct(v, ins.args[0])
     for field in comp.fields:
         if not is_defaultable(field.storage):
-            raise v.fail(f"type mismatch: field type {field.storage} has no default value")
+            raise v.fail(f"type mismatch: field type {v.ctx.show(field.storage)} has no default value")
     v.stack.append(_ref_to(v, ins.args[0], False))
 
 
@@ -642,7 +642,7 @@ def _array_new(v, ins):
 def _array_new_default(v, ins):
     comp = _array(v, ins.args[0])
     if not is_defaultable(comp.field.storage):
-        raise v.fail(f"type mismatch: array element type {comp.field.storage} has no default value")
+        raise v.fail(f"type mismatch: array element type {v.ctx.show(comp.field.storage)} has no default value")
     v.pop_expect(I32)
     v.stack.append(_ref_to(v, ins.args[0], False))
 
@@ -674,7 +674,8 @@ def _elem_into_array(v, type_index, segment):
     comp = _array(v, type_index)
     seg_type = v.ctx.elem_type(segment, v)
     if not v.matches(seg_type, comp.field.storage):
-        raise v.fail(f"type mismatch: elem segment {segment} of {seg_type} into an array of {comp.field.storage}")
+        raise v.fail(f"type mismatch: elem segment {segment} of {v.ctx.show(seg_type)} "
+                     f"into an array of {v.ctx.show(comp.field.storage)}")
     return comp
 
 

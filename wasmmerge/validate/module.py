@@ -73,6 +73,7 @@ class Context:
         self.elems: list[RefType] = []
         self.refs: set[int] = set()
         self._canon_cache: dict = {}
+        self._index_of: dict | None = None  # canonical id -> first type index, for messages
 
     # -- failing -------------------------------------------------------------------------
 
@@ -116,6 +117,16 @@ class Context:
         if not isinstance(comp, FuncType):
             raise self._fail(v, f"type mismatch: type {type_index} is not a function type")
         return comp
+
+    def show(self, t) -> str:
+        """A canonical type as text, with concrete heap types as this module's type indices."""
+        if not isinstance(t, RefType) or isinstance(t.heap, AbsHeap):
+            return str(t)
+        if self._index_of is None:
+            self._index_of = {}
+            for index, type_id in enumerate(self.type_ids):
+                self._index_of.setdefault(type_id, index)
+        return str(RefType(t.nullable, self._index_of.get(t.heap, t.heap)))
 
     @staticmethod
     def addr(is64):
@@ -309,7 +320,7 @@ def _check_definitions(ctx):
             ctx.require("function-references", "a table initialiser")
             _check_const(ctx, table.init, elem, _visible_globals(ctx, 0))
         elif not elem.nullable:
-            raise ValidationError(f"type mismatch: a table of {elem} needs an initialiser")
+            raise ValidationError(f"type mismatch: a table of {ctx.show(elem)} needs an initialiser")
     for mem in module.memories:
         _add_memory(ctx, mem)
     for tag in module.tags:
@@ -330,7 +341,7 @@ def _check_elems(ctx):
         if seg.funcs is not None:
             for index in seg.funcs:
                 if not ctx.store.ref_matches(RefType(False, ctx.func_type_id(index)), etype):
-                    raise ValidationError(f"type mismatch: function {index} in a segment of {etype}")
+                    raise ValidationError(f"type mismatch: function {index} in a segment of {ctx.show(etype)}")
         else:
             for expr in seg.exprs:
                 _check_const(ctx, expr, etype, visible)
@@ -338,7 +349,7 @@ def _check_elems(ctx):
             table_elem, is64 = ctx.table(seg.table)
             _check_const(ctx, seg.offset, ctx.addr(is64), visible)
             if not ctx.store.ref_matches(etype, table_elem):
-                raise ValidationError(f"type mismatch: segment of {etype} for a table of {table_elem}")
+                raise ValidationError(f"type mismatch: segment of {ctx.show(etype)} for a table of {ctx.show(table_elem)}")
         ctx.elems.append(etype)
 
 
