@@ -181,8 +181,6 @@ def test_unsupported_features_say_so():
     with pytest.raises(Unsupported, match="^unsupported: legacy exception handling"):
         store, inst = make("(module (func (export \"f\") (try (do nop) (catch_all))))")
         inst.invoke(store, "f")
-    with pytest.raises(Unsupported, match="^unsupported: threads"):
-        make("(module (memory 1 1 shared))")
 
 
 def test_uncaught_exceptions_reach_the_host_with_their_payload():
@@ -213,3 +211,36 @@ def test_function_reference_instructions():
     with pytest.raises(Trap, match="^null reference"):
         inst.invoke(store, "f", None)
     assert inst.invoke(store, "f", inst.exports["f"]) == [0]
+
+
+ATOMICS = """
+(module
+  (memory 1 1 shared)
+  (func (export "add") (param i32 i32) (result i32) (i32.atomic.rmw.add (local.get 0) (local.get 1)))
+  (func (export "add8") (param i32 i32) (result i32) (i32.atomic.rmw8.add_u (local.get 0) (local.get 1)))
+  (func (export "cmpxchg") (param i32 i64 i64) (result i64)
+    (i64.atomic.rmw.cmpxchg (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "load") (param i32) (result i32) (i32.atomic.load (local.get 0)))
+  (func (export "load16") (param i32) (result i64) (i64.atomic.load16_u (local.get 0)))
+  (func (export "store") (param i32 i32) (i32.atomic.store (local.get 0) (local.get 1)))
+  (func (export "wait") (param i32 i32 i64) (result i32)
+    (memory.atomic.wait32 (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "notify") (param i32) (result i32) (memory.atomic.notify (local.get 0) (i32.const 1)))
+  (func (export "fence") (atomic.fence)))
+"""
+
+
+def test_atomics_on_one_thread():
+    store, inst = make(ATOMICS)
+    run = lambda name, *args: inst.invoke(store, name, *args)  # noqa: E731
+    assert run("add", 0, 5) == [0] and run("add", 0, 7) == [5] and run("load", 0) == [12]
+    assert run("add8", 0, 250) == [12] and run("load", 0) == [6] and run("load16", 0) == [6]
+    assert run("cmpxchg", 8, 0, 99) == [0] and run("cmpxchg", 8, 0, 5) == [99]
+    assert run("load", 8) == [99]
+    assert run("notify", 4) == [0] and run("fence") == []
+    assert run("wait", 0, 1, 10) == [1]   # not-equal
+    assert run("wait", 0, 6, 10) == [2]   # timed out: no thread will notify
+    with pytest.raises(Trap, match="unaligned atomic"):
+        run("store", 2, 1)
+    with pytest.raises(Trap, match="out of bounds memory access"):
+        run("load", 65536)

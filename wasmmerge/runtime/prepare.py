@@ -18,6 +18,7 @@ from ..binary.code import decode_code
 from ..binary.types import FuncType
 from ..errors import Unsupported
 from . import ops
+from .atomics import atomic_callout
 from .prepare_gc import GcPreparer
 from .values import default_value
 
@@ -33,7 +34,6 @@ from .values import default_value
 
 UNSUPPORTED_FEATURES = {
     "legacy-exceptions": "legacy exception handling",
-    "threads": "threads",
 }
 
 # Stack effects (pops, pushes) of the instructions whose signature is not in the table.
@@ -435,7 +435,11 @@ class _Preparer(GcPreparer):
     # -- instructions with a fixed signature --------------------------------------------------
 
     def emit_fixed(self, op, name, args):
-        if name.endswith(".const"):
+        if op.feature == "threads":
+            memarg = args[0] if op.align is not None else None
+            mem = self.module.memories[memarg.memory] if memarg else None
+            self.emit(CALLOUT, atomic_callout(name, mem, memarg.offset if memarg else 0))
+        elif name.endswith(".const"):
             value = args[0]
             if name in ("i32.const", "i64.const"):
                 value &= MASKS_BY_PREFIX[name[:3]]

@@ -234,7 +234,9 @@ class Store:
 
 def limits_match(actual: Limits, expected: Limits) -> bool:
     """Import subtyping of limits: at least as large, and at most as large a maximum."""
-    if actual.address64 != expected.address64 or actual.min < expected.min:
+    if actual.address64 != expected.address64 or actual.shared != expected.shared:
+        return False
+    if actual.min < expected.min:
         return False
     if expected.max is None:
         return True
