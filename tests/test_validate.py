@@ -119,6 +119,16 @@ def test_threads_and_legacy_exceptions_are_checked_under_all():
     rejects("(module (func (block (rethrow 0))))", "invalid rethrow label", ALL)
 
 
+def test_every_instruction_of_the_opcode_table_has_a_typing_rule():
+    from wasmmerge.binary.opcodes import ALL_OPS
+    from wasmmerge.validate.func import ADDRESSED, FIXED
+    from wasmmerge.validate.instructions import HANDLERS
+    untyped = [op.name for op in ALL_OPS if op not in FIXED and op not in ADDRESSED and op.name not in HANDLERS]
+    assert untyped == []
+    # Fixed signatures come from the table, never from a handler as well.
+    assert not [op.name for op in ALL_OPS if op.name in HANDLERS and op.params is not None]
+
+
 # -- rejected, with the spec's wording and a location -----------------------------------------
 
 def test_type_mismatch_names_the_instruction_offset_and_function():
