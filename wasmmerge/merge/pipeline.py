@@ -52,7 +52,7 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
         except WasmError as err:
             raise err.with_file(inp.label)
     resolution = resolve(loaded, type_maps, types)
-    check_allowed(resolution, options.allow_imports)
+    check_allowed(resolution, options.allow_imports, loaded)
     plan = plan_spaces(loaded, type_maps, types, resolution)
     phases.done("resolve")
 

@@ -226,11 +226,17 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
     return res
 
 
-def check_allowed(resolution: Resolution, patterns) -> None:
+def check_allowed(resolution: Resolution, patterns, inputs) -> None:
     """With `--allow-import`, every import left in the output must match a pattern."""
     if patterns is None:
         return
     stray = [e for e in resolution.externals if not any(fnmatchcase(e.label, p) for p in patterns)]
     if stray:
-        listed = ", ".join(f"{e.label} ({KIND_NAMES[e.kind]})" for e in stray)
+        importers = {e: [] for e in stray}
+        for inp, targets in zip(inputs, resolution.targets):
+            for target in targets:
+                if target in importers and inp.name not in importers[target]:
+                    importers[target].append(inp.name)
+        listed = ", ".join(f"{e.label} ({KIND_NAMES[e.kind]}, imported by {', '.join(importers[e])})"
+                           for e in stray)
         raise LinkError(f"imports not allowed by --allow-import: {listed}")
