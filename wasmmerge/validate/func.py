@@ -155,6 +155,14 @@ class FuncValidator:
         return actual
 
     def pop_vals(self, types) -> list:
+        stack = self.stack
+        n = len(types)
+        if n and len(stack) - self.ctrls[-1].height >= n:
+            top = stack[-n:]
+            # Equal types match: the common case needs no per-value subtype check.
+            if (top == types) if type(types) is list else (tuple(top) == types):
+                del stack[-n:]
+                return top
         popped = [self.pop_expect(t) for t in reversed(types)]
         popped.reverse()
         return popped
