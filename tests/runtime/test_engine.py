@@ -4,7 +4,7 @@ import pytest
 
 from conftest import wat2wasm
 from wasmmerge import decode
-from wasmmerge.errors import Exhaustion, Trap, Unsupported
+from wasmmerge.errors import Exhaustion, Trap
 from wasmmerge.runtime import Linker, Store, instantiate, invoke
 from wasmmerge.runtime.engine import WasmException
 from wasmmerge.runtime.prepare import JUMP, JUMP_IF, prepare
@@ -177,10 +177,92 @@ def test_host_functions_can_call_back_into_wasm():
     assert inst.invoke(store, "run", 40) == [42]
 
 
-def test_unsupported_features_say_so():
-    with pytest.raises(Unsupported, match="^unsupported: legacy exception handling"):
-        store, inst = make("(module (func (export \"f\") (try (do nop) (catch_all))))")
-        inst.invoke(store, "f")
+LEGACY_EXCEPTIONS = """
+(module
+  (tag $e (param i32))
+  (tag $f)
+  (func $throw-e (param i32) (throw $e (local.get 0)))
+  (func (export "catch") (param i32) (result i32)
+    (try (result i32)
+      (do (call $throw-e (local.get 0)) (i32.const 0))
+      (catch $e (i32.add (i32.const 100)))
+      (catch_all (i32.const -1))))
+  (func (export "no-throw") (param i32) (result i32)
+    (try (result i32)
+      (do (local.get 0))
+      (catch $e (i32.add (i32.const 100)))))
+  (func (export "catch-all") (result i32)
+    (try (result i32)
+      (do (throw $f))
+      (catch $e)
+      (catch_all (i32.const 7))))
+  (func (export "rethrow") (param i32) (result i32)
+    (try (result i32)
+      (do
+        (try (result i32)
+          (do (call $throw-e (local.get 0)) (i32.const 0))
+          (catch $e (drop) (rethrow 0))))
+      (catch $e (i32.const 1000) (i32.add))))
+  (func (export "rethrow-outer") (param i32) (result i32)
+    (try (result i32)
+      (do
+        (try (result i32)
+          (do (call $throw-e (local.get 0)) (i32.const 0))
+          (catch $e
+            (drop)
+            (try (result i32)
+              (do (throw $f))
+              (catch_all (rethrow 1))))))
+      (catch $e (i32.const 4000) (i32.add))))
+  (func (export "delegate") (param i32) (result i32)
+    (try (result i32)
+      (do
+        (try (result i32)
+          (do (call $throw-e (local.get 0)) (i32.const 0))
+          (delegate 0)))
+      (catch $e (i32.const 2000) (i32.add))))
+  (func (export "delegate-skips") (param i32) (result i32)
+    (try $outer (result i32)
+      (do
+        (try (result i32)
+          (do
+            (try (result i32)
+              (do (call $throw-e (local.get 0)) (i32.const 0))
+              (delegate $outer)))
+          (catch $e (drop) (i32.const 5))))
+      (catch $e (i32.const 3000) (i32.add))))
+  (func (export "delegate-caller") (param i32) (result i32)
+    (try (result i32)
+      (do (call $throw-e (local.get 0)) (i32.const 0))
+      (delegate 0)))
+  (func (export "uncaught") (call $throw-e (i32.const 9)))
+  (func (export "loop") (param i32) (result i32) (local $n i32)
+    (loop $next
+      (try
+        (do (call $throw-e (local.get 0)))
+        (catch $e (local.set $n (i32.add (local.get $n)))))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br_if $next (local.get 0)))
+    (local.get $n)))
+"""
+
+
+@pytest.mark.parametrize("export, args, expected", [
+    ("catch", (5,), 105), ("no-throw", (5,), 5), ("catch-all", (), 7), ("rethrow", (5,), 1005),
+    ("rethrow-outer", (5,), 4005), ("delegate", (5,), 2005), ("delegate-skips", (5,), 3005),
+    ("loop", (10,), 55),
+])
+def test_legacy_exception_handling(export, args, expected):
+    # Expected values agree with wabt's wasm-interp (except "loop", where it crashes).
+    store, inst = make(LEGACY_EXCEPTIONS)
+    assert inst.invoke(store, export, *args) == [expected & 0xFFFF_FFFF]
+
+
+def test_legacy_delegate_to_the_function_label_reaches_the_caller():
+    store, inst = make(LEGACY_EXCEPTIONS)
+    for export, args in (("delegate-caller", (5,)), ("uncaught", ())):
+        with pytest.raises(WasmException):
+            inst.invoke(store, export, *args)
 
 
 def test_uncaught_exceptions_reach_the_host_with_their_payload():

@@ -16,6 +16,7 @@ from .prepare import (BINOP, BR, BR_IF, BR_TABLE, CALL, CALL_INDIRECT, CALLOUT, 
                       LOCAL_BINOP, LOCAL_CONST_BINOP, LOCAL_GET, LOCAL_LOCAL_BINOP, LOCAL_SET,
                       LOCAL_TEE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT, STORE, TERNOP,
                       HANDLERS, THROW, THROW_REF, UNOP, UNREACHABLE, prepare)
+from .prepare_eh import DELEGATE, LEGACY_CATCH
 from .store import ExnInstance
 
 # Host functions may call back into wasm; each such re-entry is a Python-level nesting.
@@ -88,23 +89,34 @@ class WasmException(WasmError):
 def catch(thrown, stack, frames, code, pc, fp, nres):
     """Unwind to the innermost handler catching `thrown`: the frame state to resume in.
 
-    A frame's handlers are the last entry of its code: (start, end, catches), innermost
-    first, covering the instruction indices of a try_table body. The throwing instruction
-    is at pc - 1, and so is the call in each caller's frame.
+    A frame's handlers are the last entry of its code (see `prepare_eh`): try bodies as
+    index ranges, innermost first, each with its catch clauses and parent. The throwing
+    instruction is at pc - 1, and so is the call in each caller's frame.
     """
     exn = thrown.exn
     while True:
+        handlers = code[-1][1]
         at = pc - 1
-        for start, end, catches in code[-1][1]:
-            if start <= at < end:
-                for kind, tag, target, arity, height in catches:
-                    if tag is None or tag is exn.tag:
-                        del stack[fp + height:]
-                        if kind <= 1:
+        index = next((i for i, h in enumerate(handlers) if h[0] <= at < h[1]), None)
+        while index is not None:
+            start, end, catches, parent = handlers[index]
+            for kind, tag, target, extra, height in catches:
+                if kind == DELEGATE:
+                    parent = target
+                    break
+                if tag is None or tag is exn.tag:
+                    del stack[fp + height:]
+                    if kind >= LEGACY_CATCH:
+                        stack[fp + extra] = exn  # the hidden local `rethrow` reads
+                        if kind == LEGACY_CATCH:
                             stack.extend(exn.values)
-                        if kind & 1:
-                            stack.append(exn)
                         return code, target, fp, nres
+                    if kind <= 1:
+                        stack.extend(exn.values)
+                    if kind & 1:
+                        stack.append(exn)
+                    return code, target, fp, nres
+            index = parent
         if not frames:
             raise thrown
         code, pc, fp, nres = frames.pop()

@@ -19,6 +19,7 @@ from ..binary.types import FuncType
 from ..errors import Unsupported
 from . import ops
 from .atomics import atomic_callout
+from .prepare_eh import ExceptionPreparer
 from .prepare_gc import GcPreparer
 from .values import default_value
 
@@ -32,9 +33,6 @@ from .values import default_value
  # Never run: the last entry of every code tuple, holding its exception handlers.
  HANDLERS) = range(38)
 
-UNSUPPORTED_FEATURES = {
-    "legacy-exceptions": "legacy exception handling",
-}
 
 # Stack effects (pops, pushes) of the instructions whose signature is not in the table.
 EFFECTS = {
@@ -89,14 +87,12 @@ def _finish(instr: list) -> tuple:
     if instr[0] == BR_TABLE:
         targets = [tuple(t) for t in instr[1]]
         return (BR_TABLE, tuple(targets[:-1]), targets[-1])
-    if instr[0] == HANDLERS:
-        return (HANDLERS, tuple((start, end, tuple(map(tuple, catches)))
-                                for start, end, catches in instr[1]))
     return tuple(instr)
 
 
 class _Label:
-    __slots__ = ("kind", "height", "nparams", "nresults", "start", "patches", "else_at", "catches")
+    __slots__ = ("kind", "height", "nparams", "nresults", "start", "patches", "else_at", "handler",
+                 "phase", "slot")
 
     def __init__(self, kind, height, nparams, nresults, start):
         self.kind = kind
@@ -106,7 +102,9 @@ class _Label:
         self.start = start        # loop: where a branch goes
         self.patches = []         # [instr list, position] awaiting the end's index
         self.else_at = None       # if: the JUMP_UNLESS awaiting the else's index
-        self.catches = None       # try_table: its resolved catch clauses
+        self.handler = None       # try_table, try: its prepare_eh.Handler
+        self.phase = None         # try: "body", then "catch" from its first catch on
+        self.slot = None          # try: the hidden local holding the caught exception
 
     @property
     def arity(self):
@@ -131,13 +129,7 @@ def prepare(func) -> Prepared:
     return func.prepared
 
 
-def check_supported(op):
-    feature = UNSUPPORTED_FEATURES.get(op.feature)
-    if feature is not None:
-        raise Unsupported(f"unsupported: {feature} ({op.name})")
-
-
-class _Preparer(GcPreparer):
+class _Preparer(GcPreparer, ExceptionPreparer):
     def __init__(self, func):
         self.func = func
         self.module = func.module
@@ -149,11 +141,12 @@ class _Preparer(GcPreparer):
         # Index of the latest jump target: instructions before it may not be fused with
         # ones after it.
         self.barrier = 0
-        self.handlers = []  # (start, end, catches) of each try_table
 
     def run(self) -> Prepared:
         module = self.module
         instrs = decode_code(self.func.code, multi_memory=module.multi_memory)
+        self.init_exceptions(instrs)
+        self.height += self.hidden_locals
         labels = [_Label("func", self.height, 0, self.nresults, 0)]
         self.labels = labels
         code = self.code
@@ -161,7 +154,6 @@ class _Preparer(GcPreparer):
             op = instr.op
             name = op.name
             args = instr.args
-            check_supported(op)
             if op.params is not None:
                 self.height += len(op.results) - len(op.params)
                 self.emit_fixed(op, name, args)
@@ -175,9 +167,9 @@ class _Preparer(GcPreparer):
             handler(*args)
         # A function ends with RETURN, so this last entry is data, never run: the
         # exception handlers (innermost first), found by `code[-1][1]` when unwinding.
-        self.emit(HANDLERS, tuple(self.handlers))
+        self.emit(HANDLERS, self.handler_table())
         final = tuple(_finish(i) for i in code)
-        locals_ = [default_value(t) for t in self.local_types]
+        locals_ = [default_value(t) for t in self.local_types] + [None] * self.hidden_locals
         return Prepared(final, self.nparams, locals_, self.nresults, self.func)
 
     # -- helpers -----------------------------------------------------------------------
@@ -245,7 +237,9 @@ class _Preparer(GcPreparer):
         for instr, slot in label.patches:
             instr[slot] = here
         if label.kind == "try_table":
-            self.handlers.append((label.start, here, label.catches))
+            self.end_try_table(label, here)
+        elif label.kind == "try":
+            self.end_try(label, here)
         self.height = label.height + label.nresults
         if label.kind == "func":
             self.emit(RETURN)
@@ -262,29 +256,6 @@ class _Preparer(GcPreparer):
         else:
             instr = self.emit(BR_IF if conditional else BR, None, arity, label.height)
         self.branch_target(depth, instr, 1)
-
-    def op_try_table(self, blocktype, catches):
-        # Catch labels are in the context outside the try_table; `kind` 0 catch, 1 catch_ref,
-        # 2 catch_all, 3 catch_all_ref. Each becomes [kind, tag, target, arity, height].
-        resolved = []
-        for clause in catches:
-            label = self.labels[-1 - clause.label]
-            tag = self.module.tags[clause.tag] if clause.tag is not None else None
-            entry = [clause.kind, tag, None, label.arity, label.height]
-            self.branch_target(clause.label, entry, 2)
-            resolved.append(entry)
-        label = self._open("try_table", blocktype)
-        label.catches = resolved
-        self.barrier = len(self.code)
-
-    def op_throw(self, index):
-        tag = self.module.tags[index]
-        self.emit(THROW, tag, len(tag.functype.params))
-        self.dead()
-
-    def op_throw_ref(self):
-        self.emit(THROW_REF)
-        self.dead()
 
     def op_br(self, depth):
         self._branch(depth, False)
