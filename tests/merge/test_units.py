@@ -16,7 +16,7 @@ from wasmmerge.merge.constexpr import _fold, constant_value
 from wasmmerge.merge.init_order import ModuleEffects, Step, plan_init_order, start_body
 from wasmmerge.merge.load import input_name_from_path, load_inputs
 from wasmmerge.merge.plan import plan_spaces
-from wasmmerge.merge.resolve import Defined, External, resolve
+from wasmmerge.merge.resolve import Defined, External, Matcher, resolve
 from wasmmerge.merge.typespace import TypeSpace
 
 
@@ -72,9 +72,10 @@ def test_subtyping_follows_declared_supertypes():
         "(module (type $base (sub (func))) (type $derived (sub $base (func))) (type (func)))"))
     types = TypeSpace()
     assert types.add_module(m) == [0, 1, 2]
-    assert types.is_subtype_index(1, 0)
-    assert not types.is_subtype_index(0, 1)
-    assert not types.is_subtype_index(2, 0)  # final and without supertypes: a different type
+    match = Matcher(types)
+    assert match.func(1, 0)
+    assert not match.func(0, 1)
+    assert not match.func(2, 0)  # final and without supertypes: a different type
 
 
 # -- resolution ------------------------------------------------------------------------
@@ -420,3 +421,23 @@ def test_minimum_reached_by_an_earlier_start_function_is_checked_at_run_time():
     # Without a start function before the importer nothing can grow it: a link error.
     with pytest.raises(LinkError, match="minimum 1 is below the imported minimum 3"):
         merge([("grower", grower(0)), ("needy", needy)])
+
+
+def test_import_matching_uses_subtyping():
+    provider = wasmtime.wat2wasm('''(module
+      (type $base (sub (func (result i32)))) (type $derived (sub $base (func (result i32))))
+      (type $s (struct))
+      (func (export "f") (type $derived) i32.const 1)
+      (global (export "g") (ref $s) (struct.new $s))
+      (global (export "m") (mut (ref null $s)) (ref.null $s)))''')
+
+    def consumer(imports):
+        return wasmtime.wat2wasm(f'''(module (type $base (sub (func (result i32)))) (type $s (struct))
+          {imports})''')
+    merge([("p", provider), ("c", consumer('(import "p" "f" (func (type $base))) '
+                                           '(import "p" "g" (global (ref null $s)))'))])
+    for bad, words in [('(import "p" "m" (global (mut (ref $s))))', "global type"),
+                       ('(import "p" "m" (global (mut anyref)))', "global type"),
+                       ('(import "p" "f" (func (result i64)))', "function type")]:
+        with pytest.raises(LinkError, match=words):
+            merge([("p", provider), ("c", consumer(bad))])

@@ -96,15 +96,35 @@ def _limits_match(actual: Limits, expected: Limits) -> str | None:
     return None
 
 
-def type_mismatch(kind: int, actual, expected, types: TypeSpace) -> str | None:
+class Matcher:
+    """The spec's subtyping on merged types, by the validator's canonical type store."""
+
+    def __init__(self, types: TypeSpace):
+        from ..validate.canon import TypeStore
+        self.types = types
+        self.store = TypeStore()
+        self.ids = self.store.add_types(types.types, types.rec_groups)
+
+    def func(self, actual: int, expected: int) -> bool:
+        return self.store.func_matches(self.ids[actual], self.ids[expected])
+
+    def val(self, actual, expected) -> bool:
+        canon = self.store.canon_valtype
+        return self.store.val_matches(canon(actual, self.ids), canon(expected, self.ids))
+
+    def describe(self, index: int) -> str:
+        return str(self.types.types[index].comp)
+
+
+def type_mismatch(kind: int, actual, expected, match: Matcher) -> str | None:
     """Why an item of type `actual` cannot satisfy an import of type `expected` (merged terms)."""
     if kind in (FUNC_KIND,):
-        if not types.is_subtype_index(actual, expected):
-            return f"function type {types.types[actual].comp} does not match {types.types[expected].comp}"
+        if not match.func(actual, expected):
+            return f"function type {match.describe(actual)} does not match {match.describe(expected)}"
         return None
     if kind == TAG_KIND:
-        if actual.type != expected.type:
-            return f"tag type {types.types[actual.type].comp} does not match {types.types[expected.type].comp}"
+        if actual.type != expected.type:  # merged type indices are canonical: equal types, equal indices
+            return f"tag type {match.describe(actual.type)} does not match {match.describe(expected.type)}"
         return None
     if kind == GLOBAL_KIND:
         if actual.mutable != expected.mutable:
@@ -112,7 +132,7 @@ def type_mismatch(kind: int, actual, expected, types: TypeSpace) -> str | None:
         if expected.mutable:
             ok = actual.type == expected.type
         else:
-            ok = types.is_subtype(actual.type, expected.type)
+            ok = match.val(actual.type, expected.type)
         return None if ok else f"global type {actual.type} does not match {expected.type}"
     if kind == TABLE_KIND:
         if actual.elem != expected.elem:
@@ -121,7 +141,7 @@ def type_mismatch(kind: int, actual, expected, types: TypeSpace) -> str | None:
     return _limits_match(actual.limits, expected.limits)
 
 
-def _only_minimum_differs(kind: int, actual, expected, types: TypeSpace) -> bool:
+def _only_minimum_differs(kind: int, actual, expected, types: Matcher) -> bool:
     if kind not in (TABLE_KIND, MEMORY_KIND):
         return False
     raised = Limits(max(actual.limits.min, expected.limits.min), actual.limits.max,
@@ -151,6 +171,7 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
     # reaches the importer (a trap instead of a link error when it is too small).
     has_start_before = [any(inputs[x].module.start is not None for x in range(i)) for i in range(len(inputs))]
     res = Resolution()
+    match = Matcher(types)
     done: dict[tuple, tuple] = {}
     in_progress: list[tuple] = []
 
@@ -195,8 +216,8 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
             actual = item_types[target_module].get(kind, export.index)
         except ValidationError as err:
             raise err.with_file(inputs[target_module].label)
-        why = type_mismatch(kind, actual, declared, types)
-        if why and _only_minimum_differs(kind, actual, declared, types) and has_start_before[i]:
+        why = type_mismatch(kind, actual, declared, match)
+        if why and _only_minimum_differs(kind, actual, declared, match) and has_start_before[i]:
             res.size_checks.append((i, j, kind, declared.limits.min))
         elif why:
             raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)

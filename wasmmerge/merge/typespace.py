@@ -1,16 +1,15 @@
-"""The merged type section: rec groups deduplicated structurally, and subtyping on it.
+"""The merged type section: rec groups deduplicated structurally.
 
 Types are iso-recursive: a rec group is identified by its shape, with references inside
 the group written relative to it and references outside it by their merged index (already
 canonical, because a group can only refer backwards). Two equal groups, from the same
 module or from different ones, become one. A type not in an explicit `rec` group is a
-group of one, exactly as the spec defines it.
+group of one, exactly as the spec defines it. (The validator's `canon.TypeStore` interns
+the same way; it is used for subtyping on the result, see `resolve.Matcher`.)
 """
 
-from ..binary.types import (ANY, ARRAY, EQ, EXN, EXTERN, FUNC, I31, NOEXN, NOEXTERN, NOFUNC,
-                            NONE, STRUCT, AbsHeap, ArrayType, FieldType, FuncType, GlobalType,
-                            NumType, RecGroup, RefType, StructType, SubType, TableType,
-                            TagType)
+from ..binary.types import (AbsHeap, ArrayType, FieldType, FuncType, GlobalType, RecGroup,
+                            RefType, StructType, SubType, TableType, TagType)
 
 
 def map_valtype(t, f):
@@ -104,51 +103,6 @@ class TypeSpace:
             self.rec_groups.append(RecGroup(start, len(shape)))
         self._groups[shape] = start
         return start
-
-    # -- subtyping over merged indices -----------------------------------------------
-
-    def is_subtype_index(self, a: int, b: int) -> bool:
-        seen = set()
-        while a not in seen:
-            if a == b:
-                return True
-            seen.add(a)
-            supers = self.types[a].supers
-            if not supers:
-                return False
-            a = supers[0]
-        return False
-
-    def _heap_top_chain(self, heap) -> tuple:
-        """The abstract heap types a heap type is below, itself first."""
-        if isinstance(heap, int):
-            comp = self.types[heap].comp
-            if isinstance(comp, FuncType):
-                return (FUNC,)
-            return (STRUCT if isinstance(comp, StructType) else ARRAY, EQ, ANY)
-        return {I31: (I31, EQ, ANY), STRUCT: (STRUCT, EQ, ANY), ARRAY: (ARRAY, EQ, ANY),
-                EQ: (EQ, ANY)}.get(heap, (heap,))
-
-    def is_subheap(self, a, b) -> bool:
-        if a == b:
-            return True
-        if isinstance(a, int) and isinstance(b, int):
-            return self.is_subtype_index(a, b)
-        bottoms = {NONE: ANY, NOFUNC: FUNC, NOEXTERN: EXTERN, NOEXN: EXN}
-        if isinstance(a, AbsHeap) and a in bottoms:
-            top = bottoms[a]
-            return (self._heap_top_chain(b)[-1] == top) and b not in bottoms
-        if isinstance(b, int):
-            return False
-        return b in self._heap_top_chain(a)
-
-    def is_subtype(self, a, b) -> bool:
-        """Value-type subtyping between merged types."""
-        if isinstance(a, NumType) or isinstance(b, NumType):
-            return a is b
-        if a.nullable and not b.nullable:
-            return False
-        return self.is_subheap(a.heap, b.heap)
 
 
 def _forward(i):
