@@ -6,7 +6,7 @@ to earlier modules' exports and to their own earlier functions, globals (own and
 mutable ones), loads, stores, fills, growth and passive-segment inits on an own, a host or
 an imported memory with data segments, call_indirect through an own, a host or an
 imported table filled by element segments (sometimes holding a function of another type),
-and start functions that call the host's `log`. Calls only go to earlier functions (table
+blocks typed by a type index, and start functions that call the host's `log`. Calls only go to earlier functions (table
 entries are leaf functions), so every program terminates; traps are fine, they are
 compared too.
 """
@@ -22,6 +22,7 @@ BINOPS = ["add", "sub", "mul", "xor", "and", "or", "shl", "shr_u", "rotl", "div_
 ARGS = [0, 1, -1, 7, 1000, -2147483648]
 FEATURES = ["multi-memory", "tail-call"]
 FLAGS = [harness.VALIDATE_FLAGS[f] for f in FEATURES]
+PADDING_TYPES = ["i64", "f32", "f64 f64", "i32 i64", "i32 i32 i32"]
 HOST = {"env.mem": {"memory": {"min": 1}}, "env.tab": {"table": {"min": 4}}}
 SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -46,7 +47,8 @@ def expressions(draw, scope: Scope, depth: int = 3) -> str:
     leaves += [f"(global.get {g})" for g in scope.globals]
     if depth == 0:
         return draw(st.sampled_from(leaves))
-    kind = draw(st.sampled_from(["leaf", "leaf", "binop", "binop", "call", "load", "indirect", "size", "grow"]))
+    kind = draw(st.sampled_from(["leaf", "leaf", "binop", "binop", "call", "load", "indirect", "size", "grow",
+                                 "block"]))
     sub = expressions(scope, depth - 1)
     if kind == "binop":
         return f"(i32.{draw(st.sampled_from(BINOPS))} {draw(sub)} {draw(sub)})"
@@ -59,6 +61,9 @@ def expressions(draw, scope: Scope, depth: int = 3) -> str:
         return f"({load} (i32.and {draw(sub)} (i32.const {mask})))"
     if kind == "indirect" and scope.table:
         return f"(call_indirect (type $i2i) {draw(sub)} (i32.and {draw(sub)} (i32.const 7)))"
+    if kind == "block":
+        # A block typed by a type index, taking a parameter: its index moves when merged.
+        return f"{draw(sub)} (block (type $i2i) (param i32) (result i32) {draw(sub)} (i32.xor))"
     if kind == "size" and scope.memory:
         return "(memory.size)"
     if kind == "grow" and scope.memory:
@@ -178,7 +183,10 @@ def module_texts(draw, index: int, earlier: list[dict], unique_names: bool) -> d
         stmts = draw(statements(scope))
         body.append(f"(func $start {stmts} (call $log {draw(expressions(scope, 2))}))")
         body.append("(start $start)")
-    text = "\n".join(["(module", "  (type $i2i (func (param i32) (result i32)))",
+    # Unused types first, a different number in each module, so $i2i has a different index
+    # in every input and in the merged module.
+    padding = [f"  (type (func (param {draw(st.sampled_from(PADDING_TYPES))})))" for _ in range(draw(st.integers(0, 3)))]
+    text = "\n".join(["(module", *padding, "  (type $i2i (func (param i32) (result i32)))",
                       *("  " + i for i in imports), *("  " + b for b in body), ")"])
     return {"name": name, "text": text, "funcs": funcs, "global": glob, "memory": memory, "table": table}
 
