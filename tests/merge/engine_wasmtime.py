@@ -1,12 +1,14 @@
 """The scenario harness's wasmtime session: the independent engine of the differential tests."""
 
+import ctypes
+
 import wasmtime
 
 from .harness import UNCAUGHT_EXCEPTION, observed_value
 
 FEATURES = {"multi-memory": "wasm_multi_memory", "tail-call": "wasm_tail_call",
             "memory64": "wasm_memory64", "exceptions": "wasm_exceptions", "gc": "wasm_gc",
-            "function-references": "wasm_function_references"}
+            "function-references": "wasm_function_references", "threads": "wasm_threads shared_memory"}
 
 # wasmtime reports trap codes; these are the spec messages' classes (see harness.trap_class).
 TRAP_CLASSES = {
@@ -15,7 +17,7 @@ TRAP_CLASSES = {
     wasmtime.TrapCode.INTEGER_OVERFLOW: "integer overflow",
     wasmtime.TrapCode.BAD_CONVERSION_TO_INTEGER: "invalid conversion to integer",
     wasmtime.TrapCode.MEMORY_OUT_OF_BOUNDS: "out of bounds memory access",
-    wasmtime.TrapCode.HEAP_MISALIGNED: "out of bounds memory access",
+    wasmtime.TrapCode.HEAP_MISALIGNED: "unaligned atomic",
     wasmtime.TrapCode.TABLE_OUT_OF_BOUNDS: "out of bounds table access",
     wasmtime.TrapCode.INDIRECT_CALL_TO_NULL: "uninitialized element",
     wasmtime.TrapCode.BAD_SIGNATURE: "indirect call type mismatch",
@@ -36,8 +38,8 @@ class WasmtimeSession:
     def __init__(self, scenario):
         config = wasmtime.Config()
         for feature in scenario.features:
-            if feature in FEATURES:
-                setattr(config, FEATURES[feature], True)
+            for setting in FEATURES.get(feature, "").split():
+                setattr(config, setting, True)
         self.engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(self.engine)
         self.linker = wasmtime.Linker(self.engine)
@@ -110,6 +112,12 @@ class WasmtimeSession:
     def read_memory(self, memory, offset: int, length: int):
         """The bytes, or why they could not be read (a scenario mistake, shown as such)."""
         try:
+            if isinstance(memory, wasmtime.SharedMemory):
+                # No read method: shared memories are reached through their raw pointer.
+                if offset + length > memory.data_len():
+                    raise IndexError("past the end")
+                data = ctypes.cast(memory.data_ptr(), ctypes.POINTER(ctypes.c_ubyte * memory.data_len()))
+                return bytes(data.contents[offset:offset + length])
             return bytes(memory.read(self.store, offset, offset + length))
         except Exception as err:
             return f"read failed: {err}"

@@ -37,7 +37,7 @@ SPEC_MESSAGE_CLASSES = {"undefined element": "out of bounds table access",
 # by default there. wasmtime gets the same features switched on in its Config.
 VALIDATE_FLAGS = {"multi-memory": "--enable-multi-memory", "tail-call": "--enable-tail-call",
                   "extended-const": "--enable-extended-const", "memory64": "--enable-memory64",
-                  "function-references": "--enable-function-references"}
+                  "function-references": "--enable-function-references", "threads": "--enable-threads"}
 
 
 # wabt 1.0.32 predates these proposals' final form: scenarios using them (or anything else
