@@ -326,3 +326,11 @@ def test_atomics_on_one_thread():
         run("store", 2, 1)
     with pytest.raises(Trap, match="out of bounds memory access"):
         run("load", 65536)
+
+
+def test_memories_beyond_the_store_limit_are_exhaustion_not_a_crash():
+    with pytest.raises(Exhaustion, match="out of memory"):
+        make("(module (memory 100))", Store(max_memory_pages=10))
+    store, inst = make(LOOPS, Store(max_memory_pages=3))
+    assert inst.invoke(store, "grow", 2) == [1]
+    assert inst.invoke(store, "grow", 1) == [0xFFFF_FFFF]

@@ -7,12 +7,13 @@ of that kind, as the spec's embedding interface speaks of addresses.
 
 from ..binary.types import (FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType,
                             GlobalType, Limits, MemType, SubType, TableType, TagType)
-from ..errors import Trap
+from ..errors import Exhaustion, Trap
 
 PAGE_SIZE = 65536
 # Memories never grow past this many pages, whatever their maximum says: a Python
 # bytearray of 4 GiB is no use to anyone, and the spec lets growth fail.
 DEFAULT_MAX_PAGES = 65536 // 4
+MAX_TABLE_SIZE = 10_000_000  # elements, for the same reason
 
 
 class FuncInstance:
@@ -48,6 +49,8 @@ class TableInstance:
         self.addr = None
         self.type = type
         self.elem_type = elem_type or type.elem  # with canonical type ids
+        if type.limits.min > MAX_TABLE_SIZE:
+            raise Exhaustion(f"out of memory: a table of {type.limits.min} elements")
         self.elems = [init] * type.limits.min
         self.max = type.limits.max
 
@@ -56,7 +59,7 @@ class TableInstance:
         old = len(self.elems)
         new = old + delta
         limit = self.max if self.max is not None else self.type.limits.address64 and (1 << 64) - 1 or 0xFFFF_FFFF
-        if new > limit or new > 10_000_000:
+        if new > limit or new > MAX_TABLE_SIZE:
             return -1
         self.elems.extend([init] * delta)
         return old
@@ -86,6 +89,9 @@ class MemoryInstance:
     def __init__(self, type: MemType, max_pages: int = DEFAULT_MAX_PAGES):
         self.addr = None
         self.type = type
+        if type.limits.min > max_pages:
+            raise Exhaustion(f"out of memory: a memory of {type.limits.min} pages "
+                             f"(this store allows {max_pages})")
         self.data = bytearray(type.limits.min * PAGE_SIZE)
         limit = type.limits.max if type.limits.max is not None else 1 << 48
         self.max = min(limit, max_pages)
