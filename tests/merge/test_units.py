@@ -441,3 +441,16 @@ def test_import_matching_uses_subtyping():
                        ('(import "p" "f" (func (result i64)))', "function type")]:
         with pytest.raises(LinkError, match=words):
             merge([("p", provider), ("c", consumer(bad))])
+
+
+def test_benchmark_pair_merges_into_a_valid_module():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_merge.py"
+    spec = importlib.util.spec_from_file_location("bench_merge", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    inputs = bench.generate_pair(0.1)
+    result = merge(inputs, MergeOptions(export_conflicts="rename"))  # validated by ours
+    wasm_validate(result.data, "--enable-multi-memory")
+    assert len(result.module.memories) == 2 and not result.module.imports
