@@ -313,6 +313,20 @@ def read_op(data, pos: int, prof: Profile | None = None) -> tuple[Op, int]:
     return op, end
 
 
+# What an instruction does to the block structure the decoder tracks.
+_OPENS, _CLOSES, _MIDDLE, _NEEDS_DATACOUNT = 1, 2, 3, 4
+_FLOW = {}
+for _op in ALL_OPS:
+    if _op.name in BLOCK_OPENERS:
+        _FLOW[_op] = _OPENS
+    elif _op.name in ("end", "delegate"):
+        _FLOW[_op] = _CLOSES
+    elif _op.name in ("else", "catch", "catch_all"):
+        _FLOW[_op] = _MIDDLE
+    elif _op.name in NEEDS_DATACOUNT:
+        _FLOW[_op] = _NEEDS_DATACOUNT
+
+
 def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
                   datacount: bool = True, multi_memory: bool = True,
                   features=None) -> tuple[list[Instr], int]:
@@ -325,38 +339,51 @@ def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
     `multi_memory=False` alone selects the 2.0 memory-index encoding.
     """
     prof = profile(_features(features, multi_memory))
+    single = prof.single
     readers_of = prof.readers
+    flow_of = _FLOW
     if end is None:
         end = len(data)
     view = data if (pos == 0 and end == len(data)) else memoryview(data)[:end]
     instrs = []
+    append = instrs.append
     depth = 0
     try:
         while True:
-            start = pos
             if pos >= end:
                 raise DecodeError("unexpected end of section or function" if end == len(data) else "END opcode expected", pos)
-            op, pos = read_op(view, pos, prof)
-            if op.imms:
+            start = pos
+            op = single.get(view[pos])
+            if op is None:
+                op, pos = read_op(view, pos, prof)
+            else:
+                pos += 1
+            readers = readers_of[op]
+            if not readers:
+                args = ()
+            elif len(readers) == 1:
+                value, pos = readers[0](view, pos)
+                args = (value,)
+            else:
                 args = []
-                for read in readers_of[op]:
+                for read in readers:
                     value, pos = read(view, pos)
                     args.append(value)
                 args = tuple(args)
-            else:
-                args = ()
-            instrs.append(Instr(op, args, base + start))
-            name = op.name
-            if name in BLOCK_OPENERS:
-                depth += 1
-            elif name == "end" or name == "delegate":
-                depth -= 1
-                if depth < 0:
-                    return instrs, pos
-            elif depth == 0 and name in ("else", "catch", "catch_all"):
-                raise DecodeError("END opcode expected", start)
-            elif name in NEEDS_DATACOUNT and not datacount:
-                raise DecodeError("data count section required", start)
+            append(Instr(op, args, base + start))
+            flow = flow_of.get(op)
+            if flow is not None:
+                if flow == _OPENS:
+                    depth += 1
+                elif flow == _CLOSES:
+                    depth -= 1
+                    if depth < 0:
+                        return instrs, pos
+                elif flow == _MIDDLE:
+                    if depth == 0:
+                        raise DecodeError("END opcode expected", start)
+                elif not datacount:
+                    raise DecodeError("data count section required", start)
     except DecodeError as err:
         if err.offset is not None:
             if err.message == "unexpected end" and err.offset >= end:
