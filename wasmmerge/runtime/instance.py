@@ -14,7 +14,8 @@ from ..binary.types import FUNC_KIND, GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABL
 from ..errors import LinkError, Trap, Unsupported
 from . import ops
 from .engine import invoke
-from .store import FuncInstance, Store
+from .store import (FuncInstance, GlobalInstance, MemoryInstance, Store, TableInstance, TagInstance,
+                    limits_match)
 
 
 class ModuleInstance:
@@ -53,12 +54,7 @@ class ModuleInstance:
         return f"<instance {self.name or '?'}: {len(self.exports)} exports>"
 
 
-def check_supported(module):
-    """Refuse, up front, what this engine does not run yet (nothing at the moment)."""
-
-
 def _extern_matches(store, imp, extern, ids) -> bool:
-    from .store import GlobalInstance, MemoryInstance, TableInstance, TagInstance, limits_match
     kind = imp.kind
     types = store.types
     if kind == FUNC_KIND:
@@ -93,7 +89,6 @@ def _extern_matches(store, imp, extern, ids) -> bool:
 
 def instantiate(store: Store, module, imports: list, name: str | None = None) -> ModuleInstance:
     """Instantiate a decoded (and validated) module with `imports`, one extern per import."""
-    check_supported(module)
     if len(imports) != len(module.imports):
         raise LinkError(f"expected {len(module.imports)} imports, got {len(imports)}")
     inst = ModuleInstance(module, name)
