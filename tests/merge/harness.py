@@ -13,6 +13,7 @@ Outcomes: "ok", "unlinkable", {"trap": <class>}, {"result": [values]}, {"value":
 {"hex": <bytes as hex>}, "missing" (a step whose instance does not exist).
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -349,17 +350,25 @@ def run_merged(scenario: Scenario, data: bytes, variant: MergeVariant, engine: s
     return normalise(transcript)
 
 
-def without_dropped(transcript: list[dict], scenario: Scenario, variant: MergeVariant) -> list[dict]:
-    """The linked transcript as the merged run must give it: minus the steps whose export
-    the variant drops (skip policy), with the variant's merged outcome if it has one."""
-    kept = [dict(transcript[0])]
-    if variant.merged_outcome is not None:
-        kept[0]["outcome"] = normalise(variant.merged_outcome)
-    for entry, step in zip(transcript[1:], scenario.steps):
+def restricted(scenario: Scenario, variant: MergeVariant) -> Scenario:
+    """The scenario with only the steps the variant's merged module can run: the skip
+    policy and export_from drop exports, and the linked reference must then not run
+    those steps either (they may have effects later steps see)."""
+    def runnable(step):
         key = step_target(step)[1]
-        if key.split(".", 1)[0] not in scenario.modules or variant.merged_name(key) is not None:
-            kept.append(entry)
-    return kept
+        return key.split(".", 1)[0] not in scenario.modules or variant.merged_name(key) is not None
+    keep = [i for i, step in enumerate(scenario.steps) if runnable(step)]
+    expected = scenario.expected[:1] + [scenario.expected[i + 1] for i in keep] if scenario.expected else []
+    return dataclasses.replace(scenario, steps=[scenario.steps[i] for i in keep], expected=expected)
+
+
+def as_merged(transcript: list[dict], variant: MergeVariant) -> list[dict]:
+    """The reference transcript as the merged run must give it (the variant's merged
+    outcome, if it has one, in place of the instantiation's)."""
+    if variant.merged_outcome is None:
+        return transcript
+    first = dict(transcript[0], outcome=normalise(variant.merged_outcome))
+    return [first, *transcript[1:]]
 
 
 def describe_difference(expected: list[dict], actual: list[dict], left: str, right: str) -> str:

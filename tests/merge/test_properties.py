@@ -199,16 +199,19 @@ def programs(draw, unique_names: bool = True) -> list[dict]:
     return modules
 
 
-def renamed_exports(modules: list[dict]) -> dict:
-    """What export_conflicts="rename" promises: the first exporter keeps a name, later
-    ones are reached as <module>.<name>."""
+def resolved_export_names(modules: list[dict], policy: str) -> dict:
+    """What export_conflicts promises: the first exporter keeps a name; later ones are
+    reached as <module>.<name> ("rename") or not at all ("skip", None)."""
     taken, names = set(), {}
     for m in modules:
         for export in [*m["funcs"], m["global"], m["memory"], m["table"]]:
             if export is None:
                 continue
             key = f'{m["name"]}.{export}'
-            names[key] = key if export in taken else export
+            if export not in taken:
+                names[key] = export
+            else:
+                names[key] = key if policy == "rename" else None
             taken.add(export)
     return names
 
@@ -283,24 +286,26 @@ def check_merged_program(merge_module, modules, args):
         raise AssertionError(f"{err}\n{show(modules)}") from None
 
 
-def test_merged_program_with_clashing_export_names_behaves_like_linked():
+@pytest.mark.parametrize("policy", ["rename", "skip"])
+def test_merged_program_with_clashing_export_names_behaves_like_linked(policy):
     merge_module = merger()
     if merge_module is None:
         pytest.xfail("merger not landed")
-    check_renamed_program(merge_module)
+    check_clashing_program(merge_module, policy)
 
 
-@settings(SETTINGS, max_examples=50)
+@settings(SETTINGS, max_examples=30)
 @given(modules=programs(unique_names=False), args=st.lists(st.sampled_from(ARGS), min_size=1, max_size=1))
-def check_renamed_program(merge_module, modules, args):
-    variant = harness.MergeVariant({"export_conflicts": "rename"}, names=renamed_exports(modules))
-    scenario = build_scenario(modules, args, variant)
+def check_clashing_program(merge_module, policy, modules, args):
+    names = resolved_export_names(modules, policy)
+    variant = harness.MergeVariant({"export_conflicts": policy}, names=names)
+    scenario = harness.restricted(build_scenario(modules, args, variant), variant)
     inputs = [(m, scenario.wasm[m]) for m in scenario.modules]
-    result = merge_module.merge(inputs, merge_module.MergeOptions(export_conflicts="rename"))
+    result = merge_module.merge(inputs, merge_module.MergeOptions(export_conflicts=policy))
     try:
         harness.validate_merged(result.data, FLAGS)
         _, exports = harness.module_interface(result.data)
-        assert sorted(exports) == sorted(variant.names.values()), f"merged exports {exports}"
+        assert sorted(exports) == sorted(n for n in names.values() if n), f"merged exports {exports}"
         linked = harness.run_linked(scenario)
         merged = harness.run_merged(scenario, result.data, variant)
         harness.assert_same(linked, merged, "linked", "merged")

@@ -89,13 +89,13 @@ def test_merged_run_matches_linked(name, index, request):
     if merged is None:
         return
     scenario, variant, data = merged
+    scenario = harness.restricted(scenario, variant)
     observed = harness.run_merged(scenario, data, variant)
     if scenario.linked == "unlinkable":
-        reference, label = harness.without_dropped(scenario.expected, scenario, variant), "pinned"
+        reference, label = scenario.expected, "pinned"
     else:
-        reference = harness.without_dropped(harness.run_linked(scenario), scenario, variant)
-        label = "linked"
-    harness.assert_same(reference, observed, label, "merged")
+        reference, label = harness.run_linked(scenario), "linked"
+    harness.assert_same(harness.as_merged(reference, variant), observed, label, "merged")
 
 
 # The same scenarios on our own interpreter: the inputs linked in it must give the pinned
@@ -122,9 +122,9 @@ def test_interpreter_linked_run_matches_pinned(name):
 @pytest.mark.parametrize("name,index", list(variant_params(errors=False)))
 def test_interpreter_merged_run_matches_pinned(name, index, request):
     scenario, variant, data = merge_variant(name, index, request)
+    scenario = harness.restricted(scenario, variant)
     observed = on_interpreter(lambda: harness.run_merged(scenario, data, variant, "interpreter"))
-    reference = harness.without_dropped(scenario.expected, scenario, variant)
-    harness.assert_same(reference, observed, "pinned", "interpreter merged")
+    harness.assert_same(harness.as_merged(scenario.expected, variant), observed, "pinned", "interpreter merged")
 
 
 # A merged call_chain written by hand, and the same with one host call lost: the harness
