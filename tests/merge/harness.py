@@ -81,9 +81,12 @@ class MergeVariant:
     wat_contains: list[str] = field(default_factory=list)
 
     def merged_name(self, key: str) -> str | None:
+        """The merged module's name for input export `key`, None when it has none."""
         if key in self.names:
             return self.names[key]
-        return key.split(".", 1)[1]
+        module, name = key.split(".", 1)
+        export_from = self.options.get("export_from")
+        return None if export_from is not None and module not in export_from else name
 
 
 @dataclass
