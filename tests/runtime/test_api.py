@@ -191,3 +191,35 @@ def test_run_links_modules_by_name(files):
                                       "--host", "log", "--invoke", "user.add2", "11"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == ["env.log(11)", "13"]
+
+
+def test_python_values_convert_to_bit_patterns_and_back():
+    from wasmmerge.binary.types import F32, F64, V128
+    from wasmmerge.runtime.values import from_python, to_python
+    assert from_python(I32, -1) == 0xFFFF_FFFF and to_python(I32, 0xFFFF_FFFF) == -1
+    assert from_python(I64, -2) == 0xFFFF_FFFF_FFFF_FFFE and to_python(I64, 1 << 63) == -(1 << 63)
+    assert from_python(F32, 1.5) == 0x3FC0_0000 and to_python(F32, 0x3FC0_0000) == 1.5
+    assert to_python(F64, from_python(F64, -0.0)) == 0.0 and from_python(F64, -0.0) == 1 << 63
+    assert from_python(V128, -1) == (1 << 128) - 1
+
+
+def test_host_functions_are_invoked_like_wasm_ones():
+    store = Store()
+    pair = host_func(store, FuncType((I32,), (I32, I32)), lambda x: (x, x + 1))
+    assert invoke(store, pair, [4]) == [4, 5]
+
+
+def test_run_with_fuel_and_the_spectest_host(tmp_path):
+    text = """
+    (module
+      (import "spectest" "print_i32" (func $print (param i32)))
+      (func (export "spin") (loop $l (br $l)))
+      (func (export "show") (call $print (i32.const 42))))
+    """
+    path = tmp_path / "m.wasm"
+    path.write_bytes(wat2wasm(text))
+    result = CliRunner().invoke(cli, ["run", str(path), "--host", "spectest", "--fuel", "1000",
+                                      "--invoke", "spin"])
+    assert result.exit_code == 3 and "out of fuel" in result.output
+    result = CliRunner().invoke(cli, ["run", str(path), "--host", "spectest", "--invoke", "show"])
+    assert result.exit_code == 0 and result.output == "42:i32\n"
