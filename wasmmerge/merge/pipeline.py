@@ -2,12 +2,13 @@
 
 import time
 
-from ..binary.model import Code, Expr, DataSegment, ElemSegment, Export, Global, Import, Module, Table
+from ..binary.model import Code, DataSegment, ElemSegment, Expr, Global, Import, Module, Table
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
-from ..errors import DecodeError, LinkError, ValidationError, WasmError
+from ..errors import ValidationError, WasmError
 from .constexpr import ConstExprs
 from .custom import merge_customs
 from .emit import encode_merged
+from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
@@ -16,6 +17,7 @@ from .report import build_report
 from .resolve import Defined, check_allowed, resolve
 from .rewrite import rewrite
 from .typespace import TypeSpace, map_externtype, map_valtype
+from .verify import validate_output
 
 GENERATED_START_NAME = "__wasmmerge_start"
 
@@ -60,7 +62,7 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     out.imports = [Import(e.module, e.name, e.kind, e.type) for e in resolution.externals]
     consts = ConstExprs(loaded, plan)
     effects = _copy_definitions(loaded, plan, consts, out)
-    out.exports = _exports(loaded, plan, options, warnings)
+    out.exports = merged_exports(loaded, plan, options, warnings)
     phases.done("rewrite")
 
     init = plan_init_order(effects, [t.limits.min for t in out.table_types()],
@@ -76,7 +78,7 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     phases.done("encode")
 
     if options.validate:
-        _validate(out, loaded, plan, warnings, inputs)
+        validate_output(out, loaded, plan, warnings, inputs)
         phases.done("validate")
     report = build_report(loaded, plan, out, len(data), init)
     return MergeResult(data, out, warnings, report)
@@ -155,45 +157,6 @@ def _rewrite_codes(codes, remap, tmap) -> list[Code]:
     return out
 
 
-def _exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[Export]:
-    names = {inp.name for inp in loaded}
-    if options.export_from is not None:
-        unknown = [n for n in options.export_from if n not in names]
-        if unknown:
-            raise LinkError(f"--export-from names no input: {', '.join(unknown)}")
-    out, owner, conflicts = [], {}, []
-    for k, inp in enumerate(loaded):
-        if options.export_from is not None and inp.name not in options.export_from:
-            continue
-        for e in inp.module.exports:
-            space = KIND_SPACES[e.kind]
-            if e.index >= len(plan.maps[k][space]):
-                raise ValidationError(f"export {e.name!r} names unknown {space} {e.index}", file=inp.label)
-            index = plan.maps[k][space][e.index]
-            name = e.name
-            previous = owner.get(name)
-            if previous is not None:
-                if previous[1:] == (e.kind, index):
-                    continue  # the same item, re-exported under the same name
-                if options.export_conflicts == "error":
-                    conflicts.append(f"{name!r} ({previous[0]} and {inp.name})")
-                    continue
-                if options.export_conflicts == "skip":
-                    warnings.append(f"{inp.name}: export {name!r} skipped: {previous[0]} exports that name")
-                    continue
-                name = f"{inp.name}.{name}"
-                if name in owner:
-                    raise LinkError(f"export {e.name!r} of {inp.name} conflicts, and its renamed form "
-                                    f"{name!r} is taken too", file=inp.label)
-            owner[name] = (inp.name, e.kind, index)
-            out.append(Export(name, e.kind, index))
-    if conflicts:
-        listed = ", ".join(conflicts[:10]) + (f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else "")
-        raise LinkError(f"export name conflicts: {listed} "
-                        "(use --rename-export-conflicts or --skip-export-conflicts)")
-    return out
-
-
 def _apply_init_order(init, out: Module, types: TypeSpace) -> dict:
     for index in init.passive_elems:
         seg = out.elems[index]
@@ -227,41 +190,3 @@ def _needed_features(out: Module, init) -> set[str]:
     if init.passive_elems or init.passive_datas:
         needed.add("bulk-memory")
     return needed
-
-
-def _validate(out: Module, loaded, plan: Plan, warnings, inputs):
-    try:
-        from ..validate import validate_module
-    except ImportError:
-        warnings.append("output not validated: wasmmerge.validate is not available")
-        return
-    try:
-        validate_module(out)
-    except (ValidationError, DecodeError) as err:
-        func = getattr(err, "func", None)
-        where = _origin_of_function(func, loaded, plan) if func is not None else None
-        if where:
-            raise type(err)(f"{where}: {err.message}", err.offset) from None
-        _blame_input(inputs, loaded, validate_module)
-        raise ValidationError(f"internal error: the merged module is invalid although every input is "
-                              f"valid; please report it: {err}") from None
-
-
-def _blame_input(inputs, loaded, validate_module):
-    """Raise the first input's own error, when the merged module is invalid because of it."""
-    from ..binary.reader import decode_module
-    for (_, data), inp in zip(inputs, loaded):
-        try:
-            validate_module(decode_module(data))
-        except WasmError as err:
-            raise err.with_file(inp.label) from None
-
-
-def _origin_of_function(func: int, loaded, plan: Plan) -> str | None:
-    """`input: function N` for a merged function index, when an input defined it."""
-    for k, inp in enumerate(loaded):
-        base = plan.bases[k][FUNC_KIND]
-        if base <= func < base + len(inp.module.funcs):
-            imported = inp.module.count(FUNC_KIND) - len(inp.module.funcs)
-            return f"{inp.label}: function {func - base + imported}"
-    return None
