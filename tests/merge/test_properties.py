@@ -2,7 +2,8 @@
 the same linked (wasmtime, one instance per module) and merged.
 
 A program is drawn as WAT text: i32 functions built from arithmetic, calls and tail calls
-to earlier modules' exports and to their own earlier functions, globals (own and imported
+to earlier modules' exports and to their own earlier functions, two-result functions of an
+i64 (called across modules too), globals (own and imported
 mutable ones), loads, stores, fills, growth and passive-segment inits on an own, a host or
 an imported memory with data segments, call_indirect through an own, a host or an
 imported table filled by element segments (sometimes holding a function of another type),
@@ -33,6 +34,7 @@ class Scope:
 
     def __init__(self):
         self.callables: list[str] = []   # $names of (i32) -> i32 functions callable here
+        self.wides: list[str] = []       # $names of (i64) -> (i64, i32) functions
         self.globals: list[str] = []     # $names of mutable i32 globals
         self.memory = False
         self.table = False
@@ -48,10 +50,13 @@ def expressions(draw, scope: Scope, depth: int = 3) -> str:
     if depth == 0:
         return draw(st.sampled_from(leaves))
     kind = draw(st.sampled_from(["leaf", "leaf", "binop", "binop", "call", "load", "indirect", "size", "grow",
-                                 "block"]))
+                                 "block", "wide"]))
     sub = expressions(scope, depth - 1)
     if kind == "binop":
         return f"(i32.{draw(st.sampled_from(BINOPS))} {draw(sub)} {draw(sub)})"
+    if kind == "wide" and scope.wides:
+        # Two results come back; keep the low half of the first.
+        return f"(i32.wrap_i64 (call {draw(st.sampled_from(scope.wides))} (i64.extend_i32_s {draw(sub)})) (drop))"
     if kind == "call" and scope.callables:
         return f"(call {draw(st.sampled_from(scope.callables))} {draw(sub)})"
     if kind == "load" and scope.memory:
@@ -112,6 +117,9 @@ def module_texts(draw, index: int, earlier: list[dict], unique_names: bool) -> d
             local = f"$imp{j}_{fname}"
             imports.append(f'(import "{info["name"]}" "{fname}" (func {local} (type $i2i)))')
             scope.callables.append(local)
+        for wname in draw(st.lists(st.sampled_from(info["wides"]), unique=True, max_size=2)) if info["wides"] else []:
+            imports.append(f'(import "{info["name"]}" "{wname}" (func $imp{j}_{wname} (type $wide)))')
+            scope.wides.append(f"$imp{j}_{wname}")
         if draw(st.booleans()):
             imports.append(f'(import "{info["name"]}" "{info["global"]}" (global $imp_g{j} (mut i32)))')
             scope.globals.append(f"$imp_g{j}")
@@ -168,6 +176,17 @@ def module_texts(draw, index: int, earlier: list[dict], unique_names: bool) -> d
             body.append(f'(data $p "{data_string(draw(st.binary(min_size=4, max_size=8)))}")')
             scope.passive = True
 
+    wides = []
+    for k in range(draw(st.integers(0, 2))):
+        # Its parameter is an i64, which i32 expressions must not read.
+        scope.has_param = False
+        low = draw(expressions(scope, 2))
+        scope.has_param = True
+        body.append(f'(func $w{k} (export "{prefix}w{k}") (type $wide) '
+                    f'(i64.add (i64.mul (local.get 0) (i64.const {draw(st.integers(-3, 3))})) (i64.extend_i32_u {low})) '
+                    f'(i32.wrap_i64 (local.get 0)))')
+        scope.wides.append(f"$w{k}")
+        wides.append(f"{prefix}w{k}")
     funcs = []
     for k in range(draw(st.integers(1, 3))):
         fname = f"{prefix}f{k}"
@@ -187,8 +206,10 @@ def module_texts(draw, index: int, earlier: list[dict], unique_names: bool) -> d
     # in every input and in the merged module.
     padding = [f"  (type (func (param {draw(st.sampled_from(PADDING_TYPES))})))" for _ in range(draw(st.integers(0, 3)))]
     text = "\n".join(["(module", *padding, "  (type $i2i (func (param i32) (result i32)))",
+                      "  (type $wide (func (param i64) (result i64 i32)))",
                       *("  " + i for i in imports), *("  " + b for b in body), ")"])
-    return {"name": name, "text": text, "funcs": funcs, "global": glob, "memory": memory, "table": table}
+    return {"name": name, "text": text, "funcs": funcs, "wides": wides, "global": glob, "memory": memory,
+            "table": table}
 
 
 @st.composite
@@ -204,7 +225,7 @@ def resolved_export_names(modules: list[dict], policy: str) -> dict:
     reached as <module>.<name> ("rename") or not at all ("skip", None)."""
     taken, names = set(), {}
     for m in modules:
-        for export in [*m["funcs"], m["global"], m["memory"], m["table"]]:
+        for export in [*m["funcs"], *m["wides"], m["global"], m["memory"], m["table"]]:
             if export is None:
                 continue
             key = f'{m["name"]}.{export}'
@@ -220,7 +241,7 @@ def build_scenario(modules: list[dict], args: list[int], variant=None) -> harnes
     wasm = {m["name"]: harness.assemble(m["text"], FLAGS, m["name"]) for m in modules}
     steps = []
     for m in modules:
-        steps += [{"invoke": f'{m["name"]}.{f}', "args": [a]} for f in m["funcs"] for a in args]
+        steps += [{"invoke": f'{m["name"]}.{f}', "args": [a]} for f in m["funcs"] + m["wides"] for a in args]
     for m in modules:
         steps.append({"global": f'{m["name"]}.{m["global"]}'})
         if m["memory"]:
