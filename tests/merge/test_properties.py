@@ -3,11 +3,11 @@ the same linked (wasmtime, one instance per module) and merged.
 
 A program is drawn as WAT text: i32 functions built from arithmetic, calls and tail calls
 to earlier modules' exports and to their own earlier functions, two-result functions of an
-i64 (called across modules too), globals (own and imported
-mutable ones), loads, stores, fills, growth and passive-segment inits on an own, a host or
-an imported memory with data segments, call_indirect through an own, a host or an
-imported table filled by element segments (sometimes holding a function of another type),
-blocks typed by a type index, and start functions that call the host's `log`. Calls only go to earlier functions (table
+i64 (called across modules too), globals (own and imported mutable ones), loads, stores,
+fills, growth and passive-segment inits on an own, a host or an imported memory with data
+segments, call_indirect through an own, a host or an imported table filled by element
+segments (sometimes holding a function of another type), blocks typed by a type index, and
+start functions that call the host's `log`. Calls only go to earlier functions (table
 entries are leaf functions), so every program terminates; traps are fine, they are
 compared too.
 """
