@@ -18,26 +18,32 @@ def _names(version: str):
     return sorted(p.name for p in path.iterdir() if p.is_dir())
 
 
-def _check(version: str, name: str):
+def _check(version: str, name: str, engine: str = "reference"):
     script = suite_dir(version) / name / f"{name}.json"
     commands = json.loads(script.read_text())["commands"]
     expected = sum(1 for c in commands if not is_text_malformed(c))
-    result = run_script(script)
+    result = run_script(script, engine=engine)
     failures = "\n".join(f"  line {line}: {kind}: {why}" for line, kind, why in result.failures[:20])
     assert result.failed == 0, f"{result.failed} of {expected} commands failed:\n{failures}"
     assert result.passed == expected
 
 
+# Both engines: the reference interpreter, and the compiled one (runtime/compiled).
+ENGINES = ["reference", "compiled"]
+
+
 @pytest.mark.spec
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name", _names("wasm-2.0"))
-def test_wasm2_script(name):
-    _check("wasm-2.0", name)
+def test_wasm2_script(name, engine):
+    _check("wasm-2.0", name, engine)
 
 
 @pytest.mark.spec
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("name", _names("wasm-3.0"))
-def test_wasm3_script(name):
-    _check("wasm-3.0", name)
+def test_wasm3_script(name, engine):
+    _check("wasm-3.0", name, engine)
 
 
 def test_spec_command_prints_a_line_per_file_and_totals(tmp_path):
