@@ -344,12 +344,15 @@ def test_merged_program_on_interpreter_behaves_like_linked_on_wasmtime():
 @settings(SETTINGS, max_examples=40)
 @given(modules=programs(), args=st.lists(st.sampled_from(ARGS), min_size=1, max_size=2, unique=True))
 def check_interpreter_program(merge_module, modules, args):
-    """Two engines and the merger at once: wasmtime runs the inputs, ours the merged module."""
+    """Two engines and the merger at once: wasmtime runs the inputs, ours the inputs too and
+    the merged module."""
     scenario = build_scenario(modules, args)
     result = merge_module.merge([(m, scenario.wasm[m]) for m in scenario.modules], merge_module.MergeOptions())
     linked = harness.run_linked(scenario)
     merged = harness.run_merged(scenario, result.data, scenario.merges[0], "interpreter")
     try:
+        harness.assert_same(linked, harness.run_linked(scenario, "interpreter"), "wasmtime linked",
+                            "interpreter linked")
         harness.assert_same(linked, merged, "wasmtime linked", "interpreter merged")
     except AssertionError as err:
         raise AssertionError(f"{err}\n{show(modules)}") from None
