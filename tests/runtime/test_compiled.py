@@ -1,0 +1,214 @@
+"""The compiled engine: call depth, interop, per-function fallback, CPython limits, cache."""
+
+import pytest
+from click.testing import CliRunner
+
+import wasmmerge
+from conftest import wat2wasm
+from wasmmerge.binary.types import I32, FuncType
+from wasmmerge.errors import Exhaustion, Trap
+from wasmmerge.runtime import Linker, Store, host_func, instantiate
+from wasmmerge.runtime.compiled import engine_of, python_source
+
+ENGINES = ["reference", "compiled"]
+
+RECURSION = """(module
+  (func $down (export "down") (param i32) (result i32)
+    (if (result i32) (local.get 0)
+      (then (i32.add (i32.const 1) (call $down (i32.sub (local.get 0) (i32.const 1)))))
+      (else (i32.const 0))))
+  (func (export "forever") (call 1)))"""
+
+
+def setup(text: str, engine: str, imports=(), **store_args):
+    store = Store(engine=engine, **store_args)
+    inst = instantiate(store, wasmmerge.decode(wat2wasm(text)), list(imports))
+    return store, inst
+
+
+def outcome(store, inst, name, *args):
+    try:
+        return inst.invoke(store, name, *args)
+    except (Trap, Exhaustion) as err:
+        return f"{type(err).__name__}: {err.message}"
+
+
+def test_call_depth_limit_is_the_reference_engines():
+    """The deepest call that succeeds is the same on both engines, for several limits."""
+    for limit in (0, 1, 5, 100):
+        seen = []
+        for engine in ENGINES:
+            store, inst = setup(RECURSION, engine, max_call_depth=limit)
+            seen.append([outcome(store, inst, "down", n) for n in range(limit - 1, limit + 3)
+                         if n >= 0])
+        assert seen[0] == seen[1], limit
+        assert seen[1][-1] == "Exhaustion: call stack exhausted"
+
+
+def test_deep_recursion_needs_no_python_recursion_limit():
+    store, inst = setup(RECURSION, "compiled")
+    assert inst.invoke(store, "down", 9_999) == [9_999]
+    assert outcome(store, inst, "down", 10_001) == "Exhaustion: call stack exhausted"
+    assert outcome(store, inst, "forever") == "Exhaustion: call stack exhausted"
+
+
+def test_traps_match_the_reference_engine():
+    text = """(module (memory 1)
+      (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+      (func (export "load") (param i32) (result i64) (i64.load offset=4 (local.get 0)))
+      (func (export "store") (param i32) (i32.store16 (local.get 0) (i32.const -1)))
+      (func (export "unreachable") (unreachable)))"""
+    calls = [("div", 7, 0), ("div", 0x8000_0000, 0xFFFF_FFFF), ("div", 7, 0xFFFF_FFFE),
+             ("load", 65524), ("load", 65525), ("load", 0xFFFF_FFFF), ("store", 65534),
+             ("store", 65535), ("unreachable",)]
+    results = []
+    for engine in ENGINES:
+        store, inst = setup(text, engine)
+        results.append([outcome(store, inst, *call) for call in calls])
+    assert results[0] == results[1]
+    assert results[1][0] == "Trap: integer divide by zero"
+    assert results[1][4] == "Trap: out of bounds memory access"
+
+
+def test_multi_value_blocks_loops_and_branch_tables():
+    text = """(module
+      (func $pair (param i32) (result i32 i32) (local.get 0) (i32.const 10))
+      (func (export "swap") (param i32) (result i32 i32)
+        (call $pair (local.get 0))
+        (block (param i32 i32) (result i32 i32)
+          (br_if 0 (i32.eqz (local.get 0)))
+          (drop) (drop) (i32.const 1) (i32.const 2)))
+      (func (export "sum") (param i32) (result i32)
+        (i32.const 0) (local.get 0)
+        (loop (param i32 i32) (result i32)
+          (local.set 0)
+          (i32.add (local.get 0))
+          (local.get 0) (i32.const 1) (i32.sub) (local.tee 0)
+          (br_if 0 (local.get 0))
+          (drop)))
+      (func (export "classify") (param i32) (result i32)
+        (block (block (block (block
+          (br_table 0 1 2 1 0 3 3 3 3 3 2 (local.get 0)))
+          (return (i32.const 100)))
+          (return (i32.const 101)))
+          (return (i32.const 102)))
+        (i32.const 103)))"""
+    results = []
+    for engine in ENGINES:
+        store, inst = setup(text, engine)
+        results.append([inst.invoke(store, "swap", 0), inst.invoke(store, "swap", 5),
+                        inst.invoke(store, "sum", 10)] +
+                       [inst.invoke(store, "classify", i) for i in range(14)])
+    assert results[0] == results[1]
+    assert results[1][:3] == [[0, 10], [1, 2], [55]]
+
+
+def test_functions_it_does_not_translate_run_on_the_reference_engine():
+    text = """(module
+      (func $count (param i32 i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (local.get 1))
+          (else (return_call $count (i32.sub (local.get 0) (i32.const 1))
+                                    (i32.add (local.get 1) (i32.const 2))))))
+      (func (export "f") (param i32) (result i32) (call $count (local.get 0) (i32.const 0))))"""
+    store, inst = setup(text, "compiled")
+    # A tail call chain far deeper than the depth limit: constant stack on the fallback.
+    assert inst.invoke(store, "f", 50_000) == [100_000]
+    reasons = {func.index: why for func, why in engine_of(store).fallbacks.items()}
+    assert reasons == {0: "tail calls (return_call)"}
+    assert python_source(inst.module, 0).startswith("# function 0: reference engine")
+
+
+def test_host_functions_and_calls_back_into_wasm():
+    text = """(module
+      (import "env" "twice" (func $twice (param i32) (result i32)))
+      (func (export "inc") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+      (func (export "run") (param i32) (result i32) (call $twice (local.get 0))))"""
+    store = Store(engine="compiled")
+    holder = {}
+    twice = host_func(store, FuncType((I32,), (I32,)),
+                      lambda x: holder["inst"].invoke(store, "inc", x)[0] * 2)
+    holder["inst"] = inst = instantiate(store, wasmmerge.decode(wat2wasm(text)), [twice])
+    assert inst.invoke(store, "run", 20) == [42]
+
+
+def test_calls_across_instances_and_shared_tables():
+    lib = """(module (table (export "t") 2 funcref) (elem (i32.const 0) $sq $neg)
+      (func $sq (export "sq") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+      (func $neg (param i32) (result i32) (i32.sub (i32.const 0) (local.get 0))))"""
+    app = """(module
+      (import "lib" "sq" (func $sq (param i32) (result i32)))
+      (import "lib" "t" (table 2 funcref))
+      (type $u (func (param i32) (result i32)))
+      (func (export "go") (param i32 i32) (result i32)
+        (call_indirect (type $u) (call $sq (local.get 0)) (local.get 1))))"""
+    for engine in ENGINES:
+        store = Store(engine=engine)
+        linker = Linker()
+        linker.define_instance("lib", linker.instantiate(store, wasmmerge.decode(wat2wasm(lib))))
+        inst = linker.instantiate(store, wasmmerge.decode(wat2wasm(app)))
+        assert inst.invoke(store, "go", 3, 0) == [81]
+        assert inst.invoke(store, "go", 3, 1) == [(-9) & 0xFFFF_FFFF]
+        assert outcome(store, inst, "go", 3, 2) == "Trap: undefined element"
+
+
+def nested(depth: int, kind: str) -> str:
+    body = "(local.set 0 (i32.add (local.get 0) (i32.const 1)))"
+    for _ in range(depth):
+        if kind == "loop":
+            body = f"(block (loop {body} (br_if 1 (local.get 0))))"
+        else:
+            body = f"(if (local.get 0) (then {body}))"
+    return f'(module (func (export "f") (param i32) (result i32) {body} (local.get 0)))'
+
+
+@pytest.mark.parametrize("depth,kind,reason", [
+    (20, "loop", "too many statically nested blocks"),
+    (120, "if", "CPython cannot compile it"),
+])
+def test_cpython_limits_fall_back_per_function(depth, kind, reason):
+    store, inst = setup(nested(depth, kind), "compiled")
+    _, reference = setup(nested(depth, kind), "reference")
+    assert inst.invoke(store, "f", 1) == reference.invoke(Store(), "f", 1)
+    assert any(why.startswith(reason) for why in engine_of(store).fallbacks.values())
+
+
+def test_long_expressions_are_split_into_statements():
+    expr = "(local.get 0)"
+    for i in range(2000):
+        expr = f"(i32.add {expr} (i32.const {i}))"
+    text = f'(module (func (export "f") (param i32) (result i32) {expr}))'
+    store, inst = setup(text, "compiled")
+    assert inst.invoke(store, "f", 1) == [1 + sum(range(2000))]
+    assert not engine_of(store).fallbacks
+
+
+def test_translations_are_cached_per_module():
+    module = wasmmerge.decode(wat2wasm(RECURSION))
+    for _ in range(2):
+        store = Store(engine="compiled")
+        inst = instantiate(store, module, [])
+        assert inst.invoke(store, "down", 3) == [3]
+    cache = module.__dict__["_python_translations"]
+    assert list(cache) == [0]
+    code = cache[0][1]
+    store = Store(engine="compiled")
+    instantiate(store, module, []).invoke(store, "down", 2)
+    assert cache[0][1] is code
+
+
+def test_fuel_runs_on_the_reference_engine():
+    store, inst = setup(RECURSION, "compiled", fuel=50)
+    assert outcome(store, inst, "down", 1000) == "Exhaustion: out of fuel"
+
+
+def test_run_command_engines_and_dump(tmp_path):
+    from wasmmerge.cli import cli
+    path = tmp_path / "r.wasm"
+    path.write_bytes(wat2wasm(RECURSION))
+    for engine in ENGINES:
+        result = CliRunner().invoke(cli, ["run", str(path), "--engine", engine, "--invoke", "down", "7"])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == "7"
+    result = CliRunner().invoke(cli, ["run", str(path), "--dump-python", "--invoke", "down", "2"])
+    assert result.exit_code == 0
+    assert "def f0(d, l0):" in result.output
