@@ -454,3 +454,19 @@ def test_benchmark_pair_merges_into_a_valid_module():
     result = merge(inputs, MergeOptions(export_conflicts="rename"))  # validated by ours
     wasm_validate(result.data, "--enable-multi-memory")
     assert len(result.module.memories) == 2 and not result.module.imports
+
+
+def test_host_objects_passed_through_an_input_get_every_importers_limits():
+    relay = wat2wasm('(module (import "env" "mem" (memory 1 10)) (export "mem" (memory 0)))')
+    needy = wat2wasm('(module (import "relay" "mem" (memory 3 6)))')
+    direct = wat2wasm('(module (import "env" "mem" (memory 3 6)))')
+    result = merge([("relay", relay), ("needy", needy), ("direct", direct)])
+    # One import asking for what both relay and needy need; direct's identical one merges in.
+    assert [(i.module, i.name, i.type.limits.min, i.type.limits.max) for i in result.module.imports] == \
+        [("env", "mem", 3, 6)]
+    impossible = wat2wasm('(module (import "relay" "mem" (memory 11)))')
+    with pytest.raises(LinkError, match="no size satisfies every importer"):
+        merge([("relay", relay), ("needy", impossible)])
+    shared = wat2wasm('(module (import "relay" "mem" (memory 1 10 shared)))')
+    with pytest.raises(LinkError, match="shared"):
+        merge([("relay", relay), ("needy", shared)])

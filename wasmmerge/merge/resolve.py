@@ -172,12 +172,13 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
     has_start_before = [any(inputs[x].module.start is not None for x in range(i)) for i in range(len(inputs))]
     res = Resolution()
     match = Matcher(types)
+    tightened: dict[External, Limits] = {}
     done: dict[tuple, tuple] = {}
     in_progress: list[tuple] = []
 
-    def describe(i, j):
+    def describe(i, j):  # errors carry the input's label as their file: no name here
         imp = inputs[i].module.imports[j]
-        return f"{inputs[i].name}: import {imp.module}.{imp.name}"
+        return f"import {imp.module}.{imp.name}"
 
     def follow(i, j):
         key = (i, j)
@@ -216,11 +217,6 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
             actual = item_types[target_module].get(kind, export.index)
         except ValidationError as err:
             raise err.with_file(inputs[target_module].label)
-        why = type_mismatch(kind, actual, declared, match)
-        if why and _only_minimum_differs(kind, actual, declared, match) and has_start_before[i]:
-            res.size_checks.append((i, j, kind, declared.limits.min))
-        elif why:
-            raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)
         positions = import_positions[target_module][kind]
         if export.index < len(positions):
             in_progress.append(key)
@@ -228,6 +224,19 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
             in_progress.pop()
         else:
             target, chain = Defined(target_module, export.index), ()
+        why = type_mismatch(kind, actual, declared, match)
+        if why and kind in (TABLE_KIND, MEMORY_KIND) and _only_limits_differ(kind, actual, declared, match):
+            grown = has_start_before[i] and declared.limits.min > actual.limits.min
+            if grown:
+                res.size_checks.append((i, j, kind, declared.limits.min))
+            if isinstance(target, External):
+                # The object is the host's: only the host knows its size, so the merged
+                # import asks for everything every importer along the way asks for.
+                _tighten(tightened, target, declared.limits, raise_min=not grown)
+            elif not (grown and _only_minimum_differs(kind, actual, declared, match)):
+                raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)
+        elif why:
+            raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)
         result = (target, ((target_module, imp.name),) + chain)
         done[key] = result
         return result
@@ -244,7 +253,47 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
                 res.externals.append(target)
         res.targets.append(targets)
         res.chains.append(chains)
+    if tightened:
+        _apply_tightening(res, tightened)
     return res
+
+
+def _only_limits_differ(kind: int, actual, expected, match: Matcher) -> bool:
+    """True when `actual` would match `expected` with `expected`'s minimum and maximum."""
+    a = actual.limits
+    limits = Limits(expected.limits.min, expected.limits.max, a.address64, a.shared)
+    relimited = type(actual)(actual.elem, limits) if kind == TABLE_KIND else type(actual)(limits)
+    return type_mismatch(kind, relimited, expected, match) is None
+
+
+def _tighten(tightened: dict, ext: External, wanted: Limits, raise_min: bool):
+    have = tightened.get(ext, ext.type.limits)
+    minimum = max(have.min, wanted.min) if raise_min else have.min
+    if have.max is None or wanted.max is None:
+        maximum = have.max if wanted.max is None else wanted.max
+    else:
+        maximum = min(have.max, wanted.max)
+    if maximum is not None and minimum > maximum:
+        raise LinkError(f"import {ext.label}: no size satisfies every importer (at least {minimum}, "
+                        f"at most {maximum})")
+    tightened[ext] = Limits(minimum, maximum, have.address64, have.shared)
+
+
+def _apply_tightening(res: Resolution, tightened: dict):
+    """Replace tightened imports everywhere, merging those that became identical."""
+    replace = {}
+    for ext, limits in tightened.items():
+        t = ext.type
+        new_type = type(t)(t.elem, limits) if ext.kind == TABLE_KIND else type(t)(limits)
+        replace[ext] = External(ext.module, ext.name, ext.kind, new_type)
+    res.targets = [[replace.get(t, t) for t in targets] for targets in res.targets]
+    externals, seen = [], set()
+    for ext in res.externals:
+        ext = replace.get(ext, ext)
+        if ext not in seen:
+            seen.add(ext)
+            externals.append(ext)
+    res.externals = externals
 
 
 def check_allowed(resolution: Resolution, patterns, inputs) -> None:
