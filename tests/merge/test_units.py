@@ -470,3 +470,16 @@ def test_host_objects_passed_through_an_input_get_every_importers_limits():
     shared = wat2wasm('(module (import "relay" "mem" (memory 1 10 shared)))')
     with pytest.raises(LinkError, match="shared"):
         merge([("relay", relay), ("needy", shared)])
+
+
+def test_host_function_passed_on_is_checked_by_the_host_against_each_importer():
+    relay = wasmtime.wat2wasm('''(module (type $base (sub (func))) (type $derived (sub $base (func)))
+      (import "env" "f" (func (type $base))) (export "f" (func 0)))''')
+    precise = wasmtime.wat2wasm('''(module (type $base (sub (func))) (type $derived (sub $base (func)))
+      (import "relay" "f" (func (type $derived))))''')
+    result = merge([("relay", relay), ("precise", precise)])
+    # Two imports of the one host function, each with its importer's type.
+    assert [(i.module, i.name, i.type) for i in result.module.imports] == [("env", "f", 0), ("env", "f", 1)]
+    unrelated = wasmtime.wat2wasm('(module (import "relay" "f" (func (param i32))))')
+    with pytest.raises(LinkError, match="function type"):
+        merge([("relay", relay), ("unrelated", unrelated)])

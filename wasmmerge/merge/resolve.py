@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from ..binary.types import (FUNC_KIND, GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABLE_KIND, TAG_KIND,
-                            Limits)
+                            Limits, RefType)
 from ..errors import LinkError, ValidationError
 from .typespace import TypeSpace, map_externtype
 
@@ -235,6 +235,11 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
                 _tighten(tightened, target, declared.limits, raise_min=not grown)
             elif not (grown and _only_minimum_differs(kind, actual, declared, match)):
                 raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)
+        elif why and isinstance(target, External) and _host_may_satisfy(kind, actual, declared, match):
+            # A host function or global passed on by an input: its real type may be more
+            # precise than the input declared, so the host checks it against this
+            # importer's own declaration (a second import of the same object).
+            target = External(target.module, target.name, kind, declared)
         elif why:
             raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)
         result = (target, ((target_module, imp.name),) + chain)
@@ -256,6 +261,21 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
     if tightened:
         _apply_tightening(res, tightened)
     return res
+
+
+def _host_may_satisfy(kind: int, passed_on, wanted, match: Matcher) -> bool:
+    """Whether a host object an input imported as `passed_on` can also be a `wanted`.
+
+    Declared supertypes form a tree, so a function type below both exists only when one of
+    them is below the other. A mutable global's type is exact; an immutable reference
+    global's actual type may lie below both.
+    """
+    if kind == FUNC_KIND:
+        return match.func(wanted, passed_on)
+    if kind == GLOBAL_KIND:
+        return (not passed_on.mutable and not wanted.mutable
+                and isinstance(passed_on.type, RefType) and isinstance(wanted.type, RefType))
+    return False
 
 
 def _only_limits_differ(kind: int, actual, expected, match: Matcher) -> bool:
