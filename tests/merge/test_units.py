@@ -456,14 +456,25 @@ def test_benchmark_pair_merges_into_a_valid_module():
     assert len(result.module.memories) == 2 and not result.module.imports
 
 
-def test_host_objects_passed_through_an_input_get_every_importers_limits():
-    relay = wat2wasm('(module (import "env" "mem" (memory 1 10)) (export "mem" (memory 0)))')
-    needy = wat2wasm('(module (import "relay" "mem" (memory 3 6)))')
-    direct = wat2wasm('(module (import "env" "mem" (memory 3 6)))')
-    result = merge([("relay", relay), ("needy", needy), ("direct", direct)])
-    # One import asking for what both relay and needy need; direct's identical one merges in.
+def test_host_memory_passed_through_an_input_is_checked_where_the_importer_links():
+    relay = wat2wasm('(module (import "env" "mem" (memory 1 10)) (export "mem" (memory 0)) '
+                     '(data (i32.const 0) "relay"))')
+    needy = wat2wasm('(module (import "relay" "mem" (memory 3 6)) (func (export "pages") (result i32) memory.size))')
+    result = merge([("relay", relay), ("needy", needy)])
+    # One import, its maximum lowered to needy's; the minimum is the host's business at run time.
     assert [(i.module, i.name, i.type.limits.min, i.type.limits.max) for i in result.module.imports] == \
-        [("env", "mem", 3, 6)]
+        [("env", "mem", 1, 6)]
+    for pages, ok in ((3, True), (2, False)):
+        store = wasmtime.Store()
+        memory = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(pages, 6)))
+        module = wasmtime.Module(store.engine, result.data)
+        if ok:
+            instance = wasmtime.Instance(store, module, [memory])
+            assert instance.exports(store)["pages"](store) == 3
+        else:
+            with pytest.raises(wasmtime.Trap):  # needy would not link: after relay's data
+                wasmtime.Instance(store, module, [memory])
+        assert memory.read(store, 0, 5) == b"relay"
     impossible = wat2wasm('(module (import "relay" "mem" (memory 11)))')
     with pytest.raises(LinkError, match="no size satisfies every importer"):
         merge([("relay", relay), ("needy", impossible)])

@@ -165,10 +165,11 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
         import_positions.append(by_kind)
         index_in_kind.append(own)
 
-    # An import's limits are matched against the *current* size of what it binds to, and
-    # an earlier input's start function may have grown a memory or table past its declared
-    # minimum. Then the minimum is checked at run time, when the merged start function
-    # reaches the importer (a trap instead of a link error when it is too small).
+    # An import's limits are matched against the *current* size of what it binds to:
+    # the host's (unknown here), or one an earlier input's start function may have grown
+    # past its declared minimum. Such minimums are checked at run time, when the merged
+    # start function reaches the importer (a trap instead of a link error, after the same
+    # earlier effects).
     has_start_before = [any(inputs[x].module.start is not None for x in range(i)) for i in range(len(inputs))]
     res = Resolution()
     match = Matcher(types)
@@ -226,14 +227,17 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
             target, chain = Defined(target_module, export.index), ()
         why = type_mismatch(kind, actual, declared, match)
         if why and kind in (TABLE_KIND, MEMORY_KIND) and _only_limits_differ(kind, actual, declared, match):
-            grown = has_start_before[i] and declared.limits.min > actual.limits.min
-            if grown:
+            host = isinstance(target, External)
+            # A minimum is checked against the current size: that of a host object (only
+            # the host knows it) or of one an earlier start function may have grown is
+            # checked when instantiation reaches the importer.
+            deferred = declared.limits.min > actual.limits.min and (host or has_start_before[i])
+            if deferred:
                 res.size_checks.append((i, j, kind, declared.limits.min))
-            if isinstance(target, External):
-                # The object is the host's: only the host knows its size, so the merged
-                # import asks for everything every importer along the way asks for.
-                _tighten(tightened, target, declared.limits, raise_min=not grown)
-            elif not (grown and _only_minimum_differs(kind, actual, declared, match)):
+            if host:
+                # A maximum never changes: the merged import asks for the smallest one.
+                _tighten(tightened, target, declared.limits)
+            elif not (deferred and _only_minimum_differs(kind, actual, declared, match)):
                 raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)
         elif why and isinstance(target, External) and _host_may_satisfy(kind, actual, declared, match):
             # A host function or global passed on by an input: its real type may be more
@@ -286,17 +290,17 @@ def _only_limits_differ(kind: int, actual, expected, match: Matcher) -> bool:
     return type_mismatch(kind, relimited, expected, match) is None
 
 
-def _tighten(tightened: dict, ext: External, wanted: Limits, raise_min: bool):
+def _tighten(tightened: dict, ext: External, wanted: Limits):
+    """Lower the maximum of a kept import to what an importer further along allows."""
     have = tightened.get(ext, ext.type.limits)
-    minimum = max(have.min, wanted.min) if raise_min else have.min
     if have.max is None or wanted.max is None:
         maximum = have.max if wanted.max is None else wanted.max
     else:
         maximum = min(have.max, wanted.max)
-    if maximum is not None and minimum > maximum:
-        raise LinkError(f"import {ext.label}: no size satisfies every importer (at least {minimum}, "
+    if maximum is not None and wanted.min > maximum:
+        raise LinkError(f"import {ext.label}: no size satisfies every importer (at least {wanted.min}, "
                         f"at most {maximum})")
-    tightened[ext] = Limits(minimum, maximum, have.address64, have.shared)
+    tightened[ext] = Limits(have.min, maximum, have.address64, have.shared)
 
 
 def _apply_tightening(res: Resolution, tightened: dict):
