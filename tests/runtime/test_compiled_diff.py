@@ -43,7 +43,7 @@ class Gen:
         if depth <= 0 or r.random() < 0.2:
             return self.const(t) if r.random() < 0.4 else [f"local.get {r.choice(self.locals[t])}"]
         d = depth - 1
-        k = r.randrange(13)
+        k = r.randrange(14)
         if k < 3:
             return self.expr(t, d, fn) + self.expr(t, d, fn) + [f"{t}.{r.choice(BINARY)}"]
         if k == 3:
@@ -78,7 +78,18 @@ class Gen:
                     self.expr(t, d, fn) + self.expr("i32", d, fn) + [f"br_table {labels}", "end"] +
                     self.expr(t, d, fn) + [f"{t}.xor", "end"] + self.expr(t, d, fn) +
                     [f"{t}.add", "end"])
-        return [f"global.get {0 if t == 'i32' else 1}"]
+        if k == 12:
+            return [f"global.get {0 if t == 'i32' else 1}"]
+        # f64 arithmetic on arbitrary bits (NaN payloads included) and converted ints.
+        x = self.expr("i64", d, fn) + ["f64.reinterpret_i64"]
+        y = self.expr("i32", d, fn) + [r.choice(["f64.convert_i32_s", "f64.convert_i32_u"])]
+        if r.random() < 0.5:
+            x, y = y, x
+        if t == "i32":
+            return x + y + [f"f64.{r.choice(['eq', 'ne', 'lt', 'gt', 'le', 'ge'])}"]
+        op = r.choice(["add", "sub", "mul", "div", "min", "max", "copysign"])
+        tail = ["f64.sqrt"] if r.random() < 0.3 else []
+        return x + y + [f"f64.{op}"] + tail + ["i64.reinterpret_f64"]
 
     def address(self, depth, fn):
         mask = 0xFFFF if self.rng.random() < 0.9 else 0x1FFFF

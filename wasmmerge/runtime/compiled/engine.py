@@ -11,6 +11,7 @@ Translations are cached per decoded module (source and code object, or the reaso
 falls back), so instantiating a module again only runs `exec`.
 """
 
+import math
 import struct
 import sys
 
@@ -41,6 +42,21 @@ def _store64(pack, data, address, value):
 def _grow(mem, delta):
     mask = 0xFFFF_FFFF_FFFF_FFFF if mem.type.limits.address64 else 0xFFFF_FFFF
     return mem.grow(delta) & mask
+
+
+_as_float = struct.Struct("<d")
+CANONICAL_NAN = _as_float.unpack(struct.pack("<Q", 0x7FF8_0000_0000_0000))[0]
+
+
+def _float_divide(x, y):
+    """f64.div on Python floats, as numerics.f64_div computes it on bits."""
+    from ..numerics import _divide
+    return x / y if y else _divide(x, y)
+
+
+def _float_sqrt(x):
+    # -0.0 >= 0 holds (sqrt keeps it); a NaN or negative operand gives the canonical NaN.
+    return math.sqrt(x) if x >= 0 else CANONICAL_NAN
 
 
 def _non_null(ref):
@@ -82,7 +98,9 @@ def _base_namespace() -> dict:
     for table in (numerics.OPS, _simd_ops()):
         for name, fn in table.items():
             names[mangle(name)] = fn
-    for code in "bBhHiIqQ":
+    names.update(FDIV=_float_divide, FSQRT=_float_sqrt, SQRT=math.sqrt, NAN=CANONICAL_NAN, DP=_as_float.pack, DU=_as_float.unpack,
+                 QP=struct.Struct("<Q").pack, QU=struct.Struct("<Q").unpack)
+    for code in "bBhHiIqQd":
         names[f"U_{code}"] = struct.Struct("<" + code).unpack_from
         names[f"P_{code}"] = struct.Struct("<" + code).pack_into
     for name in ("table_grow", "table_fill", "table_copy", "table_init", "elem_drop",

@@ -22,8 +22,11 @@ numeric helper...) are bound per instance by `engine.py`; the source depends onl
 module, so it is cached per module.
 """
 
+import math
+import struct
+
 from ...binary.code import decode_code
-from ...binary.types import FuncType, NumType, RefType
+from ...binary.types import F64, FuncType, NumType
 
 M32 = 0xFFFF_FFFF
 M64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -39,17 +42,27 @@ class Untranslatable(Exception):
 class Value:
     """One symbolic stack entry."""
 
-    __slots__ = ("expr", "deps", "cond", "size", "const")
+    __slots__ = ("expr", "deps", "cond", "size", "const", "flt")
 
-    def __init__(self, expr, deps=frozenset(), cond=False, size=0, const=None):
+    def __init__(self, expr, deps=frozenset(), cond=False, size=0, const=None, flt=False):
         self.expr = expr      # Python expression (parenthesised unless atomic)
         self.deps = deps      # variable names it reads
         self.cond = cond      # a bool: the wasm value is 1 if it holds, else 0
         self.size = size      # operators in it
         self.const = const    # the integer value, when a constant
+        self.flt = flt        # an f64 held as a Python float (not as its bits)
 
     def value(self) -> str:
+        """The run-time value (bits for floats)."""
+        if self.flt:
+            return f"QU(DP({self.expr}))[0]"
         return f"(1 if {self.expr} else 0)" if self.cond else self.expr
+
+    def float(self) -> str:
+        """An f64 as a Python float."""
+        if self.flt:
+            return self.expr
+        return f"DU(QP({self.value()}))[0]"
 
     def is_atomic(self) -> bool:
         return not self.size
@@ -79,6 +92,14 @@ class Label:
     @property
     def arity(self):
         return self.nparams if self.kind == "loop" else self.nresults
+
+
+def float_literal(bits: int) -> str | None:
+    """Python source for the double with these bits, when a literal can say it."""
+    x = struct.unpack("<d", struct.pack("<Q", bits))[0]
+    if x != x or x in (math.inf, -math.inf):
+        return None
+    return f"({x!r})"
 
 
 def func_name(index: int) -> str:
@@ -143,6 +164,10 @@ CALLOUTS = {
     "elem.drop": (0, 0), "memory.init": (3, 0), "data.drop": (0, 0), "memory.copy": (3, 0),
     "memory.fill": (3, 0),
 }
+# f64 instructions computed on Python floats (see `Value.flt`); others go through bits.
+F64_BINARY = {"f64.add": "+", "f64.sub": "-", "f64.mul": "*"}
+F64_COMPARE = {"f64.eq": "==", "f64.ne": "!=", "f64.lt": "<", "f64.gt": ">", "f64.le": "<=",
+               "f64.ge": ">="}
 UNTRANSLATED_FEATURES = {"tail-call": "tail calls", "gc": "garbage collection",
                          "exceptions": "exception handling",
                          "legacy-exceptions": "exception handling", "threads": "threads"}
@@ -168,6 +193,8 @@ def block_signature(module, blocktype) -> tuple[int, int]:
 
 
 def default_literal(t) -> str:
+    if t is F64:
+        return "0.0"
     return "0" if isinstance(t, NumType) else "None"
 
 
@@ -185,6 +212,9 @@ class _Translator:
         self.func_types = [module.types[i].comp for i in module.func_type_indices()]
         self.type = self.func_types[index]
         self.memory64 = [t.limits.address64 for t in module.memory_types()]
+        local_types = list(self.type.params) + self.code.local_types()
+        # f64 locals hold Python floats (parameters are converted on entry).
+        self.float_locals = {i for i, t in enumerate(local_types) if t is F64}
         self.lines = []
         self.preamble = []
         self.indent = 1
@@ -247,7 +277,7 @@ class _Translator:
         """Entries in variables: constants may stay below `force_from`, not above."""
         for h, v in enumerate(self.stack):
             if v.const is None or h >= force_from:
-                if v.const is not None or v.expr != f"s{h}":
+                if v.const is not None or v.flt or v.expr != f"s{h}":
                     name = f"s{h}"
                     self.protect(name, skip=h)
                     self.emit(f"{name} = {v.value()}")
@@ -331,6 +361,9 @@ class _Translator:
                 "        raise Exhaustion('call stack exhausted')"]
         if self.calls:
             head.append("    d -= 1")
+        for i in sorted(self.float_locals):
+            if i < nparams:
+                head.append(f"    l{i} = DU(QP(l{i}))[0]")
         by_default = {}
         for i, t in enumerate(self.code.local_types()):
             by_default.setdefault(default_literal(t), []).append(f"l{nparams + i}")
@@ -391,7 +424,7 @@ class _Translator:
         names, exprs = [], []
         for i, v in enumerate(values):
             name = f"s{height + i}"
-            if v.expr != name:
+            if v.expr != name or v.flt:
                 names.append(name)
                 exprs.append(v.value())
         if names:
@@ -594,14 +627,14 @@ class _Translator:
 
     def op_local_get(self, index):
         name = f"l{index}"
-        self.push(Value(name, frozenset((name,))))
+        self.push(Value(name, frozenset((name,)), flt=index in self.float_locals))
 
     def op_local_set(self, index):
         v = self.pop()
         name = f"l{index}"
         self.protect(name)
         if v.expr != name:
-            self.emit(f"{name} = {v.value()}")
+            self.emit(f"{name} = {v.float() if index in self.float_locals else v.value()}")
 
     def op_local_tee(self, index):
         self.op_local_set(index)
@@ -696,6 +729,8 @@ class _Translator:
     def numeric(self, op, name, args):
         if op.align is not None:
             return self.memory_access(name, args)
+        if name == "f64.const" and float_literal(args[0]) is not None:
+            return self.push(Value(float_literal(args[0]), flt=True))
         if name.endswith(".const"):
             value = args[0]
             if name in ("i32.const", "i64.const"):
@@ -707,6 +742,21 @@ class _Translator:
         operands = self.pop_values(nparams)
         deps = frozenset().union(*(v.deps for v in operands))
         size = sum(v.size for v in operands) + 1
+        if name in F64_BINARY:
+            a, b = operands
+            return self.push(Value(f"({a.float()} {F64_BINARY[name]} {b.float()})", deps,
+                                   size=size, flt=True))
+        if name in F64_COMPARE:
+            a, b = operands
+            return self.push(Value(f"({a.float()} {F64_COMPARE[name]} {b.float()})", deps,
+                                   cond=True, size=size))
+        if name in ("f64.div", "f64.sqrt"):
+            return self.push(Value(self.float_special(name, operands), deps, size=size, flt=True))
+        if name == "f64.convert_i32_u":
+            return self.push(Value(f"float({operands[0].value()})", deps, size=size, flt=True))
+        if name == "f64.convert_i32_s":
+            text = f"float(({operands[0].value()} ^ 0x80000000) - 0x80000000)"
+            return self.push(Value(text, deps, size=size, flt=True))
         if name in INT_BINARY:
             a, b = operands
             return self.push(Value(self.int_binary(name, a, b), deps, size=size))
@@ -731,6 +781,24 @@ class _Translator:
         else:
             self.push(Value(call, deps, size=size))
 
+    @staticmethod
+    def float_special(name, operands) -> str:
+        """Division and square root, inline where the operand needs no temporary."""
+        if name == "f64.sqrt":
+            (a,) = operands
+            x = a.float()
+            if a.flt and a.is_atomic():
+                return f"(SQRT({x}) if {x} >= 0 else NAN)"
+            return f"FSQRT({x})"
+        a, b = operands
+        x, y = a.float(), b.float()
+        if b.flt and b.is_atomic():
+            if y.startswith("(") and float(y[1:-1]) != 0:  # a non-zero literal
+                return f"({x} / {y})"
+            if not y.startswith("("):
+                return f"({x} / {y} if {y} else FDIV({x}, {y}))"
+        return f"FDIV({x}, {y})"
+
     def int_binary(self, name, a, b) -> str:
         x, y = a.value(), b.value()
         op = name.split(".")[1]
@@ -750,17 +818,23 @@ class _Translator:
         checked = self.memory64[mem]
         if name in STRUCT_LOADS:
             code, mask = STRUCT_LOADS[name]
+            if name == "f64.load":
+                code = "d"
             addr = self.pop()
             at = self.address(addr, offset)
             text = (f"LOAD64(U_{code}, M{mem}, {at})" if checked else f"U_{code}(M{mem}, {at})[0]")
             if mask is not None:
                 text = f"({text} & {hex(mask)})"
             self.assign_result(text)
+            if code == "d":
+                self.stack[-1].flt = True
         elif name in STRUCT_STORES:
             code, mask = STRUCT_STORES[name]
             value = self.pop()
             addr = self.pop()
             v = value.value()
+            if value.flt and name == "f64.store":
+                code, v = "d", value.expr
             if mask is not None:
                 v = f"({v} & {hex(mask)})"
             at = self.address(addr, offset)
