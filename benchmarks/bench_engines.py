@@ -26,7 +26,7 @@ import wasmmerge
 from wasmmerge.runtime import Store, instantiate
 
 KERNELS = """
-  (memory 1)
+  (memory 4)
   (type $unary (func (param i32) (result i32)))
   (table 2 funcref)
   (elem (i32.const 0) $double $increment)
@@ -67,8 +67,8 @@ KERNELS = """
 """
 
 # (kernel, argument for our engines and wasm-interp, argument for pywasm)
-RUNS = [("fib", 25, 18), ("memory", 16000, 3000), ("indirect", 30000, 4000),
-        ("float", 16000, 3000)]
+RUNS = [("fib", 27, 18), ("memory", 65000, 3000), ("indirect", 200000, 4000),
+        ("float", 200000, 3000)]
 QUICK_RUNS = [("fib", 18, 12), ("memory", 2000, 500), ("indirect", 3000, 500),
               ("float", 2000, 500)]
 POSITIVE_ARG = {"indirect"}  # the indirect loop counts down: 0 would wrap around

@@ -150,6 +150,7 @@ class CompiledEngine:
         self.namespaces = {}
         self.fallbacks: dict[FuncInstance, str] = {}  # function -> why it is not compiled
         self.saved_depth = None  # store.max_call_depth while a fallback lowered it
+        self.by_type: dict[int, dict] = {}  # canonical type id -> {function: callable}
 
     def max_depth(self) -> int:
         return self.store.max_call_depth if self.saved_depth is None else self.saved_depth
@@ -170,6 +171,7 @@ class CompiledEngine:
                     fn = ns[func_name(func.index)]
                 ns[f"F{func.index}"] = fn
             self.callables[func] = fn
+            self.by_type.setdefault(func.type_id, {})[func] = fn
         return fn
 
     def namespace(self, inst) -> dict:
@@ -198,6 +200,7 @@ class CompiledEngine:
             ns[f"T{i}"] = table
         for i, type_id in enumerate(inst.type_ids):
             ns[f"TID{i}"] = type_id
+            ns[f"CT{i}"] = self.by_type.setdefault(type_id, {})
         for i, elem in enumerate(inst.elems):
             ns[f"E{i}"] = elem
         for i, data in enumerate(inst.datas):

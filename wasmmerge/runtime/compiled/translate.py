@@ -226,6 +226,7 @@ class _Translator:
         self.uses_br = False
         self.calls = False
         self.py_loops = 0
+        self.last_result = None  # (line count, slot) after `s{h} = ...` of one value
 
     # -- output --------------------------------------------------------------------------
 
@@ -290,6 +291,7 @@ class _Translator:
         for name in names:
             self.protect(name)
         self.emit(f"{', '.join(names)} = {expr}")
+        self.last_result = (len(self.lines), names[0])
         for i in range(count):
             self.stack.append(self.slot(base + i))
 
@@ -600,8 +602,14 @@ class _Translator:
     def op_call_indirect(self, typeidx, table):
         ft = self.module.types[typeidx].comp
         index = self.pop()
-        self.protect("_e")
-        self.emit(f"_e = CALLEE(T{table}, TID{typeidx}, {index.value()})")
+        i = index.value()
+        if not index.is_atomic():
+            self.emit(f"_i = {i}")
+            i = "_i"
+        # CT{typeidx}: callables of the functions of exactly this type (a miss is resolved,
+        # checked for subtyping, and traps if it must, by CALLEE).
+        self.emit(f"_e = CT{typeidx}.get(T{table}.elems[{i}] if {i} < len(T{table}.elems) "
+                  f"else None) or CALLEE(T{table}, TID{typeidx}, {i})")
         self.call_with("_e", ft)
 
     def op_call_ref(self, typeidx):
@@ -632,7 +640,14 @@ class _Translator:
     def op_local_set(self, index):
         v = self.pop()
         name = f"l{index}"
+        lines = len(self.lines)
         self.protect(name)
+        if (self.last_result == (lines, v.expr) == (len(self.lines), f"s{len(self.stack)}")
+                and not v.flt and index not in self.float_locals):
+            # `s3 = call(...)` then `l1 = s3`: assign the local directly.
+            target, _, expr = self.lines[-1].partition(" = ")
+            self.lines[-1] = target[:len(target) - len(v.expr)] + name + " = " + expr
+            return
         if v.expr != name:
             self.emit(f"{name} = {v.float() if index in self.float_locals else v.value()}")
 
