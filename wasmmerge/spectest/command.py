@@ -46,7 +46,7 @@ def _run_one(args) -> ScriptResult:
               help="Feature set to decode with (default: 2.0 under a wasm-2.0 directory, else all).")
 @click.option("-j", "--jobs", type=int, default=1, show_default=True, help="Scripts run in parallel.")
 @click.option("-v", "--verbose", is_flag=True, help="List each failed command.")
-@click.option("--engine", type=click.Choice(["reference", "compiled"]), default="reference",
+@click.option("--engine", type=click.Choice(["reference", "compiled"]), default="compiled",
               show_default=True, help="compiled: functions translated to Python (docs/compiled.md).")
 def spec_command(paths, features, jobs, verbose, engine):
     """Run spec test scripts (wast2json .json, or .wast when wast2json is installed)."""
