@@ -521,3 +521,24 @@ def test_cli_features_option(tmp_path):
     assert run_cli(str(two_memories)).returncode == 0
     result = run_cli("--features", "2.0", str(two_memories))
     assert result.returncode == 1 and "multiple memories" in result.stdout
+
+
+def test_parallel_body_check_reports_the_first_invalid_function():
+    """Forced onto worker processes, the error is the one a sequential check gives."""
+    from wasmmerge import decode
+    from wasmmerge.binary.model import Code
+    from wasmmerge.validate import validate_module
+    from conftest import wat2wasm
+    funcs = "".join(f"(func (param i32) (result i32) local.get 0 i32.const {i} i32.add)" for i in range(40))
+    module = decode(wat2wasm(f"(module {funcs})"))
+    validate_module(module, jobs=2)
+    module.codes[25] = Code([], b"\x6a\x0b")  # i32.add on an empty stack
+    module.codes[31] = Code([], b"\x1a\x0b")
+    errors = []
+    for jobs in (1, 2, 3):
+        try:
+            validate_module(module, jobs=jobs)
+        except ValidationError as err:
+            errors.append(str(err))
+    assert len(errors) == 3 and len(set(errors)) == 1
+    assert "[in function 25]" in errors[0]

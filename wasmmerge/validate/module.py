@@ -5,6 +5,9 @@
 function body with `func.FuncValidator`.
 """
 
+import multiprocessing
+import os
+
 from ..binary.code import decode_expr
 from ..binary.opcodes import ALL_OPS
 from ..binary.types import (EXN, EXTERN, FUNC, FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND,
@@ -387,19 +390,79 @@ def _check_exports(ctx):
         names.add(exp.name)
 
 
-def _check_codes(ctx):
+# Below this much code, starting worker processes costs more than it saves.
+PARALLEL_MIN_CODE_BYTES = 1 << 20
+_WORKER_CTX = None
+
+
+def _check_range(ctx, start: int, stop: int):
     imported = len(ctx.funcs) - len(ctx.module.funcs)
-    for i, code in enumerate(ctx.module.codes):
+    codes = ctx.module.codes
+    for i in range(start, stop):
         index = imported + i
-        FuncValidator(ctx, index).check_function(ctx.funcs[index], code)
+        FuncValidator(ctx, index).check_function(ctx.funcs[index], codes[i])
 
 
-def validate_module(module, features=None, store: TypeStore | None = None) -> Context:
+def _check_chunk(bounds):
+    """In a worker: the first error of a contiguous range of bodies, as plain data."""
+    try:
+        _check_range(_WORKER_CTX, *bounds)
+    except ValidationError as err:
+        return err.message, err.offset, err.func
+    return None
+
+
+def _chunks(codes, parts: int) -> list[tuple[int, int]]:
+    total = sum(len(c.body) for c in codes)
+    bounds, start, size = [], 0, 0
+    for i, code in enumerate(codes):
+        size += len(code.body)
+        if size >= total * (len(bounds) + 1) / parts and len(bounds) < parts - 1:
+            bounds.append((start, i + 1))
+            start = i + 1
+    bounds.append((start, len(codes)))
+    return [b for b in bounds if b[0] < b[1]]
+
+
+def _workers(codes, jobs) -> int:
+    if jobs is not None:
+        return max(1, jobs)
+    if not hasattr(os, "fork") or sum(len(c.body) for c in codes) < PARALLEL_MIN_CODE_BYTES:
+        return 1
+    return min(os.cpu_count() or 1, 8)
+
+
+def _check_codes(ctx, jobs=None):
+    """Type-check every body; large modules are split over forked worker processes.
+
+    Chunks are contiguous, so the lowest-numbered failing chunk holds the first invalid
+    function: the error is the one a sequential check reports.
+    """
+    codes = ctx.module.codes
+    workers = _workers(codes, jobs)
+    if workers == 1:
+        _check_range(ctx, 0, len(codes))
+        return
+    global _WORKER_CTX
+    _WORKER_CTX = ctx
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_check_chunk, _chunks(codes, workers * 2))
+    finally:
+        _WORKER_CTX = None
+    for result in results:
+        if result is not None:
+            message, offset, func = result
+            raise ValidationError(message, offset, func=func)
+
+
+def validate_module(module, features=None, store: TypeStore | None = None, jobs: int | None = None) -> Context:
     """Check that `module` is valid; raise `ValidationError` (with offset and function) if not.
 
     `features` defaults to everything we read (`features.ALL`). Types are interned into
     `store` (a fresh one by default); the returned context maps the module's indices to
-    canonical types.
+    canonical types. `jobs` is the number of processes checking function bodies
+    (default: one per core for modules with at least 1 MiB of code, else one).
     """
     features = ALL if features is None else frozenset(features)
     ctx = Context(module, features, store if store is not None else TypeStore())
@@ -410,5 +473,5 @@ def validate_module(module, features=None, store: TypeStore | None = None) -> Co
     _check_datas(ctx)
     _check_start(ctx)
     _check_exports(ctx)
-    _check_codes(ctx)
+    _check_codes(ctx, jobs)
     return ctx
