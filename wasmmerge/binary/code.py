@@ -263,6 +263,20 @@ SINGLE_MEMORY_READERS = dict(READERS, memory=_read_zero, memarg=_read_memarg_sin
 
 
 
+# What an instruction does to the block structure the decoder tracks.
+_OPENS, _CLOSES, _MIDDLE, _NEEDS_DATACOUNT = 1, 2, 3, 4
+_FLOW = {}
+for _op in ALL_OPS:
+    if _op.name in BLOCK_OPENERS:
+        _FLOW[_op] = _OPENS
+    elif _op.name in ("end", "delegate"):
+        _FLOW[_op] = _CLOSES
+    elif _op.name in ("else", "catch", "catch_all"):
+        _FLOW[_op] = _MIDDLE
+    elif _op.name in NEEDS_DATACOUNT:
+        _FLOW[_op] = _NEEDS_DATACOUNT
+
+
 class Profile:
     """What a decoder accepts under a feature set: its opcodes and immediate readers."""
 
@@ -274,6 +288,10 @@ class Profile:
         self.multi_memory = "multi-memory" in features
         table = READERS if self.multi_memory else SINGLE_MEMORY_READERS
         self.readers = {op: tuple(table[kind] for kind in op.imms) for op in ALL_OPS}
+        # The decode loop's view of an instruction: (op, readers, flow), by first byte for
+        # one-byte opcodes (None for prefixes and illegal bytes), by op for the rest.
+        self.entries = {op: (op, self.readers[op], _FLOW.get(op)) for op in ALL_OPS}
+        self.by_byte = [self.entries[self.single[b]] if b in self.single else None for b in range(256)]
 
 
 _PROFILES: dict = {}
@@ -313,20 +331,6 @@ def read_op(data, pos: int, prof: Profile | None = None) -> tuple[Op, int]:
     return op, end
 
 
-# What an instruction does to the block structure the decoder tracks.
-_OPENS, _CLOSES, _MIDDLE, _NEEDS_DATACOUNT = 1, 2, 3, 4
-_FLOW = {}
-for _op in ALL_OPS:
-    if _op.name in BLOCK_OPENERS:
-        _FLOW[_op] = _OPENS
-    elif _op.name in ("end", "delegate"):
-        _FLOW[_op] = _CLOSES
-    elif _op.name in ("else", "catch", "catch_all"):
-        _FLOW[_op] = _MIDDLE
-    elif _op.name in NEEDS_DATACOUNT:
-        _FLOW[_op] = _NEEDS_DATACOUNT
-
-
 def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
                   datacount: bool = True, multi_memory: bool = True,
                   features=None) -> tuple[list[Instr], int]:
@@ -339,9 +343,8 @@ def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
     `multi_memory=False` alone selects the 2.0 memory-index encoding.
     """
     prof = profile(_features(features, multi_memory))
-    single = prof.single
-    readers_of = prof.readers
-    flow_of = _FLOW
+    by_byte = prof.by_byte
+    entries = prof.entries
     if end is None:
         end = len(data)
     view = data if (pos == 0 and end == len(data)) else memoryview(data)[:end]
@@ -353,12 +356,13 @@ def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
             if pos >= end:
                 raise DecodeError("unexpected end of section or function" if end == len(data) else "END opcode expected", pos)
             start = pos
-            op = single.get(view[pos])
-            if op is None:
+            entry = by_byte[view[pos]]
+            if entry is None:
                 op, pos = read_op(view, pos, prof)
+                entry = entries[op]
             else:
                 pos += 1
-            readers = readers_of[op]
+            op, readers, flow = entry
             if not readers:
                 args = ()
             elif len(readers) == 1:
@@ -371,7 +375,6 @@ def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
                     args.append(value)
                 args = tuple(args)
             append(Instr(op, args, base + start))
-            flow = flow_of.get(op)
             if flow is not None:
                 if flow == _OPENS:
                     depth += 1
