@@ -10,8 +10,7 @@ from wasmmerge.binary.code import Catch, MemArg, decode_instrs, encode_instr
 from wasmmerge.binary.opcodes import ALL_OPS, COMPOUND_SPACES, INDEX_SPACES
 from wasmmerge.binary.types import I32, RefType
 from wasmmerge.errors import DecodeError, ValidationError
-from wasmmerge.merge.rewrite import (REMAPPABLE, Remap, build_skipper, every_index_immediate,
-                                     rewrite, signed_width)
+from wasmmerge.merge.rewrite import REMAPPABLE, Remap, build_skipper, every_index_immediate, rewrite
 
 OLD, NEW = 3, 200  # NEW needs two LEB bytes, so patches also change sizes
 
@@ -115,9 +114,10 @@ def test_padded_leb_keeps_its_width():
 
 
 def test_signed_width_pads_type_indices():
-    assert signed_width(3, 2) == b"\x83\x00"
-    assert leb.read_s33(signed_width(100, 3), 0) == (100, 3)
-    assert signed_width(100, 1) == leb.write_signed(100)  # does not fit: minimal
+    assert leb.write_signed_width(3, 2) == b"\x83\x00"
+    assert leb.read_s33(leb.write_signed_width(100, 3), 0) == (100, 3)
+    assert leb.write_signed_width(100, 1) == leb.write_signed(100)  # does not fit: minimal
+    assert leb.read_s64(leb.write_signed_width(-3, 4), 0) == (-3, 4)
 
 
 def test_memory_zero_becomes_explicit_when_moved():

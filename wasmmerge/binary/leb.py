@@ -136,5 +136,14 @@ def write_unsigned_width(value: int, width: int) -> bytes:
     return bytes(out)
 
 
+def write_signed_width(value: int, width: int) -> bytes:
+    """Signed LEB128 padded to `width` bytes, or minimal where it needs more."""
+    minimal = write_signed(value)
+    if len(minimal) >= width:
+        return minimal
+    pad = 0x7F if value < 0 else 0x00  # continuation bytes that only repeat the sign
+    return bytes(b | 0x80 for b in minimal) + bytes((pad | 0x80,)) * (width - len(minimal) - 1) + bytes((pad,))
+
+
 def unsigned_size(value: int) -> int:
     return max(1, (value.bit_length() + 6) // 7)

@@ -13,7 +13,9 @@ br_table, typed select, try_table) simply falls through to the Python path.
 import re
 
 from ..binary import leb
-from ..binary.opcodes import ALL_OPS, COMPOUND_SPACES, INDEX_SPACES, PREFIXED, SINGLE, Op
+from ..binary.code import read_op
+from ..binary.opcodes import ALL_OPS, COMPOUND_SPACES, INDEX_SPACES, Op
+from ..binary.scan import run_pattern
 from ..errors import DecodeError, ValidationError
 
 # Spaces the merger renumbers; locals, labels and fields never change.
@@ -61,18 +63,6 @@ def _leb_end(data, pos: int) -> int:
             return pos + 1
         pos += 1
     raise DecodeError("unexpected end", pos)
-
-
-def signed_width(value: int, width: int) -> bytes:
-    """A non-negative value as signed LEB128 padded to `width` bytes (minimal if longer)."""
-    if (value.bit_length() + 7) // 7 > width:
-        return leb.write_signed(value)
-    out = bytearray()
-    for _ in range(width - 1):
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 # -- one skipper per immediate kind: (data, pos) -> pos -------------------------------
@@ -142,7 +132,7 @@ def _patch_heaptype(remap, data, pos, patches):
     if value >= 0 and remap.type is not None:
         new = remap.new("type", value)
         if new != value:
-            patches.append((pos, end, signed_width(new, end - pos)))
+            patches.append((pos, end, leb.write_signed_width(new, end - pos)))
     return end
 
 
@@ -249,63 +239,16 @@ def _plan(op: Op, remap: Remap) -> tuple:
 
 # -- the skipper: a regular expression over runs of instructions needing no patch ------
 
-_LEB = b"(?:[\\x80-\\xff]*[\\x00-\\x7f])"
-_IMM_PATTERNS = {
-    "u32": _LEB, "i32": _LEB, "i64": _LEB,
-    "f32": b"[\\x00-\\xff]{4}", "f64": b"[\\x00-\\xff]{8}", "v128": b"[\\x00-\\xff]{16}",
-    "shuffle": b"[\\x00-\\xff]{16}", "lane": b"[\\x00-\\xff]", "castflags": b"[\\x00-\\x03]", "zero": b"\\x00",
-    "heaptype": _LEB,
-    "blocktype": b"(?:[\\x63\\x64]" + _LEB + b"|[\\x00-\\x62\\x65-\\x7f]|[\\x80-\\xff]+[\\x00-\\x7f])",
-    "memarg": (b"(?:(?:[\\x00-\\x3f]|[\\x80-\\xbf][\\x80-\\xff]*[\\x00-\\x7f])" + _LEB
-               + b"|(?:[\\x40-\\x7f]|[\\xc0-\\xff][\\x80-\\xff]*[\\x00-\\x7f])" + _LEB + _LEB + b")"),
-}
-_IMM_PATTERNS.update({space: _LEB for space in INDEX_SPACES})
-# Counted vectors cannot be skipped by a regular expression: always the Python path.
-_NEVER_SKIPPED = frozenset(("labels", "valtypes", "catches"))
-
-
 def _skippable(op: Op, active: frozenset) -> bool:
     for kind in op.imms:
-        if kind in _NEVER_SKIPPED or kind in active:
-            return False
-        if any(space in active for space in COMPOUND_SPACES.get(kind, ())):
+        if kind in active or any(space in active for space in COMPOUND_SPACES.get(kind, ())):
             return False
     return True
 
 
-def _byte_class(codes) -> bytes:
-    return b"[" + b"".join(re.escape(bytes((c,))) for c in sorted(codes)) + b"]"
-
-
-def _alternatives(ops, encode) -> list[bytes]:
-    groups = {}
-    for op in ops:
-        groups.setdefault(op.imms, []).append(op)
-    out = []
-    # Instructions without immediates first: they are the most frequent.
-    for imms, members in sorted(groups.items(), key=lambda item: (len(item[0]), -len(item[1]))):
-        tail = b"".join(_IMM_PATTERNS[kind] for kind in imms)
-        out.append(encode(members) + tail)
-    return out
-
-
 def build_skipper(active: frozenset):
     """A compiled pattern matching the longest run of instructions that need no patch."""
-    single = [op for op in SINGLE.values() if _skippable(op, active)]
-    alts = _alternatives(single, lambda members: _byte_class(op.code for op in members))
-    for prefix, table in PREFIXED.items():
-        ops = [op for op in table.values() if _skippable(op, active)]
-        if not ops:
-            continue
-
-        def encode(members):
-            short = [op.code for op in members if op.code < 0x80]
-            long = [re.escape(leb.write_unsigned(op.code)) for op in members if op.code >= 0x80]
-            parts = ([_byte_class(short)] if short else []) + long
-            return b"(?:" + b"|".join(parts) + b")"
-        inner = _alternatives(ops, encode)
-        alts.append(re.escape(bytes((prefix,))) + b"(?:" + b"|".join(inner) + b")")
-    return re.compile(b"(?:" + b"|".join(alts) + b")*+")
+    return run_pattern(lambda op: _skippable(op, active))
 
 
 _SKIPPER_CACHE: dict[frozenset, re.Pattern] = {}
@@ -319,21 +262,6 @@ def _skipper_for(active: frozenset):
 
 
 # -- the traversal ---------------------------------------------------------------------
-
-def _read_op(data, pos):
-    byte = data[pos]
-    op = SINGLE.get(byte)
-    if op is not None:
-        return op, pos + 1
-    table = PREFIXED.get(byte)
-    if table is None:
-        raise DecodeError(f"illegal opcode {byte:#04x}", pos)
-    sub, end = leb.read_u32(data, pos + 1)
-    op = table.get(sub)
-    if op is None:
-        raise DecodeError(f"illegal opcode {byte:#04x} {sub}", pos)
-    return op, end
-
 
 def collect_patches(data, remap: Remap, start: int = 0, end: int | None = None,
                     use_skipper: bool = True) -> list:
@@ -355,7 +283,7 @@ def collect_patches(data, remap: Remap, start: int = 0, end: int | None = None,
         if steps is not None:
             pos += 1
         else:
-            op, pos = _read_op(view, pos)
+            op, pos = read_op(view, pos)
             steps = plans.get(op)
             if steps is None:
                 steps = plans[op] = _plan(op, remap)
