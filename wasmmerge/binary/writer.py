@@ -153,21 +153,37 @@ def _data(d) -> bytes:
     return head + d.offset.code + u32(len(d.data)) + d.data
 
 
-def _code(c) -> bytes:
-    body = _vec(c.locals, lambda g: u32(g[0]) + write_valtype(g[1])) + c.body
-    return u32(len(body)) + body
+def _code_parts(codes) -> tuple[list[bytes], int]:
+    """The code section as pieces to join once: bodies are the largest thing we write,
+    so they are never concatenated into an intermediate section."""
+    count = u32(len(codes))
+    parts, size = [count], len(count)
+    local_cache = {}
+    for c in codes:
+        key = tuple(c.locals)
+        raw_locals = local_cache.get(key)
+        if raw_locals is None:
+            raw_locals = local_cache[key] = _vec(c.locals, lambda g: u32(g[0]) + write_valtype(g[1]))
+        head = u32(len(raw_locals) + len(c.body))
+        parts += (head, raw_locals, c.body)
+        size += len(head) + len(raw_locals) + len(c.body)
+    return parts, size
 
 
-def _section_bodies(m: Module) -> dict[int, bytes]:
+def _section_bodies(m: Module) -> dict[int, tuple[list[bytes], int]]:
+    """Each section to write, as (pieces, total size)."""
     present = m.empty_sections
     out = {}
 
+    def whole(sid, body: bytes):
+        out[sid] = ([body], len(body))
+
     def put(sid, items, write):
         if items or sid in present:
-            out[sid] = _vec(items, write)
+            whole(sid, _vec(items, write))
 
     if m.types or m.rec_groups or TYPE in present:
-        out[TYPE] = _types(m)
+        whole(TYPE, _types(m))
     put(IMPORT, m.imports, _import)
     put(FUNCTION, m.funcs, u32)
     put(TABLE, m.tables, _table)
@@ -176,11 +192,12 @@ def _section_bodies(m: Module) -> dict[int, bytes]:
     put(GLOBAL, m.globals, lambda g: _global_type(g.type) + g.init.code)
     put(EXPORT, m.exports, lambda e: _name(e.name) + bytes((e.kind,)) + u32(e.index))
     if m.start is not None:
-        out[START] = u32(m.start)
+        whole(START, u32(m.start))
     put(ELEMENT, m.elems, _elem)
     if m.datacount is not None:
-        out[DATACOUNT] = u32(m.datacount)
-    put(CODE, m.codes, _code)
+        whole(DATACOUNT, u32(m.datacount))
+    if m.codes or CODE in present:
+        out[CODE] = _code_parts(m.codes)
     put(DATA, m.datas, _data)
     return out
 
@@ -191,17 +208,19 @@ def encode_module(m: Module) -> bytes:
     pending = sorted(m.customs, key=lambda c: rank.get(c.after, -1))  # stable
     parts = [MAGIC, VERSION]
 
-    def emit(sid: int, body: bytes):
-        parts.append(bytes((sid,)) + u32(len(body)) + body)
+    def emit(sid: int, body: list[bytes], size: int):
+        parts.extend((bytes((sid,)), u32(size)))
+        parts.extend(body)
 
     def emit_customs_up_to(limit: int):
         while pending and rank.get(pending[0].after, -1) < limit:
             c = pending.pop(0)
-            emit(CUSTOM, _name(c.name) + c.data)
+            body = _name(c.name) + c.data
+            emit(CUSTOM, [body], len(body))
 
     for sid in SECTION_ORDER:
         if sid in bodies:
             emit_customs_up_to(rank[sid])
-            emit(sid, bodies[sid])
+            emit(sid, *bodies[sid])
     emit_customs_up_to(len(SECTION_ORDER))
     return b"".join(parts)

@@ -4,10 +4,10 @@ import time
 
 from ..binary.model import Code, DataSegment, ElemSegment, Expr, Global, Import, Module, Table
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
+from ..binary.writer import encode_module as encode
 from ..errors import ValidationError, WasmError
 from .constexpr import ConstExprs
 from .custom import merge_customs
-from .emit import encode_merged
 from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
@@ -74,7 +74,7 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     skip_funcs = [{j for j, (imp, t) in enumerate(_func_imports(inp.module, resolution.targets[k]))
                    if isinstance(t, Defined)} for k, inp in enumerate(loaded)]
     out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated)
-    data = encode_merged(out)
+    data = encode(out)
     phases.done("encode")
 
     if options.validate:
