@@ -33,6 +33,11 @@ M64 = 0xFFFF_FFFF_FFFF_FFFF
 MAX_INSTRUCTIONS = 30_000   # larger bodies run on the reference engine (compile time)
 MAX_EXPRESSION = 24         # operators in one symbolic expression before it is stored
 MAX_PY_LOOPS = 18           # CPython: at most 20 statically nested blocks
+# Pseudo-variable in the `deps` of an entry that reads memory: such an entry may stay
+# symbolic, but is evaluated before anything that writes memory, traps, calls or
+# branches (loads only ever trap with one message, so their order among themselves is
+# free).
+MEMORY = "@memory"
 
 
 class Untranslatable(Exception):
@@ -113,11 +118,15 @@ def mangle(name: str) -> str:
 # Integer instructions written inline: (template, commutes). `a`, `b` are the operands.
 def _int_templates(w: int) -> dict:
     m = hex((1 << w) - 1)
+    r = hex(1 << w)
     s = hex(1 << (w - 1))
     p = f"i{w}."
+    # `% 2**w` wraps a sum or difference faster than `& mask`: CPython returns a dividend
+    # with fewer digits than the divisor as it is, and `&` with a multi-digit mask always
+    # builds a new int. Products can be far wider than the divisor, where `&` is faster.
     return {
-        p + "add": f"(({{a}} + {{b}}) & {m})",
-        p + "sub": f"(({{a}} - {{b}}) & {m})",
+        p + "add": f"(({{a}} + {{b}}) % {r})",
+        p + "sub": f"(({{a}} - {{b}}) % {r})",
         p + "mul": f"(({{a}} * {{b}}) & {m})",
         p + "and": "({a} & {b})",
         p + "or": "({a} | {b})",
@@ -141,7 +150,7 @@ INT_UNARY = {
     "i32.clz": "(32 - ({a}).bit_length())", "i64.clz": "(64 - ({a}).bit_length())",
     "i32.popcnt": "({a}).bit_count()", "i64.popcnt": "({a}).bit_count()",
     "i32.wrap_i64": f"({{a}} & {hex(M32)})", "i64.extend_i32_u": "{a}",
-    "i64.extend_i32_s": f"((({{a}} ^ 0x80000000) - 0x80000000) & {hex(M64)})",
+    "i64.extend_i32_s": f"((({{a}} ^ 0x80000000) - 0x80000000) % {hex(M64 + 1)})",
     "i32.reinterpret_f32": "{a}", "f32.reinterpret_i32": "{a}",
     "i64.reinterpret_f64": "{a}", "f64.reinterpret_i64": "{a}",
 }
@@ -227,11 +236,21 @@ class _Translator:
         self.calls = False
         self.py_loops = 0
         self.last_result = None  # (line count, slot) after `s{h} = ...` of one value
+        self.loads_pending = False  # some stack entry may read memory (see MEMORY)
 
     # -- output --------------------------------------------------------------------------
 
-    def emit(self, line: str):
+    def emit(self, line: str, pure: bool = False):
+        """Add a line; unless it is `pure` (assigns a local), pending loads go first."""
+        if self.loads_pending and not pure:
+            self.flush_loads()
         self.lines.append("    " * self.indent + line)
+
+    def flush_loads(self):
+        self.loads_pending = False
+        for h, v in enumerate(self.stack):
+            if MEMORY in v.deps:
+                self.materialize(h)
 
     def open_suite(self, header: str):
         self.emit(header)
@@ -240,7 +259,7 @@ class _Translator:
 
     def close_suite(self, start: int):
         if len(self.lines) == start:
-            self.emit("pass")
+            self.emit("pass", pure=True)
         self.indent -= 1
 
     # -- the symbolic stack ------------------------------------------------------------------
@@ -271,7 +290,7 @@ class _Translator:
         if v.expr == name:
             return
         self.protect(name, skip=h)
-        self.emit(f"{name} = {v.value()}")
+        self.emit(f"{name} = {v.value()}", pure=True)
         self.stack[h] = self.slot(h)
 
     def materialize_all(self, force_from: int):
@@ -281,7 +300,7 @@ class _Translator:
                 if v.const is not None or v.flt or v.expr != f"s{h}":
                     name = f"s{h}"
                     self.protect(name, skip=h)
-                    self.emit(f"{name} = {v.value()}")
+                    self.emit(f"{name} = {v.value()}", pure=True)
                     self.stack[h] = self.slot(h)
 
     def assign_result(self, expr: str, count: int = 1):
@@ -416,6 +435,7 @@ class _Translator:
 
     def store_results(self, label):
         """Fall-through to a join: the label's results into its slots."""
+        self.flush_loads()
         values = self.stack[len(self.stack) - label.nresults:]
         self.assign_slots(label.height, values)
         del self.stack[label.height:]
@@ -512,11 +532,13 @@ class _Translator:
         if label.kind == "func":
             self.emit_return()
             return
+        self.flush_loads()
         n = label.arity
         self.assign_slots(label.height, self.stack[len(self.stack) - n:] if n else [])
         self.transfer(label)
 
     def emit_return(self):
+        self.flush_loads()
         n = len(self.type.results)
         values = self.stack[len(self.stack) - n:] if n else []
         if not values:
@@ -622,9 +644,14 @@ class _Translator:
     # -- parametric, variables ---------------------------------------------------------------
 
     def op_drop(self):
-        self.pop()
+        v = self.pop()
+        if MEMORY in v.deps:  # still evaluated: it may trap
+            self.emit(v.expr, pure=True)
 
     def op_select(self, types=None):
+        for h in (len(self.stack) - 3, len(self.stack) - 2):  # both arms are evaluated
+            if MEMORY in self.stack[h].deps:
+                self.materialize(h)
         cond = self.pop()
         b = self.pop()
         a = self.pop()
@@ -649,7 +676,8 @@ class _Translator:
             self.lines[-1] = target[:len(target) - len(v.expr)] + name + " = " + expr
             return
         if v.expr != name:
-            self.emit(f"{name} = {v.float() if index in self.float_locals else v.value()}")
+            self.emit(f"{name} = {v.float() if index in self.float_locals else v.value()}",
+                      pure=True)
 
     def op_local_tee(self, index):
         self.op_local_set(index)
@@ -822,8 +850,12 @@ class _Translator:
             if op == "shr_u":
                 return f"({x} >> {k})"
             if op == "shl":
+                if name[1] == "3" and k <= 28:  # below 2**60: two digits, `%` is faster
+                    return f"(({x} << {k}) % 0x100000000)"
                 mask = hex(M32 if name[1] == "3" else M64)
                 return f"(({x} << {k}) & {mask})"
+        if op == "mul" and name[1] == "3" and (a.const or b.const or M32) < 1 << 26:
+            return f"(({x} * {y}) % 0x100000000)"  # a small factor: below 2**60
         return INT_BINARY[name].format(a=x, b=y)
 
     def memory_access(self, name, args):
@@ -839,10 +871,9 @@ class _Translator:
             at = self.address(addr, offset)
             text = (f"LOAD64(U_{code}, M{mem}, {at})" if checked else f"U_{code}(M{mem}, {at})[0]")
             if mask is not None:
-                text = f"({text} & {hex(mask)})"
-            self.assign_result(text)
-            if code == "d":
-                self.stack[-1].flt = True
+                text = f"({text} % {hex(mask + 1)})"
+            self.loads_pending = True
+            self.push(Value(text, addr.deps | {MEMORY}, size=addr.size + 1, flt=code == "d"))
         elif name in STRUCT_STORES:
             code, mask = STRUCT_STORES[name]
             value = self.pop()
