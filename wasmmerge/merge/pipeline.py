@@ -15,9 +15,8 @@ from .options import MergeOptions, MergeResult
 from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
-from .rewrite import rewrite
 from .typespace import TypeSpace, map_externtype, map_valtype
-from .verify import validate_output
+from .verify import finish_codes
 
 GENERATED_START_NAME = "__wasmmerge_start"
 
@@ -61,7 +60,8 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     out = Module(types=types.types, rec_groups=types.rec_groups)
     out.imports = [Import(e.module, e.name, e.kind, e.type) for e in resolution.externals]
     consts = ConstExprs(loaded, plan)
-    effects = _copy_definitions(loaded, plan, consts, out)
+    remaps: list = []  # per merged body: its input's Remap, None where nothing changes
+    effects = _copy_definitions(loaded, plan, consts, out, remaps)
     out.exports = merged_exports(loaded, plan, options, warnings)
     phases.done("rewrite")
 
@@ -74,12 +74,12 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     skip_funcs = [{j for j, (imp, t) in enumerate(_func_imports(inp.module, resolution.targets[k]))
                    if isinstance(t, Defined)} for k, inp in enumerate(loaded)]
     out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated)
+    remaps.extend([None] * (len(out.codes) - len(remaps)))  # the generated start function
+    finish_codes(out, loaded, plan, remaps, options.validate, inputs)
+    phases.done("code" + (" + validate" if options.validate else ""))
+
     data = encode(out)
     phases.done("encode")
-
-    if options.validate:
-        validate_output(out, loaded, plan, warnings, inputs)
-        phases.done("validate")
     report = build_report(loaded, plan, out, len(data), init)
     return MergeResult(data, out, warnings, report)
 
@@ -88,7 +88,9 @@ def _func_imports(module, targets):
     return [(imp, t) for imp, t in zip(module.imports, targets) if imp.kind == FUNC_KIND]
 
 
-def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module) -> list[ModuleEffects]:
+def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module, remaps: list) -> list[ModuleEffects]:
+    """Everything but the function bodies' index rewriting, which `finish_codes` does later
+    in one pass with validation: bodies are copied as they are, with their Remap noted."""
     effects = []
     for k, inp in enumerate(loaded):
         m, maps, remap = inp.module, plan.maps[k], plan.remap(k)
@@ -118,8 +120,9 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module) -> li
                 out.datas.append(seg)
                 if d.mode == "active":
                     datas.append(Step("data", maps["data"][n], seg.memory, seg.offset, len(d.data)))
-            out.codes.extend(_rewrite_codes(m.codes, remap, tmap))
-            m.codes = []  # the input's own bodies are no longer needed: keep peak memory down
+            out.codes.extend(_retyped_codes(m.codes, remap, tmap))
+            remaps.extend([None if remap.is_identity() else remap] * len(m.codes))
+            m.codes = []  # the merged module holds the bodies now
             start = maps["func"][m.start] if m.start is not None else None
         except IndexError:
             raise ValidationError("an index is out of range", file=inp.label) from None
@@ -144,17 +147,11 @@ def _size_checks(k: int, module, plan: Plan, out: Module) -> list[Step]:
     return checks
 
 
-def _rewrite_codes(codes, remap, tmap) -> list[Code]:
-    if remap.is_identity():
+def _retyped_codes(codes, remap, tmap) -> list[Code]:
+    """The bodies with their local types in merged type indices (the bytes come later)."""
+    if remap.type is None:
         return list(codes)
-    out = []
-    retype = remap.type is not None
-    for code in codes:
-        local_groups = code.locals
-        if retype:
-            local_groups = [(n, map_valtype(t, tmap)) for n, t in local_groups]
-        out.append(Code(local_groups, rewrite(code.body, remap, code.offset), code.offset))
-    return out
+    return [Code([(n, map_valtype(t, tmap)) for n, t in code.locals], code.body, code.offset) for code in codes]
 
 
 def _apply_init_order(init, out: Module, types: TypeSpace) -> dict:

@@ -1,30 +1,68 @@
-"""Validating the merged module, and saying which input is to blame when it is invalid."""
+"""The merged module's bodies: rewritten and validated in one pass, and saying which input
+is to blame when something is wrong."""
 
+from ..binary.model import Code
 from ..binary.types import FUNC_KIND
-from ..errors import DecodeError, ValidationError, WasmError
+from ..errors import ValidationError, WasmError
+from .rewrite import rewrite
 
 
-def validate_output(out, loaded, plan, warnings, inputs):
+def rewriter(remaps: list):
+    """transform(i, code): body i with its input's indices rewritten (remaps[i] None: as is)."""
+    def transform(i: int, code: Code) -> Code:
+        remap = remaps[i]
+        if remap is None:
+            return code
+        return Code(code.locals, rewrite(code.body, remap, code.offset), code.offset)
+    return transform
+
+
+def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs) -> None:
+    """Rewrite every body of `out` and, with `validate`, validate the whole module.
+
+    Both happen in one pass over the bodies, in worker processes for large modules. An
+    error in a body names the input and its own function index.
+    """
+    from ..validate import check_codes
+    transform = rewriter(remaps)
+    imported = out.count(FUNC_KIND) - len(out.funcs)
+    ctx = _check_module(out, inputs, loaded) if validate else None
     try:
-        from ..validate import validate_module
-    except ImportError:
-        warnings.append("output not validated: wasmmerge.validate is not available")
-        return
-    try:
-        validate_module(out)
-    except (ValidationError, DecodeError) as err:
+        if validate:
+            check_codes(ctx, transform=transform)
+        else:
+            for i, code in enumerate(out.codes):
+                try:
+                    out.codes[i] = transform(i, code)
+                except WasmError as err:
+                    err.func = imported + i
+                    raise
+    except WasmError as err:
         func = getattr(err, "func", None)
         where = _origin_of_function(func, loaded, plan) if func is not None else None
         if where:
             raise type(err)(f"{where}: {err.message}", err.offset) from None
-        _blame_input(inputs, loaded, validate_module)
-        raise ValidationError(f"internal error: the merged module is invalid although every input is "
-                              f"valid; please report it: {err}") from None
+        raise _internal(err) from None
 
 
-def _blame_input(inputs, loaded, validate_module):
+def _check_module(out, inputs, loaded):
+    from ..validate import check_module
+    try:
+        return check_module(out)
+    except WasmError as err:
+        _blame_input(inputs, loaded)
+        raise _internal(err) from None
+
+
+def _internal(err) -> ValidationError:
+    return ValidationError(f"internal error: the merged module is invalid although every input is "
+                           f"valid; please report it: {err}")
+
+
+def _blame_input(inputs, loaded):
     """Raise the first input's own error, when the merged module is invalid because of it."""
     from ..binary.reader import decode_module
+    from ..validate import validate_module
     for (_, data), inp in zip(inputs, loaded):
         try:
             validate_module(decode_module(data))
@@ -37,6 +75,5 @@ def _origin_of_function(func: int, loaded, plan) -> str | None:
     for k, inp in enumerate(loaded):
         base = plan.bases[k][FUNC_KIND]
         if base <= func < base + len(inp.module.funcs):
-            imported = inp.module.count(FUNC_KIND) - len(inp.module.funcs)
-            return f"{inp.label}: function {func - base + imported}"
+            return f"{inp.label}: function {func - base + plan.imported[k][FUNC_KIND]}"
     return None

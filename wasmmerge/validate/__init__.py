@@ -10,9 +10,10 @@ import types
 
 from ..errors import ValidationError
 from .canon import TypeStore
-from .module import Context, validate_module
+from .module import Context, check_codes, check_module, validate_module
 
-__all__ = ["TypeStore", "Context", "ValidationError", "validate", "validate_module"]
+__all__ = ["TypeStore", "Context", "ValidationError", "validate", "validate_module", "check_module",
+           "check_codes"]
 
 
 def validate(module, features=None) -> Context:

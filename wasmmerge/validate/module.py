@@ -8,12 +8,13 @@ function body with `func.FuncValidator`.
 import multiprocessing
 import os
 
+from .. import errors
 from ..binary.code import decode_expr
 from ..binary.opcodes import ALL_OPS
 from ..binary.types import (EXN, EXTERN, FUNC, FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND,
                             NOEXN, TABLE_KIND, TAG_KIND, AbsHeap, FuncType, GlobalType,
                             PackedType, RefType, StructType)
-from ..errors import ValidationError
+from ..errors import ValidationError, WasmError
 from ..features import ALL
 from .canon import TypeStore, rec_group_spans
 from .func import (ADDRESSED, ADDRESSED_SIG, FIXED, FIXED_SIG, HANDLED, LOCAL_GET, LOCAL_SET,
@@ -392,24 +393,39 @@ def _check_exports(ctx):
 
 # Below this much code, starting worker processes costs more than it saves.
 PARALLEL_MIN_CODE_BYTES = 1 << 20
-_WORKER_CTX = None
+_WORKER_JOB = None
 
 
-def _check_range(ctx, start: int, stop: int):
+def _check_range(ctx, start: int, stop: int, transform) -> list | None:
+    """Check bodies start..stop-1 (transformed first, if asked); the transformed bodies.
+
+    Any error, a malformed body's DecodeError too, carries its function index in `func`."""
     imported = len(ctx.funcs) - len(ctx.module.funcs)
     codes = ctx.module.codes
-    for i in range(start, stop):
-        index = imported + i
-        FuncValidator(ctx, index).check_function(ctx.funcs[index], codes[i])
+    done = [] if transform is not None else None
+    index = None
+    try:
+        for i in range(start, stop):
+            index = imported + i
+            code = codes[i]
+            if transform is not None:
+                code = transform(i, code)
+                done.append(code.body)
+            FuncValidator(ctx, index).check_function(ctx.funcs[index], code)
+    except WasmError as err:
+        if getattr(err, "func", None) is None:
+            err.func = index
+        raise
+    return done
 
 
 def _check_chunk(bounds):
-    """In a worker: the first error of a contiguous range of bodies, as plain data."""
+    """In a worker: (transformed bodies, first error as plain data) of a range of bodies."""
+    ctx, transform = _WORKER_JOB
     try:
-        _check_range(_WORKER_CTX, *bounds)
-    except ValidationError as err:
-        return err.message, err.offset, err.func
-    return None
+        return _check_range(ctx, *bounds, transform), None
+    except WasmError as err:
+        return None, (type(err).__name__, err.message, err.offset, getattr(err, "func", None))
 
 
 def _chunks(codes, parts: int) -> list[tuple[int, int]]:
@@ -432,28 +448,52 @@ def _workers(codes, jobs) -> int:
     return min(os.cpu_count() or 1, 8)
 
 
-def _check_codes(ctx, jobs=None):
-    """Type-check every body; large modules are split over forked worker processes.
+def check_codes(ctx, jobs: int | None = None, transform=None) -> None:
+    """Type-check every function body of `ctx.module`; large modules in forked workers.
 
-    Chunks are contiguous, so the lowest-numbered failing chunk holds the first invalid
-    function: the error is the one a sequential check reports.
+    With `transform(i, code) -> Code` each body is transformed first, in the process that
+    checks it, and `ctx.module.codes[i].body` is replaced by the result (the merger
+    rewrites indices this way, in parallel). Chunks are contiguous, so the lowest-numbered
+    failing chunk holds the first bad function: the error is the one a sequential check
+    reports, with its function index in `func`.
     """
     codes = ctx.module.codes
     workers = _workers(codes, jobs)
     if workers == 1:
-        _check_range(ctx, 0, len(codes))
-        return
-    global _WORKER_CTX
-    _WORKER_CTX = ctx
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_check_chunk, _chunks(codes, workers * 2))
-    finally:
-        _WORKER_CTX = None
-    for result in results:
-        if result is not None:
-            message, offset, func = result
-            raise ValidationError(message, offset, func=func)
+        results = [(_check_range(ctx, 0, len(codes), transform), None)]
+        bounds = [(0, len(codes))]
+    else:
+        global _WORKER_JOB
+        _WORKER_JOB = (ctx, transform)
+        bounds = _chunks(codes, workers * 2)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = pool.map(_check_chunk, bounds)
+        finally:
+            _WORKER_JOB = None
+    for (start, _), (bodies, error) in zip(bounds, results):
+        if error is not None:
+            kind, message, offset, func = error
+            err = getattr(errors, kind, ValidationError)(message, offset)
+            err.func = func
+            raise err
+        if bodies is not None:
+            for i, body in enumerate(bodies, start):
+                codes[i].body = body
+
+
+def check_module(module, features=None, store: TypeStore | None = None) -> Context:
+    """Every rule but the function bodies' (see `check_codes`); the validation context."""
+    features = ALL if features is None else frozenset(features)
+    ctx = Context(module, features, store if store is not None else TypeStore())
+    _check_types(ctx)
+    _check_imports(ctx)
+    _check_definitions(ctx)
+    _check_elems(ctx)
+    _check_datas(ctx)
+    _check_start(ctx)
+    _check_exports(ctx)
+    return ctx
 
 
 def validate_module(module, features=None, store: TypeStore | None = None, jobs: int | None = None) -> Context:
@@ -464,14 +504,6 @@ def validate_module(module, features=None, store: TypeStore | None = None, jobs:
     canonical types. `jobs` is the number of processes checking function bodies
     (default: one per core for modules with at least 1 MiB of code, else one).
     """
-    features = ALL if features is None else frozenset(features)
-    ctx = Context(module, features, store if store is not None else TypeStore())
-    _check_types(ctx)
-    _check_imports(ctx)
-    _check_definitions(ctx)
-    _check_elems(ctx)
-    _check_datas(ctx)
-    _check_start(ctx)
-    _check_exports(ctx)
-    _check_codes(ctx, jobs)
+    ctx = check_module(module, features, store)
+    check_codes(ctx, jobs)
     return ctx
