@@ -105,17 +105,103 @@ def test_multi_value_blocks_loops_and_branch_tables():
 
 def test_functions_it_does_not_translate_run_on_the_reference_engine():
     text = """(module
-      (func $count (param i32 i32) (result i32)
-        (if (result i32) (i32.eqz (local.get 0)) (then (local.get 1))
-          (else (return_call $count (i32.sub (local.get 0) (i32.const 1))
-                                    (i32.add (local.get 1) (i32.const 2))))))
-      (func (export "f") (param i32) (result i32) (call $count (local.get 0) (i32.const 0))))"""
+      (tag $boom (param i32))
+      (func $guarded (param i32) (result i32)
+        (try (result i32)
+          (do (if (local.get 0) (then (throw $boom (local.get 0)))) (i32.const -1))
+          (catch $boom (i32.add (i32.const 100)))))
+      (func (export "f") (param i32) (result i32) (call $guarded (local.get 0))))"""
     store, inst = setup(text, "compiled")
-    # A tail call chain far deeper than the depth limit: constant stack on the fallback.
-    assert inst.invoke(store, "f", 50_000) == [100_000]
+    assert inst.invoke(store, "f", 0) == [0xFFFF_FFFF]
+    assert inst.invoke(store, "f", 5) == [105]
     reasons = {func.index: why for func, why in engine_of(store).fallbacks.items()}
-    assert reasons == {0: "tail calls (return_call)"}
+    assert reasons == {0: "exception handling (try)"}
     assert python_source(inst.module, 0).startswith("# function 0: reference engine")
+
+
+TAIL_CALLS = """(module
+  (type $i64 (func (param i64) (result i64)))
+  (table funcref (elem $even_indirect $odd_indirect))
+  (func $count (export "count") (param i32 i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0)) (then (local.get 1))
+      (else (return_call $count (i32.sub (local.get 0) (i32.const 1))
+                                (i32.add (local.get 1) (i32.const 2))))))
+  (func $even (export "even") (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 1))
+      (else (return_call $odd (i64.sub (local.get 0) (i64.const 1))))))
+  (func $odd (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 0))
+      (else (return_call $even (i64.sub (local.get 0) (i64.const 1))))))
+  (func $even_indirect (export "even_indirect") (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 1))
+      (else (return_call_indirect (type $i64) (i64.sub (local.get 0) (i64.const 1))
+                                  (i32.const 1)))))
+  (func $odd_indirect (param i64) (result i64)
+    (if (result i64) (i64.eqz (local.get 0)) (then (i64.const 0))
+      (else (return_call_indirect (type $i64) (i64.sub (local.get 0) (i64.const 1))
+                                  (i32.const 0)))))
+  (func $bad_slot (export "bad_slot") (param i32) (result i64)
+    (return_call_indirect (type $i64) (i64.const 1) (local.get 0)))
+  (func (export "nested") (param i32) (result i32)
+    ;; a self tail call from inside nested loops and blocks
+    (block $out (loop $again
+      (br_if $out (i32.eqz (local.get 0)))
+      (if (i32.and (local.get 0) (i32.const 1))
+        (then (return_call 6 (i32.sub (local.get 0) (i32.const 1)))))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br $again)))
+    (local.get 0)))"""
+
+
+def test_tail_calls_are_translated_and_run_in_constant_python_stack():
+    """A million-deep mutual tail recursion neither exhausts the wasm call depth nor Python's."""
+    store, inst = setup(TAIL_CALLS, "compiled", max_call_depth=100)
+    assert inst.invoke(store, "count", 1_000_000, 5) == [2_000_005]
+    assert inst.invoke(store, "even", 1_000_001) == [0]
+    assert inst.invoke(store, "even_indirect", 200_000) == [1]
+    assert inst.invoke(store, "nested", 7) == [0]
+    assert outcome(store, inst, "bad_slot", 2) == "Trap: undefined element"
+    assert not engine_of(store).fallbacks
+    _, reference = setup(TAIL_CALLS, "reference")
+    ref_store = Store()
+    for name, arg in (("even", 11), ("even_indirect", 10), ("nested", 9)):
+        assert inst.invoke(store, name, arg) == reference.invoke(ref_store, name, arg)
+    assert "continue" in python_source(inst.module, 0)  # the self tail call is a loop
+    assert "return TailCall(" in python_source(inst.module, 1)
+
+
+def test_loads_stay_in_order_with_stores_traps_and_branches():
+    """Loads kept symbolic still trap before a later store, call or branch happens."""
+    text = """(module (memory 1) (global $g (mut i32) (i32.const 0))
+      (func $note (param i32) (global.set $g (local.get 0)))
+      (func (export "store_after") (param i32)
+        (i32.store (i32.const 0) (i32.load (local.get 0)))  ;; a pending load, then
+        (i32.store (i32.const 8) (i32.const 7)))
+      (func (export "load_then_store") (param i32) (result i32)
+        (i32.load (local.get 0))
+        (i32.store (i32.const 4) (i32.const 9))
+        (i32.add (i32.load (i32.const 4))))
+      (func (export "dropped") (param i32)
+        (drop (i32.load (local.get 0))) (global.set $g (i32.const 5)))
+      (func (export "select_arm") (param i32) (result i32)
+        (select (i32.const 1) (i32.load (local.get 0)) (i32.const 1)))
+      (func (export "before_call") (param i32)
+        (i32.load (local.get 0)) (call $note (i32.const 3)) (drop))
+      (func (export "before_branch") (param i32) (result i32)
+        (block (result i32) (i32.load (local.get 0)) (br 0 (i32.const 2))))
+      (func (export "memory") (result i32 i32 i32) (i32.load (i32.const 0))
+        (i32.load (i32.const 4)) (global.get $g)))"""
+    calls = [("store_after", 65536), ("load_then_store", 4), ("load_then_store", 65535),
+             ("dropped", 65534), ("select_arm", 65533), ("select_arm", 0), ("before_call", 70000),
+             ("before_branch", 65535), ("before_branch", 0), ("memory",)]
+    results = []
+    for engine in ENGINES:
+        store, inst = setup(text, engine)
+        results.append([outcome(store, inst, *call) for call in calls])
+    assert results[0] == results[1]
+    assert results[1][0] == "Trap: out of bounds memory access"
+    assert results[1][1] == [9]
+    assert results[1][-1] == [0, 9, 0]  # neither the global nor address 0 was written
 
 
 def test_host_functions_and_calls_back_into_wasm():

@@ -19,7 +19,7 @@ from ...errors import Exhaustion, Trap
 from .. import ops
 from ..engine import MAX_REENTRY, resolve_indirect, run
 from ..store import FuncInstance
-from .translate import Untranslatable, func_name, mangle, translate
+from .translate import Untranslatable, func_name, mangle, tail_body_name, translate
 
 OOB = "out of bounds memory access"
 CACHE_ATTR = "_python_translations"
@@ -37,6 +37,22 @@ def _store64(pack, data, address, value):
     if address > len(data):
         raise Trap(OOB)
     pack(data, address, value)
+
+
+class TailCall:
+    """What a function body (`t{index}`) returns for a tail call: run by `run_tail`."""
+
+    __slots__ = ("func", "args")
+
+    def __init__(self, func, args):
+        self.func = func  # the FuncInstance called
+        self.args = args
+
+
+def _func_ref(ref):
+    if ref is None:
+        raise Trap("null function reference")
+    return ref
 
 
 def _grow(mem, delta):
@@ -94,7 +110,7 @@ def _base_namespace() -> dict:
     names = {"Trap": Trap, "Exhaustion": Exhaustion, "LOAD64": _load64, "STORE64": _store64,
              "GROW": _grow, "NON_NULL": _non_null, "V128_LOAD": _v128_load,
              "V128_STORE": _v128_store, "V128_LOAD_LANE": _v128_load_lane,
-             "V128_STORE_LANE": _v128_store_lane}
+             "V128_STORE_LANE": _v128_store_lane, "TailCall": TailCall, "FUNC_REF": _func_ref}
     for table in (numerics.OPS, _simd_ops()):
         for name, fn in table.items():
             names[mangle(name)] = fn
@@ -151,6 +167,7 @@ class CompiledEngine:
         self.fallbacks: dict[FuncInstance, str] = {}  # function -> why it is not compiled
         self.saved_depth = None  # store.max_call_depth while a fallback lowered it
         self.by_type: dict[int, dict] = {}  # canonical type id -> {function: callable}
+        self.tail_bodies: dict[FuncInstance, object] = {}  # functions making tail calls
 
     def max_depth(self) -> int:
         return self.store.max_call_depth if self.saved_depth is None else self.saved_depth
@@ -169,6 +186,9 @@ class CompiledEngine:
                 else:
                     exec(code, ns)
                     fn = ns[func_name(func.index)]
+                    body = ns.get(tail_body_name(func.index))
+                    if body is not None:
+                        self.tail_bodies[func] = body
                 ns[f"F{func.index}"] = fn
             self.callables[func] = fn
             self.by_type.setdefault(func.type_id, {})[func] = fn
@@ -206,6 +226,10 @@ class CompiledEngine:
         for i, data in enumerate(inst.datas):
             ns[f"D{i}"] = data
         ns["CALLEE"] = self.indirect_lookup(inst.type_store)
+        types = inst.type_store
+        ns["RESOLVE"] = lambda table, expected, index: resolve_indirect(table, expected, types,
+                                                                        index)
+        ns["RUN_TAIL"] = self.run_tail
         ns["CALLEE_REF"] = self.ref_lookup()
         return ns
 
@@ -214,6 +238,24 @@ class CompiledEngine:
         def first_call(d, *args):
             return self.callable(func)(d, *args)
         return first_call
+
+    def run_tail(self, d, call):
+        """Run a TailCall, and the tail calls it returns in turn, in this one frame.
+
+        Every callee runs with the caller's `d`: a tail call replaces the caller's frame.
+        """
+        bodies = self.tail_bodies
+        while True:
+            func = call.func
+            body = bodies.get(func)
+            if body is None:
+                fn = self.callables.get(func) or self.callable(func)
+                body = bodies.get(func)  # it may just have been translated
+                if body is None:
+                    return fn(d, *call.args)
+            call = body(d, *call.args)
+            if call.__class__ is not TailCall:
+                return call
 
     def indirect_lookup(self, types):
         callables = self.callables

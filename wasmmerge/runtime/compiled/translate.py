@@ -98,6 +98,11 @@ class Label:
     def arity(self):
         return self.nparams if self.kind == "loop" else self.nresults
 
+    @property
+    def restarts(self) -> bool:
+        """A jump here is `continue` (a loop, or a function looping for self tail calls)."""
+        return self.kind in ("loop", "func")
+
 
 def float_literal(bits: int) -> str | None:
     """Python source for the double with these bits, when a literal can say it."""
@@ -109,6 +114,10 @@ def float_literal(bits: int) -> str | None:
 
 def func_name(index: int) -> str:
     return f"f{index}"
+
+
+def tail_body_name(index: int) -> str:
+    return f"t{index}"
 
 
 def mangle(name: str) -> str:
@@ -177,7 +186,7 @@ CALLOUTS = {
 F64_BINARY = {"f64.add": "+", "f64.sub": "-", "f64.mul": "*"}
 F64_COMPARE = {"f64.eq": "==", "f64.ne": "!=", "f64.lt": "<", "f64.gt": ">", "f64.le": "<=",
                "f64.ge": ">="}
-UNTRANSLATED_FEATURES = {"tail-call": "tail calls", "gc": "garbage collection",
+UNTRANSLATED_FEATURES = {"gc": "garbage collection",
                          "exceptions": "exception handling",
                          "legacy-exceptions": "exception handling", "threads": "threads"}
 
@@ -237,6 +246,8 @@ class _Translator:
         self.py_loops = 0
         self.last_result = None  # (line count, slot) after `s{h} = ...` of one value
         self.loads_pending = False  # some stack entry may read memory (see MEMORY)
+        self.self_tail = False  # `return_call` to itself: the body is a `while True:` loop
+        self.tail = False       # other tail calls: `t{index}` may return a TailCall
 
     # -- output --------------------------------------------------------------------------
 
@@ -329,7 +340,13 @@ class _Translator:
             raise Untranslatable(f"function too large ({len(instrs)} instructions)")
         self.targeted = self.scan(instrs)
         ft = self.type
-        self.labels.append(Label("func", 0, 0, len(ft.results), 0, False))
+        func = Label("func", 0, 0, len(ft.results), 0, self.self_tail)
+        if self.self_tail:
+            func.id = self.next_id
+            self.next_id += 1
+            self.indent += 1
+            self.py_loops += 1
+        self.labels.append(func)
         self.label_index = {}
         for pos, instr in enumerate(instrs):
             name = instr.op.name
@@ -371,13 +388,28 @@ class _Translator:
             elif name == "br_table":
                 for depth in instr.args[0]:
                     targeted.add(openers[-1 - depth])
+            elif name == "return_call" and instr.args[0] == self.index:
+                self.self_tail = True
+            elif name.startswith("return_call"):
+                self.tail = True
         return targeted
 
     def assemble(self) -> str:
         ft = self.type
         nparams = len(ft.params)
         params = "".join(f", l{i}" for i in range(nparams))
-        head = [f"def {func_name(self.index)}(d{params}):",
+        trampoline = []
+        name = func_name(self.index)
+        if self.tail:
+            # `t{index}` returns a TailCall instead of making one; the trampoline runs it
+            # (and the tail calls it makes in turn) in one Python frame.
+            trampoline = [f"def {name}(d{params}):",
+                          f"    r = {tail_body_name(self.index)}(d{params})",
+                          "    if r.__class__ is TailCall:",
+                          "        return RUN_TAIL(d, r)",
+                          "    return r"]
+            name = tail_body_name(self.index)
+        head = [f"def {name}(d{params}):",
                 "    if not d:",
                 "        raise Exhaustion('call stack exhausted')"]
         if self.calls:
@@ -385,15 +417,19 @@ class _Translator:
         for i in sorted(self.float_locals):
             if i < nparams:
                 head.append(f"    l{i} = DU(QP(l{i}))[0]")
+        if self.uses_br:
+            head.append("    _br = 0")
+        indent = "    "
+        if self.self_tail:
+            head.append("    while True:")  # a self tail call assigns the parameters, continues
+            indent += "    "
         by_default = {}
         for i, t in enumerate(self.code.local_types()):
             by_default.setdefault(default_literal(t), []).append(f"l{nparams + i}")
         for literal, names in by_default.items():
             for start in range(0, len(names), 200):
-                head.append("    " + " = ".join(names[start:start + 200]) + f" = {literal}")
-        if self.uses_br:
-            head.append("    _br = 0")
-        return "\n".join(self.preamble + head + self.lines) + "\n"
+                head.append(indent + " = ".join(names[start:start + 200]) + f" = {literal}")
+        return "\n".join(self.preamble + trampoline + head + self.lines) + "\n"
 
     # -- control -------------------------------------------------------------------------------
 
@@ -496,7 +532,7 @@ class _Translator:
         outer = self.innermost_loop()
         if outer is None:
             raise Untranslatable("branch past every loop")
-        leave = "continue" if outer.kind == "loop" else "break"
+        leave = "continue" if outer.restarts else "break"
         start = self.open_suite("if _br:")
         if outer.id in label.pending:
             if label.pending == {outer.id}:
@@ -516,7 +552,7 @@ class _Translator:
         """Jump to `label` once its values are in place."""
         inner = self.innermost_loop()
         if inner is label:
-            self.emit("continue" if label.kind == "loop" else "break")
+            self.emit("continue" if label.restarts else "break")
             return
         self.uses_br = True
         self.emit(f"_br = {label.id}")
@@ -633,6 +669,41 @@ class _Translator:
         self.emit(f"_e = CT{typeidx}.get(T{table}.elems[{i}] if {i} < len(T{table}.elems) "
                   f"else None) or CALLEE(T{table}, TID{typeidx}, {i})")
         self.call_with("_e", ft)
+
+    # -- tail calls: the caller's frame is replaced, so Python's stack must not grow ---------
+
+    def op_return_call(self, index):
+        ft = self.func_types[index]
+        if index != self.index:
+            return self.tail_call(f"FI{index}", ft)
+        args = self.pop_values(len(ft.params))
+        if args:
+            # One parallel assignment: every argument is read before any parameter changes.
+            values = [a.float() if i in self.float_locals else a.value()
+                      for i, a in enumerate(args)]
+            self.emit(f"{', '.join(f'l{i}' for i in range(len(args)))} = {', '.join(values)}")
+        else:
+            self.flush_loads()
+        self.transfer(self.labels[0])
+        self.dead = True
+
+    def op_return_call_indirect(self, typeidx, table):
+        index = self.pop()
+        self.emit(f"_e = RESOLVE(T{table}, TID{typeidx}, {index.value()})")
+        self.tail_call("_e", self.module.types[typeidx].comp)
+
+    def op_return_call_ref(self, typeidx):
+        ref = self.pop()
+        self.emit(f"_e = FUNC_REF({ref.value()})")
+        self.tail_call("_e", self.module.types[typeidx].comp)
+
+    def tail_call(self, func: str, ft):
+        """Return a TailCall of function instance `func`: the trampoline of `f{index}` runs it."""
+        args = self.pop_values(len(ft.params))
+        self.flush_loads()
+        values = "".join(a.value() + ", " for a in args)
+        self.emit(f"return TailCall({func}, ({values}))")
+        self.dead = True
 
     def op_call_ref(self, typeidx):
         ft = self.module.types[typeidx].comp
