@@ -132,3 +132,18 @@ def test_rename_and_skip_exclude_each_other(files):
                   "--skip-export-conflicts")
     assert result.exit_code != 0 and "exclude each other" in result.stderr
     assert not (files / "o.wasm").exists()
+
+
+def test_jobs_option_gives_the_same_bytes(tmp_path):
+    """Worker processes change how bodies are rewritten and checked, never the output."""
+    funcs = "".join(f"(func (export \"f{i}\") (param i32) (result i32) local.get 0 call $g)" for i in range(30))
+    (tmp_path / "a.wasm").write_bytes(wat2wasm(f'(module (import "b" "g" (func $g (param i32) (result i32))) {funcs})'))
+    (tmp_path / "b.wasm").write_bytes(wat2wasm('(module (func (export "g") (param i32) (result i32) local.get 0))'))
+    outputs = []
+    for jobs in ("1", "3"):
+        out = tmp_path / f"out{jobs}.wasm"
+        result = CliRunner().invoke(cli, [str(tmp_path / "b.wasm"), str(tmp_path / "a.wasm"),
+                                          "-o", str(out), "-j", jobs])
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]

@@ -17,6 +17,9 @@ class MergeOptions:
     # fnmatch patterns (`env.*`) that every import left in the output must match.
     allow_imports: list[str] | None = None
     validate: bool = True
+    # Processes that rewrite and validate function bodies (None: one per core for inputs
+    # with at least 1 MiB of code, else one). Each worker costs memory of its own.
+    jobs: int | None = None
     # Called with (phase name, seconds) after each phase, for `-v`.
     on_phase: object = None
 

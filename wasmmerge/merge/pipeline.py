@@ -75,7 +75,7 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
                    if isinstance(t, Defined)} for k, inp in enumerate(loaded)]
     out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated)
     remaps.extend([None] * (len(out.codes) - len(remaps)))  # the generated start function
-    finish_codes(out, loaded, plan, remaps, options.validate, inputs)
+    finish_codes(out, loaded, plan, remaps, options.validate, inputs, options.jobs)
     phases.done("code" + (" + validate" if options.validate else ""))
 
     data = encode(out)

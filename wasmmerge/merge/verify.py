@@ -17,7 +17,7 @@ def rewriter(remaps: list):
     return transform
 
 
-def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs) -> None:
+def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: int | None = None) -> None:
     """Rewrite every body of `out` and, with `validate`, validate the whole module.
 
     Both happen in one pass over the bodies, in worker processes for large modules. An
@@ -29,7 +29,7 @@ def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs) -> Non
     ctx = _check_module(out, inputs, loaded) if validate else None
     try:
         if validate:
-            check_codes(ctx, transform=transform)
+            check_codes(ctx, jobs, transform=transform)
         else:
             for i, code in enumerate(out.codes):
                 try:
