@@ -298,3 +298,27 @@ def test_run_command_engines_and_dump(tmp_path):
     result = CliRunner().invoke(cli, ["run", str(path), "--dump-python", "--invoke", "down", "2"])
     assert result.exit_code == 0
     assert "def f0(d, l0):" in result.output
+
+
+def test_addresses_and_stored_values_wrap_like_the_reference_engine():
+    """Accesses are tried before wrapping the address and value; wrapping must still win."""
+    text = """(module (memory 1)
+      (func (export "wrap_load") (param i32) (result i32)
+        (i32.load offset=4 (i32.add (local.get 0) (i32.const 16))))
+      (func (export "wrap_store") (param i32 i32)
+        (i32.store (i32.mul (local.get 0) (i32.const 4)) (i32.add (local.get 1) (local.get 1)))
+        (i32.store8 offset=8 (i32.const 0) (i32.shl (local.get 1) (i32.const 1))))
+      (func (export "wide") (param i64) (i64.store (i32.const 16) (i64.add (local.get 0) (local.get 0))))
+      (func (export "read") (param i32) (result i64) (i64.load (local.get 0))))"""
+    calls = [("wrap_store", 0x4000_0001, 0xC000_0001), ("read", 0), ("read", 4),
+             ("wrap_load", 0xFFFF_FFF0), ("wrap_load", 0xFFFF_FFEC), ("wrap_load", 0xFFFE_FFF0),
+             ("wrap_store", 0x4000_4000, 1), ("wide", 0xF000_0000_0000_0001), ("read", 16),
+             ("read", 65529)]
+    results = []
+    for engine in ENGINES:
+        store, inst = setup(text, engine)
+        results.append([outcome(store, inst, *call) for call in calls])
+    assert results[0] == results[1]
+    assert results[1][1] == [0x8000_0002_0000_0000]
+    assert results[1][6] == "Trap: out of bounds memory access"
+    assert results[1][8] == [0xE000_0000_0000_0002]

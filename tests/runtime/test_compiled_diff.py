@@ -92,8 +92,13 @@ class Gen:
         return x + y + [f"f64.{op}"] + tail + ["i64.reinterpret_f64"]
 
     def address(self, depth, fn):
-        mask = 0xFFFF if self.rng.random() < 0.9 else 0x1FFFF
-        return self.expr("i32", depth, fn) + [f"i32.const {mask}", "i32.and"]
+        r = self.rng.random()
+        mask = 0xFFFF if r < 0.9 else 0x1FFFF
+        address = self.expr("i32", depth, fn) + [f"i32.const {mask}", "i32.and"]
+        if r < 0.2:
+            # An address whose i32.add wraps around 2**32 back into the memory.
+            address += ["i32.const 0x10000", "i32.or", "i32.const 0xFFFF0000", "i32.add"]
+        return address
 
     def load(self, t):
         r = self.rng

@@ -114,8 +114,9 @@ def _base_namespace() -> dict:
     for table in (numerics.OPS, _simd_ops()):
         for name, fn in table.items():
             names[mangle(name)] = fn
-    names.update(FDIV=_float_divide, FSQRT=_float_sqrt, SQRT=math.sqrt, NAN=CANONICAL_NAN, DP=_as_float.pack, DU=_as_float.unpack,
-                 QP=struct.Struct("<Q").pack, QU=struct.Struct("<Q").unpack)
+    names.update(FDIV=_float_divide, FSQRT=_float_sqrt, SQRT=math.sqrt, NAN=CANONICAL_NAN,
+                 DP=_as_float.pack, DU=_as_float.unpack, QP=struct.Struct("<Q").pack,
+                 QU=struct.Struct("<Q").unpack, StructError=struct.error)
     for code in "bBhHiIqQd":
         names[f"U_{code}"] = struct.Struct("<" + code).unpack_from
         names[f"P_{code}"] = struct.Struct("<" + code).pack_into

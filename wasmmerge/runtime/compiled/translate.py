@@ -23,6 +23,7 @@ module, so it is cached per module.
 """
 
 import math
+import re
 import struct
 
 from ...binary.code import decode_code
@@ -38,6 +39,12 @@ MAX_PY_LOOPS = 18           # CPython: at most 20 statically nested blocks
 # branches (loads only ever trap with one message, so their order among themselves is
 # free).
 MEMORY = "@memory"
+# `\x01inner\x02wrapped\x03` in a line: an address or stored value that is `wrapped`
+# (an i32/i64 result), where `inner` is the same non-negative number before wrapping.
+# Unwrapped, an access out of range raises struct.error, and so does one whose address
+# wrapping would bring in range; a statement that can run twice (`retry`) runs with
+# `inner` and again with `wrapped` on struct.error, others with `wrapped`.
+UNWRAPPED = re.compile("[\x01\x02\x03]")
 
 
 class Untranslatable(Exception):
@@ -47,15 +54,17 @@ class Untranslatable(Exception):
 class Value:
     """One symbolic stack entry."""
 
-    __slots__ = ("expr", "deps", "cond", "size", "const", "flt")
+    __slots__ = ("expr", "deps", "cond", "size", "const", "flt", "wide")
 
-    def __init__(self, expr, deps=frozenset(), cond=False, size=0, const=None, flt=False):
+    def __init__(self, expr, deps=frozenset(), cond=False, size=0, const=None, flt=False,
+                 wide=None):
         self.expr = expr      # Python expression (parenthesised unless atomic)
         self.deps = deps      # variable names it reads
         self.cond = cond      # a bool: the wasm value is 1 if it holds, else 0
         self.size = size      # operators in it
         self.const = const    # the integer value, when a constant
         self.flt = flt        # an f64 held as a Python float (not as its bits)
+        self.wide = wide      # the non-negative expression `expr` wraps, if any
 
     def value(self) -> str:
         """The run-time value (bits for floats)."""
@@ -71,6 +80,32 @@ class Value:
 
     def is_atomic(self) -> bool:
         return not self.size
+
+    def unwrapped(self) -> str:
+        """The value, marked as computable without wrapping (see UNWRAPPED)."""
+        if self.wide is None:
+            return self.value()
+        return f"\x01{self.wide}\x02{self.value()}\x03"
+
+
+def render(line: str, unwrapped: bool) -> str:
+    """A line with the UNWRAPPED marks resolved one way or the other."""
+    out = []
+    kept = [True]  # per enclosing mark: whether the part being read is kept
+    pos = 0
+    for mark in UNWRAPPED.finditer(line):
+        if kept[-1]:
+            out.append(line[pos:mark.start()])
+        pos = mark.end()
+        if mark.group() == "\x01":
+            kept.append(kept[-1] and unwrapped)
+        elif mark.group() == "\x02":
+            kept[-1] = kept[-2] and not unwrapped
+        else:
+            kept.pop()
+    if kept[-1]:
+        out.append(line[pos:])
+    return "".join(out)
 
 
 def const(v: int) -> Value:
@@ -251,11 +286,23 @@ class _Translator:
 
     # -- output --------------------------------------------------------------------------
 
-    def emit(self, line: str, pure: bool = False):
-        """Add a line; unless it is `pure` (assigns a local), pending loads go first."""
+    def emit(self, line: str, pure: bool = False, retry: bool = False):
+        """Add a line; unless it is `pure` (assigns a local), pending loads go first.
+
+        `retry`: the line is a simple statement whose only effect comes last (a store, an
+        assignment), so it may run again with wrapped addresses (see UNWRAPPED).
+        """
         if self.loads_pending and not pure:
             self.flush_loads()
-        self.lines.append("    " * self.indent + line)
+        indent = "    " * self.indent
+        if "\x01" not in line:
+            self.lines.append(indent + line)
+        elif retry:
+            self.lines += [indent + "try:", indent + "    " + render(line, True),
+                           indent + "except StructError:",
+                           indent + "    " + render(line, False)]
+        else:
+            self.lines.append(indent + render(line, False))
 
     def flush_loads(self):
         self.loads_pending = False
@@ -301,7 +348,7 @@ class _Translator:
         if v.expr == name:
             return
         self.protect(name, skip=h)
-        self.emit(f"{name} = {v.value()}", pure=True)
+        self.emit(f"{name} = {v.value()}", pure=True, retry=True)
         self.stack[h] = self.slot(h)
 
     def materialize_all(self, force_from: int):
@@ -311,7 +358,7 @@ class _Translator:
                 if v.const is not None or v.flt or v.expr != f"s{h}":
                     name = f"s{h}"
                     self.protect(name, skip=h)
-                    self.emit(f"{name} = {v.value()}", pure=True)
+                    self.emit(f"{name} = {v.value()}", pure=True, retry=True)
                     self.stack[h] = self.slot(h)
 
     def assign_result(self, expr: str, count: int = 1):
@@ -486,7 +533,7 @@ class _Translator:
                 names.append(name)
                 exprs.append(v.value())
         if names:
-            self.emit(f"{', '.join(names)} = {', '.join(exprs)}")
+            self.emit(f"{', '.join(names)} = {', '.join(exprs)}", retry=True)
 
     def op_else(self):
         label = self.labels[-1]
@@ -580,9 +627,9 @@ class _Translator:
         if not values:
             self.emit("return")
         elif len(values) == 1:
-            self.emit(f"return {values[0].value()}")
+            self.emit(f"return {values[0].value()}", retry=True)
         else:
-            self.emit(f"return ({', '.join(v.value() for v in values)})")
+            self.emit(f"return ({', '.join(v.value() for v in values)})", retry=True)
 
     def op_br(self, depth):
         self.branch(depth)
@@ -717,7 +764,7 @@ class _Translator:
     def op_drop(self):
         v = self.pop()
         if MEMORY in v.deps:  # still evaluated: it may trap
-            self.emit(v.expr, pure=True)
+            self.emit(v.expr, pure=True, retry=True)
 
     def op_select(self, types=None):
         for h in (len(self.stack) - 3, len(self.stack) - 2):  # both arms are evaluated
@@ -748,7 +795,7 @@ class _Translator:
             return
         if v.expr != name:
             self.emit(f"{name} = {v.float() if index in self.float_locals else v.value()}",
-                      pure=True)
+                      pure=True, retry=True)
 
     def op_local_tee(self, index):
         self.op_local_set(index)
@@ -765,7 +812,7 @@ class _Translator:
 
     def op_global_set(self, index):
         v = self.pop()
-        self.emit(f"G{index}.value = {v.value()}")
+        self.emit(f"G{index}.value = {v.value()}", retry=True)
 
     # -- references, tables, bulk memory -----------------------------------------------------
 
@@ -873,7 +920,8 @@ class _Translator:
             return self.push(Value(text, deps, size=size, flt=True))
         if name in INT_BINARY:
             a, b = operands
-            return self.push(Value(self.int_binary(name, a, b), deps, size=size))
+            text, wide = self.int_binary(name, a, b)
+            return self.push(Value(text, deps, size=size, wide=wide))
         if name in INT_COMPARE:
             symbol, sign = INT_COMPARE[name]
             a, b = operands
@@ -913,21 +961,34 @@ class _Translator:
                 return f"({x} / {y} if {y} else FDIV({x}, {y}))"
         return f"FDIV({x}, {y})"
 
-    def int_binary(self, name, a, b) -> str:
+    def int_binary(self, name, a, b) -> tuple[str, str | None]:
+        """The expression, and the non-negative one it wraps (add, mul, shl) if any."""
         x, y = a.value(), b.value()
         op = name.split(".")[1]
+        bits = 32 if name[1] == "3" else 64
+        mask = hex((1 << bits) - 1)
         if b.const is not None and op in ("shl", "shr_u", "shr_s"):
-            k = b.const & (31 if name[1] == "3" else 63)
+            k = b.const & (bits - 1)
             if op == "shr_u":
-                return f"({x} >> {k})"
+                return f"({x} >> {k})", None
             if op == "shl":
-                if name[1] == "3" and k <= 28:  # below 2**60: two digits, `%` is faster
-                    return f"(({x} << {k}) % 0x100000000)"
-                mask = hex(M32 if name[1] == "3" else M64)
-                return f"(({x} << {k}) & {mask})"
-        if op == "mul" and name[1] == "3" and (a.const or b.const or M32) < 1 << 26:
-            return f"(({x} * {y}) % 0x100000000)"  # a small factor: below 2**60
-        return INT_BINARY[name].format(a=x, b=y)
+                if bits == 32 and k <= 28:
+                    # Below 2**60: `%` is faster than `&`, and CPython specialises `*` for
+                    # ints but not `<<`.
+                    return self.wrapped(f"({x} * {1 << k})", "% 0x100000000")
+                return self.wrapped(f"({x} << {k})", "& " + mask)
+        if op == "mul" and bits == 32 and (a.const or b.const or M32) < 1 << 26:
+            return self.wrapped(f"({x} * {y})", "% 0x100000000")  # a small factor: < 2**60
+        text = INT_BINARY[name].format(a=x, b=y)
+        if op in ("add", "mul", "shl"):
+            # Operands are non-negative: so is the result before its final wrap (the
+            # templates read `(inner % modulus)` / `(inner & mask)`).
+            return text, text[1:-1].rsplit(" ", 2)[0]
+        return text, None
+
+    @staticmethod
+    def wrapped(inner: str, wrap: str) -> tuple[str, str]:
+        return f"({inner} {wrap})", inner
 
     def memory_access(self, name, args):
         memarg = args[0]
@@ -939,8 +1000,10 @@ class _Translator:
             if name == "f64.load":
                 code = "d"
             addr = self.pop()
-            at = self.address(addr, offset)
-            text = (f"LOAD64(U_{code}, M{mem}, {at})" if checked else f"U_{code}(M{mem}, {at})[0]")
+            if checked:
+                text = f"LOAD64(U_{code}, M{mem}, {self.address(addr, offset)})"
+            else:
+                text = f"U_{code}(M{mem}, {self.address(addr, offset, unwrapped=True)})[0]"
             if mask is not None:
                 text = f"({text} % {hex(mask + 1)})"
             self.loads_pending = True
@@ -953,12 +1016,15 @@ class _Translator:
             if value.flt and name == "f64.store":
                 code, v = "d", value.expr
             if mask is not None:
-                v = f"({v} & {hex(mask)})"
-            at = self.address(addr, offset)
+                # The low bits are the same before the operation's wrap.
+                v = f"({value.wide or v} & {hex(mask)})"
+            elif not value.flt and not checked:
+                v = value.unwrapped()
+            at = self.address(addr, offset, unwrapped=not checked)
             if checked:
                 self.emit(f"STORE64(P_{code}, M{mem}, {at}, {v})")
             else:
-                self.emit(f"P_{code}(M{mem}, {at}, {v})")
+                self.emit(f"P_{code}(M{mem}, {at}, {v})", retry=True)
         elif name.startswith("v128.load") and name.endswith("_lane"):
             vector = self.pop()
             addr = self.pop()
@@ -984,7 +1050,8 @@ class _Translator:
         return int(name.split("_")[0].removeprefix("v128.load").removeprefix("v128.store")) // 8
 
     @staticmethod
-    def address(addr: Value, offset: int) -> str:
+    def address(addr: Value, offset: int, unwrapped=False) -> str:
         if addr.const is not None:
             return str(addr.const + offset)
-        return f"{addr.value()} + {offset}" if offset else addr.value()
+        text = addr.unwrapped() if unwrapped else addr.value()
+        return f"{text} + {offset}" if offset else text
