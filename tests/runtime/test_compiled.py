@@ -189,11 +189,14 @@ def test_loads_stay_in_order_with_stores_traps_and_branches():
         (i32.load (local.get 0)) (call $note (i32.const 3)) (drop))
       (func (export "before_branch") (param i32) (result i32)
         (block (result i32) (i32.load (local.get 0)) (br 0 (i32.const 2))))
+      (func (export "table_index") (param i32) (result i32)
+        (block (br_table 0 0 (i32.load (local.get 0)))) (i32.const 1))
       (func (export "memory") (result i32 i32 i32) (i32.load (i32.const 0))
         (i32.load (i32.const 4)) (global.get $g)))"""
     calls = [("store_after", 65536), ("load_then_store", 4), ("load_then_store", 65535),
              ("dropped", 65534), ("select_arm", 65533), ("select_arm", 0), ("before_call", 70000),
-             ("before_branch", 65535), ("before_branch", 0), ("memory",)]
+             ("before_branch", 65535), ("before_branch", 0), ("table_index", 65533),
+             ("memory",)]
     results = []
     for engine in ENGINES:
         store, inst = setup(text, engine)
@@ -201,6 +204,7 @@ def test_loads_stay_in_order_with_stores_traps_and_branches():
     assert results[0] == results[1]
     assert results[1][0] == "Trap: out of bounds memory access"
     assert results[1][1] == [9]
+    assert results[1][-2] == "Trap: out of bounds memory access"
     assert results[1][-1] == [0, 9, 0]  # neither the global nor address 0 was written
 
 
@@ -322,3 +326,16 @@ def test_addresses_and_stored_values_wrap_like_the_reference_engine():
     assert results[1][1] == [0x8000_0002_0000_0000]
     assert results[1][6] == "Trap: out of bounds memory access"
     assert results[1][8] == [0xE000_0000_0000_0002]
+
+
+def test_a_local_set_after_an_if_keeps_both_arms_results():
+    """`local.set` folds into the assignment just before it only in straight-line code."""
+    text = """(module
+      (func $id (param i32) (result i32) (local.get 0))
+      (func (export "f") (param i32) (result i32) (local i32)
+        (if (result i32) (local.get 0) (then (i32.const 5)) (else (call $id (i32.const 7))))
+        (local.set 1)
+        (local.get 1)))"""
+    for engine in ENGINES:
+        store, inst = setup(text, engine)
+        assert [inst.invoke(store, "f", x) for x in (1, 0)] == [[5], [7]], engine
