@@ -39,6 +39,13 @@ class Calls(Emitter):
                   f"else None) or CALLEE(T{table}, TID{typeidx}, {i})")
         self.call_with("_e", ft)
 
+    def op_call_ref(self, typeidx):
+        ft = self.module.types[typeidx].comp
+        ref = self.pop()
+        self.protect("_e")
+        self.emit(f"_e = CALLEE_REF({ref.value()})")
+        self.call_with("_e", ft)
+
     # -- tail calls: the caller's frame is replaced, so Python's stack must not grow ---------
 
     def op_return_call(self, index):
@@ -73,10 +80,3 @@ class Calls(Emitter):
         values = "".join(a.value() + ", " for a in args)
         self.emit(f"return TailCall({func}, ({values}))")
         self.dead = True
-
-    def op_call_ref(self, typeidx):
-        ft = self.module.types[typeidx].comp
-        ref = self.pop()
-        self.protect("_e")
-        self.emit(f"_e = CALLEE_REF({ref.value()})")
-        self.call_with("_e", ft)

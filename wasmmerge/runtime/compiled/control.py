@@ -24,7 +24,6 @@ def block_signature(module, blocktype) -> tuple[int, int]:
     return 0, 1
 
 
-
 class ControlFlow(Emitter):
     # -- control -------------------------------------------------------------------------------
 

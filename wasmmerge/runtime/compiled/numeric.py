@@ -11,7 +11,8 @@ import struct
 from .emitter import Emitter
 from .symbolic import M32, M64, MEMORY, Untranslatable, Value, const, mangle
 
-# Integer instructions written inline: (template, commutes). `a`, `b` are the operands.
+
+# Integer instructions written inline. `a`, `b` are the operands.
 def _int_templates(w: int) -> dict:
     m = hex((1 << w) - 1)
     r = hex(1 << w)
@@ -82,7 +83,6 @@ def float_literal(bits: int) -> str | None:
     if x != x or x in (math.inf, -math.inf):
         return None
     return f"({x!r})"
-
 
 
 class Numeric(Emitter):

@@ -22,7 +22,6 @@ MEMORY = "@memory"
 UNWRAPPED = re.compile("[\x01\x02\x03]")
 
 
-
 class Untranslatable(Exception):
     """Why a function runs on the reference engine instead."""
 
@@ -89,6 +88,8 @@ def const(v: int) -> Value:
 
 
 class Label:
+    """A block, loop, if or the function body, while it is open."""
+
     __slots__ = ("kind", "height", "nparams", "nresults", "id", "pyloop", "pending",
                  "snapshot", "reaches_end", "has_else", "arm_lines")
 

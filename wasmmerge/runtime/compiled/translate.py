@@ -1,25 +1,27 @@
 """Translate one wasm function into the source of one Python function.
 
 The operand stack disappears at translation time. Each stack entry is a Python
-expression; an entry at height h that must live in a variable (its value crosses a
-control-flow join, or it traps, reads memory or calls) is assigned to the local `s{h}`.
-Pure, non-trapping expressions (locals, constants, integer arithmetic, comparisons)
-stay symbolic until consumed, so `local.get; i32.const; i32.add; local.set` is one
-Python statement. An entry records the variables it reads, and is assigned to its slot
-before any of them is overwritten.
+expression (`symbolic.Value`); an entry at height h that must live in a variable (its
+value crosses a control-flow join, or it traps or calls) is assigned to the local
+`s{h}`. Pure, non-trapping expressions (locals, constants, integer arithmetic,
+comparisons) stay symbolic until consumed, so `local.get; i32.const; i32.add;
+local.set` is one Python statement. Loads stay symbolic too, until the next statement
+that writes, traps, calls or branches (`emitter.py`). An entry records the variables it
+reads, and is assigned to its slot before any of them is overwritten.
 
-Wasm locals are `l{i}` (parameters first). Structured control maps onto Python's: a
-block or loop that some branch targets is a `while True:` loop (`break` leaves a block,
-`continue` restarts a loop, falling off the end `break`s); an `if` is an `if`/`else`
-(inside such a loop when it is a branch target); untargeted blocks are inlined. A
-branch across several Python loops sets `_br` to its label's id and breaks; after each
-loop it crossed, a check breaks again or stops.
+Wasm locals are `l{i}` (parameters first). Structured control maps onto Python's
+(`control.py`); a function making tail calls to itself is one `while True:` loop, and
+one making other tail calls gets a trampoline (`calls.py`).
 
 Calling convention: `f(d, *params)` where `d` counts the frames still allowed (0 is
 "call stack exhausted"); the result is None, the value, or a tuple of the values. The
 names the code uses (`F3` callee, `M0` memory bytes, `G1` global, `N_i32_div_s`
 numeric helper...) are bound per instance by `engine.py`; the source depends only on the
 module, so it is cached per module.
+
+Modules: `symbolic` (entries, labels, names), `emitter` (lines and the symbolic stack),
+`control`, `calls`, `variables` (locals, globals, tables, bulk memory), `numeric`
+(arithmetic and memory access), and this driver.
 """
 
 from ...binary.code import decode_code
@@ -38,7 +40,6 @@ UNTRANSLATED_FEATURES = {"gc": "garbage collection",
                          "legacy-exceptions": "exception handling", "threads": "threads"}
 
 
-
 def default_literal(t) -> str:
     if t is F64:
         return "0.0"
@@ -51,6 +52,8 @@ def translate(module, index: int) -> str:
 
 
 class Translator(ControlFlow, Calls, Variables, Numeric):
+    """One function's translation: the instruction mixins' `op_*` methods, driven here."""
+
     def __init__(self, module, index):
         self.module = module
         self.index = index
@@ -93,7 +96,6 @@ class Translator(ControlFlow, Calls, Variables, Numeric):
             self.indent += 1
             self.py_loops += 1
         self.labels.append(func)
-        self.label_index = {}
         for pos, instr in enumerate(instrs):
             name = instr.op.name
             if self.dead:

@@ -21,7 +21,8 @@ class Variables(Emitter):
             self.emit(v.expr, pure=True, retry=True)
 
     def op_select(self, types=None):
-        for h in (len(self.stack) - 3, len(self.stack) - 2):  # both arms are evaluated
+        # Python evaluates one arm, wasm both: a load in either must run (and may trap).
+        for h in (len(self.stack) - 3, len(self.stack) - 2):
             if MEMORY in self.stack[h].deps:
                 self.materialize(h)
         cond = self.pop()
