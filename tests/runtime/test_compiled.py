@@ -339,3 +339,23 @@ def test_a_local_set_after_an_if_keeps_both_arms_results():
     for engine in ENGINES:
         store, inst = setup(text, engine)
         assert [inst.invoke(store, "f", x) for x in (1, 0)] == [[5], [7]], engine
+
+
+def test_tail_calls_keep_the_callers_depth():
+    """a -> b (call), b -> c (tail, indirect), c -> a (tail): frames as the reference counts."""
+    text = """(module
+      (type $t (func (param i32) (result i32)))
+      (table 3 funcref) (elem (i32.const 0) $a $b $c)
+      (func $a (export "a") (param i32) (result i32)
+        (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+          (else (i32.add (i32.const 1) (call $b (i32.sub (local.get 0) (i32.const 1)))))))
+      (func $b (param i32) (result i32) (return_call_indirect (type $t) (local.get 0) (i32.const 2)))
+      (func $c (param i32) (result i32) (return_call $a (local.get 0))))"""
+    for limit in (1, 2, 5):
+        seen = []
+        for engine in ENGINES:
+            store, inst = setup(text, engine, max_call_depth=limit)
+            seen.append([outcome(store, inst, "a", n) for n in range(limit + 2)])
+        assert seen[0] == seen[1], limit
+        assert seen[1][-1] == "Exhaustion: call stack exhausted"
+        assert seen[1][-2] == [limit]

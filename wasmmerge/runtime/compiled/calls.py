@@ -33,10 +33,15 @@ class Calls(Emitter):
         if not index.is_atomic():
             self.emit(f"_i = {i}")
             i = "_i"
-        # CT{typeidx}: callables of the functions of exactly this type (a miss is resolved,
-        # checked for subtyping, and traps if it must, by CALLEE).
-        self.emit(f"_e = CT{typeidx}.get(T{table}.elems[{i}] if {i} < len(T{table}.elems) "
-                  f"else None) or CALLEE(T{table}, TID{typeidx}, {i})")
+        # CT{typeidx}: callables of the functions of exactly this type; TE{table}: the
+        # table's list of elements. A miss (out of range, null, not translated yet, a
+        # subtype) is resolved, checked, and traps if it must, by CALLEE.
+        start = self.open_suite("try:")
+        self.emit(f"_e = CT{typeidx}[TE{table}[{i}]]")
+        self.close_suite(start)
+        start = self.open_suite("except LookupError:")
+        self.emit(f"_e = CALLEE(T{table}, TID{typeidx}, {i})")
+        self.close_suite(start)
         self.call_with("_e", ft)
 
     def op_call_ref(self, typeidx):

@@ -219,6 +219,7 @@ class CompiledEngine:
                 ns[f"g{i}"] = glob.value
         for i, table in enumerate(inst.tables):
             ns[f"T{i}"] = table
+            ns[f"TE{i}"] = table.elems  # one list for the table's life (grow extends it)
         for i, type_id in enumerate(inst.type_ids):
             ns[f"TID{i}"] = type_id
             ns[f"CT{i}"] = self.by_type.setdefault(type_id, {})
