@@ -60,6 +60,8 @@ class ControlFlow(Emitter):
         nparams, _ = block_signature(self.module, blocktype)
         self.materialize_all(len(self.stack) - nparams)
         label = self.open_label("if", blocktype, pyloop)
+        # The function's last instruction: each arm returns rather than join to return.
+        label.returns = self.pos == self.final_if and not pyloop
         label.snapshot = list(self.stack)
         label.arm_lines = self.open_suite(f"if {cond.expr}:")
 
@@ -84,14 +86,23 @@ class ControlFlow(Emitter):
 
     def op_else(self):
         label = self.labels[-1]
-        if not self.dead:
-            self.store_results(label)
-            label.reaches_end = True
+        self.arm_done(label)
         self.close_suite(label.arm_lines)
         label.arm_lines = self.open_suite("else:")
         label.has_else = True
         self.stack = list(label.snapshot)
         self.dead = False
+
+    def arm_done(self, label):
+        """Falling off the end of a block, loop or if arm: to the join, or return."""
+        if self.dead:
+            return
+        if label.returns:
+            self.emit_return()
+            return
+        label.reaches_end = True
+        if label.pyloop or label.kind == "if":
+            self.store_results(label)
 
     def op_end(self):
         label = self.labels.pop()
@@ -99,10 +110,7 @@ class ControlFlow(Emitter):
             if not self.dead:
                 self.emit_return()
             return
-        if not self.dead:
-            label.reaches_end = True
-            if label.pyloop or label.kind == "if":
-                self.store_results(label)
+        self.arm_done(label)
         if label.kind == "if":
             self.close_suite(label.arm_lines)
             if not label.has_else:

@@ -91,7 +91,7 @@ class Label:
     """A block, loop, if or the function body, while it is open."""
 
     __slots__ = ("kind", "height", "nparams", "nresults", "id", "pyloop", "pending",
-                 "snapshot", "reaches_end", "has_else", "arm_lines")
+                 "snapshot", "reaches_end", "has_else", "arm_lines", "returns")
 
     def __init__(self, kind, height, nparams, nresults, id, pyloop):
         self.kind = kind
@@ -105,6 +105,7 @@ class Label:
         self.reaches_end = False
         self.has_else = False
         self.arm_lines = 0
+        self.returns = False     # if: each arm ends with `return` (it ends the function)
 
     @property
     def arity(self):

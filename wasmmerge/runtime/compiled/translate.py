@@ -121,6 +121,7 @@ class Translator(ControlFlow, Calls, Variables, Numeric):
         """Positions of the block/loop/if instructions some branch targets."""
         openers = [-1]
         targeted = set()
+        self.final_if = None
         for pos, instr in enumerate(instrs):
             op = instr.op
             feature = UNTRANSLATED_FEATURES.get(op.feature)
@@ -130,7 +131,9 @@ class Translator(ControlFlow, Calls, Variables, Numeric):
             if name in ("block", "loop", "if"):
                 openers.append(pos)
             elif name == "end":
-                openers.pop()
+                opener = openers.pop()
+                if pos == len(instrs) - 2 and instrs[opener].op.name == "if":
+                    self.final_if = opener
             elif name in ("br", "br_if"):
                 targeted.add(openers[-1 - instr.args[0]])
             elif name == "br_table":
