@@ -312,7 +312,8 @@ def test_addresses_and_stored_values_wrap_like_the_reference_engine():
       (func (export "wrap_store") (param i32 i32)
         (i32.store (i32.mul (local.get 0) (i32.const 4)) (i32.add (local.get 1) (local.get 1)))
         (i32.store8 offset=8 (i32.const 0) (i32.shl (local.get 1) (i32.const 1))))
-      (func (export "wide") (param i64) (i64.store (i32.const 16) (i64.add (local.get 0) (local.get 0))))
+      (func (export "wide") (param i64)
+        (i64.store (i32.const 16) (i64.add (local.get 0) (local.get 0))))
       (func (export "read") (param i32) (result i64) (i64.load (local.get 0))))"""
     calls = [("wrap_store", 0x4000_0001, 0xC000_0001), ("read", 0), ("read", 4),
              ("wrap_load", 0xFFFF_FFF0), ("wrap_load", 0xFFFF_FFEC), ("wrap_load", 0xFFFE_FFF0),
@@ -349,7 +350,8 @@ def test_tail_calls_keep_the_callers_depth():
       (func $a (export "a") (param i32) (result i32)
         (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
           (else (i32.add (i32.const 1) (call $b (i32.sub (local.get 0) (i32.const 1)))))))
-      (func $b (param i32) (result i32) (return_call_indirect (type $t) (local.get 0) (i32.const 2)))
+      (func $b (param i32) (result i32)
+        (return_call_indirect (type $t) (local.get 0) (i32.const 2)))
       (func $c (param i32) (result i32) (return_call $a (local.get 0))))"""
     for limit in (1, 2, 5):
         seen = []
