@@ -288,9 +288,12 @@ class Profile:
         self.multi_memory = "multi-memory" in features
         table = READERS if self.multi_memory else SINGLE_MEMORY_READERS
         self.readers = {op: tuple(table[kind] for kind in op.imms) for op in ALL_OPS}
-        # The decode loop's view of an instruction: (op, readers, flow), by first byte for
-        # one-byte opcodes (None for prefixes and illegal bytes), by op for the rest.
-        self.entries = {op: (op, self.readers[op], _FLOW.get(op)) for op in ALL_OPS}
+        # The decode loop's view of an instruction: (op, readers, flow, the reader when it
+        # is the only one), by first byte for one-byte opcodes (None for prefixes and
+        # illegal bytes), by op for the rest.
+        self.entries = {op: (op, self.readers[op], _FLOW.get(op),
+                             self.readers[op][0] if len(self.readers[op]) == 1 else None)
+                        for op in ALL_OPS}
         self.by_byte = [self.entries[self.single[b]] if b in self.single else None for b in range(256)]
 
 
@@ -362,12 +365,12 @@ def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
                 entry = entries[op]
             else:
                 pos += 1
-            op, readers, flow = entry
-            if not readers:
-                args = ()
-            elif len(readers) == 1:
-                value, pos = readers[0](view, pos)
+            op, readers, flow, only = entry
+            if only is not None:
+                value, pos = only(view, pos)
                 args = (value,)
+            elif not readers:
+                args = ()
             else:
                 args = []
                 for read in readers:

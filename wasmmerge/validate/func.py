@@ -49,8 +49,8 @@ def _classify():
 FIXED, ADDRESSED = _classify()
 
 
-# Kinds of entries in a context's dispatch table (instruction name -> entry):
-# (FIXED_SIG, params, results), (ADDRESSED_SIG, (sig32, sig64)), (kind, handler) otherwise.
+# Kinds of entries in a context's dispatch table (opcode-table row -> entry):
+# (FIXED_SIG, params, results, len(params)), (ADDRESSED_SIG, (sig32, sig64)), (kind, handler) otherwise.
 FIXED_SIG, ADDRESSED_SIG, LOCAL_GET, LOCAL_SET, LOCAL_TEE, HANDLED = range(6)
 
 
@@ -265,14 +265,14 @@ class FuncValidator:
         local_types = self.locals.types if self.locals.ends is None else ()
         local_count = len(local_types)
         for ins in instrs:
-            entry = dispatch.get(ins.op.name)
+            entry = dispatch.get(ins.op)
             if entry is None:
                 op = ins.op
                 raise self.fail(f"{op.name} requires the {op.feature} feature", ins.offset)
             kind = entry[0]
             if kind == FIXED_SIG:
                 params = entry[1]
-                n = len(params)
+                n = entry[3]
                 if n:
                     if len(stack) - frame.height >= n and stack[-n:] == params:
                         del stack[-n:]

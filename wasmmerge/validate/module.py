@@ -51,12 +51,13 @@ def _ops_for(features):
             if op.feature not in features:
                 continue
             if op in FIXED:
-                dispatch[op.name] = (FIXED_SIG, *FIXED[op])
+                params, results = FIXED[op]
+                dispatch[op] = (FIXED_SIG, params, results, len(params))
             elif op in ADDRESSED:
-                dispatch[op.name] = (ADDRESSED_SIG, ADDRESSED[op])
+                dispatch[op] = (ADDRESSED_SIG, ADDRESSED[op])
             else:
                 kind = _LOCAL_KINDS.get(op.name, HANDLED)
-                dispatch[op.name] = (kind, HANDLERS.get(op.name, _unsupported))
+                dispatch[op] = (kind, HANDLERS.get(op.name, _unsupported))
         const = set(_CONST_BASE)
         if "extended-const" in features:
             const.update(_CONST_EXTENDED)
