@@ -147,3 +147,19 @@ def test_jobs_option_gives_the_same_bytes(tmp_path):
         assert result.exit_code == 0, result.output
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_output_file_gets_ordinary_permissions(tmp_path):
+    """Written atomically through a private temporary file, the output still ends up with
+    the permissions a plain write gives (0666 less the umask), not 0600."""
+    import os
+    import stat
+    (tmp_path / "a.wasm").write_bytes(wat2wasm('(module (func (export "f")))'))
+    out = tmp_path / "out.wasm"
+    old = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(cli, [str(tmp_path / "a.wasm"), "-o", str(out)])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644

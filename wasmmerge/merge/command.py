@@ -25,6 +25,9 @@ def write_atomically(path: str, data: bytes) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(prefix=".wasmmerge-", suffix=".tmp", dir=directory)
     try:
+        # mkstemp makes the file private (0600); an output is an ordinary file, readable
+        # as the umask allows (a web server must be able to serve it).
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(temp, path)
@@ -34,6 +37,12 @@ def write_atomically(path: str, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @click.command("merge")
