@@ -29,7 +29,7 @@ def suite_scripts(version: str) -> list[Path]:
 
 
 def wat2wasm(source: str | Path, *flags: str) -> bytes:
-    """Assemble WAT text (or a .wat file) with wabt's wat2wasm."""
+    """Assemble WAT text (or a .wat file) with wabt's wat2wasm (`flags`: default --enable-all)."""
     exe = shutil.which("wat2wasm")
     if exe is None:
         pytest.fail("wat2wasm not found: run `make test`, which installs wabt")
@@ -37,7 +37,7 @@ def wat2wasm(source: str | Path, *flags: str) -> bytes:
         text = source.read_text()
     else:
         text = source
-    proc = subprocess.run([exe, "--enable-all", "-", "--output=-"], input=text.encode(),
+    proc = subprocess.run([exe, *(flags or ("--enable-all",)), "-", "--output=-"], input=text.encode(),
                           capture_output=True)
     if proc.returncode != 0:
         raise AssertionError(f"wat2wasm failed:\n{proc.stderr.decode()}")

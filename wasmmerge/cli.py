@@ -19,8 +19,6 @@ class DefaultGroup(click.Group):
     def parse_args(self, ctx, args):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = [self.default_command, *args]
-        elif not args and self.default_command in self.commands:
-            pass
         return super().parse_args(ctx, args)
 
 
@@ -32,6 +30,9 @@ def cli():
     \b
     wasmmerge a.wasm b.wasm -o out.wasm     merge (the default command)
     wasmmerge inspect FILE                  sections, index spaces, imports, exports
+    wasmmerge validate FILE...              type-check modules
+    wasmmerge run FILE --invoke NAME ARG... call an export (a=a.wasm b=b.wasm: linked)
+    wasmmerge spec PATH...                  run spec test scripts
     """
 
 

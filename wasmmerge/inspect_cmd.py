@@ -59,6 +59,9 @@ def _type_text(module, imp) -> str:
     return f"type {t.type}"
 
 
+_KIND_OF_SPACE = {"functions": "func", "tables": "table", "memories": "memory", "globals": "global", "tags": "tag"}
+
+
 def render_text(info: dict, path: str) -> str:
     lines = [f"{path}: {info['size']} bytes"]
     lines.append("sections:")
@@ -66,12 +69,9 @@ def render_text(info: dict, path: str) -> str:
         lines.append(f"  {s['name']:<28} offset {s['offset']:#010x}  size {s['size']}")
     lines.append("index spaces (imported + defined):")
     for name, count in info["index_spaces"].items():
-        singular = name.rstrip("s") if name not in ("data",) else name
-        imported = info["imported"].get({"functions": "func", "tables": "table", "memories": "memory",
-                                         "globals": "global", "tags": "tag"}.get(name, ""), 0)
+        imported = info["imported"].get(_KIND_OF_SPACE.get(name, ""), 0)
         suffix = f" ({imported} imported)" if imported else ""
         lines.append(f"  {name:<10} {count}{suffix}")
-        del singular
     lines.append(f"imports: {len(info['imports'])}")
     for i in info["imports"]:
         lines.append(f"  {i['module']}.{i['name']}: {i['kind']} {i['type']}")
