@@ -353,9 +353,22 @@ def iter_sections(data):
         pos += size
 
 
+def _funcidx(r: Reader) -> int:
+    return r.u32()
+
+
+def _memory(r: Reader) -> MemType:
+    return MemType(_limits(r, True))
+
+
+def _global(r: Reader) -> Global:
+    return Global(_global_type(r), r.expr())
+
+
+# Sections that are one vector: the Module list they fill, and how to read one item.
 _VECTOR_SECTIONS = {
-    IMPORT: ("imports", _import), FUNCTION: ("funcs", None), TABLE: ("tables", _table),
-    MEMORY: ("memories", None), TAG: ("tags", _tag_type), GLOBAL: ("globals", None),
+    IMPORT: ("imports", _import), FUNCTION: ("funcs", _funcidx), TABLE: ("tables", _table),
+    MEMORY: ("memories", _memory), TAG: ("tags", _tag_type), GLOBAL: ("globals", _global),
     EXPORT: ("exports", _export), ELEMENT: ("elems", _elem), DATA: ("datas", _data),
     CODE: ("codes", _code),
 }
@@ -382,16 +395,7 @@ def decode_module(data, lazy: bool = False, features=ALL) -> Module:
             count = 1
         else:
             attr, read_item = _VECTOR_SECTIONS[info.id]
-            if info.id == FUNCTION:
-                read_item = r.u32
-            elif info.id == MEMORY:
-                read_item = lambda: MemType(_limits(r, True))  # noqa: E731
-            elif info.id == GLOBAL:
-                read_item = lambda: Global(_global_type(r), r.expr())  # noqa: E731
-            else:
-                item = read_item
-                read_item = lambda: item(r)  # noqa: E731
-            items = r.vec(read_item)
+            items = r.vec(lambda: read_item(r))
             getattr(m, attr).extend(items)
             count = len(items)
             if info.id == CODE and not lazy:
