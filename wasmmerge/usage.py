@@ -1,5 +1,7 @@
 """Which WebAssembly features a module uses, read off its sections and code."""
 
+import functools
+
 from .binary.scan import IMM_PATTERNS, ops_outside_runs, run_pattern
 from .binary.model import Module
 from .binary.types import (AbsHeap, ArrayType, FuncType, RefType, StructType, FUNC, EXTERN,
@@ -8,15 +10,9 @@ from .binary.types import (AbsHeap, ArrayType, FuncType, RefType, StructType, FU
 
 # Runs of MVP instructions need no look: only what falls outside them can add a feature.
 # A block type naming a type index (multi-value) or a reference type ends a run too.
-_MVP_RUN = None
-
-
+@functools.cache
 def _mvp_run():
-    global _MVP_RUN
-    if _MVP_RUN is None:
-        _MVP_RUN = run_pattern(lambda op: op.feature == "mvp",
-                               dict(IMM_PATTERNS, blocktype=rb"[\x40\x7c-\x7f]"))
-    return _MVP_RUN
+    return run_pattern(lambda op: op.feature == "mvp", dict(IMM_PATTERNS, blocktype=rb"[\x40\x7c-\x7f]"))
 
 
 def _ref_features(t, out: set):
