@@ -43,7 +43,7 @@ class ConstExprs:
         self.remaps = [plan.remap(k) for k in range(len(inputs))]
         self._imported_globals = [m.module.count(GLOBAL_KIND) - len(m.module.globals) for m in inputs]
         self._global_inits: dict[tuple, tuple] = {}  # (input, defined index) -> (bytes, pure)
-        self._busy: set = set()
+        self._busy: list = []  # the initialisers being converted, outermost first
 
     def convert(self, k: int, expr: Expr | None, reader_global: int | None = None) -> Expr | None:
         """`expr` of input k in merged terms; `reader_global` is the merged index of the
@@ -62,15 +62,17 @@ class ConstExprs:
         if found is not None:
             return found
         if key in self._busy:
-            raise LinkError(f"global initialisers form a cycle through {self.inputs[k].name} global {index}")
-        self._busy.add(key)
+            chain = self._busy[self._busy.index(key):] + [key]
+            raise LinkError("global initialisers form a cycle: "
+                            + " -> ".join(f"{self.inputs[i].name} global {g}" for i, g in chain))
+        self._busy.append(key)
         try:
             defined = index - self._imported_globals[k]
             merged = self.plan.merged(k, "global", index)
             code = self._convert_bytes(k, self.inputs[k].module.globals[defined].init, merged)
             result = (code, self._pure_quick(code))
         finally:
-            self._busy.discard(key)
+            self._busy.pop()
         self._global_inits[key] = result
         return result
 
