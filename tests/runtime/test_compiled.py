@@ -361,3 +361,12 @@ def test_tail_calls_keep_the_callers_depth():
         assert seen[0] == seen[1], limit
         assert seen[1][-1] == "Exhaustion: call stack exhausted"
         assert seen[1][-2] == [limit]
+
+
+def test_recursion_limit_is_restored_after_a_call():
+    """The engine raises Python's recursion limit for deep wasm calls, and only for them."""
+    import sys
+    before = sys.getrecursionlimit()
+    store, inst = setup(RECURSION, "compiled")
+    assert inst.invoke(store, "down", 5000) == [5000]
+    assert sys.getrecursionlimit() == before

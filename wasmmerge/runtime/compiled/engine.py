@@ -342,7 +342,9 @@ def invoke_compiled(store, func, args) -> list:
     depth = engine.max_depth()
     # One Python frame per wasm frame (a few more through fallbacks and host calls).
     needed = (depth + 10) * 3 * (store.reentry + 1) + 2000
-    if sys.getrecursionlimit() < needed:
+    # Raised for this call only: the process's limit is the embedder's, not ours to keep.
+    previous_limit = sys.getrecursionlimit()
+    if previous_limit < needed:
         sys.setrecursionlimit(needed)
     store.reentry += 1
     try:
@@ -355,6 +357,8 @@ def invoke_compiled(store, func, args) -> list:
         raise Exhaustion("out of memory") from None
     finally:
         store.reentry -= 1
+        if previous_limit < needed:
+            sys.setrecursionlimit(previous_limit)
     return _as_list(result, len(func.type.results))
 
 
