@@ -15,18 +15,19 @@ FEATURE_SETS = {"2.0": WASM2, "3.0": WASM3, "all": ALL}
 
 def expand(paths) -> list[Path]:
     """Scripts named directly, or every `*.json` under a directory (one level or two)."""
+    from ..cli import fail
     scripts = []
     for text in paths:
         path = Path(text)
         if path.is_dir():
             found = sorted(path.glob("*.json")) or sorted(path.glob("*/*.json"))
             if not found:
-                raise click.UsageError(f"{path}: no .json scripts found")
+                fail(f"{path}: no .json scripts found")
             scripts.extend(found)
         elif path.exists():
             scripts.append(path)
         else:
-            raise click.UsageError(f"{path}: no such file or directory")
+            fail(f"{path}: No such file or directory")
     return scripts
 
 
