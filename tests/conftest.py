@@ -28,6 +28,14 @@ def suite_scripts(version: str) -> list[Path]:
     return sorted(path.glob("*/*.json")) if path.is_dir() else []
 
 
+def or_missing_suite(params: list, argcount: int = 1) -> list:
+    """Parameters drawn from the suite, or, where it is absent, one that skips saying how
+    to get it (pytest's own "empty parameter set" skip tells a user nothing)."""
+    if params:
+        return params
+    return [pytest.param(*([None] * argcount), id="suite-absent", marks=pytest.mark.skip(reason=MISSING_SUITE))]
+
+
 def wat2wasm(source: str | Path, *flags: str) -> bytes:
     """Assemble WAT text (or a .wat file) with wabt's wat2wasm (`flags`: default --enable-all)."""
     exe = shutil.which("wat2wasm")

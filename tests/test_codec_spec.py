@@ -10,13 +10,12 @@ import json
 
 import pytest
 
-from conftest import suite_dir, suite_scripts
+from conftest import or_missing_suite, suite_scripts
 from wasmmerge import DecodeError, decode, encode
 from wasmmerge.features import WASM2
 
-SCRIPTS = [("wasm-2.0", p) for p in suite_scripts("wasm-2.0")] + [("wasm-3.0", p) for p in suite_scripts("wasm-3.0")]
-if not SCRIPTS:
-    SCRIPTS = [("absent", None)]
+SCRIPTS = or_missing_suite([("wasm-2.0", p) for p in suite_scripts("wasm-2.0")]
+                           + [("wasm-3.0", p) for p in suite_scripts("wasm-3.0")], 2)
 
 
 def _commands(path):
@@ -29,7 +28,6 @@ def _features(version):
 
 @pytest.mark.parametrize("version,script", SCRIPTS, ids=lambda v: getattr(v, "stem", v))
 def test_round_trip(version, script):
-    suite_dir(version if script else "wasm-2.0")
     features = _features(version)
     for cmd in _commands(script):
         name = cmd.get("filename") or cmd.get("binary_filename")
@@ -47,7 +45,6 @@ def test_round_trip(version, script):
 
 @pytest.mark.parametrize("version,script", SCRIPTS, ids=lambda v: getattr(v, "stem", v))
 def test_malformed_rejected(version, script):
-    suite_dir(version if script else "wasm-2.0")
     features = _features(version)
     for cmd in _commands(script):
         if cmd["type"] != "assert_malformed" or cmd.get("module_type") != "binary":
