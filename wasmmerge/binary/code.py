@@ -316,10 +316,12 @@ def _features(features, multi_memory: bool):
 
 # -- instruction streams ----------------------------------------------------------------
 
-def read_op(data, pos: int, prof: Profile | None = None) -> tuple[Op, int]:
+# Everything we read: the profile of callers that name none (built once, at import).
+ALL_PROFILE = profile()
+
+
+def read_op(data, pos: int, prof: Profile = ALL_PROFILE) -> tuple[Op, int]:
     """The opcode at `pos` and the position of its first immediate."""
-    if prof is None:
-        prof = profile()
     byte = _byte(data, pos)
     op = prof.single.get(byte)
     if op is not None:

@@ -10,7 +10,7 @@ are looked at in Python. Anything the expression does not know (unusual encoding
 br_table, typed select, try_table) simply falls through to the Python path.
 """
 
-import re
+import functools
 
 from ..binary import leb
 from ..binary.code import read_op
@@ -67,10 +67,6 @@ def _leb_end(data, pos: int) -> int:
 
 # -- one skipper per immediate kind: (data, pos) -> pos -------------------------------
 
-def _skip_leb(data, pos):
-    return _leb_end(data, pos)
-
-
 def _skip_fixed(size):
     def skip(data, pos):
         if pos + size > len(data):
@@ -100,7 +96,7 @@ def _bound_index_step(remap: Remap, space: str):
         return step
     table = getattr(remap, space)
     if table is None:
-        step = _wrap_skip(_skip_leb)
+        step = _wrap_skip(_leb_end)
         remap._index_steps[space] = step
         return step
     encoded = {}  # (new index, width) -> bytes
@@ -208,11 +204,11 @@ _EXPLICIT_MEMARG: dict[tuple, bytes] = {}
 _INDEX_PATCHERS = {space: _index_patcher(space) for space in INDEX_SPACES}
 
 _SKIPPERS = {
-    "u32": _skip_leb, "i32": _skip_leb, "i64": _skip_leb,
+    "u32": _leb_end, "i32": _leb_end, "i64": _leb_end,
     "f32": _skip_fixed(4), "f64": _skip_fixed(8), "v128": _skip_fixed(16), "shuffle": _skip_fixed(16),
     "lane": _skip_byte, "castflags": _skip_byte, "zero": _skip_byte,
 }
-_SKIPPERS.update({space: _skip_leb for space in INDEX_SPACES})
+_SKIPPERS.update({space: _leb_end for space in INDEX_SPACES})
 
 _COMPOUND_PATCHERS = {
     "blocktype": _patch_blocktype, "labels": _patch_labels, "memarg": _patch_memarg,
@@ -246,19 +242,10 @@ def _skippable(op: Op, active: frozenset) -> bool:
     return True
 
 
+@functools.cache
 def build_skipper(active: frozenset):
     """A compiled pattern matching the longest run of instructions that need no patch."""
     return run_pattern(lambda op: _skippable(op, active))
-
-
-_SKIPPER_CACHE: dict[frozenset, re.Pattern] = {}
-
-
-def _skipper_for(active: frozenset):
-    pattern = _SKIPPER_CACHE.get(active)
-    if pattern is None:
-        pattern = _SKIPPER_CACHE[active] = build_skipper(active)
-    return pattern
 
 
 # -- the traversal ---------------------------------------------------------------------
@@ -271,7 +258,7 @@ def collect_patches(data, remap: Remap, start: int = 0, end: int | None = None,
     active = remap.active
     plans = remap._plans
     patches = []
-    skip = _skipper_for(active).match if use_skipper else None
+    skip = build_skipper(active).match if use_skipper else None
     pos = start
     view = data if end == len(data) else memoryview(data)[:end]
     while pos < end:
