@@ -99,7 +99,7 @@ def main(argv=None):
     parser.add_argument("--no-validate", action="store_true", help="skip output validation")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
     args = parser.parse_args(argv)
-    from wasmmerge.merge import MergeOptions, merge
+    from wasmmerge.merger import MergeOptions, merge
 
     inputs = generate_pair(args.mb)
     size = sum(len(d) for _, d in inputs)
@@ -123,7 +123,7 @@ def main(argv=None):
 
 def _measure(inputs, size: int, validate: bool) -> bool:
     """One timed merge and one under tracemalloc; True when both targets are met."""
-    from wasmmerge.merge import MergeOptions, merge
+    from wasmmerge.merger import MergeOptions, merge
 
     label = "merge + validation" if validate else "merge (--no-validate)"
     phases = {}

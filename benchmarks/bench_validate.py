@@ -19,8 +19,8 @@ from genmodule import large_module  # noqa: E402
 
 from wasmmerge import decode, encode  # noqa: E402
 from wasmmerge.binary.code import decode_code  # noqa: E402
-from wasmmerge.validate import validate_module  # noqa: E402
-from wasmmerge.validate.func import FuncValidator  # noqa: E402
+from wasmmerge.validator import validate_module  # noqa: E402
+from wasmmerge.validator.func import FuncValidator  # noqa: E402
 
 
 def best_of(runs, fn, clock=time.process_time):

@@ -7,7 +7,7 @@ from wasmmerge.binary.types import (ANY, ARRAY, EQ, EXN, EXTERN, FUNC, I31, I32,
                                     NOEXTERN, NOFUNC, NONE, STRUCT, ArrayType, FieldType,
                                     FuncType, RecGroup, RefType, StructType, SubType)
 from wasmmerge.errors import ValidationError
-from wasmmerge.validate.canon import TypeStore
+from wasmmerge.validator.canon import TypeStore
 
 
 def func(params=(), results=(), supers=(), final=True):

@@ -23,7 +23,7 @@ from conftest import or_missing_suite, suite_dir, suite_scripts  # noqa: E402
 import wasmmerge  # noqa: E402
 from wasmmerge.errors import ValidationError, WasmError  # noqa: E402
 from wasmmerge.features import WASM2, WASM3  # noqa: E402
-from wasmmerge.validate import validate_module  # noqa: E402
+from wasmmerge.validator import validate_module  # noqa: E402
 
 FEATURES = {"wasm-2.0": WASM2, "wasm-3.0": WASM3}
 VALID_COMMANDS = ("module", "module_definition", "assert_unlinkable", "assert_uninstantiable")

@@ -1,11 +1,23 @@
-"""wasmmerge: a static WebAssembly module merger, with a codec, validator and interpreter."""
+"""wasmmerge: a static WebAssembly module merger, with a codec, validator and interpreter.
+
+The public verbs are plain functions that import their package on first use, so
+`import wasmmerge` costs only the model and the errors:
+
+    module = wasmmerge.decode(data)             # bytes -> Module
+    data = wasmmerge.encode(module)             # Module -> bytes
+    wasmmerge.validate(module)                  # raises ValidationError
+    result = wasmmerge.merge([("lib", lib), ("app", app)], wasmmerge.MergeOptions())
+"""
 
 from .binary.model import Module
 from .errors import DecodeError, Exhaustion, LinkError, Trap, Unsupported, ValidationError, WasmError
 
-__all__ = ["decode", "encode", "Module", "WasmError", "DecodeError", "ValidationError",
-           "LinkError", "Trap", "Exhaustion", "Unsupported", "validate"]
+__all__ = ["decode", "encode", "validate", "merge", "Module", "MergeOptions", "MergeResult", "WasmError",
+           "DecodeError", "ValidationError", "LinkError", "Trap", "Exhaustion", "Unsupported"]
 __version__ = "0.1.0"
+
+# Each verb imports its package inside the call, on purpose: a user who only decodes
+# must not pay for the validator, the merger or multiprocessing.
 
 
 def decode(data: bytes, lazy: bool = False, name: str | None = None, features=None) -> Module:
@@ -28,5 +40,29 @@ def encode(module: Module) -> bytes:
     return encode_module(module)
 
 
-from . import validate  # noqa: E402  (a callable package: wasmmerge.validate(module, features=None))
-from . import merge  # noqa: E402  (a callable package: wasmmerge.merge(inputs, options=None))
+def validate(module, features=None):
+    """Validate a `Module` (or the bytes of one); raise `ValidationError` if it is invalid.
+
+    Returns the validation context (canonical types of the module's index spaces).
+    """
+    from .validator import validate_module
+    if isinstance(module, (bytes, bytearray, memoryview)):
+        module = decode(bytes(module), features=features)
+    return validate_module(module, features)
+
+
+def merge(inputs, options=None, files=None):
+    """Merge `[(name, bytes), ...]`, given in instantiation order, into one module.
+
+    Returns a `MergeResult` (`.data`, `.module`, `.warnings`, `.report`).
+    """
+    from .merger import merge as merge_modules
+    return merge_modules(inputs, options, files)
+
+
+def __getattr__(name):
+    # The option and result classes live with the merger; load it only when asked.
+    if name in ("MergeOptions", "MergeResult"):
+        from . import merger
+        return getattr(merger, name)
+    raise AttributeError(f"module 'wasmmerge' has no attribute {name!r}")

@@ -61,11 +61,11 @@ from .inspect_cmd import inspect_command  # noqa: E402
 
 cli.add_command(inspect_command)
 
-from .validate.command import validate_command  # noqa: E402
+from .validator.command import validate_command  # noqa: E402
 
 cli.add_command(validate_command)
 
-from .merge.command import merge_command  # noqa: E402
+from .merger.command import merge_command  # noqa: E402
 
 cli.add_command(merge_command)
 

@@ -397,7 +397,7 @@ def validate_merged(data: bytes, flags: list[str] | None) -> None:
     if flags is not None:
         wasm_validate(data, *flags)
     try:
-        from wasmmerge.validate import validate_module
+        from wasmmerge.validator import validate_module
     except ImportError:
         return
     import wasmmerge

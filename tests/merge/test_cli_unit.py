@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from conftest import wat2wasm
 from wasmmerge.cli import cli
-from wasmmerge.merge import MergeOptions, merge
+from wasmmerge.merger import MergeOptions, merge
 
 LIB = '(module (func (export "five") (result i32) i32.const 5) (memory (export "mem") 1))'
 APP = ('(module (import "lib" "five" (func $five (result i32))) (import "env" "log" (func (param i32))) '

@@ -5,10 +5,10 @@ from wasmmerge.binary import leb
 from wasmmerge.binary.model import CustomSection
 from wasmmerge.binary.reader import decode_module
 from wasmmerge.binary.writer import encode_module
-from wasmmerge.merge import merge
-from wasmmerge.merge.custom.names import encode_names, parse_names
-from wasmmerge.merge.custom.producers import merge_producers, parse_producers
-from wasmmerge.merge.custom.target_features import merge_target_features, parse_target_features
+from wasmmerge.merger import merge
+from wasmmerge.merger.custom.names import encode_names, parse_names
+from wasmmerge.merger.custom.producers import merge_producers, parse_producers
+from wasmmerge.merger.custom.target_features import merge_target_features, parse_target_features
 
 
 def _with_customs(text: str, *sections: CustomSection) -> bytes:

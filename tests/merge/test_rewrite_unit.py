@@ -10,7 +10,7 @@ from wasmmerge.binary.code import Catch, MemArg, decode_instrs, encode_instr
 from wasmmerge.binary.opcodes import ALL_OPS, COMPOUND_SPACES, INDEX_SPACES
 from wasmmerge.binary.types import I32, RefType
 from wasmmerge.errors import DecodeError, ValidationError
-from wasmmerge.merge.rewrite import REMAPPABLE, Remap, build_skipper, every_index_immediate, rewrite
+from wasmmerge.merger.rewrite import REMAPPABLE, Remap, build_skipper, every_index_immediate, rewrite
 
 OLD, NEW = 3, 200  # NEW needs two LEB bytes, so patches also change sizes
 

@@ -16,7 +16,7 @@ SCENARIOS = harness.scenario_names()
 def merger():
     """The merger module, or None while it has not landed."""
     try:
-        module = importlib.import_module("wasmmerge.merge")
+        module = importlib.import_module("wasmmerge.merger")
     except ImportError:
         return None
     # The package may exist half-written in a shared checkout; only the full API counts.

@@ -18,7 +18,7 @@ import pytest
 import wasmtime
 
 from conftest import or_missing_suite, suite_dir, suite_scripts
-from wasmmerge.merge import MergeOptions, merge
+from wasmmerge.merger import MergeOptions, merge
 
 SHIFT_WAT = """(module
   (type (func (param i64 f64 f32 i32 i64 f64)))

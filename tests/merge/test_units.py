@@ -11,13 +11,13 @@ from wasmmerge.binary.model import Export, Expr
 from wasmmerge.binary.reader import decode_module
 from wasmmerge.binary.types import FUNC_KIND, I32, I64, FuncType
 from wasmmerge.errors import DecodeError, LinkError, Unsupported, ValidationError
-from wasmmerge.merge import MergeOptions, merge
-from wasmmerge.merge.constexpr import _fold, constant_value
-from wasmmerge.merge.init_order import ModuleEffects, Step, plan_init_order, start_body
-from wasmmerge.merge.load import input_name_from_path, load_inputs
-from wasmmerge.merge.plan import plan_spaces
-from wasmmerge.merge.resolve import Defined, External, Matcher, resolve
-from wasmmerge.merge.typespace import TypeSpace
+from wasmmerge.merger import MergeOptions, merge
+from wasmmerge.merger.constexpr import _fold, constant_value
+from wasmmerge.merger.init_order import ModuleEffects, Step, plan_init_order, start_body
+from wasmmerge.merger.load import input_name_from_path, load_inputs
+from wasmmerge.merger.plan import plan_spaces
+from wasmmerge.merger.resolve import Defined, External, Matcher, resolve
+from wasmmerge.merger.typespace import TypeSpace
 
 
 def _prepare(*modules):

@@ -23,7 +23,7 @@ from .store import FuncInstance, GlobalInstance, Store
 def validator():
     """`validate_module(module, features)`, or None while the validator is not built."""
     try:
-        from ..validate import validate_module
+        from ..validator import validate_module
     except ImportError:
         return None
     return validate_module

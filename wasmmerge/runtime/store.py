@@ -200,7 +200,7 @@ class Store:
         self.max_memory_pages = max_memory_pages
         self.reentry = 0  # nested invocations in progress (host functions calling back in)
         self.engine = engine  # "reference", or "compiled" (runtime/compiled: wasm as Python)
-        from ..validate.canon import TypeStore
+        from ..validator.canon import TypeStore
         self.types = TypeStore()  # canonical types of every module and host function
 
     def _add(self, space: list, inst):

@@ -40,7 +40,7 @@ class CommandFailed(Exception):
 
 def _validator():
     try:
-        from ..validate import validate_module
+        from ..validator import validate_module
     except ImportError:
         return None
     return validate_module

@@ -23,7 +23,7 @@ def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: 
     Both happen in one pass over the bodies, in worker processes for large modules. An
     error in a body names the input and its own function index.
     """
-    from ..validate import check_codes
+    from ..validator import check_codes
     transform = rewriter(remaps)
     imported = out.count(FUNC_KIND) - len(out.funcs)
     ctx = _check_module(out, inputs, loaded) if validate else None
@@ -46,7 +46,7 @@ def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: 
 
 
 def _check_module(out, inputs, loaded):
-    from ..validate import check_module
+    from ..validator import check_module
     try:
         return check_module(out)
     except WasmError as err:
@@ -62,7 +62,7 @@ def _internal(err) -> ValidationError:
 def _blame_input(inputs, loaded):
     """Raise the first input's own error, when the merged module is invalid because of it."""
     from ..binary.reader import decode_module
-    from ..validate import validate_module
+    from ..validator import validate_module
     for (_, data), inp in zip(inputs, loaded):
         try:
             validate_module(decode_module(data))

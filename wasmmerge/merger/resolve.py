@@ -100,7 +100,7 @@ class Matcher:
     """The spec's subtyping on merged types, by the validator's canonical type store."""
 
     def __init__(self, types: TypeSpace):
-        from ..validate.canon import TypeStore
+        from ..validator.canon import TypeStore
         self.types = types
         self.store = TypeStore()
         self.ids = self.store.add_types(types.types, types.rec_groups)
