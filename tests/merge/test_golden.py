@@ -81,8 +81,14 @@ def test_merge_structure_matches_golden(name, index, tmp_path, monkeypatch, caps
     for module in loaded.modules:
         (tmp_path / f"{module}.wasm").write_bytes(loaded.wasm[module])
         inputs.append(f"{module}.wasm")
-    merge = run_cli([*inputs, "-o", "merged.wasm", "--map", "merged.map",
-                     *cli_flags(loaded.merges[index].options)], monkeypatch, capsys)
+    variant = loaded.merges[index]
+    try:
+        merge = run_cli([*inputs, "-o", "merged.wasm", "--map", "merged.map", *cli_flags(variant.options)],
+                        monkeypatch, capsys)
+    except AssertionError:
+        if variant.known_failure:  # the merger cannot do this one yet; the output, if any, still gets a golden
+            pytest.xfail(variant.known_failure)
+        raise
     link_map = (tmp_path / "merged.map").read_text()
     inspect = run_cli(["inspect", "merged.wasm"], monkeypatch, capsys)
     text = f"{merge}\n== merged.map\n{link_map}\n{inspect}"
