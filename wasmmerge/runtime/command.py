@@ -17,7 +17,8 @@ from ..cliutil import fail, read_input
 from ..errors import Exhaustion, LinkError, Trap, WasmError
 from .api import load_module
 from .compiled import dump_module
-from .engine import WasmException, invoke
+from .engine import WasmException
+from .engines import invoke
 from .host import define_log_stubs, define_spectest
 from .linker import Linker
 from .store import FuncInstance, Store
