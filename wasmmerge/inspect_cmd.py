@@ -7,6 +7,7 @@ import click
 from .binary.model import SECTION_NAMES
 from .binary.reader import decode_module, iter_sections
 from .binary.types import KIND_NAMES, FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
+from .cliutil import fail, read_input
 from .errors import WasmError
 from .usage import features_used
 
@@ -91,7 +92,6 @@ def render_text(info: dict, path: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def inspect_command(file, as_json):
     """Show a module's sections, index spaces, imports, exports and features."""
-    from .cli import fail, read_input
     data = read_input(file)
     try:
         info = describe(data)
