@@ -58,7 +58,13 @@ def parse(struct: cs.Construct, data: bytes, section: str, base: int = 0):
     if stream.tell() != len(data):
         raise DecodeError(f"malformed {section}: {len(data) - stream.tell()} unexpected bytes at the end",
                           base + stream.tell())
-    return value
+    return _plain_list(value)
+
+
+def _plain_list(value):
+    # construct's ListContainer compares and prints differently from a list; our
+    # dataclasses hold plain lists.
+    return list(value) if isinstance(value, cs.ListContainer) else value
 
 
 def build(struct: cs.Construct, value, section: str) -> bytes:
@@ -157,7 +163,7 @@ class As(cs.Adapter):
         self.names = [f.name for f in fields(cls) if f.init]
 
     def _decode(self, obj, context, path):
-        return self.cls(**{name: obj[name] for name in self.names if name in obj})
+        return self.cls(**{name: _plain_list(obj[name]) for name in self.names if name in obj})
 
     def _encode(self, obj, context, path):
         return {name: getattr(obj, name) for name in self.names}
@@ -231,7 +237,7 @@ class Subsections:
             if frame.id in self.known:
                 attribute, name, struct = self.known[frame.id]
                 value = parse(struct, frame.payload, f"{self.section} {name} subsection", base + frame.offset)
-                setattr(target, attribute, list(value) if isinstance(value, list) else value)
+                setattr(target, attribute, value)
             else:
                 target.unknown[frame.id] = frame.payload
 

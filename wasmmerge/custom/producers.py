@@ -40,7 +40,7 @@ _PRODUCERS = d.vec(d.As(Field, cs.Struct(
 
 
 def parse(data: bytes, base: int = 0) -> Producers:
-    return Producers([Field(f.name, list(f.values)) for f in d.parse(_PRODUCERS, data, "producers section", base)])
+    return Producers(d.parse(_PRODUCERS, data, "producers section", base))
 
 
 def encode(producers: Producers) -> bytes:

@@ -44,7 +44,7 @@ _TARGET_FEATURES = d.vec(d.As(Feature, cs.Struct(
 
 
 def parse(data: bytes, base: int = 0) -> TargetFeatures:
-    return TargetFeatures(list(d.parse(_TARGET_FEATURES, data, "target_features section", base)))
+    return TargetFeatures(d.parse(_TARGET_FEATURES, data, "target_features section", base))
 
 
 def encode(section: TargetFeatures) -> bytes:
