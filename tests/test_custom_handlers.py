@@ -3,11 +3,12 @@ trips, and malformed input is a DecodeError naming the section and the exact off
 
 import pytest
 
-from bytedsl import name, u32, vec
+from bytedsl import module, name, section, u32, vec
 from wasmmerge import custom
 from wasmmerge.binary import leb
 from wasmmerge.custom import build_id, dylink, linking, names, producers, reloc, target_features
 from wasmmerge.errors import DecodeError
+from wasmmerge.inspect_cmd import describe
 
 
 def s(n: int) -> bytes:
@@ -142,3 +143,17 @@ def test_malformed_sections_name_section_and_offset(section, data, message, offs
         custom.summary(section, data, base=0x100)
     assert caught.value.message.startswith(message)
     assert caught.value.offset == 0x100 + offset
+
+
+def test_inspect_summarises_known_sections_and_locates_malformed_ones():
+    good = section(0, name("producers") + vec(name("language") + vec(name("C") + name(""))))
+    bad = section(0, name("target_features") + vec(b"*" + name("x")))
+    other = section(0, name("my.meta") + b"\x01")
+    info = describe(module(good, bad, other))
+    # The bad prefix byte: header 8 + producers section 26 + id, size, name 18 + count 1.
+    assert info["custom_sections"] == [
+        {"name": "producers", "size": 14, "summary": "language: C"},
+        {"name": "target_features", "size": 4,
+         "summary": "malformed: malformed target_features section: unknown feature prefix 42 (at offset 0x35)"},
+        {"name": "my.meta", "size": 1, "summary": None},
+    ]

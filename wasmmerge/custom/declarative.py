@@ -242,11 +242,13 @@ class Subsections:
                 target.unknown[frame.id] = frame.payload
 
     def encode(self, source) -> bytes:
-        """Subsections in the recorded order, then any new ones in id order."""
+        """Subsections in the recorded order, then any new ones: known ones in the order
+        `known` lists them (LLVM's order), unknown ones by id."""
         widths = dict(source.layout)
         order = [sid for sid, _ in source.layout]
-        present = [sid for sid, (attribute, _, _) in self.known.items() if getattr(source, attribute) is not None]
-        order += [sid for sid in sorted(set(present) | set(source.unknown)) if sid not in widths]
+        order += [sid for sid, (attribute, _, _) in self.known.items()
+                  if sid not in widths and getattr(source, attribute) is not None]
+        order += [sid for sid in sorted(source.unknown) if sid not in widths]
         out = []
         for sid in order:
             if sid in self.known:
