@@ -121,3 +121,14 @@ def test_malformed_name_section_is_dropped_with_a_warning():
     result = merge([("a", a)])
     assert result.module.custom("name") is None
     assert any("malformed name section" in w for w in result.warnings)
+
+
+def test_malformed_producers_are_dropped_with_a_warning_naming_section_and_offset():
+    good = CustomSection("producers", _producers({"language": [("C", "")]}))
+    bad = CustomSection("producers", _producers({"language": [("C", "")]})[:-1])  # version cut short
+    a = _with_customs("(module (func))", good)
+    b = _with_customs("(module (func))", bad)
+    result = merge([("a", a), ("b", b)])
+    assert producers.parse(result.module.custom("producers").data).fields == [Field("language", [Tool("C", "")])]
+    assert [w for w in result.warnings if "producers" in w] == [
+        f"b: malformed producers section: unexpected end (at offset {len(bad.data):#x}); section dropped"]

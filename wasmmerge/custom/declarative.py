@@ -36,6 +36,7 @@ class _TrackedStream(io.BytesIO):
 
     def __init__(self, data: bytes):
         super().__init__(data)
+        self.data = data
         self.size = len(data)
         self.last_read = 0
 
@@ -92,19 +93,14 @@ class Leb(cs.Construct):
         self._write = leb.write_signed if signed else leb.write_unsigned
 
     def _parse(self, stream, context, path):
+        # Read straight from the payload with our reader: its offsets are exact, and it
+        # avoids a stream read per byte. (`parse` always hands constructs a _TrackedStream.)
         start = stream.tell()
-        raw = bytearray()
-        while True:
-            byte = stream.read(1)
-            if not byte:
-                raise _Malformed("unexpected end", stream.tell())
-            raw += byte
-            if byte[0] < 0x80 or len(raw) == self.max_bytes:
-                break
         try:
-            value, _ = self._read(raw, 0, self.bits)
+            value, end = self._read(stream.data, start, self.bits)
         except DecodeError as err:
-            raise _Malformed(err.message, start) from None
+            raise _Malformed(err.message, err.offset if err.message == "unexpected end" else start) from None
+        stream.seek(end)
         return value
 
     def _build(self, obj, stream, context, path):

@@ -70,34 +70,40 @@ class RelocSection:
 
 def parse(data: bytes, base: int = 0, name: str = "reloc") -> RelocSection:
     """`base`: the payload's offset in the file; `name`: the section's name, for errors."""
-    read_u32 = leb.read_u32
-    addend_bits = _ADDEND_BITS
-    pos = 0
     try:
-        section, pos = read_u32(data, pos)
-        count, pos = read_u32(data, pos)
-        entries = []
-        append = entries.append
-        for _ in range(count):
-            start = pos
-            kind, pos = read_u32(data, pos)
-            offset, pos = read_u32(data, pos)
-            index, pos = read_u32(data, pos)
-            bits = addend_bits.get(kind)
-            if bits is None:
-                raise DecodeError(f"malformed {name} section: unknown relocation type {kind}", base + start)
-            if bits:
-                addend, pos = leb.read_signed(data, pos, bits)
-                append((kind, offset, index, addend))
-            else:
-                append((kind, offset, index, None))
-    except DecodeError as err:
-        if err.message.startswith("malformed "):
-            raise
+        section, entries, pos, unknown = _read(data)
+    except DecodeError as err:  # only our LEB128 reader raises in _read
         raise DecodeError(f"malformed {name} section: {err.message}", base + err.offset) from None
+    if unknown is not None:
+        kind, at = unknown
+        raise DecodeError(f"malformed {name} section: unknown relocation type {kind}", base + at)
     if pos != len(data):
         raise DecodeError(f"malformed {name} section: {len(data) - pos} unexpected bytes at the end", base + pos)
     return RelocSection(section, entries)
+
+
+def _read(data: bytes):
+    """(section, entries, end, None), or (..., (type, offset)) at an unknown type, whose
+    addend width (and so the rest of the section) cannot be known."""
+    read_u32, read_signed, addend_bits = leb.read_u32, leb.read_signed, _ADDEND_BITS
+    section, pos = read_u32(data, 0)
+    count, pos = read_u32(data, pos)
+    entries = []
+    append = entries.append
+    for _ in range(count):
+        start = pos
+        kind, pos = read_u32(data, pos)
+        offset, pos = read_u32(data, pos)
+        index, pos = read_u32(data, pos)
+        bits = addend_bits.get(kind)
+        if bits is None:
+            return section, entries, pos, (kind, start)
+        if bits:
+            addend, pos = read_signed(data, pos, bits)
+            append((kind, offset, index, addend))
+        else:
+            append((kind, offset, index, None))
+    return section, entries, pos, None
 
 
 def encode(section: RelocSection) -> bytes:

@@ -32,7 +32,7 @@ def merge_customs(inputs, plan, skip_funcs: list[set], needed_features: set[str]
                 try:
                     parsed = handler.parse(section.data)
                 except WasmError as err:
-                    warnings.append(f"{inp.name}: malformed {section.name} section dropped ({err})")
+                    warnings.append(f"{inp.name}: {err}; section dropped")
                     continue
                 if section.name == "name":
                     name_merger.add(inp.name, parsed, plan.maps[k], skip_funcs[k])
