@@ -69,7 +69,8 @@ def _plain_list(value):
 
 
 def build(struct: cs.Construct, value, section: str) -> bytes:
-    """`value` written by `struct`; a value the format cannot hold is a WasmError."""
+    """`value` written by `struct`; a value the format cannot hold (a negative count, a
+    missing field) is a WasmError."""
     try:
         return struct.build(value)
     except cs.ConstructError as err:
