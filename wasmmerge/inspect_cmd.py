@@ -4,6 +4,7 @@ import json
 
 import click
 
+from . import custom
 from .binary.model import SECTION_NAMES
 from .binary.reader import decode_module, iter_sections
 from .binary.types import KIND_NAMES, FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
@@ -40,9 +41,25 @@ def describe(data: bytes) -> dict:
                     for i in module.imports],
         "exports": [{"name": e.name, "kind": KIND_NAMES[e.kind], "index": e.index} for e in module.exports],
         "start": module.start,
-        "custom_sections": [{"name": c.name, "size": len(c.data)} for c in module.customs],
+        "custom_sections": _custom_sections(module, sections),
         "features": sorted(features_used(module)),
     }
+
+
+def _custom_sections(module, sections) -> list[dict]:
+    """Name, size and, for a section a handler knows, a one-line summary (or what is
+    malformed in it, with its file offset)."""
+    infos = [s for s in sections if s.id == 0]
+    out = []
+    for i, c in enumerate(module.customs):
+        # The payload is the tail of the section's contents, after the name.
+        base = infos[i].start + infos[i].size - len(c.data) if i < len(infos) else 0
+        try:
+            text = custom.summary(c.name, c.data, base)
+        except WasmError as err:
+            text = f"malformed: {err}"
+        out.append({"name": c.name, "size": len(c.data), "summary": text})
+    return out
 
 
 def _type_text(module, imp) -> str:
@@ -82,7 +99,8 @@ def render_text(info: dict, path: str) -> str:
     lines.append(f"start: {info['start'] if info['start'] is not None else '-'}")
     lines.append(f"custom sections: {len(info['custom_sections'])}")
     for c in info["custom_sections"]:
-        lines.append(f"  {c['name']}: {c['size']} bytes")
+        summary = f" ({c['summary']})" if c["summary"] else ""
+        lines.append(f"  {c['name']}: {c['size']} bytes{summary}")
     lines.append(f"features: {', '.join(info['features'])}")
     return "\n".join(lines)
 
