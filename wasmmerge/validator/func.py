@@ -215,7 +215,7 @@ class FuncValidator:
         try:
             self.locals = Locals(functype.params, code.locals, ctx.canon_valtype)
         except ValidationError as err:
-            raise self.locate(err)
+            raise self.locate(err) from None
         self.first_local = len(functype.params)
         if instrs is None:
             instrs = decode_code(code, ctx.module.datacount is not None, ctx.multi_memory)
@@ -248,15 +248,14 @@ class FuncValidator:
         try:
             self._run(instrs, self.ctx.dispatch, self.stack, self.ctrls)
         except ValidationError as err:
-            raise self.locate(err)
+            raise self.locate(err) from None
 
     def locate(self, err):
-        """Give an error raised by a context lookup the place it happened."""
-        if err.offset is None:
-            err.offset = self.at
-        if err.func is None:
-            err.func = self.func_index
-        return err
+        """An error raised by a context lookup (which knows no place), at the place it happened."""
+        if err.offset is not None and err.func is not None:
+            return err
+        return ValidationError(err.message, self.at if err.offset is None else err.offset, err.file,
+                               func=self.func_index if err.func is None else err.func)
 
     def _run(self, instrs, dispatch, stack, ctrls):
         # The hot loop: fixed signatures and plain local accesses are checked inline;
