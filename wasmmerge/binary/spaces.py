@@ -29,8 +29,9 @@ LOCAL = "local"
 LABEL = "label"
 FIELD = "field"
 
-# Spaces numbered across the whole module: what a merge renumbers.
-MODULE_SPACES = (TYPE, FUNC, TABLE, MEMORY, GLOBAL, ELEM, DATA, TAG)
+# Spaces numbered across the whole module: what a merge renumbers (in the order its
+# report lists them).
+MODULE_SPACES = (TYPE, FUNC, TABLE, MEMORY, GLOBAL, TAG, ELEM, DATA)
 # Spaces numbered inside one function (locals, labels) or one struct type (fields).
 LOCAL_SPACES = (LOCAL, LABEL, FIELD)
 SPACES = MODULE_SPACES + LOCAL_SPACES
