@@ -1,0 +1,121 @@
+"""Real-world throughput: swc + esbuild (npm's wasm builds) merged, and each validated.
+
+    .venv/bin/python benchmarks/bench_realworld.py [--jobs N] [--runs 1] [--skip-native]
+
+Inputs come from `realworld.py` (fetched once from npm into ~/.cache/wasmmerge-bench).
+Prints, for the pair merged with the default options (`wasmmerge swc.wasm esbuild.wasm
+-o out.wasm`): input MB/s with output validation (target >= 4.4, the top of native
+wasm-merge's range on the 2-core development machine) and with `--no-validate` (target
+>= 12); `wasmmerge validate` seconds for each module; and Binaryen's `wasm-merge` on the
+same pair as the anchor, when it is installed.
+
+Each measurement is one whole `python -m wasmmerge` process, as a user runs it: wall
+seconds, and CPU seconds (user + system of the process and its worker processes), which
+stay meaningful when other work shares the machine. MB/s is input MB per wall second and
+per CPU second.
+"""
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from realworld import RealWorldUnavailable, realworld_modules  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET_VALIDATED_MB_S = 4.4
+TARGET_UNVALIDATED_MB_S = 12.0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Run `command`; its wall and CPU seconds (children included) and its result."""
+    cpu_before = _children_cpu()
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    return wall, _children_cpu() - cpu_before, result
+
+
+def best(runs: int, command: list[str]):
+    """The run with the least CPU time of `runs` (the machine may be shared)."""
+    results = [timed(command) for _ in range(runs)]
+    return min(results, key=lambda r: r[1])
+
+
+def wasmmerge_command(*args) -> list[str]:
+    return [sys.executable, "-m", "wasmmerge", *args]
+
+
+def report_merge(label, size, wall, cpu, result, target=None) -> None:
+    if result.returncode != 0:
+        print(f"  {label:28} FAILED: {(result.stdout + result.stderr).strip()[-300:]}")
+        return
+    line = (f"  {label:28} {wall:6.2f} s wall {size / wall:6.2f} MB/s   "
+            f"{cpu:6.2f} s CPU {size / cpu:6.2f} MB/s")
+    if target is not None:
+        line += f"   (target >= {target}: {'OK' if size / wall >= target else 'below'})"
+    print(line)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=None, help="wasmmerge -j (default: its own choice)")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each measurement; the least CPU is kept")
+    parser.add_argument("--skip-native", action="store_true", help="do not run wasm-merge")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PYTHONPATH", str(REPO))
+    try:
+        modules = realworld_modules(("swc", "esbuild"))
+    except RealWorldUnavailable as err:
+        print(f"real-world benchmark skipped: {err}")
+        return 0
+    swc, esbuild = modules["swc"], modules["esbuild"]
+    size = (swc.stat().st_size + esbuild.stat().st_size) / 1e6
+    jobs = [] if args.jobs is None else ["-j", str(args.jobs)]
+    print(f"inputs: swc {swc.stat().st_size / 1e6:.1f} MB + esbuild {esbuild.stat().st_size / 1e6:.1f} MB"
+          f" = {size:.1f} MB  ({swc.parent})")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "merged.wasm")
+        print("merge (wasmmerge swc.wasm esbuild.wasm -o out.wasm):")
+        report_merge("with validation", size,
+                     *best(args.runs, wasmmerge_command(str(swc), str(esbuild), "-o", out, *jobs)),
+                     TARGET_VALIDATED_MB_S)
+        report_merge("--no-validate", size,
+                     *best(args.runs, wasmmerge_command(str(swc), str(esbuild), "-o", out, "--no-validate", *jobs)),
+                     TARGET_UNVALIDATED_MB_S)
+        print("wasmmerge validate FILE:")
+        for name, path in modules.items():
+            report_merge(name, path.stat().st_size / 1e6,
+                         *best(args.runs, wasmmerge_command("validate", str(path))))
+        print("anchor: Binaryen wasm-merge (validation on):")
+        native = shutil.which("wasm-merge")
+        if args.skip_native:
+            print("  skipped (--skip-native)")
+        elif native is None:
+            print("  wasm-merge is not installed (Debian's binaryen 108 package ships no wasm-merge;"
+                  " Binaryen >= 112 from github.com/WebAssembly/binaryen/releases has it)")
+        else:
+            report_merge("wasm-merge", size, *best(args.runs, [native, str(swc), "swc", str(esbuild), "esbuild",
+                                                               "-o", out, "--enable-all"]))
+        wabt = shutil.which("wasm-validate")
+        if wabt is not None:
+            print("anchor: wabt wasm-validate FILE (native):")
+            for name, path in modules.items():
+                report_merge(name, path.stat().st_size / 1e6, *best(args.runs, [wabt, "--enable-all", str(path)]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
