@@ -9,59 +9,17 @@ in `instructions.py`.
 
 from bisect import bisect_right
 
-from ..binary.code import decode_code, decode_expr
-from ..binary.opcodes import ALL_OPS
-from ..binary.spaces import COMPOUND_KINDS, INDEX_KINDS, MEMORY, PLAIN_KINDS
-from ..binary.types import F32, F64, I32, I64, V128, AbsHeap, RefType
-from ..errors import ValidationError
+from ..binary.code import Instr, decode_code, decode_expr, read_op
+from ..binary.types import AbsHeap, RefType
+from ..errors import DecodeError, ValidationError
+from .table import (ADDRESSED, ADDRESSED_SIG, B_ADDRESSED, B_CALL, B_FIXED, B_GLOBAL_GET,  # noqa: F401
+                    B_GLOBAL_SET, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_MEMORY, B_OFF, FIXED,
+                    FIXED_SIG, HANDLED, LOCAL_GET, LOCAL_SET, LOCAL_TEE)
 
 BOT_HEAP = AbsHeap("bot", -1)
 BOT_REF = RefType(False, BOT_HEAP)
 # Expanding more locals than this into a list is wasteful: look them up by group instead.
 _MAX_EXPANDED_LOCALS = 1 << 16
-
-
-def _type_list(names, addr):
-    table = {"i32": I32, "i64": I64, "f32": F32, "f64": F64, "v128": V128, "addr": addr}
-    return [table[n] for n in names]
-
-
-# What the validator checks of each immediate kind, once the decoder has read it:
-CHECK_ADDRESSED = "addressed"  # by `FuncValidator.addressed`, before the signature is chosen
-CHECK_LOOKUP = "lookup"  # names an index: the instruction's handler looks it up ("unknown <space>")
-CHECK_NONE = "none"      # any value the decoder accepts is valid
-IMMEDIATE_CHECKS = {kind: CHECK_LOOKUP for kind in INDEX_KINDS + COMPOUND_KINDS}
-IMMEDIATE_CHECKS.update({kind: CHECK_NONE for kind in PLAIN_KINDS})
-# A memory index of an instruction with a fixed signature (memory.size, memory.grow)
-# decides its address type, as a memarg's does; a lane index has a bound per instruction.
-IMMEDIATE_CHECKS.update(dict.fromkeys(("memarg", MEMORY, "lane", "shuffle"), CHECK_ADDRESSED))
-_CHECKED_IMMS = frozenset(kind for kind, check in IMMEDIATE_CHECKS.items() if check == CHECK_ADDRESSED)
-
-
-def _classify():
-    fixed, addressed = {}, {}
-    for op in ALL_OPS:
-        if op.params is None:
-            continue
-        uses_addr = "addr" in op.params or "addr" in op.results
-        if uses_addr or _CHECKED_IMMS.intersection(op.imms):
-            addressed[op] = (
-                (_type_list(op.params, I32), _type_list(op.results, I32)),
-                (_type_list(op.params, I64), _type_list(op.results, I64)),
-            )
-        else:
-            fixed[op] = (_type_list(op.params, I32), _type_list(op.results, I32))
-    return fixed, addressed
-
-
-# Instructions with a fixed signature and nothing to check in their immediates, and
-# those whose immediates (memory, alignment, lanes) need checking first.
-FIXED, ADDRESSED = _classify()
-
-
-# Kinds of entries in a context's dispatch table (opcode-table row -> entry):
-# (FIXED_SIG, params, results, len(params)), (ADDRESSED_SIG, (sig32, sig64)), (kind, handler) otherwise.
-FIXED_SIG, ADDRESSED_SIG, LOCAL_GET, LOCAL_SET, LOCAL_TEE, HANDLED = range(6)
 
 
 class Frame:
@@ -213,11 +171,8 @@ class FuncValidator:
 
     # -- running -----------------------------------------------------------------------
 
-    def check_function(self, type_id, code, instrs=None):
-        """A function body: `code` is a `model.Code`, `type_id` its canonical type.
-
-        `instrs` are its decoded instructions when the caller has them already.
-        """
+    def check_function(self, type_id, code):
+        """A function body: `code` is a `model.Code`, `type_id` its canonical type."""
         ctx = self.ctx
         self.at = code.offset
         functype = self.store.comp(type_id)
@@ -227,10 +182,26 @@ class FuncValidator:
         except ValidationError as err:
             raise self.locate(err) from None
         self.first_local = len(functype.params)
-        if instrs is None:
-            instrs = decode_code(code, ctx.module.datacount is not None, ctx.multi_memory)
         self.push_ctrl("func", [], self.results)
-        self.run(instrs)
+        body = code.body
+        try:
+            end = self.run(body, 0, code.offset)
+            if end != len(body):
+                raise DecodeError("section size mismatch", code.offset + end)
+        except ValidationError:
+            # The body might be malformed further on; the decoder's verdict comes first,
+            # as when bodies were decoded whole before checking.
+            self.decode(code)
+            raise
+        except (DecodeError, IndexError):
+            # Malformed: the decoder words the error (and says where), as it always has.
+            self.decode(code)
+            raise
+
+    def decode(self, code):
+        """Decode `code` for its errors (only when the check failed: this is the slow path)."""
+        ctx = self.ctx
+        decode_code(code, ctx.module.datacount is not None, ctx.multi_memory)
 
     def check_const(self, expr, expected, globals_visible):
         """A constant expression of type `expected` that may read globals below `globals_visible`."""
@@ -252,11 +223,13 @@ class FuncValidator:
                     raise self.fail(f"unknown global {index}")
                 if ctx.globals[index].mutable:
                     raise self.fail("constant expression required")
-        self.run(instrs)
+        self.run(expr.code, 0, expr.offset)
 
-    def run(self, instrs):
+    def run(self, data, pos, base) -> int:
+        """Check the instructions of `data` from `pos` to the end of the outermost frame;
+        the position after it. Offsets in errors are `base + position`."""
         try:
-            self._run(instrs, self.ctx.dispatch, self.stack, self.ctrls)
+            return self._run(data, pos, base)
         except ValidationError as err:
             raise self.locate(err) from None
 
@@ -267,48 +240,153 @@ class FuncValidator:
         return ValidationError(err.message, self.at if err.offset is None else err.offset, err.file,
                                func=self.func_index if err.func is None else err.func)
 
-    def _run(self, instrs, dispatch, stack, ctrls):
-        # The hot loop: fixed signatures and plain local accesses are checked inline;
-        # everything else (and every mismatch, to word the error) goes to a handler.
+    def _run(self, data, pos, base):
+        # The hot loop, over the bytes: each instruction's entry (table.py) comes from its
+        # first byte. Fixed signatures, local and global accesses, direct calls and memory
+        # accesses of memory 0 are checked inline; everything else (and every mismatch, to
+        # word the error) goes to a handler, which sees the instruction through `ins`, one
+        # reused object.
+        ctx = self.ctx
+        by_byte, by_op, prof = ctx.byte_table
+        stack, ctrls = self.stack, self.ctrls
         frame = ctrls[-1]
         local_types = self.locals.types if self.locals.ends is None else ()
         local_count = len(local_types)
-        for ins in instrs:
-            entry = dispatch.get(ins.op)
+        globals_ = ctx.globals
+        global_count = len(globals_)
+        calls = ctx.call_signatures
+        mem64 = ctx.mem64
+        memory0 = (1 if mem64[0] else 0) if mem64 else None
+        datacount = ctx.module.datacount is not None
+        ins = Instr(None, (), 0)
+        while True:
+            start = pos
+            entry = by_byte[data[pos]]
+            pos += 1
             if entry is None:
-                op = ins.op
-                raise self.fail(f"{op.name} requires the {op.feature} feature", ins.offset)
+                op, pos = read_op(data, start, prof)
+                entry = by_op[op]
             kind = entry[0]
-            if kind == FIXED_SIG:
-                params = entry[1]
+            if kind == B_FIXED:
+                skip = entry[4]
+                if skip:
+                    if skip == -1:
+                        if data[pos] < 0x80:
+                            pos += 1
+                        else:
+                            pos = entry[5][0](data, pos)[1]
+                    elif skip > 0:
+                        pos += skip
+                        if pos > len(data):
+                            raise DecodeError("unexpected end", len(data))
+                    else:
+                        for read in entry[5]:
+                            pos = read(data, pos)[1]
                 n = entry[3]
+                if n:
+                    if len(stack) - frame.height >= n and stack[-n:] == entry[1]:
+                        del stack[-n:]
+                    else:
+                        self.at = base + start
+                        self.pop_vals(entry[1])
+                result = entry[6]
+                if result is not None:
+                    stack.append(result)
+                elif entry[2]:
+                    stack.extend(entry[2])
+                continue
+            if kind <= B_CALL:
+                index = data[pos]
+                if index < 0x80:
+                    pos += 1
+                else:
+                    index, pos = prof.readers[entry[1]][0](data, pos)
+                if kind == B_LOCAL_GET:
+                    if index < local_count:
+                        t = local_types[index]
+                        if t.__class__ is not RefType or t.nullable:
+                            stack.append(t)
+                            continue
+                elif kind == B_LOCAL_SET or kind == B_LOCAL_TEE:
+                    if index < local_count and len(stack) > frame.height:
+                        t = local_types[index]
+                        if stack[-1] is t and (t.__class__ is not RefType or t.nullable):
+                            if kind == B_LOCAL_SET:
+                                stack.pop()
+                            continue
+                elif kind == B_CALL:
+                    sig = calls.get(index)
+                    if sig is None and index < len(ctx.funcs):
+                        functype = self.store.comp(ctx.funcs[index])
+                        sig = calls[index] = (list(functype.params), list(functype.results), len(functype.params))
+                    if sig is not None:
+                        n = sig[2]
+                        if n:
+                            if len(stack) - frame.height >= n and stack[-n:] == sig[0]:
+                                del stack[-n:]
+                            else:
+                                self.at = base + start
+                                self.pop_vals(sig[0])
+                        stack.extend(sig[1])
+                        continue
+                elif kind == B_GLOBAL_GET:
+                    if index < global_count:
+                        stack.append(globals_[index].type)
+                        continue
+                elif index < global_count and len(stack) > frame.height:  # global.set
+                    g = globals_[index]
+                    if g.mutable and stack[-1] is g.type:
+                        stack.pop()
+                        continue
+                ins.op, ins.args, ins.offset = entry[1], (index,), base + start
+                self.at = base + start
+                entry[2](self, ins)
+                continue
+            if kind == B_MEMORY:
+                flags = data[pos]
+                if memory0 is not None and (flags == entry[3] if entry[4] else flags <= entry[3]):
+                    if data[pos + 1] < 0x80:
+                        pos += 2
+                        params, results = entry[2][memory0]
+                    else:
+                        offset, pos = entry[6](data, pos + 1)
+                        if offset >= 1 << 32 and not memory0:
+                            self.at = base + start
+                            raise self.fail("offset out of range")
+                        params, results = entry[2][memory0]
+                else:
+                    args = []
+                    for read in entry[5]:
+                        value, pos = read(data, pos)
+                        args.append(value)
+                    ins.op, ins.args, ins.offset = entry[1], tuple(args), base + start
+                    self.at = base + start
+                    params, results = self.addressed(ins, entry[2])
+                n = len(params)
                 if n:
                     if len(stack) - frame.height >= n and stack[-n:] == params:
                         del stack[-n:]
                     else:
-                        self.at = ins.offset
+                        self.at = base + start
                         self.pop_vals(params)
-                if entry[2]:
-                    stack.extend(entry[2])
+                stack.extend(results)
                 continue
-            if kind == LOCAL_GET:
-                index = ins.args[0]
-                if index < local_count:
-                    t = local_types[index]
-                    if t.__class__ is not RefType or t.nullable:
-                        stack.append(t)
-                        continue
-            elif kind == LOCAL_SET or kind == LOCAL_TEE:
-                index = ins.args[0]
-                if index < local_count and len(stack) > frame.height:
-                    t = local_types[index]
-                    if stack[-1] is t and (t.__class__ is not RefType or t.nullable):
-                        if kind == LOCAL_SET:
-                            stack.pop()
-                        continue
-            self.at = ins.offset
-            if kind == ADDRESSED_SIG:
-                params, results = self.addressed(ins, entry[1])
+            if kind == B_OFF:
+                op = entry[1]
+                raise self.fail(f"{op.name} requires the {op.feature} feature", base + start)
+            readers = entry[3]
+            if readers:
+                args = []
+                for read in readers:
+                    value, pos = read(data, pos)
+                    args.append(value)
+                args = tuple(args)
+            else:
+                args = ()
+            ins.op, ins.args, ins.offset = entry[1], args, base + start
+            self.at = base + start
+            if kind == B_ADDRESSED:
+                params, results = self.addressed(ins, entry[2])
                 n = len(params)
                 if n:
                     if len(stack) - frame.height >= n and stack[-n:] == params:
@@ -317,9 +395,11 @@ class FuncValidator:
                         self.pop_vals(params)
                 stack.extend(results)
                 continue
-            entry[1](self, ins)
+            if entry[4] and not datacount:
+                raise DecodeError("data count section required", base + start)
+            entry[2](self, ins)
             if not ctrls:
-                return
+                return pos
             frame = ctrls[-1]
 
     def addressed(self, ins, sigs):

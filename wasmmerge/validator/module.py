@@ -14,8 +14,9 @@ from ..errors import ValidationError
 from ..features import ALL
 from ..workers import map_chunks
 from .canon import TypeStore, rec_group_spans
-from .func import (ADDRESSED, ADDRESSED_SIG, FIXED, FIXED_SIG, HANDLED, LOCAL_GET, LOCAL_SET,
-                   LOCAL_TEE, FuncValidator)
+from .func import FuncValidator
+from .table import (ADDRESSED, ADDRESSED_SIG, FIXED, FIXED_SIG, HANDLED, LOCAL_GET, LOCAL_SET,
+                    LOCAL_TEE, byte_table)
 
 KIND_WORDS = {FUNC_KIND: "function", TABLE_KIND: "table", MEMORY_KIND: "memory",
               GLOBAL_KIND: "global", TAG_KIND: "tag"}
@@ -39,7 +40,8 @@ def _unsupported(v, ins):
 
 
 def _ops_for(features):
-    """Per feature set: the dispatch table (see `func.FIXED_SIG`) and the constant instructions."""
+    """Per feature set: the dispatch table (see `table.FIXED_SIG`), the byte-driven check's
+    table (`table.byte_table`) and the constant instructions."""
     cached = _OPS_BY_FEATURES.get(features)
     if cached is None:
         from .instructions import HANDLERS
@@ -60,7 +62,7 @@ def _ops_for(features):
             const.update(_CONST_EXTENDED)
         if "gc" in features:
             const.update(_CONST_GC)
-        cached = _OPS_BY_FEATURES[features] = (dispatch, frozenset(const))
+        cached = _OPS_BY_FEATURES[features] = (dispatch, byte_table(dispatch, features), frozenset(const))
     return cached
 
 
@@ -70,7 +72,8 @@ class Context:
     def __init__(self, module, features, store):
         self.module, self.features, self.store = module, features, store
         self.multi_memory = "multi-memory" in features
-        self.dispatch, self.const_ops = _ops_for(features)
+        self.dispatch, self.byte_table, self.const_ops = _ops_for(features)
+        self.call_signatures: dict = {}  # function index -> (params, results, len(params)), as met
         self.type_ids: list[int] = []
         self.funcs: list[int] = []  # canonical type id of every function
         self.tables: list[tuple[RefType, bool]] = []  # element type, is 64-bit
