@@ -10,29 +10,30 @@ in `instructions.py`.
 from bisect import bisect_right
 
 from ..binary.code import Instr, decode_code, decode_expr, read_op
-from ..binary.types import AbsHeap, RefType
+from ..binary.leb import read_signed
+from ..binary.types import I32, I64, AbsHeap, RefType
 from ..errors import DecodeError, ValidationError
-from .table import (ADDRESSED, ADDRESSED_SIG, B_ADDRESSED, B_CALL, B_FIXED, B_GLOBAL_GET,  # noqa: F401
-                    B_GLOBAL_SET, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_MEMORY, B_OFF, FIXED,
-                    FIXED_SIG, HANDLED, LOCAL_GET, LOCAL_SET, LOCAL_TEE)
+# FIXED and ADDRESSED are re-exported: the classification of the opcode table's rows.
+from .table import ADDRESSED, FIXED  # noqa: F401 (re-exported)
+from .table import (B_ADDRESSED, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_END, B_FIXED, B_IF, B_LOCAL_GET, B_LOCAL_SET,
+                    B_LOCAL_TEE, B_MEMORY, B_OFF, B_GLOBAL_GET, SIMPLE_BLOCK_TYPES)
 
 BOT_HEAP = AbsHeap("bot", -1)
 BOT_REF = RefType(False, BOT_HEAP)
 # Expanding more locals than this into a list is wasteful: look them up by group instead.
 _MAX_EXPANDED_LOCALS = 1 << 16
+_CONST_OPCODES = {0x41: I32, 0x42: I64}  # i32.const, i64.const: the type each makes
+EMPTY = []  # the parameters of a block without any (shared: a frame never changes them)
 
 
 class Frame:
-    __slots__ = ("kind", "params", "results", "height", "unreachable", "init_height")
+    __slots__ = ("kind", "params", "results", "labels", "height", "unreachable", "init_height")
 
     def __init__(self, kind, params, results, height, init_height):
         self.kind, self.params, self.results = kind, params, results
+        self.labels = params if kind == "loop" else results  # what a branch to it takes
         self.height, self.init_height = height, init_height
         self.unreachable = False
-
-    @property
-    def labels(self):
-        return self.params if self.kind == "loop" else self.results
 
 
 class Locals:
@@ -154,10 +155,14 @@ class FuncValidator:
         if len(self.stack) != frame.height:
             raise self.fail("type mismatch: values remain on the stack at the end of a block")
         self.ctrls.pop()
-        log = self.init_log
-        while len(log) > frame.init_height:
-            self.initialized.discard(log.pop())
+        self.forget_inits(frame.init_height)
         return frame
+
+    def forget_inits(self, height):
+        """Locals set inside a block that has ended are uninitialised again."""
+        log = self.init_log
+        while len(log) > height:
+            self.initialized.discard(log.pop())
 
     def unreachable(self):
         frame = self.ctrls[-1]
@@ -205,6 +210,15 @@ class FuncValidator:
 
     def check_const(self, expr, expected, globals_visible):
         """A constant expression of type `expected` that may read globals below `globals_visible`."""
+        code = expr.code
+        if len(code) > 2 and _CONST_OPCODES.get(code[0]) is expected and code[-1] == 0x0B:
+            # The commonest constant expression, one i32.const or i64.const: valid when the
+            # constant is well-formed and the `end` follows it.
+            try:
+                if read_signed(code, 1, 32 if expected is I32 else 64)[1] == len(code) - 1:
+                    return
+            except DecodeError:
+                pass
         instrs = decode_expr(expr, True, self.ctx.multi_memory)
         self.locals = Locals((), (), None)
         self.first_local = 0
@@ -242,13 +256,13 @@ class FuncValidator:
 
     def _run(self, data, pos, base):
         # The hot loop, over the bytes: each instruction's entry (table.py) comes from its
-        # first byte. Fixed signatures, local and global accesses, direct calls and memory
-        # accesses of memory 0 are checked inline; everything else (and every mismatch, to
-        # word the error) goes to a handler, which sees the instruction through `ins`, one
-        # reused object.
+        # first byte. Fixed signatures, local and global accesses, direct calls, memory
+        # accesses of memory 0 and the common control instructions are checked inline;
+        # everything else (and every mismatch, to word the error) goes to a handler, which
+        # sees the instruction through `ins`, one reused object.
         ctx = self.ctx
         by_byte, by_op, prof = ctx.byte_table
-        stack, ctrls = self.stack, self.ctrls
+        stack, ctrls, init_log = self.stack, self.ctrls, self.init_log
         frame = ctrls[-1]
         local_types = self.locals.types if self.locals.ends is None else ()
         local_count = len(local_types)
@@ -270,9 +284,12 @@ class FuncValidator:
             if kind == B_FIXED:
                 skip = entry[4]
                 if skip:
-                    if skip == -1:
-                        if data[pos] < 0x80:
-                            pos += 1
+                    if skip < -1:  # one LEB128: shorter than its longest form, it is well-formed
+                        end = pos
+                        while data[end] >= 0x80:
+                            end += 1
+                        if end - pos + 1 < -skip:
+                            pos = end + 1
                         else:
                             pos = entry[5][0](data, pos)[1]
                     elif skip > 0:
@@ -347,13 +364,12 @@ class FuncValidator:
                 if memory0 is not None and (flags == entry[3] if entry[4] else flags <= entry[3]):
                     if data[pos + 1] < 0x80:
                         pos += 2
-                        params, results = entry[2][memory0]
                     else:
                         offset, pos = entry[6](data, pos + 1)
                         if offset >= 1 << 32 and not memory0:
                             self.at = base + start
                             raise self.fail("offset out of range")
-                        params, results = entry[2][memory0]
+                    params, results = entry[2][memory0]
                 else:
                     args = []
                     for read in entry[5]:
@@ -374,6 +390,53 @@ class FuncValidator:
             if kind == B_OFF:
                 op = entry[1]
                 raise self.fail(f"{op.name} requires the {op.feature} feature", base + start)
+            if kind == B_END:
+                kept = len(stack) - frame.height
+                results = frame.results
+                n = len(results)
+                if kept == n and frame.kind != "if" and (not n or stack[-n:] == results):
+                    ctrls.pop()
+                    if len(init_log) > frame.init_height:
+                        self.forget_inits(frame.init_height)
+                    if not ctrls:
+                        return pos
+                    if n:
+                        stack[-n:] = results
+                    frame = ctrls[-1]
+                    continue
+            elif kind == B_BLOCK or kind == B_IF:
+                results = SIMPLE_BLOCK_TYPES.get(data[pos])
+                if results is not None:
+                    if kind == B_BLOCK:
+                        pos += 1
+                        frame = Frame(entry[5], EMPTY, results, len(stack), len(init_log))
+                        ctrls.append(frame)
+                        continue
+                    if len(stack) > frame.height and stack[-1] is I32:
+                        pos += 1
+                        stack.pop()
+                        frame = Frame("if", EMPTY, results, len(stack), len(init_log))
+                        ctrls.append(frame)
+                        continue
+            elif kind == B_BR or kind == B_BR_IF:
+                depth = data[pos]
+                if depth < len(ctrls) and depth < 0x80:
+                    target = ctrls[-1 - depth]
+                    labels = target.labels
+                    n = len(labels)
+                    if kind == B_BR:
+                        if len(stack) - frame.height >= n and (not n or stack[-n:] == labels):
+                            pos += 1
+                            del stack[frame.height:]
+                            frame.unreachable = True
+                            continue
+                    elif (len(stack) - frame.height > n and stack[-1] is I32
+                          and (not n or stack[-1 - n:-1] == labels)):
+                        pos += 1
+                        stack.pop()
+                        if n:
+                            stack[-n:] = labels
+                        continue
             readers = entry[3]
             if readers:
                 args = []

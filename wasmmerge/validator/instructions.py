@@ -103,6 +103,13 @@ def _br_table(v, ins):
     v.pop_expect(I32)
     default = v.label(targets[-1]).labels
     arity = len(default)
+    ctrls = v.ctrls
+    if max(targets) < len(ctrls) and all(ctrls[-1 - depth].labels == default for depth in set(targets)):
+        # Every target takes the default's types: checking them once checks them all
+        # (the loop below pops and pushes back the same values for each).
+        v.pop_vals(default)
+        v.unreachable()
+        return
     for depth in targets[:-1]:
         labels = v.label(depth).labels
         if len(labels) != arity:

@@ -6,7 +6,7 @@ function body with `func.FuncValidator`.
 """
 
 from ..binary.code import decode_expr
-from ..binary.opcodes import ALL_OPS
+from ..binary.opcodes import ALL_OPS, BY_NAME
 from ..binary.types import (EXN, EXTERN, FUNC, FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND,
                             NOEXN, TABLE_KIND, TAG_KIND, AbsHeap, FuncType, GlobalType,
                             PackedType, RefType, StructType)
@@ -31,6 +31,7 @@ _CONST_GC = ("struct.new", "struct.new_default", "array.new", "array.new_default
 # Abstract heap types and the feature that introduced each (func and extern are 2.0).
 _HEAP_FEATURE = {EXN: "exceptions", NOEXN: "exceptions"}
 _OPS_BY_FEATURES: dict = {}
+REF_FUNC_BYTE = BY_NAME["ref.func"].encoding
 _LOCAL_KINDS = {"local.get": LOCAL_GET, "local.set": LOCAL_SET, "local.tee": LOCAL_TEE}
 
 
@@ -304,6 +305,8 @@ def _collect_refs(ctx):
     for seg in module.elems:
         refs.update(seg.funcs or ())
     for expr in _const_exprs(module):
+        if REF_FUNC_BYTE not in expr.code:
+            continue  # no ref.func in it (most are one i32.const): no need to decode it
         for ins in decode_expr(expr, True, ctx.multi_memory):
             if ins.op.name == "ref.func":
                 refs.add(ins.args[0])

@@ -60,18 +60,27 @@ FIXED_SIG, ADDRESSED_SIG, LOCAL_GET, LOCAL_SET, LOCAL_TEE, HANDLED = range(6)
 # Kinds of byte-table entries (the first item of each; the hot loop tests them in order
 # of frequency in compiled code):
 #   (B_FIXED, params, results, n, skip, readers, result)  fixed signature; `skip` says how
-#       to pass the immediates: 0 none, > 0 that many bytes, -1 one LEB (`readers[0]`),
-#       -2 every reader in turn; `result` is the only result, or None
+#       to pass the immediates: 0 none, > 0 that many bytes, -N one LEB128 of at most N
+#       bytes (`readers[0]`), -1 every reader in turn; `result` is the only result, or None
 #   (B_LOCAL_GET | B_LOCAL_SET | B_LOCAL_TEE | B_GLOBAL_GET | B_GLOBAL_SET | B_CALL, op, handler)
 #       one u32 index, checked inline in the common case
 #   (B_MEMORY, op, sigs, align, exact, readers, offset_reader)  a load, store or atomic
 #       access: inline when the memarg names memory 0 (flags up to `align`, or exactly it)
 #   (B_ADDRESSED, op, sigs, readers)  memory.size/grow, lanes, shuffles
 #   (B_HANDLED, op, handler, readers, needs_datacount)  everything else, by its handler
+#   (B_END | B_BLOCK | B_IF | B_BR | B_BR_IF, op, handler, readers, False, name)  control
+#       instructions, inline in the common case (block types empty or one number type,
+#       operands of exactly the label's types), by their handler otherwise
 #   (B_OFF, op)  an instruction of a proposal the feature set leaves out
-# The six that take one u32 index are numbered together (B_LOCAL_GET..B_CALL).
+# The six that take one u32 index are numbered together (B_LOCAL_GET..B_CALL), and so are
+# the ones the handlers check (from B_END on).
 (B_FIXED, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_GLOBAL_GET, B_GLOBAL_SET, B_CALL, B_MEMORY,
- B_ADDRESSED, B_HANDLED, B_OFF) = range(11)
+ B_ADDRESSED, B_OFF, B_END, B_BLOCK, B_IF, B_BR, B_BR_IF, B_HANDLED) = range(16)
+_CONTROL_KINDS = {"end": B_END, "block": B_BLOCK, "loop": B_BLOCK, "if": B_IF, "br": B_BR, "br_if": B_BR_IF}
+# Block types the hot loop handles itself: the empty one and single number types, by byte.
+SIMPLE_BLOCK_TYPES = {0x40: [], 0x7F: [I32], 0x7E: [I64], 0x7D: [F32], 0x7C: [F64], 0x7B: [V128]}
+# The most bytes a LEB128 of each layout may take; shorter ones need no range check.
+_LEB_MAX_BYTES = {U32: 5, S32: 5, S64: 10}
 
 _INDEX_KINDS = {"local.get": B_LOCAL_GET, "local.set": B_LOCAL_SET, "local.tee": B_LOCAL_TEE,
                 "global.get": B_GLOBAL_GET, "global.set": B_GLOBAL_SET, "call": B_CALL}
@@ -85,10 +94,10 @@ def _skip(op, readers):
     if len(op.imms) == 1:
         kind = KINDS[op.imms[0]]
         if kind.layout in _LEB_LAYOUTS:
-            return -1
+            return -_LEB_MAX_BYTES[kind.layout]
         if kind.size is not None and kind.name not in ("castflags", "zero"):
             return kind.size
-    return -2
+    return -1
 
 
 def _entry(op, dispatched, readers, offset_reader):
@@ -107,7 +116,7 @@ def _entry(op, dispatched, readers, offset_reader):
     inline = _INDEX_KINDS.get(op.name)
     if inline is not None:
         return (inline, op, handler)
-    return (B_HANDLED, op, handler, readers, op.name in NEEDS_DATACOUNT)
+    return (_CONTROL_KINDS.get(op.name, B_HANDLED), op, handler, readers, op.name in NEEDS_DATACOUNT, op.name)
 
 
 def byte_table(dispatch, features):
