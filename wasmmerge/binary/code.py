@@ -356,11 +356,12 @@ def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
     instrs = []
     append = instrs.append
     depth = 0
-    try:
-        while True:
-            if pos >= end:
-                raise DecodeError("unexpected end of section or function" if end == len(data) else "END opcode expected", pos)
-            start = pos
+    while True:
+        if pos >= end:
+            raise DecodeError("unexpected end of section or function" if end == len(data) else "END opcode expected",
+                              base + pos)
+        start = pos
+        try:
             entry = by_byte[view[pos]]
             if entry is None:
                 op, pos = read_op(view, pos, prof)
@@ -379,25 +380,33 @@ def decode_instrs(data, pos: int = 0, end: int | None = None, base: int = 0,
                     value, pos = read(view, pos)
                     args.append(value)
                 args = tuple(args)
-            append(Instr(op, args, base + start))
-            if flow is not None:
-                if flow == _OPENS:
-                    depth += 1
-                elif flow == _CLOSES:
-                    depth -= 1
-                    if depth < 0:
-                        return instrs, pos
-                elif flow == _MIDDLE:
-                    if depth == 0:
-                        raise DecodeError("END opcode expected", start)
-                elif not datacount:
-                    raise DecodeError("data count section required", start)
-    except DecodeError as err:
-        if err.offset is not None:
-            if err.message == "unexpected end" and err.offset >= end:
-                err.message = "unexpected end of section or function"
-            err.offset += base
-        raise
+        except DecodeError as err:
+            raise _in_module(err, base, end) from None
+        append(Instr(op, args, base + start))
+        if flow is not None:
+            if flow == _OPENS:
+                depth += 1
+            elif flow == _CLOSES:
+                depth -= 1
+                if depth < 0:
+                    return instrs, pos
+            elif flow == _MIDDLE:
+                if depth == 0:
+                    raise DecodeError("END opcode expected", base + start)
+            elif not datacount:
+                raise DecodeError("data count section required", base + start)
+
+
+def _in_module(err: DecodeError, base: int, end: int) -> DecodeError:
+    """The error to raise for `err`, raised by an immediate reader, which knows positions in
+    the bytes it was given only: made once, with the offset in the module, and saying that
+    a read past `end` ran out of the section or function."""
+    if err.offset is None:
+        return err
+    message = err.message
+    if message == "unexpected end" and err.offset >= end:
+        message = "unexpected end of section or function"
+    return DecodeError(message, base + err.offset)
 
 
 def decode_expr(expr, datacount: bool = True, multi_memory: bool = True, features=None) -> list[Instr]:

@@ -55,9 +55,7 @@ class Reader:
         try:
             value, pos = read(self.data, self.pos)
         except DecodeError as err:
-            if err.message == "unexpected end":
-                err.message = "unexpected end of section or function"
-            raise
+            raise _cut_short(err) from None
         if pos > self.end:
             self.fail("unexpected end of section or function")
         self.pos = pos
@@ -81,9 +79,7 @@ class Reader:
         try:
             size, self.pos = leb.read_u32(self.data, self.pos)
         except DecodeError as err:
-            if err.message == "unexpected end":
-                err.message = "unexpected end of section or function"
-            raise
+            raise _cut_short(err) from None
         at = self.pos
         if size > self.end - self.pos:
             self.fail("length out of bounds")
@@ -112,6 +108,14 @@ class Reader:
         _, end = decode_instrs(self.data, start, len(self.data), features=self.features)
         self.pos = end
         return Expr(bytes(self.data[start:end]), start)
+
+
+def _cut_short(err: DecodeError) -> DecodeError:
+    """The error for `err` raised by a reader inside a section: a read past the end of
+    the bytes is the end of the section or function."""
+    if err.message == "unexpected end":
+        return DecodeError("unexpected end of section or function", err.offset)
+    return err
 
 
 # -- types ------------------------------------------------------------------------------
@@ -342,7 +346,7 @@ def iter_sections(data):
             except DecodeError as err:
                 # A custom section too short for its own name is cut short, as the spec says.
                 if err.message == "length out of bounds":
-                    err.message = "unexpected end"
+                    raise DecodeError("unexpected end", err.offset) from None
                 raise
         else:
             rank = _RANK[sid]

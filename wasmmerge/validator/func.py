@@ -13,8 +13,9 @@ from ..binary.code import Instr, decode_code, decode_expr, read_op
 from ..binary.leb import read_signed
 from ..binary.types import I32, I64, AbsHeap, RefType
 from ..errors import DecodeError, ValidationError
-# FIXED and ADDRESSED are re-exported: the classification of the opcode table's rows.
-from .table import ADDRESSED, FIXED  # noqa: F401 (re-exported)
+# Re-exported: the classification of the opcode table's rows and their immediates.
+from .table import (ADDRESSED, CHECK_ADDRESSED, CHECK_LOOKUP, CHECK_NONE, FIXED,  # noqa: F401
+                    IMMEDIATE_CHECKS)
 from .table import (B_ADDRESSED, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_END, B_FIXED, B_IF, B_LOCAL_GET, B_LOCAL_SET,
                     B_LOCAL_TEE, B_MEMORY, B_OFF, B_GLOBAL_GET, SIMPLE_BLOCK_TYPES)
 
