@@ -265,6 +265,7 @@ class FuncValidator:
         by_byte, by_op, prof = ctx.byte_table
         stack, ctrls, init_log = self.stack, self.ctrls, self.init_log
         frame = ctrls[-1]
+        floor = frame.height  # the operand stack's bottom in the current frame
         local_types = self.locals.types if self.locals.ends is None else ()
         local_count = len(local_types)
         globals_ = ctx.globals
@@ -300,14 +301,35 @@ class FuncValidator:
                     else:
                         for read in entry[5]:
                             pos = read(data, pos)[1]
+                # One and two operands of the exact types, checked in place; the rest below.
                 n = entry[3]
-                if n:
-                    if len(stack) - frame.height >= n and stack[-n:] == entry[1]:
-                        del stack[-n:]
-                    else:
-                        self.at = base + start
-                        self.pop_vals(entry[1])
                 result = entry[6]
+                if n == 1:
+                    if len(stack) > floor and stack[-1] is entry[7]:
+                        if result is not None:
+                            stack[-1] = result
+                        else:
+                            stack.pop()
+                        continue
+                elif n == 2:
+                    if len(stack) - floor >= 2 and stack[-1] is entry[7] and stack[-2] is entry[8]:
+                        del stack[-1]
+                        if result is not None:
+                            stack[-1] = result
+                        else:
+                            stack.pop()
+                        continue
+                elif not n:
+                    if result is not None:
+                        stack.append(result)
+                    else:
+                        stack.extend(entry[2])
+                    continue
+                if len(stack) - floor >= n and stack[-n:] == entry[1]:
+                    del stack[-n:]
+                else:
+                    self.at = base + start
+                    self.pop_vals(entry[1])
                 if result is not None:
                     stack.append(result)
                 elif entry[2]:
@@ -326,7 +348,7 @@ class FuncValidator:
                             stack.append(t)
                             continue
                 elif kind == B_LOCAL_SET or kind == B_LOCAL_TEE:
-                    if index < local_count and len(stack) > frame.height:
+                    if index < local_count and len(stack) > floor:
                         t = local_types[index]
                         if stack[-1] is t and (t.__class__ is not RefType or t.nullable):
                             if kind == B_LOCAL_SET:
@@ -340,7 +362,7 @@ class FuncValidator:
                     if sig is not None:
                         n = sig[2]
                         if n:
-                            if len(stack) - frame.height >= n and stack[-n:] == sig[0]:
+                            if len(stack) - floor >= n and stack[-n:] == sig[0]:
                                 del stack[-n:]
                             else:
                                 self.at = base + start
@@ -351,7 +373,7 @@ class FuncValidator:
                     if index < global_count:
                         stack.append(globals_[index].type)
                         continue
-                elif index < global_count and len(stack) > frame.height:  # global.set
+                elif index < global_count and len(stack) > floor:  # global.set
                     g = globals_[index]
                     if g.mutable and stack[-1] is g.type:
                         stack.pop()
@@ -380,8 +402,15 @@ class FuncValidator:
                     self.at = base + start
                     params, results = self.addressed(ins, entry[2])
                 n = len(params)
+                if n == 1 and results and len(stack) > floor and stack[-1] is params[0]:
+                    stack[-1] = results[0]  # a load
+                    continue
+                if n == 2 and not results and len(stack) - floor >= 2 and stack[-1] is params[1] \
+                        and stack[-2] is params[0]:
+                    del stack[-2:]  # a store
+                    continue
                 if n:
-                    if len(stack) - frame.height >= n and stack[-n:] == params:
+                    if len(stack) - floor >= n and stack[-n:] == params:
                         del stack[-n:]
                     else:
                         self.at = base + start
@@ -392,7 +421,7 @@ class FuncValidator:
                 op = entry[1]
                 raise self.fail(f"{op.name} requires the {op.feature} feature", base + start)
             if kind == B_END:
-                kept = len(stack) - frame.height
+                kept = len(stack) - floor
                 results = frame.results
                 n = len(results)
                 if kept == n and frame.kind != "if" and (not n or stack[-n:] == results):
@@ -404,19 +433,22 @@ class FuncValidator:
                     if n:
                         stack[-n:] = results
                     frame = ctrls[-1]
+                    floor = frame.height
                     continue
             elif kind == B_BLOCK or kind == B_IF:
                 results = SIMPLE_BLOCK_TYPES.get(data[pos])
                 if results is not None:
                     if kind == B_BLOCK:
                         pos += 1
-                        frame = Frame(entry[5], EMPTY, results, len(stack), len(init_log))
+                        floor = len(stack)
+                        frame = Frame(entry[5], EMPTY, results, floor, len(init_log))
                         ctrls.append(frame)
                         continue
-                    if len(stack) > frame.height and stack[-1] is I32:
+                    if len(stack) > floor and stack[-1] is I32:
                         pos += 1
                         stack.pop()
-                        frame = Frame("if", EMPTY, results, len(stack), len(init_log))
+                        floor = len(stack)
+                        frame = Frame("if", EMPTY, results, floor, len(init_log))
                         ctrls.append(frame)
                         continue
             elif kind == B_BR or kind == B_BR_IF:
@@ -426,12 +458,12 @@ class FuncValidator:
                     labels = target.labels
                     n = len(labels)
                     if kind == B_BR:
-                        if len(stack) - frame.height >= n and (not n or stack[-n:] == labels):
+                        if len(stack) - floor >= n and (not n or stack[-n:] == labels):
                             pos += 1
-                            del stack[frame.height:]
+                            del stack[floor:]
                             frame.unreachable = True
                             continue
-                    elif (len(stack) - frame.height > n and stack[-1] is I32
+                    elif (len(stack) - floor > n and stack[-1] is I32
                           and (not n or stack[-1 - n:-1] == labels)):
                         pos += 1
                         stack.pop()
@@ -453,7 +485,7 @@ class FuncValidator:
                 params, results = self.addressed(ins, entry[2])
                 n = len(params)
                 if n:
-                    if len(stack) - frame.height >= n and stack[-n:] == params:
+                    if len(stack) - floor >= n and stack[-n:] == params:
                         del stack[-n:]
                     else:
                         self.pop_vals(params)
@@ -465,6 +497,7 @@ class FuncValidator:
             if not ctrls:
                 return pos
             frame = ctrls[-1]
+            floor = frame.height
 
     def addressed(self, ins, sigs):
         """Check memory index, alignment, offset and lane immediates; the signature to use."""

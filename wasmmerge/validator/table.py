@@ -59,7 +59,8 @@ FIXED_SIG, ADDRESSED_SIG, LOCAL_GET, LOCAL_SET, LOCAL_TEE, HANDLED = range(6)
 
 # Kinds of byte-table entries (the first item of each; the hot loop tests them in order
 # of frequency in compiled code):
-#   (B_FIXED, params, results, n, skip, readers, result)  fixed signature; `skip` says how
+#   (B_FIXED, params, results, n, skip, readers, result, last, before_last)  fixed
+#       signature (`last`, `before_last`: its last two parameters, or None); `skip` says how
 #       to pass the immediates: 0 none, > 0 that many bytes, -N one LEB128 of at most N
 #       bytes (`readers[0]`), -1 every reader in turn; `result` is the only result, or None
 #   (B_LOCAL_GET | B_LOCAL_SET | B_LOCAL_TEE | B_GLOBAL_GET | B_GLOBAL_SET | B_CALL, op, handler)
@@ -107,7 +108,8 @@ def _entry(op, dispatched, readers, offset_reader):
     if kind == FIXED_SIG:
         params, results = dispatched[1], dispatched[2]
         return (B_FIXED, params, results, len(params), _skip(op, readers), readers,
-                results[0] if len(results) == 1 else None)
+                results[0] if len(results) == 1 else None,
+                params[-1] if params else None, params[-2] if len(params) > 1 else None)
     if kind == ADDRESSED_SIG:
         if op.imms == ("memarg",):
             return (B_MEMORY, op, dispatched[1], op.align, op.feature == "threads", readers, offset_reader)
