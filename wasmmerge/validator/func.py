@@ -16,7 +16,7 @@ from ..errors import DecodeError, ValidationError
 # Re-exported: the classification of the opcode table's rows and their immediates.
 from .table import (ADDRESSED, CHECK_ADDRESSED, CHECK_LOOKUP, CHECK_NONE, FIXED,  # noqa: F401
                     IMMEDIATE_CHECKS)
-from .table import (B_ADDRESSED, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_END, B_FIXED, B_IF, B_LOCAL_GET, B_LOCAL_SET,
+from .table import (B_ADDRESSED, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_CONST, B_END, B_FIXED, B_IF, B_LOCAL_GET, B_LOCAL_SET,
                     B_LOCAL_TEE, B_MEMORY, B_OFF, B_GLOBAL_GET, SIMPLE_BLOCK_TYPES)
 
 BOT_HEAP = AbsHeap("bot", -1)
@@ -268,6 +268,11 @@ class FuncValidator:
         floor = frame.height  # the operand stack's bottom in the current frame
         local_types = self.locals.types if self.locals.ends is None else ()
         local_count = len(local_types)
+        # What local.get may push without a check: None for a non-defaultable local, which
+        # must be initialised first (the handler knows).
+        readable = local_types
+        if any(t.__class__ is RefType and not t.nullable for t in local_types):
+            readable = [None if t.__class__ is RefType and not t.nullable else t for t in local_types]
         globals_ = ctx.globals
         global_count = len(globals_)
         calls = ctx.call_signatures
@@ -283,6 +288,21 @@ class FuncValidator:
                 op, pos = read_op(data, start, prof)
                 entry = by_op[op]
             kind = entry[0]
+            # The two commonest instructions first, in their commonest form.
+            if kind == B_LOCAL_GET:
+                index = data[pos]
+                if index < local_count and index < 0x80:
+                    t = readable[index]
+                    if t is not None:
+                        pos += 1
+                        stack.append(t)
+                        continue
+            elif kind == B_CONST:
+                if data[pos] < 0x80:
+                    pos += 1
+                    stack.append(entry[6])
+                    continue
+                kind = B_FIXED
             if kind == B_FIXED:
                 skip = entry[4]
                 if skip:

@@ -75,8 +75,9 @@ FIXED_SIG, ADDRESSED_SIG, LOCAL_GET, LOCAL_SET, LOCAL_TEE, HANDLED = range(6)
 #   (B_OFF, op)  an instruction of a proposal the feature set leaves out
 # The six that take one u32 index are numbered together (B_LOCAL_GET..B_CALL), and so are
 # the ones the handlers check (from B_END on).
+# B_CONST (i32.const, i64.const) is laid out as B_FIXED, tested first with local.get.
 (B_FIXED, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_GLOBAL_GET, B_GLOBAL_SET, B_CALL, B_MEMORY,
- B_ADDRESSED, B_OFF, B_END, B_BLOCK, B_IF, B_BR, B_BR_IF, B_HANDLED) = range(16)
+ B_ADDRESSED, B_OFF, B_END, B_BLOCK, B_IF, B_BR, B_BR_IF, B_HANDLED, B_CONST) = range(17)
 _CONTROL_KINDS = {"end": B_END, "block": B_BLOCK, "loop": B_BLOCK, "if": B_IF, "br": B_BR, "br_if": B_BR_IF}
 # Block types the hot loop handles itself: the empty one and single number types, by byte.
 SIMPLE_BLOCK_TYPES = {0x40: [], 0x7F: [I32], 0x7E: [I64], 0x7D: [F32], 0x7C: [F64], 0x7B: [V128]}
@@ -107,7 +108,9 @@ def _entry(op, dispatched, readers, offset_reader):
     kind = dispatched[0]
     if kind == FIXED_SIG:
         params, results = dispatched[1], dispatched[2]
-        return (B_FIXED, params, results, len(params), _skip(op, readers), readers,
+        skip = _skip(op, readers)
+        kind = B_CONST if skip < -1 and not params and len(results) == 1 else B_FIXED
+        return (kind, params, results, len(params), skip, readers,
                 results[0] if len(results) == 1 else None,
                 params[-1] if params else None, params[-2] if len(params) > 1 else None)
     if kind == ADDRESSED_SIG:
