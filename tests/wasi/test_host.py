@@ -64,7 +64,7 @@ def test_bad_descriptors_and_rights(host):
     assert host("fd_seek", 1, 0, 0, 0) == ERRNO["NOTCAPABLE"]
     assert host("fd_prestat_get", 1, 0) == ERRNO["BADF"]
     assert host("path_open", 1, 0, 0, 1, 0, 0, 0, 0, 16) == ERRNO["NOTCAPABLE"]
-    assert host("fd_seek", 3, 0, 7, 0) == ERRNO["INVAL"]
+    assert host("fd_seek", 3, 0, 0, 0) == ERRNO["NOTCAPABLE"]  # a directory is not seekable
     assert host("clock_time_get", 9, 0, 0) == ERRNO["INVAL"]
     assert host("path_open", 3, 0, 0, 1, 64, 0, 0, 0, 16) == ERRNO["INVAL"]  # unknown oflag
     assert host("sock_accept", 3, 0, 0) == ERRNO["NOTSUP"]
@@ -82,6 +82,7 @@ def test_open_read_with_rights(host):
     assert host("fd_read", fd, 32, 1, 48) == 0
     assert mem[2000:2004] == b"0123" and struct.unpack_from("<I", mem, 48)[0] == 4
     assert host("fd_write", fd, 32, 1, 48) == ERRNO["NOTCAPABLE"]
+    assert host("fd_seek", fd, 0, 7, 56) == ERRNO["INVAL"]  # no such whence
     assert host("fd_seek", fd, (1 << 64) - 2, 2, 56) == 0  # -2 from the end
     assert struct.unpack_from("<Q", mem, 56)[0] == 8
     assert host("fd_renumber", fd, 0) == 0 and host("fd_close", fd) == ERRNO["BADF"]
