@@ -39,6 +39,10 @@ class WasiConfig:
     stdin: object = b""
     stdout: object = field(default_factory=bytearray)
     stderr: object = field(default_factory=bytearray)
+    # Clocks, random bytes and file identities that repeat from run to run (world.py);
+    # `seed` seeds the random bytes.
+    deterministic: bool = False
+    seed: int = 0
 
     def inherit_env(self):
         """Add the host's environment (explicit `env` entries win)."""

@@ -8,7 +8,6 @@ before any byte moves (FAULT), and host errors come back as their WASI errno.
 import fcntl
 import os
 import stat
-from time import time_ns
 
 from . import abi
 from .abi import RIGHT, U32, U64, gather, iovecs, scatter, write_bytes
@@ -32,9 +31,10 @@ def filetype_of(mode: int) -> int:
     return abi.FILETYPE_UNKNOWN
 
 
-def pack_filestat(mem, ptr: int, st):
-    abi.FILESTAT.pack_into(mem, ptr, st.st_dev, st.st_ino, filetype_of(st.st_mode), st.st_nlink,
-                           st.st_size, st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
+def pack_filestat(mem, ptr: int, st, world):
+    dev, ino = world.inode(st.st_dev, st.st_ino)
+    abi.FILESTAT.pack_into(mem, ptr, dev, ino, filetype_of(st.st_mode), st.st_nlink, st.st_size,
+                           *world.file_times(st))
 
 
 def stream_filetype(desc) -> int:
@@ -195,7 +195,7 @@ def fd_filestat_get(state, mem, fd, buf_ptr):
     if desc.stream is not None:
         abi.FILESTAT.pack_into(mem, buf_ptr, 0, 0, stream_filetype(desc), 1, 0, 0, 0, 0)
     else:
-        pack_filestat(mem, buf_ptr, os.fstat(desc.host_fd))
+        pack_filestat(mem, buf_ptr, os.fstat(desc.host_fd), state.world)
     return SUCCESS
 
 
@@ -207,12 +207,12 @@ def fd_filestat_set_size(state, mem, fd, size):
     return SUCCESS
 
 
-def new_times(current, atim, mtim, fstflags):
+def new_times(world, current, atim, mtim, fstflags):
     """(atime, mtime) in ns for utime, from the fstflags; INVAL for contradictory flags."""
     if fstflags & ~15 or (fstflags & abi.FSTFLAGS_ATIM and fstflags & abi.FSTFLAGS_ATIM_NOW) \
             or (fstflags & abi.FSTFLAGS_MTIM and fstflags & abi.FSTFLAGS_MTIM_NOW):
         raise WasiError(INVAL)
-    now = time_ns()
+    now = world.now(abi.CLOCK_REALTIME)
     atime = atim if fstflags & abi.FSTFLAGS_ATIM else now if fstflags & abi.FSTFLAGS_ATIM_NOW \
         else current.st_atime_ns
     mtime = mtim if fstflags & abi.FSTFLAGS_MTIM else now if fstflags & abi.FSTFLAGS_MTIM_NOW \
@@ -224,7 +224,7 @@ def fd_filestat_set_times(state, mem, fd, atim, mtim, fstflags):
     desc = state.fds.get(fd, RIGHT["fd_filestat_set_times"])
     if desc.host_fd is None:
         return BADF
-    os.utime(desc.host_fd, ns=new_times(os.fstat(desc.host_fd), atim, mtim, fstflags))
+    os.utime(desc.host_fd, ns=new_times(state.world, os.fstat(desc.host_fd), atim, mtim, fstflags))
     return SUCCESS
 
 
@@ -249,23 +249,24 @@ def fd_prestat_dir_name(state, mem, fd, path_ptr, path_len):
     return SUCCESS
 
 
-def directory_listing(desc) -> list:
+def directory_listing(desc, world) -> list:
     """(name bytes, inode, filetype) of `.`, `..` and each entry, sorted by name so that
     runs are reproducible (wasmtime lists in host order; POSIX promises no order)."""
     here = os.fstat(desc.host_fd)
-    entries = [(b".", here.st_ino, abi.FILETYPE_DIRECTORY),
+    entries = [(b".", world.inode(here.st_dev, here.st_ino)[1], abi.FILETYPE_DIRECTORY),
                (b"..", 0, abi.FILETYPE_DIRECTORY)]
     with os.scandir(desc.host_fd) as listing:
         for entry in sorted(listing, key=lambda e: e.name):
             mode = entry.stat(follow_symlinks=False).st_mode
-            entries.append((os.fsencode(entry.name), entry.inode(), filetype_of(mode)))
+            entries.append((os.fsencode(entry.name), world.inode(here.st_dev, entry.inode())[1],
+                            filetype_of(mode)))
     return entries
 
 
 def fd_readdir(state, mem, fd, buf_ptr, buf_len, cookie, bufused_ptr):
     desc = state.fds.directory(fd, RIGHT["fd_readdir"])
     if cookie == 0 or desc.dir_entries is None:
-        desc.dir_entries = directory_listing(desc)
+        desc.dir_entries = directory_listing(desc, state.world)
     if buf_ptr + buf_len > len(mem):
         raise abi.GuestFault(buf_ptr)
     out = bytearray()

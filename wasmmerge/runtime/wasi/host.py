@@ -24,6 +24,7 @@ from .errno import FAULT, INVAL, WasiError, from_os_error
 from .fdtable import Descriptor, FdTable
 from .streams import InputStream, OutputStream
 from .table import FUNCTIONS, func_type
+from .world import DeterministicWorld, RealWorld
 
 MODULE = "wasi_snapshot_preview1"
 
@@ -33,6 +34,7 @@ class WasiState:
 
     def __init__(self, config: WasiConfig):
         self.config = config
+        self.world = DeterministicWorld(config.seed) if config.deterministic else RealWorld()
         self.argv = [os.fsencode(arg) for arg in config.argv]
         self.environ = [os.fsencode(f"{k}={v}") for k, v in config.env.items()]
         self.fds = FdTable()

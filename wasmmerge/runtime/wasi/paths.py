@@ -131,7 +131,7 @@ def path_filestat_get(state, mem, fd, flags, path_ptr, path_len, buf_ptr):
     follow = bool(flags & abi.LOOKUPFLAGS_SYMLINK_FOLLOW)
     with guest_path(state, mem, fd, path_ptr, path_len, RIGHT["path_filestat_get"], follow) as where:
         st = os.stat(where.name, dir_fd=where.dir_fd, follow_symlinks=False)
-    pack_filestat(mem, buf_ptr, st)
+    pack_filestat(mem, buf_ptr, st, state.world)
     return SUCCESS
 
 
@@ -140,6 +140,6 @@ def path_filestat_set_times(state, mem, fd, flags, path_ptr, path_len, atim, mti
     with guest_path(state, mem, fd, path_ptr, path_len, RIGHT["path_filestat_set_times"],
                     follow) as where:
         current = os.stat(where.name, dir_fd=where.dir_fd, follow_symlinks=False)
-        os.utime(where.name, ns=new_times(current, atim, mtim, fstflags), dir_fd=where.dir_fd,
+        os.utime(where.name, ns=new_times(state.world, current, atim, mtim, fstflags), dir_fd=where.dir_fd,
                  follow_symlinks=False)
     return SUCCESS

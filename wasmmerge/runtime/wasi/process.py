@@ -8,7 +8,6 @@ shared by all instances of a program, `mem` the calling instance's linear memory
 
 import os
 import select
-import time
 
 from . import abi
 from .abi import U32, U64, write_bytes
@@ -60,37 +59,20 @@ def environ_sizes_get(state, mem, count_ptr, size_ptr):
 
 # -- clocks and random --------------------------------------------------------------------
 
-CLOCKS = {abi.CLOCK_REALTIME: (time.time_ns, time.CLOCK_REALTIME),
-          abi.CLOCK_MONOTONIC: (time.monotonic_ns, time.CLOCK_MONOTONIC),
-          abi.CLOCK_PROCESS_CPUTIME: (time.process_time_ns, time.CLOCK_PROCESS_CPUTIME_ID),
-          abi.CLOCK_THREAD_CPUTIME: (time.thread_time_ns, time.CLOCK_THREAD_CPUTIME_ID)}
-
-
-def clock_now(clock_id: int) -> int:
-    clock = CLOCKS.get(clock_id)
-    if clock is None:
-        raise WasiError(INVAL)
-    return clock[0]()
-
-
 def clock_res_get(state, mem, clock_id, result_ptr):
-    clock = CLOCKS.get(clock_id)
-    if clock is None:
-        return INVAL
-    resolution = max(1, int(time.clock_getres(clock[1]) * 1e9))
-    U64.pack_into(mem, result_ptr, resolution)
+    U64.pack_into(mem, result_ptr, state.world.resolution(clock_id))
     return SUCCESS
 
 
 def clock_time_get(state, mem, clock_id, precision, result_ptr):
-    U64.pack_into(mem, result_ptr, clock_now(clock_id))
+    U64.pack_into(mem, result_ptr, state.world.now(clock_id))
     return SUCCESS
 
 
 def random_get(state, mem, buf_ptr, length):
     if buf_ptr + length > len(mem):
         return FAULT
-    write_bytes(mem, buf_ptr, os.urandom(length))
+    write_bytes(mem, buf_ptr, state.world.random_bytes(length))
     return SUCCESS
 
 
@@ -128,12 +110,12 @@ def poll_oneoff(state, mem, in_ptr, out_ptr, nsubscriptions, nevents_ptr):
         if tag == abi.EVENTTYPE_CLOCK:
             clock_id, timeout, _precision, flags = abi.SUBSCRIPTION_CLOCK.unpack_from(mem, body)
             try:
-                now = clock_now(clock_id)
+                now = state.world.now(clock_id)
             except WasiError as err:
                 events.append((userdata, err.errno, tag, 0, 0))
                 continue
             wait = timeout - now if flags & abi.SUBCLOCKFLAGS_ABSTIME else timeout
-            due = time.monotonic_ns() + max(0, wait)
+            due = state.world.now(abi.CLOCK_MONOTONIC) + max(0, wait)
             clock_subs.append((due, userdata))
             deadline = due if deadline is None else min(deadline, due)
         elif tag in (abi.EVENTTYPE_FD_READ, abi.EVENTTYPE_FD_WRITE):
@@ -147,14 +129,15 @@ def poll_oneoff(state, mem, in_ptr, out_ptr, nsubscriptions, nevents_ptr):
             return INVAL
     if not events:
         # Block until a waited-for stdin has input or the earliest clock is due.
-        delay = None if deadline is None else max(0, deadline - time.monotonic_ns()) / 1e9
+        delay = None if deadline is None else max(0, deadline - state.world.now(abi.CLOCK_MONOTONIC))
         if waiting:
-            ready, _, _ = select.select([w[0] for w in waiting], [], [], delay)
+            ready, _, _ = select.select([w[0] for w in waiting], [], [],
+                                        None if delay is None else delay / 1e9)
             events.extend((userdata, SUCCESS, tag, 1, 0)
                           for host_fd, userdata, tag in waiting if host_fd in ready)
         elif delay:
-            time.sleep(delay)
-    now = time.monotonic_ns()
+            state.world.sleep(delay)
+    now = state.world.now(abi.CLOCK_MONOTONIC)
     events.extend((userdata, SUCCESS, abi.EVENTTYPE_CLOCK, 0, 0)
                   for due, userdata in clock_subs if due <= now)
     for i, event in enumerate(events):

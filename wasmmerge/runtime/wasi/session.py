@@ -89,8 +89,9 @@ def run_program(modules, config: WasiConfig, limits: Limits = Limits(), calls=No
                 on_instance=None) -> Outcome:
     """Instantiate `modules` ([(name or None, bytes or decoded module)]) and run them.
 
-    `calls`: None to run the command; else [(export, values)] with export `NAME` or
-    `MODULE.NAME` (linked) and run-time values. Output goes where `config` says; when it
+    `calls`: None to run the command; else [(export, args)] with export `NAME` or
+    `MODULE.NAME` (linked) and args the run-time values, or a function of the
+    FuncInstance returning them (to parse text by the parameter types). Output goes where `config` says; when it
     is a bytearray its content is copied into the outcome."""
     store = Store(max_call_depth=limits.max_depth, fuel=limits.fuel,
                   max_memory_pages=limits.max_memory_pages, engine=limits.engine)
@@ -114,8 +115,9 @@ def run_program(modules, config: WasiConfig, limits: Limits = Limits(), calls=No
                     invoke(store, find_start(outcome.instances), [])
                     outcome.status = 0
                 else:
-                    for export, values in calls:
+                    for export, args in calls:
                         func = find_export(outcome.instances, export)
+                        values = args(func) if callable(args) else args
                         outcome.calls.append(CallResult(export, func, invoke(store, func, values)))
             except ProcExit as exit_:
                 outcome.status = exit_.status
