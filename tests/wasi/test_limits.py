@@ -1,0 +1,87 @@
+"""Limits and exits through `run_program`: fuel, wall-clock timeout, memory, call depth,
+and proc_exit from deep inside calls - each a clean outcome, in both engines."""
+
+import pytest
+
+from wasmmerge.runtime.wasi import WasiConfig
+from wasmmerge.runtime.wasi.session import TRAP_STATUS, Limits, run_program
+
+from conftest import wat2wasm
+
+ENGINES = ["compiled", "reference"]
+
+LOOP = """(module
+  (func (export "_start") (loop $l (br $l))))"""
+
+RECURSE = """(module
+  (func $f (export "_start") (call $f)))"""
+
+DEEP_EXIT = """(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func $down (param $n i32)
+    (if (i32.eqz (local.get $n)) (then (call $exit (i32.const 17))))
+    (call $down (i32.sub (local.get $n) (i32.const 1))))
+  (func (export "_start") (call $down (i32.const 500)) unreachable))"""
+
+GROW = """(module
+  (memory (export "memory") 1)
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"""
+
+HELLO = """(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hi\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 3))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"""
+
+
+def run(text, limits, calls=None):
+    return run_program([(None, wat2wasm(text))], WasiConfig(argv=["t"]), limits, calls=calls)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_infinite_loop_out_of_fuel(engine):
+    outcome = run(LOOP, Limits(fuel=100_000, engine=engine))
+    assert outcome.trap == "out of fuel" and outcome.status == TRAP_STATUS
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_infinite_loop_timeout(engine):
+    outcome = run(LOOP, Limits(timeout=0.3, engine=engine))
+    assert outcome.trap.startswith("timeout") and outcome.status == TRAP_STATUS
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_unbounded_recursion(engine):
+    outcome = run(RECURSE, Limits(max_depth=2000, engine=engine))
+    assert outcome.trap == "call stack exhausted"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_proc_exit_from_deep_inside(engine):
+    outcome = run(DEEP_EXIT, Limits(engine=engine))
+    assert outcome.status == 17 and outcome.trap is None
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_max_memory_makes_grow_fail(engine):
+    outcome = run(GROW, Limits(max_memory_pages=4, engine=engine),
+                  calls=[("grow", [2]), ("grow", [2]), ("grow", [1])])
+    assert [c.values[0] for c in outcome.calls] == [1, 0xFFFF_FFFF, 3]  # 3 + 2 pages > 4; 3 + 1 fits
+
+
+def test_max_memory_below_the_minimum_is_a_trap():
+    outcome = run("(module (memory 8))", Limits(max_memory_pages=4), calls=[])
+    assert "out of memory" in outcome.trap
+
+
+def test_output_collected_and_status_zero():
+    outcome = run(HELLO, Limits())
+    assert outcome.stdout == b"hi\n" and outcome.status == 0
+
+
+@pytest.mark.parametrize("text,pages", [("256", 256), ("64KiB", 1), ("16MiB", 256), ("1GiB", 16384)])
+def test_max_memory_syntax(text, pages):
+    assert Limits.pages_for(text) == pages
