@@ -92,3 +92,10 @@ def test_sandbox_escapes_refused(tmp_path, engine):
     assert "open inside_link                  OPENED" in out
     assert "ALLOWED" not in out and "inside still works: inside" in out
     assert not (tmp_path / "made_outside").exists()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_links_times_and_big_directories(tmp_path, engine):
+    out, status = compare(tmp_path, "links", ["links", "/sandbox"], engine)
+    assert status == 0
+    assert "readdir: 150 entries and 2 dot entries" in out and "readlink: 10 target.txt" in out
