@@ -86,28 +86,32 @@ class Timeout(Exhaustion):
 
 
 def run_program(modules, config: WasiConfig, limits: Limits = Limits(), calls=None,
-                on_instance=None) -> Outcome:
+                on_store=None, on_module=None) -> Outcome:
     """Instantiate `modules` ([(name or None, bytes or decoded module)]) and run them.
 
     `calls`: None to run the command; else [(export, args)] with export `NAME` or
     `MODULE.NAME` (linked) and args the run-time values, or a function of the
-    FuncInstance returning them (to parse text by the parameter types). Output goes where `config` says; when it
+    FuncInstance returning them (to parse text by the parameter types).
+    `on_store(linker, store)` runs first and `on_module(linker, store, name, module)`
+    before each instantiation (the CLI's `--host` modules and `--dump-python`). Output goes where `config` says; when it
     is a bytearray its content is copied into the outcome."""
     store = Store(max_call_depth=limits.max_depth, fuel=limits.fuel,
                   max_memory_pages=limits.max_memory_pages, engine=limits.engine)
     linker = Linker()
     outcome = Outcome()
     state = WasiState(config)
+    if on_store is not None:
+        on_store(linker, store)
     try:
-        with wall_clock_limit(limits.timeout):
+        with WallClockLimit(limits.timeout):
             try:
                 for name, module in modules:
                     if isinstance(module, (bytes, bytearray)):
                         module = load_module(bytes(module), name=name)
+                    if on_module is not None:
+                        on_module(linker, store, name, module)
                     instance = wasi_instantiate(linker, store, module, state, name=name)
                     outcome.instances[name] = instance
-                    if on_instance is not None:
-                        on_instance(name, instance)
                     initialize = instance.exports.get("_initialize")
                     if isinstance(initialize, FuncInstance) and "_start" not in instance.exports:
                         invoke(store, initialize, [])
@@ -156,7 +160,7 @@ def find_export(instances: dict, export: str) -> FuncInstance:
     return func
 
 
-class wall_clock_limit:
+class WallClockLimit:
     """Raise `Timeout` in the running guest after `seconds` (a SIGALRM timer: costs nothing
     while it waits, and interrupts both engines at their next Python bytecode). Only the
     main thread receives signals; elsewhere the limit is not enforced."""

@@ -58,3 +58,21 @@ class OutputStream:
 def is_tty(stream) -> bool:
     fd = stream.fileno()
     return fd is not None and os.isatty(fd)
+
+
+class ConsoleStream:
+    """The CLI's stdout/stderr as a binary file: text already printed through the text
+    layer (by host stubs, say) is flushed first, so output keeps its order."""
+
+    def __init__(self, text_stream):
+        self.text = text_stream
+
+    def write(self, chunk: bytes):
+        self.text.flush()
+        self.text.buffer.write(chunk)
+
+    def flush(self):
+        self.text.buffer.flush()
+
+    def fileno(self):
+        return self.text.fileno()
