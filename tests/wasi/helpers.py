@@ -32,7 +32,7 @@ def build(name: str, directory: Path) -> Path:
     return out
 
 
-def run_wasmtime(wasm: Path, argv: list, env: dict, preopens: list, scratch: Path):
+def run_wasmtime(wasm: Path, argv: list, env: dict, preopens: list, scratch: Path, stdin: bytes = b""):
     """(stdout, stderr, exit status) of the command in wasmtime with the same WASI setup.
     `preopens`: [(host dir, guest name)]."""
     wasmtime = pytest.importorskip("wasmtime", reason="the wasmtime package (make test installs it)")
@@ -46,6 +46,9 @@ def run_wasmtime(wasm: Path, argv: list, env: dict, preopens: list, scratch: Pat
     for host, guest in preopens:
         config.preopen_dir(str(host), guest)
     out, err = scratch / "wasmtime.stdout", scratch / "wasmtime.stderr"
+    stdin_path = scratch / "wasmtime.stdin"
+    stdin_path.write_bytes(stdin)
+    config.stdin_file = str(stdin_path)
     config.stdout_file = str(out)
     config.stderr_file = str(err)
     store.set_wasi(config)

@@ -12,14 +12,15 @@ ENGINES = ["compiled", "reference"]
 ENV = {"GREETING": "hello there", "LANG": "C"}
 
 
-def ours(wasm, argv, env, preopens, engine):
-    config = WasiConfig(argv=argv, env=env, preopens=[Preopen(str(h), g) for h, g in preopens])
+def ours(wasm, argv, env, preopens, engine, stdin=b""):
+    config = WasiConfig(argv=argv, env=env, preopens=[Preopen(str(h), g) for h, g in preopens],
+                        stdin=stdin)
     outcome = run_program([(None, wasm.read_bytes())], config, Limits(engine=engine))
     assert outcome.trap is None, outcome.trap
     return outcome.stdout, outcome.stderr, outcome.status
 
 
-def compare(tmp_path, name, argv, engine, setup=None, preopen_guest="/sandbox"):
+def compare(tmp_path, name, argv, engine, setup=None, preopen_guest="/sandbox", stdin=b""):
     wasm = build(name, tmp_path)
     results = []
     for who in ("wasmtime", "ours"):
@@ -28,9 +29,9 @@ def compare(tmp_path, name, argv, engine, setup=None, preopen_guest="/sandbox"):
             setup(box)
         preopens = [(box, preopen_guest)]
         if who == "wasmtime":
-            results.append(run_wasmtime(wasm, argv, ENV, preopens, tmp_path))
+            results.append(run_wasmtime(wasm, argv, ENV, preopens, tmp_path, stdin))
         else:
-            results.append(ours(wasm, argv, ENV, preopens, engine))
+            results.append(ours(wasm, argv, ENV, preopens, engine, stdin))
     (w_out, w_err, w_status), (o_out, o_err, o_status) = results
     assert o_out.decode() == w_out.decode()
     assert o_err == w_err
@@ -99,3 +100,9 @@ def test_links_times_and_big_directories(tmp_path, engine):
     out, status = compare(tmp_path, "links", ["links", "/sandbox"], engine)
     assert status == 0
     assert "readdir: 150 entries and 2 dot entries" in out and "readlink: 10 target.txt" in out
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_stdin_poll_and_read(tmp_path, engine):
+    out, status = compare(tmp_path, "echo", ["echo"], engine, stdin=b"one\ntwo\nthree\n")
+    assert "ONE\nTWO\nTHREE\n" in out and status == 3
