@@ -13,8 +13,9 @@ NO_CLANG = ("clang with --target=wasm32-wasi (and wasi-libc) not found: install 
 _built: dict = {}
 
 
-def build(name: str, directory: Path) -> Path:
-    """Compile fixtures/wasi/NAME.c into `directory` (once per session and directory)."""
+def build(name: str, directory: Path, *flags: str) -> Path:
+    """Compile fixtures/wasi/NAME.c into `directory` (once per session and directory);
+    `flags` such as `-mexec-model=reactor` go to clang."""
     key = (name, str(directory))
     if key in _built:
         return _built[key]
@@ -22,7 +23,7 @@ def build(name: str, directory: Path) -> Path:
     if clang is None:
         pytest.skip(NO_CLANG)
     out = directory / f"{name}.wasm"
-    proc = subprocess.run([clang, "--target=wasm32-wasi", "-O2", str(FIXTURES / f"{name}.c"),
+    proc = subprocess.run([clang, "--target=wasm32-wasi", "-O2", *flags, str(FIXTURES / f"{name}.c"),
                            "-o", str(out), "-lm"], capture_output=True, text=True)
     if proc.returncode != 0:
         if "wasi" in proc.stderr and ("not found" in proc.stderr or "No such file" in proc.stderr):

@@ -75,3 +75,17 @@ def test_clock_and_random_programs_are_deterministic_under_verify(tmp_path):
     assert status == 0, output
 
 
+
+
+def test_two_wasi_programs_with_their_own_memories(tmp_path):
+    """Linked, each instance's WASI calls read its own memory; the merged module has one
+    set of WASI imports, which a WASI host binds to one memory: verify reports it."""
+    from wasmmerge.runtime.wasi import WasiConfig
+    from wasmmerge.runtime.wasi.session import run_program
+    lib = build("printing_lib", tmp_path, "-mexec-model=reactor")
+    app = build("printing_app", tmp_path)
+    linked = run_program([("printing_lib", lib.read_bytes()), ("printing_app", app.read_bytes())],
+                         WasiConfig(argv=["app"]))
+    assert linked.stdout == b"app starts\nlib says 42\napp ends\n"
+    status, output = verify(lib, app, "--rename-export-conflicts")
+    assert status == 1 and "difference: stdout differs at byte 0 (line 1)" in output
