@@ -122,3 +122,23 @@ def test_missing_preopen_is_a_setup_error(tmp_path):
     with pytest.raises(WasiSetupError):
         WasiState(WasiConfig(preopens=[Preopen(str(tmp_path / "nope"), ".")]))
     assert os.path.exists(tmp_path)
+
+
+def test_rename_link_and_symlink_cannot_leave(host, tmp_path):
+    mem = host.mem
+    inside, inside_len = put_string(mem, 1000, "f.txt")
+    outside, outside_len = put_string(mem, 1100, "../stolen.txt")
+    assert host("path_rename", 3, inside, inside_len, 3, outside, outside_len) == ERRNO["NOTCAPABLE"]
+    assert host("path_rename", 3, outside, outside_len, 3, inside, inside_len) == ERRNO["NOTCAPABLE"]
+    assert host("path_link", 3, 0, inside, inside_len, 3, outside, outside_len) == ERRNO["NOTCAPABLE"]
+    # A relative symlink that climbs out may be made, but never followed.
+    link, link_len = put_string(mem, 1200, "sneaky")
+    target, target_len = put_string(mem, 1300, "../../../etc")
+    assert host("path_symlink", target, target_len, 3, link, link_len) == 0
+    through, through_len = put_string(mem, 1400, "sneaky/passwd")
+    assert host("path_open", 3, 1, through, through_len, 0, 2, 0, 0, 16) == ERRNO["NOTCAPABLE"]
+    assert host("path_filestat_get", 3, 1, link, link_len, 2000) == ERRNO["NOTCAPABLE"]
+    assert host("path_filestat_get", 3, 0, link, link_len, 2000) == 0  # lstat: fine
+    assert mem[2016] == 7  # filetype: symbolic link
+    assert host("path_unlink_file", 3, link, link_len) == 0
+    assert not (tmp_path.parent / "stolen.txt").exists()

@@ -6,7 +6,8 @@
 One `Store`, one `WasiState` (so one fd table and one stdout for every instance) and
 one `Linker`; modules are instantiated in order, each registered under its name so
 later ones import from earlier ones. A reactor (an instance exporting `_initialize`)
-is initialized right after instantiation. Then either the command runs (`_start` of the
+is initialized right after instantiation (also when it exports `_start`: a merge of a
+reactor and a command). Then either the command runs (`_start` of the
 last instance exporting one) or each call of `calls` in turn. `proc_exit` ends the run
 with its status wherever it happens; a trap, an exhausted limit or a timeout ends it with
 `trap` set. The CLI (`wasmmerge run`) and the equivalence check (`wasmmerge verify`) are
@@ -112,8 +113,11 @@ def run_program(modules, config: WasiConfig, limits: Limits = Limits(), calls=No
                         on_module(linker, store, name, module)
                     instance = wasi_instantiate(linker, store, module, state, name=name)
                     outcome.instances[name] = instance
+                    # A reactor is initialized at once. A module exporting `_start` too is
+                    # not a WASI module on its own but a merge of a reactor and a command,
+                    # so it is initialized as its reactor was when linked.
                     initialize = instance.exports.get("_initialize")
-                    if isinstance(initialize, FuncInstance) and "_start" not in instance.exports:
+                    if isinstance(initialize, FuncInstance):
                         invoke(store, initialize, [])
                 if calls is None:
                     invoke(store, find_start(outcome.instances), [])
