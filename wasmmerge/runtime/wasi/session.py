@@ -86,7 +86,7 @@ class Timeout(Exhaustion):
     """The wall-clock limit passed (raised from a timer signal wherever the guest was)."""
 
 
-def run_program(modules, config: WasiConfig, limits: Limits = Limits(), calls=None,
+def run_program(modules, config: WasiConfig, limits: Limits | None = None, calls=None,
                 on_store=None, on_module=None) -> Outcome:
     """Instantiate `modules` ([(name or None, bytes or decoded module)]) and run them.
 
@@ -96,6 +96,7 @@ def run_program(modules, config: WasiConfig, limits: Limits = Limits(), calls=No
     `on_store(linker, store)` runs first and `on_module(linker, store, name, module)`
     before each instantiation (the CLI's `--host` modules and `--dump-python`). Output goes where `config` says; when it
     is a bytearray its content is copied into the outcome."""
+    limits = limits or Limits()
     store = Store(max_call_depth=limits.max_depth, fuel=limits.fuel,
                   max_memory_pages=limits.max_memory_pages, engine=limits.engine)
     linker = Linker()

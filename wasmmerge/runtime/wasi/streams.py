@@ -9,22 +9,27 @@ import os
 
 
 class InputStream:
-    """stdin: `bytes` (read from a buffer) or a binary file object."""
+    """stdin: `bytes` (read from a buffer) or a binary file object. A file with a real
+    descriptor is read with os.read: no Python-level buffer may hold bytes that
+    `poll_oneoff`'s select() on the descriptor could not see."""
 
     def __init__(self, source):
         if isinstance(source, (bytes, bytearray, memoryview)):
             source = io.BytesIO(bytes(source))
         self.file = source
+        try:
+            self.fd = source.fileno()
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            self.fd = None
 
     def read(self, size: int) -> bytes:
+        if self.fd is not None:
+            return os.read(self.fd, size)
         reader = getattr(self.file, "read1", None) or self.file.read
         return reader(size)
 
     def fileno(self):
-        try:
-            return self.file.fileno()
-        except (AttributeError, OSError, io.UnsupportedOperation):
-            return None
+        return self.fd
 
     def write(self, chunk: bytes) -> int:
         raise OSError(9, "stdin is not writable")  # EBADF
