@@ -85,3 +85,27 @@ def test_output_collected_and_status_zero():
 @pytest.mark.parametrize("text,pages", [("256", 256), ("64KiB", 1), ("16MiB", 256), ("1GiB", 16384)])
 def test_max_memory_syntax(text, pages):
     assert Limits.pages_for(text) == pages
+
+
+BAD_POINTERS = """(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $seek (param i32 i64 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "write_bad_iovec") (result i32)
+    (call $write (i32.const 1) (i32.const 65535) (i32.const 1) (i32.const 0)))
+  (func (export "write_huge_length") (result i32)
+    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const -1))
+    (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+  (func (export "args_off_the_end") (result i32) (call $args (i32.const -4) (i32.const 0)))
+  (func (export "seek_stdout") (result i32)
+    (call $seek (i32.const 1) (i64.const 0) (i32.const 9) (i32.const 0))))"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bad_guest_pointers_are_errnos_through_the_engine(engine):
+    calls = [(name, []) for name in ("write_bad_iovec", "write_huge_length", "args_off_the_end",
+                                     "seek_stdout")]
+    outcome = run(BAD_POINTERS, Limits(engine=engine), calls=calls)
+    assert outcome.trap is None
+    assert [c.values[0] for c in outcome.calls] == [21, 21, 21, 76]  # FAULT x3, NOTCAPABLE
