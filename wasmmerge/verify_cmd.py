@@ -12,9 +12,11 @@ import sys
 
 import click
 
+from .cliutil import fail, read_input
 from .errors import WasmError
 from .merger.command import parse_input_spec
 from .merger.options import MergeOptions
+from .merger.pipeline import merge
 from .runtime.command import format_result, parse_arg
 from .runtime.equivalence import Scenario, check_equivalence, describe_end
 from .runtime.wasi.options import GuestArgsCommand, guest_args, make_config, make_limits, wasi_options
@@ -33,14 +35,12 @@ def verify_command(items, merged, invocations, rename, skip, stdin_file, dirs, e
                    fuel, timeout, max_memory, max_depth, engine):
     """Check that the merged module behaves as INPUT... linked by name (INPUT: PATH or
     NAME=PATH, in instantiation order; guest arguments after --)."""
-    from .cli import fail, read_input  # the CLI module imports this one: use it at run time
     specs = [parse_input_spec(spec) for spec in items]
     datas = [(name, read_input(path)) for name, path in specs]
     try:
         if merged is not None:
             merged_data = read_input(merged)
         else:
-            from .merger.pipeline import merge  # the merger is only loaded when we merge here
             conflicts = "rename" if rename else "skip" if skip else "error"
             merged_data = merge(datas, MergeOptions(export_conflicts=conflicts),
                                 files=[path for _, path in specs]).data

@@ -89,3 +89,13 @@ def test_two_wasi_programs_with_their_own_memories(tmp_path):
     assert linked.stdout == b"app starts\nlib says 42\napp ends\n"
     status, output = verify(lib, app, "--rename-export-conflicts")
     assert status == 1 and "difference: stdout differs at byte 0 (line 1)" in output
+
+
+def test_verify_through_the_command_line(linked):
+    import subprocess
+    import sys
+    lib, app = linked
+    proc = subprocess.run([sys.executable, "-m", "wasmmerge", "verify", f"lib={lib}", f"app={app}",
+                           "--", "x"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("equivalent: exit status")

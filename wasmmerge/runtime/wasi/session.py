@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from ...errors import Exhaustion, LinkError, Trap
 from ..api import load_module
-from ..engine import WasmException, invoke
+from ..engine import WasmException
+from ..engines import invoke
 from ..linker import Linker
 from ..store import DEFAULT_MAX_PAGES, PAGE_SIZE, FuncInstance, GlobalInstance, MemoryInstance, Store
 from .config import WasiConfig
