@@ -109,3 +109,50 @@ def test_bad_guest_pointers_are_errnos_through_the_engine(engine):
     outcome = run(BAD_POINTERS, Limits(engine=engine), calls=calls)
     assert outcome.trap is None
     assert [c.values[0] for c in outcome.calls] == [21, 21, 21, 76]  # FAULT x3, NOTCAPABLE
+
+
+FUEL_KERNELS = """(module
+  (memory 1)
+  (func $fib (export "fib") (param i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))
+      (then (local.get 0))
+      (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
+                     (call $fib (i32.sub (local.get 0) (i32.const 2)))))))
+  (func (export "sum") (param $n i32) (result i32) (local $i i32) (local $s i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (if (i32.and (local.get $i) (i32.const 1))
+          (then (local.set $s (i32.add (local.get $s) (local.get $i))))
+          (else (i32.store (i32.const 0) (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $s)))"""
+
+
+def fuel_used(engine, calls):
+    from wasmmerge.runtime import Store, instantiate
+    from wasmmerge.runtime.api import load_module
+    store = Store(engine=engine, fuel=10**9)
+    instance = instantiate(store, load_module(wat2wasm(FUEL_KERNELS)), [])
+    results = [instance.invoke(store, name, *args) for name, args in calls]
+    return results, 10**9 - store.fuel
+
+
+@pytest.mark.parametrize("calls", [[("fib", [15])], [("sum", [5000])], [("sum", [3]), ("fib", [5])]])
+def test_compiled_fuel_tracks_the_reference_count(calls):
+    """The compiled engine charges per region (compiled/fuel.py), the reference engine per
+    instruction: the same work, within 10%, and fuel is consumed across calls."""
+    compiled_results, compiled = fuel_used("compiled", calls)
+    reference_results, reference = fuel_used("reference", calls)
+    assert compiled_results == reference_results
+    assert 0.9 * reference <= compiled <= 1.1 * reference, (compiled, reference)
+
+
+def test_compiled_fuel_runs_out_in_c_code(tmp_path):
+    from .helpers import build
+    wasm = build("sortheap", tmp_path).read_bytes()
+    outcome = run_program([(None, wasm)], WasiConfig(argv=["s"]), Limits(fuel=1_000_000))
+    assert outcome.trap == "out of fuel" and outcome.status == TRAP_STATUS
+    outcome = run_program([(None, wasm)], WasiConfig(argv=["s"]), Limits(fuel=10**9))
+    assert outcome.trap is None and outcome.stdout.startswith(b"sorted 1:")
