@@ -142,3 +142,17 @@ def test_rename_link_and_symlink_cannot_leave(host, tmp_path):
     assert mem[2016] == 7  # filetype: symbolic link
     assert host("path_unlink_file", 3, link, link_len) == 0
     assert not (tmp_path.parent / "stolen.txt").exists()
+
+
+def test_signatures_match_wasi_libc(tmp_path):
+    """Every import wasi-libc makes (fixtures/wasi/allcalls.c references all of its
+    <wasi/api.h>) has exactly the type our table gives that function."""
+    from wasmmerge.runtime.api import imports_of, load_module
+
+    from .helpers import build
+    module = load_module(build("allcalls", tmp_path).read_bytes())
+    imported = {name: t for module_name, name, t in imports_of(module)
+                if module_name == "wasi_snapshot_preview1"}
+    assert len(imported) == 45  # every function of preview 1 but proc_raise
+    for name, t in imported.items():
+        assert func_type(name) == t, name
