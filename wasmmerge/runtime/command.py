@@ -12,6 +12,7 @@ exhausted limit or a timeout prints `trap: MESSAGE` and exits with status 3. The
 itself is `wasi.session.run_program`, shared with `wasmmerge verify`.
 """
 
+import re
 import sys
 
 import click
@@ -19,7 +20,6 @@ import click
 from ..binary.types import F32, F64, I32, I64, V128, RefType
 from ..cliutil import fail, read_input
 from ..errors import WasmError
-from ..merger.command import parse_input_spec
 from .api import load_module
 from .compiled import dump_module
 from .host import define_log_stubs, define_spectest
@@ -70,6 +70,16 @@ def format_result(t, value) -> str:
     return repr(value)
 
 
+def module_spec(spec: str) -> tuple:
+    """`NAME=PATH`, or `PATH` named by its file stem: merge's rule (merger/command.py's
+    parse_input_spec), restated because the runtime does not import the merger."""
+    name, sep, path = spec.partition("=")
+    if sep and name and "/" not in name and "\\" not in name and path:
+        return name, path
+    base = re.split(r"[\\/]", spec)[-1]
+    return (base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base), spec
+
+
 def split_items(items):
     """Leading `name=path` items, or `.wasm` paths (named by their stems when there are
     several, as in merge), are the modules; the first item is a module in any case. The
@@ -82,7 +92,7 @@ def split_items(items):
         specs.append(rest.pop(0))
     if len(specs) == 1 and "=" not in specs[0]:
         return [(None, specs[0])], rest
-    return [parse_input_spec(spec) for spec in specs], rest
+    return [module_spec(spec) for spec in specs], rest
 
 
 @click.command("run", cls=GuestArgsCommand, context_settings={"ignore_unknown_options": True})
