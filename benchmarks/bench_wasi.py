@@ -72,6 +72,9 @@ def main():
             # The wall-clock limit is a timer signal: it should cost nothing while it waits.
             ("wasmmerge run --timeout 600 (WASI)", [*wasmmerge, str(command), "--timeout", "600",
                                                    "--", str(args.scale)]),
+            # Fuel on the compiled engine: its fuel-charging translations (compiled/fuel.py).
+            ("wasmmerge run --fuel 10^12 (WASI)", [*wasmmerge, str(command), "--fuel", str(10**12),
+                                                  "--", str(args.scale)]),
         ]
         if args.with_reference:
             rows.append(("wasmmerge run --engine reference", [*wasmmerge, "--engine", "reference",
