@@ -114,5 +114,5 @@ def inspect_command(file, as_json):
     try:
         info = describe(data)
     except WasmError as err:
-        fail(str(err.with_file(file)))
+        fail(err.with_file(file))
     click.echo(json.dumps(info, indent=2) if as_json else render_text(info, file))
