@@ -30,7 +30,7 @@ def check_paths(inputs: list[str], outputs: list[tuple[str, str | None]]) -> Non
     by_path: dict[str, str] = {}
     by_inode: dict[tuple[int, int], str] = {}
 
-    def claim(path: str, role: str) -> None:
+    def claim(path: str, role: str, is_input: bool = False) -> None:
         key = os.path.realpath(path)
         previous = by_path.get(key)
         try:
@@ -41,21 +41,23 @@ def check_paths(inputs: list[str], outputs: list[tuple[str, str | None]]) -> Non
         except OSError:
             pass
         if previous is not None:
+            if is_input:  # one file may be read twice (under two names)
+                return
             raise WasmError(f"{role} is the same file as {previous}: refusing to overwrite it")
         by_path[key] = role
 
     for path in inputs:
-        # One file may be read twice (under two names): only an output must be unique.
-        if path != "-" and os.path.realpath(path) not in by_path:
-            claim(path, f"input {path}")
+        if path != "-":
+            claim(path, f"input {path}", is_input=True)
     for option, path in outputs:
         if path is None or path == STDOUT:
             continue
         if os.path.isdir(path) or path.endswith(("/", os.sep)):
-            raise WasmError(f"{option}: is a directory, not a file", file=path)
+            raise WasmError(f"is a directory ({option} names the file to write)", file=path)
         directory = os.path.dirname(path) or "."
         if not os.path.isdir(directory):
-            raise WasmError(f"{option}: directory {directory} does not exist", file=path)
+            problem = "is not a directory" if os.path.exists(directory) else "does not exist"
+            raise WasmError(f"cannot write: {directory} {problem} ({option})", file=path)
         claim(path, f"{option} {path}")
 
 

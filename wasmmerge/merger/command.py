@@ -3,7 +3,7 @@
 import click
 
 from ..cliutil import STDIN, USAGE_ERROR, fail, read_input, wasm_to_wat, warn
-from ..errors import WasmError
+from ..errors import ValidationError, WasmError
 from ..outputs import STDOUT, OutputSet, check_paths
 from .hints import unresolved_import_hints
 from .load import input_name_from_path
@@ -87,8 +87,27 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
         if depfile:
             outputs.add(depfile, format_depfile(output, paths).encode())
         outputs.commit()
+    except ValidationError as err:
+        fail(_input_error(datas, paths) or err)
     except WasmError as err:
         fail(err)
     if verbose:
         total = sum(len(d) for _, d in datas)
         click.echo(f"wasmmerge: {len(datas)} inputs, {total} bytes -> {len(result.data)} bytes", err=True)
+
+
+def _input_error(datas, paths) -> WasmError | None:
+    """The first invalid input's own error, as `wasmmerge validate` reports it (offsets in
+    that input's file, not in the merged module), when an input is why the merge failed."""
+    # lazy: the validator runs here only on a failed merge; `--no-validate` never loads it.
+    from ..features import ALL
+    from ..validator import validate_module
+    from ..binary.reader import decode_module
+    for (_, data), path in zip(datas, paths):
+        try:
+            validate_module(decode_module(data, lazy=True, features=ALL), ALL)
+        except WasmError as err:
+            return err.with_file(path)
+        except RecursionError:
+            return WasmError("unsupported: nesting too deep to check", file=path)
+    return None
