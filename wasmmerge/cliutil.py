@@ -13,12 +13,16 @@ A leaf (it imports only `errors.py` of ours): the command modules import it inst
 `cli.py`, so `cli.py` can load a command's module only when that command runs.
 """
 
+import atexit
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import click
 
@@ -53,11 +57,14 @@ def diagnostic(problem: "WasmError | str", severity: str = "error") -> str:
 
 def fail(problem: "WasmError | str", status: int = USER_ERROR):
     """Print the problem as one diagnostic line on stderr and exit: never a traceback."""
+    if Progress.current is not None:
+        Progress.current.close()
     click.echo(diagnostic(problem), err=True)
     sys.exit(status)
 
 
 def warn(problem: "WasmError | str") -> None:
+    Progress.erase()
     click.echo(diagnostic(problem, "warning"), err=True)
 
 
@@ -124,3 +131,71 @@ def wasm_to_wat(data: bytes, path: str) -> bytes:
         lines = proc.stderr.decode(errors="replace").strip().splitlines()
         raise WasmError(f"wasm2wat: {lines[0] if lines else proc.returncode}", file=path)
     return proc.stdout
+
+
+class Progress:
+    """A status line on a terminal for work that runs past a second: `wasmmerge: WHAT:
+    STATUS (N.N s)`, redrawn in place twice a second and erased when the work ends.
+
+    Only when stderr is a terminal: a log or a pipe gets nothing (`-v` prints phases as
+    lines instead). Driven by SIGALRM rather than a thread, so worker processes forked
+    meanwhile inherit no running thread (nor the timer: fork does not copy timers).
+    `WASMMERGE_PROGRESS_AFTER` sets the delay in seconds (the tests use 0).
+    """
+
+    current: "Progress | None" = None  # the one being shown, for `erase`
+
+    def __init__(self, what: str, status: str = "", enabled: bool = True):
+        self.what = what
+        self.status = status
+        self.shown = False
+        self.started = time.monotonic()
+        stream = sys.stderr
+        self.enabled = (enabled and stream.isatty() and os.environ.get("TERM") != "dumb"
+                        and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread())
+        if self.enabled:
+            Progress.current = self
+            # However the command ends, the timer stops before the interpreter resets its
+            # signal handlers (a SIGALRM then would kill the process).
+            atexit.register(self.close)
+            delay = float(os.environ.get("WASMMERGE_PROGRESS_AFTER", "1"))
+            self.previous = signal.signal(signal.SIGALRM, self._draw)
+            signal.setitimer(signal.ITIMER_REAL, max(delay, 0.001), 0.5)
+
+    def update(self, status: str) -> None:
+        self.status = status
+
+    def _draw(self, signum=None, frame=None) -> None:
+        elapsed = time.monotonic() - self.started
+        status = f"{self.status} " if self.status else ""
+        sys.stderr.write(f"\r\033[K{PROG}: {self.what}: {status}({elapsed:.1f} s)")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if not self.enabled:
+            return
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, self.previous)
+        self.enabled = False
+        Progress.current = None
+        self._erase_line()
+
+    def _erase_line(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
+
+    @classmethod
+    def erase(cls) -> None:
+        """Clear the status line (it is redrawn at the next tick) so a message starts at
+        the beginning of a line."""
+        if cls.current is not None:
+            cls.current._erase_line()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

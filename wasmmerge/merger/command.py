@@ -2,7 +2,7 @@
 
 import click
 
-from ..cliutil import STDIN, USAGE_ERROR, fail, read_input, wasm_to_wat, warn
+from ..cliutil import STDIN, USAGE_ERROR, Progress, fail, read_input, wasm_to_wat, warn
 from ..errors import ValidationError, WasmError
 from ..outputs import STDOUT, OutputSet, check_paths
 from .hints import unresolved_import_hints
@@ -60,17 +60,24 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
         check_paths(paths, [("-o", output), ("--map", map_file), ("--depfile", depfile)])
     except WasmError as err:
         fail(err)
+    # On a terminal, a merge that takes more than a second shows which phase it is past.
+    progress = Progress(f"merging {len(specs)} input{'s' if len(specs) != 1 else ''}", "reading",
+                        enabled=not verbose)
     datas = [(name, read_input(path)) for name, path in specs]
 
     def phase(name, seconds):
-        click.echo(f"wasmmerge: {name}: {seconds * 1000:.1f} ms", err=True)
+        if verbose:
+            click.echo(f"wasmmerge: {name}: {seconds * 1000:.1f} ms", err=True)
+        else:
+            progress.update(f"{name} done")
 
     options = MergeOptions(export_conflicts=conflicts,
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
-                           validate=not no_validate, jobs=jobs, on_phase=phase if verbose else None)
+                           validate=not no_validate, jobs=jobs, on_phase=phase)
     try:
         result = merge(datas, options, files=paths)
+        progress.close()
         warnings = result.warnings + unresolved_import_hints(result.module.imports, specs)
         if warnings and fatal_warnings:
             for warning in warnings[:-1]:

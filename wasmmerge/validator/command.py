@@ -3,7 +3,7 @@
 import click
 
 from .. import decode
-from ..cliutil import diagnostic, load_input
+from ..cliutil import Progress, diagnostic, load_input
 from ..errors import WasmError
 from ..features import ALL, WASM2, WASM3
 from .module import validate_module
@@ -39,11 +39,15 @@ def validate_command(files, profile, verbose):
     """
     features = PROFILES[profile]
     failed = False
-    for path in files:
-        problem = check_file(path, features)
-        if problem is not None:
-            failed = True
-            click.echo(diagnostic(problem), err=True)
-        elif verbose:
-            click.echo(f"{path}: valid")
+    # On a terminal, validation that takes more than a second shows which file it is on.
+    with Progress("validating") as progress:
+        for n, path in enumerate(files, 1):
+            progress.update(f"{n}/{len(files)} {path}")
+            problem = check_file(path, features)
+            Progress.erase()
+            if problem is not None:
+                failed = True
+                click.echo(diagnostic(problem), err=True)
+            elif verbose:
+                click.echo(f"{path}: valid")
     raise SystemExit(1 if failed else 0)
