@@ -80,10 +80,17 @@ def cli():
     """
 
 
+# click >= 8.2 raises this (a UsageError) for a group run with no arguments at all.
+NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def main(args=None):
     """The console entry point: click's parsing, with every error as one diagnostic line."""
     try:
         status = cli.main(args=args, prog_name=PROG, standalone_mode=False)
+    except NO_ARGS_IS_HELP as err:
+        err.show()  # `wasmmerge` alone: the help text, as click prints it (status 2)
+        raise SystemExit(err.exit_code) from None
     except click.UsageError as err:
         command = err.ctx.command_path if err.ctx is not None else PROG
         fail(f"{err.format_message().rstrip('.')}; see '{command} --help'", USAGE_ERROR)

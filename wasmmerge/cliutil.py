@@ -168,8 +168,13 @@ class Progress:
     def _draw(self, signum=None, frame=None) -> None:
         elapsed = time.monotonic() - self.started
         status = f"{self.status} " if self.status else ""
-        sys.stderr.write(f"\r\033[K{PROG}: {self.what}: {status}({elapsed:.1f} s)")
-        sys.stderr.flush()
+        try:
+            sys.stderr.write(f"\r\033[K{PROG}: {self.what}: {status}({elapsed:.1f} s)")
+            sys.stderr.flush()
+        except (OSError, RuntimeError):
+            # RuntimeError: the tick came while stderr was being written (a reentrant
+            # write); the next tick draws instead.
+            return
         self.shown = True
 
     def close(self) -> None:

@@ -122,8 +122,15 @@ def test_version(flag, tmp_path):
 
 def test_version_lives_in_one_place():
     """pyproject.toml reads it from the package; no other file spells it."""
+    import tomllib
     from conftest import ROOT
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    assert 'dynamic = ["version"]' in pyproject and 'attr = "wasmmerge.__version__"' in pyproject
-    assert not re.search(r"^version\s*=", pyproject, re.M)
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"] and pyproject["project"]["dynamic"] == ["version"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "wasmmerge.__version__"}
     assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
+
+
+def test_no_arguments_prints_the_help_with_status_2(tmp_path):
+    proc = wasmmerge(cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.startswith("Usage: wasmmerge [OPTIONS] COMMAND")
+    assert "Traceback" not in proc.stderr and "error:" not in proc.stderr
