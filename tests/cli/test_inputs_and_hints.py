@@ -88,6 +88,17 @@ def test_wat_inputs_are_assembled(tmp_path):
 
 
 @needs_wabt
+def test_an_invalid_wat_is_reported_by_our_validator(tmp_path):
+    (tmp_path / "bad.wat").write_text("(module (func (result i32) (i64.const 1)))")
+    write_modules(tmp_path, bad="(module (func (result i32) (i64.const 1)))")
+    from_text = wasmmerge("validate", "bad.wat", cwd=tmp_path)
+    from_binary = wasmmerge("validate", "bad.wasm", cwd=tmp_path)
+    assert from_text.returncode == from_binary.returncode == 1
+    assert from_text.stderr == from_binary.stderr.replace("bad.wasm", "bad.wat")
+    assert "type mismatch" in from_text.stderr and "[in function 0]" in from_text.stderr
+
+
+@needs_wabt
 def test_a_wat_syntax_error_names_file_line_and_column(tmp_path):
     (tmp_path / "bad.wat").write_text("(module\n  (func bogus))")
     proc = wasmmerge("bad.wat", "-o", "out.wasm", cwd=tmp_path)
