@@ -71,6 +71,7 @@ def test_warnings_share_the_form(work, tmp_path):
     ("{not json", ["malformed script: not JSON"]),
     ("[]", ["malformed script", "\"commands\" is a list"]),
     ('{"commands": 5}', ["malformed script"]),
+    ('{"commands": [{"line": 7}]}', ["malformed script: line 7 has no \"type\""]),
 ])
 def test_spec_on_a_malformed_script_is_one_line(tmp_path, content, words):
     (tmp_path / "s.json").write_text(content)

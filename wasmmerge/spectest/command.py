@@ -60,6 +60,10 @@ def check_script(path: Path) -> None:
             or not all(isinstance(c, dict) for c in script["commands"]):
         fail(WasmError("malformed script: expected wast2json's form, an object whose "
                        "\"commands\" is a list of objects", file=str(path)))
+    for n, command in enumerate(script["commands"]):
+        if not isinstance(command.get("type"), str):
+            where = f"line {command['line']}" if isinstance(command.get("line"), int) else f"command {n + 1}"
+            fail(WasmError(f"malformed script: {where} has no \"type\"", file=str(path)))
 
 
 def _run_one(args) -> ScriptResult:
