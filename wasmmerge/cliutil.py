@@ -33,8 +33,9 @@ PROG = "wasmmerge"
 # (unknown option or command, options that exclude each other).
 USER_ERROR = 1
 USAGE_ERROR = 2
-# What `-` means as an input: the module is read from standard input.
+# What `-` means as an input: the module is read from standard input (named so in messages).
 STDIN = "-"
+STDIN_LABEL = "<stdin>"
 WAT_HINT = "install wabt (`apt-get install wabt`, or `make test`), or assemble it first"
 
 
@@ -53,6 +54,11 @@ def diagnostic(problem: "WasmError | str", severity: str = "error") -> str:
     if func is not None:
         text += f" [in function {func}]"
     return f"{PROG}: {severity}: {text}"
+
+
+def label(path: str) -> str:
+    """How messages name an input path (`-` is standard input)."""
+    return STDIN_LABEL if path == STDIN else path
 
 
 def fail(problem: "WasmError | str", status: int = USER_ERROR):
@@ -86,7 +92,7 @@ def load_input(path: str) -> bytes:
     """As `read_input`, raising WasmError instead of exiting (for commands that go on)."""
     if path == STDIN:
         data = sys.stdin.buffer.read()
-        return wat_to_wasm(data, "<stdin>") if data.lstrip().startswith(b"(") else data
+        return wat_to_wasm(data, STDIN_LABEL) if data.lstrip().startswith(b"(") else data
     try:
         if os.path.isdir(path):
             raise IsADirectoryError(21, "Is a directory", path)

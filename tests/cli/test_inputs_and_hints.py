@@ -146,3 +146,11 @@ def test_emit_text_without_wabt_writes_nothing(tmp_path):
     proc = wasmmerge("lib.wasm", "--emit-text", "-o", "out.wat", cwd=tmp_path, env=env_without_tools(tmp_path))
     assert proc.returncode == 1 and "--emit-text needs wabt's wasm2wat" in proc.stderr
     assert not (tmp_path / "out.wat").exists()
+
+
+def test_a_bad_module_on_stdin_is_named_stdin(tmp_path):
+    for command in (["validate", "-"], ["inspect", "-"], ["-", "-o", "out.wasm"]):
+        proc = wasmmerge(*command, cwd=tmp_path, input=b"\0asm\1\0\0\0\1\5\1\x60", text=False)
+        assert proc.returncode == 1
+        assert proc.stderr.decode().startswith("wasmmerge: error: <stdin>:0x"), (command, proc.stderr)
+    assert not (tmp_path / "out.wasm").exists()

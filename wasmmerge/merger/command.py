@@ -2,7 +2,7 @@
 
 import click
 
-from ..cliutil import STDIN, USAGE_ERROR, Progress, fail, read_input, wasm_to_wat, warn
+from ..cliutil import STDIN, USAGE_ERROR, Progress, diagnostic, fail, label, read_input, wasm_to_wat, warn
 from ..errors import ValidationError, WasmError
 from ..outputs import STDOUT, OutputSet, check_paths
 from .hints import unresolved_import_hints
@@ -76,12 +76,12 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
                            allow_imports=list(allow_import) or None,
                            validate=not no_validate, jobs=jobs, on_phase=phase)
     try:
-        result = merge(datas, options, files=paths)
+        result = merge(datas, options, files=[label(p) for p in paths])
         progress.close()
         warnings = result.warnings + unresolved_import_hints(result.module.imports, specs)
         if warnings and fatal_warnings:
             for warning in warnings[:-1]:
-                click.echo(f"wasmmerge: error: {warning}", err=True)
+                click.echo(diagnostic(warning), err=True)
             fail(f"{warnings[-1]} (--fatal-warnings)")
         if not quiet:
             for warning in warnings:
@@ -114,7 +114,7 @@ def _input_error(datas, paths) -> WasmError | None:
         try:
             validate_module(decode_module(data, lazy=True, features=ALL), ALL)
         except WasmError as err:
-            return err.with_file(path)
+            return err.with_file(label(path))
         except RecursionError:
-            return WasmError("unsupported: nesting too deep to check", file=path)
+            return WasmError("unsupported: nesting too deep to check", file=label(path))
     return None

@@ -3,7 +3,7 @@
 import click
 
 from .. import decode
-from ..cliutil import Progress, diagnostic, load_input
+from ..cliutil import Progress, diagnostic, label, load_input
 from ..errors import WasmError
 from ..features import ALL, WASM2, WASM3
 from .module import validate_module
@@ -18,9 +18,9 @@ def check_file(path: str, features) -> WasmError | None:
         data = load_input(path)
         validate_module(decode(data, lazy=True, features=features), features)
     except WasmError as err:
-        return err.with_file(path)
+        return err.with_file(label(path))
     except RecursionError:
-        return WasmError("unsupported: nesting too deep to check", file=path)
+        return WasmError("unsupported: nesting too deep to check", file=label(path))
     return None
 
 
