@@ -1,4 +1,5 @@
-"""What every command shares: the one diagnostic format, and reading an input.
+"""What every command shares: the one diagnostic format, reading an input (a file, `-`,
+or `.wat` text through wabt), and the progress line shown on a terminal.
 
 Every message a command prints about a problem has one form, on stderr, that editors and
 build logs can parse:
