@@ -59,7 +59,9 @@ def verify_command(items, merged, invocations, rename, skip, stdin_file, dirs, e
                             stdin=stdin, calls=calls,
                             limits=make_limits(fuel, timeout, max_memory, max_depth, engine))
         report = check_equivalence(datas, merged_data, scenario, parse_arg, format_result)
-    except (WasmError, ValueError) as err:
+    except WasmError as err:
+        fail(err)
+    except ValueError as err:  # an --invoke with the wrong number of arguments
         fail(str(err))
     if report.difference is not None:
         click.echo(f"wasmmerge: verify: difference: {report.difference}", err=True)

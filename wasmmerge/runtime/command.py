@@ -81,14 +81,14 @@ def module_spec(spec: str) -> tuple:
 
 
 def split_items(items):
-    """Leading `name=path` items, or `.wasm` paths (named by their stems when there are
+    """Leading `name=path` items, or `.wasm`/`.wat` paths (named by their stems when there are
     several, as in merge), are the modules; the first item is a module in any case. The
     rest are --invoke arguments (or, without --invoke, the guest's arguments)."""
     rest = list(items)
     if not rest:
         raise click.UsageError("no module given")
     specs = [rest.pop(0)]
-    while rest and ("=" in rest[0] or rest[0].endswith(".wasm")):
+    while rest and ("=" in rest[0] or rest[0].endswith((".wasm", ".wat"))):
         specs.append(rest.pop(0))
     if len(specs) == 1 and "=" not in specs[0]:
         return [(None, specs[0])], rest
@@ -137,7 +137,9 @@ def run_command(items, export, hosts, dirs, envs, inherit_env, fuel, timeout, ma
         decoded = [(name, load_module(data, name=path)) for (name, data), (_, path) in zip(datas, modules)]
         outcome = run_program(decoded, config, limits, calls=calls, on_store=on_store,
                               on_module=on_module)
-    except (WasmError, WasiSetupError) as err:
+    except WasmError as err:
+        fail(err)
+    except WasiSetupError as err:
         fail(str(err))
     except KeyboardInterrupt:
         fail("interrupted", status=130)
