@@ -102,17 +102,17 @@ def test_limits_end_cleanly(tmp_path, engine):
     recurse = tmp_path / "recurse.wasm"
     recurse.write_bytes(wat2wasm(RECURSE))
     proc = wasmmerge("run", "--engine", engine, spin, "--timeout", "0.5")
-    assert proc.returncode == 3 and proc.stderr == b"trap: timeout: still running after 0.5 s\n"
+    assert proc.returncode == 3 and proc.stderr == b"wasmmerge: error: trap: timeout: still running after 0.5 s\n"
     proc = wasmmerge("run", "--engine", engine, spin, "--fuel", "5000")
-    assert proc.returncode == 3 and proc.stderr == b"trap: out of fuel\n"
+    assert proc.returncode == 3 and proc.stderr == b"wasmmerge: error: trap: out of fuel\n"
     proc = wasmmerge("run", "--engine", engine, recurse)
-    assert proc.returncode == 3 and proc.stderr == b"trap: call stack exhausted\n"
+    assert proc.returncode == 3 and proc.stderr == b"wasmmerge: error: trap: call stack exhausted\n"
 
 
 def test_max_memory(tmp_path):
     sortheap = build("sortheap", tmp_path)
     proc = wasmmerge("run", sortheap, "--max-memory", "1")  # below the program's own minimum (2 pages)
-    assert proc.returncode == 3 and b"trap: out of memory" in proc.stderr
+    assert proc.returncode == 3 and b"wasmmerge: error: trap: out of memory" in proc.stderr
     assert b"Traceback" not in proc.stderr
     proc = wasmmerge("run", sortheap, "--max-memory", "64MiB")
     assert proc.returncode == 0 and proc.stdout.startswith(b"sorted 1:")

@@ -8,7 +8,7 @@
 A command's stdout and stderr are written as it runs and its exit status is ours.
 Arguments of --invoke are parsed by the export's parameter types; results print one per
 line (integers signed, floats as Python's repr, v128 as 32 hex digits). A trap, an
-exhausted limit or a timeout prints `trap: MESSAGE` and exits with status 3. The running
+exhausted limit or a timeout prints `wasmmerge: error: trap: MESSAGE` and exits with status 3. The running
 itself is `wasi.session.run_program`, shared with `wasmmerge verify`.
 """
 
@@ -18,7 +18,7 @@ import sys
 import click
 
 from ..binary.types import F32, F64, I32, I64, V128, RefType
-from ..cliutil import fail, read_input
+from ..cliutil import diagnostic, fail, read_input
 from ..errors import WasmError
 from .api import load_module
 from .compiled import dump_module
@@ -145,7 +145,7 @@ def run_command(items, export, hosts, dirs, envs, inherit_env, fuel, timeout, ma
         fail("interrupted", status=130)
     sys.stdout.flush()
     if outcome.trap is not None:
-        click.echo(f"trap: {outcome.trap}", err=True)
+        click.echo(diagnostic(f"trap: {outcome.trap}"), err=True)
         sys.exit(TRAP_STATUS)
     if export is None or outcome.status is not None:
         sys.exit(outcome.status or 0)
