@@ -2,39 +2,27 @@
 
 Operand types on the stack are canonical (`RefType` heaps are `TypeStore` ids); `None`
 is the unknown type of unreachable code, and `BOT_REF` a reference of unknown heap type
-(what `ref.as_non_null` leaves on a polymorphic stack). Instructions whose operand types
-are fixed take them from the opcode table (`FIXED`/`ADDRESSED`); the rest have a handler
-in `instructions.py`.
+(what `ref.as_non_null` leaves on a polymorphic stack). Bodies are read from their bytes
+by the loop in `stream.py`; instructions whose operand types are fixed take them from the
+opcode table (`FIXED`/`ADDRESSED`), the rest have a handler in `instructions.py`.
 """
 
 from bisect import bisect_right
 
-from ..binary.code import Instr, decode_code, decode_expr, read_op
+from ..binary.code import decode_code, decode_expr
 from ..binary.leb import read_signed
 from ..binary.types import I32, I64, AbsHeap, RefType
 from ..errors import DecodeError, ValidationError
 # Re-exported: the classification of the opcode table's rows and their immediates.
+from .stream import Frame, run_bytes
 from .table import (ADDRESSED, CHECK_ADDRESSED, CHECK_LOOKUP, CHECK_NONE, FIXED,  # noqa: F401
                     IMMEDIATE_CHECKS)
-from .table import (B_ADDRESSED, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_CONST, B_END, B_FIXED, B_IF, B_LOCAL_GET, B_LOCAL_SET,
-                    B_LOCAL_TEE, B_MEMORY, B_OFF, B_GLOBAL_GET, SIMPLE_BLOCK_TYPES)
 
 BOT_HEAP = AbsHeap("bot", -1)
 BOT_REF = RefType(False, BOT_HEAP)
 # Expanding more locals than this into a list is wasteful: look them up by group instead.
 _MAX_EXPANDED_LOCALS = 1 << 16
 _CONST_OPCODES = {0x41: I32, 0x42: I64}  # i32.const, i64.const: the type each makes
-EMPTY = []  # the parameters of a block without any (shared: a frame never changes them)
-
-
-class Frame:
-    __slots__ = ("kind", "params", "results", "labels", "height", "unreachable", "init_height")
-
-    def __init__(self, kind, params, results, height, init_height):
-        self.kind, self.params, self.results = kind, params, results
-        self.labels = params if kind == "loop" else results  # what a branch to it takes
-        self.height, self.init_height = height, init_height
-        self.unreachable = False
 
 
 class Locals:
@@ -244,7 +232,7 @@ class FuncValidator:
         """Check the instructions of `data` from `pos` to the end of the outermost frame;
         the position after it. Offsets in errors are `base + position`."""
         try:
-            return self._run(data, pos, base)
+            return run_bytes(self, data, pos, base)
         except ValidationError as err:
             raise self.locate(err) from None
 
@@ -254,270 +242,6 @@ class FuncValidator:
             return err
         return ValidationError(err.message, self.at if err.offset is None else err.offset, err.file,
                                func=self.func_index if err.func is None else err.func)
-
-    def _run(self, data, pos, base):
-        # The hot loop, over the bytes: each instruction's entry (table.py) comes from its
-        # first byte. Fixed signatures, local and global accesses, direct calls, memory
-        # accesses of memory 0 and the common control instructions are checked inline;
-        # everything else (and every mismatch, to word the error) goes to a handler, which
-        # sees the instruction through `ins`, one reused object.
-        ctx = self.ctx
-        by_byte, by_op, prof = ctx.byte_table
-        stack, ctrls, init_log = self.stack, self.ctrls, self.init_log
-        frame = ctrls[-1]
-        floor = frame.height  # the operand stack's bottom in the current frame
-        local_types = self.locals.types if self.locals.ends is None else ()
-        local_count = len(local_types)
-        # What local.get may push without a check: None for a non-defaultable local, which
-        # must be initialised first (the handler knows).
-        readable = local_types
-        if any(t.__class__ is RefType and not t.nullable for t in local_types):
-            readable = [None if t.__class__ is RefType and not t.nullable else t for t in local_types]
-        globals_ = ctx.globals
-        global_count = len(globals_)
-        calls = ctx.call_signatures
-        mem64 = ctx.mem64
-        memory0 = (1 if mem64[0] else 0) if mem64 else None
-        datacount = ctx.module.datacount is not None
-        ins = Instr(None, (), 0)
-        while True:
-            start = pos
-            entry = by_byte[data[pos]]
-            pos += 1
-            if entry is None:
-                op, pos = read_op(data, start, prof)
-                entry = by_op[op]
-            kind = entry[0]
-            # The two commonest instructions first, in their commonest form.
-            if kind == B_LOCAL_GET:
-                index = data[pos]
-                if index < local_count and index < 0x80:
-                    t = readable[index]
-                    if t is not None:
-                        pos += 1
-                        stack.append(t)
-                        continue
-            elif kind == B_CONST:
-                if data[pos] < 0x80:
-                    pos += 1
-                    stack.append(entry[6])
-                    continue
-                kind = B_FIXED
-            if kind == B_FIXED:
-                skip = entry[4]
-                if skip:
-                    if skip < -1:  # one LEB128: shorter than its longest form, it is well-formed
-                        end = pos
-                        while data[end] >= 0x80:
-                            end += 1
-                        if end - pos + 1 < -skip:
-                            pos = end + 1
-                        else:
-                            pos = entry[5][0](data, pos)[1]
-                    elif skip > 0:
-                        pos += skip
-                        if pos > len(data):
-                            raise DecodeError("unexpected end", len(data))
-                    else:
-                        for read in entry[5]:
-                            pos = read(data, pos)[1]
-                # One and two operands of the exact types, checked in place; the rest below.
-                n = entry[3]
-                result = entry[6]
-                if n == 1:
-                    if len(stack) > floor and stack[-1] is entry[7]:
-                        if result is not None:
-                            stack[-1] = result
-                        else:
-                            stack.pop()
-                        continue
-                elif n == 2:
-                    if len(stack) - floor >= 2 and stack[-1] is entry[7] and stack[-2] is entry[8]:
-                        del stack[-1]
-                        if result is not None:
-                            stack[-1] = result
-                        else:
-                            stack.pop()
-                        continue
-                elif not n:
-                    if result is not None:
-                        stack.append(result)
-                    else:
-                        stack.extend(entry[2])
-                    continue
-                if len(stack) - floor >= n and stack[-n:] == entry[1]:
-                    del stack[-n:]
-                else:
-                    self.at = base + start
-                    self.pop_vals(entry[1])
-                if result is not None:
-                    stack.append(result)
-                elif entry[2]:
-                    stack.extend(entry[2])
-                continue
-            if kind <= B_CALL:
-                index = data[pos]
-                if index < 0x80:
-                    pos += 1
-                else:
-                    index, pos = prof.readers[entry[1]][0](data, pos)
-                if kind == B_LOCAL_GET:
-                    if index < local_count:
-                        t = local_types[index]
-                        if t.__class__ is not RefType or t.nullable:
-                            stack.append(t)
-                            continue
-                elif kind == B_LOCAL_SET or kind == B_LOCAL_TEE:
-                    if index < local_count and len(stack) > floor:
-                        t = local_types[index]
-                        if stack[-1] is t and (t.__class__ is not RefType or t.nullable):
-                            if kind == B_LOCAL_SET:
-                                stack.pop()
-                            continue
-                elif kind == B_CALL:
-                    sig = calls.get(index)
-                    if sig is None and index < len(ctx.funcs):
-                        functype = self.store.comp(ctx.funcs[index])
-                        sig = calls[index] = (list(functype.params), list(functype.results), len(functype.params))
-                    if sig is not None:
-                        n = sig[2]
-                        if n:
-                            if len(stack) - floor >= n and stack[-n:] == sig[0]:
-                                del stack[-n:]
-                            else:
-                                self.at = base + start
-                                self.pop_vals(sig[0])
-                        stack.extend(sig[1])
-                        continue
-                elif kind == B_GLOBAL_GET:
-                    if index < global_count:
-                        stack.append(globals_[index].type)
-                        continue
-                elif index < global_count and len(stack) > floor:  # global.set
-                    g = globals_[index]
-                    if g.mutable and stack[-1] is g.type:
-                        stack.pop()
-                        continue
-                ins.op, ins.args, ins.offset = entry[1], (index,), base + start
-                self.at = base + start
-                entry[2](self, ins)
-                continue
-            if kind == B_MEMORY:
-                flags = data[pos]
-                if memory0 is not None and (flags == entry[3] if entry[4] else flags <= entry[3]):
-                    if data[pos + 1] < 0x80:
-                        pos += 2
-                    else:
-                        offset, pos = entry[6](data, pos + 1)
-                        if offset >= 1 << 32 and not memory0:
-                            self.at = base + start
-                            raise self.fail("offset out of range")
-                    params, results = entry[2][memory0]
-                else:
-                    args = []
-                    for read in entry[5]:
-                        value, pos = read(data, pos)
-                        args.append(value)
-                    ins.op, ins.args, ins.offset = entry[1], tuple(args), base + start
-                    self.at = base + start
-                    params, results = self.addressed(ins, entry[2])
-                n = len(params)
-                if n == 1 and results and len(stack) > floor and stack[-1] is params[0]:
-                    stack[-1] = results[0]  # a load
-                    continue
-                if n == 2 and not results and len(stack) - floor >= 2 and stack[-1] is params[1] \
-                        and stack[-2] is params[0]:
-                    del stack[-2:]  # a store
-                    continue
-                if n:
-                    if len(stack) - floor >= n and stack[-n:] == params:
-                        del stack[-n:]
-                    else:
-                        self.at = base + start
-                        self.pop_vals(params)
-                stack.extend(results)
-                continue
-            if kind == B_OFF:
-                op = entry[1]
-                raise self.fail(f"{op.name} requires the {op.feature} feature", base + start)
-            if kind == B_END:
-                kept = len(stack) - floor
-                results = frame.results
-                n = len(results)
-                if kept == n and frame.kind != "if" and (not n or stack[-n:] == results):
-                    ctrls.pop()
-                    if len(init_log) > frame.init_height:
-                        self.forget_inits(frame.init_height)
-                    if not ctrls:
-                        return pos
-                    if n:
-                        stack[-n:] = results
-                    frame = ctrls[-1]
-                    floor = frame.height
-                    continue
-            elif kind == B_BLOCK or kind == B_IF:
-                results = SIMPLE_BLOCK_TYPES.get(data[pos])
-                if results is not None:
-                    if kind == B_BLOCK:
-                        pos += 1
-                        floor = len(stack)
-                        frame = Frame(entry[5], EMPTY, results, floor, len(init_log))
-                        ctrls.append(frame)
-                        continue
-                    if len(stack) > floor and stack[-1] is I32:
-                        pos += 1
-                        stack.pop()
-                        floor = len(stack)
-                        frame = Frame("if", EMPTY, results, floor, len(init_log))
-                        ctrls.append(frame)
-                        continue
-            elif kind == B_BR or kind == B_BR_IF:
-                depth = data[pos]
-                if depth < len(ctrls) and depth < 0x80:
-                    target = ctrls[-1 - depth]
-                    labels = target.labels
-                    n = len(labels)
-                    if kind == B_BR:
-                        if len(stack) - floor >= n and (not n or stack[-n:] == labels):
-                            pos += 1
-                            del stack[floor:]
-                            frame.unreachable = True
-                            continue
-                    elif (len(stack) - floor > n and stack[-1] is I32
-                          and (not n or stack[-1 - n:-1] == labels)):
-                        pos += 1
-                        stack.pop()
-                        if n:
-                            stack[-n:] = labels
-                        continue
-            readers = entry[3]
-            if readers:
-                args = []
-                for read in readers:
-                    value, pos = read(data, pos)
-                    args.append(value)
-                args = tuple(args)
-            else:
-                args = ()
-            ins.op, ins.args, ins.offset = entry[1], args, base + start
-            self.at = base + start
-            if kind == B_ADDRESSED:
-                params, results = self.addressed(ins, entry[2])
-                n = len(params)
-                if n:
-                    if len(stack) - floor >= n and stack[-n:] == params:
-                        del stack[-n:]
-                    else:
-                        self.pop_vals(params)
-                stack.extend(results)
-                continue
-            if entry[4] and not datacount:
-                raise DecodeError("data count section required", base + start)
-            entry[2](self, ins)
-            if not ctrls:
-                return pos
-            frame = ctrls[-1]
-            floor = frame.height
 
     def addressed(self, ins, sigs):
         """Check memory index, alignment, offset and lane immediates; the signature to use."""

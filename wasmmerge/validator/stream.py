@@ -1,0 +1,294 @@
+"""The hot loop of the body check: instructions read straight from the bytes.
+
+`run_bytes` walks a body (or constant expression), looking each instruction up by its
+first byte in the context's byte table (`table.byte_table`). The common cases are checked
+inline; the rest, and every mismatch, go to the handlers in `instructions.py` through the
+`FuncValidator`, which owns the stacks and words the errors. `Frame` is one entry of the
+control stack.
+"""
+
+from ..binary.code import Instr, read_op
+from ..binary.types import I32, RefType
+from ..errors import DecodeError
+from .table import (B_ADDRESSED, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_CONST, B_END, B_FIXED, B_GLOBAL_GET,
+                    B_IF, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_MEMORY, B_OFF, SIMPLE_BLOCK_TYPES)
+
+EMPTY = []  # the parameters of a block without any (shared: a frame never changes them)
+
+
+class Frame:
+    __slots__ = ("kind", "params", "results", "labels", "height", "unreachable", "init_height")
+
+    def __init__(self, kind, params, results, height, init_height):
+        self.kind, self.params, self.results = kind, params, results
+        self.labels = params if kind == "loop" else results  # what a branch to it takes
+        self.height, self.init_height = height, init_height
+        self.unreachable = False
+
+
+
+def run_bytes(v, data, pos, base):
+    """Check the instructions of `data` from `pos` to the end of `v`'s outermost frame (`v`:
+    a `func.FuncValidator`); the position after it. Offsets in errors are `base + position`."""
+    # The hot loop, over the bytes: each instruction's entry (table.py) comes from its
+    # first byte. Fixed signatures, local and global accesses, direct calls, memory
+    # accesses of memory 0 and the common control instructions are checked inline;
+    # everything else (and every mismatch, to word the error) goes to a handler, which
+    # sees the instruction through `ins`, one reused object.
+    ctx = v.ctx
+    by_byte, by_op, prof = ctx.byte_table
+    stack, ctrls, init_log = v.stack, v.ctrls, v.init_log
+    frame = ctrls[-1]
+    floor = frame.height  # the operand stack's bottom in the current frame
+    local_types = v.locals.types if v.locals.ends is None else ()
+    local_count = len(local_types)
+    # What local.get may push without a check: None for a non-defaultable local, which
+    # must be initialised first (the handler knows).
+    readable = local_types
+    if any(t.__class__ is RefType and not t.nullable for t in local_types):
+        readable = [None if t.__class__ is RefType and not t.nullable else t for t in local_types]
+    globals_ = ctx.globals
+    global_count = len(globals_)
+    calls = ctx.call_signatures
+    mem64 = ctx.mem64
+    memory0 = (1 if mem64[0] else 0) if mem64 else None
+    datacount = ctx.module.datacount is not None
+    ins = Instr(None, (), 0)
+    while True:
+        start = pos
+        entry = by_byte[data[pos]]
+        pos += 1
+        if entry is None:
+            op, pos = read_op(data, start, prof)
+            entry = by_op[op]
+        kind = entry[0]
+        # The two commonest instructions first, in their commonest form.
+        if kind == B_LOCAL_GET:
+            index = data[pos]
+            if index < local_count and index < 0x80:
+                t = readable[index]
+                if t is not None:
+                    pos += 1
+                    stack.append(t)
+                    continue
+        elif kind == B_CONST:
+            if data[pos] < 0x80:
+                pos += 1
+                stack.append(entry[6])
+                continue
+            kind = B_FIXED
+        if kind == B_FIXED:
+            skip = entry[4]
+            if skip:
+                if skip < -1:  # one LEB128: shorter than its longest form, it is well-formed
+                    end = pos
+                    while data[end] >= 0x80:
+                        end += 1
+                    if end - pos + 1 < -skip:
+                        pos = end + 1
+                    else:
+                        pos = entry[5][0](data, pos)[1]
+                elif skip > 0:
+                    pos += skip
+                    if pos > len(data):
+                        raise DecodeError("unexpected end", len(data))
+                else:
+                    for read in entry[5]:
+                        pos = read(data, pos)[1]
+            # One and two operands of the exact types, checked in place; the rest below.
+            n = entry[3]
+            result = entry[6]
+            if n == 1:
+                if len(stack) > floor and stack[-1] is entry[7]:
+                    if result is not None:
+                        stack[-1] = result
+                    else:
+                        stack.pop()
+                    continue
+            elif n == 2:
+                if len(stack) - floor >= 2 and stack[-1] is entry[7] and stack[-2] is entry[8]:
+                    del stack[-1]
+                    if result is not None:
+                        stack[-1] = result
+                    else:
+                        stack.pop()
+                    continue
+            elif not n:
+                if result is not None:
+                    stack.append(result)
+                else:
+                    stack.extend(entry[2])
+                continue
+            if len(stack) - floor >= n and stack[-n:] == entry[1]:
+                del stack[-n:]
+            else:
+                v.at = base + start
+                v.pop_vals(entry[1])
+            if result is not None:
+                stack.append(result)
+            elif entry[2]:
+                stack.extend(entry[2])
+            continue
+        if kind <= B_CALL:
+            index = data[pos]
+            if index < 0x80:
+                pos += 1
+            else:
+                index, pos = prof.readers[entry[1]][0](data, pos)
+            if kind == B_LOCAL_GET:
+                if index < local_count:
+                    t = local_types[index]
+                    if t.__class__ is not RefType or t.nullable:
+                        stack.append(t)
+                        continue
+            elif kind == B_LOCAL_SET or kind == B_LOCAL_TEE:
+                if index < local_count and len(stack) > floor:
+                    t = local_types[index]
+                    if stack[-1] is t and (t.__class__ is not RefType or t.nullable):
+                        if kind == B_LOCAL_SET:
+                            stack.pop()
+                        continue
+            elif kind == B_CALL:
+                sig = calls.get(index)
+                if sig is None and index < len(ctx.funcs):
+                    functype = v.store.comp(ctx.funcs[index])
+                    sig = calls[index] = (list(functype.params), list(functype.results), len(functype.params))
+                if sig is not None:
+                    n = sig[2]
+                    if n:
+                        if len(stack) - floor >= n and stack[-n:] == sig[0]:
+                            del stack[-n:]
+                        else:
+                            v.at = base + start
+                            v.pop_vals(sig[0])
+                    stack.extend(sig[1])
+                    continue
+            elif kind == B_GLOBAL_GET:
+                if index < global_count:
+                    stack.append(globals_[index].type)
+                    continue
+            elif index < global_count and len(stack) > floor:  # global.set
+                g = globals_[index]
+                if g.mutable and stack[-1] is g.type:
+                    stack.pop()
+                    continue
+            ins.op, ins.args, ins.offset = entry[1], (index,), base + start
+            v.at = base + start
+            entry[2](v, ins)
+            continue
+        if kind == B_MEMORY:
+            flags = data[pos]
+            if memory0 is not None and (flags == entry[3] if entry[4] else flags <= entry[3]):
+                if data[pos + 1] < 0x80:
+                    pos += 2
+                else:
+                    offset, pos = entry[6](data, pos + 1)
+                    if offset >= 1 << 32 and not memory0:
+                        v.at = base + start
+                        raise v.fail("offset out of range")
+                params, results = entry[2][memory0]
+            else:
+                args = []
+                for read in entry[5]:
+                    value, pos = read(data, pos)
+                    args.append(value)
+                ins.op, ins.args, ins.offset = entry[1], tuple(args), base + start
+                v.at = base + start
+                params, results = v.addressed(ins, entry[2])
+            n = len(params)
+            if n == 1 and results and len(stack) > floor and stack[-1] is params[0]:
+                stack[-1] = results[0]  # a load
+                continue
+            if n == 2 and not results and len(stack) - floor >= 2 and stack[-1] is params[1] \
+                    and stack[-2] is params[0]:
+                del stack[-2:]  # a store
+                continue
+            if n:
+                if len(stack) - floor >= n and stack[-n:] == params:
+                    del stack[-n:]
+                else:
+                    v.at = base + start
+                    v.pop_vals(params)
+            stack.extend(results)
+            continue
+        if kind == B_OFF:
+            op = entry[1]
+            raise v.fail(f"{op.name} requires the {op.feature} feature", base + start)
+        if kind == B_END:
+            kept = len(stack) - floor
+            results = frame.results
+            n = len(results)
+            if kept == n and frame.kind != "if" and (not n or stack[-n:] == results):
+                ctrls.pop()
+                if len(init_log) > frame.init_height:
+                    v.forget_inits(frame.init_height)
+                if not ctrls:
+                    return pos
+                if n:
+                    stack[-n:] = results
+                frame = ctrls[-1]
+                floor = frame.height
+                continue
+        elif kind == B_BLOCK or kind == B_IF:
+            results = SIMPLE_BLOCK_TYPES.get(data[pos])
+            if results is not None:
+                if kind == B_BLOCK:
+                    pos += 1
+                    floor = len(stack)
+                    frame = Frame(entry[5], EMPTY, results, floor, len(init_log))
+                    ctrls.append(frame)
+                    continue
+                if len(stack) > floor and stack[-1] is I32:
+                    pos += 1
+                    stack.pop()
+                    floor = len(stack)
+                    frame = Frame("if", EMPTY, results, floor, len(init_log))
+                    ctrls.append(frame)
+                    continue
+        elif kind == B_BR or kind == B_BR_IF:
+            depth = data[pos]
+            if depth < len(ctrls) and depth < 0x80:
+                target = ctrls[-1 - depth]
+                labels = target.labels
+                n = len(labels)
+                if kind == B_BR:
+                    if len(stack) - floor >= n and (not n or stack[-n:] == labels):
+                        pos += 1
+                        del stack[floor:]
+                        frame.unreachable = True
+                        continue
+                elif (len(stack) - floor > n and stack[-1] is I32
+                      and (not n or stack[-1 - n:-1] == labels)):
+                    pos += 1
+                    stack.pop()
+                    if n:
+                        stack[-n:] = labels
+                    continue
+        readers = entry[3]
+        if readers:
+            args = []
+            for read in readers:
+                value, pos = read(data, pos)
+                args.append(value)
+            args = tuple(args)
+        else:
+            args = ()
+        ins.op, ins.args, ins.offset = entry[1], args, base + start
+        v.at = base + start
+        if kind == B_ADDRESSED:
+            params, results = v.addressed(ins, entry[2])
+            n = len(params)
+            if n:
+                if len(stack) - floor >= n and stack[-n:] == params:
+                    del stack[-n:]
+                else:
+                    v.pop_vals(params)
+            stack.extend(results)
+            continue
+        if entry[4] and not datacount:
+            raise DecodeError("data count section required", base + start)
+        entry[2](v, ins)
+        if not ctrls:
+            return pos
+        frame = ctrls[-1]
+        floor = frame.height
