@@ -13,6 +13,7 @@ from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
+from .pic import place_pic
 from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
@@ -41,6 +42,9 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     phases = _Phases(options.on_phase)
     warnings: list[str] = []
     loaded = load_inputs(inputs, files)
+    placement = place_pic(loaded)  # PIC side modules: one memory and table, GOT filled
+    if placement:
+        loaded, inputs = placement.inputs, placement.raw_inputs(inputs)
     phases.done("load")
 
     # Only the merged types go into this store: its canonical ids are the output's type
@@ -64,6 +68,8 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     consts = ConstExprs(loaded, plan)
     remaps: list = []  # per merged body: its input's Remap, None where nothing changes
     effects = _copy_definitions(loaded, plan, consts, out, remaps)
+    if placement:
+        placement.hide_exports(loaded)
     out.exports = merged_exports(loaded, plan, options, warnings)
     phases.done("rewrite")
 
