@@ -62,12 +62,14 @@ def _umask() -> int:
 @click.option("--map-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--depfile", metavar="FILE", help="Write a Make dependency file.")
 @click.option("--no-validate", is_flag=True, help="Do not validate the output.")
+@click.option("--single-memory", is_flag=True,
+              help="Relocate every input's memory into one (inputs linked with wasm-ld --emit-relocs).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Processes validating function bodies (default: one per core for large inputs).")
 @click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
 def merge_command(inputs, output, rename, skip, export_from, allow_import, map_file, map_format, depfile,
-                  no_validate, jobs, verbose, quiet):
+                  no_validate, jobs, verbose, quiet, single_memory):
     """Merge modules into one. INPUT is PATH (named by its file stem) or NAME=PATH,
     in instantiation order; an import from NAME binds to that input's export."""
     if rename and skip:
@@ -82,7 +84,7 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
     options = MergeOptions(export_conflicts=conflicts,
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
-                           validate=not no_validate, jobs=jobs, on_phase=phase if verbose else None)
+                           validate=not no_validate, jobs=jobs, single_memory=single_memory, on_phase=phase if verbose else None)
     try:
         result = merge(datas, options, files=[path for _, path in specs])
     except WasmError as err:

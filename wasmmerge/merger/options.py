@@ -17,6 +17,8 @@ class MergeOptions:
     # fnmatch patterns (`env.*`) that every import left in the output must match.
     allow_imports: list[str] | None = None
     validate: bool = True
+    # Relocate every input's memory into one (inputs linked with wasm-ld --emit-relocs).
+    single_memory: bool = False
     # Processes that rewrite and validate function bodies (None: one per core for inputs
     # with at least 1 MiB of code, else one). Each worker costs memory of its own.
     jobs: int | None = None

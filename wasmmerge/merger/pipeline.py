@@ -14,6 +14,7 @@ from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
 from .pic import place_pic
+from .single_memory import single_memory
 from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
@@ -45,6 +46,9 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     placement = place_pic(loaded)  # PIC side modules: one memory and table, GOT filled
     if placement:
         loaded, inputs = placement.inputs, placement.raw_inputs(inputs)
+    elif options.single_memory:  # every input's memory relocated into one
+        relocated = single_memory(loaded, inputs)
+        loaded, inputs = relocated.inputs, relocated.raw
     phases.done("load")
 
     # Only the merged types go into this store: its canonical ids are the output's type

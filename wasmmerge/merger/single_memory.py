@@ -1,0 +1,283 @@
+"""`--single-memory`: inputs linked with `wasm-ld --emit-relocs` relocated into one memory.
+
+Each input's whole memory (data, stack, the start of its heap) becomes a region of one
+memory: input k's addresses move by its region's base, a multiple of the page size. The
+`linking` and `reloc.*` sections wasm-ld kept say where every address is written, so the
+move is done by patching: every memory-address relocation site in code and data (a
+5-byte padded LEB128 or a 4-byte field) gets the base added in place, constant data
+segment offsets and the address-holding globals (`__stack_pointer`, `__heap_base`, …)
+too. No instruction is decoded and no byte moves. The memory itself is defined by one
+more input, the layout module, placed first; every input imports it instead of defining
+its own, at the same memory index.
+
+What we chose about `memory.size`/`memory.grow`: a module that uses them treats "the end
+of memory" as its own (a heap grows there), which is only sound for the last region. So
+the input that uses them is placed last (the others keep their order); two inputs that
+both use them are refused. The last input's `memory.size` then counts the whole memory.
+
+Refused, each with its reason: an input without relocations (it cannot be moved; inputs
+without any relocation take the `lowering` path, which is not implemented and is refused
+by name), an imported, shared, 64-bit or second memory, PIC or TLS relocations, data
+segments with non-constant offsets or passive ones (wasm-ld's `__wasm_init_memory`
+writes their addresses with no relocation), and a defined i32 global whose name does not
+say whether it holds an address.
+"""
+
+from dataclasses import dataclass, field
+
+from ..binary import leb
+from ..binary.code import decode_instrs
+from ..binary.model import CODE, DATA, Export, Expr, Import, Module
+from ..binary.reader import iter_sections
+from ..binary.relocate import fits, read_site, site_field, write_site
+from ..binary.types import GLOBAL_KIND, I32, MEMORY_KIND, Limits, MemType
+from ..binary.writer import encode_module
+from ..custom import linking, reloc
+from ..errors import LinkError, Unsupported, WasmError
+from .load import Input
+
+LAYOUT = "wasmmerge:memory"
+PAGE = 65536
+# Globals wasm-ld defines whose value is an address in the module's memory.
+ADDRESS_GLOBALS = frozenset(("__stack_pointer", "__heap_base", "__data_end", "__global_base", "__stack_low",
+                             "__stack_high", "__heap_end", "__dso_handle", "__tls_base", "__memory_base"))
+# Globals wasm-ld defines that hold sizes or alignments, not addresses.
+VALUE_GLOBALS = frozenset(("__tls_size", "__tls_align", "__table_base"))
+
+
+@dataclass
+class Relocated:
+    inputs: list[Input]
+    bases: dict[str, int] = field(default_factory=dict)  # input name -> region base
+    raw: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def single_memory(loaded: list[Input], raw_inputs) -> Relocated:
+    """The inputs with every memory placed in one, and the layout module defining it."""
+    data = dict(raw_inputs)
+    movable = []
+    for inp in loaded:
+        if not inp.module.memories and not any(i.kind == MEMORY_KIND for i in inp.module.imports):
+            continue  # no memory: nothing to move
+        movable.append(_check(inp, data[inp.name]))
+    growers = [m for m in movable if m.grows]
+    if len(growers) > 1:
+        raise Unsupported("--single-memory: " + " and ".join(f"{g.input.label} ({g.grows})" for g in growers)
+                          + " both use memory.size/memory.grow: each would take the end of the one memory "
+                          "for its heap, and their heaps would overlap")
+    # The growing input's region goes last: its heap grows past the end of memory.
+    order = [m for m in movable if not m.grows] + growers
+    base = 0
+    result = Relocated([])
+    for m in order:
+        m.apply(base)
+        result.bases[m.input.name] = base
+        base += m.pages * PAGE
+    last = order[-1] if order else None
+    maximum = None
+    if last is not None and last.limits.max is not None:
+        maximum = base // PAGE - last.pages + last.limits.max
+    layout = Module(memories=[MemType(Limits(base // PAGE, maximum))], exports=[Export("memory", MEMORY_KIND, 0)])
+    placed = {m.input.name for m in movable}
+    if order:
+        for inp in loaded:
+            if inp.name in placed:
+                m = inp.module
+                m.memories = []
+                m.imports.append(Import(LAYOUT, "memory", MEMORY_KIND, MemType(Limits(base // PAGE, maximum))))
+                m.customs = [c for c in m.customs if c.name != "linking" and not c.name.startswith("reloc.")]
+        # Ordinary modules move with their inputs' order: the layout module goes first.
+        ordered = [m.input for m in order]
+        rest = [inp for inp in loaded if inp.name not in placed]
+        result.inputs = [Input(LAYOUT, layout, 0)] + _keep_order(loaded, ordered, rest)
+    else:
+        result.inputs = loaded
+    layout_bytes = encode_module(layout)
+    result.raw = [(inp.name, layout_bytes if inp.name == LAYOUT else data[inp.name]) for inp in result.inputs]
+    return result
+
+
+def _keep_order(loaded, ordered, rest):
+    """Inputs in their given order, except that the placed ones appear in region order."""
+    placed = iter(ordered)
+    names = {inp.name for inp in ordered}
+    return [next(placed) if inp.name in names else inp for inp in loaded]
+
+
+@dataclass
+class _Movable:
+    input: Input
+    limits: Limits
+    pages: int
+    grows: str | None  # where memory.size/grow is used, for messages
+    code_sites: list  # (body index, position in body, encoding, width)
+    data_sites: list  # (segment index, position in segment, encoding, width)
+    address_globals: list[int]  # defined global positions holding addresses
+
+    def apply(self, base: int) -> None:
+        if not base:
+            return
+        m = self.input.module
+        bodies = {}
+        for body, pos, encoding, width in self.code_sites:
+            buf = bodies.setdefault(body, bytearray(m.codes[body].body))
+            self._patch(buf, pos, encoding, width, base, f"function body {body}")
+        for index, buf in bodies.items():
+            m.codes[index].body = bytes(buf)
+        segments = {}
+        for seg, pos, encoding, width in self.data_sites:
+            buf = segments.setdefault(seg, bytearray(m.datas[seg].data))
+            self._patch(buf, pos, encoding, width, base, f"data segment {seg}")
+        for index, buf in segments.items():
+            m.datas[index].data = bytes(buf)
+        for d in m.datas:
+            d.offset = _const(_value(d.offset) + base)
+        for g in self.address_globals:
+            m.globals[g].init = _const(_value(m.globals[g].init) + base)
+
+    def _patch(self, buf, pos, encoding, width, base, where):
+        value = read_site(buf, pos, encoding, width) + base
+        if not fits(encoding, width, value):
+            raise LinkError(f"--single-memory: {self.input.label}: the address at {where} + {pos} does not "
+                            f"fit its field after moving by {base}")
+        write_site(buf, pos, encoding, width, value)
+
+
+def _const(value: int) -> Expr:
+    return Expr(b"\x41" + leb.write_signed(value - (1 << 32) if value >= 1 << 31 else value) + b"\x0b")
+
+
+def _value(expr: Expr | None) -> int | None:
+    code = expr.code if expr is not None else b""
+    if len(code) < 3 or code[0] != 0x41 or code[-1] != 0x0B:
+        return None
+    value, end = leb.read_s32(code, 1)
+    return value & 0xFFFFFFFF if end == len(code) - 1 else None
+
+
+def _check(inp: Input, raw: bytes) -> _Movable:
+    """Everything that decides whether input `inp` can move, read from its file."""
+    m, label = inp.module, inp.label
+
+    def refuse(why):
+        raise Unsupported(f"--single-memory: {label}: {why}")
+
+    if any(i.kind == MEMORY_KIND for i in m.imports):
+        refuse("it imports its memory; only a module's own memory can be moved")
+    if len(m.memories) != 1:
+        refuse(f"it has {len(m.memories)} memories; only one memory per input can be moved")
+    limits = m.memories[0].limits
+    if limits.address64 or limits.shared:
+        refuse("its memory is 64-bit or shared")
+    sections = list(iter_sections(raw))
+    customs = {c.name: c for c in m.customs}
+    if "linking" not in customs or not any(n.startswith("reloc.") for n in customs):
+        refuse("it carries no relocations, so its addresses cannot be found; link it with wasm-ld "
+               "--emit-relocs (lowering memories without relocations is not implemented)")
+    try:
+        symbols = linking.parse(customs["linking"].data).symbols or []
+    except WasmError as err:
+        raise err.with_file(label)
+    for n, d in enumerate(m.datas):
+        if d.mode != "active":
+            refuse(f"data segment {n} is passive: the code that copies it in (wasm-ld's __wasm_init_memory) "
+                   "holds its address with no relocation")
+        if _value(d.offset) is None:
+            refuse(f"data segment {n} has a non-constant offset")
+    code_sites, data_sites = [], []
+    code_info = next((s for s in sections if s.id == CODE), None)
+    data_info = next((s for s in sections if s.id == DATA), None)
+    code_starts = [c.offset for c in m.codes]
+    data_starts = _segment_starts(raw, data_info, m) if data_info else []
+    for c in m.customs:
+        if not c.name.startswith("reloc."):
+            continue
+        try:
+            section = reloc.parse(c.data, 0, c.name)
+        except WasmError as err:
+            raise err.with_file(label)
+        if section.section >= len(sections):
+            refuse(f"{c.name} names section {section.section}, which does not exist")
+        target = sections[section.section]
+        for kind, offset, _index, _addend in section.entries:
+            name = reloc.RELOC_TYPES[kind].name
+            if "MEMORY_ADDR" not in name:
+                continue
+            if "_REL_" in name or "TLS" in name or "LOCREL" in name:
+                refuse(f"{c.name} has a {name} relocation (PIC or TLS code is not moved by --single-memory)")
+            encoding, width = site_field(name)
+            at = target.start + offset
+            if target is code_info:
+                body = _containing(code_starts, at, [len(x.body) for x in m.codes])
+                if body is None:
+                    refuse(f"{name} at code offset {offset} is outside every function body")
+                code_sites.append((body, at - code_starts[body], encoding, width))
+            elif target is data_info:
+                seg = _containing([s for s in data_starts], at, [len(x.data) for x in m.datas])
+                if seg is None:
+                    refuse(f"{name} at data offset {offset} is outside every segment's bytes")
+                data_sites.append((seg, at - data_starts[seg], encoding, width))
+            # Relocations into custom sections (debug info) are not followed: those
+            # sections are dropped by the merge.
+    return _Movable(inp, limits, limits.min, _grows(m), code_sites, data_sites, _address_globals(inp, symbols, refuse))
+
+
+def _containing(starts: list[int], at: int, sizes: list[int]) -> int | None:
+    for n, (start, size) in enumerate(zip(starts, sizes)):
+        if start <= at < start + size:
+            return n
+    return None
+
+
+def _segment_starts(raw: bytes, info, m: Module) -> list[int]:
+    """The file offset of every data segment's bytes (the reader keeps only the bytes)."""
+    pos = info.start
+    count, pos = leb.read_u32(raw, pos)
+    starts = []
+    for d in m.datas[:count]:
+        flags, pos = leb.read_u32(raw, pos)
+        if flags == 2:
+            _, pos = leb.read_u32(raw, pos)
+        if flags != 1:
+            pos += len(d.offset.code)
+        size, pos = leb.read_u32(raw, pos)
+        starts.append(pos)
+        pos += size
+    return starts
+
+
+def _grows(m: Module) -> str | None:
+    """Where a function uses memory.size or memory.grow (a byte search first, then a scan)."""
+    imported = m.count(0) - len(m.funcs)
+    for n, code in enumerate(m.codes):
+        body = code.body
+        if b"\x3f\x00" not in body and b"\x40\x00" not in body:
+            continue
+        instrs, _ = decode_instrs(body, 0, len(body))
+        for instr in instrs:
+            if instr.op.name in ("memory.size", "memory.grow"):
+                return f"{instr.op.name} in function {imported + n}"
+    return None
+
+
+def _address_globals(inp: Input, symbols, refuse) -> list[int]:
+    """Positions (among defined globals) of the i32 globals holding addresses."""
+    m = inp.module
+    imported = m.count(GLOBAL_KIND) - len(m.globals)
+    names = {s.index: s.name for s in symbols if s.kind == linking.SYMTAB_GLOBAL and s.name}
+    data_symbols = {s.name for s in symbols if s.kind == linking.SYMTAB_DATA and s.name}
+    exported = {e.index: e.name for e in m.exports if e.kind == GLOBAL_KIND}
+    out = []
+    for n, g in enumerate(m.globals):
+        index = imported + n
+        if g.type.type != I32:
+            continue
+        name = names.get(index)
+        if name in ADDRESS_GLOBALS or exported.get(index) in data_symbols:
+            if _value(g.init) is None:
+                refuse(f"global {name or index} holds an address computed at run time")
+            out.append(n)
+        elif name not in VALUE_GLOBALS:
+            refuse(f"global {name or index} is an i32 that may or may not hold an address "
+                   "(no relocation says which)")
+    return out
