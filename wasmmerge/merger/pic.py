@@ -64,6 +64,12 @@ class Placement:
     hidden: set[tuple[str, str]] = field(default_factory=set)  # (input name, export name)
     memory_bases: dict[str, int] = field(default_factory=dict)
     table_bases: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """For the link report: where each input was placed."""
+        return {name: {"memory_base": self.memory_bases[name], "table_base": self.table_bases[name]}
+                for name in self.memory_bases}
 
     def raw_inputs(self, inputs) -> list[tuple[str, bytes]]:
         """`[(name, bytes)]` in the placed order (for messages blaming an input)."""
@@ -288,6 +294,9 @@ class _Placer:
         if imp.kind != FUNC_KIND:
             self.unresolved.append(f"env.{name} ({'global' if imp.kind == GLOBAL_KIND else 'tag'}, "
                                    f"imported by {inp.name})")
+        else:
+            self.placement.warnings.append(f"{inp.name}: env.{name} is defined by no input; "
+                                           "kept as an import for the host to provide")
         return None  # a host function, kept as an import
 
     def _slot(self, k: int, export: Export) -> int:

@@ -45,11 +45,13 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     warnings: list[str] = []
     loaded = load_inputs(inputs, files)
     placement = place_pic(loaded)  # PIC side modules: one memory and table, GOT filled
+    regions = None
     if placement:
-        loaded, inputs = placement.inputs, placement.raw_inputs(inputs)
+        loaded, inputs, regions = placement.inputs, placement.raw_inputs(inputs), placement.summary()
+        warnings.extend(placement.warnings)
     elif options.single_memory:  # every input's memory relocated into one
         relocated = single_memory(loaded, inputs)
-        loaded, inputs = relocated.inputs, relocated.raw
+        loaded, inputs, regions = relocated.inputs, relocated.raw, relocated.bases
     phases.done("load")
 
     # Only the merged types go into this store: its canonical ids are the output's type
@@ -94,6 +96,8 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     data = encode(out)
     phases.done("encode")
     report = build_report(loaded, plan, out, len(data), init)
+    if regions is not None:
+        report["memory_regions"] = regions
     return MergeResult(data, out, warnings, report)
 
 

@@ -172,8 +172,9 @@ def _check(inp: Input, raw: bytes) -> _Movable:
     sections = list(iter_sections(raw))
     customs = {c.name: c for c in m.customs}
     if "linking" not in customs or not any(n.startswith("reloc.") for n in customs):
-        refuse("it carries no relocations, so its addresses cannot be found; link it with wasm-ld "
-               "--emit-relocs (lowering memories without relocations is not implemented)")
+        refuse("it carries no relocations (no linking and reloc.* sections), so the addresses in its "
+               "code and data cannot be found and moved; link it with wasm-ld --emit-relocs. (Lowering "
+               "such a memory instead, a base and a bounds check added to every access, is not implemented.)")
     try:
         symbols = linking.parse(customs["linking"].data).symbols or []
     except WasmError as err:
