@@ -120,12 +120,82 @@ def test_two_growing_inputs_are_refused(built):
     assert "memory.grow" in str(err.value) or "memory.size" in str(err.value)
 
 
-def test_input_without_relocations_is_refused(built):
+def test_input_without_relocations_is_lowered(built, tmp_path):
+    """lib without its linking/reloc.* sections cannot be relocated: its memory is lowered."""
     module = decode_module(built["lib"])
     module.customs = [c for c in module.customs if not c.name.startswith("reloc.") and c.name != "linking"]
+    lib = encode_module(module)
+    result = merge([("lib", lib), ("app", built["app"])], MergeOptions(single_memory=True))
+    assert len(result.module.memories) == 1
+    expected = _run_wasi([("lib", built["lib"]), ("app", built["app"])], tmp_path)
+    assert _run_wasi([("merged", result.data)], tmp_path) == expected
+
+
+# -- lowering (inputs without relocations) ------------------------------------------------
+
+def _wat(tmp_path: Path, name: str) -> bytes:
+    wat2wasm = shutil.which("wat2wasm")
+    if wat2wasm is None:
+        pytest.skip("wat2wasm not found: install wabt (make test does)")
+    out = tmp_path / f"{name}.wasm"
+    _run(wat2wasm, "--enable-all", FIXTURES / f"{name}.wat", "-o", out)
+    return out.read_bytes()
+
+
+# (export, args): every access at and just past each region's bounds, growth, bulk ops.
+CALLS = [
+    ("a_load", 8), ("a_load", 65533), ("a_load", 65534), ("a_load", -1),
+    ("a_store", 65531, 7), ("a_load", 65530), ("a_store", 65532, 1), ("a_load64", 65528), ("a_load64", 65529),
+    ("a_size",), ("a_fill", 65530, 9, 6), ("a_load", 65531), ("a_fill", 65530, 9, 7), ("a_fill", 65536, 1, 0),
+    ("a_fill", 65537, 1, 0), ("a_lane", 8), ("a_lane", 65533), ("a_lane", 65534),
+    ("b_load", 100), ("b_load", 65532), ("b_load", 65533), ("b_store8", 0, 5), ("b_store8", 1, 5),
+    ("b_size",), ("b_init", 65534, 0, 2), ("b_load", 65532), ("b_init", 65535, 0, 2), ("b_init", 0, 3, 3),
+    ("b_copy", 65530, 100, 4), ("b_load", 65530), ("b_copy", 65533, 100, 4), ("b_copy", 0, 65533, 4),
+    ("b_grow", 1), ("b_size",), ("b_load", 65533), ("b_load", 131068), ("b_load", 131069),
+    ("b_store8", 65536, 3), ("b_load", 131068), ("b_grow", 2), ("b_grow", 1), ("b_size",),
+    ("b_load", 196604), ("b_load", 196605), ("a_load", 65534), ("a_size",), ("b_grow", 0),
+]
+
+
+def _observe(exports, store) -> list:
+    seen = []
+    for name, *args in CALLS:
+        try:
+            seen.append((name, args, exports(name)(store, *args)))
+        except wasmtime.Trap as trap:
+            seen.append((name, args, f"trap {trap.trap_code}"))
+    return seen
+
+
+def test_lowered_memories_behave_like_separate_ones(tmp_path):
+    a, b = _wat(tmp_path, "lowered_a"), _wat(tmp_path, "lowered_b")
+    result = merge([("a", a), ("b", b)], MergeOptions(single_memory=True))
+    assert len(result.module.memories) == 1 and result.module.memories[0].limits.max == 4
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    instances = [wasmtime.Instance(store, wasmtime.Module(engine, data), []) for data in (a, b)]
+    separate = _observe(lambda n: next(i.exports(store)[n] for i in instances if n in i.exports(store)), store)
+    store = wasmtime.Store(engine)
+    merged = wasmtime.Instance(store, wasmtime.Module(engine, result.data), [])
+    assert _observe(lambda n: merged.exports(store)[n], store) == separate
+    assert sum(1 for _, _, r in separate if str(r).startswith("trap")) >= 10
+    path = tmp_path / "lowered.wasm"
+    path.write_bytes(result.data)
+    if shutil.which("wasm-validate"):
+        _run("wasm-validate", "--enable-all", path)
+    if shutil.which("node"):
+        _run("node", "-e", f"WebAssembly.compile(require('fs').readFileSync({str(path)!r}))"
+                           ".catch(e => { console.error(String(e)); process.exit(1); })")
+
+
+def test_lowering_refusals(tmp_path):
+    a, b = _wat(tmp_path, "lowered_a"), _wat(tmp_path, "lowered_b")
+    with pytest.raises(Unsupported) as err:  # b grows, so it goes last and a's export stays at 0
+        merge([("b", b), ("a2", a), ("a", a)], MergeOptions(single_memory=True, export_conflicts="rename"))
+    assert "exports memory 0 as 'memory'" in str(err.value)
     with pytest.raises(Unsupported) as err:
-        merge([("lib", encode_module(module)), ("app", built["app"])], MergeOptions(single_memory=True))
-    assert "lib" in str(err.value) and "--emit-relocs" in str(err.value)
+        merge([("b", b), ("b2", b)], MergeOptions(single_memory=True, export_conflicts="rename"))
+    assert "memory.grow" in str(err.value)
 
 
 def test_cli_single_memory(built, tmp_path):

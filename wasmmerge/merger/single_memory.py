@@ -34,6 +34,7 @@ from ..binary.types import GLOBAL_KIND, I32, MEMORY_KIND, Limits, MemType
 from ..binary.writer import encode_module
 from ..custom import linking, reloc
 from ..errors import LinkError, Unsupported, WasmError
+from . import lower_memory
 from .load import Input
 
 LAYOUT = "wasmmerge:memory"
@@ -55,30 +56,48 @@ class Relocated:
 def single_memory(loaded: list[Input], raw_inputs) -> Relocated:
     """The inputs with every memory placed in one, and the layout module defining it."""
     data = dict(raw_inputs)
-    movable = []
+    regions = []  # (_Movable or lower_memory.Region, grows: str | None)
+    lowered = []
     for inp in loaded:
         if not inp.module.memories and not any(i.kind == MEMORY_KIND for i in inp.module.imports):
             continue  # no memory: nothing to move
-        movable.append(_check(inp, data[inp.name]))
-    growers = [m for m in movable if m.grows]
+        if _has_relocations(inp.module):
+            movable = _check(inp, data[inp.name])
+            regions.append((movable, movable.grows))
+        else:
+            low = lower_memory.prepare(inp)
+            lowered.append(low)
+            regions += [(r, f"memory.grow on its memory {r.memory}" if r.memory in low.grows else None)
+                        for r in low.regions]
+    growers = [(r, why) for r, why in regions if why]
     if len(growers) > 1:
-        raise Unsupported("--single-memory: " + " and ".join(f"{g.input.label} ({g.grows})" for g in growers)
-                          + " both use memory.size/memory.grow: each would take the end of the one memory "
-                          "for its heap, and their heaps would overlap")
-    # The growing input's region goes last: its heap grows past the end of memory.
-    order = [m for m in movable if not m.grows] + growers
+        raise Unsupported("--single-memory: " + " and ".join(f"{r.input.label} ({why})" for r, why in growers)
+                          + ": each would take the end of the one memory for its heap, and they would overlap")
+    # The growing region goes last: its heap grows past the end of memory.
+    order = [r for r, why in regions if not why] + [r for r, _ in growers]
     base = 0
     result = Relocated([])
-    for m in order:
-        m.apply(base)
-        result.bases[m.input.name] = base
-        base += m.pages * PAGE
+    for region in order:
+        if isinstance(region, _Movable):
+            region.apply(base)
+            result.bases[region.input.name] = base
+        else:
+            region.base = base
+            result.bases[f"{region.input.name} memory {region.memory}"] = base
+        base += region.pages * PAGE
+    if order and not isinstance(order[-1], _Movable):
+        order[-1].last = True
+    for low in lowered:
+        lower_memory.check_exports(low)
+        low.apply()
     last = order[-1] if order else None
     maximum = None
-    if last is not None and last.limits.max is not None:
-        maximum = base // PAGE - last.pages + last.limits.max
+    last_max = None if last is None else (last.limits.max if isinstance(last, _Movable)
+                                          else last.input.module.memories[last.memory].limits.max)
+    if last_max is not None:
+        maximum = base // PAGE - last.pages + last_max
     layout = Module(memories=[MemType(Limits(base // PAGE, maximum))], exports=[Export("memory", MEMORY_KIND, 0)])
-    placed = {m.input.name for m in movable}
+    placed = {region.input.name for region in order}
     if order:
         for inp in loaded:
             if inp.name in placed:
@@ -86,10 +105,11 @@ def single_memory(loaded: list[Input], raw_inputs) -> Relocated:
                 m.memories = []
                 m.imports.append(Import(LAYOUT, "memory", MEMORY_KIND, MemType(Limits(base // PAGE, maximum))))
                 m.customs = [c for c in m.customs if c.name != "linking" and not c.name.startswith("reloc.")]
-        # Ordinary modules move with their inputs' order: the layout module goes first.
-        ordered = [m.input for m in order]
-        rest = [inp for inp in loaded if inp.name not in placed]
-        result.inputs = [Input(LAYOUT, layout, 0)] + _keep_order(loaded, ordered, rest)
+                for e in m.exports:
+                    if e.kind == MEMORY_KIND:
+                        e.index = 0  # only a region starting at 0 is still exported
+        # Regions are laid out in memory; instantiation keeps the inputs' order.
+        result.inputs = [Input(LAYOUT, layout, 0)] + loaded
     else:
         result.inputs = loaded
     layout_bytes = encode_module(layout)
@@ -97,11 +117,8 @@ def single_memory(loaded: list[Input], raw_inputs) -> Relocated:
     return result
 
 
-def _keep_order(loaded, ordered, rest):
-    """Inputs in their given order, except that the placed ones appear in region order."""
-    placed = iter(ordered)
-    names = {inp.name for inp in ordered}
-    return [next(placed) if inp.name in names else inp for inp in loaded]
+def _has_relocations(m: Module) -> bool:
+    return any(c.name == "linking" for c in m.customs) and any(c.name.startswith("reloc.") for c in m.customs)
 
 
 @dataclass
@@ -171,10 +188,6 @@ def _check(inp: Input, raw: bytes) -> _Movable:
         refuse("its memory is 64-bit or shared")
     sections = list(iter_sections(raw))
     customs = {c.name: c for c in m.customs}
-    if "linking" not in customs or not any(n.startswith("reloc.") for n in customs):
-        refuse("it carries no relocations (no linking and reloc.* sections), so the addresses in its "
-               "code and data cannot be found and moved; link it with wasm-ld --emit-relocs. (Lowering "
-               "such a memory instead, a base and a bounds check added to every access, is not implemented.)")
     try:
         symbols = linking.parse(customs["linking"].data).symbols or []
     except WasmError as err:
