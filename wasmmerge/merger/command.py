@@ -63,7 +63,7 @@ def _umask() -> int:
 @click.option("--depfile", metavar="FILE", help="Write a Make dependency file.")
 @click.option("--no-validate", is_flag=True, help="Do not validate the output.")
 @click.option("--single-memory", is_flag=True,
-              help="Relocate every input's memory into one (inputs linked with wasm-ld --emit-relocs).")
+              help="One memory: relocate inputs linked with wasm-ld --emit-relocs, lower the others.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Processes validating function bodies (default: one per core for large inputs).")
 @click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")

@@ -12,12 +12,14 @@ its own, at the same memory index.
 
 What we chose about `memory.size`/`memory.grow`: a module that uses them treats "the end
 of memory" as its own (a heap grows there), which is only sound for the last region. So
-the input that uses them is placed last (the others keep their order); two inputs that
+its region is placed last (regions are otherwise in input order; instantiation order
+never changes); two inputs that
 both use them are refused. The last input's `memory.size` then counts the whole memory.
 
-Refused, each with its reason: an input without relocations (it cannot be moved; inputs
-without any relocation take the `lowering` path, which is not implemented and is refused
-by name), an imported, shared, 64-bit or second memory, PIC or TLS relocations, data
+An input without relocations cannot be moved: its memories are lowered instead
+(`lower_memory.py`), as regions of the same memory, and the same rule puts a growing
+one last. Refused for relocated inputs, each with its reason: an imported, shared,
+64-bit or second memory, PIC or TLS relocations, data
 segments with non-constant offsets or passive ones (wasm-ld's `__wasm_init_memory`
 writes their addresses with no relocation), and a defined i32 global whose name does not
 say whether it holds an address.
