@@ -13,8 +13,10 @@ GOT globals, data relocations at instantiation, constructors in dependency order
 validator (the merge validates), wabt, wasm-tools, wasmtime and node.
 """
 
+import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,7 @@ import pytest
 from wasmmerge.binary.reader import decode_module
 from wasmmerge.binary.writer import encode_module
 from wasmmerge.binary.model import CustomSection
+from wasmmerge.custom import dylink
 from wasmmerge.errors import LinkError, Unsupported
 from wasmmerge.merger import merge
 
@@ -133,7 +136,6 @@ def test_undefined_symbols_are_listed(built):
     module = decode_module(built["util"])
     for section in module.customs:  # forget that util needs core
         if section.name == "dylink.0":
-            from wasmmerge.custom import dylink
             info = dylink.parse(section.data)
             info.needed = []
             section.data = dylink.encode(info)
@@ -161,8 +163,6 @@ def test_pic_beside_plain_module_is_refused(built):
 # -- a loader that does what emscripten's does, module by module --------------------------
 
 def _load_dynamically(built) -> tuple[int, int]:
-    from wasmmerge.custom import dylink
-
     store = wasmtime.Store()
     engine = store.engine
     i32 = wasmtime.ValType.i32()
@@ -231,3 +231,17 @@ def _load_dynamically(built) -> tuple[int, int]:
     for ctor in ctors:
         ctor(store)
     return symbols["run"](store), symbols["order"](store)
+
+
+def test_cli_places_side_modules_and_reports_regions(built, tmp_path):
+    pic = built["dir"]
+    out, report = tmp_path / "cli.wasm", tmp_path / "map.json"
+    proc = subprocess.run([sys.executable, "-m", "wasmmerge", pic / "app.wasm", pic / "util.wasm",
+                           pic / "core.wasm", "-o", out, "--map", report, "--map-format", "json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() == _merged(built).data
+    regions = json.loads(report.read_text())["memory_regions"]
+    assert list(regions) == ["core", "util", "app"]  # dependency order
+    assert regions["core"]["memory_base"] == 1024
+    assert regions["util"]["memory_base"] >= 1024 and regions["app"]["table_base"] >= 1
