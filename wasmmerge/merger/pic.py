@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from ..binary import leb
 from ..binary.code import decode_instrs
 from ..binary.model import Code, ElemSegment, Export, Expr, Global, Import, Module, Table
-from ..binary.writer import encode_module
 from ..binary.types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, I32, MEMORY_KIND, TABLE_KIND, FuncType,
                             GlobalType, Limits, MemType, SubType, TableType)
+from ..binary.writer import encode_module
 from ..custom import dylink
 from ..errors import LinkError, Unsupported, WasmError
 from .load import Input
