@@ -27,6 +27,7 @@ from wasmmerge.binary.model import CustomSection
 from wasmmerge.custom import dylink
 from wasmmerge.errors import LinkError, Unsupported
 from wasmmerge.merger import merge
+from wasmmerge.runtime import Linker, Store, load_module
 
 wasmtime = pytest.importorskip("wasmtime")
 
@@ -94,6 +95,11 @@ def test_pic_merge_matches_loader_and_static_link(built):
     static = wasmtime.Instance(store, wasmtime.Module(store.engine, built["static"]), []).exports(store)
     assert got == _results(static, store, "__wasm_call_ctors")
     assert got == _load_dynamically(built)
+    # Our own interpreter agrees.
+    store, linker = Store(), Linker()
+    instance = linker.instantiate(store, load_module(result.data), name="merged")
+    instance.invoke(store, "_initialize")
+    assert (instance.invoke(store, "run")[0], instance.invoke(store, "order")[0]) == got
     # core's constructor, then util's, then app's: dependency order.
     assert got[1] == (2 * 31 + 1) * 31 + 3
 

@@ -183,6 +183,9 @@ def test_lowered_memories_behave_like_separate_ones(tmp_path):
     path.write_bytes(result.data)
     if shutil.which("wasm-validate"):
         _run("wasm-validate", "--enable-all", path)
+    tools = Path("/work/main/.venv/bin/wasm-tools")
+    if tools.exists():
+        _run(tools, "validate", path)
     if shutil.which("node"):
         _run("node", "-e", f"WebAssembly.compile(require('fs').readFileSync({str(path)!r}))"
                            ".catch(e => { console.error(String(e)); process.exit(1); })")
