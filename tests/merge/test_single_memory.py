@@ -191,13 +191,44 @@ def test_lowered_memories_behave_like_separate_ones(tmp_path):
                            ".catch(e => { console.error(String(e)); process.exit(1); })")
 
 
-def test_lowering_refusals(tmp_path):
+MOVING_CALLS = [
+    ("c_load0", 0), ("c_load1", 0), ("c_store1", 5, 77), ("b_store8", 0, 66), ("c_grow0", 1), ("c_size0",),
+    ("c_load1", 5), ("c_load1", 0), ("c_load1", 65536), ("c_load0", 65539), ("c_store0", 65539, 9),
+    ("c_load0", 65539), ("b_grow", 1), ("b_load", 65532), ("c_load0", 0), ("c_load1", 5), ("c_load0", 65539),
+    ("c_grow1", 2), ("c_size1",), ("c_load1", 196607), ("c_load1", 196608), ("c_store1", 196607, 1),
+    ("c_grow0", 3), ("c_size0",), ("c_grow0", 2), ("c_size0",), ("c_load0", 65539), ("c_load1", 5),
+    ("c_load1", 196607), ("c_copy10", 10, 0, 5), ("c_load1", 10), ("c_copy10", 10, 262142, 3),
+    ("b_grow", 2), ("b_grow", 1), ("b_size",), ("b_load", 65532), ("c_load1", 12), ("c_size1",),
+]
+
+
+def test_several_growing_lowered_memories_move(tmp_path):
+    b, c = _wat(tmp_path, "lowered_b"), _wat(tmp_path, "lowered_c")
+    result = merge([("b", b), ("c", c)], MergeOptions(single_memory=True))
+    assert len(result.module.memories) == 1
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    instances = [wasmtime.Instance(store, wasmtime.Module(engine, data), []) for data in (b, c)]
+    global CALLS
+    saved, CALLS = CALLS, MOVING_CALLS
+    try:
+        separate = _observe(lambda n: next(i.exports(store)[n] for i in instances if n in i.exports(store)), store)
+        store = wasmtime.Store(engine)
+        merged = wasmtime.Instance(store, wasmtime.Module(engine, result.data), [])
+        assert _observe(lambda n: merged.exports(store)[n], store) == separate
+    finally:
+        CALLS = saved
+    assert ("c_grow0", [3], -1) in separate and ("c_load1", [5], 77) in separate
+
+
+def test_lowering_refusals(built, tmp_path):
     a, b = _wat(tmp_path, "lowered_a"), _wat(tmp_path, "lowered_b")
     with pytest.raises(Unsupported) as err:  # b grows, so it goes last and a's export stays at 0
         merge([("b", b), ("a2", a), ("a", a)], MergeOptions(single_memory=True, export_conflicts="rename"))
     assert "exports memory 0 as 'memory'" in str(err.value)
-    with pytest.raises(Unsupported) as err:
-        merge([("b", b), ("b2", b)], MergeOptions(single_memory=True, export_conflicts="rename"))
+    with pytest.raises(Unsupported) as err:  # app's heap (memory.size) cannot move
+        merge([("b", b), ("b2", b), ("app", built["app"])], MergeOptions(single_memory=True,
+                                                                          export_conflicts="rename"))
     assert "memory.grow" in str(err.value)
 
 

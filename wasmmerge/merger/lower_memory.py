@@ -14,10 +14,14 @@ memory's size minus the base). `memory.fill`, `memory.copy` and `memory.init` ch
 range they touch, as the instructions themselves do. Active data segments get `base`
 added to their constant offsets.
 
-Refused with a reason: `memory.grow` on a memory not placed last (growing it would have
-to move every later region's data, which is not implemented), imported, exported (except
-a memory whose region starts at address 0), shared or 64-bit memories, atomic accesses,
-and non-constant data segment offsets.
+When several lowered memories grow, their bases and sizes live in a table in the one
+memory's first page (which no region uses) and every access reads its region's entry;
+growing a region grows the one memory, moves every later region's data up (they are all
+lowered, so nothing holds their absolute addresses) and updates the table.
+
+Refused with a reason: imported, exported (except a memory whose region starts at
+address 0), shared or 64-bit memories, atomic accesses, and non-constant data segment
+offsets.
 """
 
 from dataclasses import dataclass, field
@@ -44,6 +48,10 @@ class Region:
     pages: int
     base: int = 0
     last: bool = False
+    # When several regions grow: the address of its entry in the region table (base,
+    # then size in pages, as i32s), which its accesses read and its growth updates.
+    slot: int | None = None
+    later: list = field(default_factory=list)  # the regions after it, moved when it grows
 
 
 @dataclass
@@ -89,6 +97,16 @@ def prepare(inp) -> Lowered:
                 lowered.grows.add(instr.args[0])
         lowered.bodies.append(instrs)
     return lowered
+
+
+def region_table(regions: list[Region]) -> bytes:
+    """The first page's table of bases and sizes, for regions that move; sets their slots."""
+    out = bytearray()
+    for n, region in enumerate(regions):
+        region.slot = 8 * n
+        region.later = regions[n + 1:]
+        out += region.base.to_bytes(4, "little") + region.pages.to_bytes(4, "little")
+    return bytes(out)
 
 
 def check_exports(lowered: Lowered) -> None:
@@ -142,11 +160,13 @@ class _Rewriter:
         op, args = instr.op, instr.args
         if op.name == "memory.size":
             region = self.lowered.regions[args[0]]
+            if region.slot is not None:
+                return self._pages(region)
             if not region.last:
                 return encode_instr(BY_NAME["i32.const"], region.pages)
         elif op.name == "memory.grow":
             region = self.lowered.regions[args[0]]
-            if not region.last:
+            if not region.last and region.slot is None:
                 raise Unsupported(f"--single-memory: {self.lowered.input.label}: memory.grow on memory "
                                   f"{args[0]}, whose region is not the last: growing it would move every "
                                   "later region's data, which is not implemented")
@@ -159,9 +179,14 @@ class _Rewriter:
 
     def _helper(self, instr) -> int:
         op, args = instr.op, instr.args
+        locals_ = []
         if op.name in ("memory.size", "memory.grow"):
             params, results = (("i32",), ("i32",)) if op.name == "memory.grow" else ((), ("i32",))
-            body = self._size_or_grow(op.name, self.lowered.regions[args[0]])
+            region = self.lowered.regions[args[0]]
+            if region.slot is not None:
+                body, locals_ = self._moving_grow(region), [(1, I32)]
+            else:
+                body = self._size_or_grow(op.name, region)
         elif op.name in _BULK:
             params, results = ("i32", "i32", "i32"), ()
             body = self._bulk(op.name, args)
@@ -175,11 +200,22 @@ class _Rewriter:
             self.types[functype] = len(m.types)
             m.types.append(SubType(functype))
         m.funcs.append(self.types[functype])
-        m.codes.append(Code([], body + b"\x0b"))
+        m.codes.append(Code(locals_, body + b"\x0b"))
         return self.first_helper + len(self.helpers)
+
+    @staticmethod
+    def _load_slot(region: Region, field_offset: int) -> bytes:
+        return (encode_instr(BY_NAME["i32.const"], region.slot)
+                + encode_instr(BY_NAME["i32.load"], MemArg(2, field_offset, 0)))
+
+    def _pages(self, region: Region) -> bytes:
+        return self._load_slot(region, 4)
 
     def _limit(self, region: Region) -> bytes:
         """The region's size in bytes, as an i64."""
+        if region.slot is not None:
+            return (self._pages(region) + encode_instr(BY_NAME["i64.extend_i32_u"])
+                    + encode_instr(BY_NAME["i64.const"], PAGE) + encode_instr(BY_NAME["i64.mul"]))
         if region.last:
             return (encode_instr(BY_NAME["memory.size"], 0) + encode_instr(BY_NAME["i64.extend_i32_u"])
                     + encode_instr(BY_NAME["i64.const"], PAGE) + encode_instr(BY_NAME["i64.mul"])
@@ -196,8 +232,9 @@ class _Rewriter:
         return encode_instr(BY_NAME["local.get"], index) + encode_instr(BY_NAME["i64.extend_i32_u"])
 
     def _rebased(self, index: int, region: Region) -> bytes:
-        return (encode_instr(BY_NAME["local.get"], index) + encode_instr(BY_NAME["i32.const"], region.base)
-                + encode_instr(BY_NAME["i32.add"]))
+        base = (self._load_slot(region, 0) if region.slot is not None
+                else encode_instr(BY_NAME["i32.const"], region.base))
+        return encode_instr(BY_NAME["local.get"], index) + base + encode_instr(BY_NAME["i32.add"])
 
     def _access(self, op, args, count: int) -> bytes:
         memarg = args[op.imms.index("memarg")]
@@ -237,3 +274,32 @@ class _Rewriter:
                 + encode_instr(BY_NAME["if"], I32) + encode_instr(BY_NAME["i32.const"], -1)
                 + encode_instr(BY_NAME["else"]) + encode_instr(BY_NAME["local.get"], 0) + base_pages
                 + encode_instr(BY_NAME["i32.sub"]) + encode_instr(BY_NAME["end"]))
+
+    def _moving_grow(self, region: Region) -> bytes:
+        """memory.grow of a region others follow: grow the one memory, move every later
+        region up by the growth (memory.copy handles the overlap), zero the new pages,
+        update the table. Fails (-1) beyond the region's own maximum, as it would have."""
+        i = lambda name, *args: encode_instr(BY_NAME[name], *args)  # noqa: E731
+        n, old = i("local.get", 0), i("local.get", 1)
+        grown_bytes = n + i("i32.const", 16) + i("i32.shl")
+        maximum = self.module.memories[region.memory].limits.max
+        out = (self._pages(region) + i("i64.extend_i32_u") + n + i("i64.extend_i32_u") + i("i64.add")
+               + i("i64.const", 65536 if maximum is None else maximum) + i("i64.gt_u")
+               + i("if", None) + i("i32.const", -1) + i("return") + i("end")
+               + self._pages(region) + i("local.set", 1)
+               + n + i("memory.grow", 0) + i("i32.const", -1) + i("i32.eq")
+               + i("if", None) + i("i32.const", -1) + i("return") + i("end"))
+        if region.later:
+            first = region.later[0]
+            # dst = first base + growth, src = first base, length = old end of memory - first base
+            out += (self._load_slot(first, 0) + grown_bytes + i("i32.add") + self._load_slot(first, 0)
+                    + i("memory.size", 0) + n + i("i32.sub") + i("i32.const", 16) + i("i32.shl")
+                    + self._load_slot(first, 0) + i("i32.sub") + i("memory.copy", 0, 0))
+            for later in region.later:
+                out += (i("i32.const", later.slot) + self._load_slot(later, 0) + grown_bytes + i("i32.add")
+                        + i("i32.store", MemArg(2, 0, 0)))
+            # The new pages held the moved data: they must read as zeros.
+            out += (self._load_slot(region, 0) + old + i("i32.const", 16) + i("i32.shl") + i("i32.add")
+                    + i("i32.const", 0) + grown_bytes + i("memory.fill", 0))
+        return out + (i("i32.const", region.slot) + old + n + i("i32.add") + i("i32.store", MemArg(2, 4, 0))
+                      + old)

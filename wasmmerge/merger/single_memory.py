@@ -18,7 +18,8 @@ both use them are refused. The last input's `memory.size` then counts the whole 
 
 An input without relocations cannot be moved: its memories are lowered instead
 (`lower_memory.py`), as regions of the same memory, and the same rule puts a growing
-one last. Refused for relocated inputs, each with its reason: an imported, shared,
+one last; when several lowered regions grow, a region table in the first page lets them
+move (relocated regions then come first, since they cannot). Refused for relocated inputs, each with its reason: an imported, shared,
 64-bit or second memory, PIC or TLS relocations, data
 segments with non-constant offsets or passive ones (wasm-ld's `__wasm_init_memory`
 writes their addresses with no relocation), and a defined i32 global whose name does not
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 
 from ..binary import leb
 from ..binary.code import decode_instrs
-from ..binary.model import CODE, DATA, Export, Expr, Import, Module
+from ..binary.model import CODE, DATA, DataSegment, Export, Expr, Import, Module
 from ..binary.reader import iter_sections
 from ..binary.relocate import fits, read_site, site_field, write_site
 from ..binary.types import GLOBAL_KIND, I32, MEMORY_KIND, Limits, MemType
@@ -72,12 +73,22 @@ def single_memory(loaded: list[Input], raw_inputs) -> Relocated:
             regions += [(r, f"memory.grow on its memory {r.memory}" if r.memory in low.grows else None)
                         for r in low.regions]
     growers = [(r, why) for r, why in regions if why]
-    if len(growers) > 1:
+    # Several growing regions work only if all of them are lowered: then bases and sizes
+    # live in a table in the memory's first page, and growing one moves the later ones.
+    dynamic = len(growers) > 1 and all(isinstance(r, lower_memory.Region) for r, _ in growers)
+    if len(growers) > 1 and not dynamic:
         raise Unsupported("--single-memory: " + " and ".join(f"{r.input.label} ({why})" for r, why in growers)
-                          + ": each would take the end of the one memory for its heap, and they would overlap")
-    # The growing region goes last: its heap grows past the end of memory.
-    order = [r for r, why in regions if not why] + [r for r, _ in growers]
-    base = 0
+                          + ": each would take the end of the one memory for its heap, and they would "
+                          "overlap (only lowered memories can be moved when one of them grows)")
+    if dynamic:
+        _check_no_start_before_segments(loaded, {low.input.name for low in lowered})
+    if dynamic:  # relocated regions first: they never move
+        order = ([r for r, _ in regions if isinstance(r, _Movable)]
+                 + [r for r, _ in regions if not isinstance(r, _Movable)])
+        base = PAGE  # the first page holds the region table
+    else:  # the growing region goes last: its heap grows past the end of memory
+        order = [r for r, why in regions if not why] + [r for r, _ in growers]
+        base = 0
     result = Relocated([])
     for region in order:
         if isinstance(region, _Movable):
@@ -89,6 +100,9 @@ def single_memory(loaded: list[Input], raw_inputs) -> Relocated:
         base += region.pages * PAGE
     if order and not isinstance(order[-1], _Movable):
         order[-1].last = True
+    table = None
+    if dynamic:
+        table = lower_memory.region_table([r for r in order if not isinstance(r, _Movable)])
     for low in lowered:
         lower_memory.check_exports(low)
         low.apply()
@@ -96,9 +110,11 @@ def single_memory(loaded: list[Input], raw_inputs) -> Relocated:
     maximum = None
     last_max = None if last is None else (last.limits.max if isinstance(last, _Movable)
                                           else last.input.module.memories[last.memory].limits.max)
-    if last_max is not None:
+    if last_max is not None and not dynamic:  # dynamic: each region's maximum is checked by its grow
         maximum = base // PAGE - last.pages + last_max
     layout = Module(memories=[MemType(Limits(base // PAGE, maximum))], exports=[Export("memory", MEMORY_KIND, 0)])
+    if table is not None:
+        layout.datas.append(DataSegment("active", table, 0, _const(0)))
     placed = {region.input.name for region in order}
     if order:
         for inp in loaded:
@@ -117,6 +133,18 @@ def single_memory(loaded: list[Input], raw_inputs) -> Relocated:
     layout_bytes = encode_module(layout)
     result.raw = [(inp.name, layout_bytes if inp.name == LAYOUT else data[inp.name]) for inp in result.inputs]
     return result
+
+
+def _check_no_start_before_segments(loaded, lowered_names) -> None:
+    """Moving regions: a lowered input's active segments have constant offsets, so no
+    start function may run (and grow, moving regions) before they are written."""
+    started = None
+    for inp in loaded:
+        if started and inp.name in lowered_names and any(d.mode == "active" for d in inp.module.datas):
+            raise Unsupported(f"--single-memory: {started}'s start function runs before {inp.label}'s data "
+                              "segments are written, and may grow a memory, moving the region they belong in")
+        if inp.module.start is not None:
+            started = started or inp.label
 
 
 def _has_relocations(m: Module) -> bool:
