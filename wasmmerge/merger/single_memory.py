@@ -291,11 +291,12 @@ def _segment_starts(raw: bytes, info, m: Module) -> list[int]:
 
 
 def _grows(m: Module) -> str | None:
-    """Where a function uses memory.size or memory.grow (a byte search first, then a scan)."""
+    """Where a function uses memory.size or memory.grow (bodies without either opcode
+    byte are skipped; the others are decoded, since the byte may be an immediate)."""
     imported = m.count(0) - len(m.funcs)
     for n, code in enumerate(m.codes):
         body = code.body
-        if b"\x3f\x00" not in body and b"\x40\x00" not in body:
+        if 0x3F not in body and 0x40 not in body:
             continue
         instrs, _ = decode_instrs(body, 0, len(body))
         for instr in instrs:
