@@ -159,6 +159,17 @@ def test_unknown_dylink_version_is_refused(built):
     assert "dylink.1" in str(err.value)
 
 
+def test_unexported_constructors_are_warned_about(built, tmp_path):
+    pic = built["dir"]
+    obj = _compile(tmp_path, "app", "-fPIC", "-fvisibility=default")
+    out = tmp_path / "app.wasm"
+    _run(_tool("wasm-ld"), "--experimental-pic", "-pie", "--import-memory", "--no-entry", "--export=run",
+         "--export=order", obj, pic / "util.wasm", pic / "core.wasm", "-o", out)
+    result = merge([("app", out.read_bytes()), ("util", built["util"]), ("core", built["core"])])
+    assert any("app: __wasm_call_ctors is not exported" in w for w in result.warnings)
+    assert not any("__wasm_call_ctors" in w for w in _merged(built).warnings)
+
+
 def test_pic_beside_plain_module_is_refused(built):
     plain = bytes.fromhex("0061736d01000000")
     with pytest.raises(Unsupported) as err:

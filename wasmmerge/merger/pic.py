@@ -44,7 +44,7 @@ from ..binary.model import Code, ElemSegment, Export, Expr, Global, Import, Modu
 from ..binary.types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, I32, MEMORY_KIND, TABLE_KIND, FuncType,
                             GlobalType, Limits, MemType, SubType, TableType)
 from ..binary.writer import encode_module
-from ..custom import dylink
+from ..custom import dylink, names
 from ..errors import LinkError, Unsupported, WasmError
 from .load import Input
 
@@ -353,14 +353,18 @@ class _Placer:
         runs its initialisation first thing in `_start`)."""
         calls, start = [], None
         for k, inp in enumerate(self.inputs):
-            names = {e.name: e for e in inp.module.exports if e.kind == FUNC_KIND}
+            exported = {e.name: e for e in inp.module.exports if e.kind == FUNC_KIND}
             # An input whose relocations are exported but not its start function gets
             # them as start function: they must run before anything reads its data.
-            relocs = names.get("__wasm_apply_data_relocs")
+            relocs = exported.get("__wasm_apply_data_relocs")
             if relocs is not None and inp.module.start is None:
                 inp.module.start = relocs.index
-            if "__wasm_call_ctors" in names:
+            if "__wasm_call_ctors" in exported:
                 calls.append(self._import_func(k, "__wasm_call_ctors"))
+            elif "__wasm_call_ctors" in _function_names(inp.module):
+                self.placement.warnings.append(
+                    f"{inp.name}: __wasm_call_ctors is not exported, so its constructors cannot be run; "
+                    "link it with --export=__wasm_call_ctors")
         for k, inp in enumerate(self.inputs):
             for e in inp.module.exports:
                 if e.kind == FUNC_KIND and e.name == "_initialize" and (inp.name, e.name) not in self.placement.hidden:
@@ -379,6 +383,17 @@ class _Placer:
         m.codes.append(Code([], call + b"\x0b"))
         imported = sum(1 for imp in m.imports if imp.kind == FUNC_KIND)
         m.exports.append(Export("_start" if start is not None else "_initialize", FUNC_KIND, imported))
+
+
+def _function_names(module) -> set[str]:
+    """The function names of a module's name section (empty when it has none or it is bad)."""
+    for section in module.customs:
+        if section.name == "name":
+            try:
+                return set(names.parse(section.data).subsections.get(1, {}).values())
+            except WasmError:
+                return set()
+    return set()
 
 
 def _constant(expr: Expr | None, globals: dict | None = None) -> int | None:
