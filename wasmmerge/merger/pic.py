@@ -39,14 +39,14 @@ imports of the output (the host's, as with emscripten's JS library).
 from dataclasses import dataclass, field
 
 from ..binary import leb
-from ..binary.code import decode_instrs
 from ..binary.model import Code, ElemSegment, Export, Expr, Global, Import, Module, Table
 from ..binary.types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, I32, MEMORY_KIND, TABLE_KIND, FuncType,
                             GlobalType, Limits, MemType, SubType, TableType)
 from ..binary.writer import encode_module
-from ..custom import dylink, names
-from ..errors import LinkError, Unsupported, WasmError
+from ..custom import dylink
+from ..errors import LinkError, Unsupported
 from .load import Input
+from .pic_inputs import constant, dependency_order, dylink_of, function_names
 
 LAYOUT = "wasmmerge:layout"
 PAGE = 65536
@@ -92,24 +92,9 @@ def _align(value: int, log2: int) -> int:
     return (value + step - 1) // step * step
 
 
-def _dylink_of(inp: Input) -> dylink.Dylink | None:
-    found = None
-    for section in inp.module.customs:
-        name = section.name
-        if name == "dylink" or (name.startswith("dylink.") and name != dylink.NAME):
-            raise Unsupported(f"{inp.label}: custom section {name!r} is a dynamic-linking version this "
-                              f"merger does not know (only {dylink.NAME!r}); relink it with a current wasm-ld")
-        if name == dylink.NAME:
-            try:
-                found = dylink.parse(section.data)
-            except WasmError as err:
-                raise err.with_file(inp.label)
-    return found
-
-
 def place_pic(loaded: list[Input]) -> Placement | None:
     """None when no input is a PIC module; else the inputs with the layout module added."""
-    infos = [_dylink_of(inp) for inp in loaded]
+    infos = [dylink_of(inp) for inp in loaded]
     if all(info is None for info in infos):
         return None
     plain = [inp.label for inp, info in zip(loaded, infos) if info is None]
@@ -118,39 +103,8 @@ def place_pic(loaded: list[Input]) -> Placement | None:
         raise Unsupported(f"{', '.join(pic)} are PIC modules (dylink.0) but {', '.join(plain)} "
                           "are not; placing PIC modules beside ordinary ones is not supported: "
                           "merge the PIC modules first, or build every input as a side module")
-    order = _dependency_order(loaded, infos)
+    order = dependency_order(loaded, infos)
     return _Placer([loaded[k] for k in order], [infos[k] for k in order]).place()
-
-
-def _dependency_order(loaded, infos) -> list[int]:
-    """Input indices with every module's `needed` libraries before it (DFS, input order)."""
-    by_name = {}
-    for k, inp in enumerate(loaded):
-        for key in (inp.name, inp.file, (inp.file or "").rsplit("/", 1)[-1], inp.name + ".wasm",
-                    inp.name + ".so"):
-            if key:
-                by_name.setdefault(key, k)
-    missing = []
-    order, state = [], {}
-
-    def visit(k):
-        if state.get(k) is not None:
-            return  # done, or on the stack: a cycle keeps the order it was found in
-        state[k] = "busy"
-        for need in infos[k].needed or ():
-            target = by_name.get(need)
-            if target is None:
-                missing.append(f"{need} (needed by {loaded[k].name})")
-            else:
-                visit(target)
-        state[k] = "done"
-        order.append(k)
-
-    for k in range(len(loaded)):
-        visit(k)
-    if missing:
-        raise LinkError("needed libraries missing from the inputs: " + ", ".join(missing))
-    return order
 
 
 class _Placer:
@@ -241,7 +195,7 @@ class _Placer:
                 self.symbols[export.name] = (k, export)
                 if export.kind == GLOBAL_KIND and export.index >= imported_globals and export.name not in tls:
                     g = module.globals[export.index - imported_globals]
-                    offset = _constant(g.init)
+                    offset = constant(g.init)
                     if g.type.type == I32 and not g.type.mutable and offset is not None:
                         g.init = _const_i32(self.placement.memory_bases[inp.name] + offset)
 
@@ -254,7 +208,7 @@ class _Placer:
         imported = module.count(GLOBAL_KIND) - len(module.globals)
         if export.index < imported:
             return None
-        return _constant(module.globals[export.index - imported].init)
+        return constant(module.globals[export.index - imported].init)
 
     def _bind_imports(self, k: int, inp: Input, stack_top: int):
         for j, imp in enumerate(inp.module.imports):
@@ -320,7 +274,7 @@ class _Placer:
         for seg in module.elems:
             if seg.mode != "active" or seg.funcs is None or func not in seg.funcs:
                 continue
-            start = _constant(seg.offset, {table_base: self.placement.table_bases[self.inputs[k].name]})
+            start = constant(seg.offset, {table_base: self.placement.table_bases[self.inputs[k].name]})
             if start is not None:
                 return start + seg.funcs.index(func)
         return None
@@ -361,7 +315,7 @@ class _Placer:
                 inp.module.start = relocs.index
             if "__wasm_call_ctors" in exported:
                 calls.append(self._import_func(k, "__wasm_call_ctors"))
-            elif "__wasm_call_ctors" in _function_names(inp.module):
+            elif "__wasm_call_ctors" in function_names(inp.module):
                 self.placement.warnings.append(
                     f"{inp.name}: __wasm_call_ctors is not exported, so its constructors cannot be run; "
                     "link it with --export=__wasm_call_ctors")
@@ -383,38 +337,3 @@ class _Placer:
         m.codes.append(Code([], call + b"\x0b"))
         imported = sum(1 for imp in m.imports if imp.kind == FUNC_KIND)
         m.exports.append(Export("_start" if start is not None else "_initialize", FUNC_KIND, imported))
-
-
-def _function_names(module) -> set[str]:
-    """The function names of a module's name section (empty when it has none or it is bad)."""
-    for section in module.customs:
-        if section.name == "name":
-            try:
-                return set(names.parse(section.data).subsections.get(1, {}).values())
-            except WasmError:
-                return set()
-    return set()
-
-
-def _constant(expr: Expr | None, globals: dict | None = None) -> int | None:
-    """The value of `i32.const c`, `global.get g` (g in `globals`) or their sum, else None."""
-    if expr is None:
-        return None
-    try:
-        instrs, _ = decode_instrs(expr.code, 0, len(expr.code))
-    except WasmError:
-        return None
-    stack = []
-    for instr in instrs:
-        name = instr.op.name
-        if name == "i32.const":
-            stack.append(instr.args[0])
-        elif name == "global.get" and globals and instr.args[0] in globals:
-            stack.append(globals[instr.args[0]])
-        elif name == "i32.add" and len(stack) >= 2:
-            stack.append((stack.pop() + stack.pop()) & 0xFFFFFFFF)
-        elif name == "end":
-            break
-        else:
-            return None
-    return stack[0] & 0xFFFFFFFF if len(stack) == 1 else None
