@@ -15,10 +15,10 @@ from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
 from .pic import place_pic
-from .single_memory import single_memory
 from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
+from .single_memory import single_memory
 from .verify import finish_codes
 
 GENERATED_START_NAME = "__wasmmerge_start"
@@ -49,7 +49,7 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     if placement:
         loaded, inputs, regions = placement.inputs, placement.raw_inputs(inputs), placement.summary()
         warnings.extend(placement.warnings)
-    elif options.single_memory:  # every input's memory relocated into one
+    elif options.single_memory:  # every input's memory relocated or lowered into one
         relocated = single_memory(loaded, inputs)
         loaded, inputs, regions = relocated.inputs, relocated.raw, relocated.bases
     phases.done("load")
