@@ -124,6 +124,9 @@ class Module:
     customs: list[CustomSection] = field(default_factory=list)
     # Standard sections present in the file although empty (written back the same way).
     empty_sections: set[int] = field(default_factory=set, compare=False)
+    # `import_counts`'s cache, and the import list (identity, length) it was counted for.
+    _import_counts: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+    _import_counts_key: tuple = field(default=(), init=False, compare=False, repr=False)
 
     # -- index spaces: imports come first in each -------------------------------------
 
@@ -152,7 +155,22 @@ class Module:
     def count(self, kind: int) -> int:
         defined = {FUNC_KIND: self.funcs, TABLE_KIND: self.tables, MEMORY_KIND: self.memories,
                    GLOBAL_KIND: self.globals, TAG_KIND: self.tags}[kind]
-        return sum(1 for imp in self.imports if imp.kind == kind) + len(defined)
+        return self.import_counts().get(kind, 0) + len(defined)
+
+    def import_counts(self) -> dict[int, int]:
+        """How many imports of each kind: counted once per import list.
+
+        Callers ask once per import (the merger's resolution), so a rescan each time would
+        be quadratic. The import list is replaced or appended to, never edited in place to
+        another kind, so its identity and length tell when to count again.
+        """
+        key = (id(self.imports), len(self.imports))
+        if self._import_counts_key != key:
+            counts: dict[int, int] = {}
+            for imp in self.imports:
+                counts[imp.kind] = counts.get(imp.kind, 0) + 1
+            self._import_counts, self._import_counts_key = counts, key
+        return self._import_counts
 
     def custom(self, name: str) -> CustomSection | None:
         return next((c for c in self.customs if c.name == name), None)

@@ -3,7 +3,7 @@
 import time
 
 from ..binary.model import Code, DataSegment, ElemSegment, Expr, Global, Import, Module, Table
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, FuncType
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
 from ..binary.writer import encode_module as encode
 from ..errors import ValidationError, WasmError
 from ..usage import space_size_features, target_feature_name
@@ -132,22 +132,28 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module, remap
         except WasmError as err:
             raise err.with_file(inp.label)
         effects.append(ModuleEffects(elems, datas, start))
-    for k, inp in enumerate(loaded):  # once every memory and table is in place
-        effects[k].size_checks = _size_checks(k, inp.module, plan, out)
+    _add_size_checks(loaded, plan, out, effects)  # once every memory and table is in place
     return effects
 
 
-def _size_checks(k: int, module, plan: Plan, out: Module) -> list[Step]:
-    checks = []
-    for i, j, kind, minimum in plan.resolution.size_checks:
-        if i != k:
-            continue
-        position = sum(1 for imp in module.imports[:j] if imp.kind == kind)
+def _add_size_checks(loaded, plan: Plan, out: Module, effects: list[ModuleEffects]) -> None:
+    """Each input's deferred minimum-size checks, in one pass over all of them."""
+    for effect in effects:
+        effect.size_checks = []
+    if not plan.resolution.size_checks:
+        return
+    types = {MEMORY_KIND: out.memory_types(), TABLE_KIND: out.table_types()}
+    positions = {}  # input -> each import's position among the imports of its kind
+    for k, j, kind, minimum in plan.resolution.size_checks:
+        if k not in positions:
+            seen, positions[k] = {}, []
+            for imp in loaded[k].module.imports:
+                positions[k].append(seen.get(imp.kind, 0))
+                seen[imp.kind] = seen.get(imp.kind, 0) + 1
         space = KIND_SPACES[kind]
-        index = plan.maps[k][space][position]
-        types = out.memory_types() if kind == MEMORY_KIND else out.table_types()
-        checks.append(Step(space, index, count=minimum, wide=types[index].limits.address64))
-    return checks
+        index = plan.maps[k][space][positions[k][j]]
+        effects[k].size_checks.append(Step(space, index, count=minimum,
+                                           wide=types[kind][index].limits.address64))
 
 
 def _retyped_codes(codes, remap, tmap) -> list[Code]:
