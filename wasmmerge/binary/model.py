@@ -2,7 +2,9 @@
 
 Code bodies and constant expressions stay bytes (what the file holds, including the
 final `end`), decoded on demand by `code.py`: most tools touch only some of them, and
-bytes are what the merger copies.
+bytes are what the merger copies. (The merger reads its inputs with bodies as
+memoryviews into the input instead: see `reader.decode_module(views=True)`.) Entries
+have slots: a module may hold hundreds of thousands of them.
 """
 
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ SECTION_NAMES = {
 }
 
 
-@dataclass(eq=True)
+@dataclass(eq=True, slots=True)
 class Expr:
     """A constant expression: its instruction bytes, `end` included."""
 
@@ -29,7 +31,7 @@ class Expr:
     offset: int = field(default=0, compare=False)  # in the file it came from, for errors
 
 
-@dataclass
+@dataclass(slots=True)
 class Import:
     module: str
     name: str
@@ -37,26 +39,26 @@ class Import:
     type: int | TableType | MemType | GlobalType | TagType  # a type index for functions
 
 
-@dataclass
+@dataclass(slots=True)
 class Export:
     name: str
     kind: int
     index: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Table:
     type: TableType
     init: Expr | None = None  # 3.0: a table with an explicit initialiser (0x40 0x00 form)
 
 
-@dataclass
+@dataclass(slots=True)
 class Global:
     type: GlobalType
     init: Expr
 
 
-@dataclass
+@dataclass(slots=True)
 class ElemSegment:
     mode: str  # "active", "passive" or "declarative"
     type: RefType
@@ -72,7 +74,7 @@ class ElemSegment:
         return len(self.funcs) if self.funcs is not None else len(self.exprs)
 
 
-@dataclass
+@dataclass(slots=True)
 class DataSegment:
     mode: str  # "active" or "passive"
     data: bytes
@@ -81,7 +83,7 @@ class DataSegment:
     flags: int | None = field(default=None, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Code:
     """A function body: local declarations as run-length groups, then the instructions."""
 
@@ -96,7 +98,7 @@ class Code:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class CustomSection:
     name: str
     data: bytes

@@ -327,13 +327,14 @@ def _data(r: Reader) -> DataSegment:
     return DataSegment("active", r.bytes(r.u32()), memory=memory, offset=offset, flags=flags)
 
 
-def _code(r: Reader) -> Code:
+def _code(r: Reader, view: memoryview | None = None) -> Code:
+    """One code entry; its body a copy, or a slice of `view` (the whole input) if given."""
     data, pos = r.data, r.pos
     # The common small body without locals, read without a cursor of its own.
     if pos + 1 < r.end and 0 < data[pos] < 0x80 and data[pos + 1] == 0 and pos + 1 + data[pos] <= r.end:
         end = pos + 1 + data[pos]
         r.pos = end
-        return Code([], bytes(data[pos + 2:end]), pos + 2)
+        return Code([], bytes(data[pos + 2:end]) if view is None else view[pos + 2:end], pos + 2)
     size = r.u32()
     start = r.pos
     end = start + size
@@ -349,7 +350,7 @@ def _code(r: Reader) -> Code:
             body.fail("too many locals")
         groups.append((count, body.valtype()))
     r.pos = end
-    return Code(groups, bytes(r.data[body.pos:end]), body.pos)
+    return Code(groups, bytes(r.data[body.pos:end]) if view is None else view[body.pos:end], body.pos)
 
 
 # -- sections ---------------------------------------------------------------------------
@@ -417,8 +418,13 @@ _VECTOR_SECTIONS = {
 }
 
 
-def decode_module(data, lazy: bool = False, features=ALL) -> Module:
-    """Decode a module. With `lazy`, function bodies are split off but not decoded."""
+def decode_module(data, lazy: bool = False, features=ALL, views: bool = False) -> Module:
+    """Decode a module. With `lazy`, function bodies are split off but not decoded.
+
+    With `views` (and `lazy`), each body is a memoryview into `data` rather than a copy:
+    the merger reads large inputs this way, holding each body's bytes once.
+    """
+    view = memoryview(data) if views and lazy else None
     m = Module()
     after = 0
     for info in iter_sections(data):
@@ -438,7 +444,10 @@ def decode_module(data, lazy: bool = False, features=ALL) -> Module:
             count = 1
         else:
             attr, read_item = _VECTOR_SECTIONS[info.id]
-            items = r.vec(lambda: read_item(r))
+            if info.id == CODE:
+                items = r.vec(lambda: _code(r, view))
+            else:
+                items = r.vec(lambda: read_item(r))
             getattr(m, attr).extend(items)
             count = len(items)
             if info.id == CODE and not lazy:

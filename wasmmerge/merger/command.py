@@ -1,5 +1,6 @@
 """`wasmmerge merge INPUT... -o OUTPUT` (also the default command: `wasmmerge INPUT... -o OUTPUT`)."""
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -24,6 +25,14 @@ def parse_input_spec(spec: str) -> tuple[str, str]:
 
 def write_atomically(path: str, data: bytes) -> None:
     """Write via a temporary file in the same directory, renamed over `path` when complete."""
+    with atomic_file(path) as f:
+        f.write(data)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str):
+    """A binary file to write `path` through: a temporary file in the same directory,
+    renamed over `path` when the block completes, removed if it fails."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, temp = tempfile.mkstemp(prefix=".wasmmerge-", suffix=".tmp", dir=directory)
     try:
@@ -31,7 +40,7 @@ def write_atomically(path: str, data: bytes) -> None:
         # as the umask allows (a web server must be able to serve it).
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
         os.replace(temp, path)
     except BaseException:
         try:
@@ -83,10 +92,19 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
                            validate=not no_validate, jobs=jobs, on_phase=phase if verbose else None)
+    files = [path for _, path in specs]
     try:
-        result = merge(datas, options, files=[path for _, path in specs])
+        if output == "-":
+            result = merge(datas, options, files=files)
+        else:
+            # Streamed: the merged code goes to the file as it is made (see docs/merge.md).
+            with atomic_file(output) as f:
+                options.output = f
+                result = merge(datas, options, files=files)
     except WasmError as err:
         fail(str(err))
+    except OSError as err:
+        fail(f"{err.filename or output}: {err.strerror or err}")
     if not quiet:
         for warning in result.warnings:
             click.echo(f"wasmmerge: warning: {warning}", err=True)
@@ -95,8 +113,6 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
             sys.stdout.flush()
             sys.stdout.buffer.write(result.data)
             sys.stdout.buffer.flush()
-        else:
-            write_atomically(output, result.data)
         if map_file:
             text = format_json(result.report) if map_format == "json" else format_text(result.report)
             write_atomically(map_file, text.encode())
@@ -107,5 +123,5 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
         fail(f"{err.filename or output}: {err.strerror or err}")
     if verbose:
         total = sum(len(d) for _, d in datas)
-        click.echo(f"wasmmerge: {len(datas)} inputs, {total} bytes -> {len(result.data)} bytes", err=True)
+        click.echo(f"wasmmerge: {len(datas)} inputs, {total} bytes -> {result.size} bytes", err=True)
     sys.stdout.flush()

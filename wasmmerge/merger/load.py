@@ -38,7 +38,9 @@ def load_inputs(inputs, files=None) -> list[Input]:
                             "name them with NAME=PATH", file=file)
         seen[name] = k
         try:
-            module = decode_module(data, lazy=True, features=ALL)
+            # Bodies as views into `data`, which the caller holds anyway: the merger
+            # then holds each input body once (see docs/merge.md, memory).
+            module = decode_module(data, lazy=True, features=ALL, views=isinstance(data, bytes))
         except WasmError as err:
             raise err.with_file(file or name)
         loaded.append(Input(name, module, len(data), file, sum(len(c.body) for c in module.codes)))

@@ -22,6 +22,9 @@ class MergeOptions:
     jobs: int | None = None
     # Called with (phase name, seconds) after each phase, for `-v`.
     on_phase: object = None
+    # A binary file to write the merged module to, streamed: the result's `data` is then
+    # None and its module's `codes` empty (the bodies went straight to the file).
+    output: object = None
 
     def __post_init__(self):
         if self.export_conflicts not in EXPORT_CONFLICT_POLICIES:
@@ -34,3 +37,4 @@ class MergeResult:
     module: Module
     warnings: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)
+    size: int = 0  # of the merged module, in bytes

@@ -2,9 +2,10 @@
 
 import time
 
-from ..binary.model import Code, DataSegment, ElemSegment, Expr, Global, Import, Module, Table
+from ..binary.model import Code, ElemSegment, Expr, Global, Import, Module, Table
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
 from ..binary.writer import encode_module as encode
+from ..binary.writer import write_module
 from ..errors import ValidationError, WasmError
 from ..usage import space_size_features, target_feature_name
 from ..validator.canon import TypeStore, map_externtype, map_valtype
@@ -78,13 +79,19 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
                    if isinstance(t, Defined)} for k, inp in enumerate(loaded)]
     out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated)
     remaps.extend([None] * (len(out.codes) - len(remaps)))  # the generated start function
-    finish_codes(out, loaded, plan, remaps, options.validate, inputs, options.jobs)
+    stream = options.output is not None
+    code = finish_codes(out, loaded, plan, remaps, options.validate, inputs, options.jobs, stream)
     phases.done("code" + (" + validate" if options.validate else ""))
 
-    data = encode(out)
+    if stream:
+        out.codes = []  # the bodies are in the spill files: nothing here holds them
+        data, size = None, write_module(out, options.output, code)
+    else:
+        data = encode(out)
+        size = len(data)
     phases.done("encode")
-    report = build_report(loaded, plan, out, len(data), init)
-    return MergeResult(data, out, warnings, report)
+    report = build_report(loaded, plan, out, size, init)
+    return MergeResult(data, out, warnings, report, size)
 
 
 def _func_imports(module, targets):
@@ -117,15 +124,17 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module, remap
                 out.elems.append(seg)
                 if e.mode == "active":
                     elems.append(Step("elem", maps["elem"][n], seg.table, seg.offset, seg.count))
-            for n, d in enumerate(m.datas):
-                seg = DataSegment(d.mode, d.data, maps["memory"][d.memory] if d.mode == "active" else 0,
-                                  consts.convert(k, d.offset), d.flags)
+            for n, seg in enumerate(m.datas):
+                # Moved into the output, not copied: a module may have ~10^5 segments,
+                # and the input's list is dropped below.
+                seg.memory = maps["memory"][seg.memory] if seg.mode == "active" else 0
+                seg.offset = consts.convert(k, seg.offset)
                 out.datas.append(seg)
-                if d.mode == "active":
-                    datas.append(Step("data", maps["data"][n], seg.memory, seg.offset, len(d.data)))
+                if seg.mode == "active":
+                    datas.append(Step("data", maps["data"][n], seg.memory, seg.offset, len(seg.data)))
             out.codes.extend(_retyped_codes(m.codes, remap, tmap))
             remaps.extend([None if remap.is_identity() else remap] * len(m.codes))
-            m.codes = []  # the merged module holds the bodies now
+            m.codes = m.datas = []  # the merged module holds the bodies and segments now
             start = maps["func"][m.start] if m.start is not None else None
         except IndexError:
             raise ValidationError("an index is out of range", file=inp.label) from None
