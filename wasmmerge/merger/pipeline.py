@@ -89,8 +89,9 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
     phases.done("order")
 
     if any(inp.module.customs for inp in loaded):
-        # lazy: the custom-section handlers (and the parsing library under them) are a
-        # good part of a tiny merge's time; inputs without custom sections never need them.
+        # The custom-section handlers (and the parsing library under them) are a good
+        # part of a tiny merge's time; inputs without custom sections never need them.
+        # lazy: see above.
         from .customs import merge_customs
         skip_funcs = [{j for j, (imp, t) in enumerate(_func_imports(inp.module, resolution.targets[k]))
                        if isinstance(t, Defined)} for k, inp in enumerate(loaded)]
