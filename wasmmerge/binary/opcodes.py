@@ -13,6 +13,7 @@ the memory's address type (i32, or i64 for memory64). Instructions without one
 
 from dataclasses import dataclass
 
+from .leb import write_unsigned
 from .spaces import KINDS, spaces_of
 
 TABLE = """
@@ -608,7 +609,6 @@ class Op:
 
     @property
     def encoding(self) -> bytes:
-        from .leb import write_unsigned
         if self.prefix is None:
             return bytes((self.code,))
         return bytes((self.prefix,)) + write_unsigned(self.code)

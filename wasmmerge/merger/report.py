@@ -7,7 +7,9 @@ from .plan import SPACES
 from .resolve import External
 
 
-_PLURALS = {0: "functions", 1: "tables", 2: "memories", 3: "globals", 4: "tags"}
+# How the text report names each external kind's space when it counts several.
+_PLURALS = {kind: {"func": "functions", "memory": "memories"}.get(space, space + "s")
+            for kind, space in KIND_NAMES.items()}
 
 
 def build_report(loaded, plan, out, output_size: int, init) -> dict:
@@ -107,4 +109,7 @@ def _escape_make(path: str) -> str:
 
 
 def format_depfile(output: str, inputs: list[str]) -> str:
-    return f"{_escape_make(output)}: {' '.join(_escape_make(p) for p in inputs)}\n"
+    """`out: in...`, then an empty rule per input (gcc's -MP), so that a build which no
+    longer has an input does not stop with "No rule to make target" (stdin, `-`, is no file)."""
+    files = [_escape_make(p) for p in inputs if p != "-"]
+    return f"{_escape_make(output)}: {' '.join(files)}\n" + "".join(f"\n{p}:\n" for p in files)
