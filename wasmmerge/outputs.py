@@ -95,6 +95,13 @@ class OutputSet:
         self.streamed[path] = temp
         self.files.append((path, None))
 
+    def discard(self) -> None:
+        """Remove what `stream` wrote and `commit` did not rename (a command that failed)."""
+        for temp in self.streamed.values():
+            if os.path.exists(temp):
+                os.unlink(temp)
+        self.streamed.clear()
+
     def commit(self) -> None:
         """Write every file to a temporary beside its target, then rename all of them
         (primary output last, so a failure between renames never leaves a new target with

@@ -75,8 +75,8 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
                            validate=not no_validate, jobs=jobs, on_phase=phase)
+    outputs = OutputSet()
     try:
-        outputs = OutputSet()
         if output == STDOUT or emit_text:
             result = merge(datas, options, files=[label(p) for p in paths])
             outputs.add(output, wasm_to_wat(result.data, output) if emit_text else result.data)
@@ -103,6 +103,8 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
         fail(_input_error(datas, paths) or err)
     except WasmError as err:
         fail(err)
+    finally:
+        outputs.discard()  # a streamed output the command failed after
     if verbose:
         total = sum(len(d) for _, d in datas)
         click.echo(f"wasmmerge: {len(datas)} inputs, {total} bytes -> {result.size} bytes", err=True)
