@@ -76,5 +76,5 @@ def test_cli_reports_the_limit_as_a_trap(tmp_path, engine, count):
     proc = subprocess.run([sys.executable, "-m", "wasmmerge", "run", str(path), "--invoke", "f",
                            "--engine", engine], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 3, proc.stderr
-    assert proc.stderr.startswith("trap: out of memory: function 0 has"), proc.stderr
+    assert proc.stderr.count("\n") == 1 and "trap: out of memory: function 0 has" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
