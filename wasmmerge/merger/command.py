@@ -9,7 +9,7 @@ import click
 from ..cliutil import fail, read_input
 from ..errors import WasmError
 from .load import input_name_from_path
-from .options import MergeOptions
+from .options import TARGETS, MergeOptions
 from .pipeline import merge
 from .report import format_depfile, format_json, format_text
 
@@ -58,6 +58,8 @@ def _umask() -> int:
               help="Keep only these modules' exports (repeatable).")
 @click.option("--allow-import", "allow_import", multiple=True, metavar="PATTERN",
               help="Imports the output may keep, e.g. 'env.*' (repeatable); others are an error.")
+@click.option("--target", type=click.Choice(TARGETS), metavar="|".join(TARGETS),
+              help="Fail if the output needs a feature this target lacks (naming the inputs responsible).")
 @click.option("--map", "map_file", metavar="FILE", help="Write a link report.")
 @click.option("--map-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--depfile", metavar="FILE", help="Write a Make dependency file.")
@@ -66,7 +68,7 @@ def _umask() -> int:
               help="Processes validating function bodies (default: one per core for large inputs).")
 @click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
-def merge_command(inputs, output, rename, skip, export_from, allow_import, map_file, map_format, depfile,
+def merge_command(inputs, output, rename, skip, export_from, allow_import, target, map_file, map_format, depfile,
                   no_validate, jobs, verbose, quiet):
     """Merge modules into one. INPUT is PATH (named by its file stem) or NAME=PATH,
     in instantiation order; an import from NAME binds to that input's export."""
@@ -82,7 +84,8 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
     options = MergeOptions(export_conflicts=conflicts,
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
-                           validate=not no_validate, jobs=jobs, on_phase=phase if verbose else None)
+                           validate=not no_validate, jobs=jobs, on_phase=phase if verbose else None,
+                           target=target)
     try:
         result = merge(datas, options, files=[path for _, path in specs])
     except WasmError as err:

@@ -13,10 +13,15 @@ from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
+from .overlap import overlap_warnings
 from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
+from .shared_imports import share_host_imports
+from .target import check_target, input_features, llvm_names, merge_introduced
+from .unused_tables import droppable_tables
 from .verify import finish_codes
+from .wasi_abi import apply_wasi_abi, find_roles, hide_initializers
 
 GENERATED_START_NAME = "__wasmmerge_start"
 
@@ -55,8 +60,9 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
         except WasmError as err:
             raise err.with_file(inp.label)
     resolution = resolve(loaded, type_maps, types)
+    share_host_imports(resolution, types, loaded)
     check_allowed(resolution, options.allow_imports, loaded)
-    plan = plan_spaces(loaded, type_maps, types, resolution)
+    plan = plan_spaces(loaded, type_maps, types, resolution, droppable_tables(loaded))
     phases.done("resolve")
 
     out = Module(types=types.types, rec_groups=types.rec_groups)
@@ -64,6 +70,9 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     consts = ConstExprs(loaded, plan)
     remaps: list = []  # per merged body: its input's Remap, None where nothing changes
     effects = _copy_definitions(loaded, plan, consts, out, remaps)
+    warnings.extend(overlap_warnings(loaded, effects))
+    wasi_roles = find_roles(loaded, plan, warnings)
+    hide_initializers(loaded, wasi_roles)
     out.exports = merged_exports(loaded, plan, options, warnings)
     phases.done("rewrite")
 
@@ -71,11 +80,16 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
                            [m.limits.min * PAGE for m in out.memory_types()])
     generated = _apply_init_order(init, out, types)
     _set_datacount(loaded, out, init)
+    introduced = merge_introduced(loaded, plan, out, init)
+    used = input_features(loaded, out, plan, scan_bodies=options.target is not None or bool(introduced))
+    fresh_features = llvm_names(used) if check_target(options.target, loaded, used, introduced, warnings) else None
+    generated.update(apply_wasi_abi(wasi_roles, out, types.add_func_type))
     phases.done("order")
 
     skip_funcs = [{j for j, (imp, t) in enumerate(_func_imports(inp.module, resolution.targets[k]))
                    if isinstance(t, Defined)} for k, inp in enumerate(loaded)]
-    out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated)
+    out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated,
+                                fresh_features)
     remaps.extend([None] * (len(out.codes) - len(remaps)))  # the generated start function
     finish_codes(out, loaded, plan, remaps, options.validate, inputs, options.jobs)
     phases.done("code" + (" + validate" if options.validate else ""))
@@ -99,7 +113,9 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module, remap
         tmap = maps["type"].__getitem__
         try:
             out.funcs.extend(maps["type"][t] for t in m.funcs)
-            out.tables.extend(Table(map_externtype(t.type, tmap), consts.convert(k, t.init)) for t in m.tables)
+            first_table = m.count(TABLE_KIND) - len(m.tables)
+            out.tables.extend(Table(map_externtype(t.type, tmap), consts.convert(k, t.init))
+                              for n, t in enumerate(m.tables) if first_table + n not in plan.dropped_tables[k])
             out.memories.extend(m.memories)
             out.tags.extend(map_externtype(t, tmap) for t in m.tags)
             imported_globals = m.count(GLOBAL_KIND) - len(m.globals)
