@@ -3,9 +3,10 @@
 import time
 
 from ..binary.model import Code, DataSegment, ElemSegment, Expr, Global, Import, Module, Table
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, FuncType
 from ..binary.writer import encode_module as encode
 from ..errors import ValidationError, WasmError
+from ..usage import space_size_features, target_feature_name
 from ..validator.canon import TypeStore, map_externtype, map_valtype
 from .constexpr import ConstExprs
 from .customs import merge_customs
@@ -197,11 +198,7 @@ def _set_datacount(loaded, out: Module, init):
 
 
 def _needed_features(out: Module, init) -> set[str]:
-    needed = set()
-    if out.count(MEMORY_KIND) > 1:
-        needed.add("multimemory")
-    if out.count(TABLE_KIND) > 1:
-        needed.add("reference-types")
+    needed = space_size_features(out)
     if init.passive_elems or init.passive_datas:
         needed.add("bulk-memory")
-    return needed
+    return {target_feature_name(feature) for feature in needed}

@@ -7,14 +7,14 @@ bound to lands. Element and data segments are concatenated in input order.
 
 from dataclasses import dataclass, field
 
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
+from ..binary.spaces import MODULE_SPACES
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..validator.canon import TypeStore
 from .resolve import Defined, External, Resolution
 from .rewrite import Remap
 
-KIND_SPACES = {FUNC_KIND: "func", TABLE_KIND: "table", MEMORY_KIND: "memory",
-               GLOBAL_KIND: "global", TAG_KIND: "tag"}
-SPACES = ("type", "func", "table", "memory", "global", "tag", "elem", "data")
+KIND_SPACES = KIND_NAMES  # external kind -> the index space it adds to
+SPACES = MODULE_SPACES
 
 
 @dataclass

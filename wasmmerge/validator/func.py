@@ -11,6 +11,7 @@ from bisect import bisect_right
 
 from ..binary.code import decode_code, decode_expr
 from ..binary.opcodes import ALL_OPS
+from ..binary.spaces import COMPOUND_KINDS, INDEX_KINDS, MEMORY, PLAIN_KINDS
 from ..binary.types import F32, F64, I32, I64, V128, AbsHeap, RefType
 from ..errors import ValidationError
 
@@ -25,7 +26,16 @@ def _type_list(names, addr):
     return [table[n] for n in names]
 
 
-_CHECKED_IMMS = {"memarg", "lane", "shuffle", "memory"}
+# What the validator checks of each immediate kind, once the decoder has read it:
+CHECK_ADDRESSED = "addressed"  # by `FuncValidator.addressed`, before the signature is chosen
+CHECK_LOOKUP = "lookup"  # names an index: the instruction's handler looks it up ("unknown <space>")
+CHECK_NONE = "none"      # any value the decoder accepts is valid
+IMMEDIATE_CHECKS = {kind: CHECK_LOOKUP for kind in INDEX_KINDS + COMPOUND_KINDS}
+IMMEDIATE_CHECKS.update({kind: CHECK_NONE for kind in PLAIN_KINDS})
+# A memory index of an instruction with a fixed signature (memory.size, memory.grow)
+# decides its address type, as a memarg's does; a lane index has a bound per instruction.
+IMMEDIATE_CHECKS.update(dict.fromkeys(("memarg", MEMORY, "lane", "shuffle"), CHECK_ADDRESSED))
+_CHECKED_IMMS = frozenset(kind for kind, check in IMMEDIATE_CHECKS.items() if check == CHECK_ADDRESSED)
 
 
 def _classify():
