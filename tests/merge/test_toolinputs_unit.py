@@ -3,6 +3,7 @@ combined), unused tables dropped, overlapping data, WASI entry points, `--target
 profiles, and the refusals of inputs we cannot merge (objects, unknown dylink formats)."""
 
 import re
+import subprocess
 
 import pytest
 import wasmtime
@@ -127,7 +128,6 @@ def test_a_dropped_table_moves_the_later_tables_and_their_names():
 
 
 def wat_of(data: bytes) -> str:
-    import subprocess
     return subprocess.run(["wasm2wat", "--enable-all", "-"], input=data, capture_output=True).stdout.decode()
 
 
@@ -179,7 +179,7 @@ TWO_MEMORIES = ('(module (memory 1) (func (export "a") (result i32) (i32.load (i
 
 
 def test_target_refuses_what_the_merge_introduces_naming_the_inputs():
-    with pytest.raises(LinkError, match=r"--target node20: .*multi-memory, needed by the merge: one memory each "
+    with pytest.raises(LinkError, match=r"--target node20: .*multi-memory, needed by the merge: separate memories "
                                         r"of m0, m1"):
         _merge(*TWO_MEMORIES, target="node20")
     _merge(*TWO_MEMORIES, target="3.0")
@@ -194,7 +194,7 @@ def test_target_refuses_what_an_input_uses_naming_it_and_the_instruction():
 
 def test_without_target_a_feature_no_input_used_warns_and_is_recorded():
     result = _merge(*TWO_MEMORIES)
-    assert any(w.startswith("the merged module needs multi-memory (one memory each of m0, m1), which no input used")
+    assert any(w.startswith("the merged module needs multi-memory (separate memories of m0, m1), which no input used")
                for w in result.warnings)
     section = decode_module(result.data, lazy=True).custom("target_features")
     assert "multimemory" in {f.name for f in target_features.parse(section.data).features}

@@ -3,7 +3,7 @@
 import time
 
 from ..binary.model import Code, DataSegment, ElemSegment, Expr, Global, Import, Module, Table
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, FuncType
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
 from ..binary.writer import encode_module as encode
 from ..errors import ValidationError, WasmError
 from ..usage import space_size_features, target_feature_name
@@ -83,7 +83,9 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     _set_datacount(loaded, out, init)
     introduced = merge_introduced(loaded, plan, out, init)
     used = input_features(loaded, out, plan, scan_bodies=options.target is not None or bool(introduced))
-    fresh_features = llvm_names(used) if check_target(options.target, loaded, used, introduced, warnings) else None
+    # A feature the merge introduced that no input used: record the inputs' features too.
+    new_features = check_target(options.target, loaded, out, plan, used, introduced, warnings)
+    fresh_features = llvm_names(used) if new_features else None
     generated.update(apply_wasi_abi(wasi_roles, out, types.add_func_type))
     phases.done("order")
 

@@ -10,17 +10,17 @@ bulk memory). Without `--target`, a feature the merge introduces that no input u
 warning: the inputs ran where the output may not.
 
 Feature names are `wasmmerge.features`' (the validator's); the `target_features` section
-uses LLVM's (`LLVM_NAMES`).
+uses LLVM's (`usage.target_feature_name`). What an input uses is `usage.features_used`.
 """
 
-import functools
+from dataclasses import replace
 
-from ..binary.code import decode_instrs
 from ..binary.scan import ops_outside_runs, run_pattern
-from ..binary.types import FUNC_KIND, MEMORY_KIND, TABLE_KIND, FuncType, RefType, V128
+from ..binary.types import FUNC_KIND, MEMORY_KIND, TABLE_KIND
 from ..custom import target_features
 from ..errors import LinkError, WasmError
-from ..features import WASM2, WASM3
+from ..features import ALL, WASM2, WASM3
+from ..usage import features_used, target_feature_name
 
 PROFILES = {
     "1.0": frozenset({"mvp"}),
@@ -28,73 +28,21 @@ PROFILES = {
     "3.0": WASM3,
     # Node 20 (V8 11.3), checked with WebAssembly.compile: 2.0, threads, legacy exceptions
     # and tail calls; no multi-memory, memory64, extended-const, relaxed SIMD, typed
-    # function references or GC.
+    # function references, GC or the final exception handling (exnref).
     "node20": WASM2 | frozenset({"threads", "legacy-exceptions", "tail-call"}),
 }
 
-LLVM_NAMES = {
-    "sign-extension": "sign-ext", "sat-float-to-int": "nontrapping-fptoint", "multi-value": "multivalue",
-    "bulk-memory": "bulk-memory", "reference-types": "reference-types", "simd": "simd128",
-    "multi-memory": "multimemory", "memory64": "memory64", "tail-call": "tail-call",
-    "exceptions": "exception-handling", "legacy-exceptions": "exception-handling", "gc": "gc",
-    "function-references": "reference-types", "extended-const": "extended-const",
-    "relaxed-simd": "relaxed-simd", "threads": "atomics",
-}
-OUR_NAMES = {"multimemory": "multi-memory", "reference-types": "reference-types", "bulk-memory": "bulk-memory"}
-
-_EXTENDED_CONST = frozenset(("i32.add", "i32.sub", "i32.mul", "i64.add", "i64.sub", "i64.mul"))
+# `target_features` names back to ours.
+OUR_NAMES = {target_feature_name(f): f for f in ALL}
 
 
-@functools.cache
-def _mvp_runs():
-    return run_pattern(lambda op: op.feature == "mvp")
-
-
-def _type_features(module, found: dict):
-    for sub in module.types:
-        comp = sub.comp
-        if not isinstance(comp, FuncType) or sub.supers or not sub.final:
-            found.setdefault("gc", "a struct, array or subtype declaration")
-            continue
-        if len(comp.results) > 1:
-            found.setdefault("multi-value", "a function type with several results")
-        for t in comp.params + comp.results:
-            if t is V128:
-                found.setdefault("simd", "a v128 parameter or result")
-            elif isinstance(t, RefType) and (not t.nullable or isinstance(t.heap, int)):
-                found.setdefault("function-references", f"the typed reference {t}")
-    if module.rec_groups:
-        found.setdefault("gc", "a rec group")
-
-
-def module_features(module, bodies=None) -> dict[str, str]:
-    """Features `module` uses, each with what uses it. `bodies` are its function bodies
-    (default: the module's own)."""
-    found: dict[str, str] = {}
-    if module.count(MEMORY_KIND) > 1:
-        found["multi-memory"] = f"{module.count(MEMORY_KIND)} memories"
-    if module.count(TABLE_KIND) > 1:
-        found["reference-types"] = f"{module.count(TABLE_KIND)} tables"
-    for memory in module.memory_types():
-        if memory.limits.address64:
-            found.setdefault("memory64", "a 64-bit memory")
-        if memory.limits.shared:
-            found.setdefault("threads", "a shared memory")
-    if any(e.mode == "passive" for e in module.elems) or any(d.mode == "passive" for d in module.datas):
-        found.setdefault("bulk-memory", "a passive segment")
-    if module.datacount is not None:
-        found.setdefault("bulk-memory", "a data count section")
-    if any(e.mode == "declarative" or e.exprs is not None for e in module.elems):
-        found.setdefault("reference-types", "an element segment of expressions")
-    exprs = [g.init for g in module.globals] + [s.offset for s in module.elems + module.datas if s.offset]
-    if any(instr.op.name in _EXTENDED_CONST for x in exprs for instr in decode_instrs(x.code, 0, len(x.code))[0]):
-        found.setdefault("extended-const", "arithmetic in a constant expression")
-    _type_features(module, found)
-    pattern = _mvp_runs()
-    for code in module.codes if bodies is None else bodies:
+def _first_instruction(bodies, feature: str) -> str | None:
+    """The name of the first instruction of `feature` in `bodies`, for messages."""
+    pattern = run_pattern(lambda op: op.feature != feature)
+    for code in bodies:
         for op, _, _ in ops_outside_runs(code.body, pattern):
-            found.setdefault(op.feature, f"instruction {op.name}")
-    return found
+            return op.name
+    return None
 
 
 def merge_introduced(loaded, plan, out, init) -> dict[str, list[str]]:
@@ -116,19 +64,27 @@ def _owners(loaded, plan, kind: int) -> list[str]:
     return [inp.name for k, inp in enumerate(loaded) if plan.maps[k][space]]
 
 
-def input_features(loaded, out, plan, scan_bodies: bool = True) -> list[dict[str, str]]:
-    """Each input's features, its bodies read from the merged module (the inputs hand
-    theirs over while definitions are copied; which instructions they hold is unchanged).
-    Without `scan_bodies`, only what the module's sections show."""
-    imported = out.count(FUNC_KIND) - len(out.funcs)
+def _bodies(loaded, out, plan, k: int) -> list:
+    """Input k's function bodies, read from the merged module: the inputs hand theirs over
+    while definitions are copied, and which instructions they hold does not change."""
+    first = plan.bases[k][FUNC_KIND] - (out.count(FUNC_KIND) - len(out.funcs))
+    return out.codes[first:first + len(loaded[k].module.funcs)]
+
+
+def input_features(loaded, out, plan, scan_bodies: bool = True) -> list[set[str]]:
+    """Each input's features (`usage.features_used`); without `scan_bodies`, only what its
+    sections show. Tags count as legacy exceptions when only legacy instructions use them
+    (`usage` cannot tell; node 20 runs those)."""
     result = []
     for k, inp in enumerate(loaded):
-        first = plan.bases[k][FUNC_KIND] - imported
-        bodies = out.codes[first:first + len(inp.module.funcs)] if scan_bodies else []
+        bodies = _bodies(loaded, out, plan, k) if scan_bodies else []
         try:
-            result.append(module_features(inp.module, bodies))
+            used = features_used(replace(inp.module, codes=bodies), scan_code=scan_bodies)
+            if "legacy-exceptions" in used and _first_instruction(bodies, "exceptions") is None:
+                used.discard("exceptions")
         except WasmError as err:
             raise err.with_file(inp.label)
+        result.append(used)
     return result
 
 
@@ -144,7 +100,7 @@ def declared_features(inp) -> set[str]:
     return {OUR_NAMES.get(f.name, f.name) for f in parsed.features if f.prefix in "+="}
 
 
-def check_target(target: str | None, loaded, used: list[dict[str, str]], introduced: dict[str, list[str]],
+def check_target(target: str | None, loaded, out, plan, used: list[set[str]], introduced: dict[str, list[str]],
                  warnings: list[str]) -> set[str]:
     """Refuse features outside `target`; without one, warn about features the merge
     introduced that no input used. Returns those (LLVM names), for `target_features`."""
@@ -155,26 +111,31 @@ def check_target(target: str | None, loaded, used: list[dict[str, str]], introdu
         problems = []
         features = sorted((set().union(*used) | set(introduced)) - allowed)
         for feature in features:
-            why = [f"{inp.name} ({u[feature]})" for inp, u in zip(loaded, used) if feature in u]
+            why = [_responsible(loaded, out, plan, k, feature) for k, u in enumerate(used) if feature in u]
             if feature in introduced:
-                why.append(f"the merge: {_introduced_reason(feature)} of {', '.join(introduced[feature])}")
+                why.append(f"the merge: {_introduced_reason(feature)} {', '.join(introduced[feature])}")
             problems.append(f"{feature}, needed by {'; '.join(why)}")
         if problems:
             raise LinkError(f"--target {target}: the merged module needs features {target} lacks: "
                             + " | ".join(problems))
     else:
         for feature, owners in new.items():
-            warnings.append(f"the merged module needs {feature} ({_introduced_reason(feature)} of "
+            warnings.append(f"the merged module needs {feature} ({_introduced_reason(feature)} "
                             f"{', '.join(owners)}), which no input used: engines without it cannot load the "
                             "output (use --target to make this an error)")
-    return {LLVM_NAMES[f] for f in new}
+    return {target_feature_name(f) for f in new}
 
 
-def llvm_names(used: list[dict[str, str]]) -> set[str]:
+def llvm_names(used: list[set[str]]) -> set[str]:
     """Every feature some input uses, in `target_features` names."""
-    return {LLVM_NAMES[f] for u in used for f in u if f in LLVM_NAMES}
+    return {target_feature_name(f) for u in used for f in u if f != "mvp"}
+
+
+def _responsible(loaded, out, plan, k: int, feature: str) -> str:
+    instruction = _first_instruction(_bodies(loaded, out, plan, k), feature)
+    return f"{loaded[k].name} (instruction {instruction})" if instruction else loaded[k].name
 
 
 def _introduced_reason(feature: str) -> str:
-    return {"multi-memory": "one memory each", "reference-types": "one table each",
-            "bulk-memory": "a generated start function applying the segments"}[feature]
+    return {"multi-memory": "separate memories of", "reference-types": "separate tables of",
+            "bulk-memory": "a generated start function applying segments of"}[feature]
