@@ -192,6 +192,14 @@ def test_target_refuses_what_an_input_uses_naming_it_and_the_instruction():
     _merge('(module (func (export "x")))', tail, target="node20")
 
 
+def test_target_refuses_extended_constant_expressions():
+    extended = '(module (import "env" "base" (global i32)) (global (export "g") i32 ' \
+               '(i32.add (global.get 0) (i32.const 8))))'
+    with pytest.raises(LinkError, match=r"--target node20: .*extended-const, needed by m0"):
+        _merge(extended, target="node20")
+    _merge(extended, target="3.0")
+
+
 def test_without_target_a_feature_no_input_used_warns_and_is_recorded():
     result = _merge(*TWO_MEMORIES)
     assert any(w.startswith("the merged module needs multi-memory (separate memories of m0, m1), which no input used")

@@ -15,6 +15,7 @@ uses LLVM's (`usage.target_feature_name`). What an input uses is `usage.features
 
 from dataclasses import replace
 
+from ..binary.code import decode_instrs
 from ..binary.scan import ops_outside_runs, run_pattern
 from ..binary.types import FUNC_KIND, MEMORY_KIND, TABLE_KIND
 from ..custom import target_features
@@ -31,6 +32,8 @@ PROFILES = {
     # function references, GC or the final exception handling (exnref).
     "node20": WASM2 | frozenset({"threads", "legacy-exceptions", "tail-call"}),
 }
+
+EXTENDED_CONST_OPS = frozenset(("i32.add", "i32.sub", "i32.mul", "i64.add", "i64.sub", "i64.mul"))
 
 # `target_features` names back to ours.
 OUR_NAMES = {target_feature_name(f): f for f in ALL}
@@ -64,6 +67,13 @@ def _owners(loaded, plan, kind: int) -> list[str]:
     return [inp.name for k, inp in enumerate(loaded) if plan.maps[k][space]]
 
 
+def _uses_extended_const(module) -> bool:
+    """Arithmetic in a global initialiser or segment offset (`usage` does not look there)."""
+    exprs = [g.init for g in module.globals] + [seg.offset for seg in module.elems + module.datas if seg.offset]
+    return any(instr.op.name in EXTENDED_CONST_OPS
+               for expr in exprs if len(expr.code) > 3 for instr in decode_instrs(expr.code, 0, len(expr.code))[0])
+
+
 def _bodies(loaded, out, plan, k: int) -> list:
     """Input k's function bodies, read from the merged module: the inputs hand theirs over
     while definitions are copied, and which instructions they hold does not change."""
@@ -82,6 +92,8 @@ def input_features(loaded, out, plan, scan_bodies: bool = True) -> list[set[str]
             used = features_used(replace(inp.module, codes=bodies), scan_code=scan_bodies)
             if "legacy-exceptions" in used and _first_instruction(bodies, "exceptions") is None:
                 used.discard("exceptions")
+            if _uses_extended_const(inp.module):
+                used.add("extended-const")
         except WasmError as err:
             raise err.with_file(inp.label)
         result.append(used)
