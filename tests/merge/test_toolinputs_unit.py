@@ -200,12 +200,29 @@ def test_target_refuses_extended_constant_expressions():
     _merge(extended, target="3.0")
 
 
-def test_without_target_a_feature_no_input_used_warns_and_is_recorded():
+def test_without_target_a_feature_no_input_used_warns():
     result = _merge(*TWO_MEMORIES)
     assert any(w.startswith("the merged module needs multi-memory (separate memories of m0, m1), which no input used")
                for w in result.warnings)
+    # No input claimed its features, so the output claims none either (a partial
+    # target_features section would mislead tools that trust it).
+    assert decode_module(result.data, lazy=True).custom("target_features") is None
+
+
+def _with_features(wat: str, *features: str) -> bytes:
+    payload = b.name("target_features") + b.vec(*[b"+" + b.name(f) for f in features])
+    return wat2wasm(wat) + b.section(0, payload)
+
+
+def test_target_features_section_gains_what_the_merge_introduced():
+    result = merge([("m0", _with_features(TWO_MEMORIES[0], "sign-ext")), ("m1", wat2wasm(TWO_MEMORIES[1]))])
     section = decode_module(result.data, lazy=True).custom("target_features")
-    assert "multimemory" in {f.name for f in target_features.parse(section.data).features}
+    assert [f.prefix + f.name for f in target_features.parse(section.data).features] == ["+sign-ext", "+multimemory"]
+
+
+def test_a_declared_feature_counts_as_used():
+    result = merge([("m0", _with_features(TWO_MEMORIES[0], "multimemory")), ("m1", wat2wasm(TWO_MEMORIES[1]))])
+    assert not [w for w in result.warnings if "no input used" in w]
 
 
 def test_a_feature_an_input_already_used_does_not_warn():

@@ -20,12 +20,9 @@ def holds_code_offsets(name: str) -> bool:
 
 
 def merge_customs(inputs, plan, skip_funcs: list[set], needed_features: set[str],
-                  warnings: list[str], generated: dict | None = None,
-                  fresh_features: set[str] | None = None) -> list[CustomSection]:
+                  warnings: list[str], generated: dict | None = None) -> list[CustomSection]:
     """The custom sections of the merged module. `skip_funcs[k]` are input k's function
-    indices whose names are dropped; `generated` names merged functions the merge added.
-    `fresh_features` (the inputs' features, when the merge introduced one none of them
-    used) makes a `target_features` section even where no input had one."""
+    indices whose names are dropped; `generated` names merged functions the merge added."""
     kept = []
     name_merger = names.NameMerger()
     has_names = False
@@ -67,10 +64,7 @@ def merge_customs(inputs, plan, skip_funcs: list[set], needed_features: set[str]
     if producer_sections:
         kept.append(CustomSection("producers", producers.encode(producers.merge(producer_sections)),
                                   producers.AFTER))
-    if feature_sections or fresh_features is not None:
-        if fresh_features is not None:
-            feature_sections.append(target_features.TargetFeatures(
-                [target_features.Feature("+", name) for name in sorted(fresh_features)]))
+    if feature_sections:
         merged = target_features.merge(feature_sections, needed_features)
         kept.append(CustomSection("target_features", target_features.encode(merged), target_features.AFTER))
     return kept

@@ -19,7 +19,7 @@ from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
 from .shared_imports import share_host_imports
-from .target import check_target, input_features, llvm_names, merge_introduced
+from .target import check_target, merge_introduced
 from .unused_tables import droppable_tables
 from .verify import finish_codes
 from .wasi_abi import apply_wasi_abi, find_roles, hide_initializers
@@ -82,17 +82,14 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     generated = _apply_init_order(init, out, types)
     _set_datacount(loaded, out, init)
     introduced = merge_introduced(loaded, plan, out, init)
-    used = input_features(loaded, out, plan, scan_bodies=options.target is not None or bool(introduced))
-    # A feature the merge introduced that no input used: record the inputs' features too.
-    new_features = check_target(options.target, loaded, out, plan, used, introduced, warnings)
-    fresh_features = llvm_names(used) if new_features else None
+    check_target(options.target, loaded, out, plan, introduced, warnings)
     generated.update(apply_wasi_abi(wasi_roles, out, types.add_func_type))
     phases.done("order")
 
     skip_funcs = [{j for j, (imp, t) in enumerate(_func_imports(inp.module, resolution.targets[k]))
                    if isinstance(t, Defined)} for k, inp in enumerate(loaded)]
-    out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated,
-                                fresh_features)
+    out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated)
+
     remaps.extend([None] * (len(out.codes) - len(remaps)))  # the generated start function
     finish_codes(out, loaded, plan, remaps, options.validate, inputs, options.jobs)
     phases.done("code" + (" + validate" if options.validate else ""))

@@ -94,6 +94,9 @@ def input_features(loaded, out, plan, scan_bodies: bool = True) -> list[set[str]
                 used.discard("exceptions")
             if _uses_extended_const(inp.module):
                 used.add("extended-const")
+            if any(e.mode == "declarative" for e in inp.module.elems):
+                # Declared for `ref.func`: a reference-types instruction, seen without a scan.
+                used.add("reference-types")
         except WasmError as err:
             raise err.with_file(inp.label)
         result.append(used)
@@ -112,17 +115,22 @@ def declared_features(inp) -> set[str]:
     return {OUR_NAMES.get(f.name, f.name) for f in parsed.features if f.prefix in "+="}
 
 
-def check_target(target: str | None, loaded, out, plan, used: list[set[str]], introduced: dict[str, list[str]],
-                 warnings: list[str]) -> set[str]:
+def check_target(target: str | None, loaded, out, plan, introduced: dict[str, list[str]],
+                 warnings: list[str]) -> None:
     """Refuse features outside `target`; without one, warn about features the merge
-    introduced that no input used. Returns those (LLVM names), for `target_features`."""
-    new = {feature: owners for feature, owners in introduced.items()
-           if not any(feature in u for u in used) and not any(feature in declared_features(i) for i in loaded)}
+    introduced that no input used. Function bodies are scanned only with a target: the
+    warning goes by what the inputs' sections show (a scan of every body would cost as
+    much as a fifth of a large merge)."""
+    used = input_features(loaded, out, plan, scan_bodies=target is not None)
+    declared = [declared_features(inp) for inp in loaded]
+
+    def unused(feature):
+        return not any(feature in u for u in used) and not any(feature in d for d in declared)
+
     if target is not None:
         allowed = PROFILES[target]
         problems = []
-        features = sorted((set().union(*used) | set(introduced)) - allowed)
-        for feature in features:
+        for feature in sorted((set().union(*used) | set(introduced)) - allowed):
             why = [_responsible(loaded, out, plan, k, feature) for k, u in enumerate(used) if feature in u]
             if feature in introduced:
                 why.append(f"the merge: {_introduced_reason(feature)} {', '.join(introduced[feature])}")
@@ -130,17 +138,12 @@ def check_target(target: str | None, loaded, out, plan, used: list[set[str]], in
         if problems:
             raise LinkError(f"--target {target}: the merged module needs features {target} lacks: "
                             + " | ".join(problems))
-    else:
-        for feature, owners in new.items():
+        return
+    for feature, owners in introduced.items():
+        if unused(feature):
             warnings.append(f"the merged module needs {feature} ({_introduced_reason(feature)} "
                             f"{', '.join(owners)}), which no input used: engines without it cannot load the "
                             "output (use --target to make this an error)")
-    return {target_feature_name(f) for f in new}
-
-
-def llvm_names(used: list[set[str]]) -> set[str]:
-    """Every feature some input uses, in `target_features` names."""
-    return {target_feature_name(f) for u in used for f in u if f != "mvp"}
 
 
 def _responsible(loaded, out, plan, k: int, feature: str) -> str:
