@@ -4,6 +4,7 @@ profiles, and the refusals of inputs we cannot merge (objects, unknown dylink fo
 
 import re
 import subprocess
+import sys
 
 import pytest
 import wasmtime
@@ -258,3 +259,19 @@ def test_a_linking_section_without_the_object_imports_merges_with_one_warning():
     assert [w for w in result.warnings if "final:" in w] == [
         "final: its relocation sections (linking, reloc.DATA, from wasm-ld --emit-relocs) describe its own "
         "layout and are stale once merged; dropped"]
+
+
+def test_cli_target_option_fails_with_one_line(tmp_path):
+    paths = []
+    for k, wat in enumerate(TWO_MEMORIES):
+        path = tmp_path / f"m{k}.wasm"
+        path.write_bytes(wat2wasm(wat))
+        paths.append(str(path))
+    out = tmp_path / "out.wasm"
+    proc = subprocess.run([sys.executable, "-m", "wasmmerge", "merge", *paths, "-o", str(out), "--target", "node20"],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and not out.exists()
+    assert "--target node20" in proc.stderr and "multi-memory" in proc.stderr and "Traceback" not in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "wasmmerge", "merge", *paths, "-o", str(out), "--target", "3.0"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and out.exists() and proc.stderr == ""

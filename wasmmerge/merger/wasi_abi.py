@@ -44,8 +44,8 @@ def find_roles(loaded, plan, warnings) -> WasiRoles:
     roles = WasiRoles()
     for k, inp in enumerate(loaded):
         for e in inp.module.exports:
-            if e.kind != FUNC_KIND or e.name not in (INITIALIZE, START):
-                continue
+            if e.kind != FUNC_KIND or e.name not in (INITIALIZE, START) or e.index >= len(plan.maps[k]["func"]):
+                continue  # (an export of an unknown function is reported when exports are merged)
             comp = plan.types.comp(plan.maps[k]["type"][inp.module.func_type_indices()[e.index]])
             if not isinstance(comp, FuncType) or comp.params or comp.results:
                 warnings.append(f"{inp.name}: export {e.name!r} has type {comp}, not the WASI ABI's [] -> []; "
