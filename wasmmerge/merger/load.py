@@ -45,7 +45,6 @@ def load_inputs(inputs, files=None) -> list[Input]:
         if is_relocatable_object(module):
             raise LinkError(f"{file or name} is a relocatable object (it has a linking section and imports "
                             "env.__linear_memory): link objects with `wasmmerge link`, then merge the result")
-        refuse_unknown_dylink(module, file or name)
         loaded.append(Input(name, module, len(data), file, sum(len(c.body) for c in module.codes)))
     return loaded
 
@@ -57,17 +56,6 @@ def is_relocatable_object(module: Module) -> bool:
         return False
     return any(imp.module == "env" and imp.name == "__linear_memory" and imp.kind == MEMORY_KIND
                for imp in module.imports)
-
-
-def refuse_unknown_dylink(module: Module, label: str) -> None:
-    """A side module in a dynamic-linking format other than `dylink.0` (LLVM before 13
-    wrote `dylink`) cannot be placed: its memory and table needs are unknown to us."""
-    for section in module.customs:
-        if section.name == "dylink" or section.name.startswith("dylink.") and section.name != "dylink.0":
-            raise LinkError(f"{label} is a dynamic-linking side module in an unknown format "
-                            f"({section.name!r} section; wasmmerge reads only 'dylink.0'): rebuild it with "
-                            "LLVM 13 or later (wasm-ld --shared, emscripten SIDE_MODULE), or link it "
-                            "statically and merge the result")
 
 
 def input_name_from_path(path: str) -> str:

@@ -15,10 +15,12 @@ from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
 from .overlap import overlap_warnings
+from .pic import place_pic
 from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
 from .shared_imports import share_host_imports
+from .single_memory import single_memory
 from .target import check_target, merge_introduced
 from .unused_tables import droppable_tables
 from .verify import finish_codes
@@ -47,6 +49,14 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     phases = _Phases(options.on_phase)
     warnings: list[str] = []
     loaded = load_inputs(inputs, files)
+    placement = place_pic(loaded)  # PIC side modules: one memory and table, GOT filled
+    regions = None
+    if placement:
+        loaded, inputs, regions = placement.inputs, placement.raw_inputs(inputs), placement.summary()
+        warnings.extend(placement.warnings)
+    elif options.single_memory:  # every input's memory relocated or lowered into one
+        relocated = single_memory(loaded, inputs)
+        loaded, inputs, regions = relocated.inputs, relocated.raw, relocated.bases
     phases.done("load")
 
     # Only the merged types go into this store: its canonical ids are the output's type
@@ -71,6 +81,8 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     consts = ConstExprs(loaded, plan)
     remaps: list = []  # per merged body: its input's Remap, None where nothing changes
     effects = _copy_definitions(loaded, plan, consts, out, remaps)
+    if placement:
+        placement.hide_exports(loaded)
     warnings.extend(overlap_warnings(loaded, effects))
     wasi_roles = find_roles(loaded, plan, warnings)
     hide_initializers(loaded, wasi_roles)
@@ -97,6 +109,8 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     data = encode(out)
     phases.done("encode")
     report = build_report(loaded, plan, out, len(data), init)
+    if regions is not None:
+        report["memory_regions"] = regions
     return MergeResult(data, out, warnings, report)
 
 
