@@ -7,7 +7,7 @@ from ..errors import ValidationError, WasmError
 from ..outputs import STDOUT, OutputSet, check_paths
 from .hints import unresolved_import_hints
 from .load import input_name_from_path
-from .options import MergeOptions
+from .options import TARGETS, MergeOptions
 from .pipeline import merge
 from .report import format_depfile, format_json, format_text
 
@@ -33,6 +33,8 @@ def parse_input_spec(spec: str) -> tuple[str, str]:
               help="Keep only these modules' exports (repeatable).")
 @click.option("--allow-import", "allow_import", multiple=True, metavar="PATTERN",
               help="Imports the output may keep, e.g. 'env.*' (repeatable); others are an error.")
+@click.option("--target", type=click.Choice(TARGETS), metavar="|".join(TARGETS),
+              help="Fail if the output needs a feature this target lacks (naming the inputs responsible).")
 @click.option("--map", "map_file", metavar="FILE", help="Write a link report.")
 @click.option("--map-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--depfile", metavar="FILE", help="Write a Make dependency file.")
@@ -45,8 +47,8 @@ def parse_input_spec(spec: str) -> tuple[str, str]:
 @click.option("--fatal-warnings", is_flag=True, help="Treat warnings as errors: print them as errors, write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
-def merge_command(inputs, output, rename, skip, export_from, allow_import, map_file, map_format, depfile,
-                  no_validate, jobs, emit_text, fatal_warnings, verbose, quiet, single_memory):
+def merge_command(inputs, output, rename, skip, export_from, allow_import, target, map_file, map_format,
+                  depfile, no_validate, jobs, emit_text, fatal_warnings, verbose, quiet, single_memory):
     """Merge modules into one. INPUT is PATH (named by its file stem), NAME=PATH, or - (stdin),
     in instantiation order; an import from NAME binds to that input's export."""
     if rename and skip:
@@ -76,7 +78,8 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
     options = MergeOptions(export_conflicts=conflicts,
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
-                           validate=not no_validate, jobs=jobs, single_memory=single_memory, on_phase=phase)
+                           validate=not no_validate, jobs=jobs, single_memory=single_memory, on_phase=phase,
+                           target=target)
     outputs = OutputSet()
     try:
         if output == STDOUT or emit_text:

@@ -15,12 +15,17 @@ from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
+from .overlap import overlap_warnings
 from .pic import place_pic
 from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
+from .shared_imports import share_host_imports
 from .single_memory import single_memory
+from .target import check_target, merge_introduced
+from .unused_tables import droppable_tables
 from .verify import finish_codes
+from .wasi_abi import apply_wasi_abi, find_roles, hide_initializers
 
 GENERATED_START_NAME = "__wasmmerge_start"
 
@@ -80,8 +85,9 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
         except WasmError as err:
             raise err.with_file(inp.label)
     resolution = resolve(loaded, type_maps, types)
+    share_host_imports(resolution, types, loaded)
     check_allowed(resolution, options.allow_imports, loaded)
-    plan = plan_spaces(loaded, type_maps, types, resolution)
+    plan = plan_spaces(loaded, type_maps, types, resolution, droppable_tables(loaded))
     phases.done("resolve")
 
     out = Module(types=types.types, rec_groups=types.rec_groups)
@@ -91,6 +97,9 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
     effects = _copy_definitions(loaded, plan, consts, out, remaps)
     if placement:
         placement.hide_exports(loaded)
+    warnings.extend(overlap_warnings(loaded, effects))
+    wasi_roles = find_roles(loaded, plan, warnings)
+    hide_initializers(loaded, wasi_roles)
     out.exports = merged_exports(loaded, plan, options, warnings)
     phases.done("rewrite")
 
@@ -98,6 +107,9 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
                            [m.limits.min * PAGE for m in out.memory_types()])
     generated = _apply_init_order(init, out, types)
     _set_datacount(loaded, out, init)
+    introduced = merge_introduced(loaded, plan, out, init)
+    check_target(options.target, loaded, out, plan, introduced, warnings)
+    generated.update(apply_wasi_abi(wasi_roles, out, types.add_func_type))
     phases.done("order")
 
     if any(inp.module.customs for inp in loaded):
@@ -139,7 +151,9 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module, remap
         tmap = maps["type"].__getitem__
         try:
             out.funcs.extend(maps["type"][t] for t in m.funcs)
-            out.tables.extend(Table(map_externtype(t.type, tmap), consts.convert(k, t.init)) for t in m.tables)
+            first_table = m.count(TABLE_KIND) - len(m.tables)
+            out.tables.extend(Table(map_externtype(t.type, tmap), consts.convert(k, t.init))
+                              for n, t in enumerate(m.tables) if first_table + n not in plan.dropped_tables[k])
             out.memories.extend(m.memories)
             out.tags.extend(map_externtype(t, tmap) for t in m.tags)
             imported_globals = m.count(GLOBAL_KIND) - len(m.globals)
