@@ -74,3 +74,7 @@ from .spectest.command import spec_command  # noqa: E402
 
 cli.add_command(run_command)
 cli.add_command(spec_command)
+
+from .linker.command import link_command  # noqa: E402
+
+cli.add_command(link_command)

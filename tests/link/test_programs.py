@@ -1,0 +1,59 @@
+"""C and C++ programs linked by wasm-ld and by `wasmmerge link` from the same command line
+must behave the same under WASI in wasmtime (stdout, exit status, exported results)."""
+
+import pytest
+
+from .harness import (call_exports, compile_sources, driver_link_args, exported_names, link_both,
+                      make_archive, run_command)
+
+# name -> (sources under fixtures/link, compile flags, extra driver flags)
+COMMANDS = {
+    "calls": (["calls/main.c", "calls/util.c"], [], []),
+    "weak": (["weak/main.c", "weak/strong.c"], [], []),
+    "ctors": (["ctors/main.c", "ctors/other.c"], [], []),
+    "pic": (["pic/main.c", "pic/lib.c"], ["-fPIC"], []),
+    "tls-lowered": (["tls/main.c", "tls/other.c"], ["-ftls-model=local-exec"], []),
+    "calls-no-gc": (["calls/main.c", "calls/util.c"], [], ["-Wl,--no-gc-sections"]),
+    "calls-stack-first": (["calls/main.c", "calls/util.c"], [], ["-Wl,--stack-first", "-Wl,-z,stack-size=32768"]),
+    "calls-debug": (["calls/main.c", "calls/util.c"], ["-g"], []),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_command_program(name, tmp_path):
+    sources, cflags, ldflags = COMMANDS[name]
+    objects = compile_sources(sources, tmp_path, cflags)
+    args = driver_link_args(objects, ldflags)
+    ref, ours = link_both(args, tmp_path)
+    assert run_command(ours, tmp_path) == run_command(ref, tmp_path)
+    assert exported_names(ours) == exported_names(ref)
+
+
+def test_archive_extracts_only_needed_members(tmp_path):
+    main, used, helper, unused = compile_sources(
+        ["archive/main.c", "archive/used.c", "archive/helper.c", "archive/unused.c"], tmp_path)
+    lib = make_archive(tmp_path / "libparts.a", [unused, used, helper])
+    args = driver_link_args([main], [f"-L{tmp_path}", "-lparts"])
+    ref, ours = link_both(args, tmp_path)
+    output = run_command(ours, tmp_path)
+    assert output == run_command(ref, tmp_path)
+    assert "unused member" not in output[0]
+    assert lib.exists()
+
+
+def test_freestanding_exports(tmp_path):
+    objects = compile_sources(["freestanding/lib.c", "freestanding/data.c"], tmp_path)
+    args = driver_link_args(objects, ["-nostdlib", "-Wl,--no-entry", "-Wl,--export=fib"])
+    ref, ours = link_both(args, tmp_path)
+    calls = [("weighted_sum", (1, 2, 3, 4)), ("fib", (20,)), ("fib", (30,))]
+    assert call_exports(ours, calls) == call_exports(ref, calls)
+    assert exported_names(ours) == exported_names(ref)
+
+
+def test_cxx_comdat_templates_vtables(tmp_path):
+    flags = ["-fno-exceptions", "-fno-rtti", "-nostdlib++"]
+    objects = compile_sources(["cxx/main.cc", "cxx/other.cc"], tmp_path, flags)
+    args = driver_link_args(objects, ["-nostdlib", "-Wl,--no-entry", "-Wl,--export=run"])
+    ref, ours = link_both(args, tmp_path)
+    calls = [("run", (n,)) for n in (0, 3, 11)]
+    assert call_exports(ours, calls) == call_exports(ref, calls)

@@ -1,0 +1,167 @@
+"""One link, start to finish: inputs -> symbol table -> mark live -> layout -> bytes.
+
+The order follows wasm-ld's driver: read every input (archives only index their members),
+add the command line's own references (entry, --export), define the linker's synthetic
+symbols, mark what the roots reach, report undefined symbols all at once, lay out, write.
+"""
+
+import os
+
+from ..errors import LinkError, WasmError
+from .archive import is_archive
+from .diagnostics import Diagnostics
+from .layout import Planner, output_segment_name
+from .marklive import MarkLive
+from .objects import read_object
+from .options import LinkOptions, find_library
+from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
+from .symtab import SymbolTable
+from .synthetic import define_synthetic
+from .writer import Writer
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as err:
+        raise LinkError(f"cannot open {path}: {err.strerror or err}") from None
+
+
+class LinkResult:
+    def __init__(self, data: bytes, layout, symtab, diag):
+        self.data = data
+        self.layout = layout
+        self.symtab = symtab
+        self.diag = diag
+
+
+def load_inputs(opts: LinkOptions, symtab: SymbolTable):
+    if not opts.inputs:
+        raise LinkError("no input files")
+    for spec in opts.inputs:
+        path = find_library(opts, spec.value) if spec.is_library else spec.value
+        data = _read(path)
+        symtab.diag.trace_file(path)
+        if is_archive(data):
+            symtab.add_archive(path, data, spec.whole_archive)
+        elif data[:4] == b"\0asm":
+            obj = read_object(os.path.basename(path) if False else path, data)
+            symtab.add_object(obj)
+        else:
+            raise LinkError("unknown file type (not a WebAssembly object or an archive)", file=path)
+
+
+def link(opts: LinkOptions, stream=None) -> LinkResult:
+    if opts.relocatable or opts.emit_relocs:
+        raise LinkError("unsupported option: " + ("-r" if opts.relocatable else "--emit-relocs"))
+    if opts.shared_memory:
+        raise LinkError("unsupported option: --shared-memory")
+    if opts.wasm64:
+        raise LinkError("unsupported option: -m wasm64")
+    diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream)
+    symtab = SymbolTable(diag)
+    try:
+        load_inputs(opts, symtab)
+        diag.check()
+        return _link(opts, symtab, diag)
+    except WasmError:
+        raise
+
+
+def _link(opts, symtab, diag) -> LinkResult:
+    # References from the command line pull archive members like any other reference.
+    roots = []
+    if opts.entry:
+        entry = symtab.require(opts.entry)
+        if entry is None or not entry.defined:
+            if opts.entry_given or opts.entry != "_start" or True:
+                diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}")
+        else:
+            roots.append(entry)
+    for name in opts.exports:
+        sym = symtab.require(name)
+        if sym is None or not sym.defined:
+            if opts.unresolved == "report-all" and name not in opts.allow_undefined_symbols:
+                diag.error(f"symbol exported via --export not found: {name}")
+        else:
+            roots.append(sym)
+    diag.check()
+    for name in opts.exports_if_defined:
+        sym = symtab.symbols.get(name)
+        if sym is not None and sym.defined:
+            roots.append(sym)
+    ctors = symtab.symbols.get("__wasm_call_ctors")
+    # A command whose code never calls __wasm_call_ctors gets its exports wrapped so that
+    # constructors run first and destructors last (wasm-ld's ".command_export" wrappers).
+    wrap_exports = (ctors is None or ctors.referenced_by is None) and "__wasm_call_ctors" not in opts.exports
+    dtors = None
+    if wrap_exports:
+        dtors = symtab.require("__wasm_call_dtors")
+        if dtors is not None and (not dtors.defined or dtors.kind != SYMTAB_FUNCTION):
+            dtors = None
+        if ctors is None:
+            ctors = symtab.symbols["__wasm_call_ctors"] = _synthetic_ctors(symtab)
+    segment_names = {output_segment_name(c.name) for o in symtab.objects for c in o.datas}
+    define_synthetic(symtab, opts.wasm64, segment_names)
+    for name, sym in symtab.symbols.items():
+        if sym.defined and (sym.flags & (NO_STRIP | 0x20) or opts.export_all
+                            or (opts.export_dynamic and not sym.hidden)):
+            roots.append(sym)
+    for obj in symtab.objects:
+        for sym in obj.resolved:
+            if sym.local and sym.flags & NO_STRIP and sym.file is obj:
+                roots.append(sym)
+    if wrap_exports:
+        has_init = any(obj.init_funcs for obj in symtab.objects)
+        if has_init:
+            roots.append(ctors)
+        if dtors is not None:
+            roots.append(dtors)
+        if not has_init and dtors is None:
+            wrap_exports = False
+    marker = MarkLive(symtab, roots, opts.gc_sections)
+    marker.run()
+    _report_undefined(opts, symtab, marker, diag)
+    diag.check()
+    if opts.print_gc_sections:
+        _print_gc(symtab, diag)
+    layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors)
+    diag.check()
+    data = Writer(layout, symtab, opts).write()
+    return LinkResult(data, layout, symtab, diag)
+
+
+def _synthetic_ctors(symtab):
+    from .symbols import Symbol  # noqa: PLC0415 - only needed when no object names it
+    sym = Symbol("__wasm_call_ctors", SYMTAB_FUNCTION)
+    sym.synthetic = "function"
+    return sym
+
+
+def _report_undefined(opts, symtab, marker, diag):
+    for sym, referrers in marker.live_undefined.items():
+        if sym.weak:
+            continue  # address 0 / an unreachable stub
+        allowed = (opts.unresolved != "report-all" or sym.name in opts.allow_undefined_symbols
+                   or opts.import_undefined and sym.kind == SYMTAB_FUNCTION)
+        if sym.kind == SYMTAB_FUNCTION and (sym.import_name is not None or allowed):
+            continue  # becomes an import
+        if sym.kind == SYMTAB_GLOBAL and (sym.import_name is not None or allowed):
+            continue
+        if sym.kind == SYMTAB_DATA and opts.unresolved == "ignore-all":
+            continue
+        names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
+        diag.error(f"undefined symbol: {sym.name} (referenced by {names})")
+
+
+def _print_gc(symtab, diag):
+    for obj in symtab.objects:
+        for chunk in obj.functions:
+            if not chunk.live:
+                name = next((s.name for s in obj.resolved if s.kind == SYMTAB_FUNCTION and s.file is obj
+                             and s.index == chunk.index), f"function {chunk.index}")
+                print(f"removing unused section {obj.name}:{name}", file=diag.stream)
+        for chunk in obj.datas:
+            if not chunk.live:
+                print(f"removing unused section {obj.name}:{chunk.name}", file=diag.stream)

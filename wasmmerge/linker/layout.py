@@ -1,0 +1,441 @@
+"""Layout: give every live piece its place in the output, as wasm-ld lays a module out.
+
+Order of each index space: imports first, then synthetic functions/globals, then each
+object's live definitions in input order (the GOT entries of PIC code come last among
+globals). Data: input segments are grouped into output segments by name (`.rodata.x` ->
+`.rodata`, ...), ordered .tdata, .rodata, .data, others, .bss; memory holds the global
+base (or the stack, with --stack-first), the segments at their alignments, the stack,
+then the heap. The table holds null at slot 0 and address-taken functions from
+--table-base on, in the order their relocations are met.
+"""
+
+from dataclasses import dataclass, field
+
+from ..binary import leb
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
+from .synthetic import UNREACHABLE_BODY, body, call, is_c_identifier
+from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG
+
+PAGE = 65536
+STACK_ALIGN = 16
+SEGMENT_ORDER = ((".tdata", 0), (".rodata", 1), (".data", 2), (".bss", 4))
+
+
+def output_segment_name(name: str) -> str:
+    """`.rodata.str1.1` -> `.rodata`: wasm-ld's merging of input segments by prefix."""
+    for prefix in (".tdata", ".rodata", ".data", ".bss", ".text"):
+        if name == prefix or name.startswith(prefix + "."):
+            return prefix
+    return name
+
+
+def _segment_rank(name: str) -> int:
+    for prefix, rank in SEGMENT_ORDER:
+        if name.startswith(prefix):
+            return rank
+    return 3
+
+
+def _align(value: int, alignment: int) -> int:
+    return (value + alignment - 1) & -alignment
+
+
+@dataclass(eq=False)
+class OutputSegment:
+    name: str
+    alignment: int = 0  # log2
+    size: int = 0
+    chunks: list = field(default_factory=list)
+    start: int = 0  # its address in memory
+
+    @property
+    def is_tls(self) -> bool:
+        return self.name.startswith(".tdata")
+
+    @property
+    def is_bss(self) -> bool:
+        return self.name.startswith(".bss")
+
+
+@dataclass(eq=False)
+class OutFunction:
+    name: str
+    signature: FuncType
+    chunk: object = None  # a FunctionChunk, or None for a synthetic body
+    body: bytes | None = None
+
+
+@dataclass(eq=False)
+class OutImport:
+    module: str
+    name: str
+    kind: int
+    desc: object  # FuncType, GlobalType, TableType or MemType
+    symbol: object = None
+
+
+@dataclass(eq=False)
+class OutGlobal:
+    name: str
+    type: GlobalType
+    init: bytes  # a constant expression, `end` included
+
+
+@dataclass
+class Layout:
+    imports: list[OutImport] = field(default_factory=list)
+    functions: list[OutFunction] = field(default_factory=list)
+    globals: list[OutGlobal] = field(default_factory=list)
+    segments: list[OutputSegment] = field(default_factory=list)
+    table_entries: list = field(default_factory=list)  # function Symbols from --table-base on
+    table_base: int = 1
+    memory_pages: int = 0
+    memory_max_pages: int | None = None
+    exports: list[tuple[str, int, int]] = field(default_factory=list)
+    num_imported_functions: int = 0
+    num_imported_globals: int = 0
+    memory_base: int = 0
+    tls_segment: OutputSegment | None = None
+    data_end: int = 0
+    heap_base: int = 0
+    stack_pointer: int = 0
+    init_functions: list = field(default_factory=list)  # live init-function Symbols, in call order
+
+    def const(self, value: int, wasm64: bool) -> bytes:
+        return (b"\x42" if wasm64 else b"\x41") + leb.write_signed(value) + b"\x0b"
+
+
+class Planner:
+    """Builds a Layout from the resolved, marked symbol table."""
+
+    def __init__(self, symtab, opts, diag, marker):
+        self.symtab = symtab
+        self.opts = opts
+        self.diag = diag
+        self.marker = marker
+        self.out = Layout(table_base=opts.table_base)
+        self.ptr_type = I64 if opts.wasm64 else I32
+
+    def run(self, wrap_exports: bool, dtors) -> Layout:
+        self._imports()
+        self._functions(wrap_exports, dtors)
+        self._data_segments()
+        self._memory()
+        self._globals()
+        self._table()
+        self._exports(wrap_exports, dtors)
+        return self.out
+
+    # -- imports and undefined symbols -------------------------------------------------
+
+    def _imports(self):
+        out = self.out
+        opts = self.opts
+        if opts.import_memory:
+            module, name = opts.import_memory
+            out.imports.append(OutImport(module, name, MEMORY_KIND, None))
+        if opts.import_table:
+            out.imports.append(OutImport("env", "__indirect_function_table", TABLE_KIND, None))
+        seen = {}
+        for sym in self.marker.live_undefined:
+            if sym.kind not in (SYMTAB_FUNCTION, SYMTAB_GLOBAL):
+                continue
+            if sym.kind == SYMTAB_FUNCTION and sym.weak:
+                continue  # becomes an unreachable stub, not an import
+            module = sym.import_module or "env"
+            name = sym.import_name or sym.name
+            kind = FUNC_KIND if sym.kind == SYMTAB_FUNCTION else GLOBAL_KIND
+            key = (module, name, kind)
+            if key in seen:
+                sym.out_index = seen[key].symbol.out_index
+                continue
+            imp = OutImport(module, name, kind, sym.signature if kind == FUNC_KIND else sym.global_type, sym)
+            seen[key] = imp
+            sym.out_index = sum(1 for i in out.imports if i.kind == kind)
+            out.imports.append(imp)
+        out.num_imported_functions = sum(1 for i in out.imports if i.kind == FUNC_KIND)
+        out.num_imported_globals = sum(1 for i in out.imports if i.kind == GLOBAL_KIND)
+
+    # -- functions ---------------------------------------------------------------------------
+
+    def _functions(self, wrap_exports, dtors):
+        out = self.out
+        symtab = self.symtab
+        functions = out.functions
+        base = out.num_imported_functions
+        ctors = symtab.symbols.get("__wasm_call_ctors")
+        if ctors is not None and ctors.live and ctors.synthetic:
+            ctors.out_index = base + len(functions)
+            functions.append(OutFunction("__wasm_call_ctors", FuncType((), ()), None, None))
+            out.init_functions = self._init_functions()
+        for sym in self.marker.live_undefined:
+            if sym.kind == SYMTAB_FUNCTION and sym.weak:
+                sym.is_stub = True
+                sym.out_index = base + len(functions)
+                functions.append(OutFunction(f"undefined_weak:{sym.name}", sym.signature, None, UNREACHABLE_BODY))
+        for obj in symtab.objects:
+            for chunk in obj.functions:
+                if chunk.live and not chunk.discarded:
+                    chunk.out_index = base + len(functions)
+                    functions.append(OutFunction(None, obj.module.types[chunk.type_index].comp, chunk))
+        for obj in symtab.objects:  # symbols -> indices; names for the name section
+            nfi = obj.num_imported[0]
+            for sym in obj.resolved:
+                if sym.kind == SYMTAB_FUNCTION and sym.file is obj and sym.index >= nfi:
+                    chunk = obj.functions[sym.index - nfi]
+                    if chunk.out_index is not None:
+                        sym.out_index = chunk.out_index
+                        if chunk.name is None or not sym.local:
+                            chunk.name = sym.name
+        for obj in symtab.objects:  # local symbols naming imports follow the import's symbol
+            nfi = obj.num_imported[0]
+            for sym in obj.resolved:
+                if sym.kind == SYMTAB_FUNCTION and sym.file is obj and sym.index < nfi:
+                    target = next((s for s in obj.resolved if s is not sym and s.kind == SYMTAB_FUNCTION
+                                   and s.index == sym.index and s.file is not obj), None)
+                    if target is not None:
+                        sym.out_index = target.out_index
+        if ctors is not None and ctors.out_index is not None:
+            instrs = b"".join(call(s.out_index) + b"\x1a" * len(s.signature.results) for s in out.init_functions)
+            functions[ctors.out_index - base].body = body(instrs)
+
+    def _init_functions(self):
+        entries = []
+        for obj in self.symtab.objects:
+            for init in obj.init_funcs:
+                sym = obj.resolved[init.symbol]
+                if sym.file is not None and sym.out_index is None and sym.live:
+                    entries.append((init.priority, len(entries), sym))
+                elif sym.live:
+                    entries.append((init.priority, len(entries), sym))
+        entries.sort(key=lambda e: (e[0], e[1]))
+        return [sym for _, _, sym in entries]
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def _data_segments(self):
+        by_name = {}
+        segments = []
+        for obj in self.symtab.objects:
+            for chunk in obj.datas:
+                if not chunk.live or chunk.discarded:
+                    continue
+                name = output_segment_name(chunk.name)
+                seg = by_name.get(name)
+                if seg is None:
+                    seg = by_name[name] = OutputSegment(name)
+                    segments.append(seg)
+                seg.alignment = max(seg.alignment, chunk.alignment)
+                chunk.out_offset = _align(seg.size, 1 << chunk.alignment)
+                seg.size = chunk.out_offset + chunk.size
+                seg.chunks.append(chunk)
+                chunk.output = seg
+        segments.sort(key=lambda s: _segment_rank(s.name))  # stable: input order within a rank
+        self.out.segments = segments
+
+    def _memory(self):
+        out, opts = self.out, self.opts
+        if opts.stack_size % STACK_ALIGN:
+            self.diag.error(f"stack size must be {STACK_ALIGN}-byte aligned")
+        ptr = 0
+        if opts.stack_first:
+            ptr = opts.stack_size
+            out.stack_pointer = ptr
+        else:
+            ptr = opts.global_base if opts.global_base is not None else 1024
+        global_base = ptr
+        for seg in out.segments:
+            ptr = _align(ptr, 1 << seg.alignment)
+            seg.start = ptr
+            ptr += seg.size
+            if seg.is_tls and out.tls_segment is None:
+                out.tls_segment = seg
+        out.data_end = ptr
+        if not opts.stack_first:
+            ptr = _align(ptr, STACK_ALIGN) + opts.stack_size
+            out.stack_pointer = ptr
+        out.heap_base = _align(ptr, STACK_ALIGN)
+        ptr = out.heap_base
+        if opts.initial_memory:
+            if opts.initial_memory % PAGE:
+                self.diag.error(f"initial memory must be {PAGE}-byte aligned")
+            elif ptr > opts.initial_memory:
+                self.diag.error(f"initial memory too small, {ptr} bytes needed")
+            ptr = opts.initial_memory
+        out.memory_pages = _align(ptr, PAGE) // PAGE
+        if opts.max_memory:
+            if opts.max_memory % PAGE:
+                self.diag.error(f"maximum memory must be {PAGE}-byte aligned")
+            elif opts.max_memory < out.memory_pages * PAGE:
+                self.diag.error("maximum memory too small, "
+                                f"{out.memory_pages * PAGE} bytes needed")
+            out.memory_max_pages = opts.max_memory // PAGE
+        elif not opts.growable_memory:
+            out.memory_max_pages = out.memory_pages
+        elif opts.shared_memory:
+            out.memory_max_pages = (1 << (48 if opts.wasm64 else 32)) // PAGE
+        self._data_addresses(global_base)
+
+    def _data_addresses(self, global_base):
+        out = self.out
+        heap_end = out.memory_pages * PAGE
+        synthetic = {"__heap_base": out.heap_base, "__data_end": out.data_end, "__dso_handle": global_base,
+                     "__global_base": global_base, "__heap_end": heap_end, "__memory_base": 0,
+                     "__table_base": self.opts.table_base}
+        segs = {s.name: s for s in out.segments}
+        for name, sym in self.symtab.symbols.items():
+            if sym.synthetic == "data":
+                if name in synthetic:
+                    sym.address = synthetic[name]
+                elif name.startswith("__start_"):
+                    sym.address = segs[name[8:]].start if name[8:] in segs else 0
+                elif name.startswith("__stop_"):
+                    seg = segs.get(name[7:])
+                    sym.address = seg.start + seg.size if seg else 0
+        for obj in self.symtab.objects:
+            for sym in obj.resolved:
+                if sym.kind == SYMTAB_DATA and sym.segment is not None and sym.file is obj:
+                    chunk = sym.segment
+                    if chunk.output is not None:
+                        sym.address = chunk.output.start + chunk.out_offset + sym.offset
+
+    # -- globals ---------------------------------------------------------------------------------
+
+    def _globals(self):
+        out, opts = self.out, self.opts
+        ptr = self.ptr_type
+        glob = out.globals
+        base = out.num_imported_globals
+        tls = out.tls_segment
+        values = {
+            "__stack_pointer": (True, out.stack_pointer),
+            "__tls_base": (True, tls.start if tls else 0),
+            "__tls_size": (False, tls.size if tls else 0),
+            "__tls_align": (False, (1 << tls.alignment) if tls else 1),
+            "__memory_base": (False, 0),
+            "__table_base": (False, opts.table_base),
+        }
+        for name in values:
+            sym = self.symtab.symbols.get(name)
+            if sym is not None and sym.synthetic == "global" and sym.live:
+                mutable, value = values[name]
+                sym.out_index = base + len(glob)
+                glob.append(OutGlobal(name, GlobalType(ptr, mutable), out.const(value, opts.wasm64)))
+        for obj in self.symtab.objects:
+            ngi = obj.num_imported[GLOBAL_KIND]
+            done = {}
+            for sym in obj.resolved:
+                if sym.kind == SYMTAB_GLOBAL and sym.file is obj and sym.index >= ngi and sym.live:
+                    if sym.index not in done:
+                        g = obj.module.globals[sym.index - ngi]
+                        done[sym.index] = base + len(glob)
+                        glob.append(OutGlobal(sym.name, g.type, g.init.code))
+                    sym.out_index = done[sym.index]
+        # GOT entries: globals holding a data symbol's address or a function's table slot,
+        # for PIC code linked statically. Filled in once the table is laid out.
+        for obj in self.symtab.objects:
+            for chunk in (*obj.functions, *obj.datas):
+                if not chunk.live or chunk.discarded:
+                    continue
+                for rt, _, index, _ in chunk.relocs:
+                    if rt.target == "global":
+                        sym = obj.resolved[index]
+                        if sym.kind in (SYMTAB_DATA, SYMTAB_FUNCTION) and sym.got_index is None:
+                            sym.got_index = base + len(glob)
+                            glob.append(OutGlobal(f"GOT.{'mem' if sym.kind == SYMTAB_DATA else 'func'}.{sym.name}",
+                                                  GlobalType(ptr, False), b""))
+
+    # -- table -----------------------------------------------------------------------------------
+
+    def _table(self):
+        out = self.out
+        entries = out.table_entries
+        base = out.table_base
+        got_funcs = []
+
+        def take(sym):
+            if sym.table_slot is None and not sym.is_stub and sym.out_index is not None:
+                sym.table_slot = base + len(entries)
+                entries.append(sym)
+
+        for obj in self.symtab.objects:
+            for chunk in (*obj.functions, *obj.datas):
+                if not chunk.live or chunk.discarded:
+                    continue
+                for rt, _, index, _ in chunk.relocs:
+                    if rt.target == "table_slot":
+                        take(obj.resolved[index])
+                    elif rt.target == "global":
+                        sym = obj.resolved[index]
+                        if sym.kind == SYMTAB_FUNCTION:
+                            take(sym)
+                            got_funcs.append(sym)
+        for g in out.globals:
+            pass
+        first = out.num_imported_globals
+        for obj in self.symtab.objects:
+            for sym in obj.resolved:
+                if sym.got_index is not None:
+                    value = sym.table_slot or 0 if sym.kind == SYMTAB_FUNCTION else (sym.address or 0)
+                    out.globals[sym.got_index - first].init = out.const(value, self.opts.wasm64)
+        for name, sym in self.symtab.symbols.items():
+            if sym.kind == SYMTAB_TABLE and sym.synthetic == "table":
+                sym.out_index = 1 if self.opts.import_table and False else 0
+
+    # -- exports -------------------------------------------------------------------------------------
+
+    def _exports(self, wrap_exports, dtors):
+        out, opts = self.out, self.opts
+        exports = out.exports
+        if opts.export_memory and not opts.import_memory or (opts.import_memory and opts.export_memory != "memory"):
+            exports.append((opts.export_memory, MEMORY_KIND, 0))
+        if opts.export_table:
+            exports.append(("__indirect_function_table", TABLE_KIND, 0))
+        names = []
+        if opts.entry and not opts.relocatable:
+            names.append(opts.entry)
+        for name, sym in self.symtab.symbols.items():
+            if not sym.defined or not sym.live or name in names:
+                continue
+            if (sym.flags & 0x20 or name in opts.exports or name in opts.exports_if_defined or opts.export_all
+                    or (opts.export_dynamic and not sym.hidden)):
+                names.append(name)
+        for name in opts.exports:
+            if name not in names:
+                names.append(name)
+        ctors = self.symtab.symbols.get("__wasm_call_ctors")
+        for name in names:
+            sym = self.symtab.symbols.get(name)
+            if sym is None or not sym.defined:
+                continue
+            if sym.kind == SYMTAB_FUNCTION:
+                index = sym.out_index
+                if wrap_exports and sym.file is not None:
+                    index = self._wrapper(sym, ctors, dtors)
+                exports.append((name, FUNC_KIND, index))
+            elif sym.kind == SYMTAB_GLOBAL:
+                exports.append((name, GLOBAL_KIND, sym.out_index))
+            elif sym.kind == SYMTAB_DATA and sym.address is not None:
+                # A data symbol is exported as an immutable global holding its address.
+                index = out.num_imported_globals + len(out.globals)
+                out.globals.append(OutGlobal(name, GlobalType(self.ptr_type, False),
+                                             out.const(sym.address, opts.wasm64)))
+                exports.append((name, GLOBAL_KIND, index))
+            elif sym.kind == SYMTAB_TAG:
+                exports.append((name, 4, sym.out_index))
+
+    def _wrapper(self, sym, ctors, dtors) -> int:
+        """`NAME.command_export`: run the constructors, the export, then the destructors."""
+        instrs = b""
+        if ctors is not None and ctors.out_index is not None and self.out.init_functions:
+            instrs += call(ctors.out_index)
+        instrs += b"".join(b"\x20" + leb.write_unsigned(k) for k in range(len(sym.signature.params)))
+        instrs += call(sym.out_index)
+        if dtors is not None and dtors.out_index is not None and dtors is not sym:
+            instrs += call(dtors.out_index)
+        index = self.out.num_imported_functions + len(self.out.functions)
+        self.out.functions.append(OutFunction(f"{sym.name}.command_export", sym.signature, None, body(instrs)))
+        return index
+
+
+_ = (is_c_identifier, SYMTAB_TAG)

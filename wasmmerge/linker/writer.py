@@ -1,0 +1,273 @@
+"""Writer: the output module's bytes, sections built from the layout.
+
+Function bodies and data segments are the input bytes, copied once into a bytearray and
+patched in place at each relocation site (a padded LEB or a fixed-width integer) — no
+instruction is decoded. Every other section is small and built from scratch here.
+"""
+
+from ..binary import leb
+from ..binary.code import write_valtype
+from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, TABLE, TYPE
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
+from ..errors import LinkError
+from .relocations import encode_field
+from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
+
+u32 = leb.write_unsigned
+MAGIC = b"\x00asm\x01\x00\x00\x00"
+
+
+def _name(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return u32(len(raw)) + raw
+
+
+def _section(sid: int, payload: bytes) -> bytes:
+    return bytes((sid,)) + u32(len(payload)) + payload
+
+
+def _limits(minimum: int, maximum: int | None, shared=False, is64=False) -> bytes:
+    flags = (1 if maximum is not None else 0) | (2 if shared else 0) | (4 if is64 else 0)
+    return bytes((flags,)) + u32(minimum) + (u32(maximum) if maximum is not None else b"")
+
+
+def _functype(t) -> bytes:
+    return (b"\x60" + u32(len(t.params)) + b"".join(write_valtype(v) for v in t.params)
+            + u32(len(t.results)) + b"".join(write_valtype(v) for v in t.results))
+
+
+def _tombstone(section_name: str) -> int | None:
+    """What a debug section's reference to a dropped function becomes (as wasm-ld does)."""
+    if not section_name.startswith(".debug_"):
+        return None
+    return 0xFFFFFFFE if section_name in (".debug_ranges", ".debug_loc") else 0xFFFFFFFF
+
+
+class Writer:
+    def __init__(self, layout, symtab, opts):
+        self.layout = layout
+        self.symtab = symtab
+        self.opts = opts
+        self.types: list = []
+        self.type_index: dict = {}
+        self.obj_types: dict = {}  # id(obj) -> list of output type indices (lazily)
+
+    def type_of(self, functype) -> int:
+        k = self.type_index.get(functype)
+        if k is None:
+            k = self.type_index[functype] = len(self.types)
+            self.types.append(functype)
+        return k
+
+    # -- relocation values ------------------------------------------------------------------
+
+    def _value(self, rt, obj, index, addend, site_address, tombstone):
+        target = rt.target
+        if target == "type":
+            types = self.obj_types.get(id(obj))
+            if types is None:
+                types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
+            k = types[index]
+            if k is None:
+                k = types[index] = self.type_of(obj.module.types[index].comp)
+            return k
+        sym = obj.resolved[index]
+        if target == "function":
+            return sym.out_index if sym.out_index is not None else (tombstone or 0)
+        if target == "memory":
+            if sym.address is None:
+                if sym.live or tombstone is None:
+                    return 0  # an undefined weak symbol: address 0
+                return tombstone
+            value = sym.address + addend
+            if rt.modifier == "tls":
+                tls = self.layout.tls_segment
+                return value - (tls.start if tls else 0)
+            if rt.modifier == "relative":
+                return value - self.layout.memory_base
+            if rt.modifier == "location":
+                return value - site_address
+            return value
+        if target == "table_slot":
+            slot = sym.table_slot or 0
+            if rt.modifier == "relative":
+                return slot - self.layout.table_base
+            return slot
+        if target == "global":
+            if sym.kind in (SYMTAB_DATA, SYMTAB_FUNCTION):
+                return sym.got_index
+            return sym.out_index if sym.out_index is not None else 0
+        if target == "func_offset":
+            chunk = None
+            if sym.file is not None and sym.index >= sym.file.num_imported[0]:
+                chunk = sym.file.functions[sym.index - sym.file.num_imported[0]]
+            if chunk is None or chunk.out_offset is None:
+                return tombstone if tombstone is not None else addend
+            return chunk.out_offset + (chunk.start - chunk.size_start) + addend
+        if target == "section_offset":
+            chunk = sym.file.sections.get(sym.index)
+            return (chunk.out_offset if chunk is not None else 0) + addend
+        if target in ("tag", "table"):
+            return sym.out_index or 0
+        raise LinkError(f"relocation type {rt.name} is not supported", file=obj.name)
+
+    def _patch(self, buf, shift, chunk, site_base, tombstone=None):
+        value = self._value
+        obj = chunk.file
+        for rt, off, index, addend in chunk.relocs:
+            pos = shift + off
+            buf[pos:pos + rt.width] = encode_field(rt, value(rt, obj, index, addend, site_base + off, tombstone))
+
+    # -- sections -------------------------------------------------------------------------------
+
+    def write(self) -> bytes:
+        layout, opts = self.layout, self.opts
+        for imp in layout.imports:
+            if imp.kind == FUNC_KIND:
+                self.type_of(imp.desc)
+        func_types = [self.type_of(f.signature) for f in layout.functions]
+        code = self._code()
+        data, data_count = self._data()
+        customs = self._customs()
+        parts = [MAGIC, _section(TYPE, u32(len(self.types)) + b"".join(_functype(t) for t in self.types))]
+        if layout.imports:
+            parts.append(_section(IMPORT, u32(len(layout.imports)) + b"".join(self._import(i) for i in layout.imports)))
+        parts.append(_section(FUNCTION, u32(len(func_types)) + b"".join(u32(t) for t in func_types)))
+        table_size = layout.table_base + len(layout.table_entries)
+        if not opts.import_table:
+            parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, table_size)))
+        if not opts.import_memory:
+            parts.append(_section(MEMORY, b"\x01" + _limits(layout.memory_pages, layout.memory_max_pages,
+                                                             opts.shared_memory, opts.wasm64)))
+        if layout.globals:
+            parts.append(_section(GLOBAL, u32(len(layout.globals)) + b"".join(
+                bytes((g.type.type.code, 1 if g.type.mutable else 0)) + g.init for g in layout.globals)))
+        parts.append(_section(EXPORT, u32(len(layout.exports)) + b"".join(
+            _name(name) + bytes((kind,)) + u32(index) for name, kind, index in layout.exports)))
+        if layout.table_entries:
+            const = layout.const(layout.table_base, False)
+            parts.append(_section(ELEMENT, b"\x01\x00" + const + u32(len(layout.table_entries))
+                                  + b"".join(u32(s.out_index) for s in layout.table_entries)))
+        if data_count is not None:
+            parts.append(_section(DATACOUNT, u32(data_count)))
+        parts.append(code)
+        if data:
+            parts.append(data)
+        parts.extend(customs)
+        return b"".join(parts)
+
+    def _import(self, imp) -> bytes:
+        head = _name(imp.module) + _name(imp.name) + bytes((imp.kind,))
+        layout, opts = self.layout, self.opts
+        if imp.kind == FUNC_KIND:
+            return head + u32(self.type_of(imp.desc))
+        if imp.kind == GLOBAL_KIND:
+            return head + bytes((imp.desc.type.code, 1 if imp.desc.mutable else 0))
+        if imp.kind == MEMORY_KIND:
+            return head + _limits(layout.memory_pages, layout.memory_max_pages, opts.shared_memory, opts.wasm64)
+        if imp.kind == TABLE_KIND:
+            return head + b"\x70" + _limits(layout.table_base + len(layout.table_entries), None)
+        raise LinkError(f"cannot import a {imp.kind}")
+
+    def _code(self) -> bytes:
+        parts = []
+        functions = self.layout.functions
+        count = u32(len(functions))
+        offset = len(count)
+        parts.append(count)
+        for f in functions:
+            chunk = f.chunk
+            if chunk is None:
+                raw = u32(len(f.body)) + f.body
+            else:
+                data = chunk.file.data
+                if chunk.relocs:
+                    buf = bytearray(data[chunk.size_start:chunk.end])
+                    chunk.out_offset = offset
+                    self._patch(buf, chunk.start - chunk.size_start, chunk, 0)
+                    raw = bytes(buf)
+                else:
+                    raw = data[chunk.size_start:chunk.end]
+                chunk.out_offset = offset
+            parts.append(raw)
+            offset += len(raw)
+        payload = b"".join(parts)
+        return bytes((CODE,)) + u32(len(payload)) + payload
+
+    def _data(self):
+        layout, opts = self.layout, self.opts
+        written = [s for s in layout.segments if opts.import_memory or not s.is_bss]
+        if not written:
+            return b"", (0 if any(o.module.datacount is not None for o in self.symtab.objects) else None)
+        parts = [u32(len(written))]
+        for seg in written:
+            buf = bytearray(seg.size)
+            for chunk in seg.chunks:
+                start = chunk.out_offset
+                buf[start:start + chunk.size] = chunk.file.data[chunk.start:chunk.end]
+                if chunk.relocs:
+                    self._patch(buf, start, chunk, seg.start + start)
+            parts.append(b"\x00" + layout.const(seg.start, opts.wasm64) + u32(seg.size) + bytes(buf))
+        payload = b"".join(parts)
+        uses_count = any(o.module.datacount is not None for o in self.symtab.objects)
+        return _section(DATA, payload), (len(written) if uses_count else None)
+
+    def _customs(self) -> list[bytes]:
+        opts = self.opts
+        if opts.strip_all:
+            return []
+        by_name = {}
+        for obj in self.symtab.objects:
+            for chunk in obj.customs:
+                if opts.strip_debug and chunk.name.startswith(".debug"):
+                    continue
+                by_name.setdefault(chunk.name, []).append(chunk)
+        sizes = {}
+        for name, chunks in by_name.items():  # every offset first: sections refer to each other
+            size = 0
+            for chunk in chunks:
+                chunk.out_offset = size
+                size += chunk.end - chunk.start
+            sizes[name] = size
+        out = []
+        for name, chunks in by_name.items():
+            buf = bytearray(sizes[name])
+            tombstone = _tombstone(name)
+            for chunk in chunks:
+                buf[chunk.out_offset:chunk.out_offset + chunk.end - chunk.start] = chunk.file.data[chunk.start:chunk.end]
+                if chunk.relocs:
+                    self._patch(buf, chunk.out_offset, chunk, 0, tombstone)
+            out.append(_section(CUSTOM, _name(name) + bytes(buf)))
+        out.append(_section(CUSTOM, _name("name") + self._names()))
+        return out
+
+    def _names(self) -> bytes:
+        layout = self.layout
+        funcs = []
+        k = 0
+        for imp in layout.imports:
+            if imp.kind == FUNC_KIND:
+                funcs.append((k, imp.symbol.name if imp.symbol else imp.name))
+                k += 1
+        for f in layout.functions:
+            name = f.name if f.chunk is None else f.chunk.name
+            if name:
+                funcs.append((k, name))
+            k += 1
+        globs = []
+        k = 0
+        for imp in layout.imports:
+            if imp.kind == GLOBAL_KIND:
+                globs.append((k, imp.name))
+                k += 1
+        for g in layout.globals:
+            globs.append((k, g.name))
+            k += 1
+        segs = [(i, s.name) for i, s in enumerate(s for s in layout.segments
+                                                   if self.opts.import_memory or not s.is_bss)]
+        out = []
+        for sub, entries in ((1, funcs), (7, globs), (9, segs)):
+            if entries:
+                payload = u32(len(entries)) + b"".join(u32(i) + _name(n) for i, n in entries)
+                out.append(bytes((sub,)) + u32(len(payload)) + payload)
+        return b"".join(out)
