@@ -128,8 +128,11 @@ def _link(opts, symtab, diag) -> LinkResult:
         _print_gc(symtab, diag)
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors)
     diag.check()
-    data = Writer(layout, symtab, opts).write()
-    return LinkResult(data, layout, symtab, diag)
+    writer = Writer(layout, symtab, opts)
+    data = writer.write()
+    result = LinkResult(data, layout, symtab, diag)
+    result.sections = writer.sections
+    return result
 
 
 def _synthetic_ctors(symtab):

@@ -12,12 +12,12 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from ..binary import leb
-from ..binary.model import CODE, CUSTOM, DATA, Module
+from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, FUNCTION, Module
 from ..binary.reader import decode_module, iter_sections
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
 from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
-from ..errors import LinkError, WasmError
+from ..errors import DecodeError, LinkError, WasmError
 from ..features import ALL
 from .relocations import RELOC_TYPES, SYMBOL_KINDS_FOR_TARGET
 
@@ -136,11 +136,40 @@ def _split_data(name, data, info) -> list[tuple[int, int]]:
     return ranges
 
 
+def _decode_declarations(data, infos) -> Module:
+    """The codec's Module for every standard section but function, code and data.
+
+    Those three are the bulk of an object and are read here without building an object
+    per body: the function section is a vector of type indices, code and data are cut
+    into chunks by their size fields.
+    """
+    keep = [bytes(data[:8])]
+    funcs = []
+    datacount = None
+    for info in infos:
+        if info.id == FUNCTION:
+            pos, end = info.start, info.start + info.size
+            count, pos = leb.read_u32(data, pos)
+            for _ in range(count):
+                index, pos = leb.read_u32(data, pos)
+                funcs.append(index)
+            if pos != end:
+                raise DecodeError("section size mismatch", pos)
+        elif info.id == DATACOUNT:
+            datacount, _ = leb.read_u32(data, info.start)
+        elif info.id not in (CODE, DATA, CUSTOM):
+            keep.append(data[info.offset:info.start + info.size])
+    module = decode_module(b"".join(keep), lazy=True, features=ALL)
+    module.funcs = funcs
+    module.datacount = datacount
+    return module
+
+
 def read_object(name: str, data: bytes) -> ObjectFile:
     """Read a relocatable object; every malformation is a LinkError naming `name`."""
     try:
-        module = decode_module(data, lazy=True, features=ALL)
         infos = list(iter_sections(data))
+        module = _decode_declarations(data, infos)
     except WasmError as err:
         raise err.with_file(name)
     linking = None
@@ -234,24 +263,37 @@ def _attach_relocs(obj, infos, section_name, rs, payload, code_info, data_info):
     else:
         _fail(obj.name, f"{section_name}: relocations for a {target.kind} section are not supported", payload)
     symbols = obj.symbols
+    kinds = [sym.kind for sym in symbols]
+    types = RELOC_TYPES
+    allowed = SYMBOL_KINDS_FOR_TARGET
+    k = -1
+    chunk_start = chunk_end = -1
+    chunk_relocs = None
     for number, (rtype, offset, index, addend) in enumerate(rs.entries):
         site = base + offset
-        k = bisect_right(starts, site) - 1
-        rt = RELOC_TYPES[rtype]
-        if k < 0 or site + rt.width > chunks[k].end:
-            _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) at offset {offset:#x} "
-                            f"is outside every {target.kind} entry", payload)
+        rt = types[rtype]
+        if not chunk_start <= site < chunk_end:
+            k = bisect_right(starts, site) - 1
+            if k < 0:
+                _bad_site(obj, section_name, number, rt, offset, target, payload)
+            chunk = chunks[k]
+            chunk_start, chunk_end, chunk_relocs = chunk.start, chunk.end, chunk.relocs
+        if site + rt.width > chunk_end:
+            _bad_site(obj, section_name, number, rt, offset, target, payload)
         if rt.target == "type":
             if index >= ntypes:
                 _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names type {index} "
                                 f"of {ntypes}", payload)
-        else:
-            if index >= nsyms:
-                _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names symbol {index}, "
-                                f"the symbol table has {nsyms}", payload)
-            if symbols[index].kind not in SYMBOL_KINDS_FOR_TARGET[rt.target]:
-                kind = linking_section.SYMBOL_KIND_NAMES[symbols[index].kind]
-                _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names {kind} symbol "
-                                f"{symbols[index].name or index}", payload)
-        chunk = chunks[k]
-        chunk.relocs.append((rt, site - chunk.start, index, addend or 0))
+        elif index >= nsyms:
+            _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names symbol {index}, "
+                            f"the symbol table has {nsyms}", payload)
+        elif kinds[index] not in allowed[rt.target]:
+            kind = linking_section.SYMBOL_KIND_NAMES[kinds[index]]
+            _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names {kind} symbol "
+                            f"{symbols[index].name or index}", payload)
+        chunk_relocs.append((rt, site - chunk_start, index, addend or 0))
+
+
+def _bad_site(obj, section_name, number, rt, offset, target, payload):
+    _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) at offset {offset:#x} "
+                    f"is outside every {target.kind} entry", payload)

@@ -35,10 +35,12 @@ class RelocType:
     has_addend: bool
     target: str
     modifier: str | None = None  # relative | tls | location
+    encoding: int = 3  # what the patcher switches on: 0 uleb/5, 1 sleb/5, 2 i32, 3 wider fields
 
     @property
     def is_64(self) -> bool:
         return self.width in (8, 10)
+
 
 
 _ROWS = [
@@ -72,7 +74,15 @@ _ROWS = [
     (26, "R_WASM_FUNCTION_INDEX_I32", "i32", 4, False, "function"),
 ]
 
-RELOC_TYPES: dict[int, RelocType] = {row[0]: RelocType(*row) for row in _ROWS}
+ENCODING_CODES = {("uleb", 5): 0, ("sleb", 5): 1, ("i32", 4): 2}
+
+
+def _row(number, name, field_kind, width, has_addend, target, modifier=None) -> RelocType:
+    encoding = ENCODING_CODES.get((field_kind, width), 3)
+    return RelocType(number, name, field_kind, width, has_addend, target, modifier, encoding)
+
+
+RELOC_TYPES: dict[int, RelocType] = {row[0]: _row(*row) for row in _ROWS}
 BY_NAME: dict[str, RelocType] = {t.name: t for t in RELOC_TYPES.values()}
 HAS_ADDEND = frozenset(t.number for t in RELOC_TYPES.values() if t.has_addend)
 

@@ -17,6 +17,11 @@ u32 = leb.write_unsigned
 MAGIC = b"\x00asm\x01\x00\x00\x00"
 
 
+SECTION_LABELS = {TYPE: "TYPE", IMPORT: "IMPORT", FUNCTION: "FUNCTION", TABLE: "TABLE", MEMORY: "MEMORY",
+                  GLOBAL: "GLOBAL", EXPORT: "EXPORT", ELEMENT: "ELEM", DATACOUNT: "DATACOUNT", CODE: "CODE",
+                  DATA: "DATA"}
+
+
 def _name(text: str) -> bytes:
     raw = text.encode("utf-8")
     return u32(len(raw)) + raw
@@ -51,6 +56,7 @@ class Writer:
         self.types: list = []
         self.type_index: dict = {}
         self.obj_types: dict = {}  # id(obj) -> list of output type indices (lazily)
+        self.sections: list[tuple[str, int, int]] = []  # filled by write(), for the map file
 
     def type_of(self, functype) -> int:
         k = self.type_index.get(functype)
@@ -112,11 +118,35 @@ class Writer:
         raise LinkError(f"relocation type {rt.name} is not supported", file=obj.name)
 
     def _patch(self, buf, shift, chunk, site_base, tombstone=None):
+        """Overwrite every relocated field of `chunk`, whose bytes start at buf[shift]."""
         value = self._value
         obj = chunk.file
+        resolved = obj.resolved
         for rt, off, index, addend in chunk.relocs:
+            target = rt.target
+            # The two commonest cases inline: calls and plain data addresses.
+            if target == "function":
+                v = resolved[index].out_index
+                if v is None:
+                    v = value(rt, obj, index, addend, site_base + off, tombstone)
+            elif target == "memory" and rt.modifier is None:
+                v = resolved[index].address
+                v = value(rt, obj, index, addend, site_base + off, tombstone) if v is None else v + addend
+            else:
+                v = value(rt, obj, index, addend, site_base + off, tombstone)
             pos = shift + off
-            buf[pos:pos + rt.width] = encode_field(rt, value(rt, obj, index, addend, site_base + off, tombstone))
+            encoding = rt.encoding
+            if encoding <= 1:  # a 5-byte padded LEB128, unsigned or signed
+                v &= 0x7FFFFFFFF if encoding else 0xFFFFFFFF
+                buf[pos] = (v & 0x7F) | 0x80
+                buf[pos + 1] = ((v >> 7) & 0x7F) | 0x80
+                buf[pos + 2] = ((v >> 14) & 0x7F) | 0x80
+                buf[pos + 3] = ((v >> 21) & 0x7F) | 0x80
+                buf[pos + 4] = (v >> 28) & 0x7F
+            elif encoding == 2:
+                buf[pos:pos + 4] = (v & 0xFFFFFFFF).to_bytes(4, "little")
+            else:
+                buf[pos:pos + rt.width] = encode_field(rt, v)
 
     # -- sections -------------------------------------------------------------------------------
 
@@ -154,7 +184,21 @@ class Writer:
         if data:
             parts.append(data)
         parts.extend(customs)
+        self._record_sections(parts)
         return b"".join(parts)
+
+    def _record_sections(self, parts):
+        """(name, file offset of the payload, payload size) of each section, for the map."""
+        pos = len(parts[0])
+        for part in parts[1:]:
+            size, head = leb.read_u32(part, 1)
+            sid = part[0]
+            label = SECTION_LABELS.get(sid, str(sid))
+            if sid == CUSTOM:
+                length, at = leb.read_u32(part, head)
+                label = f"CUSTOM({bytes(part[at:at + length]).decode('utf-8', 'replace')})"
+            self.sections.append((label, pos + head, size))
+            pos += len(part)
 
     def _import(self, imp) -> bytes:
         head = _name(imp.module) + _name(imp.name) + bytes((imp.kind,))
@@ -197,8 +241,10 @@ class Writer:
     def _data(self):
         layout, opts = self.layout, self.opts
         written = [s for s in layout.segments if opts.import_memory or not s.is_bss]
+        # Like wasm-ld: a data count section only where bulk memory is in use.
+        uses_count = any(o.features and b"+\x0bbulk-memory" in o.features for o in self.symtab.objects)
         if not written:
-            return b"", (0 if any(o.module.datacount is not None for o in self.symtab.objects) else None)
+            return b"", None
         parts = [u32(len(written))]
         for seg in written:
             buf = bytearray(seg.size)
@@ -209,7 +255,6 @@ class Writer:
                     self._patch(buf, start, chunk, seg.start + start)
             parts.append(b"\x00" + layout.const(seg.start, opts.wasm64) + u32(seg.size) + bytes(buf))
         payload = b"".join(parts)
-        uses_count = any(o.module.datacount is not None for o in self.symtab.objects)
         return _section(DATA, payload), (len(written) if uses_count else None)
 
     def _customs(self) -> list[bytes]:
