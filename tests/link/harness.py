@@ -120,3 +120,31 @@ def call_exports(path: Path, calls) -> list:
 def exported_names(path: Path) -> list[tuple[str, str]]:
     module = wasmtime.Module.from_file(wasmtime.Engine(), str(path))
     return sorted((e.name, type(e.type).__name__) for e in module.exports)
+
+
+def _describe(t) -> str:
+    if isinstance(t, wasmtime.FuncType):
+        return f"func {[str(p) for p in t.params]} -> {[str(r) for r in t.results]}"
+    if isinstance(t, wasmtime.MemoryType):
+        return f"memory {t.limits.min} {t.limits.max}"
+    if isinstance(t, wasmtime.TableType):
+        return f"table {t.element} {t.limits.min} {t.limits.max}"
+    if isinstance(t, wasmtime.GlobalType):
+        return f"global {t.content} mutable={t.mutable}"
+    return type(t).__name__
+
+
+def structure(path: Path) -> dict:
+    """Imports and exports with their types: what must match between the two linkers."""
+    module = wasmtime.Module.from_file(wasmtime.Engine(), str(path))
+    return {"imports": sorted((i.module, i.name, _describe(i.type)) for i in module.imports),
+            "exports": sorted((e.name, _describe(e.type)) for e in module.exports)}
+
+
+def exported_global_values(path: Path, imports=()) -> dict:
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    module = wasmtime.Module.from_file(engine, str(path))
+    instance = wasmtime.Instance(store, module, list(imports))
+    return {e.name: instance.exports(store)[e.name].value(store)
+            for e in module.exports if isinstance(e.type, wasmtime.GlobalType)}

@@ -16,7 +16,8 @@ from .objects import read_object
 from .options import LinkOptions, find_library
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 from .symtab import SymbolTable
-from .synthetic import define_synthetic
+from .symbols import Symbol
+from .synthetic import SYNTHETIC_KINDS, define_synthetic
 from .writer import Writer
 
 
@@ -81,6 +82,8 @@ def _link(opts, symtab, diag) -> LinkResult:
             roots.append(entry)
     for name in opts.exports:
         sym = symtab.require(name)
+        if name in SYNTHETIC_KINDS:
+            continue  # defined below, once the symbol table is complete
         if sym is None or not sym.defined:
             if opts.unresolved == "report-all" and name not in opts.allow_undefined_symbols:
                 diag.error(f"symbol exported via --export not found: {name}")
@@ -94,7 +97,8 @@ def _link(opts, symtab, diag) -> LinkResult:
     ctors = symtab.symbols.get("__wasm_call_ctors")
     # A command whose code never calls __wasm_call_ctors gets its exports wrapped so that
     # constructors run first and destructors last (wasm-ld's ".command_export" wrappers).
-    wrap_exports = (ctors is None or ctors.referenced_by is None) and "__wasm_call_ctors" not in opts.exports
+    wrap_exports = ((ctors is None or ctors.referenced_by is None) and "__wasm_call_ctors" not in opts.exports
+                    and not opts.export_all)
     dtors = None
     if wrap_exports:
         dtors = symtab.require("__wasm_call_dtors")
@@ -102,11 +106,20 @@ def _link(opts, symtab, diag) -> LinkResult:
             dtors = None
         if ctors is None:
             ctors = symtab.symbols["__wasm_call_ctors"] = _synthetic_ctors(symtab)
+    # --export of a linker-defined name references it; --export-all defines them all,
+    # as wasm-ld 14 does (except __heap_end and the TLS ones, which it defines on use).
+    wanted = list(opts.exports)
+    if opts.export_all:
+        wanted += ["__wasm_call_ctors", "__indirect_function_table", "__dso_handle", "__data_end",
+                   "__global_base", "__heap_base", "__memory_base", "__table_base"]
+    for name in wanted:
+        if name not in symtab.symbols and name in SYNTHETIC_KINDS:
+            symtab.symbols[name] = Symbol(name, SYNTHETIC_KINDS[name])
     segment_names = {output_segment_name(c.name) for o in symtab.objects for c in o.datas}
     define_synthetic(symtab, opts.wasm64, segment_names)
     for name, sym in symtab.symbols.items():
-        if sym.defined and (sym.flags & (NO_STRIP | 0x20) or opts.export_all
-                            or (opts.export_dynamic and not sym.hidden)):
+        if sym.defined and (sym.flags & (NO_STRIP | 0x20) or opts.export_all or name in opts.exports
+                            or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)):
             roots.append(sym)
     for obj in symtab.objects:
         for sym in obj.resolved:
@@ -136,7 +149,6 @@ def _link(opts, symtab, diag) -> LinkResult:
 
 
 def _synthetic_ctors(symtab):
-    from .symbols import Symbol  # noqa: PLC0415 - only needed when no object names it
     sym = Symbol("__wasm_call_ctors", SYMTAB_FUNCTION)
     sym.synthetic = "function"
     return sym

@@ -398,7 +398,7 @@ class Planner:
             if not sym.defined or not sym.live or name in names:
                 continue
             if (sym.flags & 0x20 or name in opts.exports or name in opts.exports_if_defined or opts.export_all
-                    or (opts.export_dynamic and not sym.hidden)):
+                    or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)):
                 names.append(name)
         for name in opts.exports:
             if name not in names:
@@ -423,6 +423,8 @@ class Planner:
                 exports.append((name, GLOBAL_KIND, index))
             elif sym.kind == SYMTAB_TAG:
                 exports.append((name, 4, sym.out_index))
+            elif sym.kind == SYMTAB_TABLE and not opts.export_table:
+                exports.append((name, TABLE_KIND, 0))
 
     def _wrapper(self, sym, ctors, dtors) -> int:
         """`NAME.command_export`: run the constructors, the export, then the destructors."""

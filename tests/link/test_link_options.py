@@ -1,0 +1,75 @@
+"""Options that shape the module (exports, memory, table, stack, gc): the same command line
+through wasm-ld and `wasmmerge link` gives the same imports, exports, limits and results."""
+
+import pytest
+import wasmtime
+
+from .harness import (call_exports, compile_sources, exported_global_values, link_both, run_wasmmerge_link,
+                      structure)
+
+SOURCES = ["freestanding/lib.c", "freestanding/data.c"]
+BASE = ["--no-entry", "--export=fib"]
+CALLS = [("weighted_sum", (1, 2, 3, 4)), ("fib", (25,))]
+
+VARIANTS = {
+    "default": [],
+    "export-all": ["--export-all"],
+    "export-dynamic": ["--export-dynamic"],
+    "export-table": ["--export-table"],
+    "export-if-defined": ["--export-if-defined=scale", "--export-if-defined=not_there"],
+    "export-data": ["--export=weights"],
+    "memory-sizes": ["--initial-memory=196608", "--max-memory=327680"],
+    "stack-first": ["--stack-first", "-z", "stack-size=8192"],
+    "global-base": ["--global-base=4096"],
+    "no-gc-sections": ["--no-gc-sections"],
+    "layout-symbols": ["--export=__heap_base", "--export=__data_end"],
+    "stack-size": ["-z", "stack-size=131072", "--export=__heap_base"],
+}
+
+
+@pytest.fixture(scope="module")
+def objects(tmp_path_factory):
+    return compile_sources(SOURCES, tmp_path_factory.mktemp("objs"))
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_variant_matches_wasm_ld(name, objects, tmp_path):
+    args = [*BASE, *VARIANTS[name], *map(str, objects), "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    assert structure(ours) == structure(ref)
+    assert exported_global_values(ours) == exported_global_values(ref)
+    assert call_exports(ours, CALLS) == call_exports(ref, CALLS)
+
+
+def test_import_memory(objects, tmp_path):
+    args = [*BASE, "--import-memory", *map(str, objects), "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    assert structure(ours) == structure(ref)
+
+
+def test_no_growable_memory_fixes_the_maximum(objects, tmp_path):
+    # wasm-ld 14 predates the option, so ours is checked on its own.
+    out = tmp_path / "ours.wasm"
+    done = run_wasmmerge_link([*BASE, "--no-growable-memory", *map(str, objects), "-o", "x"], out)
+    assert done.returncode == 0, done.stderr
+    memory = [e for e in wasmtime.Module.from_file(wasmtime.Engine(), str(out)).exports if e.name == "memory"][0]
+    assert memory.type.limits.max == memory.type.limits.min
+
+
+def test_map_file_names_every_function_and_segment(objects, tmp_path):
+    map_path = tmp_path / "out.map"
+    out = tmp_path / "ours.wasm"
+    done = run_wasmmerge_link([*BASE, f"-Map={map_path}", *map(str, objects), "-o", "x"], out)
+    assert done.returncode == 0, done.stderr
+    text = map_path.read_text()
+    for fragment in ("CODE", "DATA", "lib.o:(fib)", "lib.o:(weighted_sum)", "data.o:(scale)", "weights", ".data"):
+        assert fragment in text, fragment
+
+
+def test_print_gc_sections_lists_dropped_functions(tmp_path):
+    (util,) = compile_sources(["calls/util.c"], tmp_path)
+    out = tmp_path / "ours.wasm"
+    done = run_wasmmerge_link(["--no-entry", "--export=bump", "--print-gc-sections", str(util), "-o", "x"], out)
+    assert done.returncode == 0, done.stderr
+    assert "removing unused section" in done.stderr
+    assert "util.o:name_of" in done.stderr and "util.o:bump" not in done.stderr
