@@ -3,7 +3,7 @@ must behave the same under WASI in wasmtime (stdout, exit status, exported resul
 
 import pytest
 
-from .harness import (call_exports, compile_sources, driver_link_args, exported_names, link_both,
+from .harness import (call_exports, compile_sources, driver_link_args, exported_names, link_both, run_wasmmerge_link,
                       make_archive, run_command)
 
 # name -> (sources under fixtures/link, compile flags, extra driver flags)
@@ -57,3 +57,15 @@ def test_cxx_comdat_templates_vtables(tmp_path):
     ref, ours = link_both(args, tmp_path)
     calls = [("run", (n,)) for n in (0, 3, 11)]
     assert call_exports(ours, calls) == call_exports(ref, calls)
+
+
+def test_signature_mismatch_warns_and_stubs(tmp_path):
+    objects = compile_sources(["mismatch/main.c", "mismatch/impl.c"], tmp_path, ["-w"])
+    args = driver_link_args(objects)
+    ref, ours = link_both(args, tmp_path)
+    assert run_command(ours, tmp_path) == run_command(ref, tmp_path)
+    done = run_wasmmerge_link(args, tmp_path / "again.wasm")
+    assert "warning: function signature mismatch: compute" in done.stderr
+    assert ">>> defined as (i32) -> i32 in" in done.stderr
+    failed = run_wasmmerge_link([*args, "--fatal-warnings"], tmp_path / "fatal.wasm")
+    assert failed.returncode == 1 and not (tmp_path / "fatal.wasm").exists()

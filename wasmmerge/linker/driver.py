@@ -15,7 +15,7 @@ from .marklive import MarkLive
 from .objects import read_object
 from .options import LinkOptions, find_library
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
-from .symtab import SymbolTable
+from .symtab import SymbolTable, replace_mismatched_calls
 from .symbols import Symbol
 from .synthetic import SYNTHETIC_KINDS, define_synthetic
 from .writer import Writer
@@ -71,6 +71,7 @@ def link(opts: LinkOptions, stream=None) -> LinkResult:
 
 
 def _link(opts, symtab, diag) -> LinkResult:
+    stubs = replace_mismatched_calls(symtab)
     # References from the command line pull archive members like any other reference.
     roots = []
     if opts.entry:
@@ -139,7 +140,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     diag.check()
     if opts.print_gc_sections:
         _print_gc(symtab, diag)
-    layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors)
+    layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     diag.check()
     writer = Writer(layout, symtab, opts)
     data = writer.write()

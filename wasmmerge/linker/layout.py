@@ -116,9 +116,9 @@ class Planner:
         self.out = Layout(table_base=opts.table_base)
         self.ptr_type = I64 if opts.wasm64 else I32
 
-    def run(self, wrap_exports: bool, dtors) -> Layout:
+    def run(self, wrap_exports: bool, dtors, stubs=()) -> Layout:
         self._imports()
-        self._functions(wrap_exports, dtors)
+        self._functions(wrap_exports, dtors, stubs)
         self._data_segments()
         self._memory()
         self._globals()
@@ -158,7 +158,7 @@ class Planner:
 
     # -- functions ---------------------------------------------------------------------------
 
-    def _functions(self, wrap_exports, dtors):
+    def _functions(self, wrap_exports, dtors, stubs):
         out = self.out
         symtab = self.symtab
         functions = out.functions
@@ -173,6 +173,10 @@ class Planner:
                 sym.is_stub = True
                 sym.out_index = base + len(functions)
                 functions.append(OutFunction(f"undefined_weak:{sym.name}", sym.signature, None, UNREACHABLE_BODY))
+        for sym in stubs:
+            if sym.live:
+                sym.out_index = base + len(functions)
+                functions.append(OutFunction(sym.name, sym.signature, None, UNREACHABLE_BODY))
         for obj in symtab.objects:
             for chunk in obj.functions:
                 if chunk.live and not chunk.discarded:

@@ -247,3 +247,46 @@ class SymbolTable:
             self._extract(archive, k, name)
             self._drain()
         return sym
+
+
+def replace_mismatched_calls(symtab) -> list:
+    """A call whose signature differs from the definition's goes to a trapping stub.
+
+    wasm-ld warns and links such a call to `signature_mismatch:NAME`, a function of the
+    caller's signature whose body is `unreachable`, so the module still validates and
+    the bad call traps when reached. Returns the stub symbols made.
+    """
+    stubs = {}
+    for obj in symtab.objects:
+        nfi = obj.num_imported[0]
+        if not nfi:
+            continue
+        ftypes = None
+        for k, raw in enumerate(obj.symbols):
+            if raw.kind != SYMTAB_FUNCTION or not raw.flags & UNDEFINED or raw.index >= nfi:
+                continue
+            sym = obj.resolved[k]
+            if sym.file is None or sym.signature is None:
+                continue
+            if ftypes is None:
+                ftypes = obj.module.func_type_indices()
+            wanted = obj.module.types[ftypes[raw.index]].comp
+            if wanted == sym.signature:
+                continue
+            key = (sym.name, wanted)
+            stub = stubs.get(key)
+            if stub is None:
+                symtab.diag.warn(f"function signature mismatch: {sym.name}\n>>> defined as {_sig(wanted)} in "
+                                 f"{obj.name}\n>>> defined as {_sig(sym.signature)} in {sym.file.name}")
+                stub = stubs[key] = Symbol(f"signature_mismatch:{sym.name}", SYMTAB_FUNCTION, BINDING_LOCAL)
+                stub.synthetic = "stub"
+                stub.signature = wanted
+            obj.resolved[k] = stub
+    return list(stubs.values())
+
+
+def _sig(functype) -> str:
+    """As wasm-ld prints a signature: `(i32, i32) -> i32`, `() -> void`."""
+    results = functype.results
+    result = "void" if not results else str(results[0]) if len(results) == 1 else f"({', '.join(map(str, results))})"
+    return f"({', '.join(map(str, functype.params))}) -> {result}"
