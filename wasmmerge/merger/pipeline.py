@@ -7,7 +7,7 @@ from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, Func
 from ..binary.writer import encode_module as encode
 from ..errors import ValidationError, WasmError
 from .constexpr import ConstExprs
-from .custom import merge_customs
+from .customs import merge_customs
 from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs

@@ -1,0 +1,85 @@
+"""`reloc.*` custom sections of relocatable objects (tool-conventions Linking.md).
+
+`section:u32 vec(type:u32 offset:u32 index:u32 [addend:s32|s64])`; the addend is present
+only for the types that have one. Hand-written rather than declared with `construct`:
+an object has one entry per relocated site, and the linker reads them all.
+
+The relocation types come from the one table, `reloc_types.RELOC_TYPES` (name, the
+field it patches, whether it has an addend and how wide, what it names), shared with
+the linker.
+
+Placement: after the data section, right after `linking` (LLVM's order).
+"""
+
+from dataclasses import dataclass
+
+from ..binary import leb
+from ..binary.model import DATA
+from ..errors import DecodeError
+from .reloc_types import RELOC_TYPES
+
+AFTER = DATA
+
+
+_ADDEND_BITS = {code: t.addend_bits for code, t in RELOC_TYPES.items()}
+
+# One relocation: (type, offset in the target section's payload, symbol or type index, addend or None).
+Reloc = tuple[int, int, int, int | None]
+
+
+@dataclass
+class RelocSection:
+    section: int  # index of the section the entries patch, counting every section from 0
+    entries: list[Reloc]
+
+
+def parse(data: bytes, base: int = 0, name: str = "reloc") -> RelocSection:
+    """`base`: the payload's offset in the file; `name`: the section's name, for errors."""
+    try:
+        section, entries, pos, unknown = _read(data)
+    except DecodeError as err:  # only our LEB128 reader raises in _read
+        raise DecodeError(f"malformed {name} section: {err.message}", base + err.offset) from None
+    if unknown is not None:
+        kind, at = unknown
+        raise DecodeError(f"malformed {name} section: unknown relocation type {kind}", base + at)
+    if pos != len(data):
+        raise DecodeError(f"malformed {name} section: {len(data) - pos} unexpected bytes at the end", base + pos)
+    return RelocSection(section, entries)
+
+
+def _read(data: bytes):
+    """(section, entries, end, None), or (..., (type, offset)) at an unknown type, whose
+    addend width (and so the rest of the section) cannot be known."""
+    read_u32, read_signed, addend_bits = leb.read_u32, leb.read_signed, _ADDEND_BITS
+    section, pos = read_u32(data, 0)
+    count, pos = read_u32(data, pos)
+    entries = []
+    append = entries.append
+    for _ in range(count):
+        start = pos
+        kind, pos = read_u32(data, pos)
+        offset, pos = read_u32(data, pos)
+        index, pos = read_u32(data, pos)
+        bits = addend_bits.get(kind)
+        if bits is None:
+            return section, entries, pos, (kind, start)
+        if bits:
+            addend, pos = read_signed(data, pos, bits)
+            append((kind, offset, index, addend))
+        else:
+            append((kind, offset, index, None))
+    return section, entries, pos, None
+
+
+def encode(section: RelocSection) -> bytes:
+    write_u, write_s = leb.write_unsigned, leb.write_signed
+    out = [write_u(section.section), write_u(len(section.entries))]
+    for kind, offset, index, addend in section.entries:
+        out.append(write_u(kind) + write_u(offset) + write_u(index))
+        if _ADDEND_BITS[kind]:  # the type decides, as it does when reading
+            out.append(write_s(addend or 0))
+    return b"".join(out)
+
+
+def summary(section: RelocSection) -> str:
+    return f"{len(section.entries)} relocations for section {section.section}"
