@@ -91,7 +91,7 @@ def run_timed(cmd) -> tuple[float, int]:
 
 
 def count_relocations(objects) -> int:
-    from wasmmerge.linker.objects import read_object  # noqa: PLC0415 - after sys.path is set
+    from wasmmerge.linker.objects import read_object  # lazy: after sys.path is set
     return sum(sum(len(c.relocs) for c in (*o.functions, *o.datas))
                for o in (read_object(str(p), p.read_bytes()) for p in objects))
 
@@ -109,8 +109,8 @@ def main():
     out_dir = Path(os.environ.get("TMPDIR", "/tmp"))
     link_args = ["--no-entry", "--export=run", *map(str, objects)]
     if args.profile:
-        from wasmmerge.linker.driver import link  # noqa: PLC0415
-        from wasmmerge.linker.options import parse_args  # noqa: PLC0415
+        from wasmmerge.linker.driver import link  # lazy: only for --profile
+        from wasmmerge.linker.options import parse_args  # lazy: only for --profile
         opts = parse_args([*link_args, "-o", str(out_dir / "bench-ours.wasm")])
         cProfile.runctx("link(opts)", globals(), {"link": link, "opts": opts}, str(out_dir / "bench_link.prof"))
         pstats.Stats(str(out_dir / "bench_link.prof")).sort_stats("cumulative").print_stats(30)

@@ -12,6 +12,8 @@ import tempfile
 import click
 
 from ..errors import WasmError
+from .driver import link
+from .mapfile import write_map
 from .options import VERSION_LINE, parse_args
 
 HELP = """Usage: wasmmerge link [options] INPUT... -o OUTPUT
@@ -33,16 +35,26 @@ def link_command(args):
         if opts.show_help:
             click.echo(HELP)
             return
-        from .driver import link  # noqa: PLC0415 - keeps `wasmmerge --help` from importing the linker
         result = link(opts)
         _write_atomically(opts.output, result.data)
         if opts.map_file:
-            from .mapfile import write_map  # noqa: PLC0415 - only with -Map
             write_map(opts.map_file, result)
+        if opts.why_extract:
+            _write_why_extract(opts.why_extract, result.symtab.extractions)
     except WasmError as err:
         for k, line in enumerate(str(err).splitlines()):
             click.echo(f"wasmmerge link: error: {line}" if k == 0 else line, err=True)
         sys.exit(1)
+
+
+def _write_why_extract(path: str, extractions):
+    """--why-extract: which reference pulled each archive member in (wasm-ld's TSV)."""
+    text = "reference\textracted\tsymbol\n" + "".join(f"{r}\t{m}\t{s}\n" for r, m, s in extractions)
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def _write_atomically(path: str, data: bytes):

@@ -201,7 +201,6 @@ _ROWS = [
     (("stack-first",), None, _flag("stack_first")),
     (("global-base",), "required", _set("global_base", convert=_integer)),
     (("table-base",), "required", _set("table_base", convert=_integer)),
-    (("shared-memory",), None, _flag("shared_memory")),
     (("no-shared-memory",), None, _flag("shared_memory", False)),
     (("gc-sections",), None, _flag("gc_sections")),
     (("no-gc-sections",), None, _flag("gc_sections", False)),
@@ -210,8 +209,6 @@ _ROWS = [
     (("strip-debug", "S"), None, _flag("strip_debug")),
     (("strip-all", "s"), None, _flag("strip_all")),
     (("keep-section",), "required", _append("keep_sections")),
-    (("relocatable", "r"), None, _flag("relocatable")),
-    (("emit-relocs", "q"), None, _flag("emit_relocs")),
     (("build-id",), "optional", _build_id),
     (("Map",), "required", _set("map_file")),
     (("print-map", "M"), None, _flag("map_file", "-")),
@@ -233,6 +230,14 @@ _ROWS = [
 ]
 
 OPTIONS = {name: (takes, act) for names, takes, act in _ROWS for name in names}
+
+# wasm-ld options we know and refuse (with "unsupported option: X", like any unknown one):
+# listed so that docs/link.md can say so, and so a reader sees they are not forgotten.
+REFUSED = ("relocatable", "r", "emit-relocs", "q", "shared-memory", "shared", "pie", "experimental-pic",
+           "lto-O0", "lto-O1", "lto-O2", "lto-O3", "thinlto-jobs", "compress-relocations",
+           "strip-debug-sections", "growable-table", "extra-features", "features", "check-features",
+           "no-check-features", "merge-data-segments", "no-merge-data-segments", "save-temps",
+           "print-archive-stats", "stack-size", "Bsymbolic", "no-type-check")
 # One-letter options that may be glued to their value, as in `-lc`, `-L/lib`, `-O2`.
 _GLUED = ("l", "L", "o", "O", "y", "z", "e", "m")
 

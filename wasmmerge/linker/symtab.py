@@ -27,9 +27,9 @@ class SymbolTable:
         self.symbols: dict[str, Symbol] = {}
         self.objects: list[ObjectFile] = []
         self.comdats: dict[str, ObjectFile] = {}
-        self._pending: list[tuple] = []  # (archive, member index, symbol name) to extract
+        self._pending: list[tuple] = []  # (archive, member index, (referrer, symbol)) to extract
         self._extracted: set[tuple[int, int]] = set()
-        self.extractions: list[tuple[str, str, str]] = []  # (member, archive, symbol) for --why-extract
+        self.extractions: list[tuple[str, str, str]] = []  # (referrer, member, symbol): --why-extract
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -65,7 +65,8 @@ class SymbolTable:
             elif not sym.defined and sym.lazy is None:
                 sym.lazy = (archive, k)
                 if not sym.weak_ref_only:
-                    self._pending.append((archive, k, name))
+                    referrer = sym.referenced_by.name if sym.referenced_by else "<command line>"
+                    self._pending.append((archive, k, (referrer, name)))
         self._drain()
 
     def _build_index(self, archive) -> dict[str, int]:
@@ -80,7 +81,7 @@ class SymbolTable:
                     index.setdefault(raw.name, k)
         return index
 
-    def _extract(self, archive, k: int, why: str | None):
+    def _extract(self, archive, k: int, why: tuple[str, str] | None):
         key = (id(archive), k)
         if key in self._extracted:
             return
@@ -88,7 +89,7 @@ class SymbolTable:
         member = archive.members[k]
         name = f"{archive.path}({member.name})"
         if why is not None:
-            self.extractions.append((name, archive.path, why))
+            self.extractions.append((why[0], name, why[1]))
         if bytes(member.data[:4]) != b"\0asm":
             raise LinkError(f"archive member {member.name} is not a WebAssembly object",
                             offset=member.offset, file=archive.path)
@@ -183,7 +184,7 @@ class SymbolTable:
                     if sym.lazy is not None:
                         archive, k = sym.lazy
                         sym.lazy = None
-                        self._pending.append((archive, k, name))
+                        self._pending.append((archive, k, (obj.name, name)))
             elif sym.referenced_by is obj and sym.weak_ref_only:
                 sym.flags |= BINDING_WEAK
         return sym
@@ -244,7 +245,7 @@ class SymbolTable:
             archive, k = sym.lazy
             sym.lazy = None
             sym.weak_ref_only = False
-            self._extract(archive, k, name)
+            self._extract(archive, k, ("<command line>", name))
             self._drain()
         return sym
 

@@ -5,6 +5,9 @@ patched in place at each relocation site (a padded LEB or a fixed-width integer)
 instruction is decoded. Every other section is small and built from scratch here.
 """
 
+import hashlib
+import uuid
+
 from ..binary import leb
 from ..binary.code import write_valtype
 from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, TABLE, TYPE
@@ -184,8 +187,28 @@ class Writer:
         if data:
             parts.append(data)
         parts.extend(customs)
+        if opts.build_id:
+            parts.append(_section(CUSTOM, _name("build_id") + self._build_id(parts)))
         self._record_sections(parts)
         return b"".join(parts)
+
+    def _build_id(self, parts) -> bytes:
+        """--build-id: a hash of everything else (blake2b-64 for `fast`, where wasm-ld uses
+        xxHash, so the two linkers' ids differ), sha1, a random uuid, or given hex bytes."""
+        style = self.opts.build_id
+        if style.startswith("0x"):
+            try:
+                raw = bytes.fromhex(style[2:])
+            except ValueError:
+                raise LinkError(f"--build-id: not a hex string: {style}") from None
+        elif style == "uuid":
+            raw = uuid.uuid4().bytes
+        else:
+            digest = hashlib.sha1() if style == "sha1" else hashlib.blake2b(digest_size=8)
+            for part in parts:
+                digest.update(part)
+            raw = digest.digest()
+        return u32(len(raw)) + raw
 
     def _record_sections(self, parts):
         """(name, file offset of the payload, payload size) of each section, for the map."""
@@ -259,12 +282,13 @@ class Writer:
 
     def _customs(self) -> list[bytes]:
         opts = self.opts
-        if opts.strip_all:
-            return []
+        keep = set(opts.keep_sections)
         by_name = {}
         for obj in self.symtab.objects:
             for chunk in obj.customs:
-                if opts.strip_debug and chunk.name.startswith(".debug"):
+                if opts.strip_debug and chunk.name.startswith(".debug") and chunk.name not in keep:
+                    continue
+                if opts.strip_all and chunk.name not in keep:
                     continue
                 by_name.setdefault(chunk.name, []).append(chunk)
         sizes = {}
@@ -283,7 +307,8 @@ class Writer:
                 if chunk.relocs:
                     self._patch(buf, chunk.out_offset, chunk, 0, tombstone)
             out.append(_section(CUSTOM, _name(name) + bytes(buf)))
-        out.append(_section(CUSTOM, _name("name") + self._names()))
+        if not opts.strip_all or "name" in keep:
+            out.append(_section(CUSTOM, _name("name") + self._names()))
         return out
 
     def _names(self) -> bytes:
