@@ -49,25 +49,48 @@ def parse(data: bytes, base: int = 0, name: str = "reloc") -> RelocSection:
 
 def _read(data: bytes):
     """(section, entries, end, None), or (..., (type, offset)) at an unknown type, whose
-    addend width (and so the rest of the section) cannot be known."""
+    addend width (and so the rest of the section) cannot be known.
+
+    The linker reads every entry of every object, so one-byte LEB128s (most types,
+    indices and addends) are decoded inline; longer ones go through the LEB reader."""
     read_u32, read_signed, addend_bits = leb.read_u32, leb.read_signed, _ADDEND_BITS
     section, pos = read_u32(data, 0)
     count, pos = read_u32(data, pos)
     entries = []
     append = entries.append
-    for _ in range(count):
-        start = pos
-        kind, pos = read_u32(data, pos)
-        offset, pos = read_u32(data, pos)
-        index, pos = read_u32(data, pos)
-        bits = addend_bits.get(kind)
-        if bits is None:
-            return section, entries, pos, (kind, start)
-        if bits:
-            addend, pos = read_signed(data, pos, bits)
-            append((kind, offset, index, addend))
-        else:
-            append((kind, offset, index, None))
+    start = pos
+    try:
+        for _ in range(count):
+            start = pos
+            kind = data[pos]
+            if kind < 0x80:
+                pos += 1
+            else:
+                kind, pos = read_u32(data, pos)
+            offset = data[pos]
+            if offset < 0x80:
+                pos += 1
+            else:
+                offset, pos = read_u32(data, pos)
+            index = data[pos]
+            if index < 0x80:
+                pos += 1
+            else:
+                index, pos = read_u32(data, pos)
+            bits = addend_bits.get(kind)
+            if bits is None:
+                return section, entries, pos, (kind, start)
+            if bits:
+                addend = data[pos]
+                if addend < 0x40:  # a one-byte non-negative signed LEB128
+                    pos += 1
+                else:
+                    addend, pos = read_signed(data, pos, bits)
+                append((kind, offset, index, addend))
+            else:
+                append((kind, offset, index, None))
+    except IndexError:
+        raise DecodeError("unexpected end", len(data)) from None
     return section, entries, pos, None
 
 
