@@ -23,7 +23,9 @@ SEGMENT_ORDER = ((".tdata", 0), (".rodata", 1), (".data", 2), (".bss", 4))
 
 def output_segment_name(name: str) -> str:
     """`.rodata.str1.1` -> `.rodata`: wasm-ld's merging of input segments by prefix."""
-    for prefix in (".tdata", ".rodata", ".data", ".bss", ".text"):
+    if name.startswith((".tdata", ".tbss")):
+        return ".tdata"  # thread-locals form one block, zero-initialised ones included
+    for prefix in (".rodata", ".data", ".bss", ".text"):
         if name == prefix or name.startswith(prefix + "."):
             return prefix
     return name
@@ -313,7 +315,7 @@ class Planner:
         tls = out.tls_segment
         values = {
             "__stack_pointer": (True, out.stack_pointer),
-            "__tls_base": (True, tls.start if tls else 0),
+            "__tls_base": (opts.shared_memory, tls.start if tls else 0),  # per thread only when shared
             "__tls_size": (False, tls.size if tls else 0),
             "__tls_align": (False, (1 << tls.alignment) if tls else 1),
             "__memory_base": (False, 0),

@@ -264,8 +264,9 @@ class Writer:
     def _data(self):
         layout, opts = self.layout, self.opts
         written = [s for s in layout.segments if opts.import_memory or not s.is_bss]
-        # Like wasm-ld: a data count section only where bulk memory is in use.
-        uses_count = any(o.features and b"+\x0bbulk-memory" in o.features for o in self.symtab.objects)
+        # Like wasm-ld 14: a data count section only for passive segments (shared memory),
+        # the only case where code (__wasm_init_memory) names a segment.
+        uses_count = opts.shared_memory
         if not written:
             return b"", None
         parts = [u32(len(written))]
