@@ -1,6 +1,9 @@
 """C and C++ programs linked by wasm-ld and by `wasmmerge link` from the same command line
 must behave the same under WASI in wasmtime (stdout, exit status, exported results)."""
 
+import shutil
+import subprocess
+
 import pytest
 
 from .harness import (call_exports, compile_sources, driver_link_args, exported_names, link_both, run_wasmmerge_link,
@@ -69,3 +72,21 @@ def test_signature_mismatch_warns_and_stubs(tmp_path):
     assert ">>> defined as (i32) -> i32 in" in done.stderr
     failed = run_wasmmerge_link([*args, "--fatal-warnings"], tmp_path / "fatal.wasm")
     assert failed.returncode == 1 and not (tmp_path / "fatal.wasm").exists()
+
+
+def test_debug_info_verifies_and_maps_code_like_wasm_ld(tmp_path):
+    """`-g` objects and libc's own debug info: the linked DWARF verifies, and the line
+    table (which code address is which file:line) is the one wasm-ld writes."""
+    if shutil.which("llvm-dwarfdump") is None:
+        pytest.skip("llvm-dwarfdump not found (apt-get install llvm; `make test` installs it)")
+    objects = compile_sources(["calls/main.c", "calls/util.c"], tmp_path, ["-g"])
+    ref, ours = link_both(driver_link_args(objects), tmp_path)
+    verify = subprocess.run(["llvm-dwarfdump", "--verify", str(ours)], capture_output=True, text=True)
+    assert verify.returncode == 0 and "No errors." in verify.stdout, verify.stdout[-2000:]
+
+    def line_table(path):
+        text = subprocess.run(["llvm-dwarfdump", "--debug-line", str(path)], capture_output=True,
+                              text=True, check=True).stdout
+        return text.split("\n", 1)[1]  # past the line naming the file
+
+    assert line_table(ours) == line_table(ref)

@@ -191,7 +191,8 @@ class Planner:
                     chunk = obj.functions[sym.index - nfi]
                     if chunk.out_index is not None:
                         sym.out_index = chunk.out_index
-                        if chunk.name is None or not sym.local:
+                        # The name section shows the first symbol naming it (as wasm-ld).
+                        if chunk.name is None:
                             chunk.name = sym.name
         for obj in symtab.objects:  # local symbols naming imports follow the import's symbol
             nfi = obj.num_imported[0]

@@ -27,14 +27,12 @@ class SymbolTable:
         self.symbols: dict[str, Symbol] = {}
         self.objects: list[ObjectFile] = []
         self.comdats: dict[str, ObjectFile] = {}
-        self._pending: list[tuple] = []  # (archive, member index, (referrer, symbol)) to extract
         self._extracted: set[tuple[int, int]] = set()
         self.extractions: list[tuple[str, str, str]] = []  # (referrer, member, symbol): --why-extract
 
     # -- inputs ------------------------------------------------------------------------
 
     def add_object(self, obj: ObjectFile):
-        self.objects.append(obj)
         self._resolve_comdats(obj)
         module = obj.module
         imports = {kind: [imp for imp in module.imports if imp.kind == kind] for kind in (0, 1, 3, 4)}
@@ -43,7 +41,9 @@ class SymbolTable:
         for raw in obj.symbols:
             sym = self._add_raw(obj, raw, imports, nfi)
             resolved.append(sym)
-        self._drain()
+        # After the members its symbols pulled in, as wasm-ld orders its object files:
+        # the output's functions, data and debug info then come in the same order.
+        self.objects.append(obj)
 
     def add_archive(self, path: str, data, whole: bool):
         archive = read_archive(path, data)
@@ -66,8 +66,7 @@ class SymbolTable:
                 sym.lazy = (archive, k)
                 if not sym.weak_ref_only:
                     referrer = sym.referenced_by.name if sym.referenced_by else "<command line>"
-                    self._pending.append((archive, k, (referrer, name)))
-        self._drain()
+                    self._extract(archive, k, (referrer, name))
 
     def _build_index(self, archive) -> dict[str, int]:
         """An archive without a symbol index: read each member's symbol table."""
@@ -95,11 +94,6 @@ class SymbolTable:
                             offset=member.offset, file=archive.path)
         self.diag.trace_file(name)
         self.add_object(read_object(name, bytes(member.data)))
-
-    def _drain(self):
-        while self._pending:
-            archive, k, why = self._pending.pop()
-            self._extract(archive, k, why)
 
     # -- COMDAT groups -----------------------------------------------------------------
 
@@ -184,7 +178,9 @@ class SymbolTable:
                     if sym.lazy is not None:
                         archive, k = sym.lazy
                         sym.lazy = None
-                        self._pending.append((archive, k, (obj.name, name)))
+                        # Extract now, as wasm-ld does: members then come in the same
+                        # order, so functions and debug info land at the same offsets.
+                        self._extract(archive, k, (obj.name, name))
             elif sym.referenced_by is obj and sym.weak_ref_only:
                 sym.flags |= BINDING_WEAK
         return sym
@@ -246,7 +242,6 @@ class SymbolTable:
             sym.lazy = None
             sym.weak_ref_only = False
             self._extract(archive, k, ("<command line>", name))
-            self._drain()
         return sym
 
 

@@ -155,6 +155,15 @@ class Writer:
 
     def write(self) -> bytes:
         layout, opts = self.layout, self.opts
+        # wasm-ld's type order: types named by call_indirect (per object, in its own
+        # order), then imported functions', then defined functions'.
+        for obj in self.symtab.objects:
+            used = sorted({index for chunk in obj.functions if chunk.live and not chunk.discarded
+                           for rt, _, index, _ in chunk.relocs if rt.target == "type"})
+            if used:
+                types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
+                for index in used:
+                    types[index] = self.type_of(obj.module.types[index].comp)
         for imp in layout.imports:
             if imp.kind == FUNC_KIND:
                 self.type_of(imp.desc)
