@@ -2,6 +2,7 @@
 exit status 1; no output file. Undefined symbols are listed all at once."""
 
 import pytest
+from bytedsl import name, section, vec
 from click.testing import CliRunner
 
 from wasmmerge.cli import cli
@@ -126,3 +127,22 @@ def test_missing_input(tmp_path):
     out = tmp_path / "out.wasm"
     result = CliRunner().invoke(cli, ["link", str(tmp_path / "nope.o"), "-o", str(out)])
     _one_error(result, out, "nope.o")
+
+
+def _features(*entries: str) -> bytes:
+    return section(0, name("target_features") + vec(*[e[0].encode() + name(e[1:]) for e in entries]))
+
+
+def test_disallowed_feature_names_both_objects(tmp_path):
+    uses = obj(linking(sym_function(0, "main")) + _features("+atomics"))
+    forbids = obj(linking(sym_function(0, "other")) + _features("-atomics"))
+    result, out = _link(tmp_path, {"uses.o": uses, "forbids.o": forbids})
+    line = _one_error(result, out, "Target feature 'atomics'", "uses.o", "forbids.o")
+    assert "disallowed" in line
+
+
+def test_required_feature_missing_elsewhere(tmp_path):
+    needs = obj(linking(sym_function(0, "main")) + _features("=bulk-memory"))
+    lacks = obj(linking(sym_function(0, "other")) + _features("+mutable-globals"))
+    result, out = _link(tmp_path, {"needs.o": needs, "lacks.o": lacks})
+    _one_error(result, out, "Missing target feature 'bulk-memory' in", "lacks.o", "needs.o")

@@ -10,6 +10,7 @@ import os
 from ..errors import LinkError, WasmError
 from .archive import is_archive
 from .diagnostics import Diagnostics
+from .features import check_features
 from .layout import Planner, output_segment_name
 from .marklive import MarkLive
 from .objects import read_object
@@ -64,6 +65,7 @@ def link(opts: LinkOptions, stream=None) -> LinkResult:
     symtab = SymbolTable(diag)
     try:
         load_inputs(opts, symtab)
+        check_features(symtab.objects, diag)
         diag.check()
         return _link(opts, symtab, diag)
     except WasmError:

@@ -13,6 +13,7 @@ from ..binary.code import write_valtype
 from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, TABLE, TYPE
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
+from .features import merged_producers
 from .relocations import encode_field
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
 
@@ -319,6 +320,9 @@ class Writer:
             out.append(_section(CUSTOM, _name(name) + bytes(buf)))
         if not opts.strip_all or "name" in keep:
             out.append(_section(CUSTOM, _name("name") + self._names()))
+        producers = merged_producers(self.symtab.objects) if not opts.strip_all or "producers" in keep else None
+        if producers is not None:
+            out.append(_section(CUSTOM, _name("producers") + producers))
         return out
 
     def _names(self) -> bytes:
