@@ -90,3 +90,13 @@ def test_debug_info_verifies_and_maps_code_like_wasm_ld(tmp_path):
         return text.split("\n", 1)[1]  # past the line naming the file
 
     assert line_table(ours) == line_table(ref)
+
+
+def test_cxx_global_constructors_run_before_exports(tmp_path):
+    objects = compile_sources(["cxx/globals.cc"], tmp_path, ["-fno-exceptions", "-fno-rtti"])
+    args = driver_link_args(objects, ["-nostdlib", "-Wl,--no-entry"])
+    ref, ours = link_both(args, tmp_path)
+    calls = [("next", ()), ("next", ())]
+    # Each call goes through `next.command_export`, which runs the constructors again
+    # first (wasm-ld 14's command model): so both calls see a fresh counter.
+    assert call_exports(ours, calls) == call_exports(ref, calls) == [108, 108]
