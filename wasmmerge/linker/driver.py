@@ -5,9 +5,7 @@ add the command line's own references (entry, --export), define the linker's syn
 symbols, mark what the roots reach, report undefined symbols all at once, lay out, write.
 """
 
-import os
-
-from ..errors import LinkError, WasmError
+from ..errors import LinkError
 from .archive import is_archive
 from .diagnostics import Diagnostics
 from .features import check_features
@@ -48,7 +46,7 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
         if is_archive(data):
             symtab.add_archive(path, data, spec.whole_archive)
         elif data[:4] == b"\0asm":
-            obj = read_object(os.path.basename(path) if False else path, data)
+            obj = read_object(path, data)
             symtab.add_object(obj)
         else:
             raise LinkError("unknown file type (not a WebAssembly object or an archive)", file=path)
@@ -63,13 +61,10 @@ def link(opts: LinkOptions, stream=None) -> LinkResult:
         raise LinkError("unsupported option: -m wasm64")
     diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream)
     symtab = SymbolTable(diag)
-    try:
-        load_inputs(opts, symtab)
-        check_features(symtab.objects, diag)
-        diag.check()
-        return _link(opts, symtab, diag)
-    except WasmError:
-        raise
+    load_inputs(opts, symtab)
+    check_features(symtab.objects, diag)
+    diag.check()
+    return _link(opts, symtab, diag)
 
 
 def _link(opts, symtab, diag) -> LinkResult:
@@ -79,8 +74,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     if opts.entry:
         entry = symtab.require(opts.entry)
         if entry is None or not entry.defined:
-            if opts.entry_given or opts.entry != "_start" or True:
-                diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}")
+            diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}")
         else:
             roots.append(entry)
     for name in opts.exports:

@@ -9,12 +9,11 @@ then the heap. The table holds null at slot 0 and address-taken functions from
 --table-base on, in the order their relocations are met.
 """
 
-from dataclasses import dataclass, field
-
-from ..binary import leb
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
-from .synthetic import UNREACHABLE_BODY, body, call, is_c_identifier
-from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG
+from .exports import plan_exports
+from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
+from .synthetic import UNREACHABLE_BODY, body, call
+from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
 
 PAGE = 65536
 STACK_ALIGN = 16
@@ -42,71 +41,6 @@ def _align(value: int, alignment: int) -> int:
     return (value + alignment - 1) & -alignment
 
 
-@dataclass(eq=False)
-class OutputSegment:
-    name: str
-    alignment: int = 0  # log2
-    size: int = 0
-    chunks: list = field(default_factory=list)
-    start: int = 0  # its address in memory
-
-    @property
-    def is_tls(self) -> bool:
-        return self.name.startswith(".tdata")
-
-    @property
-    def is_bss(self) -> bool:
-        return self.name.startswith(".bss")
-
-
-@dataclass(eq=False)
-class OutFunction:
-    name: str
-    signature: FuncType
-    chunk: object = None  # a FunctionChunk, or None for a synthetic body
-    body: bytes | None = None
-
-
-@dataclass(eq=False)
-class OutImport:
-    module: str
-    name: str
-    kind: int
-    desc: object  # FuncType, GlobalType, TableType or MemType
-    symbol: object = None
-
-
-@dataclass(eq=False)
-class OutGlobal:
-    name: str
-    type: GlobalType
-    init: bytes  # a constant expression, `end` included
-
-
-@dataclass
-class Layout:
-    imports: list[OutImport] = field(default_factory=list)
-    functions: list[OutFunction] = field(default_factory=list)
-    globals: list[OutGlobal] = field(default_factory=list)
-    segments: list[OutputSegment] = field(default_factory=list)
-    table_entries: list = field(default_factory=list)  # function Symbols from --table-base on
-    table_base: int = 1
-    memory_pages: int = 0
-    memory_max_pages: int | None = None
-    exports: list[tuple[str, int, int]] = field(default_factory=list)
-    num_imported_functions: int = 0
-    num_imported_globals: int = 0
-    memory_base: int = 0
-    tls_segment: OutputSegment | None = None
-    data_end: int = 0
-    heap_base: int = 0
-    stack_pointer: int = 0
-    init_functions: list = field(default_factory=list)  # live init-function Symbols, in call order
-
-    def const(self, value: int, wasm64: bool) -> bytes:
-        return (b"\x42" if wasm64 else b"\x41") + leb.write_signed(value) + b"\x0b"
-
-
 class Planner:
     """Builds a Layout from the resolved, marked symbol table."""
 
@@ -125,7 +59,7 @@ class Planner:
         self._memory()
         self._globals()
         self._table()
-        self._exports(wrap_exports, dtors)
+        plan_exports(self, wrap_exports, dtors)
         return self.out
 
     # -- imports and undefined symbols -------------------------------------------------
@@ -358,7 +292,6 @@ class Planner:
         out = self.out
         entries = out.table_entries
         base = out.table_base
-        got_funcs = []
 
         def take(sym):
             if sym.table_slot is None and not sym.is_stub and sym.out_index is not None:
@@ -376,75 +309,12 @@ class Planner:
                         sym = obj.resolved[index]
                         if sym.kind == SYMTAB_FUNCTION:
                             take(sym)
-                            got_funcs.append(sym)
-        for g in out.globals:
-            pass
         first = out.num_imported_globals
         for obj in self.symtab.objects:
             for sym in obj.resolved:
                 if sym.got_index is not None:
                     value = sym.table_slot or 0 if sym.kind == SYMTAB_FUNCTION else (sym.address or 0)
                     out.globals[sym.got_index - first].init = out.const(value, self.opts.wasm64)
-        for name, sym in self.symtab.symbols.items():
+        for sym in self.symtab.symbols.values():
             if sym.kind == SYMTAB_TABLE and sym.synthetic == "table":
-                sym.out_index = 1 if self.opts.import_table and False else 0
-
-    # -- exports -------------------------------------------------------------------------------------
-
-    def _exports(self, wrap_exports, dtors):
-        out, opts = self.out, self.opts
-        exports = out.exports
-        if opts.export_memory and not opts.import_memory or (opts.import_memory and opts.export_memory != "memory"):
-            exports.append((opts.export_memory, MEMORY_KIND, 0))
-        if opts.export_table:
-            exports.append(("__indirect_function_table", TABLE_KIND, 0))
-        names = []
-        if opts.entry and not opts.relocatable:
-            names.append(opts.entry)
-        for name, sym in self.symtab.symbols.items():
-            if not sym.defined or not sym.live or name in names:
-                continue
-            if (sym.flags & 0x20 or name in opts.exports or name in opts.exports_if_defined or opts.export_all
-                    or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)):
-                names.append(name)
-        for name in opts.exports:
-            if name not in names:
-                names.append(name)
-        ctors = self.symtab.symbols.get("__wasm_call_ctors")
-        for name in names:
-            sym = self.symtab.symbols.get(name)
-            if sym is None or not sym.defined:
-                continue
-            if sym.kind == SYMTAB_FUNCTION:
-                index = sym.out_index
-                if wrap_exports and sym.file is not None:
-                    index = self._wrapper(sym, ctors, dtors)
-                exports.append((name, FUNC_KIND, index))
-            elif sym.kind == SYMTAB_GLOBAL:
-                exports.append((name, GLOBAL_KIND, sym.out_index))
-            elif sym.kind == SYMTAB_DATA and sym.address is not None:
-                # A data symbol is exported as an immutable global holding its address.
-                index = out.num_imported_globals + len(out.globals)
-                out.globals.append(OutGlobal(name, GlobalType(self.ptr_type, False),
-                                             out.const(sym.address, opts.wasm64)))
-                exports.append((name, GLOBAL_KIND, index))
-            elif sym.kind == SYMTAB_TAG:
-                exports.append((name, 4, sym.out_index))
-            elif sym.kind == SYMTAB_TABLE and not opts.export_table:
-                exports.append((name, TABLE_KIND, 0))
-
-    def _wrapper(self, sym, ctors, dtors) -> int:
-        """`NAME.command_export`: run the constructors, the export, then the destructors."""
-        instrs = b""
-        if ctors is not None and ctors.out_index is not None and self.out.init_functions:
-            instrs += call(ctors.out_index)
-        instrs += b"".join(b"\x20" + leb.write_unsigned(k) for k in range(len(sym.signature.params)))
-        instrs += call(sym.out_index)
-        if dtors is not None and dtors.out_index is not None and dtors is not sym:
-            instrs += call(dtors.out_index)
-        index = self.out.num_imported_functions + len(self.out.functions)
-        self.out.functions.append(OutFunction(f"{sym.name}.command_export", sym.signature, None, body(instrs)))
-        return index
-
-
-_ = (is_c_identifier, SYMTAB_TAG)
+                sym.out_index = 0  # the one table, defined or (--import-table) imported

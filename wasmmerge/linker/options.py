@@ -70,6 +70,7 @@ class LinkOptions:
     optimize: int = 0
     show_version: bool = False
     show_help: bool = False
+    whole_archive_now: bool = False  # parser state: inside --whole-archive ... --no-whole-archive
 
 
 def _integer(text: str, option: str) -> int:
@@ -96,12 +97,12 @@ def _append(attr):
 
 
 def _input(opts, arg, option, library=False):
-    opts.inputs.append(InputSpec(arg, library, opts._whole_archive))
+    opts.inputs.append(InputSpec(arg, library, opts.whole_archive_now))
 
 
 def _whole_archive(flag):
     def act(opts, arg, option):
-        opts._whole_archive = flag
+        opts.whole_archive_now = flag
     return act
 
 
@@ -267,7 +268,6 @@ def parse_args(argv) -> LinkOptions:
             raise LinkError(f"unsupported option: -flavor {args[1] if len(args) > 1 else ''}".rstrip())
         args = args[2:]
     opts = LinkOptions()
-    opts._whole_archive = False
     i = 0
     while i < len(args):
         arg = args[i]
@@ -301,7 +301,6 @@ def parse_args(argv) -> LinkOptions:
                 value = args[i]
                 i += 1
             act(opts, value, arg.split("=", 1)[0])
-    del opts._whole_archive
     return opts
 
 
