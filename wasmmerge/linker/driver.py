@@ -13,6 +13,7 @@ from .layout import Planner, output_segment_name
 from .marklive import MarkLive
 from .objects import read_object
 from .options import LinkOptions, find_library
+from .relocatable import write_relocatable
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 from .symtab import SymbolTable, replace_mismatched_calls
 from .symbols import Symbol
@@ -53,8 +54,8 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
 
 
 def link(opts: LinkOptions, stream=None) -> LinkResult:
-    if opts.relocatable or opts.emit_relocs:
-        raise LinkError("unsupported option: " + ("-r" if opts.relocatable else "--emit-relocs"))
+    if opts.emit_relocs:
+        raise LinkError("unsupported option: --emit-relocs")
     if opts.shared_memory:
         raise LinkError("unsupported option: --shared-memory")
     if opts.wasm64:
@@ -64,6 +65,11 @@ def link(opts: LinkOptions, stream=None) -> LinkResult:
     load_inputs(opts, symtab)
     check_features(symtab.objects, diag)
     diag.check()
+    if opts.relocatable:
+        data, layout, sections = write_relocatable(symtab, opts)
+        result = LinkResult(data, layout, symtab, diag)
+        result.sections = sections
+        return result
     return _link(opts, symtab, diag)
 
 

@@ -14,6 +14,7 @@ class OutputSegment:
     size: int = 0
     chunks: list = field(default_factory=list)
     start: int = 0  # its address in memory
+    payload_offset: int = 0  # of its bytes in the data section's payload (set by the writer)
 
     @property
     def is_tls(self) -> bool:

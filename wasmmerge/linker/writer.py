@@ -154,7 +154,9 @@ class Writer:
 
     # -- sections -------------------------------------------------------------------------------
 
-    def write(self) -> bytes:
+    def write(self, as_object: bool = False) -> bytes:
+        """The module; `as_object` (-r) leaves out what only a module has: a defined
+        table, exports, elements and names (the caller adds linking and reloc.*)."""
         layout, opts = self.layout, self.opts
         # wasm-ld's type order: types named by call_indirect (per object, in its own
         # order), then imported functions', then defined functions'.
@@ -171,13 +173,13 @@ class Writer:
         func_types = [self.type_of(f.signature) for f in layout.functions]
         code = self._code()
         data, data_count = self._data()
-        customs = self._customs()
+        customs = self._customs(with_names=not as_object)
         parts = [MAGIC, _section(TYPE, u32(len(self.types)) + b"".join(_functype(t) for t in self.types))]
         if layout.imports:
             parts.append(_section(IMPORT, u32(len(layout.imports)) + b"".join(self._import(i) for i in layout.imports)))
         parts.append(_section(FUNCTION, u32(len(func_types)) + b"".join(u32(t) for t in func_types)))
         table_size = layout.table_base + len(layout.table_entries)
-        if not opts.import_table:
+        if not opts.import_table and not as_object:
             parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, table_size)))
         if not opts.import_memory:
             parts.append(_section(MEMORY, b"\x01" + _limits(layout.memory_pages, layout.memory_max_pages,
@@ -185,7 +187,8 @@ class Writer:
         if layout.globals:
             parts.append(_section(GLOBAL, u32(len(layout.globals)) + b"".join(
                 bytes((g.type.type.code, 1 if g.type.mutable else 0)) + g.init for g in layout.globals)))
-        parts.append(_section(EXPORT, u32(len(layout.exports)) + b"".join(
+        if not as_object:
+            parts.append(_section(EXPORT, u32(len(layout.exports)) + b"".join(
             _name(name) + bytes((kind,)) + u32(index) for name, kind, index in layout.exports)))
         if layout.table_entries:
             const = layout.const(layout.table_base, False)
@@ -280,6 +283,7 @@ class Writer:
         if not written:
             return b"", None
         parts = [u32(len(written))]
+        payload_size = len(parts[0])
         for seg in written:
             buf = bytearray(seg.size)
             for chunk in seg.chunks:
@@ -287,11 +291,14 @@ class Writer:
                 buf[start:start + chunk.size] = chunk.file.data[chunk.start:chunk.end]
                 if chunk.relocs:
                     self._patch(buf, start, chunk, seg.start + start)
-            parts.append(b"\x00" + layout.const(seg.start, opts.wasm64) + u32(seg.size) + bytes(buf))
+            head = b"\x00" + layout.const(seg.start, opts.wasm64) + u32(seg.size)
+            seg.payload_offset = payload_size + len(head)  # where its bytes sit (for -r)
+            payload_size += len(head) + seg.size
+            parts.append(head + bytes(buf))
         payload = b"".join(parts)
         return _section(DATA, payload), (len(written) if uses_count else None)
 
-    def _customs(self) -> list[bytes]:
+    def _customs(self, with_names: bool = True) -> list[bytes]:
         opts = self.opts
         keep = set(opts.keep_sections)
         by_name = {}
@@ -318,12 +325,18 @@ class Writer:
                 if chunk.relocs:
                     self._patch(buf, chunk.out_offset, chunk, 0, tombstone)
             out.append(_section(CUSTOM, _name(name) + bytes(buf)))
-        if not opts.strip_all or "name" in keep:
+        if with_names and (not opts.strip_all or "name" in keep):
             out.append(_section(CUSTOM, _name("name") + self._names()))
-        producers = merged_producers(self.symtab.objects) if not opts.strip_all or "producers" in keep else None
-        if producers is not None:
-            out.append(_section(CUSTOM, _name("producers") + producers))
+        if with_names:  # in an object, producers must follow linking and reloc.* (the caller's)
+            out.extend(self.producers_section())
         return out
+
+    def producers_section(self) -> list[bytes]:
+        opts = self.opts
+        if opts.strip_all and "producers" not in opts.keep_sections:
+            return []
+        producers = merged_producers(self.symtab.objects)
+        return [] if producers is None else [_section(CUSTOM, _name("producers") + producers)]
 
     def _names(self) -> bytes:
         layout = self.layout
