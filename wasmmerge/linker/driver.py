@@ -13,7 +13,7 @@ from .layout import Planner, output_segment_name
 from .marklive import MarkLive
 from .objects import read_object
 from .options import LinkOptions, find_library
-from .relocatable import write_relocatable
+from .relocatable import add_emitted_relocs, write_relocatable
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 from .symtab import SymbolTable, replace_mismatched_calls
 from .symbols import Symbol
@@ -54,8 +54,6 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
 
 
 def link(opts: LinkOptions, stream=None) -> LinkResult:
-    if opts.emit_relocs:
-        raise LinkError("unsupported option: --emit-relocs")
     if opts.shared_memory:
         raise LinkError("unsupported option: --shared-memory")
     if opts.wasm64:
@@ -146,6 +144,8 @@ def _link(opts, symtab, diag) -> LinkResult:
     diag.check()
     writer = Writer(layout, symtab, opts)
     data = writer.write()
+    if opts.emit_relocs:
+        data = add_emitted_relocs(data, symtab, layout, writer)
     result = LinkResult(data, layout, symtab, diag)
     result.sections = writer.sections
     return result

@@ -211,6 +211,7 @@ _ROWS = [
     (("strip-all", "s"), None, _flag("strip_all")),
     (("keep-section",), "required", _append("keep_sections")),
     (("relocatable", "r"), None, _flag("relocatable")),
+    (("emit-relocs", "q"), None, _flag("emit_relocs")),
     (("build-id",), "optional", _build_id),
     (("Map",), "required", _set("map_file")),
     (("print-map", "M"), None, _flag("map_file", "-")),
@@ -235,7 +236,7 @@ OPTIONS = {name: (takes, act) for names, takes, act in _ROWS for name in names}
 
 # wasm-ld options we know and refuse (with "unsupported option: X", like any unknown one):
 # listed so that docs/link.md can say so, and so a reader sees they are not forgotten.
-REFUSED = ("emit-relocs", "q", "shared-memory", "shared", "pie", "experimental-pic",
+REFUSED = ("shared-memory", "shared", "pie", "experimental-pic",
            "lto-O0", "lto-O1", "lto-O2", "lto-O3", "thinlto-jobs", "compress-relocations",
            "strip-debug-sections", "growable-table", "extra-features", "features", "check-features",
            "no-check-features", "merge-data-segments", "no-merge-data-segments", "save-temps",

@@ -99,16 +99,37 @@ def write_relocatable(symtab, opts) -> tuple[bytes, Layout, list]:
                     if (id(obj), init.symbol) in index_of] or None,
         comdats=_comdats(symtab, layout) or None)
     parts.append(_section(CUSTOM, _name("linking") + linking_section.encode(linking)))
-    for label, entries in _relocations(symtab, layout, index_of, writer.obj_types):
-        if entries:
-            rs = reloc_section.RelocSection(section_index[label], entries)
-            name = "reloc.CODE" if label == "CODE" else "reloc.DATA" if label == "DATA" else f"reloc.{label[7:-1]}"
-            parts.append(_section(CUSTOM, _name(name) + reloc_section.encode(rs)))
+    parts.extend(_reloc_sections(symtab, layout, index_of, writer, section_index))
     parts.extend(writer.producers_section())
     return b"".join(parts), layout, writer.sections
 
 
-def _symbol_table(symtab, layout, section_index):
+def _reloc_sections(symtab, layout, index_of, writer, section_index) -> list[bytes]:
+    out = []
+    for label, entries in _relocations(symtab, layout, index_of, writer.obj_types):
+        if entries and label in section_index:
+            rs = reloc_section.RelocSection(section_index[label], entries)
+            name = "reloc.CODE" if label == "CODE" else "reloc.DATA" if label == "DATA" else f"reloc.{label[7:-1]}"
+            out.append(_section(CUSTOM, _name(name) + reloc_section.encode(rs)))
+    return out
+
+
+def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
+    """--emit-relocs: the linked module plus a `linking` symbol table and `reloc.*`
+    sections describing its own relocation sites, inserted before the name section."""
+    section_index = {label: k for k, (label, _, _) in enumerate(writer.sections)}
+    symbols, index_of = _symbol_table(symtab, layout, section_index, live_only=True)
+    linking = linking_section.Linking(
+        symbols=symbols,
+        segments=[linking_section.SegmentInfo(s.name, s.alignment, s.chunks[0].flags) for s in layout.segments])
+    extra = [_section(CUSTOM, _name("linking") + linking_section.encode(linking)),
+             *_reloc_sections(symtab, layout, index_of, writer, section_index)]
+    names_at = next((writer.section_starts[k] for k, (label, _, _) in enumerate(writer.sections)
+                     if label == "CUSTOM(name)" or label == "CUSTOM(producers)"), len(data))
+    return data[:names_at] + b"".join(extra) + data[names_at:]
+
+
+def _symbol_table(symtab, layout, section_index, live_only=False):
     """Every object's symbols, globals once; (object, input index) -> output index."""
     symbols, index_of, global_index = [], {}, {}
     seg_index = {id(seg): k for k, seg in enumerate(layout.segments)}
@@ -117,6 +138,9 @@ def _symbol_table(symtab, layout, section_index):
             sym = obj.resolved[k]
             if sym.local and sym.file is obj and _in_discarded(sym, obj):
                 continue  # names a dropped COMDAT member: nothing kept refers to it
+            if live_only and (not sym.live if sym.kind != SYMTAB_SECTION else
+                              f"CUSTOM({obj.sections[raw.index].name})" not in section_index):
+                continue  # removed by --gc-sections (or --strip-debug): nothing refers to it
             if not sym.local and sym.kind != SYMTAB_SECTION:
                 if id(sym) in global_index:
                     index_of[(id(obj), k)] = global_index[id(sym)]
@@ -145,8 +169,8 @@ def _entry(sym, raw, obj, seg_index, section_index):
         if sym.segment is None:
             return Symbol(SYMTAB_DATA, (flags | UNDEFINED) & ~BINDING_LOCAL if not sym.defined else flags, sym.name)
         return Symbol(SYMTAB_DATA, flags & ~UNDEFINED, sym.name, None, seg_index[id(sym.segment.output)],
-                      sym.offset, sym.size)
-    if sym.defined:
+                      sym.segment.out_offset + sym.offset, sym.size)
+    if sym.defined or sym.is_stub:
         return Symbol(sym.kind, flags & ~UNDEFINED, sym.name, sym.out_index)
     explicit = sym.import_name is not None and sym.import_name != sym.name
     flags = (flags & ~EXPLICIT_NAME) | (EXPLICIT_NAME if explicit else 0)
@@ -196,6 +220,11 @@ def _rebased(chunk, shift, index_of, obj_types):
     obj = chunk.file
     out = []
     for rt, off, index, addend in chunk.relocs:
-        new_index = obj_types[id(obj)][index] if rt.target == "type" else index_of[(id(obj), index)]
+        if rt.target == "type":
+            new_index = obj_types[id(obj)][index]
+        else:
+            new_index = index_of.get((id(obj), index))
+            if new_index is None:
+                continue  # (--emit-relocs) debug info naming a removed function: a tombstone now
         out.append((rt.number, shift + off, new_index, addend if rt.has_addend else None))
     return out

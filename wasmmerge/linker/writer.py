@@ -61,6 +61,7 @@ class Writer:
         self.type_index: dict = {}
         self.obj_types: dict = {}  # id(obj) -> list of output type indices (lazily)
         self.sections: list[tuple[str, int, int]] = []  # filled by write(), for the map file
+        self.section_starts: list[int] = []  # file offset of each section's id byte
 
     def type_of(self, functype) -> int:
         k = self.type_index.get(functype)
@@ -234,6 +235,7 @@ class Writer:
                 length, at = leb.read_u32(part, head)
                 label = f"CUSTOM({bytes(part[at:at + length]).decode('utf-8', 'replace')})"
             self.sections.append((label, pos + head, size))
+            self.section_starts.append(pos)
             pos += len(part)
 
     def _import(self, imp) -> bytes:
