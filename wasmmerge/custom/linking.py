@@ -190,6 +190,41 @@ def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
 
 
 _SEGMENT = d.As(SegmentInfo, cs.Struct("name" / d.NAME, "alignment" / d.U32, "flags" / d.U32))
+
+
+class _SegmentInfo(cs.Construct):
+    """WASM_SEGMENT_INFO read by hand, for the same reason as the symbol table (an object
+    has a segment per variable and string); writing goes through `_SEGMENT`."""
+
+    _BUILD = d.vec(_SEGMENT)
+
+    def _parse(self, stream, context, path):
+        data = stream.getvalue()
+        read_u32 = leb.read_u32
+        try:
+            count, pos = read_u32(data, stream.tell())
+            segments = []
+            for _ in range(count):
+                length, pos = read_u32(data, pos)
+                if length > len(data) - pos:
+                    raise DecodeError("unexpected end", pos)
+                try:
+                    name = data[pos:pos + length].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise DecodeError("malformed UTF-8 encoding", pos) from None
+                alignment, pos = read_u32(data, pos + length)
+                flags, pos = read_u32(data, pos)
+                segments.append(SegmentInfo(name, alignment, flags))
+        except DecodeError as err:
+            raise d._Malformed(err.message, err.offset) from None
+        stream.seek(pos)
+        return segments
+
+    def _build(self, obj, stream, context, path):
+        return self._BUILD._build(obj, stream, context, path)
+
+    def _sizeof(self, context, path):
+        raise cs.SizeofError("segment info has no fixed size", path=path)
 _INIT_FUNC = d.As(InitFunc, cs.Struct("priority" / d.U32, "symbol" / d.U32))
 _COMDAT = d.As(Comdat, cs.Struct(
     "name" / d.NAME,
@@ -201,7 +236,7 @@ _COMDAT = d.As(Comdat, cs.Struct(
 
 _SUBSECTIONS = d.Subsections("linking", {
     SYMBOL_TABLE: ("symbols", "WASM_SYMBOL_TABLE", _SymbolTable()),
-    SEGMENT_INFO: ("segments", "WASM_SEGMENT_INFO", d.vec(_SEGMENT)),
+    SEGMENT_INFO: ("segments", "WASM_SEGMENT_INFO", _SegmentInfo()),
     INIT_FUNCS: ("init_funcs", "WASM_INIT_FUNCS", d.vec(_INIT_FUNC)),
     COMDAT_INFO: ("comdats", "WASM_COMDAT_INFO", d.vec(_COMDAT)),
 })

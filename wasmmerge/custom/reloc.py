@@ -70,6 +70,9 @@ def _read(data: bytes):
             offset = data[pos]
             if offset < 0x80:
                 pos += 1
+            elif data[pos + 1] < 0x80:  # two bytes: most offsets in a section
+                offset = (offset & 0x7F) | (data[pos + 1] << 7)
+                pos += 2
             else:
                 offset, pos = read_u32(data, pos)
             index = data[pos]
