@@ -23,12 +23,7 @@ LAZY_MARK = "# lazy:"
 # test was written. They are tolerated, not endorsed: drop an entry once its file has
 # no such import left, or gives it a `# lazy:` comment.
 PENDING = {
-    ("wasmmerge/binary/opcodes.py", ".leb"),
     ("wasmmerge/validator/module.py", ".instructions"),
-    ("wasmmerge/merger/verify.py", "..validator"),
-    ("wasmmerge/merger/verify.py", "..binary.reader"),
-    ("wasmmerge/merger/resolve.py", "..validator.canon"),
-    ("wasmmerge/merger/typespace.py", "..errors"),
 }
 
 

@@ -16,7 +16,7 @@ Placement: after the data section, first of LLVM's trailing sections after `relo
 
 from dataclasses import dataclass, field
 
-from ..binary import leb
+from ..binary import leb, spaces
 from ..binary.model import DATA
 from ..binary.reader import Reader
 from ..errors import DecodeError
@@ -24,9 +24,9 @@ from ..errors import DecodeError
 AFTER = DATA
 
 # Subsection id -> index space of a plain name map.
-NAME_MAPS = {1: "func", 4: "type", 5: "table", 6: "memory", 7: "global", 8: "elem", 9: "data", 11: "tag"}
+NAME_MAPS = {1: spaces.FUNC, 4: spaces.TYPE, 5: spaces.TABLE, 6: spaces.MEMORY, 7: spaces.GLOBAL, 8: spaces.ELEM, 9: spaces.DATA, 11: spaces.TAG}
 # Subsection id -> index space of the outer index of an indirect name map.
-INDIRECT_MAPS = {2: "func", 3: "func", 10: "type"}
+INDIRECT_MAPS = {2: spaces.FUNC, 3: spaces.FUNC, 10: spaces.TYPE}
 
 
 @dataclass

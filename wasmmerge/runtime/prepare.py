@@ -15,7 +15,7 @@ import struct
 from functools import partial
 
 from ..binary.code import decode_code
-from ..binary.types import FuncType
+from ..binary.types import block_signature
 from ..errors import Unsupported
 from . import ops
 from .atomics import atomic_callout
@@ -105,17 +105,6 @@ class _Label:
         return self.nparams if self.kind == "loop" else self.nresults
 
 
-def block_signature(module, blocktype) -> tuple[int, int]:
-    if blocktype is None:
-        return 0, 0
-    if isinstance(blocktype, int):
-        ft = module.types[blocktype]
-        if not isinstance(ft, FuncType):
-            raise Unsupported("unsupported: non-function block type")
-        return len(ft.params), len(ft.results)
-    return 0, 1
-
-
 def prepare(func) -> Prepared:
     """The engine form of a wasm FuncInstance (cached on it)."""
     if func.prepared is None:
@@ -197,7 +186,10 @@ class _Preparer(GcPreparer, ExceptionPreparer):
         pass
 
     def _open(self, kind, blocktype):
-        nparams, nresults = block_signature(self.module, blocktype)
+        signature = block_signature(blocktype, self.module.types)
+        if signature is None:
+            raise Unsupported("unsupported: non-function block type")
+        nparams, nresults = signature
         label = _Label(kind, self.height - nparams, nparams, nresults, len(self.code))
         self.labels.append(label)
         if kind == "loop":
