@@ -1,10 +1,12 @@
 """Options that shape the module (exports, memory, table, stack, gc): the same command line
 through wasm-ld and `wasmmerge link` gives the same imports, exports, limits and results."""
 
+import subprocess
+
 import pytest
 import wasmtime
 
-from .harness import (call_exports, compile_sources, exported_global_values, link_both, run_wasmmerge_link,
+from .harness import (LINK_FIXTURES, call_exports, compile_sources, exported_global_values, link_both, run_wasmmerge_link,
                       structure)
 
 SOURCES = ["freestanding/lib.c", "freestanding/data.c"]
@@ -86,3 +88,22 @@ def test_thread_locals_without_shared_memory(tmp_path):
     # ++tcount (from 40) + tzero (sum of x) + 'a'+x + 'l' (from "tls").
     calls = [("bump", (1,)), ("bump", (2,)), ("bump", (5,))]
     assert call_exports(ours, calls) == [41 + 1 + 98 + 108, 42 + 3 + 99 + 108, 43 + 8 + 102 + 108]
+
+
+def test_wasm64_program(tmp_path):
+    objects = [tmp_path / "main.o", tmp_path / "other.o"]
+    for src, obj in zip(("wasm64/main.c", "wasm64/other.c"), objects):
+        subprocess.run(["clang", "--target=wasm64-unknown-unknown", "-O2", "-c", str(LINK_FIXTURES / src),
+                        "-o", str(obj)], check=True)
+    args = ["-m", "wasm64", "--no-entry", *map(str, objects), "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    config = wasmtime.Config()
+    config.wasm_memory64 = True
+    engine = wasmtime.Engine(config)
+
+    def run(path):
+        store = wasmtime.Store(engine)
+        instance = wasmtime.Instance(store, wasmtime.Module.from_file(engine, str(path)), [])
+        return [instance.exports(store)["run"](store, a, b) for a, b in ((1, 2), (5, 7), (-3, 40))]
+
+    assert run(ours) == run(ref)

@@ -56,8 +56,6 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
 def link(opts: LinkOptions, stream=None) -> LinkResult:
     if opts.shared_memory:
         raise LinkError("unsupported option: --shared-memory")
-    if opts.wasm64:
-        raise LinkError("unsupported option: -m wasm64")
     diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream)
     symtab = SymbolTable(diag)
     load_inputs(opts, symtab)
