@@ -1,6 +1,7 @@
 """Options that shape the module (exports, memory, table, stack, gc): the same command line
 through wasm-ld and `wasmmerge link` gives the same imports, exports, limits and results."""
 
+import shutil
 import subprocess
 
 import pytest
@@ -107,3 +108,43 @@ def test_wasm64_program(tmp_path):
         return [instance.exports(store)["run"](store, a, b) for a, b in ((1, 2), (5, 7), (-3, 40))]
 
     assert run(ours) == run(ref)
+
+
+SHARED_FLAGS = ["-matomics", "-mbulk-memory", "-ftls-model=local-exec"]
+
+
+def _threads_engine():
+    config = wasmtime.Config()
+    config.wasm_threads = True
+    config.shared_memory = True
+    return wasmtime.Engine(config)
+
+
+def test_shared_memory_program(tmp_path):
+    objects = [tmp_path / "counter.o"]
+    subprocess.run(["clang", "--target=wasm32-unknown-unknown", "-O2", *SHARED_FLAGS, "-c",
+                    str(LINK_FIXTURES / "shared/counter.c"), "-o", str(objects[0])], check=True)
+    args = ["--no-entry", "--shared-memory", "--max-memory=1048576", str(objects[0]), "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    engine = _threads_engine()
+
+    def run(path):
+        store = wasmtime.Store(engine)
+        instance = wasmtime.Instance(store, wasmtime.Module.from_file(engine, str(path)), [])
+        exports = instance.exports(store)
+        exports["setup"](store)
+        return [exports["bump"](store, x) for x in (1, 2, 3)]
+
+    assert run(ours) == run(ref)
+    # __wasm_init_memory, __wasm_init_tls, the passive segments: wasm-ld's, instruction for instruction.
+    if shutil.which("wasm2wat"):
+        wat = [subprocess.run(["wasm2wat", "--enable-threads", str(p)], capture_output=True, text=True,
+                              check=True).stdout for p in (ref, ours)]
+        assert wat[0] == wat[1]
+
+
+def test_shared_memory_needs_atomics(tmp_path):
+    (obj,) = compile_sources(["freestanding/data.c"], tmp_path)
+    done = run_wasmmerge_link(["--no-entry", "--shared-memory", str(obj), "-o", "x"], tmp_path / "out.wasm")
+    assert done.returncode == 1 and not (tmp_path / "out.wasm").exists()
+    assert f"--shared-memory is disallowed by {obj} because it was not compiled with 'atomics'" in done.stderr

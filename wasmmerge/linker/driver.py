@@ -13,6 +13,7 @@ from .layout import Planner, output_segment_name
 from .marklive import MarkLive
 from .objects import read_object
 from .options import LinkOptions, find_library
+from .shared import check_shared_memory_features
 from .relocatable import add_emitted_relocs, write_relocatable
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 from .symtab import SymbolTable, replace_mismatched_calls
@@ -54,12 +55,12 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
 
 
 def link(opts: LinkOptions, stream=None) -> LinkResult:
-    if opts.shared_memory:
-        raise LinkError("unsupported option: --shared-memory")
     diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream)
     symtab = SymbolTable(diag)
     load_inputs(opts, symtab)
     check_features(symtab.objects, diag)
+    if opts.shared_memory:
+        check_shared_memory_features(symtab.objects, diag)
     diag.check()
     if opts.relocatable:
         data, layout, sections = write_relocatable(symtab, opts)
@@ -114,6 +115,11 @@ def _link(opts, symtab, diag) -> LinkResult:
     for name in wanted:
         if name not in symtab.symbols and name in SYNTHETIC_KINDS:
             symtab.symbols[name] = Symbol(name, SYNTHETIC_KINDS[name])
+    if "__stack_pointer" not in symtab.symbols:  # wasm-ld always defines it
+        symtab.symbols["__stack_pointer"] = Symbol("__stack_pointer", SYMTAB_GLOBAL)
+    init_tls = symtab.symbols.get("__wasm_init_tls")
+    if init_tls is not None and "__tls_base" not in symtab.symbols:
+        symtab.symbols["__tls_base"] = Symbol("__tls_base", SYMTAB_GLOBAL)  # the function sets it
     segment_names = {output_segment_name(c.name) for o in symtab.objects for c in o.datas}
     define_synthetic(symtab, opts.wasm64, segment_names)
     for name, sym in symtab.symbols.items():
@@ -124,6 +130,9 @@ def _link(opts, symtab, diag) -> LinkResult:
         for sym in obj.resolved:
             if sym.local and sym.flags & NO_STRIP and sym.file is obj:
                 roots.append(sym)
+    if init_tls is not None:
+        roots.append(symtab.symbols["__tls_base"])
+    roots.append(symtab.symbols["__stack_pointer"])
     if wrap_exports:
         has_init = any(obj.init_funcs for obj in symtab.objects)
         if has_init:

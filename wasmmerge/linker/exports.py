@@ -29,8 +29,10 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
     for name, sym in symtab.symbols.items():
         if not sym.defined or not sym.live or name in names:
             continue
-        if (sym.flags & EXPORTED or name in opts.exports or name in opts.exports_if_defined or opts.export_all
-                or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)):
+        explicit = sym.flags & EXPORTED or name in opts.exports or name in opts.exports_if_defined
+        if sym.kind == SYMTAB_GLOBAL and sym.global_type is not None and sym.global_type.mutable and not explicit:
+            continue  # wasm-ld exports a mutable global (__stack_pointer) only when named
+        if explicit or opts.export_all or (opts.export_dynamic and not sym.hidden and sym.synthetic is None):
             names.append(name)
     for name in opts.exports:
         if name not in names:

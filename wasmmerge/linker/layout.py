@@ -11,6 +11,7 @@ then the heap. The table holds null at slot 0 and address-taken functions from
 
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
 from .exports import plan_exports
+from .shared import init_memory_body, init_tls_body
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .synthetic import UNREACHABLE_BODY, body, call
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
@@ -59,6 +60,8 @@ class Planner:
         self._memory()
         self._globals()
         self._table()
+        if self.opts.shared_memory:
+            self._shared_memory_bodies()
         plan_exports(self, wrap_exports, dtors)
         return self.out
 
@@ -104,6 +107,15 @@ class Planner:
             ctors.out_index = base + len(functions)
             functions.append(OutFunction("__wasm_call_ctors", FuncType((), ()), None, None))
             out.init_functions = self._init_functions()
+        # wasm-ld's order of synthetic functions: ctors, __wasm_init_tls, __wasm_init_memory.
+        init_tls = symtab.symbols.get("__wasm_init_tls")
+        if init_tls is not None and init_tls.live and init_tls.synthetic:
+            init_tls.out_index = base + len(functions)
+            functions.append(OutFunction("__wasm_init_tls", FuncType((self.ptr_type,), ()), None, None))
+        if self.opts.shared_memory and self._has_passive_data():
+            out.init_memory = base + len(functions)
+            out.start = out.init_memory
+            functions.append(OutFunction("__wasm_init_memory", FuncType((), ()), None, None))
         for sym in self.marker.live_undefined:
             if sym.kind == SYMTAB_FUNCTION and sym.weak:
                 sym.is_stub = True
@@ -139,6 +151,27 @@ class Planner:
         if ctors is not None and ctors.out_index is not None:
             instrs = b"".join(call(s.out_index) + b"\x1a" * len(s.signature.results) for s in out.init_functions)
             functions[ctors.out_index - base].body = body(instrs)
+
+    def _has_passive_data(self) -> bool:
+        return any(chunk.live and not chunk.discarded and output_segment_name(chunk.name) != ".tdata"
+                   for obj in self.symtab.objects for chunk in obj.datas)
+
+    def _shared_memory_bodies(self):
+        out = self.out
+        written = [seg for seg in out.segments if not seg.is_bss]
+        index = {id(seg): k for k, seg in enumerate(written)}
+        base = out.num_imported_functions
+        if out.init_memory is not None:
+            copies = [(seg.start, seg.size, index[id(seg)]) for seg in written if not seg.is_tls]
+            fills = [(seg.start, seg.size) for seg in out.segments if seg.is_bss]
+            drops = [index[id(seg)] for seg in written if not seg.is_tls]
+            out.functions[out.init_memory - base].body = init_memory_body(out.init_memory_flag, copies, fills, drops)
+        init_tls = self.symtab.symbols.get("__wasm_init_tls")
+        tls_base = self.symtab.symbols.get("__tls_base")
+        if init_tls is not None and init_tls.out_index is not None:
+            tls = out.tls_segment
+            out.functions[init_tls.out_index - base].body = init_tls_body(
+                tls_base.out_index, tls.size if tls else 0, index[id(tls)] if tls else None)
 
     def _init_functions(self):
         entries = []
@@ -191,6 +224,11 @@ class Planner:
             ptr += seg.size
             if seg.is_tls and out.tls_segment is None:
                 out.tls_segment = seg
+        if opts.shared_memory and self._has_passive_data():
+            # The flag __wasm_init_memory claims, right after the data (as wasm-ld puts it).
+            ptr = _align(ptr, 4)
+            out.init_memory_flag = ptr
+            ptr += 4
         out.data_end = ptr
         if not opts.stack_first:
             ptr = _align(ptr, STACK_ALIGN) + opts.stack_size
@@ -214,7 +252,7 @@ class Planner:
         elif not opts.growable_memory:
             out.memory_max_pages = out.memory_pages
         elif opts.shared_memory:
-            out.memory_max_pages = (1 << (48 if opts.wasm64 else 32)) // PAGE
+            out.memory_max_pages = out.memory_pages  # a shared memory needs a maximum: wasm-ld 14's
         self._data_addresses(global_base)
 
     def _data_addresses(self, global_base):
@@ -250,7 +288,8 @@ class Planner:
         tls = out.tls_segment
         values = {
             "__stack_pointer": (True, out.stack_pointer),
-            "__tls_base": (opts.shared_memory, tls.start if tls else 0),  # per thread only when shared
+            # With shared memory each thread sets its own (__wasm_init_tls); else a constant.
+            "__tls_base": (True, 0) if opts.shared_memory else (False, tls.start if tls else 0),
             "__tls_size": (False, tls.size if tls else 0),
             "__tls_align": (False, (1 << tls.alignment) if tls else 1),
             "__memory_base": (False, 0),
@@ -261,7 +300,8 @@ class Planner:
             if sym is not None and sym.synthetic == "global" and sym.live:
                 mutable, value = values[name]
                 sym.out_index = base + len(glob)
-                glob.append(OutGlobal(name, GlobalType(ptr, mutable), out.const(value, opts.wasm64)))
+                sym.global_type = GlobalType(ptr, mutable)
+                glob.append(OutGlobal(name, sym.global_type, out.const(value, opts.wasm64)))
         for obj in self.symtab.objects:
             ngi = obj.num_imported[GLOBAL_KIND]
             done = {}

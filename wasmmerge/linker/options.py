@@ -202,6 +202,7 @@ _ROWS = [
     (("stack-first",), None, _flag("stack_first")),
     (("global-base",), "required", _set("global_base", convert=_integer)),
     (("table-base",), "required", _set("table_base", convert=_integer)),
+    (("shared-memory",), None, _flag("shared_memory")),
     (("no-shared-memory",), None, _flag("shared_memory", False)),
     (("gc-sections",), None, _flag("gc_sections")),
     (("no-gc-sections",), None, _flag("gc_sections", False)),
@@ -236,7 +237,7 @@ OPTIONS = {name: (takes, act) for names, takes, act in _ROWS for name in names}
 
 # wasm-ld options we know and refuse (with "unsupported option: X", like any unknown one):
 # listed so that docs/link.md can say so, and so a reader sees they are not forgotten.
-REFUSED = ("shared-memory", "shared", "pie", "experimental-pic",
+REFUSED = ("shared", "pie", "experimental-pic",
            "lto-O0", "lto-O1", "lto-O2", "lto-O3", "thinlto-jobs", "compress-relocations",
            "strip-debug-sections", "growable-table", "extra-features", "features", "check-features",
            "no-check-features", "merge-data-segments", "no-merge-data-segments", "save-temps",

@@ -68,6 +68,9 @@ class Layout:
     heap_base: int = 0
     stack_pointer: int = 0
     init_functions: list = field(default_factory=list)  # live init-function Symbols, in call order
+    start: int | None = None  # the start function (__wasm_init_memory with shared memory)
+    init_memory: int | None = None  # index of __wasm_init_memory
+    init_memory_flag: int | None = None  # its flag's address
 
     def const(self, value: int, wasm64: bool) -> bytes:
         return (b"\x42" if wasm64 else b"\x41") + leb.write_signed(value) + b"\x0b"

@@ -10,7 +10,8 @@ import uuid
 
 from ..binary import leb
 from ..binary.code import write_valtype
-from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, TABLE, TYPE
+from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, START,
+                            TABLE, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
 from .features import merged_producers
@@ -22,7 +23,7 @@ MAGIC = b"\x00asm\x01\x00\x00\x00"
 
 
 SECTION_LABELS = {TYPE: "TYPE", IMPORT: "IMPORT", FUNCTION: "FUNCTION", TABLE: "TABLE", MEMORY: "MEMORY",
-                  GLOBAL: "GLOBAL", EXPORT: "EXPORT", ELEMENT: "ELEM", DATACOUNT: "DATACOUNT", CODE: "CODE",
+                  GLOBAL: "GLOBAL", EXPORT: "EXPORT", START: "START", ELEMENT: "ELEM", DATACOUNT: "DATACOUNT", CODE: "CODE",
                   DATA: "DATA"}
 
 
@@ -191,6 +192,8 @@ class Writer:
         if not as_object:
             parts.append(_section(EXPORT, u32(len(layout.exports)) + b"".join(
             _name(name) + bytes((kind,)) + u32(index) for name, kind, index in layout.exports)))
+        if layout.start is not None:
+            parts.append(_section(START, u32(layout.start)))
         if layout.table_entries:
             const = layout.const(layout.table_base, False)
             parts.append(_section(ELEMENT, b"\x01\x00" + const + u32(len(layout.table_entries))
@@ -278,7 +281,8 @@ class Writer:
 
     def _data(self):
         layout, opts = self.layout, self.opts
-        written = [s for s in layout.segments if opts.import_memory or not s.is_bss]
+        # .bss is zero already in a fresh memory; with shared memory __wasm_init_memory fills it.
+        written = [s for s in layout.segments if not s.is_bss or (opts.import_memory and not opts.shared_memory)]
         # Like wasm-ld 14: a data count section only for passive segments (shared memory),
         # the only case where code (__wasm_init_memory) names a segment.
         uses_count = opts.shared_memory
@@ -293,7 +297,10 @@ class Writer:
                 buf[start:start + chunk.size] = chunk.file.data[chunk.start:chunk.end]
                 if chunk.relocs:
                     self._patch(buf, start, chunk, seg.start + start)
-            head = b"\x00" + layout.const(seg.start, opts.wasm64) + u32(seg.size)
+            if opts.shared_memory:
+                head = b"\x01" + u32(seg.size)  # passive: __wasm_init_memory copies it
+            else:
+                head = b"\x00" + layout.const(seg.start, opts.wasm64) + u32(seg.size)
             seg.payload_offset = payload_size + len(head)  # where its bytes sit (for -r)
             payload_size += len(head) + seg.size
             parts.append(head + bytes(buf))
