@@ -30,6 +30,9 @@ def test_command_program(name, tmp_path):
     ref, ours = link_both(args, tmp_path)
     assert run_command(ours, tmp_path) == run_command(ref, tmp_path)
     assert exported_names(ours) == exported_names(ref)
+    # Same layout decisions as wasm-ld 14 down to the byte: object order, type order,
+    # string merging, section order (custom sections in llvm::StringMap order).
+    assert ours.read_bytes() == ref.read_bytes()
 
 
 def test_archive_extracts_only_needed_members(tmp_path):

@@ -104,8 +104,8 @@ def _link(opts, symtab, diag) -> LinkResult:
         dtors = symtab.require("__wasm_call_dtors")
         if dtors is not None and (not dtors.defined or dtors.kind != SYMTAB_FUNCTION):
             dtors = None
-        if ctors is None:
-            ctors = symtab.symbols["__wasm_call_ctors"] = _synthetic_ctors(symtab)
+    if ctors is None and (wrap_exports or not opts.gc_sections):
+        ctors = symtab.symbols["__wasm_call_ctors"] = _synthetic_ctors(symtab)
     # --export of a linker-defined name references it; --export-all defines them all,
     # as wasm-ld 14 does (except __heap_end and the TLS ones, which it defines on use).
     wanted = list(opts.exports)
@@ -133,6 +133,8 @@ def _link(opts, symtab, diag) -> LinkResult:
     if init_tls is not None:
         roots.append(symtab.symbols["__tls_base"])
     roots.append(symtab.symbols["__stack_pointer"])
+    if not opts.gc_sections and ctors is not None and ctors.synthetic:
+        roots.append(ctors)  # nothing is collected, the linker's own function included
     if wrap_exports:
         has_init = any(obj.init_funcs for obj in symtab.objects)
         if has_init:

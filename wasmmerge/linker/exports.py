@@ -64,7 +64,7 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
 def _wrapper(out, sym, ctors, dtors) -> int:
     """`NAME.command_export`: run the constructors, the export, then the destructors."""
     instrs = b""
-    if ctors is not None and ctors.out_index is not None and out.init_functions:
+    if ctors is not None and ctors.out_index is not None:
         instrs += call(ctors.out_index)
     instrs += b"".join(b"\x20" + leb.write_unsigned(k) for k in range(len(sym.signature.params)))
     instrs += call(sym.out_index)

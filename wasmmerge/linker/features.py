@@ -49,3 +49,16 @@ def merged_producers(objects) -> bytes | None:
     if not sections:
         return None
     return producers_section.encode(producers_section.merge(sections))
+
+
+def used_features(objects) -> bytes | None:
+    """The output's target_features: every feature an object uses, as `+`, sorted by name
+    (wasm-ld's inference when no --features is given)."""
+    used = set()
+    for obj in objects:
+        if obj.features is not None:
+            used |= {f.name for f in features_section.parse(obj.features).features if f.prefix in "+="}
+    if not used:
+        return None
+    return features_section.encode(features_section.TargetFeatures(
+        [features_section.Feature("+", name) for name in sorted(used)]))

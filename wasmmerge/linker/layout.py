@@ -12,6 +12,7 @@ then the heap. The table holds null at slot 0 and address-taken functions from
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
 from .exports import plan_exports
 from .shared import init_memory_body, init_tls_body
+from .strings import MergedStrings, mergeable
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .synthetic import UNREACHABLE_BODY, body, call
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
@@ -76,7 +77,9 @@ class Planner:
         if opts.import_table:
             out.imports.append(OutImport("env", "__indirect_function_table", TABLE_KIND, None))
         seen = {}
-        for sym in self.marker.live_undefined:
+        live_undefined = self.marker.live_undefined
+        # In symbol-table order (first mention of each name), as wasm-ld lists its imports.
+        for sym in [s for s in self.symtab.symbols.values() if s in live_undefined]:
             if sym.kind not in (SYMTAB_FUNCTION, SYMTAB_GLOBAL):
                 continue
             if sym.kind == SYMTAB_FUNCTION and sym.weak:
@@ -200,10 +203,24 @@ class Planner:
                     seg = by_name[name] = OutputSegment(name)
                     segments.append(seg)
                 seg.alignment = max(seg.alignment, chunk.alignment)
+                if self.opts.optimize >= 1 and mergeable(chunk):
+                    merged = seg.merged.get(chunk.flags)
+                    if merged is None:  # takes the place of the first mergeable segment
+                        merged = seg.merged[chunk.flags] = MergedStrings(chunk.flags)
+                        seg.chunks.append(merged)
+                    merged.add(chunk)
+                    chunk.output = seg
+                else:
+                    seg.chunks.append(chunk)
+                    chunk.output = seg
+        for seg in segments:
+            seg.size = 0
+            for chunk in seg.chunks:
+                if isinstance(chunk, MergedStrings):
+                    chunk.finalize()
+                    chunk.output = seg
                 chunk.out_offset = _align(seg.size, 1 << chunk.alignment)
                 seg.size = chunk.out_offset + chunk.size
-                seg.chunks.append(chunk)
-                chunk.output = seg
         segments.sort(key=lambda s: _segment_rank(s.name))  # stable: input order within a rank
         self.out.segments = segments
 
@@ -275,7 +292,10 @@ class Planner:
             for sym in obj.resolved:
                 if sym.kind == SYMTAB_DATA and sym.segment is not None and sym.file is obj:
                     chunk = sym.segment
-                    if chunk.output is not None:
+                    if chunk.merged_into is not None:
+                        merged = chunk.merged_into
+                        sym.address = chunk.output.start + merged.out_offset + merged.map(chunk, sym.offset)
+                    elif chunk.output is not None:
                         sym.address = chunk.output.start + chunk.out_offset + sym.offset
 
     # -- globals ---------------------------------------------------------------------------------

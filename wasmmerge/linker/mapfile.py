@@ -44,6 +44,10 @@ def render_map(result) -> str:
                 lines.append(_line(seg.start, off, seg.size, 1, seg.name))
                 for chunk in seg.chunks:
                     addr = seg.start + chunk.out_offset
+                    if chunk.file is None:  # merged string segments
+                        sources = ", ".join(f"{c.file.name}:({c.name})" for c in chunk.sources)
+                        lines.append(_line(addr, off, chunk.size, 2, f"<merged strings of {sources}>"))
+                        continue
                     lines.append(_line(addr, off, chunk.size, 2, f"{chunk.file.name}:({chunk.name})"))
                     for sym in data_symbols.get(id(chunk), ()):
                         lines.append(_line(sym.address, off, sym.size, 3, sym.name))

@@ -52,6 +52,7 @@ class DataChunk:
     discarded: bool = False
     output: object = None  # the OutputSegment it is placed in
     out_offset: int = 0  # within that output segment
+    merged_into: object = None  # the MergedStrings holding its (deduplicated) strings
 
     @property
     def size(self) -> int:
@@ -67,6 +68,7 @@ class CustomChunk:
     end: int
     relocs: list = field(default_factory=list)
     out_offset: int = 0  # within the output section of the same name
+    merged_into: object = None  # .debug_str: the MergedStrings holding its strings
 
 
 @dataclass(eq=False)

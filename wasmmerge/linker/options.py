@@ -67,7 +67,7 @@ class LinkOptions:
     fatal_warnings: bool = False
     verbose: bool = False
     error_limit: int = 20
-    optimize: int = 0
+    optimize: int = 1  # wasm-ld's default: string segments are merged
     show_version: bool = False
     show_help: bool = False
     whole_archive_now: bool = False  # parser state: inside --whole-archive ... --no-whole-archive

@@ -15,6 +15,7 @@ class OutputSegment:
     chunks: list = field(default_factory=list)
     start: int = 0  # its address in memory
     payload_offset: int = 0  # of its bytes in the data section's payload (set by the writer)
+    merged: dict = field(default_factory=dict)  # flags -> MergedStrings, at -O1 and above
 
     @property
     def is_tls(self) -> bool:

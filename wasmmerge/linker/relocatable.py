@@ -168,8 +168,9 @@ def _entry(sym, raw, obj, seg_index, section_index):
     if sym.kind == SYMTAB_DATA:
         if sym.segment is None:
             return Symbol(SYMTAB_DATA, (flags | UNDEFINED) & ~BINDING_LOCAL if not sym.defined else flags, sym.name)
-        return Symbol(SYMTAB_DATA, flags & ~UNDEFINED, sym.name, None, seg_index[id(sym.segment.output)],
-                      sym.segment.out_offset + sym.offset, sym.size)
+        seg = sym.segment.output
+        offset = sym.address - seg.start if sym.address is not None else sym.segment.out_offset + sym.offset
+        return Symbol(SYMTAB_DATA, flags & ~UNDEFINED, sym.name, None, seg_index[id(seg)], offset, sym.size)
     if sym.defined or sym.is_stub:
         return Symbol(sym.kind, flags & ~UNDEFINED, sym.name, sym.out_index)
     explicit = sym.import_name is not None and sym.import_name != sym.name

@@ -14,8 +14,9 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
                             TABLE, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
-from .features import merged_producers
+from .features import merged_producers, used_features
 from .relocations import encode_field
+from .strings import STRINGS, MergedStrings
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
 
 u32 = leb.write_unsigned
@@ -44,6 +45,28 @@ def _limits(minimum: int, maximum: int | None, shared=False, is64=False) -> byte
 def _functype(t) -> bytes:
     return (b"\x60" + u32(len(t.params)) + b"".join(write_valtype(v) for v in t.params)
             + u32(len(t.results)) + b"".join(write_valtype(v) for v in t.results))
+
+
+def llvm_string_map_order(names: list[str]) -> list[str]:
+    """`names` in the order an llvm::StringMap holding them (inserted in this order)
+    iterates: wasm-ld keeps its custom sections in one, so this is its section order.
+
+    LLVM 14: djb hash seeded with 0; 16 buckets, doubled when more than 3/4 full; quadratic probing;
+    iteration in bucket order."""
+    size = 16
+    while len(names) * 4 >= size * 3:
+        size *= 2
+    buckets = [None] * size
+    for name in names:
+        h = 0  # StringMap seeds the djb hash with 0
+        for byte in name.encode("utf-8"):
+            h = (h * 33 + byte) & 0xFFFFFFFF
+        slot, probe = h & (size - 1), 1
+        while buckets[slot] is not None:
+            slot = (slot + probe) & (size - 1)
+            probe += 1
+        buckets[slot] = name
+    return [name for name in buckets if name is not None]
 
 
 def _tombstone(section_name: str) -> int | None:
@@ -92,6 +115,10 @@ class Writer:
                     return 0  # an undefined weak symbol: address 0
                 return tombstone
             value = sym.address + addend
+            chunk = sym.segment
+            if chunk is not None and chunk.merged_into is not None and addend:
+                merged = chunk.merged_into  # the addend may reach into another piece
+                value = chunk.output.start + merged.out_offset + merged.map(chunk, sym.offset + addend)
             if rt.modifier == "tls":
                 tls = self.layout.tls_segment
                 return value - (tls.start if tls else 0)
@@ -118,6 +145,8 @@ class Writer:
             return chunk.out_offset + (chunk.start - chunk.size_start) + addend
         if target == "section_offset":
             chunk = sym.file.sections.get(sym.index)
+            if chunk is not None and chunk.merged_into is not None:
+                return chunk.merged_into.map(chunk, addend)
             return (chunk.out_offset if chunk is not None else 0) + addend
         if target in ("tag", "table"):
             return sym.out_index or 0
@@ -135,9 +164,9 @@ class Writer:
                 v = resolved[index].out_index
                 if v is None:
                     v = value(rt, obj, index, addend, site_base + off, tombstone)
-            elif target == "memory" and rt.modifier is None:
+            elif target == "memory" and rt.modifier is None and not addend:
                 v = resolved[index].address
-                v = value(rt, obj, index, addend, site_base + off, tombstone) if v is None else v + addend
+                v = value(rt, obj, index, addend, site_base + off, tombstone) if v is None else v
             else:
                 v = value(rt, obj, index, addend, site_base + off, tombstone)
             pos = shift + off
@@ -162,13 +191,17 @@ class Writer:
         layout, opts = self.layout, self.opts
         # wasm-ld's type order: types named by call_indirect (per object, in its own
         # order), then imported functions', then defined functions'.
-        for obj in self.symtab.objects:
-            used = sorted({index for chunk in obj.functions if chunk.live and not chunk.discarded
-                           for rt, _, index, _ in chunk.relocs if rt.target == "type"})
-            if used:
-                types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
-                for index in used:
-                    types[index] = self.type_of(obj.module.types[index].comp)
+        for obj in self.symtab.objects:  # in the order wasm-ld's relocation scan meets them
+            types = None
+            for chunk in obj.functions:
+                if not chunk.live or chunk.discarded:
+                    continue
+                for rt, _, index, _ in chunk.relocs:
+                    if rt.target == "type":
+                        if types is None:
+                            types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
+                        if types[index] is None:
+                            types[index] = self.type_of(obj.module.types[index].comp)
         for imp in layout.imports:
             if imp.kind == FUNC_KIND:
                 self.type_of(imp.desc)
@@ -181,7 +214,14 @@ class Writer:
             parts.append(_section(IMPORT, u32(len(layout.imports)) + b"".join(self._import(i) for i in layout.imports)))
         parts.append(_section(FUNCTION, u32(len(func_types)) + b"".join(u32(t) for t in func_types)))
         table_size = layout.table_base + len(layout.table_entries)
-        if not opts.import_table and not as_object:
+        table_symbol = self.symtab.symbols.get("__indirect_function_table")
+        # As wasm-ld decides: slots in use, an export, a live table symbol, or an (MVP)
+        # object importing the table without a symbol for it.
+        needs_table = (layout.table_entries or opts.export_table
+                       or (table_symbol is not None and table_symbol.live)
+                       or any(imp.name == "__indirect_function_table" and imp.kind == TABLE_KIND
+                              for obj in self.symtab.objects for imp in obj.module.imports))
+        if not opts.import_table and not as_object and needs_table:
             parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, table_size)))
         if not opts.import_memory:
             parts.append(_section(MEMORY, b"\x01" + _limits(layout.memory_pages, layout.memory_max_pages,
@@ -294,6 +334,9 @@ class Writer:
             buf = bytearray(seg.size)
             for chunk in seg.chunks:
                 start = chunk.out_offset
+                if chunk.file is None:  # merged strings
+                    buf[start:start + chunk.size] = chunk.data
+                    continue
                 buf[start:start + chunk.size] = chunk.file.data[chunk.start:chunk.end]
                 if chunk.relocs:
                     self._patch(buf, start, chunk, seg.start + start)
@@ -318,15 +361,27 @@ class Writer:
                 if opts.strip_all and chunk.name not in keep:
                     continue
                 by_name.setdefault(chunk.name, []).append(chunk)
+        by_name = {name: by_name[name] for name in llvm_string_map_order(list(by_name))}
+        merged = {}
+        if with_names and opts.optimize >= 1 and ".debug_str" in by_name:
+            # .debug_str is a string table: deduplicated and tail-merged like STRINGS data
+            # (DW_FORM_strp relocations then map their addend through the pieces).
+            strings = merged[".debug_str"] = MergedStrings(STRINGS)
+            for chunk in by_name[".debug_str"]:
+                strings.add(chunk)
+            strings.finalize()
         sizes = {}
         for name, chunks in by_name.items():  # every offset first: sections refer to each other
             size = 0
             for chunk in chunks:
                 chunk.out_offset = size
                 size += chunk.end - chunk.start
-            sizes[name] = size
+            sizes[name] = size if name not in merged else merged[name].size
         out = []
         for name, chunks in by_name.items():
+            if name in merged:
+                out.append(_section(CUSTOM, _name(name) + merged[name].data))
+                continue
             buf = bytearray(sizes[name])
             tombstone = _tombstone(name)
             for chunk in chunks:
@@ -338,6 +393,9 @@ class Writer:
             out.append(_section(CUSTOM, _name("name") + self._names()))
         if with_names:  # in an object, producers must follow linking and reloc.* (the caller's)
             out.extend(self.producers_section())
+            features = used_features(self.symtab.objects)
+            if features and (not opts.strip_all or "target_features" in keep):
+                out.append(_section(CUSTOM, _name("target_features") + features))
         return out
 
     def producers_section(self) -> list[bytes]:
