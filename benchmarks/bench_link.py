@@ -144,6 +144,8 @@ def main():
     print(f"  wasmmerge link   {ours[0]:7.3f} s   peak RSS {ours[1] / 1e6:7.1f} MB")
     print(f"  time ratio {ratio:.1f}x (target <= {TARGET_RATIO:.0f}x)   "
           f"peak RSS / input {factor:.1f}x (includes the interpreter)")
+    same = (out_dir / "bench-ref.wasm").read_bytes() == (out_dir / "bench-ours.wasm").read_bytes()
+    print(f"  outputs {'identical' if same else 'differ'}")
     print(f"  link's own allocations (tracemalloc) peak {traced / 1e6:.1f} MB = {traced / input_size:.1f}x input "
           f"(target <= {TARGET_MEMORY_FACTOR:.0f}x)")
 

@@ -148,3 +148,9 @@ def test_shared_memory_needs_atomics(tmp_path):
     done = run_wasmmerge_link(["--no-entry", "--shared-memory", str(obj), "-o", "x"], tmp_path / "out.wasm")
     assert done.returncode == 1 and not (tmp_path / "out.wasm").exists()
     assert f"--shared-memory is disallowed by {obj} because it was not compiled with 'atomics'" in done.stderr
+
+
+def test_verbose_reports_the_memory_layout(objects, tmp_path):
+    done = run_wasmmerge_link([*BASE, "--verbose", *map(str, objects), "-o", "x"], tmp_path / "out.wasm")
+    assert done.returncode == 0, done.stderr
+    assert "mem: .data" in done.stderr and "__heap_base =" in done.stderr

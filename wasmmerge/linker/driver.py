@@ -151,6 +151,8 @@ def _link(opts, symtab, diag) -> LinkResult:
         _print_gc(symtab, diag)
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     diag.check()
+    if opts.verbose:
+        _report_layout(layout, symtab, diag)
     writer = Writer(layout, symtab, opts)
     data = writer.write()
     if opts.emit_relocs:
@@ -192,3 +194,15 @@ def _print_gc(symtab, diag):
         for chunk in obj.datas:
             if not chunk.live:
                 print(f"removing unused section {obj.name}:{chunk.name}", file=diag.stream)
+
+
+def _report_layout(layout, symtab, diag):
+    """--verbose: what was linked and where memory went (wasm-ld logs the same facts)."""
+    lines = [f"{len(symtab.objects)} objects, {len(layout.functions)} functions, "
+             f"{len(layout.imports)} imports, {len(layout.table_entries)} table slots"]
+    for seg in layout.segments:
+        lines.append(f"mem: {seg.name:<16} offset={seg.start:<8} size={seg.size:<8} align={seg.alignment}")
+    lines.append(f"mem: stack top = {layout.stack_pointer}, __data_end = {layout.data_end}, "
+                 f"__heap_base = {layout.heap_base}, pages = {layout.memory_pages}")
+    for line in lines:
+        print(f"wasmmerge link: {line}", file=diag.stream)
