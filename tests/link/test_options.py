@@ -1,12 +1,14 @@
 """wasm-ld's command line as `wasmmerge link` parses it: lld's spellings, response files,
 and every option we do not implement refused by name."""
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
 from wasmmerge.cli import cli
 from wasmmerge.errors import LinkError
-from wasmmerge.linker.options import OPTIONS, VERSION_LINE, parse_args
+from wasmmerge.linker.options import OPTIONS, REFUSED, VERSION_LINE, parse_args
 
 
 def test_spellings_of_one_option_agree():
@@ -72,3 +74,11 @@ def test_cli_version_and_refusal():
     result = runner.invoke(cli, ["link", "--lto-O2", "x.o", "-o", "y.wasm"])
     assert result.exit_code == 1
     assert result.stderr.strip() == "wasmmerge link: error: unsupported option: --lto-O2"
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_known_wasm_ld_options_we_do_not_implement_are_refused(name):
+    spelling = f"-{name}" if len(name) == 1 else f"--{name}"
+    with pytest.raises(LinkError, match=f"^unsupported option: {re.escape(spelling)}$"):
+        parse_args([spelling, "x.o"])
+    assert name not in OPTIONS

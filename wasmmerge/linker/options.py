@@ -316,10 +316,3 @@ def find_library(opts: LinkOptions, name: str) -> str:
             if os.path.isfile(path):
                 return path
     raise LinkError(f"unable to find library -l{name}")
-
-
-def describe_options() -> list[tuple[str, bool]]:
-    """Every spelling the parser knows, for docs and tests."""
-    return [(name, True) for name in OPTIONS]
-
-

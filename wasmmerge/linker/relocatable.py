@@ -17,7 +17,7 @@ from .layout import PAGE, _align
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, SYMTAB_DATA, SYMTAB_FUNCTION,
                       SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, UNDEFINED)
-from .writer import CUSTOM, Writer, _name, _section, u32
+from .writer import CUSTOM, Writer, _name, _section
 
 _IMPORT_KIND = {SYMTAB_FUNCTION: FUNC_KIND, SYMTAB_GLOBAL: GLOBAL_KIND, SYMTAB_TABLE: TABLE_KIND}
 

@@ -6,8 +6,7 @@ reloc.* section parser); this module adds what only the linker needs.
 
 from ..custom.reloc_types import BY_NAME, HAS_ADDEND, RELOC_TYPES, RelocType
 
-__all__ = ["BY_NAME", "HAS_ADDEND", "RELOC_TYPES", "RelocType", "SYMBOL_KINDS_FOR_TARGET", "encode_field",
-           "field_fits"]
+__all__ = ["BY_NAME", "HAS_ADDEND", "RELOC_TYPES", "RelocType", "SYMBOL_KINDS_FOR_TARGET", "encode_field"]
 
 # The symbol kinds a target may name (symbol-table kinds from Linking.md: 0 function,
 # 1 data, 2 global, 3 section, 4 tag, 5 table). `type` names no symbol.
@@ -37,13 +36,3 @@ def encode_field(rtype: RelocType, value: int) -> bytes:
     if rtype.field == "uleb":
         value &= (1 << (32 if rtype.width == 5 else 64)) - 1
     return _padded_leb(value & ((1 << bits) - 1), rtype.width)
-
-
-def field_fits(rtype: RelocType, value: int) -> bool:
-    """Whether `value` is representable in the field (an out-of-range address is an error)."""
-    if rtype.field in ("uleb",):
-        return 0 <= value < (1 << (32 if rtype.width == 5 else 64))
-    if rtype.field == "sleb":
-        half = 1 << (31 if rtype.width == 5 else 63)
-        return -half <= value < half or 0 <= value < 2 * half
-    return True

@@ -6,6 +6,9 @@ is cut into NUL-terminated pieces; the distinct pieces are ordered by their reve
 bytes, descending (so a string comes right before its suffixes), and a piece that is a
 suffix of the one before shares its bytes (tail merging). An input offset then maps to
 its piece's output offset plus the distance into the piece.
+
+Also here, as another of wasm-ld's string-keyed orders: custom sections come out in
+the order of the `llvm::StringMap` that groups them by name.
 """
 
 from bisect import bisect_right
@@ -73,3 +76,25 @@ class MergedStrings:
 
 def mergeable(chunk) -> bool:
     return bool(chunk.flags & STRINGS) and chunk.alignment == 0 and chunk.size > 0
+
+
+def llvm_string_map_order(names: list[str]) -> list[str]:
+    """`names` in the order an llvm::StringMap holding them (inserted in this order)
+    iterates: wasm-ld keeps its custom sections in one, so this is its section order.
+
+    LLVM 14: djb hash seeded with 0; 16 buckets, doubled when more than 3/4 full; quadratic probing;
+    iteration in bucket order."""
+    size = 16
+    while len(names) * 4 >= size * 3:
+        size *= 2
+    buckets = [None] * size
+    for name in names:
+        h = 0  # StringMap seeds the djb hash with 0
+        for byte in name.encode("utf-8"):
+            h = (h * 33 + byte) & 0xFFFFFFFF
+        slot, probe = h & (size - 1), 1
+        while buckets[slot] is not None:
+            slot = (slot + probe) & (size - 1)
+            probe += 1
+        buckets[slot] = name
+    return [name for name in buckets if name is not None]

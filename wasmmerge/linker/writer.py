@@ -16,7 +16,7 @@ from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
 from .features import merged_producers, used_features
 from .relocations import encode_field
-from .strings import STRINGS, MergedStrings
+from .strings import STRINGS, MergedStrings, llvm_string_map_order
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
 
 u32 = leb.write_unsigned
@@ -45,28 +45,6 @@ def _limits(minimum: int, maximum: int | None, shared=False, is64=False) -> byte
 def _functype(t) -> bytes:
     return (b"\x60" + u32(len(t.params)) + b"".join(write_valtype(v) for v in t.params)
             + u32(len(t.results)) + b"".join(write_valtype(v) for v in t.results))
-
-
-def llvm_string_map_order(names: list[str]) -> list[str]:
-    """`names` in the order an llvm::StringMap holding them (inserted in this order)
-    iterates: wasm-ld keeps its custom sections in one, so this is its section order.
-
-    LLVM 14: djb hash seeded with 0; 16 buckets, doubled when more than 3/4 full; quadratic probing;
-    iteration in bucket order."""
-    size = 16
-    while len(names) * 4 >= size * 3:
-        size *= 2
-    buckets = [None] * size
-    for name in names:
-        h = 0  # StringMap seeds the djb hash with 0
-        for byte in name.encode("utf-8"):
-            h = (h * 33 + byte) & 0xFFFFFFFF
-        slot, probe = h & (size - 1), 1
-        while buckets[slot] is not None:
-            slot = (slot + probe) & (size - 1)
-            probe += 1
-        buckets[slot] = name
-    return [name for name in buckets if name is not None]
 
 
 def _tombstone(section_name: str) -> int | None:
