@@ -154,3 +154,29 @@ def test_verbose_reports_the_memory_layout(objects, tmp_path):
     done = run_wasmmerge_link([*BASE, "--verbose", *map(str, objects), "-o", "x"], tmp_path / "out.wasm")
     assert done.returncode == 0, done.stderr
     assert "mem: .data" in done.stderr and "__heap_base =" in done.stderr
+
+
+@pytest.mark.parametrize("flags", [
+    ["--allow-undefined"],
+    ["--unresolved-symbols=ignore-all"],
+    ["--import-undefined"],
+    ["--allow-undefined-file=ALLOWED"],
+])
+def test_undefined_functions_become_imports(flags, tmp_path):
+    (obj,) = compile_sources(["undefined/host.c"], tmp_path)
+    allowed = tmp_path / "allowed.txt"
+    allowed.write_text("host_add\n# a comment\nhost_twice\n")
+    flags = [f.replace("ALLOWED", str(allowed)) for f in flags]
+    args = ["--no-entry", *flags, str(obj), "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    assert structure(ours) == structure(ref)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
+def test_undefined_functions_are_errors_by_default(tmp_path):
+    (obj,) = compile_sources(["undefined/host.c"], tmp_path)
+    done = run_wasmmerge_link(["--no-entry", str(obj), "-o", "x"], tmp_path / "out.wasm")
+    assert done.returncode == 1 and not (tmp_path / "out.wasm").exists()
+    assert f"undefined symbol: host_add (referenced by {obj})" in done.stderr
+    assert f"undefined symbol: host_twice (referenced by {obj})" in done.stderr
+    assert "square" not in done.stderr  # an explicit import name may stay undefined

@@ -82,7 +82,7 @@ class Planner:
         for sym in [s for s in self.symtab.symbols.values() if s in live_undefined]:
             if sym.kind not in (SYMTAB_FUNCTION, SYMTAB_GLOBAL):
                 continue
-            if sym.kind == SYMTAB_FUNCTION and sym.weak:
+            if sym.kind == SYMTAB_FUNCTION and self._stubbed(sym):
                 continue  # becomes an unreachable stub, not an import
             module = sym.import_module or "env"
             name = sym.import_name or sym.name
@@ -99,6 +99,11 @@ class Planner:
         out.num_imported_globals = sum(1 for i in out.imports if i.kind == GLOBAL_KIND)
 
     # -- functions ---------------------------------------------------------------------------
+
+    def _stubbed(self, sym) -> bool:
+        """An undefined function that traps instead of being imported: a weak one, or
+        any without an explicit import name under --unresolved-symbols=ignore-all."""
+        return sym.weak or (self.opts.unresolved == "ignore-all" and sym.import_name is None)
 
     def _functions(self, wrap_exports, dtors, stubs):
         out = self.out
@@ -120,10 +125,11 @@ class Planner:
             out.start = out.init_memory
             functions.append(OutFunction("__wasm_init_memory", FuncType((), ()), None, None))
         for sym in self.marker.live_undefined:
-            if sym.kind == SYMTAB_FUNCTION and sym.weak:
+            if sym.kind == SYMTAB_FUNCTION and self._stubbed(sym):
                 sym.is_stub = True
                 sym.out_index = base + len(functions)
-                functions.append(OutFunction(f"undefined_weak:{sym.name}", sym.signature, None, UNREACHABLE_BODY))
+                name = f"undefined_weak:{sym.name}" if sym.weak else "undefined_stub"
+                functions.append(OutFunction(name, sym.signature, None, UNREACHABLE_BODY))
         for sym in stubs:
             if sym.live:
                 sym.out_index = base + len(functions)
