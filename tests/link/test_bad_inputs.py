@@ -45,8 +45,8 @@ def test_good_object_links(tmp_path):
     (entry(0, 40, 0), ["reloc.CODE", "relocation 0", "R_WASM_FUNCTION_INDEX_LEB", "offset 0x28", "outside"]),
     (entry(0, CALL_SITE, 7), ["reloc.CODE", "names symbol 7", "symbol table has 2"]),
     (entry(3, CALL_SITE, 1, b"\x00"), ["reloc.CODE", "R_WASM_MEMORY_ADDR_LEB", "function symbol main"]),
-    (entry(99, CALL_SITE, 0), ["reloc.CODE", "unknown relocation type 99", "(at offset 0x"]),
-    (entry(0, CALL_SITE, 0)[:-1], ["reloc.CODE", "(at offset 0x"]),
+    (entry(99, CALL_SITE, 0), ["reloc.CODE", "unknown relocation type 99", ":0x"]),
+    (entry(0, CALL_SITE, 0)[:-1], ["reloc.CODE", ":0x"]),
 ])
 def test_bad_relocation(tmp_path, bad_entry, fragments):
     bad = obj(linking(CALLEE, MAIN), reloc_code(bad_entry), imported_funcs=["callee"])
@@ -72,7 +72,7 @@ def test_truncated_linking_section(tmp_path):
     cut = good[:-3]
     cut = cut[:1] + bytes((cut[1] - 3,)) + cut[2:]  # the section size says so too
     result, out = _link(tmp_path, {"cut.o": obj(cut)})
-    _one_error(result, out, "cut.o", "linking", "(at offset 0x")
+    _one_error(result, out, "cut.o", "linking", ":0x")
 
 
 def test_unsupported_linking_version(tmp_path):
@@ -84,7 +84,7 @@ def test_bad_archive_header(tmp_path):
     member = b"a.o/            0           0     0     644     4         `\n" + b"\0asm"
     broken = b"!<arch>\n" + member[:58] + b"XX" + member[60:]
     result, out = _link(tmp_path, {"libbad.a": broken, "main.o": obj(linking(MAIN))})
-    _one_error(result, out, "libbad.a", "bad archive", "(at offset 0x8)")
+    _one_error(result, out, "libbad.a", "bad archive", ":0x8:")
 
 
 def test_undefined_symbols_listed_together(tmp_path):

@@ -72,8 +72,8 @@ def test_cli_version_and_refusal():
     result = runner.invoke(cli, ["link", "--version"])
     assert result.exit_code == 0 and result.output.strip() == VERSION_LINE
     result = runner.invoke(cli, ["link", "--lto-O2", "x.o", "-o", "y.wasm"])
-    assert result.exit_code == 1
-    assert result.stderr.strip() == "wasmmerge link: error: unsupported option: --lto-O2"
+    assert result.exit_code == 2  # a usage error, as for every command
+    assert result.stderr.strip() == "wasmmerge: error: unsupported option: --lto-O2"
 
 
 @pytest.mark.parametrize("name", REFUSED)

@@ -1,20 +1,21 @@
 """`wasmmerge link ARGS...`: wasm-ld's command line, parsed by options.py, not by click.
 
 click only hands over the raw arguments (it cannot express `-Map=FILE`, `-z
-stack-size=N` or `@rsp`); errors are one line and exit status 1, and the output file
-is written atomically only when the link succeeded.
+stack-size=N` or `@rsp`). Diagnostics have the project's one form
+(`wasmmerge: error: FILE:0xOFFSET: message`), one line per problem (a duplicate symbol
+adds wasm-ld's `>>> defined in` lines); an unknown option is a usage error (status 2),
+a bad input a user error (status 1). Outputs (the module, -Map, --why-extract) are
+checked against the inputs first and written all together only when the link succeeded.
 """
-
-import os
-import sys
-import tempfile
 
 import click
 
+from ..cliutil import USAGE_ERROR, USER_ERROR, diagnostic, fail
 from ..errors import WasmError
+from ..outputs import OutputSet, check_paths
 from .driver import link
-from .mapfile import write_map
-from .options import VERSION_LINE, parse_args
+from .mapfile import render_map
+from .options import VERSION_LINE, UsageError, parse_args
 
 HELP = """Usage: wasmmerge link [options] INPUT... -o OUTPUT
 
@@ -29,42 +30,48 @@ def link_command(args):
     """Link relocatable objects and archives (a drop-in for wasm-ld)."""
     try:
         opts = parse_args(args)
-        if opts.show_version:
-            click.echo(VERSION_LINE)
-            return
-        if opts.show_help:
-            click.echo(HELP)
-            return
-        result = link(opts)
-        _write_atomically(opts.output, result.data)
-        if opts.map_file:
-            write_map(opts.map_file, result)
-        if opts.why_extract:
-            _write_why_extract(opts.why_extract, result.symtab.extractions)
+    except UsageError as err:
+        fail(err, USAGE_ERROR)
     except WasmError as err:
-        for k, line in enumerate(str(err).splitlines()):
-            click.echo(f"wasmmerge link: error: {line}" if k == 0 else line, err=True)
-        sys.exit(1)
-
-
-def _write_why_extract(path: str, extractions):
-    """--why-extract: which reference pulled each archive member in (wasm-ld's TSV)."""
-    text = "reference\textracted\tsymbol\n" + "".join(f"{r}\t{m}\t{s}\n" for r, m, s in extractions)
-    if path == "-":
-        sys.stdout.write(text)
+        fail(err)
+    if opts.show_version:
+        click.echo(VERSION_LINE)
         return
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-
-
-def _write_atomically(path: str, data: bytes):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".wasmmerge-", dir=directory)
+    if opts.show_help:
+        click.echo(HELP)
+        return
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        inputs = [spec.value for spec in opts.inputs if not spec.is_library]
+        check_paths(inputs, [("-o", opts.output),
+                             ("-Map", opts.map_file if opts.map_file != "-" else None),
+                             ("--why-extract", opts.why_extract if opts.why_extract != "-" else None)])
+        result = link(opts)
+        outputs = OutputSet()
+        outputs.add(opts.output, result.data)
+        if opts.map_file:
+            outputs.add(opts.map_file, render_map(result).encode("utf-8"))
+        if opts.why_extract:
+            outputs.add(opts.why_extract, _why_extract(result.symtab.extractions).encode("utf-8"))
+        outputs.commit()
+    except WasmError as err:
+        _report(err)
+        raise SystemExit(USER_ERROR) from None
+
+
+def _report(err: WasmError):
+    """Each problem on its own diagnostic line; wasm-ld's `>>>` detail lines follow as they are."""
+    problems = getattr(err, "problems", None) or [err]
+    for problem in problems:
+        lines = (str(problem.message) if isinstance(problem, WasmError) else problem).splitlines()
+        if isinstance(problem, WasmError):
+            problem.message = lines[0]
+            click.echo(diagnostic(problem), err=True)
+        else:
+            click.echo(diagnostic(lines[0]), err=True)
+        for line in lines[1:]:
+            click.echo(line, err=True)
+
+
+def _why_extract(extractions) -> str:
+    """--why-extract: which reference pulled each archive member in (wasm-ld's TSV)."""
+    return "reference\textracted\tsymbol\n" + "".join(f"{r}\t{m}\t{s}\n" for r, m, s in extractions)

@@ -24,7 +24,7 @@ class Diagnostics:
             self.errors.append(message)
         else:
             self.warnings.append(message)
-            print(f"wasmmerge: warning: {message}", file=self.stream)
+            print(f"wasmmerge: warning: {message}", file=self.stream)  # cliutil's form
 
     def error(self, message: str):
         self.errors.append(message)
@@ -34,10 +34,11 @@ class Diagnostics:
         if not self.errors:
             return
         shown = self.errors if not self.error_limit else self.errors[:self.error_limit]
-        text = "\n".join(shown)
         if len(shown) < len(self.errors):
-            text += f"\ntoo many errors emitted, stopping now (use --error-limit=0 to see all errors)"
-        raise LinkError(text)
+            shown = [*shown, "too many errors emitted, stopping now (use --error-limit=0 to see all errors)"]
+        err = LinkError("\n".join(shown))
+        err.problems = shown  # the command prints each as its own diagnostic
+        raise err
 
     def trace_file(self, name: str):
         if self.trace:

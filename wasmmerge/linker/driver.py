@@ -27,7 +27,7 @@ def _read(path: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except OSError as err:
-        raise LinkError(f"cannot open {path}: {err.strerror or err}") from None
+        raise LinkError(f"cannot open: {err.strerror or err}", file=path) from None
 
 
 class LinkResult:

@@ -7,8 +7,6 @@ symbols it defines. Columns: Addr (memory address, `-` where none), Off (file of
 Size, then the indented name.
 """
 
-import sys
-
 from .symbols import SYMTAB_DATA
 
 
@@ -52,12 +50,3 @@ def render_map(result) -> str:
                     for sym in data_symbols.get(id(chunk), ()):
                         lines.append(_line(sym.address, off, sym.size, 3, sym.name))
     return "\n".join(lines) + "\n"
-
-
-def write_map(path: str, result):
-    text = render_map(result)
-    if path == "-":
-        sys.stdout.write(text)
-        return
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)

@@ -16,6 +16,10 @@ from ..errors import LinkError
 VERSION_LINE = "wasmmerge link 0.1 (compatible with LLD 14 wasm-ld)"
 
 
+class UsageError(LinkError):
+    """The command line itself is wrong (an unknown option, a missing value): status 2."""
+
+
 @dataclass
 class InputSpec:
     """One positional input in command-line order: a path, or `-l NAME` to search for."""
@@ -77,7 +81,7 @@ def _integer(text: str, option: str) -> int:
     try:
         return int(text, 0)
     except ValueError:
-        raise LinkError(f"{option}: number expected, got '{text}'") from None
+        raise UsageError(f"{option}: number expected, got '{text}'") from None
 
 
 def _set(attr, value=None, convert=None):
@@ -108,7 +112,7 @@ def _whole_archive(flag):
 
 def _machine(opts, arg, option):
     if arg not in ("wasm32", "wasm64"):
-        raise LinkError(f"unknown emulation: {arg} (expected wasm32 or wasm64)")
+        raise UsageError(f"unknown emulation: {arg} (expected wasm32 or wasm64)")
     opts.wasm64 = arg == "wasm64"
 
 
@@ -127,13 +131,13 @@ def _export_memory(opts, arg, option):
 def _import_memory(opts, arg, option):
     module, _, name = (arg or "env,memory").partition(",")
     if not name:
-        raise LinkError(f"{option}: expected MODULE,NAME, got '{arg}'")
+        raise UsageError(f"{option}: expected MODULE,NAME, got '{arg}'")
     opts.import_memory = (module, name)
 
 
 def _unresolved(opts, arg, option):
     if arg not in ("report-all", "ignore-all", "import-dynamic"):
-        raise LinkError(f"unsupported option: {option}={arg}")
+        raise UsageError(f"unsupported option: {option}={arg}")
     opts.unresolved = arg
 
 
@@ -142,7 +146,7 @@ def _allow_undefined_file(opts, arg, option):
         with open(arg, encoding="utf-8") as f:
             text = f.read()
     except OSError as err:
-        raise LinkError(f"{arg}: {err.strerror or err}") from None
+        raise LinkError(err.strerror or str(err), file=arg) from None
     for line in text.splitlines():
         name = line.split("#", 1)[0].strip()
         if name:
@@ -154,13 +158,13 @@ def _z(opts, arg, option):
     if key == "stack-size" and value:
         opts.stack_size = _integer(value, "-z stack-size")
     else:
-        raise LinkError(f"unsupported option: -z {arg}")
+        raise UsageError(f"unsupported option: -z {arg}")
 
 
 def _build_id(opts, arg, option):
     style = arg or "fast"
     if style not in ("fast", "sha1", "uuid", "none") and not style.startswith("0x"):
-        raise LinkError(f"unknown --build-id style: {style}")
+        raise UsageError(f"unknown --build-id style: {style}")
     opts.build_id = None if style == "none" else style
 
 
@@ -257,7 +261,7 @@ def expand_response_files(args, depth: int = 0) -> list[str]:
                 with open(arg[1:], encoding="utf-8") as f:
                     text = f.read()
             except OSError as err:
-                raise LinkError(f"{arg[1:]}: {err.strerror or err}") from None
+                raise LinkError(err.strerror or str(err), file=arg[1:]) from None
             out.extend(expand_response_files(shlex.split(text, posix=True), depth + 1))
         else:
             out.append(arg)
@@ -268,7 +272,7 @@ def parse_args(argv) -> LinkOptions:
     args = expand_response_files(list(argv))
     if args[:1] == ["-flavor"]:
         if len(args) < 2 or args[1] != "wasm":
-            raise LinkError(f"unsupported option: -flavor {args[1] if len(args) > 1 else ''}".rstrip())
+            raise UsageError(f"unsupported option: -flavor {args[1] if len(args) > 1 else ''}".rstrip())
         args = args[2:]
     opts = LinkOptions()
     i = 0
@@ -289,18 +293,18 @@ def parse_args(argv) -> LinkOptions:
             name, eq, value = body[0], "=", body[1:]  # -lc, -L/dir, -O2, -ofile
             row = OPTIONS.get(name)
         if row is None:
-            raise LinkError(f"unsupported option: {arg.split('=', 1)[0] if eq else arg}")
+            raise UsageError(f"unsupported option: {arg.split('=', 1)[0] if eq else arg}")
         takes, act = row
         if takes is None:
             if eq:
-                raise LinkError(f"option {'-' * (2 if arg.startswith('--') else 1)}{name} takes no value")
+                raise UsageError(f"option {'-' * (2 if arg.startswith('--') else 1)}{name} takes no value")
             act(opts, None, arg)
         elif takes == "optional":
             act(opts, value if eq else None, arg)
         else:
             if not eq:
                 if i >= len(args):
-                    raise LinkError(f"missing value for option {arg}")
+                    raise UsageError(f"missing value for option {arg}")
                 value = args[i]
                 i += 1
             act(opts, value, arg.split("=", 1)[0])
