@@ -22,7 +22,7 @@ from conftest import FIXTURES, ROOT
 LINK_FIXTURES = FIXTURES / "link"
 TOOLS = ("clang", "wasm-ld", "llvm-ar")
 MISSING_TOOLS = ("needs clang 14 with the wasm32-wasi sysroot, wasm-ld and llvm-ar: "
-                 "`apt-get install clang lld llvm wasi-libc libclang-rt-14-dev-wasm32` (`make test` does)")
+                 "`apt-get install clang lld llvm wasi-libc libclang-rt-dev-wasm32` (`make test` does)")
 
 
 def require_tools():
