@@ -37,6 +37,8 @@ def parse_input_spec(spec: str) -> tuple[str, str]:
 @click.option("--map-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--depfile", metavar="FILE", help="Write a Make dependency file.")
 @click.option("--no-validate", is_flag=True, help="Do not validate the output.")
+@click.option("--single-memory", is_flag=True,
+              help="One memory: relocate inputs linked with wasm-ld --emit-relocs, lower the others.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Processes validating function bodies (default: one per core for large inputs).")
 @click.option("-S", "--emit-text", is_flag=True, help="Write the output in the text format (through wabt's wasm2wat).")
@@ -44,7 +46,7 @@ def parse_input_spec(spec: str) -> tuple[str, str]:
 @click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
 def merge_command(inputs, output, rename, skip, export_from, allow_import, map_file, map_format, depfile,
-                  no_validate, jobs, emit_text, fatal_warnings, verbose, quiet):
+                  no_validate, jobs, emit_text, fatal_warnings, verbose, quiet, single_memory):
     """Merge modules into one. INPUT is PATH (named by its file stem), NAME=PATH, or - (stdin),
     in instantiation order; an import from NAME binds to that input's export."""
     if rename and skip:
@@ -74,7 +76,7 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
     options = MergeOptions(export_conflicts=conflicts,
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
-                           validate=not no_validate, jobs=jobs, on_phase=phase)
+                           validate=not no_validate, jobs=jobs, single_memory=single_memory, on_phase=phase)
     try:
         result = merge(datas, options, files=[label(p) for p in paths])
         progress.close()

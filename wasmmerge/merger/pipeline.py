@@ -14,9 +14,11 @@ from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
+from .pic import place_pic
 from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
+from .single_memory import single_memory
 from .verify import finish_codes
 
 GENERATED_START_NAME = "__wasmmerge_start"
@@ -42,6 +44,14 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     phases = _Phases(options.on_phase)
     warnings: list[str] = []
     loaded = load_inputs(inputs, files)
+    placement = place_pic(loaded)  # PIC side modules: one memory and table, GOT filled
+    regions = None
+    if placement:
+        loaded, inputs, regions = placement.inputs, placement.raw_inputs(inputs), placement.summary()
+        warnings.extend(placement.warnings)
+    elif options.single_memory:  # every input's memory relocated or lowered into one
+        relocated = single_memory(loaded, inputs)
+        loaded, inputs, regions = relocated.inputs, relocated.raw, relocated.bases
     phases.done("load")
 
     # Only the merged types go into this store: its canonical ids are the output's type
@@ -65,6 +75,8 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     consts = ConstExprs(loaded, plan)
     remaps: list = []  # per merged body: its input's Remap, None where nothing changes
     effects = _copy_definitions(loaded, plan, consts, out, remaps)
+    if placement:
+        placement.hide_exports(loaded)
     out.exports = merged_exports(loaded, plan, options, warnings)
     phases.done("rewrite")
 
@@ -84,6 +96,8 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     data = encode(out)
     phases.done("encode")
     report = build_report(loaded, plan, out, len(data), init)
+    if regions is not None:
+        report["memory_regions"] = regions
     return MergeResult(data, out, warnings, report)
 
 
