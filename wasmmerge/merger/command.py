@@ -7,7 +7,7 @@ from ..errors import ValidationError, WasmError
 from ..outputs import STDOUT, OutputSet, check_paths
 from .hints import unresolved_import_hints
 from .load import input_name_from_path
-from .options import MergeOptions
+from .options import TARGETS, MergeOptions
 from .pipeline import merge
 from .report import format_depfile, format_json, format_text
 
@@ -33,6 +33,8 @@ def parse_input_spec(spec: str) -> tuple[str, str]:
               help="Keep only these modules' exports (repeatable).")
 @click.option("--allow-import", "allow_import", multiple=True, metavar="PATTERN",
               help="Imports the output may keep, e.g. 'env.*' (repeatable); others are an error.")
+@click.option("--target", type=click.Choice(TARGETS), metavar="|".join(TARGETS),
+              help="Fail if the output needs a feature this target lacks (naming the inputs responsible).")
 @click.option("--map", "map_file", metavar="FILE", help="Write a link report.")
 @click.option("--map-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--depfile", metavar="FILE", help="Write a Make dependency file.")
@@ -45,8 +47,8 @@ def parse_input_spec(spec: str) -> tuple[str, str]:
 @click.option("--fatal-warnings", is_flag=True, help="Treat warnings as errors: print them as errors, write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
-def merge_command(inputs, output, rename, skip, export_from, allow_import, map_file, map_format, depfile,
-                  no_validate, jobs, emit_text, fatal_warnings, verbose, quiet, single_memory):
+def merge_command(inputs, output, rename, skip, export_from, allow_import, target, map_file, map_format,
+                  depfile, no_validate, jobs, emit_text, fatal_warnings, verbose, quiet, single_memory):
     """Merge modules into one. INPUT is PATH (named by its file stem), NAME=PATH, or - (stdin),
     in instantiation order; an import from NAME binds to that input's export."""
     if rename and skip:
@@ -76,9 +78,17 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
     options = MergeOptions(export_conflicts=conflicts,
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
-                           validate=not no_validate, jobs=jobs, single_memory=single_memory, on_phase=phase)
+                           validate=not no_validate, jobs=jobs, single_memory=single_memory, on_phase=phase,
+                           target=target)
+    outputs = OutputSet()
     try:
-        result = merge(datas, options, files=[label(p) for p in paths])
+        if output == STDOUT or emit_text:
+            result = merge(datas, options, files=[label(p) for p in paths])
+            outputs.add(output, wasm_to_wat(result.data, output) if emit_text else result.data)
+        else:
+            # Streamed: the merged code goes to the file as it is made (docs/merge.md).
+            with outputs.stream(output) as options.output:
+                result = merge(datas, options, files=[label(p) for p in paths])
         progress.close()
         warnings = result.warnings + unresolved_import_hints(result.module.imports, specs)
         if warnings and fatal_warnings:
@@ -88,8 +98,6 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
         if not quiet:
             for warning in warnings:
                 warn(warning)
-        outputs = OutputSet()
-        outputs.add(output, wasm_to_wat(result.data, output) if emit_text else result.data)
         if map_file:
             text = format_json(result.report) if map_format == "json" else format_text(result.report)
             outputs.add(map_file, text.encode())
@@ -100,9 +108,11 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
         fail(_input_error(datas, paths) or err)
     except WasmError as err:
         fail(err)
+    finally:
+        outputs.discard()  # a streamed output the command failed after
     if verbose:
         total = sum(len(d) for _, d in datas)
-        click.echo(f"wasmmerge: {len(datas)} inputs, {total} bytes -> {len(result.data)} bytes", err=True)
+        click.echo(f"wasmmerge: {len(datas)} inputs, {total} bytes -> {result.size} bytes", err=True)
 
 
 def _input_error(datas, paths) -> WasmError | None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from ..binary.model import Module
 
 EXPORT_CONFLICT_POLICIES = ("error", "rename", "skip")
+TARGETS = ("1.0", "2.0", "3.0", "node20")  # the keys of target.PROFILES
 
 
 @dataclass
@@ -25,10 +26,18 @@ class MergeOptions:
     jobs: int | None = None
     # Called with (phase name, seconds) after each phase, for `-v`.
     on_phase: object = None
+    # A binary file to write the merged module to, streamed: the result's `data` is then
+    # None and its module's `codes` empty (the bodies went straight to the file).
+    output: object = None
+    # A feature profile (`target.PROFILES`: "1.0", "2.0", "3.0", "node20") the output must
+    # fit; None: any, with a warning for features the merge introduces.
+    target: str | None = None
 
     def __post_init__(self):
         if self.export_conflicts not in EXPORT_CONFLICT_POLICIES:
             raise ValueError(f"export_conflicts must be one of {EXPORT_CONFLICT_POLICIES}")
+        if self.target is not None and self.target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}")
 
 
 @dataclass
@@ -37,3 +46,4 @@ class MergeResult:
     module: Module
     warnings: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)
+    size: int = 0  # of the merged module, in bytes
