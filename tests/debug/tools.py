@@ -1,0 +1,178 @@
+"""Test helpers for debug info: building the C fixtures with clang, moving a module's code
+synthetically, and reading llvm-dwarfdump's line tables and subprograms as an oracle."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from wasmmerge.binary import leb
+from wasmmerge.binary.reader import iter_sections
+from wasmmerge.debuginfo import AddressMap, DebugInput, FunctionMove, is_dwarf_section, merge_dwarf
+from wasmmerge.debuginfo.layout import code_payload, custom_section_bytes, function_spans
+from wasmmerge.merger.rewrite import Remap, apply_patches, collect_patches
+
+FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures" / "debug"
+HOW = "run `make test`, which installs clang, lld and llvm (llvm-dwarfdump, llvm-symbolizer)"
+
+
+def tool(name: str) -> str:
+    for candidate in (name, f"{name}-14"):
+        path = shutil.which(candidate)
+        if path:
+            return path
+    pytest.skip(f"{name} not found: {HOW}")
+
+
+def compile_module(out_dir: Path, sources: list[str], exports: list[str], flags: list[str], name: str) -> bytes:
+    """Compile fixtures/debug/<sources> with `flags` and link them into one module.
+
+    Compiling and linking are separate steps: wasm-ld 14 aborts on DWARF 5 when given -O."""
+    clang = tool("clang")
+    objects = []
+    for source in sources:
+        obj = out_dir / f"{name}-{Path(source).stem}.o"
+        run([clang, "--target=wasm32-wasi", "-c", *flags, str(FIXTURES / source), "-o", str(obj)])
+        objects.append(str(obj))
+    wasm = out_dir / f"{name}.wasm"
+    run([clang, "--target=wasm32-wasi", "-nostdlib", "-Wl,--no-entry", "-Wl,--allow-undefined",
+         *[f"-Wl,--export={e}" for e in exports], *objects, "-o", str(wasm)])
+    return wasm.read_bytes()
+
+
+def run(argv, **kw) -> str:
+    proc = subprocess.run(argv, capture_output=True, text=True, **kw)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, argv))} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+def debug_sections(data: bytes) -> dict[str, bytes]:
+    out = {}
+    for info in iter_sections(data):
+        if info.name is not None and is_dwarf_section(info.name):
+            raw = data[info.start:info.start + info.size]
+            name_len, pos = leb.read_u32(raw, 0)
+            out[info.name] = bytes(raw[pos + name_len:])
+    return out
+
+
+def _locals_end(body: bytes) -> int:
+    count, pos = leb.read_u32(body, 0)
+    for _ in range(count):
+        _, pos = leb.read_u32(body, pos)
+        pos += 1  # the fixtures' locals are number types
+    return pos
+
+
+def move_code(data: bytes, pad: int = 0, widen_calls: bool = False, dropped: set[int] = frozenset()):
+    """A copy of `data` whose code moved: each body's size LEB padded by `pad` bytes (so
+    function k moves by about k*pad), and with `widen_calls` every `call` index re-encoded
+    one byte wider, as the merger does when an index no longer fits. Functions in `dropped`
+    keep their bytes but map to nothing. Returns (new module without DWARF, AddressMap)."""
+    start, end = code_payload(data)
+    spans = function_spans(data)
+    addresses = AddressMap()
+    bodies = []
+    new_pos = len(leb.write_unsigned(len(spans)))
+    remap = Remap(func=[i + 128 for i in range(4096)]) if widen_calls else None
+    for index, (old_start, old_end) in enumerate(spans):
+        body = data[start + old_start:start + old_end]
+        patches = []
+        if remap is not None:
+            patches = [(b, e, _widen(body, b, e)) for b, e, _ in collect_patches(body, remap, _locals_end(body))]
+            body = apply_patches(body, patches)
+        size = leb.write_unsigned(len(body))
+        size = leb.write_unsigned_width(len(body), len(size) + pad)
+        new_pos += len(size)
+        if index not in dropped:
+            addresses.add(0, FunctionMove.from_patches(old_start, old_end, new_pos, old_start, patches))
+        bodies.append(size + body)
+        new_pos += len(body)
+    payload = leb.write_unsigned(len(spans)) + b"".join(bodies)
+    parts = [data[:8]]
+    for info in iter_sections(data):
+        if info.id == 10:
+            parts.append(b"\x0a" + leb.write_unsigned(len(payload)) + payload)
+        elif not (info.name is not None and is_dwarf_section(info.name)):
+            parts.append(data[info.offset:info.start + info.size])
+    return b"".join(parts), addresses
+
+
+def _widen(body: bytes, begin: int, end: int) -> bytes:
+    """The original index, one LEB byte wider (the value is what the input had)."""
+    value, _ = leb.read_u32(body, begin)
+    return leb.write_unsigned_width(value, end - begin + 1)
+
+
+def with_dwarf(module: bytes, sections: list[tuple[str, bytes]]) -> bytes:
+    return module + b"".join(custom_section_bytes(name, payload) for name, payload in sections)
+
+
+def rewrite_one(data: bytes, **moves) -> tuple[bytes, AddressMap, list[str]]:
+    """Move `data`'s code and carry its DWARF along; returns (new module, map, warnings)."""
+    module, addresses = move_code(data, **moves)
+    warnings = []
+    merged = merge_dwarf([DebugInput("input", debug_sections(data))], addresses, warnings, strict=True)
+    return with_dwarf(module, merged), addresses, warnings
+
+
+# -- llvm-dwarfdump as the oracle -----------------------------------------------------
+
+_ROW = re.compile(r"^0x([0-9a-f]{16})\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+\s+\d+\s+(.*)$")
+
+
+def dwarfdump(path: Path, *args: str) -> str:
+    return run([tool("llvm-dwarfdump"), *args, str(path)])
+
+
+def verify(path: Path) -> None:
+    proc = subprocess.run([tool("llvm-dwarfdump"), "--verify", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 0 and "No errors." in proc.stdout, proc.stdout + proc.stderr
+
+
+def line_rows(path: Path) -> list[tuple]:
+    """Every row of every line table: (address, file name, line, column, end_sequence)."""
+    rows = []
+    files: dict[int, str] = {}
+    current_name = None
+    for line in dwarfdump(path, "--debug-line").splitlines():
+        m = re.match(r"^file_names\[\s*(\d+)\]:", line)
+        if m:
+            current_name = int(m.group(1))
+            continue
+        m = re.match(r'^\s+name: "(.*)"', line)
+        if m and current_name is not None:
+            files[current_name] = m.group(1)
+            current_name = None
+            continue
+        if line.startswith("debug_line["):
+            files = {}
+        m = _ROW.match(line)
+        if m:
+            rows.append((int(m.group(1), 16), files.get(int(m.group(4)), m.group(4)), int(m.group(2)),
+                         int(m.group(3)), "end_sequence" in m.group(5)))
+    return rows
+
+
+def subprograms(path: Path) -> list[tuple[str, int | None]]:
+    """(name, low_pc) of every DW_TAG_subprogram that has a name, in order."""
+    out = []
+    block = None
+    for line in dwarfdump(path, "--debug-info").splitlines() + [""]:
+        if re.match(r"^0x[0-9a-f]+:\s+DW_TAG_", line) or not line.strip():
+            if block is not None and block.get("name"):
+                out.append((block["name"], block.get("low")))
+            block = {} if "DW_TAG_subprogram" in line else None
+            continue
+        if block is None:
+            continue
+        m = re.search(r'DW_AT_name\s+\("(.*)"\)', line)
+        if m:
+            block["name"] = m.group(1)
+        m = re.search(r"DW_AT_low_pc\s+\((0x[0-9a-f]+)\)", line)
+        if m:
+            block["low"] = int(m.group(1), 16)
+    return out

@@ -1,0 +1,91 @@
+"""Merging the DWARF of several inputs: each `.debug_*` section is the inputs' pieces
+concatenated, each piece rewritten for where its code and its sibling sections went.
+
+One input at a time, in input order, so each knows the final size of every earlier
+piece (a re-encoded line table or list section can grow). An input whose DWARF we cannot
+parse or faithfully rewrite is dropped whole, with a warning naming the file, section
+and offset (an error under `strict`): stale debug info is worse than none.
+"""
+
+from dataclasses import dataclass
+
+from .addresses import AddressMap
+from .context import InputDwarf, UnitContext
+from .cursor import put_uint
+from .errors import DwarfError
+from .lines import rewrite_lines
+from .lists import rewrite_addr, rewrite_pre5_lists, rewrite_v5_lists
+from .tables import rewrite_aranges, rewrite_pubnames, rewrite_str_offsets
+from .units import rewrite_info
+
+# Sections we know how to move. Strings, abbreviations and macinfo only concatenate.
+HANDLED = (".debug_abbrev", ".debug_info", ".debug_line", ".debug_str", ".debug_line_str",
+           ".debug_str_offsets", ".debug_addr", ".debug_ranges", ".debug_rnglists", ".debug_loc",
+           ".debug_loclists", ".debug_aranges", ".debug_pubnames", ".debug_pubtypes", ".debug_macinfo")
+
+
+def is_dwarf_section(name: str) -> bool:
+    return name.startswith(".debug_")
+
+
+@dataclass
+class DebugInput:
+    name: str  # for messages: the input's label (file name)
+    sections: dict[str, bytes]  # `.debug_*` custom section name -> payload
+
+
+def merge_dwarf(inputs: list[DebugInput], addresses: AddressMap, warnings: list[str],
+                strict: bool = False) -> list[tuple[str, bytes]]:
+    """The merged `.debug_*` sections as (name, payload), in first-seen order.
+
+    `inputs[k]`'s code addresses map through `addresses.map(k, ...)`.
+    """
+    sizes: dict[str, int] = {}
+    pieces: dict[str, list[bytes]] = {}
+    for k, debug in enumerate(inputs):
+        if not debug.sections:
+            continue
+        known = {}
+        for name, data in debug.sections.items():
+            if name in HANDLED:
+                known[name] = data
+            else:
+                warnings.append(f"{debug.name}: debug section {name!r} cannot be moved with the code; dropped")
+        if ".debug_info" not in known:
+            if known:
+                warnings.append(f"{debug.name}: debug sections without .debug_info; dropped")
+            continue
+        inp = InputDwarf(k, debug.name, known, addresses)
+        inp.bases = dict(sizes)
+        try:
+            rewrite_input(inp)
+        except DwarfError as err:
+            err.with_file(debug.name)
+            if strict:
+                raise
+            warnings.append(f"{err}; this input's DWARF is dropped")
+            continue
+        for name in known:
+            data = inp.out.get(name)
+            data = known[name] if data is None else bytes(data)
+            pieces.setdefault(name, []).append(data)
+            sizes[name] = sizes.get(name, 0) + len(data)
+    return [(name, b"".join(parts)) for name, parts in pieces.items()]
+
+
+def rewrite_input(inp: InputDwarf) -> None:
+    rewrite_info(inp)
+    rewrite_lines(inp)
+    default = UnitContext(4, inp.address_size, 4, 0, None)
+    rewrite_pre5_lists(inp, ".debug_ranges", default)
+    rewrite_pre5_lists(inp, ".debug_loc", default)
+    rewrite_v5_lists(inp, ".debug_rnglists", default)
+    rewrite_v5_lists(inp, ".debug_loclists", default)
+    rewrite_addr(inp)
+    info = inp.out[".debug_info"]
+    for pos, size, section, value in inp.deferred:
+        put_uint(info, pos, size, inp.relocate(section, value))
+    rewrite_aranges(inp)
+    rewrite_pubnames(inp, ".debug_pubnames")
+    rewrite_pubnames(inp, ".debug_pubtypes")
+    rewrite_str_offsets(inp)
