@@ -172,7 +172,61 @@ def subprograms(path: Path) -> list[tuple[str, int | None]]:
         m = re.search(r'DW_AT_name\s+\("(.*)"\)', line)
         if m:
             block["name"] = m.group(1)
-        m = re.search(r"DW_AT_low_pc\s+\((0x[0-9a-f]+)\)", line)
-        if m:
-            block["low"] = int(m.group(1), 16)
+        m = re.search(r"DW_AT_low_pc\s+\((0x[0-9a-f]+|dead code)\)", line)
+        if m:  # llvm-dwarfdump shows a tombstone as "dead code"
+            block["low"] = 0xFFFFFFFF if m.group(1) == "dead code" else int(m.group(1), 16)
     return out
+
+
+_RANGE = re.compile(r"\[0x([0-9a-f]+), 0x([0-9a-f]+)\)")
+_PC = re.compile(r"(DW_AT_(?:low|high|entry)_pc|DW_AT_call_return_pc)(\s+)\((0x[0-9a-f]+)\)")
+_LIST_OFFSET = re.compile(r"((?:loclist|rangelist) = |DW_AT_(?:location|ranges|stmt_list|frame_base)\s+\()0x[0-9a-f]+")
+
+
+def info_dump(path: Path, addresses=None, index: int = 0) -> list[str]:
+    """`llvm-dwarfdump --debug-info` with list offsets blanked, and (given `addresses`)
+    every code address moved as the map says: after a correct rewrite the dump of the
+    original, moved, equals the dump of the result."""
+    def width(text):
+        return len(text) - 2
+
+    def moved(value: str, end: bool) -> str:
+        if addresses is None:
+            return value
+        old = int(value, 16)
+        if old == 0:  # a unit's base address 0 is not code
+            return value
+        new = addresses.map(index, old, end=end)
+        return "dead" if new is None else f"{new:#0{width(value) + 2}x}"
+
+    def pc(m):
+        return f"{m.group(1)}{m.group(2)}({moved(m.group(3), m.group(1) == 'DW_AT_high_pc')})"
+
+    def span(m):
+        start, end = int(m.group(1), 16), int(m.group(2), 16)
+        if start >= 0xFFFFFFFE:  # relative to a tombstoned base
+            return "[dead, dead)"
+        new_start = moved("0x" + m.group(1), False)
+        new_end = new_start if start == end else moved("0x" + m.group(2), True)
+        return f"[{new_start}, {new_end})"
+
+    lines = []
+    dead_low = False
+    for line in dwarfdump(path, "--debug-info").splitlines()[1:]:
+        if "DW_AT_high_pc" in line and dead_low:  # shown as a length after a dead low_pc
+            lines.append(line.split("(")[0] + "(dead)")
+            continue
+        dead_low = "DW_AT_low_pc" in line and ("dead code" in line or (
+            addresses is not None and _PC.search(line) and moved(_PC.search(line).group(3), False) == "dead"))
+        line = _LIST_OFFSET.sub(lambda m: m.group(1) + "OFFSET", line)
+        line = _RANGE.sub(span, line)
+        line = _PC.sub(pc, line)
+        if _RANGE_LINE.match(line):
+            if "[dead" in line:  # llvm-dwarfdump leaves out ranges of dropped code
+                continue
+            line = line.rstrip(")") + ")"  # the list's closing parenthesis
+        lines.append(line.replace("(dead code)", "(dead)"))
+    return lines
+
+
+_RANGE_LINE = re.compile(r"^\s+\[[^\]]*\)+$")
