@@ -225,7 +225,7 @@ def info_dump(path: Path, addresses=None, index: int = 0) -> list[str]:
             if "[dead" in line:  # llvm-dwarfdump leaves out ranges of dropped code
                 continue
             line = line.rstrip(")") + ")"  # the list's closing parenthesis
-        lines.append(line.replace("(dead code)", "(dead)"))
+        lines.append(line.replace("(dead code)", "(dead)").replace("(0xffffffff)", "(dead)"))
     return lines
 
 
