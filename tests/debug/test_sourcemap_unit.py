@@ -52,8 +52,8 @@ def test_hand_made_maps_follow_their_code():
         (212, 0, 5, 2, None),  # 10 -> 12
         (258, 1, 9, 1, None),  # 50 -> 58
         (279, 0, 7, 3, None),  # 70 -> 70 + 8 + 1
-        (302, 2, 1, 0, 1),   # input 1: 2 -> 100 (+200 file)
-        (310, 1, 2, 0, 0),   # 10 -> 108; shared.h is source 1, f is name 0
+        (300, 2, 1, 0, 1),   # input 1: file 62 is code 2 -> 100, file 300
+        (308, 1, 2, 0, 0),   # 10 -> 108; shared.h is source 1, f is name 0
     ]
 
 
