@@ -4,6 +4,7 @@ synthetically, and reading llvm-dwarfdump's line tables and subprograms as an or
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,72 @@ def info_dump(path: Path, addresses=None, index: int = 0) -> list[str]:
 
 
 _RANGE_LINE = re.compile(r"^\s+\[[^\]]*\)+$")
+
+
+# -- independent address oracle: llvm-objdump's instructions --------------------------
+
+_DUMP_LINE = re.compile(r"^\s*0x([0-9a-f]+) \|[^|]*\| (.*)$")
+_NOT_AN_INSTRUCTION = re.compile(r"size of function|local blocks|locals of type")
+
+
+def instruction_offsets(path: Path) -> list[list[int]]:
+    """Per function body, the code offset of every instruction, from `wasm-tools dump`
+    (which reads multi-memory instructions; llvm-objdump 14 does not)."""
+    functions = []
+    payload = None
+    in_code = False
+    for line in run([wasm_tools(), "dump", str(path)]).splitlines():
+        if line.startswith("====") and " func " in line:
+            functions.append([])
+            continue
+        m = _DUMP_LINE.match(line)
+        if not m:
+            continue
+        offset, what = int(m.group(1), 16), m.group(2)
+        if what == "code section":
+            in_code = True
+        elif what.endswith("section"):
+            in_code = False
+        elif in_code and payload is None:
+            payload = offset  # the function count is the payload's first byte
+        elif in_code and functions and not _NOT_AN_INSTRUCTION.search(what):
+            functions[-1].append(offset - payload)
+    return functions
+
+
+def wasm_tools() -> str:
+    path = shutil.which("wasm-tools") or str(Path(sys.executable).parent / "wasm-tools")
+    if not Path(path).exists():
+        pytest.skip(f"wasm-tools not found: {HOW}")
+    return path
+
+
+def oracle_map(inputs: list[bytes], merged: bytes, tmp: Path) -> list[dict[int, int]]:
+    """Per input, old code offset -> new one for every instruction start, body start and
+    body end, pairing the k-th instruction of each input function with the k-th of its
+    merged copy (bodies keep input order in the merged module)."""
+    (tmp / "merged.wasm").write_bytes(merged)
+    new_funcs = instruction_offsets(tmp / "merged.wasm")
+    new_spans = function_spans(merged)
+    maps = []
+    next_body = 0
+    for k, data in enumerate(inputs):
+        path = tmp / f"input{k}.wasm"
+        path.write_bytes(data)
+        old_funcs = instruction_offsets(path)
+        spans = function_spans(data)
+        mapping = {}
+        for j, (old_instrs, (start, end)) in enumerate(zip(old_funcs, spans)):
+            new_instrs = new_funcs[next_body + j]
+            assert len(new_instrs) == len(old_instrs)
+            mapping.update(zip(old_instrs, new_instrs))
+            mapping[start], mapping[end] = new_spans[next_body + j]
+        next_body += len(spans)
+        maps.append(mapping)
+    return maps
+
+
+def symbolize(path: Path, addresses: list[int]) -> list[str]:
+    """llvm-symbolizer's frames (inlined ones included) for each address."""
+    text = run([tool("llvm-symbolizer"), f"--obj={path}"], input="\n".join(hex(a) for a in addresses) + "\n")
+    return text.strip("\n").split("\n\n")
