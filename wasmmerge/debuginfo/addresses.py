@@ -22,12 +22,19 @@ class FunctionMove:
     # (old offset, total growth for addresses at or after it), increasing offsets.
     shifts: list[tuple[int, int]] = field(default_factory=list)
 
+    def __post_init__(self):
+        # The same as two flat lists, for a bisect on plain integers.
+        self.shift_offsets = [offset for offset, _ in self.shifts]
+        self.shift_totals = [total for _, total in self.shifts]
+
     @staticmethod
-    def from_patches(old_start: int, old_end: int, new_start: int, body_start: int, patches) -> "FunctionMove":
+    def from_patches(old_start: int, old_end: int, new_start: int, body_start: int, patches,
+                     locals_growth: int = 0) -> "FunctionMove":
         """A move from the rewriter's (start, end, new bytes) patches, whose positions are
-        relative to `body_start` (where the instructions begin, in the same offsets)."""
-        shifts = []
-        total = 0
+        relative to `body_start` (where the instructions begin, in the same offsets);
+        `locals_growth`: how much the local declarations before them grew."""
+        shifts = [(body_start, locals_growth)] if locals_growth else []
+        total = locals_growth
         for begin, stop, new in patches:
             growth = len(new) - (stop - begin)
             if growth:
@@ -42,6 +49,7 @@ class AddressMap:
     def __init__(self):
         self._starts: dict[int, list[int]] = {}
         self._moves: dict[int, list[FunctionMove]] = {}
+        self._last: dict[int, FunctionMove] = {}  # per input: queries come in runs per function
 
     def add(self, input_index: int, move: FunctionMove) -> None:
         starts = self._starts.setdefault(input_index, [])
@@ -57,30 +65,18 @@ class AddressMap:
     def map(self, input_index: int, address: int, end: bool = False) -> int | None:
         """`end`: the address is one past the last byte of something (a range's end), so
         it belongs to the function containing `address - 1`."""
-        starts = self._starts.get(input_index)
-        if not starts:
-            return None
         probe = address - 1 if end else address
-        i = bisect_right(starts, probe) - 1
-        if i < 0:
-            return None
-        move = self._moves[input_index][i]
-        if not move.old_start <= probe < move.old_end and not (end and address == move.old_start):
-            return None
-        shifts = move.shifts
-        if not shifts:
+        move = self._last.get(input_index)
+        if move is None or not move.old_start <= probe < move.old_end:
+            move = self.function_of(input_index, address, end)
+            if move is None:
+                return None
+            self._last[input_index] = move
+        if not move.shifts:
             return address - move.old_start + move.new_start
-        j = bisect_right(shifts, (address, float("inf"))) - 1
-        growth = shifts[j][1] if j >= 0 else 0
+        j = bisect_right(move.shift_offsets, address) - 1
+        growth = move.shift_totals[j] if j >= 0 else 0
         return address - move.old_start + move.new_start + growth
-
-    def delta(self, input_index: int, address: int) -> int | None:
-        """The constant delta of the function holding `address` when it has no shifts."""
-        new = self.map(input_index, address)
-        if new is None:
-            return None
-        move = self._moves[input_index][bisect_right(self._starts[input_index], address) - 1]
-        return None if move.shifts else new - address
 
     def function_of(self, input_index: int, address: int, end: bool = False) -> FunctionMove | None:
         starts = self._starts.get(input_index)

@@ -158,11 +158,8 @@ def function_moves(sources: list[DebugSource], output: bytes) -> AddressMap:
                 continue
             instrs = source.data[old_body:in_code[0] + old_end]
             patches = collect_patches(instrs, source.remap) if source.remap is not None else []
-            move = FunctionMove.from_patches(old_start, old_end, new_start, old_body - in_code[0], patches)
-            if locals_growth:
-                first = (old_body - in_code[0], locals_growth)
-                move.shifts = [first] + [(pos, total + locals_growth) for pos, total in move.shifts]
-            addresses.add(k, move)
+            addresses.add(k, FunctionMove.from_patches(old_start, old_end, new_start, old_body - in_code[0],
+                                                       patches, locals_growth))
         next_body += len(old_spans)
     return addresses
 

@@ -102,62 +102,87 @@ def _rewrite_program(inp: InputDwarf, cur: Cursor, min_inst: int, line_base: int
                      opcode_base: int, lengths: list[int], address_size: int) -> bytearray:
     data = cur.data
     out = bytearray()
+    # Address advance of every special opcode, and how many LEB128 operands each standard one has.
+    special = [((op - opcode_base) // line_range) * min_inst if op >= opcode_base else 0 for op in range(256)]
+    const_add = special[255]
+    operands = [0] + lengths
     old = new = 0  # the state machine's address in the input and in what we write
     live = False  # the current sequence's code is still in the output
-    copied = cur.pos  # input bytes before this are in `out`
+    # A sequence in a function that moved by one delta needs no row checks while it stays
+    # inside [low, high]: its relative advances already land right.
+    low = high = -1
+    copied = pos = cur.pos  # input bytes before `copied` are in `out`
     end = cur.end
-    while cur.pos < end:
-        op_start = cur.pos
-        op = data[op_start]
-        cur.pos += 1
+    function_of = inp.addresses.function_of
+    while pos < end:
+        op_start = pos
+        op = data[pos]
+        pos += 1
         if op >= opcode_base:
-            advance = ((op - opcode_base) // line_range) * min_inst
-            old += advance
-            new += advance
+            old += special[op]
+            new += special[op]
+            if low <= old < high:
+                continue
             row_end = False
         elif op == 0:
+            cur.pos = pos
             length = cur.uleb()
             sub_start = cur.pos
-            cur.need(length)
-            if length == 0:
+            pos = sub_start + length
+            if pos > end or length == 0:
                 continue
             sub = data[sub_start]
             if sub == C.DW_LNE_set_address:
                 size = length - 1
                 address_size = size
-                old = int.from_bytes(data[sub_start + 1:sub_start + 1 + size], "little")
+                old = int.from_bytes(data[sub_start + 1:pos], "little")
                 mapped = inp.map(old)
                 live = mapped is not None
                 new = mapped if live else C.tombstone(size)
                 out += data[copied:sub_start + 1]
                 out += new.to_bytes(size, "little")
-                copied = cur.pos
+                copied = pos
                 if not live:
                     new = old  # a dead sequence keeps its relative advances
+                    low = high = -1
+                else:
+                    move = function_of(inp.index, old)
+                    low, high = (move.old_start, move.old_end) if move is not None and not move.shifts else (-1, -1)
                 continue
             if sub != C.DW_LNE_end_sequence:
                 continue
             row_end = True
+            if low < old <= high:
+                old = new = 0
+                live = False
+                low = high = -1
+                continue
         elif op == C.DW_LNS_copy:
+            if low <= old < high:
+                continue
             row_end = False
         elif op == C.DW_LNS_advance_pc:
+            cur.pos = pos
             advance = cur.uleb() * min_inst
+            pos = cur.pos
             old += advance
             new += advance
             continue
         elif op == C.DW_LNS_const_add_pc:
-            advance = ((255 - opcode_base) // line_range) * min_inst
-            old += advance
-            new += advance
+            old += const_add
+            new += const_add
             continue
         elif op == C.DW_LNS_fixed_advance_pc:
-            advance = cur.uint(2)
+            advance = int.from_bytes(data[pos:pos + 2], "little")
+            pos += 2
             old += advance
             new += advance
             continue
         else:
-            for _ in range(lengths[op - 1]):
-                cur.skip_uleb()
+            for _ in range(operands[op]):
+                while pos < end and data[pos] & 0x80:
+                    pos += 1
+                pos += 1
             continue
         # A row is emitted at `old`: make the output's state machine be at its new address.
         if live:
@@ -179,8 +204,8 @@ def _rewrite_program(inp: InputDwarf, cur: Cursor, min_inst: int, line_base: int
         if row_end:
             old = new = 0
             live = False
-    if cur.pos > end:
+            low = high = -1
+    if pos > end:
         raise DwarfError("line program runs past its unit", LINE, end)
     out += data[copied:end]
     return out
-
