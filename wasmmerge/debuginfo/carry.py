@@ -135,7 +135,7 @@ def carry_debug_info(sources: list[DebugSource], output: bytes, options: DebugOp
 
 def function_moves(sources: list[DebugSource], output: bytes) -> AddressMap:
     """Where every input function went in `output` (see the module docstring)."""
-    from ..merger.rewrite import collect_patches  # deferred: the merger imports this module
+    from ..merger.rewrite import collect_patches  # lazy: the merger imports this module
     new_spans = function_spans(output)
     out_code = code_payload(output)
     addresses = AddressMap()
@@ -145,6 +145,7 @@ def function_moves(sources: list[DebugSource], output: bytes) -> AddressMap:
         if next_body + len(old_spans) > len(new_spans):
             raise DecodeError("internal error: the merged module has fewer bodies than its inputs")
         in_code = code_payload(source.data)
+        growing = _growing_remap(source.remap) if source.remap is not None else None
         for j, (old_start, old_end) in enumerate(old_spans):
             new_start, new_end = new_spans[next_body + j]
             if new_end - new_start == old_end - old_start and source.remap is None:
@@ -157,11 +158,28 @@ def function_moves(sources: list[DebugSource], output: bytes) -> AddressMap:
                 addresses.add(k, FunctionMove(old_start, old_end, new_start))
                 continue
             instrs = source.data[old_body:in_code[0] + old_end]
-            patches = collect_patches(instrs, source.remap) if source.remap is not None else []
+            patches = collect_patches(instrs, growing) if growing is not None else []
             addresses.add(k, FunctionMove.from_patches(old_start, old_end, new_start, old_body - in_code[0],
                                                        patches, locals_growth))
         next_body += len(old_spans)
     return addresses
+
+
+def _growing_remap(remap):
+    """The part of a Remap whose patches can change a body's size: memory (a memory
+    argument may gain an explicit index) and any space where some index needs more LEB128
+    bytes than before. Positions of same-size patches do not matter, and leaving those
+    spaces out lets the rewriter's skipper pass over their instructions."""
+    from ..merger.rewrite import REMAPPABLE, Remap  # lazy: the merger imports this module
+    maps = {}
+    for space in REMAPPABLE:
+        table = getattr(remap, space)
+        if table is None:
+            continue
+        if space == "memory" or any(new > old and leb.unsigned_size(new) > leb.unsigned_size(old)
+                                    for old, new in enumerate(table)):
+            maps[space] = table
+    return Remap(**maps)
 
 
 def _locals_end(data, pos: int) -> int:

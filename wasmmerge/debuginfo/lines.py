@@ -111,6 +111,10 @@ def _rewrite_program(inp: InputDwarf, cur: Cursor, min_inst: int, line_base: int
     # A sequence in a function that moved by one delta needs no row checks while it stays
     # inside [low, high]: its relative advances already land right.
     low = high = -1
+    # A sequence in a function with shifts: its rows increase, so the growth at each is
+    # found by walking the shift list along with them.
+    offsets = totals = None
+    shift = count = growth = 0
     copied = pos = cur.pos  # input bytes before `copied` are in `out`
     end = cur.end
     function_of = inp.addresses.function_of
@@ -147,7 +151,14 @@ def _rewrite_program(inp: InputDwarf, cur: Cursor, min_inst: int, line_base: int
                     low = high = -1
                 else:
                     move = function_of(inp.index, old)
-                    low, high = (move.old_start, move.old_end) if move is not None and not move.shifts else (-1, -1)
+                    low = high = -1
+                    offsets = None
+                    if move is not None and not move.shifts:
+                        low, high = move.old_start, move.old_end
+                    elif move is not None:
+                        offsets, totals = move.shift_offsets, move.shift_totals
+                        shift, count, growth = 0, len(offsets), 0
+                        fn_start, fn_end, fn_delta = move.old_start, move.old_end, move.new_start - move.old_start
                 continue
             if sub != C.DW_LNE_end_sequence:
                 continue
@@ -186,7 +197,15 @@ def _rewrite_program(inp: InputDwarf, cur: Cursor, min_inst: int, line_base: int
             continue
         # A row is emitted at `old`: make the output's state machine be at its new address.
         if live:
-            target = inp.map(old, end=row_end)
+            if offsets is not None and fn_start <= old and (old < fn_end or row_end and old == fn_end):
+                if old < offsets[shift - 1] if shift else False:
+                    shift, growth = 0, 0  # rows went backwards: start the walk again
+                while shift < count and offsets[shift] <= old:
+                    growth = totals[shift]
+                    shift += 1
+                target = old + fn_delta + growth
+            else:
+                target = inp.map(old, end=row_end)
             if target is None:
                 raise DwarfError(f"line table row at {old:#x} is outside the function its sequence "
                                  "starts in", LINE, op_start)
@@ -205,6 +224,7 @@ def _rewrite_program(inp: InputDwarf, cur: Cursor, min_inst: int, line_base: int
             old = new = 0
             live = False
             low = high = -1
+            offsets = None
     if pos > end:
         raise DwarfError("line program runs past its unit", LINE, end)
     out += data[copied:end]

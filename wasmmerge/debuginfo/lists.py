@@ -126,10 +126,14 @@ def rewrite_v5_lists(inp: InputDwarf, section: str, default: UnitContext) -> Non
 
 def _rewrite_list(inp: InputDwarf, cur: Cursor, out: bytearray, context: UnitContext,
                   address_size: int, is_loc: bool) -> None:
+    """One list, appended to `out`. Unchanged stretches are copied as one slice: an
+    offset pair inside the function that holds its base, which moved by one delta, keeps
+    its bytes."""
     data = cur.data
     base = context.base
-    new_base = _new_base(inp, base)
+    new_base, low, high = _base(inp, base)
     tomb = C.tombstone(address_size)
+    copied = cur.pos
     while True:
         entry = cur.pos
         raw_kind = cur.u8()
@@ -137,75 +141,85 @@ def _rewrite_list(inp: InputDwarf, cur: Cursor, out: bytearray, context: UnitCon
         if kind is None or kind > C.DW_LLE_GNU_view_pair:
             raise cur.error(f"unknown list entry kind {raw_kind:#x}", entry)
         if kind == C.DW_LLE_end_of_list:
-            out.append(raw_kind)
+            out += data[copied:cur.pos]
             return
-        if kind == C.DW_LLE_base_addressx:
-            index = cur.uleb()
-            base = _addr(inp, context, index, address_size, cur, False)
-            new_base = _new_base(inp, base)
-            out += data[entry:cur.pos]
-            continue
-        if kind == C.DW_LLE_base_address:
-            base = cur.uint(address_size)
-            new_base = _new_base(inp, base)
-            out.append(raw_kind)
-            out += (tomb if new_base is None else new_base).to_bytes(address_size, "little")
-            continue
-        if kind == C.DW_LLE_startx_endx:
-            _addr(inp, context, cur.uleb(), address_size, cur, False)
-            _addr(inp, context, cur.uleb(), address_size, cur, True)
-            out += data[entry:cur.pos]
-        elif kind == C.DW_LLE_startx_length:
-            start = _addr(inp, context, cur.uleb(), address_size, cur, False)
-            length_pos = cur.pos
-            length = cur.uleb()
-            out += data[entry:length_pos]
-            out += _length_bytes(inp, start, length, cur.pos - length_pos)
-        elif kind == C.DW_LLE_offset_pair:
+        if kind == C.DW_LLE_offset_pair:
             first = cur.pos
             a = cur.uleb()
             second = cur.pos
             b = cur.uleb()
-            out.append(raw_kind)
-            if new_base is None:
-                out += data[first:cur.pos]
-            else:
+            if not (low <= base + a and base + b <= high) and new_base is not None:
                 new_a = inp.map(base + a)
                 new_b = new_a if a == b else inp.map(base + b, end=True)
-                if new_a is None or new_b is None:
-                    out += data[first:cur.pos]  # outside any function: left as it was
-                else:
+                if new_a is not None and new_b is not None:  # else outside any function: left as it was
                     if new_a < new_base:
                         raise DwarfError("a list entry moved before its base address", cur.section, entry)
+                    out += data[copied:first]
                     out += uleb_bytes(new_a - new_base, second - first)
                     out += uleb_bytes(new_b - new_base, cur.pos - second)
+                    copied = cur.pos
+        elif kind == C.DW_LLE_base_addressx:
+            base = _addr(inp, context, cur.uleb(), address_size, cur, False)
+            new_base, low, high = _base(inp, base)
+            continue
+        elif kind == C.DW_LLE_base_address:
+            pos = cur.pos
+            base = cur.uint(address_size)
+            new_base, low, high = _base(inp, base)
+            out += data[copied:pos]
+            out += (tomb if new_base is None else new_base).to_bytes(address_size, "little")
+            copied = cur.pos
+            continue
+        elif kind == C.DW_LLE_startx_endx:
+            _addr(inp, context, cur.uleb(), address_size, cur, False)
+            _addr(inp, context, cur.uleb(), address_size, cur, True)
+        elif kind == C.DW_LLE_startx_length:
+            start = _addr(inp, context, cur.uleb(), address_size, cur, False)
+            length_pos = cur.pos
+            length = cur.uleb()
+            out += data[copied:length_pos]
+            out += _length_bytes(inp, start, length, cur.pos - length_pos)
+            copied = cur.pos
         elif kind == C.DW_LLE_start_end:
+            pos = cur.pos
             start = cur.uint(address_size)
             end = cur.uint(address_size)
             new_start = inp.map(start)
             new_end = new_start if start == end else inp.map(end, end=True)
-            out.append(raw_kind)
+            out += data[copied:pos]
             out += (tomb if new_start is None else new_start).to_bytes(address_size, "little")
             out += (tomb if new_end is None else new_end).to_bytes(address_size, "little")
+            copied = cur.pos
         elif kind == C.DW_LLE_start_length:
+            pos = cur.pos
             start = cur.uint(address_size)
             length_pos = cur.pos
             length = cur.uleb()
             new_start = inp.map(start)
-            out.append(raw_kind)
+            out += data[copied:pos]
             out += (tomb if new_start is None else new_start).to_bytes(address_size, "little")
             out += _length_bytes(inp, start, length, cur.pos - length_pos)
+            copied = cur.pos
         elif kind == C.DW_LLE_GNU_view_pair:
             cur.skip_uleb()
             cur.skip_uleb()
-            out += data[entry:cur.pos]
             continue
-        elif kind == C.DW_LLE_default_location:
-            out.append(raw_kind)
         if is_loc:
-            expr = cur.pos
-            cur.need(cur.uleb())
-            out += data[expr:cur.pos]
+            cur.need(cur.uleb())  # the location description, copied as it is
+
+
+def _base(inp: InputDwarf, base: int) -> tuple:
+    """(new base, low, high): entries between low and high (old offsets) belong to the
+    function holding the base, which moved by one delta, and keep their offsets."""
+    if base == 0:
+        return 0, 1, 0
+    move = inp.addresses.function_of(inp.index, base)
+    if move is None:
+        return None, 1, 0
+    new_base = inp.map(base)
+    if move.shifts:
+        return new_base, 1, 0
+    return new_base, move.old_start, move.old_end
 
 
 def _length_bytes(inp: InputDwarf, start: int, length: int, width: int) -> bytes:
