@@ -141,4 +141,4 @@ def test_unknown_debug_section_is_dropped_with_a_warning(builds):
     warnings = []
     merged = dict(merge_dwarf([DebugInput("app.wasm", sections)], addresses, warnings))
     assert ".debug_frame" not in merged and ".debug_info" in merged
-    assert warnings == ["app.wasm: debug section '.debug_frame' cannot be moved with the code; dropped"]
+    assert warnings == ["app.wasm: custom section '.debug_frame' cannot be moved with the code; dropped"]

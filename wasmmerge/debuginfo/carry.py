@@ -95,7 +95,7 @@ def carry_debug_info(sources: list[DebugSource], output: bytes, options: DebugOp
                             if is_dwarf_section(n)}
             else:
                 sections = {n: p for n, p in customs[k] if is_dwarf_section(n)}
-            inputs.append(DebugInput(source.label, sections))
+            inputs.append(DebugInput(source.name, sections, source.label))
         dwarf = merge_dwarf(inputs, addresses, warnings, options.strict)
         if dwarf and options.debug_files:
             result.debug_file = insert_customs(output, dwarf, LLVM_TAIL)

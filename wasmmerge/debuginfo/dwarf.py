@@ -30,8 +30,9 @@ def is_dwarf_section(name: str) -> bool:
 
 @dataclass
 class DebugInput:
-    name: str  # for messages: the input's label (file name)
+    name: str  # the input's module name
     sections: dict[str, bytes]  # `.debug_*` custom section name -> payload
+    label: str | None = None  # how errors name it (with its file); default: `name`
 
 
 def merge_dwarf(inputs: list[DebugInput], addresses: AddressMap, warnings: list[str],
@@ -50,17 +51,18 @@ def merge_dwarf(inputs: list[DebugInput], addresses: AddressMap, warnings: list[
             if name in HANDLED:
                 known[name] = data
             else:
-                warnings.append(f"{debug.name}: debug section {name!r} cannot be moved with the code; dropped")
+                warnings.append(f"{debug.name}: custom section {name!r} cannot be moved with the code; dropped")
         if ".debug_info" not in known:
-            if known:
-                warnings.append(f"{debug.name}: debug sections without .debug_info; dropped")
+            warnings.extend(f"{debug.name}: custom section {name!r} cannot be carried over without .debug_info; "
+                            "dropped" for name in known)
             continue
-        inp = InputDwarf(k, debug.name, known, addresses)
+        label = debug.label or debug.name
+        inp = InputDwarf(k, label, known, addresses)
         inp.bases = dict(sizes)
         try:
             rewrite_input(inp)
         except DwarfError as err:
-            err.with_file(debug.name)
+            err.with_file(label)
             if strict:
                 raise
             warnings.append(f"{err}; this input's DWARF is dropped")
