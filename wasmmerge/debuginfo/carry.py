@@ -157,12 +157,67 @@ def function_moves(sources: list[DebugSource], output: bytes) -> AddressMap:
             if locals_growth == 0 and new_end - new_start == old_end - old_start:
                 addresses.add(k, FunctionMove(old_start, old_end, new_start))
                 continue
+            body_start = old_body - in_code[0]
+            shifts = _memarg_shifts(source.data, old_body, in_code[0] + old_end, growing, in_code[0]) \
+                if growing is not None else []
+            if shifts is not None:
+                if locals_growth:
+                    shifts = [(body_start, locals_growth)] + [(at, total + locals_growth) for at, total in shifts]
+                addresses.add(k, FunctionMove(old_start, old_end, new_start, shifts))
+                continue
             instrs = source.data[old_body:in_code[0] + old_end]
-            patches = collect_patches(instrs, growing) if growing is not None else []
-            addresses.add(k, FunctionMove.from_patches(old_start, old_end, new_start, old_body - in_code[0],
+            patches = collect_patches(instrs, growing)
+            addresses.add(k, FunctionMove.from_patches(old_start, old_end, new_start, body_start,
                                                        patches, locals_growth))
         next_body += len(old_spans)
     return addresses
+
+
+# One-byte opcodes whose only immediate is one index: call, return_call, global.get/set, ref.func.
+_SINGLE_INDEX = {0x10: "func", 0x12: "func", 0x23: "global", 0x24: "global", 0xD2: "func"}
+
+
+def _memarg_shifts(data, pos: int, end: int, remap, code_start: int) -> list | None:
+    """The shifts of a body whose growing instructions are the common ones: plain loads
+    and stores of memory 0 (which gain an explicit memory index when memory 0 moved) and
+    single-index instructions (which grow when the new index does not fit the old width).
+    Found with the rewriter's own skipper; None when the body has anything else to look
+    at (the caller then asks the rewriter for its patches)."""
+    from ..merger.rewrite import build_skipper  # lazy: the merger imports this module
+    if not remap.active:
+        return []
+    if not remap.active <= {"memory", "func", "global"}:
+        return None
+    memory = remap.memory
+    memarg_growth = len(leb.write_unsigned(memory[0])) if memory is not None and memory[0] != 0 else 0
+    skip = build_skipper(remap.active).match
+    shifts = []
+    total = 0
+    while True:
+        pos = skip(data, pos, end).end()
+        if pos >= end:
+            return shifts
+        op = data[pos]
+        space = _SINGLE_INDEX.get(op)
+        if space is not None:
+            table = getattr(remap, space)
+            index, after = leb.read_u32(data, pos + 1)
+            if table is not None:
+                grown = leb.unsigned_size(table[index]) - (after - pos - 1)
+                if grown > 0:
+                    total += grown
+                    shifts.append((after - code_start, total))
+            pos = after
+            continue
+        if not 0x28 <= op <= 0x3E or data[pos + 1] >= 0x40 or memory is None:
+            return None  # not a plain load or store of memory 0 with one-byte flags
+        pos += 2
+        if memarg_growth:
+            total += memarg_growth
+            shifts.append((pos - code_start, total))
+        while data[pos] & 0x80:  # the offset
+            pos += 1
+        pos += 1
 
 
 def _growing_remap(remap):
