@@ -108,3 +108,16 @@ def generate(functions: list[tuple[int, int, list[int]]], version: int, wide: bo
     if version >= 5:
         sections[".debug_line_str"] = line_strings
     return sections
+
+
+def frame_section(functions: list[tuple[int, int, list[int]]], wide: bool) -> bytes:
+    """`.debug_frame` (version 4): one CIE, one FDE per function."""
+    cie_id = b"\xff" * (8 if wide else 4)
+    # version 4, no augmentation, address size 4, segment size 0, code/data alignment 1/-4, ra register 0
+    cie = _unit(cie_id + b"\x04\x00\x04\x00\x01\x7c\x00" + b"\x0c\x00\x00", wide)  # DW_CFA_def_cfa 0, 0
+    out = bytearray(cie)
+    for start, end, _ in functions:
+        body = _offset(0, wide) + struct.pack("<II", start, end - start) + b"\x41\x0e\x10"  # advance_loc 1, def_cfa_offset 16
+        body += bytes((-(len(body) + (12 if wide else 4))) % 4)  # DW_CFA_nop padding
+        out += _unit(body, wide)
+    return bytes(out)

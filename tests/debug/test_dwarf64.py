@@ -65,3 +65,29 @@ def test_32_and_64_bit_inputs_concatenate(plain_module, tmp_path):
     assert len(rows) % 2 == 0 and rows[:len(rows) // 2] == rows[len(rows) // 2:]
     names = [n for n, _ in subprograms(tmp_path / "after.wasm")]
     assert names == names[:len(names) // 2] * 2
+
+
+@pytest.mark.parametrize("wide", [False, True], ids=["dwarf32", "dwarf64"])
+def test_debug_frame_moves_or_is_dropped_alone(plain_module, tmp_path, wide):
+    data, instrs = plain_module
+    functions = _functions(data, instrs)
+    sections = dict(dwarfgen.generate(functions, 4, wide), **{".debug_frame": dwarfgen.frame_section(functions, wide)})
+    before = tmp_path / "before.wasm"
+    before.write_bytes(with_dwarf(data, list(sections.items())))
+    assert f"pc={functions[1][0]:08x}...{functions[1][1]:08x}" in dwarfdump(before, "--debug-frame")
+    module, addresses = move_code(data, pad=3)
+    warnings = []
+    merged = dict(merge_dwarf([DebugInput("gen", sections)], addresses, warnings, strict=True))
+    (tmp_path / "after.wasm").write_bytes(with_dwarf(module, list(merged.items())))
+    frames = dwarfdump(tmp_path / "after.wasm", "--debug-frame")
+    for start, end, _ in functions:
+        new_start, new_end = addresses.map(0, start), addresses.map(0, end, end=True)
+        assert f"pc={new_start:08x}...{new_end:08x}" in frames
+    assert warnings == []
+    # A function that grew inside: the frame section goes, the rest of the DWARF stays.
+    module, addresses = move_code(data, pad=1, widen_calls=True)
+    warnings = []
+    merged = dict(merge_dwarf([DebugInput("gen", sections)], addresses, warnings))
+    assert ".debug_frame" not in merged and ".debug_info" in merged and ".debug_line" in merged
+    assert len(warnings) == 1 and "gen: .debug_frame at offset 0x" in warnings[0]
+    assert warnings[0].endswith("this input's .debug_frame is dropped")

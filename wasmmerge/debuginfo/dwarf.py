@@ -13,6 +13,7 @@ from .addresses import AddressMap
 from .context import InputDwarf, UnitContext
 from .cursor import put_uint
 from .errors import DwarfError
+from .frame import FrameError, rewrite_frame
 from .lines import rewrite_lines
 from .lists import rewrite_addr, rewrite_pre5_lists, rewrite_v5_lists
 from .tables import rewrite_aranges, rewrite_pubnames, rewrite_str_offsets
@@ -21,7 +22,8 @@ from .units import rewrite_info
 # Sections we know how to move. Strings, abbreviations and macinfo only concatenate.
 HANDLED = (".debug_abbrev", ".debug_info", ".debug_line", ".debug_str", ".debug_line_str",
            ".debug_str_offsets", ".debug_addr", ".debug_ranges", ".debug_rnglists", ".debug_loc",
-           ".debug_loclists", ".debug_aranges", ".debug_pubnames", ".debug_pubtypes", ".debug_macinfo")
+           ".debug_loclists", ".debug_aranges", ".debug_pubnames", ".debug_pubtypes", ".debug_macinfo",
+           ".debug_frame")
 
 
 def is_dwarf_section(name: str) -> bool:
@@ -60,6 +62,12 @@ def merge_dwarf(inputs: list[DebugInput], addresses: AddressMap, warnings: list[
         inp = InputDwarf(k, label, known, addresses)
         inp.bases = dict(sizes)
         try:
+            try:
+                rewrite_frame(inp)
+            except FrameError as err:
+                warnings.append(f"{err.with_file(label)}; this input's .debug_frame is dropped")
+                del known[".debug_frame"]  # also inp.sections: the same dict
+                inp.out.pop(".debug_frame", None)
             rewrite_input(inp)
         except DwarfError as err:
             err.with_file(label)
