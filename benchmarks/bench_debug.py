@@ -37,11 +37,13 @@ def _function(rng, name: str, callees: list[str]) -> str:
     for i in range(rng.randrange(4, 9)):
         kind = rng.randrange(4)
         if kind == 0:
-            lines.append(f"    for (int i{i} = 0; i{i} < b; i{i}++) {{ acc += buffer[(acc + i{i}) & 255] * {rng.randrange(1, 99)}; }}")
+            lines.append(f"    for (int i{i} = 0; i{i} < b; i{i}++) "
+                         f"{{ acc += buffer[(acc + i{i}) & 255] * {rng.randrange(1, 99)}; }}")
         elif kind == 1 and callees:
             lines.append(f"    acc ^= {rng.choice(callees)}(acc, b + {i});")
         elif kind == 2:
-            lines.append(f"    if (acc > {rng.randrange(1000)}) {{ buffer[acc & 255] = acc; acc -= b; }} else {{ acc += {i}; }}")
+            lines.append(f"    if (acc > {rng.randrange(1000)}) {{ buffer[acc & 255] = acc; acc -= b; }} "
+                         f"else {{ acc += {i}; }}")
         else:
             lines.append(f"    acc = acc * {rng.randrange(3, 17)} + (b >> {rng.randrange(1, 5)});")
     lines += ["    return acc;", "}", ""]

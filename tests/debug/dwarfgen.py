@@ -9,7 +9,8 @@ from wasmmerge.debuginfo.cursor import sleb_bytes, uleb_bytes
 # abbreviation codes
 CU, SUBPROGRAM = 1, 2
 DW_TAG_compile_unit, DW_TAG_subprogram = 0x11, 0x2E
-DW_AT_producer, DW_AT_name, DW_AT_stmt_list, DW_AT_low_pc, DW_AT_high_pc, DW_AT_ranges = 0x25, 0x03, 0x10, 0x11, 0x12, 0x55
+DW_AT_producer, DW_AT_name, DW_AT_stmt_list = 0x25, 0x03, 0x10
+DW_AT_low_pc, DW_AT_high_pc, DW_AT_ranges = 0x11, 0x12, 0x55
 DW_FORM_addr, DW_FORM_data4, DW_FORM_strp, DW_FORM_sec_offset, DW_FORM_line_strp = 0x01, 0x06, 0x0E, 0x17, 0x1F
 LINE_BASE, LINE_RANGE, OPCODE_BASE = -5, 14, 13
 
@@ -117,7 +118,8 @@ def frame_section(functions: list[tuple[int, int, list[int]]], wide: bool) -> by
     cie = _unit(cie_id + b"\x04\x00\x04\x00\x01\x7c\x00" + b"\x0c\x00\x00", wide)  # DW_CFA_def_cfa 0, 0
     out = bytearray(cie)
     for start, end, _ in functions:
-        body = _offset(0, wide) + struct.pack("<II", start, end - start) + b"\x41\x0e\x10"  # advance_loc 1, def_cfa_offset 16
+        # DW_CFA_advance_loc 1, DW_CFA_def_cfa_offset 16
+        body = _offset(0, wide) + struct.pack("<II", start, end - start) + b"\x41\x0e\x10"
         body += bytes((-(len(body) + (12 if wide else 4))) % 4)  # DW_CFA_nop padding
         out += _unit(body, wide)
     return bytes(out)

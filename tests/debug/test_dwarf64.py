@@ -7,7 +7,7 @@ import pytest
 from wasmmerge.debuginfo import DebugInput, merge_dwarf
 
 from . import dwarfgen
-from .tools import (FIXTURES, compile_module, debug_sections, dwarfdump, instruction_offsets, line_rows,
+from .tools import (compile_module, debug_sections, dwarfdump, instruction_offsets, line_rows,
                     move_code, subprograms, tool, verify, with_dwarf)
 
 

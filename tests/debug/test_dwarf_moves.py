@@ -9,7 +9,7 @@ import pytest
 from wasmmerge.debuginfo import DebugInput, DwarfError, merge_dwarf
 
 from .tools import (compile_module, debug_sections, info_dump, line_rows, move_code, rewrite_one, subprograms, tool,
-                    verify, with_dwarf)
+                    verify)
 
 BUILDS = {
     "dwarf4-O0": ["-g"],
@@ -112,7 +112,8 @@ def test_unparseable_input_is_dropped_with_a_warning(builds, tmp_path):
     good, bad = builds("dwarf4-O0", "app"), builds("dwarf5-O0", "report")
     _, good_map = move_code(good, pad=1)
     warnings = []
-    inputs = [DebugInput("bad.wasm", _corrupt_abbrev(debug_sections(bad))), DebugInput("good.wasm", debug_sections(good))]
+    inputs = [DebugInput("bad.wasm", _corrupt_abbrev(debug_sections(bad))),
+              DebugInput("good.wasm", debug_sections(good))]
     # Input 1 is `good`: give the map its functions under index 1.
     for move in good_map.moves(0):
         good_map.add(1, move)
