@@ -1,6 +1,7 @@
 # The two commands a fresh machine needs: `make demo` and `make test`.
 # Each sets up what it needs: a virtualenv with the package (editable) and its test
-# dependencies, and wabt from Debian's packages when wat2wasm is missing.
+# dependencies, wabt from Debian's packages when wat2wasm is missing, and (for the tests
+# only) the wasm32 C toolchain: clang, lld, wasi-libc, compiler-rt builtins, llvm tools.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: all setup wabt demo test test-fast bench clean
+.PHONY: all setup wabt toolchain demo test test-fast bench clean
 
 all: test
 
@@ -24,6 +25,19 @@ wabt:
 	@command -v wat2wasm >/dev/null 2>&1 || { \
 	  echo "installing wabt from Debian packages"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wabt >/dev/null; }
+
+# Debian packages the toolchain tests need; installed only when a tool is missing.
+TOOLCHAIN_PKGS  := clang lld wasi-libc libclang-rt-dev-wasm32 llvm
+TOOLCHAIN_TOOLS := clang wasm-ld llvm-ar llvm-dwarfdump llvm-symbolizer llvm-objdump
+
+toolchain:
+	@missing=""; for t in $(TOOLCHAIN_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	[ -d /usr/include/wasm32-wasi ] || missing="$$missing wasi-libc"; \
+	[ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null)" ] || missing="$$missing compiler-rt"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing the wasm32 toolchain from Debian packages (missing:$$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TOOLCHAIN_PKGS) >/dev/null; \
+	fi
 
 DEMO := out/demo
 WM   := $(BIN)/wasmmerge
@@ -45,13 +59,13 @@ demo: setup
 	$(WM) run $(DEMO)/merged.wasm --invoke answer
 	@echo "demo done: outputs in $(DEMO)/ (merged.map is the link report)"
 
-test: setup
+test: setup toolchain
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
-test-fast: setup
+test-fast: setup toolchain
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q -m "not slow"
 
-bench: setup
+bench: setup toolchain
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

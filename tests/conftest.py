@@ -14,6 +14,12 @@ MISSING_SUITE = (f"spec test suite not found at {TESTSUITE}: clone https://githu
                  "and convert it with wast2json (see ../shared/testsuite/README.md) to run these tests")
 
 
+def pytest_addoption(parser):
+    # Golden-file tests (tests/golden.py) write their expected texts instead of checking them.
+    parser.addoption("--bless", action="store_true", default=False,
+                     help="rewrite the golden files under tests/golden/ from this run's output")
+
+
 def suite_dir(version: str) -> Path:
     """`wasm-2.0` or `wasm-3.0`; skips the test when the suite is absent."""
     path = TESTSUITE / version

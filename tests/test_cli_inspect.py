@@ -1,15 +1,15 @@
 """`wasmmerge inspect`: golden text output, JSON, and clean failures."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
-from conftest import FIXTURES, ROOT, wat2wasm
+from conftest import FIXTURES, wat2wasm
+from golden import GOLDEN_DIR, check_golden
 
-GOLDEN = ROOT / "tests" / "golden" / "inspect_app.txt"
+GOLDEN = GOLDEN_DIR / "inspect_app.txt"
 
 
 def run_cli(*args, cwd=None):
@@ -23,12 +23,10 @@ def app_wasm(tmp_path):
     return path
 
 
-def test_text_output_matches_golden(app_wasm):
+def test_text_output_matches_golden(app_wasm, request):
     proc = run_cli("inspect", "app.wasm", cwd=app_wasm.parent)
     assert proc.returncode == 0, proc.stderr
-    if os.environ.get("REGENERATE_GOLDEN"):
-        GOLDEN.write_text(proc.stdout)
-    assert proc.stdout == GOLDEN.read_text()
+    check_golden(GOLDEN, proc.stdout, request)
 
 
 def test_json_output(app_wasm):

@@ -1,13 +1,15 @@
-"""TypeStore: iso-recursive canonicalisation across modules, and subtyping on canonical ids."""
+"""TypeStore: iso-recursive canonicalisation across modules, subtyping on canonical ids, and
+the store as a type section (ids in first-seen order, explicit rec groups kept)."""
 
 import pytest
 
 from wasmmerge.binary.model import Module
-from wasmmerge.binary.types import (ANY, ARRAY, EQ, EXN, EXTERN, FUNC, I31, I32, I64, NOEXN,
-                                    NOEXTERN, NOFUNC, NONE, STRUCT, ArrayType, FieldType,
-                                    FuncType, RecGroup, RefType, StructType, SubType)
+from wasmmerge.binary.types import (ANY, ARRAY, EQ, EXN, EXTERN, FUNC, FUNCREF, I31, I32, I64,
+                                    NOEXN, NOEXTERN, NOFUNC, NONE, STRUCT, ArrayType, FieldType,
+                                    FuncType, GlobalType, Limits, MemType, RecGroup, RefType,
+                                    StructType, SubType, TableType, TagType)
 from wasmmerge.errors import ValidationError
-from wasmmerge.validator.canon import TypeStore
+from wasmmerge.validator.canon import TypeStore, map_externtype, map_heaps, map_valtype
 
 
 def func(params=(), results=(), supers=(), final=True):
@@ -176,3 +178,43 @@ def test_canon_valtype():
     assert store.canon_valtype(RefType(True, FUNC), ids) == RefType(True, FUNC)
     with pytest.raises(ValidationError, match="unknown type 2"):
         store.canon_valtype(RefType(True, 2), ids)
+
+
+# -- the store as a type section (what the merger writes) ----------------------------------
+
+def test_types_and_explicit_groups_in_first_seen_order():
+    store = TypeStore()
+    pair = [struct((ref(2), False)), struct((ref(1), False))]  # at indices 1 and 2
+    a = store.add_types([func(), *pair], [RecGroup(0, 0), RecGroup(1, 2)])
+    # An explicit singleton equal to an implicit one seen first is that type, not a group.
+    b = store.add_types([func(), func([I32])], [RecGroup(0, 1), RecGroup(1, 1)])
+    assert a == [0, 1, 2] and b == [0, 3]
+    assert store.rec_groups == [RecGroup(1, 2), RecGroup(3, 1)]
+    assert store.types[2].comp.fields[0].storage == RefType(True, 1)
+    # Ids are type indices: the store's lists are a type section that means the same types.
+    again = TypeStore()
+    assert again.add_types(store.types, store.rec_groups) == [0, 1, 2, 3]
+    assert again.types == store.types and again.rec_groups == store.rec_groups
+
+
+def test_add_func_type_reuses_an_equal_implicit_type():
+    store = TypeStore()
+    ids = store.add_types([func([I32]), func(final=False), func()], [RecGroup(2, 1)])
+    assert store.add_func_type(FuncType((I32,))) == ids[0]
+    assert store.add_func_type(FuncType()) == ids[2]  # an explicit singleton is the same type
+    new = store.add_func_type(FuncType((I64,)))
+    assert new == len(store) - 1 and store.comp(new) == FuncType((I64,))
+    assert store.rec_groups == [RecGroup(2, 1)]
+
+
+def test_mapping_type_indices_inside_types():
+    shift = (10).__add__
+    assert map_valtype(RefType(False, 2), shift) == RefType(False, 12)
+    assert map_valtype(FUNCREF, shift) is FUNCREF and map_valtype(I32, shift) is I32
+    assert map_externtype(TableType(RefType(True, 1), Limits(1)), shift) == TableType(RefType(True, 11), Limits(1))
+    assert map_externtype(GlobalType(RefType(False, 0), True), shift) == GlobalType(RefType(False, 10), True)
+    assert map_externtype(TagType(3), shift) == TagType(13)
+    memory = MemType(Limits(1))
+    assert map_externtype(memory, shift) is memory
+    sub = struct((ref(0), True), (I32, False), supers=[1], final=False)
+    assert map_heaps(sub, shift) == struct((ref(10), True), (I32, False), supers=[11], final=False)

@@ -26,6 +26,7 @@ def decode(data: bytes, lazy: bool = False, name: str | None = None, features=No
     With `lazy`, function bodies are split off but decoded (and checked) only when used.
     `features` (see `wasmmerge.features`) defaults to everything we read.
     """
+    # lazy: `import wasmmerge` must not load the codec (see above).
     from .binary.reader import decode_module
     from .features import ALL
     try:
@@ -36,6 +37,7 @@ def decode(data: bytes, lazy: bool = False, name: str | None = None, features=No
 
 def encode(module: Module) -> bytes:
     """Encode a module; `encode(decode(b)) == b` for every minimally encoded module."""
+    # lazy: `import wasmmerge` must not load the encoder.
     from .binary.writer import encode_module
     return encode_module(module)
 
@@ -45,6 +47,7 @@ def validate(module, features=None):
 
     Returns the validation context (canonical types of the module's index spaces).
     """
+    # lazy: only a caller who validates pays for the validator.
     from .validator import validate_module
     if isinstance(module, (bytes, bytearray, memoryview)):
         module = decode(bytes(module), features=features)
@@ -56,6 +59,7 @@ def merge(inputs, options=None, files=None):
 
     Returns a `MergeResult` (`.data`, `.module`, `.warnings`, `.report`).
     """
+    # lazy: only a caller who merges pays for the merger (and multiprocessing).
     from .merger import merge as merge_modules
     return merge_modules(inputs, options, files)
 
@@ -63,6 +67,7 @@ def merge(inputs, options=None, files=None):
 def __getattr__(name):
     # The option and result classes live with the merger; load it only when asked.
     if name in ("MergeOptions", "MergeResult"):
+        # lazy: as in merge(): the merger loads on first use.
         from . import merger
         return getattr(merger, name)
     raise AttributeError(f"module 'wasmmerge' has no attribute {name!r}")

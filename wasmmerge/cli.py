@@ -1,28 +1,54 @@
 """The command line: `merge` is the default command, so `wasmmerge a.wasm b.wasm -o out.wasm` works.
 
-Each subcommand lives beside what it drives and is registered here; every user error
-(a WasmError, a missing file) is printed as one line and exits non-zero, never a traceback.
+Each subcommand lives beside what it drives and is named here by "module:attribute";
+its module is imported only when the command runs (or `--help` lists it), so
+`wasmmerge --version` and a merge never load the interpreter or the spec runner. Every
+user error (a WasmError, a missing file) is printed as one line and exits non-zero,
+never a traceback.
 """
 
-import sys
+import importlib
 
 import click
 
+from .cliutil import fail
 from .errors import WasmError
 
+COMMANDS = {
+    "inspect": "wasmmerge.inspect_cmd:inspect_command",
+    "validate": "wasmmerge.validator.command:validate_command",
+    "merge": "wasmmerge.merger.command:merge_command",
+    "run": "wasmmerge.runtime.command:run_command",
+    "spec": "wasmmerge.spectest.command:spec_command",
+}
 
-class DefaultGroup(click.Group):
-    """A group that runs `default_command` when the first argument names no command."""
+
+class CommandGroup(click.Group):
+    """Commands loaded on first use from `COMMANDS`; `default_command` runs when the
+    first argument names no command."""
 
     default_command = "merge"
 
+    def list_commands(self, ctx):
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx, name):
+        command = self.commands.get(name)
+        if command is None and name in COMMANDS:
+            module_name, attribute = COMMANDS[name].split(":")
+            # lazy: only the command being run (or listed by --help) is imported.
+            command = getattr(importlib.import_module(module_name), attribute)
+            self.add_command(command, name)
+        return command
+
     def parse_args(self, ctx, args):
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        if args and args[0] not in COMMANDS and args[0] not in self.commands \
+                and args[0] not in ("--help", "-h", "--version"):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
 
-@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wasmmerge")
 def cli():
     """Merge WebAssembly modules into one; inspect, validate and run modules.
@@ -36,41 +62,8 @@ def cli():
     """
 
 
-def fail(message: str, status: int = 1):
-    click.echo(f"wasmmerge: error: {message}", err=True)
-    sys.exit(status)
-
-
-def read_input(path: str) -> bytes:
-    """Read an input file, turning OS errors into one-line user errors."""
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as err:
-        fail(f"{path}: {err.strerror or err}")
-
-
 def main():
     try:
         cli(standalone_mode=True)
     except WasmError as err:
         fail(str(err))
-
-
-from .inspect_cmd import inspect_command  # noqa: E402
-
-cli.add_command(inspect_command)
-
-from .validator.command import validate_command  # noqa: E402
-
-cli.add_command(validate_command)
-
-from .merger.command import merge_command  # noqa: E402
-
-cli.add_command(merge_command)
-
-from .runtime.command import run_command  # noqa: E402
-from .spectest.command import spec_command  # noqa: E402
-
-cli.add_command(run_command)
-cli.add_command(spec_command)

@@ -1,4 +1,9 @@
-"""One exception per phase, each able to say where it happened."""
+"""One exception per phase, each able to say where it happened.
+
+An error is created complete: message, offset from the start of the module, file, and
+(for `ValidationError`) function index. It crosses process boundaries (the worker pool)
+pickled whole, every field included.
+"""
 
 
 class WasmError(Exception):
@@ -9,6 +14,11 @@ class WasmError(Exception):
         self.message = message
         self.offset = offset
         self.file = file
+
+    def __reduce__(self):
+        # Every field travels (offset, file and any a subclass adds), and the copy is made
+        # without calling the subclass's constructor, whatever arguments it takes.
+        return _restore, (type(self), self.__dict__.copy())
 
     def with_file(self, file: str) -> "WasmError":
         if self.file is None:
@@ -56,3 +66,11 @@ class Trap(WasmError):
 
 class Exhaustion(WasmError):
     """Execution ran out of a resource: call stack or fuel."""
+
+
+def _restore(cls, fields: dict) -> WasmError:
+    """An unpickled error: of class `cls`, with exactly the fields it was pickled with."""
+    err = cls.__new__(cls)
+    Exception.__init__(err, fields["message"])
+    err.__dict__.update(fields)
+    return err

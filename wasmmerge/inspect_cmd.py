@@ -4,9 +4,11 @@ import json
 
 import click
 
+from . import custom
 from .binary.model import SECTION_NAMES
 from .binary.reader import decode_module, iter_sections
 from .binary.types import KIND_NAMES, FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
+from .cliutil import fail, read_input
 from .errors import WasmError
 from .usage import features_used
 
@@ -39,9 +41,25 @@ def describe(data: bytes) -> dict:
                     for i in module.imports],
         "exports": [{"name": e.name, "kind": KIND_NAMES[e.kind], "index": e.index} for e in module.exports],
         "start": module.start,
-        "custom_sections": [{"name": c.name, "size": len(c.data)} for c in module.customs],
+        "custom_sections": _custom_sections(module, sections),
         "features": sorted(features_used(module)),
     }
+
+
+def _custom_sections(module, sections) -> list[dict]:
+    """Name, size and, for a section a handler knows, a one-line summary (or what is
+    malformed in it, with its file offset)."""
+    infos = [s for s in sections if s.id == 0]
+    out = []
+    for i, c in enumerate(module.customs):
+        # The payload is the tail of the section's contents, after the name.
+        base = infos[i].start + infos[i].size - len(c.data) if i < len(infos) else 0
+        try:
+            text = custom.summary(c.name, c.data, base)
+        except WasmError as err:
+            text = f"malformed: {err}"
+        out.append({"name": c.name, "size": len(c.data), "summary": text})
+    return out
 
 
 def _type_text(module, imp) -> str:
@@ -81,7 +99,8 @@ def render_text(info: dict, path: str) -> str:
     lines.append(f"start: {info['start'] if info['start'] is not None else '-'}")
     lines.append(f"custom sections: {len(info['custom_sections'])}")
     for c in info["custom_sections"]:
-        lines.append(f"  {c['name']}: {c['size']} bytes")
+        summary = f" ({c['summary']})" if c["summary"] else ""
+        lines.append(f"  {c['name']}: {c['size']} bytes{summary}")
     lines.append(f"features: {', '.join(info['features'])}")
     return "\n".join(lines)
 
@@ -91,7 +110,6 @@ def render_text(info: dict, path: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def inspect_command(file, as_json):
     """Show a module's sections, index spaces, imports, exports and features."""
-    from .cli import fail, read_input
     data = read_input(file)
     try:
         info = describe(data)

@@ -1,4 +1,8 @@
-"""Which WebAssembly features a module uses, read off its sections and code."""
+"""Which WebAssembly features a module uses, read off its sections and code.
+
+Features are named as in `features.py` ("multi-memory"); `target_feature_name` gives the
+spelling of the `target_features` custom section, which follows LLVM ("multimemory").
+"""
 
 import functools
 
@@ -24,6 +28,30 @@ def _ref_features(t, out: set):
             out.add("exceptions" if t.heap.name in ("exn", "noexn") else "gc")
 
 
+# Our feature names that LLVM's `target_features` section spells differently.
+_TARGET_FEATURE_NAMES = {
+    "multi-memory": "multimemory", "multi-value": "multivalue", "simd": "simd128",
+    "threads": "atomics", "exceptions": "exception-handling", "sign-extension": "sign-ext",
+    "sat-float-to-int": "nontrapping-fptoint",
+}
+
+
+def target_feature_name(feature: str) -> str:
+    """How the `target_features` custom section names one of our features."""
+    return _TARGET_FEATURE_NAMES.get(feature, feature)
+
+
+def space_size_features(module: Module) -> set[str]:
+    """Features needed for how many entries the index spaces hold: a second memory
+    needs multi-memory, a second table reference types."""
+    out = set()
+    if module.count(MEMORY_KIND) > 1:
+        out.add("multi-memory")
+    if module.count(TABLE_KIND) > 1:
+        out.add("reference-types")
+    return out
+
+
 def features_used(module: Module, scan_code: bool = True) -> set[str]:
     out = {"mvp"}
     for sub in module.types:
@@ -44,10 +72,7 @@ def features_used(module: Module, scan_code: bool = True) -> set[str]:
             out.add("memory64")
         if lim.shared:
             out.add("threads")
-    if module.count(MEMORY_KIND) > 1:
-        out.add("multi-memory")
-    if module.count(TABLE_KIND) > 1:
-        out.add("reference-types")
+    out |= space_size_features(module)
     if module.count(TAG_KIND):
         out.add("exceptions")
     for g in module.globals:

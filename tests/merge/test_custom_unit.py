@@ -6,9 +6,22 @@ from wasmmerge.binary.model import CustomSection
 from wasmmerge.binary.reader import decode_module
 from wasmmerge.binary.writer import encode_module
 from wasmmerge.merger import merge
-from wasmmerge.merger.custom.names import encode_names, parse_names
-from wasmmerge.merger.custom.producers import merge_producers, parse_producers
-from wasmmerge.merger.custom.target_features import merge_target_features, parse_target_features
+from wasmmerge.custom import names, producers, target_features
+from wasmmerge.custom.names import NameSection
+from wasmmerge.custom.producers import Field, Tool
+from wasmmerge.custom.target_features import Feature
+
+
+def encode_names(subsections: dict) -> bytes:
+    return names.encode(NameSection(subsections))
+
+
+def parse_names(data: bytes) -> dict:
+    return names.parse(data).subsections
+
+
+def parse_target_features(data: bytes) -> list[tuple[str, str]]:
+    return [(f.prefix, f.name) for f in target_features.parse(data).features]
 
 
 def _with_customs(text: str, *sections: CustomSection) -> bytes:
@@ -68,15 +81,18 @@ def test_generated_start_function_gets_a_name():
 def test_producers_union():
     first = _producers({"language": [("C", "")], "processed-by": [("clang", "17")]})
     second = _producers({"processed-by": [("clang", "17"), ("rustc", "1.80")]})
-    merged = parse_producers(merge_producers([first, second]))
-    assert merged == [("language", [("C", "")]), ("processed-by", [("clang", "17"), ("rustc", "1.80")])]
+    merged = producers.parse(producers.encode(producers.merge([producers.parse(first), producers.parse(second)])))
+    assert merged.fields == [Field("language", [Tool("C", "")]),
+                             Field("processed-by", [Tool("clang", "17"), Tool("rustc", "1.80")])]
 
 
 def test_target_features_union_adds_what_the_merge_needs():
     first = _features([("+", "simd128"), ("-", "atomics")])
     second = _features([("+", "atomics")])
-    merged = dict((n, p) for p, n in parse_target_features(merge_target_features([first, second],
-                                                                                {"multimemory"})))
+    merged_section = target_features.merge([target_features.parse(first), target_features.parse(second)],
+                                           {"multimemory"})
+    assert Feature("+", "multimemory") in merged_section.features
+    merged = dict((n, p) for p, n in parse_target_features(target_features.encode(merged_section)))
     assert merged == {"simd128": "+", "atomics": "+", "multimemory": "+"}
 
 
@@ -105,3 +121,14 @@ def test_malformed_name_section_is_dropped_with_a_warning():
     result = merge([("a", a)])
     assert result.module.custom("name") is None
     assert any("malformed name section" in w for w in result.warnings)
+
+
+def test_malformed_producers_are_dropped_with_a_warning_naming_section_and_offset():
+    good = CustomSection("producers", _producers({"language": [("C", "")]}))
+    bad = CustomSection("producers", _producers({"language": [("C", "")]})[:-1])  # version cut short
+    a = _with_customs("(module (func))", good)
+    b = _with_customs("(module (func))", bad)
+    result = merge([("a", a), ("b", b)])
+    assert producers.parse(result.module.custom("producers").data).fields == [Field("language", [Tool("C", "")])]
+    assert [w for w in result.warnings if "producers" in w] == [
+        f"b: malformed producers section: unexpected end (at offset {len(bad.data):#x}); section dropped"]

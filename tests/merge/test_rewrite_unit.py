@@ -7,7 +7,8 @@ import pytest
 
 from wasmmerge.binary import leb
 from wasmmerge.binary.code import Catch, MemArg, decode_instrs, encode_instr
-from wasmmerge.binary.opcodes import ALL_OPS, COMPOUND_SPACES, INDEX_SPACES
+from wasmmerge.binary.opcodes import ALL_OPS
+from wasmmerge.binary.spaces import COMPOUND_SPACES, INDEX_KINDS, VECTOR_KINDS, spaces_of
 from wasmmerge.binary.types import I32, RefType
 from wasmmerge.errors import DecodeError, ValidationError
 from wasmmerge.merger.rewrite import REMAPPABLE, Remap, build_skipper, every_index_immediate, rewrite
@@ -17,7 +18,7 @@ OLD, NEW = 3, 200  # NEW needs two LEB bytes, so patches also change sizes
 
 def _arg(kind: str, index: int):
     """An immediate of `kind` naming `index` wherever it names one."""
-    if kind in INDEX_SPACES:
+    if kind in INDEX_KINDS:
         return index
     return {
         "blocktype": index, "heaptype": index, "valtypes": (I32, RefType(True, index)),
@@ -32,7 +33,7 @@ def _mapped(kind: str, value, space: str):
     """What an immediate built by `_arg(kind, OLD)` should become when `space` maps OLD to NEW."""
     def m(i):
         return NEW if i == OLD else i
-    if kind in INDEX_SPACES:
+    if kind in INDEX_KINDS:
         return m(value) if kind == space else value
     spaces = COMPOUND_SPACES.get(kind, ())
     if space not in spaces:
@@ -52,7 +53,7 @@ def _cases():
     for op in ALL_OPS:
         spaces = set()
         for kind in op.imms:
-            spaces.update((kind,) if kind in INDEX_SPACES else COMPOUND_SPACES.get(kind, ()))
+            spaces.update(spaces_of(kind))
         for space in sorted(spaces & set(REMAPPABLE)):
             yield pytest.param(op, space, id=f"{op.name}-{space}")
 
@@ -93,7 +94,7 @@ def test_skipper_steps_over_exactly_one_instruction(op):
     pattern = build_skipper(frozenset())
     code = encode_instr(op, *(_arg(kind, OLD) for kind in op.imms))
     matched = pattern.match(code + b"\xff\xff").end()
-    if any(kind in ("labels", "valtypes", "catches") for kind in op.imms):
+    if VECTOR_KINDS.intersection(op.imms):
         assert matched == 0
     else:
         assert matched == len(code)

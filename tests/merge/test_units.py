@@ -16,13 +16,13 @@ from wasmmerge.merger.constexpr import _fold, constant_value
 from wasmmerge.merger.init_order import ModuleEffects, Step, plan_init_order, start_body
 from wasmmerge.merger.load import input_name_from_path, load_inputs
 from wasmmerge.merger.plan import plan_spaces
-from wasmmerge.merger.resolve import Defined, External, Matcher, resolve
-from wasmmerge.merger.typespace import TypeSpace
+from wasmmerge.merger.resolve import Defined, External, resolve
+from wasmmerge.validator.canon import TypeStore
 
 
 def _prepare(*modules):
     loaded = load_inputs([(name, wat2wasm(text)) for name, text in modules])
-    types = TypeSpace()
+    types = TypeStore()
     type_maps = [types.add_module(inp.module) for inp in loaded]
     return loaded, types, type_maps
 
@@ -61,7 +61,7 @@ def test_rec_groups_stay_intact_and_dedupe_as_wholes():
     b = decode_module(wasmtime.wat2wasm(
         "(module (type (struct)) (rec (type $s (struct (field (ref null $t)))) "
         "(type $t (struct (field (ref null $s))))))"))
-    types = TypeSpace()
+    types = TypeStore()
     assert types.add_module(a) == [0, 1]
     assert types.add_module(b) == [2, 0, 1]
     assert len(types.rec_groups) == 1 and types.rec_groups[0].size == 2
@@ -70,12 +70,11 @@ def test_rec_groups_stay_intact_and_dedupe_as_wholes():
 def test_subtyping_follows_declared_supertypes():
     m = decode_module(wasmtime.wat2wasm(
         "(module (type $base (sub (func))) (type $derived (sub $base (func))) (type (func)))"))
-    types = TypeSpace()
+    types = TypeStore()
     assert types.add_module(m) == [0, 1, 2]
-    match = Matcher(types)
-    assert match.func(1, 0)
-    assert not match.func(0, 1)
-    assert not match.func(2, 0)  # final and without supertypes: a different type
+    assert types.func_matches(1, 0)
+    assert not types.func_matches(0, 1)
+    assert not types.func_matches(2, 0)  # final and without supertypes: a different type
 
 
 # -- resolution ------------------------------------------------------------------------
@@ -88,7 +87,7 @@ def test_imports_follow_reexport_chains_and_forward_references():
     res = resolve(loaded, maps, types)
     assert res.targets[0][0] == Defined(2, 0)  # app -> mid -> lib, all forward references
     assert res.chains[0][0] == ((1, "f"), (2, "f"))
-    assert res.targets[0][1] == External("env", "log", FUNC_KIND, types.intern_func(FuncType()))
+    assert res.targets[0][1] == External("env", "log", FUNC_KIND, types.add_func_type(FuncType()))
     assert res.targets[1][0] == Defined(2, 0)
 
 

@@ -1,8 +1,9 @@
 """Instruction streams: decode and encode, driven by the opcode table.
 
 `decode_code` turns bytes into a flat list of `Instr`; `encode_instrs` is its inverse for
-minimal encodings. Both learn each instruction's immediates from `opcodes.py`; this file
-only knows how each *kind* of immediate is laid out.
+minimal encodings. Both learn each instruction's immediates from `opcodes.py`, and the
+layout of each immediate kind from `spaces.py`: `READERS` and `WRITERS` hold one entry
+per kind.
 """
 
 from collections import namedtuple
@@ -11,6 +12,7 @@ from ..errors import DecodeError
 from . import leb
 from ..features import ALL
 from .opcodes import ALL_OPS, PREFIXED, SINGLE, Op
+from .spaces import MEMORY, S32, S64, U32, by_layout
 from .types import ABS_HEAPS, NUM_TYPES, AbsHeap, NumType, RefType
 
 MemArg = namedtuple("MemArg", "align offset memory")
@@ -196,15 +198,13 @@ def _read_catches(data, pos):
     return tuple(catches), pos
 
 
-READERS = {
+# Every index, u32, i32, i64, f32, f64 and v128 by its layout; the rest one by one.
+READERS = by_layout({U32: leb.read_u32, S32: leb.read_s32, S64: leb.read_s64}, _read_fixed)
+READERS.update({
     "blocktype": _read_blocktype, "labels": _read_labels, "memarg": _read_memarg,
     "heaptype": read_heaptype, "valtypes": _read_valtypes, "catches": _read_catches,
-    "u32": leb.read_u32, "i32": leb.read_s32, "i64": leb.read_s64,
-    "f32": _read_fixed(4), "f64": _read_fixed(8), "v128": _read_fixed(16),
     "lane": _read_byte, "shuffle": _read_shuffle, "castflags": _read_castflags, "zero": _read_zero,
-}
-for _space in ("type", "func", "table", "memory", "global", "local", "elem", "data", "tag", "label", "field"):
-    READERS[_space] = leb.read_u32
+})
 
 
 def _write_blocktype(value):
@@ -232,20 +232,20 @@ def _write_catch(c):
     return out + leb.write_unsigned(c.label)
 
 
-WRITERS = {
+def _write_fixed(size):
+    return lambda v: v.to_bytes(size, "little")
+
+
+WRITERS = by_layout({U32: leb.write_unsigned, S32: leb.write_signed, S64: leb.write_signed}, _write_fixed)
+WRITERS.update({
     "blocktype": _write_blocktype,
     "labels": lambda labels: leb.write_unsigned(len(labels) - 1) + b"".join(map(leb.write_unsigned, labels)),
     "memarg": _write_memarg, "heaptype": write_heaptype,
     "valtypes": lambda ts: _write_vec(ts, write_valtype),
     "catches": lambda cs: _write_vec(cs, _write_catch),
-    "u32": leb.write_unsigned, "i32": leb.write_signed, "i64": leb.write_signed,
-    "f32": lambda v: v.to_bytes(4, "little"), "f64": lambda v: v.to_bytes(8, "little"),
-    "v128": lambda v: v.to_bytes(16, "little"), "lane": lambda v: bytes((v,)),
-    "shuffle": bytes, "castflags": lambda v: bytes((v,)), "zero": lambda v: b"\x00",
-}
-for _space in ("type", "func", "table", "memory", "global", "local", "elem", "data", "tag", "label", "field"):
-    WRITERS[_space] = leb.write_unsigned
-
+    "lane": lambda v: bytes((v,)), "shuffle": bytes, "castflags": lambda v: bytes((v,)),
+    "zero": lambda v: b"\x00",
+})
 
 
 def _read_memarg_single(data, pos):
@@ -259,7 +259,7 @@ def _read_memarg_single(data, pos):
 
 
 # Without multi-memory, memory-index immediates are reserved zero bytes.
-SINGLE_MEMORY_READERS = dict(READERS, memory=_read_zero, memarg=_read_memarg_single)
+SINGLE_MEMORY_READERS = dict(READERS, **{MEMORY: _read_zero, "memarg": _read_memarg_single})
 
 
 

@@ -3,7 +3,7 @@
 One row per instruction:  CODE  NAME  IMMEDIATES  @FEATURE  [: PARAMS -> RESULTS]
 
 CODE is a byte (0x6A) or prefix:u32 (0xFC:8). Each immediate is one of the kinds in
-`IMMEDIATE_KINDS`; an index immediate is named by the index space it indexes, so the
+`spaces.KINDS`; an index immediate is named by the index space it indexes, so the
 decoder, encoder, validator, remapper and interpreter all learn from the same row.
 `memarg=N` carries the natural alignment (log2); `laneN` a lane index below N. The
 signature is given for instructions whose operand types are fixed; `addr` stands for
@@ -12,6 +12,9 @@ the memory's address type (i32, or i64 for memory64). Instructions without one
 """
 
 from dataclasses import dataclass
+
+from .leb import write_unsigned
+from .spaces import KINDS, spaces_of
 
 TABLE = """
 0x00     unreachable                                                   @mvp
@@ -587,16 +590,6 @@ TABLE = """
 0xFE:78  i64.atomic.rmw32.cmpxchg_u           memarg=2                 @threads            : addr i64 i64 -> i64
 """
 
-# Immediate kinds that are a single index into the named space.
-INDEX_SPACES = ("type", "func", "table", "memory", "global", "local", "elem", "data", "tag", "label", "field")
-# Compound immediates, and the index spaces they may contain.
-COMPOUND_SPACES = {
-    "blocktype": ("type",), "labels": ("label",), "memarg": ("memory",), "heaptype": ("type",),
-    "valtypes": ("type",), "catches": ("tag", "label"),
-}
-PLAIN_KINDS = ("u32", "i32", "i64", "f32", "f64", "v128", "lane", "shuffle", "castflags", "zero")
-IMMEDIATE_KINDS = INDEX_SPACES + tuple(COMPOUND_SPACES) + PLAIN_KINDS
-
 PREFIXES = (0xFB, 0xFC, 0xFD, 0xFE)
 
 
@@ -616,7 +609,6 @@ class Op:
 
     @property
     def encoding(self) -> bytes:
-        from .leb import write_unsigned
         if self.prefix is None:
             return bytes((self.code,))
         return bytes((self.prefix,)) + write_unsigned(self.code)
@@ -642,7 +634,7 @@ def _parse_row(line: str) -> Op:
         elif word.startswith("lane") and word[4:].isdigit():
             lanes = int(word[4:])
             word = "lane"
-        if word not in IMMEDIATE_KINDS:
+        if word not in KINDS:
             raise ValueError(f"opcode table: unknown immediate kind {word!r} in {name}")
         imms.append(word)
     if ":" in code_text:
@@ -669,9 +661,4 @@ assert len(SINGLE) + sum(map(len, PREFIXED.values())) == len(ALL_OPS), "opcode t
 
 def index_spaces(op: Op) -> tuple[str, ...]:
     """Every index space an instruction's immediates name (in immediate order)."""
-    spaces = []
-    for kind in op.imms:
-        if kind in INDEX_SPACES:
-            spaces.append(kind)
-        spaces.extend(COMPOUND_SPACES.get(kind, ()))
-    return tuple(spaces)
+    return tuple(space for kind in op.imms for space in spaces_of(kind))

@@ -12,21 +12,22 @@ from typing import Callable, Iterator
 from . import leb
 from .code import READERS, read_op
 from .opcodes import PREFIXED, SINGLE, Op
+from .spaces import BYTE, S32, S33, S64, U32, VECTOR_KINDS, by_layout
 
 LEB = rb"(?:[\x80-\xff]*[\x00-\x7f])"
-IMM_PATTERNS = {
-    "u32": LEB, "i32": LEB, "i64": LEB, "heaptype": LEB,
-    "f32": rb"[\x00-\xff]{4}", "f64": rb"[\x00-\xff]{8}", "v128": rb"[\x00-\xff]{16}",
-    "shuffle": rb"[\x00-\xff]{16}", "lane": rb"[\x00-\xff]", "castflags": rb"[\x00-\x03]", "zero": rb"\x00",
+# Every index, LEB number, fixed-size value and lane by its layout; the rest one by one.
+IMM_PATTERNS = by_layout({U32: LEB, S32: LEB, S33: LEB, S64: LEB, BYTE: rb"[\x00-\xff]"},
+                         lambda size: rb"[\x00-\xff]{%d}" % size)
+IMM_PATTERNS.update({
+    "castflags": rb"[\x00-\x03]", "zero": rb"\x00",
     # empty, a value type byte, a (ref null? ht) type, or a type index as s33
     "blocktype": rb"(?:[\x63\x64]" + LEB + rb"|[\x00-\x62\x65-\x7f]|[\x80-\xff]+[\x00-\x7f])",
     # flags without the memory-index bit then the offset; or with it, the index between
     "memarg": (rb"(?:(?:[\x00-\x3f]|[\x80-\xbf][\x80-\xff]*[\x00-\x7f])" + LEB
                + rb"|(?:[\x40-\x7f]|[\xc0-\xff][\x80-\xff]*[\x00-\x7f])" + LEB + LEB + rb")"),
-}
-for _space in ("type", "func", "table", "memory", "global", "local", "elem", "data", "tag", "label", "field"):
-    IMM_PATTERNS[_space] = LEB
-COUNTED = frozenset(("labels", "valtypes", "catches"))
+})
+# Counted vectors (br_table labels, typed select, catch clauses) have no pattern.
+COUNTED = VECTOR_KINDS
 
 
 def _byte_class(codes) -> bytes:

@@ -6,6 +6,8 @@ work; a concrete heap type is a plain int (a type index, module-relative).
 
 from dataclasses import dataclass, field
 
+from . import spaces
+
 
 class NumType:
     """i32, i64, f32, f64 and v128 (v128 is the one vector type)."""
@@ -221,6 +223,25 @@ class TagType:
     attribute: int = 0
 
 
-# External kinds, as encoded in imports and exports.
+def block_signature(blocktype, types) -> tuple[int, int] | None:
+    """(parameter count, result count) of a decoded `blocktype` immediate.
+
+    `types` are the module's types, `SubType`s or their composite types. None when the
+    block type names a type that is not a function type (the caller says why it cannot).
+    """
+    if blocktype is None:
+        return 0, 0
+    if isinstance(blocktype, int):
+        comp = types[blocktype]
+        if isinstance(comp, SubType):
+            comp = comp.comp
+        if not isinstance(comp, FuncType):
+            return None
+        return len(comp.params), len(comp.results)
+    return 0, 1
+
+
+# External kinds, as encoded in imports and exports, and the index space each one adds to.
 FUNC_KIND, TABLE_KIND, MEMORY_KIND, GLOBAL_KIND, TAG_KIND = 0, 1, 2, 3, 4
-KIND_NAMES = {FUNC_KIND: "func", TABLE_KIND: "table", MEMORY_KIND: "memory", GLOBAL_KIND: "global", TAG_KIND: "tag"}
+KIND_NAMES = {FUNC_KIND: spaces.FUNC, TABLE_KIND: spaces.TABLE, MEMORY_KIND: spaces.MEMORY,
+              GLOBAL_KIND: spaces.GLOBAL, TAG_KIND: spaces.TAG}

@@ -6,9 +6,11 @@ import tempfile
 
 import click
 
+from ..cliutil import fail, read_input
 from ..errors import WasmError
 from .load import input_name_from_path
 from .options import MergeOptions
+from .pipeline import merge
 from .report import format_depfile, format_json, format_text
 
 
@@ -68,9 +70,6 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
                   no_validate, jobs, verbose, quiet):
     """Merge modules into one. INPUT is PATH (named by its file stem) or NAME=PATH,
     in instantiation order; an import from NAME binds to that input's export."""
-    from ..cli import fail, read_input
-    from .pipeline import merge
-
     if rename and skip:
         fail("--rename-export-conflicts and --skip-export-conflicts exclude each other")
     conflicts = "rename" if rename else "skip" if skip else "error"

@@ -3,11 +3,13 @@
 import time
 
 from ..binary.model import Code, DataSegment, ElemSegment, Expr, Global, Import, Module, Table
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, FuncType
 from ..binary.writer import encode_module as encode
 from ..errors import ValidationError, WasmError
+from ..usage import space_size_features, target_feature_name
+from ..validator.canon import TypeStore, map_externtype, map_valtype
 from .constexpr import ConstExprs
-from .custom import merge_customs
+from .customs import merge_customs
 from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
@@ -15,7 +17,6 @@ from .options import MergeOptions, MergeResult
 from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
-from .typespace import TypeSpace, map_externtype, map_valtype
 from .verify import finish_codes
 
 GENERATED_START_NAME = "__wasmmerge_start"
@@ -43,7 +44,9 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     loaded = load_inputs(inputs, files)
     phases.done("load")
 
-    types = TypeSpace()
+    # Only the merged types go into this store: its canonical ids are the output's type
+    # indices, and its type list and rec groups the output's type section.
+    types = TypeStore()
     type_maps = []
     for inp in loaded:
         try:
@@ -154,7 +157,7 @@ def _retyped_codes(codes, remap, tmap) -> list[Code]:
     return [Code([(n, map_valtype(t, tmap)) for n, t in code.locals], code.body, code.offset) for code in codes]
 
 
-def _apply_init_order(init, out: Module, types: TypeSpace) -> dict:
+def _apply_init_order(init, out: Module, types: TypeStore) -> dict:
     for index in init.passive_elems:
         seg = out.elems[index]
         seg.mode, seg.offset, seg.table, seg.flags = "passive", None, 0, None
@@ -162,7 +165,7 @@ def _apply_init_order(init, out: Module, types: TypeSpace) -> dict:
         seg = out.datas[index]
         seg.mode, seg.offset, seg.memory, seg.flags = "passive", None, 0, None
     if init.needs_generated_start:
-        out.funcs.append(types.intern_func(FuncType()))
+        out.funcs.append(types.add_func_type(FuncType()))
         out.codes.append(Code([], start_body(init.steps)))
         out.start = out.count(FUNC_KIND) - 1
         return {out.start: GENERATED_START_NAME}
@@ -179,11 +182,7 @@ def _set_datacount(loaded, out: Module, init):
 
 
 def _needed_features(out: Module, init) -> set[str]:
-    needed = set()
-    if out.count(MEMORY_KIND) > 1:
-        needed.add("multimemory")
-    if out.count(TABLE_KIND) > 1:
-        needed.add("reference-types")
+    needed = space_size_features(out)
     if init.passive_elems or init.passive_datas:
         needed.add("bulk-memory")
-    return needed
+    return {target_feature_name(feature) for feature in needed}

@@ -7,19 +7,19 @@ bound to lands. Element and data segments are concatenated in input order.
 
 from dataclasses import dataclass, field
 
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
+from ..binary.spaces import MODULE_SPACES
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABLE_KIND, TAG_KIND
+from ..validator.canon import TypeStore
 from .resolve import Defined, External, Resolution
 from .rewrite import Remap
-from .typespace import TypeSpace
 
-KIND_SPACES = {FUNC_KIND: "func", TABLE_KIND: "table", MEMORY_KIND: "memory",
-               GLOBAL_KIND: "global", TAG_KIND: "tag"}
-SPACES = ("type", "func", "table", "memory", "global", "tag", "elem", "data")
+KIND_SPACES = KIND_NAMES  # external kind -> the index space it adds to
+SPACES = MODULE_SPACES
 
 
 @dataclass
 class Plan:
-    types: TypeSpace
+    types: TypeStore  # the merged type section (type index = canonical id)
     resolution: Resolution
     # Per input: space name -> the merged index of each of its indices.
     maps: list[dict[str, list[int]]] = field(default_factory=list)
@@ -44,7 +44,7 @@ def _defined(module, kind: int) -> int:
             TAG_KIND: len(module.tags)}[kind]
 
 
-def plan_spaces(inputs, type_maps, types: TypeSpace, resolution: Resolution) -> Plan:
+def plan_spaces(inputs, type_maps, types: TypeStore, resolution: Resolution) -> Plan:
     plan = Plan(types, resolution)
     counts = {kind: 0 for kind in KIND_SPACES}
     for ext in resolution.externals:
@@ -76,7 +76,7 @@ def plan_spaces(inputs, type_maps, types: TypeSpace, resolution: Resolution) -> 
         data_base += len(m.datas)
         plan.maps.append(maps)
     plan.totals = {KIND_SPACES[kind]: n for kind, n in counts.items()}
-    plan.totals.update(type=len(types.types), elem=elem_base, data=data_base)
+    plan.totals.update(type=len(types), elem=elem_base, data=data_base)
     return plan
 
 

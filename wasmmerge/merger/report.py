@@ -7,7 +7,9 @@ from .plan import SPACES
 from .resolve import External
 
 
-_PLURALS = {0: "functions", 1: "tables", 2: "memories", 3: "globals", 4: "tags"}
+# How the text report names each external kind's space when it counts several.
+_PLURALS = {kind: {"func": "functions", "memory": "memories"}.get(space, space + "s")
+            for kind, space in KIND_NAMES.items()}
 
 
 def build_report(loaded, plan, out, output_size: int, init) -> dict:

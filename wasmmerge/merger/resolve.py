@@ -3,7 +3,9 @@
 An import whose module name names an input binds to that input's export, following
 re-export chains (an export that is itself an import) to a definition or to an import of
 a module outside the merge. Each link of a chain is type-checked with the spec's import
-matching rules, on merged type indices. Imports left outside are deduplicated when module,
+matching rules, on merged type indices: the merged type section is a `TypeStore` holding
+nothing else, so a merged type index is a canonical id and the store's subtyping applies
+to it directly. Imports left outside are deduplicated when module,
 name, kind and type are all equal.
 """
 
@@ -13,7 +15,7 @@ from fnmatch import fnmatchcase
 from ..binary.types import (FUNC_KIND, GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABLE_KIND, TAG_KIND,
                             Limits, RefType)
 from ..errors import LinkError, ValidationError
-from .typespace import TypeSpace, map_externtype
+from ..validator.canon import TypeStore, map_externtype
 
 
 @dataclass(frozen=True)
@@ -96,35 +98,15 @@ def _limits_match(actual: Limits, expected: Limits) -> str | None:
     return None
 
 
-class Matcher:
-    """The spec's subtyping on merged types, by the validator's canonical type store."""
-
-    def __init__(self, types: TypeSpace):
-        from ..validator.canon import TypeStore
-        self.types = types
-        self.store = TypeStore()
-        self.ids = self.store.add_types(types.types, types.rec_groups)
-
-    def func(self, actual: int, expected: int) -> bool:
-        return self.store.func_matches(self.ids[actual], self.ids[expected])
-
-    def val(self, actual, expected) -> bool:
-        canon = self.store.canon_valtype
-        return self.store.val_matches(canon(actual, self.ids), canon(expected, self.ids))
-
-    def describe(self, index: int) -> str:
-        return str(self.types.types[index].comp)
-
-
-def type_mismatch(kind: int, actual, expected, match: Matcher) -> str | None:
+def type_mismatch(kind: int, actual, expected, types: TypeStore) -> str | None:
     """Why an item of type `actual` cannot satisfy an import of type `expected` (merged terms)."""
     if kind in (FUNC_KIND,):
-        if not match.func(actual, expected):
-            return f"function type {match.describe(actual)} does not match {match.describe(expected)}"
+        if not types.func_matches(actual, expected):
+            return f"function type {types.comp(actual)} does not match {types.comp(expected)}"
         return None
     if kind == TAG_KIND:
         if actual.type != expected.type:  # merged type indices are canonical: equal types, equal indices
-            return f"tag type {match.describe(actual.type)} does not match {match.describe(expected.type)}"
+            return f"tag type {types.comp(actual.type)} does not match {types.comp(expected.type)}"
         return None
     if kind == GLOBAL_KIND:
         if actual.mutable != expected.mutable:
@@ -132,7 +114,7 @@ def type_mismatch(kind: int, actual, expected, match: Matcher) -> str | None:
         if expected.mutable:
             ok = actual.type == expected.type
         else:
-            ok = match.val(actual.type, expected.type)
+            ok = types.val_matches(actual.type, expected.type)
         return None if ok else f"global type {actual.type} does not match {expected.type}"
     if kind == TABLE_KIND:
         if actual.elem != expected.elem:
@@ -141,7 +123,7 @@ def type_mismatch(kind: int, actual, expected, match: Matcher) -> str | None:
     return _limits_match(actual.limits, expected.limits)
 
 
-def _only_minimum_differs(kind: int, actual, expected, types: Matcher) -> bool:
+def _only_minimum_differs(kind: int, actual, expected, types: TypeStore) -> bool:
     if kind not in (TABLE_KIND, MEMORY_KIND):
         return False
     raised = Limits(max(actual.limits.min, expected.limits.min), actual.limits.max,
@@ -150,7 +132,7 @@ def _only_minimum_differs(kind: int, actual, expected, types: Matcher) -> bool:
     return type_mismatch(kind, grown, expected, types) is None
 
 
-def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
+def resolve(inputs, type_maps, types: TypeStore) -> Resolution:
     names = {inp.name: k for k, inp in enumerate(inputs)}
     item_types = [ItemTypes(inp.module, tm) for inp, tm in zip(inputs, type_maps)]
     exports = [{e.name: e for e in inp.module.exports} for inp in inputs]
@@ -172,7 +154,6 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
     # earlier effects).
     has_start_before = [any(inputs[x].module.start is not None for x in range(i)) for i in range(len(inputs))]
     res = Resolution()
-    match = Matcher(types)
     tightened: dict[External, Limits] = {}
     done: dict[tuple, tuple] = {}
     in_progress: list[tuple] = []
@@ -225,8 +206,8 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
             in_progress.pop()
         else:
             target, chain = Defined(target_module, export.index), ()
-        why = type_mismatch(kind, actual, declared, match)
-        if why and kind in (TABLE_KIND, MEMORY_KIND) and _only_limits_differ(kind, actual, declared, match):
+        why = type_mismatch(kind, actual, declared, types)
+        if why and kind in (TABLE_KIND, MEMORY_KIND) and _only_limits_differ(kind, actual, declared, types):
             host = isinstance(target, External)
             # A minimum is checked against the current size: that of a host object (only
             # the host knows it) or of one an earlier start function may have grown is
@@ -237,9 +218,9 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
             if host:
                 # A maximum never changes: the merged import asks for the smallest one.
                 _tighten(tightened, target, declared.limits)
-            elif not (deferred and _only_minimum_differs(kind, actual, declared, match)):
+            elif not (deferred and _only_minimum_differs(kind, actual, declared, types)):
                 raise LinkError(f"{describe(i, j)}: incompatible import type: {why}", file=inputs[i].label)
-        elif why and isinstance(target, External) and _host_may_satisfy(kind, actual, declared, match):
+        elif why and isinstance(target, External) and _host_may_satisfy(kind, actual, declared, types):
             # A host function or global passed on by an input: its real type may be more
             # precise than the input declared, so the host checks it against this
             # importer's own declaration (a second import of the same object).
@@ -267,7 +248,7 @@ def resolve(inputs, type_maps, types: TypeSpace) -> Resolution:
     return res
 
 
-def _host_may_satisfy(kind: int, passed_on, wanted, match: Matcher) -> bool:
+def _host_may_satisfy(kind: int, passed_on, wanted, types: TypeStore) -> bool:
     """Whether a host object an input imported as `passed_on` can also be a `wanted`.
 
     Declared supertypes form a tree, so a function type below both exists only when one of
@@ -275,19 +256,19 @@ def _host_may_satisfy(kind: int, passed_on, wanted, match: Matcher) -> bool:
     global's actual type may lie below both.
     """
     if kind == FUNC_KIND:
-        return match.func(wanted, passed_on)
+        return types.func_matches(wanted, passed_on)
     if kind == GLOBAL_KIND:
         return (not passed_on.mutable and not wanted.mutable
                 and isinstance(passed_on.type, RefType) and isinstance(wanted.type, RefType))
     return False
 
 
-def _only_limits_differ(kind: int, actual, expected, match: Matcher) -> bool:
+def _only_limits_differ(kind: int, actual, expected, types: TypeStore) -> bool:
     """True when `actual` would match `expected` with `expected`'s minimum and maximum."""
     a = actual.limits
     limits = Limits(expected.limits.min, expected.limits.max, a.address64, a.shared)
     relimited = type(actual)(actual.elem, limits) if kind == TABLE_KIND else type(actual)(limits)
-    return type_mismatch(kind, relimited, expected, match) is None
+    return type_mismatch(kind, relimited, expected, types) is None
 
 
 def _tighten(tightened: dict, ext: External, wanted: Limits):

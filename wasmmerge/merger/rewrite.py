@@ -1,8 +1,10 @@
 """Copy-and-patch of instruction bytes: only the index immediates that change are rewritten.
 
-One traversal, driven by the opcode table: every immediate kind has a skipper, and every
-index space a patcher that is used only when that space's map is not the identity. A new
-index is written in the original LEB128 width when it fits, so code offsets stay stable.
+One traversal, driven by the opcode table: every immediate kind (`binary/spaces.py`) has
+a step, in `SKIPPERS` (kinds stepped over, index kinds included) or `COMPOUND_PATCHERS`,
+and every index space a patcher that is used only when that space's map is not the
+identity. A new index is written in the original LEB128 width when it fits, so code
+offsets stay stable.
 
 Most instructions name no remapped index, so runs of them are skipped by one regular
 expression generated from the same table (matched in C); only the instructions left over
@@ -14,12 +16,13 @@ import functools
 
 from ..binary import leb
 from ..binary.code import read_op
-from ..binary.opcodes import ALL_OPS, COMPOUND_SPACES, INDEX_SPACES, Op
+from ..binary.opcodes import ALL_OPS, Op
 from ..binary.scan import run_pattern
+from ..binary.spaces import BYTE, INDEX_KINDS, MEMORY, MODULE_SPACES, S32, S64, TAG, U32, by_layout, spaces_of
 from ..errors import DecodeError, ValidationError
 
 # Spaces the merger renumbers; locals, labels and fields never change.
-REMAPPABLE = ("type", "func", "table", "memory", "global", "elem", "data", "tag")
+REMAPPABLE = MODULE_SPACES
 
 
 class Remap:
@@ -169,7 +172,7 @@ def _patch_labels(remap, data, pos, patches):
 
 def _patch_catches(remap, data, pos, patches):
     count, pos = leb.read_u32(data, pos)
-    patch_tag = _INDEX_PATCHERS["tag"]
+    patch_tag = _INDEX_PATCHERS[TAG]
     for _ in range(count):
         kind = data[pos] if pos < len(data) else None
         if kind is None or kind > 3:
@@ -184,9 +187,9 @@ def _patch_catches(remap, data, pos, patches):
 def _patch_memarg(remap, data, pos, patches):
     flags, after_flags = leb.read_u32(data, pos)
     if flags & 0x40:
-        end = _INDEX_PATCHERS["memory"](remap, data, after_flags, patches)
+        end = _INDEX_PATCHERS[MEMORY](remap, data, after_flags, patches)
         return _leb_end(data, end)
-    new = remap.new("memory", 0)
+    new = remap.new(MEMORY, 0)
     if new != 0:
         # Memory 0 is implied by the flags; naming another one needs the explicit form.
         key = (flags, after_flags - pos, new)
@@ -201,16 +204,13 @@ def _patch_memarg(remap, data, pos, patches):
 _EXPLICIT_MEMARG: dict[tuple, bytes] = {}
 
 
-_INDEX_PATCHERS = {space: _index_patcher(space) for space in INDEX_SPACES}
+_INDEX_PATCHERS = {space: _index_patcher(space) for space in INDEX_KINDS}
 
-_SKIPPERS = {
-    "u32": _leb_end, "i32": _leb_end, "i64": _leb_end,
-    "f32": _skip_fixed(4), "f64": _skip_fixed(8), "v128": _skip_fixed(16), "shuffle": _skip_fixed(16),
-    "lane": _skip_byte, "castflags": _skip_byte, "zero": _skip_byte,
-}
-_SKIPPERS.update({space: _leb_end for space in INDEX_SPACES})
+# Every index, number, fixed-size value and one-byte immediate is stepped over by its
+# layout; only the compound kinds, which may hold an index, need a patcher of their own.
+SKIPPERS = by_layout({U32: _leb_end, S32: _leb_end, S64: _leb_end, BYTE: _skip_byte}, _skip_fixed)
 
-_COMPOUND_PATCHERS = {
+COMPOUND_PATCHERS = {
     "blocktype": _patch_blocktype, "labels": _patch_labels, "memarg": _patch_memarg,
     "heaptype": _patch_heaptype, "valtypes": _patch_valtypes, "catches": _patch_catches,
 }
@@ -224,22 +224,19 @@ def _plan(op: Op, remap: Remap) -> tuple:
     """The per-immediate steps of one instruction under a remap."""
     steps = []
     for kind in op.imms:
-        if kind in _COMPOUND_PATCHERS:
-            steps.append(_COMPOUND_PATCHERS[kind])
-        elif kind in INDEX_SPACES and kind in remap.active:
+        if kind in COMPOUND_PATCHERS:
+            steps.append(COMPOUND_PATCHERS[kind])
+        elif kind in remap.active:  # an index kind, named after its space
             steps.append(_bound_index_step(remap, kind))
         else:
-            steps.append(_wrap_skip(_SKIPPERS[kind]))
+            steps.append(_wrap_skip(SKIPPERS[kind]))
     return tuple(steps)
 
 
 # -- the skipper: a regular expression over runs of instructions needing no patch ------
 
 def _skippable(op: Op, active: frozenset) -> bool:
-    for kind in op.imms:
-        if kind in active or any(space in active for space in COMPOUND_SPACES.get(kind, ())):
-            return False
-    return True
+    return not any(space in active for kind in op.imms for space in spaces_of(kind))
 
 
 @functools.cache
@@ -321,7 +318,6 @@ def every_index_immediate() -> list[tuple[Op, str]]:
     out = []
     for op in ALL_OPS:
         for kind in op.imms:
-            spaces = (kind,) if kind in INDEX_SPACES else COMPOUND_SPACES.get(kind, ())
-            if any(s in REMAPPABLE for s in spaces):
+            if any(s in REMAPPABLE for s in spaces_of(kind)):
                 out.append((op, kind))
     return out

@@ -1,52 +1,65 @@
 """The merged module's bodies: rewritten and validated in one pass, and saying which input
-is to blame when something is wrong."""
+is to blame when something is wrong.
+
+The merger owns this job: each body is rewritten into merged indices and, when validating,
+checked at once with the validator's per-function check (`check_body`), in the process
+that rewrote it; `workers.map_chunks` spreads the job over forked workers for large
+modules. An error is created complete where it happens, naming the input and its own
+function index, and reaches the caller unchanged (pickled whole from a worker).
+"""
 
 from ..binary.model import Code
+from ..binary.reader import decode_module
 from ..binary.types import FUNC_KIND
 from ..errors import ValidationError, WasmError
+from ..validator.module import check_body, check_module, validate_module
+from ..workers import map_chunks
 from .rewrite import rewrite
 
 
-def rewriter(remaps: list):
-    """transform(i, code): body i with its input's indices rewritten (remaps[i] None: as is)."""
-    def transform(i: int, code: Code) -> Code:
-        remap = remaps[i]
-        if remap is None:
-            return code
-        return Code(code.locals, rewrite(code.body, remap, code.offset), code.offset)
-    return transform
-
-
 def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: int | None = None) -> None:
-    """Rewrite every body of `out` and, with `validate`, validate the whole module.
+    """Rewrite every body of `out` (`remaps[i]`: body i's input's Remap, None: keep it as
+    it is) and, with `validate`, validate the whole module.
 
-    Both happen in one pass over the bodies, in worker processes for large modules. An
-    error in a body names the input and its own function index.
+    Both happen in one pass over the bodies, in worker processes for large modules (only
+    when validating: rewriting alone is cheaper than a worker's start). An error in a body
+    names the input and its own function index.
     """
-    from ..validator import check_codes
-    transform = rewriter(remaps)
-    imported = out.count(FUNC_KIND) - len(out.funcs)
     ctx = _check_module(out, inputs, loaded) if validate else None
-    try:
-        if validate:
-            check_codes(ctx, jobs, transform=transform)
-        else:
-            for i, code in enumerate(out.codes):
-                try:
-                    out.codes[i] = transform(i, code)
-                except WasmError as err:
-                    err.func = imported + i
-                    raise
-    except WasmError as err:
-        func = getattr(err, "func", None)
-        where = _origin_of_function(func, loaded, plan) if func is not None else None
-        if where:
-            raise type(err)(f"{where}: {err.message}", err.offset) from None
-        raise _internal(err) from None
+    imported = out.count(FUNC_KIND) - len(out.funcs)
+    codes = out.codes
+
+    def rewrite_and_check(start: int, stop: int) -> list[bytes]:
+        bodies = []
+        for i in range(start, stop):
+            code, remap = codes[i], remaps[i]
+            try:
+                if remap is not None:
+                    code = Code(code.locals, rewrite(code.body, remap, code.offset), code.offset)
+                if ctx is not None:
+                    check_body(ctx, imported + i, code)
+            except WasmError as err:
+                raise _blamed(err, imported + i, loaded, plan) from None
+            bodies.append(code.body)
+        return bodies
+
+    chunks = map_chunks(rewrite_and_check, codes, jobs if validate else 1)
+    i = 0
+    for bodies in chunks:
+        for body in bodies:
+            codes[i].body = body
+            i += 1
+
+
+def _blamed(err: WasmError, func: int, loaded, plan) -> WasmError:
+    """The error to report for `err`, raised in merged function `func`."""
+    where = _origin_of_function(func, loaded, plan)
+    if where:
+        return type(err)(f"{where}: {err.message}", err.offset)
+    return _internal(err)
 
 
 def _check_module(out, inputs, loaded):
-    from ..validator import check_module
     try:
         return check_module(out)
     except WasmError as err:
@@ -61,8 +74,6 @@ def _internal(err) -> ValidationError:
 
 def _blame_input(inputs, loaded):
     """Raise the first input's own error, when the merged module is invalid because of it."""
-    from ..binary.reader import decode_module
-    from ..validator import validate_module
     for (_, data), inp in zip(inputs, loaded):
         try:
             validate_module(decode_module(data))

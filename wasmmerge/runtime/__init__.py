@@ -1,7 +1,8 @@
 """The reference interpreter: store, instantiation, linker, engine (see docs/runtime.md)."""
 
 from .api import (exports_of, global_set, host_func, host_global, imports_of, load_module)
-from .engine import WasmException, invoke
+from .engine import WasmException
+from .engines import invoke
 from .instance import ModuleInstance, instantiate
 from .linker import Linker
 from .store import (FuncInstance, GlobalInstance, MemoryInstance, Store, TableInstance)

@@ -15,32 +15,22 @@ from .. import decode
 from ..binary.types import (FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType,
                             GlobalType)
 from ..errors import LinkError
-from .engine import invoke
+from ..features import ALL
+from ..validator import validate_module
+from .engines import invoke
 from .instance import ModuleInstance, instantiate
 from .store import FuncInstance, GlobalInstance, Store
 
 
-def validator():
-    """`validate_module(module, features)`, or None while the validator is not built."""
-    try:
-        from ..validator import validate_module
-    except ImportError:
-        return None
-    return validate_module
-
-
 def load_module(data: bytes, name: str | None = None, features=None):
-    """Decode and (when the validator is available) validate a binary module."""
+    """Decode and validate a binary module."""
     module = decode(data, name=name, features=features)
-    validate = validator()
-    if validate is not None:
-        from ..features import ALL
-        try:
-            validate(module, ALL if features is None else features)
-        except Exception as err:
-            if hasattr(err, "with_file") and name:
-                err.with_file(name)
-            raise
+    try:
+        validate_module(module, ALL if features is None else features)
+    except Exception as err:
+        if hasattr(err, "with_file") and name:
+            err.with_file(name)
+        raise
     return module
 
 
@@ -79,4 +69,4 @@ def global_set(glob: GlobalInstance, value):
 
 
 __all__ = ["Store", "ModuleInstance", "load_module", "imports_of", "exports_of", "instantiate",
-           "invoke", "host_func", "host_global", "global_set", "validator"]
+           "invoke", "host_func", "host_global", "global_set"]

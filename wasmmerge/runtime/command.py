@@ -13,9 +13,12 @@ import sys
 import click
 
 from ..binary.types import F32, F64, I32, I64, V128, RefType
+from ..cliutil import fail, read_input
 from ..errors import Exhaustion, LinkError, Trap, WasmError
 from .api import load_module
-from .engine import WasmException, invoke
+from .compiled import dump_module
+from .engine import WasmException
+from .engines import invoke
 from .host import define_log_stubs, define_spectest
 from .linker import Linker
 from .store import FuncInstance, Store
@@ -91,7 +94,6 @@ def split_items(items):
 @click.option("--dump-python", is_flag=True, help="Print each function's generated Python to stderr.")
 def run_command(items, export, hosts, fuel, max_depth, engine, dump_python):
     """Instantiate FILE (or NAME=FILE ... linked in order) and call an export."""
-    from ..cli import fail, read_input
     modules, args = split_items(items)
     store = Store(max_call_depth=max_depth, fuel=fuel, engine=engine)
     linker = Linker()
@@ -102,7 +104,6 @@ def run_command(items, export, hosts, fuel, max_depth, engine, dump_python):
         for name, path in modules:
             module = load_module(read_input(path), name=path)
             if dump_python:
-                from .compiled import dump_module
                 click.echo(dump_module(module, path), err=True)
             if "log" in hosts:
                 define_log_stubs(linker, store, module)

@@ -10,12 +10,13 @@ frame is `fp`, the index of its first local.
 import struct
 
 from ..errors import Exhaustion, Trap, WasmError
-from .prepare import (BINOP, BR, BR_IF, BR_TABLE, CALL, CALL_INDIRECT, CALLOUT, CONST,
-                      CALL_REF, RETURN_CALL_REF, BR_ON_CAST, BR_ON_NULL, BR_ON_NON_NULL,
-                      CONST_BINOP, DROP, GLOBAL_GET, GLOBAL_SET, JUMP, JUMP_IF, JUMP_UNLESS, LOAD,
-                      LOCAL_BINOP, LOCAL_CONST_BINOP, LOCAL_GET, LOCAL_LOCAL_BINOP, LOCAL_SET,
-                      LOCAL_TEE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT, STORE, TERNOP,
-                      HANDLERS, THROW, THROW_REF, UNOP, UNREACHABLE, prepare)
+from .kinds import (BINOP, BR, BR_IF, BR_TABLE, CALL, CALL_INDIRECT, CALLOUT, CONST,
+                    CALL_REF, RETURN_CALL_REF, BR_ON_CAST, BR_ON_NULL, BR_ON_NON_NULL,
+                    CONST_BINOP, DROP, GLOBAL_GET, GLOBAL_SET, JUMP, JUMP_IF, JUMP_UNLESS, LOAD,
+                    LOCAL_BINOP, LOCAL_CONST_BINOP, LOCAL_GET, LOCAL_LOCAL_BINOP, LOCAL_SET,
+                    LOCAL_TEE, RETURN, RETURN_CALL, RETURN_CALL_INDIRECT, SELECT, STORE, TERNOP,
+                    HANDLERS, THROW, THROW_REF, UNOP, UNREACHABLE)
+from .prepare import prepare
 from .prepare_eh import DELEGATE, LEGACY_CATCH
 from .store import ExnInstance
 
@@ -25,13 +26,8 @@ NO_FUEL = 1 << 62
 NO_HANDLERS = ((HANDLERS, ()),)  # the code of no function: nothing catches there
 
 
-def invoke(store, func, args) -> list:
-    """Call a function instance with run-time values; returns its results as a list."""
-    if len(args) != len(func.type.params):
-        raise Trap(f"wrong number of arguments: expected {len(func.type.params)}, got {len(args)}")
-    if store.engine == "compiled" and store.fuel is None:
-        from .compiled import invoke_compiled
-        return invoke_compiled(store, func, args)
+def invoke_reference(store, func, args) -> list:
+    """Call a function instance on this engine (`engines.invoke` chooses the engine)."""
     stack = list(args)
     if func.host is not None:
         call_host(func, stack)

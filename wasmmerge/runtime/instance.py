@@ -12,8 +12,8 @@ from dataclasses import replace
 from ..binary.code import decode_expr
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError, Trap, Unsupported
-from . import ops
-from .engine import invoke
+from . import gc, ops
+from .engines import invoke
 from .store import (FuncInstance, GlobalInstance, MemoryInstance, Store, TableInstance, TagInstance,
                     limits_match)
 
@@ -152,8 +152,6 @@ _MASK = {"i32": 0xFFFF_FFFF, "i64": 0xFFFF_FFFF_FFFF_FFFF}
 
 
 def _gc_constants():
-    from . import gc
-
     def storage(inst, t):
         return inst.types[t]
 

@@ -6,6 +6,7 @@ from `numerics.OPS` and `simd.OPS` (see `numeric`).
 """
 
 from ..errors import Trap, Unsupported
+from . import numerics, simd
 
 MEMORY_OOB = "out of bounds memory access"
 TABLE_OOB = "out of bounds table access"
@@ -15,14 +16,7 @@ M64 = 0xFFFF_FFFF_FFFF_FFFF
 
 def numeric(name: str):
     """The function computing a numeric or vector instruction."""
-    from . import numerics
-    fn = numerics.OPS.get(name)
-    if fn is None:
-        try:
-            from . import simd
-        except ImportError:
-            simd = None
-        fn = simd.OPS.get(name) if simd is not None else None
+    fn = numerics.OPS.get(name) or simd.OPS.get(name)
     if fn is None:
         raise Unsupported(f"unsupported: instruction {name}")
     return fn
@@ -30,9 +24,8 @@ def numeric(name: str):
 
 def simd_load(name: str):
     try:
-        from . import simd
         return simd.LOADS[name]
-    except (ImportError, KeyError):
+    except KeyError:
         raise Unsupported(f"unsupported: instruction {name}") from None
 
 

@@ -15,24 +15,18 @@ import struct
 from functools import partial
 
 from ..binary.code import decode_code
-from ..binary.types import FuncType
+from ..binary.types import block_signature
 from ..errors import Unsupported
 from . import ops
 from .atomics import atomic_callout
+from .kinds import (BINOP, BR, BR_IF, BR_ON_NON_NULL, BR_ON_NULL, BR_TABLE, CALL, CALL_INDIRECT,
+                    CALL_REF, CALLOUT, CONST, CONST_BINOP, DROP, GLOBAL_GET, GLOBAL_SET, HANDLERS,
+                    JUMP, JUMP_IF, JUMP_UNLESS, LOAD, LOCAL_BINOP, LOCAL_CONST_BINOP, LOCAL_GET,
+                    LOCAL_LOCAL_BINOP, LOCAL_SET, LOCAL_TEE, RETURN, RETURN_CALL,
+                    RETURN_CALL_INDIRECT, RETURN_CALL_REF, SELECT, STORE, TERNOP, UNOP, UNREACHABLE)
 from .prepare_eh import ExceptionPreparer
 from .prepare_gc import GcPreparer
 from .values import default_value
-
-# Instruction kinds: small ints, tested by the engine in an order of its own (hot first).
-(LOCAL_GET, CONST, BINOP, LOCAL_SET, JUMP_IF, LOAD, STORE, CALL, JUMP_UNLESS, JUMP, UNOP,
- LOCAL_TEE, GLOBAL_GET, GLOBAL_SET, RETURN, BR_IF, BR, DROP, SELECT, CALL_INDIRECT, BR_TABLE,
- TERNOP, RETURN_CALL, RETURN_CALL_INDIRECT, UNREACHABLE, CALLOUT,
- # Fused forms of `BINOP` with the operand pushes before it (see `_Preparer.emit_binop`).
- LOCAL_CONST_BINOP, LOCAL_LOCAL_BINOP, CONST_BINOP, LOCAL_BINOP,
- CALL_REF, RETURN_CALL_REF, BR_ON_NULL, BR_ON_NON_NULL, THROW, THROW_REF, BR_ON_CAST,
- # Never run: the last entry of every code tuple, holding its exception handlers.
- HANDLERS) = range(38)
-
 
 # Stack effects (pops, pushes) of the instructions whose signature is not in the table.
 EFFECTS = {
@@ -109,17 +103,6 @@ class _Label:
     @property
     def arity(self):
         return self.nparams if self.kind == "loop" else self.nresults
-
-
-def block_signature(module, blocktype) -> tuple[int, int]:
-    if blocktype is None:
-        return 0, 0
-    if isinstance(blocktype, int):
-        ft = module.types[blocktype]
-        if not isinstance(ft, FuncType):
-            raise Unsupported("unsupported: non-function block type")
-        return len(ft.params), len(ft.results)
-    return 0, 1
 
 
 def prepare(func) -> Prepared:
@@ -203,7 +186,10 @@ class _Preparer(GcPreparer, ExceptionPreparer):
         pass
 
     def _open(self, kind, blocktype):
-        nparams, nresults = block_signature(self.module, blocktype)
+        signature = block_signature(blocktype, self.module.types)
+        if signature is None:
+            raise Unsupported("unsupported: non-function block type")
+        nparams, nresults = signature
         label = _Label(kind, self.height - nparams, nparams, nresults, len(self.code))
         self.labels.append(label)
         if kind == "loop":

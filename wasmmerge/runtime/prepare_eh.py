@@ -14,6 +14,8 @@ payload pushed and the exception kept in the hidden local `slot` (for `rethrow`)
 DELEGATE continues the search at the handler in `target`.
 """
 
+from .kinds import JUMP, LOCAL_GET, THROW, THROW_REF
+
 LEGACY_CATCH, LEGACY_CATCH_ALL, DELEGATE = 4, 5, 6
 
 
@@ -76,13 +78,11 @@ class ExceptionPreparer:
         self._register(label.handler, here)
 
     def op_throw(self, index):
-        from .prepare import THROW
         tag = self.module.tags[index]
         self.emit(THROW, tag, len(tag.functype.params))
         self.dead()
 
     def op_throw_ref(self):
-        from .prepare import THROW_REF
         self.emit(THROW_REF)
         self.dead()
 
@@ -99,7 +99,6 @@ class ExceptionPreparer:
 
     def _end_body(self, label):
         """Close the try body (at its first catch, delegate or end) or the previous catch."""
-        from .prepare import JUMP
         if label.phase == "body":
             self._register(label.handler, len(self.code))
             label.phase = "catch"
@@ -121,7 +120,6 @@ class ExceptionPreparer:
         self._catch(LEGACY_CATCH_ALL, None, 0)
 
     def op_rethrow(self, depth):
-        from .prepare import LOCAL_GET, THROW_REF
         label = self.labels[-1 - depth]
         self.emit(LOCAL_GET, label.slot)
         self.emit(THROW_REF)

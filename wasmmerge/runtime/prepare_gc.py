@@ -8,6 +8,7 @@ from functools import partial
 
 from ..binary.types import AbsHeap
 from . import gc
+from .kinds import BINOP, BR_ON_CAST, UNOP
 
 
 class GcPreparer:
@@ -108,7 +109,6 @@ class GcPreparer:
     # -- i31, equality, casts, conversions -------------------------------------------------------
 
     def _unary(self, fn):
-        from .prepare import UNOP
         self.emit(UNOP, fn)
 
     def op_ref_i31(self):
@@ -121,7 +121,6 @@ class GcPreparer:
         self._unary(partial(gc.i31_get, False))
 
     def op_ref_eq(self):
-        from .prepare import BINOP
         self.emit(BINOP, gc.ref_eq)
 
     def _test(self, fn, heap, nullable):
@@ -146,7 +145,6 @@ class GcPreparer:
         self._unary(gc.identity)
 
     def _br_on_cast(self, flags, depth, target_heap, on_match):
-        from .prepare import BR_ON_CAST
         label = self.labels[-1 - depth]
         test = partial(gc.ref_test, self.heap(target_heap), bool(flags & 2), self.module.type_store)
         instr = self.emit(BR_ON_CAST, None, label.arity, label.height, test, on_match)

@@ -22,6 +22,7 @@ operand as signed with the i16 pair sums saturated.
 import operator
 import struct
 
+from ..binary.opcodes import BY_NAME
 from .float_bits import F32, F64, fused_multiply_add
 from .numerics import OPS as SCALAR
 from .numerics import f32_ops, f64_ops
@@ -345,7 +346,6 @@ def _bitwise_ops():
 
 
 def _build_ops():
-    from ..binary.opcodes import BY_NAME
     ops = {}
     for prefix in ("i8x16", "i16x8", "i32x4", "i64x2"):
         ops.update(_integer_ops(prefix, SHAPES[prefix]))

@@ -8,6 +8,7 @@ of that kind, as the spec's embedding interface speaks of addresses.
 from ..binary.types import (FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType,
                             GlobalType, Limits, MemType, SubType, TableType, TagType)
 from ..errors import Exhaustion, Trap
+from ..validator.canon import TypeStore
 
 PAGE_SIZE = 65536
 # Memories never grow past this many pages, whatever their maximum says: a Python
@@ -200,7 +201,6 @@ class Store:
         self.max_memory_pages = max_memory_pages
         self.reentry = 0  # nested invocations in progress (host functions calling back in)
         self.engine = engine  # "reference", or "compiled" (runtime/compiled: wasm as Python)
-        from ..validator.canon import TypeStore
         self.types = TypeStore()  # canonical types of every module and host function
 
     def _add(self, space: list, inst):

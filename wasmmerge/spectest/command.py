@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..cliutil import fail
 from ..errors import WasmError
 from ..features import ALL, WASM2, WASM3
 from .runner import ScriptResult, run_script
@@ -15,7 +16,6 @@ FEATURE_SETS = {"2.0": WASM2, "3.0": WASM3, "all": ALL}
 
 def expand(paths) -> list[Path]:
     """Scripts named directly, or every `*.json` under a directory (one level or two)."""
-    from ..cli import fail
     scripts = []
     for text in paths:
         path = Path(text)

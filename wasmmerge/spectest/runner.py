@@ -15,10 +15,12 @@ from pathlib import Path
 from .. import decode
 from ..errors import DecodeError, Exhaustion, LinkError, Trap, Unsupported, ValidationError, WasmError
 from ..features import ALL, WASM2
-from ..runtime.engine import WasmException, invoke
+from ..runtime.engine import WasmException
+from ..runtime.engines import invoke
 from ..runtime.host import define_spectest
 from ..runtime.linker import Linker
 from ..runtime.store import FuncInstance, GlobalInstance, Store
+from ..validator import validate_module
 from .values import matches, parse_value, show
 
 
@@ -38,14 +40,6 @@ class CommandFailed(Exception):
     pass
 
 
-def _validator():
-    try:
-        from ..validator import validate_module
-    except ImportError:
-        return None
-    return validate_module
-
-
 class ScriptRunner:
     def __init__(self, path: Path, features=None, max_call_depth: int = 10_000,
                  engine: str = "reference"):
@@ -61,15 +55,13 @@ class ScriptRunner:
         self.named = {}
         self.definitions = {}  # 3.0 module definitions by name
         self.last_definition = None
-        self.validate = _validator()
 
     # -- modules -----------------------------------------------------------------------
 
     def load(self, filename: str):
         data = (self.dir / filename).read_bytes()
         module = decode(data, name=filename, features=self.features)
-        if self.validate is not None:
-            self.validate(module, self.features)
+        validate_module(module, self.features)
         return module
 
     def instantiate(self, module, name=None):
@@ -175,8 +167,6 @@ class ScriptRunner:
                           "malformed")
 
     def cmd_assert_invalid(self, cmd):
-        if self.validate is None:
-            raise CommandFailed("validator not available")
         filename = cmd.get("binary_filename", cmd["filename"])
         data = (self.dir / filename).read_bytes()
 
@@ -185,7 +175,7 @@ class ScriptRunner:
                 module = decode(data, features=self.features)
             except DecodeError as err:
                 raise ValidationError(f"rejected by the decoder: {err.message}") from None
-            self.validate(module, self.features)
+            validate_module(module, self.features)
         self.expect_error(check, ValidationError, cmd["text"], "invalid")
 
     def cmd_assert_unlinkable(self, cmd):

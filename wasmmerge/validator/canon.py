@@ -12,6 +12,13 @@ API (all ids are canonical ids, ints handed out by the store):
 * `add_module(module) -> list[int]`: the canonical id of each of the module's type
   indices; `add_types(types, rec_groups)` does the same from the raw lists.
   Raises `ValidationError("unknown type N")` for a reference past its rec group.
+* `types`, `rec_groups`: every canonical type by id, and the explicit rec groups among
+  them, in first-seen order. Canonical ids are handed out in order, so a store holding
+  exactly the types of one merged module *is* its type section, ids being type indices
+  (the merger builds its output this way). A group is explicit when it was first seen as
+  one (a `rec` in the input, or more than one type); an equal implicit singleton shares it.
+* `add_func_type(functype)`: the id of a final function type without supertypes, added
+  as an implicit singleton group if missing.
 * `subtype(id)`: the `SubType` with every concrete heap type and supertype as a
   canonical id; `comp(id)` its composite type; `kind(id)` "func", "struct" or "array".
 * `is_subtype(a, b)`: declared subtyping (reflexive, transitive).
@@ -25,13 +32,18 @@ API (all ids are canonical ids, ints handed out by the store):
 * `top(heap)`, `bottom(heap)`: the top / bottom abstract heap type of a heap's hierarchy.
 * `comp_matches(a, b)`: structural subtyping of composite types, used to check that a
   declared supertype is a valid one.
+
+`map_heaps`, `map_valtype` and `map_externtype` rewrite the type indices inside a sub
+type, a value type and an import's type with any function (module-relative to canonical,
+one input's indices to the merged ones).
 """
 
 from dataclasses import dataclass
 
 from ..binary.types import (ANY, ARRAY, EQ, EXN, EXTERN, FUNC, I31, NOEXN, NOEXTERN, NOFUNC,
-                            NONE, STRUCT, AbsHeap, ArrayType, FieldType, FuncType, PackedType,
-                            RefType, StructType, SubType)
+                            NONE, STRUCT, AbsHeap, ArrayType, FieldType, FuncType, GlobalType,
+                            PackedType, RecGroup, RefType, StructType, SubType, TableType,
+                            TagType)
 from ..errors import ValidationError
 
 
@@ -63,13 +75,29 @@ def _abs_sub(a: AbsHeap, b: AbsHeap) -> bool:
     return False
 
 
+def map_valtype(t, heap_map):
+    """A value or storage type with its concrete heap type `x` replaced by `heap_map(x)`."""
+    if isinstance(t, RefType) and not isinstance(t.heap, AbsHeap):
+        return RefType(t.nullable, heap_map(t.heap), t.short)
+    return t
+
+
+def map_externtype(t, heap_map):
+    """A table, global or tag type with its type indices mapped; other types unchanged."""
+    if isinstance(t, TableType):
+        return TableType(map_valtype(t.elem, heap_map), t.limits)
+    if isinstance(t, GlobalType):
+        return GlobalType(map_valtype(t.type, heap_map), t.mutable)
+    if isinstance(t, TagType):
+        return TagType(heap_map(t.type), t.attribute)
+    return t
+
+
 def map_heaps(st: SubType, heap_map) -> SubType:
     """`st` with every concrete heap type and supertype `x` replaced by `heap_map(x)`."""
 
     def val(t):
-        if isinstance(t, RefType) and not isinstance(t.heap, AbsHeap):
-            return RefType(t.nullable, heap_map(t.heap), t.short)
-        return t
+        return map_valtype(t, heap_map)
 
     def field(f: FieldType):
         return f if isinstance(f.storage, PackedType) else FieldType(val(f.storage), f.mutable)
@@ -86,13 +114,18 @@ def map_heaps(st: SubType, heap_map) -> SubType:
 
 def rec_group_spans(count: int, rec_groups) -> list[tuple[int, int]]:
     """(start, size) of every rec group, implicit singleton groups included, in order."""
+    return [(start, size) for start, size, _ in _rec_group_spans(count, rec_groups)]
+
+
+def _rec_group_spans(count: int, rec_groups) -> list[tuple[int, int, bool]]:
+    """(start, size, explicit) of every rec group, implicit singleton groups included."""
     # An empty `rec` defines no types and starts where the next group does.
     explicit = {g.start: g.size for g in rec_groups if g.size}
     spans, index = [], 0
     while index < count:
-        size = explicit.get(index, 1)
-        spans.append((index, size))
-        index += size
+        size = explicit.get(index)
+        spans.append((index, size or 1, size is not None))
+        index += size or 1
     return spans
 
 
@@ -101,15 +134,15 @@ class TypeStore:
 
     def __init__(self):
         self._groups: dict[tuple, int] = {}  # rec group key -> canonical id of its first type
-        self._types: list[SubType] = []  # by canonical id
+        self.types: list[SubType] = []  # by canonical id
+        self.rec_groups: list[RecGroup] = []  # the explicit groups, in id order
         # By canonical id: the declared supertype (None for none) and the length of the
         # supertype chain. Walking the chain keeps memory linear however deep it is.
         self._parent: list[int | None] = []
         self._depth: list[int] = []
-        self._valtype_cache: dict = {}
 
     def __len__(self) -> int:
-        return len(self._types)
+        return len(self.types)
 
     # -- interning ---------------------------------------------------------------------
 
@@ -118,12 +151,17 @@ class TypeStore:
 
     def add_types(self, types, rec_groups=()) -> list[int]:
         ids: list[int] = []
-        for start, size in rec_group_spans(len(types), rec_groups):
-            ids.extend(self.add_group(types[start:start + size], ids))
+        for start, size, explicit in _rec_group_spans(len(types), rec_groups):
+            ids.extend(self.add_group(types[start:start + size], ids, explicit))
         return ids
 
-    def add_group(self, group, ids: list[int]) -> list[int]:
-        """Intern one rec group whose earlier types have canonical ids `ids`."""
+    def add_func_type(self, functype: FuncType) -> int:
+        return self.add_group([SubType(functype)], [], False)[0]
+
+    def add_group(self, group, ids: list[int], explicit: bool = True) -> list[int]:
+        """Intern one rec group whose earlier types have canonical ids `ids`.
+
+        `explicit`: a `rec` group rather than an implicit singleton (see `rec_groups`)."""
         start, end = len(ids), len(ids) + len(group)
 
         def relative(index):
@@ -137,16 +175,18 @@ class TypeStore:
         first = self._groups.get(key)
         if first is not None:
             return list(range(first, first + len(group)))
-        first = len(self._types)
+        first = len(self.types)
         self._groups[key] = first
+        if explicit or len(group) > 1:
+            self.rec_groups.append(RecGroup(first, len(group)))
 
         def absolute(ref):
             return first + ref.index if isinstance(ref, RecRef) else ref
 
         for st in key:
             canonical = map_heaps(st, absolute)
-            own = len(self._types)
-            self._types.append(canonical)
+            own = len(self.types)
+            self.types.append(canonical)
             # Only an earlier supertype counts (the validator rejects any other, and more
             # than one); a module declaring another one never passes validation.
             sup = canonical.supers[0] if len(canonical.supers) == 1 else None
@@ -161,16 +201,16 @@ class TypeStore:
     # -- looking up ----------------------------------------------------------------------
 
     def subtype(self, type_id: int) -> SubType:
-        return self._types[type_id]
+        return self.types[type_id]
 
     def comp(self, type_id: int):
-        return self._types[type_id].comp
+        return self.types[type_id].comp
 
     def kind(self, type_id: int) -> str:
-        return _COMP_HEAP[type(self._types[type_id].comp)].name
+        return _COMP_HEAP[type(self.types[type_id].comp)].name
 
     def describe(self, type_id: int) -> str:
-        return f"{self.kind(type_id)} type #{type_id} {self._types[type_id].comp}"
+        return f"{self.kind(type_id)} type #{type_id} {self.types[type_id].comp}"
 
     def canon_valtype(self, t, ids: list[int]):
         """A module-relative value (or storage) type with its type index made canonical."""
@@ -199,7 +239,7 @@ class TypeStore:
     def top(self, heap) -> AbsHeap:
         if isinstance(heap, AbsHeap):
             return _TOP[heap]
-        return _TOP[_COMP_HEAP[type(self._types[heap].comp)]]
+        return _TOP[_COMP_HEAP[type(self.types[heap].comp)]]
 
     def bottom(self, heap) -> AbsHeap:
         return _BOTTOM[self.top(heap)]
@@ -213,7 +253,7 @@ class TypeStore:
         if a_abs:  # only a bottom is below a concrete type
             return a is _BOTTOM.get(self.top(b))
         if b_abs:
-            return _abs_sub(_COMP_HEAP[type(self._types[a].comp)], b)
+            return _abs_sub(_COMP_HEAP[type(self.types[a].comp)], b)
         return self.is_subtype(a, b)
 
     def ref_matches(self, a: RefType, b: RefType) -> bool:

@@ -2,16 +2,16 @@
 
 import click
 
+from .. import decode
 from ..errors import WasmError
 from ..features import ALL, WASM2, WASM3
+from .module import validate_module
 
 PROFILES = {"2.0": WASM2, "3.0": WASM3, "all": ALL}
 
 
 def check_file(path: str, features) -> str | None:
     """The problem with the module in `path`, as one line, or None when it is valid."""
-    from .. import decode
-    from .module import validate_module
     try:
         with open(path, "rb") as f:
             data = f.read()

@@ -11,6 +11,7 @@ from bisect import bisect_right
 
 from ..binary.code import decode_code, decode_expr
 from ..binary.opcodes import ALL_OPS
+from ..binary.spaces import COMPOUND_KINDS, INDEX_KINDS, MEMORY, PLAIN_KINDS
 from ..binary.types import F32, F64, I32, I64, V128, AbsHeap, RefType
 from ..errors import ValidationError
 
@@ -25,7 +26,16 @@ def _type_list(names, addr):
     return [table[n] for n in names]
 
 
-_CHECKED_IMMS = {"memarg", "lane", "shuffle", "memory"}
+# What the validator checks of each immediate kind, once the decoder has read it:
+CHECK_ADDRESSED = "addressed"  # by `FuncValidator.addressed`, before the signature is chosen
+CHECK_LOOKUP = "lookup"  # names an index: the instruction's handler looks it up ("unknown <space>")
+CHECK_NONE = "none"      # any value the decoder accepts is valid
+IMMEDIATE_CHECKS = {kind: CHECK_LOOKUP for kind in INDEX_KINDS + COMPOUND_KINDS}
+IMMEDIATE_CHECKS.update({kind: CHECK_NONE for kind in PLAIN_KINDS})
+# A memory index of an instruction with a fixed signature (memory.size, memory.grow)
+# decides its address type, as a memarg's does; a lane index has a bound per instruction.
+IMMEDIATE_CHECKS.update(dict.fromkeys(("memarg", MEMORY, "lane", "shuffle"), CHECK_ADDRESSED))
+_CHECKED_IMMS = frozenset(kind for kind, check in IMMEDIATE_CHECKS.items() if check == CHECK_ADDRESSED)
 
 
 def _classify():
@@ -215,7 +225,7 @@ class FuncValidator:
         try:
             self.locals = Locals(functype.params, code.locals, ctx.canon_valtype)
         except ValidationError as err:
-            raise self.locate(err)
+            raise self.locate(err) from None
         self.first_local = len(functype.params)
         if instrs is None:
             instrs = decode_code(code, ctx.module.datacount is not None, ctx.multi_memory)
@@ -248,15 +258,14 @@ class FuncValidator:
         try:
             self._run(instrs, self.ctx.dispatch, self.stack, self.ctrls)
         except ValidationError as err:
-            raise self.locate(err)
+            raise self.locate(err) from None
 
     def locate(self, err):
-        """Give an error raised by a context lookup the place it happened."""
-        if err.offset is None:
-            err.offset = self.at
-        if err.func is None:
-            err.func = self.func_index
-        return err
+        """An error raised by a context lookup (which knows no place), at the place it happened."""
+        if err.offset is not None and err.func is not None:
+            return err
+        return ValidationError(err.message, self.at if err.offset is None else err.offset, err.file,
+                               func=self.func_index if err.func is None else err.func)
 
     def _run(self, instrs, dispatch, stack, ctrls):
         # The hot loop: fixed signatures and plain local accesses are checked inline;

@@ -5,17 +5,14 @@
 function body with `func.FuncValidator`.
 """
 
-import multiprocessing
-import os
-
-from .. import errors
 from ..binary.code import decode_expr
 from ..binary.opcodes import ALL_OPS
 from ..binary.types import (EXN, EXTERN, FUNC, FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND,
                             NOEXN, TABLE_KIND, TAG_KIND, AbsHeap, FuncType, GlobalType,
                             PackedType, RefType, StructType)
-from ..errors import ValidationError, WasmError
+from ..errors import ValidationError
 from ..features import ALL
+from ..workers import map_chunks
 from .canon import TypeStore, rec_group_spans
 from .func import (ADDRESSED, ADDRESSED_SIG, FIXED, FIXED_SIG, HANDLED, LOCAL_GET, LOCAL_SET,
                    LOCAL_TEE, FuncValidator)
@@ -392,95 +389,29 @@ def _check_exports(ctx):
         names.add(exp.name)
 
 
-# Below this much code, starting worker processes costs more than it saves.
-PARALLEL_MIN_CODE_BYTES = 1 << 20
-_WORKER_JOB = None
+def check_body(ctx, index: int, code) -> None:
+    """Type-check the body `code` of function `index` (imports counted) of `ctx.module`.
+
+    The per-function check: `check_codes` runs it over every body, the merger over each
+    body it has just rewritten. A `ValidationError` carries the function index in `func`.
+    """
+    FuncValidator(ctx, index).check_function(ctx.funcs[index], code)
 
 
-def _check_range(ctx, start: int, stop: int, transform) -> list | None:
-    """Check bodies start..stop-1 (transformed first, if asked); the transformed bodies.
-
-    Any error, a malformed body's DecodeError too, carries its function index in `func`."""
-    imported = len(ctx.funcs) - len(ctx.module.funcs)
-    codes = ctx.module.codes
-    done = [] if transform is not None else None
-    index = None
-    try:
-        for i in range(start, stop):
-            index = imported + i
-            code = codes[i]
-            if transform is not None:
-                code = transform(i, code)
-                done.append(code.body)
-            FuncValidator(ctx, index).check_function(ctx.funcs[index], code)
-    except WasmError as err:
-        if getattr(err, "func", None) is None:
-            err.func = index
-        raise
-    return done
-
-
-def _check_chunk(bounds):
-    """In a worker: (transformed bodies, first error as plain data) of a range of bodies."""
-    ctx, transform = _WORKER_JOB
-    try:
-        return _check_range(ctx, *bounds, transform), None
-    except WasmError as err:
-        return None, (type(err).__name__, err.message, err.offset, getattr(err, "func", None))
-
-
-def _chunks(codes, parts: int) -> list[tuple[int, int]]:
-    total = sum(len(c.body) for c in codes)
-    bounds, start, size = [], 0, 0
-    for i, code in enumerate(codes):
-        size += len(code.body)
-        if size >= total * (len(bounds) + 1) / parts and len(bounds) < parts - 1:
-            bounds.append((start, i + 1))
-            start = i + 1
-    bounds.append((start, len(codes)))
-    return [b for b in bounds if b[0] < b[1]]
-
-
-def _workers(codes, jobs) -> int:
-    if jobs is not None:
-        return max(1, jobs)
-    if not hasattr(os, "fork") or sum(len(c.body) for c in codes) < PARALLEL_MIN_CODE_BYTES:
-        return 1
-    return min(os.cpu_count() or 1, 8)
-
-
-def check_codes(ctx, jobs: int | None = None, transform=None) -> None:
+def check_codes(ctx, jobs: int | None = None) -> None:
     """Type-check every function body of `ctx.module`; large modules in forked workers.
 
-    With `transform(i, code) -> Code` each body is transformed first, in the process that
-    checks it, and `ctx.module.codes[i].body` is replaced by the result (the merger
-    rewrites indices this way, in parallel). Chunks are contiguous, so the lowest-numbered
-    failing chunk holds the first bad function: the error is the one a sequential check
-    reports, with its function index in `func`.
+    `jobs` processes (default: see `workers.worker_count`) take contiguous ranges of
+    bodies, so the error raised is the first a sequential check finds.
     """
+    imported = len(ctx.funcs) - len(ctx.module.funcs)
     codes = ctx.module.codes
-    workers = _workers(codes, jobs)
-    if workers == 1:
-        results = [(_check_range(ctx, 0, len(codes), transform), None)]
-        bounds = [(0, len(codes))]
-    else:
-        global _WORKER_JOB
-        _WORKER_JOB = (ctx, transform)
-        bounds = _chunks(codes, workers * 2)
-        try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                results = pool.map(_check_chunk, bounds)
-        finally:
-            _WORKER_JOB = None
-    for (start, _), (bodies, error) in zip(bounds, results):
-        if error is not None:
-            kind, message, offset, func = error
-            err = getattr(errors, kind, ValidationError)(message, offset)
-            err.func = func
-            raise err
-        if bodies is not None:
-            for i, body in enumerate(bodies, start):
-                codes[i].body = body
+
+    def check_range(start: int, stop: int) -> None:
+        for i in range(start, stop):
+            check_body(ctx, imported + i, codes[i])
+
+    map_chunks(check_range, codes, jobs)
 
 
 def check_module(module, features=None, store: TypeStore | None = None) -> Context:
@@ -503,7 +434,8 @@ def validate_module(module, features=None, store: TypeStore | None = None, jobs:
     `features` defaults to everything we read (`features.ALL`). Types are interned into
     `store` (a fresh one by default); the returned context maps the module's indices to
     canonical types. `jobs` is the number of processes checking function bodies
-    (default: one per core for modules with at least 1 MiB of code, else one).
+    (default: one per core for modules with at least 1 MiB of code, else one; see
+    `workers.worker_count`).
     """
     ctx = check_module(module, features, store)
     check_codes(ctx, jobs)

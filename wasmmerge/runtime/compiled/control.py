@@ -6,22 +6,18 @@ Python loops sets `_br` to its label's id and breaks; after each loop it crossed
 breaks again, or stops and leaves its own loop the right way.
 """
 
-from ...binary.types import FuncType
+from ...binary.types import block_signature
 from .emitter import Emitter
 from .symbolic import MEMORY, Label, Untranslatable, Value
 
 MAX_PY_LOOPS = 18           # CPython: at most 20 statically nested blocks
 
 
-def block_signature(module, blocktype) -> tuple[int, int]:
-    if blocktype is None:
-        return 0, 0
-    if isinstance(blocktype, int):
-        comp = module.types[blocktype].comp
-        if not isinstance(comp, FuncType):
-            raise Untranslatable("non-function block type")
-        return len(comp.params), len(comp.results)
-    return 0, 1
+def block_arity(module, blocktype) -> tuple[int, int]:
+    signature = block_signature(blocktype, module.types)
+    if signature is None:
+        raise Untranslatable("non-function block type")
+    return signature
 
 
 class ControlFlow(Emitter):
@@ -34,7 +30,7 @@ class ControlFlow(Emitter):
         return None
 
     def open_label(self, kind, blocktype, pyloop):
-        nparams, nresults = block_signature(self.module, blocktype)
+        nparams, nresults = block_arity(self.module, blocktype)
         height = len(self.stack) - nparams
         if pyloop:
             self.materialize_all(height)
@@ -57,7 +53,7 @@ class ControlFlow(Emitter):
     def op_if(self, blocktype):
         cond = self.pop()
         pyloop = self.pos in self.targeted
-        nparams, _ = block_signature(self.module, blocktype)
+        nparams, _ = block_arity(self.module, blocktype)
         self.materialize_all(len(self.stack) - nparams)
         label = self.open_label("if", blocktype, pyloop)
         # The function's last instruction: each arm returns rather than join to return.

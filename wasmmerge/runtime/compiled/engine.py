@@ -16,7 +16,7 @@ import struct
 import sys
 
 from ...errors import Exhaustion, Trap
-from .. import ops
+from .. import numerics, ops, simd
 from ..engine import MAX_REENTRY, resolve_indirect, run
 from ..store import FuncInstance
 from .translate import Untranslatable, func_name, mangle, tail_body_name, translate
@@ -66,8 +66,7 @@ CANONICAL_NAN = _as_float.unpack(struct.pack("<Q", 0x7FF8_0000_0000_0000))[0]
 
 def _float_divide(x, y):
     """f64.div on Python floats, as numerics.f64_div computes it on bits."""
-    from ..numerics import _divide
-    return x / y if y else _divide(x, y)
+    return x / y if y else numerics._divide(x, y)
 
 
 def _float_sqrt(x):
@@ -86,8 +85,7 @@ def _v128_load(mem, offset, name, address):
     if name == "v128.load":
         ops.v128_load(mem, offset, 16, None, stack)
     else:
-        from ..simd import LOAD_BYTES
-        ops.v128_load(mem, offset, LOAD_BYTES[name], ops.simd_load(name), stack)
+        ops.v128_load(mem, offset, simd.LOAD_BYTES[name], ops.simd_load(name), stack)
     return stack[0]
 
 
@@ -106,12 +104,11 @@ def _v128_store_lane(mem, offset, size, lane, address, vector):
 
 
 def _base_namespace() -> dict:
-    from .. import numerics
     names = {"Trap": Trap, "Exhaustion": Exhaustion, "LOAD64": _load64, "STORE64": _store64,
              "GROW": _grow, "NON_NULL": _non_null, "V128_LOAD": _v128_load,
              "V128_STORE": _v128_store, "V128_LOAD_LANE": _v128_load_lane,
              "V128_STORE_LANE": _v128_store_lane, "TailCall": TailCall, "FUNC_REF": _func_ref}
-    for table in (numerics.OPS, _simd_ops()):
+    for table in (numerics.OPS, simd.OPS):
         for name, fn in table.items():
             names[mangle(name)] = fn
     names.update(FDIV=_float_divide, FSQRT=_float_sqrt, SQRT=math.sqrt, NAN=CANONICAL_NAN,
@@ -124,14 +121,6 @@ def _base_namespace() -> dict:
                  "memory_init", "data_drop", "memory_copy", "memory_fill"):
         names["OP_" + name] = getattr(ops, name)
     return names
-
-
-def _simd_ops() -> dict:
-    try:
-        from ..simd import OPS
-    except ImportError:
-        return {}
-    return OPS
 
 
 BASE = None
@@ -333,7 +322,7 @@ def engine_of(store) -> CompiledEngine:
 
 
 def invoke_compiled(store, func, args) -> list:
-    """`engine.invoke` on the compiled engine: the results as a list."""
+    """`engines.invoke` on the compiled engine: the results as a list."""
     engine = engine_of(store)
     if func.host is not None:
         return _as_list(engine.callable(func)(0, *args), len(func.type.results))

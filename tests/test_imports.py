@@ -1,0 +1,201 @@
+"""The package's import structure: no cycles, lazy imports only where a comment says why,
+and cheap entry points (`import wasmmerge.binary.leb`, `wasmmerge --version`, a merge).
+
+The convention for a deliberate function-level import: a `# lazy: WHY` comment on the
+import's own line, or on the line above it (one comment may head a run of imports).
+"""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from wasmmerge.cli import COMMANDS
+
+from conftest import ROOT
+
+PACKAGE = ROOT / "wasmmerge"
+LAZY_MARK = "# lazy:"
+
+# Function-level imports in files other work on issue 9 is rewriting (the type store,
+# the validator's worker pool, the merger's checks, the opcode table) at the time this
+# test was written. They are tolerated, not endorsed: drop an entry once its file has
+# no such import left, or gives it a `# lazy:` comment.
+PENDING = {
+    ("wasmmerge/validator/module.py", ".instructions"),
+}
+
+
+def python_files():
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_text(node) -> str:
+    if isinstance(node, ast.ImportFrom):
+        return "." * node.level + (node.module or "")
+    return node.names[0].name
+
+
+def nested_imports(tree):
+    """Import statements inside a function or class body (not at module level)."""
+    for outer in ast.walk(tree):
+        if isinstance(outer, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for node in ast.walk(outer):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    yield node
+
+
+def has_lazy_comment(lines: list[str], lineno: int) -> bool:
+    """A `# lazy:` comment on the import's line, or above it past a run of imports."""
+    index = lineno - 1
+    if LAZY_MARK in lines[index]:
+        return True
+    index -= 1
+    while index >= 0 and lines[index].strip().startswith(("import ", "from ")):
+        index -= 1
+    return index >= 0 and lines[index].strip().startswith(LAZY_MARK)
+
+
+def test_every_function_level_import_says_why():
+    undocumented = []
+    for path in python_files():
+        text = path.read_text()
+        lines = text.splitlines()
+        relative = str(path.relative_to(ROOT))
+        seen = set()
+        for node in nested_imports(ast.parse(text)):
+            if node.lineno in seen:
+                continue
+            seen.add(node.lineno)
+            if (relative, imported_text(node)) in PENDING or has_lazy_comment(lines, node.lineno):
+                continue
+            undocumented.append(f"{relative}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    assert not undocumented, ("function-level imports without a `# lazy: why` comment "
+                              "(import at the top, or say why not):\n" + "\n".join(undocumented))
+
+
+def resolve(package: str, node) -> list[str]:
+    """The project modules a module-level import statement loads (by explicit name)."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if node.level:
+        base = package.split(".")
+        base = base[:len(base) - node.level + 1]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module
+    names = [target]
+    for alias in node.names:
+        # `from . import ops` names a submodule; `from .x import f` names an attribute.
+        candidate = f"{target}.{alias.name}"
+        if (ROOT / (candidate.replace(".", "/") + ".py")).exists() or \
+                (ROOT / candidate.replace(".", "/") / "__init__.py").exists():
+            names.append(candidate)
+    return names
+
+
+def module_level_graph() -> dict[str, set[str]]:
+    graph = {}
+    for path in python_files():
+        name = module_name(path)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges = set()
+        for node in ast.parse(path.read_text()).body:
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    edges.update(n for n in resolve(package, inner) if n.startswith("wasmmerge"))
+        # `from ..x import f` inside a submodule of x's package: the package itself is loaded
+        # first anyway, so an edge to one's own ancestor package is no cycle worth reporting.
+        graph[name] = {e for e in edges if e != name and not name.startswith(e + ".")}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state = {}
+
+    def visit(node, path):
+        state[node] = "open"
+        path.append(node)
+        for succ in sorted(graph.get(node, ())):
+            if state.get(succ) == "open":
+                return path[path.index(succ):] + [succ]
+            if succ not in state:
+                found = visit(succ, path)
+                if found:
+                    return found
+        path.pop()
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node, [])
+            if found:
+                return found
+    return None
+
+
+def test_no_import_cycles_at_module_level():
+    cycle = find_cycle(module_level_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def loaded_modules(code: str, *argv: str) -> set[str]:
+    """The project modules loaded by the end of running `code` (with sys.argv = argv)."""
+    probe = ("import atexit, json, sys\n"
+             "atexit.register(lambda: print('MODULES=' + json.dumps(sorted(m for m in sys.modules\n"
+             "                                  if m.split('.')[0] == 'wasmmerge')), file=sys.stderr))\n"
+             f"sys.argv = {['wasmmerge', *argv]!r}\n" + code)
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES=")]
+    assert line, proc.stderr
+    return set(json.loads(line[-1][len("MODULES="):]))
+
+
+RUN_CLI = "import runpy\nrunpy.run_module('wasmmerge', run_name='__main__', alter_sys=True)\n"
+HEAVY = ("wasmmerge.validator", "wasmmerge.runtime", "wasmmerge.spectest")
+
+
+def heavy(modules: set[str], prefixes=HEAVY) -> list[str]:
+    return sorted(m for m in modules if m.startswith(prefixes))
+
+
+def test_leb_codec_loads_only_what_it_needs():
+    modules = loaded_modules("import wasmmerge.binary.leb\n")
+    assert "wasmmerge.binary.leb" in modules
+    assert len(modules) <= 8, sorted(modules)
+
+
+def test_version_loads_no_validator_runtime_or_spec_runner():
+    modules = loaded_modules(RUN_CLI, "--version")
+    assert "wasmmerge.cli" in modules
+    assert not heavy(modules), heavy(modules)
+
+
+def test_merge_loads_no_runtime_or_spec_runner(tmp_path):
+    # A module exporting a function (hand-assembled: no tool needed), merged with itself
+    # under two names; the validator is loaded to check the output, nothing that runs code.
+    body = bytes([0x02, 0x00, 0x0B])  # one code entry: size 2, no locals, end
+    data = (b"\0asm\1\0\0\0" + bytes([1, 4, 1, 0x60, 0, 0]) + bytes([3, 2, 1, 0])
+            + bytes([7, 5, 1, 1, ord("f"), 0, 0]) + bytes([10, 4, 1]) + body)
+    (tmp_path / "a.wasm").write_bytes(data)
+    out = tmp_path / "out.wasm"
+    modules = loaded_modules(RUN_CLI, f"a={tmp_path / 'a.wasm'}", f"b={tmp_path / 'a.wasm'}",
+                             "--rename-export-conflicts", "-o", str(out))
+    assert out.read_bytes().startswith(b"\0asm")
+    assert "wasmmerge.merger.pipeline" in modules
+    assert not heavy(modules, ("wasmmerge.runtime", "wasmmerge.spectest")), heavy(modules)
+
+
+def test_help_lists_every_command():
+    proc = subprocess.run([sys.executable, "-m", "wasmmerge", "--help"], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    listed = proc.stdout.split("Commands:")[1].split()
+    assert set(COMMANDS) <= set(listed), proc.stdout

@@ -1,0 +1,97 @@
+"""The worker pool (`wasmmerge/workers.py`), and errors crossing its process boundary pickled
+whole: every error class comes back as itself with every field, the first error in order."""
+
+import pickle
+
+import pytest
+
+from wasmmerge.binary.model import Code
+from wasmmerge.errors import DecodeError, ValidationError, WasmError
+from wasmmerge.runtime.engine import WasmException
+from wasmmerge.workers import chunks, map_chunks, worker_count
+
+
+def _with_subclasses(cls) -> list:
+    return [cls] + [sub for direct in cls.__subclasses__() for sub in _with_subclasses(direct)]
+
+
+ERROR_CLASSES = _with_subclasses(WasmError)
+
+
+def _example(cls) -> WasmError:
+    if cls is WasmException:  # its constructor takes the uncaught wasm exception
+        err = WasmException(("tag", (1, 2)))
+        err.offset = 0x1234
+        return err
+    if issubclass(cls, ValidationError):
+        return cls("something is wrong", 0x1234, "in.wasm", func=7)
+    return cls("something is wrong", 0x1234, "in.wasm")
+
+
+@pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda c: c.__name__)
+def test_every_error_class_pickles_with_all_its_fields(cls):
+    assert {c.__name__ for c in ERROR_CLASSES} >= {"DecodeError", "ValidationError", "LinkError",
+                                                    "Unsupported", "Trap", "Exhaustion", "WasmException"}
+    err = _example(cls)
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is cls
+    assert vars(back) == vars(err)
+    assert str(back) == str(err) and back.args == err.args
+
+
+def test_validation_error_keeps_its_function_in_the_text():
+    back = pickle.loads(pickle.dumps(ValidationError("type mismatch", 16, func=3)))
+    assert (back.message, back.offset, back.file, back.func) == ("type mismatch", 16, None, 3)
+    assert str(back) == "type mismatch (at offset 0x10) [in function 3]"
+
+
+def _codes(sizes):
+    return [Code([], bytes(n)) for n in sizes]
+
+
+def test_chunks_are_contiguous_and_cover_every_body():
+    codes = _codes([5, 1, 1, 9, 2, 2, 2, 7, 1])
+    for parts in range(1, 12):
+        bounds = chunks(codes, parts)
+        assert len(bounds) <= parts
+        assert [b[0] for b in bounds[1:]] == [b[1] for b in bounds[:-1]]
+        assert bounds[0][0] == 0 and bounds[-1][1] == len(codes)
+    assert chunks([], 4) == []
+
+
+def test_worker_count():
+    small = _codes([10] * 3)
+    assert worker_count(small) == 1  # too little code to be worth a fork
+    assert worker_count(small, jobs=3) == 3 and worker_count(small, jobs=0) == 1
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_map_chunks_gives_results_in_order_and_the_first_error(jobs):
+    codes = _codes([3] * 40)
+
+    def job(start, stop):
+        return list(range(start, stop))
+
+    assert [i for part in map_chunks(job, codes, jobs) for i in part] == list(range(40))
+
+    def failing(start, stop):
+        for i in range(start, stop):
+            if i in (13, 31):
+                raise ValidationError(f"bad body {i}", 100 + i, func=i)
+        return stop - start
+
+    with pytest.raises(ValidationError) as info:
+        map_chunks(failing, codes, jobs)
+    assert (info.value.message, info.value.offset, info.value.func) == ("bad body 13", 113, 13)
+
+
+def test_a_worker_error_of_any_class_arrives_as_itself():
+    codes = _codes([3] * 8)
+
+    def job(start, stop):
+        raise DecodeError(f"malformed at {start}", start, "x.wasm")
+
+    with pytest.raises(DecodeError) as info:
+        map_chunks(job, codes, 2)
+    assert type(info.value) is DecodeError and vars(info.value) == {
+        "message": "malformed at 0", "offset": 0, "file": "x.wasm"}

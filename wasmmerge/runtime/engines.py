@@ -1,0 +1,22 @@
+"""Calling into wasm: the store's `engine` chooses which engine runs the call.
+
+This sits above both engines. The compiled engine imports the reference engine (it runs
+the functions it does not translate), so the choice cannot live in either of them.
+"""
+
+from ..errors import Trap
+from .compiled import invoke_compiled
+from .engine import invoke_reference
+
+
+def invoke(store, func, args) -> list:
+    """Call a function instance with run-time values; returns its results as a list.
+
+    `Store(engine="compiled")` runs on the compiled engine, except while the store counts
+    fuel: only the reference engine counts instructions.
+    """
+    if len(args) != len(func.type.params):
+        raise Trap(f"wrong number of arguments: expected {len(func.type.params)}, got {len(args)}")
+    if store.engine == "compiled" and store.fuel is None:
+        return invoke_compiled(store, func, args)
+    return invoke_reference(store, func, args)
