@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from ..binary import leb
 from ..binary.model import CUSTOM
 from ..binary.reader import iter_sections
+from ..custom import build_id as build_id_section
 from ..errors import DecodeError, WasmError
 from .addresses import AddressMap, FunctionMove
 from .dwarf import DebugInput, is_dwarf_section, merge_dwarf
@@ -267,11 +268,12 @@ def _customs_of(data: bytes, label: str) -> list[tuple[str, bytes]]:
 
 
 def _build_id(payload: bytes) -> bytes:
+    """An input's id (only its size matters: the output's id is a new one); a malformed
+    section counts as none."""
     try:
-        length, pos = leb.read_u32(payload, 0)
+        return build_id_section.parse(payload).id
     except DecodeError:
         return b""
-    return payload[pos:pos + length]
 
 
 def _with_build_id(data: bytes, size: int) -> bytes:
@@ -280,10 +282,10 @@ def _with_build_id(data: bytes, size: int) -> bytes:
     if not size:
         return data
     placeholder = leb.write_unsigned(size) + bytes(size)
-    with_zeros = data + custom_section_bytes("build_id", placeholder)
+    with_zeros = data + custom_section_bytes("build_id", placeholder)  # placed last, as LLVM orders it
     digest = b""
     counter = 0
     while len(digest) < size:  # sha256 for ids up to 32 bytes, chained for longer ones
         digest += hashlib.sha256(counter.to_bytes(4, "little") + with_zeros).digest()
         counter += 1
-    return data + custom_section_bytes("build_id", leb.write_unsigned(size) + digest[:size])
+    return data + custom_section_bytes("build_id", build_id_section.encode(build_id_section.BuildId(digest[:size])))

@@ -5,6 +5,7 @@ import time
 from ..binary.model import Code, DataSegment, ElemSegment, Expr, Global, Import, Module, Table
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, FuncType
 from ..binary.writer import encode_module as encode
+from ..debuginfo.carry import DebugOptions, DebugSource, carry_debug_info
 from ..errors import ValidationError, WasmError
 from ..usage import space_size_features, target_feature_name
 from ..validator.canon import TypeStore, map_externtype, map_valtype
@@ -83,8 +84,24 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
 
     data = encode(out)
     phases.done("encode")
-    report = build_report(loaded, plan, out, len(data), init)
-    return MergeResult(data, out, warnings, report)
+    debug = _carry_debug(inputs, loaded, plan, data, options, warnings)
+    phases.done("debug info")
+    report = build_report(loaded, plan, out, len(debug.data), init)
+    return MergeResult(debug.data, out, warnings, report, debug.source_map, debug.debug_file)
+
+
+def _carry_debug(inputs, loaded, plan: Plan, data: bytes, options: MergeOptions, warnings: list[str]):
+    """DWARF, source maps and the other debug metadata, moved with the code."""
+    sources = []
+    for k, ((_, raw), inp) in enumerate(zip(inputs, loaded)):
+        remap = plan.remap(k)
+        sources.append(DebugSource(inp.name, inp.label, raw, None if remap.is_identity() else remap))
+    debug_options = DebugOptions(
+        strip=options.strip_debug, strict=options.strict_debug, source_maps=options.input_source_maps,
+        want_source_map=options.output_source_map, source_map_file=options.source_map_file,
+        source_map_url=options.source_map_url, debug_files=options.input_debug_files,
+        debug_file_url=options.debug_file_url)
+    return carry_debug_info(sources, data, debug_options, warnings)
 
 
 def _func_imports(module, targets):
