@@ -11,7 +11,7 @@ A malformed section the merge would rewrite is dropped with a warning naming its
 
 from ..binary.model import CustomSection
 from ..custom import names, producers, target_features
-from ..debuginfo.carry import handles as carried_by_debuginfo
+from .debug import handles as carried_by_debuginfo
 from ..errors import WasmError
 
 

@@ -5,12 +5,12 @@ import time
 from ..binary.model import Code, DataSegment, ElemSegment, Expr, Global, Import, Module, Table
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, FuncType
 from ..binary.writer import encode_module as encode
-from ..debuginfo.carry import DebugOptions, DebugSource, carry_debug_info
 from ..errors import ValidationError, WasmError
 from ..usage import space_size_features, target_feature_name
 from ..validator.canon import TypeStore, map_externtype, map_valtype
 from .constexpr import ConstExprs
 from .customs import merge_customs
+from .debug import DebugOptions, DebugSource, carry_debug_info
 from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs

@@ -1,4 +1,5 @@
-"""The merger's hook: carry the inputs' debug info into the merged module.
+"""Debug info through the merge: the inputs' debug info carried into the merged module
+by `wasmmerge/debuginfo/`, after encoding.
 
 Called with the encoded output. Function bodies there are in input order, so input k's
 j-th body became the output's (bodies of earlier inputs + j)-th; comparing old and new
@@ -20,12 +21,13 @@ from dataclasses import dataclass, field
 from ..binary import leb
 from ..binary.model import CUSTOM
 from ..binary.reader import iter_sections
+from ..binary.spaces import FUNC, GLOBAL, MEMORY
 from ..custom import build_id as build_id_section
+from ..debuginfo import AddressMap, DebugInput, FunctionMove, is_dwarf_section, merge_dwarf
+from ..debuginfo.layout import code_payload, custom_section_bytes, function_spans, insert_customs
+from ..debuginfo.sourcemap import MapInput, merge_source_maps, parse_source_map, url_section_payload
 from ..errors import DecodeError, WasmError
-from .addresses import AddressMap, FunctionMove
-from .dwarf import DebugInput, is_dwarf_section, merge_dwarf
-from .layout import code_payload, custom_section_bytes, function_spans, insert_customs
-from .sourcemap import MapInput, merge_source_maps, parse_source_map, url_section_payload
+from .rewrite import REMAPPABLE, Remap, build_skipper, collect_patches
 
 # Custom sections this module writes; the custom-section merge leaves them to it.
 HANDLED_SECTIONS = ("sourceMappingURL", "external_debug_info", "build_id")
@@ -136,7 +138,6 @@ def carry_debug_info(sources: list[DebugSource], output: bytes, options: DebugOp
 
 def function_moves(sources: list[DebugSource], output: bytes) -> AddressMap:
     """Where every input function went in `output` (see the module docstring)."""
-    from ..merger.rewrite import collect_patches  # lazy: the merger imports this module
     new_spans = function_spans(output)
     out_code = code_payload(output)
     addresses = AddressMap()
@@ -175,7 +176,7 @@ def function_moves(sources: list[DebugSource], output: bytes) -> AddressMap:
 
 
 # One-byte opcodes whose only immediate is one index: call, return_call, global.get/set, ref.func.
-_SINGLE_INDEX = {0x10: "func", 0x12: "func", 0x23: "global", 0x24: "global", 0xD2: "func"}
+_SINGLE_INDEX = {0x10: FUNC, 0x12: FUNC, 0x23: GLOBAL, 0x24: GLOBAL, 0xD2: FUNC}
 
 
 def _memarg_shifts(data, pos: int, end: int, remap, code_start: int) -> list | None:
@@ -184,10 +185,9 @@ def _memarg_shifts(data, pos: int, end: int, remap, code_start: int) -> list | N
     single-index instructions (which grow when the new index does not fit the old width).
     Found with the rewriter's own skipper; None when the body has anything else to look
     at (the caller then asks the rewriter for its patches)."""
-    from ..merger.rewrite import build_skipper  # lazy: the merger imports this module
     if not remap.active:
         return []
-    if not remap.active <= {"memory", "func", "global"}:
+    if not remap.active <= {MEMORY, FUNC, GLOBAL}:
         return None
     memory = remap.memory
     memarg_growth = len(leb.write_unsigned(memory[0])) if memory is not None and memory[0] != 0 else 0
@@ -226,13 +226,12 @@ def _growing_remap(remap):
     argument may gain an explicit index) and any space where some index needs more LEB128
     bytes than before. Positions of same-size patches do not matter, and leaving those
     spaces out lets the rewriter's skipper pass over their instructions."""
-    from ..merger.rewrite import REMAPPABLE, Remap  # lazy: the merger imports this module
     maps = {}
     for space in REMAPPABLE:
         table = getattr(remap, space)
         if table is None:
             continue
-        if space == "memory" or any(new > old and leb.unsigned_size(new) > leb.unsigned_size(old)
+        if space == MEMORY or any(new > old and leb.unsigned_size(new) > leb.unsigned_size(old)
                                     for old, new in enumerate(table)):
             maps[space] = table
     return Remap(**maps)
