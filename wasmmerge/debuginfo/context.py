@@ -49,8 +49,8 @@ class InputDwarf:
         if moved is not None:
             new = moved.get(offset)
             if new is None:
-                raise DwarfError(f"offset {offset:#x} is not the start of anything in {section}",
-                                 section, offset)
+                raise DwarfError(f"offset {offset:#x} is not the start of anything in {section}", offset,
+                                 section=section)
             offset = new
         return self.bases.get(section, 0) + offset
 

@@ -19,7 +19,7 @@ class Cursor:
         self.section = section
 
     def error(self, message: str, pos: int | None = None) -> DwarfError:
-        return DwarfError(message, self.section, self.pos if pos is None else pos)
+        return DwarfError(message, self.pos if pos is None else pos, section=self.section)
 
     def need(self, size: int) -> int:
         pos = self.pos

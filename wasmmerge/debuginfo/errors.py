@@ -10,9 +10,10 @@ from ..errors import DecodeError
 class DwarfError(DecodeError):
     """DWARF we cannot parse or cannot rewrite faithfully."""
 
-    def __init__(self, message: str, section: str | None = None, offset: int | None = None):
-        super().__init__(message, offset)
-        self.section = section
+    def __init__(self, message: str, offset: int | None = None, file: str | None = None,
+                 section: str | None = None):
+        super().__init__(message, offset, file)
+        self.section = section  # the offset is inside this section's payload
 
     def __str__(self) -> str:
         text = self.message

@@ -37,7 +37,7 @@ def rewrite_frame(inp: InputDwarf) -> None:
         else:
             size = address_sizes.get(cie_id)
             if size is None:
-                raise FrameError(f"FDE names no CIE at {cie_id:#x}", FRAME, id_pos)
+                raise FrameError(f"FDE names no CIE at {cie_id:#x}", id_pos, section=FRAME)
             put_uint(out, id_pos, offset_size, cie_id + base)
             pos = entry.need(2 * size)
             location = int.from_bytes(data[pos:pos + size], "little")  # its range stays as it is
@@ -45,7 +45,7 @@ def rewrite_frame(inp: InputDwarf) -> None:
             if move is None:
                 put_uint(out, pos, size, C.tombstone(size))
             elif move.shifts:
-                raise FrameError("a function with call frame information grew inside", FRAME, pos)
+                raise FrameError("a function with call frame information grew inside", pos, section=FRAME)
             else:
                 put_uint(out, pos, size, location - move.old_start + move.new_start)
         cur.pos = end

@@ -60,7 +60,7 @@ def rewrite_lines(inp: InputDwarf) -> None:
             length = len(header) + len(body) - (4 if offset_size == 4 else 12)
             if offset_size == 4:
                 if length >= 0xFFFFFFF0:
-                    raise DwarfError("a line table grew past what 32-bit DWARF holds", LINE, start)
+                    raise DwarfError("a line table grew past what 32-bit DWARF holds", start, section=LINE)
                 put_uint(header, 0, 4, length)
             else:
                 put_uint(header, 4, 8, length)
@@ -208,7 +208,7 @@ def _rewrite_program(inp: InputDwarf, cur: Cursor, min_inst: int, line_base: int
                 target = inp.map(old, end=row_end)
             if target is None:
                 raise DwarfError(f"line table row at {old:#x} is outside the function its sequence "
-                                 "starts in", LINE, op_start)
+                                 "starts in", op_start, section=LINE)
             if target != new:
                 out += data[copied:op_start]
                 copied = op_start
@@ -226,6 +226,6 @@ def _rewrite_program(inp: InputDwarf, cur: Cursor, min_inst: int, line_base: int
             low = high = -1
             offsets = None
     if pos > end:
-        raise DwarfError("line program runs past its unit", LINE, end)
+        raise DwarfError("line program runs past its unit", end, section=LINE)
     out += data[copied:end]
     return out

@@ -64,7 +64,7 @@ def rewrite_pre5_lists(inp: InputDwarf, section: str, default: UnitContext) -> N
                 put_uint(out, pos + size, size, tomb)
             else:
                 if new_start < new_base:
-                    raise DwarfError("a list entry moved before its base address", section, pos)
+                    raise DwarfError("a list entry moved before its base address", pos, section=section)
                 put_uint(out, pos, size, new_start - new_base)
                 put_uint(out, pos + size, size, new_end - new_base)
 
@@ -109,7 +109,7 @@ def rewrite_v5_lists(inp: InputDwarf, section: str, default: UnitContext) -> Non
             old = table + int.from_bytes(data[pos:pos + offset_size], "little")
             new = moved.get(old)
             if new is None:
-                raise DwarfError(f"offset table entry {i} points inside a list", section, pos)
+                raise DwarfError(f"offset table entry {i} points inside a list", pos, section=section)
             put_uint(header, pos - start, offset_size, new - new_table)
         length = len(header) + len(body) - (4 if offset_size == 4 else 12)
         if offset_size == 4:
@@ -153,7 +153,7 @@ def _rewrite_list(inp: InputDwarf, cur: Cursor, out: bytearray, context: UnitCon
                 new_b = new_a if a == b else inp.map(base + b, end=True)
                 if new_a is not None and new_b is not None:  # else outside any function: left as it was
                     if new_a < new_base:
-                        raise DwarfError("a list entry moved before its base address", cur.section, entry)
+                        raise DwarfError("a list entry moved before its base address", entry, section=cur.section)
                     out += data[copied:first]
                     out += uleb_bytes(new_a - new_base, second - first)
                     out += uleb_bytes(new_b - new_base, cur.pos - second)

@@ -44,7 +44,7 @@ def vlq_decode(text: str) -> list[int]:
     for pos, char in enumerate(text):
         digit = _DIGIT.get(char)
         if digit is None:
-            raise SourceMapError(f"invalid base64 character {char!r} in mappings", "source map", pos)
+            raise SourceMapError(f"invalid base64 character {char!r} in mappings", pos, section="source map")
         value |= (digit & 31) << shift
         if digit & 32:
             shift += 5
@@ -52,7 +52,7 @@ def vlq_decode(text: str) -> list[int]:
         values.append(-(value >> 1) if value & 1 else value >> 1)
         value = shift = 0
     if shift:
-        raise SourceMapError("mappings end inside a number", "source map", len(text))
+        raise SourceMapError("mappings end inside a number", len(text), section="source map")
     return values
 
 
@@ -72,7 +72,7 @@ def decode_mappings(mappings: str) -> list[Segment]:
                 continue
             fields = vlq_decode(piece)
             if len(fields) not in (1, 4, 5):
-                raise SourceMapError(f"a segment with {len(fields)} fields", "source map")
+                raise SourceMapError(f"a segment with {len(fields)} fields", section="source map")
             column += fields[0]
             if len(fields) == 1:
                 segments.append((column, None, None, None, None))
@@ -117,9 +117,9 @@ def parse_source_map(text: str | bytes, label: str) -> dict:
     try:
         parsed = json.loads(text)
     except (ValueError, UnicodeDecodeError) as err:
-        raise SourceMapError(f"not JSON: {err}", "source map").with_file(label) from None
+        raise SourceMapError(f"not JSON: {err}", section="source map").with_file(label) from None
     if not isinstance(parsed, dict) or parsed.get("version") != 3 or not isinstance(parsed.get("mappings"), str):
-        raise SourceMapError("not a version 3 source map with mappings", "source map").with_file(label)
+        raise SourceMapError("not a version 3 source map with mappings", section="source map").with_file(label)
     return parsed
 
 
@@ -161,7 +161,7 @@ def merge_source_maps(inputs: list[MapInput], addresses: AddressMap, code_start:
                                  None if name is None else remap_name[name]))
             except IndexError:
                 raise SourceMapError("a segment names a source or name the map does not have",
-                                     "source map").with_file(inp.name) from None
+                                     section="source map").with_file(inp.name) from None
     segments.sort(key=lambda s: s[0])
     merged = {"version": 3}
     if file:

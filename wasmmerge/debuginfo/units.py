@@ -163,13 +163,13 @@ def _addrx_value(inp: InputDwarf, unit: _Unit, addr_base, form: int, index: int)
     pos = _addrx_pos(unit, addr_base, index)
     addr = inp.sections.get(".debug_addr", b"")
     if pos + unit.address_size > len(addr):
-        raise DwarfError(f"address index {index} is past .debug_addr", INFO)
+        raise DwarfError(f"address index {index} is past .debug_addr", section=INFO)
     return int.from_bytes(addr[pos:pos + unit.address_size], "little")
 
 
 def _addrx_pos(unit: _Unit, addr_base, index: int) -> int:
     if addr_base is None:
-        raise DwarfError("an addrx form in a unit without DW_AT_addr_base", INFO)
+        raise DwarfError("an addrx form in a unit without DW_AT_addr_base", section=INFO)
     return addr_base + index * unit.address_size
 
 
@@ -253,7 +253,7 @@ def _value(inp: InputDwarf, unit: _Unit, cur: Cursor, attr: int, form: int, impl
         table = inp.sections.get(section, b"")
         pos = base + index * unit.offset_size
         if pos + unit.offset_size > len(table):
-            raise DwarfError(f"list index {index} is past {section}", INFO, cur.pos)
+            raise DwarfError(f"list index {index} is past {section}", cur.pos, section=INFO)
         offset = base + int.from_bytes(table[pos:pos + unit.offset_size], "little")
         inp.list_refs.setdefault(section, {})[offset] = unit.context
     elif form == C.DW_FORM_strp_sup:
@@ -304,7 +304,8 @@ def _section_offset(inp: InputDwarf, unit: _Unit, attr: int, pos: int, size: int
     elif attr == C.DW_AT_macro_info:
         put_uint(out, pos, size, value + inp.bases.get(".debug_macinfo", 0))
     else:
-        raise DwarfError(f"section offset in attribute {attr:#x}, which we do not know how to move", INFO, pos)
+        raise DwarfError(f"section offset in attribute {attr:#x}, which we do not know how to move", pos,
+                         section=INFO)
 
 
 def _fix_high_pc(inp: InputDwarf, unit: _Unit, low: int, high: tuple, out: bytearray) -> None:
@@ -322,18 +323,18 @@ def _fix_high_pc(inp: InputDwarf, unit: _Unit, low: int, high: tuple, out: bytea
         return
     new_high = inp.map(low + length, end=True)
     if new_high is None:
-        raise DwarfError(f"DW_AT_high_pc {low + length:#x} is outside the function at {low:#x}", INFO, pos)
+        raise DwarfError(f"DW_AT_high_pc {low + length:#x} is outside the function at {low:#x}", pos, section=INFO)
     new_length = new_high - new_low
     if new_length == length:
         return
     if kind == "data":
         if new_length >= 1 << (8 * width):
-            raise DwarfError("a function grew past what its DW_AT_high_pc form holds", INFO, pos)
+            raise DwarfError("a function grew past what its DW_AT_high_pc form holds", pos, section=INFO)
         put_uint(out, pos, width, new_length)
     elif kind == "udata":
         raw = uleb_bytes(new_length, width)
         if len(raw) != width:
-            raise DwarfError("a function grew past what its DW_AT_high_pc form holds", INFO, pos)
+            raise DwarfError("a function grew past what its DW_AT_high_pc form holds", pos, section=INFO)
         out[pos:pos + width] = raw
     else:
-        raise DwarfError("a function whose size changed has an implicit-constant DW_AT_high_pc", INFO)
+        raise DwarfError("a function whose size changed has an implicit-constant DW_AT_high_pc", section=INFO)
