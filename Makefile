@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The package alone (what `make demo` needs); STAMP adds the test and bench extras.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 PYTEST_WORKERS ?= 2
 
 .PHONY: all setup wabt toolchain demo test test-fast bench clean
@@ -15,9 +17,13 @@ all: test
 
 setup: $(STAMP) wabt
 
-$(STAMP): pyproject.toml
+$(RUNTIME_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
+
+$(STAMP): $(RUNTIME_STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
@@ -44,7 +50,7 @@ WM   := $(BIN)/wasmmerge
 
 # Assemble two modules (app imports mathlib by name), look inside, merge them, and show
 # that the merged module behaves like the two linked by name.
-demo: setup
+demo: $(RUNTIME_STAMP) wabt
 	@mkdir -p $(DEMO)
 	wat2wasm --enable-all fixtures/demo/mathlib.wat -o $(DEMO)/mathlib.wasm
 	wat2wasm --enable-all fixtures/demo/app.wat -o $(DEMO)/app.wasm

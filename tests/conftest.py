@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -14,10 +15,35 @@ MISSING_SUITE = (f"spec test suite not found at {TESTSUITE}: clone https://githu
                  "and convert it with wast2json (see ../shared/testsuite/README.md) to run these tests")
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser, pluginmanager):
     # Golden-file tests (tests/golden.py) write their expected texts instead of checking them.
     parser.addoption("--bless", action="store_true", default=False,
                      help="rewrite the golden files under tests/golden/ from this run's output")
+    if not pluginmanager.has_plugin("timeout"):
+        # pyproject.toml's `timeout` is pytest-timeout's (the test extra installs it);
+        # without the plugin the same limit is applied below, by SIGALRM.
+        parser.addini("timeout", "seconds a test may take (pytest-timeout's option)", default="0")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    """Without pytest-timeout, fail a test that runs past `timeout` seconds (a looping
+    engine must fail with the test's name, not eat CI's time)."""
+    seconds = 0 if item.config.pluginmanager.has_plugin("timeout") else int(item.config.getini("timeout") or 0)
+    if not seconds or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expired(signum, frame):
+        pytest.fail(f"timed out after {seconds} s (pyproject.toml's timeout)", pytrace=False)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def suite_dir(version: str) -> Path:

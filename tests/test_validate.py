@@ -4,6 +4,7 @@ import functools
 import importlib
 import inspect
 import random
+import re
 import subprocess
 import sys
 
@@ -507,15 +508,16 @@ def test_cli_reports_one_line_per_problem(tmp_path):
     broken.write_bytes(b"\0asm\1\0\0\0\1\5")
     missing = tmp_path / "missing.wasm"
     ok = run_cli(str(good))
-    assert ok.returncode == 0 and ok.stdout == ""
+    assert ok.returncode == 0 and ok.stdout == "" and ok.stderr == ""
     result = run_cli(str(good), str(bad), str(broken), str(missing))
     assert result.returncode == 1
-    lines = result.stdout.splitlines()
-    assert len(lines) == 3, result.stdout
-    assert lines[0].startswith(f"{bad}: type mismatch") and lines[0].endswith("[in function 0]")
-    assert "(at offset 0x" in lines[0]
-    assert lines[1].startswith(f"{broken}: ")
-    assert lines[2] == f"{missing}: No such file or directory"
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3 and result.stdout == "", result.stderr
+    # wasmmerge: error: FILE:0xOFFSET: message [in function N] (docs/cli.md)
+    assert re.fullmatch(rf"wasmmerge: error: {re.escape(str(bad))}:0x[0-9a-f]+: type mismatch.* \[in function 0\]",
+                        lines[0]), lines[0]
+    assert lines[1].startswith(f"wasmmerge: error: {broken}:0x")
+    assert lines[2] == f"wasmmerge: error: {missing}: No such file or directory"
     assert "Traceback" not in result.stderr
 
 
@@ -524,7 +526,7 @@ def test_cli_features_option(tmp_path):
     two_memories.write_bytes(wat("(module (memory 1) (memory 1))"))
     assert run_cli(str(two_memories)).returncode == 0
     result = run_cli("--features", "2.0", str(two_memories))
-    assert result.returncode == 1 and "multiple memories" in result.stdout
+    assert result.returncode == 1 and "multiple memories" in result.stderr
 
 
 def test_parallel_body_check_reports_the_first_invalid_function():

@@ -3,15 +3,19 @@
 Each subcommand lives beside what it drives and is named here by "module:attribute";
 its module is imported only when the command runs (or `--help` lists it), so
 `wasmmerge --version` and a merge never load the interpreter or the spec runner. Every
-user error (a WasmError, a missing file) is printed as one line and exits non-zero,
-never a traceback.
+user error (a WasmError, a missing file) is printed as one line (`cliutil.diagnostic`)
+and exits with status 1, every usage error (an unknown option or command, a missing
+argument) likewise with status 2: never a traceback, never click's multi-line usage text.
 """
 
+import difflib
 import importlib
+import os
 
 import click
 
-from .cliutil import fail
+from . import __version__
+from .cliutil import PROG, USAGE_ERROR, fail
 from .errors import WasmError
 
 COMMANDS = {
@@ -43,13 +47,27 @@ class CommandGroup(click.Group):
 
     def parse_args(self, ctx, args):
         if args and args[0] not in COMMANDS and args[0] not in self.commands \
-                and args[0] not in ("--help", "-h", "--version"):
+                and args[0] not in ("--help", "-h", "--version", "-V"):
+            suggestion = _misspelt_command(args[0])
+            if suggestion:
+                raise click.UsageError(f"no such command {args[0]!r}; did you mean {suggestion!r}?", ctx)
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
 
 
+def _misspelt_command(word: str) -> str | None:
+    """The command `word` is a typo of, unless it could be an input of the default
+    command (an existing file, a NAME=PATH, an option, stdin)."""
+    if word.startswith("-") or "=" in word or os.path.exists(word):
+        return None
+    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 @click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="wasmmerge")
+# The version is read from the package (its one home; pyproject.toml reads it too), not
+# from installed metadata, which an uninstalled checkout does not have.
+@click.version_option(__version__, "-V", "--version", prog_name=PROG, message="%(prog)s %(version)s")
 def cli():
     """Merge WebAssembly modules into one; inspect, validate and run modules.
 
@@ -62,8 +80,24 @@ def cli():
     """
 
 
-def main():
+# click >= 8.2 raises this (a UsageError) for a group run with no arguments at all.
+NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def main(args=None):
+    """The console entry point: click's parsing, with every error as one diagnostic line."""
     try:
-        cli(standalone_mode=True)
+        status = cli.main(args=args, prog_name=PROG, standalone_mode=False)
+    except NO_ARGS_IS_HELP as err:
+        err.show()  # `wasmmerge` alone: the help text, as click prints it (status 2)
+        raise SystemExit(err.exit_code) from None
+    except click.UsageError as err:
+        command = err.ctx.command_path if err.ctx is not None else PROG
+        fail(f"{err.format_message().rstrip('.')}; see '{command} --help'", USAGE_ERROR)
+    except click.ClickException as err:
+        fail(err.format_message(), err.exit_code)
+    except click.Abort:
+        fail("aborted")
     except WasmError as err:
-        fail(str(err))
+        fail(err)
+    raise SystemExit(status if isinstance(status, int) else 0)

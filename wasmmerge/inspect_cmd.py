@@ -8,7 +8,7 @@ from . import custom
 from .binary.model import SECTION_NAMES
 from .binary.reader import decode_module, iter_sections
 from .binary.types import KIND_NAMES, FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
-from .cliutil import fail, read_input
+from .cliutil import fail, label, read_input
 from .errors import WasmError
 from .usage import features_used
 
@@ -114,5 +114,5 @@ def inspect_command(file, as_json):
     try:
         info = describe(data)
     except WasmError as err:
-        fail(str(err.with_file(file)))
+        fail(err.with_file(label(file)))
     click.echo(json.dumps(info, indent=2) if as_json else render_text(info, file))

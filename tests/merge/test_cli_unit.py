@@ -62,7 +62,9 @@ def test_map_and_depfile(files):
     report = json.loads(json_map.read_text())
     assert report["inputs"][0]["size"] == len(wat2wasm(LIB))
     assert {"import": "env.log", "kind": "func"} in report["kept_imports"]
-    assert dep.read_text() == f"{str(out).replace(' ', chr(92) + ' ')}: {files / 'lib.wasm'} {files / 'app.wasm'}\n"
+    lib, app = files / "lib.wasm", files / "app.wasm"
+    assert dep.read_text() == (f"{str(out).replace(' ', chr(92) + ' ')}: {lib} {app}\n"
+                               f"\n{lib}:\n\n{app}:\n")
 
 
 def test_verbose_prints_phases_and_quiet_hides_warnings(files, tmp_path):

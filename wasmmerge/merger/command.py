@@ -1,13 +1,11 @@
 """`wasmmerge merge INPUT... -o OUTPUT` (also the default command: `wasmmerge INPUT... -o OUTPUT`)."""
 
-import os
-import sys
-import tempfile
-
 import click
 
-from ..cliutil import fail, read_input
-from ..errors import WasmError
+from ..cliutil import STDIN, USAGE_ERROR, Progress, diagnostic, fail, label, read_input, wasm_to_wat, warn
+from ..errors import ValidationError, WasmError
+from ..outputs import STDOUT, OutputSet, check_paths
+from .hints import unresolved_import_hints
 from .load import input_name_from_path
 from .options import MergeOptions
 from .pipeline import merge
@@ -19,6 +17,8 @@ def parse_input_spec(spec: str) -> tuple[str, str]:
     name, sep, path = spec.partition("=")
     if sep and name and "/" not in name and "\\" not in name and path:
         return name, path
+    if spec == STDIN:
+        return "stdin", spec
     return input_name_from_path(spec), spec
 
 
@@ -28,7 +28,7 @@ def _named_files(specs, option: str) -> list[tuple[str, str]]:
     for spec in specs:
         name, sep, path = spec.partition("=")
         if not sep or not name or not path:
-            fail(f"{option} takes NAME=FILE, not {spec!r}")
+            fail(f"{option} takes NAME=FILE, not {spec!r}", USAGE_ERROR)
         named.append((name, path))
     return named
 
@@ -39,29 +39,8 @@ def _debug_file_path(output: str) -> str:
     return stem + ".debug.wasm"
 
 
-def write_atomically(path: str, data: bytes) -> None:
-    """Write via a temporary file in the same directory, renamed over `path` when complete."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(prefix=".wasmmerge-", suffix=".tmp", dir=directory)
-    try:
-        # mkstemp makes the file private (0600); an output is an ordinary file, readable
-        # as the umask allows (a web server must be able to serve it).
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _base_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 @click.command("merge")
@@ -81,6 +60,8 @@ def _umask() -> int:
 @click.option("--no-validate", is_flag=True, help="Do not validate the output.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Processes validating function bodies (default: one per core for large inputs).")
+@click.option("-S", "--emit-text", is_flag=True, help="Write the output in the text format (through wabt's wasm2wat).")
+@click.option("--fatal-warnings", is_flag=True, help="Treat warnings as errors: print them as errors, write nothing.")
 @click.option("--strip-debug", is_flag=True, help="Drop all debug info (DWARF, source map URL, external debug info).")
 @click.option("--strict-debug", is_flag=True, help="DWARF that cannot be rewritten is an error, not a warning.")
 @click.option("--input-source-map", "input_source_maps", multiple=True, metavar="NAME=FILE",
@@ -93,64 +74,99 @@ def _umask() -> int:
 @click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
 def merge_command(inputs, output, rename, skip, export_from, allow_import, map_file, map_format, depfile,
-                  no_validate, jobs, strip_debug, strict_debug, input_source_maps, output_source_map,
-                  output_source_map_url, input_debug_files, verbose, quiet):
-    """Merge modules into one. INPUT is PATH (named by its file stem) or NAME=PATH,
+                  no_validate, jobs, emit_text, fatal_warnings, strip_debug, strict_debug, input_source_maps,
+                  output_source_map, output_source_map_url, input_debug_files, verbose, quiet):
+    """Merge modules into one. INPUT is PATH (named by its file stem), NAME=PATH, or - (stdin),
     in instantiation order; an import from NAME binds to that input's export."""
     if rename and skip:
-        fail("--rename-export-conflicts and --skip-export-conflicts exclude each other")
+        fail("--rename-export-conflicts and --skip-export-conflicts exclude each other", USAGE_ERROR)
+    if depfile and output == STDOUT:
+        fail("--depfile needs an output file to name as its target, not -o -", USAGE_ERROR)
     conflicts = "rename" if rename else "skip" if skip else "error"
     specs = [parse_input_spec(spec) for spec in inputs]
+    paths = [path for _, path in specs]
+    if paths.count(STDIN) > 1:
+        fail("standard input (-) can be read only once", USAGE_ERROR)
+    source_map_files = _named_files(input_source_maps, "--input-source-map")
+    debug_file_inputs = _named_files(input_debug_files, "--input-debug-file")
+    debug_file = None
+    if debug_file_inputs:
+        if output == STDOUT:
+            fail("--input-debug-file needs an output file (the merged debug file is written beside it)",
+                 USAGE_ERROR)
+        debug_file = _debug_file_path(output)
+    try:
+        check_paths(paths + [p for _, p in source_map_files + debug_file_inputs],
+                    [("-o", output), ("--map", map_file), ("--depfile", depfile),
+                     ("--output-source-map", output_source_map), ("--input-debug-file", debug_file)])
+    except WasmError as err:
+        fail(err)
+    # On a terminal, a merge that takes more than a second shows which phase it is past.
+    progress = Progress(f"merging {len(specs)} input{'s' if len(specs) != 1 else ''}", "reading",
+                        enabled=not verbose)
     datas = [(name, read_input(path)) for name, path in specs]
 
     def phase(name, seconds):
-        click.echo(f"wasmmerge: {name}: {seconds * 1000:.1f} ms", err=True)
+        if verbose:
+            click.echo(f"wasmmerge: {name}: {seconds * 1000:.1f} ms", err=True)
+        else:
+            progress.update(f"{name} done")
 
-    debug_files = {name: read_input(path) for name, path in _named_files(input_debug_files, "--input-debug-file")}
-    debug_file = None
-    if debug_files:
-        if output == "-":
-            fail("--input-debug-file needs an output file (the merged debug file is written beside it)")
-        debug_file = _debug_file_path(output)
     options = MergeOptions(export_conflicts=conflicts,
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
-                           validate=not no_validate, jobs=jobs, on_phase=phase if verbose else None,
+                           validate=not no_validate, jobs=jobs, on_phase=phase,
                            strip_debug=strip_debug, strict_debug=strict_debug,
-                           input_source_maps={name: read_input(path) for name, path
-                                              in _named_files(input_source_maps, "--input-source-map")},
+                           input_source_maps={name: read_input(path) for name, path in source_map_files},
                            output_source_map=bool(output_source_map),
-                           source_map_file=None if output == "-" else os.path.basename(output),
+                           source_map_file=None if output == STDOUT else _base_name(output),
                            source_map_url=output_source_map_url,
-                           input_debug_files=debug_files,
-                           debug_file_url=os.path.basename(debug_file) if debug_file else None)
+                           input_debug_files={name: read_input(path) for name, path in debug_file_inputs},
+                           debug_file_url=_base_name(debug_file) if debug_file else None)
     try:
-        result = merge(datas, options, files=[path for _, path in specs])
-    except WasmError as err:
-        fail(str(err))
-    if not quiet:
-        for warning in result.warnings:
-            click.echo(f"wasmmerge: warning: {warning}", err=True)
-    try:
-        if output == "-":
-            sys.stdout.flush()
-            sys.stdout.buffer.write(result.data)
-            sys.stdout.buffer.flush()
-        else:
-            write_atomically(output, result.data)
+        result = merge(datas, options, files=[label(p) for p in paths])
+        progress.close()
+        warnings = result.warnings + unresolved_import_hints(result.module.imports, specs)
+        if warnings and fatal_warnings:
+            for warning in warnings[:-1]:
+                click.echo(diagnostic(warning), err=True)
+            fail(f"{warnings[-1]} (--fatal-warnings)")
+        if not quiet:
+            for warning in warnings:
+                warn(warning)
+        outputs = OutputSet()
+        outputs.add(output, wasm_to_wat(result.data, output) if emit_text else result.data)
         if output_source_map and result.source_map is not None:
-            write_atomically(output_source_map, result.source_map.encode())
+            outputs.add(output_source_map, result.source_map.encode())
         if debug_file and result.debug_file is not None:
-            write_atomically(debug_file, result.debug_file)
+            outputs.add(debug_file, result.debug_file)
         if map_file:
             text = format_json(result.report) if map_format == "json" else format_text(result.report)
-            write_atomically(map_file, text.encode())
+            outputs.add(map_file, text.encode())
         if depfile:
-            target = "-" if output == "-" else output
-            write_atomically(depfile, format_depfile(target, [path for _, path in specs]).encode())
-    except OSError as err:
-        fail(f"{err.filename or output}: {err.strerror or err}")
+            outputs.add(depfile, format_depfile(output, paths).encode())
+        outputs.commit()
+    except ValidationError as err:
+        fail(_input_error(datas, paths) or err)
+    except WasmError as err:
+        fail(err)
     if verbose:
         total = sum(len(d) for _, d in datas)
         click.echo(f"wasmmerge: {len(datas)} inputs, {total} bytes -> {len(result.data)} bytes", err=True)
-    sys.stdout.flush()
+
+
+def _input_error(datas, paths) -> WasmError | None:
+    """The first invalid input's own error, as `wasmmerge validate` reports it (offsets in
+    that input's file, not in the merged module), when an input is why the merge failed."""
+    # lazy: the validator runs here only on a failed merge; `--no-validate` never loads it.
+    from ..features import ALL
+    from ..validator import validate_module
+    from ..binary.reader import decode_module
+    for (_, data), path in zip(datas, paths):
+        try:
+            validate_module(decode_module(data, lazy=True, features=ALL), ALL)
+        except WasmError as err:
+            return err.with_file(label(path))
+        except RecursionError:
+            return WasmError("unsupported: nesting too deep to check", file=label(path))
+    return None

@@ -21,6 +21,7 @@ def merged_exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[
     for k, inp in enumerate(loaded):
         if options.export_from is not None and inp.name not in options.export_from:
             continue
+        own_names = {e.name for e in inp.module.exports}
         for e in inp.module.exports:
             space = KIND_SPACES[e.kind]
             if e.index >= len(plan.maps[k][space]):
@@ -38,7 +39,9 @@ def merged_exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[
                     warnings.append(f"{inp.name}: export {name!r} skipped: {previous[0]} exports that name")
                     continue
                 name = f"{inp.name}.{name}"
-                if name in owner:
+                # Taken by an earlier export, or by one of this input's own (which the
+                # rename would otherwise push aside to `<module>.<module>.<name>`).
+                if name in owner or name in own_names:
                     raise LinkError(f"export {e.name!r} of {inp.name} conflicts, and its renamed form "
                                     f"{name!r} is taken too", file=inp.label)
             owner[name] = (inp.name, e.kind, index)

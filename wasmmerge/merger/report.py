@@ -109,4 +109,7 @@ def _escape_make(path: str) -> str:
 
 
 def format_depfile(output: str, inputs: list[str]) -> str:
-    return f"{_escape_make(output)}: {' '.join(_escape_make(p) for p in inputs)}\n"
+    """`out: in...`, then an empty rule per input (gcc's -MP), so that a build which no
+    longer has an input does not stop with "No rule to make target" (stdin, `-`, is no file)."""
+    files = [_escape_make(p) for p in inputs if p != "-"]
+    return f"{_escape_make(output)}: {' '.join(files)}\n" + "".join(f"\n{p}:\n" for p in files)

@@ -118,7 +118,7 @@ def run_command(items, export, hosts, fuel, max_depth, engine, dump_python):
         click.echo(f"trap: {err}", err=True)
         sys.exit(TRAP_STATUS)
     except WasmError as err:
-        fail(str(err))
+        fail(err)
     for t, value in zip(func.type.results, results):
         click.echo(format_result(t, value))
 
