@@ -1,7 +1,9 @@
 """The one exception of the DWARF rewriter: this input's debug info cannot be carried over.
 
-It names the section and the byte offset inside it; the merge turns it into a warning
-(the input's DWARF is dropped) or, with `--strict-debug`, into an error.
+It names the section and the byte offset inside it. That offset is not a file offset, so
+it goes into the message (`.debug_info at offset 0x1e: unknown attribute form 0x7f`) and
+the error's own `offset` stays empty. The merge turns the error into a warning (the
+input's DWARF is dropped) or, with `--strict-debug`, reports it.
 """
 
 from ..errors import DecodeError
@@ -12,16 +14,10 @@ class DwarfError(DecodeError):
 
     def __init__(self, message: str, offset: int | None = None, file: str | None = None,
                  section: str | None = None):
+        self.section = section
+        self.section_offset = None
+        if section is not None:
+            where = section if offset is None else f"{section} at offset {offset:#x}"
+            message = f"{where}: {message}"
+            self.section_offset, offset = offset, None
         super().__init__(message, offset, file)
-        self.section = section  # the offset is inside this section's payload
-
-    def __str__(self) -> str:
-        text = self.message
-        if self.section:
-            where = f"{self.section}" + (f" at offset {self.offset:#x}" if self.offset is not None else "")
-            text = f"{where}: {text}"
-        elif self.offset is not None:
-            text = f"{text} (at offset {self.offset:#x})"
-        if self.file:
-            text = f"{self.file}: {text}"
-        return text
