@@ -24,6 +24,7 @@ COMMANDS = {
     "merge": "wasmmerge.merger.command:merge_command",
     "run": "wasmmerge.runtime.command:run_command",
     "spec": "wasmmerge.spectest.command:spec_command",
+    "verify": "wasmmerge.verify_cmd:verify_command",
 }
 
 
@@ -76,6 +77,8 @@ def cli():
     wasmmerge inspect FILE                  sections, index spaces, imports, exports
     wasmmerge validate FILE...              type-check modules
     wasmmerge run FILE --invoke NAME ARG... call an export (a=a.wasm b=b.wasm: linked)
+    wasmmerge run PROG [--dir D] [-- ARGS]  run a WASI command
+    wasmmerge verify A B [--merged M]       merged module vs inputs linked by name
     wasmmerge spec PATH...                  run spec test scripts
     """
 

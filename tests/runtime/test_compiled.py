@@ -286,7 +286,7 @@ def test_translations_are_cached_per_module():
     assert cache[0][1] is code
 
 
-def test_fuel_runs_on_the_reference_engine():
+def test_fuel_runs_out_on_the_compiled_engine_too():
     store, inst = setup(RECURSION, "compiled", fuel=50)
     assert outcome(store, inst, "down", 1000) == "Exhaustion: out of fuel"
 

@@ -58,6 +58,8 @@ def _base_name(path: str) -> str:
 @click.option("--map-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--depfile", metavar="FILE", help="Write a Make dependency file.")
 @click.option("--no-validate", is_flag=True, help="Do not validate the output.")
+@click.option("--single-memory", is_flag=True,
+              help="One memory: relocate inputs linked with wasm-ld --emit-relocs, lower the others.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
               help="Processes validating function bodies (default: one per core for large inputs).")
 @click.option("-S", "--emit-text", is_flag=True, help="Write the output in the text format (through wabt's wasm2wat).")
@@ -75,7 +77,7 @@ def _base_name(path: str) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
 def merge_command(inputs, output, rename, skip, export_from, allow_import, map_file, map_format, depfile,
                   no_validate, jobs, emit_text, fatal_warnings, strip_debug, strict_debug, input_source_maps,
-                  output_source_map, output_source_map_url, input_debug_files, verbose, quiet):
+                  output_source_map, output_source_map_url, input_debug_files, verbose, quiet, single_memory):
     """Merge modules into one. INPUT is PATH (named by its file stem), NAME=PATH, or - (stdin),
     in instantiation order; an import from NAME binds to that input's export."""
     if rename and skip:
@@ -115,7 +117,7 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
     options = MergeOptions(export_conflicts=conflicts,
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
-                           validate=not no_validate, jobs=jobs, on_phase=phase,
+                           validate=not no_validate, jobs=jobs, single_memory=single_memory, on_phase=phase,
                            strip_debug=strip_debug, strict_debug=strict_debug,
                            input_source_maps={name: read_input(path) for name, path in source_map_files},
                            output_source_map=bool(output_source_map),

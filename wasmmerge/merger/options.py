@@ -17,6 +17,9 @@ class MergeOptions:
     # fnmatch patterns (`env.*`) that every import left in the output must match.
     allow_imports: list[str] | None = None
     validate: bool = True
+    # One memory: inputs linked with wasm-ld --emit-relocs relocated into regions of it,
+    # others lowered (a base and a bounds check per access).
+    single_memory: bool = False
     # Processes that rewrite and validate function bodies (None: one per core for inputs
     # with at least 1 MiB of code, else one). Each worker costs memory of its own.
     jobs: int | None = None

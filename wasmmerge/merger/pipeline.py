@@ -10,14 +10,16 @@ from ..usage import space_size_features, target_feature_name
 from ..validator.canon import TypeStore, map_externtype, map_valtype
 from .constexpr import ConstExprs
 from .customs import merge_customs
-from .debug import DebugOptions, DebugSource, carry_debug_info
+from .debug import DebugOptions, DebugSource, carry_debug_info, handles as carried_by_debuginfo
 from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
+from .pic import place_pic
 from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
+from .single_memory import single_memory
 from .verify import finish_codes
 
 GENERATED_START_NAME = "__wasmmerge_start"
@@ -43,6 +45,14 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     phases = _Phases(options.on_phase)
     warnings: list[str] = []
     loaded = load_inputs(inputs, files)
+    placement = place_pic(loaded)  # PIC side modules: one memory and table, GOT filled
+    regions = None
+    if placement:
+        loaded, inputs, regions = placement.inputs, placement.raw_inputs(inputs), placement.summary()
+        warnings.extend(placement.warnings)
+    elif options.single_memory:  # every input's memory relocated or lowered into one
+        relocated = single_memory(loaded, inputs)
+        loaded, inputs, regions = relocated.inputs, relocated.raw, relocated.bases
     phases.done("load")
 
     # Only the merged types go into this store: its canonical ids are the output's type
@@ -66,6 +76,8 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
     consts = ConstExprs(loaded, plan)
     remaps: list = []  # per merged body: its input's Remap, None where nothing changes
     effects = _copy_definitions(loaded, plan, consts, out, remaps)
+    if placement:
+        placement.hide_exports(loaded)
     out.exports = merged_exports(loaded, plan, options, warnings)
     phases.done("rewrite")
 
@@ -84,21 +96,33 @@ def merge(inputs, options: MergeOptions | None = None, files=None) -> MergeResul
 
     data = encode(out)
     phases.done("encode")
-    debug = _carry_debug(inputs, loaded, plan, data, options, warnings)
+    moved_inputs = placement is not None or options.single_memory
+    debug = _carry_debug(inputs, loaded, plan, data, options, warnings, moved_inputs)
     phases.done("debug info")
     report = build_report(loaded, plan, out, len(debug.data), init)
+    if regions is not None:
+        report["memory_regions"] = regions
     return MergeResult(debug.data, out, warnings, report, debug.source_map, debug.debug_file)
 
 
-def _carry_debug(inputs, loaded, plan: Plan, data: bytes, options: MergeOptions, warnings: list[str]):
-    """DWARF, source maps and the other debug metadata, moved with the code."""
+def _carry_debug(inputs, loaded, plan: Plan, data: bytes, options: MergeOptions, warnings: list[str],
+                 moved_inputs: bool):
+    """DWARF, source maps and the other debug metadata, moved with the code.
+
+    PIC placement and `single_memory` rewrite the inputs' code before the merge proper,
+    and the debug info does not follow that step yet: it is dropped, with a warning."""
+    strip = options.strip_debug
+    if moved_inputs and not strip:
+        strip = True
+        if any(carried_by_debuginfo(c.name) and c.name != "build_id" for inp in loaded for c in inp.module.customs):
+            warnings.append("debug info is not carried through PIC placement or --single-memory yet; dropped")
     sources = []
     for k, ((_, raw), inp) in enumerate(zip(inputs, loaded)):
         remap = plan.remap(k)
         sources.append(DebugSource(inp.name, inp.label, raw, None if remap.is_identity() else remap))
     debug_options = DebugOptions(
-        strip=options.strip_debug, strict=options.strict_debug, source_maps=options.input_source_maps,
-        want_source_map=options.output_source_map, source_map_file=options.source_map_file,
+        strip=strip, strict=options.strict_debug, source_maps=options.input_source_maps,
+        want_source_map=options.output_source_map and not strip, source_map_file=options.source_map_file,
         source_map_url=options.source_map_url, debug_files=options.input_debug_files,
         debug_file_url=options.debug_file_url)
     return carry_debug_info(sources, data, debug_options, warnings)

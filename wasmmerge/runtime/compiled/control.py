@@ -8,6 +8,7 @@ breaks again, or stops and leaves its own loop the right way.
 
 from ...binary.types import block_signature
 from .emitter import Emitter
+from .fuel import fuel_charge
 from .symbolic import MEMORY, Label, Untranslatable, Value
 
 MAX_PY_LOOPS = 18           # CPython: at most 20 statically nested blocks
@@ -42,7 +43,17 @@ class ControlFlow(Emitter):
             if self.py_loops > MAX_PY_LOOPS:
                 raise Untranslatable("too many statically nested blocks")
             label.arm_lines = self.open_suite("while True:")
+            if kind == "loop":
+                self.charge_fuel(self.pos)
         return label
+
+    def charge_fuel(self, pos):
+        """With fuel: charge the region starting here (a loop iteration, an if arm, the
+        code after a `br_if`)."""
+        cost = self.fuel_costs.get(pos, 0) if self.fuel else 0
+        if cost:
+            for line in fuel_charge(cost):
+                self.emit(line)
 
     def op_block(self, blocktype):
         self.open_label("block", blocktype, self.pos in self.targeted)
@@ -60,6 +71,7 @@ class ControlFlow(Emitter):
         label.returns = self.pos == self.final_if and not pyloop
         label.snapshot = list(self.stack)
         label.arm_lines = self.open_suite(f"if {cond.expr}:")
+        self.charge_fuel(self.pos)
 
     def store_results(self, label):
         """Fall-through to a join: the label's results into its slots."""
@@ -85,6 +97,7 @@ class ControlFlow(Emitter):
         self.arm_done(label)
         self.close_suite(label.arm_lines)
         label.arm_lines = self.open_suite("else:")
+        self.charge_fuel(self.pos)
         label.has_else = True
         self.stack = list(label.snapshot)
         self.dead = False
@@ -191,6 +204,7 @@ class ControlFlow(Emitter):
         start = self.open_suite(f"if {cond.expr}:")
         self.branch(depth)
         self.close_suite(start)
+        self.charge_fuel(self.pos)  # the code after a branch not taken
 
     def op_br_table(self, depths):
         index = self.pop()

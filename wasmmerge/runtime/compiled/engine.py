@@ -128,20 +128,22 @@ BASE = None
 
 # -- translation cache ------------------------------------------------------------------------
 
-def translation(module, index: int):
-    """(source, code object) of function `index`, or (None, reason) when it falls back."""
+def translation(module, index: int, fuel: bool = False):
+    """(source, code object) of function `index`, or (None, reason) when it falls back.
+    Translations that count fuel are cached beside the others (key `(index, "fuel")`)."""
     cache = module.__dict__.setdefault(CACHE_ATTR, {})
-    entry = cache.get(index)
+    key = (index, "fuel") if fuel else index
+    entry = cache.get(key)
     if entry is None:
         try:
-            source = translate(module, index)
+            source = translate(module, index, fuel)
             entry = (source, compile(source, f"<wasm function {index}>", "exec"))
         except Untranslatable as why:
             entry = (None, str(why))
         except (SyntaxError, RecursionError, MemoryError, ValueError) as err:
             # CPython's limits (nesting, indentation, size): the reference engine runs it.
             entry = (None, f"CPython cannot compile it ({type(err).__name__}: {err})")
-        cache[index] = entry
+        cache[key] = entry
     return entry
 
 
@@ -150,8 +152,12 @@ def translation(module, index: int):
 class CompiledEngine:
     """Callables for a store's functions, and the namespaces of its module instances."""
 
-    def __init__(self, store):
+    def __init__(self, store, fuel: bool = False):
         self.store = store
+        # With fuel, every function is translated with fuel charges against this cell,
+        # which holds the store's fuel while compiled code runs (see invoke_compiled).
+        self.fuel = fuel
+        self.fuel_cell = [0]
         self.callables: dict[FuncInstance, object] = {}
         self.namespaces = {}
         self.fallbacks: dict[FuncInstance, str] = {}  # function -> why it is not compiled
@@ -169,7 +175,7 @@ class CompiledEngine:
                 fn = self.host_wrapper(func)
             else:
                 ns = self.namespace(func.module)
-                source, code = translation(func.module.module, func.index)
+                source, code = translation(func.module.module, func.index, self.fuel)
                 if source is None:
                     self.fallbacks[func] = code
                     fn = self.reference_wrapper(func)
@@ -221,6 +227,7 @@ class CompiledEngine:
         ns["RESOLVE"] = lambda table, expected, index: resolve_indirect(table, expected, types,
                                                                         index)
         ns["RUN_TAIL"] = self.run_tail
+        ns["FUEL"] = self.fuel_cell
         ns["CALLEE_REF"] = self.ref_lookup()
         return ns
 
@@ -303,11 +310,15 @@ class CompiledEngine:
             # The reference engine counts frames from its first; this one is at depth
             # (max - d + 1), so d - 1 more are allowed.
             store.max_call_depth = d - 1
+            if self.fuel:
+                store.fuel = max(0, self.fuel_cell[0])  # the reference engine counts on
             try:
                 run(store, func, stack)
             finally:
                 store.max_call_depth = saved
                 self.saved_depth = outer
+                if self.fuel:
+                    self.fuel_cell[0] = store.fuel
             if nresults == 1:
                 return stack[-1]
             return tuple(stack[-nresults:]) if nresults else None
@@ -315,9 +326,13 @@ class CompiledEngine:
 
 
 def engine_of(store) -> CompiledEngine:
-    engine = store.__dict__.get("_compiled_engine")
+    """The store's compiled engine for its current fuel mode (counting or not: two sets
+    of translations and callables, sharing the store's instances)."""
+    fuel = store.fuel is not None
+    engines = store.__dict__.setdefault("_compiled_engines", {})
+    engine = engines.get(fuel)
     if engine is None:
-        engine = store._compiled_engine = CompiledEngine(store)
+        engine = engines[fuel] = CompiledEngine(store, fuel)
     return engine
 
 
@@ -335,6 +350,10 @@ def invoke_compiled(store, func, args) -> list:
     previous_limit = sys.getrecursionlimit()
     if previous_limit < needed:
         sys.setrecursionlimit(needed)
+    if engine.fuel and not store.reentry:
+        # Outermost call: the cell takes the store's fuel (nested calls from host
+        # functions keep counting in it), and gives back what is left at the end.
+        engine.fuel_cell[0] = store.fuel
     store.reentry += 1
     try:
         result = engine.callable(func)(depth + 1, *args)
@@ -346,6 +365,8 @@ def invoke_compiled(store, func, args) -> list:
         raise Exhaustion("out of memory") from None
     finally:
         store.reentry -= 1
+        if engine.fuel:
+            store.fuel = max(0, engine.fuel_cell[0])
         if previous_limit < needed:
             sys.setrecursionlimit(previous_limit)
     return _as_list(result, len(func.type.results))

@@ -28,6 +28,7 @@ from ...binary.code import decode_code
 from ...binary.types import F64, NumType
 from .calls import Calls
 from .control import ControlFlow
+from .fuel import fuel_charge, fuel_costs
 from .numeric import Numeric
 from .symbolic import Label, Untranslatable, Value, func_name, mangle, tail_body_name
 from .variables import Variables
@@ -46,17 +47,22 @@ def default_literal(t) -> str:
     return "0" if isinstance(t, NumType) else "None"
 
 
-def translate(module, index: int) -> str:
-    """The Python source of function `index` (in the function index space) of `module`."""
-    return Translator(module, index).run()
+def translate(module, index: int, fuel: bool = False) -> str:
+    """The Python source of function `index` (in the function index space) of `module`.
+
+    With `fuel`, the code charges `FUEL[0]` (see `fuel_costs`) and raises "out of fuel"
+    when it goes negative; without, it has no fuel code at all."""
+    return Translator(module, index, fuel).run()
 
 
 class Translator(ControlFlow, Calls, Variables, Numeric):
     """One function's translation: the instruction mixins' `op_*` methods, driven here."""
 
-    def __init__(self, module, index):
+    def __init__(self, module, index, fuel=False):
         self.module = module
         self.index = index
+        self.fuel = fuel
+        self.call_cost, self.fuel_costs = 0, {}
         nimported = len(module.func_type_indices()) - len(module.codes)
         self.code = module.codes[index - nimported]
         self.func_types = [module.types[i].comp for i in module.func_type_indices()]
@@ -88,6 +94,8 @@ class Translator(ControlFlow, Calls, Variables, Numeric):
         if len(instrs) > MAX_INSTRUCTIONS:
             raise Untranslatable(f"function too large ({len(instrs)} instructions)")
         self.targeted = self.scan(instrs)
+        if self.fuel:
+            self.call_cost, self.fuel_costs = fuel_costs(instrs, self.targeted)
         ft = self.type
         func = Label("func", 0, 0, len(ft.results), 0, self.self_tail)
         if self.self_tail:
@@ -174,6 +182,8 @@ class Translator(ControlFlow, Calls, Variables, Numeric):
         if self.self_tail:
             head.append("    while True:")  # a self tail call assigns the parameters, continues
             indent += "    "
+        if self.fuel:
+            head += [indent + line for line in fuel_charge(max(1, self.call_cost))]
         by_default = {}
         for i, t in enumerate(self.code.local_types()):
             by_default.setdefault(default_literal(t), []).append(f"l{nparams + i}")
