@@ -13,6 +13,7 @@ user's path, never the temporary file.
 import os
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .errors import WasmError
@@ -65,8 +66,10 @@ def check_paths(inputs: list[str], outputs: list[tuple[str, str | None]]) -> Non
 class OutputSet:
     """The outputs of one command, written together by `commit` or not at all."""
 
-    files: list[tuple[str, bytes]] = field(default_factory=list)
+    files: list[tuple[str, bytes | None]] = field(default_factory=list)
     stdout: bytes | None = None
+    # Outputs already written to a temporary (by `stream`), by target path.
+    streamed: dict[str, str] = field(default_factory=dict)
 
     def add(self, path: str, data: bytes) -> None:
         """Add an output; add the primary output (the build target) first."""
@@ -75,6 +78,30 @@ class OutputSet:
         else:
             self.files.append((path, data))
 
+    @contextmanager
+    def stream(self, path: str):
+        """Add the output `path`, written through the binary file this yields (a temporary
+        beside it, so a large output is never held in memory); removed if the block fails."""
+        temp, f = _open_temporary(path)
+        try:
+            with f:
+                yield f
+        except OSError as err:
+            os.unlink(temp)
+            raise _error(path, err) from None
+        except BaseException:
+            os.unlink(temp)
+            raise
+        self.streamed[path] = temp
+        self.files.append((path, None))
+
+    def discard(self) -> None:
+        """Remove what `stream` wrote and `commit` did not rename (a command that failed)."""
+        for temp in self.streamed.values():
+            if os.path.exists(temp):
+                os.unlink(temp)
+        self.streamed.clear()
+
     def commit(self) -> None:
         """Write every file to a temporary beside its target, then rename all of them
         (primary output last, so a failure between renames never leaves a new target with
@@ -82,14 +109,15 @@ class OutputSet:
         written: list[tuple[str, str]] = []
         try:
             for path, data in self.files:
-                written.append((_write_temporary(path, data), path))
+                temp = self.streamed.pop(path) if data is None else _write_temporary(path, data)
+                written.append((temp, path))
             for temp, path in reversed(written):
                 try:
                     os.replace(temp, path)
                 except OSError as err:
                     raise _error(path, err) from None
         finally:
-            for temp, _ in written:
+            for temp in [t for t, _ in written] + list(self.streamed.values()):
                 if os.path.exists(temp):
                     os.unlink(temp)
         if self.stdout is not None:
@@ -98,7 +126,8 @@ class OutputSet:
             sys.stdout.buffer.flush()
 
 
-def _write_temporary(path: str, data: bytes) -> str:
+def _open_temporary(path: str):
+    """(name, binary file) of a new temporary beside `path`."""
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=directory)
@@ -108,7 +137,17 @@ def _write_temporary(path: str, data: bytes) -> str:
         # mkstemp makes the file private (0600); an output is an ordinary file, readable
         # as the umask allows (a web server must be able to serve it).
         os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
+    except OSError as err:
+        os.close(fd)
+        os.unlink(temp)
+        raise _error(path, err) from None
+    return temp, os.fdopen(fd, "wb")
+
+
+def _write_temporary(path: str, data: bytes) -> str:
+    temp, f = _open_temporary(path)
+    try:
+        with f:
             f.write(data)
     except OSError as err:
         os.unlink(temp)

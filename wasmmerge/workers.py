@@ -11,7 +11,7 @@ comes back pickled whole. Chunks are contiguous, so the lowest-numbered failing 
 holds the first bad function: the error raised is the one a single process reports.
 """
 
-import multiprocessing
+import gc
 import os
 
 from .errors import WasmError
@@ -59,16 +59,38 @@ def map_chunks(job, codes, jobs: int | None = None) -> list:
     Raises the first error in function order. Two chunks per worker even out bodies of
     uneven cost.
     """
+    return run_chunks(job, *plan_chunks(codes, jobs))
+
+
+def plan_chunks(codes, jobs: int | None = None) -> tuple[int, list[tuple[int, int]]]:
+    """(processes, chunk bounds) for `run_chunks`: one chunk on one process, else two
+    per worker."""
     workers = worker_count(codes, jobs)
     if workers == 1:
-        return [job(0, len(codes))]
+        return 1, [(0, len(codes))]
+    return workers, chunks(codes, workers * 2)
+
+
+def run_chunks(job, workers: int, bounds: list[tuple[int, int]]) -> list:
+    """`job(start, stop)` for each of `bounds` on `workers` processes; the results in order."""
+    if workers == 1:
+        return [job(start, stop) for start, stop in bounds]
+    # Only a large run starts workers: a small one (a build system's many tiny merges)
+    # would spend a noticeable part of its time importing multiprocessing.
+    # lazy: see above.
+    import multiprocessing
     global _JOB
     _JOB = job
+    # Objects that exist at the fork stay out of the workers' garbage collections: a
+    # collection writes to every object it examines, which would copy the whole heap
+    # into each worker's private memory.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_run_chunk, chunks(codes, workers * 2))
+            results = pool.map(_run_chunk, bounds)
     finally:
         _JOB = None
+        gc.unfreeze()
     for _, error in results:
         if error is not None:
             raise error

@@ -2,7 +2,9 @@
 
 Code bodies and constant expressions stay bytes (what the file holds, including the
 final `end`), decoded on demand by `code.py`: most tools touch only some of them, and
-bytes are what the merger copies.
+bytes are what the merger copies. (The merger reads its inputs with bodies as
+memoryviews into the input instead: see `reader.decode_module(views=True)`.) Entries
+have slots: a module may hold hundreds of thousands of them.
 """
 
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ SECTION_NAMES = {
 }
 
 
-@dataclass(eq=True)
+@dataclass(eq=True, slots=True)
 class Expr:
     """A constant expression: its instruction bytes, `end` included."""
 
@@ -29,7 +31,7 @@ class Expr:
     offset: int = field(default=0, compare=False)  # in the file it came from, for errors
 
 
-@dataclass
+@dataclass(slots=True)
 class Import:
     module: str
     name: str
@@ -37,26 +39,26 @@ class Import:
     type: int | TableType | MemType | GlobalType | TagType  # a type index for functions
 
 
-@dataclass
+@dataclass(slots=True)
 class Export:
     name: str
     kind: int
     index: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Table:
     type: TableType
     init: Expr | None = None  # 3.0: a table with an explicit initialiser (0x40 0x00 form)
 
 
-@dataclass
+@dataclass(slots=True)
 class Global:
     type: GlobalType
     init: Expr
 
 
-@dataclass
+@dataclass(slots=True)
 class ElemSegment:
     mode: str  # "active", "passive" or "declarative"
     type: RefType
@@ -72,7 +74,7 @@ class ElemSegment:
         return len(self.funcs) if self.funcs is not None else len(self.exprs)
 
 
-@dataclass
+@dataclass(slots=True)
 class DataSegment:
     mode: str  # "active" or "passive"
     data: bytes
@@ -81,7 +83,7 @@ class DataSegment:
     flags: int | None = field(default=None, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Code:
     """A function body: local declarations as run-length groups, then the instructions."""
 
@@ -96,7 +98,7 @@ class Code:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class CustomSection:
     name: str
     data: bytes
@@ -124,6 +126,9 @@ class Module:
     customs: list[CustomSection] = field(default_factory=list)
     # Standard sections present in the file although empty (written back the same way).
     empty_sections: set[int] = field(default_factory=set, compare=False)
+    # `import_counts`'s cache, and the import list (identity, length) it was counted for.
+    _import_counts: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+    _import_counts_key: tuple = field(default=(), init=False, compare=False, repr=False)
 
     # -- index spaces: imports come first in each -------------------------------------
 
@@ -152,7 +157,22 @@ class Module:
     def count(self, kind: int) -> int:
         defined = {FUNC_KIND: self.funcs, TABLE_KIND: self.tables, MEMORY_KIND: self.memories,
                    GLOBAL_KIND: self.globals, TAG_KIND: self.tags}[kind]
-        return sum(1 for imp in self.imports if imp.kind == kind) + len(defined)
+        return self.import_counts().get(kind, 0) + len(defined)
+
+    def import_counts(self) -> dict[int, int]:
+        """How many imports of each kind: counted once per import list.
+
+        Callers ask once per import (the merger's resolution), so a rescan each time would
+        be quadratic. The import list is replaced or appended to, never edited in place to
+        another kind, so its identity and length tell when to count again.
+        """
+        key = (id(self.imports), len(self.imports))
+        if self._import_counts_key != key:
+            counts: dict[int, int] = {}
+            for imp in self.imports:
+                counts[imp.kind] = counts.get(imp.kind, 0) + 1
+            self._import_counts, self._import_counts_key = counts, key
+        return self._import_counts
 
     def custom(self, name: str) -> CustomSection | None:
         return next((c for c in self.customs if c.name == name), None)

@@ -10,7 +10,7 @@ from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GL
                     MEMORY, SECTION_NAMES, SECTION_ORDER, START, TABLE, TAG, TYPE, Code,
                     CustomSection, DataSegment, ElemSegment, Export, Expr, Global, Import,
                     Module, Table)
-from .types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, MEMORY_KIND, PACKED_TYPES, TABLE_KIND,
+from .types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, MEMORY_KIND, NUM_TYPES, PACKED_TYPES, TABLE_KIND,
                     TAG_KIND, ArrayType, FieldType, FuncType, GlobalType, Limits, MemType,
                     RecGroup, StructType, SubType, TableType, TagType)
 
@@ -155,9 +155,46 @@ def _subtype(r: Reader) -> SubType:
     return SubType(_comptype(r))
 
 
+def _simple_functype(r: Reader, memo: dict) -> SubType | None:
+    """A function type of at most 127 numeric params and results, read in one step.
+
+    The common case, and the one a module of a million types is made of: read as a slice,
+    and equal encodings share one (immutable) `SubType`. None: read it the general way.
+    """
+    data, pos, end = r.data, r.pos, r.end
+    if pos + 2 >= end:
+        return None
+    nparams = data[pos + 1]
+    results_at = pos + 2 + nparams
+    if nparams >= 0x80 or results_at >= end:
+        return None
+    nresults = data[results_at]
+    stop = results_at + 1 + nresults
+    if nresults >= 0x80 or stop > end:
+        return None
+    key = bytes(data[pos:stop])
+    st = memo.get(key)
+    if st is None:
+        try:
+            params = tuple([NUM_TYPES[b] for b in key[2:2 + nparams]])
+            results = tuple([NUM_TYPES[b] for b in key[3 + nparams:]])
+        except KeyError:
+            return None
+        st = memo[key] = SubType(FuncType(params, results))
+    r.pos = stop
+    return st
+
+
 def _type_section(r: Reader, m: Module):
     count = r.u32()
+    memo: dict = {}
+    types = m.types
     for _ in range(count):
+        if r.pos < r.end and r.data[r.pos] == 0x60:
+            st = _simple_functype(r, memo)
+            if st is not None:
+                types.append(st)
+                continue
         if r.pos < r.end and r.data[r.pos] == 0x4E:
             r.pos += 1
             start = len(m.types)
@@ -290,7 +327,14 @@ def _data(r: Reader) -> DataSegment:
     return DataSegment("active", r.bytes(r.u32()), memory=memory, offset=offset, flags=flags)
 
 
-def _code(r: Reader) -> Code:
+def _code(r: Reader, view: memoryview | None = None) -> Code:
+    """One code entry; its body a copy, or a slice of `view` (the whole input) if given."""
+    data, pos = r.data, r.pos
+    # The common small body without locals, read without a cursor of its own.
+    if pos + 1 < r.end and 0 < data[pos] < 0x80 and data[pos + 1] == 0 and pos + 1 + data[pos] <= r.end:
+        end = pos + 1 + data[pos]
+        r.pos = end
+        return Code([], bytes(data[pos + 2:end]) if view is None else view[pos + 2:end], pos + 2)
     size = r.u32()
     start = r.pos
     end = start + size
@@ -306,7 +350,7 @@ def _code(r: Reader) -> Code:
             body.fail("too many locals")
         groups.append((count, body.valtype()))
     r.pos = end
-    return Code(groups, bytes(r.data[body.pos:end]), body.pos)
+    return Code(groups, bytes(r.data[body.pos:end]) if view is None else view[body.pos:end], body.pos)
 
 
 # -- sections ---------------------------------------------------------------------------
@@ -374,8 +418,13 @@ _VECTOR_SECTIONS = {
 }
 
 
-def decode_module(data, lazy: bool = False, features=ALL) -> Module:
-    """Decode a module. With `lazy`, function bodies are split off but not decoded."""
+def decode_module(data, lazy: bool = False, features=ALL, views: bool = False) -> Module:
+    """Decode a module. With `lazy`, function bodies are split off but not decoded.
+
+    With `views` (and `lazy`), each body is a memoryview into `data` rather than a copy:
+    the merger reads large inputs this way, holding each body's bytes once.
+    """
+    view = memoryview(data) if views and lazy else None
     m = Module()
     after = 0
     for info in iter_sections(data):
@@ -395,7 +444,10 @@ def decode_module(data, lazy: bool = False, features=ALL) -> Module:
             count = 1
         else:
             attr, read_item = _VECTOR_SECTIONS[info.id]
-            items = r.vec(lambda: read_item(r))
+            if info.id == CODE:
+                items = r.vec(lambda: _code(r, view))
+            else:
+                items = r.vec(lambda: read_item(r))
             getattr(m, attr).extend(items)
             count = len(items)
             if info.id == CODE and not lazy:
@@ -415,6 +467,8 @@ def _check_bodies(data, m: Module, features) -> None:
     """Decode every body, as the spec does while reading the code section."""
     has_datacount = m.datacount is not None
     for code in m.codes:
+        if code.body == b"\x0b":  # an empty body: nothing to decode
+            continue
         # Decode from the file, not the body's slice: a body whose instructions end
         # elsewhere than its declared size is a size mismatch, as in the spec.
         _, end = decode_instrs(data, code.offset, len(data), 0, has_datacount, features=features)

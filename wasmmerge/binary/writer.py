@@ -143,35 +143,70 @@ def _elem(e) -> bytes:
     return out + _vec(e.funcs, u32)
 
 
-def _data(d) -> bytes:
+def _data_head(d) -> bytes:
+    """A data segment's encoding up to its bytes."""
     if d.mode == "passive":
-        return b"\x01" + u32(len(d.data)) + d.data
+        return b"\x01" + u32(len(d.data))
     if d.memory != 0 or d.flags == 2:
         head = b"\x02" + u32(d.memory)
     else:
         head = b"\x00"
-    return head + d.offset.code + u32(len(d.data)) + d.data
+    return head + d.offset.code + u32(len(d.data))
 
 
-def _code_parts(codes) -> tuple[list[bytes], int]:
-    """The code section as pieces to join once: bodies are the largest thing we write,
-    so they are never concatenated into an intermediate section."""
-    count = u32(len(codes))
+def _data_parts(datas) -> tuple[list, int]:
+    """The data section as pieces: segments' bytes are written as they are, not joined."""
+    count = u32(len(datas))
     parts, size = [count], len(count)
+    for d in datas:
+        head = _data_head(d)
+        parts += (head, d.data)
+        size += len(head) + len(d.data)
+    return parts, size
+
+
+def code_entry_writer():
+    """`entry(code) -> (head, raw_locals)`: what precedes a body in the code section.
+
+    Local declarations repeat (most functions declare a few i32s): each distinct one is
+    encoded once.
+    """
     local_cache = {}
-    for c in codes:
+
+    def entry(c):
         key = tuple(c.locals)
         raw_locals = local_cache.get(key)
         if raw_locals is None:
             raw_locals = local_cache[key] = _vec(c.locals, lambda g: u32(g[0]) + write_valtype(g[1]))
-        head = u32(len(raw_locals) + len(c.body))
+        return u32(len(raw_locals) + len(c.body)), raw_locals
+
+    return entry
+
+
+def _code_parts(codes) -> tuple[list[bytes], int]:
+    """The code section as pieces written one by one: bodies are the largest thing we
+    write, so they are never concatenated into an intermediate section."""
+    count = u32(len(codes))
+    parts, size = [count], len(count)
+    entry = code_entry_writer()
+    for c in codes:
+        head, raw_locals = entry(c)
         parts += (head, raw_locals, c.body)
         size += len(head) + len(raw_locals) + len(c.body)
     return parts, size
 
 
-def _section_bodies(m: Module) -> dict[int, tuple[list[bytes], int]]:
-    """Each section to write, as (pieces, total size)."""
+class CodeSection:
+    """A code section whose entries are written elsewhere (a merge's spill files):
+    `count` entries of `size` bytes in all, written to a file by `write_to(out)`."""
+
+    def __init__(self, count: int, size: int, write_to):
+        self.count, self.size, self.write_to = count, size, write_to
+
+
+def _section_bodies(m: Module, code: CodeSection | None = None) -> dict[int, tuple[list, int]]:
+    """Each section to write, as (pieces, total size); a piece is bytes or a callable
+    writing itself to the output."""
     present = m.empty_sections
     out = {}
 
@@ -196,21 +231,46 @@ def _section_bodies(m: Module) -> dict[int, tuple[list[bytes], int]]:
     put(ELEMENT, m.elems, _elem)
     if m.datacount is not None:
         whole(DATACOUNT, u32(m.datacount))
-    if m.codes or CODE in present:
+    if code is not None and (code.count or CODE in present):
+        count = u32(code.count)
+        out[CODE] = ([count, code.write_to], len(count) + code.size)
+    elif m.codes or CODE in present:
         out[CODE] = _code_parts(m.codes)
-    put(DATA, m.datas, _data)
+    if m.datas or DATA in present:
+        out[DATA] = _data_parts(m.datas)
     return out
 
 
 def encode_module(m: Module) -> bytes:
-    bodies = _section_bodies(m)
+    parts = []
+    _write_sections(m, parts.append, None)
+    return b"".join(parts)
+
+
+def write_module(m: Module, out, code: CodeSection | None = None) -> int:
+    """Write `m` to the binary file `out` section by section (nothing joined); return its
+    size. `code`: the code section's entries, when they are not in `m.codes`."""
+    return _write_sections(m, out.write, code, out)
+
+
+def _write_sections(m: Module, write, code: CodeSection | None, out=None) -> int:
+    bodies = _section_bodies(m, code)
     rank = {sid: i for i, sid in enumerate(SECTION_ORDER)}
     pending = sorted(m.customs, key=lambda c: rank.get(c.after, -1))  # stable
-    parts = [MAGIC, VERSION]
+    written = len(MAGIC) + len(VERSION)
+    write(MAGIC)
+    write(VERSION)
 
-    def emit(sid: int, body: list[bytes], size: int):
-        parts.extend((bytes((sid,)), u32(size)))
-        parts.extend(body)
+    def emit(sid: int, body: list, size: int):
+        nonlocal written
+        head = bytes((sid,)) + u32(size)
+        write(head)
+        for piece in body:
+            if callable(piece):
+                piece(out)
+            else:
+                write(piece)
+        written += len(head) + size
 
     def emit_customs_up_to(limit: int):
         while pending and rank.get(pending[0].after, -1) < limit:
@@ -223,4 +283,4 @@ def encode_module(m: Module) -> bytes:
             emit_customs_up_to(rank[sid])
             emit(sid, *bodies[sid])
     emit_customs_up_to(len(SECTION_ORDER))
-    return b"".join(parts)
+    return written

@@ -7,7 +7,7 @@ from ..errors import ValidationError, WasmError
 from ..outputs import STDOUT, OutputSet, check_paths
 from .hints import unresolved_import_hints
 from .load import input_name_from_path
-from .options import MergeOptions
+from .options import TARGETS, MergeOptions
 from .pipeline import merge
 from .report import format_depfile, format_json, format_text
 
@@ -54,6 +54,8 @@ def _base_name(path: str) -> str:
               help="Keep only these modules' exports (repeatable).")
 @click.option("--allow-import", "allow_import", multiple=True, metavar="PATTERN",
               help="Imports the output may keep, e.g. 'env.*' (repeatable); others are an error.")
+@click.option("--target", type=click.Choice(TARGETS), metavar="|".join(TARGETS),
+              help="Fail if the output needs a feature this target lacks (naming the inputs responsible).")
 @click.option("--map", "map_file", metavar="FILE", help="Write a link report.")
 @click.option("--map-format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--depfile", metavar="FILE", help="Write a Make dependency file.")
@@ -75,9 +77,10 @@ def _base_name(path: str) -> str:
                    "as OUTPUT.debug.wasm.")
 @click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
-def merge_command(inputs, output, rename, skip, export_from, allow_import, map_file, map_format, depfile,
-                  no_validate, jobs, emit_text, fatal_warnings, strip_debug, strict_debug, input_source_maps,
-                  output_source_map, output_source_map_url, input_debug_files, verbose, quiet, single_memory):
+def merge_command(inputs, output, rename, skip, export_from, allow_import, target, map_file, map_format,
+                  depfile, no_validate, jobs, emit_text, fatal_warnings, strip_debug, strict_debug,
+                  input_source_maps, output_source_map, output_source_map_url, input_debug_files, verbose, quiet,
+                  single_memory):
     """Merge modules into one. INPUT is PATH (named by its file stem), NAME=PATH, or - (stdin),
     in instantiation order; an import from NAME binds to that input's export."""
     if rename and skip:
@@ -118,6 +121,7 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
                            validate=not no_validate, jobs=jobs, single_memory=single_memory, on_phase=phase,
+                           target=target,
                            strip_debug=strip_debug, strict_debug=strict_debug,
                            input_source_maps={name: read_input(path) for name, path in source_map_files},
                            output_source_map=bool(output_source_map),
@@ -125,8 +129,15 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
                            source_map_url=output_source_map_url,
                            input_debug_files={name: read_input(path) for name, path in debug_file_inputs},
                            debug_file_url=_base_name(debug_file) if debug_file else None)
+    outputs = OutputSet()
     try:
-        result = merge(datas, options, files=[label(p) for p in paths])
+        if output == STDOUT or emit_text:
+            result = merge(datas, options, files=[label(p) for p in paths])
+            outputs.add(output, wasm_to_wat(result.data, output) if emit_text else result.data)
+        else:
+            # Streamed: the merged code goes to the file as it is made (docs/merge.md).
+            with outputs.stream(output) as options.output:
+                result = merge(datas, options, files=[label(p) for p in paths])
         progress.close()
         warnings = result.warnings + unresolved_import_hints(result.module.imports, specs)
         if warnings and fatal_warnings:
@@ -136,8 +147,6 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
         if not quiet:
             for warning in warnings:
                 warn(warning)
-        outputs = OutputSet()
-        outputs.add(output, wasm_to_wat(result.data, output) if emit_text else result.data)
         if output_source_map and result.source_map is not None:
             outputs.add(output_source_map, result.source_map.encode())
         if debug_file and result.debug_file is not None:
@@ -152,9 +161,11 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, map_f
         fail(_input_error(datas, paths) or err)
     except WasmError as err:
         fail(err)
+    finally:
+        outputs.discard()  # a streamed output the command failed after
     if verbose:
         total = sum(len(d) for _, d in datas)
-        click.echo(f"wasmmerge: {len(datas)} inputs, {total} bytes -> {len(result.data)} bytes", err=True)
+        click.echo(f"wasmmerge: {len(datas)} inputs, {total} bytes -> {result.size} bytes", err=True)
 
 
 def _input_error(datas, paths) -> WasmError | None:

@@ -11,8 +11,10 @@ A malformed section the merge would rewrite is dropped with a warning naming its
 
 from ..binary.model import CustomSection
 from ..custom import names, producers, target_features
-from .debug import handles as carried_by_debuginfo
 from ..errors import WasmError
+from .debug import handles as carried_by_debuginfo
+
+TABLE_NAMES = 5  # the name section's subsection of table names
 
 
 def holds_code_offsets(name: str) -> bool:
@@ -29,6 +31,7 @@ def merge_customs(inputs, plan, skip_funcs: list[set], needed_features: set[str]
     has_names = False
     producer_sections, feature_sections = [], []
     for k, inp in enumerate(inputs):
+        relocation_sections = []
         for section in inp.module.customs:
             if section.name in ("name", "producers", "target_features"):
                 handler = {"name": names, "producers": producers, "target_features": target_features}[section.name]
@@ -38,17 +41,27 @@ def merge_customs(inputs, plan, skip_funcs: list[set], needed_features: set[str]
                     warnings.append(f"{inp.name}: {err}; section dropped")
                     continue
                 if section.name == "name":
+                    if plan.dropped_tables[k] and parsed.subsections.get(TABLE_NAMES):
+                        parsed.subsections[TABLE_NAMES] = {
+                            i: n for i, n in parsed.subsections[TABLE_NAMES].items()
+                            if i not in plan.dropped_tables[k]}
                     name_merger.add(inp.name, parsed, plan.maps[k], skip_funcs[k])
                     has_names = True
                 else:
                     (producer_sections if section.name == "producers" else feature_sections).append(parsed)
             elif carried_by_debuginfo(section.name):
                 continue  # moved with the code after encoding (pipeline.py)
+            elif section.name == "linking" or section.name.startswith("reloc."):
+                relocation_sections.append(section.name)
             elif holds_code_offsets(section.name):
                 warnings.append(f"{inp.name}: custom section {section.name!r} holds code offsets "
                                 "and cannot be carried over yet; dropped")
             else:
                 kept.append(CustomSection(section.name, section.data, section.after))
+        if relocation_sections:
+            # A final module linked with --emit-relocs: one warning for all its sections.
+            warnings.append(f"{inp.name}: its relocation sections ({', '.join(relocation_sections)}, from "
+                            "wasm-ld --emit-relocs) describe its own layout and are stale once merged; dropped")
     if has_names:
         for index, name in (generated or {}).items():
             name_merger.name_generated(1, index, name)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from ..binary.model import Module
 from ..binary.reader import decode_module
+from ..binary.types import MEMORY_KIND
 from ..errors import LinkError, WasmError
 from ..features import ALL
 
@@ -38,11 +39,25 @@ def load_inputs(inputs, files=None) -> list[Input]:
                             "name them with NAME=PATH", file=file)
         seen[name] = k
         try:
-            module = decode_module(data, lazy=True, features=ALL)
+            # Bodies as views into `data`, which the caller holds anyway: the merger
+            # then holds each input body once (see docs/merge.md, memory).
+            module = decode_module(data, lazy=True, features=ALL, views=isinstance(data, bytes))
         except WasmError as err:
             raise err.with_file(file or name)
+        if is_relocatable_object(module):
+            raise LinkError(f"{file or name} is a relocatable object (it has a linking section and imports "
+                            "env.__linear_memory): link objects with `wasmmerge link`, then merge the result")
         loaded.append(Input(name, module, len(data), file, sum(len(c.body) for c in module.codes)))
     return loaded
+
+
+def is_relocatable_object(module: Module) -> bool:
+    """An object (clang -c, wasm-ld -r) still needs linking; a linked module, even one with
+    --emit-relocs sections, defines its own memory instead of importing __linear_memory."""
+    if module.custom("linking") is None:
+        return False
+    return any(imp.module == "env" and imp.name == "__linear_memory" and imp.kind == MEMORY_KIND
+               for imp in module.imports)
 
 
 def input_name_from_path(path: str) -> str:

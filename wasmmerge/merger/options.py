@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from ..binary.model import Module
 
 EXPORT_CONFLICT_POLICIES = ("error", "rename", "skip")
+TARGETS = ("1.0", "2.0", "3.0", "node20")  # the keys of target.PROFILES
 
 
 @dataclass
@@ -39,10 +40,18 @@ class MergeOptions:
     # `MergeResult.debug_file`, and the output's external_debug_info names `debug_file_url`.
     input_debug_files: dict[str, bytes] = field(default_factory=dict)
     debug_file_url: str | None = None
+    # A binary file to write the merged module to, streamed: the result's `data` is then
+    # None and its module's `codes` empty (the bodies went straight to the file).
+    output: object = None
+    # A feature profile (`target.PROFILES`: "1.0", "2.0", "3.0", "node20") the output must
+    # fit; None: any, with a warning for features the merge introduces.
+    target: str | None = None
 
     def __post_init__(self):
         if self.export_conflicts not in EXPORT_CONFLICT_POLICIES:
             raise ValueError(f"export_conflicts must be one of {EXPORT_CONFLICT_POLICIES}")
+        if self.target is not None and self.target not in TARGETS:
+            raise ValueError(f"target must be one of {TARGETS}")
 
 
 @dataclass
@@ -51,5 +60,6 @@ class MergeResult:
     module: Module
     warnings: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)
+    size: int = 0  # of the merged module, in bytes
     source_map: str | None = None  # the merged source map (JSON), when asked for
     debug_file: bytes | None = None  # the merged external debug file, when inputs had them

@@ -30,6 +30,8 @@ class Plan:
     totals: dict[str, int] = field(default_factory=dict)
     # Per input and kind: how many imports it has.
     imported: list[dict[int, int]] = field(default_factory=list)
+    # Per input: its tables dropped as unobservable (`unused_tables.py`), module-relative.
+    dropped_tables: list[set[int]] = field(default_factory=list)
 
     def remap(self, k: int) -> Remap:
         return Remap(**self.maps[k])
@@ -44,8 +46,9 @@ def _defined(module, kind: int) -> int:
             TAG_KIND: len(module.tags)}[kind]
 
 
-def plan_spaces(inputs, type_maps, types: TypeStore, resolution: Resolution) -> Plan:
-    plan = Plan(types, resolution)
+def plan_spaces(inputs, type_maps, types: TypeStore, resolution: Resolution,
+                dropped_tables: list[set[int]] | None = None) -> Plan:
+    plan = Plan(types, resolution, dropped_tables=dropped_tables or [set() for _ in inputs])
     counts = {kind: 0 for kind in KIND_SPACES}
     for ext in resolution.externals:
         plan.external_index[ext] = counts[ext.kind]
@@ -59,6 +62,7 @@ def plan_spaces(inputs, type_maps, types: TypeStore, resolution: Resolution) -> 
         for kind in KIND_SPACES:
             bases[kind] = counts[kind]
             counts[kind] += _defined(inp.module, kind)
+        counts[TABLE_KIND] -= len(plan.dropped_tables[len(plan.bases)])
         plan.bases.append(bases)
     elem_base = data_base = 0
     for k, inp in enumerate(inputs):
@@ -69,6 +73,10 @@ def plan_spaces(inputs, type_maps, types: TypeStore, resolution: Resolution) -> 
             maps[KIND_SPACES[imp.kind]].append(_land(plan, target, imp.kind, inputs))
         for kind, space in KIND_SPACES.items():
             base = plan.bases[k][kind]
+            if kind == TABLE_KIND and plan.dropped_tables[k]:
+                maps[space].extend(_tables_kept(plan.dropped_tables[k], plan.imported[k][kind], base,
+                                                _defined(m, kind)))
+                continue
             maps[space].extend(range(base, base + _defined(m, kind)))
         maps["elem"] = list(range(elem_base, elem_base + len(m.elems)))
         maps["data"] = list(range(data_base, data_base + len(m.datas)))
@@ -80,8 +88,23 @@ def plan_spaces(inputs, type_maps, types: TypeStore, resolution: Resolution) -> 
     return plan
 
 
+def _tables_kept(dropped: set[int], imported: int, base: int, defined: int) -> list[int]:
+    """Merged indices of an input's defined tables, dropped ones left out of the space.
+    Nothing refers to a dropped table, so its entry is only a placeholder: the index the
+    next kept table takes."""
+    out, next_index = [], base
+    for n in range(defined):
+        out.append(next_index)
+        if imported + n not in dropped:
+            next_index += 1
+    return out
+
+
 def _land(plan: Plan, target, kind: int, inputs) -> int:
     if isinstance(target, External):
         return plan.external_index[target]
     assert isinstance(target, Defined)
-    return plan.bases[target.module][kind] + target.index - plan.imported[target.module][kind]
+    position = target.index - plan.imported[target.module][kind]
+    if kind == TABLE_KIND:  # an exported table is never dropped, but earlier ones may be
+        position -= sum(1 for t in plan.dropped_tables[target.module] if t < target.index)
+    return plan.bases[target.module][kind] + position

@@ -46,6 +46,9 @@ def build_report(loaded, plan, out, output_size: int, init) -> dict:
         "exports": [{"name": e.name, "kind": KIND_NAMES[e.kind], "index": e.index} for e in out.exports],
         "start": out.start,
         "passive_segments": {"elem": sorted(init.passive_elems), "data": sorted(init.passive_datas)},
+        # Tables nothing could observe (unused_tables.py), left out of the output.
+        "dropped_tables": [{"module": inp.name, "table": t}
+                           for inp, dropped in zip(loaded, plan.dropped_tables) for t in sorted(dropped)],
         "output": {"size": output_size, "types": len(out.types),
                    **{_PLURALS[kind]: out.count(kind) for kind in KIND_NAMES},
                    "elems": len(out.elems), "datas": len(out.datas)},
@@ -97,6 +100,9 @@ def format_text(report: dict) -> str:
     passive = report["passive_segments"]
     if passive["elem"] or passive["data"]:
         lines.append(f"made passive for instantiation order: elem {passive['elem']}, data {passive['data']}")
+    for dropped in report.get("dropped_tables", []):
+        lines.append(f"dropped {dropped['module']} table {dropped['table']}: defined, empty, not exported, "
+                     "used by no instruction or segment")
     return "\n".join(lines) + "\n"
 
 

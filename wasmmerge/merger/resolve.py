@@ -72,9 +72,10 @@ class ItemTypes:
     def _compute(self, kind):
         m, tmap = self.module, self.type_map
         if kind == FUNC_KIND:
-            if any(t >= len(tmap) for t in m.func_type_indices()):
+            indices = m.func_type_indices()
+            if any(t >= len(tmap) for t in indices):
                 raise ValidationError("a function names an unknown type")
-            return [tmap[t] for t in m.func_type_indices()]
+            return [tmap[t] for t in indices]
         raw = {TABLE_KIND: m.table_types, MEMORY_KIND: m.memory_types,
                GLOBAL_KIND: m.global_types, TAG_KIND: m.tag_types}[kind]()
         return [map_externtype(t, tmap.__getitem__) for t in raw]
@@ -152,11 +153,15 @@ def resolve(inputs, type_maps, types: TypeStore) -> Resolution:
     # past its declared minimum. Such minimums are checked at run time, when the merged
     # start function reaches the importer (a trap instead of a link error, after the same
     # earlier effects).
-    has_start_before = [any(inputs[x].module.start is not None for x in range(i)) for i in range(len(inputs))]
+    has_start_before, seen_start = [], False
+    for inp in inputs:
+        has_start_before.append(seen_start)
+        seen_start = seen_start or inp.module.start is not None
     res = Resolution()
     tightened: dict[External, Limits] = {}
     done: dict[tuple, tuple] = {}
-    in_progress: list[tuple] = []
+    in_progress: list[tuple] = []  # the chain being followed; its set for membership tests
+    in_progress_set: set[tuple] = set()
 
     def describe(i, j):  # errors carry the input's label as their file: no name here
         imp = inputs[i].module.imports[j]
@@ -166,7 +171,7 @@ def resolve(inputs, type_maps, types: TypeStore) -> Resolution:
         key = (i, j)
         if key in done:
             return done[key]
-        if key in in_progress:
+        if key in in_progress_set:
             cycle = in_progress[in_progress.index(key):] + [key]
             steps = " -> ".join(f"{inputs[a].name}:{inputs[a].module.imports[b].module}."
                                 f"{inputs[a].module.imports[b].name}" for a, b in cycle)
@@ -202,8 +207,9 @@ def resolve(inputs, type_maps, types: TypeStore) -> Resolution:
         positions = import_positions[target_module][kind]
         if export.index < len(positions):
             in_progress.append(key)
+            in_progress_set.add(key)
             target, chain = follow(target_module, positions[export.index])
-            in_progress.pop()
+            in_progress_set.discard(in_progress.pop())
         else:
             target, chain = Defined(target_module, export.index), ()
         why = type_mismatch(kind, actual, declared, types)

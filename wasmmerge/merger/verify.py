@@ -3,36 +3,55 @@ is to blame when something is wrong.
 
 The merger owns this job: each body is rewritten into merged indices and, when validating,
 checked at once with the validator's per-function check (`check_body`), in the process
-that rewrote it; `workers.map_chunks` spreads the job over forked workers for large
+that rewrote it; `workers.run_chunks` spreads the job over forked workers for large
 modules. An error is created complete where it happens, naming the input and its own
 function index, and reaches the caller unchanged (pickled whole from a worker).
 """
 
+import os
+import shutil
+import tempfile
+
 from ..binary.model import Code
 from ..binary.reader import decode_module
 from ..binary.types import FUNC_KIND
+from ..binary.writer import CodeSection, code_entry_writer
 from ..errors import ValidationError, WasmError
 from ..validator.module import check_body, check_module, validate_module
-from ..workers import map_chunks
+from ..workers import plan_chunks, run_chunks
 from .rewrite import rewrite
 
 
-def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: int | None = None) -> None:
+def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: int | None = None,
+                 stream: bool = False) -> CodeSection | None:
     """Rewrite every body of `out` (`remaps[i]`: body i's input's Remap, None: keep it as
     it is) and, with `validate`, validate the whole module.
 
     Both happen in one pass over the bodies, in worker processes for large modules (only
     when validating: rewriting alone is cheaper than a worker's start). An error in a body
     names the input and its own function index.
+
+    With `stream`, the rewritten bodies are not kept: each chunk's code entries go to a
+    temporary file of its own as they are made, and the returned `CodeSection` copies
+    them into the output. Neither the main process nor a worker then holds the rewritten
+    code (the real-world merge's largest object) at once, and workers send back a size
+    instead of pickled bodies. Without it the bodies replace those of `out.codes`.
     """
     ctx = _check_module(out, inputs, loaded) if validate else None
     imported = out.count(FUNC_KIND) - len(out.funcs)
     codes = out.codes
+    workers, bounds = plan_chunks(codes, jobs if validate else 1)
+    # Made before the fork, so a worker writes to the file its chunk owns.
+    spills = {start: tempfile.TemporaryFile() for start, _ in bounds} if stream else None
+    entry = code_entry_writer()
 
-    def rewrite_and_check(start: int, stop: int) -> list[bytes]:
-        bodies = []
+    def rewrite_and_check(start: int, stop: int):
+        bodies, pending, written = [], bytearray(), 0
         for i in range(start, stop):
             code, remap = codes[i], remaps[i]
+            if ctx is not None or remap is not None or spills is None:
+                # A view into the input (see load.py) becomes bytes where it is worked on.
+                code = _with_bytes(code)
             try:
                 if remap is not None:
                     code = Code(code.locals, rewrite(code.body, remap, code.offset), code.offset)
@@ -40,15 +59,59 @@ def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: 
                     check_body(ctx, imported + i, code)
             except WasmError as err:
                 raise _blamed(err, imported + i, loaded, plan) from None
-            bodies.append(code.body)
-        return bodies
+            if spills is None:
+                bodies.append(code.body)
+                continue
+            codes[i] = None  # the input's copy of the body is no longer needed
+            head, raw_locals = entry(code)
+            pending += head
+            pending += raw_locals
+            pending += code.body
+            if len(pending) >= SPILL_BLOCK:
+                written += _write_all(spills[start].fileno(), pending)
+        if spills is None:
+            return bodies
+        return written + _write_all(spills[start].fileno(), pending)
 
-    chunks = map_chunks(rewrite_and_check, codes, jobs if validate else 1)
+    results = run_chunks(rewrite_and_check, workers, bounds)
+    if spills is not None:
+        files = [spills[start] for start, _ in bounds]
+        return CodeSection(len(codes), sum(results), lambda output: _copy_spills(files, output))
     i = 0
-    for bodies in chunks:
+    for bodies in results:
         for body in bodies:
             codes[i].body = body
             i += 1
+    return None
+
+
+def _with_bytes(code: Code) -> Code:
+    if isinstance(code.body, bytes):
+        return code
+    return Code(code.locals, bytes(code.body), code.offset)
+
+
+# Bytes of code entries gathered before a write to a chunk's spill file.
+SPILL_BLOCK = 1 << 20
+
+
+def _write_all(fd: int, data: bytearray) -> int:
+    """Write `data` to `fd` (unbuffered: a worker's file object would not be flushed) and
+    empty it; the bytes written."""
+    view, size = memoryview(data), len(data)
+    while view:
+        view = view[os.write(fd, view):]
+    view.release()
+    data.clear()
+    return size
+
+
+def _copy_spills(files, output) -> None:
+    """Append each spill file to `output`, closing (and so deleting) it."""
+    for f in files:
+        with f:
+            f.seek(0)
+            shutil.copyfileobj(f, output, SPILL_BLOCK)
 
 
 def _blamed(err: WasmError, func: int, loaded, plan) -> WasmError:

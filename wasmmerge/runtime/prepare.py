@@ -16,7 +16,7 @@ from functools import partial
 
 from ..binary.code import decode_code
 from ..binary.types import block_signature
-from ..errors import Unsupported
+from ..errors import Exhaustion, Unsupported
 from . import ops
 from .atomics import atomic_callout
 from .kinds import (BINOP, BR, BR_IF, BR_ON_NON_NULL, BR_ON_NULL, BR_TABLE, CALL, CALL_INDIRECT,
@@ -105,9 +105,24 @@ class _Label:
         return self.nparams if self.kind == "loop" else self.nresults
 
 
+# The most locals (parameters included) a function may have to run, in either engine:
+# the limit V8 and wasmparser apply. Validation accepts the spec's 2^32-1; running such a
+# function would allocate (or, compiled, initialise) every one of them.
+MAX_FUNCTION_LOCALS = 50_000
+
+
+def check_local_count(func) -> None:
+    """Raise `Exhaustion` ("out of memory") for a function with too many locals to run."""
+    total = len(func.type.params) + sum(count for count, _ in func.code.locals)
+    if total > MAX_FUNCTION_LOCALS:
+        raise Exhaustion(f"out of memory: function {func.index} has {total} locals; "
+                         f"the engines run at most {MAX_FUNCTION_LOCALS} per function")
+
+
 def prepare(func) -> Prepared:
     """The engine form of a wasm FuncInstance (cached on it)."""
     if func.prepared is None:
+        check_local_count(func)
         func.prepared = _Preparer(func).run()
     return func.prepared
 

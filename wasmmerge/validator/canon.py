@@ -112,6 +112,14 @@ def map_heaps(st: SubType, heap_map) -> SubType:
     return SubType(comp, tuple(map(heap_map, st.supers)), st.final, st.bare)
 
 
+def _is_closed(st: SubType) -> bool:
+    """A function type without supertypes naming no type index: interned as it is."""
+    if st.supers or type(st.comp) is not FuncType:
+        return False
+    comp = st.comp
+    return all(not isinstance(t, RefType) or isinstance(t.heap, AbsHeap) for t in comp.params + comp.results)
+
+
 def rec_group_spans(count: int, rec_groups) -> list[tuple[int, int]]:
     """(start, size) of every rec group, implicit singleton groups included, in order."""
     return [(start, size) for start, size, _ in _rec_group_spans(count, rec_groups)]
@@ -151,9 +159,31 @@ class TypeStore:
 
     def add_types(self, types, rec_groups=()) -> list[int]:
         ids: list[int] = []
+        closed: dict[int, int] = {}  # id() of a closed sub type of `types` -> its canonical id
         for start, size, explicit in _rec_group_spans(len(types), rec_groups):
+            if size == 1 and not explicit:
+                st = types[start]
+                known = closed.get(id(st))
+                if known is not None:
+                    ids.append(known)
+                    continue
+                if _is_closed(st):
+                    closed[id(st)] = known = self._add_closed(st)
+                    ids.append(known)
+                    continue
             ids.extend(self.add_group(types[start:start + size], ids, explicit))
         return ids
+
+    def _add_closed(self, st: SubType) -> int:
+        """`add_group([st])` for a sub type that names no type index: it is its own key."""
+        key = (st,)
+        first = self._groups.get(key)
+        if first is None:
+            first = self._groups[key] = len(self.types)
+            self.types.append(st)
+            self._parent.append(None)
+            self._depth.append(0)
+        return first
 
     def add_func_type(self, functype: FuncType) -> int:
         return self.add_group([SubType(functype)], [], False)[0]

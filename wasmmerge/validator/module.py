@@ -13,7 +13,7 @@ from ..binary.types import (EXN, EXTERN, FUNC, FUNC_KIND, GLOBAL_KIND, I32, I64,
 from ..errors import ValidationError
 from ..features import ALL
 from ..workers import map_chunks
-from .canon import TypeStore, rec_group_spans
+from .canon import TypeStore
 from .func import (ADDRESSED, ADDRESSED_SIG, FIXED, FIXED_SIG, HANDLED, LOCAL_GET, LOCAL_SET,
                    LOCAL_TEE, FuncValidator)
 
@@ -182,24 +182,29 @@ def _check_types(ctx: Context):
     if module.rec_groups:
         ctx.require("gc", "a rec group")
     ctx.type_ids = ids = ctx.store.add_module(module)
-    for start, size in rec_group_spans(len(module.types), module.rec_groups):
-        for index in range(start, start + size):
-            st = module.types[index]
-            comp = st.comp
-            if not isinstance(comp, FuncType) or st.supers or not st.final:
-                ctx.require("gc", "a struct, array or sub type")
-            for t in _valtypes_of(comp):
-                ctx.canon_valtype(t)
-            if len(st.supers) > 1:
-                raise ValidationError(f"sub type {index} has more than one supertype")
-            for sup in st.supers:
-                if sup >= index:
-                    raise ValidationError(f"unknown type {sup}: sub type {index} must name an earlier supertype")
-                parent = ctx.store.subtype(ids[sup])
-                if parent.final:
-                    raise ValidationError(f"sub type {index} extends final type {sup}")
-                if not ctx.store.comp_matches(ctx.store.comp(ids[index]), parent.comp):
-                    raise ValidationError(f"sub type {index} does not match its supertype {sup}")
+    # A sub type without supertypes is checked by what it is, not where it stands: one
+    # check per distinct object (the reader shares equal simple function types).
+    checked = set()
+    for index, st in enumerate(module.types):
+        if not st.supers:
+            if id(st) in checked:
+                continue
+            checked.add(id(st))
+        comp = st.comp
+        if not isinstance(comp, FuncType) or st.supers or not st.final:
+            ctx.require("gc", "a struct, array or sub type")
+        for t in _valtypes_of(comp):
+            ctx.canon_valtype(t)
+        if len(st.supers) > 1:
+            raise ValidationError(f"sub type {index} has more than one supertype")
+        for sup in st.supers:
+            if sup >= index:
+                raise ValidationError(f"unknown type {sup}: sub type {index} must name an earlier supertype")
+            parent = ctx.store.subtype(ids[sup])
+            if parent.final:
+                raise ValidationError(f"sub type {index} extends final type {sup}")
+            if not ctx.store.comp_matches(ctx.store.comp(ids[index]), parent.comp):
+                raise ValidationError(f"sub type {index} does not match its supertype {sup}")
 
 
 def _valtypes_of(comp):
@@ -395,6 +400,8 @@ def check_body(ctx, index: int, code) -> None:
     The per-function check: `check_codes` runs it over every body, the merger over each
     body it has just rewritten. A `ValidationError` carries the function index in `func`.
     """
+    if code.body == b"\x0b" and not code.locals and not ctx.store.comp(ctx.funcs[index]).results:
+        return  # an empty body of a function returning nothing: valid, and common in bulk
     FuncValidator(ctx, index).check_function(ctx.funcs[index], code)
 
 

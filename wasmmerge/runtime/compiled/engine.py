@@ -18,6 +18,7 @@ import sys
 from ...errors import Exhaustion, Trap
 from .. import numerics, ops, simd
 from ..engine import MAX_REENTRY, resolve_indirect, run
+from ..prepare import check_local_count
 from ..store import FuncInstance
 from .translate import Untranslatable, func_name, mangle, tail_body_name, translate
 
@@ -174,6 +175,7 @@ class CompiledEngine:
             if func.host is not None:
                 fn = self.host_wrapper(func)
             else:
+                check_local_count(func)
                 ns = self.namespace(func.module)
                 source, code = translation(func.module.module, func.index, self.fuel)
                 if source is None:

@@ -24,6 +24,8 @@ Modules: `symbolic` (entries, labels, names), `emitter` (lines and the symbolic 
 (arithmetic and memory access), and this driver.
 """
 
+from bisect import bisect_right
+
 from ...binary.code import decode_code
 from ...binary.types import F64, NumType
 from .calls import Calls
@@ -47,6 +49,50 @@ def default_literal(t) -> str:
     return "0" if isinstance(t, NumType) else "None"
 
 
+TABLES_ATTR = "_python_translation_tables"
+
+
+def _module_tables(module) -> tuple[list, list]:
+    """(every function's type, each memory's 64-bit flag), computed once per module."""
+    tables = module.__dict__.get(TABLES_ATTR)
+    if tables is None:
+        tables = module.__dict__[TABLES_ATTR] = (
+            [module.types[i].comp for i in module.func_type_indices()],
+            [t.limits.address64 for t in module.memory_types()])
+    return tables
+
+
+class LocalTypes:
+    """A function's local types (parameters first) by index, kept as run-length groups:
+    a body may declare far more locals than it uses."""
+
+    def __init__(self, params, groups):
+        self.starts, self.types = [], []
+        at = 0
+        for count, t in [(1, p) for p in params] + list(groups):
+            if count:
+                self.starts.append(at)
+                self.types.append(t)
+                at += count
+        self.count = at
+
+    def __getitem__(self, index: int):
+        return self.types[bisect_right(self.starts, index) - 1]
+
+    def of_type(self, t) -> "TypedLocals":
+        return TypedLocals(self, t)
+
+
+class TypedLocals:
+    """`index in this`: whether local `index` has type `t`."""
+
+    def __init__(self, local_types: LocalTypes, t):
+        self.local_types, self.type = local_types, t
+
+    def __contains__(self, index: int) -> bool:
+        return 0 <= index < self.local_types.count and self.local_types[index] is self.type
+
+
 def translate(module, index: int, fuel: bool = False) -> str:
     """The Python source of function `index` (in the function index space) of `module`.
 
@@ -63,14 +109,18 @@ class Translator(ControlFlow, Calls, Variables, Numeric):
         self.index = index
         self.fuel = fuel
         self.call_cost, self.fuel_costs = 0, {}
-        nimported = len(module.func_type_indices()) - len(module.codes)
+        # Per module, not per function: translating each function of a large module
+        # must not cost the module's size again.
+        self.func_types, self.memory64 = _module_tables(module)
+        nimported = len(self.func_types) - len(module.codes)
         self.code = module.codes[index - nimported]
-        self.func_types = [module.types[i].comp for i in module.func_type_indices()]
         self.type = self.func_types[index]
-        self.memory64 = [t.limits.address64 for t in module.memory_types()]
-        local_types = list(self.type.params) + self.code.local_types()
+        self.local_types = LocalTypes(self.type.params, self.code.locals)
         # f64 locals hold Python floats (parameters are converted on entry).
-        self.float_locals = {i for i, t in enumerate(local_types) if t is F64}
+        self.float_locals = self.local_types.of_type(F64)
+        # Declared locals the body reads or writes: only these are initialised, so the
+        # translation costs the body's size, never the number of locals declared.
+        self.used_locals: set[int] = set()
         self.lines = []
         self.preamble = []
         self.indent = 1
@@ -173,8 +223,8 @@ class Translator(ControlFlow, Calls, Variables, Numeric):
                 "        raise Exhaustion('call stack exhausted')"]
         if self.calls:
             head.append("    d -= 1")
-        for i in sorted(self.float_locals):
-            if i < nparams:
+        for i, t in enumerate(ft.params):
+            if t is F64:
                 head.append(f"    l{i} = DU(QP(l{i}))[0]")
         if self.uses_br:
             head.append("    _br = 0")
@@ -185,8 +235,9 @@ class Translator(ControlFlow, Calls, Variables, Numeric):
         if self.fuel:
             head += [indent + line for line in fuel_charge(max(1, self.call_cost))]
         by_default = {}
-        for i, t in enumerate(self.code.local_types()):
-            by_default.setdefault(default_literal(t), []).append(f"l{nparams + i}")
+        for i in sorted(self.used_locals):
+            if i >= nparams:
+                by_default.setdefault(default_literal(self.local_types[i]), []).append(f"l{i}")
         for literal, names in by_default.items():
             for start in range(0, len(names), 200):
                 head.append(indent + " = ".join(names[start:start + 200]) + f" = {literal}")

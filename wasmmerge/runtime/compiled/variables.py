@@ -34,10 +34,12 @@ class Variables(Emitter):
     op_select_t = op_select
 
     def op_local_get(self, index):
+        self.used_locals.add(index)
         name = f"l{index}"
         self.push(Value(name, frozenset((name,)), flt=index in self.float_locals))
 
     def op_local_set(self, index):
+        self.used_locals.add(index)
         v = self.pop()
         name = f"l{index}"
         lines = len(self.lines)
