@@ -16,7 +16,7 @@ from wasmmerge import custom
 from wasmmerge.binary.model import CODE
 from wasmmerge.binary.reader import decode_module, iter_sections
 from wasmmerge.binary.types import FUNC_KIND
-from wasmmerge.custom import dylink, linking, producers, reloc, target_features
+from wasmmerge.custom import dylink, linking, reloc
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "custom"
 NO_TOOLCHAIN = ("clang and wasm-ld with wasm32 support not found: install clang, lld and "

@@ -25,6 +25,7 @@ COMMANDS = {
     "run": "wasmmerge.runtime.command:run_command",
     "spec": "wasmmerge.spectest.command:spec_command",
     "verify": "wasmmerge.verify_cmd:verify_command",
+    "link": "wasmmerge.linker.command:link_command",
 }
 
 
@@ -80,6 +81,7 @@ def cli():
     wasmmerge run PROG [--dir D] [-- ARGS]  run a WASI command
     wasmmerge verify A B [--merged M]       merged module vs inputs linked by name
     wasmmerge spec PATH...                  run spec test scripts
+    wasmmerge link OBJ... -o out.wasm       link relocatable objects (a drop-in for wasm-ld)
     """
 
 

@@ -45,7 +45,7 @@ def test_command_with_args_env_and_status(tmp_path):
     proc = wasmmerge("run", hello, "--env", "GREETING=hey", "--", "x", "--not-an-option", "5")
     assert proc.returncode == 5, proc.stderr
     out = proc.stdout.decode()
-    assert f"argv[1]=x\nargv[2]=--not-an-option\nargv[3]=5\nGREETING=hey\n" in out
+    assert "argv[1]=x\nargv[2]=--not-an-option\nargv[3]=5\nGREETING=hey\n" in out
     assert proc.stderr == b"to stderr\n"
 
 

@@ -4,9 +4,9 @@
 only for the types that have one. Hand-written rather than declared with `construct`:
 an object has one entry per relocated site, and the linker reads them all.
 
-`RELOC_TYPES` is the one table of relocation types: name, the field it patches (a
-5- or 10-byte padded LEB128, or a 4- or 8-byte little-endian integer) and the width of
-its addend (0: none).
+The relocation types come from the one table, `reloc_types.RELOC_TYPES` (name, the
+field it patches, whether it has an addend and how wide, what it names), shared with
+the linker.
 
 Placement: after the data section, right after `linking` (LLVM's order).
 """
@@ -16,46 +16,11 @@ from dataclasses import dataclass
 from ..binary import leb
 from ..binary.model import DATA
 from ..errors import DecodeError
+from .reloc_types import RELOC_TYPES
 
 AFTER = DATA
 
 
-@dataclass(frozen=True)
-class RelocType:
-    name: str
-    field: str  # uleb32, sleb32, i32, uleb64, sleb64, i64
-    addend_bits: int  # 0: no addend
-
-
-RELOC_TYPES = {code: RelocType(*row) for code, row in {
-    0: ("R_WASM_FUNCTION_INDEX_LEB", "uleb32", 0),
-    1: ("R_WASM_TABLE_INDEX_SLEB", "sleb32", 0),
-    2: ("R_WASM_TABLE_INDEX_I32", "i32", 0),
-    3: ("R_WASM_MEMORY_ADDR_LEB", "uleb32", 32),
-    4: ("R_WASM_MEMORY_ADDR_SLEB", "sleb32", 32),
-    5: ("R_WASM_MEMORY_ADDR_I32", "i32", 32),
-    6: ("R_WASM_TYPE_INDEX_LEB", "uleb32", 0),
-    7: ("R_WASM_GLOBAL_INDEX_LEB", "uleb32", 0),
-    8: ("R_WASM_FUNCTION_OFFSET_I32", "i32", 32),
-    9: ("R_WASM_SECTION_OFFSET_I32", "i32", 32),
-    10: ("R_WASM_TAG_INDEX_LEB", "uleb32", 0),
-    11: ("R_WASM_MEMORY_ADDR_REL_SLEB", "sleb32", 32),
-    12: ("R_WASM_TABLE_INDEX_REL_SLEB", "sleb32", 0),
-    13: ("R_WASM_GLOBAL_INDEX_I32", "i32", 0),
-    14: ("R_WASM_MEMORY_ADDR_LEB64", "uleb64", 64),
-    15: ("R_WASM_MEMORY_ADDR_SLEB64", "sleb64", 64),
-    16: ("R_WASM_MEMORY_ADDR_I64", "i64", 64),
-    17: ("R_WASM_MEMORY_ADDR_REL_SLEB64", "sleb64", 64),
-    18: ("R_WASM_TABLE_INDEX_SLEB64", "sleb64", 0),
-    19: ("R_WASM_TABLE_INDEX_I64", "i64", 0),
-    20: ("R_WASM_TABLE_NUMBER_LEB", "uleb32", 0),
-    21: ("R_WASM_MEMORY_ADDR_TLS_SLEB", "sleb32", 32),
-    22: ("R_WASM_FUNCTION_OFFSET_I64", "i64", 64),
-    23: ("R_WASM_MEMORY_ADDR_LOCREL_I32", "i32", 32),
-    24: ("R_WASM_TABLE_INDEX_REL_SLEB64", "sleb64", 0),
-    25: ("R_WASM_MEMORY_ADDR_TLS_SLEB64", "sleb64", 64),
-    26: ("R_WASM_FUNCTION_INDEX_I32", "i32", 0),
-}.items()}
 _ADDEND_BITS = {code: t.addend_bits for code, t in RELOC_TYPES.items()}
 
 # One relocation: (type, offset in the target section's payload, symbol or type index, addend or None).
@@ -84,25 +49,51 @@ def parse(data: bytes, base: int = 0, name: str = "reloc") -> RelocSection:
 
 def _read(data: bytes):
     """(section, entries, end, None), or (..., (type, offset)) at an unknown type, whose
-    addend width (and so the rest of the section) cannot be known."""
+    addend width (and so the rest of the section) cannot be known.
+
+    The linker reads every entry of every object, so one-byte LEB128s (most types,
+    indices and addends) are decoded inline; longer ones go through the LEB reader."""
     read_u32, read_signed, addend_bits = leb.read_u32, leb.read_signed, _ADDEND_BITS
     section, pos = read_u32(data, 0)
     count, pos = read_u32(data, pos)
     entries = []
     append = entries.append
-    for _ in range(count):
-        start = pos
-        kind, pos = read_u32(data, pos)
-        offset, pos = read_u32(data, pos)
-        index, pos = read_u32(data, pos)
-        bits = addend_bits.get(kind)
-        if bits is None:
-            return section, entries, pos, (kind, start)
-        if bits:
-            addend, pos = read_signed(data, pos, bits)
-            append((kind, offset, index, addend))
-        else:
-            append((kind, offset, index, None))
+    start = pos
+    try:
+        for _ in range(count):
+            start = pos
+            kind = data[pos]
+            if kind < 0x80:
+                pos += 1
+            else:
+                kind, pos = read_u32(data, pos)
+            offset = data[pos]
+            if offset < 0x80:
+                pos += 1
+            elif data[pos + 1] < 0x80:  # two bytes: most offsets in a section
+                offset = (offset & 0x7F) | (data[pos + 1] << 7)
+                pos += 2
+            else:
+                offset, pos = read_u32(data, pos)
+            index = data[pos]
+            if index < 0x80:
+                pos += 1
+            else:
+                index, pos = read_u32(data, pos)
+            bits = addend_bits.get(kind)
+            if bits is None:
+                return section, entries, pos, (kind, start)
+            if bits:
+                addend = data[pos]
+                if addend < 0x40:  # a one-byte non-negative signed LEB128
+                    pos += 1
+                else:
+                    addend, pos = read_signed(data, pos, bits)
+                append((kind, offset, index, addend))
+            else:
+                append((kind, offset, index, None))
+    except IndexError:
+        raise DecodeError("unexpected end", len(data)) from None
     return section, entries, pos, None
 
 

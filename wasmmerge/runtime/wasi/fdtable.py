@@ -62,7 +62,7 @@ class FdTable:
         release(desc)
 
     def renumber(self, old: int, new: int):
-        desc = self.get(old)
+        self.get(old)  # both must be open: BADF otherwise
         self.get(new)
         if old == new:
             return

@@ -1,0 +1,154 @@
+"""Link speed: a generated C program of a few hundred objects, wasm-ld vs `wasmmerge link`.
+
+    .venv/bin/python benchmarks/bench_link.py [--objects 300] [--funcs 40] [--repeat 3] [--profile]
+
+The C sources are generated, compiled once with `clang --target=wasm32-wasi -O1 -c` into
+~/.cache/wasmmerge-bench/link-<shape>/ (outside the repository), then linked by both
+linkers from the same command line, whole process each time. Every function calls
+functions of its own and the next object, reads and writes other objects' data, and
+stores function pointers in data, so the objects carry function-index, memory-address
+and table-index relocations (over 100,000 at the default size). Prints the time of each
+linker, their ratio (target: within 3x of wasm-ld) and our peak RSS against the total
+input size (target: at most 3x).
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import shutil
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_RATIO = 3.0
+TARGET_MEMORY_FACTOR = 3.0
+
+
+def generate(k: int, n: int, funcs: int) -> str:
+    nxt = (k + 1) % n
+    lines = [f"/* generated object {k} of {n} */",
+             f"extern int data_{nxt}[64];",
+             f"extern const char *name_{nxt};",
+             *[f"int f_{nxt}_{j}(int);" for j in range(funcs)],
+             *[f"int f_{k}_{j}(int);" for j in range(funcs)],
+             f"int data_{k}[64] = {{{', '.join(str((k * 7 + j) % 97) for j in range(64))}}};",
+             f'const char *name_{k} = "object {k}";',
+             f"typedef int (*fn)(int);",
+             f"fn table_{k}[{funcs}] = {{{', '.join(f'f_{nxt}_{j}' for j in range(funcs))}}};"]
+    for j in range(funcs):
+        lines.append(f"int f_{k}_{j}(int x) {{")
+        lines.append(f"    if (x <= 0) return data_{k}[{j % 64}] + name_{nxt}[0];")
+        lines.append(f"    data_{nxt}[{(j * 3) % 64}] += x;")
+        lines.append(f"    int y = f_{nxt}_{(j + 1) % funcs}(x - 1) + data_{nxt}[{(j * 5) % 64}];")
+        lines.append(f"    y += table_{k}[{(j + 2) % funcs}](x - 2);")
+        if j + 1 < funcs:
+            lines.append(f"    y ^= f_{k}_{j + 1}(x - 3);")
+        lines.append(f"    return y + f_{nxt}_{(j + 7) % funcs}(x / 2);")
+        lines.append("}")
+    if k == 0:
+        lines.append("__attribute__((export_name(\"run\"))) int run(int x) { return f_0_0(x); }")
+    return "\n".join(lines) + "\n"
+
+
+def build(objects: int, funcs: int) -> list[Path]:
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "wasmmerge-bench" / f"link-{objects}x{funcs}"
+    cache.mkdir(parents=True, exist_ok=True)
+    outs = []
+    pending = []
+    for k in range(objects):
+        obj = cache / f"o{k}.o"
+        outs.append(obj)
+        if not obj.exists():
+            src = cache / f"o{k}.c"
+            src.write_text(generate(k, objects, funcs))
+            pending.append(subprocess.Popen(["clang", "--target=wasm32-wasi", "-O1", "-w", "-c", str(src), "-o", str(obj)]))
+            if len(pending) >= (os.cpu_count() or 2):
+                for p in pending:
+                    p.wait()
+                pending = []
+    for p in pending:
+        p.wait()
+    if any(not o.exists() for o in outs):
+        sys.exit("compiling the generated sources failed")
+    return outs
+
+
+def run_timed(cmd) -> tuple[float, int]:
+    """Whole-process wall time and the child's peak RSS in bytes."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        sys.exit(f"{cmd[0]} failed: {proc.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def count_relocations(objects) -> int:
+    from wasmmerge.linker.objects import read_object  # lazy: after sys.path is set
+    return sum(sum(len(c.relocs) for c in (*o.functions, *o.datas))
+               for o in (read_object(str(p), p.read_bytes()) for p in objects))
+
+
+def traced_peak(link_args, out_dir) -> int:
+    """Peak bytes the link itself allocates (in process, under tracemalloc)."""
+    from wasmmerge.linker.driver import link  # lazy: after sys.path is set
+    from wasmmerge.linker.options import parse_args  # lazy: after sys.path is set
+    opts = parse_args([*link_args, "-o", str(out_dir / "bench-traced.wasm")])
+    tracemalloc.start()
+    link(opts)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--objects", type=int, default=300)
+    parser.add_argument("--funcs", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="profile one in-process link instead")
+    args = parser.parse_args()
+    if not shutil.which("clang") or not shutil.which("wasm-ld"):
+        sys.exit("needs clang and wasm-ld (apt-get install clang lld; `make test` installs them)")
+    objects = build(args.objects, args.funcs)
+    out_dir = Path(os.environ.get("TMPDIR", "/tmp"))
+    link_args = ["--no-entry", "--export=run", *map(str, objects)]
+    if args.profile:
+        from wasmmerge.linker.driver import link  # lazy: only for --profile
+        from wasmmerge.linker.options import parse_args  # lazy: only for --profile
+        opts = parse_args([*link_args, "-o", str(out_dir / "bench-ours.wasm")])
+        cProfile.runctx("link(opts)", globals(), {"link": link, "opts": opts}, str(out_dir / "bench_link.prof"))
+        pstats.Stats(str(out_dir / "bench_link.prof")).sort_stats("cumulative").print_stats(30)
+        return
+    input_size = sum(p.stat().st_size for p in objects)
+    relocs = count_relocations(objects)
+    ref_cmd = ["wasm-ld", *link_args, "-o", str(out_dir / "bench-ref.wasm")]
+    env_python = sys.executable
+    ours_cmd = [env_python, "-m", "wasmmerge", "link", *link_args, "-o", str(out_dir / "bench-ours.wasm")]
+    os.environ["PYTHONPATH"] = str(ROOT)
+    ref = min(run_timed(ref_cmd) for _ in range(args.repeat))
+    ours = min(run_timed(ours_cmd) for _ in range(args.repeat))
+    ratio = ours[0] / ref[0]
+    factor = ours[1] / input_size
+    traced = traced_peak(link_args, out_dir)
+    print(f"link: {len(objects)} objects, {input_size / 1e6:.2f} MB, {relocs} relocations")
+    print(f"  wasm-ld          {ref[0]:7.3f} s   peak RSS {ref[1] / 1e6:7.1f} MB")
+    print(f"  wasmmerge link   {ours[0]:7.3f} s   peak RSS {ours[1] / 1e6:7.1f} MB")
+    print(f"  time ratio {ratio:.1f}x (target <= {TARGET_RATIO:.0f}x)   "
+          f"peak RSS / input {factor:.1f}x (includes the interpreter)")
+    same = (out_dir / "bench-ref.wasm").read_bytes() == (out_dir / "bench-ours.wasm").read_bytes()
+    print(f"  outputs {'identical' if same else 'differ'}")
+    print(f"  link's own allocations (tracemalloc) peak {traced / 1e6:.1f} MB = {traced / input_size:.1f}x input "
+          f"(target <= {TARGET_MEMORY_FACTOR:.0f}x)")
+
+
+if __name__ == "__main__":
+    main()

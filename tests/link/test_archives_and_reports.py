@@ -1,0 +1,94 @@
+"""Archives in every form (symbol index or none, --whole-archive, -l:file), and the
+reports a build asks for (--trace, --trace-symbol, --why-extract, --build-id, strip)."""
+
+import subprocess
+
+from wasmmerge.binary.reader import decode_module
+
+from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, run_command,
+                      run_wasm_ld, run_wasmmerge_link)
+
+ARCHIVE_SOURCES = ["archive/main.c", "archive/used.c", "archive/helper.c", "archive/unused.c"]
+
+
+def _parts(tmp_path):
+    main, used, helper, unused = compile_sources(ARCHIVE_SOURCES, tmp_path)
+    return main, [unused, used, helper]
+
+
+def test_archive_without_symbol_index(tmp_path):
+    # wasm-ld 14 refuses such an archive ("run ranlib"); we read the members' symbol
+    # tables instead, so the reference links the indexed twin.
+    main, members = _parts(tmp_path)
+    bare = tmp_path / "bare" / "libparts.a"
+    bare.parent.mkdir()
+    subprocess.run(["llvm-ar", "rcS", str(bare), *map(str, members)], check=True)  # S: no index
+    indexed = make_archive(tmp_path / "libparts.a", members)
+    ref = tmp_path / "ref.wasm"
+    assert run_wasm_ld(driver_link_args([main, indexed]), ref).returncode == 0
+    ours = tmp_path / "ours.wasm"
+    done = run_wasmmerge_link(driver_link_args([main, bare]), ours)
+    assert done.returncode == 0, done.stderr
+    assert run_command(ours, tmp_path) == run_command(ref, tmp_path)
+
+
+def test_whole_archive_links_every_member(tmp_path):
+    main, members = _parts(tmp_path)
+    lib = make_archive(tmp_path / "libparts.a", members)
+    args = driver_link_args([main], ["-Wl,--whole-archive", str(lib), "-Wl,--no-whole-archive"])
+    ref, ours = link_both(args, tmp_path)
+    output = run_command(ours, tmp_path)
+    assert output == run_command(ref, tmp_path)
+    assert "unused member was linked!" in output[0]
+
+
+def test_library_by_file_name(tmp_path):
+    # `-l:FILE` (GNU ld's spelling; wasm-ld 14 lacks it) names the archive file itself.
+    main, members = _parts(tmp_path)
+    make_archive(tmp_path / "parts.lib", members)
+    ours = tmp_path / "ours.wasm"
+    done = run_wasmmerge_link(driver_link_args([main], [f"-L{tmp_path}", "-l:parts.lib"]), ours)
+    assert done.returncode == 0, done.stderr
+    assert run_command(ours, tmp_path) == ("used(4)=41\n", None)
+
+
+def test_trace_and_why_extract(tmp_path):
+    main, members = _parts(tmp_path)
+    lib = make_archive(tmp_path / "libparts.a", members)
+    why = tmp_path / "why.txt"
+    args = ["--no-entry", "--export=main", "--allow-undefined", "--trace", "--trace-symbol=helper",
+            f"--why-extract={why}", str(main), str(lib), "-o", "x"]
+    done = run_wasmmerge_link(args, tmp_path / "out.wasm")
+    assert done.returncode == 0, done.stderr
+    used, helper = f"{lib}(archive_used.o)", f"{lib}(archive_helper.o)"
+    assert used in done.stdout and f"{lib}(archive_unused.o)" not in done.stdout
+    assert f"{used}: reference to helper" in done.stdout
+    assert f"{helper}: definition of helper" in done.stdout
+    lines = why.read_text().splitlines()
+    assert lines[0] == "reference\textracted\tsymbol"
+    assert f"{main}\t{used}\tused" in lines
+    assert f"{used}\t{helper}\thelper" in lines
+
+
+def test_build_id_strip_and_keep(tmp_path):
+    objects = compile_sources(["freestanding/lib.c", "freestanding/data.c"], tmp_path, ["-g"])
+    base = ["--no-entry", "--export=fib", *map(str, objects), "-o", "x"]
+
+    def customs(*extra):
+        out = tmp_path / "out.wasm"
+        done = run_wasmmerge_link([*base, *extra], out)
+        assert done.returncode == 0, done.stderr
+        module = decode_module(out.read_bytes(), lazy=True)
+        return {c.name: c.data for c in module.customs}, out
+
+    plain, _ = customs()
+    assert ".debug_info" in plain and "name" in plain and "build_id" not in plain
+    with_id, out = customs("--build-id=sha1")
+    assert len(with_id["build_id"]) == 21 and with_id["build_id"][0] == 20
+    assert customs("--build-id=sha1")[0]["build_id"] == with_id["build_id"]  # deterministic
+    assert customs("--build-id=0xabcdef")[0]["build_id"] == b"\x03\xab\xcd\xef"
+    stripped, _ = customs("--strip-debug")
+    assert not any(n.startswith(".debug") for n in stripped) and "name" in stripped
+    bare, out = customs("--strip-all", "--keep-section=.debug_line")
+    assert set(bare) == {".debug_line"}
+    assert call_exports(out, [("fib", (10,))]) == [55]

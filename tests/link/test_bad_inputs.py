@@ -1,0 +1,148 @@
+"""Bad inputs: one clear error naming the file, the section, the offset and the fault;
+exit status 1; no output file. Undefined symbols are listed all at once."""
+
+import pytest
+from bytedsl import name, section, vec
+from click.testing import CliRunner
+
+from wasmmerge.cli import cli
+
+from .objdsl import CALL_SITE, entry, linking, obj, reloc_code, sym_data_undefined, sym_function
+
+MAIN = sym_function(1, "main")  # the defined function (index 1: after one imported function)
+CALLEE = sym_function(0, None, flags=0x10)  # undefined `callee`, named by its import
+
+
+def _link(tmp_path, files: dict, *extra):
+    paths = []
+    for file_name, data in files.items():
+        path = tmp_path / file_name
+        path.write_bytes(data)
+        paths.append(str(path))
+    out = tmp_path / "out.wasm"
+    result = CliRunner().invoke(cli, ["link", "--no-entry", "--export=main", *paths, *extra, "-o", str(out)])
+    return result, out
+
+
+def _one_error(result, out, *fragments):
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert not out.exists()
+    return lines[0]
+
+
+def test_good_object_links(tmp_path):
+    good = obj(linking(CALLEE, MAIN), reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
+    result, out = _link(tmp_path, {"a.o": good}, "--allow-undefined")
+    assert result.exit_code == 0, result.stderr
+    assert out.exists()
+
+
+@pytest.mark.parametrize("bad_entry,fragments", [
+    (entry(0, 40, 0), ["reloc.CODE", "relocation 0", "R_WASM_FUNCTION_INDEX_LEB", "offset 0x28", "outside"]),
+    (entry(0, CALL_SITE, 7), ["reloc.CODE", "names symbol 7", "symbol table has 2"]),
+    (entry(3, CALL_SITE, 1, b"\x00"), ["reloc.CODE", "R_WASM_MEMORY_ADDR_LEB", "function symbol main"]),
+    (entry(99, CALL_SITE, 0), ["reloc.CODE", "unknown relocation type 99", ":0x"]),
+    (entry(0, CALL_SITE, 0)[:-1], ["reloc.CODE", ":0x"]),
+])
+def test_bad_relocation(tmp_path, bad_entry, fragments):
+    bad = obj(linking(CALLEE, MAIN), reloc_code(bad_entry), imported_funcs=["callee"])
+    result, out = _link(tmp_path, {"bad.o": bad}, "--allow-undefined")
+    line = _one_error(result, out, *fragments)
+    assert "bad.o" in line
+
+
+def test_relocation_for_missing_section(tmp_path):
+    bad = obj(linking(CALLEE, MAIN), reloc_code(entry(0, CALL_SITE, 0), target=17), imported_funcs=["callee"])
+    result, out = _link(tmp_path, {"bad.o": bad}, "--allow-undefined")
+    _one_error(result, out, "bad.o", "reloc.CODE", "target section index 17")
+
+
+def test_symbol_index_out_of_range(tmp_path):
+    bad = obj(linking(sym_function(5, "main")))
+    result, out = _link(tmp_path, {"bad.o": bad})
+    _one_error(result, out, "bad.o", "linking section", "function index 5 out of range")
+
+
+def test_truncated_linking_section(tmp_path):
+    good = linking(MAIN)
+    cut = good[:-3]
+    cut = cut[:1] + bytes((cut[1] - 3,)) + cut[2:]  # the section size says so too
+    result, out = _link(tmp_path, {"cut.o": obj(cut)})
+    _one_error(result, out, "cut.o", "linking", ":0x")
+
+
+def test_unsupported_linking_version(tmp_path):
+    result, out = _link(tmp_path, {"v1.o": obj(linking(MAIN, version=1))})
+    _one_error(result, out, "v1.o", "version 1")
+
+
+def test_bad_archive_header(tmp_path):
+    member = b"a.o/            0           0     0     644     4         `\n" + b"\0asm"
+    broken = b"!<arch>\n" + member[:58] + b"XX" + member[60:]
+    result, out = _link(tmp_path, {"libbad.a": broken, "main.o": obj(linking(MAIN))})
+    _one_error(result, out, "libbad.a", "bad archive", ":0x8:")
+
+
+def test_undefined_symbols_listed_together(tmp_path):
+    first = obj(linking(CALLEE, MAIN), reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
+    other = obj(linking(sym_function(0, None, flags=0x10), sym_function(1, "helper", flags=0x20)),
+                reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["missing_too"])
+    result, out = _link(tmp_path, {"first.o": first, "other.o": other})
+    assert result.exit_code == 1
+    text = result.stderr
+    assert "undefined symbol: callee (referenced by" in text and "first.o" in text
+    assert "undefined symbol: missing_too (referenced by" in text and "other.o" in text
+    assert not out.exists()
+
+
+def test_undefined_data_is_an_error(tmp_path):
+    data_ref = obj(linking(sym_function(0, "main"), sym_data_undefined("table")),
+                   reloc_code(entry(3, CALL_SITE, 1, b"\x00")))
+    result, out = _link(tmp_path, {"d.o": data_ref})
+    assert result.exit_code == 1
+    assert "undefined symbol: table (referenced by" in result.stderr
+    assert not out.exists()
+
+
+def test_duplicate_strong_definitions_name_both(tmp_path):
+    one = obj(linking(sym_function(0, "main")))
+    two = obj(linking(sym_function(0, "main")))
+    result, out = _link(tmp_path, {"one.o": one, "two.o": two})
+    assert result.exit_code == 1
+    assert "duplicate symbol: main" in result.stderr
+    assert "one.o" in result.stderr and "two.o" in result.stderr
+    assert not out.exists()
+
+
+def test_unknown_file_type(tmp_path):
+    result, out = _link(tmp_path, {"notes.txt": b"hello"})
+    _one_error(result, out, "notes.txt", "unknown file type")
+
+
+def test_missing_input(tmp_path):
+    out = tmp_path / "out.wasm"
+    result = CliRunner().invoke(cli, ["link", str(tmp_path / "nope.o"), "-o", str(out)])
+    _one_error(result, out, "nope.o")
+
+
+def _features(*entries: str) -> bytes:
+    return section(0, name("target_features") + vec(*[e[0].encode() + name(e[1:]) for e in entries]))
+
+
+def test_disallowed_feature_names_both_objects(tmp_path):
+    uses = obj(linking(sym_function(0, "main")) + _features("+atomics"))
+    forbids = obj(linking(sym_function(0, "other")) + _features("-atomics"))
+    result, out = _link(tmp_path, {"uses.o": uses, "forbids.o": forbids})
+    line = _one_error(result, out, "Target feature 'atomics'", "uses.o", "forbids.o")
+    assert "disallowed" in line
+
+
+def test_required_feature_missing_elsewhere(tmp_path):
+    needs = obj(linking(sym_function(0, "main")) + _features("=bulk-memory"))
+    lacks = obj(linking(sym_function(0, "other")) + _features("+mutable-globals"))
+    result, out = _link(tmp_path, {"needs.o": needs, "lacks.o": lacks})
+    _one_error(result, out, "Missing target feature 'bulk-memory' in", "lacks.o", "needs.o")

@@ -1,0 +1,84 @@
+"""wasm-ld's command line as `wasmmerge link` parses it: lld's spellings, response files,
+and every option we do not implement refused by name."""
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from wasmmerge.cli import cli
+from wasmmerge.errors import LinkError
+from wasmmerge.linker.options import OPTIONS, REFUSED, VERSION_LINE, parse_args
+
+
+def test_spellings_of_one_option_agree():
+    for argv in (["-Map=a.map"], ["--Map=a.map"], ["-Map", "a.map"], ["--Map", "a.map"]):
+        assert parse_args([*argv, "x.o"]).map_file == "a.map"
+
+
+def test_values_and_flags():
+    opts = parse_args(["-flavor", "wasm", "-m", "wasm32", "-z", "stack-size=1048576", "-lc", "-L", "/lib",
+                       "-L/usr/lib", "--export=a", "--export", "b", "-O2", "--no-entry", "--stack-first",
+                       "--initial-memory=131072", "--import-memory=mod,mem", "-E", "x.o", "-o", "out.wasm"])
+    assert opts.stack_size == 1048576 and opts.search_dirs == ["/lib", "/usr/lib"]
+    assert opts.exports == ["a", "b"] and opts.optimize == 2 and opts.entry is None
+    assert opts.stack_first and opts.initial_memory == 131072 and opts.import_memory == ("mod", "mem")
+    assert opts.export_dynamic and opts.output == "out.wasm"
+    assert [(i.value, i.is_library) for i in opts.inputs] == [("c", True), ("x.o", False)]
+
+
+def test_whole_archive_applies_to_inputs_between_the_flags():
+    opts = parse_args(["a.a", "--whole-archive", "b.a", "--no-whole-archive", "c.a"])
+    assert [i.whole_archive for i in opts.inputs] == [False, True, False]
+
+
+def test_response_files_nest_and_quote(tmp_path):
+    inner = tmp_path / "inner.rsp"
+    inner.write_text("--export=from_inner 'spaced name.o'\n")
+    outer = tmp_path / "outer.rsp"
+    outer.write_text(f"--no-entry @{inner} -o out.wasm\n")
+    opts = parse_args([f"@{outer}"])
+    assert opts.exports == ["from_inner"] and opts.output == "out.wasm"
+    assert [i.value for i in opts.inputs] == ["spaced name.o"]
+
+
+@pytest.mark.parametrize("argv,named", [
+    (["--lto-O2"], "--lto-O2"),
+    (["--thinlto-jobs=4"], "--thinlto-jobs"),
+    (["-shared"], "-shared"),
+    (["--pie"], "--pie"),
+    (["-z", "now"], "-z now"),
+    (["-flavor", "gnu"], "-flavor gnu"),
+])
+def test_unimplemented_options_are_refused_by_name(argv, named):
+    with pytest.raises(LinkError) as err:
+        parse_args([*argv, "x.o"])
+    assert err.value.message == f"unsupported option: {named}"
+
+
+def test_missing_value():
+    with pytest.raises(LinkError, match="missing value for option -o"):
+        parse_args(["x.o", "-o"])
+
+
+def test_every_documented_option_is_in_the_table():
+    for name in ("export-if-defined", "allow-undefined-file", "unresolved-symbols", "keep-section",
+                 "why-extract", "error-limit", "trace-symbol", "print-map", "build-id"):
+        assert name in OPTIONS
+
+
+def test_cli_version_and_refusal():
+    runner = CliRunner()
+    result = runner.invoke(cli, ["link", "--version"])
+    assert result.exit_code == 0 and result.output.strip() == VERSION_LINE
+    result = runner.invoke(cli, ["link", "--lto-O2", "x.o", "-o", "y.wasm"])
+    assert result.exit_code == 2  # a usage error, as for every command
+    assert result.stderr.strip() == "wasmmerge: error: unsupported option: --lto-O2"
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_known_wasm_ld_options_we_do_not_implement_are_refused(name):
+    spelling = f"-{name}" if len(name) == 1 else f"--{name}"
+    with pytest.raises(LinkError, match=f"^unsupported option: {re.escape(spelling)}$"):
+        parse_args([spelling, "x.o"])
+    assert name not in OPTIONS

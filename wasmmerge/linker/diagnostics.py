@@ -1,0 +1,49 @@
+"""Warnings, errors and traces of one link, printed as wasm-ld prints them.
+
+Errors are collected rather than raised where wasm-ld reports them all at once
+(duplicate and undefined symbols); `check()` then stops the link with every one of them.
+"""
+
+import sys
+
+from ..errors import LinkError
+
+
+class Diagnostics:
+    def __init__(self, fatal_warnings=False, error_limit=20, trace=False, trace_symbols=(), stream=None):
+        self.fatal_warnings = fatal_warnings
+        self.error_limit = error_limit
+        self.trace = trace
+        self.trace_symbols = set(trace_symbols)
+        self.stream = stream or sys.stderr
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def warn(self, message: str):
+        if self.fatal_warnings:
+            self.errors.append(message)
+        else:
+            self.warnings.append(message)
+            print(f"wasmmerge: warning: {message}", file=self.stream)  # cliutil's form
+
+    def error(self, message: str):
+        self.errors.append(message)
+
+    def check(self):
+        """Stop the link if anything went wrong so far (all errors in one message)."""
+        if not self.errors:
+            return
+        shown = self.errors if not self.error_limit else self.errors[:self.error_limit]
+        if len(shown) < len(self.errors):
+            shown = [*shown, "too many errors emitted, stopping now (use --error-limit=0 to see all errors)"]
+        err = LinkError("\n".join(shown))
+        err.problems = shown  # the command prints each as its own diagnostic
+        raise err
+
+    def trace_file(self, name: str):
+        if self.trace:
+            print(name, file=sys.stdout)
+
+    def trace_symbol(self, name: str, text: str):
+        if self.trace_symbols and name in self.trace_symbols:
+            print(text, file=sys.stdout)

@@ -1,0 +1,208 @@
+"""One link, start to finish: inputs -> symbol table -> mark live -> layout -> bytes.
+
+The order follows wasm-ld's driver: read every input (archives only index their members),
+add the command line's own references (entry, --export), define the linker's synthetic
+symbols, mark what the roots reach, report undefined symbols all at once, lay out, write.
+"""
+
+from ..errors import LinkError
+from .archive import is_archive
+from .diagnostics import Diagnostics
+from .features import check_features
+from .layout import Planner, output_segment_name
+from .marklive import MarkLive
+from .objects import read_object
+from .options import LinkOptions, find_library
+from .shared import check_shared_memory_features
+from .relocatable import add_emitted_relocs, write_relocatable
+from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
+from .symtab import SymbolTable, replace_mismatched_calls
+from .symbols import Symbol
+from .synthetic import SYNTHETIC_KINDS, define_synthetic
+from .writer import Writer
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as err:
+        raise LinkError(f"cannot open: {err.strerror or err}", file=path) from None
+
+
+class LinkResult:
+    def __init__(self, data: bytes, layout, symtab, diag):
+        self.data = data
+        self.layout = layout
+        self.symtab = symtab
+        self.diag = diag
+
+
+def load_inputs(opts: LinkOptions, symtab: SymbolTable):
+    if not opts.inputs:
+        raise LinkError("no input files")
+    for spec in opts.inputs:
+        path = find_library(opts, spec.value) if spec.is_library else spec.value
+        data = _read(path)
+        symtab.diag.trace_file(path)
+        if is_archive(data):
+            symtab.add_archive(path, data, spec.whole_archive)
+        elif data[:4] == b"\0asm":
+            obj = read_object(path, data)
+            symtab.add_object(obj)
+        else:
+            raise LinkError("unknown file type (not a WebAssembly object or an archive)", file=path)
+
+
+def link(opts: LinkOptions, stream=None) -> LinkResult:
+    diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream)
+    symtab = SymbolTable(diag)
+    load_inputs(opts, symtab)
+    check_features(symtab.objects, diag)
+    if opts.shared_memory:
+        check_shared_memory_features(symtab.objects, diag)
+    diag.check()
+    if opts.relocatable:
+        data, layout, sections = write_relocatable(symtab, opts)
+        result = LinkResult(data, layout, symtab, diag)
+        result.sections = sections
+        return result
+    return _link(opts, symtab, diag)
+
+
+def _link(opts, symtab, diag) -> LinkResult:
+    stubs = replace_mismatched_calls(symtab)
+    # References from the command line pull archive members like any other reference.
+    roots = []
+    if opts.entry:
+        entry = symtab.require(opts.entry)
+        if entry is None or not entry.defined:
+            diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}")
+        else:
+            roots.append(entry)
+    for name in opts.exports:
+        sym = symtab.require(name)
+        if name in SYNTHETIC_KINDS:
+            continue  # defined below, once the symbol table is complete
+        if sym is None or not sym.defined:
+            if opts.unresolved == "report-all" and name not in opts.allow_undefined_symbols:
+                diag.error(f"symbol exported via --export not found: {name}")
+        else:
+            roots.append(sym)
+    diag.check()
+    for name in opts.exports_if_defined:
+        sym = symtab.symbols.get(name)
+        if sym is not None and sym.defined:
+            roots.append(sym)
+    ctors = symtab.symbols.get("__wasm_call_ctors")
+    # A command whose code never calls __wasm_call_ctors gets its exports wrapped so that
+    # constructors run first and destructors last (wasm-ld's ".command_export" wrappers).
+    wrap_exports = ((ctors is None or ctors.referenced_by is None) and "__wasm_call_ctors" not in opts.exports
+                    and not opts.export_all)
+    dtors = None
+    if wrap_exports:
+        dtors = symtab.require("__wasm_call_dtors")
+        if dtors is not None and (not dtors.defined or dtors.kind != SYMTAB_FUNCTION):
+            dtors = None
+    if ctors is None and (wrap_exports or not opts.gc_sections):
+        ctors = symtab.symbols["__wasm_call_ctors"] = _synthetic_ctors(symtab)
+    # --export of a linker-defined name references it; --export-all defines them all,
+    # as wasm-ld 14 does (except __heap_end and the TLS ones, which it defines on use).
+    wanted = list(opts.exports)
+    if opts.export_all:
+        wanted += ["__wasm_call_ctors", "__indirect_function_table", "__dso_handle", "__data_end",
+                   "__global_base", "__heap_base", "__memory_base", "__table_base"]
+    for name in wanted:
+        if name not in symtab.symbols and name in SYNTHETIC_KINDS:
+            symtab.symbols[name] = Symbol(name, SYNTHETIC_KINDS[name])
+    if "__stack_pointer" not in symtab.symbols:  # wasm-ld always defines it
+        symtab.symbols["__stack_pointer"] = Symbol("__stack_pointer", SYMTAB_GLOBAL)
+    init_tls = symtab.symbols.get("__wasm_init_tls")
+    if init_tls is not None and "__tls_base" not in symtab.symbols:
+        symtab.symbols["__tls_base"] = Symbol("__tls_base", SYMTAB_GLOBAL)  # the function sets it
+    segment_names = {output_segment_name(c.name) for o in symtab.objects for c in o.datas}
+    define_synthetic(symtab, opts.wasm64, segment_names)
+    for name, sym in symtab.symbols.items():
+        if sym.defined and (sym.flags & (NO_STRIP | 0x20) or opts.export_all or name in opts.exports
+                            or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)):
+            roots.append(sym)
+    for obj in symtab.objects:
+        for sym in obj.resolved:
+            if sym.local and sym.flags & NO_STRIP and sym.file is obj:
+                roots.append(sym)
+    if init_tls is not None:
+        roots.append(symtab.symbols["__tls_base"])
+    roots.append(symtab.symbols["__stack_pointer"])
+    if not opts.gc_sections and ctors is not None and ctors.synthetic:
+        roots.append(ctors)  # nothing is collected, the linker's own function included
+    if wrap_exports:
+        has_init = any(obj.init_funcs for obj in symtab.objects)
+        if has_init:
+            roots.append(ctors)
+        if dtors is not None:
+            roots.append(dtors)
+        if not has_init and dtors is None:
+            wrap_exports = False
+    marker = MarkLive(symtab, roots, opts.gc_sections)
+    marker.run()
+    _report_undefined(opts, symtab, marker, diag)
+    diag.check()
+    if opts.print_gc_sections:
+        _print_gc(symtab, diag)
+    layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
+    diag.check()
+    if opts.verbose:
+        _report_layout(layout, symtab, diag)
+    writer = Writer(layout, symtab, opts)
+    data = writer.write()
+    if opts.emit_relocs:
+        data = add_emitted_relocs(data, symtab, layout, writer)
+    result = LinkResult(data, layout, symtab, diag)
+    result.sections = writer.sections
+    return result
+
+
+def _synthetic_ctors(symtab):
+    sym = Symbol("__wasm_call_ctors", SYMTAB_FUNCTION)
+    sym.synthetic = "function"
+    return sym
+
+
+def _report_undefined(opts, symtab, marker, diag):
+    for sym, referrers in marker.live_undefined.items():
+        if sym.weak:
+            continue  # address 0 / an unreachable stub
+        allowed = (opts.unresolved != "report-all" or sym.name in opts.allow_undefined_symbols
+                   or opts.import_undefined and sym.kind == SYMTAB_FUNCTION)
+        if sym.kind == SYMTAB_FUNCTION and (sym.import_name is not None or allowed):
+            continue  # becomes an import
+        if sym.kind == SYMTAB_GLOBAL and (sym.import_name is not None or allowed):
+            continue
+        if sym.kind == SYMTAB_DATA and opts.unresolved == "ignore-all":
+            continue
+        names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
+        diag.error(f"undefined symbol: {sym.name} (referenced by {names})")
+
+
+def _print_gc(symtab, diag):
+    for obj in symtab.objects:
+        for chunk in obj.functions:
+            if not chunk.live:
+                name = next((s.name for s in obj.resolved if s.kind == SYMTAB_FUNCTION and s.file is obj
+                             and s.index == chunk.index), f"function {chunk.index}")
+                print(f"removing unused section {obj.name}:{name}", file=diag.stream)
+        for chunk in obj.datas:
+            if not chunk.live:
+                print(f"removing unused section {obj.name}:{chunk.name}", file=diag.stream)
+
+
+def _report_layout(layout, symtab, diag):
+    """--verbose: what was linked and where memory went (wasm-ld logs the same facts)."""
+    lines = [f"{len(symtab.objects)} objects, {len(layout.functions)} functions, "
+             f"{len(layout.imports)} imports, {len(layout.table_entries)} table slots"]
+    for seg in layout.segments:
+        lines.append(f"mem: {seg.name:<16} offset={seg.start:<8} size={seg.size:<8} align={seg.alignment}")
+    lines.append(f"mem: stack top = {layout.stack_pointer}, __data_end = {layout.data_end}, "
+                 f"__heap_base = {layout.heap_base}, pages = {layout.memory_pages}")
+    for line in lines:
+        print(f"wasmmerge link: {line}", file=diag.stream)

@@ -1,0 +1,75 @@
+"""Exports: which symbols the module exports, and the command-export wrappers.
+
+wasm-ld exports the memory (unless imported), the table with --export-table, the entry
+point, then every symbol the objects mark EXPORTED or the command line names
+(--export, --export-if-defined, --export-all, --export-dynamic for non-hidden ones). A
+data symbol is exported as an immutable global holding its address. In a command whose
+code never calls `__wasm_call_ctors`, each exported function is reached through
+`NAME.command_export`, which runs the constructors, the function, then the destructors.
+"""
+
+from ..binary import leb
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, GlobalType
+from .output import OutFunction, OutGlobal
+from .symbols import EXPORTED, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG
+from .synthetic import body, call
+
+
+def plan_exports(planner, wrap_exports: bool, dtors) -> None:
+    """The export list: memory, table, entry, then each exported symbol in table order."""
+    out, opts, symtab = planner.out, planner.opts, planner.symtab
+    exports = out.exports
+    if opts.export_memory and not opts.import_memory or (opts.import_memory and opts.export_memory != "memory"):
+        exports.append((opts.export_memory, MEMORY_KIND, 0))
+    if opts.export_table:
+        exports.append(("__indirect_function_table", TABLE_KIND, 0))
+    names = []
+    if opts.entry and not opts.relocatable:
+        names.append(opts.entry)
+    for name, sym in symtab.symbols.items():
+        if not sym.defined or not sym.live or name in names:
+            continue
+        explicit = sym.flags & EXPORTED or name in opts.exports or name in opts.exports_if_defined
+        if sym.kind == SYMTAB_GLOBAL and sym.global_type is not None and sym.global_type.mutable and not explicit:
+            continue  # wasm-ld exports a mutable global (__stack_pointer) only when named
+        if explicit or opts.export_all or (opts.export_dynamic and not sym.hidden and sym.synthetic is None):
+            names.append(name)
+    for name in opts.exports:
+        if name not in names:
+            names.append(name)
+    ctors = symtab.symbols.get("__wasm_call_ctors")
+    for name in names:
+        sym = symtab.symbols.get(name)
+        if sym is None or not sym.defined:
+            continue
+        if sym.kind == SYMTAB_FUNCTION:
+            index = sym.out_index
+            if wrap_exports and sym.file is not None:
+                index = _wrapper(out, sym, ctors, dtors)
+            exports.append((name, FUNC_KIND, index))
+        elif sym.kind == SYMTAB_GLOBAL:
+            exports.append((name, GLOBAL_KIND, sym.out_index))
+        elif sym.kind == SYMTAB_DATA and sym.address is not None:
+            # A data symbol is exported as an immutable global holding its address.
+            index = out.num_imported_globals + len(out.globals)
+            out.globals.append(OutGlobal(name, GlobalType(planner.ptr_type, False),
+                                         out.const(sym.address, opts.wasm64)))
+            exports.append((name, GLOBAL_KIND, index))
+        elif sym.kind == SYMTAB_TAG:
+            exports.append((name, TAG_KIND, sym.out_index))
+        elif sym.kind == SYMTAB_TABLE and not opts.export_table:
+            exports.append((name, TABLE_KIND, 0))
+
+
+def _wrapper(out, sym, ctors, dtors) -> int:
+    """`NAME.command_export`: run the constructors, the export, then the destructors."""
+    instrs = b""
+    if ctors is not None and ctors.out_index is not None:
+        instrs += call(ctors.out_index)
+    instrs += b"".join(b"\x20" + leb.write_unsigned(k) for k in range(len(sym.signature.params)))
+    instrs += call(sym.out_index)
+    if dtors is not None and dtors.out_index is not None and dtors is not sym:
+        instrs += call(dtors.out_index)
+    index = out.num_imported_functions + len(out.functions)
+    out.functions.append(OutFunction(f"{sym.name}.command_export", sym.signature, None, body(instrs)))
+    return index

@@ -1,0 +1,386 @@
+"""Layout: give every live piece its place in the output, as wasm-ld lays a module out.
+
+Order of each index space: imports first, then synthetic functions/globals, then each
+object's live definitions in input order (the GOT entries of PIC code come last among
+globals). Data: input segments are grouped into output segments by name (`.rodata.x` ->
+`.rodata`, ...), ordered .tdata, .rodata, .data, others, .bss; memory holds the global
+base (or the stack, with --stack-first), the segments at their alignments, the stack,
+then the heap. The table holds null at slot 0 and address-taken functions from
+--table-base on, in the order their relocations are met.
+"""
+
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
+from .exports import plan_exports
+from .shared import init_memory_body, init_tls_body
+from .strings import MergedStrings, mergeable
+from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
+from .synthetic import UNREACHABLE_BODY, body, call
+from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
+
+PAGE = 65536
+STACK_ALIGN = 16
+SEGMENT_ORDER = ((".tdata", 0), (".rodata", 1), (".data", 2), (".bss", 4))
+
+
+def output_segment_name(name: str) -> str:
+    """`.rodata.str1.1` -> `.rodata`: wasm-ld's merging of input segments by prefix."""
+    if name.startswith((".tdata", ".tbss")):
+        return ".tdata"  # thread-locals form one block, zero-initialised ones included
+    for prefix in (".rodata", ".data", ".bss", ".text"):
+        if name == prefix or name.startswith(prefix + "."):
+            return prefix
+    return name
+
+
+def _segment_rank(name: str) -> int:
+    for prefix, rank in SEGMENT_ORDER:
+        if name.startswith(prefix):
+            return rank
+    return 3
+
+
+def _align(value: int, alignment: int) -> int:
+    return (value + alignment - 1) & -alignment
+
+
+class Planner:
+    """Builds a Layout from the resolved, marked symbol table."""
+
+    def __init__(self, symtab, opts, diag, marker):
+        self.symtab = symtab
+        self.opts = opts
+        self.diag = diag
+        self.marker = marker
+        self.out = Layout(table_base=opts.table_base)
+        self.ptr_type = I64 if opts.wasm64 else I32
+
+    def run(self, wrap_exports: bool, dtors, stubs=()) -> Layout:
+        self._imports()
+        self._functions(wrap_exports, dtors, stubs)
+        self._data_segments()
+        self._memory()
+        self._globals()
+        self._table()
+        if self.opts.shared_memory:
+            self._shared_memory_bodies()
+        plan_exports(self, wrap_exports, dtors)
+        return self.out
+
+    # -- imports and undefined symbols -------------------------------------------------
+
+    def _imports(self):
+        out = self.out
+        opts = self.opts
+        if opts.import_memory:
+            module, name = opts.import_memory
+            out.imports.append(OutImport(module, name, MEMORY_KIND, None))
+        if opts.import_table:
+            out.imports.append(OutImport("env", "__indirect_function_table", TABLE_KIND, None))
+        seen = {}
+        live_undefined = self.marker.live_undefined
+        # In symbol-table order (first mention of each name), as wasm-ld lists its imports.
+        for sym in [s for s in self.symtab.symbols.values() if s in live_undefined]:
+            if sym.kind not in (SYMTAB_FUNCTION, SYMTAB_GLOBAL):
+                continue
+            if sym.kind == SYMTAB_FUNCTION and self._stubbed(sym):
+                continue  # becomes an unreachable stub, not an import
+            module = sym.import_module or "env"
+            name = sym.import_name or sym.name
+            kind = FUNC_KIND if sym.kind == SYMTAB_FUNCTION else GLOBAL_KIND
+            key = (module, name, kind)
+            if key in seen:
+                sym.out_index = seen[key].symbol.out_index
+                continue
+            imp = OutImport(module, name, kind, sym.signature if kind == FUNC_KIND else sym.global_type, sym)
+            seen[key] = imp
+            sym.out_index = sum(1 for i in out.imports if i.kind == kind)
+            out.imports.append(imp)
+        out.num_imported_functions = sum(1 for i in out.imports if i.kind == FUNC_KIND)
+        out.num_imported_globals = sum(1 for i in out.imports if i.kind == GLOBAL_KIND)
+
+    # -- functions ---------------------------------------------------------------------------
+
+    def _stubbed(self, sym) -> bool:
+        """An undefined function that traps instead of being imported: a weak one, or
+        any without an explicit import name under --unresolved-symbols=ignore-all."""
+        return sym.weak or (self.opts.unresolved == "ignore-all" and sym.import_name is None)
+
+    def _functions(self, wrap_exports, dtors, stubs):
+        out = self.out
+        symtab = self.symtab
+        functions = out.functions
+        base = out.num_imported_functions
+        ctors = symtab.symbols.get("__wasm_call_ctors")
+        if ctors is not None and ctors.live and ctors.synthetic:
+            ctors.out_index = base + len(functions)
+            functions.append(OutFunction("__wasm_call_ctors", FuncType((), ()), None, None))
+            out.init_functions = self._init_functions()
+        # wasm-ld's order of synthetic functions: ctors, __wasm_init_tls, __wasm_init_memory.
+        init_tls = symtab.symbols.get("__wasm_init_tls")
+        if init_tls is not None and init_tls.live and init_tls.synthetic:
+            init_tls.out_index = base + len(functions)
+            functions.append(OutFunction("__wasm_init_tls", FuncType((self.ptr_type,), ()), None, None))
+        if self.opts.shared_memory and self._has_passive_data():
+            out.init_memory = base + len(functions)
+            out.start = out.init_memory
+            functions.append(OutFunction("__wasm_init_memory", FuncType((), ()), None, None))
+        for sym in self.marker.live_undefined:
+            if sym.kind == SYMTAB_FUNCTION and self._stubbed(sym):
+                sym.is_stub = True
+                sym.out_index = base + len(functions)
+                name = f"undefined_weak:{sym.name}" if sym.weak else "undefined_stub"
+                functions.append(OutFunction(name, sym.signature, None, UNREACHABLE_BODY))
+        for sym in stubs:
+            if sym.live:
+                sym.out_index = base + len(functions)
+                functions.append(OutFunction(sym.name, sym.signature, None, UNREACHABLE_BODY))
+        for obj in symtab.objects:
+            for chunk in obj.functions:
+                if chunk.live and not chunk.discarded:
+                    chunk.out_index = base + len(functions)
+                    functions.append(OutFunction(None, obj.module.types[chunk.type_index].comp, chunk))
+        for obj in symtab.objects:  # symbols -> indices; names for the name section
+            nfi = obj.num_imported[0]
+            for sym in obj.resolved:
+                if sym.kind == SYMTAB_FUNCTION and sym.file is obj and sym.index >= nfi:
+                    chunk = obj.functions[sym.index - nfi]
+                    if chunk.out_index is not None:
+                        sym.out_index = chunk.out_index
+                        # The name section shows the first symbol naming it (as wasm-ld).
+                        if chunk.name is None:
+                            chunk.name = sym.name
+        for obj in symtab.objects:  # local symbols naming imports follow the import's symbol
+            nfi = obj.num_imported[0]
+            for sym in obj.resolved:
+                if sym.kind == SYMTAB_FUNCTION and sym.file is obj and sym.index < nfi:
+                    target = next((s for s in obj.resolved if s is not sym and s.kind == SYMTAB_FUNCTION
+                                   and s.index == sym.index and s.file is not obj), None)
+                    if target is not None:
+                        sym.out_index = target.out_index
+        if ctors is not None and ctors.out_index is not None:
+            instrs = b"".join(call(s.out_index) + b"\x1a" * len(s.signature.results) for s in out.init_functions)
+            functions[ctors.out_index - base].body = body(instrs)
+
+    def _has_passive_data(self) -> bool:
+        return any(chunk.live and not chunk.discarded and output_segment_name(chunk.name) != ".tdata"
+                   for obj in self.symtab.objects for chunk in obj.datas)
+
+    def _shared_memory_bodies(self):
+        out = self.out
+        written = [seg for seg in out.segments if not seg.is_bss]
+        index = {id(seg): k for k, seg in enumerate(written)}
+        base = out.num_imported_functions
+        if out.init_memory is not None:
+            copies = [(seg.start, seg.size, index[id(seg)]) for seg in written if not seg.is_tls]
+            fills = [(seg.start, seg.size) for seg in out.segments if seg.is_bss]
+            drops = [index[id(seg)] for seg in written if not seg.is_tls]
+            out.functions[out.init_memory - base].body = init_memory_body(out.init_memory_flag, copies, fills, drops)
+        init_tls = self.symtab.symbols.get("__wasm_init_tls")
+        tls_base = self.symtab.symbols.get("__tls_base")
+        if init_tls is not None and init_tls.out_index is not None:
+            tls = out.tls_segment
+            out.functions[init_tls.out_index - base].body = init_tls_body(
+                tls_base.out_index, tls.size if tls else 0, index[id(tls)] if tls else None)
+
+    def _init_functions(self):
+        entries = []
+        for obj in self.symtab.objects:
+            for init in obj.init_funcs:
+                sym = obj.resolved[init.symbol]
+                if sym.file is not None and sym.out_index is None and sym.live:
+                    entries.append((init.priority, len(entries), sym))
+                elif sym.live:
+                    entries.append((init.priority, len(entries), sym))
+        entries.sort(key=lambda e: (e[0], e[1]))
+        return [sym for _, _, sym in entries]
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def _data_segments(self):
+        by_name = {}
+        segments = []
+        for obj in self.symtab.objects:
+            for chunk in obj.datas:
+                if not chunk.live or chunk.discarded:
+                    continue
+                name = output_segment_name(chunk.name)
+                seg = by_name.get(name)
+                if seg is None:
+                    seg = by_name[name] = OutputSegment(name)
+                    segments.append(seg)
+                seg.alignment = max(seg.alignment, chunk.alignment)
+                if self.opts.optimize >= 1 and mergeable(chunk):
+                    merged = seg.merged.get(chunk.flags)
+                    if merged is None:  # takes the place of the first mergeable segment
+                        merged = seg.merged[chunk.flags] = MergedStrings(chunk.flags)
+                        seg.chunks.append(merged)
+                    merged.add(chunk)
+                    chunk.output = seg
+                else:
+                    seg.chunks.append(chunk)
+                    chunk.output = seg
+        for seg in segments:
+            seg.size = 0
+            for chunk in seg.chunks:
+                if isinstance(chunk, MergedStrings):
+                    chunk.finalize()
+                    chunk.output = seg
+                chunk.out_offset = _align(seg.size, 1 << chunk.alignment)
+                seg.size = chunk.out_offset + chunk.size
+        segments.sort(key=lambda s: _segment_rank(s.name))  # stable: input order within a rank
+        self.out.segments = segments
+
+    def _memory(self):
+        out, opts = self.out, self.opts
+        if opts.stack_size % STACK_ALIGN:
+            self.diag.error(f"stack size must be {STACK_ALIGN}-byte aligned")
+        ptr = 0
+        if opts.stack_first:
+            ptr = opts.stack_size
+            out.stack_pointer = ptr
+        else:
+            ptr = opts.global_base if opts.global_base is not None else 1024
+        global_base = ptr
+        for seg in out.segments:
+            ptr = _align(ptr, 1 << seg.alignment)
+            seg.start = ptr
+            ptr += seg.size
+            if seg.is_tls and out.tls_segment is None:
+                out.tls_segment = seg
+        if opts.shared_memory and self._has_passive_data():
+            # The flag __wasm_init_memory claims, right after the data (as wasm-ld puts it).
+            ptr = _align(ptr, 4)
+            out.init_memory_flag = ptr
+            ptr += 4
+        out.data_end = ptr
+        if not opts.stack_first:
+            ptr = _align(ptr, STACK_ALIGN) + opts.stack_size
+            out.stack_pointer = ptr
+        out.heap_base = _align(ptr, STACK_ALIGN)
+        ptr = out.heap_base
+        if opts.initial_memory:
+            if opts.initial_memory % PAGE:
+                self.diag.error(f"initial memory must be {PAGE}-byte aligned")
+            elif ptr > opts.initial_memory:
+                self.diag.error(f"initial memory too small, {ptr} bytes needed")
+            ptr = opts.initial_memory
+        out.memory_pages = _align(ptr, PAGE) // PAGE
+        if opts.max_memory:
+            if opts.max_memory % PAGE:
+                self.diag.error(f"maximum memory must be {PAGE}-byte aligned")
+            elif opts.max_memory < out.memory_pages * PAGE:
+                self.diag.error("maximum memory too small, "
+                                f"{out.memory_pages * PAGE} bytes needed")
+            out.memory_max_pages = opts.max_memory // PAGE
+        elif not opts.growable_memory:
+            out.memory_max_pages = out.memory_pages
+        elif opts.shared_memory:
+            out.memory_max_pages = out.memory_pages  # a shared memory needs a maximum: wasm-ld 14's
+        self._data_addresses(global_base)
+
+    def _data_addresses(self, global_base):
+        out = self.out
+        heap_end = out.memory_pages * PAGE
+        synthetic = {"__heap_base": out.heap_base, "__data_end": out.data_end, "__dso_handle": global_base,
+                     "__global_base": global_base, "__heap_end": heap_end, "__memory_base": 0,
+                     "__table_base": self.opts.table_base}
+        segs = {s.name: s for s in out.segments}
+        for name, sym in self.symtab.symbols.items():
+            if sym.synthetic == "data":
+                if name in synthetic:
+                    sym.address = synthetic[name]
+                elif name.startswith("__start_"):
+                    sym.address = segs[name[8:]].start if name[8:] in segs else 0
+                elif name.startswith("__stop_"):
+                    seg = segs.get(name[7:])
+                    sym.address = seg.start + seg.size if seg else 0
+        for obj in self.symtab.objects:
+            for sym in obj.resolved:
+                if sym.kind == SYMTAB_DATA and sym.segment is not None and sym.file is obj:
+                    chunk = sym.segment
+                    if chunk.merged_into is not None:
+                        merged = chunk.merged_into
+                        sym.address = chunk.output.start + merged.out_offset + merged.map(chunk, sym.offset)
+                    elif chunk.output is not None:
+                        sym.address = chunk.output.start + chunk.out_offset + sym.offset
+
+    # -- globals ---------------------------------------------------------------------------------
+
+    def _globals(self):
+        out, opts = self.out, self.opts
+        ptr = self.ptr_type
+        glob = out.globals
+        base = out.num_imported_globals
+        tls = out.tls_segment
+        values = {
+            "__stack_pointer": (True, out.stack_pointer),
+            # With shared memory each thread sets its own (__wasm_init_tls); else a constant.
+            "__tls_base": (True, 0) if opts.shared_memory else (False, tls.start if tls else 0),
+            "__tls_size": (False, tls.size if tls else 0),
+            "__tls_align": (False, (1 << tls.alignment) if tls else 1),
+            "__memory_base": (False, 0),
+            "__table_base": (False, opts.table_base),
+        }
+        for name in values:
+            sym = self.symtab.symbols.get(name)
+            if sym is not None and sym.synthetic == "global" and sym.live:
+                mutable, value = values[name]
+                sym.out_index = base + len(glob)
+                sym.global_type = GlobalType(ptr, mutable)
+                glob.append(OutGlobal(name, sym.global_type, out.const(value, opts.wasm64)))
+        for obj in self.symtab.objects:
+            ngi = obj.num_imported[GLOBAL_KIND]
+            done = {}
+            for sym in obj.resolved:
+                if sym.kind == SYMTAB_GLOBAL and sym.file is obj and sym.index >= ngi and sym.live:
+                    if sym.index not in done:
+                        g = obj.module.globals[sym.index - ngi]
+                        done[sym.index] = base + len(glob)
+                        glob.append(OutGlobal(sym.name, g.type, g.init.code))
+                    sym.out_index = done[sym.index]
+        # GOT entries: globals holding a data symbol's address or a function's table slot,
+        # for PIC code linked statically. Filled in once the table is laid out.
+        for obj in self.symtab.objects:
+            for chunk in (*obj.functions, *obj.datas):
+                if not chunk.live or chunk.discarded:
+                    continue
+                for rt, _, index, _ in chunk.relocs:
+                    if rt.target == "global":
+                        sym = obj.resolved[index]
+                        if sym.kind in (SYMTAB_DATA, SYMTAB_FUNCTION) and sym.got_index is None:
+                            sym.got_index = base + len(glob)
+                            glob.append(OutGlobal(f"GOT.{'mem' if sym.kind == SYMTAB_DATA else 'func'}.{sym.name}",
+                                                  GlobalType(ptr, False), b""))
+
+    # -- table -----------------------------------------------------------------------------------
+
+    def _table(self):
+        out = self.out
+        entries = out.table_entries
+        base = out.table_base
+
+        def take(sym):
+            if sym.table_slot is None and not sym.is_stub and sym.out_index is not None:
+                sym.table_slot = base + len(entries)
+                entries.append(sym)
+
+        for obj in self.symtab.objects:
+            for chunk in (*obj.functions, *obj.datas):
+                if not chunk.live or chunk.discarded:
+                    continue
+                for rt, _, index, _ in chunk.relocs:
+                    if rt.target == "table_slot":
+                        take(obj.resolved[index])
+                    elif rt.target == "global":
+                        sym = obj.resolved[index]
+                        if sym.kind == SYMTAB_FUNCTION:
+                            take(sym)
+        first = out.num_imported_globals
+        for obj in self.symtab.objects:
+            for sym in obj.resolved:
+                if sym.got_index is not None:
+                    value = sym.table_slot or 0 if sym.kind == SYMTAB_FUNCTION else (sym.address or 0)
+                    out.globals[sym.got_index - first].init = out.const(value, self.opts.wasm64)
+        for sym in self.symtab.symbols.values():
+            if sym.kind == SYMTAB_TABLE and sym.synthetic == "table":
+                sym.out_index = 0  # the one table, defined or (--import-table) imported

@@ -1,0 +1,94 @@
+"""Garbage collection: mark what the roots reach through relocations (wasm-ld's MarkLive).
+
+Roots: the entry point, exported symbols (--export, EXPORTED flags, --export-all/-dynamic),
+NO_STRIP symbols, and the init functions once __wasm_call_ctors is live. A live symbol
+makes its chunk live (a function body or a data segment); a live chunk makes every symbol
+its relocations name live. Undefined symbols reached this way are the ones reported as
+undefined: a reference from dead code is no error, as in wasm-ld.
+With --no-gc-sections every chunk of every object is live.
+"""
+
+from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
+
+
+class MarkLive:
+    def __init__(self, symtab, roots, gc: bool):
+        self.symtab = symtab
+        self.roots = roots
+        self.gc = gc
+        self.queue = []
+        self.live_undefined = {}  # Symbol -> [ObjectFile referencing it from live code]
+        self.ctors_live = False
+
+    def run(self):
+        symtab = self.symtab
+        if not self.gc:
+            for obj in symtab.objects:
+                for chunk in obj.functions:
+                    if not chunk.discarded:
+                        self._chunk(chunk)
+                for chunk in obj.datas:
+                    if not chunk.discarded:
+                        self._chunk(chunk)
+                for sym in obj.resolved:
+                    self.enqueue(sym, obj)
+        for sym in self.roots:
+            self.enqueue(sym, None)
+        self._mark()
+        ctors = symtab.symbols.get("__wasm_call_ctors")
+        if ctors is not None and ctors.live:
+            self._init_functions()
+            self._mark()
+
+    def _init_functions(self):
+        self.ctors_live = True
+        for obj in self.symtab.objects:
+            for init in obj.init_funcs:
+                sym = obj.resolved[init.symbol]
+                self.enqueue(sym, obj)
+
+    def enqueue(self, sym, referrer):
+        if sym.live:
+            return
+        sym.live = True
+        if sym.file is None:
+            if sym.synthetic is None and sym.kind is not None:
+                self.live_undefined.setdefault(sym, []).append(referrer)
+            return
+        obj = sym.file
+        if sym.kind == SYMTAB_FUNCTION:
+            k = sym.index - obj.num_imported[0]
+            if k >= 0:
+                self._chunk(obj.functions[k])
+            else:  # a local symbol for an import: the import's own symbol is what matters
+                target = next((s for s in obj.resolved if s is not sym and s.kind == SYMTAB_FUNCTION
+                               and s.index == sym.index), None)
+                if target is not None:
+                    self.enqueue(target, obj)
+        elif sym.kind == SYMTAB_DATA:
+            if sym.segment is not None:
+                self._chunk(sym.segment)
+        elif sym.kind == SYMTAB_GLOBAL:
+            pass  # defined globals carry no relocations
+
+    def _chunk(self, chunk):
+        if chunk.live:
+            return
+        chunk.live = True
+        if chunk.relocs:
+            self.queue.append(chunk)
+
+    def _mark(self):
+        queue = self.queue
+        enqueue = self.enqueue
+        while queue:
+            chunk = queue.pop()
+            obj = chunk.file
+            resolved = obj.resolved
+            for rt, _, index, _ in chunk.relocs:
+                if rt.target != "type":
+                    sym = resolved[index]
+                    if not sym.live:
+                        enqueue(sym, obj)
+                    elif sym in self.live_undefined and obj not in self.live_undefined[sym]:
+                        self.live_undefined[sym].append(obj)

@@ -1,0 +1,301 @@
+"""Relocatable objects: sections split into chunks, each with the relocations inside it.
+
+An object is read once: the standard sections through the codec's lazy decoder (bodies
+stay bytes), `linking` and `reloc.*` through the parsers of `wasmmerge.custom`. Code
+and data are then cut into chunks (one per function, one per data segment, one per
+custom section) holding the file offsets of their bytes and their relocations, with
+offsets made relative to the chunk. A chunk is the unit of liveness, placement and
+patching: the writer copies its bytes and overwrites each relocated field.
+"""
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from ..binary import leb
+from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, FUNCTION, Module
+from ..binary.reader import decode_module, iter_sections
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
+from ..custom import linking as linking_section
+from ..custom import reloc as reloc_section
+from ..errors import DecodeError, LinkError, WasmError
+from ..features import ALL
+from .relocations import RELOC_TYPES, SYMBOL_KINDS_FOR_TARGET
+
+
+@dataclass(eq=False)
+class FunctionChunk:
+    file: "ObjectFile"
+    index: int  # in the object's function index space (imports first)
+    type_index: int  # in the object's type section
+    start: int  # file offset of the body (locals + code), after its size field
+    end: int
+    size_start: int = 0  # file offset of its size field (copied as the input wrote it)
+    relocs: list = field(default_factory=list)  # (type, offset in body, index, addend)
+    live: bool = False
+    discarded: bool = False  # lost its COMDAT group to another object
+    name: str | None = None
+    out_index: int | None = None
+    out_offset: int | None = None  # of its size field in the output code section payload
+
+
+@dataclass(eq=False)
+class DataChunk:
+    file: "ObjectFile"
+    index: int  # segment index in the object
+    name: str
+    alignment: int  # log2
+    flags: int
+    start: int  # file offset of the segment's bytes
+    end: int
+    relocs: list = field(default_factory=list)
+    live: bool = False
+    discarded: bool = False
+    output: object = None  # the OutputSegment it is placed in
+    out_offset: int = 0  # within that output segment
+    merged_into: object = None  # the MergedStrings holding its (deduplicated) strings
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(eq=False)
+class CustomChunk:
+    file: "ObjectFile"
+    section: int  # section index in the object
+    name: str
+    start: int  # file offset of the payload (after the name)
+    end: int
+    relocs: list = field(default_factory=list)
+    out_offset: int = 0  # within the output section of the same name
+    merged_into: object = None  # .debug_str: the MergedStrings holding its strings
+
+
+@dataclass(eq=False)
+class ObjectFile:
+    name: str  # as messages print it: "main.o" or "libc.a(printf.o)"
+    data: bytes
+    module: Module
+    symbols: list  # linking_section.Symbol, as read
+    functions: list[FunctionChunk]  # defined functions, in order
+    datas: list[DataChunk]
+    customs: list[CustomChunk]
+    init_funcs: list
+    comdats: list
+    num_imported: dict[int, int]  # import kind -> count
+    sections: dict[int, CustomChunk] = field(default_factory=dict)  # by section index
+    resolved: list = field(default_factory=list)  # symbol index -> linker Symbol
+    features: bytes | None = None  # the target_features payload, if any
+    producers: bytes | None = None
+
+
+def _fail(file, message, offset=None):
+    raise LinkError(message, offset=offset, file=file)
+
+
+def _custom_payload(data, info) -> int:
+    """File offset of a custom section's payload (after its name)."""
+    length, pos = leb.read_u32(data, info.start)
+    return pos + length
+
+
+def _split_code(name, data, info) -> list[tuple[int, int, int]]:
+    pos, end = info.start, info.start + info.size
+    count, pos = leb.read_u32(data, pos)
+    ranges = []
+    for _ in range(count):
+        size_start = pos
+        size, pos = leb.read_u32(data, pos)
+        if pos + size > end:
+            _fail(name, "code section: function body runs past the section", pos)
+        ranges.append((pos, pos + size, size_start))
+        pos += size
+    return ranges
+
+
+def _split_data(name, data, info) -> list[tuple[int, int]]:
+    pos, end = info.start, info.start + info.size
+    count, pos = leb.read_u32(data, pos)
+    ranges = []
+    for _ in range(count):
+        flags, pos = leb.read_u32(data, pos)
+        if flags == 2:
+            _, pos = leb.read_u32(data, pos)
+        if flags != 1:
+            # The offset expression of an object's segment: one const instruction + end.
+            pos += 1
+            while pos < end and data[pos] & 0x80:
+                pos += 1
+            pos += 1
+            if pos >= end or data[pos] != 0x0B:
+                _fail(name, "data section: segment offset is not a single constant", pos)
+            pos += 1
+        size, pos = leb.read_u32(data, pos)
+        if pos + size > end:
+            _fail(name, "data section: segment runs past the section", pos)
+        ranges.append((pos, pos + size))
+        pos += size
+    return ranges
+
+
+def _decode_declarations(data, infos) -> Module:
+    """The codec's Module for every standard section but function, code and data.
+
+    Those three are the bulk of an object and are read here without building an object
+    per body: the function section is a vector of type indices, code and data are cut
+    into chunks by their size fields.
+    """
+    keep = [bytes(data[:8])]
+    funcs = []
+    datacount = None
+    for info in infos:
+        if info.id == FUNCTION:
+            pos, end = info.start, info.start + info.size
+            count, pos = leb.read_u32(data, pos)
+            for _ in range(count):
+                index, pos = leb.read_u32(data, pos)
+                funcs.append(index)
+            if pos != end:
+                raise DecodeError("section size mismatch", pos)
+        elif info.id == DATACOUNT:
+            datacount, _ = leb.read_u32(data, info.start)
+        elif info.id not in (CODE, DATA, CUSTOM):
+            keep.append(data[info.offset:info.start + info.size])
+    module = decode_module(b"".join(keep), lazy=True, features=ALL)
+    module.funcs = funcs
+    module.datacount = datacount
+    return module
+
+
+def read_object(name: str, data: bytes) -> ObjectFile:
+    """Read a relocatable object; every malformation is a LinkError naming `name`."""
+    try:
+        infos = list(iter_sections(data))
+        module = _decode_declarations(data, infos)
+    except WasmError as err:
+        raise err.with_file(name)
+    linking = None
+    reloc_infos = []
+    code_ranges, data_ranges = [], []
+    customs = []
+    features = producers = None
+    for k, info in enumerate(infos):
+        if info.id == CODE:
+            code_ranges = _split_code(name, data, info)
+            code_info = info
+        elif info.id == DATA:
+            data_ranges = _split_data(name, data, info)
+            data_info = info
+        elif info.id == CUSTOM:
+            payload = _custom_payload(data, info)
+            end = info.start + info.size
+            try:
+                if info.name == "linking":
+                    linking = linking_section.parse(bytes(data[payload:end]), payload)
+                elif info.name.startswith("reloc."):
+                    reloc_infos.append((info.name, reloc_section.parse(bytes(data[payload:end]), payload, info.name),
+                                        payload))
+                elif info.name == "target_features":
+                    features = bytes(data[payload:end])
+                elif info.name == "producers":
+                    producers = bytes(data[payload:end])
+                elif info.name not in ("name", "dylink.0"):
+                    customs.append(CustomChunk(None, k, info.name, payload, end))
+            except WasmError as err:
+                raise err.with_file(name)
+    if linking is None:
+        _fail(name, "not a relocatable object: no linking section")
+    num_imported = {kind: 0 for kind in (FUNC_KIND, TABLE_KIND, 2, GLOBAL_KIND, TAG_KIND)}
+    for imp in module.imports:
+        num_imported[imp.kind] += 1
+    nfi = num_imported[FUNC_KIND]
+    functions = [FunctionChunk(None, nfi + k, module.funcs[k], s, e, z) for k, (s, e, z) in enumerate(code_ranges)]
+    segments = linking.segments or []
+    if len(segments) != len(data_ranges):
+        _fail(name, f"linking section: segment info lists {len(segments)} segments, the data section has "
+                    f"{len(data_ranges)}")
+    datas = [DataChunk(None, k, seg.name, seg.alignment, seg.flags, s, e)
+             for k, ((s, e), seg) in enumerate(zip(data_ranges, segments))]
+    obj = ObjectFile(name, data, module, linking.symbols or [], functions, datas, customs,
+                     linking.init_funcs or [], linking.comdats or [], num_imported,
+                     features=features, producers=producers)
+    for chunk in (*functions, *datas, *customs):
+        chunk.file = obj
+    obj.sections = {c.section: c for c in customs}
+    _check_symbols(obj)
+    for section_name, rs, payload in reloc_infos:
+        _attach_relocs(obj, infos, section_name, rs, payload,
+                       code_info if code_ranges else None, data_info if data_ranges else None)
+    return obj
+
+
+def _check_symbols(obj: ObjectFile):
+    counts = {0: len(obj.module.func_type_indices()), 2: obj.module.count(GLOBAL_KIND),
+              4: obj.module.count(TAG_KIND), 5: obj.module.count(TABLE_KIND)}
+    for k, sym in enumerate(obj.symbols):
+        if sym.kind == 1:
+            if not sym.flags & linking_section.UNDEFINED and not sym.flags & linking_section.ABSOLUTE:
+                if sym.segment >= len(obj.datas):
+                    _fail(obj.name, f"linking section: symbol {k} ({sym.name}) names data segment "
+                                    f"{sym.segment} of {len(obj.datas)}")
+        elif sym.kind == 3:
+            pass
+        elif sym.index >= counts[sym.kind]:
+            _fail(obj.name, f"linking section: symbol {k} ({sym.name}) has "
+                            f"{linking_section.SYMBOL_KIND_NAMES[sym.kind]} index {sym.index} out of range")
+
+
+def _attach_relocs(obj, infos, section_name, rs, payload, code_info, data_info):
+    """Hand each relocation to the chunk holding its site, checking it on the way."""
+    if rs.section >= len(infos):
+        _fail(obj.name, f"{section_name}: target section index {rs.section} out of range", payload)
+    target = infos[rs.section]
+    nsyms = len(obj.symbols)
+    ntypes = len(obj.module.types)
+    if target.id == CODE:
+        chunks, starts, base = obj.functions, [f.start for f in obj.functions], code_info.start
+    elif target.id == DATA:
+        chunks, starts, base = obj.datas, [d.start for d in obj.datas], data_info.start
+    elif target.id == CUSTOM:
+        chunk = obj.sections.get(rs.section)
+        if chunk is None:
+            return  # relocations for a section we drop (e.g. "name")
+        # Offsets in a custom section count from its payload, after the name.
+        chunks, starts, base = [chunk], [chunk.start], chunk.start
+    else:
+        _fail(obj.name, f"{section_name}: relocations for a {target.kind} section are not supported", payload)
+    symbols = obj.symbols
+    kinds = [sym.kind for sym in symbols]
+    types = RELOC_TYPES
+    allowed = SYMBOL_KINDS_FOR_TARGET
+    k = -1
+    chunk_start = chunk_end = -1
+    chunk_relocs = None
+    for number, (rtype, offset, index, addend) in enumerate(rs.entries):
+        site = base + offset
+        rt = types[rtype]
+        if not chunk_start <= site < chunk_end:
+            k = bisect_right(starts, site) - 1
+            if k < 0:
+                _bad_site(obj, section_name, number, rt, offset, target, payload)
+            chunk = chunks[k]
+            chunk_start, chunk_end, chunk_relocs = chunk.start, chunk.end, chunk.relocs
+        if site + rt.width > chunk_end:
+            _bad_site(obj, section_name, number, rt, offset, target, payload)
+        if rt.target == "type":
+            if index >= ntypes:
+                _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names type {index} "
+                                f"of {ntypes}", payload)
+        elif index >= nsyms:
+            _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names symbol {index}, "
+                            f"the symbol table has {nsyms}", payload)
+        elif kinds[index] not in allowed[rt.target]:
+            kind = linking_section.SYMBOL_KIND_NAMES[kinds[index]]
+            _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names {kind} symbol "
+                            f"{symbols[index].name or index}", payload)
+        chunk_relocs.append((rt, site - chunk_start, index, addend or 0))
+
+
+def _bad_site(obj, section_name, number, rt, offset, target, payload):
+    _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) at offset {offset:#x} "
+                    f"is outside every {target.kind} entry", payload)

@@ -1,0 +1,322 @@
+"""wasm-ld's command line, parsed by hand: one table row per option.
+
+click cannot express lld's conventions (`-Map=FILE` and `--Map FILE` alike, `-z
+stack-size=N`, `-lNAME`, `@response` files, a leading `-flavor wasm`), so this module
+reads them itself. Each row names the spellings, whether the option takes a value, and
+what it sets. An option without a row is refused by name ("unsupported option: X"),
+never ignored: a build that relies on it must not get a silently different module.
+"""
+
+import os
+import shlex
+from dataclasses import dataclass, field
+
+from ..errors import LinkError
+
+VERSION_LINE = "wasmmerge link 0.1 (compatible with LLD 14 wasm-ld)"
+
+
+class UsageError(LinkError):
+    """The command line itself is wrong (an unknown option, a missing value): status 2."""
+
+
+@dataclass
+class InputSpec:
+    """One positional input in command-line order: a path, or `-l NAME` to search for."""
+
+    value: str
+    is_library: bool = False
+    whole_archive: bool = False
+
+
+@dataclass
+class LinkOptions:
+    inputs: list[InputSpec] = field(default_factory=list)
+    search_dirs: list[str] = field(default_factory=list)
+    output: str = "a.out"
+    wasm64: bool = False
+    entry: str | None = "_start"  # None: --no-entry
+    entry_given: bool = False
+    exports: list[str] = field(default_factory=list)
+    exports_if_defined: list[str] = field(default_factory=list)
+    export_all: bool = False
+    export_dynamic: bool = False
+    export_table: bool = False
+    export_memory: str | None = "memory"  # None: not exported
+    import_memory: tuple[str, str] | None = None
+    import_table: bool = False
+    import_undefined: bool = False
+    unresolved: str = "report-all"  # report-all | ignore-all | import-dynamic
+    allow_undefined_symbols: set[str] = field(default_factory=set)
+    initial_memory: int | None = None
+    max_memory: int | None = None
+    growable_memory: bool = True
+    stack_size: int = 64 * 1024
+    stack_first: bool = False
+    global_base: int | None = None
+    table_base: int = 1
+    shared_memory: bool = False
+    gc_sections: bool = True
+    print_gc_sections: bool = False
+    strip_debug: bool = False
+    strip_all: bool = False
+    keep_sections: list[str] = field(default_factory=list)
+    relocatable: bool = False
+    emit_relocs: bool = False
+    build_id: str | None = None  # None: no build_id section
+    map_file: str | None = None  # "-" : --print-map (stdout)
+    trace: bool = False
+    trace_symbols: set[str] = field(default_factory=set)
+    why_extract: str | None = None
+    fatal_warnings: bool = False
+    verbose: bool = False
+    error_limit: int = 20
+    optimize: int = 1  # wasm-ld's default: string segments are merged
+    show_version: bool = False
+    show_help: bool = False
+    whole_archive_now: bool = False  # parser state: inside --whole-archive ... --no-whole-archive
+
+
+def _integer(text: str, option: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise UsageError(f"{option}: number expected, got '{text}'") from None
+
+
+def _set(attr, value=None, convert=None):
+    """A row action: set `attr` to the fixed `value`, or to the option's argument."""
+    def act(opts, arg, option):
+        if value is not None:
+            setattr(opts, attr, value)
+        else:
+            setattr(opts, attr, convert(arg, option) if convert else arg)
+    return act
+
+
+def _append(attr):
+    def act(opts, arg, option):
+        getattr(opts, attr).append(arg)
+    return act
+
+
+def _input(opts, arg, option, library=False):
+    opts.inputs.append(InputSpec(arg, library, opts.whole_archive_now))
+
+
+def _whole_archive(flag):
+    def act(opts, arg, option):
+        opts.whole_archive_now = flag
+    return act
+
+
+def _machine(opts, arg, option):
+    if arg not in ("wasm32", "wasm64"):
+        raise UsageError(f"unknown emulation: {arg} (expected wasm32 or wasm64)")
+    opts.wasm64 = arg == "wasm64"
+
+
+def _entry(opts, arg, option):
+    opts.entry, opts.entry_given = arg, True
+
+
+def _no_entry(opts, arg, option):
+    opts.entry, opts.entry_given = None, True
+
+
+def _export_memory(opts, arg, option):
+    opts.export_memory = arg or "memory"
+
+
+def _import_memory(opts, arg, option):
+    module, _, name = (arg or "env,memory").partition(",")
+    if not name:
+        raise UsageError(f"{option}: expected MODULE,NAME, got '{arg}'")
+    opts.import_memory = (module, name)
+
+
+def _unresolved(opts, arg, option):
+    if arg not in ("report-all", "ignore-all", "import-dynamic"):
+        raise UsageError(f"unsupported option: {option}={arg}")
+    opts.unresolved = arg
+
+
+def _allow_undefined_file(opts, arg, option):
+    try:
+        with open(arg, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as err:
+        raise LinkError(err.strerror or str(err), file=arg) from None
+    for line in text.splitlines():
+        name = line.split("#", 1)[0].strip()
+        if name:
+            opts.allow_undefined_symbols.add(name)
+
+
+def _z(opts, arg, option):
+    key, _, value = arg.partition("=")
+    if key == "stack-size" and value:
+        opts.stack_size = _integer(value, "-z stack-size")
+    else:
+        raise UsageError(f"unsupported option: -z {arg}")
+
+
+def _build_id(opts, arg, option):
+    style = arg or "fast"
+    if style not in ("fast", "sha1", "uuid", "none") and not style.startswith("0x"):
+        raise UsageError(f"unknown --build-id style: {style}")
+    opts.build_id = None if style == "none" else style
+
+
+def _optimize(opts, arg, option):
+    opts.optimize = _integer(arg, "-O")
+
+
+def _flag(attr, value=True):
+    return _set(attr, value)
+
+
+# (spellings, takes a value: None no / "required" / "optional" (only as =VALUE), action)
+_ROWS = [
+    (("o",), "required", _set("output")),
+    (("m",), "required", _machine),
+    (("L", "library-path"), "required", _append("search_dirs")),
+    (("l", "library"), "required", lambda o, a, n: _input(o, a, n, library=True)),
+    (("whole-archive",), None, _whole_archive(True)),
+    (("no-whole-archive",), None, _whole_archive(False)),
+    (("entry", "e"), "required", _entry),
+    (("no-entry",), None, _no_entry),
+    (("export",), "required", _append("exports")),
+    (("export-if-defined",), "required", _append("exports_if_defined")),
+    (("export-all",), None, _flag("export_all")),
+    (("export-dynamic", "E"), None, _flag("export_dynamic")),
+    (("no-export-dynamic",), None, _flag("export_dynamic", False)),
+    (("export-table",), None, _flag("export_table")),
+    (("export-memory",), "optional", _export_memory),
+    (("import-memory",), "optional", _import_memory),
+    (("import-table",), None, _flag("import_table")),
+    (("import-undefined",), None, _flag("import_undefined")),
+    (("allow-undefined",), None, lambda o, a, n: setattr(o, "unresolved", "import-dynamic")),
+    (("allow-undefined-file",), "required", _allow_undefined_file),
+    (("unresolved-symbols",), "required", _unresolved),
+    (("initial-memory",), "required", _set("initial_memory", convert=_integer)),
+    (("max-memory",), "required", _set("max_memory", convert=_integer)),
+    (("no-growable-memory",), None, _flag("growable_memory", False)),
+    (("z",), "required", _z),
+    (("stack-first",), None, _flag("stack_first")),
+    (("global-base",), "required", _set("global_base", convert=_integer)),
+    (("table-base",), "required", _set("table_base", convert=_integer)),
+    (("shared-memory",), None, _flag("shared_memory")),
+    (("no-shared-memory",), None, _flag("shared_memory", False)),
+    (("gc-sections",), None, _flag("gc_sections")),
+    (("no-gc-sections",), None, _flag("gc_sections", False)),
+    (("print-gc-sections",), None, _flag("print_gc_sections")),
+    (("no-print-gc-sections",), None, _flag("print_gc_sections", False)),
+    (("strip-debug", "S"), None, _flag("strip_debug")),
+    (("strip-all", "s"), None, _flag("strip_all")),
+    (("keep-section",), "required", _append("keep_sections")),
+    (("relocatable", "r"), None, _flag("relocatable")),
+    (("emit-relocs", "q"), None, _flag("emit_relocs")),
+    (("build-id",), "optional", _build_id),
+    (("Map",), "required", _set("map_file")),
+    (("print-map", "M"), None, _flag("map_file", "-")),
+    (("trace", "t"), None, _flag("trace")),
+    (("trace-symbol", "y"), "required", lambda o, a, n: o.trace_symbols.add(a)),
+    (("why-extract",), "required", _set("why_extract")),
+    (("fatal-warnings",), None, _flag("fatal_warnings")),
+    (("no-fatal-warnings",), None, _flag("fatal_warnings", False)),
+    (("verbose",), None, _flag("verbose")),
+    (("error-limit",), "required", _set("error_limit", convert=_integer)),
+    (("O",), "required", _optimize),
+    (("version", "v"), None, _flag("show_version")),
+    (("help", "h"), None, _flag("show_help")),
+    # Accepted because they change nothing for us: we print names as they are.
+    (("demangle",), None, lambda o, a, n: None),
+    (("no-demangle",), None, lambda o, a, n: None),
+    (("color-diagnostics",), "optional", lambda o, a, n: None),
+    (("no-color-diagnostics",), None, lambda o, a, n: None),
+]
+
+OPTIONS = {name: (takes, act) for names, takes, act in _ROWS for name in names}
+
+# wasm-ld options we know and refuse (with "unsupported option: X", like any unknown one):
+# listed so that docs/link.md can say so, and so a reader sees they are not forgotten.
+REFUSED = ("shared", "pie", "experimental-pic",
+           "lto-O0", "lto-O1", "lto-O2", "lto-O3", "thinlto-jobs", "compress-relocations",
+           "strip-debug-sections", "growable-table", "extra-features", "features", "check-features",
+           "no-check-features", "merge-data-segments", "no-merge-data-segments", "save-temps",
+           "print-archive-stats", "stack-size", "Bsymbolic", "no-type-check")
+# One-letter options that may be glued to their value, as in `-lc`, `-L/lib`, `-O2`.
+_GLUED = ("l", "L", "o", "O", "y", "z", "e", "m")
+
+
+def expand_response_files(args, depth: int = 0) -> list[str]:
+    """Replace each `@FILE` by the arguments it holds (GNU quoting, nested files allowed)."""
+    out = []
+    for arg in args:
+        if arg.startswith("@") and len(arg) > 1:
+            if depth > 20:
+                raise LinkError(f"response file nesting too deep at {arg}")
+            try:
+                with open(arg[1:], encoding="utf-8") as f:
+                    text = f.read()
+            except OSError as err:
+                raise LinkError(err.strerror or str(err), file=arg[1:]) from None
+            out.extend(expand_response_files(shlex.split(text, posix=True), depth + 1))
+        else:
+            out.append(arg)
+    return out
+
+
+def parse_args(argv) -> LinkOptions:
+    args = expand_response_files(list(argv))
+    if args[:1] == ["-flavor"]:
+        if len(args) < 2 or args[1] != "wasm":
+            raise UsageError(f"unsupported option: -flavor {args[1] if len(args) > 1 else ''}".rstrip())
+        args = args[2:]
+    opts = LinkOptions()
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "-" or not arg.startswith("-"):
+            _input(opts, arg, None)
+            continue
+        if arg == "--":
+            for rest in args[i:]:
+                _input(opts, rest, None)
+            break
+        body = arg[2:] if arg.startswith("--") else arg[1:]
+        name, eq, value = body.partition("=")
+        row = OPTIONS.get(name)
+        if row is None and not arg.startswith("--") and body[:1] in _GLUED and len(body) > 1:
+            name, eq, value = body[0], "=", body[1:]  # -lc, -L/dir, -O2, -ofile
+            row = OPTIONS.get(name)
+        if row is None:
+            raise UsageError(f"unsupported option: {arg.split('=', 1)[0] if eq else arg}")
+        takes, act = row
+        if takes is None:
+            if eq:
+                raise UsageError(f"option {'-' * (2 if arg.startswith('--') else 1)}{name} takes no value")
+            act(opts, None, arg)
+        elif takes == "optional":
+            act(opts, value if eq else None, arg)
+        else:
+            if not eq:
+                if i >= len(args):
+                    raise UsageError(f"missing value for option {arg}")
+                value = args[i]
+                i += 1
+            act(opts, value, arg.split("=", 1)[0])
+    return opts
+
+
+def find_library(opts: LinkOptions, name: str) -> str:
+    """`-l NAME`: the first lib NAME.a in the -L directories (`-l:file` names a file)."""
+    candidates = [name[1:]] if name.startswith(":") else [f"lib{name}.a"]
+    for directory in opts.search_dirs:
+        for candidate in candidates:
+            path = os.path.join(directory, candidate)
+            if os.path.isfile(path):
+                return path
+    raise LinkError(f"unable to find library -l{name}")

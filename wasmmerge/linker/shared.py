@@ -1,0 +1,60 @@
+"""--shared-memory: passive segments, `__wasm_init_memory` and `__wasm_init_tls`.
+
+A shared memory may be instantiated by many threads, so data cannot be active: every
+segment is passive, and `__wasm_init_memory` (the start function) initialises memory
+once. It claims an atomic flag placed after the data (0 -> 1 by cmpxchg), copies each
+segment with `memory.init`, zero-fills `.bss` with `memory.fill` (an imported shared
+memory need not be zero), stores 2 and wakes waiters; a thread that lost the race waits
+until the flag is 2. Then it drops the segments. `.tdata` is left alone: each thread
+copies it to its own block with `__wasm_init_tls(ptr)`, which also sets `__tls_base`.
+The bodies are wasm-ld 14's, instruction for instruction.
+"""
+
+from ..binary import leb
+from ..custom import target_features
+
+_u = leb.write_unsigned
+_s = leb.write_signed
+
+
+def _const(value: int) -> bytes:
+    return b"\x41" + _s(value)
+
+
+def init_memory_body(flag: int, copies, fills, drops) -> bytes:
+    """`copies`: (address, size, segment index); `fills`: (address, size); `drops`: indices."""
+    code = [b"\x02\x40\x02\x40\x02\x40",
+            _const(flag), _const(0), _const(1), b"\xfe\x48\x02\x00",  # i32.atomic.rmw.cmpxchg
+            b"\x0e\x02\x00\x01\x02", b"\x0b"]  # br_table 0 1 2: 0 -> init, 1 -> wait, 2 -> done
+    for address, size, index in copies:
+        code.append(_const(address) + _const(0) + _const(size) + b"\xfc\x08" + _u(index) + b"\x00")
+    for address, size in fills:
+        code.append(_const(address) + _const(0) + _const(size) + b"\xfc\x0b\x00")
+    code += [_const(flag), _const(2), b"\xfe\x17\x02\x00",  # i32.atomic.store
+             _const(flag), _const(-1), b"\xfe\x00\x02\x00\x1a",  # memory.atomic.notify; drop
+             b"\x0c\x01\x0b",  # br 1; end
+             _const(flag), _const(1), b"\x42\x7f", b"\xfe\x01\x02\x00\x1a",  # memory.atomic.wait32; drop
+             b"\x0b"]
+    code += [b"\xfc\x09" + _u(index) for index in drops]
+    return b"\x00" + b"".join(code) + b"\x0b"
+
+
+def init_tls_body(tls_base_global: int, tls_size: int, tdata_index: int | None) -> bytes:
+    """`__wasm_init_tls(ptr)`: __tls_base = ptr, then copy .tdata there."""
+    code = b"\x20\x00\x24" + _u(tls_base_global)
+    if tdata_index is not None:
+        code += b"\x20\x00" + _const(0) + _const(tls_size) + b"\xfc\x08" + _u(tdata_index) + b"\x00"
+    return b"\x00" + code + b"\x0b"
+
+
+def check_shared_memory_features(objects, diag):
+    """Every object must be compiled with atomics and bulk memory (wasm-ld's rule)."""
+    for obj in objects:
+        used = set()
+        if obj.features is not None:
+            used = {f.name for f in target_features.parse(obj.features).features if f.prefix in "+="}
+        if not {"atomics", "bulk-memory"} <= used:
+            diag.error(f"--shared-memory is disallowed by {obj.name} because it was not compiled with "
+                       "'atomics' or 'bulk-memory' features.")
+
+

@@ -1,0 +1,85 @@
+"""Symbols: what a name resolves to, and the per-kind facts the later passes fill in.
+
+One class for every kind (function, data, global, section, tag, table) with slots, because
+a libc link creates tens of thousands of them. A symbol is *defined* in one object
+(`file` + `index`/`segment`), *undefined* (referenced, not defined yet), or *lazy* (an
+archive member defines it; loading waits until something needs it).
+"""
+
+from ..custom.linking import (ABSOLUTE, BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, EXPORTED,
+                              NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL,
+                              SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG, TLS, UNDEFINED,
+                              VISIBILITY_HIDDEN)
+
+KIND_NAMES = {SYMTAB_FUNCTION: "function", SYMTAB_DATA: "data", SYMTAB_GLOBAL: "global",
+              SYMTAB_SECTION: "section", SYMTAB_TAG: "tag", SYMTAB_TABLE: "table"}
+
+__all__ = ["Symbol", "KIND_NAMES", "ABSOLUTE", "BINDING_LOCAL", "BINDING_WEAK", "EXPLICIT_NAME",
+           "EXPORTED", "NO_STRIP", "SYMTAB_DATA", "SYMTAB_FUNCTION", "SYMTAB_GLOBAL",
+           "SYMTAB_SECTION", "SYMTAB_TABLE", "SYMTAB_TAG", "TLS", "UNDEFINED", "VISIBILITY_HIDDEN"]
+
+
+class Symbol:
+    __slots__ = (
+        "name", "kind", "flags", "file", "index", "segment", "offset", "size",
+        "lazy", "weak_ref_only", "referenced_by", "live", "synthetic",
+        "import_module", "import_name", "signature", "global_type", "tag_type", "table_type",
+        "out_index", "table_slot", "address", "got_index", "value", "is_stub",
+    )
+
+    def __init__(self, name, kind, flags=0, file=None, index=None):
+        self.name = name
+        self.kind = kind
+        self.flags = flags
+        self.file = file  # defining ObjectFile; None when undefined, lazy or synthetic
+        self.index = index  # function/global/tag/table/section index in `file`
+        self.segment = None  # data: input segment (a DataChunk) holding it
+        self.offset = 0  # data: offset in that segment
+        self.size = 0
+        self.lazy = None  # (archive, member index) while only an archive defines it
+        self.weak_ref_only = True  # every reference so far is weak (no archive extraction)
+        self.referenced_by = None  # first object that referenced it undefined (messages)
+        self.live = False
+        self.synthetic = None  # a linker-made definition: a tag naming what (see layout)
+        self.import_module = None  # undefined with EXPLICIT_NAME (or defaults at import time)
+        self.import_name = None
+        self.signature = None  # functions: FuncType; undefined ones: from the import
+        self.global_type = None
+        self.tag_type = None
+        self.table_type = None
+        self.out_index = None  # output function/global/tag/table index
+        self.table_slot = None  # functions whose address is taken
+        self.address = None  # data: output virtual address (or a linker-set value)
+        self.got_index = None  # output global holding this symbol's address or slot (GOT)
+        self.value = None  # synthetic globals: their constant initial value
+        self.is_stub = False  # an undefined weak function replaced by an `unreachable` body
+
+    # -- binding and state -------------------------------------------------------------
+
+    @property
+    def defined(self) -> bool:
+        return self.file is not None or self.synthetic is not None
+
+    @property
+    def undefined(self) -> bool:
+        return not self.defined and self.lazy is None
+
+    @property
+    def weak(self) -> bool:
+        return bool(self.flags & BINDING_WEAK)
+
+    @property
+    def local(self) -> bool:
+        return bool(self.flags & BINDING_LOCAL)
+
+    @property
+    def hidden(self) -> bool:
+        return bool(self.flags & VISIBILITY_HIDDEN)
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES.get(self.kind, "?")
+
+    def __repr__(self):
+        state = "defined" if self.defined else ("lazy" if self.lazy else "undefined")
+        return f"<{self.kind_name} {self.name} {state}>"

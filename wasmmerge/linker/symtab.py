@@ -1,0 +1,288 @@
+"""The symbol table: one global Symbol per name, resolved as wasm-ld resolves them.
+
+Rules (tool-conventions Linking.md, wasm-ld's behaviour):
+- a strong definition replaces a weak one or an undefined/lazy symbol; two strong
+  definitions are an error naming both objects; of two weak ones the first wins;
+- a non-weak undefined reference to a lazy symbol extracts the archive member that
+  defines it; weak references never extract;
+- COMDAT groups: the first object that defines a group keeps it; later objects' members
+  of that group are discarded and their symbols become references to the winner;
+- local symbols never enter the table.
+Each object keeps `resolved[i]` -> Symbol for its symbol-table entry i, so relocations
+reach the winning definition without a name lookup.
+"""
+
+from ..custom.linking import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG
+from ..errors import LinkError
+from .archive import read_archive
+from .objects import ObjectFile, read_object
+from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, UNDEFINED, KIND_NAMES, Symbol)
+
+COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION = 0, 1
+
+
+class SymbolTable:
+    def __init__(self, diag):
+        self.diag = diag  # Diagnostics: warnings, errors, traces
+        self.symbols: dict[str, Symbol] = {}
+        self.objects: list[ObjectFile] = []
+        self.comdats: dict[str, ObjectFile] = {}
+        self._extracted: set[tuple[int, int]] = set()
+        self.extractions: list[tuple[str, str, str]] = []  # (referrer, member, symbol): --why-extract
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def add_object(self, obj: ObjectFile):
+        self._resolve_comdats(obj)
+        module = obj.module
+        imports = {kind: [imp for imp in module.imports if imp.kind == kind] for kind in (0, 1, 3, 4)}
+        nfi = obj.num_imported[0]
+        resolved = obj.resolved
+        for raw in obj.symbols:
+            sym = self._add_raw(obj, raw, imports, nfi)
+            resolved.append(sym)
+        # After the members its symbols pulled in, as wasm-ld orders its object files:
+        # the output's functions, data and debug info then come in the same order.
+        self.objects.append(obj)
+
+    def add_archive(self, path: str, data, whole: bool):
+        archive = read_archive(path, data)
+        if whole:
+            for k, member in enumerate(archive.members):
+                self._extract(archive, k, None)
+            return
+        index = archive.index
+        if index is None:
+            index = self._build_index(archive)
+        archive_id = id(archive)
+        for name, k in index.items():
+            if (archive_id, k) in self._extracted:
+                continue
+            sym = self.symbols.get(name)
+            if sym is None:
+                sym = self.symbols[name] = Symbol(name, None)
+                sym.lazy = (archive, k)
+            elif not sym.defined and sym.lazy is None:
+                sym.lazy = (archive, k)
+                if not sym.weak_ref_only:
+                    referrer = sym.referenced_by.name if sym.referenced_by else "<command line>"
+                    self._extract(archive, k, (referrer, name))
+
+    def _build_index(self, archive) -> dict[str, int]:
+        """An archive without a symbol index: read each member's symbol table."""
+        index = {}
+        for k, member in enumerate(archive.members):
+            if bytes(member.data[:4]) != b"\0asm":
+                continue
+            obj = read_object(f"{archive.path}({member.name})", bytes(member.data))
+            for raw in obj.symbols:
+                if raw.name and not raw.flags & (UNDEFINED | BINDING_LOCAL) and raw.kind != SYMTAB_SECTION:
+                    index.setdefault(raw.name, k)
+        return index
+
+    def _extract(self, archive, k: int, why: tuple[str, str] | None):
+        key = (id(archive), k)
+        if key in self._extracted:
+            return
+        self._extracted.add(key)
+        member = archive.members[k]
+        name = f"{archive.path}({member.name})"
+        if why is not None:
+            self.extractions.append((why[0], name, why[1]))
+        if bytes(member.data[:4]) != b"\0asm":
+            raise LinkError(f"archive member {member.name} is not a WebAssembly object",
+                            offset=member.offset, file=archive.path)
+        self.diag.trace_file(name)
+        self.add_object(read_object(name, bytes(member.data)))
+
+    # -- COMDAT groups -----------------------------------------------------------------
+
+    def _resolve_comdats(self, obj: ObjectFile):
+        for comdat in obj.comdats:
+            winner = self.comdats.setdefault(comdat.name, obj)
+            if winner is obj:
+                continue
+            for member in comdat.members:
+                if member.kind == COMDAT_KIND_FUNCTION:
+                    obj.functions[member.index - obj.num_imported[0]].discarded = True
+                elif member.kind == COMDAT_KIND_DATA:
+                    obj.datas[member.index].discarded = True
+
+    # -- one symbol-table entry ----------------------------------------------------------
+
+    def _add_raw(self, obj, raw, imports, nfi) -> Symbol:
+        kind, flags = raw.kind, raw.flags
+        if kind == SYMTAB_SECTION:
+            sym = Symbol(f"<section {raw.index}>", kind, flags | BINDING_LOCAL, obj, raw.index)
+            return sym
+        undefined = bool(flags & UNDEFINED)
+        name = raw.name
+        imp = None
+        if undefined and kind != SYMTAB_DATA:
+            imp = imports[{SYMTAB_FUNCTION: 0, SYMTAB_TABLE: 1, SYMTAB_GLOBAL: 3, SYMTAB_TAG: 4}[kind]][raw.index]
+            if name is None:
+                name = imp.name
+        if not undefined and self._in_discarded_chunk(obj, raw, nfi):
+            undefined = True  # lost its COMDAT group: refer to the winner's definition
+            flags |= UNDEFINED
+        if flags & BINDING_LOCAL:
+            sym = Symbol(name, kind, flags, obj, raw.index)
+            self._fill_definition(sym, obj, raw, nfi)
+            return sym
+        sym = self.symbols.get(name)
+        if sym is not None and sym.kind is not None and sym.kind != kind:
+            where = sym.file.name if sym.file else (sym.referenced_by.name if sym.referenced_by else "?")
+            raise LinkError(f"symbol type mismatch: {name}\n>>> defined as {KIND_NAMES[sym.kind]} in {where}\n"
+                            f">>> defined as {KIND_NAMES[kind]} in {obj.name}")
+        if undefined:
+            return self._add_undefined(obj, name, kind, flags, raw, imp)
+        return self._add_defined(obj, name, kind, flags, raw, nfi, sym)
+
+    def _in_discarded_chunk(self, obj, raw, nfi) -> bool:
+        if raw.kind == SYMTAB_FUNCTION and raw.index >= nfi:
+            return obj.functions[raw.index - nfi].discarded
+        if raw.kind == SYMTAB_DATA and raw.segment is not None and not raw.flags & 0x200:
+            return obj.datas[raw.segment].discarded
+        return False
+
+    def _add_undefined(self, obj, name, kind, flags, raw, imp) -> Symbol:
+        weak = bool(flags & BINDING_WEAK)
+        sym = self.symbols.get(name)
+        self.diag.trace_symbol(name, f"{obj.name}: reference to {name}")
+        if sym is None:
+            sym = self.symbols[name] = Symbol(name, kind, flags)
+        elif sym.kind is None:
+            sym.kind = kind
+        if sym.referenced_by is None:
+            sym.referenced_by = obj
+        if not sym.defined:
+            if sym.import_module is None and imp is not None:
+                sym.import_module = imp.module
+                if flags & EXPLICIT_NAME:
+                    sym.import_name = imp.name
+                sym.flags = (sym.flags & ~EXPLICIT_NAME) | (flags & EXPLICIT_NAME)
+            if imp is None:
+                pass  # a discarded COMDAT member: the winner's definition brings the types
+            elif kind == SYMTAB_FUNCTION and sym.signature is None:
+                sym.signature = obj.module.types[imp.type].comp
+            elif kind == SYMTAB_GLOBAL and sym.global_type is None:
+                sym.global_type = imp.type
+            elif kind == SYMTAB_TABLE and sym.table_type is None:
+                sym.table_type = imp.type
+            elif kind == SYMTAB_TAG and sym.tag_type is None:
+                sym.tag_type = imp.type
+            if not weak:
+                sym.flags &= ~BINDING_WEAK
+                if sym.weak_ref_only:
+                    sym.weak_ref_only = False
+                    if sym.lazy is not None:
+                        archive, k = sym.lazy
+                        sym.lazy = None
+                        # Extract now, as wasm-ld does: members then come in the same
+                        # order, so functions and debug info land at the same offsets.
+                        self._extract(archive, k, (obj.name, name))
+            elif sym.referenced_by is obj and sym.weak_ref_only:
+                sym.flags |= BINDING_WEAK
+        return sym
+
+    def _add_defined(self, obj, name, kind, flags, raw, nfi, sym) -> Symbol:
+        self.diag.trace_symbol(name, f"{obj.name}: definition of {name}")
+        if sym is None:
+            sym = self.symbols[name] = Symbol(name, kind, flags)
+        elif sym.defined:
+            if flags & BINDING_WEAK:
+                return sym  # the existing definition (strong, or the first weak one) wins
+            if not sym.weak:
+                self.diag.error(f"duplicate symbol: {name}\n>>> defined in {self._where(sym)}\n"
+                                f">>> defined in {obj.name}")
+                return sym
+        sym.kind = kind
+        sym.flags = flags
+        sym.lazy = None
+        sym.file = obj
+        sym.index = raw.index
+        self._fill_definition(sym, obj, raw, nfi)
+        return sym
+
+    @staticmethod
+    def _where(sym) -> str:
+        return sym.file.name if sym.file else "<internal>"
+
+    @staticmethod
+    def _fill_definition(sym, obj, raw, nfi):
+        kind = raw.kind
+        module = obj.module
+        if kind == SYMTAB_FUNCTION:
+            if raw.index >= nfi:
+                sym.signature = module.types[module.funcs[raw.index - nfi]].comp
+            else:  # a local alias of an imported function: keep it as a reference
+                sym.signature = module.func_type(raw.index)
+        elif kind == SYMTAB_DATA:
+            if raw.flags & 0x200:  # ABSOLUTE: an address, no segment
+                sym.segment, sym.address = None, raw.offset
+            elif raw.segment is not None:
+                sym.segment = obj.datas[raw.segment]
+                sym.offset, sym.size = raw.offset, raw.size
+        elif kind == SYMTAB_GLOBAL:
+            sym.global_type = module.global_types()[raw.index]
+        elif kind == SYMTAB_TAG:
+            sym.tag_type = module.tag_types()[raw.index]
+        elif kind == SYMTAB_TABLE:
+            sym.table_type = module.table_types()[raw.index]
+
+    # -- references from the command line ---------------------------------------------------
+
+    def require(self, name: str) -> Symbol | None:
+        """A strong reference from the command line (entry, --export): extracts members."""
+        sym = self.symbols.get(name)
+        if sym is None:
+            return None
+        if sym.lazy is not None and not sym.defined:
+            archive, k = sym.lazy
+            sym.lazy = None
+            sym.weak_ref_only = False
+            self._extract(archive, k, ("<command line>", name))
+        return sym
+
+
+def replace_mismatched_calls(symtab) -> list:
+    """A call whose signature differs from the definition's goes to a trapping stub.
+
+    wasm-ld warns and links such a call to `signature_mismatch:NAME`, a function of the
+    caller's signature whose body is `unreachable`, so the module still validates and
+    the bad call traps when reached. Returns the stub symbols made.
+    """
+    stubs = {}
+    for obj in symtab.objects:
+        nfi = obj.num_imported[0]
+        if not nfi:
+            continue
+        ftypes = None
+        for k, raw in enumerate(obj.symbols):
+            if raw.kind != SYMTAB_FUNCTION or not raw.flags & UNDEFINED or raw.index >= nfi:
+                continue
+            sym = obj.resolved[k]
+            if sym.file is None or sym.signature is None:
+                continue
+            if ftypes is None:
+                ftypes = obj.module.func_type_indices()
+            wanted = obj.module.types[ftypes[raw.index]].comp
+            if wanted == sym.signature:
+                continue
+            key = (sym.name, wanted)
+            stub = stubs.get(key)
+            if stub is None:
+                symtab.diag.warn(f"function signature mismatch: {sym.name}\n>>> defined as {_sig(wanted)} in "
+                                 f"{obj.name}\n>>> defined as {_sig(sym.signature)} in {sym.file.name}")
+                stub = stubs[key] = Symbol(f"signature_mismatch:{sym.name}", SYMTAB_FUNCTION, BINDING_LOCAL)
+                stub.synthetic = "stub"
+                stub.signature = wanted
+            obj.resolved[k] = stub
+    return list(stubs.values())
+
+
+def _sig(functype) -> str:
+    """As wasm-ld prints a signature: `(i32, i32) -> i32`, `() -> void`."""
+    results = functype.results
+    result = "void" if not results else str(results[0]) if len(results) == 1 else f"({', '.join(map(str, results))})"
+    return f"({', '.join(map(str, functype.params))}) -> {result}"

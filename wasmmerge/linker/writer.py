@@ -1,0 +1,415 @@
+"""Writer: the output module's bytes, sections built from the layout.
+
+Function bodies and data segments are the input bytes, copied once into a bytearray and
+patched in place at each relocation site (a padded LEB or a fixed-width integer) — no
+instruction is decoded. Every other section is small and built from scratch here.
+"""
+
+import hashlib
+import uuid
+
+from ..binary import leb
+from ..binary.code import write_valtype
+from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, START,
+                            TABLE, TYPE)
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
+from ..errors import LinkError
+from .features import merged_producers, used_features
+from .relocations import encode_field
+from .strings import STRINGS, MergedStrings, llvm_string_map_order
+from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
+
+u32 = leb.write_unsigned
+MAGIC = b"\x00asm\x01\x00\x00\x00"
+
+
+SECTION_LABELS = {TYPE: "TYPE", IMPORT: "IMPORT", FUNCTION: "FUNCTION", TABLE: "TABLE", MEMORY: "MEMORY",
+                  GLOBAL: "GLOBAL", EXPORT: "EXPORT", START: "START", ELEMENT: "ELEM", DATACOUNT: "DATACOUNT", CODE: "CODE",
+                  DATA: "DATA"}
+
+
+def _name(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return u32(len(raw)) + raw
+
+
+def _section(sid: int, payload: bytes) -> bytes:
+    return bytes((sid,)) + u32(len(payload)) + payload
+
+
+def _limits(minimum: int, maximum: int | None, shared=False, is64=False) -> bytes:
+    flags = (1 if maximum is not None else 0) | (2 if shared else 0) | (4 if is64 else 0)
+    return bytes((flags,)) + u32(minimum) + (u32(maximum) if maximum is not None else b"")
+
+
+def _functype(t) -> bytes:
+    return (b"\x60" + u32(len(t.params)) + b"".join(write_valtype(v) for v in t.params)
+            + u32(len(t.results)) + b"".join(write_valtype(v) for v in t.results))
+
+
+def _tombstone(section_name: str) -> int | None:
+    """What a debug section's reference to a dropped function becomes (as wasm-ld does)."""
+    if not section_name.startswith(".debug_"):
+        return None
+    return 0xFFFFFFFE if section_name in (".debug_ranges", ".debug_loc") else 0xFFFFFFFF
+
+
+class Writer:
+    def __init__(self, layout, symtab, opts):
+        self.layout = layout
+        self.symtab = symtab
+        self.opts = opts
+        self.types: list = []
+        self.type_index: dict = {}
+        self.obj_types: dict = {}  # id(obj) -> list of output type indices (lazily)
+        self.sections: list[tuple[str, int, int]] = []  # filled by write(), for the map file
+        self.section_starts: list[int] = []  # file offset of each section's id byte
+
+    def type_of(self, functype) -> int:
+        k = self.type_index.get(functype)
+        if k is None:
+            k = self.type_index[functype] = len(self.types)
+            self.types.append(functype)
+        return k
+
+    # -- relocation values ------------------------------------------------------------------
+
+    def _value(self, rt, obj, index, addend, site_address, tombstone):
+        target = rt.target
+        if target == "type":
+            types = self.obj_types.get(id(obj))
+            if types is None:
+                types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
+            k = types[index]
+            if k is None:
+                k = types[index] = self.type_of(obj.module.types[index].comp)
+            return k
+        sym = obj.resolved[index]
+        if target == "function":
+            return sym.out_index if sym.out_index is not None else (tombstone or 0)
+        if target == "memory":
+            if sym.address is None:
+                if sym.live or tombstone is None:
+                    return 0  # an undefined weak symbol: address 0
+                return tombstone
+            value = sym.address + addend
+            chunk = sym.segment
+            if chunk is not None and chunk.merged_into is not None and addend:
+                merged = chunk.merged_into  # the addend may reach into another piece
+                value = chunk.output.start + merged.out_offset + merged.map(chunk, sym.offset + addend)
+            if rt.modifier == "tls":
+                tls = self.layout.tls_segment
+                return value - (tls.start if tls else 0)
+            if rt.modifier == "relative":
+                return value - self.layout.memory_base
+            if rt.modifier == "location":
+                return value - site_address
+            return value
+        if target == "table_slot":
+            slot = sym.table_slot or 0
+            if rt.modifier == "relative":
+                return slot - self.layout.table_base
+            return slot
+        if target == "global":
+            if sym.kind in (SYMTAB_DATA, SYMTAB_FUNCTION):
+                return sym.got_index
+            return sym.out_index if sym.out_index is not None else 0
+        if target == "func_offset":
+            chunk = None
+            if sym.file is not None and sym.index >= sym.file.num_imported[0]:
+                chunk = sym.file.functions[sym.index - sym.file.num_imported[0]]
+            if chunk is None or chunk.out_offset is None:
+                return tombstone if tombstone is not None else addend
+            return chunk.out_offset + (chunk.start - chunk.size_start) + addend
+        if target == "section_offset":
+            chunk = sym.file.sections.get(sym.index)
+            if chunk is not None and chunk.merged_into is not None:
+                return chunk.merged_into.map(chunk, addend)
+            return (chunk.out_offset if chunk is not None else 0) + addend
+        if target in ("tag", "table"):
+            return sym.out_index or 0
+        raise LinkError(f"relocation type {rt.name} is not supported", file=obj.name)
+
+    def _patch(self, buf, shift, chunk, site_base, tombstone=None):
+        """Overwrite every relocated field of `chunk`, whose bytes start at buf[shift]."""
+        value = self._value
+        obj = chunk.file
+        resolved = obj.resolved
+        for rt, off, index, addend in chunk.relocs:
+            target = rt.target
+            # The two commonest cases inline: calls and plain data addresses.
+            if target == "function":
+                v = resolved[index].out_index
+                if v is None:
+                    v = value(rt, obj, index, addend, site_base + off, tombstone)
+            elif target == "memory" and rt.modifier is None and not addend:
+                v = resolved[index].address
+                v = value(rt, obj, index, addend, site_base + off, tombstone) if v is None else v
+            else:
+                v = value(rt, obj, index, addend, site_base + off, tombstone)
+            pos = shift + off
+            encoding = rt.encoding
+            if encoding <= 1:  # a 5-byte padded LEB128, unsigned or signed
+                v &= 0x7FFFFFFFF if encoding else 0xFFFFFFFF
+                buf[pos] = (v & 0x7F) | 0x80
+                buf[pos + 1] = ((v >> 7) & 0x7F) | 0x80
+                buf[pos + 2] = ((v >> 14) & 0x7F) | 0x80
+                buf[pos + 3] = ((v >> 21) & 0x7F) | 0x80
+                buf[pos + 4] = (v >> 28) & 0x7F
+            elif encoding == 2:
+                buf[pos:pos + 4] = (v & 0xFFFFFFFF).to_bytes(4, "little")
+            else:
+                buf[pos:pos + rt.width] = encode_field(rt, v)
+
+    # -- sections -------------------------------------------------------------------------------
+
+    def write(self, as_object: bool = False) -> bytes:
+        """The module; `as_object` (-r) leaves out what only a module has: a defined
+        table, exports, elements and names (the caller adds linking and reloc.*)."""
+        layout, opts = self.layout, self.opts
+        # wasm-ld's type order: types named by call_indirect (per object, in its own
+        # order), then imported functions', then defined functions'.
+        for obj in self.symtab.objects:  # in the order wasm-ld's relocation scan meets them
+            types = None
+            for chunk in obj.functions:
+                if not chunk.live or chunk.discarded:
+                    continue
+                for rt, _, index, _ in chunk.relocs:
+                    if rt.target == "type":
+                        if types is None:
+                            types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
+                        if types[index] is None:
+                            types[index] = self.type_of(obj.module.types[index].comp)
+        for imp in layout.imports:
+            if imp.kind == FUNC_KIND:
+                self.type_of(imp.desc)
+        func_types = [self.type_of(f.signature) for f in layout.functions]
+        code = self._code()
+        data, data_count = self._data()
+        customs = self._customs(with_names=not as_object)
+        parts = [MAGIC, _section(TYPE, u32(len(self.types)) + b"".join(_functype(t) for t in self.types))]
+        if layout.imports:
+            parts.append(_section(IMPORT, u32(len(layout.imports)) + b"".join(self._import(i) for i in layout.imports)))
+        parts.append(_section(FUNCTION, u32(len(func_types)) + b"".join(u32(t) for t in func_types)))
+        table_size = layout.table_base + len(layout.table_entries)
+        table_symbol = self.symtab.symbols.get("__indirect_function_table")
+        # As wasm-ld decides: slots in use, an export, a live table symbol, or an (MVP)
+        # object importing the table without a symbol for it.
+        needs_table = (layout.table_entries or opts.export_table
+                       or (table_symbol is not None and table_symbol.live)
+                       or any(imp.name == "__indirect_function_table" and imp.kind == TABLE_KIND
+                              for obj in self.symtab.objects for imp in obj.module.imports))
+        if not opts.import_table and not as_object and needs_table:
+            parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, table_size)))
+        if not opts.import_memory:
+            parts.append(_section(MEMORY, b"\x01" + _limits(layout.memory_pages, layout.memory_max_pages,
+                                                             opts.shared_memory, opts.wasm64)))
+        if layout.globals:
+            parts.append(_section(GLOBAL, u32(len(layout.globals)) + b"".join(
+                bytes((g.type.type.code, 1 if g.type.mutable else 0)) + g.init for g in layout.globals)))
+        if not as_object:
+            parts.append(_section(EXPORT, u32(len(layout.exports)) + b"".join(
+            _name(name) + bytes((kind,)) + u32(index) for name, kind, index in layout.exports)))
+        if layout.start is not None:
+            parts.append(_section(START, u32(layout.start)))
+        if layout.table_entries:
+            const = layout.const(layout.table_base, False)
+            parts.append(_section(ELEMENT, b"\x01\x00" + const + u32(len(layout.table_entries))
+                                  + b"".join(u32(s.out_index) for s in layout.table_entries)))
+        if data_count is not None:
+            parts.append(_section(DATACOUNT, u32(data_count)))
+        parts.append(code)
+        if data:
+            parts.append(data)
+        parts.extend(customs)
+        if opts.build_id:
+            parts.append(_section(CUSTOM, _name("build_id") + self._build_id(parts)))
+        self._record_sections(parts)
+        return b"".join(parts)
+
+    def _build_id(self, parts) -> bytes:
+        """--build-id: a hash of everything else (blake2b-64 for `fast`, where wasm-ld uses
+        xxHash, so the two linkers' ids differ), sha1, a random uuid, or given hex bytes."""
+        style = self.opts.build_id
+        if style.startswith("0x"):
+            try:
+                raw = bytes.fromhex(style[2:])
+            except ValueError:
+                raise LinkError(f"--build-id: not a hex string: {style}") from None
+        elif style == "uuid":
+            raw = uuid.uuid4().bytes
+        else:
+            digest = hashlib.sha1() if style == "sha1" else hashlib.blake2b(digest_size=8)
+            for part in parts:
+                digest.update(part)
+            raw = digest.digest()
+        return u32(len(raw)) + raw
+
+    def _record_sections(self, parts):
+        """(name, file offset of the payload, payload size) of each section, for the map."""
+        pos = len(parts[0])
+        for part in parts[1:]:
+            size, head = leb.read_u32(part, 1)
+            sid = part[0]
+            label = SECTION_LABELS.get(sid, str(sid))
+            if sid == CUSTOM:
+                length, at = leb.read_u32(part, head)
+                label = f"CUSTOM({bytes(part[at:at + length]).decode('utf-8', 'replace')})"
+            self.sections.append((label, pos + head, size))
+            self.section_starts.append(pos)
+            pos += len(part)
+
+    def _import(self, imp) -> bytes:
+        head = _name(imp.module) + _name(imp.name) + bytes((imp.kind,))
+        layout, opts = self.layout, self.opts
+        if imp.kind == FUNC_KIND:
+            return head + u32(self.type_of(imp.desc))
+        if imp.kind == GLOBAL_KIND:
+            return head + bytes((imp.desc.type.code, 1 if imp.desc.mutable else 0))
+        if imp.kind == MEMORY_KIND:
+            return head + _limits(layout.memory_pages, layout.memory_max_pages, opts.shared_memory, opts.wasm64)
+        if imp.kind == TABLE_KIND:
+            return head + b"\x70" + _limits(layout.table_base + len(layout.table_entries), None)
+        raise LinkError(f"cannot import a {imp.kind}")
+
+    def _code(self) -> bytes:
+        parts = []
+        functions = self.layout.functions
+        count = u32(len(functions))
+        offset = len(count)
+        parts.append(count)
+        for f in functions:
+            chunk = f.chunk
+            if chunk is None:
+                raw = u32(len(f.body)) + f.body
+            else:
+                data = chunk.file.data
+                if chunk.relocs:
+                    buf = bytearray(data[chunk.size_start:chunk.end])
+                    chunk.out_offset = offset
+                    self._patch(buf, chunk.start - chunk.size_start, chunk, 0)
+                    raw = bytes(buf)
+                else:
+                    raw = data[chunk.size_start:chunk.end]
+                chunk.out_offset = offset
+            parts.append(raw)
+            offset += len(raw)
+        payload = b"".join(parts)
+        return bytes((CODE,)) + u32(len(payload)) + payload
+
+    def _data(self):
+        layout, opts = self.layout, self.opts
+        # .bss is zero already in a fresh memory; with shared memory __wasm_init_memory fills it.
+        written = [s for s in layout.segments if not s.is_bss or (opts.import_memory and not opts.shared_memory)]
+        # Like wasm-ld 14: a data count section only for passive segments (shared memory),
+        # the only case where code (__wasm_init_memory) names a segment.
+        uses_count = opts.shared_memory
+        if not written:
+            return b"", None
+        parts = [u32(len(written))]
+        payload_size = len(parts[0])
+        for seg in written:
+            buf = bytearray(seg.size)
+            for chunk in seg.chunks:
+                start = chunk.out_offset
+                if chunk.file is None:  # merged strings
+                    buf[start:start + chunk.size] = chunk.data
+                    continue
+                buf[start:start + chunk.size] = chunk.file.data[chunk.start:chunk.end]
+                if chunk.relocs:
+                    self._patch(buf, start, chunk, seg.start + start)
+            if opts.shared_memory:
+                head = b"\x01" + u32(seg.size)  # passive: __wasm_init_memory copies it
+            else:
+                head = b"\x00" + layout.const(seg.start, opts.wasm64) + u32(seg.size)
+            seg.payload_offset = payload_size + len(head)  # where its bytes sit (for -r)
+            payload_size += len(head) + seg.size
+            parts.append(head + bytes(buf))
+        payload = b"".join(parts)
+        return _section(DATA, payload), (len(written) if uses_count else None)
+
+    def _customs(self, with_names: bool = True) -> list[bytes]:
+        opts = self.opts
+        keep = set(opts.keep_sections)
+        by_name = {}
+        for obj in self.symtab.objects:
+            for chunk in obj.customs:
+                if opts.strip_debug and chunk.name.startswith(".debug") and chunk.name not in keep:
+                    continue
+                if opts.strip_all and chunk.name not in keep:
+                    continue
+                by_name.setdefault(chunk.name, []).append(chunk)
+        by_name = {name: by_name[name] for name in llvm_string_map_order(list(by_name))}
+        merged = {}
+        if with_names and opts.optimize >= 1 and ".debug_str" in by_name:
+            # .debug_str is a string table: deduplicated and tail-merged like STRINGS data
+            # (DW_FORM_strp relocations then map their addend through the pieces).
+            strings = merged[".debug_str"] = MergedStrings(STRINGS)
+            for chunk in by_name[".debug_str"]:
+                strings.add(chunk)
+            strings.finalize()
+        sizes = {}
+        for name, chunks in by_name.items():  # every offset first: sections refer to each other
+            size = 0
+            for chunk in chunks:
+                chunk.out_offset = size
+                size += chunk.end - chunk.start
+            sizes[name] = size if name not in merged else merged[name].size
+        out = []
+        for name, chunks in by_name.items():
+            if name in merged:
+                out.append(_section(CUSTOM, _name(name) + merged[name].data))
+                continue
+            buf = bytearray(sizes[name])
+            tombstone = _tombstone(name)
+            for chunk in chunks:
+                buf[chunk.out_offset:chunk.out_offset + chunk.end - chunk.start] = chunk.file.data[chunk.start:chunk.end]
+                if chunk.relocs:
+                    self._patch(buf, chunk.out_offset, chunk, 0, tombstone)
+            out.append(_section(CUSTOM, _name(name) + bytes(buf)))
+        if with_names and (not opts.strip_all or "name" in keep):
+            out.append(_section(CUSTOM, _name("name") + self._names()))
+        if with_names:  # in an object, producers must follow linking and reloc.* (the caller's)
+            out.extend(self.producers_section())
+            features = used_features(self.symtab.objects)
+            if features and (not opts.strip_all or "target_features" in keep):
+                out.append(_section(CUSTOM, _name("target_features") + features))
+        return out
+
+    def producers_section(self) -> list[bytes]:
+        opts = self.opts
+        if opts.strip_all and "producers" not in opts.keep_sections:
+            return []
+        producers = merged_producers(self.symtab.objects)
+        return [] if producers is None else [_section(CUSTOM, _name("producers") + producers)]
+
+    def _names(self) -> bytes:
+        layout = self.layout
+        funcs = []
+        k = 0
+        for imp in layout.imports:
+            if imp.kind == FUNC_KIND:
+                funcs.append((k, imp.symbol.name if imp.symbol else imp.name))
+                k += 1
+        for f in layout.functions:
+            name = f.name if f.chunk is None else f.chunk.name
+            if name:
+                funcs.append((k, name))
+            k += 1
+        globs = []
+        k = 0
+        for imp in layout.imports:
+            if imp.kind == GLOBAL_KIND:
+                globs.append((k, imp.name))
+                k += 1
+        for g in layout.globals:
+            globs.append((k, g.name))
+            k += 1
+        segs = [(i, s.name) for i, s in enumerate(s for s in layout.segments
+                                                   if self.opts.import_memory or not s.is_bss)]
+        out = []
+        for sub, entries in ((1, funcs), (7, globs), (9, segs)):
+            if entries:
+                payload = u32(len(entries)) + b"".join(u32(i) + _name(n) for i, n in entries)
+                out.append(bytes((sub,)) + u32(len(payload)) + payload)
+        return b"".join(out)
