@@ -22,6 +22,27 @@ def parse_input_spec(spec: str) -> tuple[str, str]:
     return input_name_from_path(spec), spec
 
 
+def _named_files(specs, option: str) -> list[tuple[str, str]]:
+    """`NAME=FILE` values of a repeatable option."""
+    named = []
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            fail(f"{option} takes NAME=FILE, not {spec!r}", USAGE_ERROR)
+        named.append((name, path))
+    return named
+
+
+def _debug_file_path(output: str) -> str:
+    """`out.wasm` -> `out.debug.wasm`, as emscripten names a separate DWARF file."""
+    stem = output[:-len(".wasm")] if output.endswith(".wasm") else output
+    return stem + ".debug.wasm"
+
+
+def _base_name(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 @click.command("merge")
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("-o", "--output", required=True, metavar="OUTPUT", help="Output file, or - for stdout.")
@@ -45,10 +66,21 @@ def parse_input_spec(spec: str) -> tuple[str, str]:
               help="Processes validating function bodies (default: one per core for large inputs).")
 @click.option("-S", "--emit-text", is_flag=True, help="Write the output in the text format (through wabt's wasm2wat).")
 @click.option("--fatal-warnings", is_flag=True, help="Treat warnings as errors: print them as errors, write nothing.")
+@click.option("--strip-debug", is_flag=True, help="Drop all debug info (DWARF, source map URL, external debug info).")
+@click.option("--strict-debug", is_flag=True, help="DWARF that cannot be rewritten is an error, not a warning.")
+@click.option("--input-source-map", "input_source_maps", multiple=True, metavar="NAME=FILE",
+              help="The source map of input NAME (repeatable).")
+@click.option("--output-source-map", metavar="FILE", help="Write the merged source map.")
+@click.option("--output-source-map-url", metavar="URL", help="Write a sourceMappingURL section naming URL.")
+@click.option("--input-debug-file", "input_debug_files", multiple=True, metavar="NAME=FILE",
+              help="The external DWARF file of input NAME (repeatable); the merged one is written "
+                   "as OUTPUT.debug.wasm.")
 @click.option("-v", "--verbose", is_flag=True, help="Print each phase with its time.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
 def merge_command(inputs, output, rename, skip, export_from, allow_import, target, map_file, map_format,
-                  depfile, no_validate, jobs, emit_text, fatal_warnings, verbose, quiet, single_memory):
+                  depfile, no_validate, jobs, emit_text, fatal_warnings, strip_debug, strict_debug,
+                  input_source_maps, output_source_map, output_source_map_url, input_debug_files, verbose, quiet,
+                  single_memory):
     """Merge modules into one. INPUT is PATH (named by its file stem), NAME=PATH, or - (stdin),
     in instantiation order; an import from NAME binds to that input's export."""
     if rename and skip:
@@ -60,8 +92,18 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, targe
     paths = [path for _, path in specs]
     if paths.count(STDIN) > 1:
         fail("standard input (-) can be read only once", USAGE_ERROR)
+    source_map_files = _named_files(input_source_maps, "--input-source-map")
+    debug_file_inputs = _named_files(input_debug_files, "--input-debug-file")
+    debug_file = None
+    if debug_file_inputs:
+        if output == STDOUT:
+            fail("--input-debug-file needs an output file (the merged debug file is written beside it)",
+                 USAGE_ERROR)
+        debug_file = _debug_file_path(output)
     try:
-        check_paths(paths, [("-o", output), ("--map", map_file), ("--depfile", depfile)])
+        check_paths(paths + [p for _, p in source_map_files + debug_file_inputs],
+                    [("-o", output), ("--map", map_file), ("--depfile", depfile),
+                     ("--output-source-map", output_source_map), ("--input-debug-file", debug_file)])
     except WasmError as err:
         fail(err)
     # On a terminal, a merge that takes more than a second shows which phase it is past.
@@ -79,7 +121,14 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, targe
                            export_from=list(export_from) or None,
                            allow_imports=list(allow_import) or None,
                            validate=not no_validate, jobs=jobs, single_memory=single_memory, on_phase=phase,
-                           target=target)
+                           target=target,
+                           strip_debug=strip_debug, strict_debug=strict_debug,
+                           input_source_maps={name: read_input(path) for name, path in source_map_files},
+                           output_source_map=bool(output_source_map),
+                           source_map_file=None if output == STDOUT else _base_name(output),
+                           source_map_url=output_source_map_url,
+                           input_debug_files={name: read_input(path) for name, path in debug_file_inputs},
+                           debug_file_url=_base_name(debug_file) if debug_file else None)
     outputs = OutputSet()
     try:
         if output == STDOUT or emit_text:
@@ -98,6 +147,10 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, targe
         if not quiet:
             for warning in warnings:
                 warn(warning)
+        if output_source_map and result.source_map is not None:
+            outputs.add(output_source_map, result.source_map.encode())
+        if debug_file and result.debug_file is not None:
+            outputs.add(debug_file, result.debug_file)
         if map_file:
             text = format_json(result.report) if map_format == "json" else format_text(result.report)
             outputs.add(map_file, text.encode())

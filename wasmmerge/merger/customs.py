@@ -2,21 +2,24 @@
 (`wasmmerge/custom/`), combined into the merged module's.
 
 `name` is merged with every index remapped; `producers` and `target_features` become
-unions; sections that hold code offsets (DWARF, source maps, relocations) cannot be carried
-over yet and are dropped with a warning; every other custom section of every input is kept.
+unions; debug info (DWARF, source map URL, external debug info, build id) is left to
+`wasmmerge/debuginfo/`, which carries it over after encoding; object-file metadata
+(`linking`, `reloc.*`) is dropped with a warning; every other custom section of every
+input is kept.
 A malformed section the merge would rewrite is dropped with a warning naming its input.
 """
 
 from ..binary.model import CustomSection
 from ..custom import names, producers, target_features
 from ..errors import WasmError
+from .debug import handles as carried_by_debuginfo
 
 TABLE_NAMES = 5  # the name section's subsection of table names
 
 
 def holds_code_offsets(name: str) -> bool:
-    return (name.startswith(".debug_") or name in ("sourceMappingURL", "external_debug_info", "linking")
-            or name.startswith("reloc."))
+    """Object-file metadata, which cannot describe a merged module."""
+    return name == "linking" or name.startswith("reloc.")
 
 
 def merge_customs(inputs, plan, skip_funcs: list[set], needed_features: set[str],
@@ -46,6 +49,8 @@ def merge_customs(inputs, plan, skip_funcs: list[set], needed_features: set[str]
                     has_names = True
                 else:
                     (producer_sections if section.name == "producers" else feature_sections).append(parsed)
+            elif carried_by_debuginfo(section.name):
+                continue  # moved with the code after encoding (pipeline.py)
             elif section.name == "linking" or section.name.startswith("reloc."):
                 relocation_sections.append(section.name)
             elif holds_code_offsets(section.name):

@@ -26,6 +26,20 @@ class MergeOptions:
     jobs: int | None = None
     # Called with (phase name, seconds) after each phase, for `-v`.
     on_phase: object = None
+    # Debug info (docs/debuginfo.md): drop it all; make DWARF we cannot rewrite an error.
+    strip_debug: bool = False
+    strict_debug: bool = False
+    # Input name -> that input's source map (JSON text); with `output_source_map`, the
+    # merged map is in `MergeResult.source_map`, its "file" field `source_map_file`.
+    input_source_maps: dict[str, str | bytes] = field(default_factory=dict)
+    output_source_map: bool = False
+    source_map_file: str | None = None
+    # Written as the output's sourceMappingURL section.
+    source_map_url: str | None = None
+    # Input name -> its external debug file (bytes); the merged one is in
+    # `MergeResult.debug_file`, and the output's external_debug_info names `debug_file_url`.
+    input_debug_files: dict[str, bytes] = field(default_factory=dict)
+    debug_file_url: str | None = None
     # A binary file to write the merged module to, streamed: the result's `data` is then
     # None and its module's `codes` empty (the bodies went straight to the file).
     output: object = None
@@ -47,3 +61,5 @@ class MergeResult:
     warnings: list[str] = field(default_factory=list)
     report: dict = field(default_factory=dict)
     size: int = 0  # of the merged module, in bytes
+    source_map: str | None = None  # the merged source map (JSON), when asked for
+    debug_file: bytes | None = None  # the merged external debug file, when inputs had them

@@ -121,7 +121,10 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
                        if isinstance(t, Defined)} for k, inp in enumerate(loaded)]
         out.customs = merge_customs(loaded, plan, skip_funcs, _needed_features(out, init), warnings, generated)
     remaps.extend([None] * (len(out.codes) - len(remaps)))  # the generated start function
-    stream = options.output is not None
+    needs_debug = _needs_debug(loaded, options)
+    moved_inputs = bool(placement) or options.single_memory
+    # The debug info is spliced into the encoded bytes, so a merge carrying it is not streamed.
+    stream = options.output is not None and not needs_debug
     code = finish_codes(out, loaded, plan, remaps, options.validate, inputs, options.jobs, stream)
     phases.done("code" + (" + validate" if options.validate else ""))
 
@@ -132,10 +135,55 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
         data = encode(out)
         size = len(data)
     phases.done("encode")
+    source_map = debug_file = None
+    if needs_debug:
+        debug = _carry_debug(inputs, loaded, plan, data, options, warnings, moved_inputs)
+        data, source_map, debug_file, size = debug.data, debug.source_map, debug.debug_file, len(debug.data)
+        phases.done("debug info")
+        if options.output is not None:  # asked to stream: the module is written whole instead
+            options.output.write(data)
+            data = None
     report = build_report(loaded, plan, out, size, init)
     if regions is not None:
         report["memory_regions"] = regions
-    return MergeResult(data, out, warnings, report, size)
+    return MergeResult(data, out, warnings, report, size, source_map, debug_file)
+
+
+def _needs_debug(loaded, options: MergeOptions) -> bool:
+    """Whether anything debug-related is to be carried (or recomputed, as build_id is)."""
+    if options.input_debug_files or options.input_source_maps or options.output_source_map \
+            or options.source_map_url:
+        return True
+    if not any(inp.module.customs for inp in loaded):
+        return False
+    # lazy: as merge_customs, only for inputs with custom sections.
+    from .debug import handles
+    return any(handles(c.name) for inp in loaded for c in inp.module.customs)
+
+
+def _carry_debug(inputs, loaded, plan: Plan, data: bytes, options: MergeOptions, warnings: list[str],
+                 moved_inputs: bool):
+    """DWARF, source maps and the other debug metadata, moved with the code.
+
+    PIC placement and `single_memory` rewrite the inputs' code before the merge proper,
+    and the debug info does not follow that step yet: it is dropped, with a warning."""
+    # lazy: only merges with debug info need it (and the custom-section handlers under it).
+    from .debug import DebugOptions, DebugSource, carry_debug_info, handles
+    strip = options.strip_debug
+    if moved_inputs and not strip:
+        strip = True
+        if any(handles(c.name) and c.name != "build_id" for inp in loaded for c in inp.module.customs):
+            warnings.append("debug info is not carried through PIC placement or --single-memory yet; dropped")
+    sources = []
+    for k, ((_, raw), inp) in enumerate(zip(inputs, loaded)):
+        remap = plan.remap(k)
+        sources.append(DebugSource(inp.name, inp.label, raw, None if remap.is_identity() else remap))
+    debug_options = DebugOptions(
+        strip=strip, strict=options.strict_debug, source_maps=options.input_source_maps,
+        want_source_map=options.output_source_map and not strip, source_map_file=options.source_map_file,
+        source_map_url=options.source_map_url, debug_files=options.input_debug_files,
+        debug_file_url=options.debug_file_url)
+    return carry_debug_info(sources, data, debug_options, warnings)
 
 
 def _func_imports(module, targets):

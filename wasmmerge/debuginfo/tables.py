@@ -1,0 +1,78 @@
+"""The index sections, whose only moving parts are offsets into other sections:
+`.debug_aranges` (a unit offset, then address ranges), `.debug_pubnames`/`.debug_pubtypes`
+(a unit offset) and `.debug_str_offsets` (offsets into `.debug_str`)."""
+
+from . import constants as C
+from .context import InputDwarf
+from .cursor import Cursor, put_uint
+
+
+def rewrite_aranges(inp: InputDwarf) -> None:
+    section = ".debug_aranges"
+    data = inp.sections.get(section)
+    if not data:
+        return
+    out = inp.copy(section)
+    info_base = inp.bases.get(".debug_info", 0)
+    cur = Cursor(data, section)
+    while cur.pos < len(data):
+        start = cur.pos
+        offset_size, end = cur.initial_length()
+        unit = Cursor(data, section, cur.pos, end)
+        unit.uint(2)  # version 2
+        pos = unit.need(offset_size)
+        put_uint(out, pos, offset_size, int.from_bytes(data[pos:pos + offset_size], "little") + info_base)
+        size = unit.u8()
+        segment = unit.u8()
+        if size not in (4, 8):
+            raise unit.error(f"unsupported address size {size}")
+        tuple_size = 2 * size + segment
+        unit.pos = start + -(-(unit.pos - start) // tuple_size) * tuple_size  # tuples are aligned
+        tomb = C.tombstone(size)
+        while unit.pos + tuple_size <= end:
+            pos = unit.need(tuple_size) + segment
+            address = int.from_bytes(data[pos:pos + size], "little")
+            length = int.from_bytes(data[pos + size:pos + 2 * size], "little")
+            if address == 0 and length == 0:
+                break
+            new = inp.map(address)
+            if new is None:
+                put_uint(out, pos, size, tomb)
+                continue
+            new_end = inp.map(address + length, end=True) if length else new
+            put_uint(out, pos, size, new)
+            put_uint(out, pos + size, size, length if new_end is None else new_end - new)
+        cur.pos = end
+
+
+def rewrite_pubnames(inp: InputDwarf, section: str) -> None:
+    data = inp.sections.get(section)
+    if not data:
+        return
+    out = inp.copy(section)
+    info_base = inp.bases.get(".debug_info", 0)
+    cur = Cursor(data, section)
+    while cur.pos < len(data):
+        offset_size, end = cur.initial_length()
+        cur.uint(2)
+        pos = cur.need(offset_size)
+        put_uint(out, pos, offset_size, int.from_bytes(data[pos:pos + offset_size], "little") + info_base)
+        cur.pos = end  # the names' offsets are relative to their unit
+
+
+def rewrite_str_offsets(inp: InputDwarf) -> None:
+    section = ".debug_str_offsets"
+    data = inp.sections.get(section)
+    if not data:
+        return
+    out = inp.copy(section)
+    str_base = inp.bases.get(".debug_str", 0)
+    cur = Cursor(data, section)
+    while cur.pos < len(data):
+        offset_size, end = cur.initial_length()
+        cur.uint(2)  # version 5
+        cur.uint(2)  # padding
+        if str_base:
+            for pos in range(cur.pos, end - offset_size + 1, offset_size):
+                put_uint(out, pos, offset_size, int.from_bytes(data[pos:pos + offset_size], "little") + str_base)
+        cur.pos = end
