@@ -4,7 +4,7 @@ so 64-bit DWARF is tested with what this writes)."""
 
 import struct
 
-from wasmmerge.debuginfo.cursor import sleb_bytes, uleb_bytes
+from wasmmerge.binary.leb import write_signed, write_unsigned
 
 # abbreviation codes
 CU, SUBPROGRAM = 1, 2
@@ -46,11 +46,11 @@ def generate(functions: list[tuple[int, int, list[int]]], version: int, wide: bo
         header = struct.pack("<HBB", 5, 1, 4) + _offset(0, wide)  # compile unit, address size, abbrev
     else:
         header = struct.pack("<H", 4) + _offset(0, wide) + b"\x04"
-    dies = bytearray(uleb_bytes(CU))
+    dies = bytearray(write_unsigned(CU))
     first_list = (20 if wide else 12) if version >= 5 else 0  # after the rnglists header
     dies += _offset(0, wide) + _offset(19, wide) + _offset(0, wide) + struct.pack("<I", 0) + _offset(first_list, wide)
     for i, (start, end, _) in enumerate(functions):
-        dies += uleb_bytes(SUBPROGRAM) + _offset(names[i], wide) + struct.pack("<II", start, end - start)
+        dies += write_unsigned(SUBPROGRAM) + _offset(names[i], wide) + struct.pack("<II", start, end - start)
     dies += b"\0"
     info = _unit(header + bytes(dies), wide)
 
@@ -71,7 +71,7 @@ def generate(functions: list[tuple[int, int, list[int]]], version: int, wide: bo
         program += b"\0\x05\x02" + struct.pack("<I", start)  # DW_LNE_set_address
         if version >= 5:
             program += b"\x04\x00"  # set_file 0: DWARF 5 numbers files from 0
-        program += b"\x03" + sleb_bytes(n * 10 + 1) + b"\x01"  # advance_line, copy
+        program += b"\x03" + write_signed(n * 10 + 1) + b"\x01"  # advance_line, copy
         address, line = start, n * 10 + 1
         for k, offset in enumerate(instrs[::3]):
             step, line_step = offset - address, 1 + k % 2
@@ -79,15 +79,15 @@ def generate(functions: list[tuple[int, int, list[int]]], version: int, wide: bo
             if step >= 0 and opcode <= 255:
                 program.append(opcode)
             else:
-                program += b"\x02" + uleb_bytes(step) + b"\x03" + sleb_bytes(line_step) + b"\x01"
+                program += b"\x02" + write_unsigned(step) + b"\x03" + write_signed(line_step) + b"\x01"
             address, line = offset, line + line_step
-        program += b"\x02" + uleb_bytes(end - address) + b"\0\x01\x01"  # advance_pc, end_sequence
+        program += b"\x02" + write_unsigned(end - address) + b"\0\x01\x01"  # advance_pc, end_sequence
     std_lengths = bytes([0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1])
     params = struct.pack("<BBBbBB", 1, 1, 1, LINE_BASE, LINE_RANGE, OPCODE_BASE) + std_lengths
     if version >= 5:
-        tables = b"\x01" + uleb_bytes(1) + uleb_bytes(DW_FORM_line_strp) + uleb_bytes(1) + _offset(0, wide)
-        tables += b"\x02" + uleb_bytes(1) + uleb_bytes(DW_FORM_line_strp) + uleb_bytes(2) + uleb_bytes(0x0B)
-        tables += uleb_bytes(1) + _offset(5, wide) + b"\0"
+        tables = b"\x01" + write_unsigned(1) + write_unsigned(DW_FORM_line_strp) + write_unsigned(1) + _offset(0, wide)
+        tables += b"\x02" + write_unsigned(1) + write_unsigned(DW_FORM_line_strp) + write_unsigned(2) + write_unsigned(0x0B)
+        tables += write_unsigned(1) + _offset(5, wide) + b"\0"
         start = struct.pack("<HBB", 5, 4, 0)
     else:
         tables = b"\0" + b"gen.c\0\0\0\0" + b"\0"

@@ -102,27 +102,3 @@ class Cursor:
 
 def put_uint(data: bytearray, pos: int, size: int, value: int) -> None:
     data[pos:pos + size] = value.to_bytes(size, "little")
-
-
-def uleb_bytes(value: int, width: int = 1) -> bytes:
-    """Unsigned LEB128 padded to at least `width` bytes (0x80 continuation bytes)."""
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value or len(out) + 1 < width:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def sleb_bytes(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40):
-            out.append(byte)
-            return bytes(out)
-        out.append(byte | 0x80)

@@ -9,9 +9,10 @@ lengths and `DW_AT_stmt_list` offsets follow (`InputDwarf.moved`). A sequence wh
 was dropped starts at the tombstone and keeps its relative advances.
 """
 
+from ..binary.leb import write_unsigned
 from . import constants as C
 from .context import InputDwarf
-from .cursor import Cursor, put_uint, uleb_bytes
+from .cursor import Cursor, put_uint
 from .errors import DwarfError
 
 LINE = ".debug_line"
@@ -215,9 +216,9 @@ def _rewrite_program(inp: InputDwarf, cur: Cursor, min_inst: int, line_base: int
                 diff = target - new
                 if diff > 0 and diff % min_inst == 0:
                     out.append(C.DW_LNS_advance_pc)
-                    out += uleb_bytes(diff // min_inst)
+                    out += write_unsigned(diff // min_inst)
                 else:
-                    out += b"\0" + uleb_bytes(address_size + 1) + bytes([C.DW_LNE_set_address])
+                    out += b"\0" + write_unsigned(address_size + 1) + bytes([C.DW_LNE_set_address])
                     out += target.to_bytes(address_size, "little")
                 new = target
         if row_end:

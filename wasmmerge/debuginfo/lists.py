@@ -10,9 +10,10 @@ when the new value fits, else minimal, so a list may grow; the contribution's of
 table and every offset pointing into it then follow (`InputDwarf.moved`).
 """
 
+from ..binary.leb import write_unsigned_width
 from . import constants as C
 from .context import InputDwarf, UnitContext
-from .cursor import Cursor, put_uint, uleb_bytes
+from .cursor import Cursor, put_uint
 from .errors import DwarfError
 
 # DWARF 5 range-list kinds in the location-list numbering, so one walker reads both.
@@ -155,8 +156,8 @@ def _rewrite_list(inp: InputDwarf, cur: Cursor, out: bytearray, context: UnitCon
                     if new_a < new_base:
                         raise DwarfError("a list entry moved before its base address", entry, section=cur.section)
                     out += data[copied:first]
-                    out += uleb_bytes(new_a - new_base, second - first)
-                    out += uleb_bytes(new_b - new_base, cur.pos - second)
+                    out += write_unsigned_width(new_a - new_base, second - first)
+                    out += write_unsigned_width(new_b - new_base, cur.pos - second)
                     copied = cur.pos
         elif kind == C.DW_LLE_base_addressx:
             base = _addr(inp, context, cur.uleb(), address_size, cur, False)
@@ -226,8 +227,8 @@ def _length_bytes(inp: InputDwarf, start: int, length: int, width: int) -> bytes
     new_start = inp.map(start)
     new_end = inp.map(start + length, end=True) if length else new_start
     if new_start is None or new_end is None:
-        return uleb_bytes(length, width)
-    return uleb_bytes(new_end - new_start, width)
+        return write_unsigned_width(length, width)
+    return write_unsigned_width(new_end - new_start, width)
 
 
 def _addr(inp: InputDwarf, context: UnitContext, index: int, address_size: int, cur: Cursor, end: bool) -> int:

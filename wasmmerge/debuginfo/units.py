@@ -9,10 +9,11 @@ mark which `.debug_addr` entries hold code addresses (others hold data addresses
 variables, which never move).
 """
 
+from ..binary.leb import write_unsigned_width
 from . import constants as C
 from .abbrev import BLOCK, CSTRING, INDIRECT, SKIP, ULEB, VALUE, parse_abbrevs, plan_for
 from .context import InputDwarf, UnitContext
-from .cursor import Cursor, put_uint, uleb_bytes
+from .cursor import Cursor, put_uint
 from .errors import DwarfError
 
 INFO = ".debug_info"
@@ -332,7 +333,7 @@ def _fix_high_pc(inp: InputDwarf, unit: _Unit, low: int, high: tuple, out: bytea
             raise DwarfError("a function grew past what its DW_AT_high_pc form holds", pos, section=INFO)
         put_uint(out, pos, width, new_length)
     elif kind == "udata":
-        raw = uleb_bytes(new_length, width)
+        raw = write_unsigned_width(new_length, width)
         if len(raw) != width:
             raise DwarfError("a function grew past what its DW_AT_high_pc form holds", pos, section=INFO)
         out[pos:pos + width] = raw

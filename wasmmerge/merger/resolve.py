@@ -297,6 +297,12 @@ def _apply_tightening(res: Resolution, tightened: dict):
         t = ext.type
         new_type = type(t)(t.elem, limits) if ext.kind == TABLE_KIND else type(t)(limits)
         replace[ext] = External(ext.module, ext.name, ext.kind, new_type)
+    replace_externals(res, replace)
+
+
+def replace_externals(res: Resolution, replace: dict) -> None:
+    """Bind every import to `replace`'s stand-in for its external, merging externals that
+    became identical (first-use order kept)."""
     res.targets = [[replace.get(t, t) for t in targets] for targets in res.targets]
     externals, seen = [], set()
     for ext in res.externals:

@@ -13,7 +13,7 @@ host function may satisfy two declared types only through subtyping, which the h
 from ..binary.types import GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABLE_KIND, TAG_KIND, Limits, RefType
 from ..errors import LinkError
 from ..validator.canon import TypeStore
-from .resolve import External, Resolution
+from .resolve import External, Resolution, replace_externals
 
 SHARED_KINDS = (TABLE_KIND, MEMORY_KIND, GLOBAL_KIND, TAG_KIND)
 
@@ -97,16 +97,8 @@ def share_host_imports(res: Resolution, types: TypeStore, inputs) -> None:
         one = External(module, name, kind, combined)
         for ext in members:
             replace[ext] = one
-    if not replace:
-        return
-    res.targets = [[replace.get(t, t) for t in targets] for targets in res.targets]
-    externals, seen = [], set()
-    for ext in res.externals:
-        ext = replace.get(ext, ext)
-        if ext not in seen:
-            seen.add(ext)
-            externals.append(ext)
-    res.externals = externals
+    if replace:
+        replace_externals(res, replace)
 
 
 def _importers(res: Resolution, inputs, members: set) -> list[str]:
