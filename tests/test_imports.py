@@ -18,13 +18,6 @@ from conftest import ROOT
 PACKAGE = ROOT / "wasmmerge"
 LAZY_MARK = "# lazy:"
 
-# Function-level imports in files other work on issue 9 is rewriting (the type store,
-# the validator's worker pool, the merger's checks, the opcode table) at the time this
-# test was written. They are tolerated, not endorsed: drop an entry once its file has
-# no such import left, or gives it a `# lazy:` comment.
-PENDING = {
-    ("wasmmerge/validator/module.py", ".instructions"),
-}
 
 
 def python_files():
@@ -34,12 +27,6 @@ def python_files():
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imported_text(node) -> str:
-    if isinstance(node, ast.ImportFrom):
-        return "." * node.level + (node.module or "")
-    return node.names[0].name
 
 
 def nested_imports(tree):
@@ -73,7 +60,7 @@ def test_every_function_level_import_says_why():
             if node.lineno in seen:
                 continue
             seen.add(node.lineno)
-            if (relative, imported_text(node)) in PENDING or has_lazy_comment(lines, node.lineno):
+            if has_lazy_comment(lines, node.lineno):
                 continue
             undocumented.append(f"{relative}:{node.lineno}: {lines[node.lineno - 1].strip()}")
     assert not undocumented, ("function-level imports without a `# lazy: why` comment "

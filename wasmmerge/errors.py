@@ -20,6 +20,13 @@ class WasmError(Exception):
         # without calling the subclass's constructor, whatever arguments it takes.
         return _restore, (type(self), self.__dict__.copy())
 
+    def at_base(self, base: int) -> "WasmError":
+        """The same error, complete, for bytes found at `base` in the module: a new error
+        whose offset counts from the start of the module (this one's counted from `base`)."""
+        moved = _restore(type(self), self.__dict__.copy())
+        moved.offset = base + (self.offset or 0)
+        return moved
+
     def with_file(self, file: str) -> "WasmError":
         if self.file is None:
             self.file = file

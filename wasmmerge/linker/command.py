@@ -60,16 +60,9 @@ def link_command(args):
 
 def _report(err: WasmError):
     """Each problem on its own diagnostic line; wasm-ld's `>>>` detail lines follow as they are."""
-    problems = getattr(err, "problems", None) or [err]
-    for problem in problems:
-        lines = (str(problem.message) if isinstance(problem, WasmError) else problem).splitlines()
-        if isinstance(problem, WasmError):
-            problem.message = lines[0]
-            click.echo(diagnostic(problem), err=True)
-        else:
-            click.echo(diagnostic(lines[0]), err=True)
-        for line in lines[1:]:
-            click.echo(line, err=True)
+    # A message's later lines (wasm-ld's `>>>` details) follow its diagnostic line as they are.
+    for problem in getattr(err, "problems", None) or [err]:
+        click.echo(diagnostic(problem), err=True)
 
 
 def _why_extract(extractions) -> str:

@@ -305,11 +305,7 @@ def rewrite(data: bytes, remap: Remap, base: int = 0, use_skipper: bool = True) 
     try:
         patches = collect_patches(data, remap, use_skipper=use_skipper)
     except (DecodeError, ValidationError) as err:
-        if err.offset is not None:
-            err.offset += base
-        else:
-            err.offset = base
-        raise
+        raise err.at_base(base) from None
     return apply_patches(data, patches)
 
 

@@ -15,6 +15,7 @@ from ..features import ALL
 from ..workers import map_chunks
 from .canon import TypeStore
 from .func import FuncValidator
+from .instructions import HANDLERS
 from .table import (ADDRESSED, ADDRESSED_SIG, FIXED, FIXED_SIG, HANDLED, LOCAL_GET, LOCAL_SET,
                     LOCAL_TEE, byte_table)
 
@@ -45,7 +46,6 @@ def _ops_for(features):
     table (`table.byte_table`) and the constant instructions."""
     cached = _OPS_BY_FEATURES.get(features)
     if cached is None:
-        from .instructions import HANDLERS
         dispatch = {}
         for op in ALL_OPS:
             if op.feature not in features:
