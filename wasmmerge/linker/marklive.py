@@ -8,6 +8,7 @@ undefined: a reference from dead code is no error, as in wasm-ld.
 With --no-gc-sections every chunk of every object is live.
 """
 
+from .objects import relocations
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 
 
@@ -85,7 +86,7 @@ class MarkLive:
             chunk = queue.pop()
             obj = chunk.file
             resolved = obj.resolved
-            for rt, _, index, _ in chunk.relocs:
+            for rt, _, index, _ in relocations(chunk):
                 if rt.target != "type":
                     sym = resolved[index]
                     if not sym.live:

@@ -30,7 +30,9 @@ class FunctionChunk:
     start: int  # file offset of the body (locals + code), after its size field
     end: int
     size_start: int = 0  # file offset of its size field (copied as the input wrote it)
-    relocs: list = field(default_factory=list)  # (type, offset in body, index, addend)
+    # Flat: type, offset in the body, index, addend for each relocation in turn (four
+    # slots rather than a tuple each: an object has one per relocated site). relocations().
+    relocs: list = field(default_factory=list)
     live: bool = False
     discarded: bool = False  # lost its COMDAT group to another object
     name: str | None = None
@@ -344,7 +346,7 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
                 kind_name = linking_section.SYMBOL_KIND_NAMES[kinds[index]]
                 _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names {kind_name} symbol "
                                 f"{symbols[index].name or index}", payload)
-            chunk_relocs.append((rt, site - chunk_start, index, addend))
+            chunk_relocs += (rt, site - chunk_start, index, addend)
     except IndexError:
         raise DecodeError(f"malformed {section_name} section: unexpected end", payload + len(raw)) from None
     except DecodeError as err:
@@ -354,6 +356,12 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
     if pos != len(raw):
         raise DecodeError(f"malformed {section_name} section: {len(raw) - pos} unexpected bytes at the end",
                           payload + pos)
+
+
+def relocations(chunk):
+    """(type, offset in the chunk, index, addend) of each relocation of `chunk`."""
+    slots = iter(chunk.relocs)
+    return zip(slots, slots, slots, slots)
 
 
 def _bad_site(obj, section_name, number, rt, offset, target, payload):

@@ -15,6 +15,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
 from .features import merged_producers, used_features
+from .objects import relocations
 from .relocations import encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
@@ -135,7 +136,7 @@ class Writer:
         value = self._value
         obj = chunk.file
         resolved = obj.resolved
-        for rt, off, index, addend in chunk.relocs:
+        for rt, off, index, addend in relocations(chunk):
             target = rt.target
             # The two commonest cases inline: calls and plain data addresses.
             if target == "function":
@@ -174,7 +175,7 @@ class Writer:
             for chunk in obj.functions:
                 if not chunk.live or chunk.discarded:
                     continue
-                for rt, _, index, _ in chunk.relocs:
+                for rt, _, index, _ in relocations(chunk):
                     if rt.target == "type":
                         if types is None:
                             types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
