@@ -22,7 +22,7 @@ from ..features import ALL
 from .relocations import RELOC_TYPES, SYMBOL_KINDS_FOR_TARGET
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
 class FunctionChunk:
     file: "ObjectFile"
     index: int  # in the object's function index space (imports first)
@@ -40,7 +40,7 @@ class FunctionChunk:
     out_offset: int | None = None  # of its size field in the output code section payload
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
 class DataChunk:
     file: "ObjectFile"
     index: int  # segment index in the object
@@ -61,7 +61,7 @@ class DataChunk:
         return self.end - self.start
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
 class CustomChunk:
     file: "ObjectFile"
     section: int  # section index in the object
