@@ -250,7 +250,11 @@ def _check_symbols(obj: ObjectFile):
                             f"{linking_section.SYMBOL_KIND_NAMES[sym.kind]} index {sym.index} out of range")
 
 
-_ADDEND_BITS = {code: t.addend_bits for code, t in RELOC_TYPES.items()}
+# Per relocation type, what the reading loop asks of it: the row, the site's width, the
+# addend's width in bits (0: none) and the symbol kinds it may name (None: a type index).
+_TYPE_CHECKS = {code: (t, t.width, t.addend_bits,
+                       None if t.target == "type" else SYMBOL_KINDS_FOR_TARGET[t.target])
+                for code, t in RELOC_TYPES.items()}
 
 
 def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
@@ -285,9 +289,7 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
     ntypes = len(obj.module.types)
     symbols = obj.symbols
     kinds = [sym.kind for sym in symbols]
-    types = RELOC_TYPES
-    addend_bits = _ADDEND_BITS
-    allowed = SYMBOL_KINDS_FOR_TARGET
+    type_checks = _TYPE_CHECKS
     chunk_start = chunk_end = -1
     chunk_relocs = None
     start = pos
@@ -314,12 +316,12 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
                 pos += 1
             else:
                 index, pos = read_u32(raw, pos)
-            rt = types.get(kind)
-            if rt is None:
+            checks = type_checks.get(kind)
+            if checks is None:
                 raise DecodeError(f"malformed {section_name} section: unknown relocation type {kind}",
                                   payload + start)
+            rt, width, bits, allowed = checks
             addend = 0
-            bits = addend_bits[kind]
             if bits:
                 addend = raw[pos]
                 if addend < 0x40:  # a one-byte non-negative signed LEB128
@@ -333,16 +335,16 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
                     _bad_site(obj, section_name, number, rt, offset, target, payload)
                 chunk = chunks[k]
                 chunk_start, chunk_end, chunk_relocs = chunk.start, chunk.end, chunk.relocs
-            if site + rt.width > chunk_end:
+            if site + width > chunk_end:
                 _bad_site(obj, section_name, number, rt, offset, target, payload)
-            if rt.target == "type":
+            if allowed is None:  # a type index
                 if index >= ntypes:
                     _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names type {index} "
                                     f"of {ntypes}", payload)
             elif index >= nsyms:
                 _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names symbol {index}, "
                                 f"the symbol table has {nsyms}", payload)
-            elif kinds[index] not in allowed[rt.target]:
+            elif kinds[index] not in allowed:
                 kind_name = linking_section.SYMBOL_KIND_NAMES[kinds[index]]
                 _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names {kind_name} symbol "
                                 f"{symbols[index].name or index}", payload)
