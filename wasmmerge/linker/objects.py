@@ -366,6 +366,13 @@ def relocations(chunk):
     return zip(slots, slots, slots, slots)
 
 
+def named(chunk):
+    """(type, index) of each relocation of `chunk`: what it names, for the passes that
+    only follow references (marking, table slots, GOT entries, types)."""
+    relocs = chunk.relocs
+    return zip(relocs[0::4], relocs[2::4])
+
+
 def _bad_site(obj, section_name, number, rt, offset, target, payload):
     _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) at offset {offset:#x} "
                     f"is outside every {target.kind} entry", payload)

@@ -15,7 +15,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
 from .features import merged_producers, used_features
-from .objects import relocations
+from .objects import named, relocations
 from .relocations import encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
@@ -181,7 +181,7 @@ class Writer:
             for chunk in obj.functions:
                 if not chunk.live or chunk.discarded:
                     continue
-                for rt, _, index, _ in relocations(chunk):
+                for rt, index in named(chunk):
                     if rt.target == "type":
                         if types is None:
                             types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
