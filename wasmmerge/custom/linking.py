@@ -73,7 +73,7 @@ class Comdat:
     members: list[ComdatMember]
 
 
-@dataclass
+@dataclass(slots=True)  # slots: an object has one per function, global and data item
 class Symbol:
     kind: int
     flags: int

@@ -11,6 +11,7 @@ then the heap. The table holds null at slot 0 and address-taken functions from
 
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
 from .exports import plan_exports
+from .objects import named
 from .shared import init_memory_body, init_tls_body
 from .strings import MergedStrings, mergeable
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
@@ -344,7 +345,7 @@ class Planner:
             for chunk in (*obj.functions, *obj.datas):
                 if not chunk.live or chunk.discarded:
                     continue
-                for rt, _, index, _ in chunk.relocs:
+                for rt, index in named(chunk):
                     if rt.target == "global":
                         sym = obj.resolved[index]
                         if sym.kind in (SYMTAB_DATA, SYMTAB_FUNCTION) and sym.got_index is None:
@@ -368,7 +369,7 @@ class Planner:
             for chunk in (*obj.functions, *obj.datas):
                 if not chunk.live or chunk.discarded:
                     continue
-                for rt, _, index, _ in chunk.relocs:
+                for rt, index in named(chunk):
                     if rt.target == "table_slot":
                         take(obj.resolved[index])
                     elif rt.target == "global":

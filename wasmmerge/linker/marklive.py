@@ -8,6 +8,7 @@ undefined: a reference from dead code is no error, as in wasm-ld.
 With --no-gc-sections every chunk of every object is live.
 """
 
+from .objects import named
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 
 
@@ -81,14 +82,15 @@ class MarkLive:
     def _mark(self):
         queue = self.queue
         enqueue = self.enqueue
+        live_undefined = self.live_undefined  # empty in most links: then no lookup at all
         while queue:
             chunk = queue.pop()
             obj = chunk.file
             resolved = obj.resolved
-            for rt, _, index, _ in chunk.relocs:
+            for rt, index in named(chunk):
                 if rt.target != "type":
                     sym = resolved[index]
                     if not sym.live:
                         enqueue(sym, obj)
-                    elif sym in self.live_undefined and obj not in self.live_undefined[sym]:
-                        self.live_undefined[sym].append(obj)
+                    elif live_undefined and sym in live_undefined and obj not in live_undefined[sym]:
+                        live_undefined[sym].append(obj)

@@ -22,7 +22,7 @@ from ..features import ALL
 from .relocations import RELOC_TYPES, SYMBOL_KINDS_FOR_TARGET
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
 class FunctionChunk:
     file: "ObjectFile"
     index: int  # in the object's function index space (imports first)
@@ -30,7 +30,9 @@ class FunctionChunk:
     start: int  # file offset of the body (locals + code), after its size field
     end: int
     size_start: int = 0  # file offset of its size field (copied as the input wrote it)
-    relocs: list = field(default_factory=list)  # (type, offset in body, index, addend)
+    # Flat: type, offset in the body, index, addend for each relocation in turn (four
+    # slots rather than a tuple each: an object has one per relocated site). relocations().
+    relocs: list = field(default_factory=list)
     live: bool = False
     discarded: bool = False  # lost its COMDAT group to another object
     name: str | None = None
@@ -38,7 +40,7 @@ class FunctionChunk:
     out_offset: int | None = None  # of its size field in the output code section payload
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
 class DataChunk:
     file: "ObjectFile"
     index: int  # segment index in the object
@@ -59,7 +61,7 @@ class DataChunk:
         return self.end - self.start
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
 class CustomChunk:
     file: "ObjectFile"
     section: int  # section index in the object
@@ -193,8 +195,8 @@ def read_object(name: str, data: bytes) -> ObjectFile:
                 if info.name == "linking":
                     linking = linking_section.parse(bytes(data[payload:end]), payload)
                 elif info.name.startswith("reloc."):
-                    reloc_infos.append((info.name, reloc_section.parse(bytes(data[payload:end]), payload, info.name),
-                                        payload))
+                    # Decoded later, in one pass with attaching (it needs the chunks and symbols).
+                    reloc_infos.append((info.name, payload, end))
                 elif info.name == "target_features":
                     features = bytes(data[payload:end])
                 elif info.name == "producers":
@@ -223,9 +225,12 @@ def read_object(name: str, data: bytes) -> ObjectFile:
         chunk.file = obj
     obj.sections = {c.section: c for c in customs}
     _check_symbols(obj)
-    for section_name, rs, payload in reloc_infos:
-        _attach_relocs(obj, infos, section_name, rs, payload,
-                       code_info if code_ranges else None, data_info if data_ranges else None)
+    for section_name, payload, end in reloc_infos:
+        try:
+            _read_relocs(obj, infos, section_name, bytes(data[payload:end]), payload,
+                         code_info if code_ranges else None, data_info if data_ranges else None)
+        except WasmError as err:
+            raise err.with_file(name)
     return obj
 
 
@@ -245,55 +250,127 @@ def _check_symbols(obj: ObjectFile):
                             f"{linking_section.SYMBOL_KIND_NAMES[sym.kind]} index {sym.index} out of range")
 
 
-def _attach_relocs(obj, infos, section_name, rs, payload, code_info, data_info):
-    """Hand each relocation to the chunk holding its site, checking it on the way."""
-    if rs.section >= len(infos):
-        _fail(obj.name, f"{section_name}: target section index {rs.section} out of range", payload)
-    target = infos[rs.section]
-    nsyms = len(obj.symbols)
-    ntypes = len(obj.module.types)
+# Per relocation type, what the reading loop asks of it: the row, the site's width, the
+# addend's width in bits (0: none) and the symbol kinds it may name (None: a type index).
+_TYPE_CHECKS = {code: (t, t.width, t.addend_bits,
+                       None if t.target == "type" else SYMBOL_KINDS_FOR_TARGET[t.target])
+                for code, t in RELOC_TYPES.items()}
+
+
+def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
+    """Decode a reloc.* payload and hand each relocation to the chunk holding its site,
+    checking it on the way: one pass and one tuple per relocation (they are the bulk of
+    an object). `raw` is the payload, `payload` its file offset (for messages)."""
+    try:
+        target_index, pos = leb.read_u32(raw, 0)
+        count, pos = leb.read_u32(raw, pos)
+    except DecodeError as err:
+        raise DecodeError(f"malformed {section_name} section: {err.message}", payload + err.offset) from None
+    if target_index >= len(infos):
+        reloc_section.parse(raw, payload, section_name)  # a malformed section is reported first
+        _fail(obj.name, f"{section_name}: target section index {target_index} out of range", payload)
+    target = infos[target_index]
     if target.id == CODE:
         chunks, starts, base = obj.functions, [f.start for f in obj.functions], code_info.start
     elif target.id == DATA:
         chunks, starts, base = obj.datas, [d.start for d in obj.datas], data_info.start
     elif target.id == CUSTOM:
-        chunk = obj.sections.get(rs.section)
+        chunk = obj.sections.get(target_index)
         if chunk is None:
-            return  # relocations for a section we drop (e.g. "name")
+            reloc_section.parse(raw, payload, section_name)  # checked, though its section is dropped
+            return
         # Offsets in a custom section count from its payload, after the name.
         chunks, starts, base = [chunk], [chunk.start], chunk.start
     else:
+        reloc_section.parse(raw, payload, section_name)
         _fail(obj.name, f"{section_name}: relocations for a {target.kind} section are not supported", payload)
+    read_u32, read_signed = leb.read_u32, leb.read_signed
+    nsyms = len(obj.symbols)
+    ntypes = len(obj.module.types)
     symbols = obj.symbols
     kinds = [sym.kind for sym in symbols]
-    types = RELOC_TYPES
-    allowed = SYMBOL_KINDS_FOR_TARGET
-    k = -1
+    type_checks = _TYPE_CHECKS
     chunk_start = chunk_end = -1
     chunk_relocs = None
-    for number, (rtype, offset, index, addend) in enumerate(rs.entries):
-        site = base + offset
-        rt = types[rtype]
-        if not chunk_start <= site < chunk_end:
-            k = bisect_right(starts, site) - 1
-            if k < 0:
+    start = pos
+    try:
+        for number in range(count):
+            start = pos
+            # One-byte LEB128s (most types, indices and addends) and two-byte offsets are
+            # decoded inline; longer ones go through the LEB reader.
+            kind = raw[pos]
+            if kind < 0x80:
+                pos += 1
+            else:
+                kind, pos = read_u32(raw, pos)
+            offset = raw[pos]
+            if offset < 0x80:
+                pos += 1
+            elif raw[pos + 1] < 0x80:
+                offset = (offset & 0x7F) | (raw[pos + 1] << 7)
+                pos += 2
+            else:
+                offset, pos = read_u32(raw, pos)
+            index = raw[pos]
+            if index < 0x80:
+                pos += 1
+            else:
+                index, pos = read_u32(raw, pos)
+            checks = type_checks.get(kind)
+            if checks is None:
+                raise DecodeError(f"malformed {section_name} section: unknown relocation type {kind}",
+                                  payload + start)
+            rt, width, bits, allowed = checks
+            addend = 0
+            if bits:
+                addend = raw[pos]
+                if addend < 0x40:  # a one-byte non-negative signed LEB128
+                    pos += 1
+                else:
+                    addend, pos = read_signed(raw, pos, bits)
+            site = base + offset
+            if not chunk_start <= site < chunk_end:
+                k = bisect_right(starts, site) - 1
+                if k < 0:
+                    _bad_site(obj, section_name, number, rt, offset, target, payload)
+                chunk = chunks[k]
+                chunk_start, chunk_end, chunk_relocs = chunk.start, chunk.end, chunk.relocs
+            if site + width > chunk_end:
                 _bad_site(obj, section_name, number, rt, offset, target, payload)
-            chunk = chunks[k]
-            chunk_start, chunk_end, chunk_relocs = chunk.start, chunk.end, chunk.relocs
-        if site + rt.width > chunk_end:
-            _bad_site(obj, section_name, number, rt, offset, target, payload)
-        if rt.target == "type":
-            if index >= ntypes:
-                _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names type {index} "
-                                f"of {ntypes}", payload)
-        elif index >= nsyms:
-            _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names symbol {index}, "
-                            f"the symbol table has {nsyms}", payload)
-        elif kinds[index] not in allowed[rt.target]:
-            kind = linking_section.SYMBOL_KIND_NAMES[kinds[index]]
-            _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names {kind} symbol "
-                            f"{symbols[index].name or index}", payload)
-        chunk_relocs.append((rt, site - chunk_start, index, addend or 0))
+            if allowed is None:  # a type index
+                if index >= ntypes:
+                    _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names type {index} "
+                                    f"of {ntypes}", payload)
+            elif index >= nsyms:
+                _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names symbol {index}, "
+                                f"the symbol table has {nsyms}", payload)
+            elif kinds[index] not in allowed:
+                kind_name = linking_section.SYMBOL_KIND_NAMES[kinds[index]]
+                _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names {kind_name} symbol "
+                                f"{symbols[index].name or index}", payload)
+            chunk_relocs += (rt, site - chunk_start, index, addend)
+    except IndexError:
+        raise DecodeError(f"malformed {section_name} section: unexpected end", payload + len(raw)) from None
+    except DecodeError as err:
+        if err.message.startswith("malformed"):
+            raise
+        raise DecodeError(f"malformed {section_name} section: {err.message}", payload + err.offset) from None
+    if pos != len(raw):
+        raise DecodeError(f"malformed {section_name} section: {len(raw) - pos} unexpected bytes at the end",
+                          payload + pos)
+
+
+def relocations(chunk):
+    """(type, offset in the chunk, index, addend) of each relocation of `chunk`."""
+    slots = iter(chunk.relocs)
+    return zip(slots, slots, slots, slots)
+
+
+def named(chunk):
+    """(type, index) of each relocation of `chunk`: what it names, for the passes that
+    only follow references (marking, table slots, GOT entries, types)."""
+    relocs = chunk.relocs
+    return zip(relocs[0::4], relocs[2::4])
 
 
 def _bad_site(obj, section_name, number, rt, offset, target, payload):

@@ -14,6 +14,7 @@ from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
 from .layout import PAGE, _align
+from .objects import relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, SYMTAB_DATA, SYMTAB_FUNCTION,
                       SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, UNDEFINED)
@@ -220,7 +221,7 @@ def _relocations(symtab, layout, index_of, obj_types):
 def _rebased(chunk, shift, index_of, obj_types):
     obj = chunk.file
     out = []
-    for rt, off, index, addend in chunk.relocs:
+    for rt, off, index, addend in relocations(chunk):
         if rt.target == "type":
             new_index = obj_types[id(obj)][index]
         else:

@@ -15,6 +15,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
 from .features import merged_producers, used_features
+from .objects import named, relocations
 from .relocations import encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
@@ -135,16 +136,22 @@ class Writer:
         value = self._value
         obj = chunk.file
         resolved = obj.resolved
-        for rt, off, index, addend in chunk.relocs:
+        for rt, off, index, addend in relocations(chunk):
             target = rt.target
-            # The two commonest cases inline: calls and plain data addresses.
+            # The commonest cases inline: calls, data addresses and table slots.
             if target == "function":
                 v = resolved[index].out_index
                 if v is None:
                     v = value(rt, obj, index, addend, site_base + off, tombstone)
-            elif target == "memory" and rt.modifier is None and not addend:
-                v = resolved[index].address
-                v = value(rt, obj, index, addend, site_base + off, tombstone) if v is None else v
+            elif target == "memory" and rt.modifier is None:
+                sym = resolved[index]
+                v = sym.address
+                if v is None or (addend and sym.segment is not None and sym.segment.merged_into is not None):
+                    v = value(rt, obj, index, addend, site_base + off, tombstone)
+                else:
+                    v += addend
+            elif target == "table_slot" and rt.modifier is None:
+                v = resolved[index].table_slot or 0
             else:
                 v = value(rt, obj, index, addend, site_base + off, tombstone)
             pos = shift + off
@@ -174,7 +181,7 @@ class Writer:
             for chunk in obj.functions:
                 if not chunk.live or chunk.discarded:
                     continue
-                for rt, _, index, _ in chunk.relocs:
+                for rt, index in named(chunk):
                     if rt.target == "type":
                         if types is None:
                             types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
@@ -273,28 +280,25 @@ class Writer:
         raise LinkError(f"cannot import a {imp.kind}")
 
     def _code(self) -> bytes:
-        parts = []
+        """The code section: each body copied once, straight from its object into the
+        payload, then patched where it now sits."""
         functions = self.layout.functions
-        count = u32(len(functions))
-        offset = len(count)
-        parts.append(count)
+        payload = bytearray(u32(len(functions)))
+        views = {}  # id(object) -> a memoryview of its bytes, so copying a body slices nothing
         for f in functions:
             chunk = f.chunk
             if chunk is None:
-                raw = u32(len(f.body)) + f.body
-            else:
-                data = chunk.file.data
-                if chunk.relocs:
-                    buf = bytearray(data[chunk.size_start:chunk.end])
-                    chunk.out_offset = offset
-                    self._patch(buf, chunk.start - chunk.size_start, chunk, 0)
-                    raw = bytes(buf)
-                else:
-                    raw = data[chunk.size_start:chunk.end]
-                chunk.out_offset = offset
-            parts.append(raw)
-            offset += len(raw)
-        payload = b"".join(parts)
+                payload += u32(len(f.body))
+                payload += f.body
+                continue
+            obj = chunk.file
+            view = views.get(id(obj))
+            if view is None:
+                view = views[id(obj)] = memoryview(obj.data)
+            at = chunk.out_offset = len(payload)
+            payload += view[chunk.size_start:chunk.end]
+            if chunk.relocs:
+                self._patch(payload, at + chunk.start - chunk.size_start, chunk, 0)
         return bytes((CODE,)) + u32(len(payload)) + payload
 
     def _data(self):
