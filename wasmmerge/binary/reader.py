@@ -14,6 +14,9 @@ from .types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, MEMORY_KIND, NUM_TYPES, PAC
                     TAG_KIND, ArrayType, FieldType, FuncType, GlobalType, Limits, MemType,
                     RecGroup, StructType, SubType, TableType, TagType)
 
+# Opcode byte -> LEB width in bits of the one-instruction constant expressions read fast.
+_CONST_BITS = {0x41: 32, 0x42: 64}  # i32.const, i64.const
+
 MAGIC = b"\x00asm"
 VERSION = b"\x01\x00\x00\x00"
 _RANK = {sid: rank for rank, sid in enumerate(SECTION_ORDER)}
@@ -103,6 +106,19 @@ class Reader:
 
     def expr(self) -> Expr:
         start = self.pos
+        data = self.data
+        bits = _CONST_BITS.get(data[start]) if start < len(data) else None
+        if bits is not None:
+            # `i32.const N end` / `i64.const N end`, the usual segment offset and global
+            # initialiser, read without the instruction decoder (real modules have ~10^5
+            # of them); anything else, malformed included, takes the decoder below.
+            try:
+                _, pos = leb.read_signed(data, start + 1, bits)
+            except DecodeError:
+                pos = None
+            if pos is not None and pos < len(data) and data[pos] == 0x0B:
+                self.pos = pos + 1
+                return Expr(bytes(data[start:pos + 1]), start)
         # Like the spec's decoder, read on past the section's end: an expression that
         # overruns it is then reported as a section size mismatch.
         _, end = decode_instrs(self.data, start, len(self.data), features=self.features)

@@ -14,7 +14,7 @@ from ..binary.code import decode_instrs
 from ..binary.model import Expr
 from ..binary.opcodes import BY_NAME
 from ..binary.types import GLOBAL_KIND
-from ..errors import LinkError, Unsupported
+from ..errors import DecodeError, LinkError, Unsupported
 from .resolve import Defined
 from .rewrite import rewrite
 
@@ -159,8 +159,24 @@ def _fold(pieces: list[tuple]) -> bytes:
     return b"".join(raw for raw, _ in stack) + b"\x0b"
 
 
+# Opcode byte -> LEB width in bits, for the one-instruction expressions read from bytes.
+_CONST_BITS = {0x41: 32, 0x42: 64}  # i32.const, i64.const
+
+
 def constant_value(expr: Expr) -> int | None:
     """The integer an `i32.const`/`i64.const` expression yields, else None."""
+    code = expr.code
+    bits = _CONST_BITS.get(code[0]) if code else None
+    if bits is not None:
+        # The usual segment offset or global initialiser: `const N end`, read from the bytes
+        # (real modules have ~10^5 of them; decoding each into instructions showed in profiles).
+        try:
+            value, pos = leb.read_signed(code, 1, bits)
+        except DecodeError:
+            pass
+        else:
+            if pos == len(code) - 1 and code[pos] == 0x0B:
+                return value
     instrs, _ = decode_instrs(expr.code, 0, len(expr.code))
     if len(instrs) == 2 and instrs[0].op.name in ("i32.const", "i64.const"):
         return instrs[0].args[0]
