@@ -27,8 +27,9 @@ def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: 
     """Rewrite every body of `out` (`remaps[i]`: body i's input's Remap, None: keep it as
     it is) and, with `validate`, validate the whole module.
 
-    Both happen in one pass over the bodies, in worker processes for large modules (only
-    when validating: rewriting alone is cheaper than a worker's start). An error in a body
+    Both happen in one pass over the bodies, in worker processes for large modules when
+    validating or streaming (rewriting alone into bodies that must be pickled back is
+    cheaper in one process). An error in a body
     names the input and its own function index.
 
     With `stream`, the rewritten bodies are not kept: each chunk's code entries go to a
@@ -40,7 +41,8 @@ def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: 
     ctx = _check_module(out, inputs, loaded) if validate else None
     imported = out.count(FUNC_KIND) - len(out.funcs)
     codes = out.codes
-    workers, bounds = plan_chunks(codes, jobs if validate else 1)
+    # Rewriting alone is worth workers only when they send back sizes, not bodies (stream).
+    workers, bounds = plan_chunks(codes, jobs if validate or stream else 1)
     # Made before the fork, so a worker writes to the file its chunk owns.
     spills = {start: tempfile.TemporaryFile() for start, _ in bounds} if stream else None
     entry = code_entry_writer()
