@@ -96,7 +96,7 @@ def format_text(report: dict) -> str:
                 lines.append(f"{inp['name']} {space}: {', '.join(_ranges(mapping))}")
     lines += ["", "## output"]
     lines += [f"{key}: {value}" for key, value in report["output"].items()]
-    lines.append(f"start: {report['start']}")
+    lines.append(f"start: {'-' if report['start'] is None else report['start']}")  # as inspect prints it
     passive = report["passive_segments"]
     if passive["elem"] or passive["data"]:
         lines.append(f"made passive for instantiation order: elem {passive['elem']}, data {passive['data']}")
