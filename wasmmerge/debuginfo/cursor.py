@@ -102,3 +102,16 @@ class Cursor:
 
 def put_uint(data: bytearray, pos: int, size: int, value: int) -> None:
     data[pos:pos + size] = value.to_bytes(size, "little")
+
+
+def put_unit_length(header: bytearray, offset_size: int, size: int, start: int, section: str) -> None:
+    """Write the length field of a unit rewritten to `size` bytes in all (its header is
+    `header`, which starts at `start` in `section`): after the 0xFFFFFFFF escape in 64-bit
+    DWARF; an error where a 32-bit unit grew past what its length field can hold."""
+    length = size - (4 if offset_size == 4 else 12)
+    if offset_size == 4:
+        if length >= 0xFFFFFFF0:
+            raise DwarfError("a unit grew past what 32-bit DWARF holds", start, section=section)
+        put_uint(header, 0, 4, length)
+    else:
+        put_uint(header, 4, 8, length)

@@ -12,7 +12,7 @@ was dropped starts at the tombstone and keeps its relative advances.
 from ..binary.leb import write_unsigned
 from . import constants as C
 from .context import InputDwarf
-from .cursor import Cursor, put_uint
+from .cursor import Cursor, put_uint, put_unit_length
 from .errors import DwarfError
 
 LINE = ".debug_line"
@@ -58,13 +58,7 @@ def rewrite_lines(inp: InputDwarf) -> None:
         body = _rewrite_program(inp, Cursor(data, LINE, program, end), min_inst, line_base, line_range,
                                 opcode_base, lengths, address_size)
         if len(body) != end - program:
-            length = len(header) + len(body) - (4 if offset_size == 4 else 12)
-            if offset_size == 4:
-                if length >= 0xFFFFFFF0:
-                    raise DwarfError("a line table grew past what 32-bit DWARF holds", start, section=LINE)
-                put_uint(header, 0, 4, length)
-            else:
-                put_uint(header, 4, 8, length)
+            put_unit_length(header, offset_size, len(header) + len(body), start, LINE)
         moved[start] = size
         pieces.append(header)
         pieces.append(body)

@@ -13,7 +13,7 @@ table and every offset pointing into it then follow (`InputDwarf.moved`).
 from ..binary.leb import write_unsigned_width
 from . import constants as C
 from .context import InputDwarf, UnitContext
-from .cursor import Cursor, put_uint
+from .cursor import Cursor, put_uint, put_unit_length
 from .errors import DwarfError
 
 # DWARF 5 range-list kinds in the location-list numbering, so one walker reads both.
@@ -112,11 +112,7 @@ def rewrite_v5_lists(inp: InputDwarf, section: str, default: UnitContext) -> Non
             if new is None:
                 raise DwarfError(f"offset table entry {i} points inside a list", pos, section=section)
             put_uint(header, pos - start, offset_size, new - new_table)
-        length = len(header) + len(body) - (4 if offset_size == 4 else 12)
-        if offset_size == 4:
-            put_uint(header, 0, 4, length)
-        else:
-            put_uint(header, 4, 8, length)
+        put_unit_length(header, offset_size, len(header) + len(body), start, section)
         pieces.append(header)
         pieces.append(body)
         size_so_far += len(header) + len(body)

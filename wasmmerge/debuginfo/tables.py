@@ -21,7 +21,7 @@ def rewrite_aranges(inp: InputDwarf) -> None:
         unit = Cursor(data, section, cur.pos, end)
         unit.uint(2)  # version 2
         pos = unit.need(offset_size)
-        put_uint(out, pos, offset_size, int.from_bytes(data[pos:pos + offset_size], "little") + info_base)
+        _add(out, data, pos, offset_size, info_base)
         size = unit.u8()
         segment = unit.u8()
         if size not in (4, 8):
@@ -56,7 +56,7 @@ def rewrite_pubnames(inp: InputDwarf, section: str) -> None:
         offset_size, end = cur.initial_length()
         cur.uint(2)
         pos = cur.need(offset_size)
-        put_uint(out, pos, offset_size, int.from_bytes(data[pos:pos + offset_size], "little") + info_base)
+        _add(out, data, pos, offset_size, info_base)
         cur.pos = end  # the names' offsets are relative to their unit
 
 
@@ -74,5 +74,10 @@ def rewrite_str_offsets(inp: InputDwarf) -> None:
         cur.uint(2)  # padding
         if str_base:
             for pos in range(cur.pos, end - offset_size + 1, offset_size):
-                put_uint(out, pos, offset_size, int.from_bytes(data[pos:pos + offset_size], "little") + str_base)
+                _add(out, data, pos, offset_size, str_base)
         cur.pos = end
+
+
+def _add(out: bytearray, data, pos: int, size: int, delta: int) -> None:
+    """Move the `size`-byte offset at `pos` by `delta` (its section now starts later)."""
+    put_uint(out, pos, size, int.from_bytes(data[pos:pos + size], "little") + delta)
