@@ -1,8 +1,8 @@
 """The `linking` custom section of relocatable objects (tool-conventions Linking.md, version 2).
 
 `version:u32` then subsections: WASM_SEGMENT_INFO (5), WASM_INIT_FUNCS (6),
-WASM_COMDAT_INFO (7), WASM_SYMBOL_TABLE (8). Each is declared below with `construct`
-and read into dataclasses; an unknown subsection is kept as bytes. LLVM writes the
+WASM_COMDAT_INFO (7), WASM_SYMBOL_TABLE (8). Each is read by hand into dataclasses
+and written through its `construct` declaration; an unknown subsection is kept as bytes. LLVM writes the
 subsection sizes as 5-byte padded LEB128; the width is recorded so that
 `encode(parse(b)) == b` holds for objects as clang writes them.
 
@@ -11,12 +11,9 @@ Placement: after the data section, before the `reloc.*` sections (LLVM's order).
 
 from dataclasses import dataclass, field
 
-import construct as cs
-
 from ..binary import leb
 from ..binary.model import DATA
 from ..errors import DecodeError
-from . import declarative as d
 
 AFTER = DATA
 VERSION = 2
@@ -100,6 +97,152 @@ class Linking:
     layout: list[tuple[int, int]] = field(default_factory=list, compare=False)
 
 
+# -- reading: by hand ---------------------------------------------------------------------
+# The linker reads the section of every object it links, so reading is hand-written
+# (construct's per-field machinery cost more than the rest of reading an object, and
+# importing construct alone a tenth of a small link). The declarations below, used for
+# writing, are the format's reference; each reader follows its declaration field for
+# field, with the same checks and wording.
+
+def _name_at(data: bytes, pos: int) -> tuple[str, int]:
+    length, pos = leb.read_u32(data, pos)
+    if length > len(data) - pos:
+        raise DecodeError("unexpected end", pos)
+    try:
+        return data[pos:pos + length].decode("utf-8"), pos + length
+    except UnicodeDecodeError:
+        raise DecodeError("malformed UTF-8 encoding", pos) from None
+
+
+def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
+    read_u32, read_u64 = leb.read_u32, leb.read_u64
+    end = len(data)
+    count, pos = read_u32(data, pos)
+    symbols = []
+    append = symbols.append
+    for _ in range(count):
+        if pos >= end:
+            raise DecodeError("unexpected end", pos)
+        kind = data[pos]
+        if kind not in SYMBOL_KIND_NAMES:
+            raise DecodeError(f"unknown symbol kind {kind!r}", pos)
+        flags, pos = read_u32(data, pos + 1)
+        if kind == SYMTAB_DATA:
+            name, pos = _name_at(data, pos)
+            if flags & UNDEFINED:
+                append(Symbol(kind, flags, name))
+            else:
+                segment, pos = read_u32(data, pos)
+                offset, pos = read_u64(data, pos)  # LLVM reads offset and size as 64-bit
+                size, pos = read_u64(data, pos)
+                append(Symbol(kind, flags, name, None, segment, offset, size))
+        else:
+            index, pos = read_u32(data, pos)
+            name = None
+            if kind != SYMTAB_SECTION and (not flags & UNDEFINED or flags & EXPLICIT_NAME):
+                name, pos = _name_at(data, pos)
+            append(Symbol(kind, flags, name, index))
+    return symbols, pos
+
+
+def _read_segments(data: bytes, pos: int) -> tuple[list[SegmentInfo], int]:
+    read_u32 = leb.read_u32
+    count, pos = read_u32(data, pos)
+    segments = []
+    for _ in range(count):
+        name, pos = _name_at(data, pos)
+        alignment, pos = read_u32(data, pos)
+        flags, pos = read_u32(data, pos)
+        segments.append(SegmentInfo(name, alignment, flags))
+    return segments, pos
+
+
+def _read_init_funcs(data: bytes, pos: int) -> tuple[list[InitFunc], int]:
+    read_u32 = leb.read_u32
+    count, pos = read_u32(data, pos)
+    init_funcs = []
+    for _ in range(count):
+        priority, pos = read_u32(data, pos)
+        symbol, pos = read_u32(data, pos)
+        init_funcs.append(InitFunc(priority, symbol))
+    return init_funcs, pos
+
+
+def _read_comdats(data: bytes, pos: int) -> tuple[list[Comdat], int]:
+    read_u32 = leb.read_u32
+    count, pos = read_u32(data, pos)
+    comdats = []
+    for _ in range(count):
+        name, pos = _name_at(data, pos)
+        flags, pos = read_u32(data, pos)
+        members = []
+        nmembers, pos = read_u32(data, pos)
+        for _ in range(nmembers):
+            if pos >= len(data):
+                raise DecodeError("unexpected end", pos)
+            kind = data[pos]
+            if kind > COMDAT_SECTION:
+                raise DecodeError(f"unknown comdat member kind {kind!r}", pos)
+            index, pos = read_u32(data, pos + 1)
+            members.append(ComdatMember(kind, index))
+        comdats.append(Comdat(name, flags, members))
+    return comdats, pos
+
+
+# Subsection id -> (Linking attribute, subsection name, reader).
+_READERS = {
+    SYMBOL_TABLE: ("symbols", "WASM_SYMBOL_TABLE", _read_symbols),
+    SEGMENT_INFO: ("segments", "WASM_SEGMENT_INFO", _read_segments),
+    INIT_FUNCS: ("init_funcs", "WASM_INIT_FUNCS", _read_init_funcs),
+    COMDAT_INFO: ("comdats", "WASM_COMDAT_INFO", _read_comdats),
+}
+
+
+def parse(data: bytes, base: int = 0) -> Linking:
+    """`base`: the payload's offset in the file, added to error offsets."""
+    try:
+        version, pos = leb.read_u32(data, 0)
+    except DecodeError as err:
+        raise DecodeError(f"malformed linking section: {err.message}", base + err.offset) from None
+    if version != VERSION:
+        raise DecodeError(f"malformed linking section: unsupported version {version} "
+                          f"(only version {VERSION} is defined)", base)
+    out = Linking(version)
+    end = len(data)
+    while pos < end:
+        frame_start = pos
+        sid = data[pos]
+        try:
+            size, payload = leb.read_u32(data, pos + 1)
+        except DecodeError as err:
+            raise DecodeError(f"malformed linking section: {err.message}", base + err.offset) from None
+        if size > end - payload:
+            raise DecodeError("malformed linking section: unexpected end", base + payload)
+        if any(sid == seen for seen, _ in out.layout):
+            raise DecodeError(f"malformed linking section: duplicate subsection {sid}", base + frame_start)
+        out.layout.append((sid, payload - pos - 1))
+        pos = payload + size
+        if sid not in _READERS:
+            out.unknown[sid] = data[payload:pos]
+            continue
+        attribute, name, reader = _READERS[sid]
+        body = data[payload:pos]
+        try:
+            value, used = reader(body, 0)
+        except DecodeError as err:
+            raise DecodeError(f"malformed linking {name} subsection: {err.message}", base + payload + err.offset) \
+                from None
+        except IndexError:  # a LEB128 read ran off the end
+            raise DecodeError(f"malformed linking {name} subsection: unexpected end", base + pos) from None
+        if used != size:
+            raise DecodeError(f"malformed linking {name} subsection: {size - used} unexpected bytes at the end",
+                              base + payload + used)
+        setattr(out, attribute, value)
+    return out
+
+
+# -- writing: declared with construct ----------------------------------------------------
+
 def _defined_data(ctx) -> bool:
     return ctx.kind == SYMTAB_DATA and not ctx.flags & UNDEFINED
 
@@ -112,150 +255,46 @@ def _has_name(ctx) -> bool:
     return not ctx.flags & UNDEFINED or bool(ctx.flags & EXPLICIT_NAME)
 
 
-_SYMBOL = d.As(Symbol, cs.Struct(
-    "kind" / d.OneOf(d.BYTE, SYMBOL_KIND_NAMES, "symbol kind"),
-    "flags" / d.U32,
-    "index" / cs.If(lambda ctx: ctx.kind != SYMTAB_DATA, d.U32),
-    "name" / cs.If(_has_name, d.NAME),
-    "segment" / cs.If(_defined_data, d.U32),
-    "offset" / cs.If(_defined_data, d.U64),  # LLVM reads offset and size as 64-bit
-    "size" / cs.If(_defined_data, d.U64),
-))
+_WRITER = None
 
 
+def _subsections():
+    """The section's construct declaration, built on first use (only writing needs it)."""
+    global _WRITER
+    if _WRITER is None:
+        import construct as cs  # lazy: only writing a linking section needs construct
 
-class _SymbolTable(cs.Construct):
-    """WASM_SYMBOL_TABLE read by hand: the linker reads every object's table, and
-    construct's per-field machinery was two thirds of the time it took to read an object.
-    The checks and the error wording are `_SYMBOL`'s; writing goes through `_SYMBOL`."""
-
-    _BUILD = d.vec(_SYMBOL)
-
-    def _parse(self, stream, context, path):
-        data = stream.getvalue()
-        pos = stream.tell()
-        try:
-            symbols, pos = _read_symbols(data, pos)
-        except DecodeError as err:
-            raise d._Malformed(err.message, err.offset) from None
-        stream.seek(pos)
-        return symbols
-
-    def _build(self, obj, stream, context, path):
-        return self._BUILD._build(obj, stream, context, path)
-
-    def _sizeof(self, context, path):
-        raise cs.SizeofError("a symbol table has no fixed size", path=path)
-
-
-def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
-    read_u32, read_u64 = leb.read_u32, leb.read_u64
-    end = len(data)
-
-    def name_at(pos):
-        length, pos = read_u32(data, pos)
-        if length > end - pos:
-            raise DecodeError("unexpected end", pos)
-        try:
-            return data[pos:pos + length].decode("utf-8"), pos + length
-        except UnicodeDecodeError:
-            raise DecodeError("malformed UTF-8 encoding", pos) from None
-
-    count, pos = read_u32(data, pos)
-    symbols = []
-    append = symbols.append
-    for _ in range(count):
-        if pos >= end:
-            raise DecodeError("unexpected end", pos)
-        kind = data[pos]
-        if kind not in SYMBOL_KIND_NAMES:
-            raise DecodeError(f"unknown symbol kind {kind!r}", pos)
-        flags, pos = read_u32(data, pos + 1)
-        if kind == SYMTAB_DATA:
-            name, pos = name_at(pos)
-            if flags & UNDEFINED:
-                append(Symbol(kind, flags, name))
-            else:
-                segment, pos = read_u32(data, pos)
-                offset, pos = read_u64(data, pos)
-                size, pos = read_u64(data, pos)
-                append(Symbol(kind, flags, name, None, segment, offset, size))
-        else:
-            index, pos = read_u32(data, pos)
-            name = None
-            if kind != SYMTAB_SECTION and (not flags & UNDEFINED or flags & EXPLICIT_NAME):
-                name, pos = name_at(pos)
-            append(Symbol(kind, flags, name, index))
-    return symbols, pos
-
-
-_SEGMENT = d.As(SegmentInfo, cs.Struct("name" / d.NAME, "alignment" / d.U32, "flags" / d.U32))
-
-
-class _SegmentInfo(cs.Construct):
-    """WASM_SEGMENT_INFO read by hand, for the same reason as the symbol table (an object
-    has a segment per variable and string); writing goes through `_SEGMENT`."""
-
-    _BUILD = d.vec(_SEGMENT)
-
-    def _parse(self, stream, context, path):
-        data = stream.getvalue()
-        read_u32 = leb.read_u32
-        try:
-            count, pos = read_u32(data, stream.tell())
-            segments = []
-            for _ in range(count):
-                length, pos = read_u32(data, pos)
-                if length > len(data) - pos:
-                    raise DecodeError("unexpected end", pos)
-                try:
-                    name = data[pos:pos + length].decode("utf-8")
-                except UnicodeDecodeError:
-                    raise DecodeError("malformed UTF-8 encoding", pos) from None
-                alignment, pos = read_u32(data, pos + length)
-                flags, pos = read_u32(data, pos)
-                segments.append(SegmentInfo(name, alignment, flags))
-        except DecodeError as err:
-            raise d._Malformed(err.message, err.offset) from None
-        stream.seek(pos)
-        return segments
-
-    def _build(self, obj, stream, context, path):
-        return self._BUILD._build(obj, stream, context, path)
-
-    def _sizeof(self, context, path):
-        raise cs.SizeofError("segment info has no fixed size", path=path)
-_INIT_FUNC = d.As(InitFunc, cs.Struct("priority" / d.U32, "symbol" / d.U32))
-_COMDAT = d.As(Comdat, cs.Struct(
-    "name" / d.NAME,
-    "flags" / d.U32,
-    "members" / d.vec(d.As(ComdatMember, cs.Struct(
-        "kind" / d.OneOf(d.BYTE, range(COMDAT_SECTION + 1), "comdat member kind"),
-        "index" / d.U32))),
-))
-
-_SUBSECTIONS = d.Subsections("linking", {
-    SYMBOL_TABLE: ("symbols", "WASM_SYMBOL_TABLE", _SymbolTable()),
-    SEGMENT_INFO: ("segments", "WASM_SEGMENT_INFO", _SegmentInfo()),
-    INIT_FUNCS: ("init_funcs", "WASM_INIT_FUNCS", d.vec(_INIT_FUNC)),
-    COMDAT_INFO: ("comdats", "WASM_COMDAT_INFO", d.vec(_COMDAT)),
-})
-_HEAD = cs.Struct("version" / d.U32, "end" / cs.Tell, "rest" / cs.GreedyBytes)
-
-
-def parse(data: bytes, base: int = 0) -> Linking:
-    """`base`: the payload's offset in the file, added to error offsets."""
-    head = d.parse(_HEAD, data, "linking section", base)
-    if head.version != VERSION:
-        raise DecodeError(f"malformed linking section: unsupported version {head.version} "
-                          f"(only version {VERSION} is defined)", base)
-    out = Linking(head.version)
-    _SUBSECTIONS.decode_into(out, data, head.end, base)
-    return out
+        from . import declarative as d  # lazy: it imports construct
+        symbol = d.As(Symbol, cs.Struct(
+            "kind" / d.OneOf(d.BYTE, SYMBOL_KIND_NAMES, "symbol kind"),
+            "flags" / d.U32,
+            "index" / cs.If(lambda ctx: ctx.kind != SYMTAB_DATA, d.U32),
+            "name" / cs.If(_has_name, d.NAME),
+            "segment" / cs.If(_defined_data, d.U32),
+            "offset" / cs.If(_defined_data, d.U64),  # LLVM reads offset and size as 64-bit
+            "size" / cs.If(_defined_data, d.U64),
+        ))
+        segment = d.As(SegmentInfo, cs.Struct("name" / d.NAME, "alignment" / d.U32, "flags" / d.U32))
+        init_func = d.As(InitFunc, cs.Struct("priority" / d.U32, "symbol" / d.U32))
+        comdat = d.As(Comdat, cs.Struct(
+            "name" / d.NAME,
+            "flags" / d.U32,
+            "members" / d.vec(d.As(ComdatMember, cs.Struct(
+                "kind" / d.OneOf(d.BYTE, range(COMDAT_SECTION + 1), "comdat member kind"),
+                "index" / d.U32))),
+        ))
+        _WRITER = (d, d.Subsections("linking", {
+            SYMBOL_TABLE: ("symbols", "WASM_SYMBOL_TABLE", d.vec(symbol)),
+            SEGMENT_INFO: ("segments", "WASM_SEGMENT_INFO", d.vec(segment)),
+            INIT_FUNCS: ("init_funcs", "WASM_INIT_FUNCS", d.vec(init_func)),
+            COMDAT_INFO: ("comdats", "WASM_COMDAT_INFO", d.vec(comdat)),
+        }))
+    return _WRITER
 
 
 def encode(linking: Linking) -> bytes:
-    return d.build(d.U32, linking.version, "linking section") + _SUBSECTIONS.encode(linking)
+    d, subsections = _subsections()
+    return d.build(d.U32, linking.version, "linking section") + subsections.encode(linking)
 
 
 def summary(linking: Linking) -> str:
