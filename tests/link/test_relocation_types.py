@@ -61,26 +61,29 @@ def _sub(kind, payload):
     return bytes((kind,)) + u32(len(payload)) + payload
 
 
-def _object() -> bytes:
+def _object(reverse: bool = False) -> bytes:
+    """`reverse`: the reloc.CODE and reloc.DATA entries in reverse offset order (LLVM
+    writes them in order, which the linker's fast path relies on; any order is valid)."""
+    order = (lambda entries: entries[::-1]) if reverse else (lambda entries: entries)
     body_fields = b"".join(b"\x80\x80\x80\x80\x00" if _width(t) == 5 else b"\x80" * 9 + b"\x00"
                            for t, _ in LEB_SITES)
     body = b"\x00" + body_fields + b"\x0b"
     code = vec(u32(len(body)) + body)
     code_relocs, _ = _relocs(LEB_SITES, CODE_SECTION)
     # Offsets in reloc.CODE count from the code section's payload: count, size, locals.
-    code_relocs = u32(CODE_SECTION) + vec(*[
+    code_relocs = u32(CODE_SECTION) + vec(*order([
         bytes((BY_NAME[t].number,)) + u32(2 + len(u32(len(body))) + sum(_width(x) for x, _ in LEB_SITES[:k]))
         + u32(i) + (leb.write_signed(ADDEND) if BY_NAME[t].has_addend else b"")
-        for k, (t, i) in enumerate(LEB_SITES)])
+        for k, (t, i) in enumerate(LEB_SITES)]))
     data_size = sum(_width(t) for t, _ in DATA_SITES)
     segments = [(b"\x2a" * 16, ".data.target"), (bytes(data_size), ".data.sites"), (bytes(16), ".tdata.tvar")]
     data = vec(*[b"\x00\x41\x00\x0b" + u32(len(raw)) + raw for raw, _ in segments])
     # reloc.DATA offsets count from the data section's payload: count, then segment 0, ...
     sites_at = 1 + 4 + 1 + 16 + 4 + 1
-    data_relocs = u32(DATA_SECTION) + vec(*[
+    data_relocs = u32(DATA_SECTION) + vec(*order([
         bytes((BY_NAME[t].number,)) + u32(sites_at + sum(_width(x) for x, _ in DATA_SITES[:k])) + u32(i)
         + (leb.write_signed(ADDEND) if BY_NAME[t].has_addend else b"")
-        for k, (t, i) in enumerate(DATA_SITES)])
+        for k, (t, i) in enumerate(DATA_SITES)]))
     debug_relocs, debug_size = _relocs(DEBUG_SITES, DEBUG_SECTION_INDEX)
     symbols = vec(
         b"\x00" + u32(0x20) + u32(0) + name("main"),                       # MAIN, exported
@@ -120,11 +123,11 @@ def _read_field(type_name, raw: bytes) -> int:
     return value
 
 
-@pytest.fixture(scope="module")
-def linked(tmp_path_factory):
+@pytest.fixture(scope="module", params=["in-order", "reversed"])
+def linked(tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("relocs")
     obj = tmp / "all.o"
-    obj.write_bytes(_object())
+    obj.write_bytes(_object(reverse=request.param == "reversed"))
     out = tmp / "all.wasm"
     done = subprocess.run([sys.executable, "-m", "wasmmerge", "link", "--no-entry", "--no-gc-sections",
                            "--export=target", "--export=sites", "--export=g", str(obj), "-o", str(out)],

@@ -21,7 +21,13 @@ from .reloc_types import RELOC_TYPES
 AFTER = DATA
 
 
-_ADDEND_BITS = {code: t.addend_bits for code, t in RELOC_TYPES.items()}
+# By type number (None for numbers no type has): its row, and its addend's width in bits
+# (0: none).
+_ROWS = [None] * 128
+_ADDEND_BITS = [None] * 128
+for _number, _type in RELOC_TYPES.items():
+    _ROWS[_number] = _type
+    _ADDEND_BITS[_number] = _type.addend_bits
 
 # One relocation: (type, offset in the target section's payload, symbol or type index, addend or None).
 Reloc = tuple[int, int, int, int | None]
@@ -35,8 +41,19 @@ class RelocSection:
 
 def parse(data: bytes, base: int = 0, name: str = "reloc") -> RelocSection:
     """`base`: the payload's offset in the file; `name`: the section's name, for errors."""
+    section, flat = read_flat(data, base, name)
+    slots = iter(flat)
+    entries = [(rt.number, offset, index, addend if rt.has_addend else None)
+               for rt, offset, index, addend in zip(slots, slots, slots, slots)]
+    return RelocSection(section, entries)
+
+
+def read_flat(data: bytes, base: int = 0, name: str = "reloc") -> tuple[int, list[int]]:
+    """(target section index, [type, offset, index, addend] of each entry in turn: one
+    flat list, the type as its `RelocType` row, addend 0 where the type has none). Every malformation is a DecodeError
+    naming the section and the file offset (`base`: the payload's)."""
     try:
-        section, entries, pos, unknown = _read(data)
+        section, flat, pos, unknown = _read(data)
     except DecodeError as err:  # only our LEB128 reader raises in _read
         raise DecodeError(f"malformed {name} section: {err.message}", base + err.offset) from None
     if unknown is not None:
@@ -44,20 +61,20 @@ def parse(data: bytes, base: int = 0, name: str = "reloc") -> RelocSection:
         raise DecodeError(f"malformed {name} section: unknown relocation type {kind}", base + at)
     if pos != len(data):
         raise DecodeError(f"malformed {name} section: {len(data) - pos} unexpected bytes at the end", base + pos)
-    return RelocSection(section, entries)
+    return section, flat
 
 
 def _read(data: bytes):
-    """(section, entries, end, None), or (..., (type, offset)) at an unknown type, whose
-    addend width (and so the rest of the section) cannot be known.
+    """(section, flat entries, end, None), or (..., (type, offset)) at an unknown type,
+    whose addend width (and so the rest of the section) cannot be known.
 
-    The linker reads every entry of every object, so one-byte LEB128s (most types,
-    indices and addends) are decoded inline; longer ones go through the LEB reader."""
-    read_u32, read_signed, addend_bits = leb.read_u32, leb.read_signed, _ADDEND_BITS
+    The linker reads every entry of every object (a few hundred thousand in a program):
+    one-byte LEB128s (types, most indices and addends) and offsets of up to two bytes are
+    decoded inline, longer ones by the LEB reader."""
+    read_u32, read_signed, rows, addend_bits = leb.read_u32, leb.read_signed, _ROWS, _ADDEND_BITS
     section, pos = read_u32(data, 0)
     count, pos = read_u32(data, pos)
-    entries = []
-    append = entries.append
+    flat = []
     start = pos
     try:
         for _ in range(count):
@@ -65,8 +82,12 @@ def _read(data: bytes):
             kind = data[pos]
             if kind < 0x80:
                 pos += 1
+                bits = addend_bits[kind]
             else:
                 kind, pos = read_u32(data, pos)
+                bits = None
+            if bits is None:
+                return section, flat, pos, (kind, start)
             offset = data[pos]
             if offset < 0x80:
                 pos += 1
@@ -80,21 +101,18 @@ def _read(data: bytes):
                 pos += 1
             else:
                 index, pos = read_u32(data, pos)
-            bits = addend_bits.get(kind)
-            if bits is None:
-                return section, entries, pos, (kind, start)
             if bits:
                 addend = data[pos]
                 if addend < 0x40:  # a one-byte non-negative signed LEB128
                     pos += 1
                 else:
                     addend, pos = read_signed(data, pos, bits)
-                append((kind, offset, index, addend))
+                flat += (rows[kind], offset, index, addend)
             else:
-                append((kind, offset, index, None))
+                flat += (rows[kind], offset, index, 0)
     except IndexError:
         raise DecodeError("unexpected end", len(data)) from None
-    return section, entries, pos, None
+    return section, flat, pos, None
 
 
 def encode(section: RelocSection) -> bytes:

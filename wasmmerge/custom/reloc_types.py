@@ -26,7 +26,9 @@ Modifiers: `relative` (…_REL_: minus __memory_base / __table_base, PIC code),
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+# eq=False: the rows are singletons, compared and hashed by identity (the linker keeps
+# a set of (row, index) pairs per section, and a field-wise hash is Python code).
+@dataclass(frozen=True, eq=False)
 class RelocType:
     number: int
     name: str

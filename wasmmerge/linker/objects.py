@@ -8,7 +8,7 @@ offsets made relative to the chunk. A chunk is the unit of liveness, placement a
 patching: the writer copies its bytes and overwrites each relocated field.
 """
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from ..binary import leb
@@ -30,9 +30,11 @@ class FunctionChunk:
     start: int  # file offset of the body (locals + code), after its size field
     end: int
     size_start: int = 0  # file offset of its size field (copied as the input wrote it)
-    # Flat: type, offset in the body, index, addend for each relocation in turn (four
-    # slots rather than a tuple each: an object has one per relocated site). relocations().
+    # Flat: type, offset, index, addend for each relocation in turn (four slots rather
+    # than a tuple each: an object has one per relocated site), offsets counted from the
+    # start of the section (`reloc_base`: where this chunk starts in it). relocations().
     relocs: list = field(default_factory=list)
+    reloc_base: int = 0
     live: bool = False
     discarded: bool = False  # lost its COMDAT group to another object
     name: str | None = None
@@ -49,7 +51,8 @@ class DataChunk:
     flags: int
     start: int  # file offset of the segment's bytes
     end: int
-    relocs: list = field(default_factory=list)
+    relocs: list = field(default_factory=list)  # as FunctionChunk's
+    reloc_base: int = 0
     live: bool = False
     discarded: bool = False
     output: object = None  # the OutputSegment it is placed in
@@ -68,7 +71,8 @@ class CustomChunk:
     name: str
     start: int  # file offset of the payload (after the name)
     end: int
-    relocs: list = field(default_factory=list)
+    relocs: list = field(default_factory=list)  # as FunctionChunk's
+    reloc_base: int = 0
     out_offset: int = 0  # within the output section of the same name
     merged_into: object = None  # .debug_str: the MergedStrings holding its strings
 
@@ -227,7 +231,7 @@ def read_object(name: str, data: bytes) -> ObjectFile:
     _check_symbols(obj)
     for section_name, payload, end in reloc_infos:
         try:
-            _read_relocs(obj, infos, section_name, bytes(data[payload:end]), payload,
+            _read_relocs(obj, infos, section_name, data[payload:end], payload,
                          code_info if code_ranges else None, data_info if data_ranges else None)
         except WasmError as err:
             raise err.with_file(name)
@@ -250,120 +254,104 @@ def _check_symbols(obj: ObjectFile):
                             f"{linking_section.SYMBOL_KIND_NAMES[sym.kind]} index {sym.index} out of range")
 
 
-# Per relocation type, what the reading loop asks of it: the row, the site's width, the
-# addend's width in bits (0: none) and the symbol kinds it may name (None: a type index).
-_TYPE_CHECKS = {code: (t, t.width, t.addend_bits,
-                       None if t.target == "type" else SYMBOL_KINDS_FOR_TARGET[t.target])
-                for code, t in RELOC_TYPES.items()}
+_MAX_WIDTH = max(t.width for t in RELOC_TYPES.values())
 
 
 def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
-    """Decode a reloc.* payload and hand each relocation to the chunk holding its site,
-    checking it on the way: one pass and one tuple per relocation (they are the bulk of
-    an object). `raw` is the payload, `payload` its file offset (for messages)."""
-    try:
-        target_index, pos = leb.read_u32(raw, 0)
-        count, pos = leb.read_u32(raw, pos)
-    except DecodeError as err:
-        raise DecodeError(f"malformed {section_name} section: {err.message}", payload + err.offset) from None
+    """Decode a reloc.* payload, check what each relocation names and where it sits, and
+    give each chunk its own relocations. `raw` is the payload, `payload` its file offset.
+
+    The entries are decoded by `custom.reloc` into one flat list; everything after that
+    is done a section or a chunk at a time rather than per relocation (a program has
+    hundreds of thousands): each distinct (type, index) pair is checked once, and as
+    LLVM writes entries in offset order, each chunk's share is found by bisection and
+    sliced off. Offsets stay relative to the section; `chunk.reloc_base` says where the
+    chunk starts in it."""
+    target_index, flat = reloc_section.read_flat(raw, payload, section_name)
     if target_index >= len(infos):
-        reloc_section.parse(raw, payload, section_name)  # a malformed section is reported first
         _fail(obj.name, f"{section_name}: target section index {target_index} out of range", payload)
     target = infos[target_index]
     if target.id == CODE:
-        chunks, starts, base = obj.functions, [f.start for f in obj.functions], code_info.start
+        chunks, base = obj.functions, code_info.start
     elif target.id == DATA:
-        chunks, starts, base = obj.datas, [d.start for d in obj.datas], data_info.start
+        chunks, base = obj.datas, data_info.start
     elif target.id == CUSTOM:
         chunk = obj.sections.get(target_index)
         if chunk is None:
-            reloc_section.parse(raw, payload, section_name)  # checked, though its section is dropped
-            return
+            return  # checked above, though its section is dropped
         # Offsets in a custom section count from its payload, after the name.
-        chunks, starts, base = [chunk], [chunk.start], chunk.start
+        chunks, base = [chunk], chunk.start
     else:
-        reloc_section.parse(raw, payload, section_name)
         _fail(obj.name, f"{section_name}: relocations for a {target.kind} section are not supported", payload)
-    read_u32, read_signed = leb.read_u32, leb.read_signed
-    nsyms = len(obj.symbols)
-    ntypes = len(obj.module.types)
+    if not flat:
+        return
+    rows, offsets, indices = flat[0::4], flat[1::4], flat[2::4]
+    _check_targets(obj, section_name, payload, rows, indices)
+    if offsets != sorted(offsets):
+        _attach_unsorted(obj, section_name, payload, target, chunks, base, flat)
+        return
+    lo = attached = 0
+    for chunk in chunks:
+        start, end = chunk.start - base, chunk.end - base
+        lo = bisect_left(offsets, start, lo)
+        hi = bisect_left(offsets, end, lo)
+        if lo == hi:
+            continue
+        # Only the last few entries can reach past the chunk's end.
+        k = hi - 1
+        while k >= lo and offsets[k] + _MAX_WIDTH > end:
+            if offsets[k] + flat[4 * k].width > end:
+                _bad_site(obj, section_name, k, flat[4 * k], offsets[k], target, payload)
+            k -= 1
+        chunk.relocs = flat[4 * lo:4 * hi]
+        chunk.reloc_base = start
+        attached += hi - lo
+        lo = hi
+    if attached != len(offsets):  # some entry sits between chunks (a size field, a header)
+        _attach_unsorted(obj, section_name, payload, target, chunks, base, flat)
+
+
+def _attach_unsorted(obj, section_name, payload, target, chunks, base, flat):
+    """The general case: each entry's chunk found on its own, entries kept in their order
+    (and the first one outside every chunk reported)."""
+    starts = [chunk.start - base for chunk in chunks]
+    for chunk in chunks:
+        chunk.relocs = []
+        chunk.reloc_base = chunk.start - base
+    slots = iter(flat)
+    for number, (rt, offset, index, addend) in enumerate(zip(slots, slots, slots, slots)):
+        k = bisect_right(starts, offset) - 1
+        if k < 0 or offset + rt.width > chunks[k].end - base:
+            _bad_site(obj, section_name, number, rt, offset, target, payload)
+        chunks[k].relocs += (rt, offset, index, addend)
+
+
+def _check_targets(obj, section_name, payload, rows, indices):
+    """Each relocation names a type of the object or a symbol of a kind its type allows."""
+    nsyms, ntypes = len(obj.symbols), len(obj.module.types)
     symbols = obj.symbols
-    kinds = [sym.kind for sym in symbols]
-    type_checks = _TYPE_CHECKS
-    chunk_start = chunk_end = -1
-    chunk_relocs = None
-    start = pos
-    try:
-        for number in range(count):
-            start = pos
-            # One-byte LEB128s (most types, indices and addends) and two-byte offsets are
-            # decoded inline; longer ones go through the LEB reader.
-            kind = raw[pos]
-            if kind < 0x80:
-                pos += 1
-            else:
-                kind, pos = read_u32(raw, pos)
-            offset = raw[pos]
-            if offset < 0x80:
-                pos += 1
-            elif raw[pos + 1] < 0x80:
-                offset = (offset & 0x7F) | (raw[pos + 1] << 7)
-                pos += 2
-            else:
-                offset, pos = read_u32(raw, pos)
-            index = raw[pos]
-            if index < 0x80:
-                pos += 1
-            else:
-                index, pos = read_u32(raw, pos)
-            checks = type_checks.get(kind)
-            if checks is None:
-                raise DecodeError(f"malformed {section_name} section: unknown relocation type {kind}",
-                                  payload + start)
-            rt, width, bits, allowed = checks
-            addend = 0
-            if bits:
-                addend = raw[pos]
-                if addend < 0x40:  # a one-byte non-negative signed LEB128
-                    pos += 1
-                else:
-                    addend, pos = read_signed(raw, pos, bits)
-            site = base + offset
-            if not chunk_start <= site < chunk_end:
-                k = bisect_right(starts, site) - 1
-                if k < 0:
-                    _bad_site(obj, section_name, number, rt, offset, target, payload)
-                chunk = chunks[k]
-                chunk_start, chunk_end, chunk_relocs = chunk.start, chunk.end, chunk.relocs
-            if site + width > chunk_end:
-                _bad_site(obj, section_name, number, rt, offset, target, payload)
-            if allowed is None:  # a type index
-                if index >= ntypes:
-                    _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names type {index} "
-                                    f"of {ntypes}", payload)
-            elif index >= nsyms:
-                _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names symbol {index}, "
-                                f"the symbol table has {nsyms}", payload)
-            elif kinds[index] not in allowed:
-                kind_name = linking_section.SYMBOL_KIND_NAMES[kinds[index]]
-                _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) names {kind_name} symbol "
-                                f"{symbols[index].name or index}", payload)
-            chunk_relocs += (rt, site - chunk_start, index, addend)
-    except IndexError:
-        raise DecodeError(f"malformed {section_name} section: unexpected end", payload + len(raw)) from None
-    except DecodeError as err:
-        if err.message.startswith("malformed"):
-            raise
-        raise DecodeError(f"malformed {section_name} section: {err.message}", payload + err.offset) from None
-    if pos != len(raw):
-        raise DecodeError(f"malformed {section_name} section: {len(raw) - pos} unexpected bytes at the end",
-                          payload + pos)
+    for rt, index in set(zip(rows, indices)):
+        allowed = SYMBOL_KINDS_FOR_TARGET.get(rt.target)
+        if allowed is None:  # a type index
+            if index < ntypes:
+                continue
+            problem = f"names type {index} of {ntypes}"
+        elif index >= nsyms:
+            problem = f"names symbol {index}, the symbol table has {nsyms}"
+        elif symbols[index].kind in allowed:
+            continue
+        else:
+            kind_name = linking_section.SYMBOL_KIND_NAMES[symbols[index].kind]
+            problem = f"names {kind_name} symbol {symbols[index].name or index}"
+        first = next(k for k, pair in enumerate(zip(rows, indices)) if pair == (rt, index))
+        _fail(obj.name, f"{section_name}: relocation {first} ({rt.name}) {problem}", payload)
 
 
 def relocations(chunk):
     """(type, offset in the chunk, index, addend) of each relocation of `chunk`."""
     slots = iter(chunk.relocs)
-    return zip(slots, slots, slots, slots)
+    base = chunk.reloc_base
+    return ((rt, offset - base, index, addend) for rt, offset, index, addend in zip(slots, slots, slots, slots))
 
 
 def named(chunk):

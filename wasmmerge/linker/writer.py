@@ -15,7 +15,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
 from .features import merged_producers, used_features
-from .objects import named, relocations
+from .objects import named
 from .relocations import encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
@@ -132,11 +132,16 @@ class Writer:
         raise LinkError(f"relocation type {rt.name} is not supported", file=obj.name)
 
     def _patch(self, buf, shift, chunk, site_base, tombstone=None):
-        """Overwrite every relocated field of `chunk`, whose bytes start at buf[shift]."""
+        """Overwrite every relocated field of `chunk`, whose bytes start at buf[shift]
+        (`site_base`: the address of its first byte, for location-relative types)."""
         value = self._value
         obj = chunk.file
         resolved = obj.resolved
-        for rt, off, index, addend in relocations(chunk):
+        # The chunk's offsets count from the start of its input section.
+        shift -= chunk.reloc_base
+        site_base -= chunk.reloc_base
+        slots = iter(chunk.relocs)
+        for rt, off, index, addend in zip(slots, slots, slots, slots):
             target = rt.target
             # The commonest cases inline: calls, data addresses and table slots.
             if target == "function":
