@@ -78,19 +78,25 @@ class Reader:
         return out
 
     def name(self) -> str:
-        # The length may be read past the section's end; it is then out of bounds.
-        try:
-            size, self.pos = leb.read_u32(self.data, self.pos)
-        except DecodeError as err:
-            raise _cut_short(err) from None
-        at = self.pos
-        if size > self.end - self.pos:
+        data, pos = self.data, self.pos
+        # The length may be read past the section's end; it is then out of bounds. A
+        # one-byte length (nearly every name: objects have one per import) is read inline.
+        if pos < len(data) and data[pos] < 0x80:
+            size = data[pos]
+            pos += 1
+        else:
+            try:
+                size, pos = leb.read_u32(data, pos)
+            except DecodeError as err:
+                raise _cut_short(err) from None
+        self.pos = pos
+        if size > self.end - pos:
             self.fail("length out of bounds")
-        raw = self.bytes(size)
+        self.pos = pos + size
         try:
-            return raw.decode("utf-8")
+            return str(data[pos:pos + size], "utf-8")
         except UnicodeDecodeError:
-            self.fail("malformed UTF-8 encoding", at)
+            self.fail("malformed UTF-8 encoding", pos)
 
     def vec(self, read_item) -> list:
         # Never trust the count for allocation: items are appended as they are read,

@@ -11,15 +11,28 @@ from ..custom import target_features as features_section
 from ..errors import WasmError
 
 
+def _parsed(objects, attribute: str, parse) -> list:
+    """(object, parsed section) for each object that has the section. Objects built by one
+    compiler carry the same bytes, so each distinct payload is parsed once."""
+    seen = {}
+    out = []
+    for obj in objects:
+        payload = getattr(obj, attribute)
+        if payload is None:
+            continue
+        section = seen.get(payload)
+        if section is None:
+            try:
+                section = seen[payload] = parse(payload)
+            except WasmError as err:
+                raise err.with_file(obj.name)
+        out.append((obj, section))
+    return out
+
+
 def check_features(objects, diag):
     used, disallowed, required, listed = {}, {}, {}, []
-    for obj in objects:
-        if obj.features is None:
-            continue
-        try:
-            section = features_section.parse(obj.features)
-        except WasmError as err:
-            raise err.with_file(obj.name)
+    for obj, section in _parsed(objects, "features", features_section.parse):
         names = set()
         for feature in section.features:
             names.add(feature.name)
@@ -39,13 +52,7 @@ def check_features(objects, diag):
 
 
 def merged_producers(objects) -> bytes | None:
-    sections = []
-    for obj in objects:
-        if obj.producers is not None:
-            try:
-                sections.append(producers_section.parse(obj.producers))
-            except WasmError as err:
-                raise err.with_file(obj.name)
+    sections = [section for _, section in _parsed(objects, "producers", producers_section.parse)]
     if not sections:
         return None
     return producers_section.encode(producers_section.merge(sections))
@@ -55,9 +62,8 @@ def used_features(objects) -> bytes | None:
     """The output's target_features: every feature an object uses, as `+`, sorted by name
     (wasm-ld's inference when no --features is given)."""
     used = set()
-    for obj in objects:
-        if obj.features is not None:
-            used |= {f.name for f in features_section.parse(obj.features).features if f.prefix in "+="}
+    for _, section in _parsed(objects, "features", features_section.parse):
+        used |= {f.name for f in section.features if f.prefix in "+="}
     if not used:
         return None
     return features_section.encode(features_section.TargetFeatures(
