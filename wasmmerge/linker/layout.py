@@ -330,6 +330,8 @@ class Planner:
                 sym.global_type = GlobalType(ptr, mutable)
                 glob.append(OutGlobal(name, sym.global_type, out.const(value, opts.wasm64)))
         for obj in self.symtab.objects:
+            if not obj.module.globals:
+                continue  # defines none (most objects: clang imports __stack_pointer)
             ngi = obj.num_imported[GLOBAL_KIND]
             done = {}
             for sym in obj.resolved:
@@ -342,6 +344,8 @@ class Planner:
         # GOT entries: globals holding a data symbol's address or a function's table slot,
         # for PIC code linked statically. Filled in once the table is laid out.
         for obj in self.symtab.objects:
+            if not obj.names_got:
+                continue
             for chunk in (*obj.functions, *obj.datas):
                 if not chunk.live or chunk.discarded:
                     continue

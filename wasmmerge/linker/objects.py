@@ -91,6 +91,9 @@ class ObjectFile:
     num_imported: dict[int, int]  # import kind -> count
     sections: dict[int, CustomChunk] = field(default_factory=dict)  # by section index
     resolved: list = field(default_factory=list)  # symbol index -> linker Symbol
+    # Whether a relocation names a data or function symbol through a global (a GOT
+    # entry, PIC code): set while reading, so that layout skips the others.
+    names_got: bool = False
     features: bytes | None = None  # the target_features payload, if any
     producers: bytes | None = None
 
@@ -339,6 +342,8 @@ def _check_targets(obj, section_name, payload, rows, indices):
         elif index >= nsyms:
             problem = f"names symbol {index}, the symbol table has {nsyms}"
         elif symbols[index].kind in allowed:
+            if rt.target == "global" and symbols[index].kind != linking_section.SYMTAB_GLOBAL:
+                obj.names_got = True
             continue
         else:
             kind_name = linking_section.SYMBOL_KIND_NAMES[symbols[index].kind]
