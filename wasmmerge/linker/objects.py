@@ -30,11 +30,9 @@ class FunctionChunk:
     start: int  # file offset of the body (locals + code), after its size field
     end: int
     size_start: int = 0  # file offset of its size field (copied as the input wrote it)
-    # Flat: type, offset, index, addend for each relocation in turn (four slots rather
-    # than a tuple each: an object has one per relocated site), offsets counted from the
-    # start of the section (`reloc_base`: where this chunk starts in it). relocations().
+    # Flat: type, offset in the body, index, addend for each relocation in turn (four
+    # slots rather than a tuple each: an object has one per relocated site). relocations().
     relocs: list = field(default_factory=list)
-    reloc_base: int = 0
     live: bool = False
     discarded: bool = False  # lost its COMDAT group to another object
     name: str | None = None
@@ -52,7 +50,6 @@ class DataChunk:
     start: int  # file offset of the segment's bytes
     end: int
     relocs: list = field(default_factory=list)  # as FunctionChunk's
-    reloc_base: int = 0
     live: bool = False
     discarded: bool = False
     output: object = None  # the OutputSegment it is placed in
@@ -72,7 +69,6 @@ class CustomChunk:
     start: int  # file offset of the payload (after the name)
     end: int
     relocs: list = field(default_factory=list)  # as FunctionChunk's
-    reloc_base: int = 0
     out_offset: int = 0  # within the output section of the same name
     merged_into: object = None  # .debug_str: the MergedStrings holding its strings
 
@@ -268,8 +264,7 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
     is done a section or a chunk at a time rather than per relocation (a program has
     hundreds of thousands): each distinct (type, index) pair is checked once, and as
     LLVM writes entries in offset order, each chunk's share is found by bisection and
-    sliced off. Offsets stay relative to the section; `chunk.reloc_base` says where the
-    chunk starts in it."""
+    sliced off."""
     target_index, flat = reloc_section.read_flat(raw, payload, section_name)
     if target_index >= len(infos):
         _fail(obj.name, f"{section_name}: target section index {target_index} out of range", payload)
@@ -306,8 +301,10 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
             if offsets[k] + flat[4 * k].width > end:
                 _bad_site(obj, section_name, k, flat[4 * k], offsets[k], target, payload)
             k -= 1
-        chunk.relocs = flat[4 * lo:4 * hi]
-        chunk.reloc_base = start
+        relocs = chunk.relocs = flat[4 * lo:4 * hi]
+        # Offsets relative to the chunk: small numbers (bodies are short), which Python
+        # shares rather than allocating one object each.
+        relocs[1::4] = list(map(start.__rsub__, relocs[1::4]))
         attached += hi - lo
         lo = hi
     if attached != len(offsets):  # some entry sits between chunks (a size field, a header)
@@ -320,13 +317,12 @@ def _attach_unsorted(obj, section_name, payload, target, chunks, base, flat):
     starts = [chunk.start - base for chunk in chunks]
     for chunk in chunks:
         chunk.relocs = []
-        chunk.reloc_base = chunk.start - base
     slots = iter(flat)
     for number, (rt, offset, index, addend) in enumerate(zip(slots, slots, slots, slots)):
         k = bisect_right(starts, offset) - 1
         if k < 0 or offset + rt.width > chunks[k].end - base:
             _bad_site(obj, section_name, number, rt, offset, target, payload)
-        chunks[k].relocs += (rt, offset, index, addend)
+        chunks[k].relocs += (rt, offset - starts[k], index, addend)
 
 
 def _check_targets(obj, section_name, payload, rows, indices):
@@ -355,8 +351,7 @@ def _check_targets(obj, section_name, payload, rows, indices):
 def relocations(chunk):
     """(type, offset in the chunk, index, addend) of each relocation of `chunk`."""
     slots = iter(chunk.relocs)
-    base = chunk.reloc_base
-    return ((rt, offset - base, index, addend) for rt, offset, index, addend in zip(slots, slots, slots, slots))
+    return zip(slots, slots, slots, slots)
 
 
 def named(chunk):

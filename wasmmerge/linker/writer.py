@@ -137,9 +137,6 @@ class Writer:
         value = self._value
         obj = chunk.file
         resolved = obj.resolved
-        # The chunk's offsets count from the start of its input section.
-        shift -= chunk.reloc_base
-        site_base -= chunk.reloc_base
         slots = iter(chunk.relocs)
         for rt, off, index, addend in zip(slots, slots, slots, slots):
             target = rt.target
