@@ -115,6 +115,8 @@ def _name_at(data: bytes, pos: int) -> tuple[str, int]:
 
 
 def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
+    # An object has a symbol per function, global and data item: one-byte flags, indices
+    # and name lengths (nearly all of them) are decoded inline.
     read_u32, read_u64 = leb.read_u32, leb.read_u64
     end = len(data)
     count, pos = read_u32(data, pos)
@@ -126,7 +128,11 @@ def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
         kind = data[pos]
         if kind not in SYMBOL_KIND_NAMES:
             raise DecodeError(f"unknown symbol kind {kind!r}", pos)
-        flags, pos = read_u32(data, pos + 1)
+        flags = data[pos + 1] if pos + 1 < end else 0x80
+        if flags < 0x80:
+            pos += 2
+        else:
+            flags, pos = read_u32(data, pos + 1)
         if kind == SYMTAB_DATA:
             name, pos = _name_at(data, pos)
             if flags & UNDEFINED:
@@ -136,12 +142,25 @@ def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
                 offset, pos = read_u64(data, pos)  # LLVM reads offset and size as 64-bit
                 size, pos = read_u64(data, pos)
                 append(Symbol(kind, flags, name, None, segment, offset, size))
+            continue
+        index = data[pos] if pos < end else 0x80
+        if index < 0x80:
+            pos += 1
         else:
             index, pos = read_u32(data, pos)
-            name = None
-            if kind != SYMTAB_SECTION and (not flags & UNDEFINED or flags & EXPLICIT_NAME):
+        name = None
+        if kind != SYMTAB_SECTION and (not flags & UNDEFINED or flags & EXPLICIT_NAME):
+            length = data[pos] if pos < end else 0x80
+            if length < 0x80 and length < end - pos:
+                pos += 1
+                try:
+                    name = str(data[pos:pos + length], "utf-8")
+                except UnicodeDecodeError:
+                    raise DecodeError("malformed UTF-8 encoding", pos) from None
+                pos += length
+            else:
                 name, pos = _name_at(data, pos)
-            append(Symbol(kind, flags, name, index))
+        append(Symbol(kind, flags, name, index))
     return symbols, pos
 
 

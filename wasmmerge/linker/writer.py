@@ -18,7 +18,7 @@ from .features import merged_producers, used_features
 from .objects import named
 from .relocations import encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
-from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
+from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 
 u32 = leb.write_unsigned
 MAGIC = b"\x00asm\x01\x00\x00\x00"
@@ -137,6 +137,7 @@ class Writer:
         value = self._value
         obj = chunk.file
         resolved = obj.resolved
+        types = self.obj_types.get(id(obj))
         slots = iter(chunk.relocs)
         for rt, off, index, addend in zip(slots, slots, slots, slots):
             target = rt.target
@@ -154,8 +155,14 @@ class Writer:
                     v += addend
             elif target == "table_slot" and rt.modifier is None:
                 v = resolved[index].table_slot or 0
+            elif target == "type" and types is not None and types[index] is not None:
+                v = types[index]  # indirect calls: output type indices, cached per object
+            elif target == "global" and resolved[index].kind == SYMTAB_GLOBAL:
+                v = resolved[index].out_index or 0  # __stack_pointer, mostly
             else:
                 v = value(rt, obj, index, addend, site_base + off, tombstone)
+                if target == "type":
+                    types = self.obj_types[id(obj)]
             pos = shift + off
             encoding = rt.encoding
             if encoding <= 1:  # a 5-byte padded LEB128, unsigned or signed
