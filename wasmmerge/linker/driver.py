@@ -5,6 +5,7 @@ add the command line's own references (entry, --export), define the linker's syn
 symbols, mark what the roots reach, report undefined symbols all at once, lay out, write.
 """
 
+from ..custom import build_id as build_id_section
 from ..errors import LinkError
 from .archive import is_archive
 from .diagnostics import Diagnostics
@@ -64,7 +65,7 @@ def link(opts: LinkOptions, stream=None) -> LinkResult:
     diag.check()
     if opts.relocatable:
         data, layout, sections = write_relocatable(symtab, opts)
-        result = LinkResult(data, layout, symtab, diag)
+        result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
         result.sections = sections
         return result
     return _link(opts, symtab, diag)
@@ -157,9 +158,14 @@ def _link(opts, symtab, diag) -> LinkResult:
     data = writer.write()
     if opts.emit_relocs:
         data = add_emitted_relocs(data, symtab, layout, writer)
-    result = LinkResult(data, layout, symtab, diag)
+    result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
     result.sections = writer.sections
     return result
+
+
+def _with_build_id(data: bytes, opts) -> bytes:
+    """The finished file, its build_id placeholder (the last bytes) replaced by the id."""
+    return build_id_section.fill(data, opts.build_id) if opts.build_id else data
 
 
 def _synthetic_ctors(symtab):

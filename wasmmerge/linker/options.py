@@ -163,7 +163,14 @@ def _z(opts, arg, option):
 
 def _build_id(opts, arg, option):
     style = arg or "fast"
-    if style not in ("fast", "sha1", "uuid", "none") and not style.startswith("0x"):
+    if style == "tree":
+        style = "sha1"  # lld's synonym (its sha1 is a tree hash anyway)
+    if style.startswith("0x"):
+        try:
+            bytes.fromhex(style[2:])
+        except ValueError:
+            raise UsageError(f"--build-id: not a hex string: {style}") from None
+    elif style not in ("fast", "sha1", "uuid", "none"):
         raise UsageError(f"unknown --build-id style: {style}")
     opts.build_id = None if style == "none" else style
 

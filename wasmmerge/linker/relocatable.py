@@ -102,6 +102,8 @@ def write_relocatable(symtab, opts) -> tuple[bytes, Layout, list]:
     parts.append(_section(CUSTOM, _name("linking") + linking_section.encode(linking)))
     parts.extend(_reloc_sections(symtab, layout, index_of, writer, section_index))
     parts.extend(writer.producers_section())
+    if opts.build_id:
+        parts.append(writer.build_id_section())
     return b"".join(parts), layout, writer.sections
 
 

@@ -5,14 +5,12 @@ patched in place at each relocation site (a padded LEB or a fixed-width integer)
 instruction is decoded. Every other section is small and built from scratch here.
 """
 
-import hashlib
-import uuid
-
 from ..binary import leb
 from ..binary.code import write_valtype
 from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, START,
                             TABLE, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
+from ..custom import build_id as build_id_section
 from ..errors import LinkError
 from .features import merged_producers, used_features
 from .objects import named, relocations
@@ -229,28 +227,23 @@ class Writer:
         if data:
             parts.append(data)
         parts.extend(customs)
-        if opts.build_id:
-            parts.append(_section(CUSTOM, _name("build_id") + self._build_id(parts)))
+        if opts.build_id and not as_object:  # (-r adds it last, after linking and reloc.*)
+            parts.append(self.build_id_section())
         self._record_sections(parts)
         return b"".join(parts)
 
-    def _build_id(self, parts) -> bytes:
-        """--build-id: a hash of everything else (blake2b-64 for `fast`, where wasm-ld uses
-        xxHash, so the two linkers' ids differ), sha1, a random uuid, or given hex bytes."""
+    def _build_id(self) -> bytes:
+        """--build-id: the id's bytes given (`0xHEX`), or a placeholder that the driver
+        replaces by a hash of the finished file (custom/build_id.py says how)."""
         style = self.opts.build_id
         if style.startswith("0x"):
-            try:
-                raw = bytes.fromhex(style[2:])
-            except ValueError:
-                raise LinkError(f"--build-id: not a hex string: {style}") from None
-        elif style == "uuid":
-            raw = uuid.uuid4().bytes
+            raw = bytes.fromhex(style[2:])
         else:
-            digest = hashlib.sha1() if style == "sha1" else hashlib.blake2b(digest_size=8)
-            for part in parts:
-                digest.update(part)
-            raw = digest.digest()
+            raw = bytes((build_id_section.PLACEHOLDER,)) * build_id_section.id_size(style)
         return u32(len(raw)) + raw
+
+    def build_id_section(self) -> bytes:
+        return _section(CUSTOM, _name("build_id") + self._build_id())
 
     def _record_sections(self, parts):
         """(name, file offset of the payload, payload size) of each section, for the map."""
