@@ -56,7 +56,7 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
 
 
 def link(opts: LinkOptions, stream=None) -> LinkResult:
-    diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream)
+    diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream, opts.demangle)
     symtab = SymbolTable(diag)
     load_inputs(opts, symtab)
     check_features(symtab.objects, diag)

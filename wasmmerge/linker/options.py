@@ -72,6 +72,7 @@ class LinkOptions:
     verbose: bool = False
     error_limit: int = 20
     optimize: int = 1  # wasm-ld's default: string segments are merged
+    demangle: bool = True  # C++ names in the name section, the map and messages
     show_version: bool = False
     show_help: bool = False
     whole_archive_now: bool = False  # parser state: inside --whole-archive ... --no-whole-archive
@@ -237,9 +238,9 @@ _ROWS = [
     (("O",), "required", _optimize),
     (("version", "v"), None, _flag("show_version")),
     (("help", "h"), None, _flag("show_help")),
-    # Accepted because they change nothing for us: we print names as they are.
-    (("demangle",), None, lambda o, a, n: None),
-    (("no-demangle",), None, lambda o, a, n: None),
+    (("demangle",), None, _flag("demangle")),
+    (("no-demangle",), None, _flag("demangle", False)),
+    # Accepted because they change nothing for us: our messages have no colours.
     (("color-diagnostics",), "optional", lambda o, a, n: None),
     (("no-color-diagnostics",), None, lambda o, a, n: None),
 ]

@@ -12,6 +12,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
 from ..custom import build_id as build_id_section
 from ..errors import LinkError
+from .demangle import demangle
 from .features import merged_producers, used_features
 from .objects import named, relocations
 from .relocations import encode_field
@@ -382,14 +383,19 @@ class Writer:
 
     def _names(self) -> bytes:
         layout = self.layout
+        shown = demangle if self.opts.demangle else str  # wasm-ld demangles C++ names here
         funcs = []
         k = 0
         for imp in layout.imports:
             if imp.kind == FUNC_KIND:
-                funcs.append((k, imp.symbol.name if imp.symbol else imp.name))
+                funcs.append((k, shown(imp.symbol.name) if imp.symbol else imp.name))
                 k += 1
         for f in layout.functions:
-            name = f.name if f.chunk is None else f.chunk.name
+            if f.chunk is not None:
+                name = f.chunk.name and shown(f.chunk.name)
+            else:  # the linker's own: stubs keep their prefix, wrappers demangle with their suffix
+                prefix, colon, rest = f.name.partition(":")
+                name = prefix + colon + shown(rest) if colon else shown(f.name)
             if name:
                 funcs.append((k, name))
             k += 1
