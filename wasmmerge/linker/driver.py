@@ -37,6 +37,7 @@ class LinkResult:
         self.layout = layout
         self.symtab = symtab
         self.diag = diag
+        self.demangle = diag.demangle  # how the map names C++ symbols
 
 
 def load_inputs(opts: LinkOptions, symtab: SymbolTable):
@@ -67,6 +68,7 @@ def link(opts: LinkOptions, stream=None) -> LinkResult:
         data, layout, sections = write_relocatable(symtab, opts)
         result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
         result.sections = sections
+        result.shared_memory = False
         return result
     return _link(opts, symtab, diag)
 
@@ -160,6 +162,7 @@ def _link(opts, symtab, diag) -> LinkResult:
         data = add_emitted_relocs(data, symtab, layout, writer)
     result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
     result.sections = writer.sections
+    result.shared_memory = opts.shared_memory
     return result
 
 
