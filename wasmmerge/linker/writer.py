@@ -13,7 +13,7 @@ from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
 from ..custom import build_id as build_id_section
 from ..errors import LinkError
 from .demangle import demangle
-from .features import merged_producers, used_features
+from .features import encode_features, merged_producers
 from .objects import named, relocations
 from .relocations import encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
@@ -62,6 +62,7 @@ class Writer:
         self.types: list = []
         self.type_index: dict = {}
         self.obj_types: dict = {}  # id(obj) -> list of output type indices (lazily)
+        self.features: list[str] = []  # the output's target_features (features.allowed_features)
         self.sections: list[tuple[str, int, int]] = []  # filled by write(), for the map file
         self.section_starts: list[int] = []  # file offset of each section's id byte
 
@@ -369,7 +370,7 @@ class Writer:
             out.append(_section(CUSTOM, _name("name") + self._names()))
         if with_names:  # in an object, producers must follow linking and reloc.* (the caller's)
             out.extend(self.producers_section())
-            features = used_features(self.symtab.objects)
+            features = encode_features(self.features)
             if features and (not opts.strip_all or "target_features" in keep):
                 out.append(_section(CUSTOM, _name("target_features") + features))
         return out
