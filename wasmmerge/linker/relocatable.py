@@ -20,6 +20,11 @@ from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, SYMTAB_DATA, S
                       SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, UNDEFINED)
 from .writer import CUSTOM, Writer, _name, _section
 
+# --emit-relocs: what wasm-ld 14 writes as the symbol of a relocation whose symbol was
+# removed by --gc-sections (debug info naming a dead function or its data): its "no
+# index", -1 as an unsigned LEB. The site itself holds a tombstone.
+REMOVED_SYMBOL = 0xFFFFFFFF
+
 _IMPORT_KIND = {SYMTAB_FUNCTION: FUNC_KIND, SYMTAB_GLOBAL: GLOBAL_KIND, SYMTAB_TABLE: TABLE_KIND}
 
 
@@ -107,10 +112,13 @@ def write_relocatable(symtab, opts) -> tuple[bytes, Layout, list]:
     return b"".join(parts), layout, writer.sections
 
 
-def _reloc_sections(symtab, layout, index_of, writer, section_index) -> list[bytes]:
+def _reloc_sections(symtab, layout, index_of, writer, section_index, removed=None) -> list[bytes]:
     out = []
-    for label, entries in _relocations(symtab, layout, index_of, writer.obj_types):
-        if entries and label in section_index:
+    # in the order of the sections they apply to, as wasm-ld writes them
+    per_section = sorted((item for item in _relocations(symtab, layout, index_of, writer.obj_types, removed)
+                          if item[0] in section_index), key=lambda item: section_index[item[0]])
+    for label, entries in per_section:
+        if entries:
             rs = reloc_section.RelocSection(section_index[label], entries)
             name = "reloc.CODE" if label == "CODE" else "reloc.DATA" if label == "DATA" else f"reloc.{label[7:-1]}"
             out.append(_section(CUSTOM, _name(name) + reloc_section.encode(rs)))
@@ -126,7 +134,7 @@ def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
         symbols=symbols,
         segments=[linking_section.SegmentInfo(s.name, s.alignment, s.chunks[0].flags) for s in layout.segments])
     extra = [_section(CUSTOM, _name("linking") + linking_section.encode(linking)),
-             *_reloc_sections(symtab, layout, index_of, writer, section_index)]
+             *_reloc_sections(symtab, layout, index_of, writer, section_index, REMOVED_SYMBOL)]
     names_at = next((writer.section_starts[k] for k, (label, _, _) in enumerate(writer.sections)
                      if label == "CUSTOM(name)" or label == "CUSTOM(producers)"), len(data))
     return data[:names_at] + b"".join(extra) + data[names_at:]
@@ -200,8 +208,9 @@ def _comdats(symtab, layout):
     return comdats
 
 
-def _relocations(symtab, layout, index_of, obj_types):
-    """(section label, entries) for code, data and each custom section."""
+def _relocations(symtab, layout, index_of, obj_types, removed=None):
+    """(section label, entries) for code, data and each custom section; a relocation whose
+    symbol is not in the output names symbol `removed` (None: it is left out)."""
     code, data, customs = [], [], {}
     writer_types = obj_types
     for f in layout.functions:
@@ -209,26 +218,26 @@ def _relocations(symtab, layout, index_of, obj_types):
         if chunk is None:
             continue
         shift = chunk.out_offset + (chunk.start - chunk.size_start)
-        code.extend(_rebased(chunk, shift, index_of, writer_types))
+        code.extend(_rebased(chunk, shift, index_of, writer_types, removed))
     for seg in layout.segments:
         for chunk in seg.chunks:
-            data.extend(_rebased(chunk, seg.payload_offset + chunk.out_offset, index_of, writer_types))
+            data.extend(_rebased(chunk, seg.payload_offset + chunk.out_offset, index_of, writer_types, removed))
     for obj in symtab.objects:
         for chunk in obj.customs:
             customs.setdefault(f"CUSTOM({chunk.name})", []).extend(
-                _rebased(chunk, chunk.out_offset, index_of, writer_types))
+                _rebased(chunk, chunk.out_offset, index_of, writer_types, removed))
     return [("CODE", code), ("DATA", data), *customs.items()]
 
 
-def _rebased(chunk, shift, index_of, obj_types):
+def _rebased(chunk, shift, index_of, obj_types, removed=None):
     obj = chunk.file
     out = []
     for rt, off, index, addend in relocations(chunk):
         if rt.target == "type":
             new_index = obj_types[id(obj)][index]
         else:
-            new_index = index_of.get((id(obj), index))
+            new_index = index_of.get((id(obj), index), removed)
             if new_index is None:
-                continue  # (--emit-relocs) debug info naming a removed function: a tombstone now
+                continue
         out.append((rt.number, shift + off, new_index, addend if rt.has_addend else None))
     return out
