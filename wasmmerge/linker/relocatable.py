@@ -9,15 +9,16 @@ init functions, COMDAT groups) and a `reloc.*` section per relocated output sect
 every offset rebased onto the output and every index renumbered.
 """
 
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
 from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
 from .layout import PAGE, _align
 from .objects import relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
+from .tags import plan_tags
 from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, SYMTAB_DATA, SYMTAB_FUNCTION,
-                      SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, UNDEFINED)
+                      SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED)
 from .writer import CUSTOM, Writer, _name, _section
 
 # --emit-relocs: what wasm-ld 14 writes as the symbol of a relocation whose symbol was
@@ -25,20 +26,24 @@ from .writer import CUSTOM, Writer, _name, _section
 # index", -1 as an unsigned LEB. The site itself holds a tombstone.
 REMOVED_SYMBOL = 0xFFFFFFFF
 
-_IMPORT_KIND = {SYMTAB_FUNCTION: FUNC_KIND, SYMTAB_GLOBAL: GLOBAL_KIND, SYMTAB_TABLE: TABLE_KIND}
+_IMPORT_KIND = {SYMTAB_FUNCTION: FUNC_KIND, SYMTAB_GLOBAL: GLOBAL_KIND, SYMTAB_TABLE: TABLE_KIND,
+                SYMTAB_TAG: TAG_KIND}
 
 
 def _plan(symtab, opts) -> Layout:
     out = Layout(table_base=0)
     out.imports.append(OutImport("env", "__linear_memory", 2, None))
-    counts = {FUNC_KIND: 0, GLOBAL_KIND: 0, TABLE_KIND: 0}
+    counts = {FUNC_KIND: 0, GLOBAL_KIND: 0, TABLE_KIND: 0, TAG_KIND: 0}
     seen = {}
     for obj in symtab.objects:
         for sym in obj.resolved:
             if sym.defined or sym.kind not in _IMPORT_KIND or sym.local or id(sym) in seen:
                 continue
             kind = _IMPORT_KIND[sym.kind]
-            desc = {FUNC_KIND: sym.signature, GLOBAL_KIND: sym.global_type, TABLE_KIND: sym.table_type}[kind]
+            if kind == TAG_KIND:  # the tag's function type, in the object that first named it
+                desc = obj.module.types[sym.tag_type.type].comp if sym.tag_type is not None else None
+            else:
+                desc = {FUNC_KIND: sym.signature, GLOBAL_KIND: sym.global_type, TABLE_KIND: sym.table_type}[kind]
             if desc is None:
                 raise LinkError(f"undefined symbol {sym.name} has no type", file=obj.name)
             sym.out_index = counts[kind]
@@ -47,6 +52,7 @@ def _plan(symtab, opts) -> Layout:
             out.imports.append(OutImport(sym.import_module or "env", sym.import_name or sym.name, kind, desc, sym))
     out.num_imported_functions = counts[FUNC_KIND]
     out.num_imported_globals = counts[GLOBAL_KIND]
+    out.num_imported_tags = counts[TAG_KIND]
     global_base = {}  # object -> output index of its first defined global
     for obj in symtab.objects:
         for chunk in (*obj.functions, *obj.datas):
@@ -72,6 +78,7 @@ def _plan(symtab, opts) -> Layout:
             out.segments.append(seg)
     out.data_end = ptr
     out.memory_pages = _align(ptr, PAGE) // PAGE
+    plan_tags(symtab, out, keep_all=True)
     for obj in symtab.objects:  # provisional values for the writer to patch with
         nfi = obj.num_imported[0]
         ngi = obj.num_imported[GLOBAL_KIND]

@@ -8,8 +8,8 @@ instruction is decoded. Every other section is small and built from scratch here
 from ..binary import leb
 from ..binary.code import write_valtype
 from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, START,
-                            TABLE, TYPE)
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
+                            TABLE, TAG, TYPE)
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..custom import build_id as build_id_section
 from ..errors import LinkError
 from .demangle import demangle
@@ -25,7 +25,7 @@ MAGIC = b"\x00asm\x01\x00\x00\x00"
 
 SECTION_LABELS = {TYPE: "TYPE", IMPORT: "IMPORT", FUNCTION: "FUNCTION", TABLE: "TABLE", MEMORY: "MEMORY",
                   GLOBAL: "GLOBAL", EXPORT: "EXPORT", START: "START", ELEMENT: "ELEM", DATACOUNT: "DATACOUNT", CODE: "CODE",
-                  DATA: "DATA"}
+                  DATA: "DATA", TAG: "TAG"}
 
 
 def _name(text: str) -> bytes:
@@ -188,9 +188,10 @@ class Writer:
                         if types[index] is None:
                             types[index] = self.type_of(obj.module.types[index].comp)
         for imp in layout.imports:
-            if imp.kind == FUNC_KIND:
+            if imp.kind in (FUNC_KIND, TAG_KIND):
                 self.type_of(imp.desc)
         func_types = [self.type_of(f.signature) for f in layout.functions]
+        tag_types = [self.type_of(t) for t in layout.tags]  # after the functions', as wasm-ld
         code = self._code()
         data, data_count = self._data()
         customs = self._customs(with_names=not as_object)
@@ -211,6 +212,8 @@ class Writer:
         if not opts.import_memory:
             parts.append(_section(MEMORY, b"\x01" + _limits(layout.memory_pages, layout.memory_max_pages,
                                                              opts.shared_memory, opts.wasm64)))
+        if tag_types:
+            parts.append(_section(TAG, u32(len(tag_types)) + b"".join(b"\x00" + u32(t) for t in tag_types)))
         if layout.globals:
             parts.append(_section(GLOBAL, u32(len(layout.globals)) + b"".join(
                 bytes((g.type.type.code, 1 if g.type.mutable else 0)) + g.init for g in layout.globals)))
@@ -272,6 +275,8 @@ class Writer:
             return head + _limits(layout.memory_pages, layout.memory_max_pages, opts.shared_memory, opts.wasm64)
         if imp.kind == TABLE_KIND:
             return head + b"\x70" + _limits(layout.table_base + len(layout.table_entries), None)
+        if imp.kind == TAG_KIND:
+            return head + b"\x00" + u32(self.type_of(imp.desc))
         raise LinkError(f"cannot import a {imp.kind}")
 
     def _code(self) -> bytes:
