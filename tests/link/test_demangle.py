@@ -12,7 +12,7 @@ import pytest
 
 from wasmmerge.linker.demangle import demangle
 
-from .harness import LINK_FIXTURES, compile_sources, link_both, run_wasmmerge_link
+from .harness import compile_sources, link_both, run_wasm_ld, run_wasmmerge_link
 
 HAND_LIST = Path(__file__).with_name("demangle_names.txt")
 # Names with expressions in them (decltype(...), computed array bounds): LLVM reads them,
@@ -110,3 +110,21 @@ def test_messages_name_cxx_symbols_demangled(tmp_path):
     assert done.returncode == 1 and "undefined symbol: use_shapes(int)" in done.stderr
     done = run_wasmmerge_link(["--no-demangle", *base], tmp_path / "out.wasm")
     assert done.returncode == 1 and "undefined symbol: _Z10use_shapesi" in done.stderr
+
+
+def test_linker_made_functions_are_named_as_wasm_ld_names_them(tmp_path):
+    """`undefined_weak:maybe(int)`, `ns::apply(int) (.command_export)`, and an export_name'd
+    C++ function exported under its plain name: the module and map are wasm-ld's."""
+    objects = compile_sources(["cxxnames/exports.cc", "cxxnames/impl.cc"], tmp_path, ["-fno-exceptions", "-fno-rtti"])
+    args = ["--no-entry", "--export-dynamic", *map(str, objects), "-o", "out.wasm"]
+    ref, ours = tmp_path / "ref.wasm", tmp_path / "ours.wasm"
+    done = run_wasm_ld([*args, f"-Map={tmp_path / 'ref.map'}"], ref)
+    assert done.returncode == 0, done.stderr
+    done = run_wasmmerge_link([*args, f"-Map={tmp_path / 'ours.map'}"], ours)
+    assert done.returncode == 0, done.stderr
+    assert ours.read_bytes() == ref.read_bytes()
+    assert (tmp_path / "ours.map").read_text() == (tmp_path / "ref.map").read_text()
+    if shutil.which("wasm-objdump"):
+        listing = subprocess.run(["wasm-objdump", "-x", str(ours)], capture_output=True, text=True).stdout
+        for name in ("<undefined_weak:maybe(int)>", "<ns::apply(int) (.command_export)>", '-> "exported_cxx"'):
+            assert name in listing
