@@ -7,21 +7,15 @@ names, templates and their parameters, substitutions and the `std::` abbreviatio
 operators, constructors and destructors, cv- and ref-qualifiers, function, array and
 member-pointer types, parameter packs, lambdas and unnamed types, ABI tags, clone
 suffixes, and the special names (vtables, VTTs, typeinfo, guard variables, thunks).
-A name it cannot read (expressions in types, for one) is returned unchanged, as a
-demangler does; it never raises.
+Types are read by demangle_types.py, expressions (decltype, template arguments) by
+demangle_expr.py. A name it cannot read is returned unchanged, as a demangler does; it
+never raises.
 """
 
-from .demangle_nodes import (Array, ArgPack, Closure, Conversion, CtorDtor, Function, MemberPointer, Name, Nested,
-                             PackExpansion, ParamPack, Pointer, Qualified, Special, Templated, Wrapped, render)
+from .demangle_expr import ExpressionRules
+from .demangle_nodes import Closure, Conversion, CtorDtor, Fail, Function, Name, Nested, Special, Templated, Wrapped, render
+from .demangle_types import TypeRules
 
-BUILTINS = {
-    "v": "void", "w": "wchar_t", "b": "bool", "c": "char", "a": "signed char", "h": "unsigned char",
-    "s": "short", "t": "unsigned short", "i": "int", "j": "unsigned int", "l": "long", "m": "unsigned long",
-    "x": "long long", "y": "unsigned long long", "n": "__int128", "o": "unsigned __int128", "f": "float",
-    "d": "double", "e": "long double", "g": "__float128", "z": "...",
-}
-BUILTINS_D = {"d": "decimal64", "e": "decimal128", "f": "decimal32", "h": "half", "i": "char32_t",
-              "s": "char16_t", "u": "char8_t", "a": "auto", "c": "decltype(auto)", "n": "std::nullptr_t"}
 OPERATORS = {
     "aa": "&&", "ad": "&", "an": "&", "aN": "&=", "aS": "=", "cl": "()", "cm": ",", "co": "~",
     "da": " delete[]", "de": "*", "dl": " delete", "dv": "/", "dV": "/=", "eo": "^", "eO": "^=",
@@ -40,15 +34,7 @@ SPECIALS = {  # St... abbreviations: (short form, spelled out, base name for con
     "o": ("std::ostream", f"std::basic_ostream<char, {_TRAITS} >", "basic_ostream"),
     "d": ("std::iostream", f"std::basic_iostream<char, {_TRAITS} >", "basic_iostream"),
 }
-# Integer literal types: the suffix after the digits, or (longer names) a cast before them.
-LITERAL_TYPES = {"i": "", "j": "u", "l": "l", "m": "ul", "x": "ll", "y": "ull", "w": "wchar_t", "c": "char",
-                 "a": "signed char", "h": "unsigned char", "s": "short", "t": "unsigned short",
-                 "n": "__int128", "o": "unsigned __int128"}
 SPECIAL_NAMES = {"TV": "vtable for ", "TT": "VTT for ", "TI": "typeinfo for ", "TS": "typeinfo name for "}
-
-
-class _Fail(Exception):
-    """The name does not parse: the caller returns it unchanged."""
 
 
 class _NameState:
@@ -59,50 +45,9 @@ class _NameState:
         self.ctor_dtor_conversion = False
 
 
-class _Parser:
-    def __init__(self, text: str):
-        self.s = text
-        self.i = 0
-        self.subs: list = []
-        self.template_params: list | None = None
-        self.in_lambda_signature = False
-
-    # -- reading --------------------------------------------------------------------------
-
-    def look(self, k: int = 0) -> str:
-        j = self.i + k
-        return self.s[j] if j < len(self.s) else ""
-
-    def take(self, prefix: str) -> bool:
-        if self.s.startswith(prefix, self.i):
-            self.i += len(prefix)
-            return True
-        return False
-
-    def expect(self, prefix: str):
-        if not self.take(prefix):
-            raise _Fail
-
-    def number(self, negative: bool = False) -> str:
-        """Digits (after an `n` for a negative number), or "" when there are none."""
-        start = self.i
-        if negative and self.look() == "n":
-            self.i += 1
-        digits = self.i
-        while self.look().isdigit():
-            self.i += 1
-        if self.i == digits:
-            self.i = start
-            return ""
-        return self.s[start:self.i]
-
-    def seq_id(self) -> int:
-        start = self.i
-        while self.look().isdigit() or self.look().isupper():
-            self.i += 1
-        if self.i == start:
-            raise _Fail
-        return int(self.s[start:self.i], 36)
+class _Parser(TypeRules, ExpressionRules):
+    """Names, encodings and special names; types come from TypeRules, expressions
+    (in decltype, template arguments and array bounds) from ExpressionRules."""
 
     # -- top level ------------------------------------------------------------------------
 
@@ -113,7 +58,7 @@ class _Parser:
             node = Wrapped("", node, f" ({self.s[self.i:]})")
             self.i = len(self.s)
         if self.i != len(self.s):
-            raise _Fail
+            raise Fail
         return node
 
     def encoding(self):
@@ -170,7 +115,7 @@ class _Parser:
                 self.seq_id()
                 self.expect("_")
             return Wrapped("reference temporary for ", name)
-        raise _Fail
+        raise Fail
 
     def call_offset(self):
         if self.take("h"):
@@ -182,7 +127,7 @@ class _Parser:
             self.number(negative=True)
             self.expect("_")
         else:
-            raise _Fail
+            raise Fail
 
     # -- names ----------------------------------------------------------------------------
 
@@ -194,7 +139,7 @@ class _Parser:
         if self.look() == "S" and self.look(1) != "t":
             sub = self.substitution()
             if self.look() != "I":
-                raise _Fail
+                raise Fail
             args = self.template_args(state is not None)
             if state is not None:
                 state.ends_with_template_args = True
@@ -262,20 +207,21 @@ class _Parser:
             self.take("L")
             if self.take("M"):
                 if so_far is None:
-                    raise _Fail
+                    raise Fail
                 continue
             if self.look() == "T":
                 push(self.template_param())
                 self.subs.append(so_far)
             elif self.look() == "I":
                 if so_far is None:
-                    raise _Fail
+                    raise Fail
                 so_far = Templated(so_far, self.template_args(state is not None))
                 if state is not None:
                     state.ends_with_template_args = True
                 self.subs.append(so_far)
             elif self.look() == "D" and self.look(1) in ("t", "T"):
-                raise _Fail  # decltype(expression)
+                push(self.decltype())
+                self.subs.append(so_far)
             elif self.look() == "S" and self.look(1) != "t":
                 sub = self.substitution()
                 push(sub)
@@ -283,7 +229,7 @@ class _Parser:
                     self.subs.append(sub)
             elif self.look() == "C" or (self.look() == "D" and self.look(1) != "C"):
                 if so_far is None:
-                    raise _Fail
+                    raise Fail
                 if isinstance(so_far, Special):  # std::string's constructor: its scope spelled out
                     so_far = Special(so_far.short, so_far.long, so_far.base, expanded=True)
                 push(self.ctor_dtor_name(so_far, state))
@@ -293,7 +239,7 @@ class _Parser:
                 push(self.unqualified_name(state))
                 self.subs.append(so_far)
         if so_far is None or not self.subs:
-            raise _Fail
+            raise Fail
         self.subs.pop()
         return so_far
 
@@ -301,7 +247,7 @@ class _Parser:
         if self.take("C"):
             inherited = self.take("I")
             if self.look() not in ("1", "2", "3", "4", "5") or not self.look():
-                raise _Fail
+                raise Fail
             self.i += 1
             if state is not None:
                 state.ctor_dtor_conversion = True
@@ -313,7 +259,7 @@ class _Parser:
             if state is not None:
                 state.ctor_dtor_conversion = True
             return CtorDtor(scope, True)
-        raise _Fail
+        raise Fail
 
     def unqualified_name(self, state):
         c = self.look()
@@ -334,10 +280,10 @@ class _Parser:
     def bare_source_name(self) -> str:
         length = self.number()
         if not length:
-            raise _Fail
+            raise Fail
         n = int(length)
         if self.i + n > len(self.s):
-            raise _Fail
+            raise Fail
         text = self.s[self.i:self.i + n]
         self.i += n
         return text
@@ -361,7 +307,7 @@ class _Parser:
             count = self.number()
             self.expect("_")
             return Closure(params, count)
-        raise _Fail
+        raise Fail
 
     def operator_name(self, state):
         two = self.s[self.i:self.i + 2]
@@ -380,7 +326,7 @@ class _Parser:
         if two in OPERATORS:
             self.i += 2
             return Name("operator" + OPERATORS[two])
-        raise _Fail
+        raise Fail
 
     def substitution(self):
         self.expect("S")
@@ -394,181 +340,8 @@ class _Parser:
             index = self.seq_id() + 1
             self.expect("_")
         if index >= len(self.subs):
-            raise _Fail
+            raise Fail
         return self.subs[index]
-
-    # -- templates ------------------------------------------------------------------------
-
-    def template_param(self):
-        self.expect("T")
-        index = 0 if self.take("_") else None
-        if index is None:
-            digits = self.number()
-            if not digits:
-                raise _Fail
-            index = int(digits) + 1
-            self.expect("_")
-        params = self.template_params
-        if params is None and self.in_lambda_signature:
-            return Name("auto")  # a generic lambda's parameter
-        if params is None or index >= len(params):
-            raise _Fail
-        return params[index]
-
-    def template_args(self, tag: bool):
-        self.expect("I")
-        if tag:
-            self.template_params = []
-        args = []
-        while not self.take("E"):
-            if tag:
-                outer, self.template_params = self.template_params, None
-                arg = self.template_arg()
-                self.template_params = outer
-                outer.append(ParamPack(arg.items) if isinstance(arg, ArgPack) else arg)
-            else:
-                arg = self.template_arg()
-            args.append(arg)
-        return args
-
-    def template_arg(self):
-        c = self.look()
-        if c == "J":
-            self.i += 1
-            items = []
-            while not self.take("E"):
-                items.append(self.template_arg())
-            return ArgPack(items)
-        if c == "L":
-            return self.literal()
-        if c == "X":
-            raise _Fail  # expressions are not read
-        return self.type()
-
-    def literal(self):
-        self.expect("L")
-        if self.take("_Z") or self.take("Z"):
-            node = self.encoding()
-            self.expect("E")
-            return node
-        if self.take("DnE"):
-            return Name("nullptr")
-        if self.take("b0E"):
-            return Name("false")
-        if self.take("b1E"):
-            return Name("true")
-        c = self.look()
-        if c in LITERAL_TYPES:
-            self.i += 1
-            kind = LITERAL_TYPES[c]
-            value = self.number(negative=True)
-        else:
-            kind = render(self.type())
-            value = self.number(negative=True)
-        if not value:
-            raise _Fail
-        self.expect("E")
-        value = "-" + value[1:] if value.startswith("n") else value
-        return Name(f"({kind}){value}" if len(kind) > 3 else value + kind)
-
-    # -- types ----------------------------------------------------------------------------
-
-    def cv_qualifiers(self) -> str:
-        quals = ""
-        if self.take("r"):
-            quals += " restrict"
-        if self.take("V"):
-            quals = " volatile" + quals
-        if self.take("K"):
-            quals = " const" + quals
-        return quals
-
-    def type(self, allow_template_args: bool = True):
-        c = self.look()
-        if c in BUILTINS:
-            self.i += 1
-            return Name(BUILTINS[c])
-        if c == "D" and self.look(1) in BUILTINS_D:
-            self.i += 2
-            return Name(BUILTINS_D[self.s[self.i - 1]])
-        if c and c in "rVK":
-            j = self.i
-            while j < len(self.s) and self.s[j] in "rVK":
-                j += 1
-            if j < len(self.s) and self.s[j] == "F":
-                node = self.function_type()
-            else:
-                quals = self.cv_qualifiers()
-                node = Qualified(self.type(), quals)
-        elif c == "F":
-            node = self.function_type()
-        elif c == "A":
-            self.i += 1
-            dimension = self.number()
-            if not dimension and self.look() != "_":
-                raise _Fail  # a dimension given by an expression
-            self.expect("_")
-            node = Array(self.type(), dimension)
-        elif c == "M":
-            self.i += 1
-            cls = self.type()
-            node = MemberPointer(cls, self.type())
-        elif c == "T":
-            if self.look(1) in ("s", "u", "e"):
-                raise _Fail  # elaborated type specifiers
-            node = self.template_param()
-            if allow_template_args and self.look() == "I":
-                self.subs.append(node)
-                node = Templated(node, self.template_args(False))
-        elif c and c in "PRO":
-            self.i += 1
-            node = Pointer(self.type(), {"P": "*", "R": "&", "O": "&&"}[c])
-        elif c == "C":
-            self.i += 1
-            node = Wrapped("", self.type(), " complex")
-        elif c == "G":
-            self.i += 1
-            node = Wrapped("", self.type(), " imaginary")
-        elif c == "D" and self.look(1) == "p":
-            self.i += 2
-            node = PackExpansion(self.type())
-        elif c == "S" and self.look(1) != "t":
-            sub = self.substitution()
-            if allow_template_args and self.look() == "I":
-                node = Templated(sub, self.template_args(False))
-            else:
-                return sub
-        elif c == "u":
-            self.i += 1
-            node = self.source_name()
-        elif c and (c.isdigit() or c in "NZS"):
-            node = self.name()
-        else:
-            raise _Fail
-        self.subs.append(node)
-        return node
-
-    def function_type(self):
-        quals = self.cv_qualifiers()
-        if self.look() == "D":
-            raise _Fail  # exception specifications
-        self.expect("F")
-        self.take("Y")
-        ret = self.type()
-        params, ref = [], ""
-        while True:
-            if self.take("E"):
-                break
-            if self.take("v"):
-                continue
-            if self.take("RE"):
-                ref = " &"
-                break
-            if self.take("OE"):
-                ref = " &&"
-                break
-            params.append(self.type())
-        return Function(ret, params, quals, ref)
 
 
 def demangle(name: str) -> str:
@@ -577,5 +350,7 @@ def demangle(name: str) -> str:
         return name
     try:
         return render(_Parser(name).parse())
-    except (_Fail, IndexError, ValueError, RecursionError):
+    # Whatever stops the reading (a malformed name, one nested too deep, a form the grammar
+    # here lacks), a demangler's answer is the name as it came: never an exception.
+    except (Fail, IndexError, KeyError, ValueError, TypeError, AttributeError, RecursionError):
         return name

@@ -9,6 +9,10 @@ pattern once per element; the printer carries the current element.
 """
 
 
+class Fail(Exception):
+    """The name does not parse: demangle() returns it unchanged."""
+
+
 class Printer:
     """An output buffer with LLVM's pack-expansion state."""
 
