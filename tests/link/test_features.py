@@ -68,3 +68,20 @@ def test_shared_memory_without_atomics_names_the_object(objects, tmp_path):
     # issue asks for the object to be named, so our message does.
     done = run_wasmmerge_link(["--no-entry", "--shared-memory", str(objects["plain"]), "-o", "x"], tmp_path / "o.wasm")
     assert done.returncode == 1 and f"--shared-memory is disallowed by {objects['plain']}" in done.stderr
+
+
+@pytest.mark.parametrize("extra", [[], ["--features=simd128,atomics,bulk-memory,sign-ext"]])
+def test_relocatable_output_declares_its_features(extra, objects, tmp_path):
+    """`-r` writes target_features as wasm-ld does, so a later link checks them again."""
+    args = ["-r", *extra, str(objects["vector"]), str(objects["atomic"]), "-o", "out.o"]
+    ref, ours = tmp_path / "ref.o", tmp_path / "ours.o"
+    assert run_wasm_ld(args, ref).returncode == 0
+    done = run_wasmmerge_link(args, ours)
+    assert done.returncode == 0, done.stderr
+
+    def features(path):
+        data = path.read_bytes()
+        at = data.index(b"\x0ftarget_features") + 16
+        return data[at:]  # the last section: its payload runs to the end
+
+    assert features(ours) == features(ref)

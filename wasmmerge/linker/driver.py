@@ -65,9 +65,9 @@ def link(opts: LinkOptions, stream=None) -> LinkResult:
     load_inputs(opts, symtab)
     diag.check()
     if opts.relocatable:
-        allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
+        features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
         diag.check()
-        data, layout, sections = write_relocatable(symtab, opts)
+        data, layout, sections = write_relocatable(symtab, opts, features)
         result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
         result.sections = sections
         result.shared_memory = False

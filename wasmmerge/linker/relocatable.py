@@ -13,6 +13,7 @@ from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
 from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
+from .features import encode_features
 from .layout import PAGE, _align
 from .objects import relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
@@ -94,7 +95,7 @@ def _plan(symtab, opts) -> Layout:
     return out
 
 
-def write_relocatable(symtab, opts) -> tuple[bytes, Layout, list]:
+def write_relocatable(symtab, opts, features=()) -> tuple[bytes, Layout, list]:
     opts.import_memory = ("env", "__linear_memory")  # the writer then keeps .bss and imports memory
     opts.import_table = True
     opts.export_memory = None
@@ -114,6 +115,9 @@ def write_relocatable(symtab, opts) -> tuple[bytes, Layout, list]:
     parts.append(_section(CUSTOM, _name("linking") + linking_section.encode(linking)))
     parts.extend(_reloc_sections(symtab, layout, index_of, writer, section_index))
     parts.extend(writer.producers_section())
+    target_features = encode_features(features)
+    if target_features and (not opts.strip_all or "target_features" in opts.keep_sections):
+        parts.append(_section(CUSTOM, _name("target_features") + target_features))  # as wasm-ld -r
     if opts.build_id:
         parts.append(writer.build_id_section())
     return b"".join(parts), layout, writer.sections
