@@ -111,7 +111,9 @@ def _object(reverse: bool = False) -> bytes:
             + section(0, name("linking") + linking)
             + section(0, name("reloc.CODE") + code_relocs)
             + section(0, name("reloc.DATA") + data_relocs)
-            + section(0, name("reloc..debug_info") + debug_relocs))
+            + section(0, name("reloc..debug_info") + debug_relocs)
+            # it has thread-local data: wasm-ld (and we) require atomics and bulk memory
+            + section(0, name("target_features") + vec(b"+" + name("atomics"), b"+" + name("bulk-memory"))))
 
 
 def _read_field(type_name, raw: bytes) -> int:

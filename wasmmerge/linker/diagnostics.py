@@ -2,15 +2,28 @@
 
 Errors are collected rather than raised where wasm-ld reports them all at once
 (duplicate and undefined symbols); `check()` then stops the link with every one of them.
+Like wasm-ld (unless --no-demangle), messages name C++ symbols demangled: every word of a
+message that is an Itanium-mangled name (`_Z…`) is printed as the demangler reads it, so
+the passes that report problems need not know about demangling.
 """
 
+import re
 import sys
 
 from ..errors import LinkError
+from .demangle import demangle
+
+_MANGLED = re.compile(r"(?<![\w.])_Z[0-9A-Za-z_$.]+")
+
+
+def demangle_words(message: str) -> str:
+    return _MANGLED.sub(lambda m: demangle(m.group(0)), message) if "_Z" in message else message
 
 
 class Diagnostics:
-    def __init__(self, fatal_warnings=False, error_limit=20, trace=False, trace_symbols=(), stream=None):
+    def __init__(self, fatal_warnings=False, error_limit=20, trace=False, trace_symbols=(), stream=None,
+                 demangle=True):
+        self.demangle = demangle
         self.fatal_warnings = fatal_warnings
         self.error_limit = error_limit
         self.trace = trace
@@ -20,6 +33,8 @@ class Diagnostics:
         self.warnings: list[str] = []
 
     def warn(self, message: str):
+        if self.demangle:
+            message = demangle_words(message)
         if self.fatal_warnings:
             self.errors.append(message)
         else:
@@ -27,7 +42,7 @@ class Diagnostics:
             print(f"wasmmerge: warning: {message}", file=self.stream)  # cliutil's form
 
     def error(self, message: str):
-        self.errors.append(message)
+        self.errors.append(demangle_words(message) if self.demangle else message)
 
     def check(self):
         """Stop the link if anything went wrong so far (all errors in one message)."""

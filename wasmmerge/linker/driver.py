@@ -7,10 +7,11 @@ symbols, mark what the roots reach, report undefined symbols all at once, lay ou
 
 import gc
 
+from ..custom import build_id as build_id_section
 from ..errors import LinkError
 from .archive import is_archive
 from .diagnostics import Diagnostics
-from .features import check_features
+from .features import allowed_features
 from .layout import Planner, output_segment_name
 from .marklive import MarkLive
 from .objects import read_object
@@ -22,6 +23,9 @@ from .symtab import SymbolTable, replace_mismatched_calls
 from .symbols import Symbol
 from .synthetic import SYNTHETIC_KINDS, define_synthetic
 from .writer import Writer
+
+
+TLS_SEGMENT = 0x2  # WASM_SEG_FLAG_TLS in a segment's flags
 
 
 def _read(path: str) -> bytes:
@@ -38,6 +42,7 @@ class LinkResult:
         self.layout = layout
         self.symtab = symtab
         self.diag = diag
+        self.demangle = diag.demangle  # how the map names C++ symbols
 
 
 def load_inputs(opts: LinkOptions, symtab: SymbolTable):
@@ -70,17 +75,17 @@ def link(opts: LinkOptions, stream=None) -> LinkResult:
 
 
 def _run(opts: LinkOptions, stream) -> LinkResult:
-    diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream)
+    diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream, opts.demangle)
     symtab = SymbolTable(diag)
     load_inputs(opts, symtab)
-    check_features(symtab.objects, diag)
-    if opts.shared_memory:
-        check_shared_memory_features(symtab.objects, diag)
     diag.check()
     if opts.relocatable:
-        data, layout, sections = write_relocatable(symtab, opts)
-        result = LinkResult(data, layout, symtab, diag)
+        features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
+        diag.check()
+        data, layout, sections = write_relocatable(symtab, opts, features)
+        result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
         result.sections = sections
+        result.shared_memory = False
         return result
     return _link(opts, symtab, diag)
 
@@ -166,15 +171,33 @@ def _link(opts, symtab, diag) -> LinkResult:
         _print_gc(symtab, diag)
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     diag.check()
+    # Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
+    features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports)
+    if opts.shared_memory and opts.check_features:
+        check_shared_memory_features(symtab.objects, diag)
+    diag.check()
     if opts.verbose:
         _report_layout(layout, symtab, diag)
     writer = Writer(layout, symtab, opts)
+    writer.features = features
     data = writer.write()
     if opts.emit_relocs:
         data = add_emitted_relocs(data, symtab, layout, writer)
-    result = LinkResult(data, layout, symtab, diag)
+    result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
     result.sections = writer.sections
+    result.shared_memory = opts.shared_memory
     return result
+
+
+def _tls_used(symtab) -> bool:
+    """Some live data is thread-local (its segment flagged TLS, or named .tdata)."""
+    return any(chunk.live and (chunk.flags & TLS_SEGMENT or chunk.name.startswith(".tdata"))
+               for obj in symtab.objects for chunk in obj.datas)
+
+
+def _with_build_id(data: bytes, opts) -> bytes:
+    """The finished file, its build_id placeholder (the last bytes) replaced by the id."""
+    return build_id_section.fill(data, opts.build_id) if opts.build_id else data
 
 
 def _synthetic_ctors(symtab):

@@ -46,7 +46,7 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
             index = sym.out_index
             if wrap_exports and sym.file is not None:
                 index = _wrapper(out, sym, ctors, dtors)
-            exports.append((name, FUNC_KIND, index))
+            exports.append((_export_name(sym) or name, FUNC_KIND, index))
         elif sym.kind == SYMTAB_GLOBAL:
             exports.append((name, GLOBAL_KIND, sym.out_index))
         elif sym.kind == SYMTAB_DATA and sym.address is not None:
@@ -59,6 +59,15 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
             exports.append((name, TAG_KIND, sym.out_index))
         elif sym.kind == SYMTAB_TABLE and not opts.export_table:
             exports.append((name, TABLE_KIND, 0))
+
+
+def _export_name(sym) -> str | None:
+    """The name `__attribute__((export_name))` gave a function: the object's own export of
+    it (wasm-ld exports it under that name, e.g. a C++ function under a plain one)."""
+    obj = sym.file
+    if obj is None or not obj.module.exports:
+        return None
+    return next((e.name for e in obj.module.exports if e.kind == FUNC_KIND and e.index == sym.index), None)
 
 
 def _wrapper(out, sym, ctors, dtors) -> int:

@@ -1,13 +1,19 @@
-"""Target features and producers of the inputs, as wasm-ld handles them.
+"""Target features and producers of the inputs, as wasm-ld 14 handles them.
 
-Features: an object that uses (`+`) or requires (`=`) a feature another object
-disallows (`-`) cannot be linked with it, and a required feature must be in every
-object; each conflict is an error naming both objects and the feature. Producers:
-the output's `producers` section is the union of the objects' (first occurrence first).
+Features: the output's `target_features` lists the features the link allows, as `+`,
+sorted: the ones given by `--features=LIST`, or else every feature an object uses. With
+checking on (the default; `--no-check-features` turns it off) the link fails, each
+problem a line of wasm-ld's wording, when an object uses a feature outside an explicit
+`--features` list, when one object uses a feature another disallows (`-`), when an object
+lacks a feature another requires (`=`), when live thread-local data or shared memory
+comes without atomics and bulk memory in the allowed set, or when a mutable global is
+imported without `mutable-globals`. Producers: the output's `producers` section is the
+union of the objects' (first occurrence first).
 """
 
 from ..custom import producers as producers_section
 from ..custom import target_features as features_section
+from ..binary.types import GLOBAL_KIND
 from ..errors import WasmError
 
 
@@ -30,25 +36,56 @@ def _parsed(objects, attribute: str, parse) -> list:
     return out
 
 
-def check_features(objects, diag):
-    used, disallowed, required, listed = {}, {}, {}, []
-    for obj, section in _parsed(objects, "features", features_section.parse):
-        names = set()
-        for feature in section.features:
-            names.add(feature.name)
+def allowed_features(objects, opts, diag, tls_used: bool = False, imports=()) -> list[str]:
+    """The features the output declares; checking them as wasm-ld's populateTargetFeatures
+    does (its order of checks, its messages)."""
+    explicit = opts.features
+    if explicit is not None and not opts.check_features:
+        return sorted(set(explicit))
+    used, required, disallowed = {}, {}, {}
+    features_of = {id(obj): section.features for obj, section in _parsed(objects, "features", features_section.parse)}
+    for obj in objects:
+        for feature in features_of.get(id(obj), ()):
             if feature.prefix in "+=":
                 used.setdefault(feature.name, obj.name)
-            if feature.prefix == "-":
-                disallowed.setdefault(feature.name, obj.name)
             if feature.prefix == "=":
                 required.setdefault(feature.name, obj.name)
-        listed.append((obj.name, names))
-    for name in sorted(set(used) & set(disallowed)):
-        diag.error(f"Target feature '{name}' used by {used[name]} is disallowed by {disallowed[name]}")
-    for name, by in sorted(required.items()):
-        for obj_name, names in listed:
-            if name not in names:
-                diag.error(f"Missing target feature '{name}' in {obj_name}, required by {by}")
+            if feature.prefix == "-":
+                disallowed.setdefault(feature.name, obj.name)
+    allowed = set(explicit) if explicit is not None else set(used)
+    if not opts.check_features:
+        return sorted(allowed)
+    if not opts.relocatable and "mutable-globals" not in allowed:
+        for imp in imports:
+            if imp.kind == GLOBAL_KIND and imp.desc.mutable:
+                name = imp.symbol.name if imp.symbol is not None else imp.name
+                diag.error(f"mutable global imported but 'mutable-globals' feature not present in inputs: "
+                           f"`{name}`. Use --no-check-features to suppress.")
+    if opts.shared_memory and "shared-mem" in disallowed:
+        diag.error(f"--shared-memory is disallowed by {disallowed['shared-mem']} because it was not compiled "
+                   "with 'atomics' or 'bulk-memory' features.")
+    if tls_used:
+        for name in ("atomics", "bulk-memory"):
+            if name not in allowed:
+                diag.error(f"'{name}' feature must be used in order to use thread-local storage")
+    if explicit is not None:
+        for name, by in used.items():
+            if name not in allowed:
+                diag.error(f"Target feature '{name}' used by {by} is not allowed.")
+    for obj in objects:  # an object without the section lacks every required feature
+        present = set()
+        for feature in features_of.get(id(obj), ()):
+            if feature.prefix == "-":
+                continue
+            present.add(feature.name)
+            if feature.name in disallowed:
+                diag.error(f"Target feature '{feature.name}' used in {obj.name} is disallowed by "
+                           f"{disallowed[feature.name]}. Use --no-check-features to suppress.")
+        for name, by in required.items():
+            if name not in present:
+                diag.error(f"Missing target feature '{name}' in {obj.name}, required by {by}. "
+                           "Use --no-check-features to suppress.")
+    return sorted(allowed)
 
 
 def merged_producers(objects) -> bytes | None:
@@ -58,13 +95,9 @@ def merged_producers(objects) -> bytes | None:
     return producers_section.encode(producers_section.merge(sections))
 
 
-def used_features(objects) -> bytes | None:
-    """The output's target_features: every feature an object uses, as `+`, sorted by name
-    (wasm-ld's inference when no --features is given)."""
-    used = set()
-    for _, section in _parsed(objects, "features", features_section.parse):
-        used |= {f.name for f in section.features if f.prefix in "+="}
-    if not used:
+def encode_features(names) -> bytes | None:
+    """The output's target_features payload: each allowed feature as `+`, sorted (none: no section)."""
+    if not names:
         return None
     return features_section.encode(features_section.TargetFeatures(
-        [features_section.Feature("+", name) for name in sorted(used)]))
+        [features_section.Feature("+", name) for name in sorted(names)]))

@@ -16,6 +16,7 @@ from .shared import init_memory_body, init_tls_body
 from .strings import MergedStrings, mergeable
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .synthetic import UNREACHABLE_BODY, body, call
+from .tags import plan_tags
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
 
 PAGE = 65536
@@ -61,6 +62,7 @@ class Planner:
         self._data_segments()
         self._memory()
         self._globals()
+        plan_tags(self.symtab, self.out, not self.opts.gc_sections)
         self._table()
         if self.opts.shared_memory:
             self._shared_memory_bodies()

@@ -72,6 +72,9 @@ class LinkOptions:
     verbose: bool = False
     error_limit: int = 20
     optimize: int = 1  # wasm-ld's default: string segments are merged
+    demangle: bool = True  # C++ names in the name section, the map and messages
+    features: list[str] | None = None  # --features=LIST; None: inferred from the objects
+    check_features: bool = True
     show_version: bool = False
     show_help: bool = False
     whole_archive_now: bool = False  # parser state: inside --whole-archive ... --no-whole-archive
@@ -163,7 +166,14 @@ def _z(opts, arg, option):
 
 def _build_id(opts, arg, option):
     style = arg or "fast"
-    if style not in ("fast", "sha1", "uuid", "none") and not style.startswith("0x"):
+    if style == "tree":
+        style = "sha1"  # lld's synonym (its sha1 is a tree hash anyway)
+    if style.startswith("0x"):
+        try:
+            bytes.fromhex(style[2:])
+        except ValueError:
+            raise UsageError(f"--build-id: not a hex string: {style}") from None
+    elif style not in ("fast", "sha1", "uuid", "none"):
         raise UsageError(f"unknown --build-id style: {style}")
     opts.build_id = None if style == "none" else style
 
@@ -230,9 +240,12 @@ _ROWS = [
     (("O",), "required", _optimize),
     (("version", "v"), None, _flag("show_version")),
     (("help", "h"), None, _flag("show_help")),
-    # Accepted because they change nothing for us: we print names as they are.
-    (("demangle",), None, lambda o, a, n: None),
-    (("no-demangle",), None, lambda o, a, n: None),
+    (("features",), "required", lambda o, a, n: setattr(o, "features", [f for f in a.split(",") if f])),
+    (("check-features",), None, _flag("check_features")),
+    (("no-check-features",), None, _flag("check_features", False)),
+    (("demangle",), None, _flag("demangle")),
+    (("no-demangle",), None, _flag("demangle", False)),
+    # Accepted because they change nothing for us: our messages have no colours.
     (("color-diagnostics",), "optional", lambda o, a, n: None),
     (("no-color-diagnostics",), None, lambda o, a, n: None),
 ]
@@ -243,9 +256,9 @@ OPTIONS = {name: (takes, act) for names, takes, act in _ROWS for name in names}
 # listed so that docs/link.md can say so, and so a reader sees they are not forgotten.
 REFUSED = ("shared", "pie", "experimental-pic",
            "lto-O0", "lto-O1", "lto-O2", "lto-O3", "thinlto-jobs", "compress-relocations",
-           "strip-debug-sections", "growable-table", "extra-features", "features", "check-features",
-           "no-check-features", "merge-data-segments", "no-merge-data-segments", "save-temps",
-           "print-archive-stats", "stack-size", "Bsymbolic", "no-type-check")
+           "strip-debug-sections", "growable-table", "extra-features", "merge-data-segments",
+           "no-merge-data-segments", "save-temps", "print-archive-stats", "stack-size", "Bsymbolic",
+           "no-type-check")
 # One-letter options that may be glued to their value, as in `-lc`, `-L/lib`, `-O2`.
 _GLUED = ("l", "L", "o", "O", "y", "z", "e", "m")
 

@@ -63,6 +63,8 @@ class Layout:
     exports: list[tuple[str, int, int]] = field(default_factory=list)
     num_imported_functions: int = 0
     num_imported_globals: int = 0
+    num_imported_tags: int = 0
+    tags: list = field(default_factory=list)  # FuncType of each defined tag (tags.py)
     memory_base: int = 0
     tls_segment: OutputSegment | None = None
     data_end: int = 0

@@ -9,31 +9,42 @@ init functions, COMDAT groups) and a `reloc.*` section per relocated output sect
 every offset rebased onto the output and every index renumbered.
 """
 
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
 from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
+from .features import encode_features
 from .layout import PAGE, _align
 from .objects import relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
+from .tags import plan_tags
 from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, SYMTAB_DATA, SYMTAB_FUNCTION,
-                      SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, UNDEFINED)
+                      SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED)
 from .writer import CUSTOM, Writer, _name, _section
 
-_IMPORT_KIND = {SYMTAB_FUNCTION: FUNC_KIND, SYMTAB_GLOBAL: GLOBAL_KIND, SYMTAB_TABLE: TABLE_KIND}
+# --emit-relocs: what wasm-ld 14 writes as the symbol of a relocation whose symbol was
+# removed by --gc-sections (debug info naming a dead function or its data): its "no
+# index", -1 as an unsigned LEB. The site itself holds a tombstone.
+REMOVED_SYMBOL = 0xFFFFFFFF
+
+_IMPORT_KIND = {SYMTAB_FUNCTION: FUNC_KIND, SYMTAB_GLOBAL: GLOBAL_KIND, SYMTAB_TABLE: TABLE_KIND,
+                SYMTAB_TAG: TAG_KIND}
 
 
 def _plan(symtab, opts) -> Layout:
     out = Layout(table_base=0)
     out.imports.append(OutImport("env", "__linear_memory", 2, None))
-    counts = {FUNC_KIND: 0, GLOBAL_KIND: 0, TABLE_KIND: 0}
+    counts = {FUNC_KIND: 0, GLOBAL_KIND: 0, TABLE_KIND: 0, TAG_KIND: 0}
     seen = {}
     for obj in symtab.objects:
         for sym in obj.resolved:
             if sym.defined or sym.kind not in _IMPORT_KIND or sym.local or id(sym) in seen:
                 continue
             kind = _IMPORT_KIND[sym.kind]
-            desc = {FUNC_KIND: sym.signature, GLOBAL_KIND: sym.global_type, TABLE_KIND: sym.table_type}[kind]
+            if kind == TAG_KIND:  # the tag's function type, in the object that first named it
+                desc = obj.module.types[sym.tag_type.type].comp if sym.tag_type is not None else None
+            else:
+                desc = {FUNC_KIND: sym.signature, GLOBAL_KIND: sym.global_type, TABLE_KIND: sym.table_type}[kind]
             if desc is None:
                 raise LinkError(f"undefined symbol {sym.name} has no type", file=obj.name)
             sym.out_index = counts[kind]
@@ -42,6 +53,7 @@ def _plan(symtab, opts) -> Layout:
             out.imports.append(OutImport(sym.import_module or "env", sym.import_name or sym.name, kind, desc, sym))
     out.num_imported_functions = counts[FUNC_KIND]
     out.num_imported_globals = counts[GLOBAL_KIND]
+    out.num_imported_tags = counts[TAG_KIND]
     global_base = {}  # object -> output index of its first defined global
     for obj in symtab.objects:
         for chunk in (*obj.functions, *obj.datas):
@@ -67,6 +79,7 @@ def _plan(symtab, opts) -> Layout:
             out.segments.append(seg)
     out.data_end = ptr
     out.memory_pages = _align(ptr, PAGE) // PAGE
+    plan_tags(symtab, out, keep_all=True)
     for obj in symtab.objects:  # provisional values for the writer to patch with
         nfi = obj.num_imported[0]
         ngi = obj.num_imported[GLOBAL_KIND]
@@ -82,7 +95,7 @@ def _plan(symtab, opts) -> Layout:
     return out
 
 
-def write_relocatable(symtab, opts) -> tuple[bytes, Layout, list]:
+def write_relocatable(symtab, opts, features=()) -> tuple[bytes, Layout, list]:
     opts.import_memory = ("env", "__linear_memory")  # the writer then keeps .bss and imports memory
     opts.import_table = True
     opts.export_memory = None
@@ -102,13 +115,21 @@ def write_relocatable(symtab, opts) -> tuple[bytes, Layout, list]:
     parts.append(_section(CUSTOM, _name("linking") + linking_section.encode(linking)))
     parts.extend(_reloc_sections(symtab, layout, index_of, writer, section_index))
     parts.extend(writer.producers_section())
+    target_features = encode_features(features)
+    if target_features and (not opts.strip_all or "target_features" in opts.keep_sections):
+        parts.append(_section(CUSTOM, _name("target_features") + target_features))  # as wasm-ld -r
+    if opts.build_id:
+        parts.append(writer.build_id_section())
     return b"".join(parts), layout, writer.sections
 
 
-def _reloc_sections(symtab, layout, index_of, writer, section_index) -> list[bytes]:
+def _reloc_sections(symtab, layout, index_of, writer, section_index, removed=None) -> list[bytes]:
     out = []
-    for label, entries in _relocations(symtab, layout, index_of, writer.obj_types):
-        if entries and label in section_index:
+    # in the order of the sections they apply to, as wasm-ld writes them
+    per_section = sorted((item for item in _relocations(symtab, layout, index_of, writer.obj_types, removed)
+                          if item[0] in section_index), key=lambda item: section_index[item[0]])
+    for label, entries in per_section:
+        if entries:
             rs = reloc_section.RelocSection(section_index[label], entries)
             name = "reloc.CODE" if label == "CODE" else "reloc.DATA" if label == "DATA" else f"reloc.{label[7:-1]}"
             out.append(_section(CUSTOM, _name(name) + reloc_section.encode(rs)))
@@ -124,7 +145,7 @@ def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
         symbols=symbols,
         segments=[linking_section.SegmentInfo(s.name, s.alignment, s.chunks[0].flags) for s in layout.segments])
     extra = [_section(CUSTOM, _name("linking") + linking_section.encode(linking)),
-             *_reloc_sections(symtab, layout, index_of, writer, section_index)]
+             *_reloc_sections(symtab, layout, index_of, writer, section_index, REMOVED_SYMBOL)]
     names_at = next((writer.section_starts[k] for k, (label, _, _) in enumerate(writer.sections)
                      if label == "CUSTOM(name)" or label == "CUSTOM(producers)"), len(data))
     return data[:names_at] + b"".join(extra) + data[names_at:]
@@ -198,8 +219,9 @@ def _comdats(symtab, layout):
     return comdats
 
 
-def _relocations(symtab, layout, index_of, obj_types):
-    """(section label, entries) for code, data and each custom section."""
+def _relocations(symtab, layout, index_of, obj_types, removed=None):
+    """(section label, entries) for code, data and each custom section; a relocation whose
+    symbol is not in the output names symbol `removed` (None: it is left out)."""
     code, data, customs = [], [], {}
     writer_types = obj_types
     for f in layout.functions:
@@ -207,26 +229,26 @@ def _relocations(symtab, layout, index_of, obj_types):
         if chunk is None:
             continue
         shift = chunk.out_offset + (chunk.start - chunk.size_start)
-        code.extend(_rebased(chunk, shift, index_of, writer_types))
+        code.extend(_rebased(chunk, shift, index_of, writer_types, removed))
     for seg in layout.segments:
         for chunk in seg.chunks:
-            data.extend(_rebased(chunk, seg.payload_offset + chunk.out_offset, index_of, writer_types))
+            data.extend(_rebased(chunk, seg.payload_offset + chunk.out_offset, index_of, writer_types, removed))
     for obj in symtab.objects:
         for chunk in obj.customs:
             customs.setdefault(f"CUSTOM({chunk.name})", []).extend(
-                _rebased(chunk, chunk.out_offset, index_of, writer_types))
+                _rebased(chunk, chunk.out_offset, index_of, writer_types, removed))
     return [("CODE", code), ("DATA", data), *customs.items()]
 
 
-def _rebased(chunk, shift, index_of, obj_types):
+def _rebased(chunk, shift, index_of, obj_types, removed=None):
     obj = chunk.file
     out = []
     for rt, off, index, addend in relocations(chunk):
         if rt.target == "type":
             new_index = obj_types[id(obj)][index]
         else:
-            new_index = index_of.get((id(obj), index))
+            new_index = index_of.get((id(obj), index), removed)
             if new_index is None:
-                continue  # (--emit-relocs) debug info naming a removed function: a tombstone now
+                continue
         out.append((rt.number, shift + off, new_index, addend if rt.has_addend else None))
     return out

@@ -5,16 +5,15 @@ patched in place at each relocation site (a padded LEB or a fixed-width integer)
 instruction is decoded. Every other section is small and built from scratch here.
 """
 
-import hashlib
-import uuid
-
 from ..binary import leb
 from ..binary.code import write_valtype
 from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, START,
-                            TABLE, TYPE)
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND
+                            TABLE, TAG, TYPE)
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
+from ..custom import build_id as build_id_section
 from ..errors import LinkError
-from .features import merged_producers, used_features
+from .demangle import demangle
+from .features import encode_features, merged_producers
 from .objects import named
 from .relocations import encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
@@ -26,7 +25,7 @@ MAGIC = b"\x00asm\x01\x00\x00\x00"
 
 SECTION_LABELS = {TYPE: "TYPE", IMPORT: "IMPORT", FUNCTION: "FUNCTION", TABLE: "TABLE", MEMORY: "MEMORY",
                   GLOBAL: "GLOBAL", EXPORT: "EXPORT", START: "START", ELEMENT: "ELEM", DATACOUNT: "DATACOUNT", CODE: "CODE",
-                  DATA: "DATA"}
+                  DATA: "DATA", TAG: "TAG"}
 
 
 def _name(text: str) -> bytes:
@@ -63,6 +62,7 @@ class Writer:
         self.types: list = []
         self.type_index: dict = {}
         self.obj_types: dict = {}  # id(obj) -> list of output type indices (lazily)
+        self.features: list[str] = []  # the output's target_features (features.allowed_features)
         self.sections: list[tuple[str, int, int]] = []  # filled by write(), for the map file
         self.section_starts: list[int] = []  # file offset of each section's id byte
 
@@ -197,9 +197,10 @@ class Writer:
                         if types[index] is None:
                             types[index] = self.type_of(obj.module.types[index].comp)
         for imp in layout.imports:
-            if imp.kind == FUNC_KIND:
+            if imp.kind in (FUNC_KIND, TAG_KIND):
                 self.type_of(imp.desc)
         func_types = [self.type_of(f.signature) for f in layout.functions]
+        tag_types = [self.type_of(t) for t in layout.tags]  # after the functions', as wasm-ld
         code = self._code()
         data, data_count = self._data()
         customs = self._customs(with_names=not as_object)
@@ -220,6 +221,8 @@ class Writer:
         if not opts.import_memory:
             parts.append(_section(MEMORY, b"\x01" + _limits(layout.memory_pages, layout.memory_max_pages,
                                                              opts.shared_memory, opts.wasm64)))
+        if tag_types:
+            parts.append(_section(TAG, u32(len(tag_types)) + b"".join(b"\x00" + u32(t) for t in tag_types)))
         if layout.globals:
             parts.append(_section(GLOBAL, u32(len(layout.globals)) + b"".join(
                 bytes((g.type.type.code, 1 if g.type.mutable else 0)) + g.init for g in layout.globals)))
@@ -238,28 +241,23 @@ class Writer:
         if data:
             parts.append(data)
         parts.extend(customs)
-        if opts.build_id:
-            parts.append(_section(CUSTOM, _name("build_id") + self._build_id(parts)))
+        if opts.build_id and not as_object:  # (-r adds it last, after linking and reloc.*)
+            parts.append(self.build_id_section())
         self._record_sections(parts)
         return b"".join(parts)
 
-    def _build_id(self, parts) -> bytes:
-        """--build-id: a hash of everything else (blake2b-64 for `fast`, where wasm-ld uses
-        xxHash, so the two linkers' ids differ), sha1, a random uuid, or given hex bytes."""
+    def _build_id(self) -> bytes:
+        """--build-id: the id's bytes given (`0xHEX`), or a placeholder that the driver
+        replaces by a hash of the finished file (custom/build_id.py says how)."""
         style = self.opts.build_id
         if style.startswith("0x"):
-            try:
-                raw = bytes.fromhex(style[2:])
-            except ValueError:
-                raise LinkError(f"--build-id: not a hex string: {style}") from None
-        elif style == "uuid":
-            raw = uuid.uuid4().bytes
+            raw = bytes.fromhex(style[2:])
         else:
-            digest = hashlib.sha1() if style == "sha1" else hashlib.blake2b(digest_size=8)
-            for part in parts:
-                digest.update(part)
-            raw = digest.digest()
+            raw = bytes((build_id_section.PLACEHOLDER,)) * build_id_section.id_size(style)
         return u32(len(raw)) + raw
+
+    def build_id_section(self) -> bytes:
+        return _section(CUSTOM, _name("build_id") + self._build_id())
 
     def _record_sections(self, parts):
         """(name, file offset of the payload, payload size) of each section, for the map."""
@@ -286,6 +284,8 @@ class Writer:
             return head + _limits(layout.memory_pages, layout.memory_max_pages, opts.shared_memory, opts.wasm64)
         if imp.kind == TABLE_KIND:
             return head + b"\x70" + _limits(layout.table_base + len(layout.table_entries), None)
+        if imp.kind == TAG_KIND:
+            return head + b"\x00" + u32(self.type_of(imp.desc))
         raise LinkError(f"cannot import a {imp.kind}")
 
     def _code(self) -> bytes:
@@ -384,7 +384,7 @@ class Writer:
             out.append(_section(CUSTOM, _name("name") + self._names()))
         if with_names:  # in an object, producers must follow linking and reloc.* (the caller's)
             out.extend(self.producers_section())
-            features = used_features(self.symtab.objects)
+            features = encode_features(self.features)
             if features and (not opts.strip_all or "target_features" in keep):
                 out.append(_section(CUSTOM, _name("target_features") + features))
         return out
@@ -398,14 +398,19 @@ class Writer:
 
     def _names(self) -> bytes:
         layout = self.layout
+        shown = demangle if self.opts.demangle else str  # wasm-ld demangles C++ names here
         funcs = []
         k = 0
         for imp in layout.imports:
             if imp.kind == FUNC_KIND:
-                funcs.append((k, imp.symbol.name if imp.symbol else imp.name))
+                funcs.append((k, shown(imp.symbol.name) if imp.symbol else imp.name))
                 k += 1
         for f in layout.functions:
-            name = f.name if f.chunk is None else f.chunk.name
+            if f.chunk is not None:
+                name = f.chunk.name and shown(f.chunk.name)
+            else:  # the linker's own: stubs keep their prefix, wrappers demangle with their suffix
+                prefix, colon, rest = f.name.partition(":")
+                name = prefix + colon + shown(rest) if colon else shown(f.name)
             if name:
                 funcs.append((k, name))
             k += 1

@@ -1,0 +1,87 @@
+"""`--features`, `--check-features`, `--no-check-features`: the output's target_features
+and every feature error are wasm-ld 14's, from the same command line. Objects that
+disallow (`-`) or require (`=`) a feature are real objects whose target_features prefix
+byte is rewritten (clang only writes `+`)."""
+
+import pytest
+
+from .harness import compile_sources, run_wasm_ld, run_wasmmerge_link
+
+SOURCES = {"plain": ([], "plain.c"), "vector": (["-msimd128"], "vector.c"),
+           "atomic": (["-matomics", "-mbulk-memory"], "atomic.c")}
+
+
+@pytest.fixture(scope="module")
+def objects(tmp_path_factory):
+    out = tmp_path_factory.mktemp("objs")
+    paths = {name: compile_sources([f"features/{src}"], out, flags)[0] for name, (flags, src) in SOURCES.items()}
+    atomic = paths["atomic"].read_bytes()
+    for name, feature, prefix in (("no_atomics", b"\x07atomics", b"-"), ("needs_bulk", b"\x0bbulk-memory", b"=")):
+        at = atomic.index(b"+" + feature)
+        # the same code under another symbol name, so that both objects link together
+        data = atomic[:at] + prefix + atomic[at + 1:]
+        data = data.replace(b"\x04bump", b"\x04bum2").replace(b"\x07counter", b"\x07countr2")
+        paths[name] = out / f"{name}.o"
+        paths[name].write_bytes(data)
+    return paths
+
+
+CASES = {
+    "inferred": ["vector", "plain"],
+    "explicit-list": ["--features=simd128,sign-ext", "vector", "plain"],
+    "not-allowed": ["--features=mutable-globals", "vector", "plain"],
+    "empty-list": ["--features=", "vector"],
+    "empty-list-no-use": ["--features=", "plain"],
+    "unchecked-list": ["--no-check-features", "--features=mutable-globals", "vector"],
+    "disallowed": ["atomic", "no_atomics"],
+    "disallowed-other-order": ["no_atomics", "atomic"],
+    "disallowed-unchecked": ["--no-check-features", "atomic", "no_atomics"],
+    "required": ["needs_bulk", "plain"],
+    "required-unchecked": ["--check-features", "--no-check-features", "plain", "needs_bulk"],
+    "rechecked": ["--no-check-features", "--check-features", "needs_bulk", "plain"],
+    "list-misses-one": ["--features=atomics", "atomic"],
+    "shared-memory-unchecked": ["--shared-memory", "--no-check-features", "plain"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_features_as_wasm_ld(name, objects, tmp_path):
+    args = ["--no-entry", *(f"--export-if-defined={name}" for name in ("plain", "vadd", "scalar", "bump", "bum2"))]
+    for item in CASES[name]:
+        args.append(str(objects[item]) if item in objects else item)
+    args += ["-o", "out.wasm"]
+    ref, ours = tmp_path / "ref.wasm", tmp_path / "ours.wasm"
+    want = run_wasm_ld(args, ref)
+    got = run_wasmmerge_link(args, ours)
+    assert got.returncode == want.returncode, (got.stderr, want.stderr)
+    want_errors = [line.replace("wasm-ld: error: ", "") for line in want.stderr.splitlines()]
+    got_errors = [line.replace("wasmmerge: error: ", "") for line in got.stderr.splitlines()]
+    assert got_errors == want_errors
+    if want.returncode == 0:
+        assert ours.read_bytes() == ref.read_bytes()  # the target_features section included
+    else:
+        assert not ours.exists()
+
+
+def test_shared_memory_without_atomics_names_the_object(objects, tmp_path):
+    # wasm-ld 14 says "'atomics' feature must be used in order to use shared memory"; the
+    # issue asks for the object to be named, so our message does.
+    done = run_wasmmerge_link(["--no-entry", "--shared-memory", str(objects["plain"]), "-o", "x"], tmp_path / "o.wasm")
+    assert done.returncode == 1 and f"--shared-memory is disallowed by {objects['plain']}" in done.stderr
+
+
+@pytest.mark.parametrize("extra", [[], ["--features=simd128,atomics,bulk-memory,sign-ext"]])
+def test_relocatable_output_declares_its_features(extra, objects, tmp_path):
+    """`-r` writes target_features as wasm-ld does, so a later link checks them again."""
+    args = ["-r", *extra, str(objects["vector"]), str(objects["atomic"]), "-o", "out.o"]
+    ref, ours = tmp_path / "ref.o", tmp_path / "ours.o"
+    assert run_wasm_ld(args, ref).returncode == 0
+    done = run_wasmmerge_link(args, ours)
+    assert done.returncode == 0, done.stderr
+
+    def features(path):
+        data = path.read_bytes()
+        at = data.index(b"\x0ftarget_features") + 16
+        return data[at:]  # the last section: its payload runs to the end
+
+    assert features(ours) == features(ref)
