@@ -8,7 +8,6 @@ and exits with status 1, every usage error (an unknown option or command, a miss
 argument) likewise with status 2: never a traceback, never click's multi-line usage text.
 """
 
-import difflib
 import importlib
 import os
 
@@ -62,6 +61,7 @@ def _misspelt_command(word: str) -> str | None:
     command (an existing file, a NAME=PATH, an option, stdin)."""
     if word.startswith("-") or "=" in word or os.path.exists(word):
         return None
+    import difflib  # lazy: only for a first argument that is neither a command nor an input.
     close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
     return close[0] if close else None
 

@@ -16,12 +16,8 @@ A leaf (it imports only `errors.py` of ours): the command modules import it inst
 
 import atexit
 import os
-import re
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -109,6 +105,10 @@ def load_input(path: str) -> bytes:
 def wat_to_wasm(text: bytes, path: str) -> bytes:
     """Assemble WebAssembly text with wabt's `wat2wasm` (every proposal enabled). Only
     parsed, not checked (`--no-check`): whether it is valid is ours to say, in our words."""
+    # lazy: only text inputs run a tool; subprocess is a few ms of every command's start.
+    import re
+    import shutil
+    import subprocess
     exe = shutil.which("wat2wasm")
     if exe is None:
         raise WasmError(f"text input needs wabt's wat2wasm, which is not installed: {WAT_HINT}", file=path)
@@ -126,6 +126,10 @@ def wat_to_wasm(text: bytes, path: str) -> bytes:
 
 def wasm_to_wat(data: bytes, path: str) -> bytes:
     """Disassemble a module with wabt's `wasm2wat` (which reads only named files)."""
+    # lazy: as in `wat_to_wasm`, only when text is asked for.
+    import shutil
+    import subprocess
+    import tempfile
     exe = shutil.which("wasm2wat")
     if exe is None:
         raise WasmError("--emit-text needs wabt's wasm2wat, which is not installed: install wabt "
