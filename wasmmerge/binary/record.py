@@ -18,7 +18,7 @@ Fields are the class's `__slots__`, in `__init__`'s parameter order.
 
 from operator import attrgetter
 
-_set_field = object.__setattr__  # how a frozen record's __init__ sets its fields
+set_field = object.__setattr__  # how a frozen record's __init__ sets its fields
 
 
 def _tuple_getter(names: tuple[str, ...]):
@@ -56,7 +56,7 @@ class Record:
 
 class Frozen(Record):
     """An immutable record (like `@dataclass(frozen=True, slots=True)`): hashable by the
-    compared fields. Its `__init__` sets fields with `_set_field`."""
+    compared fields. Its `__init__` sets fields with `set_field`."""
 
     __slots__ = ()
 

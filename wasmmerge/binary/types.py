@@ -6,7 +6,7 @@ frozen records (`record.py`: a frozen dataclass's behaviour, without its import 
 """
 
 from . import spaces
-from .record import Frozen, _set_field
+from .record import Frozen, set_field
 
 
 class NumType:
@@ -118,9 +118,9 @@ class RefType(Frozen):
     _compared = ("nullable", "heap")
 
     def __init__(self, nullable: bool, heap: HeapType, short: bool = False):
-        _set_field(self, "nullable", nullable)
-        _set_field(self, "heap", heap)
-        _set_field(self, "short", short)
+        set_field(self, "nullable", nullable)
+        set_field(self, "heap", heap)
+        set_field(self, "short", short)
 
     def __str__(self) -> str:
         if self.nullable and isinstance(self.heap, AbsHeap):
@@ -150,8 +150,8 @@ class FuncType(Frozen):
     __slots__ = ("params", "results")
 
     def __init__(self, params: tuple = (), results: tuple = ()):
-        _set_field(self, "params", params)
-        _set_field(self, "results", results)
+        set_field(self, "params", params)
+        set_field(self, "results", results)
 
     def __str__(self):
         return f"[{' '.join(map(str, self.params))}] -> [{' '.join(map(str, self.results))}]"
@@ -161,22 +161,22 @@ class FieldType(Frozen):
     __slots__ = ("storage", "mutable")
 
     def __init__(self, storage: StorageType, mutable: bool = False):
-        _set_field(self, "storage", storage)
-        _set_field(self, "mutable", mutable)
+        set_field(self, "storage", storage)
+        set_field(self, "mutable", mutable)
 
 
 class StructType(Frozen):
     __slots__ = ("fields",)
 
     def __init__(self, fields: tuple = ()):
-        _set_field(self, "fields", fields)
+        set_field(self, "fields", fields)
 
 
 class ArrayType(Frozen):
     __slots__ = ("field",)
 
     def __init__(self, field: FieldType):
-        _set_field(self, "field", field)
+        set_field(self, "field", field)
 
 
 CompType = FuncType | StructType | ArrayType
@@ -189,10 +189,10 @@ class SubType(Frozen):
     _compared = ("comp", "supers", "final")
 
     def __init__(self, comp: CompType, supers: tuple = (), final: bool = True, bare: bool = True):
-        _set_field(self, "comp", comp)
-        _set_field(self, "supers", supers)
-        _set_field(self, "final", final)
-        _set_field(self, "bare", bare)
+        set_field(self, "comp", comp)
+        set_field(self, "supers", supers)
+        set_field(self, "final", final)
+        set_field(self, "bare", bare)
 
 
 class RecGroup(Frozen):
@@ -201,18 +201,18 @@ class RecGroup(Frozen):
     __slots__ = ("start", "size")
 
     def __init__(self, start: int, size: int):
-        _set_field(self, "start", start)
-        _set_field(self, "size", size)
+        set_field(self, "start", start)
+        set_field(self, "size", size)
 
 
 class Limits(Frozen):
     __slots__ = ("min", "max", "address64", "shared")
 
     def __init__(self, min: int, max: int | None = None, address64: bool = False, shared: bool = False):
-        _set_field(self, "min", min)
-        _set_field(self, "max", max)
-        _set_field(self, "address64", address64)
-        _set_field(self, "shared", shared)
+        set_field(self, "min", min)
+        set_field(self, "max", max)
+        set_field(self, "address64", address64)
+        set_field(self, "shared", shared)
 
     def with_min(self, min: int) -> "Limits":
         """The same limits with another minimum (a table's or memory's current size)."""
@@ -227,31 +227,31 @@ class TableType(Frozen):
     __slots__ = ("elem", "limits")
 
     def __init__(self, elem: RefType, limits: Limits):
-        _set_field(self, "elem", elem)
-        _set_field(self, "limits", limits)
+        set_field(self, "elem", elem)
+        set_field(self, "limits", limits)
 
 
 class MemType(Frozen):
     __slots__ = ("limits",)
 
     def __init__(self, limits: Limits):
-        _set_field(self, "limits", limits)
+        set_field(self, "limits", limits)
 
 
 class GlobalType(Frozen):
     __slots__ = ("type", "mutable")
 
     def __init__(self, type: ValType, mutable: bool = False):
-        _set_field(self, "type", type)
-        _set_field(self, "mutable", mutable)
+        set_field(self, "type", type)
+        set_field(self, "mutable", mutable)
 
 
 class TagType(Frozen):
     __slots__ = ("type", "attribute")
 
     def __init__(self, type: int, attribute: int = 0):  # `type`: index of a function type
-        _set_field(self, "type", type)
-        _set_field(self, "attribute", attribute)
+        set_field(self, "type", type)
+        set_field(self, "attribute", attribute)
 
 
 def block_signature(blocktype, types) -> tuple[int, int] | None:
