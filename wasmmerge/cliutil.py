@@ -16,7 +16,6 @@ A leaf (it imports only `errors.py` of ours): the command modules import it inst
 
 import atexit
 import os
-import signal
 import sys
 import threading
 import time
@@ -145,6 +144,12 @@ def wasm_to_wat(data: bytes, path: str) -> bytes:
     return proc.stdout
 
 
+def _interval_timer():
+    """The `signal` module where it has interval timers (not on Windows), else None."""
+    import signal  # lazy: only a progress line on a terminal needs it, not a build's merges.
+    return signal if hasattr(signal, "setitimer") else None
+
+
 class Progress:
     """A status line on a terminal for work that runs past a second: `wasmmerge: WHAT:
     STATUS (N.N s)`, redrawn in place twice a second and erased when the work ends.
@@ -164,8 +169,9 @@ class Progress:
         self.started = time.monotonic()
         stream = sys.stderr
         self.enabled = (enabled and stream.isatty() and os.environ.get("TERM") != "dumb"
-                        and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread())
+                        and threading.current_thread() is threading.main_thread() and _interval_timer() is not None)
         if self.enabled:
+            signal = _interval_timer()
             Progress.current = self
             # However the command ends, the timer stops before the interpreter resets its
             # signal handlers (a SIGALRM then would kill the process).
@@ -192,6 +198,7 @@ class Progress:
     def close(self) -> None:
         if not self.enabled:
             return
+        signal = _interval_timer()
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
         signal.signal(signal.SIGALRM, self.previous)
         self.enabled = False

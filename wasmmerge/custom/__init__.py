@@ -38,6 +38,11 @@ HANDLERS = {
 }
 RELOC_HANDLER = "wasmmerge.custom.reloc"
 
+# Debug info, carried with the code by `wasmmerge/debuginfo/` after encoding (by
+# `merger/debug.py`) rather than merged by a handler: DWARF (`.debug_*`) and the sections
+# naming or identifying it. Named here so the merger can tell without loading any of that.
+DEBUG_INFO = ("sourceMappingURL", "external_debug_info", BUILD_ID)
+
 # LLVM's order for the sections that follow the data section (wasm-ld's Writer and the
 # object writer): whatever else the inputs carry (e.g. `.debug_*`), then `linking`, the
 # `reloc.*` sections, `name`, `producers`, `target_features`, `build_id`.
@@ -46,6 +51,10 @@ TRAILING_ORDER = (LINKING, RELOC_PREFIX, NAME, PRODUCERS, TARGET_FEATURES, BUILD
 
 def is_reloc(name: str) -> bool:
     return name.startswith(RELOC_PREFIX)
+
+
+def is_debug_info(name: str) -> bool:
+    return name.startswith(".debug_") or name in DEBUG_INFO
 
 
 def handler(name: str):

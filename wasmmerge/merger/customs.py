@@ -13,7 +13,6 @@ Each handler is imported when a section it merges is first met (`custom.handler`
 from .. import custom
 from ..binary.model import CustomSection
 from ..errors import WasmError
-from .debug import handles as carried_by_debuginfo
 
 TABLE_NAMES = 5  # the name section's subsection of table names
 MERGED = (custom.NAME, custom.PRODUCERS, custom.TARGET_FEATURES)
@@ -51,7 +50,7 @@ def merge_customs(inputs, plan, skip_funcs: list[set], needed_features: set[str]
                     name_merger.add(inp.name, parsed, plan.maps[k], skip_funcs[k])
                 else:
                     (producer_sections if section.name == custom.PRODUCERS else feature_sections).append(parsed)
-            elif carried_by_debuginfo(section.name):
+            elif custom.is_debug_info(section.name):
                 continue  # moved with the code after encoding (pipeline.py)
             elif section.name == custom.LINKING or custom.is_reloc(section.name):
                 relocation_sections.append(section.name)

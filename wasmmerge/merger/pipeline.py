@@ -157,7 +157,7 @@ def _needs_debug(loaded, options: MergeOptions) -> bool:
     if not any(inp.module.customs for inp in loaded):
         return False
     # lazy: as merge_customs, only for inputs with custom sections.
-    from .debug import handles
+    from ..custom import is_debug_info as handles
     return any(handles(c.name) for inp in loaded for c in inp.module.customs)
 
 
