@@ -8,6 +8,8 @@ and exits with status 1, every usage error (an unknown option or command, a miss
 argument) likewise with status 2: never a traceback, never click's multi-line usage text.
 """
 
+import atexit
+import gc
 import importlib
 import os
 
@@ -91,6 +93,11 @@ NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 def main(args=None):
     """The console entry point: click's parsing, with every error as one diagnostic line."""
+    # When the process ends, the interpreter's final garbage collections walk every object
+    # the imports made (opcode table, types, modules: 9 ms, a tenth of a small merge) to
+    # free memory the OS takes back anyway. Frozen at exit, those objects are skipped; what
+    # a command writes is closed before it returns, and std streams are flushed regardless.
+    atexit.register(gc.freeze)
     try:
         status = cli.main(args=args, prog_name=PROG, standalone_mode=False)
     except NO_ARGS_IS_HELP as err:
