@@ -133,11 +133,12 @@ def test_no_import_cycles_at_module_level():
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
-def loaded_modules(code: str, *argv: str) -> set[str]:
-    """The project modules loaded by the end of running `code` (with sys.argv = argv)."""
+def loaded_modules(code: str, *argv: str, packages=("wasmmerge",)) -> set[str]:
+    """The modules of `packages` (the project's) loaded by the end of running `code` (with
+    sys.argv = argv)."""
     probe = ("import atexit, json, sys\n"
              "atexit.register(lambda: print('MODULES=' + json.dumps(sorted(m for m in sys.modules\n"
-             "                                  if m.split('.')[0] == 'wasmmerge')), file=sys.stderr))\n"
+             f"                                  if m.split('.')[0] in {tuple(packages)!r})), file=sys.stderr))\n"
              f"sys.argv = {['wasmmerge', *argv]!r}\n" + code)
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
     line = [ln for ln in proc.stderr.splitlines() if ln.startswith("MODULES=")]
@@ -156,13 +157,16 @@ def heavy(modules: set[str], prefixes=HEAVY) -> list[str]:
 def test_leb_codec_loads_only_what_it_needs():
     modules = loaded_modules("import wasmmerge.binary.leb\n")
     assert "wasmmerge.binary.leb" in modules
-    assert len(modules) <= 8, sorted(modules)
+    # The package, its errors, `binary` and the codec itself: not even the model.
+    assert len(modules) <= 4, sorted(modules)
 
 
 def test_version_loads_no_validator_runtime_or_spec_runner():
     modules = loaded_modules(RUN_CLI, "--version")
     assert "wasmmerge.cli" in modules
     assert not heavy(modules), heavy(modules)
+    # The package, its errors, the command line and its shared helpers: no command's module.
+    assert len(modules) <= 4, sorted(modules)
 
 
 def test_merge_loads_no_runtime_or_spec_runner(tmp_path):
@@ -174,10 +178,33 @@ def test_merge_loads_no_runtime_or_spec_runner(tmp_path):
     (tmp_path / "a.wasm").write_bytes(data)
     out = tmp_path / "out.wasm"
     modules = loaded_modules(RUN_CLI, f"a={tmp_path / 'a.wasm'}", f"b={tmp_path / 'a.wasm'}",
-                             "--rename-export-conflicts", "-o", str(out))
+                             "--rename-export-conflicts", "-o", str(out), packages=("wasmmerge", "construct"))
     assert out.read_bytes().startswith(b"\0asm")
     assert "wasmmerge.merger.pipeline" in modules
     assert not heavy(modules, ("wasmmerge.runtime", "wasmmerge.spectest")), heavy(modules)
+    # Inputs without custom sections load no section handler, nor the library under them;
+    # nor what only other options use.
+    unneeded = heavy(modules, ("wasmmerge.custom.", "construct", "wasmmerge.debuginfo", "wasmmerge.merger.debug",
+                               "wasmmerge.merger.single_memory", "wasmmerge.merger.lower_memory",
+                               "wasmmerge.linker"))
+    assert not unneeded, unneeded
+    assert len(modules) <= 50, sorted(modules)
+
+
+def test_merge_loads_the_handler_of_each_custom_section_present(tmp_path):
+    # The module above with a `producers` section (one field, `language`: `C` `11`).
+    body = bytes([0x02, 0x00, 0x0B])
+    producers = b"\x09producers" + bytes([1, 8]) + b"language" + bytes([1, 1]) + b"C" + bytes([2]) + b"11"
+    data = (b"\0asm\1\0\0\0" + bytes([1, 4, 1, 0x60, 0, 0]) + bytes([3, 2, 1, 0])
+            + bytes([7, 5, 1, 1, ord("f"), 0, 0]) + bytes([10, 4, 1]) + body
+            + bytes([0, len(producers)]) + producers)
+    (tmp_path / "a.wasm").write_bytes(data)
+    out = tmp_path / "out.wasm"
+    modules = loaded_modules(RUN_CLI, f"a={tmp_path / 'a.wasm'}", f"b={tmp_path / 'a.wasm'}",
+                             "--rename-export-conflicts", "-o", str(out))
+    assert b"producers" in out.read_bytes()
+    handlers = sorted(m for m in modules if m.startswith("wasmmerge.custom."))
+    assert handlers == ["wasmmerge.custom.declarative", "wasmmerge.custom.producers"], handlers
 
 
 def test_help_lists_every_command():

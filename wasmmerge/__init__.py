@@ -1,7 +1,7 @@
 """wasmmerge: a static WebAssembly module merger, with a codec, validator and interpreter.
 
 The public verbs are plain functions that import their package on first use, so
-`import wasmmerge` costs only the model and the errors:
+`import wasmmerge` costs only the errors (`wasmmerge --version` loads nothing more):
 
     module = wasmmerge.decode(data)             # bytes -> Module
     data = wasmmerge.encode(module)             # Module -> bytes
@@ -9,7 +9,6 @@ The public verbs are plain functions that import their package on first use, so
     result = wasmmerge.merge([("lib", lib), ("app", app)], wasmmerge.MergeOptions())
 """
 
-from .binary.model import Module
 from .errors import DecodeError, Exhaustion, LinkError, Trap, Unsupported, ValidationError, WasmError
 
 __all__ = ["decode", "encode", "validate", "merge", "Module", "MergeOptions", "MergeResult", "WasmError",
@@ -20,7 +19,7 @@ __version__ = "0.1.0"
 # must not pay for the validator, the merger or multiprocessing.
 
 
-def decode(data: bytes, lazy: bool = False, name: str | None = None, features=None) -> Module:
+def decode(data: bytes, lazy: bool = False, name: str | None = None, features=None) -> "Module":
     """Decode a binary module.
 
     With `lazy`, function bodies are split off but decoded (and checked) only when used.
@@ -35,7 +34,7 @@ def decode(data: bytes, lazy: bool = False, name: str | None = None, features=No
         raise err.with_file(name) if name else err
 
 
-def encode(module: Module) -> bytes:
+def encode(module: "Module") -> bytes:
     """Encode a module; `encode(decode(b)) == b` for every minimally encoded module."""
     # lazy: `import wasmmerge` must not load the encoder.
     from .binary.writer import encode_module
@@ -65,7 +64,11 @@ def merge(inputs, options=None, files=None):
 
 
 def __getattr__(name):
-    # The option and result classes live with the merger; load it only when asked.
+    # The model and the option and result classes load only when asked.
+    if name == "Module":
+        # lazy: as the verbs: the model is the codec's first import.
+        from .binary.model import Module
+        return Module
     if name in ("MergeOptions", "MergeResult"):
         # lazy: as in merge(): the merger loads on first use.
         from . import merger

@@ -16,12 +16,7 @@ A leaf (it imports only `errors.py` of ours): the command modules import it inst
 
 import atexit
 import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -109,6 +104,10 @@ def load_input(path: str) -> bytes:
 def wat_to_wasm(text: bytes, path: str) -> bytes:
     """Assemble WebAssembly text with wabt's `wat2wasm` (every proposal enabled). Only
     parsed, not checked (`--no-check`): whether it is valid is ours to say, in our words."""
+    # lazy: only text inputs run a tool; subprocess is a few ms of every command's start.
+    import re
+    import shutil
+    import subprocess
     exe = shutil.which("wat2wasm")
     if exe is None:
         raise WasmError(f"text input needs wabt's wat2wasm, which is not installed: {WAT_HINT}", file=path)
@@ -126,6 +125,10 @@ def wat_to_wasm(text: bytes, path: str) -> bytes:
 
 def wasm_to_wat(data: bytes, path: str) -> bytes:
     """Disassemble a module with wabt's `wasm2wat` (which reads only named files)."""
+    # lazy: as in `wat_to_wasm`, only when text is asked for.
+    import shutil
+    import subprocess
+    import tempfile
     exe = shutil.which("wasm2wat")
     if exe is None:
         raise WasmError("--emit-text needs wabt's wasm2wat, which is not installed: install wabt "
@@ -139,6 +142,12 @@ def wasm_to_wat(data: bytes, path: str) -> bytes:
         lines = proc.stderr.decode(errors="replace").strip().splitlines()
         raise WasmError(f"wasm2wat: {lines[0] if lines else proc.returncode}", file=path)
     return proc.stdout
+
+
+def _interval_timer():
+    """The `signal` module where it has interval timers (not on Windows), else None."""
+    import signal  # lazy: only a progress line on a terminal needs it, not a build's merges.
+    return signal if hasattr(signal, "setitimer") else None
 
 
 class Progress:
@@ -160,8 +169,9 @@ class Progress:
         self.started = time.monotonic()
         stream = sys.stderr
         self.enabled = (enabled and stream.isatty() and os.environ.get("TERM") != "dumb"
-                        and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread())
+                        and threading.current_thread() is threading.main_thread() and _interval_timer() is not None)
         if self.enabled:
+            signal = _interval_timer()
             Progress.current = self
             # However the command ends, the timer stops before the interpreter resets its
             # signal handlers (a SIGALRM then would kill the process).
@@ -188,6 +198,7 @@ class Progress:
     def close(self) -> None:
         if not self.enabled:
             return
+        signal = _interval_timer()
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
         signal.signal(signal.SIGALRM, self.previous)
         self.enabled = False

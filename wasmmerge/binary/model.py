@@ -1,14 +1,16 @@
-"""The module model: plain dataclasses, one per section entry.
+"""The module model: one record per section entry, and the module.
 
 Code bodies and constant expressions stay bytes (what the file holds, including the
 final `end`), decoded on demand by `code.py`: most tools touch only some of them, and
 bytes are what the merger copies. (The merger reads its inputs with bodies as
 memoryviews into the input instead: see `reader.decode_module(views=True)`.) Entries
-have slots: a module may hold hundreds of thousands of them.
+are slotted records (`record.py`: a dataclass's behaviour without its import cost): a
+module may hold hundreds of thousands of them.
 """
 
 from dataclasses import dataclass, field
 
+from .record import Record
 from .types import (FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType,
                     GlobalType, MemType, RecGroup, RefType, SubType, TableType, TagType,
                     ValType)
@@ -23,73 +25,95 @@ SECTION_NAMES = {
 }
 
 
-@dataclass(eq=True, slots=True)
-class Expr:
+class Expr(Record):
     """A constant expression: its instruction bytes, `end` included."""
 
-    code: bytes
-    offset: int = field(default=0, compare=False)  # in the file it came from, for errors
+    __slots__ = ("code", "offset")
+    _compared = ("code",)
+
+    def __init__(self, code: bytes, offset: int = 0):
+        self.code = code
+        self.offset = offset  # in the file it came from, for errors
 
 
-@dataclass(slots=True)
-class Import:
-    module: str
-    name: str
-    kind: int  # FUNC_KIND ...
-    type: int | TableType | MemType | GlobalType | TagType  # a type index for functions
+class Import(Record):
+    __slots__ = ("module", "name", "kind", "type")
+
+    def __init__(self, module: str, name: str, kind: int, type: int | TableType | MemType | GlobalType | TagType):
+        self.module = module
+        self.name = name
+        self.kind = kind  # FUNC_KIND ...
+        self.type = type  # a type index for functions
 
 
-@dataclass(slots=True)
-class Export:
-    name: str
-    kind: int
-    index: int
+class Export(Record):
+    __slots__ = ("name", "kind", "index")
+
+    def __init__(self, name: str, kind: int, index: int):
+        self.name = name
+        self.kind = kind
+        self.index = index
 
 
-@dataclass(slots=True)
-class Table:
-    type: TableType
-    init: Expr | None = None  # 3.0: a table with an explicit initialiser (0x40 0x00 form)
+class Table(Record):
+    __slots__ = ("type", "init")
+
+    def __init__(self, type: TableType, init: Expr | None = None):
+        self.type = type
+        self.init = init  # 3.0: a table with an explicit initialiser (0x40 0x00 form)
 
 
-@dataclass(slots=True)
-class Global:
-    type: GlobalType
-    init: Expr
+class Global(Record):
+    __slots__ = ("type", "init")
+
+    def __init__(self, type: GlobalType, init: Expr):
+        self.type = type
+        self.init = init
 
 
-@dataclass(slots=True)
-class ElemSegment:
-    mode: str  # "active", "passive" or "declarative"
-    type: RefType
-    # Exactly one of the two is set: function indices (flags 0-3) or expressions (4-7).
-    funcs: list[int] | None = None
-    exprs: list[Expr] | None = None
-    table: int = 0
-    offset: Expr | None = None
-    flags: int | None = field(default=None, compare=False)  # the encoding read, if any
+class ElemSegment(Record):
+    __slots__ = ("mode", "type", "funcs", "exprs", "table", "offset", "flags")
+    _compared = ("mode", "type", "funcs", "exprs", "table", "offset")
+
+    def __init__(self, mode: str, type: RefType, funcs: list[int] | None = None, exprs: list[Expr] | None = None,
+                 table: int = 0, offset: Expr | None = None, flags: int | None = None):
+        self.mode = mode  # "active", "passive" or "declarative"
+        self.type = type
+        # Exactly one of the two is set: function indices (flags 0-3) or expressions (4-7).
+        self.funcs = funcs
+        self.exprs = exprs
+        self.table = table
+        self.offset = offset
+        self.flags = flags  # the encoding read, if any (not compared)
 
     @property
     def count(self) -> int:
         return len(self.funcs) if self.funcs is not None else len(self.exprs)
 
 
-@dataclass(slots=True)
-class DataSegment:
-    mode: str  # "active" or "passive"
-    data: bytes
-    memory: int = 0
-    offset: Expr | None = None
-    flags: int | None = field(default=None, compare=False)
+class DataSegment(Record):
+    __slots__ = ("mode", "data", "memory", "offset", "flags")
+    _compared = ("mode", "data", "memory", "offset")
+
+    def __init__(self, mode: str, data: bytes, memory: int = 0, offset: Expr | None = None,
+                 flags: int | None = None):
+        self.mode = mode  # "active" or "passive"
+        self.data = data
+        self.memory = memory
+        self.offset = offset
+        self.flags = flags  # the encoding read, if any (not compared)
 
 
-@dataclass(slots=True)
-class Code:
+class Code(Record):
     """A function body: local declarations as run-length groups, then the instructions."""
 
-    locals: list[tuple[int, ValType]]
-    body: bytes
-    offset: int = field(default=0, compare=False)  # of `body` in the file, for errors
+    __slots__ = ("locals", "body", "offset")
+    _compared = ("locals", "body")
+
+    def __init__(self, locals: list[tuple[int, ValType]], body: bytes, offset: int = 0):
+        self.locals = locals
+        self.body = body
+        self.offset = offset  # of `body` in the file, for errors (not compared)
 
     def local_types(self) -> list[ValType]:
         out = []
@@ -98,17 +122,21 @@ class Code:
         return out
 
 
-@dataclass(slots=True)
-class CustomSection:
-    name: str
-    data: bytes
-    # Id of the standard section it follows (0: before all of them). When that section
-    # is absent from the output the custom section follows the nearest earlier one.
-    after: int = 0
+class CustomSection(Record):
+    __slots__ = ("name", "data", "after")
+
+    def __init__(self, name: str, data: bytes, after: int = 0):
+        self.name = name
+        self.data = data
+        # Id of the standard section it follows (0: before all of them). When that section
+        # is absent from the output the custom section follows the nearest earlier one.
+        self.after = after
 
 
 @dataclass
 class Module:
+    """A whole module: each section's entries, in index order (imports first in each space)."""
+
     types: list[SubType] = field(default_factory=list)
     rec_groups: list[RecGroup] = field(default_factory=list)  # explicit `rec` groups only
     imports: list[Import] = field(default_factory=list)

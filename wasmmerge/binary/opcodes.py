@@ -11,8 +11,6 @@ the memory's address type (i32, or i64 for memory64). Instructions without one
 (control, variables, references, tables, GC) are typed by the validator by name.
 """
 
-from dataclasses import dataclass
-
 from .leb import write_unsigned
 from .spaces import KINDS, spaces_of
 
@@ -593,19 +591,30 @@ TABLE = """
 PREFIXES = (0xFB, 0xFC, 0xFD, 0xFE)
 
 
-# Compared and hashed by identity: each row is one object, and the hot paths key dicts by
-# it (hashing every field made a third of validation time).
-@dataclass(frozen=True, slots=True, eq=False)
 class Op:
-    name: str
-    prefix: int | None  # 0xFB..0xFE, or None for a one-byte opcode
-    code: int
-    imms: tuple[str, ...]
-    feature: str
-    params: tuple[str, ...] | None = None  # type names; None: typed by the validator
-    results: tuple[str, ...] | None = None
-    align: int | None = None  # natural alignment (log2) of a memory access
-    lanes: int | None = None  # bound of a lane immediate
+    """One row of the table.
+
+    Compared and hashed by identity: each row is one object, and the hot paths key dicts
+    by it (hashing every field made a third of validation time). A plain class with
+    slots, not a dataclass: every command that reads code builds all the rows at start-up,
+    and a frozen dataclass's generated `__init__` doubled what that costs. Rows are never
+    changed after the table is built.
+    """
+
+    __slots__ = ("name", "prefix", "code", "imms", "feature", "params", "results", "align", "lanes")
+
+    def __init__(self, name: str, prefix: int | None, code: int, imms: tuple[str, ...], feature: str,
+                 params: tuple[str, ...] | None = None, results: tuple[str, ...] | None = None,
+                 align: int | None = None, lanes: int | None = None):
+        self.name = name
+        self.prefix = prefix  # 0xFB..0xFE, or None for a one-byte opcode
+        self.code = code
+        self.imms = imms
+        self.feature = feature
+        self.params = params  # type names; None: typed by the validator
+        self.results = results
+        self.align = align  # natural alignment (log2) of a memory access
+        self.lanes = lanes  # bound of a lane immediate
 
     @property
     def encoding(self) -> bytes:
@@ -618,35 +627,28 @@ class Op:
 
 
 def _parse_row(line: str) -> Op:
-    signature = None
-    if " : " in line:
-        line, signature = line.split(" : ")
-    words = line.split()
-    code_text, name, rest = words[0], words[1], words[2:]
-    feature = next(w[1:] for w in rest if w.startswith("@"))
+    line, _, signature = line.partition(" : ")
+    code_text, name, *rest = line.split()
+    feature = rest.pop() if rest else ""
+    if not feature.startswith("@"):
+        raise ValueError(f"opcode table: {name} has no @feature last")
     imms, align, lanes = [], None, None
     for word in rest:
-        if word.startswith("@"):
-            continue
-        if word.startswith("memarg="):
-            align = int(word[7:])
-            word = "memarg"
-        elif word.startswith("lane") and word[4:].isdigit():
-            lanes = int(word[4:])
-            word = "lane"
         if word not in KINDS:
-            raise ValueError(f"opcode table: unknown immediate kind {word!r} in {name}")
+            if word.startswith("memarg="):
+                align, word = int(word[7:]), "memarg"
+            elif word.startswith("lane") and word[4:].isdigit():
+                lanes, word = int(word[4:]), "lane"
+            else:
+                raise ValueError(f"opcode table: unknown immediate kind {word!r} in {name}")
         imms.append(word)
-    if ":" in code_text:
-        prefix_text, sub = code_text.split(":")
-        prefix, code = int(prefix_text, 16), int(sub)
-    else:
-        prefix, code = None, int(code_text, 16)
+    prefix_text, colon, sub = code_text.partition(":")
+    prefix, code = (int(prefix_text, 16), int(sub)) if colon else (None, int(code_text, 16))
     params = results = None
-    if signature is not None:
-        before, after = signature.split("->")
+    if signature:
+        before, _, after = signature.partition("->")
         params, results = tuple(before.split()), tuple(after.split())
-    return Op(name, prefix, code, tuple(imms), feature, params, results, align, lanes)
+    return Op(name, prefix, code, tuple(imms), feature[1:], params, results, align, lanes)
 
 
 ALL_OPS: tuple[Op, ...] = tuple(_parse_row(line) for line in TABLE.strip().splitlines())

@@ -1,7 +1,5 @@
 """bytes -> Module. Every read is bounded by its section; every error names an offset."""
 
-from dataclasses import dataclass
-
 from ..errors import DecodeError
 from ..features import ALL
 from . import leb
@@ -10,6 +8,7 @@ from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GL
                     MEMORY, SECTION_NAMES, SECTION_ORDER, START, TABLE, TAG, TYPE, Code,
                     CustomSection, DataSegment, ElemSegment, Export, Expr, Global, Import,
                     Module, Table)
+from .record import Record
 from .types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, MEMORY_KIND, NUM_TYPES, PACKED_TYPES, TABLE_KIND,
                     TAG_KIND, ArrayType, FieldType, FuncType, GlobalType, Limits, MemType,
                     RecGroup, StructType, SubType, TableType, TagType)
@@ -23,13 +22,15 @@ _RANK = {sid: rank for rank, sid in enumerate(SECTION_ORDER)}
 MAX_LOCALS = 2**32 - 1
 
 
-@dataclass
-class SectionInfo:
-    id: int
-    offset: int  # of the section id byte
-    size: int  # of the contents
-    start: int  # of the contents
-    name: str | None = None  # for custom sections
+class SectionInfo(Record):
+    __slots__ = ("id", "offset", "size", "start", "name")
+
+    def __init__(self, id: int, offset: int, size: int, start: int, name: str | None = None):
+        self.id = id
+        self.offset = offset  # of the section id byte
+        self.size = size  # of the contents
+        self.start = start  # of the contents
+        self.name = name  # for custom sections
 
     @property
     def kind(self) -> str:

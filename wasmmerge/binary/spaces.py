@@ -13,7 +13,7 @@ Names are plain strings, not an `Enum`: the hot paths compare immediate kinds an
 dicts by them, and a str's hash and equality run in C where an Enum member's do not.
 """
 
-from dataclasses import dataclass
+from .record import Frozen, set_field
 
 # -- index spaces ------------------------------------------------------------------------
 
@@ -51,14 +51,16 @@ VECTOR = "vector"        # u32 count, then that many elements (labels: count + 1
 LEB_LAYOUTS = frozenset((U32, S32, S33, S64))
 
 
-@dataclass(frozen=True, slots=True)
-class Kind:
+class Kind(Frozen):
     """One immediate kind: how it is laid out, and what it indexes."""
 
-    name: str
-    layout: str
-    spaces: tuple[str, ...] = ()   # index spaces its value names (any part of it)
-    size: int | None = None        # bytes, for FIXED and BYTE layouts
+    __slots__ = ("name", "layout", "spaces", "size")
+
+    def __init__(self, name: str, layout: str, spaces: tuple[str, ...] = (), size: int | None = None):
+        set_field(self, "name", name)
+        set_field(self, "layout", layout)
+        set_field(self, "spaces", spaces)  # index spaces its value names (any part of it)
+        set_field(self, "size", size)  # bytes, for FIXED and BYTE layouts
 
     @property
     def is_index(self) -> bool:

@@ -1,12 +1,12 @@
 """Value, heap, reference, storage and composite types; limits; extern types.
 
 Abstract heap types and number types are interned singletons, so `is` and `==` both
-work; a concrete heap type is a plain int (a type index, module-relative).
+work; a concrete heap type is a plain int (a type index, module-relative). The others are
+frozen records (`record.py`: a frozen dataclass's behaviour, without its import cost).
 """
 
-from dataclasses import dataclass, field
-
 from . import spaces
+from .record import Frozen, set_field
 
 
 class NumType:
@@ -111,13 +111,16 @@ _SHORT_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class RefType:
-    nullable: bool
-    heap: HeapType
-    # Written as the one-byte shorthand (0x70 funcref) rather than 0x63 0x70. Only the
-    # encoding differs, so it takes no part in equality.
-    short: bool = field(default=False, compare=False)
+class RefType(Frozen):
+    __slots__ = ("nullable", "heap", "short")
+    # `short`: written as the one-byte shorthand (0x70 funcref) rather than 0x63 0x70.
+    # Only the encoding differs, so it takes no part in equality.
+    _compared = ("nullable", "heap")
+
+    def __init__(self, nullable: bool, heap: HeapType, short: bool = False):
+        set_field(self, "nullable", nullable)
+        set_field(self, "heap", heap)
+        set_field(self, "short", short)
 
     def __str__(self) -> str:
         if self.nullable and isinstance(self.heap, AbsHeap):
@@ -143,84 +146,112 @@ def is_ref(t) -> bool:
     return isinstance(t, RefType)
 
 
-@dataclass(frozen=True, slots=True)
-class FuncType:
-    params: tuple = ()
-    results: tuple = ()
+class FuncType(Frozen):
+    __slots__ = ("params", "results")
+
+    def __init__(self, params: tuple = (), results: tuple = ()):
+        set_field(self, "params", params)
+        set_field(self, "results", results)
 
     def __str__(self):
         return f"[{' '.join(map(str, self.params))}] -> [{' '.join(map(str, self.results))}]"
 
 
-@dataclass(frozen=True, slots=True)
-class FieldType:
-    storage: StorageType
-    mutable: bool = False
+class FieldType(Frozen):
+    __slots__ = ("storage", "mutable")
+
+    def __init__(self, storage: StorageType, mutable: bool = False):
+        set_field(self, "storage", storage)
+        set_field(self, "mutable", mutable)
 
 
-@dataclass(frozen=True, slots=True)
-class StructType:
-    fields: tuple = ()
+class StructType(Frozen):
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: tuple = ()):
+        set_field(self, "fields", fields)
 
 
-@dataclass(frozen=True, slots=True)
-class ArrayType:
-    field: FieldType
+class ArrayType(Frozen):
+    __slots__ = ("field",)
+
+    def __init__(self, field: FieldType):
+        set_field(self, "field", field)
 
 
 CompType = FuncType | StructType | ArrayType
 
 
-@dataclass(frozen=True, slots=True)
-class SubType:
-    comp: CompType
-    supers: tuple = ()
-    final: bool = True
-    # Written without the 0x50/0x4F prefix (only a final type with no supertypes can be).
-    bare: bool = field(default=True, compare=False)
+class SubType(Frozen):
+    __slots__ = ("comp", "supers", "final", "bare")
+    # `bare`: written without the 0x50/0x4F prefix (only a final type with no supertypes
+    # can be). Only the encoding differs, so it takes no part in equality.
+    _compared = ("comp", "supers", "final")
+
+    def __init__(self, comp: CompType, supers: tuple = (), final: bool = True, bare: bool = True):
+        set_field(self, "comp", comp)
+        set_field(self, "supers", supers)
+        set_field(self, "final", final)
+        set_field(self, "bare", bare)
 
 
-@dataclass(frozen=True, slots=True)
-class RecGroup:
+class RecGroup(Frozen):
     """An explicit `rec` group of `size` types starting at type index `start`."""
 
-    start: int
-    size: int
+    __slots__ = ("start", "size")
+
+    def __init__(self, start: int, size: int):
+        set_field(self, "start", start)
+        set_field(self, "size", size)
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    min: int
-    max: int | None = None
-    address64: bool = False
-    shared: bool = False
+class Limits(Frozen):
+    __slots__ = ("min", "max", "address64", "shared")
+
+    def __init__(self, min: int, max: int | None = None, address64: bool = False, shared: bool = False):
+        set_field(self, "min", min)
+        set_field(self, "max", max)
+        set_field(self, "address64", address64)
+        set_field(self, "shared", shared)
+
+    def with_min(self, min: int) -> "Limits":
+        """The same limits with another minimum (a table's or memory's current size)."""
+        return Limits(min, self.max, self.address64, self.shared)
 
     def __str__(self):
         text = f"{self.min}" if self.max is None else f"{self.min}..{self.max}"
         return text + (" i64" if self.address64 else "") + (" shared" if self.shared else "")
 
 
-@dataclass(frozen=True, slots=True)
-class TableType:
-    elem: RefType
-    limits: Limits
+class TableType(Frozen):
+    __slots__ = ("elem", "limits")
+
+    def __init__(self, elem: RefType, limits: Limits):
+        set_field(self, "elem", elem)
+        set_field(self, "limits", limits)
 
 
-@dataclass(frozen=True, slots=True)
-class MemType:
-    limits: Limits
+class MemType(Frozen):
+    __slots__ = ("limits",)
+
+    def __init__(self, limits: Limits):
+        set_field(self, "limits", limits)
 
 
-@dataclass(frozen=True, slots=True)
-class GlobalType:
-    type: ValType
-    mutable: bool = False
+class GlobalType(Frozen):
+    __slots__ = ("type", "mutable")
+
+    def __init__(self, type: ValType, mutable: bool = False):
+        set_field(self, "type", type)
+        set_field(self, "mutable", mutable)
 
 
-@dataclass(frozen=True, slots=True)
-class TagType:
-    type: int  # index of a function type
-    attribute: int = 0
+class TagType(Frozen):
+    __slots__ = ("type", "attribute")
+
+    def __init__(self, type: int, attribute: int = 0):  # `type`: index of a function type
+        set_field(self, "type", type)
+        set_field(self, "attribute", attribute)
 
 
 def block_signature(blocktype, types) -> tuple[int, int] | None:

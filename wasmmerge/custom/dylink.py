@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import construct as cs
 
+from . import DYLINK
 from . import declarative as d
 
 AFTER = 0  # before every standard section
-NAME = "dylink.0"
+NAME = DYLINK
 
 MEM_INFO, NEEDED, EXPORT_INFO, IMPORT_INFO, RUNTIME_PATH = 1, 2, 3, 4, 5
 

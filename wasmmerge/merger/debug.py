@@ -23,19 +23,14 @@ from ..binary.model import CUSTOM
 from ..binary.reader import iter_sections
 from ..binary.spaces import FUNC, GLOBAL, MEMORY
 from ..custom import build_id as build_id_section
+from ..custom import is_debug_info as handles  # which sections this module carries
 from ..debuginfo import AddressMap, DebugInput, FunctionMove, is_dwarf_section, merge_dwarf
 from ..debuginfo.layout import code_payload, custom_section_bytes, function_spans, insert_customs
 from ..debuginfo.sourcemap import MapInput, merge_source_maps, parse_source_map, url_section_payload
 from ..errors import DecodeError, WasmError
 from .rewrite import REMAPPABLE, Remap, build_skipper, collect_patches
 
-# Custom sections this module writes; the custom-section merge leaves them to it.
-HANDLED_SECTIONS = ("sourceMappingURL", "external_debug_info", "build_id")
 LLVM_TAIL = ("name", "producers", "target_features")
-
-
-def handles(name: str) -> bool:
-    return is_dwarf_section(name) or name in HANDLED_SECTIONS
 
 
 @dataclass

@@ -7,8 +7,6 @@ them from its host) but almost always a mistake. The hints look only at the outp
 remaining imports and the inputs' names and paths, not at the merger's internals.
 """
 
-import difflib
-
 from .load import input_name_from_path
 
 # How alike two names must be (difflib's ratio) for one to be offered for the other.
@@ -45,6 +43,7 @@ def _suggest(module: str, names: list[str], by_stem: dict) -> str | None:
     if module in by_stem:
         name, path = by_stem[module]
         return f"input {name!r} was read from {path}: did you mean {module}={path}?"
+    import difflib  # lazy: only for an import no input provides, not on every merge.
     close = difflib.get_close_matches(module, names, n=1, cutoff=CLOSE_ENOUGH)
     if close:
         return f"did you mean input {close[0]!r}?"

@@ -37,16 +37,20 @@ imports of the output (the host's, as with emscripten's JS library).
 """
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from .. import custom
 from ..binary import leb
 from ..binary.model import Code, ElemSegment, Export, Expr, Global, Import, Module, Table
 from ..binary.types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, I32, MEMORY_KIND, TABLE_KIND, FuncType,
                             GlobalType, Limits, MemType, SubType, TableType)
 from ..binary.writer import encode_module
-from ..custom import dylink
 from ..errors import LinkError, Unsupported
 from .load import Input
 from .pic_inputs import constant, dependency_order, dylink_of, function_names
+
+if TYPE_CHECKING:  # for annotations: the handler is loaded only for inputs with the section
+    from ..custom import dylink
 
 LAYOUT = "wasmmerge:layout"
 PAGE = 65536
@@ -108,7 +112,7 @@ def place_pic(loaded: list[Input]) -> Placement | None:
 
 
 class _Placer:
-    def __init__(self, inputs: list[Input], infos: list[dylink.Dylink]):
+    def __init__(self, inputs: list[Input], infos: "list[dylink.Dylink]"):
         self.inputs, self.infos = inputs, infos
         self.layout = Module()
         self.placement = Placement([])
@@ -158,14 +162,14 @@ class _Placer:
             raise LinkError("undefined symbols: " + ", ".join(self.unresolved))
         self._finish_layout()
         for inp in self.inputs:  # placed: nothing is left for a loader to do
-            inp.module.customs = [c for c in inp.module.customs if c.name != dylink.NAME]
+            inp.module.customs = [c for c in inp.module.customs if c.name != custom.DYLINK]
         self.placement.inputs = [Input(LAYOUT, self.layout, 0)] + self.inputs
         return self.placement
 
     def _assign_regions(self):
         memory, table = GLOBAL_BASE, 1  # table slot 0 stays null, like wasm-ld's
         for inp, info in zip(self.inputs, self.infos):
-            mem = info.mem_info or dylink.MemInfo(0, 0, 0, 0)
+            mem = info.mem_info or custom.handler(custom.DYLINK).MemInfo(0, 0, 0, 0)
             memory = _align(memory, mem.memory_alignment)
             table = _align(table, mem.table_alignment)
             self.placement.memory_bases[inp.name] = memory

@@ -1,24 +1,29 @@
 """Reading PIC inputs for `pic.py`: their `dylink.0`, their dependency order, and the
 few constant expressions a loader evaluates (segment offsets from `__table_base`)."""
 
+from typing import TYPE_CHECKING
+
+from .. import custom
 from ..binary.code import decode_instrs
 from ..binary.model import Expr
-from ..custom import dylink, names
 from ..errors import LinkError, Unsupported, WasmError
 from .load import Input
 
+if TYPE_CHECKING:  # for annotations: the handler is loaded only for inputs with the section
+    from ..custom import dylink
 
-def dylink_of(inp: Input) -> dylink.Dylink | None:
+
+def dylink_of(inp: Input) -> "dylink.Dylink | None":
     """The input's parsed `dylink.0` (None: not a PIC module); other versions are refused."""
     found = None
     for section in inp.module.customs:
         name = section.name
-        if name == "dylink" or (name.startswith("dylink.") and name != dylink.NAME):
+        if name == "dylink" or (name.startswith("dylink.") and name != custom.DYLINK):
             raise Unsupported(f"{inp.label}: custom section {name!r} is a dynamic-linking version this "
-                              f"merger does not know (only {dylink.NAME!r}); relink it with a current wasm-ld")
-        if name == dylink.NAME:
+                              f"merger does not know (only {custom.DYLINK!r}); relink it with a current wasm-ld")
+        if name == custom.DYLINK:
             try:
-                found = dylink.parse(section.data)
+                found = custom.handler(name).parse(section.data)
             except WasmError as err:
                 raise err.with_file(inp.label)
     return found
@@ -58,9 +63,9 @@ def dependency_order(loaded, infos) -> list[int]:
 def function_names(module) -> set[str]:
     """The function names of a module's name section (empty when it has none or it is bad)."""
     for section in module.customs:
-        if section.name == "name":
+        if section.name == custom.NAME:
             try:
-                return set(names.parse(section.data).subsections.get(1, {}).values())
+                return set(custom.handler(section.name).parse(section.data).subsections.get(1, {}).values())
             except WasmError:
                 return set()
     return set()

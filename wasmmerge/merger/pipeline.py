@@ -21,7 +21,6 @@ from .plan import KIND_SPACES, Plan, plan_spaces
 from .report import build_report
 from .resolve import Defined, check_allowed, resolve
 from .shared_imports import share_host_imports
-from .single_memory import single_memory
 from .target import check_target, merge_introduced
 from .unused_tables import droppable_tables
 from .verify import finish_codes
@@ -69,6 +68,7 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
         loaded, inputs, regions = placement.inputs, placement.raw_inputs(inputs), placement.summary()
         warnings.extend(placement.warnings)
     elif options.single_memory:  # every input's memory relocated or lowered into one
+        from .single_memory import single_memory  # lazy: only for --single-memory (2 ms of a small merge).
         relocated = single_memory(loaded, inputs)
         loaded, inputs, regions = relocated.inputs, relocated.raw, relocated.bases
     phases.done("load")
@@ -157,7 +157,7 @@ def _needs_debug(loaded, options: MergeOptions) -> bool:
     if not any(inp.module.customs for inp in loaded):
         return False
     # lazy: as merge_customs, only for inputs with custom sections.
-    from .debug import handles
+    from ..custom import is_debug_info as handles
     return any(handles(c.name) for inp in loaded for c in inp.module.customs)
 
 

@@ -1,7 +1,5 @@
 """The link report (`--map`, as text or JSON) and the Make dependency file (`--depfile`)."""
 
-import json
-
 from ..binary.types import KIND_NAMES
 from .plan import SPACES
 from .resolve import External
@@ -107,6 +105,7 @@ def format_text(report: dict) -> str:
 
 
 def format_json(report: dict) -> str:
+    import json  # lazy: only `--report` in JSON needs it, not every merge.
     return json.dumps(report, indent=2, sort_keys=False) + "\n"
 
 

@@ -35,7 +35,6 @@ from ..binary.reader import iter_sections
 from ..binary.relocate import fits, read_site, site_field, write_site
 from ..binary.types import GLOBAL_KIND, I32, MEMORY_KIND, Limits, MemType
 from ..binary.writer import encode_module
-from ..custom import linking, reloc
 from ..errors import LinkError, Unsupported, WasmError
 from . import lower_memory
 from .load import Input
@@ -204,6 +203,8 @@ def _value(expr: Expr | None) -> int | None:
 
 def _check(inp: Input, raw: bytes) -> _Movable:
     """Everything that decides whether input `inp` can move, read from its file."""
+    # lazy: the object-file section parsers (and `construct`) only for --single-memory.
+    from ..custom import linking, reloc
     m, label = inp.module, inp.label
 
     def refuse(why):
@@ -307,6 +308,8 @@ def _grows(m: Module) -> str | None:
 
 def _address_globals(inp: Input, symbols, refuse) -> list[int]:
     """Positions (among defined globals) of the i32 globals holding addresses."""
+    # lazy: as in `_check`, which has loaded it already.
+    from ..custom import linking
     m = inp.module
     imported = m.count(GLOBAL_KIND) - len(m.globals)
     names = {s.index: s.name for s in symbols if s.kind == linking.SYMTAB_GLOBAL and s.name}

@@ -18,7 +18,7 @@ from dataclasses import replace
 from ..binary.code import decode_instrs
 from ..binary.scan import ops_outside_runs, run_pattern
 from ..binary.types import FUNC_KIND, MEMORY_KIND, TABLE_KIND
-from ..custom import target_features
+from .. import custom
 from ..errors import LinkError, WasmError
 from ..features import ALL, WASM2, WASM3
 from ..usage import features_used, target_feature_name
@@ -109,7 +109,7 @@ def declared_features(inp) -> set[str]:
     if section is None:
         return set()
     try:
-        parsed = target_features.parse(section.data)
+        parsed = custom.handler(section.name).parse(section.data)  # loaded only for inputs that have one
     except WasmError:
         return set()
     return {OUR_NAMES.get(f.name, f.name) for f in parsed.features if f.prefix in "+="}

@@ -7,8 +7,6 @@ writes in place and the instance unusable, as the spec says), then the start fun
 runs.
 """
 
-from dataclasses import replace
-
 from ..binary.code import decode_expr
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, KIND_NAMES, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError, Trap, Unsupported
@@ -66,12 +64,12 @@ def _extern_matches(store, imp, extern, ids) -> bool:
         if not (types.val_matches(extern.elem_type, expected)
                 and types.val_matches(expected, extern.elem_type)):
             return False
-        actual = replace(extern.type.limits, min=len(extern.elems))
+        actual = extern.type.limits.with_min(len(extern.elems))
         return limits_match(actual, imp.type.limits)
     if kind == MEMORY_KIND:
         if not isinstance(extern, MemoryInstance):
             return False
-        actual = replace(extern.type.limits, min=extern.pages)
+        actual = extern.type.limits.with_min(extern.pages)
         return limits_match(actual, imp.type.limits)
     if kind == TAG_KIND:
         expected = ids[imp.type.type]
