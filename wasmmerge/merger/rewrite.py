@@ -20,6 +20,7 @@ from ..binary.opcodes import ALL_OPS, Op
 from ..binary.scan import run_pattern
 from ..binary.spaces import BYTE, INDEX_KINDS, MEMORY, MODULE_SPACES, S32, S64, TAG, U32, by_layout, spaces_of
 from ..errors import DecodeError, ValidationError
+from .rewrite_pattern import patch_pattern
 
 # Spaces the merger renumbers; locals, labels and fields never change.
 REMAPPABLE = MODULE_SPACES
@@ -28,7 +29,7 @@ REMAPPABLE = MODULE_SPACES
 class Remap:
     """Per index space, the new index of each old one (None: identity)."""
 
-    __slots__ = REMAPPABLE + ("active", "_plans", "_index_steps")
+    __slots__ = REMAPPABLE + ("active", "_plans", "_index_steps", "_scan")
 
     def __init__(self, **maps):
         for space in REMAPPABLE:
@@ -39,6 +40,7 @@ class Remap:
         self.active = frozenset(s for s in REMAPPABLE if getattr(self, s) is not None)
         self._plans = {}
         self._index_steps = {}
+        self._scan = None
 
     def is_identity(self) -> bool:
         return not self.active
@@ -185,10 +187,14 @@ def _patch_catches(remap, data, pos, patches):
 
 
 def _patch_memarg(remap, data, pos, patches):
+    return _leb_end(data, _patch_memarg_head(remap, data, pos, patches))
+
+
+def _patch_memarg_head(remap, data, pos, patches):
+    """A memory argument's flags and memory index (the offset never changes)."""
     flags, after_flags = leb.read_u32(data, pos)
     if flags & 0x40:
-        end = _INDEX_PATCHERS[MEMORY](remap, data, after_flags, patches)
-        return _leb_end(data, end)
+        return _INDEX_PATCHERS[MEMORY](remap, data, after_flags, patches)
     new = remap.new(MEMORY, 0)
     if new != 0:
         # Memory 0 is implied by the flags; naming another one needs the explicit form.
@@ -198,7 +204,7 @@ def _patch_memarg(remap, data, pos, patches):
             raw = _EXPLICIT_MEMARG[key] = (leb.write_unsigned_width(flags | 0x40, after_flags - pos)
                                            + leb.write_unsigned(new))
         patches.append((pos, after_flags, raw))
-    return _leb_end(data, after_flags)
+    return after_flags
 
 
 _EXPLICIT_MEMARG: dict[tuple, bytes] = {}
@@ -252,10 +258,8 @@ def collect_patches(data, remap: Remap, start: int = 0, end: int | None = None,
     """Every (start, end, new bytes) replacement the instructions in data[start:end] need."""
     if end is None:
         end = len(data)
-    active = remap.active
-    plans = remap._plans
     patches = []
-    skip = build_skipper(active).match if use_skipper else None
+    skip = build_skipper(remap.active).match if use_skipper else None
     pos = start
     view = data if end == len(data) else memoryview(data)[:end]
     while pos < end:
@@ -263,21 +267,28 @@ def collect_patches(data, remap: Remap, start: int = 0, end: int | None = None,
             pos = skip(data, pos, end).end()
             if pos >= end:
                 break
-        steps = plans.get(view[pos])  # one-byte opcodes are looked up by their byte
-        if steps is not None:
-            pos += 1
-        else:
-            op, pos = read_op(view, pos)
-            steps = plans.get(op)
-            if steps is None:
-                steps = plans[op] = _plan(op, remap)
-                if op.prefix is None:
-                    plans[op.code] = steps
-        for step in steps:
-            pos = step(remap, view, pos, patches)
+        pos = _python_step(remap, view, pos, patches)
     if pos > end:
         raise DecodeError("unexpected end of section or function", end)
     return patches
+
+
+def _python_step(remap: Remap, data, pos: int, patches: list) -> int:
+    """One instruction at `pos` through the per-immediate steps; the position after it."""
+    plans = remap._plans
+    steps = plans.get(data[pos])  # one-byte opcodes are looked up by their byte
+    if steps is not None:
+        pos += 1
+    else:
+        op, pos = read_op(data, pos)
+        steps = plans.get(op)
+        if steps is None:
+            steps = plans[op] = _plan(op, remap)
+            if op.prefix is None:
+                plans[op.code] = steps
+    for step in steps:
+        pos = step(remap, data, pos, patches)
+    return pos
 
 
 def apply_patches(data, patches, start: int = 0, end: int | None = None) -> bytes:
@@ -295,18 +306,97 @@ def apply_patches(data, patches, start: int = 0, end: int | None = None) -> byte
     return b"".join(pieces)
 
 
+# -- the fast path: one match per patchable instruction, replacements cached by bytes ---
+
+_MISS = object()
+
+
+def _scanner(remap: Remap):
+    """(match, fields) for this remap: `fields[lastindex]` is ((group, cache, convert), ...)
+    for the instruction a match captured. A cache maps an immediate's bytes to its
+    replacement (None: unchanged); the same bytes always give the same replacement, and
+    most immediates repeat (the same callee, memory argument or global), so most sites
+    cost a dict lookup."""
+    scan = remap._scan
+    if scan is None:
+        found = patch_pattern(remap.active)
+        caches: dict[str, dict] = {}
+        fields = {last: tuple((group, caches.setdefault(kind, {}), _field_step(remap, kind))
+                              for group, kind in groups)
+                  for last, groups in found.fields.items()}
+        scan = remap._scan = (found.pattern.match, fields)
+    return scan
+
+
+def _field_step(remap: Remap, kind: str):
+    if kind == "memarg":
+        return _patch_memarg_head  # the pattern captures the flags and memory index only
+    if kind in COMPOUND_PATCHERS:
+        return COMPOUND_PATCHERS[kind]
+    return _bound_index_step(remap, kind)
+
+
+def _replacement(step, remap: Remap, data, begin: int, stop: int):
+    """The bytes replacing data[begin:stop] (one captured immediate), None if unchanged."""
+    patches = []
+    if step(remap, data, begin, patches) != stop:
+        raise DecodeError("malformed immediate", begin)  # the pattern and the reader disagree
+    return apply_patches(data, patches, begin, stop) if patches else None
+
+
+def _rewritten(data, remap: Remap) -> bytes:
+    match, fields = _scanner(remap)
+    pieces = []
+    append = pieces.append
+    last = pos = 0
+    end = len(data)
+    while True:
+        found = match(data, pos)
+        last_group = found.lastindex
+        if last_group is None:  # a run, then the end or an instruction the pattern leaves to us
+            pos = found.end()
+            if pos >= end:
+                break
+            patches = []
+            pos = _python_step(remap, data, pos, patches)
+            for begin, stop, new in patches:
+                append(data[last:begin])
+                append(new)
+                last = stop
+            continue
+        for group, cache, step in fields[last_group]:
+            begin, stop = found.span(group)
+            raw = data[begin:stop]
+            new = cache.get(raw, _MISS)
+            if new is _MISS:
+                new = cache[raw] = _replacement(step, remap, data, begin, stop)
+            if new is not None:
+                append(data[last:begin])
+                append(new)
+                last = stop
+        pos = found.end()
+    if pos > end:
+        raise DecodeError("unexpected end of section or function", end)
+    if not pieces:
+        return data if isinstance(data, bytes) else bytes(data)
+    append(data[last:])
+    return b"".join(pieces)
+
+
 def rewrite(data: bytes, remap: Remap, base: int = 0, use_skipper: bool = True) -> bytes:
     """`data` (instructions) with every remapped index immediate rewritten.
 
-    `base` is the offset of `data` in its file, for error messages.
+    `base` is the offset of `data` in its file, for error messages. `use_skipper=False`
+    takes every instruction through the Python steps (the tests compare both paths).
     """
     if remap.is_identity():
         return data
     try:
-        patches = collect_patches(data, remap, use_skipper=use_skipper)
+        if use_skipper:
+            return _rewritten(data, remap)
+        return apply_patches(data, collect_patches(data, remap, use_skipper=False))
     except (DecodeError, ValidationError) as err:
         raise err.at_base(base) from None
-    return apply_patches(data, patches)
 
 
 def every_index_immediate() -> list[tuple[Op, str]]:
