@@ -312,19 +312,24 @@ _MISS = object()
 
 
 def _scanner(remap: Remap):
-    """(match, fields) for this remap: `fields[lastindex]` is ((group, cache, convert), ...)
-    for the instruction a match captured. A cache maps an immediate's bytes to its
-    replacement (None: unchanged); the same bytes always give the same replacement, and
-    most immediates repeat (the same callee, memory argument or global), so most sites
-    cost a dict lookup."""
+    """(pattern, caches, steps, fields) for this remap. An instruction a match captured is
+    named by the match's `lastindex`, g: when it has one patchable immediate (nearly all
+    do), that is group g, `caches[g]` maps the immediate's bytes to its replacement (None:
+    unchanged) and `steps[g]` computes one; otherwise `fields[g]` lists (group, cache,
+    step) for each. The same bytes always give the same replacement, and most immediates
+    repeat (the same callee, memory argument or global), so most sites cost a lookup."""
     scan = remap._scan
     if scan is None:
         found = patch_pattern(remap.active)
-        caches: dict[str, dict] = {}
-        fields = {last: tuple((group, caches.setdefault(kind, {}), _field_step(remap, kind))
-                              for group, kind in groups)
-                  for last, groups in found.fields.items()}
-        scan = remap._scan = (found.pattern.match, fields)
+        by_kind: dict[str, dict] = {}
+        caches, steps, fields = {}, {}, {}
+        for last, groups in found.fields.items():
+            bound = tuple((group, by_kind.setdefault(kind, {}), _field_step(remap, kind)) for group, kind in groups)
+            if len(bound) == 1:
+                caches[last], steps[last] = bound[0][1], bound[0][2]
+            else:
+                fields[last] = bound
+        scan = remap._scan = (found.pattern, caches, steps, fields)
     return scan
 
 
@@ -345,15 +350,17 @@ def _replacement(step, remap: Remap, data, begin: int, stop: int):
 
 
 def _rewritten(data, remap: Remap) -> bytes:
-    match, fields = _scanner(remap)
+    pattern, caches, steps, fields = _scanner(remap)
     pieces = []
     append = pieces.append
-    last = pos = 0
+    last = 0
     end = len(data)
+    # A scanner's match() continues where the previous match ended.
+    next_match = pattern.scanner(data).match
     while True:
-        found = match(data, pos)
-        last_group = found.lastindex
-        if last_group is None:  # a run, then the end or an instruction the pattern leaves to us
+        found = next_match()
+        group = found.lastindex
+        if group is None:  # a run, then the end or an instruction the pattern leaves to us
             pos = found.end()
             if pos >= end:
                 break
@@ -363,9 +370,22 @@ def _rewritten(data, remap: Remap) -> bytes:
                 append(data[last:begin])
                 append(new)
                 last = stop
+            next_match = pattern.scanner(data, pos).match
             continue
-        for group, cache, step in fields[last_group]:
+        cache = caches.get(group)
+        if cache is not None:
             begin, stop = found.span(group)
+            raw = data[begin:stop]
+            new = cache.get(raw, _MISS)
+            if new is _MISS:
+                new = cache[raw] = _replacement(steps[group], remap, data, begin, stop)
+            if new is not None:
+                append(data[last:begin])
+                append(new)
+                last = stop
+            continue
+        for field, cache, step in fields[group]:
+            begin, stop = found.span(field)
             raw = data[begin:stop]
             new = cache.get(raw, _MISS)
             if new is _MISS:
@@ -374,13 +394,15 @@ def _rewritten(data, remap: Remap) -> bytes:
                 append(data[last:begin])
                 append(new)
                 last = stop
-        pos = found.end()
     if pos > end:
         raise DecodeError("unexpected end of section or function", end)
     if not pieces:
         return data if isinstance(data, bytes) else bytes(data)
     append(data[last:])
     return b"".join(pieces)
+
+
+_SHORT = 32  # bytes: below this, a body or expression is first checked whole
 
 
 def rewrite(data: bytes, remap: Remap, base: int = 0, use_skipper: bool = True) -> bytes:
@@ -393,6 +415,12 @@ def rewrite(data: bytes, remap: Remap, base: int = 0, use_skipper: bool = True) 
         return data
     try:
         if use_skipper:
+            if len(data) <= _SHORT:
+                # Constant expressions (98,450 data segment offsets in esbuild): one call
+                # in C says whether anything in them needs a patch.
+                whole = (remap._scan or _scanner(remap))[0].fullmatch(data)
+                if whole is not None and whole.lastindex is None:
+                    return data if isinstance(data, bytes) else bytes(data)
             return _rewritten(data, remap)
         return apply_patches(data, collect_patches(data, remap, use_skipper=False))
     except (DecodeError, ValidationError) as err:
