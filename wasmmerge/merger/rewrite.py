@@ -109,7 +109,10 @@ def _bound_index_step(remap: Remap, space: str):
     read_u32 = leb.read_u32
 
     def step(_remap, data, pos, patches):
-        value = data[pos]
+        try:
+            value = data[pos]
+        except IndexError:
+            raise DecodeError("unexpected end", pos) from None
         if value < 0x80:
             end = pos + 1
         else:
