@@ -135,4 +135,6 @@ def _group_rows(rows, opcodes, prefix: bytes) -> list[tuple[bytes, tuple]]:
     groups: dict[tuple, list[Op]] = {}
     for op, text, kinds in rows:
         groups.setdefault((text, kinds), []).append(op)
-    return [(prefix + opcodes(ops) + text, kinds) for (text, kinds), ops in groups.items()]
+    # Loads and stores first: when memories move, they are most of the patched instructions.
+    ordered = sorted(groups.items(), key=lambda item: -len(item[1]))
+    return [(prefix + opcodes(ops) + text, kinds) for (text, kinds), ops in ordered]
