@@ -129,3 +129,10 @@ def test_memory_arguments_keep_their_offset_bytes():
     out = rewrite(code, Remap(memory=[1, 2]))
     assert out == (encode_instr(load, MemArg(2, 300, 1)) + encode_instr(load, MemArg(2, 300, 2)) + b"\x0b")
     assert leb.write_unsigned(300) in out
+
+
+def test_views_are_rewritten_like_bytes():
+    code = encode_instr(_op("call"), 1) + encode_instr(_op("local.get"), 0) + b"\x0b"
+    expected = encode_instr(_op("call"), 7) + encode_instr(_op("local.get"), 0) + b"\x0b"
+    for view in (memoryview(code), memoryview(bytearray(code)), bytearray(code)):
+        assert rewrite(view, Remap(func=[0, 7])) == expected

@@ -353,6 +353,8 @@ def _replacement(step, remap: Remap, data, begin: int, stop: int):
 
 
 def _rewritten(data, remap: Remap) -> bytes:
+    if not isinstance(data, bytes):
+        data = bytes(data)  # immediates are looked up by their bytes (a view may be unhashable)
     pattern, caches, steps, fields = _scanner(remap)
     pieces = []
     append = pieces.append
@@ -400,7 +402,7 @@ def _rewritten(data, remap: Remap) -> bytes:
     if pos > end:
         raise DecodeError("unexpected end of section or function", end)
     if not pieces:
-        return data if isinstance(data, bytes) else bytes(data)
+        return data
     append(data[last:])
     return b"".join(pieces)
 
