@@ -116,6 +116,7 @@ def main(argv=None) -> int:
     jobs = [] if args.jobs is None else ["-j", str(args.jobs)]
     print(f"inputs: swc {swc.stat().st_size / 1e6:.1f} MB + esbuild {esbuild.stat().st_size / 1e6:.1f} MB"
           f" = {size:.1f} MB  ({swc.parent})")
+    print_load("before")
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "merged.wasm")
         print("merge (wasmmerge swc.wasm esbuild.wasm -o out.wasm):")
@@ -135,7 +136,17 @@ def main(argv=None) -> int:
             print("anchor: wabt wasm-validate FILE (native):")
             for name, path in modules.items():
                 report_merge(name, path.stat().st_size / 1e6, *best(args.runs, [wabt, "--enable-all", str(path)]))
+    print_load("after")
     return 0
+
+
+def print_load(when: str) -> None:
+    """The machine's load, which says whether the wall times mean anything: on a shared
+    machine they stretch while CPU seconds barely move."""
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0]
+    note = "  (busy: compare CPU seconds, not wall)" if load > cores / 2 else ""
+    print(f"load average {when}: {load:.2f} on {cores} cores{note}")
 
 
 if __name__ == "__main__":
