@@ -1,26 +1,30 @@
 """Copy-and-patch of instruction bytes: only the index immediates that change are rewritten.
 
-One traversal, driven by the opcode table: every immediate kind (`binary/spaces.py`) has
-a step, in `SKIPPERS` (kinds stepped over, index kinds included) or `COMPOUND_PATCHERS`,
-and every index space a patcher that is used only when that space's map is not the
-identity. A new index is written in the original LEB128 width when it fits, so code
-offsets stay stable.
+`Remap` holds, per index space, the new index of each old one; a space whose map is the
+identity is left alone. `rewrite` walks a body once with the expression of
+`rewrite_pattern.py` (matched in C): each match skips a run of instructions naming no
+remapped index and captures the immediates of the one after it. A captured immediate's
+replacement depends only on its bytes, so it is computed once per remap by the
+per-immediate steps of `rewrite_steps.py` (driven by the opcode table) and looked up
+after that; each body's pieces are joined once. Anything the expression does not know
+(a long br_table, typed select, try_table, unusual encodings, a truncated body) goes
+through those steps for that one instruction. A new index is written in the original
+LEB128 width when it fits, so code offsets stay stable.
 
-Most instructions name no remapped index, so runs of them are skipped by one regular
-expression generated from the same table (matched in C); only the instructions left over
-are looked at in Python. Anything the expression does not know (unusual encodings,
-br_table, typed select, try_table) simply falls through to the Python path.
+`collect_patches` gives the same rewriting as a list of patches, for the debug-info
+address map, with the older skip-only expression (`build_skipper`).
 """
 
 import functools
 
-from ..binary import leb
-from ..binary.code import read_op
 from ..binary.opcodes import ALL_OPS, Op
 from ..binary.scan import run_pattern
-from ..binary.spaces import BYTE, INDEX_KINDS, MEMORY, MODULE_SPACES, S32, S64, TAG, U32, by_layout, spaces_of
+from ..binary.spaces import MODULE_SPACES, spaces_of
 from ..errors import DecodeError, ValidationError
 from .rewrite_pattern import patch_pattern
+# The steps are re-exported: tests check their tables against the opcode table.
+from .rewrite_steps import (COMPOUND_PATCHERS, SKIPPERS, _bound_index_step,  # noqa: F401
+                            _patch_memarg_head, _python_step, apply_patches)
 
 # Spaces the merger renumbers; locals, labels and fields never change.
 REMAPPABLE = MODULE_SPACES
@@ -59,189 +63,6 @@ def _is_identity(table) -> bool:
     return all(i == v for i, v in enumerate(table))
 
 
-# -- LEB helpers that keep the original width ------------------------------------------
-
-def _leb_end(data, pos: int) -> int:
-    n = len(data)
-    while pos < n:
-        if data[pos] < 0x80:
-            return pos + 1
-        pos += 1
-    raise DecodeError("unexpected end", pos)
-
-
-# -- one skipper per immediate kind: (data, pos) -> pos -------------------------------
-
-def _skip_fixed(size):
-    def skip(data, pos):
-        if pos + size > len(data):
-            raise DecodeError("unexpected end", len(data))
-        return pos + size
-    return skip
-
-
-def _skip_byte(data, pos):
-    if pos >= len(data):
-        raise DecodeError("unexpected end", pos)
-    return pos + 1
-
-
-# -- patchers: (remap, data, pos, patches) -> pos -------------------------------------
-
-def _index_patcher(space):
-    def patch(remap, data, pos, patches):
-        return _bound_index_step(remap, space)(remap, data, pos, patches)
-    return patch
-
-
-def _bound_index_step(remap: Remap, space: str):
-    """The patcher of one space's index immediates, with that space's table bound in."""
-    step = remap._index_steps.get(space)
-    if step is not None:
-        return step
-    table = getattr(remap, space)
-    if table is None:
-        step = _wrap_skip(_leb_end)
-        remap._index_steps[space] = step
-        return step
-    encoded = {}  # (new index, width) -> bytes
-    size = len(table)
-    read_u32 = leb.read_u32
-
-    def step(_remap, data, pos, patches):
-        try:
-            value = data[pos]
-        except IndexError:
-            raise DecodeError("unexpected end", pos) from None
-        if value < 0x80:
-            end = pos + 1
-        else:
-            value, end = read_u32(data, pos)
-        if value >= size:
-            raise ValidationError(f"unknown {space} {value}", pos)
-        new = table[value]
-        if new != value:
-            key = (new, end - pos)
-            raw = encoded.get(key)
-            if raw is None:
-                raw = encoded[key] = leb.write_unsigned_width(new, end - pos)
-            patches.append((pos, end, raw))
-        return end
-    remap._index_steps[space] = step
-    return step
-
-
-def _patch_heaptype(remap, data, pos, patches):
-    value, end = leb.read_s33(data, pos)
-    if value >= 0 and remap.type is not None:
-        new = remap.new("type", value)
-        if new != value:
-            patches.append((pos, end, leb.write_signed_width(new, end - pos)))
-    return end
-
-
-def _patch_valtype(remap, data, pos, patches):
-    if pos >= len(data):
-        raise DecodeError("unexpected end", pos)
-    if data[pos] in (0x63, 0x64):
-        return _patch_heaptype(remap, data, pos + 1, patches)
-    return pos + 1
-
-
-def _patch_blocktype(remap, data, pos, patches):
-    if pos >= len(data):
-        raise DecodeError("unexpected end", pos)
-    byte = data[pos]
-    if byte in (0x63, 0x64):
-        return _patch_heaptype(remap, data, pos + 1, patches)
-    if 0x40 <= byte < 0x80:  # empty, a number type or an abstract reference shorthand
-        return pos + 1
-    return _patch_heaptype(remap, data, pos, patches)  # a type index, as s33
-
-
-def _patch_valtypes(remap, data, pos, patches):
-    count, pos = leb.read_u32(data, pos)
-    for _ in range(count):
-        pos = _patch_valtype(remap, data, pos, patches)
-    return pos
-
-
-def _patch_labels(remap, data, pos, patches):
-    count, pos = leb.read_u32(data, pos)
-    if count > len(data) - pos:
-        raise DecodeError("length out of bounds", pos)
-    for _ in range(count + 1):
-        pos = _leb_end(data, pos)
-    return pos
-
-
-def _patch_catches(remap, data, pos, patches):
-    count, pos = leb.read_u32(data, pos)
-    patch_tag = _INDEX_PATCHERS[TAG]
-    for _ in range(count):
-        kind = data[pos] if pos < len(data) else None
-        if kind is None or kind > 3:
-            raise DecodeError("malformed catch clause", pos)
-        pos += 1
-        if kind < 2:
-            pos = patch_tag(remap, data, pos, patches)
-        pos = _leb_end(data, pos)
-    return pos
-
-
-def _patch_memarg(remap, data, pos, patches):
-    return _leb_end(data, _patch_memarg_head(remap, data, pos, patches))
-
-
-def _patch_memarg_head(remap, data, pos, patches):
-    """A memory argument's flags and memory index (the offset never changes)."""
-    flags, after_flags = leb.read_u32(data, pos)
-    if flags & 0x40:
-        return _INDEX_PATCHERS[MEMORY](remap, data, after_flags, patches)
-    new = remap.new(MEMORY, 0)
-    if new != 0:
-        # Memory 0 is implied by the flags; naming another one needs the explicit form.
-        key = (flags, after_flags - pos, new)
-        raw = _EXPLICIT_MEMARG.get(key)
-        if raw is None:
-            raw = _EXPLICIT_MEMARG[key] = (leb.write_unsigned_width(flags | 0x40, after_flags - pos)
-                                           + leb.write_unsigned(new))
-        patches.append((pos, after_flags, raw))
-    return after_flags
-
-
-_EXPLICIT_MEMARG: dict[tuple, bytes] = {}
-
-
-_INDEX_PATCHERS = {space: _index_patcher(space) for space in INDEX_KINDS}
-
-# Every index, number, fixed-size value and one-byte immediate is stepped over by its
-# layout; only the compound kinds, which may hold an index, need a patcher of their own.
-SKIPPERS = by_layout({U32: _leb_end, S32: _leb_end, S64: _leb_end, BYTE: _skip_byte}, _skip_fixed)
-
-COMPOUND_PATCHERS = {
-    "blocktype": _patch_blocktype, "labels": _patch_labels, "memarg": _patch_memarg,
-    "heaptype": _patch_heaptype, "valtypes": _patch_valtypes, "catches": _patch_catches,
-}
-
-
-def _wrap_skip(skip):
-    return lambda remap, data, pos, patches: skip(data, pos)
-
-
-def _plan(op: Op, remap: Remap) -> tuple:
-    """The per-immediate steps of one instruction under a remap."""
-    steps = []
-    for kind in op.imms:
-        if kind in COMPOUND_PATCHERS:
-            steps.append(COMPOUND_PATCHERS[kind])
-        elif kind in remap.active:  # an index kind, named after its space
-            steps.append(_bound_index_step(remap, kind))
-        else:
-            steps.append(_wrap_skip(SKIPPERS[kind]))
-    return tuple(steps)
-
-
 # -- the skipper: a regular expression over runs of instructions needing no patch ------
 
 def _skippable(op: Op, active: frozenset) -> bool:
@@ -274,39 +95,6 @@ def collect_patches(data, remap: Remap, start: int = 0, end: int | None = None,
     if pos > end:
         raise DecodeError("unexpected end of section or function", end)
     return patches
-
-
-def _python_step(remap: Remap, data, pos: int, patches: list) -> int:
-    """One instruction at `pos` through the per-immediate steps; the position after it."""
-    plans = remap._plans
-    steps = plans.get(data[pos])  # one-byte opcodes are looked up by their byte
-    if steps is not None:
-        pos += 1
-    else:
-        op, pos = read_op(data, pos)
-        steps = plans.get(op)
-        if steps is None:
-            steps = plans[op] = _plan(op, remap)
-            if op.prefix is None:
-                plans[op.code] = steps
-    for step in steps:
-        pos = step(remap, data, pos, patches)
-    return pos
-
-
-def apply_patches(data, patches, start: int = 0, end: int | None = None) -> bytes:
-    if end is None:
-        end = len(data)
-    if not patches:
-        return bytes(data[start:end])
-    pieces = []
-    last = start
-    for begin, stop, new in patches:
-        pieces.append(data[last:begin])
-        pieces.append(new)
-        last = stop
-    pieces.append(data[last:end])
-    return b"".join(pieces)
 
 
 # -- the fast path: one match per patchable instruction, replacements cached by bytes ---
