@@ -105,9 +105,9 @@ _MISS = object()
 def _scanner(remap: Remap):
     """(pattern, caches, steps, fields) for this remap. An instruction a match captured is
     named by the match's `lastindex`, g: when it has one patchable immediate (nearly all
-    do), that is group g, `caches[g]` maps the immediate's bytes to its replacement (None:
-    unchanged) and `steps[g]` computes one; otherwise `fields[g]` lists (group, cache,
-    step) for each. The same bytes always give the same replacement, and most immediates
+    do), that is group g, `caches[g]` (a list indexed by group) maps the immediate's bytes
+    to its replacement (None: unchanged) and `steps[g]` computes one; otherwise `caches[g]`
+    is None and `fields[g]` lists (group, cache, step) for each. The same bytes always give the same replacement, and most immediates
     repeat (the same callee, memory argument or global), so most sites cost a lookup."""
     scan = remap._scan
     if scan is None:
@@ -120,7 +120,8 @@ def _scanner(remap: Remap):
                 caches[last], steps[last] = bound[0][1], bound[0][2]
             else:
                 fields[last] = bound
-        scan = remap._scan = (found.pattern, caches, steps, fields)
+        top = max(found.fields, default=0) + 1
+        scan = remap._scan = (found.pattern, [caches.get(g) for g in range(top)], steps, fields)
     return scan
 
 
@@ -148,6 +149,7 @@ def _rewritten(data, remap: Remap) -> bytes:
     append = pieces.append
     last = 0
     end = len(data)
+    miss = _MISS
     # A scanner's match() continues where the previous match ended.
     next_match = pattern.scanner(data).match
     while True:
@@ -165,14 +167,16 @@ def _rewritten(data, remap: Remap) -> bytes:
                 last = stop
             next_match = pattern.scanner(data, pos).match
             continue
-        cache = caches.get(group)
+        cache = caches[group]
         if cache is not None:
-            begin, stop = found.span(group)
-            raw = data[begin:stop]
-            new = cache.get(raw, _MISS)
-            if new is _MISS:
-                new = cache[raw] = _replacement(steps[group], remap, data, begin, stop)
+            raw = found[group]
+            new = cache.get(raw, miss)
             if new is not None:
+                begin, stop = found.span(group)
+                if new is miss:
+                    new = cache[raw] = _replacement(steps[group], remap, data, begin, stop)
+                    if new is None:
+                        continue
                 append(data[last:begin])
                 append(new)
                 last = stop
