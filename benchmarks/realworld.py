@@ -1,7 +1,8 @@
 """Real-world benchmark inputs: .wasm files from npm packages, fetched once and cached.
 
-    from realworld import realworld_modules
+    from realworld import realworld_modules, npm_tool
     paths = realworld_modules()          # {"swc": Path, "esbuild": Path, "sqljs": Path}
+    merge = npm_tool("wasm-merge")       # Binaryen's wasm-merge from npm, run with node
 
     .venv/bin/python benchmarks/realworld.py     # fetch (if needed) and list them
 
@@ -11,6 +12,11 @@ and its .wasm file is extracted next to it. These are benchmark inputs only: the
 outside the repository and are never committed. When npm or the network is missing,
 `realworld_modules` raises `RealWorldUnavailable` with a message saying what to do, so a
 benchmark can print it and skip.
+
+`npm_tool("wasm-merge")` is the anchor the merge benchmark compares against: npm's
+`binaryen` package ships each Binaryen tool as one JavaScript file with the tool compiled
+to WebAssembly inside (Emscripten; it runs on node, single-threaded), fetched and cached
+the same way. Debian's binaryen 108 has no wasm-merge.
 """
 
 import os
@@ -25,6 +31,12 @@ PACKAGES = {
     "swc": ("@swc/wasm", "package/wasm_bg.wasm"),
     "esbuild": ("esbuild-wasm", "package/esbuild.wasm"),
     "sqljs": ("sql.js", "package/dist/sql-wasm.wasm"),
+}
+
+# name -> (npm package@version, directory of the tool inside the tarball). Pinned, so the
+# anchor's numbers stay comparable between runs.
+TOOLS = {
+    "wasm-merge": ("binaryen@132.0.0", "package/bin"),
 }
 
 
@@ -76,6 +88,23 @@ def realworld_module(name: str) -> Path:
     return target
 
 
+def npm_tool(name: str) -> Path:
+    """Path of a cached tool script from npm (run it with `node`), fetching it if needed."""
+    package, folder = TOOLS[name]
+    directory = cache_dir() / package.replace("@", "-").lstrip("-")
+    target = directory / name
+    if target.exists():
+        return target
+    if shutil.which("node") is None:
+        raise RealWorldUnavailable("node is not installed (install node 20)")
+    directory.mkdir(parents=True, exist_ok=True)
+    tarball = _npm_pack(package, cache_dir())
+    # The package.json beside the tools says they are CommonJS scripts.
+    _extract(tarball, f"{folder}/package.json", directory / "package.json")
+    _extract(tarball, f"{folder}/{name}", target)
+    return target
+
+
 def realworld_modules(names=tuple(PACKAGES)) -> dict:
     return {name: realworld_module(name) for name in names}
 
@@ -84,6 +113,8 @@ def main():
     try:
         for name, path in realworld_modules().items():
             print(f"{name:8} {path.stat().st_size / 1e6:6.1f} MB  {path}")
+        for name in TOOLS:
+            print(f"{name:10} {npm_tool(name)}  (node)")
     except RealWorldUnavailable as err:
         print(f"real-world modules unavailable: {err}")
         sys.exit(1)
