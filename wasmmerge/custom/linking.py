@@ -164,56 +164,52 @@ def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
     return symbols, pos
 
 
-def _read_segments(data: bytes, pos: int) -> tuple[list[SegmentInfo], int]:
-    read_u32 = leb.read_u32
-    count, pos = read_u32(data, pos)
-    segments = []
+def _vec(data: bytes, pos: int, read_item) -> tuple[list, int]:
+    """A vector: its count, then `read_item(data, pos) -> (item, pos)` that many times."""
+    count, pos = leb.read_u32(data, pos)
+    items = []
     for _ in range(count):
-        name, pos = _name_at(data, pos)
-        alignment, pos = read_u32(data, pos)
-        flags, pos = read_u32(data, pos)
-        segments.append(SegmentInfo(name, alignment, flags))
-    return segments, pos
+        item, pos = read_item(data, pos)
+        items.append(item)
+    return items, pos
 
 
-def _read_init_funcs(data: bytes, pos: int) -> tuple[list[InitFunc], int]:
-    read_u32 = leb.read_u32
-    count, pos = read_u32(data, pos)
-    init_funcs = []
-    for _ in range(count):
-        priority, pos = read_u32(data, pos)
-        symbol, pos = read_u32(data, pos)
-        init_funcs.append(InitFunc(priority, symbol))
-    return init_funcs, pos
+def _segment(data: bytes, pos: int) -> tuple[SegmentInfo, int]:
+    name, pos = _name_at(data, pos)
+    alignment, pos = leb.read_u32(data, pos)
+    flags, pos = leb.read_u32(data, pos)
+    return SegmentInfo(name, alignment, flags), pos
 
 
-def _read_comdats(data: bytes, pos: int) -> tuple[list[Comdat], int]:
-    read_u32 = leb.read_u32
-    count, pos = read_u32(data, pos)
-    comdats = []
-    for _ in range(count):
-        name, pos = _name_at(data, pos)
-        flags, pos = read_u32(data, pos)
-        members = []
-        nmembers, pos = read_u32(data, pos)
-        for _ in range(nmembers):
-            if pos >= len(data):
-                raise DecodeError("unexpected end", pos)
-            kind = data[pos]
-            if kind > COMDAT_SECTION:
-                raise DecodeError(f"unknown comdat member kind {kind!r}", pos)
-            index, pos = read_u32(data, pos + 1)
-            members.append(ComdatMember(kind, index))
-        comdats.append(Comdat(name, flags, members))
-    return comdats, pos
+def _init_func(data: bytes, pos: int) -> tuple[InitFunc, int]:
+    priority, pos = leb.read_u32(data, pos)
+    symbol, pos = leb.read_u32(data, pos)
+    return InitFunc(priority, symbol), pos
+
+
+def _comdat_member(data: bytes, pos: int) -> tuple[ComdatMember, int]:
+    if pos >= len(data):
+        raise DecodeError("unexpected end", pos)
+    kind = data[pos]
+    if kind > COMDAT_SECTION:
+        raise DecodeError(f"unknown comdat member kind {kind!r}", pos)
+    index, pos = leb.read_u32(data, pos + 1)
+    return ComdatMember(kind, index), pos
+
+
+def _comdat(data: bytes, pos: int) -> tuple[Comdat, int]:
+    name, pos = _name_at(data, pos)
+    flags, pos = leb.read_u32(data, pos)
+    members, pos = _vec(data, pos, _comdat_member)
+    return Comdat(name, flags, members), pos
 
 
 # Subsection id -> (Linking attribute, subsection name, reader).
 _READERS = {
     SYMBOL_TABLE: ("symbols", "WASM_SYMBOL_TABLE", _read_symbols),
-    SEGMENT_INFO: ("segments", "WASM_SEGMENT_INFO", _read_segments),
-    INIT_FUNCS: ("init_funcs", "WASM_INIT_FUNCS", _read_init_funcs),
-    COMDAT_INFO: ("comdats", "WASM_COMDAT_INFO", _read_comdats),
+    SEGMENT_INFO: ("segments", "WASM_SEGMENT_INFO", lambda data, pos: _vec(data, pos, _segment)),
+    INIT_FUNCS: ("init_funcs", "WASM_INIT_FUNCS", lambda data, pos: _vec(data, pos, _init_func)),
+    COMDAT_INFO: ("comdats", "WASM_COMDAT_INFO", lambda data, pos: _vec(data, pos, _comdat)),
 }
 
 
