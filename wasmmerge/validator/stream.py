@@ -10,9 +10,11 @@ control stack.
 from ..binary.code import Instr, read_op
 from ..binary.types import I32, RefType
 from ..errors import DecodeError
-from .table import (B_ADDRESSED, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_CONST, B_END, B_FIXED, B_GLOBAL_GET,
-                    B_IF, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_MEMORY, B_OFF, SIMPLE_BLOCK_TYPES)
+from .table import (B_ADDRESSED, B_BINARY, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_CONST, B_END, B_FIXED,
+                    B_GLOBAL_GET, B_GLOBAL_SET, B_IF, B_LOAD, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_MEMORY, B_OFF,
+                    B_STORE, B_UNARY, SIMPLE_BLOCK_TYPES)
 
+_NOTHING_READABLE = [None] * 0x100
 EMPTY = []  # the parameters of a block without any (shared: a frame never changes them)
 
 
@@ -42,11 +44,14 @@ def run_bytes(v, data, pos, base):
     floor = frame.height  # the operand stack's bottom in the current frame
     local_types = v.locals.types if v.locals.ends is None else ()
     local_count = len(local_types)
-    # What local.get may push without a check: None for a non-defaultable local, which
-    # must be initialised first (the handler knows).
-    readable = local_types
-    if any(t.__class__ is RefType and not t.nullable for t in local_types):
-        readable = [None if t.__class__ is RefType and not t.nullable else t for t in local_types]
+    # What local.get may push and local.set/tee may pop without a check, for indices of one
+    # byte (any byte: the rest are None): None for a non-defaultable local, which must be
+    # initialised first, and for an index past the locals (the handler knows).
+    readable = [None if t.__class__ is RefType and not t.nullable else t for t in local_types[:0x80]]
+    readable += [None] * (0x100 - len(readable))
+    if by_byte[0x20][0] != B_LOCAL_GET:  # a feature set without the MVP: say so
+        readable = _NOTHING_READABLE
+    i32_const = 0x41 if by_byte[0x41][0] == B_CONST else -1
     globals_ = ctx.globals
     global_count = len(globals_)
     calls = ctx.call_signatures
@@ -55,14 +60,176 @@ def run_bytes(v, data, pos, base):
     datacount = ctx.module.datacount is not None
     ins = Instr(None, (), 0)
     while True:
-        start = pos
-        entry = by_byte[data[pos]]
-        pos += 1
-        if entry is None:
+        # The commonest instructions first, each in its commonest form, with the fewest
+        # steps; `pos` is the opcode's position until the instruction is done. When a quick
+        # test fails, the general code below checks the instruction again, from `start`.
+        b = data[pos]
+        if b == 0x20:  # local.get of a local below 128
+            t = readable[data[pos + 1]]
+            if t is not None:
+                pos += 2
+                stack.append(t)
+                continue
+        elif b == i32_const:  # with a one-byte constant
+            if data[pos + 1] < 0x80:
+                pos += 2
+                stack.append(I32)
+                continue
+        entry = by_byte[b]
+        if entry is not None:
+            kind = entry[0]
+            if kind == B_BINARY:
+                if len(stack) - floor >= 2 and stack[-1] is entry[7] and stack[-2] is entry[8]:
+                    pos += 1
+                    del stack[-1]
+                    stack[-1] = entry[6]
+                    continue
+            elif kind == B_UNARY:
+                if len(stack) > floor and stack[-1] is entry[7]:
+                    pos += 1
+                    stack[-1] = entry[6]
+                    continue
+            elif kind == B_CONST:  # a LEB128 shorter than its longest form is well-formed
+                end = pos + 1
+                while data[end] >= 0x80:
+                    end += 1
+                if end - pos < -entry[4]:
+                    pos = end + 1
+                    stack.append(entry[6])
+                    continue
+            elif kind == B_LOAD:
+                # memory 0, alignment flags up to the natural, an offset of at most four
+                # bytes (below 2^28: in range for any memory)
+                if data[pos + 1] <= entry[3] and memory0 is not None:
+                    end = pos + 2
+                    while data[end] >= 0x80:
+                        end += 1
+                    if end - pos < 6:
+                        params, results = entry[2][memory0]
+                        if len(stack) > floor and stack[-1] is params[0]:
+                            pos = end + 1
+                            stack[-1] = results[0]
+                            continue
+            elif kind == B_LOCAL_SET:
+                t = readable[data[pos + 1]]
+                if t is not None and len(stack) > floor and stack[-1] is t:
+                    pos += 2
+                    stack.pop()
+                    continue
+            elif kind == B_STORE:
+                if data[pos + 1] <= entry[3] and memory0 is not None:
+                    end = pos + 2
+                    while data[end] >= 0x80:
+                        end += 1
+                    if end - pos < 6:
+                        params = entry[2][memory0][0]
+                        if len(stack) - floor >= 2 and stack[-1] is params[1] and stack[-2] is params[0]:
+                            pos = end + 1
+                            del stack[-2:]
+                            continue
+            elif kind == B_END:
+                results = frame.results
+                n = len(results)
+                # (an `if` without `else` passes its parameters through: none to none is fine)
+                if len(stack) - floor == n and (not n or stack[-n:] == results) \
+                        and (frame.kind != "if" or not n and not frame.params):
+                    pos += 1
+                    ctrls.pop()
+                    if len(init_log) > frame.init_height:
+                        v.forget_inits(frame.init_height)
+                    if not ctrls:
+                        return pos
+                    if n:
+                        stack[-n:] = results
+                    frame = ctrls[-1]
+                    floor = frame.height
+                    continue
+            elif kind == B_BLOCK:
+                results = SIMPLE_BLOCK_TYPES.get(data[pos + 1])
+                if results is not None:
+                    pos += 2
+                    floor = len(stack)
+                    frame = Frame(entry[5], EMPTY, results, floor, len(init_log))
+                    ctrls.append(frame)
+                    continue
+            elif kind == B_LOCAL_TEE:
+                t = readable[data[pos + 1]]
+                if t is not None and len(stack) > floor and stack[-1] is t:
+                    pos += 2
+                    continue
+            elif kind == B_BR_IF:
+                depth = data[pos + 1]
+                if depth < len(ctrls) and depth < 0x80:
+                    labels = ctrls[-1 - depth].labels
+                    n = len(labels)
+                    if (len(stack) - floor > n and stack[-1] is I32
+                            and (not n or stack[-1 - n:-1] == labels)):
+                        pos += 2
+                        stack.pop()
+                        if n:
+                            stack[-n:] = labels
+                        continue
+            elif kind == B_CALL:
+                index = data[pos + 1]
+                after = 0
+                if index < 0x80:
+                    after = pos + 2
+                elif data[pos + 2] < 0x80:
+                    index = (index & 0x7F) | (data[pos + 2] << 7)
+                    after = pos + 3
+                if after:
+                    sig = calls.get(index)
+                    if sig is not None:
+                        n = sig[2]
+                        if not n or (len(stack) - floor >= n and stack[-n:] == sig[0]):
+                            if n:
+                                del stack[-n:]
+                            pos = after
+                            stack.extend(sig[1])
+                            continue
+            elif kind == B_GLOBAL_GET:
+                index = data[pos + 1]
+                if index < global_count and index < 0x80:
+                    pos += 2
+                    stack.append(globals_[index].type)
+                    continue
+            elif kind == B_GLOBAL_SET:
+                index = data[pos + 1]
+                if index < global_count and index < 0x80 and len(stack) > floor:
+                    g = globals_[index]
+                    if g.mutable and stack[-1] is g.type:
+                        pos += 2
+                        stack.pop()
+                        continue
+            elif kind == B_BR:
+                depth = data[pos + 1]
+                if depth < len(ctrls) and depth < 0x80:
+                    labels = ctrls[-1 - depth].labels
+                    n = len(labels)
+                    if len(stack) - floor >= n and (not n or stack[-n:] == labels):
+                        pos += 2
+                        del stack[floor:]
+                        frame.unreachable = True
+                        continue
+            elif kind == B_IF:
+                results = SIMPLE_BLOCK_TYPES.get(data[pos + 1])
+                if results is not None and len(stack) > floor and stack[-1] is I32:
+                    pos += 2
+                    stack.pop()
+                    floor = len(stack)
+                    frame = Frame("if", EMPTY, results, floor, len(init_log))
+                    ctrls.append(frame)
+                    continue
+            start = pos
+            pos += 1
+        else:
+            start = pos
             op, pos = read_op(data, start, prof)
             entry = by_op[op]
-        kind = entry[0]
-        # The two commonest instructions first, in their commonest form.
+            kind = entry[0]
+        # The general code: every instruction whose quick test failed or has none. It
+        # checks the common forms inline too (a local index of two bytes, a multi-byte
+        # offset), and hands the rest, and every mismatch, to the handlers.
         if kind == B_LOCAL_GET:
             index = data[pos]
             if index < local_count and index < 0x80:
@@ -77,7 +244,7 @@ def run_bytes(v, data, pos, base):
                 stack.append(entry[6])
                 continue
             kind = B_FIXED
-        if kind == B_FIXED:
+        if kind <= B_FIXED:
             skip = entry[4]
             if skip:
                 if skip < -1:  # one LEB128: shorter than its longest form, it is well-formed
@@ -133,6 +300,9 @@ def run_bytes(v, data, pos, base):
             index = data[pos]
             if index < 0x80:
                 pos += 1
+            elif data[pos + 1] < 0x80:  # two bytes
+                index = (index & 0x7F) | (data[pos + 1] << 7)
+                pos += 2
             else:
                 index, pos = prof.readers[entry[1]][0](data, pos)
             if kind == B_LOCAL_GET:
@@ -176,7 +346,7 @@ def run_bytes(v, data, pos, base):
             v.at = base + start
             entry[2](v, ins)
             continue
-        if kind == B_MEMORY:
+        if kind <= B_MEMORY:
             flags = data[pos]
             if memory0 is not None and (flags == entry[3] if entry[4] else flags <= entry[3]):
                 if data[pos + 1] < 0x80:
@@ -214,56 +384,6 @@ def run_bytes(v, data, pos, base):
         if kind == B_OFF:
             op = entry[1]
             raise v.fail(f"{op.name} requires the {op.feature} feature", base + start)
-        if kind == B_END:
-            kept = len(stack) - floor
-            results = frame.results
-            n = len(results)
-            if kept == n and frame.kind != "if" and (not n or stack[-n:] == results):
-                ctrls.pop()
-                if len(init_log) > frame.init_height:
-                    v.forget_inits(frame.init_height)
-                if not ctrls:
-                    return pos
-                if n:
-                    stack[-n:] = results
-                frame = ctrls[-1]
-                floor = frame.height
-                continue
-        elif kind == B_BLOCK or kind == B_IF:
-            results = SIMPLE_BLOCK_TYPES.get(data[pos])
-            if results is not None:
-                if kind == B_BLOCK:
-                    pos += 1
-                    floor = len(stack)
-                    frame = Frame(entry[5], EMPTY, results, floor, len(init_log))
-                    ctrls.append(frame)
-                    continue
-                if len(stack) > floor and stack[-1] is I32:
-                    pos += 1
-                    stack.pop()
-                    floor = len(stack)
-                    frame = Frame("if", EMPTY, results, floor, len(init_log))
-                    ctrls.append(frame)
-                    continue
-        elif kind == B_BR or kind == B_BR_IF:
-            depth = data[pos]
-            if depth < len(ctrls) and depth < 0x80:
-                target = ctrls[-1 - depth]
-                labels = target.labels
-                n = len(labels)
-                if kind == B_BR:
-                    if len(stack) - floor >= n and (not n or stack[-n:] == labels):
-                        pos += 1
-                        del stack[floor:]
-                        frame.unreachable = True
-                        continue
-                elif (len(stack) - floor > n and stack[-1] is I32
-                      and (not n or stack[-1 - n:-1] == labels)):
-                    pos += 1
-                    stack.pop()
-                    if n:
-                        stack[-n:] = labels
-                    continue
         readers = entry[3]
         if readers:
             args = []
