@@ -10,9 +10,10 @@ control stack.
 from ..binary.code import Instr, read_op
 from ..binary.types import I32, RefType
 from ..errors import DecodeError
-from .table import (B_ADDRESSED, B_BINARY, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_CONST, B_END, B_FIXED,
-                    B_GLOBAL_GET, B_GLOBAL_SET, B_IF, B_LOAD, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_MEMORY, B_OFF,
-                    B_STORE, B_UNARY, SIMPLE_BLOCK_TYPES)
+from .table import (B_ADDRESSED, B_BINARY, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_CONST, B_DROP, B_END,
+                    B_FIXED, B_GLOBAL_GET, B_GLOBAL_SET, B_IF, B_LOAD, B_LOCAL_GET, B_LOCAL_SET,
+                    B_LOCAL_TEE, B_MEMORY, B_NOP, B_OFF, B_PREFIX, B_RETURN, B_SELECT, B_STORE,
+                    B_UNARY, B_UNREACHABLE, SIMPLE_BLOCK_TYPES)
 
 _NOTHING_READABLE = [None] * 0x100
 EMPTY = []  # the parameters of a block without any (shared: a frame never changes them)
@@ -59,6 +60,9 @@ def run_bytes(v, data, pos, base):
     memory0 = (1 if mem64[0] else 0) if mem64 else None
     datacount = ctx.module.datacount is not None
     ins = Instr(None, (), 0)
+    # Frames that the quick `end` popped, for the quick `block`/`loop`/`if` to reuse
+    # (nothing else holds them; a `Frame` call costs more than setting its fields).
+    spare = []
     while True:
         # The commonest instructions first, each in its commonest form, with the fewest
         # steps; `pos` is the opcode's position until the instruction is done. When a quick
@@ -76,157 +80,197 @@ def run_bytes(v, data, pos, base):
                 stack.append(I32)
                 continue
         entry = by_byte[b]
-        if entry is not None:
-            kind = entry[0]
-            if kind == B_BINARY:
-                if len(stack) - floor >= 2 and stack[-1] is entry[7] and stack[-2] is entry[8]:
-                    pos += 1
-                    del stack[-1]
-                    stack[-1] = entry[6]
-                    continue
-            elif kind == B_UNARY:
-                if len(stack) > floor and stack[-1] is entry[7]:
-                    pos += 1
-                    stack[-1] = entry[6]
-                    continue
-            elif kind == B_CONST:  # a LEB128 shorter than its longest form is well-formed
-                end = pos + 1
+        kind = entry[0]
+        if kind == B_BINARY:
+            if len(stack) - floor >= 2 and stack[-1] is entry[7] and stack[-2] is entry[8]:
+                pos += 1
+                del stack[-1]
+                stack[-1] = entry[6]
+                continue
+        elif kind == B_UNARY:
+            if len(stack) > floor and stack[-1] is entry[7]:
+                pos += 1
+                stack[-1] = entry[6]
+                continue
+        elif kind == B_CONST:  # a LEB128 shorter than its longest form is well-formed
+            end = pos + 1
+            while data[end] >= 0x80:
+                end += 1
+            if end - pos < -entry[4]:
+                pos = end + 1
+                stack.append(entry[6])
+                continue
+        elif kind == B_LOAD:
+            # memory 0, alignment flags up to the natural, an offset of at most four
+            # bytes (below 2^28: in range for any memory)
+            if data[pos + 1] <= entry[3] and memory0 is not None:
+                end = pos + 2
                 while data[end] >= 0x80:
                     end += 1
-                if end - pos < -entry[4]:
-                    pos = end + 1
-                    stack.append(entry[6])
-                    continue
-            elif kind == B_LOAD:
-                # memory 0, alignment flags up to the natural, an offset of at most four
-                # bytes (below 2^28: in range for any memory)
-                if data[pos + 1] <= entry[3] and memory0 is not None:
-                    end = pos + 2
-                    while data[end] >= 0x80:
-                        end += 1
-                    if end - pos < 6:
-                        params, results = entry[2][memory0]
-                        if len(stack) > floor and stack[-1] is params[0]:
-                            pos = end + 1
-                            stack[-1] = results[0]
-                            continue
-            elif kind == B_LOCAL_SET:
-                t = readable[data[pos + 1]]
-                if t is not None and len(stack) > floor and stack[-1] is t:
-                    pos += 2
-                    stack.pop()
-                    continue
-            elif kind == B_STORE:
-                if data[pos + 1] <= entry[3] and memory0 is not None:
-                    end = pos + 2
-                    while data[end] >= 0x80:
-                        end += 1
-                    if end - pos < 6:
-                        params = entry[2][memory0][0]
-                        if len(stack) - floor >= 2 and stack[-1] is params[1] and stack[-2] is params[0]:
-                            pos = end + 1
-                            del stack[-2:]
-                            continue
-            elif kind == B_END:
-                results = frame.results
-                n = len(results)
-                # (an `if` without `else` passes its parameters through: none to none is fine)
-                if len(stack) - floor == n and (not n or stack[-n:] == results) \
-                        and (frame.kind != "if" or not n and not frame.params):
-                    pos += 1
-                    ctrls.pop()
-                    if len(init_log) > frame.init_height:
-                        v.forget_inits(frame.init_height)
-                    if not ctrls:
-                        return pos
-                    if n:
-                        stack[-n:] = results
-                    frame = ctrls[-1]
-                    floor = frame.height
-                    continue
-            elif kind == B_BLOCK:
-                results = SIMPLE_BLOCK_TYPES.get(data[pos + 1])
-                if results is not None:
-                    pos += 2
-                    floor = len(stack)
+                if end - pos < 6:
+                    params, results = entry[2][memory0]
+                    if len(stack) > floor and stack[-1] is params[0]:
+                        pos = end + 1
+                        stack[-1] = results[0]
+                        continue
+        elif kind == B_LOCAL_SET:
+            t = readable[data[pos + 1]]
+            if t is not None and len(stack) > floor and stack[-1] is t:
+                pos += 2
+                stack.pop()
+                continue
+        elif kind == B_STORE:
+            if data[pos + 1] <= entry[3] and memory0 is not None:
+                end = pos + 2
+                while data[end] >= 0x80:
+                    end += 1
+                if end - pos < 6:
+                    params = entry[2][memory0][0]
+                    if len(stack) - floor >= 2 and stack[-1] is params[1] and stack[-2] is params[0]:
+                        pos = end + 1
+                        del stack[-2:]
+                        continue
+        elif kind == B_END:
+            results = frame.results
+            n = len(results)
+            # (an `if` without `else` passes its parameters through: none to none is fine)
+            if len(stack) - floor == n and (not n or stack[-n:] == results) \
+                    and (frame.kind != "if" or not n and not frame.params):
+                pos += 1
+                spare.append(ctrls.pop())
+                if len(init_log) > frame.init_height:
+                    v.forget_inits(frame.init_height)
+                if not ctrls:
+                    return pos
+                if n:
+                    stack[-n:] = results
+                frame = ctrls[-1]
+                floor = frame.height
+                continue
+        elif kind == B_BLOCK:
+            results = SIMPLE_BLOCK_TYPES.get(data[pos + 1])
+            if results is not None:
+                pos += 2
+                floor = len(stack)
+                if spare:
+                    frame = spare.pop()
+                    frame.kind, frame.params = entry[5], EMPTY
+                    frame.labels = EMPTY if entry[5] == "loop" else results
+                    frame.results, frame.height, frame.init_height = results, floor, len(init_log)
+                    frame.unreachable = False
+                else:
                     frame = Frame(entry[5], EMPTY, results, floor, len(init_log))
-                    ctrls.append(frame)
-                    continue
-            elif kind == B_LOCAL_TEE:
-                t = readable[data[pos + 1]]
-                if t is not None and len(stack) > floor and stack[-1] is t:
-                    pos += 2
-                    continue
-            elif kind == B_BR_IF:
-                depth = data[pos + 1]
-                if depth < len(ctrls) and depth < 0x80:
-                    labels = ctrls[-1 - depth].labels
-                    n = len(labels)
-                    if (len(stack) - floor > n and stack[-1] is I32
-                            and (not n or stack[-1 - n:-1] == labels)):
-                        pos += 2
-                        stack.pop()
-                        if n:
-                            stack[-n:] = labels
-                        continue
-            elif kind == B_CALL:
-                index = data[pos + 1]
-                after = 0
-                if index < 0x80:
-                    after = pos + 2
-                elif data[pos + 2] < 0x80:
-                    index = (index & 0x7F) | (data[pos + 2] << 7)
-                    after = pos + 3
-                if after:
-                    sig = calls.get(index)
-                    if sig is not None:
-                        n = sig[2]
-                        if not n or (len(stack) - floor >= n and stack[-n:] == sig[0]):
-                            if n:
-                                del stack[-n:]
-                            pos = after
-                            stack.extend(sig[1])
-                            continue
-            elif kind == B_GLOBAL_GET:
-                index = data[pos + 1]
-                if index < global_count and index < 0x80:
-                    pos += 2
-                    stack.append(globals_[index].type)
-                    continue
-            elif kind == B_GLOBAL_SET:
-                index = data[pos + 1]
-                if index < global_count and index < 0x80 and len(stack) > floor:
-                    g = globals_[index]
-                    if g.mutable and stack[-1] is g.type:
-                        pos += 2
-                        stack.pop()
-                        continue
-            elif kind == B_BR:
-                depth = data[pos + 1]
-                if depth < len(ctrls) and depth < 0x80:
-                    labels = ctrls[-1 - depth].labels
-                    n = len(labels)
-                    if len(stack) - floor >= n and (not n or stack[-n:] == labels):
-                        pos += 2
-                        del stack[floor:]
-                        frame.unreachable = True
-                        continue
-            elif kind == B_IF:
-                results = SIMPLE_BLOCK_TYPES.get(data[pos + 1])
-                if results is not None and len(stack) > floor and stack[-1] is I32:
+                ctrls.append(frame)
+                continue
+        elif kind == B_LOCAL_TEE:
+            t = readable[data[pos + 1]]
+            if t is not None and len(stack) > floor and stack[-1] is t:
+                pos += 2
+                continue
+        elif kind == B_BR_IF:
+            depth = data[pos + 1]
+            if depth < len(ctrls) and depth < 0x80:
+                labels = ctrls[-1 - depth].labels
+                n = len(labels)
+                if (len(stack) - floor > n and stack[-1] is I32
+                        and (not n or stack[-1 - n:-1] == labels)):
                     pos += 2
                     stack.pop()
-                    floor = len(stack)
-                    frame = Frame("if", EMPTY, results, floor, len(init_log))
-                    ctrls.append(frame)
+                    if n:
+                        stack[-n:] = labels
                     continue
-            start = pos
+        elif kind == B_CALL:
+            index = data[pos + 1]
+            after = 0
+            if index < 0x80:
+                after = pos + 2
+            elif data[pos + 2] < 0x80:
+                index = (index & 0x7F) | (data[pos + 2] << 7)
+                after = pos + 3
+            if after:
+                sig = calls.get(index)
+                if sig is not None:
+                    n = sig[2]
+                    if not n or (len(stack) - floor >= n and stack[-n:] == sig[0]):
+                        if n:
+                            del stack[-n:]
+                        pos = after
+                        stack.extend(sig[1])
+                        continue
+        elif kind == B_GLOBAL_GET:
+            index = data[pos + 1]
+            if index < global_count and index < 0x80:
+                pos += 2
+                stack.append(globals_[index].type)
+                continue
+        elif kind == B_GLOBAL_SET:
+            index = data[pos + 1]
+            if index < global_count and index < 0x80 and len(stack) > floor:
+                g = globals_[index]
+                if g.mutable and stack[-1] is g.type:
+                    pos += 2
+                    stack.pop()
+                    continue
+        elif kind == B_BR:
+            depth = data[pos + 1]
+            if depth < len(ctrls) and depth < 0x80:
+                labels = ctrls[-1 - depth].labels
+                n = len(labels)
+                if len(stack) - floor >= n and (not n or stack[-n:] == labels):
+                    pos += 2
+                    del stack[floor:]
+                    frame.unreachable = True
+                    continue
+        elif kind == B_IF:
+            results = SIMPLE_BLOCK_TYPES.get(data[pos + 1])
+            if results is not None and len(stack) > floor and stack[-1] is I32:
+                pos += 2
+                stack.pop()
+                floor = len(stack)
+                if spare:
+                    frame = spare.pop()
+                    frame.kind, frame.params, frame.labels = "if", EMPTY, results
+                    frame.results, frame.height, frame.init_height = results, floor, len(init_log)
+                    frame.unreachable = False
+                else:
+                    frame = Frame("if", EMPTY, results, floor, len(init_log))
+                ctrls.append(frame)
+                continue
+        elif kind == B_UNREACHABLE:
             pos += 1
-        else:
-            start = pos
+            del stack[floor:]
+            frame.unreachable = True
+            continue
+        elif kind == B_SELECT:  # without a type: two equal types that are no references
+            if len(stack) - floor >= 3 and stack[-1] is I32:
+                t = stack[-2]
+                if t is stack[-3] and t.__class__ is not RefType:
+                    pos += 1
+                    del stack[-2:]
+                    continue
+        elif kind == B_DROP:
+            if len(stack) > floor:
+                pos += 1
+                stack.pop()
+                continue
+        elif kind == B_RETURN:
+            results = v.results
+            n = len(results)
+            if len(stack) - floor >= n and (not n or stack[-n:] == results):
+                pos += 1
+                del stack[floor:]
+                frame.unreachable = True
+                continue
+        elif kind == B_NOP:
+            pos += 1
+            continue
+        start = pos
+        if kind == B_PREFIX:
             op, pos = read_op(data, start, prof)
             entry = by_op[op]
             kind = entry[0]
+        else:
+            pos += 1
         # The general code: every instruction whose quick test failed or has none. It
         # checks the common forms inline too (a local index of two bytes, a multi-byte
         # offset), and hands the rest, and every mismatch, to the handlers.

@@ -73,17 +73,25 @@ FIXED_SIG, ADDRESSED_SIG, LOCAL_GET, LOCAL_SET, LOCAL_TEE, HANDLED = range(6)
 #       `align`, or exactly it)
 #   (B_ADDRESSED, op, sigs, readers)  memory.size/grow, lanes, shuffles
 #   (B_HANDLED, op, handler, readers, needs_datacount)  everything else, by its handler
-#   (B_END | B_BLOCK | B_IF | B_BR | B_BR_IF, op, handler, readers, False, name)  control
-#       instructions, inline in the common case (block types empty or one number type,
-#       operands of exactly the label's types), by their handler otherwise
+#   (B_END | B_BLOCK | B_IF | B_BR | B_BR_IF | B_UNREACHABLE | B_NOP | B_DROP | B_SELECT |
+#    B_RETURN, op, handler, readers, False, name)  control and parametric instructions,
+#       inline in the common case (block types empty or one number type, operands of
+#       exactly the label's types, `select` of two equal non-reference types), by their
+#       handler otherwise
 #   (B_OFF, op)  an instruction of a proposal the feature set leaves out
+#   (B_PREFIX,)  in the table by first byte only: look the opcode up by row
 # The numbering is relied on: the fixed signatures come first (B_BINARY..B_FIXED), then
 # the six that take one u32 index (B_LOCAL_GET..B_CALL), then the memory accesses
 # (B_LOAD..B_MEMORY); the ones the handlers check come from B_END on.
 (B_BINARY, B_UNARY, B_FIXED, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_GLOBAL_GET, B_GLOBAL_SET,
  B_CALL, B_LOAD, B_STORE, B_MEMORY, B_ADDRESSED, B_OFF, B_END, B_BLOCK, B_IF, B_BR, B_BR_IF,
- B_HANDLED, B_CONST) = range(21)
-_CONTROL_KINDS = {"end": B_END, "block": B_BLOCK, "loop": B_BLOCK, "if": B_IF, "br": B_BR, "br_if": B_BR_IF}
+ B_HANDLED, B_CONST, B_PREFIX, B_UNREACHABLE, B_NOP, B_DROP, B_SELECT, B_RETURN) = range(27)
+# The entry of a first byte that is no one-byte opcode (a prefix, or nothing): the opcode
+# is read whole (`read_op`, which reports an unknown one) and looked up by row.
+_PREFIX_ENTRY = (B_PREFIX,)
+_CONTROL_KINDS = {"end": B_END, "block": B_BLOCK, "loop": B_BLOCK, "if": B_IF, "br": B_BR, "br_if": B_BR_IF,
+                  "unreachable": B_UNREACHABLE, "nop": B_NOP, "drop": B_DROP, "select": B_SELECT,
+                  "return": B_RETURN}
 # Block types the hot loop handles itself: the empty one and single number types, by byte.
 SIMPLE_BLOCK_TYPES = {0x40: [], 0x7F: [I32], 0x7E: [I64], 0x7D: [F32], 0x7C: [F64], 0x7B: [V128]}
 # The most bytes a LEB128 of each layout may take; shorter ones need no range check.
@@ -154,5 +162,5 @@ def byte_table(dispatch, features):
     prof = profile(ALL if multi_memory else ALL - {"multi-memory"})
     offset_reader = read_u64 if multi_memory else read_u32
     by_op = {op: _entry(op, dispatch.get(op), prof.readers[op], offset_reader) for op in ALL_OPS}
-    by_byte = [by_op[prof.single[b]] if b in prof.single else None for b in range(256)]
+    by_byte = [by_op[prof.single[b]] if b in prof.single else _PREFIX_ENTRY for b in range(256)]
     return by_byte, by_op, prof
