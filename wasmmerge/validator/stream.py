@@ -60,6 +60,10 @@ def run_bytes(v, data, pos, base):
     memory0 = (1 if mem64[0] else 0) if mem64 else None
     datacount = ctx.module.datacount is not None
     ins = Instr(None, (), 0)
+    # The bytes as a list of ints: CPython indexes a list faster than bytes (it has a
+    # specialised instruction for it), which pays for the copy several times over. The
+    # codec's readers get `data`.
+    byte = list(data)
     # Frames that the quick `end` popped, for the quick `block`/`loop`/`if` to reuse
     # (nothing else holds them; a `Frame` call costs more than setting its fields).
     spare = []
@@ -67,15 +71,15 @@ def run_bytes(v, data, pos, base):
         # The commonest instructions first, each in its commonest form, with the fewest
         # steps; `pos` is the opcode's position until the instruction is done. When a quick
         # test fails, the general code below checks the instruction again, from `start`.
-        b = data[pos]
+        b = byte[pos]
         if b == 0x20:  # local.get of a local below 128
-            t = readable[data[pos + 1]]
+            t = readable[byte[pos + 1]]
             if t is not None:
                 pos += 2
                 stack.append(t)
                 continue
         elif b == i32_const:  # with a one-byte constant
-            if data[pos + 1] < 0x80:
+            if byte[pos + 1] < 0x80:
                 pos += 2
                 stack.append(I32)
                 continue
@@ -94,7 +98,7 @@ def run_bytes(v, data, pos, base):
                 continue
         elif kind == B_CONST:  # a LEB128 shorter than its longest form is well-formed
             end = pos + 1
-            while data[end] >= 0x80:
+            while byte[end] >= 0x80:
                 end += 1
             if end - pos < -entry[4]:
                 pos = end + 1
@@ -103,9 +107,9 @@ def run_bytes(v, data, pos, base):
         elif kind == B_LOAD:
             # memory 0, alignment flags up to the natural, an offset of at most four
             # bytes (below 2^28: in range for any memory)
-            if data[pos + 1] <= entry[3] and memory0 is not None:
+            if byte[pos + 1] <= entry[3] and memory0 is not None:
                 end = pos + 2
-                while data[end] >= 0x80:
+                while byte[end] >= 0x80:
                     end += 1
                 if end - pos < 6:
                     params, results = entry[2][memory0]
@@ -114,15 +118,15 @@ def run_bytes(v, data, pos, base):
                         stack[-1] = results[0]
                         continue
         elif kind == B_LOCAL_SET:
-            t = readable[data[pos + 1]]
+            t = readable[byte[pos + 1]]
             if t is not None and len(stack) > floor and stack[-1] is t:
                 pos += 2
                 stack.pop()
                 continue
         elif kind == B_STORE:
-            if data[pos + 1] <= entry[3] and memory0 is not None:
+            if byte[pos + 1] <= entry[3] and memory0 is not None:
                 end = pos + 2
-                while data[end] >= 0x80:
+                while byte[end] >= 0x80:
                     end += 1
                 if end - pos < 6:
                     params = entry[2][memory0][0]
@@ -148,7 +152,7 @@ def run_bytes(v, data, pos, base):
                 floor = frame.height
                 continue
         elif kind == B_BLOCK:
-            results = SIMPLE_BLOCK_TYPES.get(data[pos + 1])
+            results = SIMPLE_BLOCK_TYPES.get(byte[pos + 1])
             if results is not None:
                 pos += 2
                 floor = len(stack)
@@ -163,12 +167,12 @@ def run_bytes(v, data, pos, base):
                 ctrls.append(frame)
                 continue
         elif kind == B_LOCAL_TEE:
-            t = readable[data[pos + 1]]
+            t = readable[byte[pos + 1]]
             if t is not None and len(stack) > floor and stack[-1] is t:
                 pos += 2
                 continue
         elif kind == B_BR_IF:
-            depth = data[pos + 1]
+            depth = byte[pos + 1]
             if depth < len(ctrls) and depth < 0x80:
                 labels = ctrls[-1 - depth].labels
                 n = len(labels)
@@ -180,12 +184,12 @@ def run_bytes(v, data, pos, base):
                         stack[-n:] = labels
                     continue
         elif kind == B_CALL:
-            index = data[pos + 1]
+            index = byte[pos + 1]
             after = 0
             if index < 0x80:
                 after = pos + 2
-            elif data[pos + 2] < 0x80:
-                index = (index & 0x7F) | (data[pos + 2] << 7)
+            elif byte[pos + 2] < 0x80:
+                index = (index & 0x7F) | (byte[pos + 2] << 7)
                 after = pos + 3
             if after:
                 sig = calls.get(index)
@@ -198,13 +202,13 @@ def run_bytes(v, data, pos, base):
                         stack.extend(sig[1])
                         continue
         elif kind == B_GLOBAL_GET:
-            index = data[pos + 1]
+            index = byte[pos + 1]
             if index < global_count and index < 0x80:
                 pos += 2
                 stack.append(globals_[index].type)
                 continue
         elif kind == B_GLOBAL_SET:
-            index = data[pos + 1]
+            index = byte[pos + 1]
             if index < global_count and index < 0x80 and len(stack) > floor:
                 g = globals_[index]
                 if g.mutable and stack[-1] is g.type:
@@ -212,7 +216,7 @@ def run_bytes(v, data, pos, base):
                     stack.pop()
                     continue
         elif kind == B_BR:
-            depth = data[pos + 1]
+            depth = byte[pos + 1]
             if depth < len(ctrls) and depth < 0x80:
                 labels = ctrls[-1 - depth].labels
                 n = len(labels)
@@ -222,7 +226,7 @@ def run_bytes(v, data, pos, base):
                     frame.unreachable = True
                     continue
         elif kind == B_IF:
-            results = SIMPLE_BLOCK_TYPES.get(data[pos + 1])
+            results = SIMPLE_BLOCK_TYPES.get(byte[pos + 1])
             if results is not None and len(stack) > floor and stack[-1] is I32:
                 pos += 2
                 stack.pop()
@@ -275,7 +279,7 @@ def run_bytes(v, data, pos, base):
         # checks the common forms inline too (a local index of two bytes, a multi-byte
         # offset), and hands the rest, and every mismatch, to the handlers.
         if kind == B_LOCAL_GET:
-            index = data[pos]
+            index = byte[pos]
             if index < local_count and index < 0x80:
                 t = readable[index]
                 if t is not None:
@@ -283,7 +287,7 @@ def run_bytes(v, data, pos, base):
                     stack.append(t)
                     continue
         elif kind == B_CONST:
-            if data[pos] < 0x80:
+            if byte[pos] < 0x80:
                 pos += 1
                 stack.append(entry[6])
                 continue
@@ -293,7 +297,7 @@ def run_bytes(v, data, pos, base):
             if skip:
                 if skip < -1:  # one LEB128: shorter than its longest form, it is well-formed
                     end = pos
-                    while data[end] >= 0x80:
+                    while byte[end] >= 0x80:
                         end += 1
                     if end - pos + 1 < -skip:
                         pos = end + 1
@@ -341,11 +345,11 @@ def run_bytes(v, data, pos, base):
                 stack.extend(entry[2])
             continue
         if kind <= B_CALL:
-            index = data[pos]
+            index = byte[pos]
             if index < 0x80:
                 pos += 1
-            elif data[pos + 1] < 0x80:  # two bytes
-                index = (index & 0x7F) | (data[pos + 1] << 7)
+            elif byte[pos + 1] < 0x80:  # two bytes
+                index = (index & 0x7F) | (byte[pos + 1] << 7)
                 pos += 2
             else:
                 index, pos = prof.readers[entry[1]][0](data, pos)
@@ -391,9 +395,9 @@ def run_bytes(v, data, pos, base):
             entry[2](v, ins)
             continue
         if kind <= B_MEMORY:
-            flags = data[pos]
+            flags = byte[pos]
             if memory0 is not None and (flags == entry[3] if entry[4] else flags <= entry[3]):
-                if data[pos + 1] < 0x80:
+                if byte[pos + 1] < 0x80:
                     pos += 2
                 else:
                     offset, pos = entry[6](data, pos + 1)
