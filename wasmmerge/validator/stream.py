@@ -10,10 +10,10 @@ control stack.
 from ..binary.code import Instr, read_op
 from ..binary.types import I32, RefType
 from ..errors import DecodeError
-from .table import (B_ADDRESSED, B_BINARY, B_BLOCK, B_BR, B_BR_IF, B_CALL, B_CONST, B_DROP, B_END,
-                    B_FIXED, B_GLOBAL_GET, B_GLOBAL_SET, B_IF, B_LOAD, B_LOCAL_GET, B_LOCAL_SET,
-                    B_LOCAL_TEE, B_MEMORY, B_NOP, B_OFF, B_PREFIX, B_RETURN, B_SELECT, B_STORE,
-                    B_UNARY, B_UNREACHABLE, SIMPLE_BLOCK_TYPES)
+from .table import (B_ADDRESSED, B_BINARY, B_BR_IF, B_CALL, B_CONST, B_DROP, B_END, B_FIXED,
+                    B_GLOBAL_GET, B_GLOBAL_SET, B_IF, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_NOP,
+                    B_OFF, B_PREFIX, B_RETURN, B_SELECT, B_STORE, B_UNARY, B_UNREACHABLE,
+                    FIXED_KINDS, INDEX_KINDS, MEMORY_KINDS, SIMPLE_BLOCK_TYPES)
 
 _NOTHING_READABLE = [None] * 0x100
 EMPTY = []  # the parameters of a block without any (shared: a frame never changes them)
@@ -85,121 +85,135 @@ def run_bytes(v, data, pos, base):
                 continue
         entry = by_byte[b]
         kind = entry[0]
-        if kind == B_BINARY:
-            if len(stack) - floor >= 2 and stack[-1] is entry[7] and stack[-2] is entry[8]:
-                pos += 1
-                del stack[-1]
-                stack[-1] = entry[6]
-                continue
-        elif kind == B_UNARY:
-            if len(stack) > floor and stack[-1] is entry[7]:
-                pos += 1
-                stack[-1] = entry[6]
-                continue
-        elif kind == B_CONST:  # a LEB128 shorter than its longest form is well-formed
-            end = pos + 1
-            while byte[end] >= 0x80:
-                end += 1
-            if end - pos < -entry[4]:
-                pos = end + 1
-                stack.append(entry[6])
-                continue
-        elif kind == B_LOAD:
-            # memory 0, alignment flags up to the natural, an offset of at most four
-            # bytes (below 2^28: in range for any memory)
-            if byte[pos + 1] <= entry[3] and memory0 is not None:
-                end = pos + 2
+        # Four groups of four, by range first (see table.py), the commonest first in each.
+        if kind < B_LOCAL_SET:
+            if kind == B_BINARY:
+                if len(stack) - floor >= 2 and stack[-1] is entry[7] and stack[-2] is entry[8]:
+                    pos += 1
+                    del stack[-1]
+                    stack[-1] = entry[6]
+                    continue
+            elif kind == B_UNARY:
+                if len(stack) > floor and stack[-1] is entry[7]:
+                    pos += 1
+                    stack[-1] = entry[6]
+                    continue
+            elif kind == B_CONST:
+                end = pos + 1
                 while byte[end] >= 0x80:
                     end += 1
-                if end - pos < 6:
-                    params, results = entry[2][memory0]
-                    if len(stack) > floor and stack[-1] is params[0]:
-                        pos = end + 1
-                        stack[-1] = results[0]
-                        continue
-        elif kind == B_LOCAL_SET:
-            t = readable[byte[pos + 1]]
-            if t is not None and len(stack) > floor and stack[-1] is t:
-                pos += 2
-                stack.pop()
-                continue
-        elif kind == B_STORE:
-            if byte[pos + 1] <= entry[3] and memory0 is not None:
-                end = pos + 2
-                while byte[end] >= 0x80:
-                    end += 1
-                if end - pos < 6:
-                    params = entry[2][memory0][0]
-                    if len(stack) - floor >= 2 and stack[-1] is params[1] and stack[-2] is params[0]:
-                        pos = end + 1
-                        del stack[-2:]
-                        continue
-        elif kind == B_END:
-            results = frame.results
-            n = len(results)
-            # (an `if` without `else` passes its parameters through: none to none is fine)
-            if len(stack) - floor == n and (not n or stack[-n:] == results) \
-                    and (frame.kind != "if" or not n and not frame.params):
-                pos += 1
-                spare.append(ctrls.pop())
-                if len(init_log) > frame.init_height:
-                    v.forget_inits(frame.init_height)
-                if not ctrls:
-                    return pos
-                if n:
-                    stack[-n:] = results
-                frame = ctrls[-1]
-                floor = frame.height
-                continue
-        elif kind == B_BLOCK:
-            results = SIMPLE_BLOCK_TYPES.get(byte[pos + 1])
-            if results is not None:
-                pos += 2
-                floor = len(stack)
-                if spare:
-                    frame = spare.pop()
-                    frame.kind, frame.params = entry[5], EMPTY
-                    frame.labels = EMPTY if entry[5] == "loop" else results
-                    frame.results, frame.height, frame.init_height = results, floor, len(init_log)
-                    frame.unreachable = False
-                else:
-                    frame = Frame(entry[5], EMPTY, results, floor, len(init_log))
-                ctrls.append(frame)
-                continue
-        elif kind == B_LOCAL_TEE:
-            t = readable[byte[pos + 1]]
-            if t is not None and len(stack) > floor and stack[-1] is t:
-                pos += 2
-                continue
-        elif kind == B_BR_IF:
-            depth = byte[pos + 1]
-            if depth < len(ctrls) and depth < 0x80:
-                labels = ctrls[-1 - depth].labels
-                n = len(labels)
-                if (len(stack) - floor > n and stack[-1] is I32
-                        and (not n or stack[-1 - n:-1] == labels)):
+                if end - pos < -entry[4]:
+                    pos = end + 1
+                    stack.append(entry[6])
+                    continue
+            else:  # B_LOAD
+                # memory 0, alignment flags up to the natural, an offset of at most four
+                # bytes (below 2^28: in range for any memory)
+                if byte[pos + 1] <= entry[3] and memory0 is not None:
+                    end = pos + 2
+                    while byte[end] >= 0x80:
+                        end += 1
+                    if end - pos < 6:
+                        params, results = entry[2][memory0]
+                        if len(stack) > floor and stack[-1] is params[0]:
+                            pos = end + 1
+                            stack[-1] = results[0]
+                            continue
+        elif kind < B_LOCAL_TEE:
+            if kind == B_LOCAL_SET:
+                t = readable[byte[pos + 1]]
+                if t is not None and len(stack) > floor and stack[-1] is t:
                     pos += 2
                     stack.pop()
-                    if n:
-                        stack[-n:] = labels
                     continue
-        elif kind == B_CALL:
-            index = byte[pos + 1]
-            after = 0
-            if index < 0x80:
-                after = pos + 2
-            elif byte[pos + 2] < 0x80:
-                index = (index & 0x7F) | (byte[pos + 2] << 7)
-                after = pos + 3
-            if after:
-                sig = calls.get(index)
-                if sig is not None:
-                    n = sig[2]
-                    if not n or (len(stack) - floor >= n and stack[-n:] == sig[0]):
+            elif kind == B_STORE:
+                if byte[pos + 1] <= entry[3] and memory0 is not None:
+                    end = pos + 2
+                    while byte[end] >= 0x80:
+                        end += 1
+                    if end - pos < 6:
+                        params = entry[2][memory0][0]
+                        if len(stack) - floor >= 2 and stack[-1] is params[1] and stack[-2] is params[0]:
+                            pos = end + 1
+                            del stack[-2:]
+                            continue
+            elif kind == B_END:
+                results = frame.results
+                n = len(results)
+                # (an `if` without `else` passes its parameters through: none to none is fine)
+                if len(stack) - floor == n and (not n or stack[-n:] == results) \
+                        and (frame.kind != "if" or not n and not frame.params):
+                    pos += 1
+                    spare.append(ctrls.pop())
+                    if len(init_log) > frame.init_height:
+                        v.forget_inits(frame.init_height)
+                    if not ctrls:
+                        return pos
+                    if n:
+                        stack[-n:] = results
+                    frame = ctrls[-1]
+                    floor = frame.height
+                    continue
+            else:  # B_BLOCK
+                results = SIMPLE_BLOCK_TYPES.get(byte[pos + 1])
+                if results is not None:
+                    pos += 2
+                    floor = len(stack)
+                    if spare:
+                        frame = spare.pop()
+                        frame.kind, frame.params = entry[5], EMPTY
+                        frame.labels = EMPTY if entry[5] == "loop" else results
+                        frame.results, frame.height, frame.init_height = results, floor, len(init_log)
+                        frame.unreachable = False
+                    else:
+                        frame = Frame(entry[5], EMPTY, results, floor, len(init_log))
+                    ctrls.append(frame)
+                    continue
+        elif kind < B_GLOBAL_GET:
+            if kind == B_LOCAL_TEE:
+                t = readable[byte[pos + 1]]
+                if t is not None and len(stack) > floor and stack[-1] is t:
+                    pos += 2
+                    continue
+            elif kind == B_BR_IF:
+                depth = byte[pos + 1]
+                if depth < len(ctrls) and depth < 0x80:
+                    labels = ctrls[-1 - depth].labels
+                    n = len(labels)
+                    if (len(stack) - floor > n and stack[-1] is I32
+                            and (not n or stack[-1 - n:-1] == labels)):
+                        pos += 2
+                        stack.pop()
                         if n:
-                            del stack[-n:]
-                        pos = after
-                        stack.extend(sig[1])
+                            stack[-n:] = labels
+                        continue
+            elif kind == B_CALL:
+                index = byte[pos + 1]
+                after = 0
+                if index < 0x80:
+                    after = pos + 2
+                elif byte[pos + 2] < 0x80:
+                    index = (index & 0x7F) | (byte[pos + 2] << 7)
+                    after = pos + 3
+                if after:
+                    sig = calls.get(index)
+                    if sig is not None:
+                        n = sig[2]
+                        if not n or (len(stack) - floor >= n and stack[-n:] == sig[0]):
+                            if n:
+                                del stack[-n:]
+                            pos = after
+                            stack.extend(sig[1])
+                            continue
+            else:  # B_BR
+                depth = byte[pos + 1]
+                if depth < len(ctrls) and depth < 0x80:
+                    labels = ctrls[-1 - depth].labels
+                    n = len(labels)
+                    if len(stack) - floor >= n and (not n or stack[-n:] == labels):
+                        pos += 2
+                        del stack[floor:]
+                        frame.unreachable = True
                         continue
         elif kind == B_GLOBAL_GET:
             index = byte[pos + 1]
@@ -214,16 +228,6 @@ def run_bytes(v, data, pos, base):
                 if g.mutable and stack[-1] is g.type:
                     pos += 2
                     stack.pop()
-                    continue
-        elif kind == B_BR:
-            depth = byte[pos + 1]
-            if depth < len(ctrls) and depth < 0x80:
-                labels = ctrls[-1 - depth].labels
-                n = len(labels)
-                if len(stack) - floor >= n and (not n or stack[-n:] == labels):
-                    pos += 2
-                    del stack[floor:]
-                    frame.unreachable = True
                     continue
         elif kind == B_IF:
             results = SIMPLE_BLOCK_TYPES.get(byte[pos + 1])
@@ -245,7 +249,7 @@ def run_bytes(v, data, pos, base):
             del stack[floor:]
             frame.unreachable = True
             continue
-        elif kind == B_SELECT:  # without a type: two equal types that are no references
+        elif kind == B_SELECT:
             if len(stack) - floor >= 3 and stack[-1] is I32:
                 t = stack[-2]
                 if t is stack[-3] and t.__class__ is not RefType:
@@ -292,7 +296,7 @@ def run_bytes(v, data, pos, base):
                 stack.append(entry[6])
                 continue
             kind = B_FIXED
-        if kind <= B_FIXED:
+        if kind in FIXED_KINDS:
             skip = entry[4]
             if skip:
                 if skip < -1:  # one LEB128: shorter than its longest form, it is well-formed
@@ -344,7 +348,7 @@ def run_bytes(v, data, pos, base):
             elif entry[2]:
                 stack.extend(entry[2])
             continue
-        if kind <= B_CALL:
+        if kind in INDEX_KINDS:
             index = byte[pos]
             if index < 0x80:
                 pos += 1
@@ -394,7 +398,7 @@ def run_bytes(v, data, pos, base):
             v.at = base + start
             entry[2](v, ins)
             continue
-        if kind <= B_MEMORY:
+        if kind in MEMORY_KINDS:
             flags = byte[pos]
             if memory0 is not None and (flags == entry[3] if entry[4] else flags <= entry[3]):
                 if byte[pos + 1] < 0x80:

@@ -80,12 +80,18 @@ FIXED_SIG, ADDRESSED_SIG, LOCAL_GET, LOCAL_SET, LOCAL_TEE, HANDLED = range(6)
 #       handler otherwise
 #   (B_OFF, op)  an instruction of a proposal the feature set leaves out
 #   (B_PREFIX,)  in the table by first byte only: look the opcode up by row
-# The numbering is relied on: the fixed signatures come first (B_BINARY..B_FIXED), then
-# the six that take one u32 index (B_LOCAL_GET..B_CALL), then the memory accesses
-# (B_LOAD..B_MEMORY); the ones the handlers check come from B_END on.
-(B_BINARY, B_UNARY, B_FIXED, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_GLOBAL_GET, B_GLOBAL_SET,
- B_CALL, B_LOAD, B_STORE, B_MEMORY, B_ADDRESSED, B_OFF, B_END, B_BLOCK, B_IF, B_BR, B_BR_IF,
- B_HANDLED, B_CONST, B_PREFIX, B_UNREACHABLE, B_NOP, B_DROP, B_SELECT, B_RETURN) = range(27)
+# The numbering is relied on: the kinds the hot loop tests quickly come first, in groups
+# of four that it tells apart by range (kind < B_LOCAL_SET, < B_LOCAL_TEE, < B_GLOBAL_GET),
+# each in order of frequency in compiled code (swc and esbuild), then the rest. The
+# general code after the quick tests goes by FIXED_KINDS, INDEX_KINDS and MEMORY_KINDS.
+(B_BINARY, B_UNARY, B_CONST, B_LOAD,
+ B_LOCAL_SET, B_STORE, B_END, B_BLOCK,
+ B_LOCAL_TEE, B_BR_IF, B_CALL, B_BR,
+ B_GLOBAL_GET, B_GLOBAL_SET, B_IF, B_UNREACHABLE, B_SELECT, B_DROP, B_RETURN, B_NOP,  # tested one by one
+ B_FIXED, B_LOCAL_GET, B_MEMORY, B_ADDRESSED, B_OFF, B_HANDLED, B_PREFIX) = range(27)
+FIXED_KINDS = frozenset((B_BINARY, B_UNARY, B_FIXED))
+INDEX_KINDS = frozenset((B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_GLOBAL_GET, B_GLOBAL_SET, B_CALL))
+MEMORY_KINDS = frozenset((B_LOAD, B_STORE, B_MEMORY))
 # The entry of a first byte that is no one-byte opcode (a prefix, or nothing): the opcode
 # is read whole (`read_op`, which reports an unknown one) and looked up by row.
 _PREFIX_ENTRY = (B_PREFIX,)
