@@ -58,6 +58,10 @@ def run_bytes(v, data, pos, base):
     calls = ctx.call_signatures
     mem64 = ctx.mem64
     memory0 = (1 if mem64[0] else 0) if mem64 else None
+    # The address type (0: 32-bit, 1: 64-bit) of each memory that a memarg may name in one
+    # byte; none without multi-memory, where the flags' bit 6 is no memory index.
+    memory_kinds = [1 if is64 else 0 for is64 in mem64[:0x80]] if ctx.multi_memory else []
+    memory_count = len(memory_kinds)
     datacount = ctx.module.datacount is not None
     ins = Instr(None, (), 0)
     # The bytes as a list of ints: CPython indexes a list faster than bytes (it has a
@@ -85,7 +89,8 @@ def run_bytes(v, data, pos, base):
                 continue
         entry = by_byte[b]
         kind = entry[0]
-        # Four groups of four, by range first (see table.py), the commonest first in each.
+        # Three groups of four, told apart by range first (see table.py), the commonest
+        # first in each; then the rarer ones one by one.
         if kind < B_LOCAL_SET:
             if kind == B_BINARY:
                 if len(stack) - floor >= 2 and stack[-1] is entry[7] and stack[-2] is entry[8]:
@@ -109,12 +114,24 @@ def run_bytes(v, data, pos, base):
             else:  # B_LOAD
                 # memory 0, alignment flags up to the natural, an offset of at most four
                 # bytes (below 2^28: in range for any memory)
-                if byte[pos + 1] <= entry[3] and memory0 is not None:
+                flags = byte[pos + 1]
+                if flags <= entry[3] and memory0 is not None:
                     end = pos + 2
                     while byte[end] >= 0x80:
                         end += 1
                     if end - pos < 6:
                         params, results = entry[2][memory0]
+                        if len(stack) > floor and stack[-1] is params[0]:
+                            pos = end + 1
+                            stack[-1] = results[0]
+                            continue
+                # the same naming its memory in one byte (multi-memory: flag 0x40)
+                elif 0x40 <= flags <= entry[3] + 0x40 and byte[pos + 2] < memory_count:
+                    end = pos + 3
+                    while byte[end] >= 0x80:
+                        end += 1
+                    if end - pos < 7:
+                        params, results = entry[2][memory_kinds[byte[pos + 2]]]
                         if len(stack) > floor and stack[-1] is params[0]:
                             pos = end + 1
                             stack[-1] = results[0]
@@ -127,12 +144,23 @@ def run_bytes(v, data, pos, base):
                     stack.pop()
                     continue
             elif kind == B_STORE:
-                if byte[pos + 1] <= entry[3] and memory0 is not None:
+                flags = byte[pos + 1]
+                if flags <= entry[3] and memory0 is not None:
                     end = pos + 2
                     while byte[end] >= 0x80:
                         end += 1
                     if end - pos < 6:
                         params = entry[2][memory0][0]
+                        if len(stack) - floor >= 2 and stack[-1] is params[1] and stack[-2] is params[0]:
+                            pos = end + 1
+                            del stack[-2:]
+                            continue
+                elif 0x40 <= flags <= entry[3] + 0x40 and byte[pos + 2] < memory_count:
+                    end = pos + 3
+                    while byte[end] >= 0x80:
+                        end += 1
+                    if end - pos < 7:
+                        params = entry[2][memory_kinds[byte[pos + 2]]][0]
                         if len(stack) - floor >= 2 and stack[-1] is params[1] and stack[-2] is params[0]:
                             pos = end + 1
                             del stack[-2:]
@@ -195,6 +223,9 @@ def run_bytes(v, data, pos, base):
                 elif byte[pos + 2] < 0x80:
                     index = (index & 0x7F) | (byte[pos + 2] << 7)
                     after = pos + 3
+                elif byte[pos + 3] < 0x80:  # beyond 16,383 functions (a merged module)
+                    index = (index & 0x7F) | ((byte[pos + 2] & 0x7F) << 7) | (byte[pos + 3] << 14)
+                    after = pos + 4
                 if after:
                     sig = calls.get(index)
                     if sig is not None:
