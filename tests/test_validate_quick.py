@@ -73,3 +73,10 @@ def test_calls_with_three_byte_indices():
     _check(module, ctx, b"\x20\x00\x10" + far + b"\x0b")
     _fails(module, ctx, b"\x42\x00\x10" + far + b"\x0b", "type mismatch", 2)
     _fails(module, ctx, b"\x20\x00\x10" + write_unsigned(count) + b"\x0b", f"unknown function {count}", 2)
+
+
+def test_a_body_too_large_to_copy_is_checked_from_its_bytes():
+    module, ctx = _context("(module (func (param i32) (result i32) local.get 0))")
+    nops = b"\x01" * ((1 << 20) + 1)   # past what the loop copies into a list
+    _check(module, ctx, nops + b"\x20\x00\x0b")
+    _fails(module, ctx, nops + b"\x42\x00\x0b", "type mismatch", len(nops) + 2)

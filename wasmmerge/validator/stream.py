@@ -16,6 +16,7 @@ from .table import (B_ADDRESSED, B_BINARY, B_BR_IF, B_CALL, B_CONST, B_DROP, B_E
                     FIXED_KINDS, INDEX_KINDS, MEMORY_KINDS, SIMPLE_BLOCK_TYPES)
 
 _NOTHING_READABLE = [None] * 0x100
+_MAX_LISTED = 1 << 20  # bytes of the largest body the hot loop copies into a list
 EMPTY = []  # the parameters of a block without any (shared: a frame never changes them)
 
 
@@ -67,8 +68,9 @@ def run_bytes(v, data, pos, base):
     ins = Instr(None, (), 0)
     # The bytes as a list of ints: CPython indexes a list faster than bytes (it has a
     # specialised instruction for it); with the copy counted, the check runs 5% fewer
-    # machine instructions on swc and esbuild. The codec's readers get `data`.
-    byte = list(data)
+    # machine instructions on swc and esbuild. The list takes 8 bytes per byte, so a huge
+    # body (real ones stay below 200 KB) is indexed as it is. The codec's readers get `data`.
+    byte = list(data) if len(data) <= _MAX_LISTED else data
     # Frames that the quick `end` popped, for the quick `block`/`loop`/`if` to reuse
     # (nothing else holds them; a `Frame` call costs more than setting its fields).
     spare = []
