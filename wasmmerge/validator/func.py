@@ -23,6 +23,7 @@ BOT_REF = RefType(False, BOT_HEAP)
 # Expanding more locals than this into a list is wasteful: look them up by group instead.
 _MAX_EXPANDED_LOCALS = 1 << 16
 _CONST_OPCODES = {0x41: I32, 0x42: I64}  # i32.const, i64.const: the type each makes
+_CONST_SIZES = {I32: 5, I64: 10}  # the longest LEB128 of each
 
 
 class Locals:
@@ -53,6 +54,21 @@ class Locals:
         if self.ends is None:
             return self.types[index]
         return self.types[bisect_right(self.ends, index)]
+
+
+def is_plain_const(code, expected) -> bool:
+    """Whether `code` is the commonest constant expression, one `i32.const` or `i64.const`
+    of type `expected` followed by `end`, and well-formed (a data segment's offset, mostly).
+    False means: check it the long way."""
+    if len(code) < 3 or code[-1] != 0x0B or _CONST_OPCODES.get(code[0]) is not expected:
+        return False
+    size = len(code) - 2  # of the LEB128 between opcode and `end`
+    if code[-2] < 0x80 and (size == 1 or min(code[1:-2]) >= 0x80) and size < _CONST_SIZES[expected]:
+        return True  # shorter than its longest form: well-formed whatever its bits
+    try:
+        return read_signed(code, 1, 32 if expected is I32 else 64)[1] == len(code) - 1
+    except DecodeError:
+        return False
 
 
 def is_defaultable(t) -> bool:
@@ -199,15 +215,8 @@ class FuncValidator:
 
     def check_const(self, expr, expected, globals_visible):
         """A constant expression of type `expected` that may read globals below `globals_visible`."""
-        code = expr.code
-        if len(code) > 2 and _CONST_OPCODES.get(code[0]) is expected and code[-1] == 0x0B:
-            # The commonest constant expression, one i32.const or i64.const: valid when the
-            # constant is well-formed and the `end` follows it.
-            try:
-                if read_signed(code, 1, 32 if expected is I32 else 64)[1] == len(code) - 1:
-                    return
-            except DecodeError:
-                pass
+        if is_plain_const(expr.code, expected):
+            return
         instrs = decode_expr(expr, True, self.ctx.multi_memory)
         self.locals = Locals((), (), None)
         self.first_local = 0

@@ -3,7 +3,7 @@
 `FIXED`/`ADDRESSED` classify the rows with a signature in the opcode table (operand
 types fixed, or fixed once the memory's address type is known). `byte_table` turns a
 feature set's dispatch table (row -> typing rule, built in `module.py`) into what the hot
-loop in `func.py` indexes by the first byte of an instruction: a tuple whose first item
+loop in `stream.py` indexes by the first byte of an instruction: a tuple whose first item
 says how to check it and whose others are precomputed (signature lists, how to skip the
 immediates, alignment bound, handler). Nothing is built per instruction.
 """
@@ -62,23 +62,42 @@ FIXED_SIG, ADDRESSED_SIG, LOCAL_GET, LOCAL_SET, LOCAL_TEE, HANDLED = range(6)
 #   (B_FIXED, params, results, n, skip, readers, result, last, before_last)  fixed
 #       signature (`last`, `before_last`: its last two parameters, or None); `skip` says how
 #       to pass the immediates: 0 none, > 0 that many bytes, -N one LEB128 of at most N
-#       bytes (`readers[0]`), -1 every reader in turn; `result` is the only result, or None
+#       bytes (`readers[0]`), -1 every reader in turn; `result` is the only result, or None.
+#       B_BINARY (two operands, one result, no immediates: `i32.add`) and B_UNARY (one
+#       operand) are laid out alike, and so is B_CONST (`i32.const`, `i64.const`).
 #   (B_LOCAL_GET | B_LOCAL_SET | B_LOCAL_TEE | B_GLOBAL_GET | B_GLOBAL_SET | B_CALL, op, handler)
 #       one u32 index, checked inline in the common case
-#   (B_MEMORY, op, sigs, align, exact, readers, offset_reader)  a load, store or atomic
-#       access: inline when the memarg names memory 0 (flags up to `align`, or exactly it)
+#   (B_LOAD | B_STORE | B_MEMORY, op, sigs, align, exact, readers, offset_reader)  a load,
+#       store (one-byte opcode, one operand or two and no result) or other memory access
+#       (atomics, SIMD lanes): inline when the memarg names memory 0 (flags up to
+#       `align`, or exactly it)
 #   (B_ADDRESSED, op, sigs, readers)  memory.size/grow, lanes, shuffles
 #   (B_HANDLED, op, handler, readers, needs_datacount)  everything else, by its handler
-#   (B_END | B_BLOCK | B_IF | B_BR | B_BR_IF, op, handler, readers, False, name)  control
-#       instructions, inline in the common case (block types empty or one number type,
-#       operands of exactly the label's types), by their handler otherwise
+#   (B_END | B_BLOCK | B_IF | B_BR | B_BR_IF | B_UNREACHABLE | B_NOP | B_DROP | B_SELECT |
+#    B_RETURN, op, handler, readers, False, name)  control and parametric instructions,
+#       inline in the common case (block types empty or one number type, operands of
+#       exactly the label's types, `select` of two equal non-reference types), by their
+#       handler otherwise
 #   (B_OFF, op)  an instruction of a proposal the feature set leaves out
-# The six that take one u32 index are numbered together (B_LOCAL_GET..B_CALL), and so are
-# the ones the handlers check (from B_END on).
-# B_CONST (i32.const, i64.const) is laid out as B_FIXED, tested first with local.get.
-(B_FIXED, B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_GLOBAL_GET, B_GLOBAL_SET, B_CALL, B_MEMORY,
- B_ADDRESSED, B_OFF, B_END, B_BLOCK, B_IF, B_BR, B_BR_IF, B_HANDLED, B_CONST) = range(17)
-_CONTROL_KINDS = {"end": B_END, "block": B_BLOCK, "loop": B_BLOCK, "if": B_IF, "br": B_BR, "br_if": B_BR_IF}
+#   (B_PREFIX,)  in the table by first byte only: look the opcode up by row
+# The numbering is relied on: the kinds the hot loop tests quickly come first, in order
+# of frequency in compiled code (swc and esbuild), the first twelve in three groups of
+# four that it tells apart by range (kind < B_LOCAL_SET, < B_LOCAL_TEE, < B_GLOBAL_GET).
+# The general code after the quick tests goes by FIXED_KINDS, INDEX_KINDS, MEMORY_KINDS.
+(B_BINARY, B_UNARY, B_CONST, B_LOAD,
+ B_LOCAL_SET, B_STORE, B_END, B_BLOCK,
+ B_LOCAL_TEE, B_BR_IF, B_CALL, B_BR,
+ B_GLOBAL_GET, B_GLOBAL_SET, B_IF, B_UNREACHABLE, B_SELECT, B_DROP, B_RETURN, B_NOP,  # tested one by one
+ B_FIXED, B_LOCAL_GET, B_MEMORY, B_ADDRESSED, B_OFF, B_HANDLED, B_PREFIX) = range(27)
+FIXED_KINDS = frozenset((B_BINARY, B_UNARY, B_FIXED))
+INDEX_KINDS = frozenset((B_LOCAL_GET, B_LOCAL_SET, B_LOCAL_TEE, B_GLOBAL_GET, B_GLOBAL_SET, B_CALL))
+MEMORY_KINDS = frozenset((B_LOAD, B_STORE, B_MEMORY))
+# The entry of a first byte that is no one-byte opcode (a prefix, or nothing): the opcode
+# is read whole (`read_op`, which reports an unknown one) and looked up by row.
+_PREFIX_ENTRY = (B_PREFIX,)
+_CONTROL_KINDS = {"end": B_END, "block": B_BLOCK, "loop": B_BLOCK, "if": B_IF, "br": B_BR, "br_if": B_BR_IF,
+                  "unreachable": B_UNREACHABLE, "nop": B_NOP, "drop": B_DROP, "select": B_SELECT,
+                  "return": B_RETURN}
 # Block types the hot loop handles itself: the empty one and single number types, by byte.
 SIMPLE_BLOCK_TYPES = {0x40: [], 0x7F: [I32], 0x7E: [I64], 0x7D: [F32], 0x7C: [F64], 0x7B: [V128]}
 # The most bytes a LEB128 of each layout may take; shorter ones need no range check.
@@ -109,13 +128,27 @@ def _entry(op, dispatched, readers, offset_reader):
     if kind == FIXED_SIG:
         params, results = dispatched[1], dispatched[2]
         skip = _skip(op, readers)
-        kind = B_CONST if skip < -1 and not params and len(results) == 1 else B_FIXED
+        kind = B_FIXED
+        if len(results) == 1:
+            if skip < -1 and not params:
+                kind = B_CONST
+            elif not skip and len(params) == 2:
+                kind = B_BINARY
+            elif not skip and len(params) == 1:
+                kind = B_UNARY
         return (kind, params, results, len(params), skip, readers,
                 results[0] if len(results) == 1 else None,
                 params[-1] if params else None, params[-2] if len(params) > 1 else None)
     if kind == ADDRESSED_SIG:
         if op.imms == ("memarg",):
-            return (B_MEMORY, op, dispatched[1], op.align, op.feature == "threads", readers, offset_reader)
+            kind = B_MEMORY
+            sig32 = dispatched[1][0]
+            if op.prefix is None and op.feature != "threads":
+                if len(sig32[0]) == 1 and len(sig32[1]) == 1:
+                    kind = B_LOAD
+                elif len(sig32[0]) == 2 and not sig32[1]:
+                    kind = B_STORE
+            return (kind, op, dispatched[1], op.align, op.feature == "threads", readers, offset_reader)
         return (B_ADDRESSED, op, dispatched[1], readers)
     handler = dispatched[1]
     inline = _INDEX_KINDS.get(op.name)
@@ -135,5 +168,5 @@ def byte_table(dispatch, features):
     prof = profile(ALL if multi_memory else ALL - {"multi-memory"})
     offset_reader = read_u64 if multi_memory else read_u32
     by_op = {op: _entry(op, dispatch.get(op), prof.readers[op], offset_reader) for op in ALL_OPS}
-    by_byte = [by_op[prof.single[b]] if b in prof.single else None for b in range(256)]
+    by_byte = [by_op[prof.single[b]] if b in prof.single else _PREFIX_ENTRY for b in range(256)]
     return by_byte, by_op, prof
