@@ -10,6 +10,7 @@ from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GL
                     MEMORY, SECTION_NAMES, SECTION_ORDER, START, TABLE, TAG, TYPE, Code,
                     CustomSection, DataSegment, ElemSegment, Export, Expr, Global, Import,
                     Module, Table)
+from .segments import DataSegments
 from .types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, MEMORY_KIND, NUM_TYPES, PACKED_TYPES, TABLE_KIND,
                     TAG_KIND, ArrayType, FieldType, FuncType, GlobalType, Limits, MemType,
                     RecGroup, StructType, SubType, TableType, TagType)
@@ -347,6 +348,29 @@ def _data(r: Reader) -> DataSegment:
     return DataSegment("active", r.bytes(r.u32()), memory=memory, offset=offset, flags=flags)
 
 
+def _data_rows(r: Reader, table: DataSegments, buffer: int) -> int:
+    """The data section as rows of `table` (see segments.py): what `_data` reads, with
+    the same checks and errors, but nothing copied. Returns the segment count."""
+    count = r.u32()
+    for _ in range(count):
+        at = r.pos
+        flags = r.u32()
+        if flags > 2:
+            r.fail("malformed data segment kind", at)
+        memory = r.u32() if flags == 2 else 0
+        offset_start = offset_end = 0
+        if flags != 1:
+            offset_start = r.pos
+            r.expr()
+            offset_end = r.pos
+        size = r.u32()
+        if size > r.end - r.pos:
+            r.fail("unexpected end of section or function")
+        table.add_row(buffer, flags, memory, offset_start, offset_end, r.pos, size)
+        r.pos += size
+    return count
+
+
 def _code(r: Reader, view: memoryview | None = None) -> Code:
     """One code entry; its body a copy, or a slice of `view` (the whole input) if given."""
     data, pos = r.data, r.pos
@@ -441,8 +465,9 @@ _VECTOR_SECTIONS = {
 def decode_module(data, lazy: bool = False, features=ALL, views: bool = False) -> Module:
     """Decode a module. With `lazy`, function bodies are split off but not decoded.
 
-    With `views` (and `lazy`), each body is a memoryview into `data` rather than a copy:
-    the merger reads large inputs this way, holding each body's bytes once.
+    With `views` (and `lazy`), each body is a memoryview into `data` rather than a copy,
+    and the data segments a `DataSegments` table of byte ranges of `data` (no object or
+    copy each): the merger reads large inputs this way, holding their bytes once.
     """
     view = memoryview(data) if views and lazy else None
     m = Module()
@@ -462,6 +487,10 @@ def decode_module(data, lazy: bool = False, features=ALL, views: bool = False) -
         elif info.id == DATACOUNT:
             m.datacount = r.u32()
             count = 1
+        elif info.id == DATA and view is not None:
+            # Data segments as rows over `data` (segments.py): no object each.
+            m.datas = DataSegments()
+            count = _data_rows(r, m.datas, m.datas.buffer_index(data))
         else:
             attr, read_item = _VECTOR_SECTIONS[info.id]
             if info.id == CODE:

@@ -1,0 +1,100 @@
+"""Data segments as rows over the input's bytes (`binary/segments.py`): the same segments,
+the same errors and the same encoding as the eager reader's `DataSegment` objects."""
+
+import pytest
+
+from wasmmerge.binary.model import DataSegment, Expr, Module
+from wasmmerge.binary.reader import decode_module
+from wasmmerge.binary.segments import DataSegments
+from wasmmerge.binary.writer import encode_module
+from wasmmerge.errors import DecodeError
+
+from bytedsl import module, name, s, section, u32, vec
+
+MEMORY = section(5, vec(b"\x00\x01", b"\x00\x01"))  # two memories of one page
+I32_CONST = b"\x41"
+GLOBAL_GET = b"\x23"
+END = b"\x0b"
+
+
+def active(offset: int, data: bytes) -> bytes:
+    return b"\x00" + I32_CONST + s(offset) + END + name(data)
+
+
+def passive(data: bytes) -> bytes:
+    return b"\x01" + name(data)
+
+
+def active_in(memory: int, offset_code: bytes, data: bytes) -> bytes:
+    return b"\x02" + u32(memory) + offset_code + END + name(data)
+
+
+SEGMENTS = [active(0, b"hello"), passive(b"\x00\xff"), active_in(1, I32_CONST + s(-8), b"x" * 200),
+            active(70000, b""), active_in(0, I32_CONST + s(3), b"padded")]
+WELL_FORMED = module(MEMORY, section(11, vec(*SEGMENTS)))
+
+
+def lazy(data: bytes) -> Module:
+    return decode_module(data, lazy=True, views=True)
+
+
+def test_rows_read_the_segments_the_eager_reader_reads():
+    rows, objects = lazy(WELL_FORMED).datas, decode_module(WELL_FORMED).datas
+    assert isinstance(rows, DataSegments) and len(rows) == len(SEGMENTS)
+    assert rows == objects and list(rows) == objects
+    assert [(d.flags, d.offset and d.offset.offset) for d in rows] == [(d.flags, d.offset and d.offset.offset)
+                                                                       for d in objects]
+    assert rows[-1] == objects[-1] and rows[1:3] == objects[1:3]
+    with pytest.raises(IndexError):
+        rows[len(SEGMENTS)]
+
+
+def test_rows_encode_to_the_same_bytes():
+    assert encode_module(lazy(WELL_FORMED)) == WELL_FORMED == encode_module(decode_module(WELL_FORMED))
+
+
+@pytest.mark.parametrize("data", [
+    module(MEMORY, section(11, vec(b"\x03" + I32_CONST + s(0) + END + name(b"a")))),  # bad kind
+    module(MEMORY, section(11, vec(active(0, b"abc"))[:-1])),  # bytes cut short
+    module(MEMORY, section(11, u32(2) + active(0, b"a"))),  # fewer segments than counted
+    module(MEMORY, section(11, vec(b"\x00" + I32_CONST + s(0) + name(b"ab")))),  # offset without end
+    module(MEMORY, section(11, vec(active(0, b"a")) + b"\x00")),  # trailing byte
+], ids=["kind", "cut-short", "count", "no-end", "trailing"])
+def test_malformed_sections_fail_as_in_the_eager_reader(data):
+    with pytest.raises(DecodeError) as eager:
+        decode_module(data, lazy=True)
+    with pytest.raises(DecodeError) as rows:
+        lazy(data)
+    assert (rows.value.message, rows.value.offset) == (eager.value.message, eager.value.offset)
+
+
+def test_adopted_rows_are_remapped_and_written_like_moved_objects():
+    source = lazy(WELL_FORMED).datas
+    memories = [1, 0]
+
+    def convert(expr):  # what the merger's constant expressions do: here, add 1 to i32.const 3
+        return Expr(I32_CONST + s(4) + END, expr.offset) if expr.code == I32_CONST + s(3) + END else expr
+
+    merged = DataSegments()
+    merged.append(DataSegment("passive", b"first"))  # an object row before the adopted ones
+    assert merged.adopt(source, memories, convert) == 1
+    merged.make_passive(3)
+    expected = [DataSegment("passive", b"first")]
+    for seg in decode_module(WELL_FORMED).datas:
+        if seg.mode == "active":
+            seg.memory, seg.offset = memories[seg.memory], convert(seg.offset)
+        expected.append(seg)
+    seg = expected[3]
+    seg.mode, seg.offset, seg.memory, seg.flags = "passive", None, 0, None
+    assert merged == expected
+    assert [merged.is_active(i) for i in range(len(merged))] == [d.mode == "active" for d in expected]
+    assert [merged.size(i) for i in range(len(merged))] == [len(d.data) for d in expected]
+    objects = Module(datas=expected)
+    assert encode_module(Module(datas=merged)) == encode_module(objects)
+
+
+def test_replacing_a_segment_stores_it():
+    rows = lazy(WELL_FORMED).datas
+    rows[0] = DataSegment("active", b"bye", 0, Expr(I32_CONST + s(9) + END))
+    assert rows[0].data == b"bye" and rows[0].offset.code == I32_CONST + s(9) + END
+    assert rows[1] == decode_module(WELL_FORMED).datas[1]
