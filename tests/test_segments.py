@@ -98,3 +98,53 @@ def test_replacing_a_segment_stores_it():
     rows[0] = DataSegment("active", b"bye", 0, Expr(I32_CONST + s(9) + END))
     assert rows[0].data == b"bye" and rows[0].offset.code == I32_CONST + s(9) + END
     assert rows[1] == decode_module(WELL_FORMED).datas[1]
+
+
+# -- function bodies as rows (`binary/bodies.py`) ---------------------------------------------
+
+I32 = b"\x7f"
+F64 = b"\x7c"
+BODIES = [vec() + b"\x0b",  # empty, no locals (the reader's short path)
+          vec(u32(2) + I32, u32(1) + F64) + b"\x20\x00\x1a\x0b",  # two groups of locals
+          vec(u32(2) + I32, u32(1) + F64) + b"\x01\x0b",  # the same locals again
+          vec() + b"\x41" + s(-5) + b"\x1a\x0b"]
+FUNCS = module(section(1, vec(b"\x60\x00\x00")), section(3, vec(*[b"\x00"] * len(BODIES))),
+               section(10, vec(*[u32(len(b)) + b for b in BODIES])))
+
+
+def test_body_rows_read_the_bodies_the_eager_reader_reads():
+    from wasmmerge.binary.bodies import CodeTable
+    rows, objects = lazy(FUNCS).codes, decode_module(FUNCS, lazy=True).codes
+    assert isinstance(rows, CodeTable) and len(rows) == len(BODIES)
+    assert rows == objects and [c.offset for c in rows] == [c.offset for c in objects]
+    assert rows.body_sizes() == [len(c.body) for c in objects]
+    assert encode_module(lazy(FUNCS)) == FUNCS
+
+
+@pytest.mark.parametrize("data", [
+    module(section(1, vec(b"\x60\x00\x00")), section(3, vec(b"\x00")), section(10, vec(u32(9) + b"\x00\x0b"))),
+    module(section(1, vec(b"\x60\x00\x00")), section(3, vec(b"\x00")),
+           section(10, vec(u32(4) + vec(u32(1) + b"\x55") + b"\x0b"))),  # bad local type
+    module(section(1, vec(b"\x60\x00\x00")), section(3, vec(b"\x00")),
+           section(10, vec(u32(8) + vec(u32(2**32 - 1) + I32, u32(1) + I32) + b"\x0b"))),  # too many locals
+], ids=["cut-short", "bad-local", "too-many-locals"])
+def test_malformed_bodies_fail_as_in_the_eager_reader(data):
+    with pytest.raises(DecodeError) as eager:
+        decode_module(data, lazy=True)
+    with pytest.raises(DecodeError) as rows:
+        lazy(data)
+    assert (rows.value.message, rows.value.offset) == (eager.value.message, eager.value.offset)
+
+
+def test_adopted_bodies_keep_their_bytes_with_locals_retyped():
+    from wasmmerge.binary.bodies import CodeTable
+    from wasmmerge.binary.model import Code
+    source = lazy(FUNCS).codes
+    merged = CodeTable()
+    merged.append(Code([], b"\x01\x0b"))
+    merged.adopt(source, lambda groups: [(n + 1, t) for n, t in groups])
+    expected = [Code([], b"\x01\x0b")] + [Code([(n + 1, t) for n, t in c.locals], c.body, c.offset)
+                                          for c in decode_module(FUNCS, lazy=True).codes]
+    assert merged == expected and merged[1:3] == expected[1:3]
+    merged[2] = Code([], b"\x0b")
+    assert merged[2] == Code([], b"\x0b") and merged[3] == expected[3]

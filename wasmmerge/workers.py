@@ -27,17 +27,25 @@ def worker_count(codes, jobs: int | None = None) -> int:
     """How many processes check `codes`: `jobs` if given, else one per core for large code."""
     if jobs is not None:
         return max(1, jobs)
-    if not hasattr(os, "fork") or sum(len(c.body) for c in codes) < PARALLEL_MIN_CODE_BYTES:
+    if not hasattr(os, "fork") or sum(body_sizes(codes)) < PARALLEL_MIN_CODE_BYTES:
         return 1
     return min(os.cpu_count() or 1, MAX_WORKERS)
 
 
+def body_sizes(codes) -> list[int]:
+    """The size of each body of `codes` (a list of `Code`, or a `CodeTable`, which knows
+    them without making a `Code` each)."""
+    sizes = getattr(codes, "body_sizes", None)
+    return sizes() if sizes is not None else [len(c.body) for c in codes]
+
+
 def chunks(codes, parts: int) -> list[tuple[int, int]]:
     """(start, stop) of at most `parts` contiguous ranges of `codes` of about equal code size."""
-    total = sum(len(c.body) for c in codes)
+    sizes = body_sizes(codes)
+    total = sum(sizes)
     bounds, start, size = [], 0, 0
-    for i, code in enumerate(codes):
-        size += len(code.body)
+    for i, body_size in enumerate(sizes):
+        size += body_size
         if size >= total * (len(bounds) + 1) / parts and len(bounds) < parts - 1:
             bounds.append((start, i + 1))
             start = i + 1

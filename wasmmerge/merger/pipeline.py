@@ -4,6 +4,7 @@ import gc
 import time
 
 from ..binary.model import Code, ElemSegment, Expr, Global, Import, Module, Table
+from ..binary.bodies import CodeTable
 from ..binary.segments import DataSegments
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
 from ..binary.writer import encode_module as encode
@@ -70,8 +71,8 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
         loaded, inputs, regions = placement.inputs, placement.raw_inputs(inputs), placement.summary()
         warnings.extend(placement.warnings)
     elif options.single_memory:  # every input's memory relocated or lowered into one
-        for inp in loaded:  # which edits segments in place: objects, not rows
-            inp.module.datas = list(inp.module.datas)
+        for inp in loaded:  # which edits bodies and segments in place: objects, not rows
+            inp.module.codes, inp.module.datas = list(inp.module.codes), list(inp.module.datas)
         relocated = single_memory(loaded, inputs)
         loaded, inputs, regions = relocated.inputs, relocated.raw, relocated.bases
     phases.done("load")
@@ -93,7 +94,7 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
     plan = plan_spaces(loaded, type_maps, types, resolution, droppable_tables(loaded))
     phases.done("resolve")
 
-    out = Module(types=types.types, rec_groups=types.rec_groups, datas=DataSegments())
+    out = Module(types=types.types, rec_groups=types.rec_groups, codes=CodeTable(), datas=DataSegments())
     out.imports = [Import(e.module, e.name, e.kind, e.type) for e in resolution.externals]
     consts = ConstExprs(loaded, plan)
     remaps: list = []  # per merged body: its input's Remap, None where nothing changes
@@ -222,7 +223,7 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module, remap
                 if e.mode == "active":
                     elems.append(Step("elem", maps["elem"][n], seg.table, seg.offset, seg.count))
             datas = _move_datas(m.datas, out.datas, maps["memory"], lambda expr, k=k: consts.convert(k, expr))
-            out.codes.extend(_retyped_codes(m.codes, remap, tmap))
+            _move_codes(m.codes, out.codes, remap, tmap)
             remaps.extend([None if remap.is_identity() else remap] * len(m.codes))
             m.codes = m.datas = []  # the merged module holds the bodies and segments now
             start = maps["func"][m.start] if m.start is not None else None
@@ -286,11 +287,18 @@ def _add_size_checks(loaded, plan: Plan, out: Module, effects: list[ModuleEffect
                                            wide=types[kind][index].limits.address64))
 
 
-def _retyped_codes(codes, remap, tmap) -> list[Code]:
-    """The bodies with their local types in merged type indices (the bytes come later)."""
-    if remap.type is None:
-        return list(codes)
-    return [Code([(n, map_valtype(t, tmap)) for n, t in code.locals], code.body, code.offset) for code in codes]
+def _move_codes(codes, into: CodeTable, remap, tmap) -> None:
+    """Append an input's bodies to the output's with their local types in merged type
+    indices (the bytes are rewritten later, by `finish_codes`). Those read as rows over
+    the input's bytes stay rows (`CodeTable.adopt`)."""
+    retype = None
+    if remap.type is not None:
+        def retype(groups):
+            return [(n, map_valtype(t, tmap)) for n, t in groups]
+    if isinstance(codes, CodeTable):
+        into.adopt(codes, retype)
+    else:
+        into.extend(codes if retype is None else [Code(retype(c.locals), c.body, c.offset) for c in codes])
 
 
 def _apply_init_order(init, out: Module, types: TypeStore) -> dict:

@@ -40,6 +40,8 @@ def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: 
     """
     ctx = _check_module(out, inputs, loaded) if validate else None
     imported = out.count(FUNC_KIND) - len(out.funcs)
+    if not stream:  # the rewritten bodies replace those of the Code objects
+        out.codes = list(out.codes)
     codes = out.codes
     # Rewriting alone is worth workers only when they send back sizes, not bodies (stream).
     workers, bounds = plan_chunks(codes, jobs if validate or stream else 1)
@@ -64,7 +66,8 @@ def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: 
             if spills is None:
                 bodies.append(code.body)
                 continue
-            codes[i] = None  # the input's copy of the body is no longer needed
+            if isinstance(codes, list):
+                codes[i] = None  # the input's copy of the body is no longer needed
             head, raw_locals = entry(code)
             pending += head
             pending += raw_locals
