@@ -97,7 +97,7 @@ def _with_bytes(code: Code) -> Code:
 
 
 # Bytes of code entries gathered before a write to a chunk's spill file.
-SPILL_BLOCK = 1 << 20
+SPILL_BLOCK = 1 << 18
 
 
 def _write_all(fd: int, data: bytearray) -> int:
