@@ -30,7 +30,7 @@ def active_in(memory: int, offset_code: bytes, data: bytes) -> bytes:
 
 
 SEGMENTS = [active(0, b"hello"), passive(b"\x00\xff"), active_in(1, I32_CONST + s(-8), b"x" * 200),
-            active(70000, b""), active_in(0, I32_CONST + s(3), b"padded")]
+            active(70000, b""), active_in(0, GLOBAL_GET + u32(0), b"padded")]
 WELL_FORMED = module(MEMORY, section(11, vec(*SEGMENTS)))
 
 
@@ -72,32 +72,41 @@ def test_adopted_rows_are_remapped_and_written_like_moved_objects():
     source = lazy(WELL_FORMED).datas
     memories = [1, 0]
 
-    def convert(expr):  # what the merger's constant expressions do: here, add 1 to i32.const 3
-        return Expr(I32_CONST + s(4) + END, expr.offset) if expr.code == I32_CONST + s(3) + END else expr
+    def convert(expr):  # what the merger's constant expressions do: here, global 0 is 4
+        assert expr.code[0] != I32_CONST[0]  # a plain constant has nothing to convert
+        return Expr(I32_CONST + s(4) + END, expr.offset) if expr.code == GLOBAL_GET + u32(0) + END else expr
 
     merged = DataSegments()
     merged.append(DataSegment("passive", b"first"))  # an object row before the adopted ones
     assert merged.adopt(source, memories, convert) == 1
+    assert merged.adopt(DataSegments(), memories, convert) == len(merged) and merged.has_passive()
     merged.make_passive(3)
     expected = [DataSegment("passive", b"first")]
     for seg in decode_module(WELL_FORMED).datas:
         if seg.mode == "active":
-            seg.memory, seg.offset = memories[seg.memory], convert(seg.offset)
+            seg.memory = memories[seg.memory]
+            if seg.offset.code[0] != I32_CONST[0]:
+                seg.offset = convert(seg.offset)
         expected.append(seg)
     seg = expected[3]
     seg.mode, seg.offset, seg.memory, seg.flags = "passive", None, 0, None
     assert merged == expected
     assert [merged.is_active(i) for i in range(len(merged))] == [d.mode == "active" for d in expected]
     assert [merged.size(i) for i in range(len(merged))] == [len(d.data) for d in expected]
+    assert [(i, m, o.code, n) for i, m, o, n in merged.active(0, len(merged))] == [
+        (i, d.memory, d.offset.code, len(d.data)) for i, d in enumerate(expected) if d.mode == "active"]
     objects = Module(datas=expected)
     assert encode_module(Module(datas=merged)) == encode_module(objects)
 
 
 def test_replacing_a_segment_stores_it():
     rows = lazy(WELL_FORMED).datas
+    assert rows.has_passive()
+    rows[1] = DataSegment("active", b"no longer passive", 0, Expr(I32_CONST + s(1) + END))
+    assert not rows.has_passive()
     rows[0] = DataSegment("active", b"bye", 0, Expr(I32_CONST + s(9) + END))
     assert rows[0].data == b"bye" and rows[0].offset.code == I32_CONST + s(9) + END
-    assert rows[1] == decode_module(WELL_FORMED).datas[1]
+    assert rows[2] == decode_module(WELL_FORMED).datas[2]
 
 
 # -- function bodies as rows (`binary/bodies.py`) ---------------------------------------------

@@ -108,6 +108,13 @@ class Reader:
 
     def expr(self) -> Expr:
         start = self.pos
+        self.skip_expr()
+        return Expr(bytes(self.data[start:self.pos]), start)
+
+    def skip_expr(self) -> bool:
+        """Move past a constant expression; True if it is one `i32.const`/`i64.const`
+        (whose value no index remapping changes)."""
+        start = self.pos
         data = self.data
         bits = _CONST_BITS.get(data[start]) if start < len(data) else None
         if bits is not None:
@@ -120,12 +127,12 @@ class Reader:
                 pos = None
             if pos is not None and pos < len(data) and data[pos] == 0x0B:
                 self.pos = pos + 1
-                return Expr(bytes(data[start:pos + 1]), start)
+                return True
         # Like the spec's decoder, read on past the section's end: an expression that
         # overruns it is then reported as a section size mismatch.
         _, end = decode_instrs(self.data, start, len(self.data), features=self.features)
         self.pos = end
-        return Expr(bytes(self.data[start:end]), start)
+        return False
 
 
 def _cut_short(err: DecodeError) -> DecodeError:
@@ -360,14 +367,15 @@ def _data_rows(r: Reader, table: DataSegments, buffer: int) -> int:
             r.fail("malformed data segment kind", at)
         memory = r.u32() if flags == 2 else 0
         offset_start = offset_end = 0
+        constant = False
         if flags != 1:
             offset_start = r.pos
-            r.expr()
+            constant = r.skip_expr()
             offset_end = r.pos
         size = r.u32()
         if size > r.end - r.pos:
             r.fail("unexpected end of section or function")
-        table.add_row(buffer, flags, memory, offset_start, offset_end, r.pos, size)
+        table.add_row(buffer, flags, memory, offset_start, offset_end, r.pos, size, constant)
         r.pos += size
     return count
 

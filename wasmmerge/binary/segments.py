@@ -20,9 +20,10 @@ from array import array
 from . import leb
 from .model import DataSegment, Expr
 
-# Row layout: ROW integers per segment.
-BUFFER, FLAGS, MEMORY, OFFSET_START, OFFSET_END, DATA_START, DATA_SIZE = range(7)
-ROW = 7
+# Row layout: ROW integers per segment. CONSTANT: the offset is one `i32.const` or
+# `i64.const` (no index in it for a merge to remap: `adopt` need not convert it).
+BUFFER, FLAGS, MEMORY, OFFSET_START, OFFSET_END, DATA_START, DATA_SIZE, CONSTANT = range(8)
+ROW = 8
 OBJECT = 0xFFFFFFFF  # BUFFER of a row held as a DataSegment object (`append`, `__setitem__`)
 PASSIVE = 1  # the FLAGS of a passive segment (as in the binary format)
 # Bytes of encoded segments gathered into one piece by `encoded_pieces`.
@@ -53,15 +54,15 @@ class DataSegments:
         return len(self._buffers) - 1
 
     def add_row(self, buffer: int, flags: int, memory: int, offset_start: int, offset_end: int,
-                data_start: int, data_size: int) -> None:
+                data_start: int, data_size: int, constant: bool = False) -> None:
         """A segment read from buffer number `buffer` (see `buffer_index`): its flags as
         read (0, 1 or 2), memory, offset expression `[offset_start, offset_end)` (passive:
-        unused) and bytes."""
-        self._rows.extend((buffer, flags, memory, offset_start, offset_end, data_start, data_size))
+        unused; `constant`: one `i32.const`/`i64.const`) and bytes."""
+        self._rows.extend((buffer, flags, memory, offset_start, offset_end, data_start, data_size, constant))
 
     def append(self, segment: DataSegment) -> None:
         self._objects[len(self)] = segment
-        self._rows.extend((OBJECT, 0, 0, 0, 0, 0, 0))
+        self._rows.extend((OBJECT, 0, 0, 0, 0, 0, 0, 0))
 
     def extend(self, segments) -> None:
         for segment in segments:
@@ -84,12 +85,13 @@ class DataSegments:
             flags, memory = rows[at + FLAGS], rows[at + MEMORY]
             if flags != PASSIVE:
                 memory = memories[memory]
-                old = source.offset(n)
-                new = convert(old)
-                if new.code != old.code:
-                    self._offsets[len(self)] = new
+                if not rows[at + CONSTANT]:
+                    old = source.offset(n)
+                    new = convert(old)
+                    if new.code != old.code:
+                        self._offsets[len(self)] = new
             own.extend((buffers[rows[at]], flags, memory, rows[at + OFFSET_START], rows[at + OFFSET_END],
-                        rows[at + DATA_START], rows[at + DATA_SIZE]))
+                        rows[at + DATA_START], rows[at + DATA_SIZE], rows[at + CONSTANT]))
         return first
 
     def make_passive(self, index: int) -> None:
@@ -103,6 +105,12 @@ class DataSegments:
         self._offsets.pop(index, None)
 
     # -- reading one field without making the segment -------------------------------------
+
+    def has_passive(self) -> bool:
+        """Whether any segment is passive, without making one each."""
+        if PASSIVE in self._rows[FLAGS::ROW]:  # rows held as objects have FLAGS 0
+            return True
+        return any(seg.mode == "passive" for seg in self._objects.values())
 
     def is_active(self, index: int) -> bool:
         if self._rows[index * ROW] == OBJECT:
@@ -134,6 +142,22 @@ class DataSegments:
         start = rows[at + OFFSET_START]
         return Expr(bytes(self._buffers[rows[at]][start:rows[at + OFFSET_END]]), start)
 
+    def active(self, first: int, stop: int):
+        """`(index, memory, offset Expr, size)` of each active segment in `first..stop`."""
+        rows, offsets, buffers = self._rows, self._offsets, self._buffers
+        for index in range(first, stop):
+            at = index * ROW
+            if rows[at] == OBJECT:
+                seg = self._objects[index]
+                if seg.mode == "active":
+                    yield index, seg.memory, seg.offset, len(seg.data)
+            elif rows[at + FLAGS] != PASSIVE:
+                offset = offsets.get(index)
+                if offset is None:
+                    start = rows[at + OFFSET_START]
+                    offset = Expr(buffers[rows[at]][start:rows[at + OFFSET_END]], start)
+                yield index, rows[at + MEMORY], offset, rows[at + DATA_SIZE]
+
     # -- the sequence ------------------------------------------------------------------------
 
     def __len__(self) -> int:
@@ -163,6 +187,7 @@ class DataSegments:
         self._objects[index] = segment
         self._offsets.pop(index, None)
         self._rows[index * ROW] = OBJECT
+        self._rows[index * ROW + FLAGS] = 0
 
     def __iter__(self):
         for index in range(len(self)):
@@ -202,16 +227,23 @@ class DataSegments:
 
     def encoded_size(self, head_of_object) -> int:
         """Bytes of every segment's encoding (`head_of_object(segment)`: the writer's head
-        for a segment held as an object)."""
+        for a segment held as an object), counted without encoding the heads."""
         total = 0
-        rows = self._rows
+        rows, offsets = self._rows, self._offsets
         for index in range(len(self)):
             at = index * ROW
             if rows[at] == OBJECT:
                 seg = self._objects[index]
                 total += len(head_of_object(seg)) + len(seg.data)
-            else:
-                total += len(self._head(index)) + rows[at + DATA_SIZE]
+                continue
+            flags, size = rows[at + FLAGS], rows[at + DATA_SIZE]
+            total += 1 + _leb_size(size) + size
+            if flags != PASSIVE:
+                memory = rows[at + MEMORY]
+                if memory != 0 or flags == 2:
+                    total += _leb_size(memory)
+                replaced = offsets.get(index)
+                total += len(replaced.code) if replaced is not None else rows[at + OFFSET_END] - rows[at + OFFSET_START]
         return total
 
     def encoded_pieces(self, head_of_object):
@@ -233,3 +265,8 @@ class DataSegments:
                 block.clear()
         if block:
             yield bytes(block)
+
+
+def _leb_size(value: int) -> int:
+    """Bytes of `value` in (minimal) unsigned LEB128."""
+    return (value.bit_length() + 6) // 7 or 1

@@ -261,10 +261,8 @@ class ActiveDatas:
         self.datas, self.first, self.stop = datas, first, stop
 
     def __iter__(self):
-        datas = self.datas
-        for index in range(self.first, self.stop):
-            if datas.is_active(index):
-                yield Step("data", index, datas.memory(index), datas.offset(index), datas.size(index))
+        for index, memory, offset, size in self.datas.active(self.first, self.stop):
+            yield Step("data", index, memory, offset, size)
 
 
 def _add_size_checks(loaded, plan: Plan, out: Module, effects: list[ModuleEffects]) -> None:
@@ -320,7 +318,7 @@ def _set_datacount(loaded, out: Module, init):
     if not out.datas:
         return
     if init.passive_datas or any(inp.module.datacount is not None for inp in loaded) \
-            or not all(map(out.datas.is_active, range(len(out.datas)))):
+            or out.datas.has_passive():
         out.datacount = len(out.datas)
 
 
