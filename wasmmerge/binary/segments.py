@@ -142,6 +142,13 @@ class DataSegments:
         start = rows[at + OFFSET_START]
         return Expr(bytes(self._buffers[rows[at]][start:rows[at + OFFSET_END]]), start)
 
+    def memories(self, first: int, stop: int) -> set[int]:
+        """The memories segments `first..stop` may write to: those of the active ones,
+        and perhaps 0 (read from a column, without looking at each segment)."""
+        out = set(self._rows[first * ROW + MEMORY:stop * ROW:ROW])
+        out.update(seg.memory for index, seg in self._objects.items() if first <= index < stop)
+        return out
+
     def active(self, first: int, stop: int):
         """`(index, memory, offset Expr, size)` of each active segment in `first..stop`."""
         rows, offsets, buffers = self._rows, self._offsets, self._buffers

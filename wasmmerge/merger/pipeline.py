@@ -260,6 +260,10 @@ class ActiveDatas:
     def __init__(self, datas: DataSegments, first: int, stop: int):
         self.datas, self.first, self.stop = datas, first, stop
 
+    def memories(self) -> set[int]:
+        """A superset of the memories these segments write to, without making the steps."""
+        return self.datas.memories(self.first, self.stop)
+
     def __iter__(self):
         for index, memory, offset, size in self.datas.active(self.first, self.stop):
             yield Step("data", index, memory, offset, size)
