@@ -109,6 +109,10 @@ def run_chunks(job, workers: int, bounds: list[tuple[int, int]]) -> list:
         receiver.start()
         try:
             _take_chunks(next_chunk, bounds, outcomes.__setitem__)
+        except BaseException:  # interrupted: stop the workers, whose pipes then close
+            for process in processes:
+                process.terminate()
+            raise
         finally:
             receiver.join()
     finally:
