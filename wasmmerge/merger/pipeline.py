@@ -3,8 +3,8 @@
 import gc
 import time
 
-from ..binary.model import Code, ElemSegment, Expr, Global, Import, Module, Table
 from ..binary.bodies import CodeTable
+from ..binary.model import Code, ElemSegment, Expr, Global, Import, Module, Table
 from ..binary.segments import DataSegments
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
 from ..binary.writer import encode_module as encode
