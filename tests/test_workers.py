@@ -1,6 +1,8 @@
 """The worker pool (`wasmmerge/workers.py`), and errors crossing its process boundary pickled
 whole: every error class comes back as itself with every field, the first error in order."""
 
+import multiprocessing
+import os
 import pickle
 
 import pytest
@@ -95,3 +97,34 @@ def test_a_worker_error_of_any_class_arrives_as_itself():
         map_chunks(job, codes, 2)
     assert type(info.value) is DecodeError and vars(info.value) == {
         "message": "malformed at 0", "offset": 0, "file": "x.wasm"}
+
+
+def test_a_bug_in_a_worker_arrives_as_its_exception_in_chunk_order():
+    codes = _codes([3] * 40)
+
+    def job(start, stop):
+        if start > 0:
+            raise KeyError(f"bug at {start}")
+        return stop - start
+
+    with pytest.raises(KeyError) as info:
+        map_chunks(job, codes, 3)
+    bounds = chunks(codes, 6)
+    assert info.value.args == (f"bug at {bounds[1][0]}",)
+
+
+def test_the_calling_process_takes_chunks_too():
+    codes = _codes([3] * 40)
+    parent = os.getpid()
+    # A forked worker waits until the parent has run a chunk, so both must take part.
+    parent_worked = multiprocessing.get_context("fork").Event()
+
+    def job(start, stop):
+        if os.getpid() == parent:
+            parent_worked.set()
+        else:
+            assert parent_worked.wait(60)
+        return os.getpid()
+
+    pids = map_chunks(job, codes, 2)
+    assert len(pids) == 4 and parent in pids and len(set(pids)) == 2

@@ -2,9 +2,11 @@
 
 `map_chunks(job, codes, jobs)` calls `job(start, stop)` for chunks that cover `codes` in
 order and returns the results in chunk order; on one process it is a single call,
-`job(0, len(codes))`. Large inputs are split over one forked worker per core (at most 8):
-a worker inherits the job, with everything it closes over, from the fork, so only the
-chunk bounds travel to it and only its result (or its error) back.
+`job(0, len(codes))`. Large inputs are split over one process per core (at most 8): the
+calling process and workers forked from it, all taking chunks from one shared counter.
+A worker inherits the job, with everything it closes over, from the fork, so only the
+chunk bounds travel to it and only its result (or its error) back. The caller working
+too saves a worker's private memory (see `run_chunks`).
 
 A job stops at its first error, a `WasmError` created complete where it happened; it
 comes back pickled whole. Chunks are contiguous, so the lowest-numbered failing chunk
@@ -13,8 +15,6 @@ holds the first bad function: the error raised is the one a single process repor
 
 import gc
 import os
-
-from .errors import WasmError
 
 # Below this much code, starting worker processes costs more than it saves.
 PARALLEL_MIN_CODE_BYTES = 1 << 20
@@ -27,30 +27,30 @@ def worker_count(codes, jobs: int | None = None) -> int:
     """How many processes check `codes`: `jobs` if given, else one per core for large code."""
     if jobs is not None:
         return max(1, jobs)
-    if not hasattr(os, "fork") or sum(len(c.body) for c in codes) < PARALLEL_MIN_CODE_BYTES:
+    if not hasattr(os, "fork") or sum(body_sizes(codes)) < PARALLEL_MIN_CODE_BYTES:
         return 1
     return min(os.cpu_count() or 1, MAX_WORKERS)
 
 
+def body_sizes(codes) -> list[int]:
+    """The size of each body of `codes` (a list of `Code`, or a `CodeTable`, which knows
+    them without making a `Code` each)."""
+    sizes = getattr(codes, "body_sizes", None)
+    return sizes() if sizes is not None else [len(c.body) for c in codes]
+
+
 def chunks(codes, parts: int) -> list[tuple[int, int]]:
     """(start, stop) of at most `parts` contiguous ranges of `codes` of about equal code size."""
-    total = sum(len(c.body) for c in codes)
+    sizes = body_sizes(codes)
+    total = sum(sizes)
     bounds, start, size = [], 0, 0
-    for i, code in enumerate(codes):
-        size += len(code.body)
+    for i, body_size in enumerate(sizes):
+        size += body_size
         if size >= total * (len(bounds) + 1) / parts and len(bounds) < parts - 1:
             bounds.append((start, i + 1))
             start = i + 1
     bounds.append((start, len(codes)))
     return [b for b in bounds if b[0] < b[1]]
-
-
-def _run_chunk(bounds):
-    """In a worker: (the job's result, None), or (None, its error) to be raised in order."""
-    try:
-        return _JOB(*bounds), None
-    except WasmError as err:
-        return None, err
 
 
 def map_chunks(job, codes, jobs: int | None = None) -> list:
@@ -72,26 +72,104 @@ def plan_chunks(codes, jobs: int | None = None) -> tuple[int, list[tuple[int, in
 
 
 def run_chunks(job, workers: int, bounds: list[tuple[int, int]]) -> list:
-    """`job(start, stop)` for each of `bounds` on `workers` processes; the results in order."""
+    """`job(start, stop)` for each of `bounds` on `workers` processes; the results in order.
+
+    The calling process is one of them: it forks `workers - 1` others and takes chunks
+    too, from one shared counter. Every forked worker's memory is private as soon as it
+    writes to a page it shares with the parent (a reference count is a write), so each
+    one costs memory; the parent's own work reuses memory it already holds.
+    """
     if workers == 1:
         return [job(start, stop) for start, stop in bounds]
     # Only a large run starts workers: a small one (a build system's many tiny merges)
     # would spend a noticeable part of its time importing multiprocessing.
     # lazy: see above.
     import multiprocessing
+    # lazy: as multiprocessing (a thread receives the workers' results while we work).
+    import threading
     global _JOB
     _JOB = job
+    context = multiprocessing.get_context("fork")
+    next_chunk = context.Value("q", 0)
+    outcomes: list = [None] * len(bounds)  # per chunk: (result, error)
+    processes, readers = [], []
     # Objects that exist at the fork stay out of the workers' garbage collections: a
     # collection writes to every object it examines, which would copy the whole heap
     # into each worker's private memory.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_run_chunk, bounds)
+        for _ in range(workers - 1):
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(target=_worker, args=(next_chunk, bounds, writer), daemon=True)
+            process.start()
+            writer.close()
+            processes.append(process)
+            readers.append(reader)
+        receiver = threading.Thread(target=_receive, args=(readers, outcomes))
+        receiver.start()
+        try:
+            _take_chunks(next_chunk, bounds, outcomes.__setitem__)
+        except BaseException:  # interrupted: stop the workers, whose pipes then close
+            for process in processes:
+                process.terminate()
+            raise
+        finally:
+            receiver.join()
     finally:
         _JOB = None
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
         gc.unfreeze()
-    for _, error in results:
-        if error is not None:
-            raise error
-    return [result for result, _ in results]
+    for outcome in outcomes:
+        if outcome is None:
+            raise RuntimeError("a worker process ended before finishing its part of the job")
+        if outcome[1] is not None:
+            raise outcome[1]
+    return [result for result, _ in outcomes]
+
+
+def _take_chunks(next_chunk, bounds, done) -> None:
+    """Run chunks claimed from the shared counter until none is left: `done(i, (result,
+    error))` for each. An error (a WasmError, or a bug's exception) is the chunk's
+    outcome; the caller raises the first in chunk order, as one process would."""
+    while True:
+        with next_chunk.get_lock():
+            i = next_chunk.value
+            next_chunk.value = i + 1
+        if i >= len(bounds):
+            return
+        try:
+            outcome = (_JOB(*bounds[i]), None)
+        except Exception as err:
+            outcome = (None, err)
+        done(i, outcome)
+
+
+def _worker(next_chunk, bounds, writer) -> None:
+    """A forked worker: take chunks and send `(i, (result, error))` for each."""
+
+    def send(i: int, outcome) -> None:
+        try:
+            writer.send((i, outcome))
+        except Exception as err:  # an error (or result) that does not pickle
+            writer.send((i, (None, RuntimeError(f"a worker's outcome could not be sent: {err!r}"))))
+
+    with writer:
+        _take_chunks(next_chunk, bounds, send)
+
+
+def _receive(readers, outcomes: list) -> None:
+    """In the parent: store what the workers send until each has closed its pipe."""
+    # lazy: imported by run_chunks already.
+    from multiprocessing.connection import wait
+    open_readers = list(readers)
+    while open_readers:
+        for reader in wait(open_readers):
+            try:
+                i, outcome = reader.recv()
+            except EOFError:
+                open_readers.remove(reader)
+                continue
+            outcomes[i] = outcome

@@ -2,9 +2,10 @@
 
 Code bodies and constant expressions stay bytes (what the file holds, including the
 final `end`), decoded on demand by `code.py`: most tools touch only some of them, and
-bytes are what the merger copies. (The merger reads its inputs with bodies as
-memoryviews into the input instead: see `reader.decode_module(views=True)`.) Entries
-are slotted records (`record.py`: a dataclass's behaviour without its import cost): a
+bytes are what the merger copies. (The merger reads its inputs with bodies and data
+segments as rows over the input's bytes instead, `bodies.CodeTable` and
+`segments.DataSegments`: see `reader.decode_module(views=True)`.) Entries are slotted
+records (`record.py`: a dataclass's behaviour without its import cost): a
 module may hold hundreds of thousands of them.
 """
 
@@ -149,8 +150,8 @@ class Module:
     start: int | None = None
     elems: list[ElemSegment] = field(default_factory=list)
     datacount: int | None = None
-    codes: list[Code] = field(default_factory=list)
-    datas: list[DataSegment] = field(default_factory=list)
+    codes: list[Code] = field(default_factory=list)  # or a bodies.CodeTable
+    datas: list[DataSegment] = field(default_factory=list)  # or a segments.DataSegments
     customs: list[CustomSection] = field(default_factory=list)
     # Standard sections present in the file although empty (written back the same way).
     empty_sections: set[int] = field(default_factory=set, compare=False)

@@ -9,6 +9,8 @@ from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GL
                     CustomSection, DataSegment, ElemSegment, Export, Expr, Global, Import,
                     Module, Table)
 from .record import Record
+from .bodies import CodeTable
+from .segments import DataSegments
 from .types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, MEMORY_KIND, NUM_TYPES, PACKED_TYPES, TABLE_KIND,
                     TAG_KIND, ArrayType, FieldType, FuncType, GlobalType, Limits, MemType,
                     RecGroup, StructType, SubType, TableType, TagType)
@@ -113,6 +115,13 @@ class Reader:
 
     def expr(self) -> Expr:
         start = self.pos
+        self.skip_expr()
+        return Expr(bytes(self.data[start:self.pos]), start)
+
+    def skip_expr(self) -> bool:
+        """Move past a constant expression; True if it is one `i32.const`/`i64.const`
+        (whose value no index remapping changes)."""
+        start = self.pos
         data = self.data
         bits = _CONST_BITS.get(data[start]) if start < len(data) else None
         if bits is not None:
@@ -125,12 +134,12 @@ class Reader:
                 pos = None
             if pos is not None and pos < len(data) and data[pos] == 0x0B:
                 self.pos = pos + 1
-                return Expr(bytes(data[start:pos + 1]), start)
+                return True
         # Like the spec's decoder, read on past the section's end: an expression that
         # overruns it is then reported as a section size mismatch.
         _, end = decode_instrs(self.data, start, len(self.data), features=self.features)
         self.pos = end
-        return Expr(bytes(self.data[start:end]), start)
+        return False
 
 
 def _cut_short(err: DecodeError) -> DecodeError:
@@ -354,14 +363,38 @@ def _data(r: Reader) -> DataSegment:
     return DataSegment("active", r.bytes(r.u32()), memory=memory, offset=offset, flags=flags)
 
 
-def _code(r: Reader, view: memoryview | None = None) -> Code:
-    """One code entry; its body a copy, or a slice of `view` (the whole input) if given."""
+def _data_rows(r: Reader, table: DataSegments, buffer: int) -> int:
+    """The data section as rows of `table` (see segments.py): what `_data` reads, with
+    the same checks and errors, but nothing copied. Returns the segment count."""
+    count = r.u32()
+    for _ in range(count):
+        at = r.pos
+        flags = r.u32()
+        if flags > 2:
+            r.fail("malformed data segment kind", at)
+        memory = r.u32() if flags == 2 else 0
+        offset_start = offset_end = 0
+        constant = False
+        if flags != 1:
+            offset_start = r.pos
+            constant = r.skip_expr()
+            offset_end = r.pos
+        size = r.u32()
+        if size > r.end - r.pos:
+            r.fail("unexpected end of section or function")
+        table.add_row(buffer, flags, memory, offset_start, offset_end, r.pos, size, constant)
+        r.pos += size
+    return count
+
+
+def _code(r: Reader) -> Code:
+    """One code entry, its body a copy (`_code_rows` reads the section without copies)."""
     data, pos = r.data, r.pos
     # The common small body without locals, read without a cursor of its own.
     if pos + 1 < r.end and 0 < data[pos] < 0x80 and data[pos + 1] == 0 and pos + 1 + data[pos] <= r.end:
         end = pos + 1 + data[pos]
         r.pos = end
-        return Code([], bytes(data[pos + 2:end]) if view is None else view[pos + 2:end], pos + 2)
+        return Code([], bytes(data[pos + 2:end]), pos + 2)
     size = r.u32()
     start = r.pos
     end = start + size
@@ -377,7 +410,44 @@ def _code(r: Reader, view: memoryview | None = None) -> Code:
             body.fail("too many locals")
         groups.append((count, body.valtype()))
     r.pos = end
-    return Code(groups, bytes(r.data[body.pos:end]) if view is None else view[body.pos:end], body.pos)
+    return Code(groups, bytes(r.data[body.pos:end]), body.pos)
+
+
+def _code_rows(r: Reader, table: CodeTable, buffer: int) -> int:
+    """The code section as rows of `table` (see bodies.py): what `_code` reads, with the
+    same checks and errors, but no object per body. Returns the body count."""
+    count = r.u32()
+    data = r.data
+    none = table.locals_index(())
+    seen: dict = {}  # the encoded local declarations -> their index in `table`
+    for _ in range(count):
+        pos = r.pos
+        # The common small body without locals, read without a cursor of its own.
+        if pos + 1 < r.end and 0 < data[pos] < 0x80 and data[pos + 1] == 0 and pos + 1 + data[pos] <= r.end:
+            r.pos = pos + 1 + data[pos]
+            table.add_row(buffer, pos + 2, r.pos, none)
+            continue
+        size = r.u32()
+        start = r.pos
+        end = start + size
+        if end > r.end:
+            r.fail("unexpected end of section or function" if r.end < len(r.data) else "unexpected end")
+        body = Reader(r.data, start, end)
+        groups = []
+        total = 0
+        for _ in range(body.u32()):
+            count_of_type = body.u32()
+            total += count_of_type
+            if total > MAX_LOCALS:
+                body.fail("too many locals")
+            groups.append((count_of_type, body.valtype()))
+        raw = bytes(data[start:body.pos])
+        index = seen.get(raw)
+        if index is None:
+            index = seen[raw] = table.locals_index(groups)
+        table.add_row(buffer, body.pos, end, index)
+        r.pos = end
+    return count
 
 
 # -- sections ---------------------------------------------------------------------------
@@ -448,10 +518,12 @@ _VECTOR_SECTIONS = {
 def decode_module(data, lazy: bool = False, features=ALL, views: bool = False) -> Module:
     """Decode a module. With `lazy`, function bodies are split off but not decoded.
 
-    With `views` (and `lazy`), each body is a memoryview into `data` rather than a copy:
-    the merger reads large inputs this way, holding each body's bytes once.
+    With `views` (and `lazy`), the bodies are a `CodeTable` and the data segments a
+    `DataSegments` table, both of byte ranges of `data` (no object or copy each; a body
+    read from it is a memoryview into `data`): the merger reads large inputs this way,
+    holding their bytes once.
     """
-    view = memoryview(data) if views and lazy else None
+    rows = views and lazy
     m = Module()
     after = 0
     for info in iter_sections(data):
@@ -469,10 +541,18 @@ def decode_module(data, lazy: bool = False, features=ALL, views: bool = False) -
         elif info.id == DATACOUNT:
             m.datacount = r.u32()
             count = 1
+        elif info.id == CODE and rows:
+            # Bodies as rows over `data` (bodies.py): no object each.
+            m.codes = CodeTable()
+            count = _code_rows(r, m.codes, m.codes.buffer_index(data))
+        elif info.id == DATA and rows:
+            # Data segments as rows over `data` (segments.py): no object each.
+            m.datas = DataSegments()
+            count = _data_rows(r, m.datas, m.datas.buffer_index(data))
         else:
             attr, read_item = _VECTOR_SECTIONS[info.id]
             if info.id == CODE:
-                items = r.vec(lambda: _code(r, view))
+                items = r.vec(lambda: _code(r))
             else:
                 items = r.vec(lambda: read_item(r))
             getattr(m, attr).extend(items)

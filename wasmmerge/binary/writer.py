@@ -1,5 +1,7 @@
 """Module -> bytes: the inverse of reader.py for every encoding choice the model records."""
 
+from itertools import chain
+
 from . import leb
 from .code import write_valtype
 from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT,
@@ -7,6 +9,7 @@ from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GL
 from .types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND,
                     ArrayType, FuncType, PackedType, StructType)
 from .reader import MAGIC, VERSION
+from .segments import DataSegments
 
 u32 = leb.write_unsigned
 
@@ -157,6 +160,8 @@ def _data_head(d) -> bytes:
 def _data_parts(datas) -> tuple[list, int]:
     """The data section as pieces: segments' bytes are written as they are, not joined."""
     count = u32(len(datas))
+    if isinstance(datas, DataSegments):  # rows over the inputs' bytes: written from them
+        return chain([count], datas.encoded_pieces(_data_head)), len(count) + datas.encoded_size(_data_head)
     parts, size = [count], len(count)
     for d in datas:
         head = _data_head(d)
@@ -205,8 +210,8 @@ class CodeSection:
 
 
 def _section_bodies(m: Module, code: CodeSection | None = None) -> dict[int, tuple[list, int]]:
-    """Each section to write, as (pieces, total size); a piece is bytes or a callable
-    writing itself to the output."""
+    """Each section to write, as (pieces, total size); pieces are an iterable of bytes
+    or callables writing themselves to the output."""
     present = m.empty_sections
     out = {}
 

@@ -8,6 +8,7 @@ from ..binary.reader import decode_module
 from ..binary.types import MEMORY_KIND
 from ..errors import LinkError, WasmError
 from ..features import ALL
+from ..workers import body_sizes
 
 
 @dataclass
@@ -39,15 +40,15 @@ def load_inputs(inputs, files=None) -> list[Input]:
                             "name them with NAME=PATH", file=file)
         seen[name] = k
         try:
-            # Bodies as views into `data`, which the caller holds anyway: the merger
-            # then holds each input body once (see docs/merge.md, memory).
+            # Bodies and data segments as byte ranges of `data`, which the caller holds
+            # anyway: the merger then holds each input's bytes once (docs/merge.md, memory).
             module = decode_module(data, lazy=True, features=ALL, views=isinstance(data, bytes))
         except WasmError as err:
             raise err.with_file(file or name)
         if is_relocatable_object(module):
             raise LinkError(f"{file or name} is a relocatable object (it has a linking section and imports "
                             "env.__linear_memory): link objects with `wasmmerge link`, then merge the result")
-        loaded.append(Input(name, module, len(data), file, sum(len(c.body) for c in module.codes)))
+        loaded.append(Input(name, module, len(data), file, sum(body_sizes(module.codes))))
     return loaded
 
 

@@ -3,7 +3,9 @@
 import gc
 import time
 
+from ..binary.bodies import CodeTable
 from ..binary.model import Code, ElemSegment, Expr, Global, Import, Module, Table
+from ..binary.segments import DataSegments
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, FuncType
 from ..binary.writer import encode_module as encode
 from ..binary.writer import write_module
@@ -69,6 +71,8 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
         warnings.extend(placement.warnings)
     elif options.single_memory:  # every input's memory relocated or lowered into one
         from .single_memory import single_memory  # lazy: only for --single-memory (2 ms of a small merge).
+        for inp in loaded:  # which edits bodies and segments in place: objects, not rows
+            inp.module.codes, inp.module.datas = list(inp.module.codes), list(inp.module.datas)
         relocated = single_memory(loaded, inputs)
         loaded, inputs, regions = relocated.inputs, relocated.raw, relocated.bases
     phases.done("load")
@@ -90,7 +94,7 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
     plan = plan_spaces(loaded, type_maps, types, resolution, droppable_tables(loaded))
     phases.done("resolve")
 
-    out = Module(types=types.types, rec_groups=types.rec_groups)
+    out = Module(types=types.types, rec_groups=types.rec_groups, codes=CodeTable(), datas=DataSegments())
     out.imports = [Import(e.module, e.name, e.kind, e.type) for e in resolution.externals]
     consts = ConstExprs(loaded, plan)
     remaps: list = []  # per merged body: its input's Remap, None where nothing changes
@@ -208,7 +212,7 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module, remap
             for n, g in enumerate(m.globals):
                 code = consts.global_init(k, imported_globals + n)
                 out.globals.append(Global(map_externtype(g.type, tmap), Expr(code, g.init.offset)))
-            elems, datas = [], []
+            elems = []
             for n, e in enumerate(m.elems):
                 seg = ElemSegment(e.mode, map_valtype(e.type, tmap),
                                   funcs=None if e.funcs is None else [maps["func"][f] for f in e.funcs],
@@ -218,15 +222,8 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module, remap
                 out.elems.append(seg)
                 if e.mode == "active":
                     elems.append(Step("elem", maps["elem"][n], seg.table, seg.offset, seg.count))
-            for n, seg in enumerate(m.datas):
-                # Moved into the output, not copied: a module may have ~10^5 segments,
-                # and the input's list is dropped below.
-                seg.memory = maps["memory"][seg.memory] if seg.mode == "active" else 0
-                seg.offset = consts.convert(k, seg.offset)
-                out.datas.append(seg)
-                if seg.mode == "active":
-                    datas.append(Step("data", maps["data"][n], seg.memory, seg.offset, len(seg.data)))
-            out.codes.extend(_retyped_codes(m.codes, remap, tmap))
+            datas = _move_datas(m.datas, out.datas, maps["memory"], lambda expr, k=k: consts.convert(k, expr))
+            _move_codes(m.codes, out.codes, remap, tmap)
             remaps.extend([None if remap.is_identity() else remap] * len(m.codes))
             m.codes = m.datas = []  # the merged module holds the bodies and segments now
             start = maps["func"][m.start] if m.start is not None else None
@@ -237,6 +234,39 @@ def _copy_definitions(loaded, plan: Plan, consts: ConstExprs, out: Module, remap
         effects.append(ModuleEffects(elems, datas, start))
     _add_size_checks(loaded, plan, out, effects)  # once every memory and table is in place
     return effects
+
+
+def _move_datas(datas, into: DataSegments, memories, convert) -> "ActiveDatas":
+    """Append an input's data segments to the output's, in merged terms; its active ones as steps.
+
+    A module may have ~10^5 segments: those read as rows over the input's bytes stay rows
+    (`DataSegments.adopt`), and those held as objects are moved, not copied (the input's
+    list is dropped by the caller)."""
+    first = len(into)
+    if isinstance(datas, DataSegments):
+        into.adopt(datas, memories, convert)
+    else:
+        for seg in datas:
+            seg.memory = memories[seg.memory] if seg.mode == "active" else 0
+            seg.offset = convert(seg.offset)
+            into.append(seg)
+    return ActiveDatas(into, first, len(into))
+
+
+class ActiveDatas:
+    """The active data segments `first..stop` of the output as `init_order` steps, made
+    when iterated rather than held (one each for ~10^5 segments)."""
+
+    def __init__(self, datas: DataSegments, first: int, stop: int):
+        self.datas, self.first, self.stop = datas, first, stop
+
+    def memories(self) -> set[int]:
+        """A superset of the memories these segments write to, without making the steps."""
+        return self.datas.memories(self.first, self.stop)
+
+    def __iter__(self):
+        for index, memory, offset, size in self.datas.active(self.first, self.stop):
+            yield Step("data", index, memory, offset, size)
 
 
 def _add_size_checks(loaded, plan: Plan, out: Module, effects: list[ModuleEffects]) -> None:
@@ -259,11 +289,18 @@ def _add_size_checks(loaded, plan: Plan, out: Module, effects: list[ModuleEffect
                                            wide=types[kind][index].limits.address64))
 
 
-def _retyped_codes(codes, remap, tmap) -> list[Code]:
-    """The bodies with their local types in merged type indices (the bytes come later)."""
-    if remap.type is None:
-        return list(codes)
-    return [Code([(n, map_valtype(t, tmap)) for n, t in code.locals], code.body, code.offset) for code in codes]
+def _move_codes(codes, into: CodeTable, remap, tmap) -> None:
+    """Append an input's bodies to the output's with their local types in merged type
+    indices (the bytes are rewritten later, by `finish_codes`). Those read as rows over
+    the input's bytes stay rows (`CodeTable.adopt`)."""
+    retype = None
+    if remap.type is not None:
+        def retype(groups):
+            return [(n, map_valtype(t, tmap)) for n, t in groups]
+    if isinstance(codes, CodeTable):
+        into.adopt(codes, retype)
+    else:
+        into.extend(codes if retype is None else [Code(retype(c.locals), c.body, c.offset) for c in codes])
 
 
 def _apply_init_order(init, out: Module, types: TypeStore) -> dict:
@@ -271,8 +308,7 @@ def _apply_init_order(init, out: Module, types: TypeStore) -> dict:
         seg = out.elems[index]
         seg.mode, seg.offset, seg.table, seg.flags = "passive", None, 0, None
     for index in init.passive_datas:
-        seg = out.datas[index]
-        seg.mode, seg.offset, seg.memory, seg.flags = "passive", None, 0, None
+        out.datas.make_passive(index)
     if init.needs_generated_start:
         out.funcs.append(types.add_func_type(FuncType()))
         out.codes.append(Code([], start_body(init.steps)))
@@ -286,7 +322,7 @@ def _set_datacount(loaded, out: Module, init):
     if not out.datas:
         return
     if init.passive_datas or any(inp.module.datacount is not None for inp in loaded) \
-            or any(d.mode == "passive" for d in out.datas):
+            or out.datas.has_passive():
         out.datacount = len(out.datas)
 
 

@@ -78,8 +78,9 @@ def plan_spaces(inputs, type_maps, types: TypeStore, resolution: Resolution,
                                                 _defined(m, kind)))
                 continue
             maps[space].extend(range(base, base + _defined(m, kind)))
-        maps["elem"] = list(range(elem_base, elem_base + len(m.elems)))
-        maps["data"] = list(range(data_base, data_base + len(m.datas)))
+        # Segments are concatenated: a range, not a list of ~10^5 integers (memory).
+        maps["elem"] = range(elem_base, elem_base + len(m.elems))
+        maps["data"] = range(data_base, data_base + len(m.datas))
         elem_base += len(m.elems)
         data_base += len(m.datas)
         plan.maps.append(maps)

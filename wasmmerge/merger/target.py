@@ -56,7 +56,8 @@ def merge_introduced(loaded, plan, out, init) -> dict[str, list[str]]:
         if out.count(kind) > 1:
             needed[feature] = _owners(loaded, plan, kind)
     passive = [k for k in range(len(loaded))
-               if set(plan.maps[k]["elem"]) & init.passive_elems or set(plan.maps[k]["data"]) & init.passive_datas]
+               if not init.passive_elems.isdisjoint(plan.maps[k]["elem"])
+               or not init.passive_datas.isdisjoint(plan.maps[k]["data"])]  # no set of ~10^5 indices
     if passive:
         needed["bulk-memory"] = [loaded[k].name for k in passive]
     return needed

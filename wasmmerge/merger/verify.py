@@ -41,6 +41,8 @@ def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: 
     """
     ctx = _check_module(out, inputs, loaded) if validate else None
     imported = out.count(FUNC_KIND) - len(out.funcs)
+    if not stream:  # the rewritten bodies replace those of the Code objects
+        out.codes = list(out.codes)
     codes = out.codes
     # Rewriting alone is worth workers only when they send back sizes, not bodies (stream).
     workers, bounds = plan_chunks(codes, jobs if validate or stream else 1)
@@ -68,7 +70,8 @@ def finish_codes(out, loaded, plan, remaps: list, validate: bool, inputs, jobs: 
             if spills is None:
                 bodies.append(code.body)
                 continue
-            codes[i] = None  # the input's copy of the body is no longer needed
+            if isinstance(codes, list):
+                codes[i] = None  # the input's copy of the body is no longer needed
             head, raw_locals = entry(code)
             pending += head
             pending += raw_locals
@@ -120,7 +123,7 @@ def _with_bytes(code: Code) -> Code:
 
 
 # Bytes of code entries gathered before a write to a chunk's spill file.
-SPILL_BLOCK = 1 << 20
+SPILL_BLOCK = 1 << 18
 # The rewriter's skipper (a regular expression over runs of instructions needing no patch)
 # takes 4 ms to compile and saves ~55 ns a byte: below this much code, scanning in Python
 # costs less than compiling it (a small merge's largest single cost).
