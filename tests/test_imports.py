@@ -188,7 +188,9 @@ def test_merge_loads_no_runtime_or_spec_runner(tmp_path):
                                "wasmmerge.merger.single_memory", "wasmmerge.merger.lower_memory",
                                "wasmmerge.linker"))
     assert not unneeded, unneeded
-    assert len(modules) <= 50, sorted(modules)
+    # 48 after the start-up work, plus binary.bodies and binary.segments (the merger reads
+    # bodies and data segments as rows) and two of slack.
+    assert len(modules) <= 52, sorted(modules)
 
 
 def test_merge_loads_the_handler_of_each_custom_section_present(tmp_path):
