@@ -15,39 +15,26 @@ It is a sequence of `Code`: indexing and iteration make a fresh `Code` for each 
 bodies in place takes `list(table)` first.
 """
 
-from array import array
-
 from .model import Code
+from .rows import OBJECT, RowTable
 
 # Row layout: ROW integers per body.
 BUFFER, BODY_START, BODY_END, LOCALS = range(4)
 ROW = 4
-OBJECT = 0xFFFFFFFF  # BUFFER of a row held as a Code object (`append`, `__setitem__`)
 
 
-class CodeTable:
+class CodeTable(RowTable):
     """A sequence of function bodies stored as rows over source buffers (see the module doc)."""
 
-    __slots__ = ("_buffers", "_rows", "_objects", "_locals", "_locals_ids")
+    __slots__ = ("_objects", "_locals", "_locals_ids")
 
     def __init__(self):
-        self._buffers: list = []  # the buffers rows refer to (bytes, never copied)
-        self._rows = array("I")  # ROW integers per body
+        super().__init__()
         self._objects: dict[int, Code] = {}  # rows held as objects, by index
         self._locals: list[tuple] = []  # each distinct list of local declarations
         self._locals_ids: dict[tuple, int] = {}
 
     # -- building ------------------------------------------------------------------------
-
-    def buffer_index(self, buffer) -> int:
-        """The index rows use for `buffer`, added if new."""
-        for n, known in enumerate(self._buffers):
-            if known is buffer:
-                return n
-        if len(buffer) >= OBJECT and self._rows.typecode == "I":
-            self._rows = array("Q", self._rows)  # positions past 4 GiB
-        self._buffers.append(buffer)
-        return len(self._buffers) - 1
 
     def locals_index(self, groups) -> int:
         """The index rows use for a list of local declarations `(count, type)`, added if new."""

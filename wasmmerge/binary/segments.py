@@ -15,43 +15,31 @@ assigning to a field of an object read from it (that object is a copy). Code tha
 edits segments in place takes `list(table)` first.
 """
 
-from array import array
 
 from . import leb
 from .model import DataSegment, Expr
+from .rows import OBJECT, RowTable
 
 # Row layout: ROW integers per segment. CONSTANT: the offset is one `i32.const` or
 # `i64.const` (no index in it for a merge to remap: `adopt` need not convert it).
 BUFFER, FLAGS, MEMORY, OFFSET_START, OFFSET_END, DATA_START, DATA_SIZE, CONSTANT = range(8)
 ROW = 8
-OBJECT = 0xFFFFFFFF  # BUFFER of a row held as a DataSegment object (`append`, `__setitem__`)
 PASSIVE = 1  # the FLAGS of a passive segment (as in the binary format)
 # Bytes of encoded segments gathered into one piece by `encoded_pieces`.
 PIECE = 1 << 20
 
 
-class DataSegments:
+class DataSegments(RowTable):
     """A sequence of data segments stored as rows over source buffers (see the module doc)."""
 
-    __slots__ = ("_buffers", "_rows", "_objects", "_offsets")
+    __slots__ = ("_objects", "_offsets")
 
     def __init__(self):
-        self._buffers: list = []  # the buffers rows refer to (bytes, never copied)
-        self._rows = array("I")  # ROW integers per segment
+        super().__init__()
         self._objects: dict[int, DataSegment] = {}  # rows held as objects, by index
         self._offsets: dict[int, Expr] = {}  # rows whose offset expression was replaced
 
     # -- building ------------------------------------------------------------------------
-
-    def buffer_index(self, buffer) -> int:
-        """The index rows use for `buffer`, added if new."""
-        for n, known in enumerate(self._buffers):
-            if known is buffer:
-                return n
-        if len(buffer) >= OBJECT and self._rows.typecode == "I":
-            self._rows = array("Q", self._rows)  # positions past 4 GiB
-        self._buffers.append(buffer)
-        return len(self._buffers) - 1
 
     def add_row(self, buffer: int, flags: int, memory: int, offset_start: int, offset_end: int,
                 data_start: int, data_size: int, constant: bool = False) -> None:
