@@ -116,13 +116,17 @@ def test_a_bug_in_a_worker_arrives_as_its_exception_in_chunk_order():
 def test_the_calling_process_takes_chunks_too():
     codes = _codes([3] * 40)
     parent = os.getpid()
-    # A forked worker waits until the parent has run a chunk, so both must take part.
-    parent_worked = multiprocessing.get_context("fork").Event()
+    # Each side's first chunk waits for the other to have started one, so both take part
+    # however slowly the worker starts (else the parent may take every chunk first).
+    context = multiprocessing.get_context("fork")
+    parent_worked, worker_started = context.Event(), context.Event()
 
     def job(start, stop):
         if os.getpid() == parent:
             parent_worked.set()
+            assert worker_started.wait(60)
         else:
+            worker_started.set()
             assert parent_worked.wait(60)
         return os.getpid()
 
