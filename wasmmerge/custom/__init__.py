@@ -7,8 +7,11 @@ standard section it follows, as LLVM's tools place it), and where the merger com
 it, `merge`. Errors are `DecodeError`s naming the section and the byte offset (`base`
 is the payload's offset in the file).
 
-The small formats are declared with `construct` (`declarative.py`); `name` and `reloc.*`,
-which grow with the code, are hand-written.
+`dylink.0`, `build_id` and the writing of `linking` are declared with `construct`
+(`declarative.py`). `name` and `reloc.*`, which grow with the code, and the sections nearly
+every toolchain output carries (`producers`, `target_features`, the reading of `linking`)
+are hand-written over `fields.py`, so that linking or merging such output does not pay
+for importing construct.
 
 Handlers are named here by module, like the commands in `cli.py`, and imported by
 `handler(name)` when a section of that name is met: a merge of modules without custom

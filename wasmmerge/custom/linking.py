@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..binary import leb
 from ..binary.model import DATA
 from ..errors import DecodeError
+from .fields import name_at, vec_at
 
 AFTER = DATA
 VERSION = 2
@@ -104,16 +105,6 @@ class Linking:
 # writing, are the format's reference; each reader follows its declaration field for
 # field, with the same checks and wording.
 
-def _name_at(data: bytes, pos: int) -> tuple[str, int]:
-    length, pos = leb.read_u32(data, pos)
-    if length > len(data) - pos:
-        raise DecodeError("unexpected end", pos)
-    try:
-        return data[pos:pos + length].decode("utf-8"), pos + length
-    except UnicodeDecodeError:
-        raise DecodeError("malformed UTF-8 encoding", pos) from None
-
-
 def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
     # An object has a symbol per function, global and data item: one-byte flags, indices
     # and name lengths (nearly all of them) are decoded inline.
@@ -134,7 +125,7 @@ def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
         else:
             flags, pos = read_u32(data, pos + 1)
         if kind == SYMTAB_DATA:
-            name, pos = _name_at(data, pos)
+            name, pos = name_at(data, pos)
             if flags & UNDEFINED:
                 append(Symbol(kind, flags, name))
             else:
@@ -159,23 +150,13 @@ def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
                     raise DecodeError("malformed UTF-8 encoding", pos) from None
                 pos += length
             else:
-                name, pos = _name_at(data, pos)
+                name, pos = name_at(data, pos)
         append(Symbol(kind, flags, name, index))
     return symbols, pos
 
 
-def _vec(data: bytes, pos: int, read_item) -> tuple[list, int]:
-    """A vector: its count, then `read_item(data, pos) -> (item, pos)` that many times."""
-    count, pos = leb.read_u32(data, pos)
-    items = []
-    for _ in range(count):
-        item, pos = read_item(data, pos)
-        items.append(item)
-    return items, pos
-
-
 def _segment(data: bytes, pos: int) -> tuple[SegmentInfo, int]:
-    name, pos = _name_at(data, pos)
+    name, pos = name_at(data, pos)
     alignment, pos = leb.read_u32(data, pos)
     flags, pos = leb.read_u32(data, pos)
     return SegmentInfo(name, alignment, flags), pos
@@ -198,18 +179,18 @@ def _comdat_member(data: bytes, pos: int) -> tuple[ComdatMember, int]:
 
 
 def _comdat(data: bytes, pos: int) -> tuple[Comdat, int]:
-    name, pos = _name_at(data, pos)
+    name, pos = name_at(data, pos)
     flags, pos = leb.read_u32(data, pos)
-    members, pos = _vec(data, pos, _comdat_member)
+    members, pos = vec_at(data, pos, _comdat_member)
     return Comdat(name, flags, members), pos
 
 
 # Subsection id -> (Linking attribute, subsection name, reader).
 _READERS = {
     SYMBOL_TABLE: ("symbols", "WASM_SYMBOL_TABLE", _read_symbols),
-    SEGMENT_INFO: ("segments", "WASM_SEGMENT_INFO", lambda data, pos: _vec(data, pos, _segment)),
-    INIT_FUNCS: ("init_funcs", "WASM_INIT_FUNCS", lambda data, pos: _vec(data, pos, _init_func)),
-    COMDAT_INFO: ("comdats", "WASM_COMDAT_INFO", lambda data, pos: _vec(data, pos, _comdat)),
+    SEGMENT_INFO: ("segments", "WASM_SEGMENT_INFO", lambda data, pos: vec_at(data, pos, _segment)),
+    INIT_FUNCS: ("init_funcs", "WASM_INIT_FUNCS", lambda data, pos: vec_at(data, pos, _init_func)),
+    COMDAT_INFO: ("comdats", "WASM_COMDAT_INFO", lambda data, pos: vec_at(data, pos, _comdat)),
 }
 
 

@@ -1,17 +1,17 @@
 """The `producers` custom section (tool-conventions ProducersSection.md), and its merge.
 
-`vec(field)`, a field being `name vec(value)` and a value `name version`: declared with
-`construct`. Merged as a union per field, in first-seen order, each value once.
+`vec(field)`, a field being `name vec(value)` and a value `name version`. Read and written
+by hand (`fields.py`), not with `construct`: nearly every toolchain output carries this
+section, so it is read on most links and merges, and importing construct would be a
+fixed cost of each. Merged as a union per field, in first-seen order, each value once.
 
 Placement: after the data section, after `name` (LLVM's order).
 """
 
 from dataclasses import dataclass
 
-import construct as cs
-
 from ..binary.model import DATA
-from . import declarative as d
+from .fields import name_at, name_bytes, vec_at, vec_bytes, whole
 
 AFTER = DATA
 
@@ -33,18 +33,25 @@ class Producers:
     fields: list[Field]
 
 
-_PRODUCERS = d.vec(d.As(Field, cs.Struct(
-    "name" / d.NAME,
-    "values" / d.vec(d.As(Tool, cs.Struct("name" / d.NAME, "version" / d.NAME))),
-)))
+def _tool(data, pos: int) -> tuple[Tool, int]:
+    name, pos = name_at(data, pos)
+    version, pos = name_at(data, pos)
+    return Tool(name, version), pos
+
+
+def _field(data, pos: int) -> tuple[Field, int]:
+    name, pos = name_at(data, pos)
+    values, pos = vec_at(data, pos, _tool)
+    return Field(name, values), pos
 
 
 def parse(data: bytes, base: int = 0) -> Producers:
-    return Producers(d.parse(_PRODUCERS, data, "producers section", base))
+    return Producers(whole(lambda data, pos: vec_at(data, pos, _field), data, "producers section", base))
 
 
 def encode(producers: Producers) -> bytes:
-    return d.build(_PRODUCERS, producers.fields, "producers section")
+    return vec_bytes([name_bytes(f.name) + vec_bytes([name_bytes(t.name) + name_bytes(t.version) for t in f.values])
+                      for f in producers.fields])
 
 
 def merge(sections: list[Producers]) -> Producers:

@@ -1,7 +1,8 @@
 """The `target_features` custom section (tool-conventions Linking.md), and its merge.
 
-`vec(prefix:u8 name)` with prefix `+` (used), `-` (disallowed) or `=` (required): declared
-with `construct`. Merged as the union of the inputs' features plus what the merge itself
+`vec(prefix:u8 name)` with prefix `+` (used), `-` (disallowed) or `=` (required). Read and
+written by hand (`fields.py`), as `producers` is, for the same reason (nearly every
+toolchain output carries it). Merged as the union of the inputs' features plus what the merge itself
 needs.
 
 Placement: after the data section, after `producers` (LLVM's order).
@@ -9,10 +10,9 @@ Placement: after the data section, after `producers` (LLVM's order).
 
 from dataclasses import dataclass
 
-import construct as cs
-
 from ..binary.model import DATA
-from . import declarative as d
+from ..errors import DecodeError
+from .fields import name_at, name_bytes, vec_at, vec_bytes, whole
 
 AFTER = DATA
 PREFIXES = "+-="
@@ -29,26 +29,22 @@ class TargetFeatures:
     features: list[Feature]
 
 
-class _Prefix(cs.Adapter):
-    def _decode(self, obj, context, path):
-        return chr(obj)
-
-    def _encode(self, obj, context, path):
-        return ord(obj)
-
-
-_TARGET_FEATURES = d.vec(d.As(Feature, cs.Struct(
-    "prefix" / _Prefix(d.OneOf(d.BYTE, map(ord, PREFIXES), "feature prefix")),
-    "name" / d.NAME,
-)))
+def _feature(data, pos: int) -> tuple[Feature, int]:
+    if pos >= len(data):
+        raise DecodeError("unexpected end", pos)
+    prefix = chr(data[pos])
+    if prefix not in PREFIXES:
+        raise DecodeError(f"unknown feature prefix {data[pos]!r}", pos)
+    name, pos = name_at(data, pos + 1)
+    return Feature(prefix, name), pos
 
 
 def parse(data: bytes, base: int = 0) -> TargetFeatures:
-    return TargetFeatures(d.parse(_TARGET_FEATURES, data, "target_features section", base))
+    return TargetFeatures(whole(lambda data, pos: vec_at(data, pos, _feature), data, "target_features section", base))
 
 
 def encode(section: TargetFeatures) -> bytes:
-    return d.build(_TARGET_FEATURES, section.features, "target_features section")
+    return vec_bytes([bytes((ord(f.prefix),)) + name_bytes(f.name) for f in section.features])
 
 
 def merge(sections: list[TargetFeatures], needed: set[str]) -> TargetFeatures:

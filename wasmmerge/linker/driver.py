@@ -7,7 +7,6 @@ symbols, mark what the roots reach, report undefined symbols all at once, lay ou
 
 import gc
 
-from ..custom import build_id as build_id_section
 from ..errors import LinkError
 from .archive import is_archive
 from .diagnostics import Diagnostics
@@ -197,7 +196,10 @@ def _tls_used(symtab) -> bool:
 
 def _with_build_id(data: bytes, opts) -> bytes:
     """The finished file, its build_id placeholder (the last bytes) replaced by the id."""
-    return build_id_section.fill(data, opts.build_id) if opts.build_id else data
+    if not opts.build_id:
+        return data
+    from ..custom import build_id as build_id_section  # lazy: only for --build-id (it imports construct)
+    return build_id_section.fill(data, opts.build_id)
 
 
 def _synthetic_ctors(symtab):

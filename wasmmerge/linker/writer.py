@@ -10,7 +10,6 @@ from ..binary.code import write_valtype
 from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, START,
                             TABLE, TAG, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
-from ..custom import build_id as build_id_section
 from ..errors import LinkError
 from .demangle import demangle
 from .features import encode_features, merged_producers
@@ -249,6 +248,7 @@ class Writer:
     def _build_id(self) -> bytes:
         """--build-id: the id's bytes given (`0xHEX`), or a placeholder that the driver
         replaces by a hash of the finished file (custom/build_id.py says how)."""
+        from ..custom import build_id as build_id_section  # lazy: only for --build-id (it imports construct)
         style = self.opts.build_id
         if style.startswith("0x"):
             raw = bytes.fromhex(style[2:])
