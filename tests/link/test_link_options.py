@@ -44,6 +44,16 @@ def test_variant_matches_wasm_ld(name, objects, tmp_path):
     assert call_exports(ours, CALLS) == call_exports(ref, CALLS)
 
 
+@pytest.mark.parametrize("sources", [SOURCES, ["freestanding/pointers.c", *SOURCES]],
+                         ids=["no-table", "table"])
+def test_export_all_is_byte_identical(sources, tmp_path):
+    # The table only where an object refers to it, wasm-ld's linker-made functions first
+    # among the exports, the globals exporting data addresses left out of the name section.
+    objs = compile_sources(sources, tmp_path)
+    ref, ours = link_both(["--no-entry", "--export-all", *map(str, objs), "-o", "out.wasm"], tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
 def test_import_memory(objects, tmp_path):
     args = [*BASE, "--import-memory", *map(str, objects), "-o", "out.wasm"]
     ref, ours = link_both(args, tmp_path)

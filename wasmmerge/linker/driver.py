@@ -126,11 +126,12 @@ def _link(opts, symtab, diag) -> LinkResult:
     if ctors is None and (wrap_exports or not opts.gc_sections):
         ctors = symtab.symbols["__wasm_call_ctors"] = _synthetic_ctors(symtab)
     # --export of a linker-defined name references it; --export-all defines them all,
-    # as wasm-ld 14 does (except __heap_end and the TLS ones, which it defines on use).
+    # as wasm-ld 14 does (except __heap_end and the TLS ones, which it defines on use, and
+    # the table, which exists only when an object refers to it).
     wanted = list(opts.exports)
     if opts.export_all:
-        wanted += ["__wasm_call_ctors", "__indirect_function_table", "__dso_handle", "__data_end",
-                   "__global_base", "__heap_base", "__memory_base", "__table_base"]
+        wanted += ["__wasm_call_ctors", "__dso_handle", "__data_end", "__global_base", "__heap_base",
+                   "__memory_base", "__table_base"]
     for name in wanted:
         if name not in symtab.symbols and name in SYNTHETIC_KINDS:
             symtab.symbols[name] = Symbol(name, SYNTHETIC_KINDS[name])

@@ -26,7 +26,7 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
     names = []
     if opts.entry and not opts.relocatable:
         names.append(opts.entry)
-    for name, sym in symtab.symbols.items():
+    for name, sym in _in_wasm_ld_order(symtab.symbols):
         if not sym.defined or not sym.live or name in names:
             continue
         explicit = sym.flags & EXPORTED or name in opts.exports or name in opts.exports_if_defined
@@ -53,12 +53,23 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
             # A data symbol is exported as an immutable global holding its address.
             index = out.num_imported_globals + len(out.globals)
             out.globals.append(OutGlobal(name, GlobalType(planner.ptr_type, False),
-                                         out.const(sym.address, opts.wasm64)))
+                                         out.const(sym.address, opts.wasm64), named=False))
             exports.append((name, GLOBAL_KIND, index))
         elif sym.kind == SYMTAB_TAG:
             exports.append((name, TAG_KIND, sym.out_index))
         elif sym.kind == SYMTAB_TABLE and not opts.export_table:
             exports.append((name, TABLE_KIND, 0))
+
+
+# The linker's own functions that wasm-ld makes before it reads any input: they come
+# first in its symbol table, and so first among the exports (--export-all).
+_MADE_FIRST = ("__wasm_call_ctors",)
+
+
+def _in_wasm_ld_order(symbols: dict) -> list:
+    first = [(name, symbols[name]) for name in _MADE_FIRST if name in symbols and symbols[name].synthetic]
+    made = {name for name, _ in first}
+    return first + [(name, sym) for name, sym in symbols.items() if name not in made]
 
 
 def _export_name(sym) -> str | None:

@@ -48,6 +48,9 @@ class OutGlobal:
     name: str
     type: GlobalType
     init: bytes  # a constant expression, `end` included
+    # In the name section: not the globals that export a data symbol's address (wasm-ld
+    # leaves those unnamed).
+    named: bool = True
 
 
 @dataclass

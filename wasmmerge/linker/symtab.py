@@ -19,6 +19,7 @@ from .objects import ObjectFile, read_object
 from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, UNDEFINED, KIND_NAMES, Symbol)
 
 COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION = 0, 1
+TABLE_SYMBOL = "__indirect_function_table"
 
 
 class SymbolTable:
@@ -41,9 +42,21 @@ class SymbolTable:
         for raw in obj.symbols:
             sym = self._add_raw(obj, raw, imports, nfi)
             resolved.append(sym)
+        self._add_legacy_table_reference(obj)
         # After the members its symbols pulled in, as wasm-ld orders its object files:
         # the output's functions, data and debug info then come in the same order.
         self.objects.append(obj)
+
+    def _add_legacy_table_reference(self, obj: ObjectFile):
+        """An object from before reference types imports `__indirect_function_table` with no
+        table symbol for it: it refers to the table all the same, so the table's symbol
+        enters the table here, after the object's own (wasm-ld's place for it: it decides
+        where `--export-all` lists the table's export)."""
+        if TABLE_SYMBOL in self.symbols or any(raw.kind == SYMTAB_TABLE for raw in obj.symbols):
+            return
+        if any(imp.kind == 1 and imp.name == TABLE_SYMBOL for imp in obj.module.imports):
+            sym = self.symbols[TABLE_SYMBOL] = Symbol(TABLE_SYMBOL, SYMTAB_TABLE, UNDEFINED)
+            sym.referenced_by = obj
 
     def add_archive(self, path: str, data, whole: bool):
         archive = read_archive(path, data)

@@ -421,7 +421,8 @@ class Writer:
                 globs.append((k, imp.name))
                 k += 1
         for g in layout.globals:
-            globs.append((k, g.name))
+            if g.named:
+                globs.append((k, g.name))
             k += 1
         segs = [(i, s.name) for i, s in enumerate(s for s in layout.segments
                                                    if self.opts.import_memory or not s.is_bss)]
