@@ -54,6 +54,15 @@ def test_export_all_is_byte_identical(sources, tmp_path):
     assert ours.read_bytes() == ref.read_bytes()
 
 
+@pytest.mark.parametrize("extra", [[], ["--export=counter"]], ids=["no-exports", "export"])
+def test_empty_sections_are_left_out(extra, tmp_path):
+    # No function: no type, function or code section; nothing exported: no export section
+    # (with the memory imported), byte for byte as wasm-ld writes it.
+    objs = compile_sources(["freestanding/only_data.c"], tmp_path)
+    ref, ours = link_both(["--no-entry", "--import-memory", *extra, *map(str, objs), "-o", "out.wasm"], tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
 def test_import_memory(objects, tmp_path):
     args = [*BASE, "--import-memory", *map(str, objects), "-o", "out.wasm"]
     ref, ours = link_both(args, tmp_path)

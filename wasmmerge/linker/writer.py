@@ -203,10 +203,14 @@ class Writer:
         code = self._code()
         data, data_count = self._data()
         customs = self._customs(with_names=not as_object)
-        parts = [MAGIC, _section(TYPE, u32(len(self.types)) + b"".join(_functype(t) for t in self.types))]
+        # Like wasm-ld, a section with nothing in it is left out.
+        parts = [MAGIC]
+        if self.types:
+            parts.append(_section(TYPE, u32(len(self.types)) + b"".join(_functype(t) for t in self.types)))
         if layout.imports:
             parts.append(_section(IMPORT, u32(len(layout.imports)) + b"".join(self._import(i) for i in layout.imports)))
-        parts.append(_section(FUNCTION, u32(len(func_types)) + b"".join(u32(t) for t in func_types)))
+        if func_types:
+            parts.append(_section(FUNCTION, u32(len(func_types)) + b"".join(u32(t) for t in func_types)))
         table_size = layout.table_base + len(layout.table_entries)
         table_symbol = self.symtab.symbols.get("__indirect_function_table")
         # As wasm-ld decides: slots in use, an export, a live table symbol, or an (MVP)
@@ -225,7 +229,7 @@ class Writer:
         if layout.globals:
             parts.append(_section(GLOBAL, u32(len(layout.globals)) + b"".join(
                 bytes((g.type.type.code, 1 if g.type.mutable else 0)) + g.init for g in layout.globals)))
-        if not as_object:
+        if not as_object and layout.exports:
             parts.append(_section(EXPORT, u32(len(layout.exports)) + b"".join(
             _name(name) + bytes((kind,)) + u32(index) for name, kind, index in layout.exports)))
         if layout.start is not None:
@@ -236,7 +240,8 @@ class Writer:
                                   + b"".join(u32(s.out_index) for s in layout.table_entries)))
         if data_count is not None:
             parts.append(_section(DATACOUNT, u32(data_count)))
-        parts.append(code)
+        if layout.functions:
+            parts.append(code)
         if data:
             parts.append(data)
         parts.extend(customs)
