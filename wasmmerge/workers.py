@@ -41,15 +41,19 @@ def body_sizes(codes) -> list[int]:
 
 def chunks(codes, parts: int) -> list[tuple[int, int]]:
     """(start, stop) of at most `parts` contiguous ranges of `codes` of about equal code size."""
-    sizes = body_sizes(codes)
-    total = sum(sizes)
-    bounds, start, size = [], 0, 0
-    for i, body_size in enumerate(sizes):
-        size += body_size
-        if size >= total * (len(bounds) + 1) / parts and len(bounds) < parts - 1:
+    return split_by_cost(body_sizes(codes), parts)
+
+
+def split_by_cost(costs: list, parts: int) -> list[tuple[int, int]]:
+    """(start, stop) of at most `parts` contiguous ranges of items of about equal total cost."""
+    total = sum(costs)
+    bounds, start, done = [], 0, 0
+    for i, cost in enumerate(costs):
+        done += cost
+        if done >= total * (len(bounds) + 1) / parts and len(bounds) < parts - 1:
             bounds.append((start, i + 1))
             start = i + 1
-    bounds.append((start, len(codes)))
+    bounds.append((start, len(costs)))
     return [b for b in bounds if b[0] < b[1]]
 
 

@@ -110,20 +110,5 @@ class CodeTable(RowTable):
         self._objects[index] = code
         self._rows[index * ROW] = OBJECT
 
-    def __iter__(self):
-        for index in range(len(self)):
-            yield self[index]
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, (CodeTable, list)):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    def __add__(self, other):
-        return list(self) + list(other)
-
-    def __radd__(self, other):
-        return list(other) + list(self)
-
     def __repr__(self) -> str:
         return f"CodeTable({len(self)} bodies)"

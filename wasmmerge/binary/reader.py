@@ -395,6 +395,14 @@ def _code(r: Reader) -> Code:
         end = pos + 1 + data[pos]
         r.pos = end
         return Code([], bytes(data[pos + 2:end]), pos + 2)
+    start, end, groups, instrs = _sized_body(r)
+    r.pos = end
+    return Code(groups, bytes(r.data[instrs:end]), instrs)
+
+
+def _sized_body(r: Reader) -> tuple[int, int, list, int]:
+    """A code entry from its size field: (where the body starts, where it ends, its local
+    declarations `(count, type)`, where its instructions start)."""
     size = r.u32()
     start = r.pos
     end = start + size
@@ -409,8 +417,7 @@ def _code(r: Reader) -> Code:
         if total > MAX_LOCALS:
             body.fail("too many locals")
         groups.append((count, body.valtype()))
-    r.pos = end
-    return Code(groups, bytes(r.data[body.pos:end]), body.pos)
+    return start, end, groups, body.pos
 
 
 def _code_rows(r: Reader, table: CodeTable, buffer: int) -> int:
@@ -427,25 +434,12 @@ def _code_rows(r: Reader, table: CodeTable, buffer: int) -> int:
             r.pos = pos + 1 + data[pos]
             table.add_row(buffer, pos + 2, r.pos, none)
             continue
-        size = r.u32()
-        start = r.pos
-        end = start + size
-        if end > r.end:
-            r.fail("unexpected end of section or function" if r.end < len(r.data) else "unexpected end")
-        body = Reader(r.data, start, end)
-        groups = []
-        total = 0
-        for _ in range(body.u32()):
-            count_of_type = body.u32()
-            total += count_of_type
-            if total > MAX_LOCALS:
-                body.fail("too many locals")
-            groups.append((count_of_type, body.valtype()))
-        raw = bytes(data[start:body.pos])
+        start, end, groups, instrs = _sized_body(r)
+        raw = bytes(data[start:instrs])
         index = seen.get(raw)
         if index is None:
             index = seen[raw] = table.locals_index(groups)
-        table.add_row(buffer, body.pos, end, index)
+        table.add_row(buffer, instrs, end, index)
         r.pos = end
     return count
 

@@ -1,5 +1,6 @@
 """What the row tables (`bodies.CodeTable`, `segments.DataSegments`) share: rows of
-integers in an array, and the source buffers the rows point into, each numbered once."""
+integers in an array, the source buffers the rows point into, each numbered once, and
+the behaviour of a sequence (each subclass gives `__len__` and `__getitem__`)."""
 
 from array import array
 
@@ -26,3 +27,18 @@ class RowTable:
             number = self._buffer_numbers[id(buffer)] = len(self._buffers)
             self._buffers.append(buffer)
         return number
+
+    def __iter__(self):
+        for index in range(len(self)):
+            yield self[index]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (type(self), list)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    def __add__(self, other):
+        return list(self) + list(other)
+
+    def __radd__(self, other):
+        return list(other) + list(self)

@@ -184,21 +184,6 @@ class DataSegments(RowTable):
         self._rows[index * ROW] = OBJECT
         self._rows[index * ROW + FLAGS] = 0
 
-    def __iter__(self):
-        for index in range(len(self)):
-            yield self[index]
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, (DataSegments, list)):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    def __add__(self, other):
-        return list(self) + list(other)
-
-    def __radd__(self, other):
-        return list(other) + list(self)
-
     def __repr__(self) -> str:
         return f"DataSegments({len(self)} segments)"
 

@@ -19,7 +19,7 @@ from ..binary.types import FUNC_KIND
 from ..binary.writer import CodeSection, code_entry_writer
 from ..errors import ValidationError, WasmError
 from ..validator.module import check_body, check_module, validate_module
-from ..workers import plan_chunks, run_chunks
+from ..workers import plan_chunks, run_chunks, split_by_cost
 from .rewrite import rewrite
 
 
@@ -99,17 +99,11 @@ def _rewrite_chunks(codes, remaps, parts: int) -> list[tuple[int, int]]:
     validation, the cost is not the code size: a body kept as it is costs next to nothing,
     and one whose memory moved (every load and store patched) about twice one where only
     calls change (measured on swc + esbuild)."""
-    costs = [_REWRITE_COST_PER_BODY + len(code.body) * (0 if remap is None else 2 if MEMORY in remap.active else 1)
-             for code, remap in zip(codes, remaps)]
-    total = sum(costs)
-    bounds, start, done = [], 0, 0
-    for i, cost in enumerate(costs):
-        done += cost
-        if done >= total * (len(bounds) + 1) / parts and len(bounds) < parts - 1:
-            bounds.append((start, i + 1))
-            start = i + 1
-    bounds.append((start, len(codes)))
-    return [b for b in bounds if b[0] < b[1]]
+    def cost(code, remap) -> int:
+        per_byte = 0 if remap is None else 2 if MEMORY in remap.active else 1
+        return _REWRITE_COST_PER_BODY + len(code.body) * per_byte
+
+    return split_by_cost([cost(code, remap) for code, remap in zip(codes, remaps)], parts)
 
 
 # A body's fixed cost (its entry and the loop around it), in bytes of rewritten code.
