@@ -26,11 +26,12 @@ ROW = 4
 class CodeTable(RowTable):
     """A sequence of function bodies stored as rows over source buffers (see the module doc)."""
 
-    __slots__ = ("_objects", "_locals", "_locals_ids")
+    __slots__ = ("_locals", "_locals_ids")
+    ROW = ROW
+    WHAT = "function body"
 
     def __init__(self):
         super().__init__()
-        self._objects: dict[int, Code] = {}  # rows held as objects, by index
         self._locals: list[tuple] = []  # each distinct list of local declarations
         self._locals_ids: dict[tuple, int] = {}
 
@@ -85,30 +86,14 @@ class CodeTable(RowTable):
 
     # -- the sequence ------------------------------------------------------------------------
 
-    def __len__(self) -> int:
-        return len(self._rows) // ROW
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("function body index out of range")
-        at = index * ROW
+    def _made(self, at: int, index: int):
         rows = self._rows
-        if rows[at] == OBJECT:
-            return self._objects[index]
         start = rows[at + BODY_START]
         return Code(list(self._locals[rows[at + LOCALS]]), memoryview(self._buffers[rows[at]])[start:rows[at + BODY_END]],
                     start)
 
     def __setitem__(self, index: int, code: Code) -> None:
-        if index < 0:
-            index += len(self)
-        self[index]  # noqa: B018 -- the bounds check
-        self._objects[index] = code
-        self._rows[index * ROW] = OBJECT
+        self._stored(index, code)
 
     def __repr__(self) -> str:
         return f"CodeTable({len(self)} bodies)"

@@ -32,11 +32,12 @@ PIECE = 1 << 20
 class DataSegments(RowTable):
     """A sequence of data segments stored as rows over source buffers (see the module doc)."""
 
-    __slots__ = ("_objects", "_offsets")
+    __slots__ = ("_offsets",)
+    ROW = ROW
+    WHAT = "data segment"
 
     def __init__(self):
         super().__init__()
-        self._objects: dict[int, DataSegment] = {}  # rows held as objects, by index
         self._offsets: dict[int, Expr] = {}  # rows whose offset expression was replaced
 
     # -- building ------------------------------------------------------------------------
@@ -155,20 +156,8 @@ class DataSegments(RowTable):
 
     # -- the sequence ------------------------------------------------------------------------
 
-    def __len__(self) -> int:
-        return len(self._rows) // ROW
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("data segment index out of range")
-        at = index * ROW
+    def _made(self, at: int, index: int):
         rows = self._rows
-        if rows[at] == OBJECT:
-            return self._objects[index]
         flags, start = rows[at + FLAGS], rows[at + DATA_START]
         data = bytes(self._buffers[rows[at]][start:start + rows[at + DATA_SIZE]])
         if flags == PASSIVE:
@@ -176,12 +165,8 @@ class DataSegments(RowTable):
         return DataSegment("active", data, rows[at + MEMORY], self.offset(index), flags)
 
     def __setitem__(self, index: int, segment: DataSegment) -> None:
-        if index < 0:
-            index += len(self)
-        self[index]  # noqa: B018 -- the bounds check
-        self._objects[index] = segment
+        index = self._stored(index, segment)
         self._offsets.pop(index, None)
-        self._rows[index * ROW] = OBJECT
         self._rows[index * ROW + FLAGS] = 0
 
     def __repr__(self) -> str:
