@@ -7,18 +7,25 @@ from .context import InputDwarf
 from .cursor import Cursor, put_uint
 
 
-def rewrite_aranges(inp: InputDwarf) -> None:
-    section = ".debug_aranges"
+def _units(inp: InputDwarf, section: str, target: str):
+    """(output copy, input bytes, `target`'s base, cursor at the unit's header after its
+    length, offset size, unit end) for each unit of `section`, when the input has it.
+    The cursor is left at the next unit whatever the caller read of this one."""
     data = inp.sections.get(section)
     if not data:
         return
     out = inp.copy(section)
-    info_base = inp.bases.get(".debug_info", 0)
+    base = inp.bases.get(target, 0)
     cur = Cursor(data, section)
     while cur.pos < len(data):
         start = cur.pos
         offset_size, end = cur.initial_length()
-        unit = Cursor(data, section, cur.pos, end)
+        yield out, data, base, Cursor(data, section, cur.pos, end), start, offset_size, end
+        cur.pos = end
+
+
+def rewrite_aranges(inp: InputDwarf) -> None:
+    for out, data, info_base, unit, start, offset_size, end in _units(inp, ".debug_aranges", ".debug_info"):
         unit.uint(2)  # version 2
         pos = unit.need(offset_size)
         _add(out, data, pos, offset_size, info_base)
@@ -42,40 +49,22 @@ def rewrite_aranges(inp: InputDwarf) -> None:
             new_end = inp.map(address + length, end=True) if length else new
             put_uint(out, pos, size, new)
             put_uint(out, pos + size, size, length if new_end is None else new_end - new)
-        cur.pos = end
 
 
 def rewrite_pubnames(inp: InputDwarf, section: str) -> None:
-    data = inp.sections.get(section)
-    if not data:
-        return
-    out = inp.copy(section)
-    info_base = inp.bases.get(".debug_info", 0)
-    cur = Cursor(data, section)
-    while cur.pos < len(data):
-        offset_size, end = cur.initial_length()
-        cur.uint(2)
-        pos = cur.need(offset_size)
-        _add(out, data, pos, offset_size, info_base)
-        cur.pos = end  # the names' offsets are relative to their unit
+    for out, data, info_base, unit, _, offset_size, _ in _units(inp, section, ".debug_info"):
+        unit.uint(2)
+        pos = unit.need(offset_size)
+        _add(out, data, pos, offset_size, info_base)  # the names' offsets are relative to their unit
 
 
 def rewrite_str_offsets(inp: InputDwarf) -> None:
-    section = ".debug_str_offsets"
-    data = inp.sections.get(section)
-    if not data:
-        return
-    out = inp.copy(section)
-    str_base = inp.bases.get(".debug_str", 0)
-    cur = Cursor(data, section)
-    while cur.pos < len(data):
-        offset_size, end = cur.initial_length()
-        cur.uint(2)  # version 5
-        cur.uint(2)  # padding
+    for out, data, str_base, unit, _, offset_size, end in _units(inp, ".debug_str_offsets", ".debug_str"):
+        unit.uint(2)  # version 5
+        unit.uint(2)  # padding
         if str_base:
-            for pos in range(cur.pos, end - offset_size + 1, offset_size):
+            for pos in range(unit.pos, end - offset_size + 1, offset_size):
                 _add(out, data, pos, offset_size, str_base)
-        cur.pos = end
 
 
 def _add(out: bytearray, data, pos: int, size: int, delta: int) -> None:
