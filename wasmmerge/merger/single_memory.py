@@ -164,18 +164,14 @@ class _Movable:
         if not base:
             return
         m = self.input.module
-        bodies = {}
-        for body, pos, encoding, width in self.code_sites:
-            buf = bodies.setdefault(body, bytearray(m.codes[body].body))
-            self._patch(buf, pos, encoding, width, base, f"function body {body}")
-        for index, buf in bodies.items():
-            m.codes[index].body = bytes(buf)
-        segments = {}
-        for seg, pos, encoding, width in self.data_sites:
-            buf = segments.setdefault(seg, bytearray(m.datas[seg].data))
-            self._patch(buf, pos, encoding, width, base, f"data segment {seg}")
-        for index, buf in segments.items():
-            m.datas[index].data = bytes(buf)
+        for items, sites, field, what in ((m.codes, self.code_sites, "body", "function body"),
+                                          (m.datas, self.data_sites, "data", "data segment")):
+            patched = {}
+            for index, pos, encoding, width in sites:
+                buf = patched.setdefault(index, bytearray(getattr(items[index], field)))
+                self._patch(buf, pos, encoding, width, base, f"{what} {index}")
+            for index, buf in patched.items():
+                setattr(items[index], field, bytes(buf))
         for d in m.datas:
             d.offset = _const(_value(d.offset) + base)
         for g in self.address_globals:
