@@ -1,25 +1,33 @@
 """`-r`: link objects into one relocatable object that any wasm linker can link again.
 
 Nothing is collected and nothing is placed for good: every non-discarded function,
-global and data segment is kept (segments keep their own names), undefined symbols stay
-imports, and memory and table are imported as objects import them. The writer copies
-and patches the bodies as for a module (the values are provisional), then this module
-adds what makes the result an object: a `linking` section (symbol table, segment info,
-init functions, COMDAT groups) and a `reloc.*` section per relocated output section,
-every offset rebased onto the output and every index renumbered.
+global and data segment is kept, undefined symbols stay imports. As wasm-ld 14 does it:
+- memory is defined (pages enough for the data, from address 0), or imported under
+  --import-memory; the table is imported, first among the imports, when an object
+  refers to it, and address-taken functions get slots from 1 in an element segment;
+- input segments of the same name are one output segment (COMDAT members excepted),
+  TLS ones are `.tdata`, ordered .tdata, .rodata, .data, others, .bss; string segments
+  are merged at -O1 and above; every segment is written, .bss included;
+- the writer copies and patches the bodies as for a module (the values are
+  provisional), then this module adds what makes the result an object: a `linking`
+  section (symbol table, segment info, init functions, COMDAT groups), a `reloc.*`
+  section per relocated output section, then the name section.
+The symbol table (symtab.py's order) is built by symbol_order.py, shared with --emit-relocs.
 """
 
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
 from .features import encode_features
-from .layout import PAGE, _align
-from .objects import relocations
+from .layout import PAGE, SEGMENT_ORDER, _align
+from .objects import named, relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
+from .strings import MergedStrings, mergeable
+from .symbol_order import output_symbols
+from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED
+from .symtab import TABLE_SYMBOL
 from .tags import plan_tags
-from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, SYMTAB_DATA, SYMTAB_FUNCTION,
-                      SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED)
 from .writer import CUSTOM, Writer, _name, _section
 
 # --emit-relocs: what wasm-ld 14 writes as the symbol of a relocation whose symbol was
@@ -29,31 +37,12 @@ REMOVED_SYMBOL = 0xFFFFFFFF
 
 _IMPORT_KIND = {SYMTAB_FUNCTION: FUNC_KIND, SYMTAB_GLOBAL: GLOBAL_KIND, SYMTAB_TABLE: TABLE_KIND,
                 SYMTAB_TAG: TAG_KIND}
+_SEGMENT_TLS = 0x2  # WASM_SEG_FLAG_TLS
 
 
 def _plan(symtab, opts) -> Layout:
-    out = Layout(table_base=0)
-    out.imports.append(OutImport("env", "__linear_memory", 2, None))
-    counts = {FUNC_KIND: 0, GLOBAL_KIND: 0, TABLE_KIND: 0, TAG_KIND: 0}
-    seen = {}
-    for obj in symtab.objects:
-        for sym in obj.resolved:
-            if sym.defined or sym.kind not in _IMPORT_KIND or sym.local or id(sym) in seen:
-                continue
-            kind = _IMPORT_KIND[sym.kind]
-            if kind == TAG_KIND:  # the tag's function type, in the object that first named it
-                desc = obj.module.types[sym.tag_type.type].comp if sym.tag_type is not None else None
-            else:
-                desc = {FUNC_KIND: sym.signature, GLOBAL_KIND: sym.global_type, TABLE_KIND: sym.table_type}[kind]
-            if desc is None:
-                raise LinkError(f"undefined symbol {sym.name} has no type", file=obj.name)
-            sym.out_index = counts[kind]
-            counts[kind] += 1
-            seen[id(sym)] = sym
-            out.imports.append(OutImport(sym.import_module or "env", sym.import_name or sym.name, kind, desc, sym))
-    out.num_imported_functions = counts[FUNC_KIND]
-    out.num_imported_globals = counts[GLOBAL_KIND]
-    out.num_imported_tags = counts[TAG_KIND]
+    out = Layout(table_base=1)
+    _imports(symtab, opts, out)
     global_base = {}  # object -> output index of its first defined global
     for obj in symtab.objects:
         for chunk in (*obj.functions, *obj.datas):
@@ -64,21 +53,22 @@ def _plan(symtab, opts) -> Layout:
                 out.functions.append(OutFunction(None, obj.module.types[chunk.type_index].comp, chunk))
         ngi = obj.num_imported[GLOBAL_KIND]
         global_base[id(obj)] = out.num_imported_globals + len(out.globals)
+        # The name section names a function or global by the first of the object's own
+        # symbols defining it, whatever that name resolved to (a weak definition
+        # overridden elsewhere keeps its body and its name).
+        names = {}
+        nfi = obj.num_imported[0]
+        for raw in obj.symbols:
+            if raw.kind == SYMTAB_GLOBAL and raw.index >= ngi and raw.name:
+                names.setdefault(raw.index, raw.name)
+            elif raw.kind == SYMTAB_FUNCTION and raw.index >= nfi and raw.name and not raw.flags & UNDEFINED:
+                chunk = obj.functions[raw.index - nfi]
+                if chunk.name is None:
+                    chunk.name = raw.name
         for k, g in enumerate(obj.module.globals):
-            out.globals.append(OutGlobal(f"{obj.name}:global{ngi + k}", g.type, g.init.code))
-    ptr = 0
-    for obj in symtab.objects:
-        for chunk in obj.datas:
-            if chunk.discarded:
-                continue
-            seg = OutputSegment(chunk.name, chunk.alignment, chunk.size, [chunk])
-            ptr = _align(ptr, 1 << chunk.alignment)
-            seg.start = ptr
-            ptr += chunk.size
-            chunk.output, chunk.out_offset = seg, 0
-            out.segments.append(seg)
-    out.data_end = ptr
-    out.memory_pages = _align(ptr, PAGE) // PAGE
+            name = names.get(ngi + k)
+            out.globals.append(OutGlobal(name or "", g.type, g.init.code, named=name is not None))
+    _segments(symtab, opts, out)
     plan_tags(symtab, out, keep_all=True)
     for obj in symtab.objects:  # provisional values for the writer to patch with
         nfi = obj.num_imported[0]
@@ -91,29 +81,154 @@ def _plan(symtab, opts) -> Layout:
             elif sym.kind == SYMTAB_GLOBAL and sym.index >= ngi:
                 sym.out_index = global_base[id(obj)] + sym.index - ngi
             elif sym.kind == SYMTAB_DATA and sym.segment is not None and sym.segment.output is not None:
-                sym.address = sym.segment.output.start + sym.offset
+                chunk = sym.segment
+                if chunk.merged_into is not None:
+                    merged = chunk.merged_into
+                    sym.address = chunk.output.start + merged.out_offset + merged.map(chunk, sym.offset)
+                else:
+                    sym.address = chunk.output.start + chunk.out_offset + sym.offset
+    _table(symtab, out)
     return out
 
 
+def _imports(symtab, opts, out):
+    """The memory (--import-memory), the table if an object refers to it, then every other
+    undefined function, global, tag and table, in symbol-table order."""
+    if opts.import_memory:
+        out.imports.append(OutImport(*opts.import_memory, MEMORY_KIND, None))
+    first_named = {}  # id(symbol) -> the object that first names it (a tag's type is there)
+    for obj in symtab.objects:
+        for sym in obj.resolved:
+            if not sym.defined and sym.kind in _IMPORT_KIND and not sym.local:
+                first_named.setdefault(id(sym), obj)
+    table = symtab.symbols.get(TABLE_SYMBOL)
+    undefined = [s for s in symtab.symbols.values() if id(s) in first_named and s is not table]
+    if table is not None and not table.defined and table.kind == SYMTAB_TABLE:
+        undefined.insert(0, table)  # table number 0, as wasm-ld places it
+    counts = {FUNC_KIND: 0, GLOBAL_KIND: 0, TABLE_KIND: 0, TAG_KIND: 0}
+    for sym in undefined:
+        kind = _IMPORT_KIND[sym.kind]
+        if kind == TAG_KIND:  # the tag's function type, in the object that first named it
+            obj = first_named[id(sym)]
+            desc = obj.module.types[sym.tag_type.type].comp if sym.tag_type is not None else None
+        elif kind == TABLE_KIND:
+            desc = sym.table_type if sym is not table else None
+        else:
+            desc = {FUNC_KIND: sym.signature, GLOBAL_KIND: sym.global_type}[kind]
+        if desc is None and kind != TABLE_KIND:
+            raise LinkError(f"undefined symbol {sym.name} has no type", file=first_named.get(id(sym)).name
+                            if id(sym) in first_named else None)
+        sym.out_index = counts[kind]
+        counts[kind] += 1
+        out.imports.append(OutImport(sym.import_module or "env", sym.import_name or sym.name, kind, desc, sym))
+    out.num_imported_functions = counts[FUNC_KIND]
+    out.num_imported_globals = counts[GLOBAL_KIND]
+    out.num_imported_tags = counts[TAG_KIND]
+
+
+def _segment_rank(name: str) -> int:
+    return next((rank for prefix, rank in SEGMENT_ORDER if name.startswith(prefix)), 3)
+
+
+def _segments(symtab, opts, out):
+    """Input segments grouped by name (TLS ones as `.tdata`); a COMDAT member stays its own
+    segment so that the final link can still drop it."""
+    by_name, segments = {}, []
+    for obj in symtab.objects:
+        in_comdat = {member.index for comdat in obj.comdats for member in comdat.members if member.kind == 0}
+        for chunk in obj.datas:
+            if chunk.discarded:
+                continue
+            tls = chunk.flags & _SEGMENT_TLS or chunk.name.startswith((".tdata", ".tbss"))
+            name = ".tdata" if tls else chunk.name
+            seg = None if chunk.index in in_comdat else by_name.get(name)
+            if seg is None:
+                seg = OutputSegment(name)
+                segments.append(seg)
+                if chunk.index not in in_comdat:
+                    by_name[name] = seg
+            seg.alignment = max(seg.alignment, chunk.alignment)
+            chunk.output = seg
+            if opts.optimize >= 1 and mergeable(chunk):
+                merged = seg.merged.get(chunk.flags)
+                if merged is None:  # takes the place of the first mergeable segment
+                    merged = seg.merged[chunk.flags] = MergedStrings(chunk.flags)
+                    seg.chunks.append(merged)
+                merged.add(chunk)
+            else:
+                seg.chunks.append(chunk)
+    segments.sort(key=lambda s: _segment_rank(s.name))  # stable: input order within a rank
+    ptr = 0
+    for seg in segments:
+        for chunk in seg.chunks:
+            if isinstance(chunk, MergedStrings):
+                chunk.finalize()
+                chunk.output = seg
+            chunk.out_offset = _align(seg.size, 1 << chunk.alignment)
+            seg.size = chunk.out_offset + chunk.size
+        ptr = _align(ptr, 1 << seg.alignment)
+        seg.start = ptr
+        ptr += seg.size
+    out.segments = segments
+    out.data_end = ptr
+    if opts.initial_memory:
+        if opts.initial_memory % PAGE:
+            raise LinkError(f"initial memory must be {PAGE}-byte aligned")
+        if ptr > opts.initial_memory:
+            raise LinkError(f"initial memory too small, {ptr} bytes needed")
+        ptr = opts.initial_memory
+    out.memory_pages = _align(ptr, PAGE) // PAGE
+    if opts.max_memory:
+        if opts.max_memory % PAGE:
+            raise LinkError(f"maximum memory must be {PAGE}-byte aligned")
+        if opts.max_memory < out.memory_pages * PAGE:
+            raise LinkError(f"maximum memory too small, {out.memory_pages * PAGE} bytes needed")
+        out.memory_max_pages = opts.max_memory // PAGE
+
+
+def _table(symtab, out):
+    """Slots from 1 for functions whose address is taken, in the order their relocations
+    are met (an object's functions, then its data), as wasm-ld's relocation scan."""
+    entries = out.table_entries
+    for obj in symtab.objects:
+        for chunk in (*obj.functions, *obj.datas):
+            if chunk.discarded:
+                continue
+            for rt, index in named(chunk):
+                if rt.target == "table_slot":
+                    sym = obj.resolved[index]
+                    if sym.table_slot is None and sym.out_index is not None:
+                        sym.table_slot = out.table_base + len(entries)
+                        entries.append(sym)
+    table = symtab.symbols.get(TABLE_SYMBOL)
+    if table is not None and table.kind == SYMTAB_TABLE and not table.defined:
+        table.out_index = 0
+
+
 def write_relocatable(symtab, opts, features=()) -> tuple[bytes, Layout, list]:
-    opts.import_memory = ("env", "__linear_memory")  # the writer then keeps .bss and imports memory
-    opts.import_table = True
+    if opts.shared_memory:
+        raise LinkError("-r and --shared-memory may not be used together")
+    opts.import_table = True  # the writer then defines no table (an import stands for it)
     opts.export_memory = None
     layout = _plan(symtab, opts)
     writer = Writer(layout, symtab, opts)
     body = writer.write(as_object=True)
     section_index = {label: k for k, (label, _, _) in enumerate(writer.sections)}
-    symbols, index_of = _symbol_table(symtab, layout, section_index)
+    symbols, index_of = output_symbols(symtab, layout, section_index, writer.sections)
     parts = [body]
     linking = linking_section.Linking(
         symbols=symbols,
-        segments=[linking_section.SegmentInfo(s.name, s.alignment, s.chunks[0].flags) for s in layout.segments],
-        init_funcs=[linking_section.InitFunc(init.priority, index_of[(id(obj), init.symbol)])
-                    for obj in symtab.objects for init in obj.init_funcs
-                    if (id(obj), init.symbol) in index_of] or None,
+        segments=[linking_section.SegmentInfo(s.name, s.alignment, 0) for s in layout.segments] or None,
+        init_funcs=sorted((linking_section.InitFunc(init.priority, index_of[(id(obj), init.symbol)])
+                           for obj in symtab.objects for init in obj.init_funcs
+                           if (id(obj), init.symbol) in index_of), key=lambda f: f.priority) or None,
         comdats=_comdats(symtab, layout) or None)
     parts.append(_section(CUSTOM, _name("linking") + linking_section.encode(linking)))
     parts.extend(_reloc_sections(symtab, layout, index_of, writer, section_index))
+    if not opts.strip_all or "name" in opts.keep_sections:
+        names = writer._names()
+        if names:
+            parts.append(_section(CUSTOM, _name("name") + names))
     parts.extend(writer.producers_section())
     target_features = encode_features(features)
     if target_features and (not opts.strip_all or "target_features" in opts.keep_sections):
@@ -140,7 +255,7 @@ def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
     """--emit-relocs: the linked module plus a `linking` symbol table and `reloc.*`
     sections describing its own relocation sites, inserted before the name section."""
     section_index = {label: k for k, (label, _, _) in enumerate(writer.sections)}
-    symbols, index_of = _symbol_table(symtab, layout, section_index, live_only=True)
+    symbols, index_of = output_symbols(symtab, layout, section_index, writer.sections, live_only=True)
     linking = linking_section.Linking(
         symbols=symbols,
         segments=[linking_section.SegmentInfo(s.name, s.alignment, s.chunks[0].flags) for s in layout.segments])
@@ -151,58 +266,9 @@ def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
     return data[:names_at] + b"".join(extra) + data[names_at:]
 
 
-def _symbol_table(symtab, layout, section_index, live_only=False):
-    """Every object's symbols, globals once; (object, input index) -> output index."""
-    symbols, index_of, global_index = [], {}, {}
-    seg_index = {id(seg): k for k, seg in enumerate(layout.segments)}
-    for obj in symtab.objects:
-        for k, raw in enumerate(obj.symbols):
-            sym = obj.resolved[k]
-            if sym.local and sym.file is obj and _in_discarded(sym, obj):
-                continue  # names a dropped COMDAT member: nothing kept refers to it
-            if live_only and (not sym.live if sym.kind != SYMTAB_SECTION else
-                              f"CUSTOM({obj.sections[raw.index].name})" not in section_index):
-                continue  # removed by --gc-sections (or --strip-debug): nothing refers to it
-            if not sym.local and sym.kind != SYMTAB_SECTION:
-                if id(sym) in global_index:
-                    index_of[(id(obj), k)] = global_index[id(sym)]
-                    continue
-                global_index[id(sym)] = len(symbols)
-            index_of[(id(obj), k)] = len(symbols)
-            symbols.append(_entry(sym, raw, obj, seg_index, section_index))
-    return symbols, index_of
-
-
-def _in_discarded(sym, obj) -> bool:
-    if sym.kind == SYMTAB_FUNCTION and sym.index >= obj.num_imported[0]:
-        return obj.functions[sym.index - obj.num_imported[0]].discarded
-    if sym.kind == SYMTAB_DATA and sym.segment is not None:
-        return sym.segment.discarded
-    return False
-
-
-def _entry(sym, raw, obj, seg_index, section_index):
-    Symbol = linking_section.Symbol
-    if sym.kind == SYMTAB_SECTION:
-        chunk = obj.sections[raw.index]
-        return Symbol(SYMTAB_SECTION, raw.flags, None, section_index[f"CUSTOM({chunk.name})"])
-    flags = sym.flags if sym.defined else (sym.flags | UNDEFINED)
-    if sym.kind == SYMTAB_DATA:
-        if sym.segment is None:
-            return Symbol(SYMTAB_DATA, (flags | UNDEFINED) & ~BINDING_LOCAL if not sym.defined else flags, sym.name)
-        seg = sym.segment.output
-        offset = sym.address - seg.start if sym.address is not None else sym.segment.out_offset + sym.offset
-        return Symbol(SYMTAB_DATA, flags & ~UNDEFINED, sym.name, None, seg_index[id(seg)], offset, sym.size)
-    if sym.defined or sym.is_stub:
-        return Symbol(sym.kind, flags & ~UNDEFINED, sym.name, sym.out_index)
-    explicit = sym.import_name is not None and sym.import_name != sym.name
-    flags = (flags & ~EXPLICIT_NAME) | (EXPLICIT_NAME if explicit else 0)
-    return Symbol(sym.kind, flags & (~BINDING_WEAK if not sym.weak else ~0), sym.name if explicit else None,
-                  sym.out_index)
-
-
 def _comdats(symtab, layout):
     comdats = []
+    seg_index = {id(seg): k for k, seg in enumerate(layout.segments)}
     for name, obj in symtab.comdats.items():
         for comdat in obj.comdats:
             if comdat.name != name:
@@ -213,8 +279,7 @@ def _comdats(symtab, layout):
                     chunk = obj.functions[member.index - obj.num_imported[0]]
                     members.append(linking_section.ComdatMember(1, chunk.out_index))
                 elif member.kind == 0:  # data segment: its output segment
-                    seg = obj.datas[member.index].output
-                    members.append(linking_section.ComdatMember(0, layout.segments.index(seg)))
+                    members.append(linking_section.ComdatMember(0, seg_index[id(obj.datas[member.index].output)]))
             comdats.append(linking_section.Comdat(comdat.name, comdat.flags, members))
     return comdats
 
@@ -223,20 +288,21 @@ def _relocations(symtab, layout, index_of, obj_types, removed=None):
     """(section label, entries) for code, data and each custom section; a relocation whose
     symbol is not in the output names symbol `removed` (None: it is left out)."""
     code, data, customs = [], [], {}
-    writer_types = obj_types
     for f in layout.functions:
         chunk = f.chunk
         if chunk is None:
             continue
         shift = chunk.out_offset + (chunk.start - chunk.size_start)
-        code.extend(_rebased(chunk, shift, index_of, writer_types, removed))
+        code.extend(_rebased(chunk, shift, index_of, obj_types, removed))
     for seg in layout.segments:
         for chunk in seg.chunks:
-            data.extend(_rebased(chunk, seg.payload_offset + chunk.out_offset, index_of, writer_types, removed))
+            if isinstance(chunk, MergedStrings):
+                continue  # strings: nothing in them is relocated
+            data.extend(_rebased(chunk, seg.payload_offset + chunk.out_offset, index_of, obj_types, removed))
     for obj in symtab.objects:
         for chunk in obj.customs:
             customs.setdefault(f"CUSTOM({chunk.name})", []).extend(
-                _rebased(chunk, chunk.out_offset, index_of, writer_types, removed))
+                _rebased(chunk, chunk.out_offset, index_of, obj_types, removed))
     return [("CODE", code), ("DATA", data), *customs.items()]
 
 
@@ -250,5 +316,18 @@ def _rebased(chunk, shift, index_of, obj_types, removed=None):
             new_index = index_of.get((id(obj), index), removed)
             if new_index is None:
                 continue
+        if rt.target == "section_offset" and removed is None:
+            addend = _section_offset(obj, index, addend)
         out.append((rt.number, shift + off, new_index, addend if rt.has_addend else None))
     return out
+
+
+def _section_offset(obj, index, addend) -> int:
+    """-r: a section-relative addend becomes relative to the output section (through
+    the merged strings of .debug_str), as wasm-ld 14 rewrites it."""
+    chunk = obj.sections.get(obj.resolved[index].index)
+    if chunk is None:
+        return addend
+    if chunk.merged_into is not None:
+        return chunk.merged_into.map(chunk, addend)
+    return chunk.out_offset + addend

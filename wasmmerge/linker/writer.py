@@ -64,6 +64,7 @@ class Writer:
         self.features: list[str] = []  # the output's target_features (features.allowed_features)
         self.sections: list[tuple[str, int, int]] = []  # filled by write(), for the map file
         self.section_starts: list[int] = []  # file offset of each section's id byte
+        self.as_object = False  # -r: every segment written (.bss too), as wasm-ld -r does
 
     def type_of(self, functype) -> int:
         k = self.type_index.get(functype)
@@ -182,6 +183,7 @@ class Writer:
         """The module; `as_object` (-r) leaves out what only a module has: a defined
         table, exports, elements and names (the caller adds linking and reloc.*)."""
         layout, opts = self.layout, self.opts
+        self.as_object = as_object
         # wasm-ld's type order: types named by call_indirect (per object, in its own
         # order), then imported functions', then defined functions'.
         for obj in self.symtab.objects:  # in the order wasm-ld's relocation scan meets them
@@ -318,7 +320,8 @@ class Writer:
     def _data(self):
         layout, opts = self.layout, self.opts
         # .bss is zero already in a fresh memory; with shared memory __wasm_init_memory fills it.
-        written = [s for s in layout.segments if not s.is_bss or (opts.import_memory and not opts.shared_memory)]
+        written = [s for s in layout.segments
+                   if not s.is_bss or self.as_object or (opts.import_memory and not opts.shared_memory)]
         # Like wasm-ld 14: a data count section only for passive segments (shared memory),
         # the only case where code (__wasm_init_memory) names a segment.
         uses_count = opts.shared_memory
@@ -359,7 +362,7 @@ class Writer:
                 by_name.setdefault(chunk.name, []).append(chunk)
         by_name = {name: by_name[name] for name in llvm_string_map_order(list(by_name))}
         merged = {}
-        if with_names and opts.optimize >= 1 and ".debug_str" in by_name:
+        if opts.optimize >= 1 and ".debug_str" in by_name:  # -r as well, as wasm-ld
             # .debug_str is a string table: deduplicated and tail-merged like STRINGS data
             # (DW_FORM_strp relocations then map their addend through the pieces).
             strings = merged[".debug_str"] = MergedStrings(STRINGS)
@@ -430,7 +433,7 @@ class Writer:
                 globs.append((k, g.name))
             k += 1
         segs = [(i, s.name) for i, s in enumerate(s for s in layout.segments
-                                                   if self.opts.import_memory or not s.is_bss)]
+                                                   if self.as_object or self.opts.import_memory or not s.is_bss)]
         out = []
         for sub, entries in ((1, funcs), (7, globs), (9, segs)):
             if entries:

@@ -1,0 +1,100 @@
+"""The output's own symbol table (-r and --emit-relocs), in wasm-ld 14's order.
+
+wasm-ld lists, in this order:
+1. every global symbol an object uses, in the symbol table's order (the order names
+   were first met); the few it creates before reading any input (`__wasm_call_ctors`,
+   `__stack_pointer`, the TLS ones with shared memory) come first, and an
+   object-less synthetic symbol nothing refers to is not listed;
+2. each object's local symbols, objects in link order;
+3. one section symbol per output custom section made from input sections, in output
+   order (every input section symbol names it).
+With --emit-relocs only live symbols are listed, and a function that a command-export
+wrapper now exports loses its EXPORTED flag and becomes hidden.
+"""
+
+from ..custom import linking as linking_section
+from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, EXPORTED, NO_STRIP, SYMTAB_DATA,
+                      SYMTAB_SECTION, SYMTAB_TABLE, UNDEFINED, VISIBILITY_HIDDEN)
+from .symtab import TABLE_SYMBOL
+
+# The synthetic symbols wasm-ld 14 creates before it adds the input files.
+EARLY_SYNTHETIC = ("__wasm_call_ctors", "__stack_pointer", "__tls_base", "__tls_size", "__tls_align",
+                   "__wasm_init_tls")
+# Sections wasm-ld writes itself (never from inputs, so no section symbol).
+_OWN_SECTIONS = ("linking", "name", "producers", "target_features", "build_id")
+
+
+def output_symbols(symtab, layout, section_index, sections, live_only=False):
+    """(symbol entries, {(id(object), input symbol index): output symbol index})."""
+    symbols, index_of, global_index = [], {}, {}
+    seg_index = {id(seg): k for k, seg in enumerate(layout.segments)}
+    wrapped = {f.name[:-len(".command_export")] for f in layout.functions
+               if f.chunk is None and f.name and f.name.endswith(".command_export")}
+    used = {id(sym) for obj in symtab.objects for sym in obj.resolved}
+    # (-r makes no symbols of its own)
+    early = [symtab.symbols[n] for n in EARLY_SYNTHETIC if n in symtab.symbols and live_only]
+    for sym in (*early, *symtab.symbols.values()):
+        if id(sym) in global_index or sym.local or sym.kind == SYMTAB_SECTION:
+            continue
+        if id(sym) not in used and not (sym.name == TABLE_SYMBOL and sym.kind == SYMTAB_TABLE):
+            continue  # a lazy member's symbol never loaded, or the linker's own nobody names
+        if live_only and not sym.live:
+            continue
+        global_index[id(sym)] = len(symbols)
+        symbols.append(_entry(sym, seg_index, sym.name in wrapped and live_only))
+    section_symbol = {}  # output custom section name -> its symbol's index
+    for obj in symtab.objects:
+        for k, sym in enumerate(obj.resolved):
+            if id(sym) in global_index:
+                index_of[(id(obj), k)] = global_index[id(sym)]
+            elif sym.kind != SYMTAB_SECTION and sym.file is obj and sym.local and not _in_discarded(sym, obj):
+                if live_only and not sym.live:
+                    continue
+                index_of[(id(obj), k)] = len(symbols)
+                symbols.append(_entry(sym, seg_index, False))
+    for k, (label, _, _) in enumerate(sections):
+        if label.startswith("CUSTOM(") and label[7:-1] not in _OWN_SECTIONS:
+            section_symbol[label] = len(symbols)
+            symbols.append(linking_section.Symbol(SYMTAB_SECTION, BINDING_LOCAL, None, section_index[label]))
+    for obj in symtab.objects:
+        for k, raw in enumerate(obj.symbols):
+            if raw.kind == SYMTAB_SECTION:
+                label = f"CUSTOM({obj.sections[raw.index].name})"
+                if label in section_symbol:
+                    index_of[(id(obj), k)] = section_symbol[label]
+    return symbols, index_of
+
+
+def _in_discarded(sym, obj) -> bool:
+    if sym.kind == 0 and sym.index is not None and sym.index >= obj.num_imported[0]:
+        return obj.functions[sym.index - obj.num_imported[0]].discarded
+    if sym.kind == SYMTAB_DATA and sym.segment is not None:
+        return sym.segment.discarded
+    return False
+
+
+def _entry(sym, seg_index, wrapped: bool):
+    Symbol = linking_section.Symbol
+    flags = sym.flags if sym.defined else (sym.flags | UNDEFINED)
+    if wrapped:  # the command-export wrapper is the export now
+        flags = (flags & ~EXPORTED) | VISIBILITY_HIDDEN
+    if sym.synthetic is not None:
+        flags |= VISIBILITY_HIDDEN  # the linker defines its own symbols hidden
+    if sym.kind == SYMTAB_DATA:
+        if sym.segment is None:
+            return Symbol(SYMTAB_DATA, (flags | UNDEFINED) & ~BINDING_LOCAL if not sym.defined else flags, sym.name)
+        seg = sym.segment.output
+        chunk = sym.segment
+        if chunk.merged_into is not None:
+            offset = chunk.merged_into.out_offset + chunk.merged_into.map(chunk, sym.offset)
+        else:
+            offset = chunk.out_offset + sym.offset
+        return Symbol(SYMTAB_DATA, flags & ~UNDEFINED, sym.name, None, seg_index[id(seg)], offset, sym.size)
+    if sym.defined or sym.is_stub:
+        return Symbol(sym.kind, flags & ~UNDEFINED, sym.name, sym.out_index)
+    explicit = sym.import_name is not None and sym.import_name != sym.name
+    flags = (flags & ~EXPLICIT_NAME) | (EXPLICIT_NAME if explicit else 0)
+    if sym.name == TABLE_SYMBOL and sym.kind == SYMTAB_TABLE:
+        flags |= NO_STRIP  # wasm-ld keeps the table's symbol in any later link
+    return Symbol(sym.kind, flags & (~BINDING_WEAK if not sym.weak else ~0), sym.name if explicit else None,
+                  sym.out_index)
