@@ -26,7 +26,8 @@ from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .strings import MergedStrings, mergeable
 from .symbol_order import output_symbols
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED
-from .symtab import TABLE_SYMBOL
+from .symtab import TABLE_SYMBOL, replace_mismatched_calls
+from .synthetic import UNREACHABLE_BODY
 from .tags import plan_tags
 from .writer import CUSTOM, Writer, _name, _section
 
@@ -40,9 +41,12 @@ _IMPORT_KIND = {SYMTAB_FUNCTION: FUNC_KIND, SYMTAB_GLOBAL: GLOBAL_KIND, SYMTAB_T
 _SEGMENT_TLS = 0x2  # WASM_SEG_FLAG_TLS
 
 
-def _plan(symtab, opts) -> Layout:
+def _plan(symtab, opts, stubs) -> Layout:
     out = Layout(table_base=1)
     _imports(symtab, opts, out)
+    for stub in stubs:  # the linker's own functions come first
+        stub.out_index = out.num_imported_functions + len(out.functions)
+        out.functions.append(OutFunction(stub.name, stub.signature, None, UNREACHABLE_BODY))
     global_base = {}  # object -> output index of its first defined global
     for obj in symtab.objects:
         for chunk in (*obj.functions, *obj.datas):
@@ -210,7 +214,9 @@ def write_relocatable(symtab, opts, features=()) -> tuple[bytes, Layout, list]:
         raise LinkError("-r and --shared-memory may not be used together")
     opts.import_table = True  # the writer then defines no table (an import stands for it)
     opts.export_memory = None
-    layout = _plan(symtab, opts)
+    # A call whose signature differs from the definition's goes to a trapping stub, as in
+    # a full link (the stub's symbol is local to the object).
+    layout = _plan(symtab, opts, replace_mismatched_calls(symtab))
     writer = Writer(layout, symtab, opts)
     body = writer.write(as_object=True)
     section_index = {label: k for k, (label, _, _) in enumerate(writer.sections)}
@@ -227,7 +233,7 @@ def write_relocatable(symtab, opts, features=()) -> tuple[bytes, Layout, list]:
     parts.extend(_reloc_sections(symtab, layout, index_of, writer, section_index))
     if not opts.strip_all or "name" in opts.keep_sections:
         names = writer._names()
-        if names:
+        if names and names[0] != 9:  # as wasm-ld: only if a function or a global has a name
             parts.append(_section(CUSTOM, _name("name") + names))
     parts.extend(writer.producers_section())
     target_features = encode_features(features)

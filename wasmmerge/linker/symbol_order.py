@@ -47,9 +47,14 @@ def output_symbols(symtab, layout, section_index, sections, live_only=False):
         for k, sym in enumerate(obj.resolved):
             if id(sym) in global_index:
                 index_of[(id(obj), k)] = global_index[id(sym)]
-            elif sym.kind != SYMTAB_SECTION and sym.file is obj and sym.local and not _in_discarded(sym, obj):
-                if live_only and not sym.live:
+            elif sym.kind != SYMTAB_SECTION and sym.local and (sym.file is obj or _stub(sym)):
+                if (live_only and not sym.live) or _in_discarded(sym, obj):
                     continue
+                if _stub(sym):  # a signature-mismatch stub: listed where first named
+                    if id(sym) in global_index:
+                        index_of[(id(obj), k)] = global_index[id(sym)]
+                        continue
+                    global_index[id(sym)] = len(symbols)
                 index_of[(id(obj), k)] = len(symbols)
                 symbols.append(_entry(sym, seg_index, False))
     for k, (label, _, _) in enumerate(sections):
@@ -65,7 +70,13 @@ def output_symbols(symtab, layout, section_index, sections, live_only=False):
     return symbols, index_of
 
 
+def _stub(sym) -> bool:
+    return sym.synthetic == "stub"
+
+
 def _in_discarded(sym, obj) -> bool:
+    if sym.file is not obj:
+        return False
     if sym.kind == 0 and sym.index is not None and sym.index >= obj.num_imported[0]:
         return obj.functions[sym.index - obj.num_imported[0]].discarded
     if sym.kind == SYMTAB_DATA and sym.segment is not None:
@@ -78,7 +89,7 @@ def _entry(sym, seg_index, wrapped: bool):
     flags = sym.flags if sym.defined else (sym.flags | UNDEFINED)
     if wrapped:  # the command-export wrapper is the export now
         flags = (flags & ~EXPORTED) | VISIBILITY_HIDDEN
-    if sym.synthetic is not None:
+    if sym.synthetic is not None and not _stub(sym):
         flags |= VISIBILITY_HIDDEN  # the linker defines its own symbols hidden
     if sym.kind == SYMTAB_DATA:
         if sym.segment is None:

@@ -406,7 +406,10 @@ class Writer:
 
     def _names(self) -> bytes:
         layout = self.layout
-        shown = demangle if self.opts.demangle else str  # wasm-ld demangles C++ names here
+        demangled = demangle if self.opts.demangle else str  # wasm-ld demangles C++ names here
+
+        def shown(name):  # and shows C's `int main(int, char **)` under its own name
+            return "main" if name == "__main_argc_argv" else demangled(name)
         funcs = []
         k = 0
         for imp in layout.imports:
