@@ -225,9 +225,7 @@ def write_relocatable(symtab, opts, features=()) -> tuple[bytes, Layout, list]:
     linking = linking_section.Linking(
         symbols=symbols,
         segments=[linking_section.SegmentInfo(s.name, s.alignment, 0) for s in layout.segments] or None,
-        init_funcs=sorted((linking_section.InitFunc(init.priority, index_of[(id(obj), init.symbol)])
-                           for obj in symtab.objects for init in obj.init_funcs
-                           if (id(obj), init.symbol) in index_of), key=lambda f: f.priority) or None,
+        init_funcs=_init_funcs(symtab, index_of),
         comdats=_comdats(symtab, layout) or None)
     parts.append(_section(CUSTOM, _name("linking") + linking_section.encode(linking)))
     parts.extend(_reloc_sections(symtab, layout, index_of, writer, section_index))
@@ -261,15 +259,25 @@ def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
     """--emit-relocs: the linked module plus a `linking` symbol table and `reloc.*`
     sections describing its own relocation sites, inserted before the name section."""
     section_index = {label: k for k, (label, _, _) in enumerate(writer.sections)}
-    symbols, index_of = output_symbols(symtab, layout, section_index, writer.sections, live_only=True)
+    symbols, index_of = output_symbols(symtab, layout, section_index, writer.sections, live_only=True,
+                                       entry=writer.opts.entry)
     linking = linking_section.Linking(
         symbols=symbols,
-        segments=[linking_section.SegmentInfo(s.name, s.alignment, s.chunks[0].flags) for s in layout.segments])
+        segments=[linking_section.SegmentInfo(s.name, s.alignment, 0) for s in layout.segments] or None,
+        init_funcs=_init_funcs(symtab, index_of, live_only=True))
     extra = [_section(CUSTOM, _name("linking") + linking_section.encode(linking)),
              *_reloc_sections(symtab, layout, index_of, writer, section_index, REMOVED_SYMBOL)]
     names_at = next((writer.section_starts[k] for k, (label, _, _) in enumerate(writer.sections)
                      if label == "CUSTOM(name)" or label == "CUSTOM(producers)"), len(data))
     return data[:names_at] + b"".join(extra) + data[names_at:]
+
+
+def _init_funcs(symtab, index_of, live_only=False):
+    """The objects' init functions by priority (input order within one), as listed."""
+    entries = [linking_section.InitFunc(init.priority, index_of[(id(obj), init.symbol)])
+               for obj in symtab.objects for init in obj.init_funcs
+               if (id(obj), init.symbol) in index_of and (not live_only or obj.resolved[init.symbol].live)]
+    return sorted(entries, key=lambda f: f.priority) or None
 
 
 def _comdats(symtab, layout):
@@ -322,15 +330,15 @@ def _rebased(chunk, shift, index_of, obj_types, removed=None):
             new_index = index_of.get((id(obj), index), removed)
             if new_index is None:
                 continue
-        if rt.target == "section_offset" and removed is None:
+        if rt.target == "section_offset":
             addend = _section_offset(obj, index, addend)
         out.append((rt.number, shift + off, new_index, addend if rt.has_addend else None))
     return out
 
 
 def _section_offset(obj, index, addend) -> int:
-    """-r: a section-relative addend becomes relative to the output section (through
-    the merged strings of .debug_str), as wasm-ld 14 rewrites it."""
+    """A section-relative addend becomes relative to the output section (through the
+    merged strings of .debug_str), as wasm-ld 14 rewrites it."""
     chunk = obj.sections.get(obj.resolved[index].index)
     if chunk is None:
         return addend

@@ -8,12 +8,12 @@ wasm-ld lists, in this order:
 2. each object's local symbols, objects in link order;
 3. one section symbol per output custom section made from input sections, in output
    order (every input section symbol names it).
-With --emit-relocs only live symbols are listed, and a function that a command-export
-wrapper now exports loses its EXPORTED flag and becomes hidden.
+With --emit-relocs only live symbols are listed, the entry point is made visible, and a
+function that a command-export wrapper now exports loses its EXPORTED flag and is hidden.
 """
 
 from ..custom import linking as linking_section
-from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, EXPORTED, NO_STRIP, SYMTAB_DATA,
+from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, EXPORTED, NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION,
                       SYMTAB_SECTION, SYMTAB_TABLE, UNDEFINED, VISIBILITY_HIDDEN)
 from .symtab import TABLE_SYMBOL
 
@@ -24,39 +24,49 @@ EARLY_SYNTHETIC = ("__wasm_call_ctors", "__stack_pointer", "__tls_base", "__tls_
 _OWN_SECTIONS = ("linking", "name", "producers", "target_features", "build_id")
 
 
-def output_symbols(symtab, layout, section_index, sections, live_only=False):
-    """(symbol entries, {(id(object), input symbol index): output symbol index})."""
-    symbols, index_of, global_index = [], {}, {}
+def output_symbols(symtab, layout, section_index, sections, live_only=False, entry=None):
+    """(symbol entries, {(id(object), input symbol index): output symbol index});
+    `live_only` for --emit-relocs, whose `entry` point wasm-ld shows visible."""
+    symbols, index_of = [], {}
+    current = {}  # id(symbol) -> the index of its (latest) entry
     seg_index = {id(seg): k for k, seg in enumerate(layout.segments)}
     wrapped = {f.name[:-len(".command_export")] for f in layout.functions
                if f.chunk is None and f.name and f.name.endswith(".command_export")}
+
+    def add(sym):
+        current[id(sym)] = len(symbols)
+        symbols.append(_entry(sym, seg_index, live_only, sym.name in wrapped, sym.name == entry and sym.defined))
+
     used = {id(sym) for obj in symtab.objects for sym in obj.resolved}
     # (-r makes no symbols of its own)
     early = [symtab.symbols[n] for n in EARLY_SYNTHETIC if n in symtab.symbols and live_only]
     for sym in (*early, *symtab.symbols.values()):
-        if id(sym) in global_index or sym.local or sym.kind == SYMTAB_SECTION:
+        if id(sym) in current or sym.local or sym.kind == SYMTAB_SECTION:
             continue
         if id(sym) not in used and not (sym.name == TABLE_SYMBOL and sym.kind == SYMTAB_TABLE):
             continue  # a lazy member's symbol never loaded, or the linker's own nobody names
-        if live_only and not sym.live:
-            continue
-        global_index[id(sym)] = len(symbols)
-        symbols.append(_entry(sym, seg_index, sym.name in wrapped and live_only))
-    section_symbol = {}  # output custom section name -> its symbol's index
+        if live_only and not _live(sym) and not (sym.kind == SYMTAB_TABLE and sym.out_index is not None):
+            continue  # (the table is there when an object refers to it, live or not)
+        add(sym)
+    stub_refs = []
     for obj in symtab.objects:
         for k, sym in enumerate(obj.resolved):
-            if id(sym) in global_index:
-                index_of[(id(obj), k)] = global_index[id(sym)]
-            elif sym.kind != SYMTAB_SECTION and sym.local and (sym.file is obj or _stub(sym)):
-                if (live_only and not sym.live) or _in_discarded(sym, obj):
+            if _stub(sym):
+                # A stub the linker put in place of a symbol is local: every object naming
+                # it lists it again among its locals, and relocations name the last entry.
+                if not live_only or sym.live:
+                    add(sym)
+                    stub_refs.append((id(obj), k, sym))
+            elif id(sym) in current:
+                index_of[(id(obj), k)] = current[id(sym)]
+            elif sym.kind != SYMTAB_SECTION and sym.local and sym.file is obj:
+                if (live_only and not _live(sym)) or _in_discarded(sym, obj):
                     continue
-                if _stub(sym):  # a signature-mismatch stub: listed where first named
-                    if id(sym) in global_index:
-                        index_of[(id(obj), k)] = global_index[id(sym)]
-                        continue
-                    global_index[id(sym)] = len(symbols)
                 index_of[(id(obj), k)] = len(symbols)
-                symbols.append(_entry(sym, seg_index, False))
+                add(sym)
+    for key, k, sym in stub_refs:
+        index_of[(key, k)] = current[id(sym)]
+    section_symbol = {}  # output custom section name -> its symbol's index
     for k, (label, _, _) in enumerate(sections):
         if label.startswith("CUSTOM(") and label[7:-1] not in _OWN_SECTIONS:
             section_symbol[label] = len(symbols)
@@ -70,25 +80,42 @@ def output_symbols(symtab, layout, section_index, sections, live_only=False):
     return symbols, index_of
 
 
+def _live(sym) -> bool:
+    """As wasm-ld judges a symbol: a definition in an object is live with its function
+    or data segment (an unreferenced alias of a kept function included)."""
+    obj = sym.file
+    if obj is not None and sym.kind == SYMTAB_FUNCTION and sym.index >= obj.num_imported[0]:
+        return obj.functions[sym.index - obj.num_imported[0]].live
+    if obj is not None and sym.kind == SYMTAB_DATA and sym.segment is not None:
+        return sym.segment.live
+    return sym.live
+
+
 def _stub(sym) -> bool:
-    return sym.synthetic == "stub"
+    """A signature-mismatch stub, or the trapping body of an undefined weak function."""
+    return sym.synthetic == "stub" or (sym.is_stub and sym.weak)
 
 
 def _in_discarded(sym, obj) -> bool:
     if sym.file is not obj:
         return False
-    if sym.kind == 0 and sym.index is not None and sym.index >= obj.num_imported[0]:
+    if sym.kind == SYMTAB_FUNCTION and sym.index is not None and sym.index >= obj.num_imported[0]:
         return obj.functions[sym.index - obj.num_imported[0]].discarded
     if sym.kind == SYMTAB_DATA and sym.segment is not None:
         return sym.segment.discarded
     return False
 
 
-def _entry(sym, seg_index, wrapped: bool):
+def _entry(sym, seg_index, final: bool, wrapped: bool, entry: bool):
+    """`final`: --emit-relocs (a module), not -r; `entry`: the module's entry point."""
     Symbol = linking_section.Symbol
+    if sym.is_stub and sym.weak:
+        return Symbol(sym.kind, BINDING_LOCAL | VISIBILITY_HIDDEN, f"undefined_weak:{sym.name}", sym.out_index)
     flags = sym.flags if sym.defined else (sym.flags | UNDEFINED)
-    if wrapped:  # the command-export wrapper is the export now
+    if final and wrapped:  # the command-export wrapper is the export now
         flags = (flags & ~EXPORTED) | VISIBILITY_HIDDEN
+    elif final and entry:
+        flags &= ~VISIBILITY_HIDDEN  # wasm-ld makes the entry point visible
     if sym.synthetic is not None and not _stub(sym):
         flags |= VISIBILITY_HIDDEN  # the linker defines its own symbols hidden
     if sym.kind == SYMTAB_DATA:
