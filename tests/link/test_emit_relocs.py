@@ -28,6 +28,9 @@ IDENTICAL = {
     "cxx-debug": (["cxx/main.cc", "cxx/other.cc"], ["-g"], ["-nostartfiles", "-Wl,--no-entry", "-Wl,--export=run"]),
     "freestanding": (["freestanding/data.c", "freestanding/lib.c", "freestanding/pointers.c"], [],
                      ["-nostdlib", "-Wl,--no-entry", "-Wl,--export-all"]),
+    "shared-memory": (["tls/freestanding.c"], ["-matomics", "-mbulk-memory", "-ftls-model=local-exec"],
+                      ["-nostdlib", "-Wl,--shared-memory", "-Wl,--max-memory=1048576", "-Wl,--no-entry",
+                       "-Wl,--export=bump"]),
     "tags": (["tags/thrower.s", "tags/catcher.s"], ["-mexception-handling"],
              ["-nostdlib", "-Wl,--no-entry", "-Wl,--export-all"]),
 }

@@ -5,7 +5,9 @@ wasm-ld lists, in this order:
    were first met); the few it creates before reading any input (`__wasm_call_ctors`,
    `__stack_pointer`, the TLS ones with shared memory) come first, and an
    object-less synthetic symbol nothing refers to is not listed;
-2. each object's local symbols, objects in link order;
+2. each object's local symbols, objects in link order; a stub the linker put in place
+   of a symbol (signature mismatch, undefined weak function) is local, so every object
+   naming it lists it again, and relocations name its last entry;
 3. one section symbol per output custom section made from input sections, in output
    order (every input section symbol names it).
 With --emit-relocs only live symbols are listed, the entry point is made visible, and a
