@@ -3,9 +3,11 @@
 An object is read once: the standard sections through the codec's lazy decoder (bodies
 stay bytes), `linking` and `reloc.*` through the parsers of `wasmmerge.custom`. Code
 and data are then cut into chunks (one per function, one per data segment, one per
-custom section) holding the file offsets of their bytes and their relocations, with
-offsets made relative to the chunk. A chunk is the unit of liveness, placement and
-patching: the writer copies its bytes and overwrites each relocated field.
+custom section) holding the file offsets of their bytes and their relocations. A chunk
+is the unit of liveness, placement and patching: the writer copies its bytes and
+overwrites each relocated field. A chunk's relocations keep the offsets the object
+wrote (from its section's start) beside the chunk's own offset there: making them
+relative would cost an operation per site.
 """
 
 from bisect import bisect_left, bisect_right
@@ -30,8 +32,10 @@ class FunctionChunk:
     start: int  # file offset of the body (locals + code), after its size field
     end: int
     size_start: int = 0  # file offset of its size field (copied as the input wrote it)
-    # Flat: type, offset in the body, index, addend for each relocation in turn (four
-    # slots rather than a tuple each: an object has one per relocated site). relocations().
+    # Flat: type, offset, index, addend for each relocation in turn (four slots rather
+    # than a tuple each: an object has one per relocated site). relocations(). Offsets
+    # are as the object wrote them, from the start of the section's payload:
+    reloc_base: int = 0  # that offset of the chunk's first byte
     relocs: list = field(default_factory=list)
     live: bool = False
     discarded: bool = False  # lost its COMDAT group to another object
@@ -49,7 +53,8 @@ class DataChunk:
     flags: int
     start: int  # file offset of the segment's bytes
     end: int
-    relocs: list = field(default_factory=list)  # as FunctionChunk's
+    reloc_base: int = 0  # as FunctionChunk's
+    relocs: list = field(default_factory=list)
     live: bool = False
     discarded: bool = False
     output: object = None  # the OutputSegment it is placed in
@@ -68,7 +73,8 @@ class CustomChunk:
     name: str
     start: int  # file offset of the payload (after the name)
     end: int
-    relocs: list = field(default_factory=list)  # as FunctionChunk's
+    reloc_base: int = 0  # as FunctionChunk's
+    relocs: list = field(default_factory=list)
     out_offset: int = 0  # within the output section of the same name
     merged_into: object = None  # .debug_str: the MergedStrings holding its strings
 
@@ -301,10 +307,8 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
             if offsets[k] + flat[4 * k].width > end:
                 _bad_site(obj, section_name, k, flat[4 * k], offsets[k], target, payload)
             k -= 1
-        relocs = chunk.relocs = flat[4 * lo:4 * hi]
-        # Offsets relative to the chunk: small numbers (bodies are short), which Python
-        # shares rather than allocating one object each.
-        relocs[1::4] = list(map(start.__rsub__, relocs[1::4]))
+        chunk.relocs = flat[4 * lo:4 * hi]
+        chunk.reloc_base = start
         attached += hi - lo
         lo = hi
     if attached != len(offsets):  # some entry sits between chunks (a size field, a header)
@@ -315,14 +319,15 @@ def _attach_unsorted(obj, section_name, payload, target, chunks, base, flat):
     """The general case: each entry's chunk found on its own, entries kept in their order
     (and the first one outside every chunk reported)."""
     starts = [chunk.start - base for chunk in chunks]
-    for chunk in chunks:
+    for chunk, start in zip(chunks, starts):
         chunk.relocs = []
+        chunk.reloc_base = start
     slots = iter(flat)
     for number, (rt, offset, index, addend) in enumerate(zip(slots, slots, slots, slots)):
         k = bisect_right(starts, offset) - 1
         if k < 0 or offset + rt.width > chunks[k].end - base:
             _bad_site(obj, section_name, number, rt, offset, target, payload)
-        chunks[k].relocs += (rt, offset - starts[k], index, addend)
+        chunks[k].relocs += (rt, offset, index, addend)
 
 
 def _check_targets(obj, section_name, payload, rows, indices):
@@ -350,8 +355,8 @@ def _check_targets(obj, section_name, payload, rows, indices):
 
 def relocations(chunk):
     """(type, offset in the chunk, index, addend) of each relocation of `chunk`."""
-    slots = iter(chunk.relocs)
-    return zip(slots, slots, slots, slots)
+    relocs, base = chunk.relocs, chunk.reloc_base
+    return zip(relocs[0::4], map(base.__rsub__, relocs[1::4]), relocs[2::4], relocs[3::4])
 
 
 def named(chunk):

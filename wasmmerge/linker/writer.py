@@ -46,6 +46,12 @@ def _functype(t) -> bytes:
             + u32(len(t.results)) + b"".join(write_valtype(v) for v in t.results))
 
 
+def _padded_leb5(value: int) -> bytes:
+    """`value` (reduced to 35 bits) as a 5-byte padded LEB128."""
+    return bytes(((value & 0x7F) | 0x80, ((value >> 7) & 0x7F) | 0x80, ((value >> 14) & 0x7F) | 0x80,
+                  ((value >> 21) & 0x7F) | 0x80, value >> 28))
+
+
 def _tombstone(section_name: str) -> int | None:
     """What a debug section's reference to a dropped function becomes (as wasm-ld does)."""
     if not section_name.startswith(".debug_"):
@@ -64,6 +70,9 @@ class Writer:
         self.features: list[str] = []  # the output's target_features (features.allowed_features)
         self.sections: list[tuple[str, int, int]] = []  # filled by write(), for the map file
         self.section_starts: list[int] = []  # file offset of each section's id byte
+        # Padded 5-byte LEB128 fields by value (unsigned, signed), made once each (_patch).
+        self.uleb5: dict[int, bytes] = {}
+        self.sleb5: dict[int, bytes] = {}
 
     def type_of(self, functype) -> int:
         k = self.type_index.get(functype)
@@ -137,40 +146,48 @@ class Writer:
         obj = chunk.file
         resolved = obj.resolved
         types = self.obj_types.get(id(obj))
+        uleb5, sleb5 = self.uleb5, self.sleb5
+        shift -= chunk.reloc_base  # relocation offsets count from the section's start
+        site_base -= chunk.reloc_base
         slots = iter(chunk.relocs)
         for rt, off, index, addend in zip(slots, slots, slots, slots):
-            target = rt.target
-            # The commonest cases inline: calls, data addresses and table slots.
-            if target == "function":
+            shortcut = rt.shortcut
+            # The commonest cases inline: calls, data addresses, table slots, types, globals.
+            if shortcut == 1:
                 v = resolved[index].out_index
                 if v is None:
                     v = value(rt, obj, index, addend, site_base + off, tombstone)
-            elif target == "memory" and rt.modifier is None:
+            elif shortcut == 2:
                 sym = resolved[index]
                 v = sym.address
                 if v is None or (addend and sym.segment is not None and sym.segment.merged_into is not None):
                     v = value(rt, obj, index, addend, site_base + off, tombstone)
                 else:
                     v += addend
-            elif target == "table_slot" and rt.modifier is None:
+            elif shortcut == 3:
                 v = resolved[index].table_slot or 0
-            elif target == "type" and types is not None and types[index] is not None:
+            elif shortcut == 4 and types is not None and types[index] is not None:
                 v = types[index]  # indirect calls: output type indices, cached per object
-            elif target == "global" and resolved[index].kind == SYMTAB_GLOBAL:
+            elif shortcut == 5 and resolved[index].kind == SYMTAB_GLOBAL:
                 v = resolved[index].out_index or 0  # __stack_pointer, mostly
             else:
                 v = value(rt, obj, index, addend, site_base + off, tombstone)
-                if target == "type":
+                if shortcut == 4:
                     types = self.obj_types[id(obj)]
             pos = shift + off
             encoding = rt.encoding
-            if encoding <= 1:  # a 5-byte padded LEB128, unsigned or signed
-                v &= 0x7FFFFFFFF if encoding else 0xFFFFFFFF
-                buf[pos] = (v & 0x7F) | 0x80
-                buf[pos + 1] = ((v >> 7) & 0x7F) | 0x80
-                buf[pos + 2] = ((v >> 14) & 0x7F) | 0x80
-                buf[pos + 3] = ((v >> 21) & 0x7F) | 0x80
-                buf[pos + 4] = (v >> 28) & 0x7F
+            # A program has far fewer distinct values than sites (each callee is called,
+            # each address taken, many times): each padded LEB128 is made once.
+            if encoding == 0:
+                field = uleb5.get(v)
+                if field is None:
+                    field = uleb5[v] = _padded_leb5(v & 0xFFFFFFFF)
+                buf[pos:pos + 5] = field
+            elif encoding == 1:
+                field = sleb5.get(v)
+                if field is None:
+                    field = sleb5[v] = _padded_leb5(v & 0x7FFFFFFFF)
+                buf[pos:pos + 5] = field
             elif encoding == 2:
                 buf[pos:pos + 4] = (v & 0xFFFFFFFF).to_bytes(4, "little")
             else:
