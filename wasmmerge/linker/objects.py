@@ -10,6 +10,7 @@ wrote (from its section's start) beside the chunk's own offset there: making the
 relative would cost an operation per site.
 """
 
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
@@ -21,7 +22,7 @@ from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import DecodeError, LinkError, WasmError
 from ..features import ALL
-from .relocations import RELOC_TYPES, SYMBOL_KINDS_FOR_TARGET
+from .relocations import RELOC_TYPES, ROW_OF, SYMBOL_KINDS_FOR_TARGET
 
 
 @dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
@@ -32,11 +33,11 @@ class FunctionChunk:
     start: int  # file offset of the body (locals + code), after its size field
     end: int
     size_start: int = 0  # file offset of its size field (copied as the input wrote it)
-    # Flat: type, offset, index, addend for each relocation in turn (four slots rather
-    # than a tuple each: an object has one per relocated site). relocations(). Offsets
-    # are as the object wrote them, from the start of the section's payload:
+    # Flat: type number, offset, index, addend for each relocation in turn, in an array
+    # (an object has one per relocated site). relocations(). Offsets are as the object
+    # wrote them, from the start of the section's payload:
     reloc_base: int = 0  # that offset of the chunk's first byte
-    relocs: list = field(default_factory=list)
+    relocs: array | list = field(default_factory=list)
     live: bool = False
     discarded: bool = False  # lost its COMDAT group to another object
     name: str | None = None
@@ -54,7 +55,7 @@ class DataChunk:
     start: int  # file offset of the segment's bytes
     end: int
     reloc_base: int = 0  # as FunctionChunk's
-    relocs: list = field(default_factory=list)
+    relocs: array | list = field(default_factory=list)  # as FunctionChunk's
     live: bool = False
     discarded: bool = False
     output: object = None  # the OutputSegment it is placed in
@@ -74,7 +75,7 @@ class CustomChunk:
     start: int  # file offset of the payload (after the name)
     end: int
     reloc_base: int = 0  # as FunctionChunk's
-    relocs: list = field(default_factory=list)
+    relocs: array | list = field(default_factory=list)  # as FunctionChunk's
     out_offset: int = 0  # within the output section of the same name
     merged_into: object = None  # .debug_str: the MergedStrings holding its strings
 
@@ -289,8 +290,8 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
         _fail(obj.name, f"{section_name}: relocations for a {target.kind} section are not supported", payload)
     if not flat:
         return
-    rows, offsets, indices = flat[0::4], flat[1::4], flat[2::4]
-    _check_targets(obj, section_name, payload, rows, indices)
+    kinds, offsets, indices = flat[0::4], flat[1::4], flat[2::4]
+    _check_targets(obj, section_name, payload, kinds, indices)
     if offsets != sorted(offsets):
         _attach_unsorted(obj, section_name, payload, target, chunks, base, flat)
         return
@@ -304,10 +305,10 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
         # Only the last few entries can reach past the chunk's end.
         k = hi - 1
         while k >= lo and offsets[k] + _MAX_WIDTH > end:
-            if offsets[k] + flat[4 * k].width > end:
-                _bad_site(obj, section_name, k, flat[4 * k], offsets[k], target, payload)
+            if offsets[k] + ROW_OF[flat[4 * k]].width > end:
+                _bad_site(obj, section_name, k, ROW_OF[flat[4 * k]], offsets[k], target, payload)
             k -= 1
-        chunk.relocs = flat[4 * lo:4 * hi]
+        chunk.relocs = _packed(flat[4 * lo:4 * hi])
         chunk.reloc_base = start
         attached += hi - lo
         lo = hi
@@ -319,22 +320,33 @@ def _attach_unsorted(obj, section_name, payload, target, chunks, base, flat):
     """The general case: each entry's chunk found on its own, entries kept in their order
     (and the first one outside every chunk reported)."""
     starts = [chunk.start - base for chunk in chunks]
-    for chunk, start in zip(chunks, starts):
-        chunk.relocs = []
-        chunk.reloc_base = start
+    shares = [[] for _ in chunks]
     slots = iter(flat)
-    for number, (rt, offset, index, addend) in enumerate(zip(slots, slots, slots, slots)):
+    for number, (kind, offset, index, addend) in enumerate(zip(slots, slots, slots, slots)):
         k = bisect_right(starts, offset) - 1
-        if k < 0 or offset + rt.width > chunks[k].end - base:
-            _bad_site(obj, section_name, number, rt, offset, target, payload)
-        chunks[k].relocs += (rt, offset, index, addend)
+        if k < 0 or offset + ROW_OF[kind].width > chunks[k].end - base:
+            _bad_site(obj, section_name, number, ROW_OF[kind], offset, target, payload)
+        shares[k] += (kind, offset, index, addend)
+    for chunk, start, share in zip(chunks, starts, shares):
+        chunk.relocs = _packed(share)
+        chunk.reloc_base = start
 
 
-def _check_targets(obj, section_name, payload, rows, indices):
+def _packed(flat: list) -> array:
+    """A chunk's relocations as machine integers: a sixth of the memory of a list of
+    Python ints (a program has hundreds of thousands). 64-bit addends need wider slots."""
+    try:
+        return array("i", flat)
+    except OverflowError:
+        return array("q", flat)
+
+
+def _check_targets(obj, section_name, payload, kinds, indices):
     """Each relocation names a type of the object or a symbol of a kind its type allows."""
     nsyms, ntypes = len(obj.symbols), len(obj.module.types)
     symbols = obj.symbols
-    for rt, index in set(zip(rows, indices)):
+    for kind, index in set(zip(kinds, indices)):
+        rt = ROW_OF[kind]
         allowed = SYMBOL_KINDS_FOR_TARGET.get(rt.target)
         if allowed is None:  # a type index
             if index < ntypes:
@@ -349,21 +361,21 @@ def _check_targets(obj, section_name, payload, rows, indices):
         else:
             kind_name = linking_section.SYMBOL_KIND_NAMES[symbols[index].kind]
             problem = f"names {kind_name} symbol {symbols[index].name or index}"
-        first = next(k for k, pair in enumerate(zip(rows, indices)) if pair == (rt, index))
+        first = next(k for k, pair in enumerate(zip(kinds, indices)) if pair == (kind, index))
         _fail(obj.name, f"{section_name}: relocation {first} ({rt.name}) {problem}", payload)
 
 
 def relocations(chunk):
-    """(type, offset in the chunk, index, addend) of each relocation of `chunk`."""
+    """(type's row, offset in the chunk, index, addend) of each relocation of `chunk`."""
     relocs, base = chunk.relocs, chunk.reloc_base
-    return zip(relocs[0::4], map(base.__rsub__, relocs[1::4]), relocs[2::4], relocs[3::4])
+    return zip(map(ROW_OF.__getitem__, relocs[0::4]), map(base.__rsub__, relocs[1::4]), relocs[2::4], relocs[3::4])
 
 
 def named(chunk):
-    """(type, index) of each relocation of `chunk`: what it names, for the passes that
-    only follow references (marking, table slots, GOT entries, types)."""
+    """(type's row, index) of each relocation of `chunk`: what it names, for the passes
+    that only follow references (marking, table slots, GOT entries, types)."""
     relocs = chunk.relocs
-    return zip(relocs[0::4], relocs[2::4])
+    return zip(map(ROW_OF.__getitem__, relocs[0::4]), relocs[2::4])
 
 
 def _bad_site(obj, section_name, number, rt, offset, target, payload):
