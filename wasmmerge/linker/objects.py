@@ -179,8 +179,10 @@ def _decode_declarations(data, infos) -> Module:
     return module
 
 
-def read_object(name: str, data: bytes) -> ObjectFile:
-    """Read a relocatable object; every malformation is a LinkError naming `name`."""
+def read_object(name: str, data: bytes, relocations: tuple | None = None) -> ObjectFile:
+    """Read a relocatable object; every malformation is a LinkError naming `name`.
+    `relocations`: its chunks' relocations as `packed_relocations` gave them, read by
+    another process from the same bytes (prefetch.py): then they are not read again."""
     try:
         infos = list(iter_sections(data))
         module = _decode_declarations(data, infos)
@@ -235,6 +237,9 @@ def read_object(name: str, data: bytes) -> ObjectFile:
         chunk.file = obj
     obj.sections = {c.section: c for c in customs}
     _check_symbols(obj)
+    if relocations is not None:
+        _attach_packed(obj, relocations)
+        return obj
     for section_name, payload, end in reloc_infos:
         try:
             _read_relocs(obj, infos, section_name, data[payload:end], payload,
@@ -242,6 +247,36 @@ def read_object(name: str, data: bytes) -> ObjectFile:
         except WasmError as err:
             raise err.with_file(name)
     return obj
+
+
+def packed_relocations(obj: ObjectFile) -> tuple:
+    """Every chunk's relocations in one array, with which chunk holds each share: what a
+    process reading objects ahead sends back (one array pickles as its bytes; thousands
+    of small ones would not be cheap)."""
+    shares = []  # (chunk group, index in it, reloc_base, slots) per chunk with relocations
+    parts = []
+    for group, chunks in enumerate((obj.functions, obj.datas, obj.customs)):
+        for k, chunk in enumerate(chunks):
+            if chunk.relocs:
+                shares += (group, k, chunk.reloc_base, len(chunk.relocs))
+                parts.append(chunk.relocs)
+    wide = any(part.typecode == "q" for part in parts)
+    flat = array("q" if wide else "i")
+    for part in parts:
+        flat.extend(part if part.typecode == flat.typecode else array("q", part))
+    return obj.names_got, flat, shares
+
+
+def _attach_packed(obj: ObjectFile, packed: tuple):
+    obj.names_got, flat, shares = packed
+    groups = (obj.functions, obj.datas, obj.customs)
+    pos = 0
+    slots = iter(shares)
+    for group, k, base, count in zip(slots, slots, slots, slots):
+        chunk = groups[group][k]
+        chunk.relocs = flat[pos:pos + count]
+        chunk.reloc_base = base
+        pos += count
 
 
 def _check_symbols(obj: ObjectFile):
@@ -328,8 +363,8 @@ def _attach_unsorted(obj, section_name, payload, target, chunks, base, flat):
             _bad_site(obj, section_name, number, ROW_OF[kind], offset, target, payload)
         shares[k] += (kind, offset, index, addend)
     for chunk, start, share in zip(chunks, starts, shares):
-        chunk.relocs = _packed(share)
-        chunk.reloc_base = start
+        chunk.relocs = _packed(share) if share else []
+        chunk.reloc_base = start if share else 0
 
 
 def _packed(flat: list) -> array:

@@ -290,7 +290,8 @@ class Writer:
         if opts.build_id and not as_object:  # (-r adds it last, after linking and reloc.*)
             parts.append(self.build_id_section())
         self._record_sections(parts)
-        return b"".join(parts)
+        # The code section is its pieces (see _code): joined once, here, with the rest.
+        return b"".join([piece for part in parts for piece in (part if isinstance(part, list) else (part,))])
 
     def _build_id(self) -> bytes:
         """--build-id: the id's bytes given (`0xHEX`), or a placeholder that the driver
@@ -310,6 +311,8 @@ class Writer:
         """(name, file offset of the payload, payload size) of each section, for the map."""
         pos = len(parts[0])
         for part in parts[1:]:
+            if isinstance(part, list):  # a section in pieces: its id and size lead the first
+                part = part[0]
             size, head = leb.read_u32(part, 1)
             sid = part[0]
             label = SECTION_LABELS.get(sid, str(sid))
@@ -318,7 +321,7 @@ class Writer:
                 label = f"CUSTOM({bytes(part[at:at + length]).decode('utf-8', 'replace')})"
             self.sections.append((label, pos + head, size))
             self.section_starts.append(pos)
-            pos += len(part)
+            pos += head + size
 
     def _import(self, imp) -> bytes:
         head = _name(imp.module) + _name(imp.name) + bytes((imp.kind,))
@@ -335,8 +338,8 @@ class Writer:
             return head + b"\x00" + u32(self.type_of(imp.desc))
         raise LinkError(f"cannot import a {imp.kind}")
 
-    def _code(self) -> bytes:
-        """The code section: each body copied once, straight from its object into the
+    def _code(self) -> list:
+        """The code section, as pieces: each body copied once, straight from its object into the
         payload, then patched where it now sits. A large code section is patched in
         parallel: every body's place is known first, so each process builds a run of
         consecutive bodies on its own."""
@@ -362,7 +365,8 @@ class Writer:
             costs = [size + 64 * (len(f.chunk.relocs) if f.chunk is not None else 0)
                      for size, f in zip(sizes, functions)]
             runs = run_chunks(self._bodies, workers, split_by_cost(costs, workers * 2))
-        return b"".join((bytes((CODE,)), u32(at), head, *runs))
+        # In pieces, joined only with the whole module: the section is most of it.
+        return [bytes((CODE,)) + u32(at) + head, *runs]
 
     def _bodies(self, start: int, stop: int) -> bytearray:
         """Functions [start, stop) of the code section, each body copied and patched."""
