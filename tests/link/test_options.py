@@ -56,6 +56,13 @@ def test_unimplemented_options_are_refused_by_name(argv, named):
     assert err.value.message == f"unsupported option: {named}"
 
 
+def test_threads_takes_a_positive_count():
+    assert parse_args(["--threads=2", "x.o"]).threads == 2
+    assert parse_args(["x.o"]).threads is None  # one process per core for a large link
+    with pytest.raises(LinkError, match="^--threads: expected a positive integer, but got '0'$"):
+        parse_args(["--threads=0", "x.o"])
+
+
 def test_missing_value():
     with pytest.raises(LinkError, match="missing value for option -o"):
         parse_args(["x.o", "-o"])

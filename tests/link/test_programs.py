@@ -19,6 +19,9 @@ COMMANDS = {
     "calls-no-gc": (["calls/main.c", "calls/util.c"], [], ["-Wl,--no-gc-sections"]),
     "calls-stack-first": (["calls/main.c", "calls/util.c"], [], ["-Wl,--stack-first", "-Wl,-z,stack-size=32768"]),
     "calls-debug": (["calls/main.c", "calls/util.c"], ["-g"], []),
+    # The code section patched by three processes (a small link patches on one): debug
+    # info then refers to function offsets the parent fixed before the workers ran.
+    "calls-debug-threads": (["calls/main.c", "calls/util.c"], ["-g"], ["-Wl,--threads=3"]),
 }
 
 

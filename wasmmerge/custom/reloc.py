@@ -21,12 +21,9 @@ from .reloc_types import RELOC_TYPES
 AFTER = DATA
 
 
-# By type number (None for numbers no type has): its row, and its addend's width in bits
-# (0: none).
-_ROWS = [None] * 128
+# By type number: its addend's width in bits (0: none; None for numbers no type has).
 _ADDEND_BITS = [None] * 128
 for _number, _type in RELOC_TYPES.items():
-    _ROWS[_number] = _type
     _ADDEND_BITS[_number] = _type.addend_bits
 
 # One relocation: (type, offset in the target section's payload, symbol or type index, addend or None).
@@ -43,15 +40,16 @@ def parse(data: bytes, base: int = 0, name: str = "reloc") -> RelocSection:
     """`base`: the payload's offset in the file; `name`: the section's name, for errors."""
     section, flat = read_flat(data, base, name)
     slots = iter(flat)
-    entries = [(rt.number, offset, index, addend if rt.has_addend else None)
-               for rt, offset, index, addend in zip(slots, slots, slots, slots)]
+    entries = [(kind, offset, index, addend if _ADDEND_BITS[kind] else None)
+               for kind, offset, index, addend in zip(slots, slots, slots, slots)]
     return RelocSection(section, entries)
 
 
 def read_flat(data: bytes, base: int = 0, name: str = "reloc") -> tuple[int, list[int]]:
     """(target section index, [type, offset, index, addend] of each entry in turn: one
-    flat list, the type as its `RelocType` row, addend 0 where the type has none). Every malformation is a DecodeError
-    naming the section and the file offset (`base`: the payload's)."""
+    flat list of integers, addend 0 where the type has none; `RELOC_TYPES[type]` is the
+    type's row). Every malformation is a DecodeError naming the section and the file
+    offset (`base`: the payload's)."""
     try:
         section, flat, pos, unknown = _read(data)
     except DecodeError as err:  # only our LEB128 reader raises in _read
@@ -71,7 +69,7 @@ def _read(data: bytes):
     The linker reads every entry of every object (a few hundred thousand in a program):
     one-byte LEB128s (types, most indices and addends) and offsets of up to two bytes are
     decoded inline, longer ones by the LEB reader."""
-    read_u32, read_signed, rows, addend_bits = leb.read_u32, leb.read_signed, _ROWS, _ADDEND_BITS
+    read_u32, read_signed, addend_bits = leb.read_u32, leb.read_signed, _ADDEND_BITS
     section, pos = read_u32(data, 0)
     count, pos = read_u32(data, pos)
     flat = []
@@ -107,9 +105,9 @@ def _read(data: bytes):
                     pos += 1
                 else:
                     addend, pos = read_signed(data, pos, bits)
-                flat += (rows[kind], offset, index, addend)
+                flat += (kind, offset, index, addend)
             else:
-                flat += (rows[kind], offset, index, 0)
+                flat += (kind, offset, index, 0)
     except IndexError:
         raise DecodeError("unexpected end", len(data)) from None
     return section, flat, pos, None

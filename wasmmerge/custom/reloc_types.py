@@ -38,6 +38,8 @@ class RelocType:
     target: str
     modifier: str | None = None  # relative | tls | location
     encoding: int = 3  # what the patcher switches on: 0 uleb/5, 1 sleb/5, 2 i32, 3 wider fields
+    # The patcher's fast path for the commonest targets (SHORTCUTS below); 0: none.
+    shortcut: int = 0
 
     @property
     def is_64(self) -> bool:
@@ -82,11 +84,16 @@ _ROWS = [
 ]
 
 ENCODING_CODES = {("uleb", 5): 0, ("sleb", 5): 1, ("i32", 4): 2}
+# (target, modifier) -> the code the patcher tests first: calls, plain data addresses,
+# table slots, indirect-call types and globals are nearly every site of a program.
+SHORTCUTS = {("function", None): 1, ("memory", None): 2, ("table_slot", None): 3, ("type", None): 4,
+             ("global", None): 5}
 
 
 def _row(number, name, field_kind, width, has_addend, target, modifier=None) -> RelocType:
     encoding = ENCODING_CODES.get((field_kind, width), 3)
-    return RelocType(number, name, field_kind, width, has_addend, target, modifier, encoding)
+    return RelocType(number, name, field_kind, width, has_addend, target, modifier, encoding,
+                     SHORTCUTS.get((target, modifier), 0))
 
 
 RELOC_TYPES: dict[int, RelocType] = {row[0]: _row(*row) for row in _ROWS}

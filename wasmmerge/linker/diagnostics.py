@@ -59,6 +59,8 @@ class Diagnostics:
         if self.trace:
             print(name, file=sys.stdout)
 
-    def trace_symbol(self, name: str, text: str):
+    def trace_symbol(self, name: str, obj, what: str):
+        """--trace-symbol: `OBJECT: reference to NAME` (or `definition of`). Called for
+        every symbol of every object: the line is made only for a traced name."""
         if self.trace_symbols and name in self.trace_symbols:
-            print(text, file=sys.stdout)
+            print(f"{obj.name}: {what} {name}", file=sys.stdout)

@@ -15,6 +15,7 @@ from .layout import Planner, output_segment_name
 from .marklive import MarkLive
 from .objects import read_object
 from .options import LinkOptions, find_library
+from .prefetch import start_prefetch
 from .shared import check_shared_memory_features
 from .relocatable import add_emitted_relocs, write_relocatable
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
@@ -47,17 +48,35 @@ class LinkResult:
 def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     if not opts.inputs:
         raise LinkError("no input files")
+    # Every input's bytes first, so that a second process can read objects ahead; a
+    # file that cannot be read stops the link where it stands on the command line.
+    files = []
     for spec in opts.inputs:
-        path = find_library(opts, spec.value) if spec.is_library else spec.value
-        data = _read(path)
-        symtab.diag.trace_file(path)
-        if is_archive(data):
-            symtab.add_archive(path, data, spec.whole_archive)
-        elif data[:4] == b"\0asm":
-            obj = read_object(path, data)
-            symtab.add_object(obj)
-        else:
-            raise LinkError("unknown file type (not a WebAssembly object or an archive)", file=path)
+        try:
+            path = find_library(opts, spec.value) if spec.is_library else spec.value
+            files.append((spec, path, _read(path), None))
+        except LinkError as err:
+            files.append((spec, None, None, err))
+            break
+    prefetch = start_prefetch([(path, data) for _, path, data, err in files
+                               if err is None and not is_archive(data) and data[:4] == b"\0asm"], opts.threads)
+    try:
+        objects_seen = 0
+        for spec, path, data, err in files:
+            if err is not None:
+                raise err
+            symtab.diag.trace_file(path)
+            if is_archive(data):
+                symtab.add_archive(path, data, spec.whole_archive)
+            elif data[:4] == b"\0asm":
+                relocations = prefetch.take(objects_seen) if prefetch is not None else None
+                objects_seen += 1
+                symtab.add_object(read_object(path, data, relocations))
+            else:
+                raise LinkError("unknown file type (not a WebAssembly object or an archive)", file=path)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
 
 
 def link(opts: LinkOptions, stream=None) -> LinkResult:

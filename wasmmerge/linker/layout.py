@@ -18,6 +18,10 @@ from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .synthetic import UNREACHABLE_BODY, body, call
 from .tags import plan_tags
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
+from .relocations import kinds_naming
+
+# Relocations that may give a function a table slot: its address, or a GOT entry for it.
+_SLOT_KINDS = kinds_naming("table_slot", "global")
 
 PAGE = 65536
 STACK_ALIGN = 16
@@ -373,7 +377,7 @@ class Planner:
 
         for obj in self.symtab.objects:
             for chunk in (*obj.functions, *obj.datas):
-                if not chunk.live or chunk.discarded:
+                if not chunk.live or chunk.discarded or _SLOT_KINDS.isdisjoint(chunk.relocs[0::4]):
                     continue
                 for rt, index in named(chunk):
                     if rt.target == "table_slot":

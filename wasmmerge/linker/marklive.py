@@ -8,8 +8,13 @@ undefined: a reference from dead code is no error, as in wasm-ld.
 With --no-gc-sections every chunk of every object is live.
 """
 
-from .objects import named
+from itertools import compress
+
+from .relocations import RELOC_TYPES, TYPE_KINDS
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
+
+
+SYMBOL_KINDS = frozenset(RELOC_TYPES) - TYPE_KINDS  # relocation types whose index is a symbol's
 
 
 class MarkLive:
@@ -86,11 +91,11 @@ class MarkLive:
         while queue:
             chunk = queue.pop()
             obj = chunk.file
-            resolved = obj.resolved
-            for rt, index in named(chunk):
-                if rt.target != "type":
-                    sym = resolved[index]
-                    if not sym.live:
-                        enqueue(sym, obj)
-                    elif live_undefined and sym in live_undefined and obj not in live_undefined[sym]:
-                        live_undefined[sym].append(obj)
+            relocs = chunk.relocs
+            # The symbols named (a type relocation's index is a type's), in C-level passes.
+            named_symbols = compress(relocs[2::4], map(SYMBOL_KINDS.__contains__, relocs[0::4]))
+            for sym in map(obj.resolved.__getitem__, named_symbols):
+                if not sym.live:
+                    enqueue(sym, obj)
+                elif live_undefined and sym in live_undefined and obj not in live_undefined[sym]:
+                    live_undefined[sym].append(obj)

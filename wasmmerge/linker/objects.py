@@ -3,11 +3,14 @@
 An object is read once: the standard sections through the codec's lazy decoder (bodies
 stay bytes), `linking` and `reloc.*` through the parsers of `wasmmerge.custom`. Code
 and data are then cut into chunks (one per function, one per data segment, one per
-custom section) holding the file offsets of their bytes and their relocations, with
-offsets made relative to the chunk. A chunk is the unit of liveness, placement and
-patching: the writer copies its bytes and overwrites each relocated field.
+custom section) holding the file offsets of their bytes and their relocations. A chunk
+is the unit of liveness, placement and patching: the writer copies its bytes and
+overwrites each relocated field. A chunk's relocations keep the offsets the object
+wrote (from its section's start) beside the chunk's own offset there: making them
+relative would cost an operation per site.
 """
 
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
@@ -19,7 +22,7 @@ from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import DecodeError, LinkError, WasmError
 from ..features import ALL
-from .relocations import RELOC_TYPES, SYMBOL_KINDS_FOR_TARGET
+from .relocations import RELOC_TYPES, ROW_OF, SYMBOL_KINDS_FOR_TARGET
 
 
 @dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
@@ -30,9 +33,11 @@ class FunctionChunk:
     start: int  # file offset of the body (locals + code), after its size field
     end: int
     size_start: int = 0  # file offset of its size field (copied as the input wrote it)
-    # Flat: type, offset in the body, index, addend for each relocation in turn (four
-    # slots rather than a tuple each: an object has one per relocated site). relocations().
-    relocs: list = field(default_factory=list)
+    # Flat: type number, offset, index, addend for each relocation in turn, in an array
+    # (an object has one per relocated site). relocations(). Offsets are as the object
+    # wrote them, from the start of the section's payload:
+    reloc_base: int = 0  # that offset of the chunk's first byte
+    relocs: array | list = field(default_factory=list)
     live: bool = False
     discarded: bool = False  # lost its COMDAT group to another object
     name: str | None = None
@@ -49,7 +54,8 @@ class DataChunk:
     flags: int
     start: int  # file offset of the segment's bytes
     end: int
-    relocs: list = field(default_factory=list)  # as FunctionChunk's
+    reloc_base: int = 0  # as FunctionChunk's
+    relocs: array | list = field(default_factory=list)  # as FunctionChunk's
     live: bool = False
     discarded: bool = False
     output: object = None  # the OutputSegment it is placed in
@@ -68,7 +74,8 @@ class CustomChunk:
     name: str
     start: int  # file offset of the payload (after the name)
     end: int
-    relocs: list = field(default_factory=list)  # as FunctionChunk's
+    reloc_base: int = 0  # as FunctionChunk's
+    relocs: array | list = field(default_factory=list)  # as FunctionChunk's
     out_offset: int = 0  # within the output section of the same name
     merged_into: object = None  # .debug_str: the MergedStrings holding its strings
 
@@ -172,8 +179,10 @@ def _decode_declarations(data, infos) -> Module:
     return module
 
 
-def read_object(name: str, data: bytes) -> ObjectFile:
-    """Read a relocatable object; every malformation is a LinkError naming `name`."""
+def read_object(name: str, data: bytes, relocations: tuple | None = None) -> ObjectFile:
+    """Read a relocatable object; every malformation is a LinkError naming `name`.
+    `relocations`: its chunks' relocations as `packed_relocations` gave them, read by
+    another process from the same bytes (prefetch.py): then they are not read again."""
     try:
         infos = list(iter_sections(data))
         module = _decode_declarations(data, infos)
@@ -228,6 +237,9 @@ def read_object(name: str, data: bytes) -> ObjectFile:
         chunk.file = obj
     obj.sections = {c.section: c for c in customs}
     _check_symbols(obj)
+    if relocations is not None:
+        _attach_packed(obj, relocations)
+        return obj
     for section_name, payload, end in reloc_infos:
         try:
             _read_relocs(obj, infos, section_name, data[payload:end], payload,
@@ -235,6 +247,36 @@ def read_object(name: str, data: bytes) -> ObjectFile:
         except WasmError as err:
             raise err.with_file(name)
     return obj
+
+
+def packed_relocations(obj: ObjectFile) -> tuple:
+    """Every chunk's relocations in one array, with which chunk holds each share: what a
+    process reading objects ahead sends back (one array pickles as its bytes; thousands
+    of small ones would not be cheap)."""
+    shares = []  # (chunk group, index in it, reloc_base, slots) per chunk with relocations
+    parts = []
+    for group, chunks in enumerate((obj.functions, obj.datas, obj.customs)):
+        for k, chunk in enumerate(chunks):
+            if chunk.relocs:
+                shares += (group, k, chunk.reloc_base, len(chunk.relocs))
+                parts.append(chunk.relocs)
+    wide = any(part.typecode == "q" for part in parts)
+    flat = array("q" if wide else "i")
+    for part in parts:
+        flat.extend(part if part.typecode == flat.typecode else array("q", part))
+    return obj.names_got, flat, shares
+
+
+def _attach_packed(obj: ObjectFile, packed: tuple):
+    obj.names_got, flat, shares = packed
+    groups = (obj.functions, obj.datas, obj.customs)
+    pos = 0
+    slots = iter(shares)
+    for group, k, base, count in zip(slots, slots, slots, slots):
+        chunk = groups[group][k]
+        chunk.relocs = flat[pos:pos + count]
+        chunk.reloc_base = base
+        pos += count
 
 
 def _check_symbols(obj: ObjectFile):
@@ -283,8 +325,8 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
         _fail(obj.name, f"{section_name}: relocations for a {target.kind} section are not supported", payload)
     if not flat:
         return
-    rows, offsets, indices = flat[0::4], flat[1::4], flat[2::4]
-    _check_targets(obj, section_name, payload, rows, indices)
+    kinds, offsets, indices = flat[0::4], flat[1::4], flat[2::4]
+    _check_targets(obj, section_name, payload, kinds, indices)
     if offsets != sorted(offsets):
         _attach_unsorted(obj, section_name, payload, target, chunks, base, flat)
         return
@@ -298,13 +340,11 @@ def _read_relocs(obj, infos, section_name, raw, payload, code_info, data_info):
         # Only the last few entries can reach past the chunk's end.
         k = hi - 1
         while k >= lo and offsets[k] + _MAX_WIDTH > end:
-            if offsets[k] + flat[4 * k].width > end:
-                _bad_site(obj, section_name, k, flat[4 * k], offsets[k], target, payload)
+            if offsets[k] + ROW_OF[flat[4 * k]].width > end:
+                _bad_site(obj, section_name, k, ROW_OF[flat[4 * k]], offsets[k], target, payload)
             k -= 1
-        relocs = chunk.relocs = flat[4 * lo:4 * hi]
-        # Offsets relative to the chunk: small numbers (bodies are short), which Python
-        # shares rather than allocating one object each.
-        relocs[1::4] = list(map(start.__rsub__, relocs[1::4]))
+        chunk.relocs = _packed(flat[4 * lo:4 * hi])
+        chunk.reloc_base = start
         attached += hi - lo
         lo = hi
     if attached != len(offsets):  # some entry sits between chunks (a size field, a header)
@@ -315,21 +355,33 @@ def _attach_unsorted(obj, section_name, payload, target, chunks, base, flat):
     """The general case: each entry's chunk found on its own, entries kept in their order
     (and the first one outside every chunk reported)."""
     starts = [chunk.start - base for chunk in chunks]
-    for chunk in chunks:
-        chunk.relocs = []
+    shares = [[] for _ in chunks]
     slots = iter(flat)
-    for number, (rt, offset, index, addend) in enumerate(zip(slots, slots, slots, slots)):
+    for number, (kind, offset, index, addend) in enumerate(zip(slots, slots, slots, slots)):
         k = bisect_right(starts, offset) - 1
-        if k < 0 or offset + rt.width > chunks[k].end - base:
-            _bad_site(obj, section_name, number, rt, offset, target, payload)
-        chunks[k].relocs += (rt, offset - starts[k], index, addend)
+        if k < 0 or offset + ROW_OF[kind].width > chunks[k].end - base:
+            _bad_site(obj, section_name, number, ROW_OF[kind], offset, target, payload)
+        shares[k] += (kind, offset, index, addend)
+    for chunk, start, share in zip(chunks, starts, shares):
+        chunk.relocs = _packed(share) if share else []
+        chunk.reloc_base = start if share else 0
 
 
-def _check_targets(obj, section_name, payload, rows, indices):
+def _packed(flat: list) -> array:
+    """A chunk's relocations as machine integers: a sixth of the memory of a list of
+    Python ints (a program has hundreds of thousands). 64-bit addends need wider slots."""
+    try:
+        return array("i", flat)
+    except OverflowError:
+        return array("q", flat)
+
+
+def _check_targets(obj, section_name, payload, kinds, indices):
     """Each relocation names a type of the object or a symbol of a kind its type allows."""
     nsyms, ntypes = len(obj.symbols), len(obj.module.types)
     symbols = obj.symbols
-    for rt, index in set(zip(rows, indices)):
+    for kind, index in set(zip(kinds, indices)):
+        rt = ROW_OF[kind]
         allowed = SYMBOL_KINDS_FOR_TARGET.get(rt.target)
         if allowed is None:  # a type index
             if index < ntypes:
@@ -344,21 +396,21 @@ def _check_targets(obj, section_name, payload, rows, indices):
         else:
             kind_name = linking_section.SYMBOL_KIND_NAMES[symbols[index].kind]
             problem = f"names {kind_name} symbol {symbols[index].name or index}"
-        first = next(k for k, pair in enumerate(zip(rows, indices)) if pair == (rt, index))
+        first = next(k for k, pair in enumerate(zip(kinds, indices)) if pair == (kind, index))
         _fail(obj.name, f"{section_name}: relocation {first} ({rt.name}) {problem}", payload)
 
 
 def relocations(chunk):
-    """(type, offset in the chunk, index, addend) of each relocation of `chunk`."""
-    slots = iter(chunk.relocs)
-    return zip(slots, slots, slots, slots)
+    """(type's row, offset in the chunk, index, addend) of each relocation of `chunk`."""
+    relocs, base = chunk.relocs, chunk.reloc_base
+    return zip(map(ROW_OF.__getitem__, relocs[0::4]), map(base.__rsub__, relocs[1::4]), relocs[2::4], relocs[3::4])
 
 
 def named(chunk):
-    """(type, index) of each relocation of `chunk`: what it names, for the passes that
-    only follow references (marking, table slots, GOT entries, types)."""
+    """(type's row, index) of each relocation of `chunk`: what it names, for the passes
+    that only follow references (marking, table slots, GOT entries, types)."""
     relocs = chunk.relocs
-    return zip(relocs[0::4], relocs[2::4])
+    return zip(map(ROW_OF.__getitem__, relocs[0::4]), relocs[2::4])
 
 
 def _bad_site(obj, section_name, number, rt, offset, target, payload):

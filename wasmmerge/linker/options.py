@@ -75,6 +75,7 @@ class LinkOptions:
     demangle: bool = True  # C++ names in the name section, the map and messages
     features: list[str] | None = None  # --features=LIST; None: inferred from the objects
     check_features: bool = True
+    threads: int | None = None  # --threads=N; None: one per core for a large link
     show_version: bool = False
     show_help: bool = False
     whole_archive_now: bool = False  # parser state: inside --whole-archive ... --no-whole-archive
@@ -182,6 +183,13 @@ def _optimize(opts, arg, option):
     opts.optimize = _integer(arg, "-O")
 
 
+def _threads(opts, arg, option):
+    count = _integer(arg, "--threads")
+    if count < 1:
+        raise UsageError(f"--threads: expected a positive integer, but got '{arg}'")
+    opts.threads = count
+
+
 def _flag(attr, value=True):
     return _set(attr, value)
 
@@ -243,6 +251,7 @@ _ROWS = [
     (("features",), "required", lambda o, a, n: setattr(o, "features", [f for f in a.split(",") if f])),
     (("check-features",), None, _flag("check_features")),
     (("no-check-features",), None, _flag("check_features", False)),
+    (("threads",), "required", _threads),
     (("demangle",), None, _flag("demangle")),
     (("no-demangle",), None, _flag("demangle", False)),
     # Accepted because they change nothing for us: our messages have no colours.

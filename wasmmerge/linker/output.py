@@ -26,7 +26,7 @@ class OutputSegment:
         return self.name.startswith(".bss")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: one per function (import, global) of the output
 class OutFunction:
     name: str
     signature: FuncType
@@ -34,7 +34,7 @@ class OutFunction:
     body: bytes | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: one per function (import, global) of the output
 class OutImport:
     module: str
     name: str
@@ -43,7 +43,7 @@ class OutImport:
     symbol: object = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)  # slots: one per function (import, global) of the output
 class OutGlobal:
     name: str
     type: GlobalType

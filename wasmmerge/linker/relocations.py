@@ -6,7 +6,19 @@ reloc.* section parser); this module adds what only the linker needs.
 
 from ..custom.reloc_types import BY_NAME, HAS_ADDEND, RELOC_TYPES, RelocType
 
-__all__ = ["BY_NAME", "HAS_ADDEND", "RELOC_TYPES", "RelocType", "SYMBOL_KINDS_FOR_TARGET", "encode_field"]
+__all__ = ["BY_NAME", "HAS_ADDEND", "RELOC_TYPES", "ROW_OF", "RelocType", "TYPE_KINDS", "kinds_naming", "SYMBOL_KINDS_FOR_TARGET", "encode_field"]
+
+# Each type's row by its number (relocations are kept as numbers: see objects.py).
+ROW_OF = tuple(RELOC_TYPES.get(number) for number in range(max(RELOC_TYPES) + 1))
+
+
+def kinds_naming(*targets: str) -> frozenset[int]:
+    """The numbers of the types whose target is one of `targets`: the passes that follow
+    only some references test a chunk's type numbers against these in one C-level call."""
+    return frozenset(t.number for t in RELOC_TYPES.values() if t.target in targets)
+
+
+TYPE_KINDS = kinds_naming("type")  # name a type of the object, not a symbol
 
 # The symbol kinds a target may name (symbol-table kinds from Linking.md: 0 function,
 # 1 data, 2 global, 3 section, 4 tag, 5 table). `type` names no symbol.

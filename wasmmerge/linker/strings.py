@@ -29,6 +29,7 @@ class MergedStrings:
         self.pieces = {}  # id(chunk) -> (input starts, output starts)
         self.data = b""
         self.relocs = []
+        self.reloc_base = 0
         self.live, self.discarded, self.output, self.out_offset = True, False, None, 0
         self.file = None
 

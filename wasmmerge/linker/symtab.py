@@ -19,6 +19,7 @@ from .objects import ObjectFile, read_object
 from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, UNDEFINED, KIND_NAMES, Symbol)
 
 COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION = 0, 1
+_IMPORT_KIND = {SYMTAB_FUNCTION: 0, SYMTAB_TABLE: 1, SYMTAB_GLOBAL: 3, SYMTAB_TAG: 4}  # symbol kind -> import kind
 TABLE_SYMBOL = "__indirect_function_table"
 
 
@@ -132,7 +133,7 @@ class SymbolTable:
         name = raw.name
         imp = None
         if undefined and kind != SYMTAB_DATA:
-            imp = imports[{SYMTAB_FUNCTION: 0, SYMTAB_TABLE: 1, SYMTAB_GLOBAL: 3, SYMTAB_TAG: 4}[kind]][raw.index]
+            imp = imports[_IMPORT_KIND[kind]][raw.index]
             if name is None:
                 name = imp.name
         if not undefined and self._in_discarded_chunk(obj, raw, nfi):
@@ -161,7 +162,7 @@ class SymbolTable:
     def _add_undefined(self, obj, name, kind, flags, raw, imp) -> Symbol:
         weak = bool(flags & BINDING_WEAK)
         sym = self.symbols.get(name)
-        self.diag.trace_symbol(name, f"{obj.name}: reference to {name}")
+        self.diag.trace_symbol(name, obj, "reference to")
         if sym is None:
             sym = self.symbols[name] = Symbol(name, kind, flags)
         elif sym.kind is None:
@@ -199,7 +200,7 @@ class SymbolTable:
         return sym
 
     def _add_defined(self, obj, name, kind, flags, raw, nfi, sym) -> Symbol:
-        self.diag.trace_symbol(name, f"{obj.name}: definition of {name}")
+        self.diag.trace_symbol(name, obj, "definition of")
         if sym is None:
             sym = self.symbols[name] = Symbol(name, kind, flags)
         elif sym.defined:

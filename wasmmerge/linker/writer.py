@@ -5,16 +5,19 @@ patched in place at each relocation site (a padded LEB or a fixed-width integer)
 instruction is decoded. Every other section is small and built from scratch here.
 """
 
+import os
+
 from ..binary import leb
 from ..binary.code import write_valtype
 from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, START,
                             TABLE, TAG, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError
+from ..workers import MAX_WORKERS, run_chunks, split_by_cost
 from .demangle import demangle
 from .features import encode_features, merged_producers
 from .objects import named
-from .relocations import encode_field
+from .relocations import ROW_OF, TYPE_KINDS, encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 
@@ -46,6 +49,32 @@ def _functype(t) -> bytes:
             + u32(len(t.results)) + b"".join(write_valtype(v) for v in t.results))
 
 
+# Below this much code, starting a worker process costs more than patching saves.
+PARALLEL_MIN_CODE_BYTES = 1 << 20
+
+
+def worker_count_for(code_size: int, threads: int | None) -> int:
+    """Processes patching the code section: --threads=N, else one per core (at most
+    MAX_WORKERS) when there is enough code."""
+    if threads is not None:
+        return threads if hasattr(os, "fork") else 1
+    if code_size < PARALLEL_MIN_CODE_BYTES or not hasattr(os, "fork"):
+        return 1
+    return min(os.cpu_count() or 1, MAX_WORKERS)
+
+
+# Function, type and global indices and table slots are small, and each is written at
+# many sites (every call of a function): their fields are made once. Data addresses are
+# larger and more varied: caching them would cost more memory than it saves time.
+_SMALL_VALUES = 1 << 14
+
+
+def _padded_leb5(value: int) -> bytes:
+    """`value` (reduced to 35 bits) as a 5-byte padded LEB128."""
+    return bytes(((value & 0x7F) | 0x80, ((value >> 7) & 0x7F) | 0x80, ((value >> 14) & 0x7F) | 0x80,
+                  ((value >> 21) & 0x7F) | 0x80, value >> 28))
+
+
 def _tombstone(section_name: str) -> int | None:
     """What a debug section's reference to a dropped function becomes (as wasm-ld does)."""
     if not section_name.startswith(".debug_"):
@@ -65,6 +94,8 @@ class Writer:
         self.sections: list[tuple[str, int, int]] = []  # filled by write(), for the map file
         self.section_starts: list[int] = []  # file offset of each section's id byte
         self.as_object = False  # -r: every segment written (.bss too), as wasm-ld -r does
+        # The 5-byte padded LEB128 field of each small value, made on first use (_patch).
+        self.small_fields: list[bytes | None] = [None] * _SMALL_VALUES
 
     def type_of(self, functype) -> int:
         k = self.type_index.get(functype)
@@ -138,40 +169,51 @@ class Writer:
         obj = chunk.file
         resolved = obj.resolved
         types = self.obj_types.get(id(obj))
+        small = self.small_fields
+        shift -= chunk.reloc_base  # relocation offsets count from the section's start
+        site_base -= chunk.reloc_base
+        row_of = ROW_OF
         slots = iter(chunk.relocs)
-        for rt, off, index, addend in zip(slots, slots, slots, slots):
-            target = rt.target
-            # The commonest cases inline: calls, data addresses and table slots.
-            if target == "function":
+        for kind, off, index, addend in zip(slots, slots, slots, slots):
+            rt = row_of[kind]
+            shortcut = rt.shortcut
+            # The commonest cases inline: calls, data addresses, table slots, types, globals.
+            if shortcut == 1:
                 v = resolved[index].out_index
                 if v is None:
                     v = value(rt, obj, index, addend, site_base + off, tombstone)
-            elif target == "memory" and rt.modifier is None:
+            elif shortcut == 2:
                 sym = resolved[index]
                 v = sym.address
                 if v is None or (addend and sym.segment is not None and sym.segment.merged_into is not None):
                     v = value(rt, obj, index, addend, site_base + off, tombstone)
                 else:
                     v += addend
-            elif target == "table_slot" and rt.modifier is None:
+            elif shortcut == 3:
                 v = resolved[index].table_slot or 0
-            elif target == "type" and types is not None and types[index] is not None:
+            elif shortcut == 4 and types is not None and types[index] is not None:
                 v = types[index]  # indirect calls: output type indices, cached per object
-            elif target == "global" and resolved[index].kind == SYMTAB_GLOBAL:
+            elif shortcut == 5 and resolved[index].kind == SYMTAB_GLOBAL:
                 v = resolved[index].out_index or 0  # __stack_pointer, mostly
             else:
                 v = value(rt, obj, index, addend, site_base + off, tombstone)
-                if target == "type":
+                if shortcut == 4:
                     types = self.obj_types[id(obj)]
             pos = shift + off
             encoding = rt.encoding
             if encoding <= 1:  # a 5-byte padded LEB128, unsigned or signed
-                v &= 0x7FFFFFFFF if encoding else 0xFFFFFFFF
-                buf[pos] = (v & 0x7F) | 0x80
-                buf[pos + 1] = ((v >> 7) & 0x7F) | 0x80
-                buf[pos + 2] = ((v >> 14) & 0x7F) | 0x80
-                buf[pos + 3] = ((v >> 21) & 0x7F) | 0x80
-                buf[pos + 4] = (v >> 28) & 0x7F
+                if 0 <= v < _SMALL_VALUES:  # the same bytes either way
+                    field = small[v]
+                    if field is None:
+                        field = small[v] = _padded_leb5(v)
+                    buf[pos:pos + 5] = field
+                else:
+                    v &= 0x7FFFFFFFF if encoding else 0xFFFFFFFF
+                    buf[pos] = (v & 0x7F) | 0x80
+                    buf[pos + 1] = ((v >> 7) & 0x7F) | 0x80
+                    buf[pos + 2] = ((v >> 14) & 0x7F) | 0x80
+                    buf[pos + 3] = ((v >> 21) & 0x7F) | 0x80
+                    buf[pos + 4] = v >> 28
             elif encoding == 2:
                 buf[pos:pos + 4] = (v & 0xFFFFFFFF).to_bytes(4, "little")
             else:
@@ -189,7 +231,7 @@ class Writer:
         for obj in self.symtab.objects:  # in the order wasm-ld's relocation scan meets them
             types = None
             for chunk in obj.functions:
-                if not chunk.live or chunk.discarded:
+                if not chunk.live or chunk.discarded or TYPE_KINDS.isdisjoint(chunk.relocs[0::4]):
                     continue
                 for rt, index in named(chunk):
                     if rt.target == "type":
@@ -250,7 +292,8 @@ class Writer:
         if opts.build_id and not as_object:  # (-r adds it last, after linking and reloc.*)
             parts.append(self.build_id_section())
         self._record_sections(parts)
-        return b"".join(parts)
+        # The code section is its pieces (see _code): joined once, here, with the rest.
+        return b"".join([piece for part in parts for piece in (part if isinstance(part, list) else (part,))])
 
     def _build_id(self) -> bytes:
         """--build-id: the id's bytes given (`0xHEX`), or a placeholder that the driver
@@ -270,6 +313,8 @@ class Writer:
         """(name, file offset of the payload, payload size) of each section, for the map."""
         pos = len(parts[0])
         for part in parts[1:]:
+            if isinstance(part, list):  # a section in pieces: its id and size lead the first
+                part = part[0]
             size, head = leb.read_u32(part, 1)
             sid = part[0]
             label = SECTION_LABELS.get(sid, str(sid))
@@ -278,7 +323,7 @@ class Writer:
                 label = f"CUSTOM({bytes(part[at:at + length]).decode('utf-8', 'replace')})"
             self.sections.append((label, pos + head, size))
             self.section_starts.append(pos)
-            pos += len(part)
+            pos += head + size
 
     def _import(self, imp) -> bytes:
         head = _name(imp.module) + _name(imp.name) + bytes((imp.kind,))
@@ -295,13 +340,42 @@ class Writer:
             return head + b"\x00" + u32(self.type_of(imp.desc))
         raise LinkError(f"cannot import a {imp.kind}")
 
-    def _code(self) -> bytes:
-        """The code section: each body copied once, straight from its object into the
-        payload, then patched where it now sits."""
+    def _code(self) -> list:
+        """The code section, as pieces: each body copied once, straight from its object into the
+        payload, then patched where it now sits. A large code section is patched in
+        parallel: every body's place is known first, so each process builds a run of
+        consecutive bodies on its own."""
         functions = self.layout.functions
-        payload = bytearray(u32(len(functions)))
-        views = {}  # id(object) -> a memoryview of its bytes, so copying a body slices nothing
+        head = u32(len(functions))
+        sizes = []
+        at = len(head)
         for f in functions:
+            chunk = f.chunk
+            if chunk is None:
+                size = len(u32(len(f.body))) + len(f.body)
+            else:
+                chunk.out_offset = at
+                size = chunk.end - chunk.size_start
+            sizes.append(size)
+            at += size
+        workers = worker_count_for(at, self.opts.threads)
+        if workers == 1:
+            runs = [self._bodies(0, len(functions))]
+        else:
+            # Split by relocations as well as bytes: patching a site costs far more
+            # than copying a byte.
+            costs = [size + 64 * (len(f.chunk.relocs) if f.chunk is not None else 0)
+                     for size, f in zip(sizes, functions)]
+            runs = run_chunks(self._bodies, workers, split_by_cost(costs, workers * 2))
+        # In pieces, joined only with the whole module: the section is most of it.
+        return [bytes((CODE,)) + u32(at) + head, *runs]
+
+    def _bodies(self, start: int, stop: int) -> bytearray:
+        """Functions [start, stop) of the code section, each body copied and patched."""
+        functions = self.layout.functions
+        payload = bytearray()
+        views = {}  # id(object) -> a memoryview of its bytes, so copying a body slices nothing
+        for f in functions[start:stop]:
             chunk = f.chunk
             if chunk is None:
                 payload += u32(len(f.body))
@@ -311,11 +385,11 @@ class Writer:
             view = views.get(id(obj))
             if view is None:
                 view = views[id(obj)] = memoryview(obj.data)
-            at = chunk.out_offset = len(payload)
+            at = len(payload)
             payload += view[chunk.size_start:chunk.end]
             if chunk.relocs:
                 self._patch(payload, at + chunk.start - chunk.size_start, chunk, 0)
-        return bytes((CODE,)) + u32(len(payload)) + payload
+        return payload
 
     def _data(self):
         layout, opts = self.layout, self.opts
