@@ -6,6 +6,7 @@ instruction is decoded. Every other section is small and built from scratch here
 """
 
 import os
+from itertools import compress
 
 from ..binary import leb
 from ..binary.code import write_valtype
@@ -16,7 +17,6 @@ from ..errors import LinkError
 from ..workers import MAX_WORKERS, run_chunks, split_by_cost
 from .demangle import demangle
 from .features import encode_features, merged_producers
-from .objects import named
 from .relocations import ROW_OF, TYPE_KINDS, encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
@@ -229,20 +229,28 @@ class Writer:
         # wasm-ld's type order: types named by call_indirect (per object, in its own
         # order), then imported functions', then defined functions'.
         for obj in self.symtab.objects:  # in the order wasm-ld's relocation scan meets them
-            types = None
+            named_types = {}  # type indices in the order live code first names them
             for chunk in obj.functions:
-                if not chunk.live or chunk.discarded or TYPE_KINDS.isdisjoint(chunk.relocs[0::4]):
-                    continue
-                for rt, index in named(chunk):
-                    if rt.target == "type":
-                        if types is None:
-                            types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
-                        if types[index] is None:
-                            types[index] = self.type_of(obj.module.types[index].comp)
+                if chunk.live and not chunk.discarded and chunk.relocs:
+                    kinds = chunk.relocs[0::4]
+                    if not TYPE_KINDS.isdisjoint(kinds):
+                        named_types.update(dict.fromkeys(
+                            compress(chunk.relocs[2::4], map(TYPE_KINDS.__contains__, kinds))))
+            if named_types:
+                types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
+                for index in named_types:
+                    types[index] = self.type_of(obj.module.types[index].comp)
         for imp in layout.imports:
             if imp.kind in (FUNC_KIND, TAG_KIND):
                 self.type_of(imp.desc)
-        func_types = [self.type_of(f.signature) for f in layout.functions]
+        # An object's functions share its few signatures: each is looked up once.
+        by_signature = {}
+        func_types = []
+        for f in layout.functions:
+            k = by_signature.get(id(f.signature))
+            if k is None:
+                k = by_signature[id(f.signature)] = self.type_of(f.signature)
+            func_types.append(k)
         tag_types = [self.type_of(t) for t in layout.tags]  # after the functions', as wasm-ld
         code = self._code()
         data, data_count = self._data()
