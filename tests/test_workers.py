@@ -10,7 +10,7 @@ import pytest
 from wasmmerge.binary.model import Code
 from wasmmerge.errors import DecodeError, ValidationError, WasmError
 from wasmmerge.runtime.engine import WasmException
-from wasmmerge.workers import chunks, map_chunks, worker_count
+from wasmmerge.workers import chunks, fill_shared, map_chunks, worker_count
 
 
 def _with_subclasses(cls) -> list:
@@ -132,3 +132,14 @@ def test_the_calling_process_takes_chunks_too():
 
     pids = map_chunks(job, codes, 2)
     assert len(pids) == 4 and parent in pids and len(set(pids)) == 2
+
+
+def test_fill_shared_runs_each_range_once_and_redoes_a_failed_child():
+    def fill(buffer, start, stop):
+        if start == 4 and os.getpid() != parent:
+            os._exit(3)  # this child dies: its range is redone by the caller
+        buffer[start:stop] = bytes(range(start, stop))
+
+    parent = os.getpid()
+    out = fill_shared(8, [(0, 2), (2, 4), (4, 8)], fill)
+    assert bytes(out) == bytes(range(8))

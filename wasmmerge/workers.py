@@ -177,3 +177,48 @@ def _receive(readers, outcomes: list) -> None:
                 open_readers.remove(reader)
                 continue
             outcomes[i] = outcome
+
+
+def fill_shared(size: int, ranges: list[tuple[int, int]], fill):
+    """A buffer of `size` bytes filled by `fill(buffer, start, stop)` for each of `ranges`:
+    the first range in this process, each other one in a forked child, all writing to
+    one shared anonymous mapping (so nothing is pickled or copied back). Returns the
+    mapping (bytes-like). Each range must write only its own part of the buffer.
+
+    A child that fails (an error in its range, or killed) has its range redone here,
+    after the others: its error, if any, is then raised in this process, as when one
+    process does everything. Needs os.fork; callers check `hasattr(os, "fork")`.
+    """
+    # lazy: only a large parallel job needs a shared mapping.
+    import mmap
+    buffer = mmap.mmap(-1, max(size, 1))
+    children = []
+    try:
+        for start, stop in ranges[1:]:
+            pid = os.fork()
+            if pid == 0:
+                status = 1
+                try:
+                    fill(buffer, start, stop)
+                    status = 0
+                finally:
+                    os._exit(status)
+            children.append((pid, start, stop))
+        if ranges:
+            fill(buffer, *ranges[0])
+        failed = []
+        for pid, start, stop in children:
+            _, status = os.waitpid(pid, 0)
+            if status != 0:
+                failed.append((start, stop))
+        children = []
+        for start, stop in failed:
+            fill(buffer, start, stop)
+    finally:
+        for pid, _, _ in children:  # interrupted: stop the others
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+    return buffer

@@ -14,7 +14,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
                             TABLE, TAG, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError
-from ..workers import MAX_WORKERS, run_chunks, split_by_cost
+from ..workers import MAX_WORKERS, fill_shared, split_by_cost
 from .demangle import demangle
 from .features import encode_features, merged_producers
 from .relocations import ROW_OF, TYPE_KINDS, encode_field
@@ -96,6 +96,7 @@ class Writer:
         self.as_object = False  # -r: every segment written (.bss too), as wasm-ld -r does
         # The 5-byte padded LEB128 field of each small value, made on first use (_patch).
         self.small_fields: list[bytes | None] = [None] * _SMALL_VALUES
+        self._offsets: list[int] = []  # each function's place in the code payload (_code)
 
     def type_of(self, functype) -> int:
         k = self.type_index.get(functype)
@@ -349,55 +350,53 @@ class Writer:
         raise LinkError(f"cannot import a {imp.kind}")
 
     def _code(self) -> list:
-        """The code section, as pieces: each body copied once, straight from its object into the
-        payload, then patched where it now sits. A large code section is patched in
-        parallel: every body's place is known first, so each process builds a run of
-        consecutive bodies on its own."""
+        """The code section, as pieces: each body copied once, straight from its object
+        into the payload, then patched where it now sits. Every body's place is known
+        first, so a large code section is filled by several processes at once, each a
+        run of consecutive bodies, in one shared buffer."""
         functions = self.layout.functions
         head = u32(len(functions))
-        sizes = []
-        at = len(head)
+        offsets = []  # of each function's size field in the payload (after `head`)
+        at = 0
         for f in functions:
+            offsets.append(at)
             chunk = f.chunk
             if chunk is None:
-                size = len(u32(len(f.body))) + len(f.body)
+                at += len(u32(len(f.body))) + len(f.body)
             else:
-                chunk.out_offset = at
-                size = chunk.end - chunk.size_start
-            sizes.append(size)
-            at += size
+                chunk.out_offset = len(head) + at
+                at += chunk.end - chunk.size_start
+        self._offsets = offsets
         workers = worker_count_for(at, self.opts.threads)
         if workers == 1:
-            runs = [self._bodies(0, len(functions))]
+            payload = bytearray(at)
+            self._fill_bodies(payload, 0, len(functions))
         else:
             # Split by relocations as well as bytes: patching a site costs far more
             # than copying a byte.
-            costs = [size + 64 * (len(f.chunk.relocs) if f.chunk is not None else 0)
-                     for size, f in zip(sizes, functions)]
-            runs = run_chunks(self._bodies, workers, split_by_cost(costs, workers * 2))
+            costs = [(f.chunk.end - f.chunk.size_start + 64 * len(f.chunk.relocs)) if f.chunk is not None
+                     else len(f.body) for f in functions]
+            payload = fill_shared(at, split_by_cost(costs, workers), self._fill_bodies)
         # In pieces, joined only with the whole module: the section is most of it.
-        return [bytes((CODE,)) + u32(at) + head, *runs]
+        return [bytes((CODE,)) + u32(len(head) + at) + head, payload]
 
-    def _bodies(self, start: int, stop: int) -> bytearray:
-        """Functions [start, stop) of the code section, each body copied and patched."""
-        functions = self.layout.functions
-        payload = bytearray()
+    def _fill_bodies(self, payload, start: int, stop: int):
+        """Functions [start, stop) written to their places in `payload`, each body copied
+        and patched."""
         views = {}  # id(object) -> a memoryview of its bytes, so copying a body slices nothing
-        for f in functions[start:stop]:
+        for f, at in zip(self.layout.functions[start:stop], self._offsets[start:stop]):
             chunk = f.chunk
             if chunk is None:
-                payload += u32(len(f.body))
-                payload += f.body
+                field = u32(len(f.body)) + f.body
+                payload[at:at + len(field)] = field
                 continue
             obj = chunk.file
             view = views.get(id(obj))
             if view is None:
                 view = views[id(obj)] = memoryview(obj.data)
-            at = len(payload)
-            payload += view[chunk.size_start:chunk.end]
+            payload[at:at + chunk.end - chunk.size_start] = view[chunk.size_start:chunk.end]
             if chunk.relocs:
                 self._patch(payload, at + chunk.start - chunk.size_start, chunk, 0)
-        return payload
 
     def _data(self):
         layout, opts = self.layout, self.opts
