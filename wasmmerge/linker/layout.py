@@ -38,11 +38,24 @@ def output_segment_name(name: str) -> str:
     return name
 
 
-def _segment_rank(name: str) -> int:
+def segment_rank(name: str) -> int:
+    """Where an output segment of this name goes (.tdata, .rodata, .data, others, .bss)."""
     for prefix, rank in SEGMENT_ORDER:
         if name.startswith(prefix):
             return rank
     return 3
+
+
+def place_chunks(seg):
+    """Each input segment (or merged strings) of `seg` at its aligned offset; `seg.size`
+    the total."""
+    seg.size = 0
+    for chunk in seg.chunks:
+        if isinstance(chunk, MergedStrings):
+            chunk.finalize()
+            chunk.output = seg
+        chunk.out_offset = _align(seg.size, 1 << chunk.alignment)
+        seg.size = chunk.out_offset + chunk.size
 
 
 def _align(value: int, alignment: int) -> int:
@@ -227,14 +240,8 @@ class Planner:
                     seg.chunks.append(chunk)
                     chunk.output = seg
         for seg in segments:
-            seg.size = 0
-            for chunk in seg.chunks:
-                if isinstance(chunk, MergedStrings):
-                    chunk.finalize()
-                    chunk.output = seg
-                chunk.out_offset = _align(seg.size, 1 << chunk.alignment)
-                seg.size = chunk.out_offset + chunk.size
-        segments.sort(key=lambda s: _segment_rank(s.name))  # stable: input order within a rank
+            place_chunks(seg)
+        segments.sort(key=lambda s: segment_rank(s.name))  # stable: input order within a rank
         self.out.segments = segments
 
     def _memory(self):

@@ -20,7 +20,7 @@ from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
 from .features import encode_features
-from .layout import PAGE, SEGMENT_ORDER, _align
+from .layout import PAGE, _align, place_chunks, segment_rank
 from .objects import named, relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .strings import MergedStrings, mergeable
@@ -130,10 +130,6 @@ def _imports(symtab, opts, out):
     out.num_imported_tags = counts[TAG_KIND]
 
 
-def _segment_rank(name: str) -> int:
-    return next((rank for prefix, rank in SEGMENT_ORDER if name.startswith(prefix)), 3)
-
-
 def _segments(symtab, opts, out):
     """Input segments grouped by name (TLS ones as `.tdata`); a COMDAT member stays its own
     segment so that the final link can still drop it."""
@@ -161,15 +157,10 @@ def _segments(symtab, opts, out):
                 merged.add(chunk)
             else:
                 seg.chunks.append(chunk)
-    segments.sort(key=lambda s: _segment_rank(s.name))  # stable: input order within a rank
+    segments.sort(key=lambda s: segment_rank(s.name))  # stable: input order within a rank
     ptr = 0
     for seg in segments:
-        for chunk in seg.chunks:
-            if isinstance(chunk, MergedStrings):
-                chunk.finalize()
-                chunk.output = seg
-            chunk.out_offset = _align(seg.size, 1 << chunk.alignment)
-            seg.size = chunk.out_offset + chunk.size
+        place_chunks(seg)
         ptr = _align(ptr, 1 << seg.alignment)
         seg.start = ptr
         ptr += seg.size
