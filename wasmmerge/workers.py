@@ -191,11 +191,22 @@ def fill_shared(size: int, ranges: list[tuple[int, int]], fill):
     """
     # lazy: only a large parallel job needs a shared mapping.
     import mmap
-    buffer = mmap.mmap(-1, max(size, 1))
+    try:
+        buffer = mmap.mmap(-1, max(size, 1))
+    except OSError:  # no room for a shared mapping: one process does it all
+        buffer = bytearray(size)
+        ranges = [(ranges[0][0], ranges[-1][1])] if ranges else []
     children = []
+    failed_to_start = []
     try:
         for start, stop in ranges[1:]:
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no more processes: this range is done here, after the others
+                pid = None
+            if pid is None:
+                failed_to_start.append((start, stop))
+                continue
             if pid == 0:
                 status = 1
                 try:
@@ -206,13 +217,13 @@ def fill_shared(size: int, ranges: list[tuple[int, int]], fill):
             children.append((pid, start, stop))
         if ranges:
             fill(buffer, *ranges[0])
-        failed = []
+        failed = failed_to_start
         for pid, start, stop in children:
             _, status = os.waitpid(pid, 0)
             if status != 0:
                 failed.append((start, stop))
         children = []
-        for start, stop in failed:
+        for start, stop in sorted(failed):  # in order: the first error is the one raised
             fill(buffer, start, stop)
     finally:
         for pid, _, _ in children:  # interrupted: stop the others

@@ -106,4 +106,7 @@ def start_prefetch(objects: list[tuple[str, bytes]], threads: int | None) -> Pre
             return None
     elif threads < 2:
         return None
-    return Prefetch(objects)
+    try:
+        return Prefetch(objects)
+    except OSError:  # no room for the mapping (overcommit disabled) or no process: read alone
+        return None
