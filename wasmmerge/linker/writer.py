@@ -11,7 +11,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
                             TABLE, TAG, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError
-from .demangle import demangle
+from .demangle_lazy import demangle  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
 from .objects import named
 from .relocations import encode_field
