@@ -3,10 +3,10 @@
 click cannot express `-Map=FILE`, `-z stack-size=N` or `@rsp`, so `link_main` takes the
 raw arguments: `cli.main` calls it without loading click at all (a build runs the linker
 once per target, and click was a third of a small link's time), and the click group
-only hands them over when it is the one parsing (`cligroup`). Diagnostics have the project's one form
-(`wasmmerge: error: FILE:0xOFFSET: message`), one line per problem (a duplicate symbol
-adds wasm-ld's `>>> defined in` lines); an unknown option is a usage error (status 2),
-a bad input a user error (status 1). Outputs (the module, -Map, --why-extract) are
+only hands them over when it is the one parsing (`cligroup`). Diagnostics have the
+project's one form (`wasmmerge: error: FILE:0xOFFSET: message`), one line per problem (a
+duplicate symbol adds wasm-ld's `>>> defined in` lines); an unknown option is a usage
+error (status 2), a bad input a user error (status 1). Outputs (the module, -Map, --why-extract) are
 checked against the inputs first and written all together only when the link succeeded.
 """
 
