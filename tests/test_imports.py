@@ -165,8 +165,11 @@ def test_version_loads_no_validator_runtime_or_spec_runner():
     modules = loaded_modules(RUN_CLI, "--version")
     assert "wasmmerge.cli" in modules
     assert not heavy(modules), heavy(modules)
-    # The package, its errors, the command line and its shared helpers: no command's module.
-    assert len(modules) <= 4, sorted(modules)
+    # The package, its errors, the entry point, the click group and the shared helpers: no
+    # command's module. (The click group was part of cli.py until `link` came to run
+    # without click; the same code, in one more module.)
+    assert modules == {"wasmmerge", "wasmmerge.errors", "wasmmerge.cli", "wasmmerge.cligroup",
+                       "wasmmerge.cliutil"}, sorted(modules)
 
 
 def test_merge_loads_no_runtime_or_spec_runner(tmp_path):
@@ -188,9 +191,10 @@ def test_merge_loads_no_runtime_or_spec_runner(tmp_path):
                                "wasmmerge.merger.single_memory", "wasmmerge.merger.lower_memory",
                                "wasmmerge.linker"))
     assert not unneeded, unneeded
-    # 53 today, binary.bodies, binary.segments and binary.rows among them (the merger reads bodies and
-    # data segments as rows): a new import on this path has to be argued for.
-    assert len(modules) <= 53, sorted(modules)
+    # 54 today, binary.bodies, binary.segments and binary.rows among them (the merger reads bodies and
+    # data segments as rows), and cligroup (the click group, split from cli.py so that `link`
+    # runs without click): a new import on this path has to be argued for.
+    assert len(modules) <= 54, sorted(modules)
 
 
 def test_merge_loads_the_handler_of_each_custom_section_present(tmp_path):
@@ -209,6 +213,53 @@ def test_merge_loads_the_handler_of_each_custom_section_present(tmp_path):
     assert handlers == ["wasmmerge.custom.fields", "wasmmerge.custom.producers"], handlers
     # producers is read by hand: a toolchain's output does not cost the import of construct.
     assert "construct" not in modules
+
+
+def _tiny_objects(directory):
+    """Two objects (byte DSL, no tool needed): a.o's `main` calls `callee`, which b.o defines."""
+    from link.objdsl import CALL_SITE, entry, linking, obj, reloc_code, sym_function
+    caller = obj(linking(sym_function(0, None, flags=0x10), sym_function(1, "main")),
+                 reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
+    callee = obj(linking(sym_function(0, "callee")), reloc_code(entry(0, CALL_SITE, 0)))
+    (directory / "a.o").write_bytes(caller)
+    (directory / "b.o").write_bytes(callee)
+    return [str(directory / "a.o"), str(directory / "b.o")]
+
+
+# What only some options or inputs need, which a plain link of C objects must not load: the
+# click command line (`link` parses its own), the map, the -r/--emit-relocs writer, the C++
+# demangler's grammar (until a mangled name is met), construct (build-id), a response
+# file's splitter, and tempfile (outputs.py names its temporaries itself).
+LINK_UNNEEDED = ("click", "construct", "tempfile", "shlex", "wasmmerge.cligroup", "wasmmerge.linker.mapfile",
+                 "wasmmerge.linker.relocatable", "wasmmerge.linker.demangle", "wasmmerge.custom.build_id")
+
+
+def test_link_loads_neither_click_nor_what_only_some_options_use(tmp_path):
+    out = tmp_path / "out.wasm"
+    modules = loaded_modules(RUN_CLI, "link", "--no-entry", "--export=main", *_tiny_objects(tmp_path),
+                             "-o", str(out), packages=("wasmmerge", *{m.split(".")[0] for m in LINK_UNNEEDED}))
+    assert out.read_bytes().startswith(b"\0asm")
+    assert "wasmmerge.linker.writer" in modules
+    unneeded = sorted(modules & set(LINK_UNNEEDED))
+    assert not unneeded, unneeded
+    assert not heavy(modules, ("wasmmerge.validator", "wasmmerge.runtime", "wasmmerge.spectest", "wasmmerge.merger",
+                               "wasmmerge.debuginfo")), heavy(modules)
+    # 46 today: the linker's 21 (its package included), the codec's 12 it reads objects with,
+    # 7 of `custom` (the `linking`, `reloc`, `producers` and `target_features` handlers and
+    # what they share), cli, cliutil and outputs, and the package with its errors and features.
+    # A new import on this path (the start-up of every link a build runs) has to be argued for.
+    assert len(modules) <= 46, sorted(modules)
+
+
+def test_link_loads_what_an_option_needs_when_it_is_given(tmp_path):
+    """The deferred imports are still made where they are needed (the map, -r, a response file)."""
+    objects = _tiny_objects(tmp_path)
+    (tmp_path / "args.rsp").write_text(" ".join(objects) + "\n")
+    modules = loaded_modules(RUN_CLI, "link", "--no-entry", "--export=main", f"@{tmp_path / 'args.rsp'}", "-r",
+                             f"-Map={tmp_path / 'out.map'}", "-o", str(tmp_path / "out.o"),
+                             packages=("wasmmerge", "shlex"))
+    assert (tmp_path / "out.o").exists() and (tmp_path / "out.map").exists()
+    assert {"shlex", "wasmmerge.linker.mapfile", "wasmmerge.linker.relocatable"} <= modules
 
 
 def test_help_lists_every_command():

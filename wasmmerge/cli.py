@@ -1,109 +1,39 @@
-"""The command line: `merge` is the default command, so `wasmmerge a.wasm b.wasm -o out.wasm` works.
+"""The process's entry point: which command runs, and how the process ends.
 
-Each subcommand lives beside what it drives and is named here by "module:attribute";
-its module is imported only when the command runs (or `--help` lists it), so
-`wasmmerge --version` and a merge never load the interpreter or the spec runner. Every
-user error (a WasmError, a missing file) is printed as one line (`cliutil.diagnostic`)
-and exits with status 1, every usage error (an unknown option or command, a missing
-argument) likewise with status 2: never a traceback, never click's multi-line usage text.
+Each subcommand lives beside what it drives and is named by "module:attribute" in
+`COMMANDS` (kept in the leaf `cliutil.py`, which the click group imports too); its module
+is imported only when the command runs (or `--help` lists it), so `wasmmerge --version`
+and a merge never load the interpreter or the spec runner.
+
+The command line is parsed by click (`cligroup.py`: `merge` is the default command),
+except for a command that parses its own (`SELF_PARSING`: `link`, wasm-ld's
+conventions): `wasmmerge link ARGS...` goes straight to it and click is not even
+imported, which is most of a small link's start-up (a build runs the linker once per
+target). It behaves as it does under click: the same diagnostics and exit statuses
+(a user error 1, a usage error 2), a first `--` dropped as click's parser drops it.
 """
 
 import atexit
+import errno
 import gc
-import importlib
 import os
 import sys
 
-import click
-
-from . import __version__
-from .cliutil import PROG, USAGE_ERROR, fail
+# COMMANDS is named here too: the command table, as docs/cli.md and the tests know it.
+from .cliutil import COMMANDS, PROG, SELF_PARSING, echo, fail, load_command  # noqa: F401 (COMMANDS)
 from .errors import WasmError
 
-COMMANDS = {
-    "inspect": "wasmmerge.inspect_cmd:inspect_command",
-    "validate": "wasmmerge.validator.command:validate_command",
-    "merge": "wasmmerge.merger.command:merge_command",
-    "run": "wasmmerge.runtime.command:run_command",
-    "spec": "wasmmerge.spectest.command:spec_command",
-    "verify": "wasmmerge.verify_cmd:verify_command",
-    "link": "wasmmerge.linker.command:link_command",
-}
+# The variable that asks click for shell completion (docs/cli.md): click answers it.
+COMPLETE_VAR = f"_{PROG.upper()}_COMPLETE"
 
 
-class CommandGroup(click.Group):
-    """Commands loaded on first use from `COMMANDS`; `default_command` runs when the
-    first argument names no command."""
-
-    default_command = "merge"
-    # Set by `main`, the process's entry point (not by a caller embedding `cli`): a command's
-    # modules then live until the process ends, so once imported they are frozen out of
-    # every later collection (`gc.freeze`), the one at exit included.
-    freeze_imports = False
-
-    def list_commands(self, ctx):
-        return sorted({*self.commands, *COMMANDS})
-
-    def get_command(self, ctx, name):
-        command = self.commands.get(name)
-        if command is None and name in COMMANDS:
-            module_name, attribute = COMMANDS[name].split(":")
-            # Imports make objects by the ten thousand and no garbage: the collections they
-            # would trigger (a few ms of a small merge) find nothing to free.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
-                # lazy: only the command being run (or listed by --help) is imported.
-                command = getattr(importlib.import_module(module_name), attribute)
-            finally:
-                if collecting:
-                    gc.enable()
-            if self.freeze_imports:
-                gc.freeze()
-            self.add_command(command, name)
-        return command
-
-    def parse_args(self, ctx, args):
-        if args and args[0] not in COMMANDS and args[0] not in self.commands \
-                and args[0] not in ("--help", "-h", "--version", "-V"):
-            suggestion = _misspelt_command(args[0])
-            if suggestion:
-                raise click.UsageError(f"no such command {args[0]!r}; did you mean {suggestion!r}?", ctx)
-            args = [self.default_command, *args]
-        return super().parse_args(ctx, args)
-
-
-def _misspelt_command(word: str) -> str | None:
-    """The command `word` is a typo of, unless it could be an input of the default
-    command (an existing file, a NAME=PATH, an option, stdin)."""
-    if word.startswith("-") or "=" in word or os.path.exists(word):
-        return None
-    import difflib  # lazy: only for a first argument that is neither a command nor an input.
-    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
-# The version is read from the package (its one home; pyproject.toml reads it too), not
-# from installed metadata, which an uninstalled checkout does not have.
-@click.version_option(__version__, "-V", "--version", prog_name=PROG, message="%(prog)s %(version)s")
-def cli():
-    """Merge WebAssembly modules into one; inspect, validate and run modules.
-
-    \b
-    wasmmerge a.wasm b.wasm -o out.wasm     merge (the default command)
-    wasmmerge inspect FILE                  sections, index spaces, imports, exports
-    wasmmerge validate FILE...              type-check modules
-    wasmmerge run FILE --invoke NAME ARG... call an export (a=a.wasm b=b.wasm: linked)
-    wasmmerge run PROG [--dir D] [-- ARGS]  run a WASI command
-    wasmmerge verify A B [--merged M]       merged module vs inputs linked by name
-    wasmmerge spec PATH...                  run spec test scripts
-    wasmmerge link OBJ... -o out.wasm       link relocatable objects (a drop-in for wasm-ld)
-    """
-
-
-# click >= 8.2 raises this (a UsageError) for a group run with no arguments at all.
-NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+def __getattr__(name):
+    """`cli`, the click group, for callers that embed it (tests run it under click's
+    CliRunner): loaded on first use, as `main` loads it only for a command that needs it."""
+    if name == "cli":
+        from .cligroup import cli  # lazy: click, a third of a small link's start-up, only when asked for
+        return cli
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _end_quickly():
@@ -121,24 +51,34 @@ def _end_quickly():
 
 
 def main(args=None):
-    """The console entry point: click's parsing, with every error as one diagnostic line."""
+    """The console entry point: the command line parsed (by click, or by the command that
+    parses its own), every error as one diagnostic line; ends by raising SystemExit."""
     atexit.register(_end_quickly)
-    cli.freeze_imports = True
+    args = sys.argv[1:] if args is None else list(args)
+    if args and args[0] in SELF_PARSING and COMPLETE_VAR not in os.environ:
+        _run_self_parsing(args[0], args[1:])
+    from .cligroup import click_main  # lazy: click only for the commands it parses
+    click_main(args, freeze_imports=True)
+
+
+def _run_self_parsing(name: str, args: list[str]):
+    """Run a command of `SELF_PARSING` as click would run it, without click: its errors
+    and interruptions end the process as they do under `cligroup.click_main`."""
     try:
-        status = cli.main(args=args, prog_name=PROG, standalone_mode=False)
-    except NO_ARGS_IS_HELP as err:
-        err.show()  # `wasmmerge` alone: the help text, as click prints it (status 2)
-        raise SystemExit(err.exit_code) from None
-    except click.UsageError as err:
-        command = err.ctx.command_path if err.ctx is not None else PROG
-        fail(f"{err.format_message().rstrip('.')}; see '{command} --help'", USAGE_ERROR)
-    except click.ClickException as err:
-        fail(err.format_message(), err.exit_code)
-    except click.Abort:
+        function = load_command(name, freeze=True)
+        if "--" in args:
+            args.remove("--")  # click's parser ends options at the first `--` and drops it
+        function(args)
+    except (EOFError, KeyboardInterrupt):
+        echo("", err=True)  # click's blank line, which closes the terminal's ^C echo
         fail("aborted")
+    except OSError as err:
+        if err.errno != errno.EPIPE:
+            raise
+        raise SystemExit(1) from None  # a closed pipe: status 1, as click ends it
     except WasmError as err:
         fail(err)
-    raise SystemExit(status if isinstance(status, int) else 0)
+    raise SystemExit(0)
 
 
 def run():
@@ -167,4 +107,3 @@ def run():
         except (OSError, ValueError):  # a closed pipe: the interpreter exits 120 then
             status = status or 120
     os._exit(status)
-

@@ -1,5 +1,5 @@
-"""What every command shares: the one diagnostic format, reading an input (a file, `-`,
-or `.wat` text through wabt), and the progress line shown on a terminal.
+"""What every command shares: the table of commands, the one diagnostic format, reading an
+input (a file, `-`, or `.wat` text through wabt), and the progress line shown on a terminal.
 
 Every message a command prints about a problem has one form, on stderr, that editors and
 build logs can parse:
@@ -10,17 +10,18 @@ build logs can parse:
 (`FILE:` and `0xOFFSET:` only where they are known). `diagnostic` builds it from a
 `WasmError`; `fail` prints it and exits.
 
-A leaf (it imports only `errors.py` of ours): the command modules import it instead of
-`cli.py`, so `cli.py` can load a command's module only when that command runs.
+A leaf (it imports only `errors.py` of ours, and not click): the command modules import it
+instead of `cli.py`, so `cli.py` can load a command's module only when that command runs,
+and `wasmmerge link`, which parses its own command line, runs without click at all.
 """
 
 import atexit
+import codecs
+import gc
+import importlib
 import os
 import sys
-import threading
 import time
-
-import click
 
 from .errors import WasmError
 
@@ -33,6 +34,79 @@ USAGE_ERROR = 2
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
 WAT_HINT = "install wabt (`apt-get install wabt`, or `make test`), or assemble it first"
+# The commands, each named by "module:attribute" and imported only when it runs (or
+# `--help` lists it): `cli.main` dispatches, `cligroup` parses for click. Here, in the leaf
+# both import, rather than in either of them.
+COMMANDS = {
+    "inspect": "wasmmerge.inspect_cmd:inspect_command",
+    "validate": "wasmmerge.validator.command:validate_command",
+    "merge": "wasmmerge.merger.command:merge_command",
+    "run": "wasmmerge.runtime.command:run_command",
+    "spec": "wasmmerge.spectest.command:spec_command",
+    "verify": "wasmmerge.verify_cmd:verify_command",
+    "link": "wasmmerge.linker.command:link_main",
+}
+# Commands named by a plain function of the argument list (after the command's name),
+# which parses them itself: click (when it is the one parsing) only hands them over.
+SELF_PARSING = {"link"}
+
+
+def load_command(name: str, freeze: bool):
+    """The object `COMMANDS[name]` names, its module imported now; with `freeze`, what the
+    import made is frozen out of every later collection (it lives until the process ends)."""
+    module_name, attribute = COMMANDS[name].split(":")
+    # Imports make objects by the ten thousand and no garbage: the collections they
+    # would trigger (a few ms of a small merge) find nothing to free.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        # lazy: only the command being run (or listed by --help) is imported.
+        command = getattr(importlib.import_module(module_name), attribute)
+    finally:
+        if collecting:
+            gc.enable()
+    if freeze:
+        gc.freeze()
+    return command
+
+
+# What click.echo removes from text written to anything but a terminal: ANSI escape sequences.
+ANSI_ESCAPE = r"\033\[[0-?]*[ -/]*[@-~]"
+
+
+def echo(text: str, err: bool = False) -> None:
+    """Write one line to stdout (stderr with `err`) and flush it, as `click.echo` does, so
+    that a command writes the same bytes whether click is loaded or not (`link` runs
+    without it): escape sequences are removed unless the stream is a terminal, and a
+    stream set up for ASCII gets UTF-8 instead of an encoding error."""
+    stream = sys.stderr if err else sys.stdout
+    if stream is None:  # no standard stream to write to
+        return
+    line = text + "\n"
+    if "\033" in line and not _isatty(stream):
+        import re  # lazy: only for a line with an escape character in it
+        line = re.sub(ANSI_ESCAPE, "", line)
+    if _is_ascii(getattr(stream, "encoding", None) or "ascii") and hasattr(stream, "buffer"):
+        stream.flush()
+        stream.buffer.write(line.encode("utf-8", "replace"))
+        stream.buffer.flush()
+        return
+    stream.write(line)
+    stream.flush()
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except Exception:  # a closed or unusual stream, as click treats it: not a terminal
+        return False
+
+
+def _is_ascii(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name == "ascii"
+    except LookupError:
+        return False
 
 
 def diagnostic(problem: "WasmError | str", severity: str = "error") -> str:
@@ -61,13 +135,13 @@ def fail(problem: "WasmError | str", status: int = USER_ERROR):
     """Print the problem as one diagnostic line on stderr and exit: never a traceback."""
     if Progress.current is not None:
         Progress.current.close()
-    click.echo(diagnostic(problem), err=True)
+    echo(diagnostic(problem), err=True)
     sys.exit(status)
 
 
 def warn(problem: "WasmError | str") -> None:
     Progress.erase()
-    click.echo(diagnostic(problem, "warning"), err=True)
+    echo(diagnostic(problem, "warning"), err=True)
 
 
 def os_error(path: str, err: OSError) -> WasmError:
@@ -144,6 +218,12 @@ def wasm_to_wat(data: bytes, path: str) -> bytes:
     return proc.stdout
 
 
+def _on_main_thread() -> bool:
+    """Whether this is the main thread (the only one that receives signals)."""
+    import threading  # lazy: only a progress line on a terminal asks; a link never starts a thread
+    return threading.current_thread() is threading.main_thread()
+
+
 def _interval_timer():
     """The `signal` module where it has interval timers (not on Windows), else None."""
     import signal  # lazy: only a progress line on a terminal needs it, not a build's merges.
@@ -169,7 +249,7 @@ class Progress:
         self.started = time.monotonic()
         stream = sys.stderr
         self.enabled = (enabled and stream.isatty() and os.environ.get("TERM") != "dumb"
-                        and threading.current_thread() is threading.main_thread() and _interval_timer() is not None)
+                        and _on_main_thread() and _interval_timer() is not None)
         if self.enabled:
             signal = _interval_timer()
             Progress.current = self

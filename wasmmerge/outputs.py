@@ -12,15 +12,18 @@ user's path, never the temporary file.
 
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
+from .binary.record import Record
 from .errors import WasmError
 
 # `-` as an output path: standard output, written after every file has been renamed.
 STDOUT = "-"
 TEMP_PREFIX = ".wasmmerge-"
+# Tries at a free temporary name: each is 12 random hex digits, so a clash is a fluke.
+TEMP_ATTEMPTS = 100
+# Create only (never open what exists, nor follow a link placed there), as mkstemp does.
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
 def check_paths(inputs: list[str], outputs: list[tuple[str, str | None]]) -> None:
@@ -62,14 +65,17 @@ def check_paths(inputs: list[str], outputs: list[tuple[str, str | None]]) -> Non
         claim(path, f"{option} {path}")
 
 
-@dataclass
-class OutputSet:
+class OutputSet(Record):
     """The outputs of one command, written together by `commit` or not at all."""
 
-    files: list[tuple[str, bytes | None]] = field(default_factory=list)
-    stdout: bytes | None = None
-    # Outputs already written to a temporary (by `stream`), by target path.
-    streamed: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("files", "stdout", "streamed")
+
+    def __init__(self, files: list[tuple[str, bytes | None]] | None = None, stdout: bytes | None = None,
+                 streamed: dict[str, str] | None = None):
+        self.files = [] if files is None else files
+        self.stdout = stdout
+        # Outputs already written to a temporary (by `stream`), by target path.
+        self.streamed = {} if streamed is None else streamed
 
     def add(self, path: str, data: bytes) -> None:
         """Add an output; add the primary output (the build target) first."""
@@ -127,21 +133,23 @@ class OutputSet:
 
 
 def _open_temporary(path: str):
-    """(name, binary file) of a new temporary beside `path`."""
+    """(name, binary file) of a new temporary beside `path`.
+
+    Made as `tempfile.mkstemp` makes one (a new random name, created exclusively), by hand:
+    tempfile's import (with shutil and random under it) was a tenth of a small link's
+    start-up. Created with mode 0666 less the umask, the permissions of a plain write
+    (a web server must be able to serve the output), where mkstemp's are private (0600)."""
     directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=directory)
-    except OSError as err:
-        raise _error(path, err) from None
-    try:
-        # mkstemp makes the file private (0600); an output is an ordinary file, readable
-        # as the umask allows (a web server must be able to serve it).
-        os.fchmod(fd, 0o666 & ~_umask())
-    except OSError as err:
-        os.close(fd)
-        os.unlink(temp)
-        raise _error(path, err) from None
-    return temp, os.fdopen(fd, "wb")
+    for _ in range(TEMP_ATTEMPTS):
+        temp = os.path.join(directory, f"{TEMP_PREFIX}{os.urandom(6).hex()}.tmp")
+        try:
+            fd = os.open(temp, _TEMP_FLAGS, 0o666)
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise _error(path, err) from None
+        return temp, os.fdopen(fd, "wb")
+    raise _error(path, FileExistsError(17, "no free temporary file name", directory))
 
 
 def _write_temporary(path: str, data: bytes) -> str:
@@ -157,9 +165,3 @@ def _write_temporary(path: str, data: bytes) -> str:
 
 def _error(path: str, err: OSError) -> WasmError:
     return WasmError(f"cannot write: {err.strerror or err}", file=path)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -1,7 +1,10 @@
 """wasm-ld's command line as `wasmmerge link` parses it: lld's spellings, response files,
 and every option we do not implement refused by name."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -9,6 +12,8 @@ from click.testing import CliRunner
 from wasmmerge.cli import cli
 from wasmmerge.errors import LinkError
 from wasmmerge.linker.options import OPTIONS, REFUSED, VERSION_LINE, parse_args
+
+from .objdsl import CALL_SITE, entry, linking, obj, reloc_code, sym_function
 
 
 def test_spellings_of_one_option_agree():
@@ -89,3 +94,50 @@ def test_known_wasm_ld_options_we_do_not_implement_are_refused(name):
     with pytest.raises(LinkError, match=f"^unsupported option: {re.escape(spelling)}$"):
         parse_args([spelling, "x.o"])
     assert name not in OPTIONS
+
+
+def _two_objects(directory):
+    """a.o's `main` calls `callee`, which b.o defines (byte DSL: no tool needed)."""
+    caller = obj(linking(sym_function(0, None, flags=0x10), sym_function(1, "main")),
+                 reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
+    callee = obj(linking(sym_function(0, "callee")), reloc_code(entry(0, CALL_SITE, 0)))
+    (directory / "a.o").write_bytes(caller)
+    (directory / "b.o").write_bytes(callee)
+    return str(directory / "a.o"), str(directory / "b.o")
+
+
+@pytest.mark.parametrize("argv", [
+    ["--version"], ["-v"], ["--help"], [], ["-flavor", "wasm", "--version"], ["-flavor", "gnu", "a.o"],
+    ["--lto-O2", "a.o"], ["a.o", "-o"], ["@missing.rsp"], ["--no-entry", "nope.o", "-o", "out.wasm"],
+    ["--no-entry", "--export=main", "a.o", "-o", "out.wasm"],  # callee undefined
+    ["--no-entry", "--export=main", "a.o", "b.o", "-o", "out.wasm"],
+    # click's parser drops the first `--` (only that one); the command line without click does too
+    ["--no-entry", "--export=main", "a.o", "--", "b.o", "-o", "out.wasm"],
+    ["--", "--no-entry", "--", "a.o"],
+    ["--no-entry", "--export=main", "a.o", "b.o", "--print-map", "-o", "out.wasm"],
+    ["--no-entry", "--export=main", "a.o", "b.o", "-o", "a.o"],
+])
+def test_link_runs_alike_with_and_without_click(tmp_path, argv):
+    """`wasmmerge link` as a process (dispatched without click) and under click's CliRunner
+    (the group handing the arguments over): the same status, output and files."""
+    _two_objects(tmp_path)
+    results = []
+    for how in ("process", "click"):
+        if how == "process":
+            proc = subprocess.run([sys.executable, "-m", "wasmmerge", "link", *argv], capture_output=True,
+                                  text=True, cwd=tmp_path)
+            result = (proc.returncode, proc.stdout, proc.stderr)
+        else:
+            cwd = os.getcwd()
+            os.chdir(tmp_path)
+            try:
+                run = CliRunner().invoke(cli, ["link", *argv])
+            finally:
+                os.chdir(cwd)
+            result = (run.exit_code, run.stdout, run.stderr)
+        out = tmp_path / "out.wasm"
+        results.append((*result, out.read_bytes() if out.exists() else None))
+        if out.exists():
+            out.unlink()
+    assert results[0] == results[1]
+    assert results[0][0] in (0, 1, 2)

@@ -1,20 +1,19 @@
 """`wasmmerge link ARGS...`: wasm-ld's command line, parsed by options.py, not by click.
 
-click only hands over the raw arguments (it cannot express `-Map=FILE`, `-z
-stack-size=N` or `@rsp`). Diagnostics have the project's one form
-(`wasmmerge: error: FILE:0xOFFSET: message`), one line per problem (a duplicate symbol
-adds wasm-ld's `>>> defined in` lines); an unknown option is a usage error (status 2),
-a bad input a user error (status 1). Outputs (the module, -Map, --why-extract) are
+click cannot express `-Map=FILE`, `-z stack-size=N` or `@rsp`, so `link_main` takes the
+raw arguments: `cli.main` calls it without loading click at all (a build runs the linker
+once per target, and click was a third of a small link's time), and the click group
+only hands them over when it is the one parsing (`cligroup`). Diagnostics have the
+project's one form (`wasmmerge: error: FILE:0xOFFSET: message`), one line per problem (a
+duplicate symbol adds wasm-ld's `>>> defined in` lines); an unknown option is a usage
+error (status 2), a bad input a user error (status 1). Outputs (the module, -Map, --why-extract) are
 checked against the inputs first and written all together only when the link succeeded.
 """
 
-import click
-
-from ..cliutil import USAGE_ERROR, USER_ERROR, diagnostic, fail
+from ..cliutil import USAGE_ERROR, USER_ERROR, diagnostic, echo, fail
 from ..errors import WasmError
 from ..outputs import OutputSet, check_paths
 from .driver import link
-from .mapfile import render_map
 from .options import VERSION_LINE, UsageError, parse_args
 
 HELP = """Usage: wasmmerge link [options] INPUT... -o OUTPUT
@@ -23,11 +22,12 @@ Link relocatable WebAssembly objects and archives into a module, accepting the
 command lines given to wasm-ld. See docs/link.md for every option."""
 
 
-@click.command("link", context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                                         "help_option_names": []}, add_help_option=False)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def link_command(args):
-    """Link relocatable objects and archives (a drop-in for wasm-ld)."""
+def link_main(args: list[str]) -> None:
+    """Link relocatable objects and archives (a drop-in for wasm-ld).
+
+    `args`: the command line after `link`. Returns when the link succeeded (or printed
+    --help/--version); a failure is printed and ends in SystemExit (status 1, or 2 for a
+    usage error)."""
     try:
         opts = parse_args(args)
     except UsageError as err:
@@ -35,10 +35,10 @@ def link_command(args):
     except WasmError as err:
         fail(err)
     if opts.show_version:
-        click.echo(VERSION_LINE)
+        echo(VERSION_LINE)
         return
     if opts.show_help:
-        click.echo(HELP)
+        echo(HELP)
         return
     try:
         inputs = [spec.value for spec in opts.inputs if not spec.is_library]
@@ -49,6 +49,7 @@ def link_command(args):
         outputs = OutputSet()
         outputs.add(opts.output, result.data)
         if opts.map_file:
+            from .mapfile import render_map  # lazy: only for -Map/--print-map
             outputs.add(opts.map_file, render_map(result).encode("utf-8"))
         if opts.why_extract:
             outputs.add(opts.why_extract, _why_extract(result.symtab.extractions).encode("utf-8"))
@@ -62,7 +63,7 @@ def _report(err: WasmError):
     """Each problem on its own diagnostic line; wasm-ld's `>>>` detail lines follow as they are."""
     # A message's later lines (wasm-ld's `>>>` details) follow its diagnostic line as they are.
     for problem in getattr(err, "problems", None) or [err]:
-        click.echo(diagnostic(problem), err=True)
+        echo(diagnostic(problem), err=True)
 
 
 def _why_extract(extractions) -> str:

@@ -11,7 +11,7 @@ import re
 import sys
 
 from ..errors import LinkError
-from .demangle import demangle
+from .demangle_lazy import demangle  # the grammar loads at the first C++ name
 
 _MANGLED = re.compile(r"(?<![\w.])_Z[0-9A-Za-z_$.]+")
 

@@ -17,7 +17,6 @@ from .objects import read_object
 from .options import LinkOptions, find_library
 from .prefetch import start_prefetch
 from .shared import check_shared_memory_features
-from .relocatable import add_emitted_relocs, write_relocatable
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 from .symtab import SymbolTable, replace_mismatched_calls
 from .symbols import Symbol
@@ -100,6 +99,7 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
     if opts.relocatable:
         features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
         diag.check()
+        from .relocatable import write_relocatable  # lazy: only -r writes the output's linking/reloc sections
         data, layout, sections = write_relocatable(symtab, opts, features)
         result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
         result.sections = sections
@@ -201,6 +201,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     writer.features = features
     data = writer.write()
     if opts.emit_relocs:
+        from .relocatable import add_emitted_relocs  # lazy: only --emit-relocs writes reloc sections
         data = add_emitted_relocs(data, symtab, layout, writer)
     result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
     result.sections = writer.sections

@@ -17,7 +17,7 @@ was inserted after the writer ran (--emit-relocs' `linking` and `reloc.*`).
 from ..binary import leb
 from ..binary.model import CODE, CUSTOM, DATA, GLOBAL
 from ..binary.types import GLOBAL_KIND
-from .demangle import demangle
+from .demangle_lazy import demangle  # the grammar loads at the first C++ name
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
 from .writer import SECTION_LABELS
 

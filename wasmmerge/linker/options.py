@@ -8,9 +8,8 @@ never ignored: a build that relies on it must not get a silently different modul
 """
 
 import os
-import shlex
-from dataclasses import dataclass, field
 
+from ..binary.record import Record
 from ..errors import LinkError
 
 VERSION_LINE = "wasmmerge link 0.1 (compatible with LLD 14 wasm-ld)"
@@ -20,25 +19,32 @@ class UsageError(LinkError):
     """The command line itself is wrong (an unknown option, a missing value): status 2."""
 
 
-@dataclass
-class InputSpec:
+class InputSpec(Record):
     """One positional input in command-line order: a path, or `-l NAME` to search for."""
 
-    value: str
-    is_library: bool = False
-    whole_archive: bool = False
+    __slots__ = ("value", "is_library", "whole_archive")
+
+    def __init__(self, value: str, is_library: bool = False, whole_archive: bool = False):
+        self.value = value
+        self.is_library = is_library
+        self.whole_archive = whole_archive
 
 
-@dataclass
 class LinkOptions:
-    inputs: list[InputSpec] = field(default_factory=list)
-    search_dirs: list[str] = field(default_factory=list)
+    """What the command line asks for: each field's default is the class attribute below
+    (wasm-ld's default), and `__init__` gives each instance its own lists and sets.
+
+    Not a dataclass: the `__init__` and `__repr__` it would generate for 50 fields were
+    compiled at every start-up (2 ms, a twentieth of a small link's whole process)."""
+
+    inputs: list[InputSpec]
+    search_dirs: list[str]
     output: str = "a.out"
     wasm64: bool = False
     entry: str | None = "_start"  # None: --no-entry
     entry_given: bool = False
-    exports: list[str] = field(default_factory=list)
-    exports_if_defined: list[str] = field(default_factory=list)
+    exports: list[str]
+    exports_if_defined: list[str]
     export_all: bool = False
     export_dynamic: bool = False
     export_table: bool = False
@@ -47,7 +53,7 @@ class LinkOptions:
     import_table: bool = False
     import_undefined: bool = False
     unresolved: str = "report-all"  # report-all | ignore-all | import-dynamic
-    allow_undefined_symbols: set[str] = field(default_factory=set)
+    allow_undefined_symbols: set[str]
     initial_memory: int | None = None
     max_memory: int | None = None
     growable_memory: bool = True
@@ -60,13 +66,13 @@ class LinkOptions:
     print_gc_sections: bool = False
     strip_debug: bool = False
     strip_all: bool = False
-    keep_sections: list[str] = field(default_factory=list)
+    keep_sections: list[str]
     relocatable: bool = False
     emit_relocs: bool = False
     build_id: str | None = None  # None: no build_id section
     map_file: str | None = None  # "-" : --print-map (stdout)
     trace: bool = False
-    trace_symbols: set[str] = field(default_factory=set)
+    trace_symbols: set[str]
     why_extract: str | None = None
     fatal_warnings: bool = False
     verbose: bool = False
@@ -79,6 +85,16 @@ class LinkOptions:
     show_version: bool = False
     show_help: bool = False
     whole_archive_now: bool = False  # parser state: inside --whole-archive ... --no-whole-archive
+
+    def __init__(self):
+        # The fields without a default above: lists and sets, each instance its own.
+        self.inputs = []
+        self.search_dirs = []
+        self.exports = []
+        self.exports_if_defined = []
+        self.allow_undefined_symbols = set()
+        self.keep_sections = []
+        self.trace_symbols = set()
 
 
 def _integer(text: str, option: str) -> int:
@@ -284,6 +300,7 @@ def expand_response_files(args, depth: int = 0) -> list[str]:
                     text = f.read()
             except OSError as err:
                 raise LinkError(err.strerror or str(err), file=arg[1:]) from None
+            import shlex  # lazy: only a response file is split into arguments
             out.extend(expand_response_files(shlex.split(text, posix=True), depth + 1))
         else:
             out.append(arg)

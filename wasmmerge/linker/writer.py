@@ -15,7 +15,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError
 from ..workers import MAX_WORKERS, fill_shared, split_by_cost
-from .demangle import demangle
+from .demangle_lazy import demangle  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
 from .relocations import ROW_OF, TYPE_KINDS, encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
