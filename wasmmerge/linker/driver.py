@@ -6,6 +6,7 @@ symbols, mark what the roots reach, report undefined symbols all at once, lay ou
 """
 
 import gc
+import os
 
 from ..errors import LinkError
 from .archive import is_archive
@@ -15,7 +16,6 @@ from .layout import Planner, output_segment_name
 from .marklive import MarkLive
 from .objects import read_object
 from .options import LinkOptions, find_library
-from .prefetch import start_prefetch
 from .shared import check_shared_memory_features
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 from .symtab import SymbolTable, replace_mismatched_calls
@@ -57,8 +57,8 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
         except LinkError as err:
             files.append((spec, None, None, err))
             break
-    prefetch = start_prefetch([(path, data) for _, path, data, err in files
-                               if err is None and not is_archive(data) and data[:4] == b"\0asm"], opts.threads)
+    prefetch = _start_read_ahead([(path, data) for _, path, data, err in files
+                                  if err is None and not is_archive(data) and data[:4] == b"\0asm"], opts.threads)
     try:
         objects_seen = 0
         for spec, path, data, err in files:
@@ -76,6 +76,27 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     finally:
         if prefetch is not None:
             prefetch.close()
+
+
+# Below this much object code and data, forking a process to read ahead costs more than
+# it saves.
+READ_AHEAD_MIN_BYTES = 1 << 20
+
+
+def _start_read_ahead(objects: list[tuple[str, bytes]], threads: int | None):
+    """A Prefetch reading these (name, bytes) objects ahead when it pays: --threads=N
+    above 1, or by default with more than one core and a large enough link."""
+    if len(objects) < 2 or threads == 1 or not hasattr(os, "fork"):
+        return None
+    if threads is None and ((os.cpu_count() or 1) < 2
+                            or sum(len(data) for _, data in objects) < READ_AHEAD_MIN_BYTES):
+        return None
+    # lazy: only a large link reads ahead (it needs mmap and pickle, and forks).
+    from .prefetch import Prefetch
+    try:
+        return Prefetch(objects)
+    except OSError:  # no room for the mapping (overcommit disabled) or no process: read alone
+        return None
 
 
 def link(opts: LinkOptions, stream=None) -> LinkResult:

@@ -23,9 +23,6 @@ import zlib
 
 from .objects import packed_relocations, read_object
 
-# Below this much object code and data, forking costs more than it saves.
-PREFETCH_MIN_BYTES = 1 << 20
-
 _POSITION = struct.Struct("<q")  # the object this process reads next
 _ENTRY = struct.Struct("<QQI")  # per object: record offset (0: none yet), length, CRC-32
 
@@ -94,19 +91,3 @@ class Prefetch:
         except (ProcessLookupError, ChildProcessError):  # already ended and reaped
             pass
         self.shared.close()
-
-
-def start_prefetch(objects: list[tuple[str, bytes]], threads: int | None) -> Prefetch | None:
-    """A Prefetch for these (name, bytes) objects when it pays: --threads=N above 1, or
-    by default with more than one core and a large enough link."""
-    if len(objects) < 2 or not hasattr(os, "fork"):
-        return None
-    if threads is None:
-        if (os.cpu_count() or 1) < 2 or sum(len(data) for _, data in objects) < PREFETCH_MIN_BYTES:
-            return None
-    elif threads < 2:
-        return None
-    try:
-        return Prefetch(objects)
-    except OSError:  # no room for the mapping (overcommit disabled) or no process: read alone
-        return None

@@ -14,7 +14,6 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
                             TABLE, TAG, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError
-from ..workers import MAX_WORKERS, fill_shared, split_by_cost
 from .demangle_lazy import demangle  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
 from .relocations import ROW_OF, TYPE_KINDS, encode_field
@@ -60,6 +59,8 @@ def worker_count_for(code_size: int, threads: int | None) -> int:
         return threads if hasattr(os, "fork") else 1
     if code_size < PARALLEL_MIN_CODE_BYTES or not hasattr(os, "fork"):
         return 1
+    # lazy: only a large link patches in parallel (as below).
+    from ..workers import MAX_WORKERS
     return min(os.cpu_count() or 1, MAX_WORKERS)
 
 
@@ -372,6 +373,8 @@ class Writer:
             payload = bytearray(at)
             self._fill_bodies(payload, 0, len(functions))
         else:
+            # lazy: a small link (most of a build's) needs no worker processes.
+            from ..workers import fill_shared, split_by_cost
             # Split by relocations as well as bytes: patching a site costs far more
             # than copying a byte.
             costs = [(f.chunk.end - f.chunk.size_start + 64 * len(f.chunk.relocs)) if f.chunk is not None
