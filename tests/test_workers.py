@@ -143,3 +143,20 @@ def test_fill_shared_runs_each_range_once_and_redoes_a_failed_child():
     parent = os.getpid()
     out = fill_shared(8, [(0, 2), (2, 4), (4, 8)], fill)
     assert bytes(out) == bytes(range(8))
+
+
+def test_fill_shared_runs_meanwhile_while_children_work_and_raises_range_errors_first():
+    seen = []
+
+    def fill(buffer, start, stop):
+        if start == 2:
+            raise ValueError("range 2")
+        buffer[start:stop] = b"x" * (stop - start)
+
+    def meanwhile():
+        seen.append("meanwhile")
+        raise KeyError("meanwhile")
+
+    with pytest.raises(ValueError, match="range 2"):  # the child's range, redone here, fails first
+        fill_shared(4, [(0, 2), (2, 4)], fill, meanwhile)
+    assert seen == ["meanwhile"]

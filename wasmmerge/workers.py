@@ -179,11 +179,13 @@ def _receive(readers, outcomes: list) -> None:
             outcomes[i] = outcome
 
 
-def fill_shared(size: int, ranges: list[tuple[int, int]], fill):
+def fill_shared(size: int, ranges: list[tuple[int, int]], fill, meanwhile=None):
     """A buffer of `size` bytes filled by `fill(buffer, start, stop)` for each of `ranges`:
     the first range in this process, each other one in a forked child, all writing to
     one shared anonymous mapping (so nothing is pickled or copied back). Returns the
     mapping (bytes-like). Each range must write only its own part of the buffer.
+    `meanwhile()`, if given, runs here after the first range, while the children work;
+    an error it raises comes after any error of the ranges, as if it had run last.
 
     A child that fails (an error in its range, or killed) has its range redone here,
     after the others: its error, if any, is then raised in this process, as when one
@@ -217,6 +219,12 @@ def fill_shared(size: int, ranges: list[tuple[int, int]], fill):
             children.append((pid, start, stop))
         if ranges:
             fill(buffer, *ranges[0])
+        later_error = None
+        if meanwhile is not None:
+            try:
+                meanwhile()
+            except Exception as err:  # raised after the ranges' own errors, which come first in order
+                later_error = err
         failed = failed_to_start
         for pid, start, stop in children:
             _, status = os.waitpid(pid, 0)
@@ -225,6 +233,8 @@ def fill_shared(size: int, ranges: list[tuple[int, int]], fill):
         children = []
         for start, stop in sorted(failed):  # in order: the first error is the one raised
             fill(buffer, start, stop)
+        if later_error is not None:
+            raise later_error
     finally:
         for pid, _, _ in children:  # interrupted: stop the others
             try:

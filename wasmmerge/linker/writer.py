@@ -254,9 +254,15 @@ class Writer:
                 k = by_signature[id(f.signature)] = self.type_of(f.signature)
             func_types.append(k)
         tag_types = [self.type_of(t) for t in layout.tags]  # after the functions', as wasm-ld
-        code = self._code()
-        data, data_count = self._data()
-        customs = self._customs(with_names=not as_object)
+        rest = {}
+
+        def data_and_customs():  # built while other processes patch code, if any do
+            rest["data"] = self._data()
+            rest["customs"] = self._customs(with_names=not as_object)
+
+        code = self._code(meanwhile=data_and_customs)
+        data, data_count = rest["data"]
+        customs = rest["customs"]
         # Like wasm-ld, a section with nothing in it is left out.
         parts = [MAGIC]
         if self.types:
@@ -350,11 +356,12 @@ class Writer:
             return head + b"\x00" + u32(self.type_of(imp.desc))
         raise LinkError(f"cannot import a {imp.kind}")
 
-    def _code(self) -> list:
+    def _code(self, meanwhile) -> list:
         """The code section, as pieces: each body copied once, straight from its object
         into the payload, then patched where it now sits. Every body's place is known
         first, so a large code section is filled by several processes at once, each a
-        run of consecutive bodies, in one shared buffer."""
+        run of consecutive bodies, in one shared buffer; `meanwhile()` (the writer's
+        other work, which needs no code bytes) runs here while they do."""
         functions = self.layout.functions
         head = u32(len(functions))
         offsets = []  # of each function's size field in the payload (after `head`)
@@ -372,6 +379,7 @@ class Writer:
         if workers == 1:
             payload = bytearray(at)
             self._fill_bodies(payload, 0, len(functions))
+            meanwhile()
         else:
             # lazy: a small link (most of a build's) needs no worker processes.
             from ..workers import fill_shared, split_by_cost
@@ -379,7 +387,10 @@ class Writer:
             # than copying a byte.
             costs = [(f.chunk.end - f.chunk.size_start + 64 * len(f.chunk.relocs)) if f.chunk is not None
                      else len(f.body) for f in functions]
-            payload = fill_shared(at, split_by_cost(costs, workers), self._fill_bodies)
+            # This process takes a smaller share: it has the other sections to build.
+            own = split_by_cost(costs, 2 * workers)[0][1]
+            ranges = [(0, own), *((own + start, own + stop) for start, stop in split_by_cost(costs[own:], workers - 1))]
+            payload = fill_shared(at, ranges, self._fill_bodies, meanwhile)
         # In pieces, joined only with the whole module: the section is most of it.
         return [bytes((CODE,)) + u32(len(head) + at) + head, payload]
 
