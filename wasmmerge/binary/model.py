@@ -140,9 +140,9 @@ _MODULE_FIELDS = ("types", "rec_groups", "imports", "funcs", "tables", "memories
 class Module(Record):
     """A whole module: each section's entries, in index order (imports first in each space).
 
-    Each list (and `empty_sections`) defaults to a fresh empty one."""
+    Each list (and `empty_sections`) defaults to a fresh empty one. Not slotted (there is
+    one per input): the runtime keeps its caches in a module's `__dict__`."""
 
-    __slots__ = _MODULE_FIELDS + ("_import_counts", "_import_counts_key")
     _compared = _MODULE_FIELDS[:-1]  # not empty_sections: how the file was written
 
     def __init__(self, types: list[SubType] | None = None, rec_groups: list[RecGroup] | None = None,
