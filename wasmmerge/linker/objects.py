@@ -25,9 +25,9 @@ from ..features import ALL
 from .relocations import RELOC_TYPES, ROW_OF, SYMBOL_KINDS_FOR_TARGET
 
 
-# Chunks and objects are entities (`record.py`: `@dataclass(eq=False)` without its import
-# cost): compared by identity, slotted (a chunk per function and segment of every object).
-# Each chunk's `relocs` defaults to a fresh empty list.
+# Chunks and objects are entities (`binary/record.py`: `@dataclass(eq=False)` without its
+# import cost): compared by identity, slotted (a chunk per function and segment of every
+# object). Each chunk's `relocs` defaults to a fresh empty list.
 
 class FunctionChunk(Entity):
     __slots__ = ("file", "index", "type_index", "start", "end", "size_start", "reloc_base", "relocs", "live",
