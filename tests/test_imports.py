@@ -229,9 +229,12 @@ def _tiny_objects(directory):
 # What only some options or inputs need, which a plain link of C objects must not load: the
 # click command line (`link` parses its own), the map, the -r/--emit-relocs writer, the C++
 # demangler's grammar (until a mangled name is met), construct (build-id), a response
-# file's splitter, and tempfile (outputs.py names its temporaries itself).
-LINK_UNNEEDED = ("click", "construct", "tempfile", "shlex", "wasmmerge.cligroup", "wasmmerge.linker.mapfile",
-                 "wasmmerge.linker.relocatable", "wasmmerge.linker.demangle", "wasmmerge.custom.build_id")
+# file's splitter, and tempfile (outputs.py names its temporaries itself). Nor dataclasses
+# (and the inspect module under it): the linker's classes are records (`binary/record.py`),
+# whose methods are compiled once into the .pyc rather than generated at every start-up.
+LINK_UNNEEDED = ("click", "construct", "tempfile", "shlex", "dataclasses", "inspect", "wasmmerge.cligroup",
+                 "wasmmerge.linker.mapfile", "wasmmerge.linker.relocatable", "wasmmerge.linker.demangle",
+                 "wasmmerge.custom.build_id")
 
 
 def test_link_loads_neither_click_nor_what_only_some_options_use(tmp_path):

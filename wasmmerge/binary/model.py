@@ -9,8 +9,6 @@ records (`record.py`: a dataclass's behaviour without its import cost): a
 module may hold hundreds of thousands of them.
 """
 
-from dataclasses import dataclass, field
-
 from .record import Record
 from .types import (FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, FuncType,
                     GlobalType, MemType, RecGroup, RefType, SubType, TableType, TagType,
@@ -134,30 +132,57 @@ class CustomSection(Record):
         self.after = after
 
 
-@dataclass
-class Module:
-    """A whole module: each section's entries, in index order (imports first in each space)."""
+# A module's fields, as `__init__` takes them, `repr` prints them and `replace` copies them.
+_MODULE_FIELDS = ("types", "rec_groups", "imports", "funcs", "tables", "memories", "tags", "globals", "exports",
+                  "start", "elems", "datacount", "codes", "datas", "customs", "empty_sections")
 
-    types: list[SubType] = field(default_factory=list)
-    rec_groups: list[RecGroup] = field(default_factory=list)  # explicit `rec` groups only
-    imports: list[Import] = field(default_factory=list)
-    funcs: list[int] = field(default_factory=list)  # type index of each defined function
-    tables: list[Table] = field(default_factory=list)
-    memories: list[MemType] = field(default_factory=list)
-    tags: list[TagType] = field(default_factory=list)
-    globals: list[Global] = field(default_factory=list)
-    exports: list[Export] = field(default_factory=list)
-    start: int | None = None
-    elems: list[ElemSegment] = field(default_factory=list)
-    datacount: int | None = None
-    codes: list[Code] = field(default_factory=list)  # or a bodies.CodeTable
-    datas: list[DataSegment] = field(default_factory=list)  # or a segments.DataSegments
-    customs: list[CustomSection] = field(default_factory=list)
-    # Standard sections present in the file although empty (written back the same way).
-    empty_sections: set[int] = field(default_factory=set, compare=False)
-    # `import_counts`'s cache, and the import list (identity, length) it was counted for.
-    _import_counts: dict = field(default_factory=dict, init=False, compare=False, repr=False)
-    _import_counts_key: tuple = field(default=(), init=False, compare=False, repr=False)
+
+class Module(Record):
+    """A whole module: each section's entries, in index order (imports first in each space).
+
+    Each list (and `empty_sections`) defaults to a fresh empty one. Not slotted (there is
+    one per input): the runtime keeps its caches in a module's `__dict__`."""
+
+    _compared = _MODULE_FIELDS[:-1]  # not empty_sections: how the file was written
+
+    def __init__(self, types: list[SubType] | None = None, rec_groups: list[RecGroup] | None = None,
+                 imports: list[Import] | None = None, funcs: list[int] | None = None,
+                 tables: list[Table] | None = None, memories: list[MemType] | None = None,
+                 tags: list[TagType] | None = None, globals: list[Global] | None = None,
+                 exports: list[Export] | None = None, start: int | None = None,
+                 elems: list[ElemSegment] | None = None, datacount: int | None = None,
+                 codes: list[Code] | None = None, datas: list[DataSegment] | None = None,
+                 customs: list[CustomSection] | None = None, empty_sections: set[int] | None = None):
+        self.types = [] if types is None else types
+        self.rec_groups = [] if rec_groups is None else rec_groups  # explicit `rec` groups only
+        self.imports = [] if imports is None else imports
+        self.funcs = [] if funcs is None else funcs  # type index of each defined function
+        self.tables = [] if tables is None else tables
+        self.memories = [] if memories is None else memories
+        self.tags = [] if tags is None else tags
+        self.globals = [] if globals is None else globals
+        self.exports = [] if exports is None else exports
+        self.start = start
+        self.elems = [] if elems is None else elems
+        self.datacount = datacount
+        self.codes = [] if codes is None else codes  # or a bodies.CodeTable
+        self.datas = [] if datas is None else datas  # or a segments.DataSegments
+        self.customs = [] if customs is None else customs
+        # Standard sections present in the file although empty (written back the same way).
+        self.empty_sections = set() if empty_sections is None else empty_sections
+        # `import_counts`'s cache, and the import list (identity, length) it was counted for.
+        self._import_counts = {}
+        self._import_counts_key = ()
+
+    def __repr__(self) -> str:  # every field but the cache
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _MODULE_FIELDS)
+        return f"Module({fields})"
+
+    def replace(self, **changes) -> "Module":
+        """A shallow copy with the named fields replaced (what `dataclasses.replace` did)."""
+        fields = {name: getattr(self, name) for name in _MODULE_FIELDS}
+        fields.update(changes)
+        return Module(**fields)
 
     # -- index spaces: imports come first in each -------------------------------------
 

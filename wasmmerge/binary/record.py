@@ -1,5 +1,5 @@
-"""Record classes for the types and the module model: what `@dataclass` would generate,
-written once here instead of compiled at every start-up.
+"""Record classes for the types, the module model and the linker's objects: what
+`@dataclass` would generate, written once here instead of compiled at every start-up.
 
 `@dataclass` builds each class's `__init__`, `__repr__` and `__eq__` (a frozen class's
 `__setattr__`, `__delattr__` and `__hash__` too) from generated source, compiled when the
@@ -11,11 +11,15 @@ its own `__init__` (a plain function, compiled once into the .pyc) and inherits 
   class says otherwise), as a dataclass with `eq=True` compares; mutable records are
   unhashable, frozen ones hash those fields;
 - `repr`: `Name(field=value, ...)` over every field, as a dataclass prints;
-- frozen records refuse assignment, and pickle (and copy) through their `__init__`.
+- frozen records refuse assignment, and pickle (and copy) through their `__init__`;
+- entities (`Entity`, like `@dataclass(eq=False)`) are compared and hashed by identity,
+  and print `...` for themselves inside their own repr (a chunk names its file, which
+  lists its chunks), as a dataclass's repr does.
 
 Fields are the class's `__slots__`, in `__init__`'s parameter order.
 """
 
+from _thread import get_ident
 from operator import attrgetter
 
 set_field = object.__setattr__  # how a frozen record's __init__ sets its fields
@@ -71,3 +75,25 @@ class Frozen(Record):
 
     def __reduce__(self):
         return self.__class__, tuple(getattr(self, name) for name in self._fields)
+
+
+_REPRS_RUNNING = set()  # (id, thread) of the entities being printed, as dataclasses keep
+
+
+class Entity(Record):
+    """A mutable record that is an object rather than a value (like `@dataclass(eq=False,
+    slots=True)`): equal only to itself, hashable by identity."""
+
+    __slots__ = ()
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        key = (id(self), get_ident())
+        if key in _REPRS_RUNNING:
+            return "..."
+        _REPRS_RUNNING.add(key)
+        try:
+            return Record.__repr__(self)
+        finally:
+            _REPRS_RUNNING.discard(key)

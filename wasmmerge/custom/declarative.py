@@ -155,12 +155,13 @@ class OneOf(cs.Subconstruct):
 
 
 class As(cs.Adapter):
-    """A `construct.Struct` read into (and written from) one of our dataclasses."""
+    """A `construct.Struct` read into (and written from) one of our dataclasses or records."""
 
     def __init__(self, cls, subcon):
         super().__init__(subcon)
         self.cls = cls
-        self.names = [f.name for f in fields(cls) if f.init]
+        # A record's fields are its __init__'s parameters (`binary/record.py`).
+        self.names = list(cls._fields) if hasattr(cls, "_fields") else [f.name for f in fields(cls) if f.init]
 
     def _decode(self, obj, context, path):
         return self.cls(**{name: _plain_list(obj[name]) for name in self.names if name in obj})

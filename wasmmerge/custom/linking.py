@@ -1,18 +1,18 @@
 """The `linking` custom section of relocatable objects (tool-conventions Linking.md, version 2).
 
 `version:u32` then subsections: WASM_SEGMENT_INFO (5), WASM_INIT_FUNCS (6),
-WASM_COMDAT_INFO (7), WASM_SYMBOL_TABLE (8). Each is read by hand into dataclasses
-and written through its `construct` declaration; an unknown subsection is kept as bytes. LLVM writes the
-subsection sizes as 5-byte padded LEB128; the width is recorded so that
+WASM_COMDAT_INFO (7), WASM_SYMBOL_TABLE (8). Each is read by hand into records
+(`binary/record.py`: a dataclass's behaviour without its import cost) and written
+through its `construct` declaration; an unknown subsection is kept as bytes. LLVM writes
+the subsection sizes as 5-byte padded LEB128; the width is recorded so that
 `encode(parse(b)) == b` holds for objects as clang writes them.
 
 Placement: after the data section, before the `reloc.*` sections (LLVM's order).
 """
 
-from dataclasses import dataclass, field
-
 from ..binary import leb
 from ..binary.model import DATA
+from ..binary.record import Record
 from ..errors import DecodeError
 from .fields import name_at, vec_at
 
@@ -45,57 +45,75 @@ SEGMENT_RETAIN = 0x4
 COMDAT_DATA, COMDAT_FUNCTION, COMDAT_GLOBAL, COMDAT_TAG, COMDAT_TABLE, COMDAT_SECTION = range(6)
 
 
-@dataclass
-class SegmentInfo:
-    name: str
-    alignment: int  # log2 of the alignment in bytes
-    flags: int
+class SegmentInfo(Record):
+    __slots__ = ("name", "alignment", "flags")
+
+    def __init__(self, name: str, alignment: int, flags: int):
+        self.name = name
+        self.alignment = alignment  # log2 of the alignment in bytes
+        self.flags = flags
 
 
-@dataclass
-class InitFunc:
-    priority: int
-    symbol: int  # index into the symbol table
+class InitFunc(Record):
+    __slots__ = ("priority", "symbol")
+
+    def __init__(self, priority: int, symbol: int):
+        self.priority = priority
+        self.symbol = symbol  # index into the symbol table
 
 
-@dataclass
-class ComdatMember:
-    kind: int
-    index: int
+class ComdatMember(Record):
+    __slots__ = ("kind", "index")
+
+    def __init__(self, kind: int, index: int):
+        self.kind = kind
+        self.index = index
 
 
-@dataclass
-class Comdat:
-    name: str
-    flags: int
-    members: list[ComdatMember]
+class Comdat(Record):
+    __slots__ = ("name", "flags", "members")
+
+    def __init__(self, name: str, flags: int, members: list[ComdatMember]):
+        self.name = name
+        self.flags = flags
+        self.members = members
 
 
-@dataclass(slots=True)  # slots: an object has one per function, global and data item
-class Symbol:
-    kind: int
-    flags: int
-    name: str | None = None  # absent for an undefined function/global/tag/table without EXPLICIT_NAME
-    index: int | None = None  # function, global, tag, table or section index; None for data
-    segment: int | None = None  # defined data symbols: segment index, offset and size in it
-    offset: int | None = None
-    size: int | None = None
+class Symbol(Record):  # an object has one per function, global and data item
+    __slots__ = ("kind", "flags", "name", "index", "segment", "offset", "size")
+
+    def __init__(self, kind: int, flags: int, name: str | None = None, index: int | None = None,
+                 segment: int | None = None, offset: int | None = None, size: int | None = None):
+        self.kind = kind
+        self.flags = flags
+        self.name = name  # absent for an undefined function/global/tag/table without EXPLICIT_NAME
+        self.index = index  # function, global, tag, table or section index; None for data
+        self.segment = segment  # defined data symbols: segment index, offset and size in it
+        self.offset = offset
+        self.size = size
 
     @property
     def undefined(self) -> bool:
         return bool(self.flags & UNDEFINED)
 
 
-@dataclass
-class Linking:
-    version: int = VERSION
-    symbols: list[Symbol] | None = None  # None: subsection absent
-    segments: list[SegmentInfo] | None = None
-    init_funcs: list[InitFunc] | None = None
-    comdats: list[Comdat] | None = None
-    unknown: dict[int, bytes] = field(default_factory=dict)
-    # (subsection id, width of its size field) in file order, for exact re-encoding.
-    layout: list[tuple[int, int]] = field(default_factory=list, compare=False)
+class Linking(Record):
+    __slots__ = ("version", "symbols", "segments", "init_funcs", "comdats", "unknown", "layout")
+    _compared = ("version", "symbols", "segments", "init_funcs", "comdats", "unknown")
+
+    def __init__(self, version: int = VERSION, symbols: list[Symbol] | None = None,
+                 segments: list[SegmentInfo] | None = None, init_funcs: list[InitFunc] | None = None,
+                 comdats: list[Comdat] | None = None, unknown: dict[int, bytes] | None = None,
+                 layout: list[tuple[int, int]] | None = None):
+        self.version = version
+        self.symbols = symbols  # None: subsection absent
+        self.segments = segments
+        self.init_funcs = init_funcs
+        self.comdats = comdats
+        self.unknown = {} if unknown is None else unknown
+        # (subsection id, width of its size field) in file order, for exact re-encoding
+        # (not compared).
+        self.layout = [] if layout is None else layout
 
 
 # -- reading: by hand ---------------------------------------------------------------------

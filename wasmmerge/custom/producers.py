@@ -8,29 +8,34 @@ fixed cost of each. Merged as a union per field, in first-seen order, each value
 Placement: after the data section, after `name` (LLVM's order).
 """
 
-from dataclasses import dataclass
-
 from ..binary.model import DATA
+from ..binary.record import Record  # a dataclass's behaviour without its import cost
 from .fields import name_at, name_bytes, vec_at, vec_bytes, whole
 
 AFTER = DATA
 
 
-@dataclass
-class Tool:
-    name: str
-    version: str
+class Tool(Record):
+    __slots__ = ("name", "version")
+
+    def __init__(self, name: str, version: str):
+        self.name = name
+        self.version = version
 
 
-@dataclass
-class Field:
-    name: str
-    values: list[Tool]
+class Field(Record):
+    __slots__ = ("name", "values")
+
+    def __init__(self, name: str, values: list[Tool]):
+        self.name = name
+        self.values = values
 
 
-@dataclass
-class Producers:
-    fields: list[Field]
+class Producers(Record):
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: list[Field]):
+        self.fields = fields
 
 
 def _tool(data, pos: int) -> tuple[Tool, int]:

@@ -11,10 +11,9 @@ the linker.
 Placement: after the data section, right after `linking` (LLVM's order).
 """
 
-from dataclasses import dataclass
-
 from ..binary import leb
 from ..binary.model import DATA
+from ..binary.record import Record  # a dataclass's behaviour without its import cost
 from ..errors import DecodeError
 from .reloc_types import RELOC_TYPES
 
@@ -30,10 +29,12 @@ for _number, _type in RELOC_TYPES.items():
 Reloc = tuple[int, int, int, int | None]
 
 
-@dataclass
-class RelocSection:
-    section: int  # index of the section the entries patch, counting every section from 0
-    entries: list[Reloc]
+class RelocSection(Record):
+    __slots__ = ("section", "entries")
+
+    def __init__(self, section: int, entries: list[Reloc]):
+        self.section = section  # index of the section the entries patch, counting every section from 0
+        self.entries = entries
 
 
 def parse(data: bytes, base: int = 0, name: str = "reloc") -> RelocSection:

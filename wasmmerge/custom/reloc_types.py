@@ -23,23 +23,30 @@ Modifiers: `relative` (…_REL_: minus __memory_base / __table_base, PIC code),
 `tls` (offset from __tls_base), `location` (LOCREL: minus the site's own address).
 """
 
-from dataclasses import dataclass
+from ..binary.record import Frozen, set_field
 
 
-# eq=False: the rows are singletons, compared and hashed by identity (the linker keeps
-# a set of (row, index) pairs per section, and a field-wise hash is Python code).
-@dataclass(frozen=True, eq=False)
-class RelocType:
-    number: int
-    name: str
-    field: str  # uleb | sleb | i32 | i64
-    width: int  # bytes the field occupies
-    has_addend: bool
-    target: str
-    modifier: str | None = None  # relative | tls | location
-    encoding: int = 3  # what the patcher switches on: 0 uleb/5, 1 sleb/5, 2 i32, 3 wider fields
-    # The patcher's fast path for the commonest targets (SHORTCUTS below); 0: none.
-    shortcut: int = 0
+class RelocType(Frozen):
+    # A frozen record (`binary/record.py`: a dataclass's behaviour without its import
+    # cost), compared and hashed by identity: the rows are singletons (the linker keeps a
+    # set of (row, index) pairs per section, and a field-wise hash is Python code).
+    __slots__ = ("number", "name", "field", "width", "has_addend", "target", "modifier", "encoding", "shortcut")
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __init__(self, number: int, name: str, field: str, width: int, has_addend: bool, target: str,
+                 modifier: str | None = None, encoding: int = 3, shortcut: int = 0):
+        set_field(self, "number", number)
+        set_field(self, "name", name)
+        set_field(self, "field", field)  # uleb | sleb | i32 | i64
+        set_field(self, "width", width)  # bytes the field occupies
+        set_field(self, "has_addend", has_addend)
+        set_field(self, "target", target)
+        set_field(self, "modifier", modifier)  # relative | tls | location
+        # What the patcher switches on: 0 uleb/5, 1 sleb/5, 2 i32, 3 wider fields.
+        set_field(self, "encoding", encoding)
+        # The patcher's fast path for the commonest targets (SHORTCUTS below); 0: none.
+        set_field(self, "shortcut", shortcut)
 
     @property
     def is_64(self) -> bool:

@@ -8,9 +8,8 @@ needs.
 Placement: after the data section, after `producers` (LLVM's order).
 """
 
-from dataclasses import dataclass
-
 from ..binary.model import DATA
+from ..binary.record import Record  # a dataclass's behaviour without its import cost
 from ..errors import DecodeError
 from .fields import name_at, name_bytes, vec_at, vec_bytes, whole
 
@@ -18,15 +17,19 @@ AFTER = DATA
 PREFIXES = "+-="
 
 
-@dataclass
-class Feature:
-    prefix: str
-    name: str
+class Feature(Record):
+    __slots__ = ("prefix", "name")
+
+    def __init__(self, prefix: str, name: str):
+        self.prefix = prefix
+        self.name = name
 
 
-@dataclass
-class TargetFeatures:
-    features: list[Feature]
+class TargetFeatures(Record):
+    __slots__ = ("features",)
+
+    def __init__(self, features: list[Feature]):
+        self.features = features
 
 
 def _feature(data, pos: int) -> tuple[Feature, int]:

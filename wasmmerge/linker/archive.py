@@ -5,8 +5,7 @@ libc of hundreds of members costs one pass over its headers and its index. Error
 the archive, the byte offset of the bad header and what is wrong with it.
 """
 
-from dataclasses import dataclass
-
+from ..binary.record import Record  # a dataclass's behaviour without its import cost
 from ..errors import LinkError
 
 MAGIC = b"!<arch>\n"
@@ -14,20 +13,24 @@ THIN_MAGIC = b"!<thin>\n"
 HEADER_SIZE = 60
 
 
-@dataclass
-class Member:
-    name: str
-    offset: int  # of its header in the archive
-    data: memoryview
+class Member(Record):
+    __slots__ = ("name", "offset", "data")
+
+    def __init__(self, name: str, offset: int, data: memoryview):
+        self.name = name
+        self.offset = offset  # of its header in the archive
+        self.data = data
 
 
-@dataclass
-class Archive:
-    path: str
-    members: list[Member]
-    # symbol name -> index into `members` of the first member defining it; None when the
-    # archive has no index (the caller builds one from the members' symbol tables).
-    index: dict[str, int] | None
+class Archive(Record):
+    __slots__ = ("path", "members", "index")
+
+    def __init__(self, path: str, members: list[Member], index: dict[str, int] | None):
+        self.path = path
+        self.members = members
+        # symbol name -> index into `members` of the first member defining it; None when the
+        # archive has no index (the caller builds one from the members' symbol tables).
+        self.index = index
 
 
 def is_archive(data) -> bool:

@@ -12,11 +12,11 @@ relative would cost an operation per site.
 
 from array import array
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field
 
 from ..binary import leb
 from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, FUNCTION, Module
 from ..binary.reader import decode_module, iter_sections
+from ..binary.record import Entity
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
 from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
@@ -25,80 +25,105 @@ from ..features import ALL
 from .relocations import RELOC_TYPES, ROW_OF, SYMBOL_KINDS_FOR_TARGET
 
 
-@dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
-class FunctionChunk:
-    file: "ObjectFile"
-    index: int  # in the object's function index space (imports first)
-    type_index: int  # in the object's type section
-    start: int  # file offset of the body (locals + code), after its size field
-    end: int
-    size_start: int = 0  # file offset of its size field (copied as the input wrote it)
-    # Flat: type number, offset, index, addend for each relocation in turn, in an array
-    # (an object has one per relocated site). relocations(). Offsets are as the object
-    # wrote them, from the start of the section's payload:
-    reloc_base: int = 0  # that offset of the chunk's first byte
-    relocs: array | list = field(default_factory=list)
-    live: bool = False
-    discarded: bool = False  # lost its COMDAT group to another object
-    name: str | None = None
-    out_index: int | None = None
-    out_offset: int | None = None  # of its size field in the output code section payload
+# Chunks and objects are entities (`binary/record.py`: `@dataclass(eq=False)` without its
+# import cost): compared by identity, slotted (a chunk per function and segment of every
+# object). Each chunk's `relocs` defaults to a fresh empty list.
+
+class FunctionChunk(Entity):
+    __slots__ = ("file", "index", "type_index", "start", "end", "size_start", "reloc_base", "relocs", "live",
+                 "discarded", "name", "out_index", "out_offset")
+
+    def __init__(self, file: "ObjectFile", index: int, type_index: int, start: int, end: int, size_start: int = 0,
+                 reloc_base: int = 0, relocs: array | list | None = None, live: bool = False,
+                 discarded: bool = False, name: str | None = None, out_index: int | None = None,
+                 out_offset: int | None = None):
+        self.file = file
+        self.index = index  # in the object's function index space (imports first)
+        self.type_index = type_index  # in the object's type section
+        self.start = start  # file offset of the body (locals + code), after its size field
+        self.end = end
+        self.size_start = size_start  # file offset of its size field (copied as the input wrote it)
+        # Flat: type number, offset, index, addend for each relocation in turn, in an array
+        # (an object has one per relocated site). relocations(). Offsets are as the object
+        # wrote them, from the start of the section's payload:
+        self.reloc_base = reloc_base  # that offset of the chunk's first byte
+        self.relocs = [] if relocs is None else relocs
+        self.live = live
+        self.discarded = discarded  # lost its COMDAT group to another object
+        self.name = name
+        self.out_index = out_index
+        self.out_offset = out_offset  # of its size field in the output code section payload
 
 
-@dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
-class DataChunk:
-    file: "ObjectFile"
-    index: int  # segment index in the object
-    name: str
-    alignment: int  # log2
-    flags: int
-    start: int  # file offset of the segment's bytes
-    end: int
-    reloc_base: int = 0  # as FunctionChunk's
-    relocs: array | list = field(default_factory=list)  # as FunctionChunk's
-    live: bool = False
-    discarded: bool = False
-    output: object = None  # the OutputSegment it is placed in
-    out_offset: int = 0  # within that output segment
-    merged_into: object = None  # the MergedStrings holding its (deduplicated) strings
+class DataChunk(Entity):
+    __slots__ = ("file", "index", "name", "alignment", "flags", "start", "end", "reloc_base", "relocs", "live",
+                 "discarded", "output", "out_offset", "merged_into")
+
+    def __init__(self, file: "ObjectFile", index: int, name: str, alignment: int, flags: int, start: int, end: int,
+                 reloc_base: int = 0, relocs: array | list | None = None, live: bool = False,
+                 discarded: bool = False, output: object = None, out_offset: int = 0, merged_into: object = None):
+        self.file = file
+        self.index = index  # segment index in the object
+        self.name = name
+        self.alignment = alignment  # log2
+        self.flags = flags
+        self.start = start  # file offset of the segment's bytes
+        self.end = end
+        self.reloc_base = reloc_base  # as FunctionChunk's
+        self.relocs = [] if relocs is None else relocs  # as FunctionChunk's
+        self.live = live
+        self.discarded = discarded
+        self.output = output  # the OutputSegment it is placed in
+        self.out_offset = out_offset  # within that output segment
+        self.merged_into = merged_into  # the MergedStrings holding its (deduplicated) strings
 
     @property
     def size(self) -> int:
         return self.end - self.start
 
 
-@dataclass(eq=False, slots=True)  # slots: one per function and segment of every object
-class CustomChunk:
-    file: "ObjectFile"
-    section: int  # section index in the object
-    name: str
-    start: int  # file offset of the payload (after the name)
-    end: int
-    reloc_base: int = 0  # as FunctionChunk's
-    relocs: array | list = field(default_factory=list)  # as FunctionChunk's
-    out_offset: int = 0  # within the output section of the same name
-    merged_into: object = None  # .debug_str: the MergedStrings holding its strings
+class CustomChunk(Entity):
+    __slots__ = ("file", "section", "name", "start", "end", "reloc_base", "relocs", "out_offset", "merged_into")
+
+    def __init__(self, file: "ObjectFile", section: int, name: str, start: int, end: int, reloc_base: int = 0,
+                 relocs: array | list | None = None, out_offset: int = 0, merged_into: object = None):
+        self.file = file
+        self.section = section  # section index in the object
+        self.name = name
+        self.start = start  # file offset of the payload (after the name)
+        self.end = end
+        self.reloc_base = reloc_base  # as FunctionChunk's
+        self.relocs = [] if relocs is None else relocs  # as FunctionChunk's
+        self.out_offset = out_offset  # within the output section of the same name
+        self.merged_into = merged_into  # .debug_str: the MergedStrings holding its strings
 
 
-@dataclass(eq=False)
-class ObjectFile:
-    name: str  # as messages print it: "main.o" or "libc.a(printf.o)"
-    data: bytes
-    module: Module
-    symbols: list  # linking_section.Symbol, as read
-    functions: list[FunctionChunk]  # defined functions, in order
-    datas: list[DataChunk]
-    customs: list[CustomChunk]
-    init_funcs: list
-    comdats: list
-    num_imported: dict[int, int]  # import kind -> count
-    sections: dict[int, CustomChunk] = field(default_factory=dict)  # by section index
-    resolved: list = field(default_factory=list)  # symbol index -> linker Symbol
-    # Whether a relocation names a data or function symbol through a global (a GOT
-    # entry, PIC code): set while reading, so that layout skips the others.
-    names_got: bool = False
-    features: bytes | None = None  # the target_features payload, if any
-    producers: bytes | None = None
+class ObjectFile(Entity):
+    __slots__ = ("name", "data", "module", "symbols", "functions", "datas", "customs", "init_funcs", "comdats",
+                 "num_imported", "sections", "resolved", "names_got", "features", "producers")
+
+    def __init__(self, name: str, data: bytes, module: Module, symbols: list, functions: list[FunctionChunk],
+                 datas: list[DataChunk], customs: list[CustomChunk], init_funcs: list, comdats: list,
+                 num_imported: dict[int, int], sections: dict[int, CustomChunk] | None = None,
+                 resolved: list | None = None, names_got: bool = False, features: bytes | None = None,
+                 producers: bytes | None = None):
+        self.name = name  # as messages print it: "main.o" or "libc.a(printf.o)"
+        self.data = data
+        self.module = module
+        self.symbols = symbols  # linking_section.Symbol, as read
+        self.functions = functions  # defined functions, in order
+        self.datas = datas
+        self.customs = customs
+        self.init_funcs = init_funcs
+        self.comdats = comdats
+        self.num_imported = num_imported  # import kind -> count
+        self.sections = {} if sections is None else sections  # CustomChunk by section index
+        self.resolved = [] if resolved is None else resolved  # symbol index -> linker Symbol
+        # Whether a relocation names a data or function symbol through a global (a GOT
+        # entry, PIC code): set while reading, so that layout skips the others.
+        self.names_got = names_got
+        self.features = features  # the target_features payload, if any
+        self.producers = producers
 
 
 def _fail(file, message, offset=None):

@@ -13,8 +13,6 @@ Feature names are `wasmmerge.features`' (the validator's); the `target_features`
 uses LLVM's (`usage.target_feature_name`). What an input uses is `usage.features_used`.
 """
 
-from dataclasses import replace
-
 from ..binary.code import decode_instrs
 from ..binary.scan import ops_outside_runs, run_pattern
 from ..binary.types import FUNC_KIND, MEMORY_KIND, TABLE_KIND
@@ -90,7 +88,7 @@ def input_features(loaded, out, plan, scan_bodies: bool = True) -> list[set[str]
     for k, inp in enumerate(loaded):
         bodies = _bodies(loaded, out, plan, k) if scan_bodies else []
         try:
-            used = features_used(replace(inp.module, codes=bodies), scan_code=scan_bodies)
+            used = features_used(inp.module.replace(codes=bodies), scan_code=scan_bodies)
             if "legacy-exceptions" in used and _first_instruction(bodies, "exceptions") is None:
                 used.discard("exceptions")
             if _uses_extended_const(inp.module):
