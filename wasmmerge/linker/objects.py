@@ -99,6 +99,8 @@ class ObjectFile:
     names_got: bool = False
     features: bytes | None = None  # the target_features payload, if any
     producers: bytes | None = None
+    features_at: int = 0  # their payloads' file offsets (for errors)
+    producers_at: int = 0
 
 
 def _fail(file, message, offset=None):
@@ -193,6 +195,7 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
     code_ranges, data_ranges = [], []
     customs = []
     features = producers = None
+    features_at = producers_at = 0
     for k, info in enumerate(infos):
         if info.id == CODE:
             code_ranges = _split_code(name, data, info)
@@ -210,9 +213,9 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
                     # Decoded later, in one pass with attaching (it needs the chunks and symbols).
                     reloc_infos.append((info.name, payload, end))
                 elif info.name == "target_features":
-                    features = bytes(data[payload:end])
+                    features, features_at = bytes(data[payload:end]), payload
                 elif info.name == "producers":
-                    producers = bytes(data[payload:end])
+                    producers, producers_at = bytes(data[payload:end]), payload
                 elif info.name not in ("name", "dylink.0"):
                     customs.append(CustomChunk(None, k, info.name, payload, end))
             except WasmError as err:
@@ -232,7 +235,8 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
              for k, ((s, e), seg) in enumerate(zip(data_ranges, segments))]
     obj = ObjectFile(name, data, module, linking.symbols or [], functions, datas, customs,
                      linking.init_funcs or [], linking.comdats or [], num_imported,
-                     features=features, producers=producers)
+                     features=features, producers=producers, features_at=features_at,
+                     producers_at=producers_at)
     for chunk in (*functions, *datas, *customs):
         chunk.file = obj
     obj.sections = {c.section: c for c in customs}
