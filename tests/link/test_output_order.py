@@ -1,15 +1,20 @@
 """Orders in the output that wasm-ld 14 fixes and a first-seen merge would not: the
 `producers` fields (always language, processed-by, sdk; each tool once, by name, the
 first version kept) and the exports (in symbol-table order, the entry point where its
-symbol sits, the functions wasm-ld makes before reading any input first). Each case is
-linked by both linkers from the same command line and must be byte-identical."""
+symbol sits, the functions wasm-ld makes before reading any input first, the exports
+reached through `.command_export` wrappers last); and which functions the output has,
+in which order and slots (constructors only of live objects, trapping stubs only for
+mismatched calls, made in symbol-table order, one table slot per function whatever
+names it). Each case is linked by both linkers from the same command line and must be
+byte-identical."""
 
 import pytest
 from bytedsl import name, section, vec
 
 from wasmmerge.binary import leb
 
-from .harness import compile_sources, driver_link_args, link_both, run_wasm_ld, run_wasmmerge_link
+from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, run_wasm_ld,
+                      run_wasmmerge_link)
 
 CXX_FLAGS = ["-fno-exceptions", "-fno-rtti"]
 CXX_PROGRAM = ["cxx/program.cc", "cxx/main.cc", "cxx/other.cc"]
@@ -159,3 +164,50 @@ def test_export_all_through_the_driver(name, tmp_path):
     sources, cflags, ldflags = DRIVER_LINKS[name]
     objects = _objects(tmp_path, sources, cflags)
     _same(driver_link_args(objects, ldflags), tmp_path)
+
+
+def test_wrapped_exports_come_after_the_others(tmp_path):
+    # A command without constructors calls, with libc's __wasm_call_dtors at hand: every
+    # exported function goes through a `.command_export` wrapper, whose symbol wasm-ld
+    # makes last, so the data exports come first.
+    objects = _objects(tmp_path, ["order/visible.c"])
+    ours = _same(driver_link_args(objects, ["-nostartfiles", "-Wl,--no-entry", "-Wl,--export-dynamic"]), tmp_path)
+    assert b"first_function.command_export" in _customs(ours.read_bytes())["name"]
+
+
+# --- which functions, in which order ---------------------------------------------------
+
+def test_constructors_of_an_archive_member_nothing_live_uses_are_left_out(tmp_path):
+    # dead.c's dead code pulls ctor.o out of the archive; with nothing of ctor.o live its
+    # constructor is not called (an object named on the command line keeps its own).
+    start, dead, ctor = _objects(tmp_path, ["order/start.c", "order/dead.c", "order/ctor.c"])
+    archive = make_archive(tmp_path / "libctor.a", [ctor])
+    ours = _same([str(start), str(dead), str(archive), "-o", "out.wasm"], tmp_path)
+    assert b"init" not in _customs(ours.read_bytes())["name"]
+    ours = _same([str(start), str(dead), str(ctor), "-o", "out.wasm"], tmp_path)
+    assert b"init" in _customs(ours.read_bytes())["name"]
+    _same([str(start), str(dead), "--whole-archive", str(archive), "-o", "out.wasm"], tmp_path)
+    _same(["--export=never_called", str(start), str(dead), str(archive), "-o", "out.wasm"], tmp_path)
+
+
+def test_a_function_only_address_taken_under_another_prototype_is_no_mismatch(tmp_path):
+    objects = _objects(tmp_path, ["order/address_only.c", "order/aliases.c"])
+    args = ["--no-entry", "--export=address_taken", "--export=same_slot", *map(str, objects), "-o", "out.wasm"]
+    _same(args, tmp_path)
+    done = run_wasmmerge_link(args, tmp_path / "again.wasm")
+    assert done.returncode == 0 and "signature mismatch" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("flags", [["--export=same_slot"], ["--export-all"]], ids=["export", "export-all"])
+def test_aliases_of_one_function_share_its_table_slot(flags, tmp_path):
+    objects = _objects(tmp_path, ["order/aliases.c"])
+    ours = _same(["--no-entry", *flags, *map(str, objects), "-o", "out.wasm"], tmp_path)
+    assert call_exports(ours, [("same_slot", ())]) == [1]
+
+
+@pytest.mark.parametrize("flags", [["--export-all"], ["--export=call_second", "--export=call_first"]],
+                         ids=["export-all", "export"])
+def test_weak_stubs_in_symbol_table_order(flags, tmp_path):
+    objects = _objects(tmp_path, ["order/weak_calls.c"])
+    ours = _same(["--no-entry", *flags, *map(str, objects), "-o", "out.wasm"], tmp_path)
+    assert call_exports(ours, [("call_first", (1,)), ("call_second", (1,))]) == [-1, -2]

@@ -6,7 +6,8 @@ command line names (--export, --export-if-defined, --export-all, --export-dynami
 non-hidden ones). A
 data symbol is exported as an immutable global holding its address. In a command whose
 code never calls `__wasm_call_ctors`, each exported function is reached through
-`NAME.command_export`, which runs the constructors, the function, then the destructors.
+`NAME.command_export`, which runs the constructors, the function, then the destructors;
+those exports come after all the others.
 """
 
 from ..binary import leb
@@ -43,15 +44,18 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
     listed = set(names)
     names.extend(name for name in dict.fromkeys(opts.exports) if name not in listed)
     ctors = symtab.symbols.get("__wasm_call_ctors")
+    # A wrapper's symbol is made after every other, so the wrapped functions' exports
+    # come last (still in symbol-table order among themselves), as in wasm-ld.
+    wrapped = []
     for name in names:
         sym = symtab.symbols.get(name)
         if sym is None or not sym.defined:
             continue
         if sym.kind == SYMTAB_FUNCTION:
-            index = sym.out_index
             if wrap_exports and sym.file is not None:
-                index = _wrapper(out, sym, ctors, dtors)
-            exports.append((_export_name(sym) or name, FUNC_KIND, index))
+                wrapped.append((_export_name(sym) or name, FUNC_KIND, _wrapper(out, sym, ctors, dtors)))
+            else:
+                exports.append((_export_name(sym) or name, FUNC_KIND, sym.out_index))
         elif sym.kind == SYMTAB_GLOBAL:
             exports.append((name, GLOBAL_KIND, sym.out_index))
         elif sym.kind == SYMTAB_DATA and sym.address is not None:
@@ -64,6 +68,7 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
             exports.append((name, TAG_KIND, sym.out_index))
         elif sym.kind == SYMTAB_TABLE and not opts.export_table:
             exports.append((name, TABLE_KIND, 0))
+    exports.extend(wrapped)
 
 
 def _in_wasm_ld_order(symbols: dict) -> list:

@@ -101,6 +101,9 @@ class ObjectFile:
     producers: bytes | None = None
     features_at: int = 0  # their payloads' file offsets (for errors)
     producers_at: int = 0
+    # An archive member extracted on demand (not by --whole-archive): live, and so its
+    # constructors run, only once one of its symbols is (wasm-ld's rule).
+    on_demand: bool = False
 
 
 def _fail(file, message, offset=None):
