@@ -59,10 +59,15 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
         elif sym.kind == SYMTAB_GLOBAL:
             exports.append((name, GLOBAL_KIND, sym.out_index))
         elif sym.kind == SYMTAB_DATA and sym.address is not None:
-            # A data symbol is exported as an immutable global holding its address.
+            # A data symbol is exported as an immutable global holding its address; a
+            # thread-local one with shared memory, as its offset in each thread's block.
+            address = sym.address
+            tls = out.tls_segment
+            if opts.shared_memory and tls is not None and sym.segment is not None and sym.segment.output is tls:
+                address -= tls.start
             index = out.num_imported_globals + len(out.globals)
             out.globals.append(OutGlobal(name, GlobalType(planner.ptr_type, False),
-                                         out.const(sym.address, opts.wasm64), named=False))
+                                         out.const(address, opts.wasm64), named=False))
             exports.append((name, GLOBAL_KIND, index))
         elif sym.kind == SYMTAB_TAG:
             exports.append((name, TAG_KIND, sym.out_index))

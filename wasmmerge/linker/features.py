@@ -7,7 +7,7 @@ problem a line of wasm-ld's wording, when an object uses a feature outside an ex
 `--features` list, when one object uses a feature another disallows (`-`), when an object
 lacks a feature another requires (`=`), when live thread-local data or shared memory
 comes without atomics and bulk memory in the allowed set, or when a mutable global is
-imported without `mutable-globals`. Producers: each object's section read as LLVM's
+imported or exported without `mutable-globals`. Producers: each object's section read as LLVM's
 reader does (an unknown or repeated field, or a tool named twice in a field, is an
 error), merged as wasm-ld's ProducersSection does: the fields always in the order
 language, processed-by, sdk (whatever order the objects use), each tool once per field
@@ -41,9 +41,10 @@ def _parsed(objects, attribute: str, parse) -> list:
     return out
 
 
-def allowed_features(objects, opts, diag, tls_used: bool = False, imports=()) -> list[str]:
+def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), exported_globals=()) -> list[str]:
     """The features the output declares; checking them as wasm-ld's populateTargetFeatures
-    does (its order of checks, its messages)."""
+    does (its order of checks, its messages). `exported_globals`: (name, mutable) of the
+    exported global symbols (not data addresses), in export order."""
     explicit = opts.features
     if explicit is not None and not opts.check_features:
         return sorted(set(explicit))
@@ -65,6 +66,12 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=()) ->
             if imp.kind == GLOBAL_KIND and imp.desc.mutable:
                 name = imp.symbol.name if imp.symbol is not None else imp.name
                 diag.error(f"mutable global imported but 'mutable-globals' feature not present in inputs: "
+                           f"`{name}`. Use --no-check-features to suppress.")
+        # (wasm-ld 14 refuses immutable ones too, its own __tls_size and __tls_align
+        # under --export-all with shared memory included; later versions, and we, do not.)
+        for name, mutable in exported_globals:
+            if mutable:
+                diag.error(f"mutable global exported but 'mutable-globals' feature not present in inputs: "
                            f"`{name}`. Use --no-check-features to suppress.")
     if opts.shared_memory and "shared-mem" in disallowed:
         diag.error(f"--shared-memory is disallowed by {disallowed['shared-mem']} because it was not compiled "

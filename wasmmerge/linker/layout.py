@@ -332,7 +332,7 @@ class Planner:
             # With shared memory each thread sets its own (__wasm_init_tls); else a constant.
             "__tls_base": (True, 0) if opts.shared_memory else (False, tls.start if tls else 0),
             "__tls_size": (False, tls.size if tls else 0),
-            "__tls_align": (False, (1 << tls.alignment) if tls else 1),
+            "__tls_align": (False, (1 << tls.alignment) if tls else 0),
             "__memory_base": (False, 0),
             "__table_base": (False, opts.table_base),
         }
