@@ -33,7 +33,7 @@ wabt:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wabt >/dev/null; }
 
 # Debian packages the toolchain tests need; installed only when a tool is missing.
-TOOLCHAIN_PKGS  := clang lld wasi-libc libclang-rt-dev-wasm32 llvm libxxhash0
+TOOLCHAIN_PKGS  := clang lld wasi-libc libclang-rt-dev-wasm32 llvm libxxhash0 libc++-dev-wasm32
 TOOLCHAIN_TOOLS := clang wasm-ld llvm-ar llvm-dwarfdump llvm-symbolizer llvm-objdump
 
 toolchain:
@@ -41,6 +41,7 @@ toolchain:
 	[ -d /usr/include/wasm32-wasi ] || missing="$$missing wasi-libc"; \
 	[ -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null)" ] || missing="$$missing compiler-rt"; \
 	[ -n "$$(ls /usr/lib/*/libxxhash.so.0 2>/dev/null)" ] || missing="$$missing libxxhash"; \
+	[ -f /usr/lib/wasm32-wasi/libc++.a ] || missing="$$missing libc++"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing the wasm32 toolchain from Debian packages (missing:$$missing)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TOOLCHAIN_PKGS) >/dev/null; \

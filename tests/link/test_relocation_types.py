@@ -112,8 +112,10 @@ def _object(reverse: bool = False) -> bytes:
             + section(0, name("reloc.CODE") + code_relocs)
             + section(0, name("reloc.DATA") + data_relocs)
             + section(0, name("reloc..debug_info") + debug_relocs)
-            # it has thread-local data: wasm-ld (and we) require atomics and bulk memory
-            + section(0, name("target_features") + vec(b"+" + name("atomics"), b"+" + name("bulk-memory"))))
+            # it has thread-local data: wasm-ld (and we) require atomics and bulk memory;
+            # it exports its mutable global: mutable-globals
+            + section(0, name("target_features") + vec(b"+" + name("atomics"), b"+" + name("bulk-memory"),
+                                                       b"+" + name("mutable-globals"))))
 
 
 def _read_field(type_name, raw: bytes) -> int:

@@ -8,6 +8,7 @@ symbols, mark what the roots reach, report undefined symbols all at once, lay ou
 import gc
 import os
 
+from ..binary.types import GLOBAL_KIND
 from ..errors import LinkError
 from .archive import is_archive
 from .diagnostics import Diagnostics
@@ -166,12 +167,14 @@ def _link(opts, symtab, diag) -> LinkResult:
     if ctors is None and (wrap_exports or not opts.gc_sections):
         ctors = symtab.symbols["__wasm_call_ctors"] = _synthetic_ctors(symtab)
     # --export of a linker-defined name references it; --export-all defines them all,
-    # as wasm-ld 14 does (except __heap_end and the TLS ones, which it defines on use, and
-    # the table, which exists only when an object refers to it).
+    # as wasm-ld 14 does (except __heap_end and, without shared memory, the TLS ones,
+    # which it defines on use, and the table, which exists only when an object refers to it).
     wanted = list(opts.exports)
     if opts.export_all:
         wanted += ["__wasm_call_ctors", "__dso_handle", "__data_end", "__global_base", "__heap_base",
                    "__memory_base", "__table_base"]
+        if opts.shared_memory:  # made up front with shared memory, TLS or not
+            wanted += ["__tls_base", "__tls_size", "__tls_align", "__wasm_init_tls"]
     for name in wanted:
         if name not in symtab.symbols and name in SYNTHETIC_KINDS:
             symtab.symbols[name] = Symbol(name, SYNTHETIC_KINDS[name])
@@ -181,7 +184,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     if init_tls is not None and "__tls_base" not in symtab.symbols:
         symtab.symbols["__tls_base"] = Symbol("__tls_base", SYMTAB_GLOBAL)  # the function sets it
     segment_names = {output_segment_name(c.name) for o in symtab.objects for c in o.datas}
-    define_synthetic(symtab, opts.wasm64, segment_names)
+    define_synthetic(symtab, opts.wasm64, segment_names, opts.shared_memory)
     for name, sym in symtab.symbols.items():
         if sym.defined and (sym.flags & (NO_STRIP | 0x20) or opts.export_all or name in opts.exports
                             or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)):
@@ -190,8 +193,6 @@ def _link(opts, symtab, diag) -> LinkResult:
         for sym in obj.resolved:
             if sym.local and sym.flags & NO_STRIP and sym.file is obj:
                 roots.append(sym)
-    if init_tls is not None:
-        roots.append(symtab.symbols["__tls_base"])
     roots.append(symtab.symbols["__stack_pointer"])
     if not opts.gc_sections and ctors is not None and ctors.synthetic:
         roots.append(ctors)  # nothing is collected, the linker's own function included
@@ -205,6 +206,9 @@ def _link(opts, symtab, diag) -> LinkResult:
             wrap_exports = False
     marker = MarkLive(symtab, roots, opts.gc_sections)
     marker.run()
+    tls_base = symtab.symbols.get("__tls_base")
+    if init_tls is not None and init_tls.live and tls_base is not None and _tls_used(symtab):
+        tls_base.live = True  # __wasm_init_tls sets it (with no TLS data its body is empty)
     _report_undefined(opts, symtab, marker, diag)
     diag.check()
     if opts.print_gc_sections:
@@ -212,7 +216,10 @@ def _link(opts, symtab, diag) -> LinkResult:
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     diag.check()
     # Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
-    features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports)
+    exported_globals = [(name, sym.global_type.mutable) for name, kind, _ in layout.exports if kind == GLOBAL_KIND
+                        and (sym := symtab.symbols.get(name)) is not None and sym.kind == SYMTAB_GLOBAL
+                        and sym.global_type is not None]
+    features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports, exported_globals)
     if opts.shared_memory and opts.check_features:
         check_shared_memory_features(symtab.objects, diag)
     diag.check()

@@ -1,73 +1,86 @@
 """Exports: which symbols the module exports, and the command-export wrappers.
 
-wasm-ld exports the memory (unless imported), the table with --export-table, the entry
-point, then every symbol the objects mark EXPORTED or the command line names
-(--export, --export-if-defined, --export-all, --export-dynamic for non-hidden ones). A
+wasm-ld exports the memory (unless imported), the table with --export-table, then, in
+symbol-table order, the entry point and every symbol the objects mark EXPORTED or the
+command line names (--export, --export-if-defined, --export-all, --export-dynamic for
+non-hidden ones). A
 data symbol is exported as an immutable global holding its address. In a command whose
 code never calls `__wasm_call_ctors`, each exported function is reached through
-`NAME.command_export`, which runs the constructors, the function, then the destructors.
+`NAME.command_export`, which runs the constructors, the function, then the destructors;
+those exports come after all the others.
 """
 
 from ..binary import leb
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, GlobalType
 from .output import OutFunction, OutGlobal
+from .symbol_order import EARLY_SYNTHETIC
 from .symbols import EXPORTED, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG
 from .synthetic import body, call
 
 
 def plan_exports(planner, wrap_exports: bool, dtors) -> None:
-    """The export list: memory, table, entry, then each exported symbol in table order."""
+    """The export list: memory, table, then each exported symbol (the entry among them) in
+    symbol-table order."""
     out, opts, symtab = planner.out, planner.opts, planner.symtab
     exports = out.exports
     if opts.export_memory and not opts.import_memory or (opts.import_memory and opts.export_memory != "memory"):
         exports.append((opts.export_memory, MEMORY_KIND, 0))
     if opts.export_table:
         exports.append(("__indirect_function_table", TABLE_KIND, 0))
+    # The entry is exported where its symbol sits in the symbol table, as every other
+    # export is: wasm-ld gives it no place of its own (so with --export-all the
+    # constructors' function, made before any input, comes before it).
+    entry = opts.entry if not opts.relocatable else None
     names = []
-    if opts.entry and not opts.relocatable:
-        names.append(opts.entry)
     for name, sym in _in_wasm_ld_order(symtab.symbols):
-        if not sym.defined or not sym.live or name in names:
+        if not sym.defined or not sym.live:
             continue
-        explicit = sym.flags & EXPORTED or name in opts.exports or name in opts.exports_if_defined
+        explicit = (sym.flags & EXPORTED or name == entry or name in opts.exports
+                    or name in opts.exports_if_defined)
         if sym.kind == SYMTAB_GLOBAL and sym.global_type is not None and sym.global_type.mutable and not explicit:
             continue  # wasm-ld exports a mutable global (__stack_pointer) only when named
         if explicit or opts.export_all or (opts.export_dynamic and not sym.hidden and sym.synthetic is None):
             names.append(name)
-    for name in opts.exports:
-        if name not in names:
-            names.append(name)
+    listed = set(names)
+    names.extend(name for name in dict.fromkeys(opts.exports) if name not in listed)
     ctors = symtab.symbols.get("__wasm_call_ctors")
+    # A wrapper's symbol is made after every other, so the wrapped functions' exports
+    # come last (still in symbol-table order among themselves), as in wasm-ld.
+    wrapped = []
     for name in names:
         sym = symtab.symbols.get(name)
         if sym is None or not sym.defined:
             continue
         if sym.kind == SYMTAB_FUNCTION:
-            index = sym.out_index
             if wrap_exports and sym.file is not None:
-                index = _wrapper(out, sym, ctors, dtors)
-            exports.append((_export_name(sym) or name, FUNC_KIND, index))
+                wrapped.append((_export_name(sym) or name, FUNC_KIND, _wrapper(out, sym, ctors, dtors)))
+            else:
+                exports.append((_export_name(sym) or name, FUNC_KIND, sym.out_index))
         elif sym.kind == SYMTAB_GLOBAL:
             exports.append((name, GLOBAL_KIND, sym.out_index))
         elif sym.kind == SYMTAB_DATA and sym.address is not None:
-            # A data symbol is exported as an immutable global holding its address.
+            # A data symbol is exported as an immutable global holding its address; a
+            # thread-local one with shared memory, as its offset in each thread's block.
+            address = sym.address
+            tls = out.tls_segment
+            if opts.shared_memory and tls is not None and sym.segment is not None and sym.segment.output is tls:
+                address -= tls.start
             index = out.num_imported_globals + len(out.globals)
             out.globals.append(OutGlobal(name, GlobalType(planner.ptr_type, False),
-                                         out.const(sym.address, opts.wasm64), named=False))
+                                         out.const(address, opts.wasm64), named=False))
             exports.append((name, GLOBAL_KIND, index))
         elif sym.kind == SYMTAB_TAG:
             exports.append((name, TAG_KIND, sym.out_index))
         elif sym.kind == SYMTAB_TABLE and not opts.export_table:
             exports.append((name, TABLE_KIND, 0))
-
-
-# The linker's own functions that wasm-ld makes before it reads any input: they come
-# first in its symbol table, and so first among the exports (--export-all).
-_MADE_FIRST = ("__wasm_call_ctors",)
+    exports.extend(wrapped)
 
 
 def _in_wasm_ld_order(symbols: dict) -> list:
-    first = [(name, symbols[name]) for name in _MADE_FIRST if name in symbols and symbols[name].synthetic]
+    """The symbols in wasm-ld's table order: the ones it makes before it reads any input
+    (`__wasm_call_ctors`, and the TLS ones with shared memory) first, so first among the
+    exports with --export-all."""
+    first = [(name, symbols[name]) for name in EARLY_SYNTHETIC if name in symbols and symbols[name].synthetic]
     made = {name for name, _ in first}
     return first + [(name, sym) for name, sym in symbols.items() if name not in made]
 

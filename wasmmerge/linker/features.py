@@ -7,8 +7,12 @@ problem a line of wasm-ld's wording, when an object uses a feature outside an ex
 `--features` list, when one object uses a feature another disallows (`-`), when an object
 lacks a feature another requires (`=`), when live thread-local data or shared memory
 comes without atomics and bulk memory in the allowed set, or when a mutable global is
-imported without `mutable-globals`. Producers: the output's `producers` section is the
-union of the objects' (first occurrence first).
+imported or exported without `mutable-globals`. Producers: each object's section read as LLVM's
+reader does (an unknown or repeated field, or a tool named twice in a field, is an
+error), merged as wasm-ld's ProducersSection does: the fields always in the order
+language, processed-by, sdk (whatever order the objects use), each tool once per field
+by its name, in the order objects are loaded, the first object's version kept; a field
+with no tool left out, and no section when every field is empty.
 """
 
 from ..custom import producers as producers_section
@@ -19,7 +23,8 @@ from ..errors import WasmError
 
 def _parsed(objects, attribute: str, parse) -> list:
     """(object, parsed section) for each object that has the section. Objects built by one
-    compiler carry the same bytes, so each distinct payload is parsed once."""
+    compiler carry the same bytes, so each distinct payload is parsed once (an error in
+    one is reported at the first object that carries it)."""
     seen = {}
     out = []
     for obj in objects:
@@ -29,16 +34,17 @@ def _parsed(objects, attribute: str, parse) -> list:
         section = seen.get(payload)
         if section is None:
             try:
-                section = seen[payload] = parse(payload)
+                section = seen[payload] = parse(payload, getattr(obj, attribute + "_at"))
             except WasmError as err:
                 raise err.with_file(obj.name)
         out.append((obj, section))
     return out
 
 
-def allowed_features(objects, opts, diag, tls_used: bool = False, imports=()) -> list[str]:
+def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), exported_globals=()) -> list[str]:
     """The features the output declares; checking them as wasm-ld's populateTargetFeatures
-    does (its order of checks, its messages)."""
+    does (its order of checks, its messages). `exported_globals`: (name, mutable) of the
+    exported global symbols (not data addresses), in export order."""
     explicit = opts.features
     if explicit is not None and not opts.check_features:
         return sorted(set(explicit))
@@ -60,6 +66,12 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=()) ->
             if imp.kind == GLOBAL_KIND and imp.desc.mutable:
                 name = imp.symbol.name if imp.symbol is not None else imp.name
                 diag.error(f"mutable global imported but 'mutable-globals' feature not present in inputs: "
+                           f"`{name}`. Use --no-check-features to suppress.")
+        # (wasm-ld 14 refuses immutable ones too, its own __tls_size and __tls_align
+        # under --export-all with shared memory included; later versions, and we, do not.)
+        for name, mutable in exported_globals:
+            if mutable:
+                diag.error(f"mutable global exported but 'mutable-globals' feature not present in inputs: "
                            f"`{name}`. Use --no-check-features to suppress.")
     if opts.shared_memory and "shared-mem" in disallowed:
         diag.error(f"--shared-memory is disallowed by {disallowed['shared-mem']} because it was not compiled "
@@ -89,10 +101,15 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=()) ->
 
 
 def merged_producers(objects) -> bytes | None:
-    sections = [section for _, section in _parsed(objects, "producers", producers_section.parse)]
-    if not sections:
-        return None
-    return producers_section.encode(producers_section.merge(sections))
+    tools = {name: {} for name in producers_section.KNOWN_FIELDS}  # field -> tool name -> version
+    for _, section in _parsed(objects, "producers", producers_section.parse_linkable):
+        for fld in section.fields:
+            known = tools[fld.name]
+            for tool in fld.values:
+                known.setdefault(tool.name, tool.version)
+    fields = [producers_section.Field(name, [producers_section.Tool(tool, version) for tool, version in by_name.items()])
+              for name, by_name in tools.items() if by_name]
+    return producers_section.encode(producers_section.Producers(fields)) if fields else None
 
 
 def encode_features(names) -> bytes | None:

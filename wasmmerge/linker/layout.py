@@ -125,6 +125,15 @@ class Planner:
         any without an explicit import name under --unresolved-symbols=ignore-all."""
         return sym.weak or (self.opts.unresolved == "ignore-all" and sym.import_name is None)
 
+    def _stubbed_in_table_order(self) -> list:
+        """The live undefined functions given trapping stubs, in symbol-table order (as
+        wasm-ld makes them), not in the order marking reached them."""
+        stubbed = [sym for sym in self.marker.live_undefined if sym.kind == SYMTAB_FUNCTION and self._stubbed(sym)]
+        if len(stubbed) > 1:
+            position = {id(sym): k for k, sym in enumerate(self.symtab.symbols.values())}
+            stubbed.sort(key=lambda sym: position[id(sym)])
+        return stubbed
+
     def _functions(self, wrap_exports, dtors, stubs):
         out = self.out
         symtab = self.symtab
@@ -144,12 +153,11 @@ class Planner:
             out.init_memory = base + len(functions)
             out.start = out.init_memory
             functions.append(OutFunction("__wasm_init_memory", FuncType((), ()), None, None))
-        for sym in self.marker.live_undefined:
-            if sym.kind == SYMTAB_FUNCTION and self._stubbed(sym):
-                sym.is_stub = True
-                sym.out_index = base + len(functions)
-                name = f"undefined_weak:{sym.name}" if sym.weak else "undefined_stub"
-                functions.append(OutFunction(name, sym.signature, None, UNREACHABLE_BODY))
+        for sym in self._stubbed_in_table_order():
+            sym.is_stub = True
+            sym.out_index = base + len(functions)
+            name = f"undefined_weak:{sym.name}" if sym.weak else "undefined_stub"
+            functions.append(OutFunction(name, sym.signature, None, UNREACHABLE_BODY))
         for sym in stubs:
             if sym.live:
                 sym.out_index = base + len(functions)
@@ -331,7 +339,7 @@ class Planner:
             # With shared memory each thread sets its own (__wasm_init_tls); else a constant.
             "__tls_base": (True, 0) if opts.shared_memory else (False, tls.start if tls else 0),
             "__tls_size": (False, tls.size if tls else 0),
-            "__tls_align": (False, (1 << tls.alignment) if tls else 1),
+            "__tls_align": (False, (1 << tls.alignment) if tls else 0),
             "__memory_base": (False, 0),
             "__table_base": (False, opts.table_base),
         }
@@ -377,10 +385,11 @@ class Planner:
         entries = out.table_entries
         base = out.table_base
 
+        slot_of = {}  # output function index -> slot, for functions defined by objects
+
         def take(sym):
             if sym.table_slot is None and not sym.is_stub and sym.out_index is not None:
-                sym.table_slot = base + len(entries)
-                entries.append(sym)
+                sym.table_slot = take_slot(sym, slot_of, entries, base)
 
         for obj in self.symtab.objects:
             for chunk in (*obj.functions, *obj.datas):
@@ -402,3 +411,17 @@ class Planner:
         for sym in self.symtab.symbols.values():
             if sym.kind == SYMTAB_TABLE and sym.synthetic == "table":
                 sym.out_index = 0  # the one table, defined or (--import-table) imported
+
+
+def take_slot(sym, slot_of: dict, entries: list, base: int) -> int:
+    """The table slot of a function whose address is taken. Symbols of one defined function
+    (C++ constructor and destructor aliases: D1 and D2 name one body) share its slot, as
+    wasm-ld keeps the slot on the function; an imported function's is its symbol's."""
+    key = sym.out_index if sym.file is not None else None
+    slot = slot_of.get(key) if key is not None else None
+    if slot is None:
+        slot = base + len(entries)
+        entries.append(sym)
+        if key is not None:
+            slot_of[key] = slot
+    return slot

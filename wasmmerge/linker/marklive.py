@@ -1,9 +1,12 @@
 """Garbage collection: mark what the roots reach through relocations (wasm-ld's MarkLive).
 
 Roots: the entry point, exported symbols (--export, EXPORTED flags, --export-all/-dynamic),
-NO_STRIP symbols, and the init functions once __wasm_call_ctors is live. A live symbol
-makes its chunk live (a function body or a data segment); a live chunk makes every symbol
-its relocations name live. Undefined symbols reached this way are the ones reported as
+NO_STRIP symbols, and, once __wasm_call_ctors is live, the init functions of each live
+object: every object named on the command line or pulled whole by --whole-archive, and an
+archive member extracted on demand only once one of its symbols is live (as wasm-ld
+marks files live: a member pulled in by a reference from dead code keeps its
+constructors out). A live symbol makes its chunk live (a function body or a data
+segment); a live chunk makes every symbol its relocations name live. Undefined symbols reached this way are the ones reported as
 undefined: a reference from dead code is no error, as in wasm-ld.
 With --no-gc-sections every chunk of every object is live.
 """
@@ -25,6 +28,7 @@ class MarkLive:
         self.queue = []
         self.live_undefined = {}  # Symbol -> [ObjectFile referencing it from live code]
         self.ctors_live = False
+        self.live_objects = {obj for obj in symtab.objects if not obj.on_demand}
 
     def run(self):
         symtab = self.symtab
@@ -49,9 +53,12 @@ class MarkLive:
     def _init_functions(self):
         self.ctors_live = True
         for obj in self.symtab.objects:
-            for init in obj.init_funcs:
-                sym = obj.resolved[init.symbol]
-                self.enqueue(sym, obj)
+            if obj in self.live_objects:
+                self._object_init_functions(obj)
+
+    def _object_init_functions(self, obj):
+        for init in obj.init_funcs:
+            self.enqueue(obj.resolved[init.symbol], obj)
 
     def enqueue(self, sym, referrer):
         if sym.live:
@@ -62,6 +69,10 @@ class MarkLive:
                 self.live_undefined.setdefault(sym, []).append(referrer)
             return
         obj = sym.file
+        if obj not in self.live_objects:
+            self.live_objects.add(obj)
+            if self.ctors_live:
+                self._object_init_functions(obj)
         if sym.kind == SYMTAB_FUNCTION:
             k = sym.index - obj.num_imported[0]
             if k >= 0:

@@ -100,13 +100,15 @@ class CustomChunk(Entity):
 
 class ObjectFile(Entity):
     __slots__ = ("name", "data", "module", "symbols", "functions", "datas", "customs", "init_funcs", "comdats",
-                 "num_imported", "sections", "resolved", "names_got", "features", "producers")
+                 "num_imported", "sections", "resolved", "names_got", "features", "producers", "features_at",
+                 "producers_at", "on_demand")
 
     def __init__(self, name: str, data: bytes, module: Module, symbols: list, functions: list[FunctionChunk],
                  datas: list[DataChunk], customs: list[CustomChunk], init_funcs: list, comdats: list,
                  num_imported: dict[int, int], sections: dict[int, CustomChunk] | None = None,
                  resolved: list | None = None, names_got: bool = False, features: bytes | None = None,
-                 producers: bytes | None = None):
+                 producers: bytes | None = None, features_at: int = 0, producers_at: int = 0,
+                 on_demand: bool = False):
         self.name = name  # as messages print it: "main.o" or "libc.a(printf.o)"
         self.data = data
         self.module = module
@@ -124,6 +126,11 @@ class ObjectFile(Entity):
         self.names_got = names_got
         self.features = features  # the target_features payload, if any
         self.producers = producers
+        self.features_at = features_at  # their payloads' file offsets (for errors)
+        self.producers_at = producers_at
+        # An archive member extracted on demand (not by --whole-archive): live, and so its
+        # constructors run, only once one of its symbols is (wasm-ld's rule).
+        self.on_demand = on_demand
 
 
 def _fail(file, message, offset=None):
@@ -218,6 +225,7 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
     code_ranges, data_ranges = [], []
     customs = []
     features = producers = None
+    features_at = producers_at = 0
     for k, info in enumerate(infos):
         if info.id == CODE:
             code_ranges = _split_code(name, data, info)
@@ -235,9 +243,9 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
                     # Decoded later, in one pass with attaching (it needs the chunks and symbols).
                     reloc_infos.append((info.name, payload, end))
                 elif info.name == "target_features":
-                    features = bytes(data[payload:end])
+                    features, features_at = bytes(data[payload:end]), payload
                 elif info.name == "producers":
-                    producers = bytes(data[payload:end])
+                    producers, producers_at = bytes(data[payload:end]), payload
                 elif info.name not in ("name", "dylink.0"):
                     customs.append(CustomChunk(None, k, info.name, payload, end))
             except WasmError as err:
@@ -257,7 +265,8 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
              for k, ((s, e), seg) in enumerate(zip(data_ranges, segments))]
     obj = ObjectFile(name, data, module, linking.symbols or [], functions, datas, customs,
                      linking.init_funcs or [], linking.comdats or [], num_imported,
-                     features=features, producers=producers)
+                     features=features, producers=producers, features_at=features_at,
+                     producers_at=producers_at)
     for chunk in (*functions, *datas, *customs):
         chunk.file = obj
     obj.sections = {c.section: c for c in customs}

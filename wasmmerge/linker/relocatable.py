@@ -20,7 +20,7 @@ from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
 from .features import encode_features
-from .layout import PAGE, _align, place_chunks, segment_rank
+from .layout import PAGE, _align, place_chunks, segment_rank, take_slot
 from .objects import named, relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .strings import MergedStrings, mergeable
@@ -185,6 +185,7 @@ def _table(symtab, out):
     """Slots from 1 for functions whose address is taken, in the order their relocations
     are met (an object's functions, then its data), as wasm-ld's relocation scan."""
     entries = out.table_entries
+    slot_of = {}
     for obj in symtab.objects:
         for chunk in (*obj.functions, *obj.datas):
             if chunk.discarded:
@@ -193,8 +194,7 @@ def _table(symtab, out):
                 if rt.target == "table_slot":
                     sym = obj.resolved[index]
                     if sym.table_slot is None and sym.out_index is not None:
-                        sym.table_slot = out.table_base + len(entries)
-                        entries.append(sym)
+                        sym.table_slot = take_slot(sym, slot_of, entries, out.table_base)
     table = symtab.symbols.get(TABLE_SYMBOL)
     if table is not None and table.kind == SYMTAB_TABLE and not table.defined:
         table.out_index = 0

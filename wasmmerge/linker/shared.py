@@ -40,10 +40,12 @@ def init_memory_body(flag: int, copies, fills, drops) -> bytes:
 
 
 def init_tls_body(tls_base_global: int, tls_size: int, tdata_index: int | None) -> bytes:
-    """`__wasm_init_tls(ptr)`: __tls_base = ptr, then copy .tdata there."""
-    code = b"\x20\x00\x24" + _u(tls_base_global)
+    """`__wasm_init_tls(ptr)`: __tls_base = ptr, then copy .tdata there (with no
+    thread-local data, wasm-ld's is empty)."""
+    code = b""
     if tdata_index is not None:
-        code += b"\x20\x00" + _const(0) + _const(tls_size) + b"\xfc\x08" + _u(tdata_index) + b"\x00"
+        code = (b"\x20\x00\x24" + _u(tls_base_global)
+                + b"\x20\x00" + _const(0) + _const(tls_size) + b"\xfc\x08" + _u(tdata_index) + b"\x00")
     return b"\x00" + code + b"\x0b"
 
 

@@ -12,6 +12,8 @@ Each object keeps `resolved[i]` -> Symbol for its symbol-table entry i, so reloc
 reach the winning definition without a name lookup.
 """
 
+from itertools import compress
+
 from ..custom.linking import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG
 from ..errors import LinkError
 from .archive import read_archive
@@ -107,7 +109,9 @@ class SymbolTable:
             raise LinkError(f"archive member {member.name} is not a WebAssembly object",
                             offset=member.offset, file=archive.path)
         self.diag.trace_file(name)
-        self.add_object(read_object(name, bytes(member.data)))
+        obj = read_object(name, bytes(member.data))
+        obj.on_demand = why is not None
+        self.add_object(obj)
 
     # -- COMDAT groups -----------------------------------------------------------------
 
@@ -264,14 +268,17 @@ def replace_mismatched_calls(symtab) -> list:
 
     wasm-ld warns and links such a call to `signature_mismatch:NAME`, a function of the
     caller's signature whose body is `unreachable`, so the module still validates and
-    the bad call traps when reached. Returns the stub symbols made.
+    the bad call traps when reached. Only a symbol the object calls (names in a
+    R_WASM_FUNCTION_INDEX_LEB relocation) is checked, as wasm-ld checks: one whose
+    address is only taken (a vtable slot, declared with another or no prototype) gets
+    the definition. Returns the stub symbols made.
     """
     stubs = {}
     for obj in symtab.objects:
         nfi = obj.num_imported[0]
         if not nfi:
             continue
-        ftypes = None
+        ftypes = called = None
         for k, raw in enumerate(obj.symbols):
             if raw.kind != SYMTAB_FUNCTION or not raw.flags & UNDEFINED or raw.index >= nfi:
                 continue
@@ -283,6 +290,10 @@ def replace_mismatched_calls(symtab) -> list:
             wanted = obj.module.types[ftypes[raw.index]].comp
             if wanted == sym.signature:
                 continue
+            if called is None:
+                called = _called_directly(obj)
+            if k not in called:
+                continue
             key = (sym.name, wanted)
             stub = stubs.get(key)
             if stub is None:
@@ -293,6 +304,16 @@ def replace_mismatched_calls(symtab) -> list:
                 stub.signature = wanted
             obj.resolved[k] = stub
     return list(stubs.values())
+
+
+def _called_directly(obj) -> set[int]:
+    """The symbol indices the object's code calls (R_WASM_FUNCTION_INDEX_LEB, type 0)."""
+    called = set()
+    for chunk in obj.functions:
+        relocs = chunk.relocs
+        if relocs:
+            called.update(compress(relocs[2::4], map((0).__eq__, relocs[0::4])))
+    return called
 
 
 def _sig(functype) -> str:

@@ -26,10 +26,15 @@ def is_c_identifier(name: str) -> bool:
     return bool(name) and (name[0].isalpha() or name[0] == "_") and all(c.isalnum() or c == "_" for c in name)
 
 
-def define_synthetic(symtab, wasm64: bool, segment_names) -> None:
+# Defined only with shared memory, where each thread has its own TLS block (wasm-ld 14:
+# without it a reference to one is an undefined symbol; __tls_base is then a constant).
+SHARED_MEMORY_ONLY = ("__tls_size", "__tls_align", "__wasm_init_tls")
+
+
+def define_synthetic(symtab, wasm64: bool, segment_names, shared_memory: bool) -> None:
     """Give every referenced-but-undefined linker name its synthetic definition."""
     for name, sym in symtab.symbols.items():
-        if sym.defined or sym.kind is None:
+        if sym.defined or sym.kind is None or (name in SHARED_MEMORY_ONLY and not shared_memory):
             continue
         if name in DATA_SYMBOLS and sym.kind == SYMTAB_DATA:
             sym.synthetic = "data"

@@ -1,0 +1,213 @@
+"""Orders in the output that wasm-ld 14 fixes and a first-seen merge would not: the
+`producers` fields (always language, processed-by, sdk; each tool once, by name, the
+first version kept) and the exports (in symbol-table order, the entry point where its
+symbol sits, the functions wasm-ld makes before reading any input first, the exports
+reached through `.command_export` wrappers last); and which functions the output has,
+in which order and slots (constructors only of live objects, trapping stubs only for
+mismatched calls, made in symbol-table order, one table slot per function whatever
+names it). Each case is linked by both linkers from the same command line and must be
+byte-identical."""
+
+import pytest
+from bytedsl import name, section, vec
+
+from wasmmerge.binary import leb
+
+from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, run_wasm_ld,
+                      run_wasmmerge_link)
+
+CXX_FLAGS = ["-fno-exceptions", "-fno-rtti"]
+CXX_PROGRAM = ["cxx/program.cc", "cxx/main.cc", "cxx/other.cc"]
+
+
+def _objects(tmp_path, sources, flags=(), tag=""):
+    out = tmp_path / f"objs{tag}"
+    out.mkdir(exist_ok=True)
+    return compile_sources(sources, out, flags)
+
+
+def _same(args, tmp_path):
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    return ours
+
+
+def _customs(data: bytes) -> dict[str, bytes]:
+    """Custom section payloads of a module, by name."""
+    out, pos = {}, 8
+    while pos < len(data):
+        size, start = leb.read_u32(data, pos + 1)
+        if data[pos] == 0:
+            length, at = leb.read_u32(data, start)
+            out[data[at:at + length].decode()] = data[at + length:start + size]
+        pos = start + size
+    return out
+
+
+def _with_producers(data: bytes, fields) -> bytes:
+    """The object with its `producers` section replaced by one of `fields` (none: no section)."""
+    out, pos = bytearray(data[:8]), 8
+    while pos < len(data):
+        size, start = leb.read_u32(data, pos + 1)
+        if not (data[pos] == 0 and data[start:start + 10] == b"\x09producers"):
+            out += data[pos:start + size]
+        pos = start + size
+    if fields is not None:
+        out += section(0, name("producers") + vec(*[name(f) + vec(*[name(t) + name(v) for t, v in tools])
+                                                   for f, tools in fields]))
+    return bytes(out)
+
+
+# --- producers ---------------------------------------------------------------------------
+
+# (C++ objects compiled with -g carry `language`, without it only `processed-by`; libc's
+# and crt1's are C99.) The first object of each link decides a first-seen order.
+PRODUCERS_LINKS = {
+    "processed-by-first": (["plain", "debug", "debug"], ["-nostartfiles", "-Wl,--no-entry", "-Wl,--export=main"]),
+    "language-first": (["debug", "plain", "plain"], ["-nostartfiles", "-Wl,--no-entry", "-Wl,--export=main"]),
+    "command": (["plain", "debug", "debug"], []),
+    "command-all-debug": (["debug", "debug", "debug"], []),
+}
+
+
+@pytest.mark.parametrize("relocs", [[], ["-Wl,--emit-relocs"]], ids=["plain", "emit-relocs"])
+@pytest.mark.parametrize("name", sorted(PRODUCERS_LINKS))
+def test_cxx_with_libc_producers_are_wasm_ld_s(name, relocs, tmp_path):
+    kinds, ldflags = PRODUCERS_LINKS[name]
+    built = {"plain": _objects(tmp_path, CXX_PROGRAM, CXX_FLAGS, "plain"),
+             "debug": _objects(tmp_path, CXX_PROGRAM, [*CXX_FLAGS, "-g"], "debug")}
+    objects = [built[kind][k] for k, kind in enumerate(kinds)]
+    ours = _same(driver_link_args(objects, [*ldflags, *relocs]), tmp_path)
+    producers = _customs(ours.read_bytes())["producers"]
+    assert producers.index(b"language") < producers.index(b"processed-by")  # what this test is about
+
+
+# Hand-made sections on three freestanding objects: fields in every order, a tool named
+# again with another version, a field with no tool.
+FIELDS = [
+    [("processed-by", [("clang", "1")])],
+    [("language", [("C", "1")]), ("processed-by", [("clang", "2"), ("rustc", "3")]), ("sdk", [("x", "1")])],
+    [("sdk", [("y", "1")]), ("language", [("C", "2"), ("C++", "")]), ("processed-by", [])],
+]
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 0, 2), (2, 0, 1)])
+def test_producers_merge_as_wasm_ld(order, tmp_path):
+    objects = _objects(tmp_path, ["freestanding/lib.c", "freestanding/data.c", "freestanding/pointers.c"])
+    for obj, fields in zip(objects, FIELDS):
+        obj.write_bytes(_with_producers(obj.read_bytes(), fields))
+    ours = _same(["--no-entry", "--export-all", *(str(objects[k]) for k in order), "-o", "out.wasm"], tmp_path)
+    assert b"C++" in _customs(ours.read_bytes())["producers"]
+
+
+@pytest.mark.parametrize("fields", [None, [], [("sdk", [])]], ids=["no-section", "no-field", "empty-field"])
+def test_no_tool_no_producers_section(fields, tmp_path):
+    objects = _objects(tmp_path, ["freestanding/lib.c", "freestanding/data.c"])
+    for obj in objects:
+        obj.write_bytes(_with_producers(obj.read_bytes(), fields))
+    ours = _same(["--no-entry", "--export=fib", *map(str, objects), "-o", "out.wasm"], tmp_path)
+    assert "producers" not in _customs(ours.read_bytes())
+
+
+@pytest.mark.parametrize("fields,fragment", [
+    ([("compiler", [("clang", "1")])], "field 'compiler' is not named one of language, processed-by, or sdk"),
+    ([("sdk", [("x", "1")]), ("sdk", [("y", "1")])], "field 'sdk' repeated"),
+    ([("processed-by", [("clang", "1"), ("clang", "2")])], "field 'processed-by' contains a repeated producer"),
+])
+def test_producers_wasm_ld_cannot_read_are_refused(fields, fragment, tmp_path):
+    lib, data = _objects(tmp_path, ["freestanding/lib.c", "freestanding/data.c"])
+    lib.write_bytes(_with_producers(lib.read_bytes(), fields))
+    args = ["--no-entry", "--export=fib", str(lib), str(data), "-o", "out.wasm"]
+    assert run_wasm_ld(args, tmp_path / "ref.wasm").returncode == 1
+    done = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert done.returncode == 1 and not (tmp_path / "ours.wasm").exists()
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{lib.name}:0x" in lines[0] and "producers section" in lines[0], lines
+    assert fragment in lines[0]
+
+
+# --- export order ------------------------------------------------------------------------
+
+ORDER = ["order/first.c", "order/start.c", "order/ctor.c"]
+DIRECT_LINKS = {  # wasm-ld's own command line (no driver), objects named by their index in ORDER
+    "export-all": (["--export-all"], [0, 1, 2]),
+    "export-all-entry-first": (["--export-all"], [2, 1, 0]),
+    "export-all-other-entry": (["--export-all", "-e", "baz"], [0, 1, 2]),
+    "export-all-entry-before-start": (["--export-all", "-e", "foo"], [0, 1]),
+    "export-all-no-entry": (["--export-all", "--no-entry"], [0, 2]),
+    "export-before-entry": (["--export=foo"], [0, 1]),
+    "export-ctors": (["--export=foo", "--export=__wasm_call_ctors"], [1, 0]),
+    "export-dynamic": (["--export-dynamic"], [0, 1, 2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DIRECT_LINKS))
+def test_exports_in_symbol_table_order(name, tmp_path):
+    flags, picks = DIRECT_LINKS[name]
+    objects = _objects(tmp_path, ORDER)
+    _same([*flags, *(str(objects[k]) for k in picks), "-o", "out.wasm"], tmp_path)
+
+
+DRIVER_LINKS = {  # name: (sources, compiler flags, driver flags)
+    "c-libc": (["calls/main.c", "calls/util.c"], [], ["-Wl,--export-all"]),
+    "c-libc-no-gc": (["calls/main.c", "calls/util.c"], [], ["-Wl,--export-all", "-Wl,--no-gc-sections"]),
+    "c-ctors": (["ctors/main.c", "ctors/other.c"], [], ["-Wl,--export-all"]),
+    "c-reactor": (["calls/util.c"], [], ["-mexec-model=reactor", "-Wl,--export-all"]),
+    "cxx-libc": ([*CXX_PROGRAM, "cxx/globals.cc"], CXX_FLAGS, ["-Wl,--export-all"]),
+    "cxx-libc-emit-relocs": (CXX_PROGRAM, [*CXX_FLAGS, "-g"], ["-Wl,--export-all", "-Wl,--emit-relocs"]),
+    "cxx-libc-export-dynamic": ([*CXX_PROGRAM, "cxx/globals.cc"], CXX_FLAGS, ["-Wl,--export-dynamic"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DRIVER_LINKS))
+def test_export_all_through_the_driver(name, tmp_path):
+    sources, cflags, ldflags = DRIVER_LINKS[name]
+    objects = _objects(tmp_path, sources, cflags)
+    _same(driver_link_args(objects, ldflags), tmp_path)
+
+
+def test_wrapped_exports_come_after_the_others(tmp_path):
+    # A command without constructors calls, with libc's __wasm_call_dtors at hand: every
+    # exported function goes through a `.command_export` wrapper, whose symbol wasm-ld
+    # makes last, so the data exports come first.
+    objects = _objects(tmp_path, ["order/visible.c"])
+    ours = _same(driver_link_args(objects, ["-nostartfiles", "-Wl,--no-entry", "-Wl,--export-dynamic"]), tmp_path)
+    assert b"first_function.command_export" in _customs(ours.read_bytes())["name"]
+
+
+# --- which functions, in which order ---------------------------------------------------
+
+def test_constructors_of_an_archive_member_nothing_live_uses_are_left_out(tmp_path):
+    # dead.c's dead code pulls ctor.o out of the archive; with nothing of ctor.o live its
+    # constructor is not called (an object named on the command line keeps its own).
+    start, dead, ctor = _objects(tmp_path, ["order/start.c", "order/dead.c", "order/ctor.c"])
+    archive = make_archive(tmp_path / "libctor.a", [ctor])
+    ours = _same([str(start), str(dead), str(archive), "-o", "out.wasm"], tmp_path)
+    assert b"init" not in _customs(ours.read_bytes())["name"]
+    ours = _same([str(start), str(dead), str(ctor), "-o", "out.wasm"], tmp_path)
+    assert b"init" in _customs(ours.read_bytes())["name"]
+    _same([str(start), str(dead), "--whole-archive", str(archive), "-o", "out.wasm"], tmp_path)
+    _same(["--export=never_called", str(start), str(dead), str(archive), "-o", "out.wasm"], tmp_path)
+
+
+def test_a_function_only_address_taken_under_another_prototype_is_no_mismatch(tmp_path):
+    objects = _objects(tmp_path, ["order/address_only.c", "order/aliases.c"])
+    args = ["--no-entry", "--export=address_taken", "--export=same_slot", *map(str, objects), "-o", "out.wasm"]
+    _same(args, tmp_path)
+    done = run_wasmmerge_link(args, tmp_path / "again.wasm")
+    assert done.returncode == 0 and "signature mismatch" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("flags", [["--export=same_slot"], ["--export-all"]], ids=["export", "export-all"])
+def test_aliases_of_one_function_share_its_table_slot(flags, tmp_path):
+    objects = _objects(tmp_path, ["order/aliases.c"])
+    ours = _same(["--no-entry", *flags, *map(str, objects), "-o", "out.wasm"], tmp_path)
+    assert call_exports(ours, [("same_slot", ())]) == [1]
+
+
+@pytest.mark.parametrize("flags", [["--export-all"], ["--export=call_second", "--export=call_first"]],
+                         ids=["export-all", "export"])
+def test_weak_stubs_in_symbol_table_order(flags, tmp_path):
+    objects = _objects(tmp_path, ["order/weak_calls.c"])
+    ours = _same(["--no-entry", *flags, *map(str, objects), "-o", "out.wasm"], tmp_path)
+    assert call_exports(ours, [("call_first", (1,)), ("call_second", (1,))]) == [-1, -2]
