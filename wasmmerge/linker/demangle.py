@@ -354,3 +354,16 @@ def demangle(name: str) -> str:
     # here lacks), a demangler's answer is the name as it came: never an exception.
     except (Fail, IndexError, KeyError, ValueError, TypeError, AttributeError, RecursionError):
         return name
+
+
+# clang renames `main(int, char **)` to `__main_argc_argv` (a wasm caller must know the
+# callee's exact signature); wasm-ld shows that symbol as `main` wherever it names a symbol
+# (name section, map, messages), demangling or not: lld's maybeDemangleSymbol.
+MAIN_WITH_ARGUMENTS = "__main_argc_argv"
+
+
+def shown_symbol(name: str, demangle_cxx: bool = True) -> str:
+    """A symbol's name as wasm-ld prints it."""
+    if name == MAIN_WITH_ARGUMENTS:
+        return "main"
+    return demangle(name) if demangle_cxx else name

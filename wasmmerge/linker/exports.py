@@ -1,8 +1,9 @@
 """Exports: which symbols the module exports, and the command-export wrappers.
 
-wasm-ld exports the memory (unless imported), the table with --export-table, the entry
-point, then every symbol the objects mark EXPORTED or the command line names
-(--export, --export-if-defined, --export-all, --export-dynamic for non-hidden ones). A
+wasm-ld exports the memory (unless imported), the table with --export-table, then, in
+symbol-table order, the entry point and every symbol the objects mark EXPORTED or the
+command line names (--export, --export-if-defined, --export-all, --export-dynamic for
+non-hidden ones). A
 data symbol is exported as an immutable global holding its address. In a command whose
 code never calls `__wasm_call_ctors`, each exported function is reached through
 `NAME.command_export`, which runs the constructors, the function, then the destructors.
@@ -16,7 +17,8 @@ from .synthetic import body, call
 
 
 def plan_exports(planner, wrap_exports: bool, dtors) -> None:
-    """The export list: memory, table, entry, then each exported symbol in table order."""
+    """The export list: memory, table, then each exported symbol (the entry among them) in
+    symbol-table order."""
     out, opts, symtab = planner.out, planner.opts, planner.symtab
     exports = out.exports
     if opts.export_memory and not opts.import_memory or (opts.import_memory and opts.export_memory != "memory"):
@@ -24,12 +26,14 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
     if opts.export_table:
         exports.append(("__indirect_function_table", TABLE_KIND, 0))
     names = []
-    if opts.entry and not opts.relocatable:
-        names.append(opts.entry)
+    # The entry is exported like any named symbol, in symbol-table order: wasm-ld only
+    # marks it (forceExport), so it need not come first.
+    entry = opts.entry if not opts.relocatable else None
     for name, sym in _in_wasm_ld_order(symtab.symbols):
         if not sym.defined or not sym.live or name in names:
             continue
-        explicit = sym.flags & EXPORTED or name in opts.exports or name in opts.exports_if_defined
+        explicit = (sym.flags & EXPORTED or name in opts.exports or name in opts.exports_if_defined
+                    or (entry and name == entry))
         if sym.kind == SYMTAB_GLOBAL and sym.global_type is not None and sym.global_type.mutable and not explicit:
             continue  # wasm-ld exports a mutable global (__stack_pointer) only when named
         if explicit or opts.export_all or (opts.export_dynamic and not sym.hidden and sym.synthetic is None):

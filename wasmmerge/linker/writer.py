@@ -11,7 +11,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
                             TABLE, TAG, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError
-from .demangle import demangle
+from .demangle import shown_symbol
 from .features import encode_features, merged_producers
 from .objects import named
 from .relocations import encode_field
@@ -403,7 +403,11 @@ class Writer:
 
     def _names(self) -> bytes:
         layout = self.layout
-        shown = demangle if self.opts.demangle else str  # wasm-ld demangles C++ names here
+        demangle_cxx = self.opts.demangle  # wasm-ld demangles C++ names here
+
+        def shown(name):
+            return shown_symbol(name, demangle_cxx)
+
         funcs = []
         k = 0
         for imp in layout.imports:
