@@ -5,6 +5,7 @@ fixtures/link/realworld/ and compared with wasm-ld from the same command line.""
 import re
 
 import pytest
+import wasmtime
 
 from .harness import (call_exports, compile_sources, driver_link_args, link_both, run_command, run_wasm_ld,
                       run_wasmmerge_link)
@@ -50,3 +51,16 @@ def test_entry_is_exported_in_symbol_table_order(tmp_path, flags):
     ref, ours = link_both(args, tmp_path)
     assert ours.read_bytes() == ref.read_bytes()
     assert call_exports(ours, [("early", ())]) == call_exports(ref, [("early", ())]) == [1]
+
+
+@pytest.mark.parametrize("flags", [["-Wl,--growable-table"], ["-Wl,--growable-table", "-Wl,--export-table"]])
+def test_growable_table_has_no_maximum(tmp_path, flags):
+    """wasm-ld 14 takes --growable-table (build systems that add functions to the table at
+    run time pass it); the table then has no maximum."""
+    objects = compile_sources(["realworld/main_args.c"], tmp_path)  # printf: stdio fills the table
+    ref, ours = link_both(driver_link_args(objects, flags), tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    module = wasmtime.Module.from_file(wasmtime.Engine(), str(ours))
+    tables = [t.type for t in module.exports if isinstance(t.type, wasmtime.TableType)]
+    assert all(t.limits.max is None for t in tables) and len(tables) == ("-Wl,--export-table" in flags)
+    assert run_command(ours, tmp_path) == run_command(ref, tmp_path)

@@ -45,6 +45,7 @@ class LinkOptions:
     export_memory: str | None = "memory"  # None: not exported
     import_memory: tuple[str, str] | None = None
     import_table: bool = False
+    growable_table: bool = False  # the table's maximum is left open
     import_undefined: bool = False
     unresolved: str = "report-all"  # report-all | ignore-all | import-dynamic
     allow_undefined_symbols: set[str] = field(default_factory=set)
@@ -205,6 +206,7 @@ _ROWS = [
     (("export-memory",), "optional", _export_memory),
     (("import-memory",), "optional", _import_memory),
     (("import-table",), None, _flag("import_table")),
+    (("growable-table",), None, _flag("growable_table")),
     (("import-undefined",), None, _flag("import_undefined")),
     (("allow-undefined",), None, lambda o, a, n: setattr(o, "unresolved", "import-dynamic")),
     (("allow-undefined-file",), "required", _allow_undefined_file),
@@ -256,7 +258,7 @@ OPTIONS = {name: (takes, act) for names, takes, act in _ROWS for name in names}
 # listed so that docs/link.md can say so, and so a reader sees they are not forgotten.
 REFUSED = ("shared", "pie", "experimental-pic",
            "lto-O0", "lto-O1", "lto-O2", "lto-O3", "thinlto-jobs", "compress-relocations",
-           "strip-debug-sections", "growable-table", "extra-features", "merge-data-segments",
+           "strip-debug-sections", "extra-features", "merge-data-segments",
            "no-merge-data-segments", "save-temps", "print-archive-stats", "stack-size", "Bsymbolic",
            "no-type-check")
 # One-letter options that may be glued to their value, as in `-lc`, `-L/lib`, `-O2`.

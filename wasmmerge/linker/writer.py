@@ -220,7 +220,8 @@ class Writer:
                        or any(imp.name == "__indirect_function_table" and imp.kind == TABLE_KIND
                               for obj in self.symtab.objects for imp in obj.module.imports))
         if not opts.import_table and not as_object and needs_table:
-            parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, table_size)))
+            maximum = None if opts.growable_table else table_size
+            parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, maximum)))
         if not opts.import_memory:
             parts.append(_section(MEMORY, b"\x01" + _limits(layout.memory_pages, layout.memory_max_pages,
                                                              opts.shared_memory, opts.wasm64)))
