@@ -7,8 +7,8 @@ import re
 import pytest
 import wasmtime
 
-from .harness import (call_exports, compile_sources, driver_link_args, link_both, run_command, run_wasm_ld,
-                      run_wasmmerge_link)
+from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, run_command,
+                      run_wasm_ld, run_wasmmerge_link, structure)
 
 
 def test_main_with_arguments_is_named_main(tmp_path):
@@ -64,3 +64,57 @@ def test_growable_table_has_no_maximum(tmp_path, flags):
     tables = [t.type for t in module.exports if isinstance(t.type, wasmtime.TableType)]
     assert all(t.limits.max is None for t in tables) and len(tables) == ("-Wl,--export-table" in flags)
     assert run_command(ours, tmp_path) == run_command(ref, tmp_path)
+
+
+def _library_program(tmp_path, with_imports_file=True):
+    """uses_library.o linked against libunused.a (and libunused.imports beside it)."""
+    main, unused = compile_sources(["realworld/uses_library.c", "realworld/unused.c"], tmp_path)
+    make_archive(tmp_path / "libunused.a", [unused])
+    if with_imports_file:
+        (tmp_path / "libunused.imports").write_text("# names the host provides\n\n  host_log  \n")
+    return main
+
+
+def _stdout_of_both(args, tmp_path):
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == 0 and ours.returncode == 0, ref.stderr + ours.stderr
+    return ours.stdout, ref.stdout
+
+
+@pytest.mark.parametrize("library", [["-L{tmp}", "-lunused"], ["-Wl,--whole-archive", "{tmp}/libunused.a"]])
+def test_imports_file_beside_an_archive_allows_undefined(tmp_path, library):
+    """wasm-ld reads `libX.imports` beside `libX.a` (wasi-libc ships libc.imports): the
+    symbols it names may stay undefined and become imports, archive whole or not."""
+    main = _library_program(tmp_path)
+    args = driver_link_args([main], [a.format(tmp=tmp_path) for a in library])
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert ("env", "host_log", "func ['i32'] -> []") in structure(ours)["imports"]
+    (tmp_path / "libunused.imports").unlink()
+    failed = run_wasmmerge_link(args, tmp_path / "again.wasm")
+    assert failed.returncode == 1 and "undefined symbol: host_log" in failed.stderr
+
+
+@pytest.mark.parametrize("flags", [[], ["-Wl,--no-gc-sections"], ["-nostdlib", "-Wl,--no-entry", "-Wl,--export=used_twice"]])
+def test_print_gc_sections_prints_what_wasm_ld_prints(tmp_path, flags):
+    """`removing unused section FILE:(NAME)` on stdout, objects' functions then data in
+    input order, then the linker's own __wasm_call_ctors when nothing calls it."""
+    main = _library_program(tmp_path)
+    if "-nostdlib" in flags:
+        (unused,) = compile_sources(["realworld/unused.c"], tmp_path)
+        args = driver_link_args([unused], flags + ["-Wl,--print-gc-sections"])
+    else:
+        args = driver_link_args([main], [f"-L{tmp_path}", "-lunused", "-Wl,--print-gc-sections", *flags])
+    ours, ref = _stdout_of_both(args, tmp_path)
+    assert ours == ref
+    if "-Wl,--no-gc-sections" not in flags:
+        assert "unused.o):(unused_sum)\n" in ours or "unused.o:(unused_sum)\n" in ours
+
+
+def test_trace_names_objects_and_extracted_members_not_archives(tmp_path):
+    main = _library_program(tmp_path)
+    args = driver_link_args([main], [f"-L{tmp_path}", "-lunused", "-Wl,--trace"])
+    ours, ref = _stdout_of_both(args, tmp_path)
+    assert ours == ref
+    assert f"{tmp_path}/libunused.a(realworld_unused.o)\n" in ours and f"{tmp_path}/libunused.a\n" not in ours

@@ -6,6 +6,8 @@ symbols, mark what the roots reach, report undefined symbols all at once, lay ou
 """
 
 import gc
+import os
+import sys
 
 from ..errors import LinkError
 from .archive import is_archive
@@ -35,6 +37,19 @@ def _read(path: str) -> bytes:
         raise LinkError(f"cannot open: {err.strerror or err}", file=path) from None
 
 
+def _read_imports_file(archive_path: str, opts: LinkOptions):
+    """wasm-ld reads `libX.imports` beside an archive `libX.a` (wasi-libc ships
+    libc.imports): each line names a symbol that may stay undefined (an import), as
+    --allow-undefined-file does; blank lines and `#` comment lines are skipped."""
+    imports_path = os.path.splitext(archive_path)[0] + ".imports"
+    if not os.path.isfile(imports_path):
+        return
+    for line in _read(imports_path).decode("utf-8", "replace").splitlines():
+        name = line.strip()
+        if name and not name.startswith("#"):
+            opts.allow_undefined_symbols.add(name)
+
+
 class LinkResult:
     def __init__(self, data: bytes, layout, symtab, diag):
         self.data = data
@@ -50,10 +65,12 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     for spec in opts.inputs:
         path = find_library(opts, spec.value) if spec.is_library else spec.value
         data = _read(path)
-        symtab.diag.trace_file(path)
         if is_archive(data):
+            # --trace names the members extracted, not the archive (as wasm-ld does).
+            _read_imports_file(path, opts)
             symtab.add_archive(path, data, spec.whole_archive)
         elif data[:4] == b"\0asm":
+            symtab.diag.trace_file(path)
             obj = read_object(path, data)
             symtab.add_object(obj)
         else:
@@ -168,7 +185,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     _report_undefined(opts, symtab, marker, diag)
     diag.check()
     if opts.print_gc_sections:
-        _print_gc(symtab, diag)
+        _print_gc(symtab)
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     diag.check()
     # Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
@@ -225,16 +242,22 @@ def _report_undefined(opts, symtab, marker, diag):
         diag.error(f"undefined symbol: {sym.name} (referenced by {names})")
 
 
-def _print_gc(symtab, diag):
+def _print_gc(symtab):
+    """wasm-ld's lines, on stdout as its messages are: `removing unused section FILE:(NAME)`."""
     for obj in symtab.objects:
         for chunk in obj.functions:
             if not chunk.live:
                 name = next((s.name for s in obj.resolved if s.kind == SYMTAB_FUNCTION and s.file is obj
                              and s.index == chunk.index), f"function {chunk.index}")
-                print(f"removing unused section {obj.name}:{name}", file=diag.stream)
+                print(f"removing unused section {obj.name}:({name})", file=sys.stdout)
         for chunk in obj.datas:
             if not chunk.live:
-                print(f"removing unused section {obj.name}:{chunk.name}", file=diag.stream)
+                print(f"removing unused section {obj.name}:({chunk.name})", file=sys.stdout)
+    # wasm-ld makes __wasm_call_ctors before reading any input, so it is listed (last) when
+    # nothing calls it, even where we never made it.
+    ctors = symtab.symbols.get("__wasm_call_ctors")
+    if ctors is None or (ctors.synthetic and not ctors.live):
+        print("removing unused section <internal>:(__wasm_call_ctors)", file=sys.stdout)
 
 
 def _report_layout(layout, symtab, diag):
