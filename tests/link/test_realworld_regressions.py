@@ -118,3 +118,35 @@ def test_trace_names_objects_and_extracted_members_not_archives(tmp_path):
     ours, ref = _stdout_of_both(args, tmp_path)
     assert ours == ref
     assert f"{tmp_path}/libunused.a(realworld_unused.o)\n" in ours and f"{tmp_path}/libunused.a\n" not in ours
+
+
+@pytest.mark.parametrize("exports", [
+    ["__heap_base", "__data_end"],
+    ["__table_base", "__global_base", "__dso_handle", "__memory_base"],
+    ["__heap_base", "__data_end", "malloc"],  # malloc pulls in dlmalloc, which names __heap_base
+])
+def test_exported_linker_symbols_and_wrapped_functions_in_wasm_ld_order(tmp_path, exports):
+    """Linker-made data symbols no input names are made after the inputs, in wasm-ld's
+    fixed order whatever the command line's; and in a command whose functions are
+    exported through `.command_export` wrappers, the wrappers come after every other
+    export (wasm-ld adds them to the end of its symbol table)."""
+    objects = compile_sources(["realworld/main_args.c"], tmp_path)
+    ref, ours = link_both(driver_link_args(objects, [f"-Wl,--export={name}" for name in exports]), tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert run_command(ours, tmp_path) == run_command(ref, tmp_path)
+
+
+def test_exported_mutable_global_needs_mutable_globals(tmp_path):
+    """Objects built without `mutable-globals` (no target_features section, as clang 14
+    writes by default) cannot export __stack_pointer, unless checking is off."""
+    objects = compile_sources(["realworld/main_args.c"], tmp_path)
+    args = driver_link_args(objects, ["-Wl,--export=__stack_pointer"])
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    message = ("mutable global exported but 'mutable-globals' feature not present in inputs: "
+               "`__stack_pointer`. Use --no-check-features to suppress.")
+    assert ref.returncode == ours.returncode == 1
+    assert message in ref.stderr and message in ours.stderr
+    assert not (tmp_path / "ours.wasm").exists()
+    ref, ours = link_both([*args, "--no-check-features"], tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()

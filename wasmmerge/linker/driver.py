@@ -9,6 +9,7 @@ import gc
 import os
 import sys
 
+from ..binary.types import GLOBAL_KIND
 from ..errors import LinkError
 from .archive import is_archive
 from .diagnostics import Diagnostics
@@ -27,6 +28,7 @@ from .writer import Writer
 
 
 TLS_SEGMENT = 0x2  # WASM_SEG_FLAG_TLS in a segment's flags
+OPTIONAL_DATA_ORDER = ("__dso_handle", "__data_end", "__global_base", "__heap_base", "__memory_base", "__table_base")
 
 
 def _read(path: str) -> bytes:
@@ -147,8 +149,10 @@ def _link(opts, symtab, diag) -> LinkResult:
     # the table, which exists only when an object refers to it).
     wanted = list(opts.exports)
     if opts.export_all:
-        wanted += ["__wasm_call_ctors", "__dso_handle", "__data_end", "__global_base", "__heap_base",
-                   "__memory_base", "__table_base"]
+        wanted += ["__wasm_call_ctors", *OPTIONAL_DATA_ORDER]
+    # Those no input mentions wasm-ld makes after reading the inputs, the data ones in a
+    # fixed order (its createOptionalSymbols), whatever order the command line names them in.
+    wanted.sort(key=lambda n: OPTIONAL_DATA_ORDER.index(n) if n in OPTIONAL_DATA_ORDER else len(OPTIONAL_DATA_ORDER))
     for name in wanted:
         if name not in symtab.symbols and name in SYNTHETIC_KINDS:
             symtab.symbols[name] = Symbol(name, SYNTHETIC_KINDS[name])
@@ -189,7 +193,8 @@ def _link(opts, symtab, diag) -> LinkResult:
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     diag.check()
     # Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
-    features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports)
+    features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports,
+                                _mutable_exports(layout))
     if opts.shared_memory and opts.check_features:
         check_shared_memory_features(symtab.objects, diag)
     diag.check()
@@ -240,6 +245,13 @@ def _report_undefined(opts, symtab, marker, diag):
             continue
         names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
         diag.error(f"undefined symbol: {sym.name} (referenced by {names})")
+
+
+def _mutable_exports(layout) -> list[str]:
+    """The names of the exported mutable globals (`--export=__stack_pointer`), in export order."""
+    imported = [imp.desc for imp in layout.imports if imp.kind == GLOBAL_KIND]
+    types = imported + [g.type for g in layout.globals]
+    return [name for name, kind, index in layout.exports if kind == GLOBAL_KIND and types[index].mutable]
 
 
 def _print_gc(symtab):

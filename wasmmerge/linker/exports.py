@@ -42,15 +42,16 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
         if name not in names:
             names.append(name)
     ctors = symtab.symbols.get("__wasm_call_ctors")
+    wrapped = []
     for name in names:
         sym = symtab.symbols.get(name)
         if sym is None or not sym.defined:
             continue
         if sym.kind == SYMTAB_FUNCTION:
-            index = sym.out_index
             if wrap_exports and sym.file is not None:
-                index = _wrapper(out, sym, ctors, dtors)
-            exports.append((_export_name(sym) or name, FUNC_KIND, index))
+                wrapped.append(sym)
+                continue
+            exports.append((_export_name(sym) or name, FUNC_KIND, sym.out_index))
         elif sym.kind == SYMTAB_GLOBAL:
             exports.append((name, GLOBAL_KIND, sym.out_index))
         elif sym.kind == SYMTAB_DATA and sym.address is not None:
@@ -63,6 +64,10 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
             exports.append((name, TAG_KIND, sym.out_index))
         elif sym.kind == SYMTAB_TABLE and not opts.export_table:
             exports.append((name, TABLE_KIND, 0))
+    # wasm-ld adds each wrapper as a new symbol, at the end of its symbol table, and exports
+    # it in place of the function: so after every other export.
+    for sym in wrapped:
+        exports.append((_export_name(sym) or sym.name, FUNC_KIND, _wrapper(out, sym, ctors, dtors)))
 
 
 # The linker's own functions that wasm-ld makes before it reads any input: they come

@@ -7,7 +7,7 @@ problem a line of wasm-ld's wording, when an object uses a feature outside an ex
 `--features` list, when one object uses a feature another disallows (`-`), when an object
 lacks a feature another requires (`=`), when live thread-local data or shared memory
 comes without atomics and bulk memory in the allowed set, or when a mutable global is
-imported without `mutable-globals`. Producers: the output's `producers` section is the
+imported or exported without `mutable-globals`. Producers: the output's `producers` section is the
 union of the objects' (first occurrence first).
 """
 
@@ -36,9 +36,10 @@ def _parsed(objects, attribute: str, parse) -> list:
     return out
 
 
-def allowed_features(objects, opts, diag, tls_used: bool = False, imports=()) -> list[str]:
+def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), mutable_exports=()) -> list[str]:
     """The features the output declares; checking them as wasm-ld's populateTargetFeatures
-    does (its order of checks, its messages)."""
+    does (its order of checks, its messages). `mutable_exports`: the names of the exported
+    mutable globals, in export order."""
     explicit = opts.features
     if explicit is not None and not opts.check_features:
         return sorted(set(explicit))
@@ -61,6 +62,9 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=()) ->
                 name = imp.symbol.name if imp.symbol is not None else imp.name
                 diag.error(f"mutable global imported but 'mutable-globals' feature not present in inputs: "
                            f"`{name}`. Use --no-check-features to suppress.")
+        for name in mutable_exports:
+            diag.error(f"mutable global exported but 'mutable-globals' feature not present in inputs: "
+                       f"`{name}`. Use --no-check-features to suppress.")
     if opts.shared_memory and "shared-mem" in disallowed:
         diag.error(f"--shared-memory is disallowed by {disallowed['shared-mem']} because it was not compiled "
                    "with 'atomics' or 'bulk-memory' features.")
