@@ -150,3 +150,18 @@ def test_exported_mutable_global_needs_mutable_globals(tmp_path):
     assert not (tmp_path / "ours.wasm").exists()
     ref, ours = link_both([*args, "--no-check-features"], tmp_path)
     assert ours.read_bytes() == ref.read_bytes()
+
+
+@pytest.mark.parametrize("main, whole", [("ctor_user", False), ("ctor_bystander", False), ("ctor_bystander", True)])
+def test_constructors_of_archive_members_run_only_when_the_member_is_used(tmp_path, main, whole):
+    """wasm-ld roots the constructors of objects named on the command line (or linked
+    whole); a member extracted for a reference gets its constructors only once something
+    it defines is live (wasi-libc's preopens.o pulled in by collected file code)."""
+    main_o, member = compile_sources([f"realworld/{main}.c", "realworld/ctor_member.c"], tmp_path)
+    lib = make_archive(tmp_path / "libmember.a", [member])
+    library = ["-Wl,--whole-archive", str(lib), "-Wl,--no-whole-archive"] if whole else [f"-L{tmp_path}", "-lmember"]
+    ref, ours = link_both(driver_link_args([main_o], library), tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    output = run_command(ours, tmp_path)
+    assert output == run_command(ref, tmp_path)
+    assert ("member constructor ran" in output[0]) == (main == "ctor_user" or whole)

@@ -176,16 +176,12 @@ def _link(opts, symtab, diag) -> LinkResult:
     roots.append(symtab.symbols["__stack_pointer"])
     if not opts.gc_sections and ctors is not None and ctors.synthetic:
         roots.append(ctors)  # nothing is collected, the linker's own function included
-    if wrap_exports:
-        has_init = any(obj.init_funcs for obj in symtab.objects)
-        if has_init:
-            roots.append(ctors)
-        if dtors is not None:
-            roots.append(dtors)
-        if not has_init and dtors is None:
-            wrap_exports = False
+    if wrap_exports and dtors is not None:
+        roots.append(dtors)
     marker = MarkLive(symtab, roots, opts.gc_sections)
     marker.run()
+    if wrap_exports and not marker.ctors_live and dtors is None:
+        wrap_exports = False  # nothing for a wrapper to run around the export
     _report_undefined(opts, symtab, marker, diag)
     diag.check()
     if opts.print_gc_sections:

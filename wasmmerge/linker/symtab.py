@@ -30,6 +30,9 @@ class SymbolTable:
         self.comdats: dict[str, ObjectFile] = {}
         self._extracted: set[tuple[int, int]] = set()
         self.extractions: list[tuple[str, str, str]] = []  # (referrer, member, symbol): --why-extract
+        # id() of the archive members extracted for a reference (not --whole-archive): as in
+        # wasm-ld, their constructors run only if something they define is live (marklive.py).
+        self.on_demand: set[int] = set()
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -106,7 +109,10 @@ class SymbolTable:
             raise LinkError(f"archive member {member.name} is not a WebAssembly object",
                             offset=member.offset, file=archive.path)
         self.diag.trace_file(name)
-        self.add_object(read_object(name, bytes(member.data)))
+        obj = read_object(name, bytes(member.data))
+        if why is not None:
+            self.on_demand.add(id(obj))
+        self.add_object(obj)
 
     # -- COMDAT groups -----------------------------------------------------------------
 
