@@ -165,3 +165,17 @@ def test_constructors_of_archive_members_run_only_when_the_member_is_used(tmp_pa
     output = run_command(ours, tmp_path)
     assert output == run_command(ref, tmp_path)
     assert ("member constructor ran" in output[0]) == (main == "ctor_user" or whole)
+
+
+@pytest.mark.parametrize("flag", ["-Wl,-u,member_api", "-Wl,-umember_api", "-Wl,--undefined=member_api",
+                                  "-Wl,-u,no_such_symbol"])
+def test_undefined_option_extracts_the_member(tmp_path, flag):
+    """`-u SYM` (build systems pass `-Wl,-u,...` to pull a member in): wasm-ld 14 extracts the
+    member defining SYM; SYM is no GC root, and a name no input has is no error."""
+    main_o, member = compile_sources(["realworld/main_args.c", "realworld/ctor_member.c"], tmp_path)
+    make_archive(tmp_path / "libmember.a", [member])
+    args = driver_link_args([main_o], [f"-L{tmp_path}", "-lmember", flag, "-Wl,--trace"])
+    ours, ref = _stdout_of_both(args, tmp_path)
+    assert ours == ref
+    assert ("libmember.a(realworld_ctor_member.o)" in ours) == ("member_api" in flag)
+    assert (tmp_path / "ours.wasm").read_bytes() == (tmp_path / "ref.wasm").read_bytes()

@@ -111,6 +111,9 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
 def _link(opts, symtab, diag) -> LinkResult:
     stubs = replace_mismatched_calls(symtab)
     # References from the command line pull archive members like any other reference.
+    # -u names only extract (no root, no error when absent), first, as wasm-ld does.
+    for name in opts.undefined:
+        symtab.require(name)
     roots = []
     if opts.entry:
         entry = symtab.require(opts.entry)

@@ -39,6 +39,7 @@ class LinkOptions:
     entry_given: bool = False
     exports: list[str] = field(default_factory=list)
     exports_if_defined: list[str] = field(default_factory=list)
+    undefined: list[str] = field(default_factory=list)  # -u: extract these archive members
     export_all: bool = False
     export_dynamic: bool = False
     export_table: bool = False
@@ -197,6 +198,7 @@ _ROWS = [
     (("no-whole-archive",), None, _whole_archive(False)),
     (("entry", "e"), "required", _entry),
     (("no-entry",), None, _no_entry),
+    (("undefined", "u"), "required", _append("undefined")),
     (("export",), "required", _append("exports")),
     (("export-if-defined",), "required", _append("exports_if_defined")),
     (("export-all",), None, _flag("export_all")),
@@ -262,7 +264,7 @@ REFUSED = ("shared", "pie", "experimental-pic",
            "no-merge-data-segments", "save-temps", "print-archive-stats", "stack-size", "Bsymbolic",
            "no-type-check")
 # One-letter options that may be glued to their value, as in `-lc`, `-L/lib`, `-O2`.
-_GLUED = ("l", "L", "o", "O", "y", "z", "e", "m")
+_GLUED = ("l", "L", "o", "O", "y", "z", "e", "m", "u")
 
 
 def expand_response_files(args, depth: int = 0) -> list[str]:
