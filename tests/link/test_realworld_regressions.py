@@ -179,3 +179,15 @@ def test_undefined_option_extracts_the_member(tmp_path, flag):
     assert ours == ref
     assert ("libmember.a(realworld_ctor_member.o)" in ours) == ("member_api" in flag)
     assert (tmp_path / "ours.wasm").read_bytes() == (tmp_path / "ref.wasm").read_bytes()
+
+
+@pytest.mark.parametrize("flags", [[], ["-Wl,--no-gc-sections"]])
+def test_unresolved_ignore_all_stubs_in_wasm_ld_order(tmp_path, flags):
+    """Under --unresolved-symbols=ignore-all each missing function calls a trapping stub:
+    wasm-ld shares one per signature and makes them after the weak stubs."""
+    objects = compile_sources(["realworld/unresolved.c"], tmp_path)
+    args = driver_link_args(objects, ["-nostdlib", "-Wl,--no-entry", "-Wl,--export=work", "-Wl,--export=safe",
+                                      "-Wl,--unresolved-symbols=ignore-all", *flags])
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert call_exports(ours, [("safe", (4,))]) == call_exports(ref, [("safe", (4,))]) == [5]
