@@ -3,12 +3,16 @@ tiny-regex-c, jsmn) against wasi-libc, each reproduced by a small fixture of our
 fixtures/link/realworld/ and compared with wasm-ld from the same command line."""
 
 import re
+import subprocess
 
 import pytest
 import wasmtime
 
-from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, run_command,
-                      run_wasm_ld, run_wasmmerge_link, structure)
+from wasmmerge.linker.diagnostics import Diagnostics
+from wasmmerge.linker.symtab import SymbolTable
+
+from .harness import (LINK_FIXTURES, call_exports, compile_sources, driver_link_args, link_both, make_archive,
+                      require_tools, run_command, run_wasm_ld, run_wasmmerge_link, structure)
 
 
 def test_main_with_arguments_is_named_main(tmp_path):
@@ -191,3 +195,41 @@ def test_unresolved_ignore_all_stubs_in_wasm_ld_order(tmp_path, flags):
     ref, ours = link_both(args, tmp_path)
     assert ours.read_bytes() == ref.read_bytes()
     assert call_exports(ours, [("safe", (4,))]) == call_exports(ref, [("safe", (4,))]) == [5]
+
+
+@pytest.mark.parametrize("machine, inputs, message", [
+    ([], ["w64"], "w64.o: must specify -mwasm64 to process wasm64 object files"),
+    (["-m", "wasm64"], ["w32"], "w32.o: wasm32 object file can't be linked in wasm64 mode"),
+    (["-m", "wasm64"], ["w64", "w32"], "w32.o: wasm32 object file can't be linked in wasm64 mode"),
+    (["-m", "wasm32"], ["w64"], "w64.o: wasm32 object file can't be linked in wasm64 mode"),
+])
+def test_objects_of_the_other_architecture_are_refused(tmp_path, machine, inputs, message):
+    """A wasm64 object (its memory has 64-bit addresses) needs -m wasm64, and a wasm32 one
+    cannot join it: wasm-ld 14 stops with its checkArch message instead of mixing them."""
+    require_tools()
+    source = LINK_FIXTURES / "wasm64" / "other.c"
+    for name, target in (("w64", "wasm64-unknown-unknown"), ("w32", "wasm32-unknown-unknown")):
+        subprocess.run(["clang", f"--target={target}", "-O2", "-c", str(source), "-o", str(tmp_path / f"{name}.o")],
+                       check=True)
+    args = [*machine, "--no-entry", *(str(tmp_path / f"{name}.o") for name in inputs), "-o", "out.wasm"]
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1
+    assert message in ref.stderr and message in ours.stderr
+    assert not (tmp_path / "ours.wasm").exists()
+
+
+def test_every_whole_archive_links_all_its_members(tmp_path):
+    """A whole archive was dropped as soon as it was read, so the next archive could be
+    read at its address and its first member taken for one already extracted (a libc
+    member's debug info went missing now and then). Many links in one process give that
+    reuse every chance; each must take both members."""
+    (member,) = compile_sources(["realworld/unused.c"], tmp_path)
+    first = make_archive(tmp_path / "libfirst.a", [member]).read_bytes()
+    second = make_archive(tmp_path / "libsecond.a", [member]).read_bytes()
+    for _ in range(200):
+        symtab = SymbolTable(Diagnostics())
+        symtab.add_archive("libfirst.a", first, True)
+        symtab.add_archive("libsecond.a", second, True)
+        assert [obj.name for obj in symtab.objects] == ["libfirst.a(realworld_unused.o)",
+                                                        "libsecond.a(realworld_unused.o)"]

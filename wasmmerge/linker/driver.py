@@ -95,6 +95,7 @@ def link(opts: LinkOptions, stream=None) -> LinkResult:
 def _run(opts: LinkOptions, stream) -> LinkResult:
     diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream, opts.demangle)
     symtab = SymbolTable(diag)
+    symtab.machine = opts.machine
     load_inputs(opts, symtab)
     diag.check()
     if opts.relocatable:

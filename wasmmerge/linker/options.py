@@ -35,6 +35,7 @@ class LinkOptions:
     search_dirs: list[str] = field(default_factory=list)
     output: str = "a.out"
     wasm64: bool = False
+    machine: str | None = None  # -m as given (None: not given)
     entry: str | None = "_start"  # None: --no-entry
     entry_given: bool = False
     exports: list[str] = field(default_factory=list)
@@ -119,6 +120,7 @@ def _machine(opts, arg, option):
     if arg not in ("wasm32", "wasm64"):
         raise UsageError(f"unknown emulation: {arg} (expected wasm32 or wasm64)")
     opts.wasm64 = arg == "wasm64"
+    opts.machine = arg
 
 
 def _entry(opts, arg, option):
