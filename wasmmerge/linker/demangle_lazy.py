@@ -18,3 +18,16 @@ def demangle(name: str) -> str:
     if _demangle_cxx is None:
         from .demangle import demangle as _demangle_cxx  # lazy: only once a mangled (C++) name is met
     return _demangle_cxx(name)
+
+
+# clang renames `main(int, char **)` to `__main_argc_argv` (a wasm caller must know the
+# callee's exact signature); wasm-ld shows that symbol as `main` wherever it names a symbol
+# (name section, map, messages), demangling or not: lld's maybeDemangleSymbol.
+MAIN_WITH_ARGUMENTS = "__main_argc_argv"
+
+
+def shown_symbol(name: str, demangle_cxx: bool = True) -> str:
+    """A symbol's name as wasm-ld prints it."""
+    if name == MAIN_WITH_ARGUMENTS:
+        return "main"
+    return demangle(name) if demangle_cxx else name

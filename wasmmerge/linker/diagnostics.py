@@ -4,16 +4,22 @@ Errors are collected rather than raised where wasm-ld reports them all at once
 (duplicate and undefined symbols); `check()` then stops the link with every one of them.
 Like wasm-ld (unless --no-demangle), messages name C++ symbols demangled: every word of a
 message that is an Itanium-mangled name (`_Z…`) is printed as the demangler reads it, so
-the passes that report problems need not know about demangling.
+the passes that report problems need not know about demangling. `__main_argc_argv` (what
+clang calls `main(argc, argv)`) is printed `main` either way, as wasm-ld does.
 """
 
 import re
 import sys
 
 from ..errors import LinkError
-from .demangle_lazy import demangle  # the grammar loads at the first C++ name
+from .demangle_lazy import MAIN_WITH_ARGUMENTS, demangle  # the grammar loads at the first C++ name
 
 _MANGLED = re.compile(r"(?<![\w.])_Z[0-9A-Za-z_$.]+")
+_MAIN = re.compile(rf"(?<![\w.]){MAIN_WITH_ARGUMENTS}(?![\w.])")
+
+
+def main_named(message: str) -> str:
+    return _MAIN.sub("main", message) if MAIN_WITH_ARGUMENTS in message else message
 
 
 def demangle_words(message: str) -> str:
@@ -33,6 +39,7 @@ class Diagnostics:
         self.warnings: list[str] = []
 
     def warn(self, message: str):
+        message = main_named(message)
         if self.demangle:
             message = demangle_words(message)
         if self.fatal_warnings:
@@ -42,6 +49,7 @@ class Diagnostics:
             print(f"wasmmerge: warning: {message}", file=self.stream)  # cliutil's form
 
     def error(self, message: str):
+        message = main_named(message)
         self.errors.append(demangle_words(message) if self.demangle else message)
 
     def check(self):

@@ -7,6 +7,7 @@ symbols, mark what the roots reach, report undefined symbols all at once, lay ou
 
 import gc
 import os
+import sys
 
 from ..binary.types import GLOBAL_KIND
 from ..errors import LinkError
@@ -26,6 +27,7 @@ from .writer import Writer
 
 
 TLS_SEGMENT = 0x2  # WASM_SEG_FLAG_TLS in a segment's flags
+OPTIONAL_DATA_ORDER = ("__dso_handle", "__data_end", "__global_base", "__heap_base", "__memory_base", "__table_base")
 
 
 def _read(path: str) -> bytes:
@@ -34,6 +36,19 @@ def _read(path: str) -> bytes:
             return f.read()
     except OSError as err:
         raise LinkError(f"cannot open: {err.strerror or err}", file=path) from None
+
+
+def _read_imports_file(archive_path: str, opts: LinkOptions):
+    """wasm-ld reads `libX.imports` beside an archive `libX.a` (wasi-libc ships
+    libc.imports): each line names a symbol that may stay undefined (an import), as
+    --allow-undefined-file does; blank lines and `#` comment lines are skipped."""
+    imports_path = os.path.splitext(archive_path)[0] + ".imports"
+    if not os.path.isfile(imports_path):
+        return
+    for line in _read(imports_path).decode("utf-8", "replace").splitlines():
+        name = line.strip()
+        if name and not name.startswith("#"):
+            opts.allow_undefined_symbols.add(name)
 
 
 class LinkResult:
@@ -65,10 +80,12 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
         for spec, path, data, err in files:
             if err is not None:
                 raise err
-            symtab.diag.trace_file(path)
             if is_archive(data):
+                # --trace names the members extracted, not the archive (as wasm-ld does).
+                _read_imports_file(path, opts)
                 symtab.add_archive(path, data, spec.whole_archive)
             elif data[:4] == b"\0asm":
+                symtab.diag.trace_file(path)
                 relocations = prefetch.take(objects_seen) if prefetch is not None else None
                 objects_seen += 1
                 symtab.add_object(read_object(path, data, relocations))
@@ -116,6 +133,7 @@ def link(opts: LinkOptions, stream=None) -> LinkResult:
 def _run(opts: LinkOptions, stream) -> LinkResult:
     diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream, opts.demangle)
     symtab = SymbolTable(diag)
+    symtab.machine = opts.machine
     load_inputs(opts, symtab)
     diag.check()
     if opts.relocatable:
@@ -133,6 +151,9 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
 def _link(opts, symtab, diag) -> LinkResult:
     stubs = replace_mismatched_calls(symtab)
     # References from the command line pull archive members like any other reference.
+    # -u names only extract (no root, no error when absent), first, as wasm-ld does.
+    for name in opts.undefined:
+        symtab.require(name)
     roots = []
     if opts.entry:
         entry = symtab.require(opts.entry)
@@ -171,10 +192,12 @@ def _link(opts, symtab, diag) -> LinkResult:
     # which it defines on use, and the table, which exists only when an object refers to it).
     wanted = list(opts.exports)
     if opts.export_all:
-        wanted += ["__wasm_call_ctors", "__dso_handle", "__data_end", "__global_base", "__heap_base",
-                   "__memory_base", "__table_base"]
+        wanted += ["__wasm_call_ctors", *OPTIONAL_DATA_ORDER]
         if opts.shared_memory:  # made up front with shared memory, TLS or not
             wanted += ["__tls_base", "__tls_size", "__tls_align", "__wasm_init_tls"]
+    # Those no input mentions wasm-ld makes after reading the inputs, the data ones in a
+    # fixed order (its createOptionalSymbols), whatever order the command line names them in.
+    wanted.sort(key=lambda n: OPTIONAL_DATA_ORDER.index(n) if n in OPTIONAL_DATA_ORDER else len(OPTIONAL_DATA_ORDER))
     for name in wanted:
         if name not in symtab.symbols and name in SYNTHETIC_KINDS:
             symtab.symbols[name] = Symbol(name, SYNTHETIC_KINDS[name])
@@ -196,23 +219,19 @@ def _link(opts, symtab, diag) -> LinkResult:
     roots.append(symtab.symbols["__stack_pointer"])
     if not opts.gc_sections and ctors is not None and ctors.synthetic:
         roots.append(ctors)  # nothing is collected, the linker's own function included
-    if wrap_exports:
-        has_init = any(obj.init_funcs for obj in symtab.objects)
-        if has_init:
-            roots.append(ctors)
-        if dtors is not None:
-            roots.append(dtors)
-        if not has_init and dtors is None:
-            wrap_exports = False
+    if wrap_exports and dtors is not None:
+        roots.append(dtors)
     marker = MarkLive(symtab, roots, opts.gc_sections)
     marker.run()
     tls_base = symtab.symbols.get("__tls_base")
     if init_tls is not None and init_tls.live and tls_base is not None and _tls_used(symtab):
         tls_base.live = True  # __wasm_init_tls sets it (with no TLS data its body is empty)
+    if wrap_exports and not marker.ctors_live and dtors is None:
+        wrap_exports = False  # nothing for a wrapper to run around the export
     _report_undefined(opts, symtab, marker, diag)
     diag.check()
     if opts.print_gc_sections:
-        _print_gc(symtab, diag)
+        _print_gc(symtab)
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     diag.check()
     # Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
@@ -273,16 +292,22 @@ def _report_undefined(opts, symtab, marker, diag):
         diag.error(f"undefined symbol: {sym.name} (referenced by {names})")
 
 
-def _print_gc(symtab, diag):
+def _print_gc(symtab):
+    """wasm-ld's lines, on stdout as its messages are: `removing unused section FILE:(NAME)`."""
     for obj in symtab.objects:
         for chunk in obj.functions:
             if not chunk.live:
                 name = next((s.name for s in obj.resolved if s.kind == SYMTAB_FUNCTION and s.file is obj
                              and s.index == chunk.index), f"function {chunk.index}")
-                print(f"removing unused section {obj.name}:{name}", file=diag.stream)
+                print(f"removing unused section {obj.name}:({name})", file=sys.stdout)
         for chunk in obj.datas:
             if not chunk.live:
-                print(f"removing unused section {obj.name}:{chunk.name}", file=diag.stream)
+                print(f"removing unused section {obj.name}:({chunk.name})", file=sys.stdout)
+    # wasm-ld makes __wasm_call_ctors before reading any input, so it is listed (last) when
+    # nothing calls it, even where we never made it.
+    ctors = symtab.symbols.get("__wasm_call_ctors")
+    if ctors is None or (ctors.synthetic and not ctors.live):
+        print("removing unused section <internal>:(__wasm_call_ctors)", file=sys.stdout)
 
 
 def _report_layout(layout, symtab, diag):

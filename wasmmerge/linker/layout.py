@@ -125,14 +125,21 @@ class Planner:
         any without an explicit import name under --unresolved-symbols=ignore-all."""
         return sym.weak or (self.opts.unresolved == "ignore-all" and sym.import_name is None)
 
-    def _stubbed_in_table_order(self) -> list:
-        """The live undefined functions given trapping stubs, in symbol-table order (as
-        wasm-ld makes them), not in the order marking reached them."""
-        stubbed = [sym for sym in self.marker.live_undefined if sym.kind == SYMTAB_FUNCTION and self._stubbed(sym)]
-        if len(stubbed) > 1:
-            position = {id(sym): k for k, sym in enumerate(self.symtab.symbols.values())}
-            stubbed.sort(key=lambda sym: position[id(sym)])
-        return stubbed
+    def _in_scan_order(self, wanted: dict) -> list:
+        """The symbols of `wanted` (id -> Symbol) as wasm-ld's relocation scan first meets
+        them: objects in order, each one's live functions, then its live data segments."""
+        order = []
+        for obj in self.symtab.objects:
+            if len(order) == len(wanted):
+                break
+            resolved = obj.resolved
+            for chunk in (*obj.functions, *obj.datas):
+                if not chunk.live or chunk.discarded or not chunk.relocs:
+                    continue
+                for rt, index in named(chunk):
+                    if rt.target != "type" and id(resolved[index]) in wanted and resolved[index] not in order:
+                        order.append(resolved[index])
+        return order + [sym for sym in wanted.values() if sym not in order]
 
     def _functions(self, wrap_exports, dtors, stubs):
         out = self.out
@@ -153,9 +160,23 @@ class Planner:
             out.init_memory = base + len(functions)
             out.start = out.init_memory
             functions.append(OutFunction("__wasm_init_memory", FuncType((), ()), None, None))
-        for sym in self._stubbed_in_table_order():
+        stubbed = {id(sym): sym for sym in self.marker.live_undefined
+                   if sym.kind == SYMTAB_FUNCTION and self._stubbed(sym)}
+        # wasm-ld's order: a stub for each weak one in symbol-table order (made before GC),
+        # then one `undefined_stub` per signature for --unresolved-symbols=ignore-all, in
+        # the order its relocation scan meets them.
+        weak = [sym for sym in symtab.symbols.values() if id(sym) in stubbed and sym.weak]
+        weak += [sym for sym in stubbed.values() if sym.weak and sym not in weak]  # local names
+        by_signature = {}
+        for sym in weak + self._in_scan_order({k: s for k, s in stubbed.items() if not s.weak}):
             sym.is_stub = True
+            key = None if sym.weak else (sym.signature.params, sym.signature.results)
+            if key is not None and key in by_signature:
+                sym.out_index = by_signature[key]
+                continue
             sym.out_index = base + len(functions)
+            if key is not None:
+                by_signature[key] = sym.out_index
             name = f"undefined_weak:{sym.name}" if sym.weak else "undefined_stub"
             functions.append(OutFunction(name, sym.signature, None, UNREACHABLE_BODY))
         for sym in stubs:

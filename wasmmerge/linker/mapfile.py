@@ -17,7 +17,7 @@ was inserted after the writer ran (--emit-relocs' `linking` and `reloc.*`).
 from ..binary import leb
 from ..binary.model import CODE, CUSTOM, DATA, GLOBAL
 from ..binary.types import GLOBAL_KIND
-from .demangle_lazy import demangle  # the grammar loads at the first C++ name
+from .demangle_lazy import shown_symbol  # the grammar loads at the first C++ name
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION
 from .writer import SECTION_LABELS
 
@@ -74,7 +74,11 @@ def _symbols_by_chunk(symtab, demangled) -> dict:
 
 def render_map(result) -> str:
     layout, symtab, data = result.layout, result.symtab, result.data
-    demangled = demangle if getattr(result, "demangle", True) else str
+    demangle_cxx = getattr(result, "demangle", True)
+
+    def demangled(name):
+        return shown_symbol(name, demangle_cxx)
+
     by_chunk = _symbols_by_chunk(symtab, demangled)
     lines = [HEADER]
     for sid, label, start, size, payload in _sections(data):

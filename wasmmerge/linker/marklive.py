@@ -1,12 +1,12 @@
 """Garbage collection: mark what the roots reach through relocations (wasm-ld's MarkLive).
 
-Roots: the entry point, exported symbols (--export, EXPORTED flags, --export-all/-dynamic),
-NO_STRIP symbols, and, once __wasm_call_ctors is live, the init functions of each live
-object: every object named on the command line or pulled whole by --whole-archive, and an
-archive member extracted on demand only once one of its symbols is live (as wasm-ld
-marks files live: a member pulled in by a reference from dead code keeps its
-constructors out). A live symbol makes its chunk live (a function body or a data
-segment); a live chunk makes every symbol its relocations name live. Undefined symbols reached this way are the ones reported as
+Roots: the entry point, exported symbols (--export, EXPORTED flags, --export-all/-dynamic)
+and NO_STRIP symbols. A live symbol makes its chunk live (a function body or a data
+segment); a live chunk makes every symbol its relocations name live. As in wasm-ld, the
+init functions (constructors) of objects named on the command line or linked whole are
+roots; those of an archive member extracted for a reference are live once anything it
+defines is; __wasm_call_ctors is live when some init function is (or code calls it). So a
+library member pulled in only by code that is then collected runs no constructor. Undefined symbols reached this way are the ones reported as
 undefined: a reference from dead code is no error, as in wasm-ld.
 With --no-gc-sections every chunk of every object is live.
 """
@@ -27,8 +27,8 @@ class MarkLive:
         self.gc = gc
         self.queue = []
         self.live_undefined = {}  # Symbol -> [ObjectFile referencing it from live code]
-        self.ctors_live = False
-        self.live_objects = {obj for obj in symtab.objects if not obj.on_demand}
+        self.ctors_live = False  # some init function is live: __wasm_call_ctors has work
+        self.live_objects = set()  # each object something live is defined in
 
     def run(self):
         symtab = self.symtab
@@ -42,21 +42,19 @@ class MarkLive:
                         self._chunk(chunk)
                 for sym in obj.resolved:
                     self.enqueue(sym, obj)
+        for obj in symtab.objects:
+            if not obj.on_demand:
+                self.live_objects.add(obj)
+                self._init_functions(obj)
         for sym in self.roots:
             self.enqueue(sym, None)
         self._mark()
+        self.ctors_live = any(obj.resolved[init.symbol].live for obj in symtab.objects for init in obj.init_funcs)
         ctors = symtab.symbols.get("__wasm_call_ctors")
-        if ctors is not None and ctors.live:
-            self._init_functions()
-            self._mark()
+        if ctors is not None and ctors.synthetic and self.ctors_live:
+            ctors.live = True
 
-    def _init_functions(self):
-        self.ctors_live = True
-        for obj in self.symtab.objects:
-            if obj in self.live_objects:
-                self._object_init_functions(obj)
-
-    def _object_init_functions(self, obj):
+    def _init_functions(self, obj):
         for init in obj.init_funcs:
             self.enqueue(obj.resolved[init.symbol], obj)
 
@@ -71,8 +69,8 @@ class MarkLive:
         obj = sym.file
         if obj not in self.live_objects:
             self.live_objects.add(obj)
-            if self.ctors_live:
-                self._object_init_functions(obj)
+            if obj.init_funcs:
+                self._init_functions(obj)
         if sym.kind == SYMTAB_FUNCTION:
             k = sym.index - obj.num_imported[0]
             if k >= 0:

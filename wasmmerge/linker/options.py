@@ -41,16 +41,19 @@ class LinkOptions:
     search_dirs: list[str]
     output: str = "a.out"
     wasm64: bool = False
+    machine: str | None = None  # -m as given (None: not given)
     entry: str | None = "_start"  # None: --no-entry
     entry_given: bool = False
     exports: list[str]
     exports_if_defined: list[str]
+    undefined: list[str]  # -u: extract these archive members
     export_all: bool = False
     export_dynamic: bool = False
     export_table: bool = False
     export_memory: str | None = "memory"  # None: not exported
     import_memory: tuple[str, str] | None = None
     import_table: bool = False
+    growable_table: bool = False  # the table's maximum is left open
     import_undefined: bool = False
     unresolved: str = "report-all"  # report-all | ignore-all | import-dynamic
     allow_undefined_symbols: set[str]
@@ -92,6 +95,7 @@ class LinkOptions:
         self.search_dirs = []
         self.exports = []
         self.exports_if_defined = []
+        self.undefined = []
         self.allow_undefined_symbols = set()
         self.keep_sections = []
         self.trace_symbols = set()
@@ -134,6 +138,7 @@ def _machine(opts, arg, option):
     if arg not in ("wasm32", "wasm64"):
         raise UsageError(f"unknown emulation: {arg} (expected wasm32 or wasm64)")
     opts.wasm64 = arg == "wasm64"
+    opts.machine = arg
 
 
 def _entry(opts, arg, option):
@@ -220,6 +225,7 @@ _ROWS = [
     (("no-whole-archive",), None, _whole_archive(False)),
     (("entry", "e"), "required", _entry),
     (("no-entry",), None, _no_entry),
+    (("undefined", "u"), "required", _append("undefined")),
     (("export",), "required", _append("exports")),
     (("export-if-defined",), "required", _append("exports_if_defined")),
     (("export-all",), None, _flag("export_all")),
@@ -229,6 +235,7 @@ _ROWS = [
     (("export-memory",), "optional", _export_memory),
     (("import-memory",), "optional", _import_memory),
     (("import-table",), None, _flag("import_table")),
+    (("growable-table",), None, _flag("growable_table")),
     (("import-undefined",), None, _flag("import_undefined")),
     (("allow-undefined",), None, lambda o, a, n: setattr(o, "unresolved", "import-dynamic")),
     (("allow-undefined-file",), "required", _allow_undefined_file),
@@ -281,11 +288,11 @@ OPTIONS = {name: (takes, act) for names, takes, act in _ROWS for name in names}
 # listed so that docs/link.md can say so, and so a reader sees they are not forgotten.
 REFUSED = ("shared", "pie", "experimental-pic",
            "lto-O0", "lto-O1", "lto-O2", "lto-O3", "thinlto-jobs", "compress-relocations",
-           "strip-debug-sections", "growable-table", "extra-features", "merge-data-segments",
+           "strip-debug-sections", "extra-features", "merge-data-segments",
            "no-merge-data-segments", "save-temps", "print-archive-stats", "stack-size", "Bsymbolic",
            "no-type-check")
 # One-letter options that may be glued to their value, as in `-lc`, `-L/lib`, `-O2`.
-_GLUED = ("l", "L", "o", "O", "y", "z", "e", "m")
+_GLUED = ("l", "L", "o", "O", "y", "z", "e", "m", "u")
 
 
 def expand_response_files(args, depth: int = 0) -> list[str]:

@@ -15,6 +15,7 @@ reach the winning definition without a name lookup.
 from itertools import compress
 
 from ..custom.linking import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG
+from ..binary.types import MEMORY_KIND
 from ..errors import LinkError
 from .archive import read_archive
 from .objects import ObjectFile, read_object
@@ -28,15 +29,21 @@ TABLE_SYMBOL = "__indirect_function_table"
 class SymbolTable:
     def __init__(self, diag):
         self.diag = diag  # Diagnostics: warnings, errors, traces
+        self.machine = None  # -m as given: each object's architecture is checked against it
         self.symbols: dict[str, Symbol] = {}
         self.objects: list[ObjectFile] = []
         self.comdats: dict[str, ObjectFile] = {}
-        self._extracted: set[tuple[int, int]] = set()
+        self._extracted: set[tuple[int, int]] = set()  # (id(archive), member number)
+        # Every archive read stays referenced, so that no later archive can reuse an
+        # earlier one's id() (a whole archive was otherwise freed at once, and a member of
+        # the next archive read at its address taken as already extracted).
+        self._archives: list = []
         self.extractions: list[tuple[str, str, str]] = []  # (referrer, member, symbol): --why-extract
 
     # -- inputs ------------------------------------------------------------------------
 
     def add_object(self, obj: ObjectFile):
+        self._check_arch(obj)
         self._resolve_comdats(obj)
         module = obj.module
         imports = {kind: [imp for imp in module.imports if imp.kind == kind] for kind in (0, 1, 3, 4)}
@@ -49,6 +56,17 @@ class SymbolTable:
         # After the members its symbols pulled in, as wasm-ld orders its object files:
         # the output's functions, data and debug info then come in the same order.
         self.objects.append(obj)
+
+    def _check_arch(self, obj: ObjectFile):
+        """wasm-ld's checkArch, in its words: an object is wasm64 when its memory (imported or
+        defined) has 64-bit addresses (LLVM's rule), and must match -m (wasm32 by default,
+        but a wasm64 object needs -m wasm64 given)."""
+        mems = [imp.type for imp in obj.module.imports if imp.kind == MEMORY_KIND] + list(obj.module.memories)
+        is64 = any(mem.limits.address64 for mem in mems)
+        if is64 and self.machine is None:
+            raise LinkError("must specify -mwasm64 to process wasm64 object files", file=obj.name)
+        if is64 != (self.machine == "wasm64"):
+            raise LinkError("wasm32 object file can't be linked in wasm64 mode", file=obj.name)
 
     def _add_legacy_table_reference(self, obj: ObjectFile):
         """An object from before reference types imports `__indirect_function_table` with no
@@ -63,6 +81,7 @@ class SymbolTable:
 
     def add_archive(self, path: str, data, whole: bool):
         archive = read_archive(path, data)
+        self._archives.append(archive)
         if whole:
             for k, member in enumerate(archive.members):
                 self._extract(archive, k, None)

@@ -14,7 +14,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
                             TABLE, TAG, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError
-from .demangle_lazy import demangle  # the grammar loads at the first C++ name
+from .demangle_lazy import shown_symbol  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
 from .relocations import ROW_OF, TYPE_KINDS, encode_field
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
@@ -280,7 +280,8 @@ class Writer:
                        or any(imp.name == "__indirect_function_table" and imp.kind == TABLE_KIND
                               for obj in self.symtab.objects for imp in obj.module.imports))
         if not opts.import_table and not as_object and needs_table:
-            parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, table_size)))
+            maximum = None if opts.growable_table else table_size
+            parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, maximum)))
         if not opts.import_memory:
             parts.append(_section(MEMORY, b"\x01" + _limits(layout.memory_pages, layout.memory_max_pages,
                                                              opts.shared_memory, opts.wasm64)))
@@ -501,10 +502,11 @@ class Writer:
 
     def _names(self) -> bytes:
         layout = self.layout
-        demangled = demangle if self.opts.demangle else str  # wasm-ld demangles C++ names here
+        demangle_cxx = self.opts.demangle  # wasm-ld demangles C++ names here
 
         def shown(name):  # and shows C's `int main(int, char **)` under its own name
-            return "main" if name == "__main_argc_argv" else demangled(name)
+            return shown_symbol(name, demangle_cxx)
+
         funcs = []
         k = 0
         for imp in layout.imports:
