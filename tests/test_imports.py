@@ -216,14 +216,8 @@ def test_merge_loads_the_handler_of_each_custom_section_present(tmp_path):
 
 
 def _tiny_objects(directory):
-    """Two objects (byte DSL, no tool needed): a.o's `main` calls `callee`, which b.o defines."""
-    from link.objdsl import CALL_SITE, entry, linking, obj, reloc_code, sym_function
-    caller = obj(linking(sym_function(0, None, flags=0x10), sym_function(1, "main")),
-                 reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
-    callee = obj(linking(sym_function(0, "callee")), reloc_code(entry(0, CALL_SITE, 0)))
-    (directory / "a.o").write_bytes(caller)
-    (directory / "b.o").write_bytes(callee)
-    return [str(directory / "a.o"), str(directory / "b.o")]
+    from link.objdsl import caller_and_callee
+    return caller_and_callee(directory)
 
 
 # What only some options or inputs need, which a plain link of C objects must not load: the

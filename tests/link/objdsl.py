@@ -43,3 +43,14 @@ def obj(linking_section: bytes, reloc_section: bytes = b"", imported_funcs=()) -
             + section(3, vec(u32(0)))
             + section(10, vec(u32(len(body)) + body))
             + linking_section + reloc_section)
+
+
+def caller_and_callee(directory) -> list[str]:
+    """Two objects written to `directory`: a.o's `main` calls `callee`, which b.o defines
+    (the smallest real link, for tests that run the command; no tool needed)."""
+    caller = obj(linking(sym_function(0, None, flags=0x10), sym_function(1, "main")),
+                 reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
+    callee = obj(linking(sym_function(0, "callee")), reloc_code(entry(0, CALL_SITE, 0)))
+    (directory / "a.o").write_bytes(caller)
+    (directory / "b.o").write_bytes(callee)
+    return [str(directory / "a.o"), str(directory / "b.o")]

@@ -13,7 +13,7 @@ from wasmmerge.cli import cli
 from wasmmerge.errors import LinkError
 from wasmmerge.linker.options import OPTIONS, REFUSED, VERSION_LINE, parse_args
 
-from .objdsl import CALL_SITE, entry, linking, obj, reloc_code, sym_function
+from .objdsl import caller_and_callee
 
 
 def test_spellings_of_one_option_agree():
@@ -96,16 +96,6 @@ def test_known_wasm_ld_options_we_do_not_implement_are_refused(name):
     assert name not in OPTIONS
 
 
-def _two_objects(directory):
-    """a.o's `main` calls `callee`, which b.o defines (byte DSL: no tool needed)."""
-    caller = obj(linking(sym_function(0, None, flags=0x10), sym_function(1, "main")),
-                 reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
-    callee = obj(linking(sym_function(0, "callee")), reloc_code(entry(0, CALL_SITE, 0)))
-    (directory / "a.o").write_bytes(caller)
-    (directory / "b.o").write_bytes(callee)
-    return str(directory / "a.o"), str(directory / "b.o")
-
-
 @pytest.mark.parametrize("argv", [
     ["--version"], ["-v"], ["--help"], [], ["-flavor", "wasm", "--version"], ["-flavor", "gnu", "a.o"],
     ["--lto-O2", "a.o"], ["a.o", "-o"], ["@missing.rsp"], ["--no-entry", "nope.o", "-o", "out.wasm"],
@@ -120,7 +110,7 @@ def _two_objects(directory):
 def test_link_runs_alike_with_and_without_click(tmp_path, argv):
     """`wasmmerge link` as a process (dispatched without click) and under click's CliRunner
     (the group handing the arguments over): the same status, output and files."""
-    _two_objects(tmp_path)
+    caller_and_callee(tmp_path)
     results = []
     for how in ("process", "click"):
         if how == "process":
