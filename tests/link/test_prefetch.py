@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from wasmmerge.cli import cli
-from wasmmerge.linker.objects import packed_relocations, read_object
+from wasmmerge.linker.chunk_relocs import packed_relocations
+from wasmmerge.linker.objects import read_object
 from wasmmerge.linker.prefetch import Prefetch
 
 from .objdsl import CALL_SITE, entry, linking, obj, reloc_code, sym_function

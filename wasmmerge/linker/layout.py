@@ -11,7 +11,7 @@ then the heap. The table holds null at slot 0 and address-taken functions from
 
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
 from .exports import plan_exports
-from .objects import named
+from .chunk_relocs import named
 from .shared import init_memory_body, init_tls_body
 from .strings import MergedStrings, mergeable
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment

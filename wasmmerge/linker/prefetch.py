@@ -3,7 +3,7 @@
 Symbol resolution takes the command line's objects in order, so this process reads them
 in order. Meanwhile a forked process reads them from the last one backwards and hands
 over each object's relocations, the costliest part of reading it (an entry per relocated
-site; `objects.packed_relocations`). Where the two meet, the child stops: this process
+site; `chunk_relocs.packed_relocations`). Where the two meet, the child stops: this process
 announces the object it is about to read, and the child never starts one at or before
 it. Each object is still read here, but without decoding its relocation entries when
 the child has published them by then. Which process read which object never changes
@@ -21,7 +21,8 @@ import pickle
 import struct
 import zlib
 
-from .objects import packed_relocations, read_object
+from .chunk_relocs import packed_relocations
+from .objects import read_object
 
 _POSITION = struct.Struct("<q")  # the object this process reads next
 _ENTRY = struct.Struct("<QQI")  # per object: record offset (0: none yet), length, CRC-32

@@ -21,7 +21,7 @@ from ..custom import reloc as reloc_section
 from ..errors import LinkError
 from .features import encode_features
 from .layout import PAGE, _align, place_chunks, segment_rank, take_slot
-from .objects import named, relocations
+from .chunk_relocs import named, relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .strings import MergedStrings, mergeable
 from .symbol_order import output_symbols
