@@ -2,12 +2,11 @@
 
 Function bodies and data segments are the input bytes, copied once into a bytearray and
 patched in place at each relocation site (a padded LEB or a fixed-width integer) — no
-instruction is decoded. Every other section is small and built from scratch here.
+instruction is decoded; the patching is patching.py's (`Patcher`, which Writer extends).
+Every other section is small and built from scratch here.
 """
 
-import os
-from bisect import bisect_left
-from itertools import accumulate, compress
+from itertools import compress
 
 from ..binary import leb
 from ..binary.code import write_valtype
@@ -17,9 +16,9 @@ from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_
 from ..errors import LinkError
 from .demangle_lazy import shown_symbol  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
-from .relocations import ROW_OF, TYPE_KINDS, encode_field
+from .patching import SMALL_VALUES, Patcher
+from .relocations import TYPE_KINDS
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
-from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 
 u32 = leb.write_unsigned
 MAGIC = b"\x00asm\x01\x00\x00\x00"
@@ -49,34 +48,6 @@ def _functype(t) -> bytes:
             + u32(len(t.results)) + b"".join(write_valtype(v) for v in t.results))
 
 
-# Below this much code, starting a worker process costs more than patching saves.
-PARALLEL_MIN_CODE_BYTES = 1 << 20
-
-
-def worker_count_for(code_size: int, threads: int | None) -> int:
-    """Processes patching the code section: --threads=N, else one per core (at most
-    MAX_WORKERS) when there is enough code."""
-    if threads is not None:
-        return threads if hasattr(os, "fork") else 1
-    if code_size < PARALLEL_MIN_CODE_BYTES or not hasattr(os, "fork"):
-        return 1
-    # lazy: only a large link patches in parallel (as below).
-    from ..workers import MAX_WORKERS
-    return min(os.cpu_count() or 1, MAX_WORKERS)
-
-
-# Function, type and global indices and table slots are small, and each is written at
-# many sites (every call of a function): their fields are made once. Data addresses are
-# larger and more varied: caching them would cost more memory than it saves time.
-_SMALL_VALUES = 1 << 14
-
-
-def _padded_leb5(value: int) -> bytes:
-    """`value` (reduced to 35 bits) as a 5-byte padded LEB128."""
-    return bytes(((value & 0x7F) | 0x80, ((value >> 7) & 0x7F) | 0x80, ((value >> 14) & 0x7F) | 0x80,
-                  ((value >> 21) & 0x7F) | 0x80, value >> 28))
-
-
 def _tombstone(section_name: str) -> int | None:
     """What a debug section's reference to a dropped function becomes (as wasm-ld does)."""
     if not section_name.startswith(".debug_"):
@@ -84,7 +55,7 @@ def _tombstone(section_name: str) -> int | None:
     return 0xFFFFFFFE if section_name in (".debug_ranges", ".debug_loc") else 0xFFFFFFFF
 
 
-class Writer:
+class Writer(Patcher):
     def __init__(self, layout, symtab, opts):
         self.layout = layout
         self.symtab = symtab
@@ -97,7 +68,7 @@ class Writer:
         self.section_starts: list[int] = []  # file offset of each section's id byte
         self.as_object = False  # -r: every segment written (.bss too), as wasm-ld -r does
         # The 5-byte padded LEB128 field of each small value, made on first use (_patch).
-        self.small_fields: list[bytes | None] = [None] * _SMALL_VALUES
+        self.small_fields: list[bytes | None] = [None] * SMALL_VALUES
         self._offsets: list[int] = []  # each function's place in the code payload (_code)
 
     def type_of(self, functype) -> int:
@@ -106,121 +77,6 @@ class Writer:
             k = self.type_index[functype] = len(self.types)
             self.types.append(functype)
         return k
-
-    # -- relocation values ------------------------------------------------------------------
-
-    def _value(self, rt, obj, index, addend, site_address, tombstone):
-        target = rt.target
-        if target == "type":
-            types = self.obj_types.get(id(obj))
-            if types is None:
-                types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
-            k = types[index]
-            if k is None:
-                k = types[index] = self.type_of(obj.module.types[index].comp)
-            return k
-        sym = obj.resolved[index]
-        if target == "function":
-            return sym.out_index if sym.out_index is not None else (tombstone or 0)
-        if target == "memory":
-            if sym.address is None:
-                if sym.live or tombstone is None:
-                    return 0  # an undefined weak symbol: address 0
-                return tombstone
-            value = sym.address + addend
-            chunk = sym.segment
-            if chunk is not None and chunk.merged_into is not None and addend:
-                merged = chunk.merged_into  # the addend may reach into another piece
-                value = chunk.output.start + merged.out_offset + merged.map(chunk, sym.offset + addend)
-            if rt.modifier == "tls":
-                tls = self.layout.tls_segment
-                return value - (tls.start if tls else 0)
-            if rt.modifier == "relative":
-                return value - self.layout.memory_base
-            if rt.modifier == "location":
-                return value - site_address
-            return value
-        if target == "table_slot":
-            slot = sym.table_slot or 0
-            if rt.modifier == "relative":
-                return slot - self.layout.table_base
-            return slot
-        if target == "global":
-            if sym.kind in (SYMTAB_DATA, SYMTAB_FUNCTION):
-                return sym.got_index
-            return sym.out_index if sym.out_index is not None else 0
-        if target == "func_offset":
-            chunk = None
-            if sym.file is not None and sym.index >= sym.file.num_imported[0]:
-                chunk = sym.file.functions[sym.index - sym.file.num_imported[0]]
-            if chunk is None or chunk.out_offset is None:
-                return tombstone if tombstone is not None else addend
-            return chunk.out_offset + (chunk.start - chunk.size_start) + addend
-        if target == "section_offset":
-            chunk = sym.file.sections.get(sym.index)
-            if chunk is not None and chunk.merged_into is not None:
-                return chunk.merged_into.map(chunk, addend)
-            return (chunk.out_offset if chunk is not None else 0) + addend
-        if target in ("tag", "table"):
-            return sym.out_index or 0
-        raise LinkError(f"relocation type {rt.name} is not supported", file=obj.name)
-
-    def _patch(self, buf, shift, chunk, site_base, tombstone=None):
-        """Overwrite every relocated field of `chunk`, whose bytes start at buf[shift]
-        (`site_base`: the address of its first byte, for location-relative types)."""
-        value = self._value
-        obj = chunk.file
-        resolved = obj.resolved
-        types = self.obj_types.get(id(obj))
-        small = self.small_fields
-        shift -= chunk.reloc_base  # relocation offsets count from the section's start
-        site_base -= chunk.reloc_base
-        row_of = ROW_OF
-        slots = iter(chunk.relocs)
-        for kind, off, index, addend in zip(slots, slots, slots, slots):
-            rt = row_of[kind]
-            shortcut = rt.shortcut
-            # The commonest cases inline: calls, data addresses, table slots, types, globals.
-            if shortcut == 1:
-                v = resolved[index].out_index
-                if v is None:
-                    v = value(rt, obj, index, addend, site_base + off, tombstone)
-            elif shortcut == 2:
-                sym = resolved[index]
-                v = sym.address
-                if v is None or (addend and sym.segment is not None and sym.segment.merged_into is not None):
-                    v = value(rt, obj, index, addend, site_base + off, tombstone)
-                else:
-                    v += addend
-            elif shortcut == 3:
-                v = resolved[index].table_slot or 0
-            elif shortcut == 4 and types is not None and types[index] is not None:
-                v = types[index]  # indirect calls: output type indices, cached per object
-            elif shortcut == 5 and resolved[index].kind == SYMTAB_GLOBAL:
-                v = resolved[index].out_index or 0  # __stack_pointer, mostly
-            else:
-                v = value(rt, obj, index, addend, site_base + off, tombstone)
-                if shortcut == 4:
-                    types = self.obj_types[id(obj)]
-            pos = shift + off
-            encoding = rt.encoding
-            if encoding <= 1:  # a 5-byte padded LEB128, unsigned or signed
-                if 0 <= v < _SMALL_VALUES:  # the same bytes either way
-                    field = small[v]
-                    if field is None:
-                        field = small[v] = _padded_leb5(v)
-                    buf[pos:pos + 5] = field
-                else:
-                    v &= 0x7FFFFFFFF if encoding else 0xFFFFFFFF
-                    buf[pos] = (v & 0x7F) | 0x80
-                    buf[pos + 1] = ((v >> 7) & 0x7F) | 0x80
-                    buf[pos + 2] = ((v >> 14) & 0x7F) | 0x80
-                    buf[pos + 3] = ((v >> 21) & 0x7F) | 0x80
-                    buf[pos + 4] = v >> 28
-            elif encoding == 2:
-                buf[pos:pos + 4] = (v & 0xFFFFFFFF).to_bytes(4, "little")
-            else:
-                buf[pos:pos + rt.width] = encode_field(rt, v)
 
     # -- sections -------------------------------------------------------------------------------
 
@@ -357,63 +213,6 @@ class Writer:
         if imp.kind == TAG_KIND:
             return head + b"\x00" + u32(self.type_of(imp.desc))
         raise LinkError(f"cannot import a {imp.kind}")
-
-    def _code(self, meanwhile) -> list:
-        """The code section, as pieces: each body copied once, straight from its object
-        into the payload, then patched where it now sits. Every body's place is known
-        first, so a large code section is filled by several processes at once, each a
-        run of consecutive bodies, in one shared buffer; `meanwhile()` (the writer's
-        other work, which needs no code bytes) runs here while they do."""
-        functions = self.layout.functions
-        head = u32(len(functions))
-        offsets = []  # of each function's size field in the payload (after `head`)
-        at = 0
-        for f in functions:
-            offsets.append(at)
-            chunk = f.chunk
-            if chunk is None:
-                at += len(u32(len(f.body))) + len(f.body)
-            else:
-                chunk.out_offset = len(head) + at
-                at += chunk.end - chunk.size_start
-        self._offsets = offsets
-        workers = worker_count_for(at, self.opts.threads)
-        if workers == 1:
-            payload = bytearray(at)
-            self._fill_bodies(payload, 0, len(functions))
-            meanwhile()
-        else:
-            # lazy: a small link (most of a build's) needs no worker processes.
-            from ..workers import fill_shared, split_by_cost
-            # Split by relocations as well as bytes: patching a site costs far more
-            # than copying a byte.
-            costs = [(f.chunk.end - f.chunk.size_start + 64 * len(f.chunk.relocs)) if f.chunk is not None
-                     else len(f.body) for f in functions]
-            # This process takes a smaller share (measured on bench_link: four fifths of
-            # an equal one): it builds the other sections too, while the others patch.
-            own = min(bisect_left(list(accumulate(costs)), sum(costs) * 0.8 / workers) + 1, len(costs))
-            ranges = [(0, own), *((own + start, own + stop) for start, stop in split_by_cost(costs[own:], workers - 1))]
-            payload = fill_shared(at, ranges, self._fill_bodies, meanwhile)
-        # In pieces, joined only with the whole module: the section is most of it.
-        return [bytes((CODE,)) + u32(len(head) + at) + head, payload]
-
-    def _fill_bodies(self, payload, start: int, stop: int):
-        """Functions [start, stop) written to their places in `payload`, each body copied
-        and patched."""
-        views = {}  # id(object) -> a memoryview of its bytes, so copying a body slices nothing
-        for f, at in zip(self.layout.functions[start:stop], self._offsets[start:stop]):
-            chunk = f.chunk
-            if chunk is None:
-                field = u32(len(f.body)) + f.body
-                payload[at:at + len(field)] = field
-                continue
-            obj = chunk.file
-            view = views.get(id(obj))
-            if view is None:
-                view = views[id(obj)] = memoryview(obj.data)
-            payload[at:at + chunk.end - chunk.size_start] = view[chunk.size_start:chunk.end]
-            if chunk.relocs:
-                self._patch(payload, at + chunk.start - chunk.size_start, chunk, 0)
 
     def _data(self):
         layout, opts = self.layout, self.opts
