@@ -8,7 +8,8 @@ roots; those of an archive member extracted for a reference are live once anythi
 defines is; __wasm_call_ctors is live when some init function is (or code calls it). So a
 library member pulled in only by code that is then collected runs no constructor. Undefined symbols reached this way are the ones reported as
 undefined: a reference from dead code is no error, as in wasm-ld.
-With --no-gc-sections every chunk of every object is live.
+With --no-gc-sections every chunk of every object is live, the COMDAT copies that lost
+to another object's included (wasm-ld 14 keeps them).
 """
 
 from itertools import compress
@@ -33,13 +34,12 @@ class MarkLive:
     def run(self):
         symtab = self.symtab
         if not self.gc:
+            symtab.keep_discarded_chunks()  # as wasm-ld 14: the losing COMDAT copies too
             for obj in symtab.objects:
                 for chunk in obj.functions:
-                    if not chunk.discarded:
-                        self._chunk(chunk)
+                    self._chunk(chunk)
                 for chunk in obj.datas:
-                    if not chunk.discarded:
-                        self._chunk(chunk)
+                    self._chunk(chunk)
                 for sym in obj.resolved:
                     self.enqueue(sym, obj)
         for obj in symtab.objects:

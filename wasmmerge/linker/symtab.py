@@ -145,6 +145,16 @@ class SymbolTable:
                 elif member.kind == COMDAT_KIND_DATA:
                     obj.datas[member.index].discarded = True
 
+    def keep_discarded_chunks(self):
+        """When nothing is collected (--no-gc-sections, -r), wasm-ld 14 keeps the functions
+        and data segments of the COMDAT copies that lost to another object's: they stay in
+        the output, in input order, unreferenced (their symbols were resolved to the winner
+        already). From here on `discarded` only says what the output leaves out."""
+        for obj in self.objects:
+            if obj.comdats:
+                for chunk in (*obj.functions, *obj.datas):
+                    chunk.discarded = False
+
     # -- one symbol-table entry ----------------------------------------------------------
 
     def _add_raw(self, obj, raw, imports, nfi) -> Symbol:
