@@ -256,7 +256,8 @@ def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
     linking = linking_section.Linking(
         symbols=symbols,
         segments=[linking_section.SegmentInfo(s.name, s.alignment, 0) for s in layout.segments] or None,
-        init_funcs=_init_funcs(symtab, index_of, live_only=True))
+        init_funcs=_init_funcs(symtab, index_of, live_only=True),
+        comdats=_comdats(symtab, layout) or None)  # (as wasm-ld 14 writes them here too)
     extra = [_section(CUSTOM, _name("linking") + linking_section.encode(linking)),
              *_reloc_sections(symtab, layout, index_of, writer, section_index, REMOVED_SYMBOL)]
     names_at = next((writer.section_starts[k] for k, (label, _, _) in enumerate(writer.sections)
@@ -273,8 +274,9 @@ def _init_funcs(symtab, index_of, live_only=False):
 
 
 def _comdats(symtab, layout):
-    """Each group with every output function, then every output segment, that belongs to
-    it in any object (as wasm-ld 14 lists them: the copies that lost are members too)."""
+    """Each group, by name, with every output function, then every output segment, that
+    belongs to it in any object (as wasm-ld 14 lists them: the copies that lost are
+    members too; a merged segment belongs to the group of its first input segment)."""
     group_of = {}  # id(chunk) -> its group's name
     flags = {}
     for obj in symtab.objects:
@@ -293,7 +295,7 @@ def _comdats(symtab, layout):
         # a COMDAT member is a segment of its own (merged strings never are members)
         if seg.chunks and id(seg.chunks[0]) in group_of:
             members[group_of[id(seg.chunks[0])]].append(linking_section.ComdatMember(0, k))
-    return [linking_section.Comdat(name, flags[name], group) for name, group in members.items()]
+    return [linking_section.Comdat(name, flags[name], group) for name, group in sorted(members.items()) if group]
 
 
 def _relocations(symtab, layout, index_of, obj_types, removed=None):
