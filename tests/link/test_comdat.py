@@ -98,3 +98,30 @@ def test_print_gc_sections_names_the_losing_copies(tmp_path):
     assert ref.returncode == ours.returncode == 0, ours.stderr
     assert ours.stdout == ref.stdout
     assert f"removing unused section {objects[1]}:(_Z4bumpi)" in ref.stdout
+
+
+LOCAL_SOURCES = ["comdat/local_a.ll", "comdat/local_b.ll"]
+LOCAL_EXPORTS = ["--no-entry", "--export=use_a", "--export=use_b"]
+# name: wasm-ld arguments before the objects
+LOCAL_LINKS = {
+    "gc": LOCAL_EXPORTS,
+    "no-gc": ["--no-gc-sections", *LOCAL_EXPORTS],
+    "emit-relocs": ["--emit-relocs", *LOCAL_EXPORTS],
+    "relocatable": ["-r"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_LINKS))
+def test_local_symbol_keeps_a_losing_copy(name, tmp_path):
+    """A local symbol in a copy that lost still names that copy: wasm-ld 14 keeps the
+    copy when the symbol is reached, with gc too (use_b -> table_b -> b's helper), and
+    the table slot holds it."""
+    objects = compile_sources(LOCAL_SOURCES, tmp_path, ["-O0", "-Wno-override-module"])
+    args = [*LOCAL_LINKS[name], *map(str, objects), "-o", "x"]
+    ref, ours, ref_map, our_map = _link_both_with_maps(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert our_map == ref_map
+    assert f"{objects[1]}:(helper)" in ref_map
+    if name != "relocatable":
+        calls = [("use_a", ()), ("use_b", ())]  # (b's call to `pick` runs a's: 2 + 1)
+        assert call_exports(ours, calls) == call_exports(ref, calls) == [2, 3]

@@ -9,7 +9,8 @@ defines is; __wasm_call_ctors is live when some init function is (or code calls 
 library member pulled in only by code that is then collected runs no constructor. Undefined symbols reached this way are the ones reported as
 undefined: a reference from dead code is no error, as in wasm-ld.
 With --no-gc-sections every chunk of every object is live, the COMDAT copies that lost
-to another object's included (wasm-ld 14 keeps them).
+to another object's included; as in wasm-ld 14, such a copy is also live (and written) when
+a local symbol in it is reached.
 """
 
 from itertools import compress
@@ -34,7 +35,6 @@ class MarkLive:
     def run(self):
         symtab = self.symtab
         if not self.gc:
-            symtab.keep_discarded_chunks()  # as wasm-ld 14: the losing COMDAT copies too
             for obj in symtab.objects:
                 for chunk in obj.functions:
                     self._chunk(chunk)
@@ -49,6 +49,7 @@ class MarkLive:
         for sym in self.roots:
             self.enqueue(sym, None)
         self._mark()
+        symtab.keep_live_discarded_chunks()
         self.ctors_live = any(obj.resolved[init.symbol].live for obj in symtab.objects for init in obj.init_funcs)
         ctors = symtab.symbols.get("__wasm_call_ctors")
         if ctors is not None and ctors.synthetic and self.ctors_live:

@@ -49,10 +49,11 @@ def _plan(symtab, opts, stubs) -> Layout:
         stub.out_index = out.num_imported_functions + len(out.functions)
         out.functions.append(OutFunction(stub.name, stub.signature, None, UNREACHABLE_BODY))
     global_base = {}  # object -> output index of its first defined global
-    symtab.keep_discarded_chunks()
     for obj in symtab.objects:
         for chunk in (*obj.functions, *obj.datas):
             chunk.live = True  # nothing is collected
+    symtab.keep_live_discarded_chunks()
+    for obj in symtab.objects:
         for chunk in obj.functions:
             chunk.out_index = out.num_imported_functions + len(out.functions)
             out.functions.append(OutFunction(None, obj.module.types[chunk.type_index].comp, chunk))
