@@ -14,8 +14,8 @@ FLAGS = ["-std=c++17", "-fno-exceptions"]
 EXPECTED = "meow\nwoof\n1 3 5 7 9 \none=1\ntwo=2\n"
 
 # name: (compiler flags, driver flags). (--emit-relocs has no reference: wasm-ld 14
-# crashes on it here. --no-gc-sections is left out: wasm-ld 14 then keeps the
-# functions of COMDAT groups that lost to another object, which we do not.)
+# crashes on it here.) --no-gc-sections keeps the functions and data of the COMDAT
+# groups that lost to another object's, as wasm-ld 14 does.
 LINKS = {
     "command": ([], []),
     "debug": (["-g"], []),
@@ -24,6 +24,8 @@ LINKS = {
     "export-all-debug": (["-g"], ["-Wl,--export-all"]),
     "export-dynamic": ([], ["-Wl,--export-dynamic"]),
     "O0": ([], ["-Wl,-O0"]),
+    "no-gc": ([], ["-Wl,--no-gc-sections"]),
+    "no-gc-debug": (["-g"], ["-Wl,--no-gc-sections"]),
 }
 
 

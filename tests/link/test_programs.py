@@ -17,6 +17,8 @@ COMMANDS = {
     "pic": (["pic/main.c", "pic/lib.c"], ["-fPIC"], []),
     "tls-lowered": (["tls/main.c", "tls/other.c"], ["-ftls-model=local-exec"], []),
     "calls-no-gc": (["calls/main.c", "calls/util.c"], [], ["-Wl,--no-gc-sections"]),
+    # the overridden weak body kept, and named in the name section by its own symbol
+    "weak-no-gc": (["weak/main.c", "weak/strong.c"], [], ["-Wl,--no-gc-sections"]),
     "calls-stack-first": (["calls/main.c", "calls/util.c"], [], ["-Wl,--stack-first", "-Wl,-z,stack-size=32768"]),
     "calls-debug": (["calls/main.c", "calls/util.c"], ["-g"], []),
     # The code section patched by three processes (a small link patches on one): debug

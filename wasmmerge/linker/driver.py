@@ -19,7 +19,7 @@ from .marklive import MarkLive
 from .objects import read_object
 from .options import LinkOptions, find_library
 from .shared import check_shared_memory_features
-from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
+from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, UNDEFINED
 from .symtab import SymbolTable, replace_mismatched_calls
 from .symbols import Symbol
 from .synthetic import SYNTHETIC_KINDS, define_synthetic
@@ -297,8 +297,10 @@ def _print_gc(symtab):
     for obj in symtab.objects:
         for chunk in obj.functions:
             if not chunk.live:
-                name = next((s.name for s in obj.resolved if s.kind == SYMTAB_FUNCTION and s.file is obj
-                             and s.index == chunk.index), f"function {chunk.index}")
+                # named by the first of the object's symbols defining it (a COMDAT copy
+                # that lost has its own name, though its symbols resolved elsewhere)
+                name = next((s.name for s in obj.symbols if s.kind == SYMTAB_FUNCTION and s.index == chunk.index
+                             and s.name and not s.flags & UNDEFINED), f"function {chunk.index}")
                 print(f"removing unused section {obj.name}:({name})", file=sys.stdout)
         for chunk in obj.datas:
             if not chunk.live:

@@ -17,7 +17,7 @@ from .strings import MergedStrings, mergeable
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .synthetic import UNREACHABLE_BODY, body, call
 from .tags import plan_tags
-from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
+from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
 from .relocations import kinds_naming
 
 # Relocations that may give a function a table slot: its address, or a GOT entry for it.
@@ -198,6 +198,17 @@ class Planner:
                         # The name section shows the first symbol naming it (as wasm-ld).
                         if chunk.name is None:
                             chunk.name = sym.name
+        for obj in symtab.objects:
+            # A body kept that no resolved symbol names (a COMDAT copy that lost, a weak
+            # definition overridden: --no-gc-sections keeps them) is named, as wasm-ld
+            # names it, by the first of its object's own symbols defining it.
+            unnamed = {chunk.index: chunk for chunk in obj.functions
+                       if chunk.name is None and chunk.out_index is not None}
+            if unnamed:
+                for raw in obj.symbols:
+                    if (raw.kind == SYMTAB_FUNCTION and raw.index in unnamed and raw.name
+                            and not raw.flags & UNDEFINED):
+                        unnamed.pop(raw.index).name = raw.name
         for obj in symtab.objects:  # local symbols naming imports follow the import's symbol
             nfi = obj.num_imported[0]
             for sym in obj.resolved:

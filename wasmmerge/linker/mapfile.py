@@ -91,7 +91,8 @@ def render_map(result) -> str:
                     name = f.name.partition(":")[2] or f.name
                     lines.append(_line(None, where, fsize, f"        <internal>:({name})"))
                     continue
-                lines.append(_line(None, where, fsize, f"        {chunk.file.name}:({chunk.name})"))
+                # (a body no symbol names, as in a relinked -r object's losing COMDAT copy: `()`)
+                lines.append(_line(None, where, fsize, f"        {chunk.file.name}:({chunk.name or ''})"))
                 for _, name in by_chunk.get(id(chunk), ()):
                     lines.append(_line(None, where, fsize, f"                {name}"))
         elif sid == DATA:

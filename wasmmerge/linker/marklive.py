@@ -8,7 +8,9 @@ roots; those of an archive member extracted for a reference are live once anythi
 defines is; __wasm_call_ctors is live when some init function is (or code calls it). So a
 library member pulled in only by code that is then collected runs no constructor. Undefined symbols reached this way are the ones reported as
 undefined: a reference from dead code is no error, as in wasm-ld.
-With --no-gc-sections every chunk of every object is live.
+With --no-gc-sections every chunk of every object is live, the COMDAT copies that lost
+to another object's included; as in wasm-ld 14, such a copy is also live (and written) when
+a local symbol in it is reached.
 """
 
 from itertools import compress
@@ -35,11 +37,9 @@ class MarkLive:
         if not self.gc:
             for obj in symtab.objects:
                 for chunk in obj.functions:
-                    if not chunk.discarded:
-                        self._chunk(chunk)
+                    self._chunk(chunk)
                 for chunk in obj.datas:
-                    if not chunk.discarded:
-                        self._chunk(chunk)
+                    self._chunk(chunk)
                 for sym in obj.resolved:
                     self.enqueue(sym, obj)
         for obj in symtab.objects:
@@ -49,6 +49,7 @@ class MarkLive:
         for sym in self.roots:
             self.enqueue(sym, None)
         self._mark()
+        symtab.keep_live_discarded_chunks()
         self.ctors_live = any(obj.resolved[init.symbol].live for obj in symtab.objects for init in obj.init_funcs)
         ctors = symtab.symbols.get("__wasm_call_ctors")
         if ctors is not None and ctors.synthetic and self.ctors_live:

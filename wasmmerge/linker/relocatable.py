@@ -1,7 +1,8 @@
 """`-r`: link objects into one relocatable object that any wasm linker can link again.
 
-Nothing is collected and nothing is placed for good: every non-discarded function,
-global and data segment is kept, undefined symbols stay imports. As wasm-ld 14 does it:
+Nothing is collected and nothing is placed for good: every function, global and data
+segment is kept (the COMDAT copies that lost to another object's too, their symbols
+resolved to the winner's), undefined symbols stay imports. As wasm-ld 14 does it:
 - memory is defined (pages enough for the data, from address 0), or imported under
   --import-memory; the table is imported, first among the imports, when an object
   refers to it, and address-taken functions get slots from 1 in an element segment;
@@ -50,11 +51,12 @@ def _plan(symtab, opts, stubs) -> Layout:
     global_base = {}  # object -> output index of its first defined global
     for obj in symtab.objects:
         for chunk in (*obj.functions, *obj.datas):
-            chunk.live = not chunk.discarded  # nothing is collected
+            chunk.live = True  # nothing is collected
+    symtab.keep_live_discarded_chunks()
+    for obj in symtab.objects:
         for chunk in obj.functions:
-            if not chunk.discarded:
-                chunk.out_index = out.num_imported_functions + len(out.functions)
-                out.functions.append(OutFunction(None, obj.module.types[chunk.type_index].comp, chunk))
+            chunk.out_index = out.num_imported_functions + len(out.functions)
+            out.functions.append(OutFunction(None, obj.module.types[chunk.type_index].comp, chunk))
         ngi = obj.num_imported[GLOBAL_KIND]
         global_base[id(obj)] = out.num_imported_globals + len(out.globals)
         # The name section names a function or global by the first of the object's own
@@ -255,7 +257,8 @@ def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
     linking = linking_section.Linking(
         symbols=symbols,
         segments=[linking_section.SegmentInfo(s.name, s.alignment, 0) for s in layout.segments] or None,
-        init_funcs=_init_funcs(symtab, index_of, live_only=True))
+        init_funcs=_init_funcs(symtab, index_of, live_only=True),
+        comdats=_comdats(symtab, layout) or None)  # (as wasm-ld 14 writes them here too)
     extra = [_section(CUSTOM, _name("linking") + linking_section.encode(linking)),
              *_reloc_sections(symtab, layout, index_of, writer, section_index, REMOVED_SYMBOL)]
     names_at = next((writer.section_starts[k] for k, (label, _, _) in enumerate(writer.sections)
@@ -272,21 +275,28 @@ def _init_funcs(symtab, index_of, live_only=False):
 
 
 def _comdats(symtab, layout):
-    comdats = []
-    seg_index = {id(seg): k for k, seg in enumerate(layout.segments)}
-    for name, obj in symtab.comdats.items():
+    """Each group, by name, with every output function, then every output segment, that
+    belongs to it in any object (as wasm-ld 14 lists them: the copies that lost are
+    members too; a merged segment belongs to the group of its first input segment)."""
+    group_of = {}  # id(chunk) -> its group's name
+    flags = {}
+    for obj in symtab.objects:
         for comdat in obj.comdats:
-            if comdat.name != name:
-                continue
-            members = []
+            flags.setdefault(comdat.name, comdat.flags)
             for member in comdat.members:
-                if member.kind == 1:  # function: its output index
-                    chunk = obj.functions[member.index - obj.num_imported[0]]
-                    members.append(linking_section.ComdatMember(1, chunk.out_index))
-                elif member.kind == 0:  # data segment: its output segment
-                    members.append(linking_section.ComdatMember(0, seg_index[id(obj.datas[member.index].output)]))
-            comdats.append(linking_section.Comdat(comdat.name, comdat.flags, members))
-    return comdats
+                if member.kind == 1:
+                    group_of[id(obj.functions[member.index - obj.num_imported[0]])] = comdat.name
+                elif member.kind == 0:
+                    group_of[id(obj.datas[member.index])] = comdat.name
+    members = {name: [] for name in symtab.comdats}
+    for f in layout.functions:
+        if f.chunk is not None and id(f.chunk) in group_of:
+            members[group_of[id(f.chunk)]].append(linking_section.ComdatMember(1, f.chunk.out_index))
+    for k, seg in enumerate(layout.segments):
+        # a COMDAT member is a segment of its own (merged strings never are members)
+        if seg.chunks and id(seg.chunks[0]) in group_of:
+            members[group_of[id(seg.chunks[0])]].append(linking_section.ComdatMember(0, k))
+    return [linking_section.Comdat(name, flags[name], group) for name, group in sorted(members.items()) if group]
 
 
 def _relocations(symtab, layout, index_of, obj_types, removed=None):

@@ -6,7 +6,8 @@ Rules (tool-conventions Linking.md, wasm-ld's behaviour):
 - a non-weak undefined reference to a lazy symbol extracts the archive member that
   defines it; weak references never extract;
 - COMDAT groups: the first object that defines a group keeps it; later objects' members
-  of that group are discarded and their symbols become references to the winner;
+  of that group are discarded and their symbols become references to the winner (a
+  discarded copy is still written when it turns out live: keep_live_discarded_chunks);
 - local symbols never enter the table.
 Each object keeps `resolved[i]` -> Symbol for its symbol-table entry i, so relocations
 reach the winning definition without a name lookup.
@@ -144,6 +145,18 @@ class SymbolTable:
                     obj.functions[member.index - obj.num_imported[0]].discarded = True
                 elif member.kind == COMDAT_KIND_DATA:
                     obj.datas[member.index].discarded = True
+
+    def keep_live_discarded_chunks(self):
+        """wasm-ld 14 writes every live chunk, the COMDAT copies that lost to another
+        object's included: when nothing is collected (--no-gc-sections, -r) they all stay,
+        unreferenced (their symbols were resolved to the winner's), and with gc one stays
+        when a local symbol in it is reached. Called once liveness is known; from then on
+        `discarded` only says what the output leaves out."""
+        for obj in self.objects:
+            if obj.comdats:
+                for chunk in (*obj.functions, *obj.datas):
+                    if chunk.discarded and chunk.live:
+                        chunk.discarded = False
 
     # -- one symbol-table entry ----------------------------------------------------------
 

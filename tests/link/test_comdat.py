@@ -1,0 +1,127 @@
+"""C++ COMDAT groups defined in several objects (fixtures/link/comdat: inline functions, a
+template instance, a vtable and a static local in all three, one group in the last only).
+
+wasm-ld 14 keeps the first object's copy of each group. With garbage collection the
+later copies go; with --no-gc-sections and with -r they stay in the output, unreferenced
+(their symbols resolve to the first copy), and -r and --emit-relocs list them in their
+groups. The module, its -Map and the -r object must be wasm-ld's byte for byte.
+"""
+
+import pytest
+
+from .harness import call_exports, compile_sources, driver_link_args, run_wasm_ld, run_wasmmerge_link
+
+SOURCES = ["comdat/first.cc", "comdat/second.cc", "comdat/third.cc"]
+CFLAGS = ["-O0", "-fno-exceptions", "-fno-rtti"]  # (-O0: nothing inlined, every copy stays a function)
+MODULE = ["-nostdlib", "-Wl,--no-entry", "-Wl,--export=run"]
+
+# name: driver flags for a module
+LINKS = {
+    "gc": [],
+    "no-gc": ["-Wl,--no-gc-sections"],
+    "no-gc-export-all": ["-Wl,--no-gc-sections", "-Wl,--export-all"],
+    "emit-relocs": ["-Wl,--emit-relocs"],
+    "no-gc-emit-relocs": ["-Wl,--no-gc-sections", "-Wl,--emit-relocs"],
+    "no-gc-O1": ["-Wl,--no-gc-sections", "-Wl,-O1"],
+}
+
+
+def _objects(tmp_path, debug):
+    return compile_sources(SOURCES, tmp_path, [*CFLAGS, *(["-g"] if debug else [])])
+
+
+def _link_both_with_maps(args, tmp_path):
+    """(ref, ours, ref's map text, our map text): each linker with -Map of its own."""
+    ref, ours = tmp_path / "ref.wasm", tmp_path / "ours.wasm"
+    ref_map, our_map = tmp_path / "ref.map", tmp_path / "ours.map"
+    done = run_wasm_ld([*args, f"-Map={ref_map}"], ref)
+    assert done.returncode == 0, f"wasm-ld failed: {done.stderr}"
+    done = run_wasmmerge_link([*args, f"-Map={our_map}"], ours)
+    assert done.returncode == 0, f"wasmmerge link failed: {done.stderr}"
+    return ref, ours, ref_map.read_text(), our_map.read_text()
+
+
+def _losing_copy_listed(map_text, objects) -> bool:
+    """The second object's copy of `bump` (it lost to the first's) is in the map."""
+    return f"{objects[1]}:(_Z4bumpi)" in map_text
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+@pytest.mark.parametrize("name", sorted(LINKS))
+def test_module_and_map_are_wasm_ld_s(name, debug, tmp_path):
+    objects = _objects(tmp_path, debug)
+    args = driver_link_args(objects, [*MODULE, *LINKS[name]])
+    ref, ours, ref_map, our_map = _link_both_with_maps(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert our_map == ref_map
+    # the case under test is there: wasm-ld keeps the losing copies exactly without gc
+    assert _losing_copy_listed(ref_map, objects) == ("no-gc" in name)
+    calls = [("run", (n,)) for n in (0, 4, 19)]
+    assert call_exports(ours, calls) == call_exports(ref, calls)
+
+
+@pytest.mark.parametrize("flags", [[], ["-O1"], ["-g"]], ids=["plain", "O1", "debug"])
+def test_relocatable_is_wasm_ld_s(flags, tmp_path):
+    objects = _objects(tmp_path, "-g" in flags)
+    args = ["-r", *[f for f in flags if f != "-g"], *map(str, objects), "-o", "x"]
+    ref, ours, ref_map, our_map = _link_both_with_maps(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert our_map == ref_map
+    assert _losing_copy_listed(ref_map, objects)
+
+
+@pytest.mark.parametrize("gc", [False, True], ids=["no-gc", "gc"])
+def test_relocatable_output_linked_again(gc, tmp_path):
+    """An object whose groups have three members each (what -r makes of the three
+    objects) keeps them all when linked without gc, and the first with gc, as wasm-ld
+    does. The copies that lost have no symbol there: the map shows them as `comdat.o:()`.
+    (--strip-all: wasm-ld 14's name section for this object counts names for those
+    copies that it does not write, so it is left out; we write a well-formed one.)"""
+    objects = _objects(tmp_path, False)
+    combined = tmp_path / "combined.o"
+    assert run_wasm_ld(["-r", *map(str, objects), "-o", "x"], combined).returncode == 0
+    flags = [] if gc else ["-Wl,--no-gc-sections"]
+    args = driver_link_args([combined], [*MODULE, "-Wl,--strip-all", *flags])
+    ref, ours, ref_map, our_map = _link_both_with_maps(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert our_map == ref_map
+    assert (f"{combined}:()" in ref_map) == (not gc)
+    calls = [("run", (n,)) for n in (0, 4)]
+    assert call_exports(ours, calls) == call_exports(ref, calls)
+
+
+def test_print_gc_sections_names_the_losing_copies(tmp_path):
+    objects = _objects(tmp_path, False)
+    args = driver_link_args(objects, [*MODULE, "-Wl,--print-gc-sections"])
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 0, ours.stderr
+    assert ours.stdout == ref.stdout
+    assert f"removing unused section {objects[1]}:(_Z4bumpi)" in ref.stdout
+
+
+LOCAL_SOURCES = ["comdat/local_a.ll", "comdat/local_b.ll"]
+LOCAL_EXPORTS = ["--no-entry", "--export=use_a", "--export=use_b"]
+# name: wasm-ld arguments before the objects
+LOCAL_LINKS = {
+    "gc": LOCAL_EXPORTS,
+    "no-gc": ["--no-gc-sections", *LOCAL_EXPORTS],
+    "emit-relocs": ["--emit-relocs", *LOCAL_EXPORTS],
+    "relocatable": ["-r"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_LINKS))
+def test_local_symbol_keeps_a_losing_copy(name, tmp_path):
+    """A local symbol in a copy that lost still names that copy: wasm-ld 14 keeps the
+    copy when the symbol is reached, with gc too (use_b -> table_b -> b's helper), and
+    the table slot holds it."""
+    objects = compile_sources(LOCAL_SOURCES, tmp_path, ["-O0", "-Wno-override-module"])
+    args = [*LOCAL_LINKS[name], *map(str, objects), "-o", "x"]
+    ref, ours, ref_map, our_map = _link_both_with_maps(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert our_map == ref_map
+    assert f"{objects[1]}:(helper)" in ref_map
+    if name != "relocatable":
+        calls = [("use_a", ()), ("use_b", ())]  # (b's call to `pick` runs a's: 2 + 1)
+        assert call_exports(ours, calls) == call_exports(ref, calls) == [2, 3]
