@@ -193,6 +193,29 @@ def test_undefined_functions_become_imports(flags, tmp_path):
     assert ours.read_bytes() == ref.read_bytes()
 
 
+@pytest.mark.parametrize("allowed", [None, "host_counter\nhost_table\n"], ids=["allow-undefined", "file"])
+def test_allowed_undefined_data_is_at_address_zero(allowed, tmp_path):
+    (obj,) = compile_sources(["undefined/data.c"], tmp_path)
+    flag = "--allow-undefined"
+    if allowed is not None:
+        (tmp_path / "allowed.txt").write_text(allowed)
+        flag = f"--allow-undefined-file={tmp_path / 'allowed.txt'}"
+    ref, ours = link_both(["--no-entry", "--export=read_counter", "--export=counter_address", flag, str(obj),
+                           "-o", "out.wasm"], tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
+def test_undefined_data_not_in_the_allowed_file_is_an_error(tmp_path):
+    (obj,) = compile_sources(["undefined/data.c"], tmp_path)
+    (tmp_path / "allowed.txt").write_text("host_counter\n")
+    done = run_wasmmerge_link(["--no-entry", "--export=read_counter", f"--allow-undefined-file={tmp_path / 'allowed.txt'}",
+                               str(obj), "-o", "out.wasm"], tmp_path / "out.wasm")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == ["wasmmerge: error: undefined symbol: host_table (referenced by "
+                                                f"{obj})"]
+    assert not (tmp_path / "out.wasm").exists()
+
+
 def test_undefined_functions_are_errors_by_default(tmp_path):
     (obj,) = compile_sources(["undefined/host.c"], tmp_path)
     done = run_wasmmerge_link(["--no-entry", str(obj), "-o", "x"], tmp_path / "out.wasm")

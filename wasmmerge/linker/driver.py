@@ -286,8 +286,8 @@ def _report_undefined(opts, symtab, marker, diag):
             continue  # becomes an import
         if sym.kind == SYMTAB_GLOBAL and (sym.import_name is not None or allowed):
             continue
-        if sym.kind == SYMTAB_DATA and opts.unresolved == "ignore-all":
-            continue
+        if sym.kind == SYMTAB_DATA and (opts.unresolved == "ignore-all" or allowed):
+            continue  # address 0, as wasm-ld gives an allowed undefined data symbol
         names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
         diag.error(f"undefined symbol: {sym.name} (referenced by {names})")
 
