@@ -2,7 +2,8 @@
 `__tls_base`, `__tls_size`, `__tls_align` and `__wasm_init_tls` before reading any input
 (so --export-all exports the immutable ones and the function first), `__wasm_init_tls`
 is empty and `__tls_align` 0 when there is no thread-local data, and a thread-local data
-symbol is exported as its offset in a thread's block. Without shared memory only
+symbol is exported as its offset in a thread's block; with --no-gc-sections all four
+are kept. Without shared memory only
 `__tls_base` is defined: a reference to another is an undefined symbol."""
 
 import pytest
@@ -20,6 +21,9 @@ LINKS = {  # name: (sources, extra link flags)
                                                     "--export=setup_thread"]),
     "builtins-with-tls": (["order/tls_builtins.c", "tls/freestanding.c"],
                           ["--export=tls_align", "--export=setup_thread", "--export=bump"]),
+    # Nothing collected: the TLS symbols made up front are all kept, TLS data or not.
+    "no-gc-tls": (["tls/freestanding.c"], ["--no-gc-sections", "--export=bump"]),
+    "no-gc-no-tls": (["order/first.c"], ["--no-gc-sections"]),
 }
 
 

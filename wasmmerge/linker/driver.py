@@ -27,6 +27,7 @@ from .writer import Writer
 
 
 TLS_SEGMENT = 0x2  # WASM_SEG_FLAG_TLS in a segment's flags
+TLS_SYMBOLS = ["__tls_base", "__tls_size", "__tls_align", "__wasm_init_tls"]
 OPTIONAL_DATA_ORDER = ("__dso_handle", "__data_end", "__global_base", "__heap_base", "__memory_base", "__table_base")
 
 
@@ -191,10 +192,13 @@ def _link(opts, symtab, diag) -> LinkResult:
     # as wasm-ld 14 does (except __heap_end and, without shared memory, the TLS ones,
     # which it defines on use, and the table, which exists only when an object refers to it).
     wanted = list(opts.exports)
+    # With shared memory wasm-ld makes the TLS symbols up front, TLS data or not: kept when
+    # nothing is collected, exported by --export-all.
+    tls_made_first = opts.shared_memory and (opts.export_all or not opts.gc_sections)
     if opts.export_all:
         wanted += ["__wasm_call_ctors", *OPTIONAL_DATA_ORDER]
-        if opts.shared_memory:  # made up front with shared memory, TLS or not
-            wanted += ["__tls_base", "__tls_size", "__tls_align", "__wasm_init_tls"]
+    if tls_made_first:
+        wanted += TLS_SYMBOLS
     # Those no input mentions wasm-ld makes after reading the inputs, the data ones in a
     # fixed order (its createOptionalSymbols), whatever order the command line names them in.
     wanted.sort(key=lambda n: OPTIONAL_DATA_ORDER.index(n) if n in OPTIONAL_DATA_ORDER else len(OPTIONAL_DATA_ORDER))
@@ -219,6 +223,8 @@ def _link(opts, symtab, diag) -> LinkResult:
     roots.append(symtab.symbols["__stack_pointer"])
     if not opts.gc_sections and ctors is not None and ctors.synthetic:
         roots.append(ctors)  # nothing is collected, the linker's own function included
+    if tls_made_first and not opts.gc_sections:
+        roots.extend(symtab.symbols[name] for name in TLS_SYMBOLS)
     if wrap_exports and dtors is not None:
         roots.append(dtors)
     marker = MarkLive(symtab, roots, opts.gc_sections)
