@@ -14,7 +14,8 @@ from ..errors import LinkError
 from .archive import is_archive
 from .diagnostics import Diagnostics
 from .features import allowed_features
-from .layout import Planner, output_segment_name
+from .layout import Planner
+from .memory_plan import output_segment_name
 from .marklive import MarkLive
 from .objects import read_object
 from .options import LinkOptions, find_library

@@ -2,10 +2,8 @@
 
 Order of each index space: imports first, then synthetic functions/globals, then each
 object's live definitions in input order (the GOT entries of PIC code come last among
-globals). Data: input segments are grouped into output segments by name (`.rodata.x` ->
-`.rodata`, ...), ordered .tdata, .rodata, .data, others, .bss; memory holds the global
-base (or the stack, with --stack-first), the segments at their alignments, the stack,
-then the heap. The table holds null at slot 0 and address-taken functions from
+globals). Memory and data segments are memory_plan.py's (`MemoryPlanner`, which Planner
+extends). The table holds null at slot 0 and address-taken functions from
 --table-base on, in the order their relocations are met.
 """
 
@@ -13,56 +11,17 @@ from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_
 from .exports import plan_exports
 from .chunk_relocs import named
 from .shared import init_memory_body, init_tls_body
-from .strings import MergedStrings, mergeable
-from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
+from .output import Layout, OutFunction, OutGlobal, OutImport
 from .synthetic import UNREACHABLE_BODY, body, call
 from .tags import plan_tags
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
+from .memory_plan import MemoryPlanner
 from .relocations import kinds_naming
 
 # Relocations that may give a function a table slot: its address, or a GOT entry for it.
 _SLOT_KINDS = kinds_naming("table_slot", "global")
 
-PAGE = 65536
-STACK_ALIGN = 16
-SEGMENT_ORDER = ((".tdata", 0), (".rodata", 1), (".data", 2), (".bss", 4))
-
-
-def output_segment_name(name: str) -> str:
-    """`.rodata.str1.1` -> `.rodata`: wasm-ld's merging of input segments by prefix."""
-    if name.startswith((".tdata", ".tbss")):
-        return ".tdata"  # thread-locals form one block, zero-initialised ones included
-    for prefix in (".rodata", ".data", ".bss", ".text"):
-        if name == prefix or name.startswith(prefix + "."):
-            return prefix
-    return name
-
-
-def segment_rank(name: str) -> int:
-    """Where an output segment of this name goes (.tdata, .rodata, .data, others, .bss)."""
-    for prefix, rank in SEGMENT_ORDER:
-        if name.startswith(prefix):
-            return rank
-    return 3
-
-
-def place_chunks(seg):
-    """Each input segment (or merged strings) of `seg` at its aligned offset; `seg.size`
-    the total."""
-    seg.size = 0
-    for chunk in seg.chunks:
-        if isinstance(chunk, MergedStrings):
-            chunk.finalize()
-            chunk.output = seg
-        chunk.out_offset = _align(seg.size, 1 << chunk.alignment)
-        seg.size = chunk.out_offset + chunk.size
-
-
-def _align(value: int, alignment: int) -> int:
-    return (value + alignment - 1) & -alignment
-
-
-class Planner:
+class Planner(MemoryPlanner):
     """Builds a Layout from the resolved, marked symbol table."""
 
     def __init__(self, symtab, opts, diag, marker):
@@ -221,10 +180,6 @@ class Planner:
             instrs = b"".join(call(s.out_index) + b"\x1a" * len(s.signature.results) for s in out.init_functions)
             functions[ctors.out_index - base].body = body(instrs)
 
-    def _has_passive_data(self) -> bool:
-        return any(chunk.live and not chunk.discarded and output_segment_name(chunk.name) != ".tdata"
-                   for obj in self.symtab.objects for chunk in obj.datas)
-
     def _shared_memory_bodies(self):
         out = self.out
         written = [seg for seg in out.segments if not seg.is_bss]
@@ -253,110 +208,6 @@ class Planner:
                     entries.append((init.priority, len(entries), sym))
         entries.sort(key=lambda e: (e[0], e[1]))
         return [sym for _, _, sym in entries]
-
-    # -- data ----------------------------------------------------------------------------------
-
-    def _data_segments(self):
-        by_name = {}
-        segments = []
-        for obj in self.symtab.objects:
-            for chunk in obj.datas:
-                if not chunk.live or chunk.discarded:
-                    continue
-                name = output_segment_name(chunk.name)
-                seg = by_name.get(name)
-                if seg is None:
-                    seg = by_name[name] = OutputSegment(name)
-                    segments.append(seg)
-                seg.alignment = max(seg.alignment, chunk.alignment)
-                if self.opts.optimize >= 1 and mergeable(chunk):
-                    merged = seg.merged.get(chunk.flags)
-                    if merged is None:  # takes the place of the first mergeable segment
-                        merged = seg.merged[chunk.flags] = MergedStrings(chunk.flags)
-                        seg.chunks.append(merged)
-                    merged.add(chunk)
-                    chunk.output = seg
-                else:
-                    seg.chunks.append(chunk)
-                    chunk.output = seg
-        for seg in segments:
-            place_chunks(seg)
-        segments.sort(key=lambda s: segment_rank(s.name))  # stable: input order within a rank
-        self.out.segments = segments
-
-    def _memory(self):
-        out, opts = self.out, self.opts
-        if opts.stack_size % STACK_ALIGN:
-            self.diag.error(f"stack size must be {STACK_ALIGN}-byte aligned")
-        ptr = 0
-        if opts.stack_first:
-            ptr = opts.stack_size
-            out.stack_pointer = ptr
-        else:
-            ptr = opts.global_base if opts.global_base is not None else 1024
-        global_base = ptr
-        for seg in out.segments:
-            ptr = _align(ptr, 1 << seg.alignment)
-            seg.start = ptr
-            ptr += seg.size
-            if seg.is_tls and out.tls_segment is None:
-                out.tls_segment = seg
-        if opts.shared_memory and self._has_passive_data():
-            # The flag __wasm_init_memory claims, right after the data (as wasm-ld puts it).
-            ptr = _align(ptr, 4)
-            out.init_memory_flag = ptr
-            ptr += 4
-        out.data_end = ptr
-        if not opts.stack_first:
-            ptr = _align(ptr, STACK_ALIGN) + opts.stack_size
-            out.stack_pointer = ptr
-        out.heap_base = _align(ptr, STACK_ALIGN)
-        ptr = out.heap_base
-        if opts.initial_memory:
-            if opts.initial_memory % PAGE:
-                self.diag.error(f"initial memory must be {PAGE}-byte aligned")
-            elif ptr > opts.initial_memory:
-                self.diag.error(f"initial memory too small, {ptr} bytes needed")
-            ptr = opts.initial_memory
-        out.memory_pages = _align(ptr, PAGE) // PAGE
-        if opts.max_memory:
-            if opts.max_memory % PAGE:
-                self.diag.error(f"maximum memory must be {PAGE}-byte aligned")
-            elif opts.max_memory < out.memory_pages * PAGE:
-                self.diag.error("maximum memory too small, "
-                                f"{out.memory_pages * PAGE} bytes needed")
-            out.memory_max_pages = opts.max_memory // PAGE
-        elif not opts.growable_memory:
-            out.memory_max_pages = out.memory_pages
-        elif opts.shared_memory:
-            out.memory_max_pages = out.memory_pages  # a shared memory needs a maximum: wasm-ld 14's
-        self._data_addresses(global_base)
-
-    def _data_addresses(self, global_base):
-        out = self.out
-        heap_end = out.memory_pages * PAGE
-        synthetic = {"__heap_base": out.heap_base, "__data_end": out.data_end, "__dso_handle": global_base,
-                     "__global_base": global_base, "__heap_end": heap_end, "__memory_base": 0,
-                     "__table_base": self.opts.table_base}
-        segs = {s.name: s for s in out.segments}
-        for name, sym in self.symtab.symbols.items():
-            if sym.synthetic == "data":
-                if name in synthetic:
-                    sym.address = synthetic[name]
-                elif name.startswith("__start_"):
-                    sym.address = segs[name[8:]].start if name[8:] in segs else 0
-                elif name.startswith("__stop_"):
-                    seg = segs.get(name[7:])
-                    sym.address = seg.start + seg.size if seg else 0
-        for obj in self.symtab.objects:
-            for sym in obj.resolved:
-                if sym.kind == SYMTAB_DATA and sym.segment is not None and sym.file is obj:
-                    chunk = sym.segment
-                    if chunk.merged_into is not None:
-                        merged = chunk.merged_into
-                        sym.address = chunk.output.start + merged.out_offset + merged.map(chunk, sym.offset)
-                    elif chunk.output is not None:
-                        sym.address = chunk.output.start + chunk.out_offset + sym.offset
 
     # -- globals ---------------------------------------------------------------------------------
 

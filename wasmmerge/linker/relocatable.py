@@ -21,7 +21,8 @@ from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
 from .features import encode_features
-from .layout import PAGE, _align, place_chunks, segment_rank, take_slot
+from .layout import take_slot
+from .memory_plan import PAGE, align, place_chunks, segment_rank
 from .chunk_relocs import named, relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .strings import MergedStrings, mergeable
@@ -163,7 +164,7 @@ def _segments(symtab, opts, out):
     ptr = 0
     for seg in segments:
         place_chunks(seg)
-        ptr = _align(ptr, 1 << seg.alignment)
+        ptr = align(ptr, 1 << seg.alignment)
         seg.start = ptr
         ptr += seg.size
     out.segments = segments
@@ -174,7 +175,7 @@ def _segments(symtab, opts, out):
         if ptr > opts.initial_memory:
             raise LinkError(f"initial memory too small, {ptr} bytes needed")
         ptr = opts.initial_memory
-    out.memory_pages = _align(ptr, PAGE) // PAGE
+    out.memory_pages = align(ptr, PAGE) // PAGE
     if opts.max_memory:
         if opts.max_memory % PAGE:
             raise LinkError(f"maximum memory must be {PAGE}-byte aligned")
