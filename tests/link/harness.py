@@ -18,6 +18,8 @@ import pytest
 import wasmtime
 
 from conftest import FIXTURES, ROOT
+from wasmmerge.runtime.wasi import WasiConfig
+from wasmmerge.runtime.wasi.session import run_program
 
 LINK_FIXTURES = FIXTURES / "link"
 TOOLS = ("clang", "wasm-ld", "llvm-ar")
@@ -106,6 +108,19 @@ def run_command(path: Path, workdir: Path) -> tuple[str, int | None]:
     except wasmtime.ExitTrap as exit_:
         status = exit_.code
     return out.read_text(), status
+
+
+def run_command_here(path: Path) -> tuple[str, int]:
+    """The same program under our own interpreter's WASI host (wasmmerge.runtime): its
+    stdout and exit status (0 when `_start` returned)."""
+    outcome = run_program([(None, path.read_bytes())], WasiConfig(argv=[path.name]))
+    assert outcome.trap is None, outcome.trap
+    return outcome.stdout.decode(), outcome.status
+
+
+def exit_status(status: int | None) -> int:
+    """wasmtime's status (None: `_start` returned) as a process's."""
+    return 0 if status is None else status
 
 
 def call_exports(path: Path, calls) -> list:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from .harness import compile_sources, driver_link_args, link_both, run_command, run_wasm_ld, run_wasmmerge_link
+from .harness import (compile_sources, driver_link_args, link_both, run_command, run_command_here, run_wasm_ld,
+                      run_wasmmerge_link)
 
 LIBCXX = Path("/usr/lib/wasm32-wasi/libc++.a")
 SOURCES = ["libcxx/main.cc", "libcxx/registry.cc"]
@@ -44,6 +45,7 @@ def test_libcxx_program_is_wasm_ld_s(name, tmp_path):
     if "export-all" not in name:  # (--export-all: no command wrappers, so crt1's _start
         # never runs the constructors and std::cout is used unconstructed, in both)
         assert run_command(ours, tmp_path) == (EXPECTED, None)  # (main's 0: _start returns)
+        assert run_command_here(ours) == (EXPECTED, 0)  # and under our own WASI host
 
 
 @pytest.mark.parametrize("cflags", [[], ["-g"]], ids=["plain", "debug"])

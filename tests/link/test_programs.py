@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from .harness import (call_exports, compile_sources, driver_link_args, exported_names, link_both, run_wasmmerge_link,
-                      make_archive, run_command)
+from .harness import (call_exports, compile_sources, driver_link_args, exit_status, exported_names, link_both,
+                      make_archive, run_command, run_command_here, run_wasmmerge_link)
 
 # name -> (sources under fixtures/link, compile flags, extra driver flags)
 COMMANDS = {
@@ -33,7 +33,11 @@ def test_command_program(name, tmp_path):
     objects = compile_sources(sources, tmp_path, cflags)
     args = driver_link_args(objects, ldflags)
     ref, ours = link_both(args, tmp_path)
-    assert run_command(ours, tmp_path) == run_command(ref, tmp_path)
+    expected = run_command(ref, tmp_path)
+    assert run_command(ours, tmp_path) == expected
+    # And under our own interpreter's WASI host, as the issue asks once it hosts WASI.
+    stdout, status = run_command_here(ours)
+    assert (stdout, status) == (expected[0], exit_status(expected[1]))
     assert exported_names(ours) == exported_names(ref)
     # Same layout decisions as wasm-ld 14 down to the byte: object order, type order,
     # string merging, section order (custom sections in llvm::StringMap order).
