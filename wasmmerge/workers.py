@@ -25,9 +25,19 @@ _JOB = None  # the job of the pool being run: set before the fork, inherited by 
 
 def worker_count(codes, jobs: int | None = None) -> int:
     """How many processes check `codes`: `jobs` if given, else one per core for large code."""
+    return processes_for(sum(body_sizes(codes)), jobs)
+
+
+def processes_for(size: int, jobs: int | None = None) -> int:
+    """How many processes share a job over `size` bytes (the merger's and validator's
+    code, the linker's objects and code section): `jobs` if given (`-j`, `--threads`),
+    else one per core (at most MAX_WORKERS) from PARALLEL_MIN_CODE_BYTES on; one where
+    processes cannot be forked."""
+    if not hasattr(os, "fork"):
+        return 1
     if jobs is not None:
         return max(1, jobs)
-    if not hasattr(os, "fork") or sum(body_sizes(codes)) < PARALLEL_MIN_CODE_BYTES:
+    if size < PARALLEL_MIN_CODE_BYTES:
         return 1
     return min(os.cpu_count() or 1, MAX_WORKERS)
 

@@ -11,6 +11,7 @@ import sys
 
 from ..binary.types import GLOBAL_KIND
 from ..errors import LinkError
+from ..workers import processes_for
 from .archive import is_archive
 from .diagnostics import Diagnostics
 from .features import allowed_features
@@ -98,18 +99,11 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
             prefetch.close()
 
 
-# Below this much object code and data, forking a process to read ahead costs more than
-# it saves.
-READ_AHEAD_MIN_BYTES = 1 << 20
-
-
 def _start_read_ahead(objects: list[tuple[str, bytes]], threads: int | None):
-    """A Prefetch reading these (name, bytes) objects ahead when it pays: --threads=N
-    above 1, or by default with more than one core and a large enough link."""
-    if len(objects) < 2 or threads == 1 or not hasattr(os, "fork"):
-        return None
-    if threads is None and ((os.cpu_count() or 1) < 2
-                            or sum(len(data) for _, data in objects) < READ_AHEAD_MIN_BYTES):
+    """A Prefetch reading these (name, bytes) objects ahead when it pays: when the
+    objects would be worth more than one process (`workers.processes_for`: --threads=N
+    above 1, or by default more than one core and a large enough link)."""
+    if len(objects) < 2 or processes_for(sum(len(data) for _, data in objects), threads) < 2:
         return None
     # lazy: only a large link reads ahead (it needs mmap and pickle, and forks).
     from .prefetch import Prefetch

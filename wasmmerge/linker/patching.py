@@ -7,33 +7,17 @@ section filled body by body, by several processes at once when it is large. `Wri
 (writer.py) inherits it.
 """
 
-import os
 from bisect import bisect_left
 from itertools import accumulate
 
 from ..binary import leb
 from ..binary.model import CODE
 from ..errors import LinkError
+from ..workers import fill_shared, processes_for, split_by_cost
 from .relocations import ROW_OF, encode_field
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 
 u32 = leb.write_unsigned
-
-# Below this much code, starting a worker process costs more than patching saves.
-PARALLEL_MIN_CODE_BYTES = 1 << 20
-
-
-def worker_count_for(code_size: int, threads: int | None) -> int:
-    """Processes patching the code section: --threads=N, else one per core (at most
-    MAX_WORKERS) when there is enough code."""
-    if threads is not None:
-        return threads if hasattr(os, "fork") else 1
-    if code_size < PARALLEL_MIN_CODE_BYTES or not hasattr(os, "fork"):
-        return 1
-    # lazy: only a large link patches in parallel (as below).
-    from ..workers import MAX_WORKERS
-    return min(os.cpu_count() or 1, MAX_WORKERS)
-
 
 # Function, type and global indices and table slots are small, and each is written at
 # many sites (every call of a function): their fields are made once. Data addresses are
@@ -185,14 +169,12 @@ class Patcher:
                 chunk.out_offset = len(head) + at
                 at += chunk.end - chunk.size_start
         self._offsets = offsets
-        workers = worker_count_for(at, self.opts.threads)
+        workers = processes_for(at, self.opts.threads)
         if workers == 1:
             payload = bytearray(at)
             self._fill_bodies(payload, 0, len(functions))
             meanwhile()
         else:
-            # lazy: a small link (most of a build's) needs no worker processes.
-            from ..workers import fill_shared, split_by_cost
             # Split by relocations as well as bytes: patching a site costs far more
             # than copying a byte.
             costs = [(f.chunk.end - f.chunk.size_start + 64 * len(f.chunk.relocs)) if f.chunk is not None
