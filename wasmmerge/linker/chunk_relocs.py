@@ -18,7 +18,8 @@ from ..errors import LinkError
 from .relocations import RELOC_TYPES, ROW_OF, SYMBOL_KINDS_FOR_TARGET
 
 
-def _fail(file, message, offset=None):
+def fail(file, message, offset=None):
+    """A malformed object: one LinkError naming the file (and the offset)."""
     raise LinkError(message, offset=offset, file=file)
 
 
@@ -67,7 +68,7 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
     sliced off."""
     target_index, flat = reloc_section.read_flat(raw, payload, section_name)
     if target_index >= len(infos):
-        _fail(obj.name, f"{section_name}: target section index {target_index} out of range", payload)
+        fail(obj.name, f"{section_name}: target section index {target_index} out of range", payload)
     target = infos[target_index]
     if target.id == CODE:
         chunks, base = obj.functions, code_info.start
@@ -80,7 +81,7 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
         # Offsets in a custom section count from its payload, after the name.
         chunks, base = [chunk], chunk.start
     else:
-        _fail(obj.name, f"{section_name}: relocations for a {target.kind} section are not supported", payload)
+        fail(obj.name, f"{section_name}: relocations for a {target.kind} section are not supported", payload)
     if not flat:
         return
     kinds, offsets, indices = flat[0::4], flat[1::4], flat[2::4]
@@ -155,7 +156,7 @@ def _check_targets(obj, section_name, payload, kinds, indices):
             kind_name = linking_section.SYMBOL_KIND_NAMES[symbols[index].kind]
             problem = f"names {kind_name} symbol {symbols[index].name or index}"
         first = next(k for k, pair in enumerate(zip(kinds, indices)) if pair == (kind, index))
-        _fail(obj.name, f"{section_name}: relocation {first} ({rt.name}) {problem}", payload)
+        fail(obj.name, f"{section_name}: relocation {first} ({rt.name}) {problem}", payload)
 
 
 def relocations(chunk):
@@ -172,5 +173,5 @@ def named(chunk):
 
 
 def _bad_site(obj, section_name, number, rt, offset, target, payload):
-    _fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) at offset {offset:#x} "
+    fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) at offset {offset:#x} "
                     f"is outside every {target.kind} entry", payload)

@@ -24,12 +24,11 @@ from .shared import check_shared_memory_features
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, UNDEFINED
 from .symtab import SymbolTable, replace_mismatched_calls
 from .symbols import Symbol
-from .synthetic import SYNTHETIC_KINDS, define_synthetic
+from .synthetic import SYNTHETIC_KINDS, TLS_SYMBOLS, define_synthetic
 from .writer import Writer
 
 
 TLS_SEGMENT = 0x2  # WASM_SEG_FLAG_TLS in a segment's flags
-TLS_SYMBOLS = ["__tls_base", "__tls_size", "__tls_align", "__wasm_init_tls"]
 OPTIONAL_DATA_ORDER = ("__dso_handle", "__data_end", "__global_base", "__heap_base", "__memory_base", "__table_base")
 
 
@@ -68,26 +67,28 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
         raise LinkError("no input files")
     # Every input's bytes first, so that a second process can read objects ahead; a
     # file that cannot be read stops the link where it stands on the command line.
-    files = []
+    files = []  # (spec, path, bytes, "archive" | "object" | None (unknown), the error reading it)
     for spec in opts.inputs:
         try:
             path = find_library(opts, spec.value) if spec.is_library else spec.value
-            files.append((spec, path, _read(path), None))
+            data = _read(path)
         except LinkError as err:
-            files.append((spec, None, None, err))
+            files.append((spec, None, None, None, err))
             break
-    prefetch = _start_read_ahead([(path, data) for _, path, data, err in files
-                                  if err is None and not is_archive(data) and data[:4] == b"\0asm"], opts.threads)
+        kind = "archive" if is_archive(data) else "object" if data[:4] == b"\0asm" else None
+        files.append((spec, path, data, kind, None))
+    prefetch = _start_read_ahead([(path, data) for _, path, data, kind, _ in files if kind == "object"],
+                                 opts.threads)
     try:
         objects_seen = 0
-        for spec, path, data, err in files:
+        for spec, path, data, kind, err in files:
             if err is not None:
                 raise err
-            if is_archive(data):
+            if kind == "archive":
                 # --trace names the members extracted, not the archive (as wasm-ld does).
                 _read_imports_file(path, opts)
                 symtab.add_archive(path, data, spec.whole_archive)
-            elif data[:4] == b"\0asm":
+            elif kind == "object":
                 symtab.diag.trace_file(path)
                 relocations = prefetch.take(objects_seen) if prefetch is not None else None
                 objects_seen += 1
@@ -193,7 +194,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     if opts.export_all:
         wanted += ["__wasm_call_ctors", *OPTIONAL_DATA_ORDER]
     if tls_made_first:
-        wanted += TLS_SYMBOLS
+        wanted += list(TLS_SYMBOLS)
     # Those no input mentions wasm-ld makes after reading the inputs, the data ones in a
     # fixed order (its createOptionalSymbols), whatever order the command line names them in.
     wanted.sort(key=lambda n: OPTIONAL_DATA_ORDER.index(n) if n in OPTIONAL_DATA_ORDER else len(OPTIONAL_DATA_ORDER))

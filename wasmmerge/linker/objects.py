@@ -17,9 +17,9 @@ from ..binary.reader import decode_module, iter_sections
 from ..binary.record import Entity
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
 from ..custom import linking as linking_section
-from ..errors import DecodeError, LinkError, WasmError
+from ..errors import DecodeError, WasmError
 from ..features import ALL
-from .chunk_relocs import attach_packed, read_relocations
+from .chunk_relocs import attach_packed, fail, read_relocations
 
 
 # Chunks and objects are entities (`binary/record.py`: `@dataclass(eq=False)` without its
@@ -130,10 +130,6 @@ class ObjectFile(Entity):
         self.on_demand = on_demand
 
 
-def _fail(file, message, offset=None):
-    raise LinkError(message, offset=offset, file=file)
-
-
 def _custom_payload(data, info) -> int:
     """File offset of a custom section's payload (after its name)."""
     length, pos = leb.read_u32(data, info.start)
@@ -148,7 +144,7 @@ def _split_code(name, data, info) -> list[tuple[int, int, int]]:
         size_start = pos
         size, pos = leb.read_u32(data, pos)
         if pos + size > end:
-            _fail(name, "code section: function body runs past the section", pos)
+            fail(name, "code section: function body runs past the section", pos)
         ranges.append((pos, pos + size, size_start))
         pos += size
     return ranges
@@ -169,11 +165,11 @@ def _split_data(name, data, info) -> list[tuple[int, int]]:
                 pos += 1
             pos += 1
             if pos >= end or data[pos] != 0x0B:
-                _fail(name, "data section: segment offset is not a single constant", pos)
+                fail(name, "data section: segment offset is not a single constant", pos)
             pos += 1
         size, pos = leb.read_u32(data, pos)
         if pos + size > end:
-            _fail(name, "data section: segment runs past the section", pos)
+            fail(name, "data section: segment runs past the section", pos)
         ranges.append((pos, pos + size))
         pos += size
     return ranges
@@ -248,7 +244,7 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
             except WasmError as err:
                 raise err.with_file(name)
     if linking is None:
-        _fail(name, "not a relocatable object: no linking section")
+        fail(name, "not a relocatable object: no linking section")
     num_imported = {kind: 0 for kind in (FUNC_KIND, TABLE_KIND, 2, GLOBAL_KIND, TAG_KIND)}
     for imp in module.imports:
         num_imported[imp.kind] += 1
@@ -256,7 +252,7 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
     functions = [FunctionChunk(None, nfi + k, module.funcs[k], s, e, z) for k, (s, e, z) in enumerate(code_ranges)]
     segments = linking.segments or []
     if len(segments) != len(data_ranges):
-        _fail(name, f"linking section: segment info lists {len(segments)} segments, the data section has "
+        fail(name, f"linking section: segment info lists {len(segments)} segments, the data section has "
                     f"{len(data_ranges)}")
     datas = [DataChunk(None, k, seg.name, seg.alignment, seg.flags, s, e)
              for k, ((s, e), seg) in enumerate(zip(data_ranges, segments))]
@@ -287,10 +283,10 @@ def _check_symbols(obj: ObjectFile):
         if sym.kind == 1:
             if not sym.flags & linking_section.UNDEFINED and not sym.flags & linking_section.ABSOLUTE:
                 if sym.segment >= len(obj.datas):
-                    _fail(obj.name, f"linking section: symbol {k} ({sym.name}) names data segment "
+                    fail(obj.name, f"linking section: symbol {k} ({sym.name}) names data segment "
                                     f"{sym.segment} of {len(obj.datas)}")
         elif sym.kind == 3:
             pass
         elif sym.index >= counts[sym.kind]:
-            _fail(obj.name, f"linking section: symbol {k} ({sym.name}) has "
+            fail(obj.name, f"linking section: symbol {k} ({sym.name}) has "
                             f"{linking_section.SYMBOL_KIND_NAMES[sym.kind]} index {sym.index} out of range")

@@ -32,8 +32,13 @@ def _padded_leb5(value: int) -> bytes:
 
 
 class Patcher:
-    """Relocation values and fields for Writer, over its layout, symbol table, options,
-    type registry (`type_of`, `obj_types`) and `small_fields`."""
+    """Relocation values and fields for Writer, over its layout, symbol table, options
+    and type registry (`type_of`, `obj_types`)."""
+
+    def __init__(self):
+        # The 5-byte padded LEB128 field of each small value, made on first use (_patch).
+        self.small_fields: list[bytes | None] = [None] * SMALL_VALUES
+        self._offsets: list[int] = []  # each function's place in the code payload (_code)
 
     # -- relocation values ------------------------------------------------------------------
 

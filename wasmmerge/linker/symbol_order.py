@@ -18,10 +18,10 @@ from ..custom import linking as linking_section
 from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, EXPORTED, NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION,
                       SYMTAB_SECTION, SYMTAB_TABLE, UNDEFINED, VISIBILITY_HIDDEN)
 from .symtab import TABLE_SYMBOL
+from .synthetic import TLS_SYMBOLS
 
 # The synthetic symbols wasm-ld 14 creates before it adds the input files.
-EARLY_SYNTHETIC = ("__wasm_call_ctors", "__stack_pointer", "__tls_base", "__tls_size", "__tls_align",
-                   "__wasm_init_tls")
+EARLY_SYNTHETIC = ("__wasm_call_ctors", "__stack_pointer", *TLS_SYMBOLS)
 # Sections wasm-ld writes itself (never from inputs, so no section symbol).
 _OWN_SECTIONS = ("linking", "name", "producers", "target_features", "build_id")
 

@@ -29,6 +29,8 @@ def is_c_identifier(name: str) -> bool:
 # Defined only with shared memory, where each thread has its own TLS block (wasm-ld 14:
 # without it a reference to one is an undefined symbol; __tls_base is then a constant).
 SHARED_MEMORY_ONLY = ("__tls_size", "__tls_align", "__wasm_init_tls")
+# The TLS symbols: with shared memory wasm-ld makes them all before reading any input.
+TLS_SYMBOLS = ("__tls_base", *SHARED_MEMORY_ONLY)
 
 
 def define_synthetic(symtab, wasm64: bool, segment_names, shared_memory: bool) -> None:

@@ -16,7 +16,7 @@ from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_
 from ..errors import LinkError
 from .demangle_lazy import shown_symbol  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
-from .patching import SMALL_VALUES, Patcher
+from .patching import Patcher
 from .relocations import TYPE_KINDS
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
 
@@ -57,6 +57,7 @@ def _tombstone(section_name: str) -> int | None:
 
 class Writer(Patcher):
     def __init__(self, layout, symtab, opts):
+        super().__init__()
         self.layout = layout
         self.symtab = symtab
         self.opts = opts
@@ -67,9 +68,6 @@ class Writer(Patcher):
         self.sections: list[tuple[str, int, int]] = []  # filled by write(), for the map file
         self.section_starts: list[int] = []  # file offset of each section's id byte
         self.as_object = False  # -r: every segment written (.bss too), as wasm-ld -r does
-        # The 5-byte padded LEB128 field of each small value, made on first use (_patch).
-        self.small_fields: list[bytes | None] = [None] * SMALL_VALUES
-        self._offsets: list[int] = []  # each function's place in the code payload (_code)
 
     def type_of(self, functype) -> int:
         k = self.type_index.get(functype)
