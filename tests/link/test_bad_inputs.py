@@ -1,6 +1,9 @@
 """Bad inputs: one clear error naming the file, the section, the offset and the fault;
 exit status 1; no output file. Undefined symbols are listed all at once."""
 
+import os
+import threading
+
 import pytest
 from bytedsl import name, section, vec
 from click.testing import CliRunner
@@ -121,6 +124,30 @@ def test_duplicate_strong_definitions_name_both(tmp_path):
 def test_unknown_file_type(tmp_path):
     result, out = _link(tmp_path, {"notes.txt": b"hello"})
     _one_error(result, out, "notes.txt", "unknown file type")
+
+
+def test_empty_input(tmp_path):
+    """An empty file cannot be mapped: it is read, and refused for what it is."""
+    result, out = _link(tmp_path, {"empty.o": b""})
+    _one_error(result, out, "empty.o", "unknown file type")
+
+
+def test_input_from_a_pipe(tmp_path):
+    """Inputs are mapped where they can be; one that cannot (a pipe) is read instead."""
+    good = obj(linking(CALLEE, MAIN), reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
+    fifo = tmp_path / "pipe.o"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(good,))
+    writer.start()
+    out = tmp_path / "out.wasm"
+    result = CliRunner().invoke(cli, ["link", "--no-entry", "--export=main", "--allow-undefined", str(fifo),
+                                      "-o", str(out)])
+    writer.join()
+    assert result.exit_code == 0, result.stderr
+    from_pipe = out.read_bytes()
+    result, out = _link(tmp_path, {"file.o": good}, "--allow-undefined")
+    assert result.exit_code == 0, result.stderr
+    assert out.read_bytes() == from_pipe
 
 
 def test_missing_input(tmp_path):

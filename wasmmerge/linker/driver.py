@@ -6,6 +6,7 @@ symbols, mark what the roots reach, report undefined symbols all at once, lay ou
 """
 
 import gc
+import mmap
 import os
 import sys
 
@@ -36,6 +37,22 @@ def _read(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
             return f.read()
+    except OSError as err:
+        raise LinkError(f"cannot open: {err.strerror or err}", file=path) from None
+
+
+def _map(path: str):
+    """An input's bytes, mapped read-only rather than copied, as wasm-ld maps its inputs:
+    the link keeps every input until it writes, and mapped pages are the file's own (the
+    system can drop and re-read them) instead of a private copy of each. A file that
+    cannot be mapped (empty, a pipe) is read. Like wasm-ld, an input must not be
+    truncated by another program while the link runs."""
+    try:
+        with open(path, "rb") as f:
+            try:
+                return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (ValueError, OSError):  # empty, or not a regular file
+                return f.read()
     except OSError as err:
         raise LinkError(f"cannot open: {err.strerror or err}", file=path) from None
 
@@ -71,7 +88,7 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     for spec in opts.inputs:
         try:
             path = find_library(opts, spec.value) if spec.is_library else spec.value
-            data = _read(path)
+            data = _map(path)
         except LinkError as err:
             files.append((spec, None, None, None, err))
             break
