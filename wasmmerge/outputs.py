@@ -70,15 +70,18 @@ class OutputSet(Record):
 
     __slots__ = ("files", "stdout", "streamed")
 
-    def __init__(self, files: list[tuple[str, bytes | None]] | None = None, stdout: bytes | None = None,
+    def __init__(self, files: list[tuple[str, bytes | list | None]] | None = None, stdout: bytes | None = None,
                  streamed: dict[str, str] | None = None):
         self.files = [] if files is None else files
         self.stdout = stdout
         # Outputs already written to a temporary (by `stream`), by target path.
         self.streamed = {} if streamed is None else streamed
 
-    def add(self, path: str, data: bytes) -> None:
-        """Add an output; add the primary output (the build target) first."""
+    def add(self, path: str, data) -> None:
+        """Add an output (bytes, or a list of bytes-like pieces written one after
+        another); add the primary output (the build target) first."""
+        if isinstance(data, list) and path == STDOUT:
+            data = b"".join(data)
         if path == STDOUT:
             self.stdout = data
         else:
@@ -152,11 +155,15 @@ def _open_temporary(path: str):
     raise _error(path, FileExistsError(17, "no free temporary file name", directory))
 
 
-def _write_temporary(path: str, data: bytes) -> str:
+def _write_temporary(path: str, data) -> str:
     temp, f = _open_temporary(path)
     try:
         with f:
-            f.write(data)
+            if isinstance(data, list):
+                for piece in data:
+                    f.write(piece)
+            else:
+                f.write(data)
     except OSError as err:
         os.unlink(temp)
         raise _error(path, err) from None

@@ -47,7 +47,7 @@ def link_main(args: list[str]) -> None:
                              ("--why-extract", opts.why_extract if opts.why_extract != "-" else None)])
         result = link(opts)
         outputs = OutputSet()
-        outputs.add(opts.output, result.data)
+        outputs.add(opts.output, result.pieces)
         if opts.map_file:
             from .mapfile import render_map  # lazy: only for -Map/--print-map
             outputs.add(opts.map_file, render_map(result).encode("utf-8"))

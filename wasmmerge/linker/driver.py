@@ -71,12 +71,23 @@ def _read_imports_file(archive_path: str, opts: LinkOptions):
 
 
 class LinkResult:
-    def __init__(self, data: bytes, layout, symtab, diag):
-        self.data = data
+    def __init__(self, pieces: list, layout, symtab, diag):
+        # The module as the pieces the writer made (the code section alone is most of
+        # it): written to the file one after another, joined only if `data` is asked for.
+        self.pieces = pieces
+        self._data = None
         self.layout = layout
         self.symtab = symtab
         self.diag = diag
         self.demangle = diag.demangle  # how the map names C++ symbols
+
+    @property
+    def data(self) -> bytes:
+        """The module's bytes in one piece."""
+        if self._data is None:
+            self._data = b"".join(self.pieces) if len(self.pieces) != 1 else bytes(self.pieces[0])
+            self.pieces = [self._data]
+        return self._data
 
 
 def load_inputs(opts: LinkOptions, symtab: SymbolTable):
@@ -155,7 +166,7 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
         diag.check()
         from .relocatable import write_relocatable  # lazy: only -r writes the output's linking/reloc sections
         data, layout, sections = write_relocatable(symtab, opts, features)
-        result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
+        result = LinkResult([_with_build_id(data, opts)], layout, symtab, diag)
         result.sections = sections
         result.shared_memory = False
         return result
@@ -265,11 +276,14 @@ def _link(opts, symtab, diag) -> LinkResult:
         _report_layout(layout, symtab, diag)
     writer = Writer(layout, symtab, opts)
     writer.features = features
-    data = writer.write()
-    if opts.emit_relocs:
-        from .relocatable import add_emitted_relocs  # lazy: only --emit-relocs writes reloc sections
-        data = add_emitted_relocs(data, symtab, layout, writer)
-    result = LinkResult(_with_build_id(data, opts), layout, symtab, diag)
+    pieces = writer.write_pieces()
+    if opts.emit_relocs or opts.build_id:
+        data = b"".join(pieces)
+        if opts.emit_relocs:
+            from .relocatable import add_emitted_relocs  # lazy: only --emit-relocs writes reloc sections
+            data = add_emitted_relocs(data, symtab, layout, writer)
+        pieces = [_with_build_id(data, opts)]
+    result = LinkResult(pieces, layout, symtab, diag)
     result.sections = writer.sections
     result.shared_memory = opts.shared_memory
     return result

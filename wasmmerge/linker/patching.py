@@ -7,6 +7,7 @@ section filled body by body, by several processes at once when it is large. `Wri
 (writer.py) inherits it.
 """
 
+from array import array
 from bisect import bisect_left
 from itertools import accumulate
 
@@ -38,7 +39,7 @@ class Patcher:
     def __init__(self):
         # The 5-byte padded LEB128 field of each small value, made on first use (_patch).
         self.small_fields: list[bytes | None] = [None] * SMALL_VALUES
-        self._offsets: list[int] = []  # each function's place in the code payload (_code)
+        self._offsets = array("q")  # each function's place in the code payload (_code)
 
     # -- relocation values ------------------------------------------------------------------
 
@@ -163,10 +164,12 @@ class Patcher:
         other work, which needs no code bytes) runs here while they do."""
         functions = self.layout.functions
         head = u32(len(functions))
-        offsets = []  # of each function's size field in the payload (after `head`)
+        # Of each function's size field in the payload (after `head`): machine integers,
+        # one per function of the program.
+        offsets = array("q", bytes(8 * len(functions)))
         at = 0
-        for f in functions:
-            offsets.append(at)
+        for k, f in enumerate(functions):
+            offsets[k] = at
             chunk = f.chunk
             if chunk is None:
                 at += len(u32(len(f.body))) + len(f.body)
@@ -182,11 +185,11 @@ class Patcher:
         else:
             # Split by relocations as well as bytes: patching a site costs far more
             # than copying a byte.
-            costs = [(f.chunk.end - f.chunk.size_start + 64 * len(f.chunk.relocs)) if f.chunk is not None
-                     else len(f.body) for f in functions]
+            costs = array("q", [(f.chunk.end - f.chunk.size_start + 64 * len(f.chunk.relocs)) if f.chunk is not None
+                                else len(f.body) for f in functions])
             # This process takes a smaller share (measured on bench_link: four fifths of
             # an equal one): it builds the other sections too, while the others patch.
-            own = min(bisect_left(list(accumulate(costs)), sum(costs) * 0.8 / workers) + 1, len(costs))
+            own = min(bisect_left(array("q", accumulate(costs)), sum(costs) * 0.8 / workers) + 1, len(costs))
             ranges = [(0, own), *((own + start, own + stop) for start, stop in split_by_cost(costs[own:], workers - 1))]
             payload = fill_shared(at, ranges, self._fill_bodies, meanwhile)
         # In pieces, joined only with the whole module: the section is most of it.

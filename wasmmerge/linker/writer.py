@@ -34,6 +34,18 @@ def _name(text: str) -> bytes:
     return u32(len(raw)) + raw
 
 
+def _u32_run(values) -> bytes:
+    """LEB128s one after another (a vector's entries: one per function of a program),
+    written into one buffer rather than joined from an object each."""
+    out = bytearray()
+    for value in values:
+        if value < 0x80:
+            out.append(value)
+        else:
+            out += u32(value)
+    return bytes(out)
+
+
 def _section(sid: int, payload: bytes) -> bytes:
     return bytes((sid,)) + u32(len(payload)) + payload
 
@@ -81,6 +93,11 @@ class Writer(Patcher):
     def write(self, as_object: bool = False) -> bytes:
         """The module; `as_object` (-r) leaves out what only a module has: a defined
         table, exports, elements and names (the caller adds linking and reloc.*)."""
+        return b"".join(self.write_pieces(as_object))
+
+    def write_pieces(self, as_object: bool = False) -> list:
+        """The module as pieces (bytes-like) to write one after another: the code section
+        is most of the module, and joining would hold it twice."""
         layout, opts = self.layout, self.opts
         self.as_object = as_object
         # wasm-ld's type order: types named by call_indirect (per object, in its own
@@ -125,7 +142,7 @@ class Writer(Patcher):
         if layout.imports:
             parts.append(_section(IMPORT, u32(len(layout.imports)) + b"".join(self._import(i) for i in layout.imports)))
         if func_types:
-            parts.append(_section(FUNCTION, u32(len(func_types)) + b"".join(u32(t) for t in func_types)))
+            parts.append(_section(FUNCTION, u32(len(func_types)) + _u32_run(func_types)))
         table_size = layout.table_base + len(layout.table_entries)
         table_symbol = self.symtab.symbols.get("__indirect_function_table")
         # As wasm-ld decides: slots in use, an export, a live table symbol, or an (MVP)
@@ -153,7 +170,7 @@ class Writer(Patcher):
         if layout.table_entries:
             const = layout.const(layout.table_base, False)
             parts.append(_section(ELEMENT, b"\x01\x00" + const + u32(len(layout.table_entries))
-                                  + b"".join(u32(s.out_index) for s in layout.table_entries)))
+                                  + _u32_run(s.out_index for s in layout.table_entries)))
         if data_count is not None:
             parts.append(_section(DATACOUNT, u32(data_count)))
         if layout.functions:
@@ -164,8 +181,8 @@ class Writer(Patcher):
         if opts.build_id and not as_object:  # (-r adds it last, after linking and reloc.*)
             parts.append(self.build_id_section())
         self._record_sections(parts)
-        # The code section is its pieces (see _code): joined once, here, with the rest.
-        return b"".join([piece for part in parts for piece in (part if isinstance(part, list) else (part,))])
+        # The code section is its pieces (see _code).
+        return [piece for part in parts for piece in (part if isinstance(part, list) else (part,))]
 
     def _build_id(self) -> bytes:
         """--build-id: the id's bytes given (`0xHEX`), or a placeholder that the driver
@@ -306,36 +323,47 @@ class Writer(Patcher):
         def shown(name):  # and shows C's `int main(int, char **)` under its own name
             return shown_symbol(name, demangle_cxx)
 
-        funcs = []
-        k = 0
-        for imp in layout.imports:
-            if imp.kind == FUNC_KIND:
-                funcs.append((k, shown(imp.symbol.name) if imp.symbol else imp.name))
+        def funcs():
+            k = 0
+            for imp in layout.imports:
+                if imp.kind == FUNC_KIND:
+                    yield k, shown(imp.symbol.name) if imp.symbol else imp.name
+                    k += 1
+            for f in layout.functions:
+                if f.chunk is not None:
+                    name = f.chunk.name and shown(f.chunk.name)
+                else:  # the linker's own: stubs keep their prefix, wrappers demangle with their suffix
+                    prefix, colon, rest = f.name.partition(":")
+                    name = prefix + colon + shown(rest) if colon else shown(f.name)
+                if name:
+                    yield k, name
                 k += 1
-        for f in layout.functions:
-            if f.chunk is not None:
-                name = f.chunk.name and shown(f.chunk.name)
-            else:  # the linker's own: stubs keep their prefix, wrappers demangle with their suffix
-                prefix, colon, rest = f.name.partition(":")
-                name = prefix + colon + shown(rest) if colon else shown(f.name)
-            if name:
-                funcs.append((k, name))
-            k += 1
-        globs = []
-        k = 0
-        for imp in layout.imports:
-            if imp.kind == GLOBAL_KIND:
-                globs.append((k, imp.name))
+
+        def globs():
+            k = 0
+            for imp in layout.imports:
+                if imp.kind == GLOBAL_KIND:
+                    yield k, imp.name
+                    k += 1
+            for g in layout.globals:
+                if g.named:
+                    yield k, g.name
                 k += 1
-        for g in layout.globals:
-            if g.named:
-                globs.append((k, g.name))
-            k += 1
-        segs = [(i, s.name) for i, s in enumerate(s for s in layout.segments
-                                                   if self.as_object or self.opts.import_memory or not s.is_bss)]
+
+        segs = enumerate(s.name for s in layout.segments if self.as_object or self.opts.import_memory or not s.is_bss)
         out = []
-        for sub, entries in ((1, funcs), (7, globs), (9, segs)):
-            if entries:
-                payload = u32(len(entries)) + b"".join(u32(i) + _name(n) for i, n in entries)
-                out.append(bytes((sub,)) + u32(len(payload)) + payload)
+        for sub, entries in ((1, funcs()), (7, globs()), (9, segs)):
+            # Written as they come: a program has a name per function, and a list of
+            # them (or of their encodings) would hold the section several times over.
+            payload = bytearray()
+            count = 0
+            for index, name in entries:
+                raw = name.encode("utf-8")
+                payload += u32(index)
+                payload += u32(len(raw))
+                payload += raw
+                count += 1
+            if count:
+                head = u32(count)
+                out.append(bytes((sub,)) + u32(len(head) + len(payload)) + head + payload)
         return b"".join(out)
