@@ -7,6 +7,8 @@ extends). The table holds null at slot 0 and address-taken functions from
 --table-base on, in the order their relocations are met.
 """
 
+from itertools import compress
+
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
 from .exports import plan_exports
 from .chunk_relocs import named
@@ -20,6 +22,7 @@ from .relocations import kinds_naming
 
 # Relocations that may give a function a table slot: its address, or a GOT entry for it.
 _SLOT_KINDS = kinds_naming("table_slot", "global")
+_TABLE_SLOT_KINDS = kinds_naming("table_slot")  # always (a GOT entry: only a function's)
 
 class Planner(MemoryPlanner):
     """Builds a Layout from the resolved, marked symbol table."""
@@ -275,16 +278,19 @@ class Planner(MemoryPlanner):
                 sym.table_slot = take_slot(sym, slot_of, entries, base)
 
         for obj in self.symtab.objects:
+            resolved = obj.resolved
             for chunk in (*obj.functions, *obj.datas):
-                if not chunk.live or chunk.discarded or _SLOT_KINDS.isdisjoint(chunk.relocs[0::4]):
+                if not chunk.live or chunk.discarded:
                     continue
-                for rt, index in named(chunk):
-                    if rt.target == "table_slot":
-                        take(obj.resolved[index])
-                    elif rt.target == "global":
-                        sym = obj.resolved[index]
-                        if sym.kind == SYMTAB_FUNCTION:
-                            take(sym)
+                kinds = chunk.relocs[0::4]
+                if _SLOT_KINDS.isdisjoint(kinds):
+                    continue
+                # Only the relocations that can take a slot, picked in C-level passes (a
+                # function has a dozen relocations and takes an address at one or two).
+                for kind, index in compress(zip(kinds, chunk.relocs[2::4]), map(_SLOT_KINDS.__contains__, kinds)):
+                    sym = resolved[index]
+                    if kind in _TABLE_SLOT_KINDS or sym.kind == SYMTAB_FUNCTION:
+                        take(sym)
         first = out.num_imported_globals
         for obj in self.symtab.objects:
             for sym in obj.resolved:

@@ -41,6 +41,8 @@ def _u32_run(values) -> bytes:
     for value in values:
         if value < 0x80:
             out.append(value)
+        elif value < 0x4000:  # most function indices of a program
+            out += bytes(((value & 0x7F) | 0x80, value >> 7))
         else:
             out += u32(value)
     return bytes(out)
