@@ -12,7 +12,6 @@ user's path, never the temporary file.
 
 import os
 import sys
-from contextlib import contextmanager
 
 from .binary.record import Record
 from .errors import WasmError
@@ -87,22 +86,11 @@ class OutputSet(Record):
         else:
             self.files.append((path, data))
 
-    @contextmanager
-    def stream(self, path: str):
-        """Add the output `path`, written through the binary file this yields (a temporary
-        beside it, so a large output is never held in memory); removed if the block fails."""
-        temp, f = _open_temporary(path)
-        try:
-            with f:
-                yield f
-        except OSError as err:
-            os.unlink(temp)
-            raise _error(path, err) from None
-        except BaseException:
-            os.unlink(temp)
-            raise
-        self.streamed[path] = temp
-        self.files.append((path, None))
+    def stream(self, path: str) -> "_Stream":
+        """Add the output `path`, written through the binary file that `with` gives (a
+        temporary beside it, so a large output is never held in memory); removed if the
+        block fails."""
+        return _Stream(self, path)
 
     def discard(self) -> None:
         """Remove what `stream` wrote and `commit` did not rename (a command that failed)."""
@@ -133,6 +121,35 @@ class OutputSet(Record):
             sys.stdout.flush()
             sys.stdout.buffer.write(self.stdout)
             sys.stdout.buffer.flush()
+
+
+class _Stream:
+    """OutputSet.stream's context (a class: contextlib's import is a tenth of a small
+    link's start, and the link path writes no stream)."""
+
+    def __init__(self, outputs: OutputSet, path: str):
+        self.outputs = outputs
+        self.path = path
+        self.temp = self.file = None
+
+    def __enter__(self):
+        self.temp, self.file = _open_temporary(self.path)
+        return self.file
+
+    def __exit__(self, kind, error, traceback):
+        failure = error
+        try:
+            self.file.close()
+        except OSError as close_error:  # the last writes failed (a full disk)
+            failure = failure or close_error
+        if failure is None:
+            self.outputs.streamed[self.path] = self.temp
+            self.outputs.files.append((self.path, None))
+            return False
+        os.unlink(self.temp)
+        if isinstance(failure, OSError):
+            raise _error(self.path, failure) from None
+        return False  # the block's own exception goes on
 
 
 def _open_temporary(path: str):

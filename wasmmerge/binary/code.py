@@ -14,6 +14,7 @@ from ..features import ALL
 from .opcodes import ALL_OPS, PREFIXED, SINGLE, Op
 from .spaces import MEMORY, S32, S64, U32, by_layout
 from .types import ABS_HEAPS, NUM_TYPES, AbsHeap, NumType, RefType
+from .valtypes import byte_at, read_heaptype, read_reftype, read_valtype, write_heaptype, write_valtype  # noqa: F401 (the codec's names for them)
 
 MemArg = namedtuple("MemArg", "align offset memory")
 # kind: 0 catch, 1 catch_ref, 2 catch_all, 3 catch_all_ref; tag is None for catch_all*.
@@ -45,64 +46,13 @@ class Instr:
     __hash__ = None
 
 
-# -- types inside instructions ---------------------------------------------------------
-
-def read_heaptype(data, pos: int) -> tuple:
-    value, end = leb.read_s33(data, pos)
-    if value >= 0:
-        return value, end
-    heap = ABS_HEAPS.get(value & 0x7F) if value >= -64 else None
-    if heap is None:
-        raise DecodeError("malformed heap type", pos)
-    return heap, end
-
-
-def read_reftype(data, pos: int) -> tuple:
-    byte = _byte(data, pos)
-    if byte in (0x63, 0x64):
-        heap, end = read_heaptype(data, pos + 1)
-        return RefType(byte == 0x63, heap), end
-    heap = ABS_HEAPS.get(byte)
-    if heap is None:
-        raise DecodeError("malformed reference type", pos)
-    return RefType(True, heap, short=True), pos + 1
-
-
-def read_valtype(data, pos: int) -> tuple:
-    byte = _byte(data, pos)
-    num = NUM_TYPES.get(byte)
-    if num is not None:
-        return num, pos + 1
-    if byte in (0x63, 0x64) or byte in ABS_HEAPS:
-        return read_reftype(data, pos)
-    raise DecodeError("malformed value type", pos)
-
-
-def write_heaptype(heap) -> bytes:
-    if isinstance(heap, AbsHeap):
-        return bytes((heap.code,))
-    return leb.write_signed(heap)
-
-
-def write_valtype(t) -> bytes:
-    if isinstance(t, NumType):
-        return bytes((t.code,))
-    if t.short and t.nullable and isinstance(t.heap, AbsHeap):
-        return bytes((t.heap.code,))
-    return bytes((0x63 if t.nullable else 0x64,)) + write_heaptype(t.heap)
-
-
-def _byte(data, pos: int) -> int:
-    try:
-        return data[pos]
-    except IndexError:
-        raise DecodeError("unexpected end", pos) from None
+# Value, reference and heap types: valtypes.py (imported above; also the module reader's).
 
 
 # -- immediates: one reader and one writer per kind -------------------------------------
 
 def _read_blocktype(data, pos):
-    byte = _byte(data, pos)
+    byte = byte_at(data, pos)
     if byte == 0x40:
         return None, pos + 1
     if byte in NUM_TYPES or byte in ABS_HEAPS or byte in (0x63, 0x64):
@@ -153,17 +103,17 @@ def _read_shuffle(data, pos):
 
 
 def _read_byte(data, pos):
-    return _byte(data, pos), pos + 1
+    return byte_at(data, pos), pos + 1
 
 
 def _read_zero(data, pos):
-    if _byte(data, pos) != 0:
+    if byte_at(data, pos) != 0:
         raise DecodeError("zero byte expected", pos)
     return 0, pos + 1
 
 
 def _read_castflags(data, pos):
-    flags = _byte(data, pos)
+    flags = byte_at(data, pos)
     if flags > 3:
         raise DecodeError("malformed cast flags", pos)
     return flags, pos + 1
@@ -186,7 +136,7 @@ def _read_catches(data, pos):
         raise DecodeError("length out of bounds", pos)
     catches = []
     for _ in range(count):
-        kind = _byte(data, pos)
+        kind = byte_at(data, pos)
         if kind > 3:
             raise DecodeError("malformed catch clause", pos)
         pos += 1
@@ -322,7 +272,7 @@ ALL_PROFILE = profile()
 
 def read_op(data, pos: int, prof: Profile = ALL_PROFILE) -> tuple[Op, int]:
     """The opcode at `pos` and the position of its first immediate."""
-    byte = _byte(data, pos)
+    byte = byte_at(data, pos)
     op = prof.single.get(byte)
     if op is not None:
         return op, pos + 1

@@ -3,7 +3,7 @@
 from ..errors import DecodeError
 from ..features import ALL
 from . import leb
-from .code import decode_instrs, read_reftype, read_valtype
+from .valtypes import read_reftype, read_valtype
 from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT,
                     MEMORY, SECTION_NAMES, SECTION_ORDER, START, TABLE, TAG, TYPE, Code,
                     CustomSection, DataSegment, ElemSegment, Export, Expr, Global, Import,
@@ -137,6 +137,7 @@ class Reader:
                 return True
         # Like the spec's decoder, read on past the section's end: an expression that
         # overruns it is then reported as a section size mismatch.
+        from .code import decode_instrs  # lazy: the opcode table, for a constant expression no fast path reads
         _, end = decode_instrs(self.data, start, len(self.data), features=self.features)
         self.pos = end
         return False
@@ -566,6 +567,7 @@ def decode_module(data, lazy: bool = False, features=ALL, views: bool = False) -
 
 def _check_bodies(data, m: Module, features) -> None:
     """Decode every body, as the spec does while reading the code section."""
+    from .code import decode_instrs  # lazy: a lazy decode (the linker's) never decodes a body
     has_datacount = m.datacount is not None
     for code in m.codes:
         if code.body == b"\x0b":  # an empty body: nothing to decode

@@ -3,7 +3,7 @@
 from itertools import chain
 
 from . import leb
-from .code import write_valtype
+from .valtypes import write_valtype
 from .model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT,
                     MEMORY, SECTION_ORDER, START, TABLE, TAG, TYPE, Module)
 from .types import (FUNC_KIND, FUNCREF, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND,

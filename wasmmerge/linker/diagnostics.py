@@ -8,22 +8,29 @@ the passes that report problems need not know about demangling. `__main_argc_arg
 clang calls `main(argc, argv)`) is printed `main` either way, as wasm-ld does.
 """
 
-import re
 import sys
 
 from ..errors import LinkError
 from .demangle_lazy import MAIN_WITH_ARGUMENTS, demangle  # the grammar loads at the first C++ name
 
-_MANGLED = re.compile(r"(?<![\w.])_Z[0-9A-Za-z_$.]+")
-_MAIN = re.compile(rf"(?<![\w.]){MAIN_WITH_ARGUMENTS}(?![\w.])")
+_patterns = {}  # compiled at the first message that needs one: a clean link prints none
+
+
+def _pattern(name: str):
+    pattern = _patterns.get(name)
+    if pattern is None:
+        import re  # lazy: only a message with a C++ or `main` name in it (re and enum are 10% of a small link's start)
+        pattern = _patterns[name] = re.compile(r"(?<![\w.])_Z[0-9A-Za-z_$.]+" if name == "mangled"
+                                               else rf"(?<![\w.]){MAIN_WITH_ARGUMENTS}(?![\w.])")
+    return pattern
 
 
 def main_named(message: str) -> str:
-    return _MAIN.sub("main", message) if MAIN_WITH_ARGUMENTS in message else message
+    return _pattern("main").sub("main", message) if MAIN_WITH_ARGUMENTS in message else message
 
 
 def demangle_words(message: str) -> str:
-    return _MANGLED.sub(lambda m: demangle(m.group(0)), message) if "_Z" in message else message
+    return _pattern("mangled").sub(lambda m: demangle(m.group(0)), message) if "_Z" in message else message
 
 
 class Diagnostics:

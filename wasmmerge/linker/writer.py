@@ -9,7 +9,7 @@ Every other section is small and built from scratch here.
 from itertools import compress
 
 from ..binary import leb
-from ..binary.code import write_valtype
+from ..binary.valtypes import write_valtype
 from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNCTION, GLOBAL, IMPORT, MEMORY, START,
                             TABLE, TAG, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
