@@ -104,6 +104,11 @@ def _read(data: bytes):
                 addend = data[pos]
                 if addend < 0x40:  # a one-byte non-negative signed LEB128
                     pos += 1
+                elif addend & 0x80 and data[pos + 1] < 0x80:  # two bytes: offsets into a struct or array
+                    addend = (addend & 0x7F) | (data[pos + 1] << 7)
+                    if addend & 0x2000:
+                        addend -= 0x4000
+                    pos += 2
                 else:
                     addend, pos = read_signed(data, pos, bits)
                 flat += (kind, offset, index, addend)

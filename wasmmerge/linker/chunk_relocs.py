@@ -89,6 +89,7 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
     if offsets != sorted(offsets):
         _attach_unsorted(obj, section_name, payload, target, chunks, base, flat)
         return
+    packed = _packed(flat)  # once: each chunk's share is then a slice of machine integers
     lo = attached = 0
     for chunk in chunks:
         start, end = chunk.start - base, chunk.end - base
@@ -102,7 +103,7 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
             if offsets[k] + ROW_OF[flat[4 * k]].width > end:
                 _bad_site(obj, section_name, k, ROW_OF[flat[4 * k]], offsets[k], target, payload)
             k -= 1
-        chunk.relocs = _packed(flat[4 * lo:4 * hi])
+        chunk.relocs = packed[4 * lo:4 * hi]
         chunk.reloc_base = start
         attached += hi - lo
         lo = hi
