@@ -136,28 +136,35 @@ def _packed(flat: list) -> array:
         return array("q", flat)
 
 
+# By type number: the symbol kinds it may name (None: it names a type), and whether it
+# is a global's (a GOT entry when it names a data or function symbol).
+_ALLOWED = [SYMBOL_KINDS_FOR_TARGET.get(row.target) if row is not None else () for row in ROW_OF]
+_NAMES_GLOBAL = [row is not None and row.target == "global" for row in ROW_OF]
+
+
 def _check_targets(obj, section_name, payload, kinds, indices):
-    """Each relocation names a type of the object or a symbol of a kind its type allows."""
+    """Each relocation names a type of the object or a symbol of a kind its type allows
+    (each distinct (type, index) pair once)."""
     nsyms, ntypes = len(obj.symbols), len(obj.module.types)
     symbols = obj.symbols
+    allowed_of, names_global = _ALLOWED, _NAMES_GLOBAL
     for kind, index in set(zip(kinds, indices)):
-        rt = ROW_OF[kind]
-        allowed = SYMBOL_KINDS_FOR_TARGET.get(rt.target)
+        allowed = allowed_of[kind]
         if allowed is None:  # a type index
             if index < ntypes:
                 continue
             problem = f"names type {index} of {ntypes}"
         elif index >= nsyms:
             problem = f"names symbol {index}, the symbol table has {nsyms}"
-        elif symbols[index].kind in allowed:
-            if rt.target == "global" and symbols[index].kind != linking_section.SYMTAB_GLOBAL:
+        elif (named := symbols[index].kind) in allowed:
+            if names_global[kind] and named != linking_section.SYMTAB_GLOBAL:
                 obj.names_got = True
             continue
         else:
             kind_name = linking_section.SYMBOL_KIND_NAMES[symbols[index].kind]
             problem = f"names {kind_name} symbol {symbols[index].name or index}"
         first = next(k for k, pair in enumerate(zip(kinds, indices)) if pair == (kind, index))
-        fail(obj.name, f"{section_name}: relocation {first} ({rt.name}) {problem}", payload)
+        fail(obj.name, f"{section_name}: relocation {first} ({ROW_OF[kind].name}) {problem}", payload)
 
 
 def relocations(chunk):
