@@ -2,6 +2,9 @@
 exit status 1; no output file. Undefined symbols are listed all at once."""
 
 import os
+import resource
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -148,6 +151,34 @@ def test_input_from_a_pipe(tmp_path):
     result, out = _link(tmp_path, {"file.o": good}, "--allow-undefined")
     assert result.exit_code == 0, result.stderr
     assert out.read_bytes() == from_pipe
+
+
+def test_more_inputs_than_descriptors_to_map_them(tmp_path):
+    """A mapped input holds a file descriptor: a link of more inputs than the process may
+    open maps what the limit leaves room for and reads the rest, and its output is the
+    same as without a limit."""
+    count = 400
+    paths = []
+    for k in range(count):
+        last = k == count - 1
+        defined = sym_function(0 if last else 1, f"f{k}")
+        symbols = (defined,) if last else (sym_function(0, None, flags=0x10), defined)
+        data = obj(linking(*symbols), reloc_code(entry(0, CALL_SITE, 0)),
+                   imported_funcs=[] if last else [f"f{k + 1}"])
+        path = tmp_path / f"o{k}.o"
+        path.write_bytes(data)
+        paths.append(str(path))
+    outputs = []
+    for limit in (None, 200):
+        out = tmp_path / f"out-{limit}.wasm"
+        # Three outputs to open at the end: the module, the map and --why-extract's table.
+        cmd = [sys.executable, "-m", "wasmmerge", "link", "--no-entry", "--export=f0", *paths, "-o", str(out),
+               f"-Map={tmp_path / f'out-{limit}.map'}", f"--why-extract={tmp_path / f'out-{limit}.tsv'}"]
+        limited = None if limit is None else (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
+        proc = subprocess.run(cmd, capture_output=True, text=True, preexec_fn=limited)
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
 
 
 def test_missing_input(tmp_path):

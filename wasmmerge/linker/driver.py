@@ -41,20 +41,41 @@ def _read(path: str) -> bytes:
         raise LinkError(f"cannot open: {err.strerror or err}", file=path) from None
 
 
-def _map(path: str):
+def _map(path: str, may_map: bool):
     """An input's bytes, mapped read-only rather than copied, as wasm-ld maps its inputs:
     the link keeps every input until it writes, and mapped pages are the file's own (the
     system can drop and re-read them) instead of a private copy of each. A file that
-    cannot be mapped (empty, a pipe) is read. Like wasm-ld, an input must not be
-    truncated by another program while the link runs."""
+    cannot be mapped (empty, a pipe), or any once `may_map` is false, is read. Like
+    wasm-ld, an input must not be truncated by another program while the link runs."""
     try:
         with open(path, "rb") as f:
-            try:
-                return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            except (ValueError, OSError):  # empty, or not a regular file
-                return f.read()
+            if may_map:
+                try:
+                    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                except (ValueError, OSError):  # empty, not a regular file, or no descriptor left
+                    pass
+            return f.read()
     except OSError as err:
         raise LinkError(f"cannot open: {err.strerror or err}", file=path) from None
+
+
+# A mapping keeps a file descriptor open (Python's mmap holds a duplicate until it is
+# closed), so a link of thousands of inputs maps only as many as leave this many
+# descriptors for everything else (the output's temporary, the archives' .imports):
+# the rest are read.
+_SPARE_DESCRIPTORS = 64
+
+
+def _mappable_inputs(count: int) -> int:
+    """How many of `count` inputs may be mapped within the process's descriptor limit."""
+    if count <= 256:  # under any usual limit: the `resource` module is not even loaded
+        return count
+    import resource  # lazy: only a link of hundreds of inputs asks for the limit
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return count
+    in_use = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else soft // 2
+    return max(0, min(count, soft - _SPARE_DESCRIPTORS - in_use))
 
 
 def _read_imports_file(archive_path: str, opts: LinkOptions):
@@ -96,10 +117,11 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     # Every input's bytes first, so that a second process can read objects ahead; a
     # file that cannot be read stops the link where it stands on the command line.
     files = []  # (spec, path, bytes, "archive" | "object" | None (unknown), the error reading it)
+    mappable = _mappable_inputs(len(opts.inputs))
     for spec in opts.inputs:
         try:
             path = find_library(opts, spec.value) if spec.is_library else spec.value
-            data = _map(path)
+            data = _map(path, len(files) < mappable)
         except LinkError as err:
             files.append((spec, None, None, None, err))
             break
