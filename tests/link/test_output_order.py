@@ -211,3 +211,12 @@ def test_weak_stubs_in_symbol_table_order(flags, tmp_path):
     objects = _objects(tmp_path, ["order/weak_calls.c"])
     ours = _same(["--no-entry", *flags, *map(str, objects), "-o", "out.wasm"], tmp_path)
     assert call_exports(ours, [("call_first", (1,)), ("call_second", (1,))]) == [-1, -2]
+
+
+@pytest.mark.parametrize("flags", [[], ["-Wl,--no-gc-sections"]])
+def test_indirect_call_types_in_the_order_live_code_names_them(flags, tmp_path):
+    """The types `call_indirect` names (virtual calls here) come first, in the order live
+    code names them: taken from an object's relocation section at once when every one of
+    its functions is kept (--no-gc-sections), from each live function otherwise."""
+    objects = _objects(tmp_path, CXX_PROGRAM, CXX_FLAGS)
+    _same(driver_link_args(objects, [*CXX_FLAGS, *flags]), tmp_path)

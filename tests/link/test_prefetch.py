@@ -30,14 +30,15 @@ def test_packed_relocations_attach_as_read():
     read = read_object("every.o", data)
     again = read_object("every.o", data, packed_relocations(read))
     assert _relocations(again) == _relocations(read) and again.names_got == read.names_got
+    assert again.code_types == read.code_types and read.code_types  # the types call_indirect names
     assert any(c.relocs for c in again.customs)
 
 
 def test_packing_widens_for_64_bit_addends():
     narrow, wide = array("i", [3, 10, 1, 0]), array("q", [16, 20, 1, 1 << 40])
     chunks = [SimpleNamespace(relocs=narrow, reloc_base=8), SimpleNamespace(relocs=wide, reloc_base=12)]
-    source = SimpleNamespace(functions=chunks, datas=[], customs=[], names_got=False)
-    names_got, flat, shares = packed_relocations(source)
+    source = SimpleNamespace(functions=chunks, datas=[], customs=[], names_got=False, code_types=[0])
+    names_got, code_types, flat, shares = packed_relocations(source)
     assert flat.typecode == "q" and list(flat) == [*narrow, *wide]
     assert shares == [0, 0, 8, 4, 0, 1, 12, 4]
 

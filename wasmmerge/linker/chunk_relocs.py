@@ -10,12 +10,13 @@ per site. `relocations(chunk)` and `named(chunk)` give the type's row from the o
 
 from array import array
 from bisect import bisect_left, bisect_right
+from itertools import compress
 
 from ..binary.model import CODE, CUSTOM, DATA
 from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
-from .relocations import RELOC_TYPES, ROW_OF, SYMBOL_KINDS_FOR_TARGET
+from .relocations import RELOC_TYPES, ROW_OF, SYMBOL_KINDS_FOR_TARGET, TYPE_KINDS
 
 
 def fail(file, message, offset=None):
@@ -38,12 +39,12 @@ def packed_relocations(obj) -> tuple:
     flat = array("q" if wide else "i")
     for part in parts:
         flat.extend(part if part.typecode == flat.typecode else array("q", part))
-    return obj.names_got, flat, shares
+    return obj.names_got, obj.code_types, flat, shares
 
 
 def attach_packed(obj, packed: tuple):
     """The chunks of `obj` given the relocations `packed_relocations` made of the same bytes."""
-    obj.names_got, flat, shares = packed
+    obj.names_got, obj.code_types, flat, shares = packed
     groups = (obj.functions, obj.datas, obj.customs)
     pos = 0
     slots = iter(shares)
@@ -89,6 +90,10 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
     if offsets != sorted(offsets):
         _attach_unsorted(obj, section_name, payload, target, chunks, base, flat)
         return
+    if target.id == CODE:
+        # The object's types its code names, in the order it names them (what the writer
+        # needs when every function is kept, without going through each function's).
+        obj.code_types = list(dict.fromkeys(compress(indices, map(TYPE_KINDS.__contains__, kinds))))
     packed = _packed(flat)  # once: each chunk's share is then a slice of machine integers
     lo = attached = 0
     for chunk in chunks:
@@ -114,6 +119,8 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
 def _attach_unsorted(obj, section_name, payload, target, chunks, base, flat):
     """The general case: each entry's chunk found on its own, entries kept in their order
     (and the first one outside every chunk reported)."""
+    if target.id == CODE:
+        obj.code_types = None  # the section's order may not be the functions': the writer goes by each
     starts = [chunk.start - base for chunk in chunks]
     shares = [[] for _ in chunks]
     slots = iter(flat)

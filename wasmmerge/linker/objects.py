@@ -98,14 +98,14 @@ class CustomChunk(Entity):
 class ObjectFile(Entity):
     __slots__ = ("name", "data", "module", "symbols", "functions", "datas", "customs", "init_funcs", "comdats",
                  "num_imported", "sections", "resolved", "names_got", "features", "producers", "features_at",
-                 "producers_at", "on_demand")
+                 "producers_at", "on_demand", "code_types")
 
     def __init__(self, name: str, data: bytes, module: Module, symbols: list, functions: list[FunctionChunk],
                  datas: list[DataChunk], customs: list[CustomChunk], init_funcs: list, comdats: list,
                  num_imported: dict[int, int], sections: dict[int, CustomChunk] | None = None,
                  resolved: list | None = None, names_got: bool = False, features: bytes | None = None,
                  producers: bytes | None = None, features_at: int = 0, producers_at: int = 0,
-                 on_demand: bool = False):
+                 on_demand: bool = False, code_types: list | None = None):
         self.name = name  # as messages print it: "main.o" or "libc.a(printf.o)"
         self.data = data
         self.module = module
@@ -128,6 +128,9 @@ class ObjectFile(Entity):
         # An archive member extracted on demand (not by --whole-archive): live, and so its
         # constructors run, only once one of its symbols is (wasm-ld's rule).
         self.on_demand = on_demand
+        # The type indices its code's relocations name, in the order the section names
+        # them (chunk_relocs), or None where that order is not the functions'.
+        self.code_types = code_types
 
 
 def _custom_payload(data, info) -> int:

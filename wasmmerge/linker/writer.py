@@ -106,12 +106,15 @@ class Writer(Patcher):
         # order), then imported functions', then defined functions'.
         for obj in self.symtab.objects:  # in the order wasm-ld's relocation scan meets them
             named_types = {}  # type indices in the order live code first names them
-            for chunk in obj.functions:
-                if chunk.live and not chunk.discarded and chunk.relocs:
-                    kinds = chunk.relocs[0::4]
-                    if not TYPE_KINDS.isdisjoint(kinds):
-                        named_types.update(dict.fromkeys(
-                            compress(chunk.relocs[2::4], map(TYPE_KINDS.__contains__, kinds))))
+            if obj.code_types is not None and all(chunk.live and not chunk.discarded for chunk in obj.functions):
+                named_types = dict.fromkeys(obj.code_types)  # every function kept: the section's order
+            else:
+                for chunk in obj.functions:
+                    if chunk.live and not chunk.discarded and chunk.relocs:
+                        kinds = chunk.relocs[0::4]
+                        if not TYPE_KINDS.isdisjoint(kinds):
+                            named_types.update(dict.fromkeys(
+                                compress(chunk.relocs[2::4], map(TYPE_KINDS.__contains__, kinds))))
             if named_types:
                 types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
                 for index in named_types:
