@@ -45,22 +45,28 @@ def read_imports(data: bytes, start: int, end: int) -> ObjectImports:
     """The import section whose contents are `data[start:end]` (offsets are the file's)."""
     imports = ObjectImports()
     modules, names, descs = imports.modules, imports.names, imports.descs
-    func_modules, func_names, func_types = modules[0], names[0], descs[0]
+    add_module, add_name, add_type = modules[0].append, names[0].append, descs[0].append  # function imports
     r = Reader(data, start, end)
     count = r.u32()
     pos = r.pos
     module_code, module = _ENV, "env"  # the module name last read here: encoded, and as text
+    module_size = len(module_code)
+    section = data[start:end]
+    # A section of ASCII bytes only (the usual one: names, kinds, small numbers) is
+    # decoded once; each name is then a slice of it, not a bytes copy decoded.
+    text = section.decode("ascii") if section.isascii() else None
     for _ in range(count):
         at = pos
         if data.startswith(module_code, pos, end):
-            pos += len(module_code)
+            pos += module_size
         else:
             size = data[pos] if pos < end else 0x80
             if size < 0x80 and pos + 1 + size <= end:
                 try:
                     module = intern(str(data[pos + 1:pos + 1 + size], "utf-8"))
-                    module_code = data[pos:pos + 1 + size]
-                    pos += 1 + size
+                    module_size = 1 + size
+                    module_code = data[pos:pos + module_size]
+                    pos += module_size
                 except UnicodeDecodeError:
                     pos = None
             else:
@@ -70,14 +76,17 @@ def read_imports(data: bytes, start: int, end: int) -> ObjectImports:
             kind_at = pos + 1 + size
             # The name, kind 0 (a function) and a one-byte type index, all inside the section.
             if size < 0x80 and kind_at + 2 <= end and data[kind_at] == 0 and data[kind_at + 1] < 0x80:
-                try:
-                    name = str(data[pos + 1:kind_at], "utf-8")
-                except UnicodeDecodeError:
-                    name = None
+                if text is not None:
+                    name = text[pos + 1 - start:kind_at - start]
+                else:
+                    try:
+                        name = str(data[pos + 1:kind_at], "utf-8")
+                    except UnicodeDecodeError:
+                        name = None
                 if name is not None:
-                    func_modules.append(module)
-                    func_names.append(name)
-                    func_types.append(data[kind_at + 1])
+                    add_module(module)
+                    add_name(name)
+                    add_type(data[kind_at + 1])
                     pos = kind_at + 2
                     continue
         r.pos = at

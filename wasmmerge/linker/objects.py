@@ -219,11 +219,15 @@ def _decode_declarations(data, infos) -> tuple[Module, ObjectImports]:
         elif info.id == FUNCTION:
             pos, end = info.start, info.start + info.size
             count, pos = leb.read_u32(data, pos)
-            for _ in range(count):
-                index, pos = leb.read_u32(data, pos)
-                funcs.append(index)
-            if pos != end:
-                raise DecodeError("section size mismatch", pos)
+            indices = data[pos:end]
+            if len(indices) == count and indices.isascii():  # every type index one byte (below 128)
+                funcs = list(indices)
+            else:
+                for _ in range(count):
+                    index, pos = leb.read_u32(data, pos)
+                    funcs.append(index)
+                if pos != end:
+                    raise DecodeError("section size mismatch", pos)
             keep.append(_blank(data, info))
         elif info.id == DATACOUNT:
             datacount, _ = leb.read_u32(data, info.start)

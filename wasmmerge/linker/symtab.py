@@ -25,6 +25,8 @@ from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, UNDEFINED, KIN
 COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION = 0, 1
 _IMPORT_KIND = {SYMTAB_FUNCTION: 0, SYMTAB_TABLE: 1, SYMTAB_GLOBAL: 3, SYMTAB_TAG: 4}  # symbol kind -> import kind
 TABLE_SYMBOL = "__indirect_function_table"
+# Of these flags a plain reference has only UNDEFINED, a plain definition none.
+_PLAIN = UNDEFINED | BINDING_LOCAL | EXPLICIT_NAME
 
 
 class SymbolTable:
@@ -46,13 +48,60 @@ class SymbolTable:
     def add_object(self, obj: ObjectFile):
         self._check_arch(obj)
         self._resolve_comdats(obj)
-        nfi = obj.num_imported[FUNC_KIND]
-        add = self._add_raw
-        obj.resolved = [add(obj, raw, nfi) for raw in obj.symbols]
+        obj.resolved = self._add_symbols(obj)
         self._add_legacy_table_reference(obj)
         # After the members its symbols pulled in, as wasm-ld orders its object files:
         # the output's functions, data and debug info then come in the same order.
         self.objects.append(obj)
+
+    def _add_symbols(self, obj: ObjectFile) -> list[Symbol]:
+        """The Symbol each entry of the object's symbol table resolves to (`_add_raw`).
+
+        Most entries of a program are one of two function entries, entered here inline:
+        a reference to a name not seen before (a new undefined symbol taking its import's
+        name, module and type) and the definition of a function only referenced so far.
+        Each does what `_add_raw` does for such an entry, less the tests that cannot fail;
+        anything else (and every entry while --trace-symbol is given) takes `_add_raw`.
+        """
+        nfi = obj.num_imported[FUNC_KIND]
+        add = self._add_raw
+        if self.diag.trace_symbols:
+            return [add(obj, raw, nfi) for raw in obj.symbols]
+        symbols = self.symbols
+        import_names, import_modules, import_types = (obj.imports.names[FUNC_KIND], obj.imports.modules[FUNC_KIND],
+                                                      obj.imports.descs[FUNC_KIND])
+        types, funcs = obj.module.types, obj.module.funcs
+        in_comdat = bool(obj.comdats)  # a definition may be in a discarded chunk
+        resolved = []
+        append = resolved.append
+        for raw in obj.symbols:
+            if raw.kind == SYMTAB_FUNCTION:
+                flags = raw.flags
+                if flags & _PLAIN == UNDEFINED:  # names its import: the import's name is its name
+                    index = raw.index
+                    name = import_names[index]
+                    if name not in symbols:
+                        sym = symbols[name] = Symbol(name, SYMTAB_FUNCTION, flags)
+                        sym.referenced_by = obj
+                        sym.import_module = import_modules[index]
+                        sym.signature = types[import_types[index]].comp
+                        if not flags & BINDING_WEAK:
+                            sym.weak_ref_only = False
+                        append(sym)
+                        continue
+                elif not flags & _PLAIN and raw.index >= nfi and not in_comdat:
+                    sym = symbols.get(raw.name)
+                    if sym is not None and sym.kind == SYMTAB_FUNCTION and sym.file is None and sym.synthetic is None:
+                        raw.name = sym.name  # one string for the name in the link, as in _add_raw
+                        sym.flags = flags
+                        sym.lazy = None
+                        sym.file = obj
+                        index = sym.index = raw.index
+                        sym.signature = types[funcs[index - nfi]].comp
+                        append(sym)
+                        continue
+            append(add(obj, raw, nfi))
+        return resolved
 
     def _check_arch(self, obj: ObjectFile):
         """wasm-ld's checkArch, in its words: an object is wasm64 when its memory (imported or
@@ -173,10 +222,16 @@ class SymbolTable:
             self._fill_definition(sym, obj, raw, nfi)
             return sym
         sym = self.symbols.get(name)
-        if sym is not None and sym.kind != kind and sym.kind is not None:
-            where = sym.file.name if sym.file else (sym.referenced_by.name if sym.referenced_by else "?")
-            raise LinkError(f"symbol type mismatch: {name}\n>>> defined as {KIND_NAMES[sym.kind]} in {where}\n"
-                            f">>> defined as {KIND_NAMES[kind]} in {obj.name}")
+        if sym is not None:
+            if sym.kind != kind and sym.kind is not None:
+                where = sym.file.name if sym.file else (sym.referenced_by.name if sym.referenced_by else "?")
+                raise LinkError(f"symbol type mismatch: {name}\n>>> defined as {KIND_NAMES[sym.kind]} in {where}\n"
+                                f">>> defined as {KIND_NAMES[kind]} in {obj.name}")
+            # One string for the name in the link: the object lets its own (equal) copy go.
+            if raw.name is not None:
+                raw.name = sym.name
+            else:
+                obj.imports.names[import_kind][raw.index] = sym.name
         if flags & UNDEFINED:
             return self._add_undefined(obj, name, kind, flags, raw, sym, import_kind)
         return self._add_defined(obj, name, kind, flags, raw, nfi, sym)
