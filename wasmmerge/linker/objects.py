@@ -233,15 +233,17 @@ def _decode_declarations(data, infos) -> tuple[Module, ObjectImports]:
             datacount, _ = leb.read_u32(data, info.start)
         elif info.id not in (CODE, DATA, CUSTOM):
             keep.append(data[info.offset:info.start + info.size])
+    imports = ObjectImports()
     try:
         module = decode_module(b"".join(keep), lazy=True, features=ALL)
     except DecodeError as err:
-        # The first error in the file is the one reported, as the codec reports it.
+        # Of this error and one in the import section, the first in the file is reported,
+        # as the codec reading the whole file reports it.
         if import_info is not None and (err.offset is None or err.offset > import_info.offset):
             read_imports(data, import_info.start, import_info.start + import_info.size)
         raise
-    imports = ObjectImports() if import_info is None else read_imports(data, import_info.start,
-                                                                       import_info.start + import_info.size)
+    if import_info is not None:
+        imports = read_imports(data, import_info.start, import_info.start + import_info.size)
     module.customs.clear()  # the blanks (the linker reads custom sections from the file)
     module.imports = None
     module.funcs = funcs

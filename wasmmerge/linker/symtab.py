@@ -338,7 +338,7 @@ class SymbolTable:
             if raw.index >= nfi:
                 sym.signature = module.types[module.funcs[raw.index - nfi]].comp
             else:  # a local alias of an imported function: keep it as a reference
-                sym.signature = module.types[obj.imports.descs[FUNC_KIND][raw.index]].comp
+                sym.signature = module.types[obj.func_type_index(raw.index)].comp
         elif kind == SYMTAB_DATA:
             if raw.flags & 0x200:  # ABSOLUTE: an address, no segment
                 sym.segment, sym.address = None, raw.offset
