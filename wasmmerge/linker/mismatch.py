@@ -34,7 +34,7 @@ def replace_mismatched_calls(symtab) -> list:
             if sym.file is None or sym.signature is None:
                 continue
             wanted = obj.module.types[obj.imports.descs[FUNC_KIND][raw.index]].comp
-            if wanted == sym.signature:
+            if wanted is sym.signature or wanted == sym.signature:  # (one object when equal: symtab._types)
                 continue
             if called is None:
                 called = _called_directly(obj)
