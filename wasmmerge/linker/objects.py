@@ -97,13 +97,13 @@ class CustomChunk(Entity):
 
 
 class ObjectFile(Entity):
-    __slots__ = ("name", "data", "module", "imports", "symbols", "functions", "datas", "customs", "init_funcs",
-                 "comdats", "num_imported", "sections", "resolved", "names_got", "features", "producers",
+    __slots__ = ("name", "data", "module", "symbols", "functions", "datas", "customs", "init_funcs", "comdats",
+                 "num_imported", "imports", "sections", "resolved", "names_got", "features", "producers",
                  "features_at", "producers_at", "on_demand")
 
-    def __init__(self, name: str, data: bytes, module: Module, imports: ObjectImports, symbols: list,
-                 functions: list[FunctionChunk], datas: list[DataChunk], customs: list[CustomChunk],
-                 init_funcs: list, comdats: list, num_imported: dict[int, int],
+    def __init__(self, name: str, data: bytes, module: Module, symbols: list, functions: list[FunctionChunk],
+                 datas: list[DataChunk], customs: list[CustomChunk], init_funcs: list, comdats: list,
+                 num_imported: dict[int, int], imports: ObjectImports | None = None,
                  sections: dict[int, CustomChunk] | None = None,
                  resolved: list | None = None, names_got: bool = False, features: bytes | None = None,
                  producers: bytes | None = None, features_at: int = 0, producers_at: int = 0,
@@ -111,7 +111,6 @@ class ObjectFile(Entity):
         self.name = name  # as messages print it: "main.o" or "libc.a(printf.o)"
         self.data = data
         self.module = module  # the declarations but imports (its `imports` is None)
-        self.imports = imports
         self.symbols = symbols  # linking_section.Symbol, as read
         self.functions = functions  # defined functions, in order
         self.datas = datas
@@ -119,6 +118,7 @@ class ObjectFile(Entity):
         self.init_funcs = init_funcs
         self.comdats = comdats
         self.num_imported = num_imported  # import kind -> count
+        self.imports = ObjectImports() if imports is None else imports
         self.sections = {} if sections is None else sections  # CustomChunk by section index
         self.resolved = [] if resolved is None else resolved  # symbol index -> linker Symbol
         # Whether a relocation names a data or function symbol through a global (a GOT
@@ -309,8 +309,8 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
                     f"{len(data_ranges)}")
     datas = [DataChunk(None, k, seg.name, seg.alignment, seg.flags, s, e)
              for k, ((s, e), seg) in enumerate(zip(data_ranges, segments))]
-    obj = ObjectFile(name, data, module, imports, linking.symbols or [], functions, datas, customs,
-                     linking.init_funcs or [], linking.comdats or [], num_imported,
+    obj = ObjectFile(name, data, module, linking.symbols or [], functions, datas, customs,
+                     linking.init_funcs or [], linking.comdats or [], num_imported, imports,
                      features=features, producers=producers, features_at=features_at,
                      producers_at=producers_at)
     for chunk in (*functions, *datas, *customs):
