@@ -7,7 +7,7 @@ sends each call made with the other type to a stub of the caller's type whose bo
 
 from itertools import compress
 
-from ..binary.types import FUNC_KIND
+from ..binary.types import FUNC_KIND, FuncType
 from .symbols import BINDING_LOCAL, SYMTAB_FUNCTION, UNDEFINED, Symbol
 
 
@@ -34,7 +34,10 @@ def replace_mismatched_calls(symtab) -> list:
             if sym.file is None or sym.signature is None:
                 continue
             wanted = obj.module.types[obj.imports.descs[FUNC_KIND][raw.index]].comp
-            if wanted is sym.signature or wanted == sym.signature:  # (one object when equal: symtab._types)
+            signature = sym.signature
+            # FuncType's equality without its (Python) __eq__: each object decodes its own types.
+            if (wanted.params == signature.params and wanted.results == signature.results
+                    if wanted.__class__ is FuncType is signature.__class__ else wanted == signature):
                 continue
             if called is None:
                 called = _called_directly(obj)

@@ -40,21 +40,12 @@ class SymbolTable:
         # the next archive read at its address taken as already extracted).
         self._archives: list = []
         self.extractions: list[tuple[str, str, str]] = []  # (referrer, member, symbol): --why-extract
-        # Each function type as the first object that declares it decoded it: an object's
-        # types are replaced by these, so that equal signatures are one object (compared
-        # by identity first: the mismatch check, the writer's type lookups).
-        self._types: dict = {}
 
     # -- inputs ------------------------------------------------------------------------
 
     def add_object(self, obj: ObjectFile):
         self._check_arch(obj)
         self._resolve_comdats(obj)
-        module = obj.module
-        if not module.rec_groups:  # (a type in a rec group is known by its place in it)
-            types, canonical = module.types, self._types
-            for k, subtype in enumerate(types):
-                types[k] = canonical.setdefault(subtype, subtype)
         obj.resolved = self._add_symbols(obj)
         self._add_legacy_table_reference(obj)
         # After the members its symbols pulled in, as wasm-ld orders its object files:
