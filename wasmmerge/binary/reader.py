@@ -301,6 +301,9 @@ def _import(r: Reader) -> Import:
     return Import(module, name, kind, desc)
 
 
+read_import = _import  # one import entry at r.pos: the linker's object reader reads the unusual ones with it
+
+
 def _table(r: Reader) -> Table:
     if r.pos + 1 < r.end and r.data[r.pos] == 0x40:
         at = r.pos + 1

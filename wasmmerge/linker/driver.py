@@ -19,11 +19,12 @@ from .features import allowed_features
 from .layout import Planner
 from .memory_plan import output_segment_name
 from .marklive import MarkLive
+from .mismatch import replace_mismatched_calls
 from .objects import read_object
 from .options import LinkOptions, find_library
 from .shared import check_shared_memory_features
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, UNDEFINED
-from .symtab import SymbolTable, replace_mismatched_calls
+from .symtab import SymbolTable
 from .symbols import Symbol
 from .synthetic import SYNTHETIC_KINDS, TLS_SYMBOLS, define_synthetic
 from .writer import Writer

@@ -12,7 +12,7 @@ kept by `chunk_relocs.py`.
 from array import array
 
 from ..binary import leb
-from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, FUNCTION, Module
+from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, FUNCTION, IMPORT, Module
 from ..binary.reader import decode_module, iter_sections
 from ..binary.record import Entity
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
@@ -20,6 +20,7 @@ from ..custom import linking as linking_section
 from ..errors import DecodeError, WasmError
 from ..features import ALL
 from .chunk_relocs import attach_packed, fail, read_relocations
+from .object_imports import ObjectImports, read_imports
 
 
 # Chunks and objects are entities (`binary/record.py`: `@dataclass(eq=False)` without its
@@ -97,18 +98,19 @@ class CustomChunk(Entity):
 
 class ObjectFile(Entity):
     __slots__ = ("name", "data", "module", "symbols", "functions", "datas", "customs", "init_funcs", "comdats",
-                 "num_imported", "sections", "resolved", "names_got", "features", "producers", "features_at",
-                 "producers_at", "on_demand", "code_types")
+                 "num_imported", "imports", "sections", "resolved", "names_got", "features", "producers",
+                 "features_at", "producers_at", "on_demand", "code_types")
 
     def __init__(self, name: str, data: bytes, module: Module, symbols: list, functions: list[FunctionChunk],
                  datas: list[DataChunk], customs: list[CustomChunk], init_funcs: list, comdats: list,
-                 num_imported: dict[int, int], sections: dict[int, CustomChunk] | None = None,
+                 num_imported: dict[int, int], imports: ObjectImports | None = None,
+                 sections: dict[int, CustomChunk] | None = None,
                  resolved: list | None = None, names_got: bool = False, features: bytes | None = None,
                  producers: bytes | None = None, features_at: int = 0, producers_at: int = 0,
                  on_demand: bool = False, code_types: list | None = None):
         self.name = name  # as messages print it: "main.o" or "libc.a(printf.o)"
         self.data = data
-        self.module = module
+        self.module = module  # the declarations but imports (its `imports` is None)
         self.symbols = symbols  # linking_section.Symbol, as read
         self.functions = functions  # defined functions, in order
         self.datas = datas
@@ -116,6 +118,7 @@ class ObjectFile(Entity):
         self.init_funcs = init_funcs
         self.comdats = comdats
         self.num_imported = num_imported  # import kind -> count
+        self.imports = ObjectImports() if imports is None else imports
         self.sections = {} if sections is None else sections  # CustomChunk by section index
         self.resolved = [] if resolved is None else resolved  # symbol index -> linker Symbol
         # Whether a relocation names a data or function symbol through a global (a GOT
@@ -131,6 +134,25 @@ class ObjectFile(Entity):
         # The type indices its code's relocations name, in the order the section names
         # them (chunk_relocs), or None where that order is not the functions'.
         self.code_types = code_types
+
+    # The type of an entity by its index in the object's index space of its kind
+    # (imports first), as a symbol names it.
+
+    def func_type_index(self, index: int) -> int:
+        nfi = self.num_imported[FUNC_KIND]
+        return self.imports.descs[FUNC_KIND][index] if index < nfi else self.module.funcs[index - nfi]
+
+    def global_type(self, index: int):
+        ngi = self.num_imported[GLOBAL_KIND]
+        return self.imports.descs[GLOBAL_KIND][index] if index < ngi else self.module.globals[index - ngi].type
+
+    def table_type(self, index: int):
+        nti = self.num_imported[TABLE_KIND]
+        return self.imports.descs[TABLE_KIND][index] if index < nti else self.module.tables[index - nti].type
+
+    def tag_type(self, index: int):
+        nti = self.num_imported[TAG_KIND]
+        return self.imports.descs[TAG_KIND][index] if index < nti else self.module.tags[index - nti]
 
 
 def _custom_payload(data, info) -> int:
@@ -178,33 +200,65 @@ def _split_data(name, data, info) -> list[tuple[int, int]]:
     return ranges
 
 
-def _decode_declarations(data, infos) -> Module:
-    """The codec's Module for every standard section but function, code and data.
+def _decode_declarations(data, infos) -> tuple[Module, ObjectImports]:
+    """The codec's Module for the type, table, memory, global, export and element
+    sections, and the object's imports.
 
-    Those three are the bulk of an object and are read here without building an object
-    per body: the function section is a vector of type indices, code and data are cut
-    into chunks by their size fields.
+    The rest is the bulk of an object and is read without an object per entry: imports
+    by `object_imports.py` (the Module's `imports` is None), the function section as a
+    vector of type indices, code and data cut into chunks by their size fields. The
+    codec decodes the others from a copy of them in which the function and import
+    sections are custom sections of the same size, so that its errors name the file's
+    offsets.
     """
     keep = [bytes(data[:8])]
     funcs = []
     datacount = None
+    import_info = None
     for info in infos:
-        if info.id == FUNCTION:
+        if info.id == IMPORT:
+            import_info = info
+            keep.append(_blank(data, info))
+        elif info.id == FUNCTION:
             pos, end = info.start, info.start + info.size
             count, pos = leb.read_u32(data, pos)
-            for _ in range(count):
-                index, pos = leb.read_u32(data, pos)
-                funcs.append(index)
-            if pos != end:
-                raise DecodeError("section size mismatch", pos)
+            indices = data[pos:end]
+            if len(indices) == count and indices.isascii():  # every type index one byte (below 128)
+                funcs = list(indices)
+            else:
+                for _ in range(count):
+                    index, pos = leb.read_u32(data, pos)
+                    funcs.append(index)
+                if pos != end:
+                    raise DecodeError("section size mismatch", pos)
+            keep.append(_blank(data, info))
         elif info.id == DATACOUNT:
             datacount, _ = leb.read_u32(data, info.start)
         elif info.id not in (CODE, DATA, CUSTOM):
             keep.append(data[info.offset:info.start + info.size])
-    module = decode_module(b"".join(keep), lazy=True, features=ALL)
+    imports = ObjectImports()
+    try:
+        module = decode_module(b"".join(keep), lazy=True, features=ALL)
+    except DecodeError as err:
+        # Of this error and one in the import section, the first in the file is reported,
+        # as the codec reading the whole file reports it.
+        if import_info is not None and (err.offset is None or err.offset > import_info.offset):
+            read_imports(data, import_info.start, import_info.start + import_info.size)
+        raise
+    if import_info is not None:
+        imports = read_imports(data, import_info.start, import_info.start + import_info.size)
+    module.customs.clear()  # the blanks (the linker reads custom sections from the file)
+    module.imports = None
     module.funcs = funcs
     module.datacount = datacount
-    return module
+    return module, imports
+
+
+def _blank(data, info) -> bytes:
+    """A custom section (unnamed, contents kept) taking the same bytes as section `info`."""
+    if not info.size:
+        return b""
+    return b"\0" + data[info.offset + 1:info.start] + b"\0" + data[info.start + 1:info.start + info.size]
 
 
 def read_object(name: str, data: bytes, relocations: tuple | None = None) -> ObjectFile:
@@ -213,7 +267,7 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
     another process from the same bytes (prefetch.py): then they are not read again."""
     try:
         infos = list(iter_sections(data))
-        module = _decode_declarations(data, infos)
+        module, imports = _decode_declarations(data, infos)
     except WasmError as err:
         raise err.with_file(name)
     linking = None
@@ -248,10 +302,9 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
                 raise err.with_file(name)
     if linking is None:
         fail(name, "not a relocatable object: no linking section")
-    num_imported = {kind: 0 for kind in (FUNC_KIND, TABLE_KIND, 2, GLOBAL_KIND, TAG_KIND)}
-    for imp in module.imports:
-        num_imported[imp.kind] += 1
+    num_imported = imports.counts()
     nfi = num_imported[FUNC_KIND]
+    _check_types(name, module, imports, code_ranges, code_info if code_ranges else None)
     functions = [FunctionChunk(None, nfi + k, module.funcs[k], s, e, z) for k, (s, e, z) in enumerate(code_ranges)]
     segments = linking.segments or []
     if len(segments) != len(data_ranges):
@@ -260,7 +313,7 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
     datas = [DataChunk(None, k, seg.name, seg.alignment, seg.flags, s, e)
              for k, ((s, e), seg) in enumerate(zip(data_ranges, segments))]
     obj = ObjectFile(name, data, module, linking.symbols or [], functions, datas, customs,
-                     linking.init_funcs or [], linking.comdats or [], num_imported,
+                     linking.init_funcs or [], linking.comdats or [], num_imported, imports,
                      features=features, producers=producers, features_at=features_at,
                      producers_at=producers_at)
     for chunk in (*functions, *datas, *customs):
@@ -279,9 +332,29 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
     return obj
 
 
+def _check_types(name, module, imports, code_ranges, code_info):
+    """Every function (imported or defined) has a type of the object, and a body."""
+    if len(module.funcs) != len(code_ranges):
+        fail(name, "function and code section have inconsistent lengths", code_info.start if code_info else None)
+    ntypes = len(module.types)
+    func_types = imports.descs[FUNC_KIND]
+    if func_types and max(func_types) >= ntypes:
+        k = next(k for k, t in enumerate(func_types) if t >= ntypes)
+        fail(name, f"import section: function import {k} ({imports.modules[FUNC_KIND][k]}."
+                   f"{imports.names[FUNC_KIND][k]}) has type index {func_types[k]} of {ntypes}")
+    if module.funcs and max(module.funcs) >= ntypes:
+        k = next(k for k, t in enumerate(module.funcs) if t >= ntypes)
+        fail(name, f"function section: function {k} has type index {module.funcs[k]} of {ntypes}")
+
+
 def _check_symbols(obj: ObjectFile):
-    counts = {0: len(obj.module.func_type_indices()), 2: obj.module.count(GLOBAL_KIND),
-              4: obj.module.count(TAG_KIND), 5: obj.module.count(TABLE_KIND)}
+    module, imported = obj.module, obj.num_imported
+    # Symbol kind -> (how many of its kind are imported, how many there are): an
+    # undefined symbol names an import, a defined one anything of its kind.
+    limits = {}
+    for kind, import_kind, defined in ((0, FUNC_KIND, module.funcs), (2, GLOBAL_KIND, module.globals),
+                                       (4, TAG_KIND, module.tags), (5, TABLE_KIND, module.tables)):
+        limits[kind] = (imported[import_kind], imported[import_kind] + len(defined))
     for k, sym in enumerate(obj.symbols):
         if sym.kind == 1:
             if not sym.flags & linking_section.UNDEFINED and not sym.flags & linking_section.ABSOLUTE:
@@ -290,6 +363,12 @@ def _check_symbols(obj: ObjectFile):
                                     f"{sym.segment} of {len(obj.datas)}")
         elif sym.kind == 3:
             pass
-        elif sym.index >= counts[sym.kind]:
-            fail(obj.name, f"linking section: symbol {k} ({sym.name}) has "
-                            f"{linking_section.SYMBOL_KIND_NAMES[sym.kind]} index {sym.index} out of range")
+        else:
+            num_imported, count = limits[sym.kind]
+            if sym.index >= (num_imported if sym.flags & linking_section.UNDEFINED else count):
+                kind_name = linking_section.SYMBOL_KIND_NAMES[sym.kind]
+                if sym.index >= count:
+                    fail(obj.name, f"linking section: symbol {k} ({sym.name}) has {kind_name} index {sym.index} "
+                                    f"out of range")
+                fail(obj.name, f"linking section: symbol {k} ({sym.name}) is undefined but names defined "
+                                f"{kind_name} {sym.index}")

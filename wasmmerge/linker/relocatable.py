@@ -23,12 +23,13 @@ from ..errors import LinkError
 from .features import encode_features
 from .layout import take_slot
 from .memory_plan import PAGE, align, place_chunks, segment_rank
+from .mismatch import replace_mismatched_calls
 from .chunk_relocs import named, relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .strings import MergedStrings, mergeable
 from .symbol_order import output_symbols
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED
-from .symtab import TABLE_SYMBOL, replace_mismatched_calls
+from .symtab import TABLE_SYMBOL
 from .synthetic import UNREACHABLE_BODY
 from .tags import plan_tags
 from .writer import CUSTOM, Writer, _name, _section

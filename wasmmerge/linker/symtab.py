@@ -13,10 +13,8 @@ Each object keeps `resolved[i]` -> Symbol for its symbol-table entry i, so reloc
 reach the winning definition without a name lookup.
 """
 
-from itertools import compress
-
 from ..custom.linking import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG
-from ..binary.types import MEMORY_KIND
+from ..binary.types import FUNC_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
 from .archive import read_archive
 from .objects import ObjectFile, read_object
@@ -25,6 +23,8 @@ from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, UNDEFINED, KIN
 COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION = 0, 1
 _IMPORT_KIND = {SYMTAB_FUNCTION: 0, SYMTAB_TABLE: 1, SYMTAB_GLOBAL: 3, SYMTAB_TAG: 4}  # symbol kind -> import kind
 TABLE_SYMBOL = "__indirect_function_table"
+# Of these flags a plain reference has only UNDEFINED, a plain definition none.
+_PLAIN = UNDEFINED | BINDING_LOCAL | EXPLICIT_NAME
 
 
 class SymbolTable:
@@ -46,23 +46,66 @@ class SymbolTable:
     def add_object(self, obj: ObjectFile):
         self._check_arch(obj)
         self._resolve_comdats(obj)
-        module = obj.module
-        imports = {kind: [imp for imp in module.imports if imp.kind == kind] for kind in (0, 1, 3, 4)}
-        nfi = obj.num_imported[0]
-        resolved = obj.resolved
-        for raw in obj.symbols:
-            sym = self._add_raw(obj, raw, imports, nfi)
-            resolved.append(sym)
+        obj.resolved = self._add_symbols(obj)
         self._add_legacy_table_reference(obj)
         # After the members its symbols pulled in, as wasm-ld orders its object files:
         # the output's functions, data and debug info then come in the same order.
         self.objects.append(obj)
 
+    def _add_symbols(self, obj: ObjectFile) -> list[Symbol]:
+        """The Symbol each entry of the object's symbol table resolves to (`_add_raw`).
+
+        Most entries of a program are one of two function entries, entered here inline:
+        a reference to a name not seen before (a new undefined symbol taking its import's
+        name, module and type) and the definition of a function only referenced so far.
+        Each does what `_add_raw` does for such an entry, less the tests that cannot fail;
+        anything else (and every entry while --trace-symbol is given) takes `_add_raw`.
+        """
+        nfi = obj.num_imported[FUNC_KIND]
+        add = self._add_raw
+        if self.diag.trace_symbols:
+            return [add(obj, raw, nfi) for raw in obj.symbols]
+        symbols = self.symbols
+        import_names, import_modules, import_types = (obj.imports.names[FUNC_KIND], obj.imports.modules[FUNC_KIND],
+                                                      obj.imports.descs[FUNC_KIND])
+        types, funcs = obj.module.types, obj.module.funcs
+        in_comdat = bool(obj.comdats)  # a definition may be in a discarded chunk
+        resolved = []
+        append = resolved.append
+        for raw in obj.symbols:
+            if raw.kind == SYMTAB_FUNCTION:
+                flags = raw.flags
+                if flags & _PLAIN == UNDEFINED:  # names its import: the import's name is its name
+                    index = raw.index
+                    name = import_names[index]
+                    if name not in symbols:
+                        sym = symbols[name] = Symbol(name, SYMTAB_FUNCTION, flags)
+                        sym.referenced_by = obj
+                        sym.import_module = import_modules[index]
+                        sym.signature = types[import_types[index]].comp
+                        if not flags & BINDING_WEAK:
+                            sym.weak_ref_only = False
+                        append(sym)
+                        continue
+                elif not flags & _PLAIN and raw.index >= nfi and not in_comdat:
+                    sym = symbols.get(raw.name)
+                    if sym is not None and sym.kind == SYMTAB_FUNCTION and sym.file is None and sym.synthetic is None:
+                        raw.name = sym.name  # one string for the name in the link, as in _add_raw
+                        sym.flags = flags
+                        sym.lazy = None
+                        sym.file = obj
+                        index = sym.index = raw.index
+                        sym.signature = types[funcs[index - nfi]].comp
+                        append(sym)
+                        continue
+            append(add(obj, raw, nfi))
+        return resolved
+
     def _check_arch(self, obj: ObjectFile):
         """wasm-ld's checkArch, in its words: an object is wasm64 when its memory (imported or
         defined) has 64-bit addresses (LLVM's rule), and must match -m (wasm32 by default,
         but a wasm64 object needs -m wasm64 given)."""
-        mems = [imp.type for imp in obj.module.imports if imp.kind == MEMORY_KIND] + list(obj.module.memories)
+        mems = (*obj.imports.descs[MEMORY_KIND], *obj.module.memories)
         is64 = any(mem.limits.address64 for mem in mems)
         if is64 and self.machine is None:
             raise LinkError("must specify -mwasm64 to process wasm64 object files", file=obj.name)
@@ -74,9 +117,9 @@ class SymbolTable:
         table symbol for it: it refers to the table all the same, so the table's symbol
         enters the table here, after the object's own (wasm-ld's place for it: it decides
         where `--export-all` lists the table's export)."""
-        if TABLE_SYMBOL in self.symbols or any(raw.kind == SYMTAB_TABLE for raw in obj.symbols):
+        if TABLE_SYMBOL in self.symbols or TABLE_SYMBOL not in obj.imports.names[TABLE_KIND]:
             return
-        if any(imp.kind == 1 and imp.name == TABLE_SYMBOL for imp in obj.module.imports):
+        if not any(raw.kind == SYMTAB_TABLE for raw in obj.symbols):
             sym = self.symbols[TABLE_SYMBOL] = Symbol(TABLE_SYMBOL, SYMTAB_TABLE, UNDEFINED)
             sym.referenced_by = obj
 
@@ -160,32 +203,35 @@ class SymbolTable:
 
     # -- one symbol-table entry ----------------------------------------------------------
 
-    def _add_raw(self, obj, raw, imports, nfi) -> Symbol:
-        kind, flags = raw.kind, raw.flags
+    def _add_raw(self, obj, raw, nfi) -> Symbol:
+        kind, flags, name = raw.kind, raw.flags, raw.name
         if kind == SYMTAB_SECTION:
-            sym = Symbol(f"<section {raw.index}>", kind, flags | BINDING_LOCAL, obj, raw.index)
-            return sym
-        undefined = bool(flags & UNDEFINED)
-        name = raw.name
-        imp = None
-        if undefined and kind != SYMTAB_DATA:
-            imp = imports[_IMPORT_KIND[kind]][raw.index]
-            if name is None:
-                name = imp.name
-        if not undefined and self._in_discarded_chunk(obj, raw, nfi):
-            undefined = True  # lost its COMDAT group: refer to the winner's definition
-            flags |= UNDEFINED
+            return Symbol(f"<section {raw.index}>", kind, flags | BINDING_LOCAL, obj, raw.index)
+        import_kind = None  # the kind of the import an undefined symbol names (data: none)
+        if flags & UNDEFINED:
+            if kind != SYMTAB_DATA:
+                import_kind = _IMPORT_KIND[kind]
+                if name is None:
+                    name = obj.imports.names[import_kind][raw.index]
+        elif obj.comdats and self._in_discarded_chunk(obj, raw, nfi):
+            flags |= UNDEFINED  # lost its COMDAT group: refer to the winner's definition
         if flags & BINDING_LOCAL:
             sym = Symbol(name, kind, flags, obj, raw.index)
             self._fill_definition(sym, obj, raw, nfi)
             return sym
         sym = self.symbols.get(name)
-        if sym is not None and sym.kind is not None and sym.kind != kind:
-            where = sym.file.name if sym.file else (sym.referenced_by.name if sym.referenced_by else "?")
-            raise LinkError(f"symbol type mismatch: {name}\n>>> defined as {KIND_NAMES[sym.kind]} in {where}\n"
-                            f">>> defined as {KIND_NAMES[kind]} in {obj.name}")
-        if undefined:
-            return self._add_undefined(obj, name, kind, flags, raw, imp)
+        if sym is not None:
+            if sym.kind != kind and sym.kind is not None:
+                where = sym.file.name if sym.file else (sym.referenced_by.name if sym.referenced_by else "?")
+                raise LinkError(f"symbol type mismatch: {name}\n>>> defined as {KIND_NAMES[sym.kind]} in {where}\n"
+                                f">>> defined as {KIND_NAMES[kind]} in {obj.name}")
+            # One string for the name in the link: the object lets its own (equal) copy go.
+            if raw.name is not None:
+                raw.name = sym.name
+            else:
+                obj.imports.names[import_kind][raw.index] = sym.name
+        if flags & UNDEFINED:
+            return self._add_undefined(obj, name, kind, flags, raw, sym, import_kind)
         return self._add_defined(obj, name, kind, flags, raw, nfi, sym)
 
     def _in_discarded_chunk(self, obj, raw, nfi) -> bool:
@@ -195,32 +241,30 @@ class SymbolTable:
             return obj.datas[raw.segment].discarded
         return False
 
-    def _add_undefined(self, obj, name, kind, flags, raw, imp) -> Symbol:
-        weak = bool(flags & BINDING_WEAK)
-        sym = self.symbols.get(name)
-        self.diag.trace_symbol(name, obj, "reference to")
+    def _add_undefined(self, obj, name, kind, flags, raw, sym, import_kind) -> Symbol:
+        """A reference. `import_kind`: the kind of the import it names (None for data and
+        a discarded COMDAT member, whose winner's definition brings the types)."""
+        traced = self.diag.trace_symbols
+        if traced and name in traced:
+            self.diag.trace_symbol(name, obj, "reference to")
+        weak = flags & BINDING_WEAK
         if sym is None:
+            # The usual reference, to a name not seen before: what the general case below
+            # does to a new symbol, without the tests that cannot fail.
             sym = self.symbols[name] = Symbol(name, kind, flags)
-        elif sym.kind is None:
+            sym.referenced_by = obj
+            if import_kind is not None:
+                self._take_import(sym, obj, kind, flags, raw.index, import_kind)
+            if not weak:
+                sym.weak_ref_only = False
+            return sym
+        if sym.kind is None:
             sym.kind = kind
         if sym.referenced_by is None:
             sym.referenced_by = obj
-        if not sym.defined:
-            if sym.import_module is None and imp is not None:
-                sym.import_module = imp.module
-                if flags & EXPLICIT_NAME:
-                    sym.import_name = imp.name
-                sym.flags = (sym.flags & ~EXPLICIT_NAME) | (flags & EXPLICIT_NAME)
-            if imp is None:
-                pass  # a discarded COMDAT member: the winner's definition brings the types
-            elif kind == SYMTAB_FUNCTION and sym.signature is None:
-                sym.signature = obj.module.types[imp.type].comp
-            elif kind == SYMTAB_GLOBAL and sym.global_type is None:
-                sym.global_type = imp.type
-            elif kind == SYMTAB_TABLE and sym.table_type is None:
-                sym.table_type = imp.type
-            elif kind == SYMTAB_TAG and sym.tag_type is None:
-                sym.tag_type = imp.type
+        if sym.file is None and sym.synthetic is None:  # not defined
+            if import_kind is not None:
+                self._take_import(sym, obj, kind, flags, raw.index, import_kind)
             if not weak:
                 sym.flags &= ~BINDING_WEAK
                 if sym.weak_ref_only:
@@ -235,14 +279,42 @@ class SymbolTable:
                 sym.flags |= BINDING_WEAK
         return sym
 
+    @staticmethod
+    def _take_import(sym, obj, kind, flags, index, import_kind):
+        """An undefined symbol's import `index` (of `import_kind`) in `obj`: the first
+        reference that names an import gives its module (and, EXPLICIT_NAME, field name);
+        each type the symbol has none of yet comes from the import."""
+        imports = obj.imports
+        if sym.import_module is None:
+            sym.import_module = imports.modules[import_kind][index]
+            if flags & EXPLICIT_NAME:
+                sym.import_name = imports.names[import_kind][index]
+            sym.flags = (sym.flags & ~EXPLICIT_NAME) | (flags & EXPLICIT_NAME)
+        desc = imports.descs[import_kind][index]
+        if kind == SYMTAB_FUNCTION:
+            if sym.signature is None:
+                sym.signature = obj.module.types[desc].comp
+        elif kind == SYMTAB_GLOBAL:
+            if sym.global_type is None:
+                sym.global_type = desc
+        elif kind == SYMTAB_TABLE:
+            if sym.table_type is None:
+                sym.table_type = desc
+        elif kind == SYMTAB_TAG and sym.tag_type is None:
+            sym.tag_type = desc
+
     def _add_defined(self, obj, name, kind, flags, raw, nfi, sym) -> Symbol:
-        self.diag.trace_symbol(name, obj, "definition of")
+        traced = self.diag.trace_symbols
+        if traced and name in traced:
+            self.diag.trace_symbol(name, obj, "definition of")
         if sym is None:
-            sym = self.symbols[name] = Symbol(name, kind, flags)
-        elif sym.defined:
+            sym = self.symbols[name] = Symbol(name, kind, flags, obj, raw.index)
+            self._fill_definition(sym, obj, raw, nfi)
+            return sym
+        if sym.file is not None or sym.synthetic is not None:  # defined
             if flags & BINDING_WEAK:
                 return sym  # the existing definition (strong, or the first weak one) wins
-            if not sym.weak:
+            if not sym.flags & BINDING_WEAK:
                 self.diag.error(f"duplicate symbol: {name}\n>>> defined in {self._where(sym)}\n"
                                 f">>> defined in {obj.name}")
                 return sym
@@ -261,12 +333,12 @@ class SymbolTable:
     @staticmethod
     def _fill_definition(sym, obj, raw, nfi):
         kind = raw.kind
-        module = obj.module
         if kind == SYMTAB_FUNCTION:
+            module = obj.module
             if raw.index >= nfi:
                 sym.signature = module.types[module.funcs[raw.index - nfi]].comp
             else:  # a local alias of an imported function: keep it as a reference
-                sym.signature = module.func_type(raw.index)
+                sym.signature = module.types[obj.func_type_index(raw.index)].comp
         elif kind == SYMTAB_DATA:
             if raw.flags & 0x200:  # ABSOLUTE: an address, no segment
                 sym.segment, sym.address = None, raw.offset
@@ -274,11 +346,11 @@ class SymbolTable:
                 sym.segment = obj.datas[raw.segment]
                 sym.offset, sym.size = raw.offset, raw.size
         elif kind == SYMTAB_GLOBAL:
-            sym.global_type = module.global_types()[raw.index]
+            sym.global_type = obj.global_type(raw.index)
         elif kind == SYMTAB_TAG:
-            sym.tag_type = module.tag_types()[raw.index]
+            sym.tag_type = obj.tag_type(raw.index)
         elif kind == SYMTAB_TABLE:
-            sym.table_type = module.table_types()[raw.index]
+            sym.table_type = obj.table_type(raw.index)
 
     # -- references from the command line ---------------------------------------------------
 
@@ -293,63 +365,3 @@ class SymbolTable:
             sym.weak_ref_only = False
             self._extract(archive, k, ("<command line>", name))
         return sym
-
-
-def replace_mismatched_calls(symtab) -> list:
-    """A call whose signature differs from the definition's goes to a trapping stub.
-
-    wasm-ld warns and links such a call to `signature_mismatch:NAME`, a function of the
-    caller's signature whose body is `unreachable`, so the module still validates and
-    the bad call traps when reached. Only a symbol the object calls (names in a
-    R_WASM_FUNCTION_INDEX_LEB relocation) is checked, as wasm-ld checks: one whose
-    address is only taken (a vtable slot, declared with another or no prototype) gets
-    the definition. Returns the stub symbols made.
-    """
-    stubs = {}
-    for obj in symtab.objects:
-        nfi = obj.num_imported[0]
-        if not nfi:
-            continue
-        ftypes = called = None
-        for k, raw in enumerate(obj.symbols):
-            if raw.kind != SYMTAB_FUNCTION or not raw.flags & UNDEFINED or raw.index >= nfi:
-                continue
-            sym = obj.resolved[k]
-            if sym.file is None or sym.signature is None:
-                continue
-            if ftypes is None:
-                ftypes = obj.module.func_type_indices()
-            wanted = obj.module.types[ftypes[raw.index]].comp
-            if wanted == sym.signature:
-                continue
-            if called is None:
-                called = _called_directly(obj)
-            if k not in called:
-                continue
-            key = (sym.name, wanted)
-            stub = stubs.get(key)
-            if stub is None:
-                symtab.diag.warn(f"function signature mismatch: {sym.name}\n>>> defined as {_sig(wanted)} in "
-                                 f"{obj.name}\n>>> defined as {_sig(sym.signature)} in {sym.file.name}")
-                stub = stubs[key] = Symbol(f"signature_mismatch:{sym.name}", SYMTAB_FUNCTION, BINDING_LOCAL)
-                stub.synthetic = "stub"
-                stub.signature = wanted
-            obj.resolved[k] = stub
-    return list(stubs.values())
-
-
-def _called_directly(obj) -> set[int]:
-    """The symbol indices the object's code calls (R_WASM_FUNCTION_INDEX_LEB, type 0)."""
-    called = set()
-    for chunk in obj.functions:
-        relocs = chunk.relocs
-        if relocs:
-            called.update(compress(relocs[2::4], map((0).__eq__, relocs[0::4])))
-    return called
-
-
-def _sig(functype) -> str:
-    """As wasm-ld prints a signature: `(i32, i32) -> i32`, `() -> void`."""
-    results = functype.results
-    result = "void" if not results else str(results[0]) if len(results) == 1 else f"({', '.join(map(str, results))})"
-    return f"({', '.join(map(str, functype.params))}) -> {result}"

@@ -154,8 +154,7 @@ class Writer(Patcher):
         # object importing the table without a symbol for it.
         needs_table = (layout.table_entries or opts.export_table
                        or (table_symbol is not None and table_symbol.live)
-                       or any(imp.name == "__indirect_function_table" and imp.kind == TABLE_KIND
-                              for obj in self.symtab.objects for imp in obj.module.imports))
+                       or any("__indirect_function_table" in obj.imports.names[TABLE_KIND] for obj in self.symtab.objects))
         if not opts.import_table and not as_object and needs_table:
             maximum = None if opts.growable_table else table_size
             parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, maximum)))
