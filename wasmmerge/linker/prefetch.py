@@ -10,16 +10,17 @@ the child has published them by then. Which process read which object never chan
 the output; a child that fails, dies or falls behind only saves less time.
 
 The two share one anonymous memory mapping, made before the fork: the announced
-position, a table saying where each object's record lies, and the records (pickled,
+position, a table saying where each object's record lies, and the records (marshalled,
 with a CRC-32 so that a half-written record is never used). Its size is an upper bound
 on the records; the system only provides the pages written.
 """
 
+import marshal
 import mmap
 import os
-import pickle
 import struct
 import zlib
+from array import array
 
 from .chunk_relocs import packed_relocations
 from .objects import read_object
@@ -30,8 +31,10 @@ _ENTRY = struct.Struct("<QQI")  # per object: record offset (0: none yet), lengt
 
 def _record_bound(size: int) -> int:
     """The most a record of an object of `size` bytes can take: at most one relocation
-    per 3 bytes, 4 slots of 8 bytes each; at most a chunk per 2 bytes, 4 pickled ints."""
-    return 11 * size + 10 * size + 4096
+    per 3 bytes, 4 slots of 8 bytes each; at most a chunk per 2 bytes, 4 marshalled ints
+    of 5 bytes; a type named per 3 bytes, another int. (A record that would not fit
+    stops the child: this process reads the rest itself.)"""
+    return 11 * size + 10 * size + 2 * size + 4096
 
 
 class Prefetch:
@@ -61,7 +64,7 @@ class Prefetch:
                 return
             name, data = self.objects[k]
             try:
-                record = pickle.dumps(packed_relocations(read_object(name, data)), pickle.HIGHEST_PROTOCOL)
+                record = _encode(packed_relocations(read_object(name, data)))
             except Exception:  # this process reports it when it reads the object itself
                 continue
             if at + len(record) > len(shared):
@@ -81,7 +84,7 @@ class Prefetch:
         record = shared[at:at + length]
         if zlib.crc32(record) != crc:
             return None
-        return pickle.loads(record)
+        return _decode(record)
 
     def close(self):
         """Stop the child (it may still be reading) and free the mapping."""
@@ -92,3 +95,18 @@ class Prefetch:
         except (ProcessLookupError, ChildProcessError):  # already ended and reaped
             pass
         self.shared.close()
+
+
+# A record is marshalled: the built-in serializer of plain values, already loaded (pickle
+# would bring `re` and more into a link's start), with the relocations' array as its bytes.
+
+def _encode(packed: tuple) -> bytes:
+    names_got, code_types, flat, shares = packed
+    return marshal.dumps((names_got, code_types, flat.typecode, flat.tobytes(), shares))
+
+
+def _decode(record: bytes) -> tuple:
+    names_got, code_types, typecode, raw, shares = marshal.loads(record)
+    flat = array(typecode)
+    flat.frombytes(raw)
+    return names_got, code_types, flat, shares
