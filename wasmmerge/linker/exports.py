@@ -31,12 +31,17 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
     # export is: wasm-ld gives it no place of its own (so with --export-all the
     # constructors' function, made before any input, comes before it).
     entry = opts.entry if not opts.relocatable else None
+    named = {*opts.exports, *opts.exports_if_defined, *([entry] if entry else [])}
+    # Without --export-all/-dynamic only the symbols named or flagged are exported: the
+    # rest (a program's every symbol) is passed over on the cheapest test first.
+    every = opts.export_all or opts.export_dynamic
     names = []
     for name, sym in _in_wasm_ld_order(symtab.symbols):
-        if not sym.defined or not sym.live:
+        if not sym.live:
             continue
-        explicit = (sym.flags & EXPORTED or name == entry or name in opts.exports
-                    or name in opts.exports_if_defined)
+        explicit = sym.flags & EXPORTED or name in named
+        if not (explicit or every) or not sym.defined:
+            continue
         if sym.kind == SYMTAB_GLOBAL and sym.global_type is not None and sym.global_type.mutable and not explicit:
             continue  # wasm-ld exports a mutable global (__stack_pointer) only when named
         if explicit or opts.export_all or (opts.export_dynamic and not sym.hidden and sym.synthetic is None):
