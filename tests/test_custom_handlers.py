@@ -52,6 +52,19 @@ def test_linking_round_trips_every_symbol_kind_and_unknown_subsections():
     assert parsed.unknown == {42: b"future"}
 
 
+def test_the_linkers_symbol_columns_hold_what_the_records_hold():
+    """The linker reads the symbol table as columns (one list per field, the data
+    symbols' segment fields by entry): entry for entry the records the others get."""
+    records = linking.parse(LINKING).symbols
+    table = linking.parse(LINKING, columns=True).symbols
+    assert isinstance(table, linking.SymbolColumns) and len(table) == len(records)
+    assert table.records() == records
+    assert [table.record(k) for k in range(len(table))] == records
+    assert list(table.kinds) == [sym.kind for sym in records] and table.names == [sym.name for sym in records]
+    assert table.data == {3: (2, 16, 300)}  # only the defined data symbol has segment fields
+    assert linking.SymbolColumns.of(records) == table
+
+
 def test_a_built_linking_section_is_minimal_and_parses_back():
     built = linking.Linking(symbols=[linking.Symbol(0, 0, "f", 0)], init_funcs=[linking.InitFunc(1, 0)])
     raw = linking.encode(built)

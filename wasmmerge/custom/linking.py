@@ -97,6 +97,42 @@ class Symbol(Record):  # an object has one per function, global and data item
         return bool(self.flags & UNDEFINED)
 
 
+class SymbolColumns(Record):
+    """A symbol table as columns, the form the linker keeps of every object's: entry `k`
+    is `kinds[k]`, `flags[k]`, `names[k]`, `indices[k]` (None for data), and for a
+    defined data symbol `data[k]` = (segment, offset, size). A program's objects have
+    tens of thousands of entries: a record each cost the link more memory than its
+    relocations' headers and most of reading this section. `record(k)`/`records()` give
+    the Symbol records the other readers of the section get."""
+
+    __slots__ = ("kinds", "flags", "names", "indices", "data")
+
+    def __init__(self, kinds: bytearray | None = None, flags: list | None = None, names: list | None = None,
+                 indices: list | None = None, data: dict | None = None):
+        self.kinds = bytearray() if kinds is None else kinds
+        self.flags = [] if flags is None else flags
+        self.names = [] if names is None else names
+        self.indices = [] if indices is None else indices
+        self.data = {} if data is None else data
+
+    @classmethod
+    def of(cls, records: list[Symbol]) -> "SymbolColumns":
+        table = cls(bytearray(r.kind for r in records), [r.flags for r in records], [r.name for r in records],
+                    [r.index for r in records])
+        table.data = {k: (r.segment, r.offset, r.size) for k, r in enumerate(records)
+                      if r.kind == SYMTAB_DATA and r.segment is not None}
+        return table
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def record(self, k: int) -> Symbol:
+        return Symbol(self.kinds[k], self.flags[k], self.names[k], self.indices[k], *self.data.get(k, ()))
+
+    def records(self) -> list[Symbol]:
+        return [self.record(k) for k in range(len(self.kinds))]
+
+
 class Linking(Record):
     __slots__ = ("version", "symbols", "segments", "init_funcs", "comdats", "unknown", "layout")
     _compared = ("version", "symbols", "segments", "init_funcs", "comdats", "unknown")
@@ -123,15 +159,17 @@ class Linking(Record):
 # writing, are the format's reference; each reader follows its declaration field for
 # field, with the same checks and wording.
 
-def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
+def _read_symbols(data: bytes, pos: int) -> tuple[SymbolColumns, int]:
     # An object has a symbol per function, global and data item: one-byte flags, indices
-    # and name lengths (nearly all of them) are decoded inline.
+    # and name lengths (nearly all of them) are decoded inline, into columns.
     read_u32, read_u64 = leb.read_u32, leb.read_u64
     end = len(data)
     count, pos = read_u32(data, pos)
-    symbols = []
-    append = symbols.append
-    for _ in range(count):
+    table = SymbolColumns()
+    add_kind, add_flags, add_name, add_index = (table.kinds.append, table.flags.append, table.names.append,
+                                                table.indices.append)
+    defined_data = table.data
+    for k in range(count):
         if pos >= end:
             raise DecodeError("unexpected end", pos)
         kind = data[pos]
@@ -144,33 +182,35 @@ def _read_symbols(data: bytes, pos: int) -> tuple[list[Symbol], int]:
             flags, pos = read_u32(data, pos + 1)
         if kind == SYMTAB_DATA:
             name, pos = name_at(data, pos)
-            if flags & UNDEFINED:
-                append(Symbol(kind, flags, name))
-            else:
+            if not flags & UNDEFINED:
                 segment, pos = read_u32(data, pos)
                 offset, pos = read_u64(data, pos)  # LLVM reads offset and size as 64-bit
                 size, pos = read_u64(data, pos)
-                append(Symbol(kind, flags, name, None, segment, offset, size))
-            continue
-        index = data[pos] if pos < end else 0x80
-        if index < 0x80:
-            pos += 1
+                defined_data[k] = (segment, offset, size)
+            index = None
         else:
-            index, pos = read_u32(data, pos)
-        name = None
-        if kind != SYMTAB_SECTION and (not flags & UNDEFINED or flags & EXPLICIT_NAME):
-            length = data[pos] if pos < end else 0x80
-            if length < 0x80 and length < end - pos:
+            index = data[pos] if pos < end else 0x80
+            if index < 0x80:
                 pos += 1
-                try:
-                    name = str(data[pos:pos + length], "utf-8")
-                except UnicodeDecodeError:
-                    raise DecodeError("malformed UTF-8 encoding", pos) from None
-                pos += length
             else:
-                name, pos = name_at(data, pos)
-        append(Symbol(kind, flags, name, index))
-    return symbols, pos
+                index, pos = read_u32(data, pos)
+            name = None
+            if kind != SYMTAB_SECTION and (not flags & UNDEFINED or flags & EXPLICIT_NAME):
+                length = data[pos] if pos < end else 0x80
+                if length < 0x80 and length < end - pos:
+                    pos += 1
+                    try:
+                        name = str(data[pos:pos + length], "utf-8")
+                    except UnicodeDecodeError:
+                        raise DecodeError("malformed UTF-8 encoding", pos) from None
+                    pos += length
+                else:
+                    name, pos = name_at(data, pos)
+        add_kind(kind)
+        add_flags(flags)
+        add_name(name)
+        add_index(index)
+    return table, pos
 
 
 def _segment(data: bytes, pos: int) -> tuple[SegmentInfo, int]:
@@ -212,8 +252,9 @@ _READERS = {
 }
 
 
-def parse(data: bytes, base: int = 0) -> Linking:
-    """`base`: the payload's offset in the file, added to error offsets."""
+def parse(data: bytes, base: int = 0, columns: bool = False) -> Linking:
+    """`base`: the payload's offset in the file, added to error offsets. The symbol table
+    is a list of Symbol records, or with `columns` (the linker) a SymbolColumns."""
     try:
         version, pos = leb.read_u32(data, 0)
     except DecodeError as err:
@@ -252,6 +293,8 @@ def parse(data: bytes, base: int = 0) -> Linking:
             raise DecodeError(f"malformed linking {name} subsection: {size - used} unexpected bytes at the end",
                               base + payload + used)
         setattr(out, attribute, value)
+    if out.symbols is not None and not columns:
+        out.symbols = out.symbols.records()
     return out
 
 

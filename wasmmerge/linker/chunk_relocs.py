@@ -152,8 +152,8 @@ _NAMES_GLOBAL = [row is not None and row.target == "global" for row in ROW_OF]
 def _check_targets(obj, section_name, payload, kinds, indices):
     """Each relocation names a type of the object or a symbol of a kind its type allows
     (each distinct (type, index) pair once)."""
-    nsyms, ntypes = len(obj.symbols), len(obj.module.types)
-    symbols = obj.symbols
+    symbol_kinds = obj.symbol_table.kinds
+    nsyms, ntypes = len(symbol_kinds), len(obj.module.types)
     allowed_of, names_global = _ALLOWED, _NAMES_GLOBAL
     for kind, index in set(zip(kinds, indices)):
         allowed = allowed_of[kind]
@@ -163,13 +163,13 @@ def _check_targets(obj, section_name, payload, kinds, indices):
             problem = f"names type {index} of {ntypes}"
         elif index >= nsyms:
             problem = f"names symbol {index}, the symbol table has {nsyms}"
-        elif (named := symbols[index].kind) in allowed:
+        elif (named := symbol_kinds[index]) in allowed:
             if names_global[kind] and named != linking_section.SYMTAB_GLOBAL:
                 obj.names_got = True
             continue
         else:
-            kind_name = linking_section.SYMBOL_KIND_NAMES[symbols[index].kind]
-            problem = f"names {kind_name} symbol {symbols[index].name or index}"
+            kind_name = linking_section.SYMBOL_KIND_NAMES[named]
+            problem = f"names {kind_name} symbol {obj.symbol_table.names[index] or index}"
         first = next(k for k, pair in enumerate(zip(kinds, indices)) if pair == (kind, index))
         fail(obj.name, f"{section_name}: relocation {first} ({ROW_OF[kind].name}) {problem}", payload)
 

@@ -27,13 +27,14 @@ def replace_mismatched_calls(symtab) -> list:
         if not nfi:
             continue
         called = None
-        for k, raw in enumerate(obj.symbols):
-            if raw.kind != SYMTAB_FUNCTION or not raw.flags & UNDEFINED or raw.index >= nfi:
+        table = obj.symbol_table
+        for k, (kind, flags, index) in enumerate(zip(table.kinds, table.flags, table.indices)):
+            if kind != SYMTAB_FUNCTION or not flags & UNDEFINED or index >= nfi:
                 continue
             sym = obj.resolved[k]
             if sym.file is None or sym.signature is None:
                 continue
-            wanted = obj.module.types[obj.imports.descs[FUNC_KIND][raw.index]].comp
+            wanted = obj.module.types[obj.imports.descs[FUNC_KIND][index]].comp
             signature = sym.signature
             # FuncType's equality without its (Python) __eq__: each object decodes its own types.
             if (wanted.params == signature.params and wanted.results == signature.results

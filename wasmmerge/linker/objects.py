@@ -17,6 +17,7 @@ from ..binary.reader import decode_module, iter_sections
 from ..binary.record import Entity
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
 from ..custom import linking as linking_section
+from ..custom.linking import SymbolColumns
 from ..errors import DecodeError, WasmError
 from ..features import ALL
 from .chunk_relocs import attach_packed, fail, read_relocations
@@ -97,11 +98,12 @@ class CustomChunk(Entity):
 
 
 class ObjectFile(Entity):
-    __slots__ = ("name", "data", "module", "symbols", "functions", "datas", "customs", "init_funcs", "comdats",
+    __slots__ = ("name", "data", "module", "symbol_table", "functions", "datas", "customs", "init_funcs", "comdats",
                  "num_imported", "imports", "sections", "resolved", "names_got", "features", "producers",
-                 "features_at", "producers_at", "on_demand", "code_types")
+                 "features_at", "producers_at", "on_demand", "code_types", "_symbols")
 
-    def __init__(self, name: str, data: bytes, module: Module, symbols: list, functions: list[FunctionChunk],
+    def __init__(self, name: str, data: bytes, module: Module, symbol_table: SymbolColumns | list,
+                 functions: list[FunctionChunk],
                  datas: list[DataChunk], customs: list[CustomChunk], init_funcs: list, comdats: list,
                  num_imported: dict[int, int], imports: ObjectImports | None = None,
                  sections: dict[int, CustomChunk] | None = None,
@@ -111,7 +113,11 @@ class ObjectFile(Entity):
         self.name = name  # as messages print it: "main.o" or "libc.a(printf.o)"
         self.data = data
         self.module = module  # the declarations but imports (its `imports` is None)
-        self.symbols = symbols  # linking_section.Symbol, as read
+        # Its symbol table, as columns (the passes per symbol read these); `symbols` gives
+        # the entries as records.
+        self.symbol_table = (symbol_table if isinstance(symbol_table, SymbolColumns)
+                             else SymbolColumns.of(symbol_table))
+        self._symbols = None
         self.functions = functions  # defined functions, in order
         self.datas = datas
         self.customs = customs
@@ -134,6 +140,15 @@ class ObjectFile(Entity):
         # The type indices its code's relocations name, in the order the section names
         # them (chunk_relocs), or None where that order is not the functions'.
         self.code_types = code_types
+
+    @property
+    def symbols(self) -> list:
+        """The symbol table's entries as records (linking_section.Symbol), made at the
+        first use: only what is not done for every object of a link uses them (the map,
+        -r, --print-gc-sections, naming a kept body no symbol names)."""
+        if self._symbols is None:
+            self._symbols = self.symbol_table.records()
+        return self._symbols
 
     # The type of an entity by its index in the object's index space of its kind
     # (imports first), as a symbol names it.
@@ -288,7 +303,7 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
             end = info.start + info.size
             try:
                 if info.name == "linking":
-                    linking = linking_section.parse(bytes(data[payload:end]), payload)
+                    linking = linking_section.parse(bytes(data[payload:end]), payload, columns=True)
                 elif info.name.startswith("reloc."):
                     # Decoded later, in one pass with attaching (it needs the chunks and symbols).
                     reloc_infos.append((info.name, payload, end))
@@ -312,7 +327,7 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
                     f"{len(data_ranges)}")
     datas = [DataChunk(None, k, seg.name, seg.alignment, seg.flags, s, e)
              for k, ((s, e), seg) in enumerate(zip(data_ranges, segments))]
-    obj = ObjectFile(name, data, module, linking.symbols or [], functions, datas, customs,
+    obj = ObjectFile(name, data, module, linking.symbols or SymbolColumns(), functions, datas, customs,
                      linking.init_funcs or [], linking.comdats or [], num_imported, imports,
                      features=features, producers=producers, features_at=features_at,
                      producers_at=producers_at)
@@ -355,20 +370,19 @@ def _check_symbols(obj: ObjectFile):
     for kind, import_kind, defined in ((0, FUNC_KIND, module.funcs), (2, GLOBAL_KIND, module.globals),
                                        (4, TAG_KIND, module.tags), (5, TABLE_KIND, module.tables)):
         limits[kind] = (imported[import_kind], imported[import_kind] + len(defined))
-    for k, sym in enumerate(obj.symbols):
-        if sym.kind == 1:
-            if not sym.flags & linking_section.UNDEFINED and not sym.flags & linking_section.ABSOLUTE:
-                if sym.segment >= len(obj.datas):
-                    fail(obj.name, f"linking section: symbol {k} ({sym.name}) names data segment "
-                                    f"{sym.segment} of {len(obj.datas)}")
-        elif sym.kind == 3:
-            pass
-        else:
-            num_imported, count = limits[sym.kind]
-            if sym.index >= (num_imported if sym.flags & linking_section.UNDEFINED else count):
-                kind_name = linking_section.SYMBOL_KIND_NAMES[sym.kind]
-                if sym.index >= count:
-                    fail(obj.name, f"linking section: symbol {k} ({sym.name}) has {kind_name} index {sym.index} "
+    table = obj.symbol_table
+    for k, (kind, flags, index) in enumerate(zip(table.kinds, table.flags, table.indices)):
+        if kind == 1:
+            segment = table.data.get(k, (None,))[0]
+            if segment is not None and not flags & linking_section.ABSOLUTE and segment >= len(obj.datas):
+                fail(obj.name, f"linking section: symbol {k} ({table.names[k]}) names data segment "
+                                f"{segment} of {len(obj.datas)}")
+        elif kind != 3:
+            num_imported, count = limits[kind]
+            if index >= (num_imported if flags & linking_section.UNDEFINED else count):
+                kind_name = linking_section.SYMBOL_KIND_NAMES[kind]
+                if index >= count:
+                    fail(obj.name, f"linking section: symbol {k} ({table.names[k]}) has {kind_name} index {index} "
                                     f"out of range")
-                fail(obj.name, f"linking section: symbol {k} ({sym.name}) is undefined but names defined "
-                                f"{kind_name} {sym.index}")
+                fail(obj.name, f"linking section: symbol {k} ({table.names[k]}) is undefined but names defined "
+                                f"{kind_name} {index}")

@@ -62,9 +62,10 @@ class SymbolTable:
         anything else (and every entry while --trace-symbol is given) takes `_add_raw`.
         """
         nfi = obj.num_imported[FUNC_KIND]
-        add = self._add_raw
+        table = obj.symbol_table
+        names = table.names
         if self.diag.trace_symbols:
-            return [add(obj, raw, nfi) for raw in obj.symbols]
+            return [self._add_entry(obj, k, nfi) for k in range(len(table))]
         symbols = self.symbols
         import_names, import_modules, import_types = (obj.imports.names[FUNC_KIND], obj.imports.modules[FUNC_KIND],
                                                       obj.imports.descs[FUNC_KIND])
@@ -72,11 +73,9 @@ class SymbolTable:
         in_comdat = bool(obj.comdats)  # a definition may be in a discarded chunk
         resolved = []
         append = resolved.append
-        for raw in obj.symbols:
-            if raw.kind == SYMTAB_FUNCTION:
-                flags = raw.flags
+        for k, (kind, flags, index) in enumerate(zip(table.kinds, table.flags, table.indices)):
+            if kind == SYMTAB_FUNCTION:
                 if flags & _PLAIN == UNDEFINED:  # names its import: the import's name is its name
-                    index = raw.index
                     name = import_names[index]
                     if name not in symbols:
                         sym = symbols[name] = Symbol(name, SYMTAB_FUNCTION, flags)
@@ -87,19 +86,27 @@ class SymbolTable:
                             sym.weak_ref_only = False
                         append(sym)
                         continue
-                elif not flags & _PLAIN and raw.index >= nfi and not in_comdat:
-                    sym = symbols.get(raw.name)
+                elif not flags & _PLAIN and index >= nfi and not in_comdat:
+                    sym = symbols.get(names[k])
                     if sym is not None and sym.kind == SYMTAB_FUNCTION and sym.file is None and sym.synthetic is None:
-                        raw.name = sym.name  # one string for the name in the link, as in _add_raw
+                        names[k] = sym.name  # one string for the name in the link, as in _add_raw
                         sym.flags = flags
                         sym.lazy = None
                         sym.file = obj
-                        index = sym.index = raw.index
+                        sym.index = index
                         sym.signature = types[funcs[index - nfi]].comp
                         append(sym)
                         continue
-            append(add(obj, raw, nfi))
+            append(self._add_entry(obj, k, nfi))
         return resolved
+
+    def _add_entry(self, obj: ObjectFile, k: int, nfi: int) -> Symbol:
+        """Entry `k` of the object's symbol table through the general case, `_add_raw`, as
+        a record (which may take the table's string for its name: kept in the column)."""
+        raw = obj.symbol_table.record(k)
+        sym = self._add_raw(obj, raw, nfi)
+        obj.symbol_table.names[k] = raw.name
+        return sym
 
     def _check_arch(self, obj: ObjectFile):
         """wasm-ld's checkArch, in its words: an object is wasm64 when its memory (imported or
@@ -119,7 +126,7 @@ class SymbolTable:
         where `--export-all` lists the table's export)."""
         if TABLE_SYMBOL in self.symbols or TABLE_SYMBOL not in obj.imports.names[TABLE_KIND]:
             return
-        if not any(raw.kind == SYMTAB_TABLE for raw in obj.symbols):
+        if SYMTAB_TABLE not in obj.symbol_table.kinds:
             sym = self.symbols[TABLE_SYMBOL] = Symbol(TABLE_SYMBOL, SYMTAB_TABLE, UNDEFINED)
             sym.referenced_by = obj
 
@@ -153,10 +160,10 @@ class SymbolTable:
         for k, member in enumerate(archive.members):
             if bytes(member.data[:4]) != b"\0asm":
                 continue
-            obj = read_object(f"{archive.path}({member.name})", bytes(member.data))
-            for raw in obj.symbols:
-                if raw.name and not raw.flags & (UNDEFINED | BINDING_LOCAL) and raw.kind != SYMTAB_SECTION:
-                    index.setdefault(raw.name, k)
+            table = read_object(f"{archive.path}({member.name})", bytes(member.data)).symbol_table
+            for name, flags, kind in zip(table.names, table.flags, table.kinds):
+                if name and not flags & (UNDEFINED | BINDING_LOCAL) and kind != SYMTAB_SECTION:
+                    index.setdefault(name, k)
         return index
 
     def _extract(self, archive, k: int, why: tuple[str, str] | None):
