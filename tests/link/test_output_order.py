@@ -220,3 +220,16 @@ def test_indirect_call_types_in_the_order_live_code_names_them(flags, tmp_path):
     its functions is kept (--no-gc-sections), from each live function otherwise."""
     objects = _objects(tmp_path, CXX_PROGRAM, CXX_FLAGS)
     _same(driver_link_args(objects, [*CXX_FLAGS, *flags]), tmp_path)
+
+
+@pytest.mark.parametrize("flags", [["--allow-undefined"], ["--unresolved-symbols=ignore-all"]],
+                         ids=["import", "ignore-all"])
+def test_stubs_of_every_kind_in_wasm_ld_s_order(flags, tmp_path):
+    """A call with a mismatched signature, a weak function nobody defines and (with
+    ignore-all) one nobody defines at all: wasm-ld makes the mismatch's stub first, then
+    the weak one's, then `undefined_stub`."""
+    objects = _objects(tmp_path, ["order/stub_kinds.c", "mismatch/impl.c"], ["-w"])
+    ours = _same(["--no-entry", "--export=use_all", "--export=compute_ok", *flags, *map(str, objects),
+                  "-o", "out.wasm"], tmp_path)
+    if "--allow-undefined" not in flags:  # (with it, `missing` is an import to provide)
+        assert call_exports(ours, [("compute_ok", (2, 3))]) == [7]

@@ -122,11 +122,17 @@ class Planner(MemoryPlanner):
             out.init_memory = base + len(functions)
             out.start = out.init_memory
             functions.append(OutFunction("__wasm_init_memory", FuncType((), ()), None, None))
+        # wasm-ld's order of the trapping stubs: the calls with a mismatched signature
+        # first (its driver resolves them before it looks at weak symbols), ...
+        for sym in stubs:
+            if sym.live:
+                sym.out_index = base + len(functions)
+                functions.append(OutFunction(sym.name, sym.signature, None, UNREACHABLE_BODY))
         stubbed = {id(sym): sym for sym in self.marker.live_undefined
                    if sym.kind == SYMTAB_FUNCTION and self._stubbed(sym)}
-        # wasm-ld's order: a stub for each weak one in symbol-table order (made before GC),
-        # then one `undefined_stub` per signature for --unresolved-symbols=ignore-all, in
-        # the order its relocation scan meets them.
+        # ... then a stub for each weak one in symbol-table order (made before GC), then
+        # one `undefined_stub` per signature for --unresolved-symbols=ignore-all, in the
+        # order its relocation scan meets them.
         weak = [sym for sym in symtab.symbols.values() if id(sym) in stubbed and sym.weak]
         weak += [sym for sym in stubbed.values() if sym.weak and sym not in weak]  # local names
         by_signature = {}
@@ -141,10 +147,6 @@ class Planner(MemoryPlanner):
                 by_signature[key] = sym.out_index
             name = f"undefined_weak:{sym.name}" if sym.weak else "undefined_stub"
             functions.append(OutFunction(name, sym.signature, None, UNREACHABLE_BODY))
-        for sym in stubs:
-            if sym.live:
-                sym.out_index = base + len(functions)
-                functions.append(OutFunction(sym.name, sym.signature, None, UNREACHABLE_BODY))
         for obj in symtab.objects:
             for chunk in obj.functions:
                 if chunk.live and not chunk.discarded:
