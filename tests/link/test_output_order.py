@@ -8,13 +8,16 @@ mismatched calls, made in symbol-table order, one table slot per function whatev
 names it). Each case is linked by both linkers from the same command line and must be
 byte-identical."""
 
+import random
+import subprocess
+
 import pytest
 from bytedsl import name, section, vec
 
 from wasmmerge.binary import leb
 
-from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, run_wasm_ld,
-                      run_wasmmerge_link)
+from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, require_tools,
+                      run_wasm_ld, run_wasmmerge_link)
 
 CXX_FLAGS = ["-fno-exceptions", "-fno-rtti"]
 CXX_PROGRAM = ["cxx/program.cc", "cxx/main.cc", "cxx/other.cc"]
@@ -233,3 +236,45 @@ def test_stubs_of_every_kind_in_wasm_ld_s_order(flags, tmp_path):
                   "-o", "out.wasm"], tmp_path)
     if "--allow-undefined" not in flags:  # (with it, `missing` is an import to provide)
         assert call_exports(ours, [("compute_ok", (2, 3))]) == [7]
+
+
+def _names_of_every_length(count: int) -> list[str]:
+    """Distinct C identifiers of 1 to `count` characters and a few longer ones (every
+    branch of LLVM's string hash), in a shuffled but fixed order."""
+    pick = random.Random(7)
+    alphabet = "abcdefghijklmnopqrstuvwxyz_0123456789"
+    names = []
+    for length in [*range(1, count + 1), 100, 127, 128, 129, 200]:
+        while True:
+            candidate = pick.choice(alphabet[:26]) + "".join(pick.choice(alphabet) for _ in range(length - 1))
+            if candidate not in names and candidate not in ("do", "if", "int", "for", "asm", "auto", "case"):
+                break
+        names.append(candidate)
+    pick.shuffle(names)
+    return names
+
+
+def test_many_mismatched_calls_stub_in_wasm_ld_s_order(tmp_path):
+    """wasm-ld makes the stubs of calls with a mismatched signature, and warns of them,
+    in the order of the LLVM hash table it keeps their names in (densemap.py): with 85
+    names of every length (the table grows past its first 64 buckets), the same order,
+    so the same bytes."""
+    require_tools()
+    names = _names_of_every_length(80)
+    (tmp_path / "calls.c").write_text("".join(f"int {n}(int);\n" for n in names)
+                                      + "int use_many(int x) { return 0" + "".join(f" + {n}(x)" for n in names)
+                                      + "; }\n")
+    (tmp_path / "defs.c").write_text("".join(f"int {n}(int a, int b) {{ return a + b + {k}; }}\n"
+                                             for k, n in enumerate(names)))
+    objects = []
+    for source in ("calls.c", "defs.c"):
+        subprocess.run(["clang", "--target=wasm32-wasi", "-O1", "-w", "-c", str(tmp_path / source),
+                        "-o", str(tmp_path / (source[:-2] + ".o"))], check=True)
+        objects.append(str(tmp_path / (source[:-2] + ".o")))
+    args = ["--no-entry", "--export=use_many", *objects, "-o", "out.wasm"]
+    _same(args, tmp_path)
+    ref = run_wasm_ld(args, tmp_path / "ref-again.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours-again.wasm")
+    warned = [[line.split("mismatch: ")[1] for line in done.stderr.splitlines() if "signature mismatch" in line]
+              for done in (ref, ours)]
+    assert len(warned[0]) == len(names) and warned[0] == warned[1]

@@ -21,7 +21,8 @@ def replace_mismatched_calls(symtab) -> list:
     address is only taken (a vtable slot, declared with another or no prototype) gets
     the definition. Returns the stub symbols made.
     """
-    stubs = {}
+    stubs = {}  # (name, the signature called with) -> its stub, in the order met
+    warnings = {}
     for obj in symtab.objects:
         nfi = obj.num_imported[0]
         if not nfi:
@@ -47,13 +48,24 @@ def replace_mismatched_calls(symtab) -> list:
             key = (sym.name, wanted)
             stub = stubs.get(key)
             if stub is None:
-                symtab.diag.warn(f"function signature mismatch: {sym.name}\n>>> defined as {_sig(wanted)} in "
-                                 f"{obj.name}\n>>> defined as {_sig(sym.signature)} in {sym.file.name}")
                 stub = stubs[key] = Symbol(f"signature_mismatch:{sym.name}", SYMTAB_FUNCTION, BINDING_LOCAL)
                 stub.synthetic = "stub"
                 stub.signature = wanted
+                warnings[key] = (f"function signature mismatch: {sym.name}\n>>> defined as {_sig(wanted)} in "
+                                 f"{obj.name}\n>>> defined as {_sig(sym.signature)} in {sym.file.name}")
             obj.resolved[k] = stub
-    return list(stubs.values())
+    if not stubs:
+        return []
+    # wasm-ld warns and makes the stubs walking its table of names with variants, an
+    # LLVM DenseMap: in that map's order (densemap.py), each name's in the order met.
+    from .densemap import densemap_order  # lazy: only a link with mismatched calls has them to order
+    by_name = {}
+    for key in stubs:
+        by_name.setdefault(key[0], []).append(key)
+    ordered = [key for name in densemap_order(by_name) for key in by_name[name]]
+    for key in ordered:
+        symtab.diag.warn(warnings[key])
+    return [stubs[key] for key in ordered]
 
 
 def _called_directly(obj) -> set[int]:
