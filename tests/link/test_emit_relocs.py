@@ -33,6 +33,7 @@ IDENTICAL = {
                        "-Wl,--export=bump"]),
     "tags": (["tags/thrower.s", "tags/catcher.s"], ["-mexception-handling"],
              ["-nostdlib", "-Wl,--no-entry", "-Wl,--export-all"]),
+    "no-symbols": (["freestanding/only_static.c"], [], ["-nostdlib", "-Wl,--no-entry"]),
 }
 
 

@@ -66,6 +66,7 @@ IDENTICAL = {
     "import-memory": (["calls/main.c", "calls/util.c"], [], ["--import-memory"]),
     "memory-limits": (["calls/main.c", "calls/util.c"], [], ["--initial-memory=131072", "--max-memory=262144"]),
     "tags": (["tags/thrower.s", "tags/catcher.s"], ["-mexception-handling"], []),
+    "no-symbols": (["freestanding/only_static.c"], [], []),
 }
 
 

@@ -218,7 +218,7 @@ def write_relocatable(symtab, opts, features=()) -> tuple[bytes, Layout, list]:
     symbols, index_of = output_symbols(symtab, layout, section_index, writer.sections)
     parts = [body]
     linking = linking_section.Linking(
-        symbols=symbols,
+        symbols=symbols or None,  # (no symbols: no symbol table subsection, as wasm-ld writes it)
         segments=[linking_section.SegmentInfo(s.name, s.alignment, 0) for s in layout.segments] or None,
         init_funcs=_init_funcs(symtab, index_of),
         comdats=_comdats(symtab, layout) or None)
@@ -257,7 +257,7 @@ def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
     symbols, index_of = output_symbols(symtab, layout, section_index, writer.sections, live_only=True,
                                        entry=writer.opts.entry)
     linking = linking_section.Linking(
-        symbols=symbols,
+        symbols=symbols or None,  # (no symbols: no symbol table subsection, as wasm-ld writes it)
         segments=[linking_section.SegmentInfo(s.name, s.alignment, 0) for s in layout.segments] or None,
         init_funcs=_init_funcs(symtab, index_of, live_only=True),
         comdats=_comdats(symtab, layout) or None)  # (as wasm-ld 14 writes them here too)
