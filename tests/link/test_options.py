@@ -68,6 +68,13 @@ def test_threads_takes_a_positive_count():
         parse_args(["--threads=0", "x.o"])
 
 
+def test_importing_and_exporting_the_table_is_refused_as_wasm_ld_refuses_it():
+    runner = CliRunner()
+    result = runner.invoke(cli, ["link", "--import-table", "--export-table", "x.o", "-o", "y.wasm"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "wasmmerge: error: --import-table and --export-table may not be used together"
+
+
 def test_missing_value():
     with pytest.raises(LinkError, match="missing value for option -o"):
         parse_args(["x.o", "-o"])

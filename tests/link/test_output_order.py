@@ -159,6 +159,15 @@ DRIVER_LINKS = {  # name: (sources, compiler flags, driver flags)
     "cxx-libc": ([*CXX_PROGRAM, "cxx/globals.cc"], CXX_FLAGS, ["-Wl,--export-all"]),
     "cxx-libc-emit-relocs": (CXX_PROGRAM, [*CXX_FLAGS, "-g"], ["-Wl,--export-all", "-Wl,--emit-relocs"]),
     "cxx-libc-export-dynamic": ([*CXX_PROGRAM, "cxx/globals.cc"], CXX_FLAGS, ["-Wl,--export-dynamic"]),
+    # --export-table: the table's export where its symbol sits (an object's legacy
+    # reference puts it after that object's symbols; with none, wasm-ld makes it last).
+    "export-table": (["freestanding/data.c", "freestanding/lib.c", "freestanding/pointers.c"], [],
+                     ["-nostdlib", "-Wl,--no-entry", "-Wl,--export-table", "-Wl,--export-all"]),
+    "export-table-named": (["freestanding/data.c", "freestanding/lib.c", "freestanding/pointers.c"], [],
+                           ["-nostdlib", "-Wl,--no-entry", "-Wl,--export-table", "-Wl,--export=apply"]),
+    "export-table-unreferenced": (["calls/util.c"], [], ["-mexec-model=reactor", "-Wl,--export-table",
+                                                         "-Wl,--export-all"]),
+    "export-table-dynamic": (["calls/main.c", "calls/util.c"], [], ["-Wl,--export-table", "-Wl,--export-dynamic"]),
 }
 
 

@@ -23,10 +23,10 @@ from .mismatch import replace_mismatched_calls
 from .objects import read_object
 from .options import LinkOptions, find_library
 from .shared import check_shared_memory_features
-from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, UNDEFINED
+from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
 from .symtab import SymbolTable
 from .symbols import Symbol
-from .synthetic import SYNTHETIC_KINDS, TLS_SYMBOLS, define_synthetic
+from .synthetic import SYNTHETIC_KINDS, TABLE_SYMBOLS, TLS_SYMBOLS, define_synthetic
 from .writer import Writer
 
 
@@ -252,6 +252,10 @@ def _link(opts, symtab, diag) -> LinkResult:
     for name in wanted:
         if name not in symtab.symbols and name in SYNTHETIC_KINDS:
             symtab.symbols[name] = Symbol(name, SYNTHETIC_KINDS[name])
+    # --export-table with no object naming the table: wasm-ld makes its symbol last (so
+    # exports it after every other).
+    if opts.export_table and TABLE_SYMBOLS[0] not in symtab.symbols:
+        symtab.symbols[TABLE_SYMBOLS[0]] = Symbol(TABLE_SYMBOLS[0], SYMTAB_TABLE)
     if "__stack_pointer" not in symtab.symbols:  # wasm-ld always defines it
         symtab.symbols["__stack_pointer"] = Symbol("__stack_pointer", SYMTAB_GLOBAL)
     init_tls = symtab.symbols.get("__wasm_init_tls")
@@ -261,6 +265,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     define_synthetic(symtab, opts.wasm64, segment_names, opts.shared_memory)
     for name, sym in symtab.symbols.items():
         if sym.defined and (sym.flags & (NO_STRIP | 0x20) or opts.export_all or name in opts.exports
+                            or (opts.export_table and name in TABLE_SYMBOLS)
                             or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)):
             roots.append(sym)
     for obj in symtab.objects:

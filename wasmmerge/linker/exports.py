@@ -15,7 +15,7 @@ from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_
 from .output import OutFunction, OutGlobal
 from .symbol_order import EARLY_SYNTHETIC
 from .symbols import EXPORTED, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG
-from .synthetic import body, call
+from .synthetic import TABLE_SYMBOLS, body, call
 
 
 def plan_exports(planner, wrap_exports: bool, dtors) -> None:
@@ -25,13 +25,13 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
     exports = out.exports
     if opts.export_memory and not opts.import_memory or (opts.import_memory and opts.export_memory != "memory"):
         exports.append((opts.export_memory, MEMORY_KIND, 0))
-    if opts.export_table:
-        exports.append(("__indirect_function_table", TABLE_KIND, 0))
     # The entry is exported where its symbol sits in the symbol table, as every other
     # export is: wasm-ld gives it no place of its own (so with --export-all the
     # constructors' function, made before any input, comes before it).
     entry = opts.entry if not opts.relocatable else None
-    named = {*opts.exports, *opts.exports_if_defined, *([entry] if entry else [])}
+    # --export-table exports the table where its symbol sits, as a name given would be.
+    named = {*opts.exports, *opts.exports_if_defined, *([entry] if entry else []),
+             *(TABLE_SYMBOLS if opts.export_table else ())}
     # Without --export-all/-dynamic only the symbols named or flagged are exported: the
     # rest (a program's every symbol) is passed over on the cheapest test first.
     every = opts.export_all or opts.export_dynamic
@@ -76,7 +76,7 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
             exports.append((name, GLOBAL_KIND, index))
         elif sym.kind == SYMTAB_TAG:
             exports.append((name, TAG_KIND, sym.out_index))
-        elif sym.kind == SYMTAB_TABLE and not opts.export_table:
+        elif sym.kind == SYMTAB_TABLE:
             exports.append((name, TABLE_KIND, 0))
     exports.extend(wrapped)
 

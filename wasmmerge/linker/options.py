@@ -354,6 +354,8 @@ def parse_args(argv) -> LinkOptions:
                 value = args[i]
                 i += 1
             act(opts, value, arg.split("=", 1)[0])
+    if opts.import_table and opts.export_table:  # wasm-ld's check and words
+        raise UsageError("--import-table and --export-table may not be used together")
     return opts
 
 
