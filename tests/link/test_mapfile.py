@@ -48,3 +48,13 @@ def test_map_with_shared_memory_lists_init_memory(tmp_path):
     ours, ref = _maps(["--no-entry", "--shared-memory", "--max-memory=1048576", str(obj), "-o", "out.wasm"], tmp_path)
     assert "<internal>:(__wasm_init_memory)" in ours
     assert ours == ref
+
+
+def test_map_lists_the_functions_an_undefined_stub_stands_for(tmp_path):
+    """With --unresolved-symbols=ignore-all, wasm-ld lists under each `undefined_stub`
+    the functions it stands for; the mismatch's and the weak function's stubs list none."""
+    objects = compile_sources(["order/stub_kinds.c", "mismatch/impl.c"], tmp_path, ["-w"])
+    ours, ref = _maps(["--no-entry", "--export=use_all", "--export=compute_ok", "--unresolved-symbols=ignore-all",
+                       *map(str, objects), "-o", "out.wasm"], tmp_path)
+    assert "<internal>:(undefined_stub)" in ours and "                missing" in ours
+    assert ours == ref

@@ -161,6 +161,10 @@ DRIVER_LINKS = {  # name: (sources, compiler flags, driver flags)
     "cxx-libc-export-dynamic": ([*CXX_PROGRAM, "cxx/globals.cc"], CXX_FLAGS, ["-Wl,--export-dynamic"]),
     # --export-table: the table's export where its symbol sits (an object's legacy
     # reference puts it after that object's symbols; with none, wasm-ld makes it last).
+    # No start file: nothing calls the constructors, so libc's __wasm_call_dtors is
+    # referenced (its member extracted, with what it needs), --export-all or not.
+    "export-all-no-start-files": (["calls/main.c", "calls/util.c"], [],
+                                  ["-nostartfiles", "-Wl,--no-entry", "-Wl,--export-all"]),
     "export-table": (["freestanding/data.c", "freestanding/lib.c", "freestanding/pointers.c"], [],
                      ["-nostdlib", "-Wl,--no-entry", "-Wl,--export-table", "-Wl,--export-all"]),
     "export-table-named": (["freestanding/data.c", "freestanding/lib.c", "freestanding/pointers.c"], [],

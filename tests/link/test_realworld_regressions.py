@@ -116,6 +116,16 @@ def test_print_gc_sections_prints_what_wasm_ld_prints(tmp_path, flags):
         assert "unused.o):(unused_sum)\n" in ours or "unused.o:(unused_sum)\n" in ours
 
 
+def test_print_gc_sections_lists_the_dead_stubs_as_wasm_ld(tmp_path):
+    objects = compile_sources(["order/dead_stubs.c", "mismatch/impl.c"], tmp_path, ["-w"])
+    args = ["--no-entry", "--export=live_user", "--export=compute_ok", "--print-gc-sections",
+            *map(str, objects), "-o", "out.wasm"]
+    ours, ref = _stdout_of_both(args, tmp_path)
+    assert ours == ref
+    assert ours.endswith("<internal>:(__wasm_call_ctors)\nremoving unused section <internal>:(compute)\n"
+                         "removing unused section <internal>:(weak_only)\n")
+
+
 def test_trace_names_objects_and_extracted_members_not_archives(tmp_path):
     main = _library_program(tmp_path)
     args = driver_link_args([main], [f"-L{tmp_path}", "-lunused", "-Wl,--trace"])

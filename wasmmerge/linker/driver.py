@@ -224,12 +224,16 @@ def _link(opts, symtab, diag) -> LinkResult:
         if sym is not None and sym.defined:
             roots.append(sym)
     ctors = symtab.symbols.get("__wasm_call_ctors")
-    # A command whose code never calls __wasm_call_ctors gets its exports wrapped so that
-    # constructors run first and destructors last (wasm-ld's ".command_export" wrappers).
-    wrap_exports = ((ctors is None or ctors.referenced_by is None) and "__wasm_call_ctors" not in opts.exports
-                    and not opts.export_all)
+    # A program whose code never calls __wasm_call_ctors (nor names it as entry or
+    # export) references libc's __wasm_call_dtors, as wasm-ld does (extracting the member
+    # that defines it, --export-all or not), and, unless it exports everything, gets its
+    # exports wrapped so that constructors run first and destructors last (wasm-ld's
+    # ".command_export" wrappers).
+    calls_dtors = ((ctors is None or ctors.referenced_by is None) and "__wasm_call_ctors" not in opts.exports
+                   and opts.entry != "__wasm_call_ctors")
+    wrap_exports = calls_dtors and not opts.export_all
     dtors = None
-    if wrap_exports:
+    if calls_dtors:
         dtors = symtab.require("__wasm_call_dtors")
         if dtors is not None and (not dtors.defined or dtors.kind != SYMTAB_FUNCTION):
             dtors = None
@@ -289,7 +293,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     _report_undefined(opts, symtab, marker, diag)
     diag.check()
     if opts.print_gc_sections:
-        _print_gc(symtab)
+        _print_gc(symtab, stubs)
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     diag.check()
     # Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
@@ -353,7 +357,7 @@ def _report_undefined(opts, symtab, marker, diag):
         diag.error(f"undefined symbol: {sym.name} (referenced by {names})")
 
 
-def _print_gc(symtab):
+def _print_gc(symtab, stubs):
     """wasm-ld's lines, on stdout as its messages are: `removing unused section FILE:(NAME)`."""
     for obj in symtab.objects:
         for chunk in obj.functions:
@@ -371,6 +375,16 @@ def _print_gc(symtab):
     ctors = symtab.symbols.get("__wasm_call_ctors")
     if ctors is None or (ctors.synthetic and not ctors.live):
         print("removing unused section <internal>:(__wasm_call_ctors)", file=sys.stdout)
+    # Then the trapping stubs it makes before collecting, as it made them: those of calls
+    # with a mismatched signature, then those of weak functions nobody defines.
+    for stub in stubs:
+        if not stub.live:
+            print(f"removing unused section <internal>:({stub.name.partition(':')[2]})", file=sys.stdout)
+    for sym in symtab.symbols.values():
+        # (one an archive member could define counts: weak references extract nothing)
+        if (sym.kind == SYMTAB_FUNCTION and sym.weak and not sym.live and not sym.defined
+                and sym.referenced_by is not None):
+            print(f"removing unused section <internal>:({sym.name})", file=sys.stdout)
 
 
 def _report_layout(layout, symtab, diag):

@@ -80,16 +80,25 @@ def render_map(result) -> str:
         return shown_symbol(name, demangle_cxx)
 
     by_chunk = _symbols_by_chunk(symtab, demangled)
+    # The functions an `undefined_stub` stands for (--unresolved-symbols=ignore-all: one
+    # stub per signature), listed under it as wasm-ld lists them, in symbol-table order.
+    stubbed = {}
+    for sym in symtab.symbols.values():
+        if sym.is_stub and not sym.weak and sym.out_index is not None:
+            stubbed.setdefault(sym.out_index, []).append(demangled(sym.name))
     lines = [HEADER]
     for sid, label, start, size, payload in _sections(data):
         lines.append(_line(None, start, size, label))
         if sid == CODE:
-            for f, (off, fsize) in zip(layout.functions, _entries(data, payload)):
+            first = layout.num_imported_functions
+            for index, (f, (off, fsize)) in enumerate(zip(layout.functions, _entries(data, payload)), first):
                 where = start + off
                 chunk = f.chunk
                 if chunk is None:  # stubs are listed by the symbol they stand for
                     name = f.name.partition(":")[2] or f.name
                     lines.append(_line(None, where, fsize, f"        <internal>:({name})"))
+                    lines.extend(_line(None, where, 0, f"                {stands_for}")
+                                 for stands_for in (stubbed.get(index, ()) if name == "undefined_stub" else ()))
                     continue
                 # (a body no symbol names, as in a relinked -r object's losing COMDAT copy: `()`)
                 lines.append(_line(None, where, fsize, f"        {chunk.file.name}:({chunk.name or ''})"))
