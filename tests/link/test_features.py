@@ -8,7 +8,8 @@ import pytest
 from .harness import compile_sources, run_wasm_ld, run_wasmmerge_link
 
 SOURCES = {"plain": ([], "plain.c"), "vector": (["-msimd128"], "vector.c"),
-           "atomic": (["-matomics", "-mbulk-memory"], "atomic.c")}
+           "atomic": (["-matomics", "-mbulk-memory"], "atomic.c"),
+           "convert": (["-mnontrapping-fptoint", "-mbulk-memory", "-mmutable-globals"], "convert.c")}
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,8 @@ CASES = {
     "inferred": ["vector", "plain"],
     "explicit-list": ["--features=simd128,sign-ext", "vector", "plain"],
     "not-allowed": ["--features=mutable-globals", "vector", "plain"],
+    # several: in the order of wasm-ld's table of used features (an llvm::StringMap)
+    "not-allowed-several": ["--features=sign-ext", "vector", "convert", "plain"],
     "empty-list": ["--features=", "vector"],
     "empty-list-no-use": ["--features=", "plain"],
     "unchecked-list": ["--no-check-features", "--features=mutable-globals", "vector"],

@@ -19,6 +19,7 @@ from ..custom import producers as producers_section
 from ..custom import target_features as features_section
 from ..binary.types import GLOBAL_KIND
 from ..errors import WasmError
+from .strings import llvm_string_map_order
 
 
 def _parsed(objects, attribute: str, parse) -> list:
@@ -81,9 +82,10 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), ex
             if name not in allowed:
                 diag.error(f"'{name}' feature must be used in order to use thread-local storage")
     if explicit is not None:
-        for name, by in used.items():
+        # In the order wasm-ld walks its table of used features, an llvm::StringMap.
+        for name in llvm_string_map_order(list(used)):
             if name not in allowed:
-                diag.error(f"Target feature '{name}' used by {by} is not allowed.")
+                diag.error(f"Target feature '{name}' used by {used[name]} is not allowed.")
     for obj in objects:  # an object without the section lacks every required feature
         present = set()
         for feature in features_of.get(id(obj), ()):
