@@ -32,6 +32,29 @@ def test_archive_without_symbol_index(tmp_path):
     assert run_command(ours, tmp_path) == run_command(ref, tmp_path)
 
 
+def test_thin_archive(tmp_path):
+    """`ar --thin`: index and headers only, each member the file its name gives relative
+    to the archive; linked, traced and mapped as wasm-ld does, the members named by their
+    paths; a member whose file is gone is an error naming it when it is needed."""
+    main, members = _parts(tmp_path)
+    lib = tmp_path / "libthin.a"
+    subprocess.run(["llvm-ar", "rc", "--thin", str(lib), *(m.name for m in members)], check=True, cwd=tmp_path)
+    assert lib.read_bytes()[:8] == b"!<thin>\n"
+    for extra in ([], ["-Wl,--whole-archive"], ["-Wl,--trace", f"-Wl,-Map={tmp_path / 'out.map'}"]):
+        args = driver_link_args([main], [*extra, str(lib)])
+        ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+        ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+        assert ref.returncode == ours.returncode == 0, ours.stderr
+        assert (tmp_path / "ours.wasm").read_bytes() == (tmp_path / "ref.wasm").read_bytes()
+        assert ours.stdout == ref.stdout
+    assert f"libthin.a({members[1].name})" in ours.stdout  # the used member, by its path
+    members[1].unlink()
+    done = run_wasmmerge_link(driver_link_args([main], [str(lib)]), tmp_path / "gone.wasm")
+    assert done.returncode == 1 and not (tmp_path / "gone.wasm").exists()
+    assert f"cannot open member {members[1].name} of a thin archive" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
 def test_whole_archive_links_every_member(tmp_path):
     main, members = _parts(tmp_path)
     lib = make_archive(tmp_path / "libparts.a", members)

@@ -1,9 +1,14 @@
 """`ar` archives: the GNU and BSD symbol indexes, long member names, members on demand.
 
 A member is only sliced out when a symbol it defines is needed (lazy extraction), so a
-libc of hundreds of members costs one pass over its headers and its index. Errors name
-the archive, the byte offset of the bad header and what is wrong with it.
+libc of hundreds of members costs one pass over its headers and its index. A thin
+archive (`ar --thin`: `!<thin>` magic) holds its index and member headers only; each
+member is the file its name gives, relative to the archive's directory, read when it is
+needed (as wasm-ld reads it; the member is named by that path, `lib.a(dir/x.o)`).
+Errors name the archive, the byte offset of the bad header and what is wrong with it.
 """
+
+import os
 
 from ..binary.record import Record  # a dataclass's behaviour without its import cost
 from ..errors import LinkError
@@ -14,12 +19,24 @@ HEADER_SIZE = 60
 
 
 class Member(Record):
-    __slots__ = ("name", "offset", "data")
+    __slots__ = ("name", "offset", "data", "path")
 
-    def __init__(self, name: str, offset: int, data: memoryview):
+    def __init__(self, name: str, offset: int, data: memoryview | None, path: str | None = None):
         self.name = name
         self.offset = offset  # of its header in the archive
-        self.data = data
+        self.data = data  # None for a thin archive's member until `load` reads it
+        self.path = path  # a thin archive's member: the file holding it
+
+    def load(self, archive_path: str):
+        """The member's bytes (a thin archive's member read from its file first)."""
+        if self.data is None:
+            try:
+                with open(self.path, "rb") as f:
+                    self.data = memoryview(f.read())
+            except OSError as err:
+                raise LinkError(f"cannot open member {self.name} of a thin archive ({self.path}): "
+                                f"{err.strerror or err}", offset=self.offset, file=archive_path) from None
+        return self.data
 
 
 class Archive(Record):
@@ -43,9 +60,8 @@ def _fail(path, offset, message):
 
 def read_archive(path: str, data) -> Archive:
     view = memoryview(data)
-    if bytes(view[:8]) == THIN_MAGIC:
-        _fail(path, 0, "thin archives are not supported")
-    if bytes(view[:8]) != MAGIC:
+    thin = bytes(view[:8]) == THIN_MAGIC
+    if not thin and bytes(view[:8]) != MAGIC:
         _fail(path, 0, "missing !<arch> magic")
     pos = 8
     members = []
@@ -64,7 +80,9 @@ def read_archive(path: str, data) -> Archive:
         except ValueError:
             _fail(path, pos + 48, f"member size is not a number: {header[48:58]!r}")
         start = pos + HEADER_SIZE
-        end = start + size
+        # A thin archive stores the data of its index and name table only.
+        stored = not thin or name_field in ("/", "//", "/SYM64/")
+        end = start + size if stored else start
         if end > len(view):
             _fail(path, pos, f"member '{name_field}' of {size} bytes runs past the end of the archive")
         body = view[start:end]
@@ -96,8 +114,11 @@ def read_archive(path: str, data) -> Archive:
                 name = long_names[at:stop if stop >= 0 else len(long_names)].decode("utf-8", "replace")
             name = name[:-1] if name.endswith("/") else name
             by_offset[pos] = len(members)
-            members.append(Member(name, pos, body))
-        pos = end + (end & 1)
+            if stored:
+                members.append(Member(name, pos, body))
+            else:
+                members.append(Member(name, pos, None, os.path.join(os.path.dirname(path), name)))
+        pos = end + (end & 1) if stored else end
     index = _read_index(path, raw_index, by_offset) if raw_index else None
     return Archive(path, members, index)
 

@@ -158,9 +158,10 @@ class SymbolTable:
         """An archive without a symbol index: read each member's symbol table."""
         index = {}
         for k, member in enumerate(archive.members):
-            if bytes(member.data[:4]) != b"\0asm":
+            data = member.load(archive.path)
+            if bytes(data[:4]) != b"\0asm":
                 continue
-            table = read_object(f"{archive.path}({member.name})", bytes(member.data)).symbol_table
+            table = read_object(f"{archive.path}({member.name})", bytes(data)).symbol_table
             for name, flags, kind in zip(table.names, table.flags, table.kinds):
                 if name and not flags & (UNDEFINED | BINDING_LOCAL) and kind != SYMTAB_SECTION:
                     index.setdefault(name, k)
@@ -175,11 +176,12 @@ class SymbolTable:
         name = f"{archive.path}({member.name})"
         if why is not None:
             self.extractions.append((why[0], name, why[1]))
-        if bytes(member.data[:4]) != b"\0asm":
+        data = member.load(archive.path)
+        if bytes(data[:4]) != b"\0asm":
             raise LinkError(f"archive member {member.name} is not a WebAssembly object",
                             offset=member.offset, file=archive.path)
         self.diag.trace_file(name)
-        obj = read_object(name, bytes(member.data))
+        obj = read_object(name, bytes(data))
         obj.on_demand = why is not None
         self.add_object(obj)
 
