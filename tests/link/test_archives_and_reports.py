@@ -93,6 +93,22 @@ def test_trace_and_why_extract(tmp_path):
     assert f"{used}\t{helper}\thelper" in lines
 
 
+def test_trace_symbol_prints_wasm_ld_s_lines(tmp_path):
+    """-y: references and definitions, an archive index's lazy definitions (helper, and
+    unused, which nothing extracts), and the stub a weak function nobody defines gets."""
+    main, members = _parts(tmp_path)
+    lib = make_archive(tmp_path / "libparts.a", members)
+    (weak,) = compile_sources(["order/weak_calls.c"], tmp_path)
+    args = ["--no-entry", "--export=main", "--export=call_first", "--allow-undefined", "--trace",
+            "-y", "helper", "-y", "unused", "-y", "weak_first", str(main), str(weak), str(lib), "-o", "x"]
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 0, ours.stderr
+    assert ours.stdout == ref.stdout
+    assert f"{lib}: lazy definition of unused\n" in ours.stdout
+    assert "<internal>: definition of undefined_weak:weak_first\n" in ours.stdout
+
+
 def test_build_id_strip_and_keep(tmp_path):
     objects = compile_sources(["freestanding/lib.c", "freestanding/data.c"], tmp_path, ["-g"])
     base = ["--no-entry", "--export=fib", *map(str, objects), "-o", "x"]

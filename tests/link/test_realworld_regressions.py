@@ -243,3 +243,19 @@ def test_every_whole_archive_links_all_its_members(tmp_path):
         symtab.add_archive("libsecond.a", second, True)
         assert [obj.name for obj in symtab.objects] == ["libfirst.a(realworld_unused.o)",
                                                         "libsecond.a(realworld_unused.o)"]
+
+
+def test_duplicate_symbols_past_the_error_limit_read_as_wasm_ld_s(tmp_path):
+    """The same object twice: every duplicate symbol, both places named, and past
+    --error-limit wasm-ld 14's own closing line (its `-error-limit=0`, one dash)."""
+    (util,) = compile_sources(["calls/util.c"], tmp_path)
+    for limit in ("--error-limit=2", "--error-limit=0"):
+        args = ["--no-entry", limit, str(util), str(util), "-o", "x"]
+        ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+        ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+        assert ref.returncode == ours.returncode == 1
+
+        def lines(text, tool):
+            return [line.removeprefix(f"{tool}: ") for line in text.splitlines() if line]
+
+        assert lines(ours.stderr, "wasmmerge") == lines(ref.stderr, "wasm-ld")

@@ -65,7 +65,7 @@ class Diagnostics:
             return
         shown = self.errors if not self.error_limit else self.errors[:self.error_limit]
         if len(shown) < len(self.errors):
-            shown = [*shown, "too many errors emitted, stopping now (use --error-limit=0 to see all errors)"]
+            shown = [*shown, "too many errors emitted, stopping now (use -error-limit=0 to see all errors)"]
         err = LinkError("\n".join(shown))
         err.problems = shown  # the command prints each as its own diagnostic
         raise err
@@ -74,8 +74,10 @@ class Diagnostics:
         if self.trace:
             print(name, file=sys.stdout)
 
-    def trace_symbol(self, name: str, obj, what: str):
-        """--trace-symbol: `OBJECT: reference to NAME` (or `definition of`). Called for
-        every symbol of every object: the line is made only for a traced name."""
+    def trace_symbol(self, name: str, where: str, what: str, shown: str | None = None):
+        """--trace-symbol: `OBJECT: reference to NAME` (or `definition of`; an archive's
+        index: `ARCHIVE: lazy definition of NAME`; the linker's stub for it:
+        `<internal>: definition of SHOWN`). Called for every symbol of every object: the
+        line is made only for a traced name."""
         if self.trace_symbols and name in self.trace_symbols:
-            print(f"{obj.name}: {what} {name}", file=sys.stdout)
+            print(f"{where}: {what} {shown or name}", file=sys.stdout)

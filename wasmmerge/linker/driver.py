@@ -198,6 +198,10 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
 
 def _link(opts, symtab, diag) -> LinkResult:
     stubs = replace_mismatched_calls(symtab)
+    if diag.trace_symbols:  # wasm-ld defines each weak function nobody defines as a stub here
+        for name, sym in symtab.symbols.items():
+            if sym.kind == SYMTAB_FUNCTION and sym.weak and not sym.defined and sym.referenced_by is not None:
+                diag.trace_symbol(name, "<internal>", "definition of", f"undefined_weak:{name}")
     # References from the command line pull archive members like any other reference.
     # -u names only extract (no root, no error when absent), first, as wasm-ld does.
     for name in opts.undefined:

@@ -148,9 +148,12 @@ class SymbolTable:
             if sym is None:
                 sym = self.symbols[name] = Symbol(name, None)
                 sym.lazy = (archive, k)
+                self.diag.trace_symbol(name, archive.path, "lazy definition of")
             elif not sym.defined and sym.lazy is None:
                 sym.lazy = (archive, k)
-                if not sym.weak_ref_only:
+                if sym.weak_ref_only:  # weak references extract nothing: the member waits
+                    self.diag.trace_symbol(name, archive.path, "lazy definition of")
+                else:
                     referrer = sym.referenced_by.name if sym.referenced_by else "<command line>"
                     self._extract(archive, k, (referrer, name))
 
@@ -255,7 +258,7 @@ class SymbolTable:
         a discarded COMDAT member, whose winner's definition brings the types)."""
         traced = self.diag.trace_symbols
         if traced and name in traced:
-            self.diag.trace_symbol(name, obj, "reference to")
+            self.diag.trace_symbol(name, obj.name, "reference to")
         weak = flags & BINDING_WEAK
         if sym is None:
             # The usual reference, to a name not seen before: what the general case below
@@ -315,7 +318,7 @@ class SymbolTable:
     def _add_defined(self, obj, name, kind, flags, raw, nfi, sym) -> Symbol:
         traced = self.diag.trace_symbols
         if traced and name in traced:
-            self.diag.trace_symbol(name, obj, "definition of")
+            self.diag.trace_symbol(name, obj.name, "definition of")
         if sym is None:
             sym = self.symbols[name] = Symbol(name, kind, flags, obj, raw.index)
             self._fill_definition(sym, obj, raw, nfi)
