@@ -223,3 +223,16 @@ def test_undefined_functions_are_errors_by_default(tmp_path):
     assert f"undefined symbol: host_add (referenced by {obj})" in done.stderr
     assert f"undefined symbol: host_twice (referenced by {obj})" in done.stderr
     assert "square" not in done.stderr  # an explicit import name may stay undefined
+
+
+@pytest.mark.parametrize("flags", [["--export-all"], ["--export-all", "--no-gc-sections", "--stack-first"]])
+def test_wasm64_export_all_is_wasm_ld_s(flags, tmp_path):
+    """--export-all on wasm64 exports the linker's data symbols as i64 globals, wasm-ld's
+    wasm64-only __table_base32 among them, byte for byte as wasm-ld does."""
+    objects = [tmp_path / "main.o", tmp_path / "other.o"]
+    for src, obj in zip(("wasm64/main.c", "wasm64/other.c"), objects):
+        subprocess.run(["clang", "--target=wasm64-unknown-unknown", "-O2", "-c", str(LINK_FIXTURES / src),
+                        "-o", str(obj)], check=True)
+    ref, ours = link_both(["-m", "wasm64", "--no-entry", *flags, *map(str, objects), "-o", "out.wasm"], tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert b"__table_base32" in ours.read_bytes()

@@ -31,7 +31,9 @@ from .writer import Writer
 
 
 TLS_SEGMENT = 0x2  # WASM_SEG_FLAG_TLS in a segment's flags
-OPTIONAL_DATA_ORDER = ("__dso_handle", "__data_end", "__global_base", "__heap_base", "__memory_base", "__table_base")
+# (__table_base32: wasm64 only)
+OPTIONAL_DATA_ORDER = ("__dso_handle", "__data_end", "__global_base", "__heap_base", "__memory_base", "__table_base",
+                       "__table_base32")
 
 
 def _read(path: str) -> bytes:
@@ -251,7 +253,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     # nothing is collected, exported by --export-all.
     tls_made_first = opts.shared_memory and (opts.export_all or not opts.gc_sections)
     if opts.export_all:
-        wanted += ["__wasm_call_ctors", *OPTIONAL_DATA_ORDER]
+        wanted += ["__wasm_call_ctors", *(n for n in OPTIONAL_DATA_ORDER if opts.wasm64 or n != "__table_base32")]
     if tls_made_first:
         wanted += list(TLS_SYMBOLS)
     # Those no input mentions wasm-ld makes after reading the inputs, the data ones in a

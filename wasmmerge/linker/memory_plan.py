@@ -142,7 +142,7 @@ class MemoryPlanner:
         heap_end = out.memory_pages * PAGE
         synthetic = {"__heap_base": out.heap_base, "__data_end": out.data_end, "__dso_handle": global_base,
                      "__global_base": global_base, "__heap_end": heap_end, "__memory_base": 0,
-                     "__table_base": self.opts.table_base}
+                     "__table_base": self.opts.table_base, "__table_base32": self.opts.table_base}
         segs = {s.name: s for s in out.segments}
         for name, sym in self.symtab.symbols.items():
             if sym.synthetic == "data":

@@ -18,7 +18,7 @@ GLOBAL_SYMBOLS = ("__stack_pointer", "__tls_base", "__tls_size", "__tls_align", 
 FUNCTION_SYMBOLS = ("__wasm_call_ctors", "__wasm_init_tls")
 TABLE_SYMBOLS = ("__indirect_function_table",)
 SYNTHETIC_KINDS = {**{n: SYMTAB_GLOBAL for n in GLOBAL_SYMBOLS}, **{n: SYMTAB_DATA for n in DATA_SYMBOLS},
-                   "__memory_base": SYMTAB_DATA, "__table_base": SYMTAB_DATA,
+                   "__memory_base": SYMTAB_DATA, "__table_base": SYMTAB_DATA, "__table_base32": SYMTAB_DATA,
                    **{n: SYMTAB_FUNCTION for n in FUNCTION_SYMBOLS}, **{n: SYMTAB_TABLE for n in TABLE_SYMBOLS}}
 
 
@@ -40,7 +40,8 @@ def define_synthetic(symtab, wasm64: bool, segment_names, shared_memory: bool) -
             continue
         if name in DATA_SYMBOLS and sym.kind == SYMTAB_DATA:
             sym.synthetic = "data"
-        elif name in ("__memory_base", "__table_base") and sym.kind in (SYMTAB_DATA, None):
+        elif (name in ("__memory_base", "__table_base") or name == "__table_base32" and wasm64) \
+                and sym.kind in (SYMTAB_DATA, None):  # (wasm-ld makes __table_base32 for wasm64 only)
             sym.kind = SYMTAB_DATA
             sym.synthetic = "data"
         elif name in GLOBAL_SYMBOLS and sym.kind == SYMTAB_GLOBAL:
