@@ -246,8 +246,9 @@ def _link(opts, symtab, diag) -> LinkResult:
     if ctors is None and (wrap_exports or not opts.gc_sections):
         ctors = symtab.symbols["__wasm_call_ctors"] = _synthetic_ctors(symtab)
     # --export of a linker-defined name references it; --export-all defines them all,
-    # as wasm-ld 14 does (except __heap_end and, without shared memory, the TLS ones,
-    # which it defines on use, and the table, which exists only when an object refers to it).
+    # as wasm-ld 14 does (except, without shared memory, the TLS ones, which it defines on
+    # use, the table, which exists only when an object refers to it, and __heap_end, which
+    # wasm-ld 14 lacks: we define it on use, as wasm-ld 15 and later do).
     wanted = list(opts.exports)
     # With shared memory wasm-ld makes the TLS symbols up front, TLS data or not: kept when
     # nothing is collected, exported by --export-all.
