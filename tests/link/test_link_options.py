@@ -236,3 +236,26 @@ def test_wasm64_export_all_is_wasm_ld_s(flags, tmp_path):
     ref, ours = link_both(["-m", "wasm64", "--no-entry", *flags, *map(str, objects), "-o", "out.wasm"], tmp_path)
     assert ours.read_bytes() == ref.read_bytes()
     assert b"__table_base32" in ours.read_bytes()
+
+
+def test_warn_unresolved_symbols_is_ignore_all_with_warnings(tmp_path):
+    """Undefined data at address 0 with a warning, byte for byte as wasm-ld 14 links it;
+    an undefined function gets ignore-all's trapping stub (wasm-ld 14 crashes there, 15+
+    does this), with its warning; a later --error-unresolved-symbols makes them errors."""
+    data_user, stubs, impl = compile_sources(["realworld/missing_data.c", "order/stub_kinds.c",
+                                              "mismatch/impl.c"], tmp_path, ["-w"])
+    args = ["--no-entry", "--export-all", "--warn-unresolved-symbols", str(data_user), "-o", "x"]
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    warned = run_wasmmerge_link(args, tmp_path / "again.wasm")
+    assert "warning: undefined symbol:" in warned.stderr and warned.returncode == 0
+    stubbed = tmp_path / "stubbed.wasm"
+    ignored = tmp_path / "ignored.wasm"
+    base = ["--no-entry", "--export=use_all", str(stubs), str(impl), "-o", "x"]
+    done = run_wasmmerge_link(["--warn-unresolved-symbols", *base], stubbed)
+    assert done.returncode == 0 and "warning: undefined symbol: missing (referenced by " in done.stderr
+    assert run_wasmmerge_link(["--unresolved-symbols=ignore-all", *base], ignored).returncode == 0
+    assert stubbed.read_bytes() == ignored.read_bytes()
+    failed = run_wasmmerge_link(["--warn-unresolved-symbols", "--error-unresolved-symbols", *base],
+                                tmp_path / "failed.wasm")
+    assert failed.returncode == 1 and "error: undefined symbol: missing" in failed.stderr

@@ -75,6 +75,17 @@ def test_importing_and_exporting_the_table_is_refused_as_wasm_ld_refuses_it():
     assert result.stderr.strip() == "wasmmerge: error: --import-table and --export-table may not be used together"
 
 
+def test_unresolved_symbol_options_the_last_decides():
+    assert (parse_args(["x.o"]).unresolved, parse_args(["x.o"]).warn_unresolved) == ("report-all", False)
+    warn = parse_args(["--warn-unresolved-symbols", "x.o"])
+    assert (warn.unresolved, warn.warn_unresolved) == ("ignore-all", True)
+    back = parse_args(["--warn-unresolved-symbols", "--error-unresolved-symbols", "x.o"])
+    assert (back.unresolved, back.warn_unresolved) == ("report-all", False)
+    again = parse_args(["--warn-unresolved-symbols", "--unresolved-symbols=import-dynamic", "x.o"])
+    assert (again.unresolved, again.warn_unresolved) == ("import-dynamic", False)
+    assert parse_args(["--no-pie", "x.o"]).inputs[0].value == "x.o"  # the default, accepted
+
+
 def test_missing_value():
     with pytest.raises(LinkError, match="missing value for option -o"):
         parse_args(["x.o", "-o"])

@@ -352,6 +352,10 @@ def _report_undefined(opts, symtab, marker, diag):
     for sym, referrers in marker.live_undefined.items():
         if sym.weak:
             continue  # address 0 / an unreachable stub
+        if opts.warn_unresolved and not (sym.import_name is not None or sym.name in opts.allow_undefined_symbols
+                                         or opts.import_undefined and sym.kind == SYMTAB_FUNCTION):
+            names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
+            diag.warn(f"undefined symbol: {sym.name} (referenced by {names})")
         allowed = (opts.unresolved != "report-all" or sym.name in opts.allow_undefined_symbols
                    or opts.import_undefined and sym.kind == SYMTAB_FUNCTION)
         if sym.kind == SYMTAB_FUNCTION and (sym.import_name is not None or allowed):

@@ -56,6 +56,7 @@ class LinkOptions:
     growable_table: bool = False  # the table's maximum is left open
     import_undefined: bool = False
     unresolved: str = "report-all"  # report-all | ignore-all | import-dynamic
+    warn_unresolved: bool = False  # --warn-unresolved-symbols: as ignore-all, each one a warning
     allow_undefined_symbols: set[str]
     initial_memory: int | None = None
     max_memory: int | None = None
@@ -163,7 +164,13 @@ def _import_memory(opts, arg, option):
 def _unresolved(opts, arg, option):
     if arg not in ("report-all", "ignore-all", "import-dynamic"):
         raise UsageError(f"unsupported option: {option}={arg}")
-    opts.unresolved = arg
+    _unresolved_policy(opts, arg)
+
+
+def _unresolved_policy(opts, policy: str, warn: bool = False):
+    """The unresolved-symbol options: the last one given decides (wasm-ld's rule)."""
+    opts.unresolved = policy
+    opts.warn_unresolved = warn
 
 
 def _allow_undefined_file(opts, arg, option):
@@ -237,7 +244,12 @@ _ROWS = [
     (("import-table",), None, _flag("import_table")),
     (("growable-table",), None, _flag("growable_table")),
     (("import-undefined",), None, _flag("import_undefined")),
-    (("allow-undefined",), None, lambda o, a, n: setattr(o, "unresolved", "import-dynamic")),
+    (("allow-undefined",), None, lambda o, a, n: _unresolved_policy(o, "import-dynamic")),
+    (("error-unresolved-symbols",), None, lambda o, a, n: _unresolved_policy(o, "report-all")),
+    # Undefined symbols are warnings and handled as with ignore-all, as wasm-ld 15+ does
+    # (wasm-ld 14 crashes on an undefined function with it).
+    (("warn-unresolved-symbols",), None, lambda o, a, n: _unresolved_policy(o, "ignore-all", warn=True)),
+    (("no-pie",), None, lambda o, a, n: None),  # the default: the output is never position independent
     (("allow-undefined-file",), "required", _allow_undefined_file),
     (("unresolved-symbols",), "required", _unresolved),
     (("initial-memory",), "required", _set("initial_memory", convert=_integer)),
