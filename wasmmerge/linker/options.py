@@ -302,7 +302,7 @@ REFUSED = ("shared", "pie", "experimental-pic",
            "lto-O0", "lto-O1", "lto-O2", "lto-O3", "thinlto-jobs", "compress-relocations",
            "strip-debug-sections", "extra-features", "merge-data-segments",
            "no-merge-data-segments", "save-temps", "print-archive-stats", "stack-size", "Bsymbolic",
-           "no-type-check")
+           "no-type-check", "wrap", "reproduce", "mllvm", "rsp-quoting")
 # One-letter options that may be glued to their value, as in `-lc`, `-L/lib`, `-O2`.
 _GLUED = ("l", "L", "o", "O", "y", "z", "e", "m", "u")
 
