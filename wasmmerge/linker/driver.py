@@ -186,6 +186,10 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
     symtab.machine = opts.machine
     load_inputs(opts, symtab)
     diag.check()
+    if opts.wraps:
+        from .wrap import wrap_symbols  # lazy: only --wrap
+        wrap_symbols(symtab, opts)
+        diag.check()
     if opts.relocatable:
         features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
         diag.check()

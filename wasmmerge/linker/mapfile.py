@@ -59,7 +59,8 @@ def _symbols_by_chunk(symtab, demangled) -> dict:
     by_chunk = {}
     for obj in symtab.objects:
         for sym in obj.resolved:
-            if sym.file is not obj:
+            # (a symbol --wrap redirected is no longer its object's, for wasm-ld's map)
+            if sym.file is not obj or id(sym) in symtab.wrapped:
                 continue
             if sym.kind == SYMTAB_FUNCTION and sym.index >= obj.num_imported[0]:
                 chunk = obj.functions[sym.index - obj.num_imported[0]]

@@ -100,6 +100,7 @@ class LinkOptions:
         self.allow_undefined_symbols = set()
         self.keep_sections = []
         self.trace_symbols = set()
+        self.wraps = []  # --wrap=NAME, in order
 
 
 def _integer(text: str, option: str) -> int:
@@ -250,6 +251,7 @@ _ROWS = [
     # (wasm-ld 14 crashes on an undefined function with it).
     (("warn-unresolved-symbols",), None, lambda o, a, n: _unresolved_policy(o, "ignore-all", warn=True)),
     (("no-pie",), None, lambda o, a, n: None),  # the default: the output is never position independent
+    (("wrap",), "required", lambda o, a, n: o.wraps.append(a)),
     (("allow-undefined-file",), "required", _allow_undefined_file),
     (("unresolved-symbols",), "required", _unresolved),
     (("initial-memory",), "required", _set("initial_memory", convert=_integer)),
@@ -302,7 +304,7 @@ REFUSED = ("shared", "pie", "experimental-pic",
            "lto-O0", "lto-O1", "lto-O2", "lto-O3", "thinlto-jobs", "compress-relocations",
            "strip-debug-sections", "extra-features", "merge-data-segments",
            "no-merge-data-segments", "save-temps", "print-archive-stats", "stack-size", "Bsymbolic",
-           "no-type-check", "wrap", "reproduce", "mllvm", "rsp-quoting")
+           "no-type-check", "reproduce", "mllvm", "rsp-quoting")
 # One-letter options that may be glued to their value, as in `-lc`, `-L/lib`, `-O2`.
 _GLUED = ("l", "L", "o", "O", "y", "z", "e", "m", "u")
 

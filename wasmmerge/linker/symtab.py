@@ -40,6 +40,7 @@ class SymbolTable:
         # the next archive read at its address taken as already extracted).
         self._archives: list = []
         self.extractions: list[tuple[str, str, str]] = []  # (referrer, member, symbol): --why-extract
+        self.wrapped: set[int] = set()  # id() of each symbol --wrap redirected (wrap.py)
 
     # -- inputs ------------------------------------------------------------------------
 

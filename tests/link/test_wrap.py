@@ -1,0 +1,49 @@
+"""`--wrap=NAME`: references to NAME go to `__wrap_NAME` and `__real_NAME` to NAME, as
+wasm-ld does it; each case linked by both linkers from the same command line."""
+
+import pytest
+
+from .harness import call_exports, compile_sources, driver_link_args, link_both, run_command, run_wasm_ld, \
+    run_wasmmerge_link
+
+PARTS = ["wrap/main.c", "wrap/lib.c", "wrap/wrapper.c"]
+
+CASES = {  # name: extra wasm-ld flags
+    "call": ["--export=run", "--export=twice"],
+    "export-the-wrapped-name": ["--export=run", "--export=compute"],  # exports __wrap_compute
+    "export-all": ["--export-all"],
+    "no-gc": ["--export=run", "--no-gc-sections"],
+    "twice-given": ["--export=run", "--wrap=compute"],
+    "nothing-to-wrap": ["--export=run", "--wrap=not_there"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_wrapped_calls_are_wasm_ld_s(name, tmp_path):
+    objects = compile_sources(PARTS, tmp_path)
+    args = ["--no-entry", "--wrap=compute", *CASES[name], *map(str, objects), "-o", "out.wasm"]
+    maps = (tmp_path / "ref.map", tmp_path / "ours.map")
+    assert run_wasm_ld([*args, f"-Map={maps[0]}"], tmp_path / "ref.wasm").returncode == 0
+    done = run_wasmmerge_link([*args, f"-Map={maps[1]}"], tmp_path / "ours.wasm")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "ours.wasm").read_bytes() == (tmp_path / "ref.wasm").read_bytes()
+    assert maps[1].read_text() == maps[0].read_text()
+    if name == "call":  # run -> wrapper -> the real compute; twice's own calls wrapped too
+        assert call_exports(tmp_path / "ours.wasm", [("run", (5,)), ("twice", (5,))]) == [111, 320]
+
+
+def test_relocatable_link_wraps_too(tmp_path):
+    objects = compile_sources(PARTS, tmp_path)
+    args = ["-r", "--wrap=compute", *map(str, objects), "-o", "out.o"]
+    assert run_wasm_ld(args, tmp_path / "ref.o").returncode == 0
+    assert run_wasmmerge_link(args, tmp_path / "ours.o").returncode == 0
+    assert (tmp_path / "ours.o").read_bytes() == (tmp_path / "ref.o").read_bytes()
+
+
+def test_wrapping_libc_malloc(tmp_path):
+    """The real malloc comes out of libc as __real_malloc; the program counts its calls."""
+    # (-fno-builtin: the compiler may not take malloc for one that leaves the count alone)
+    (program,) = compile_sources(["wrap/counting.c"], tmp_path, ["-fno-builtin"])
+    ref, ours = link_both(driver_link_args([program], ["-Wl,--wrap=malloc"]), tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert run_command(ours, tmp_path) == ("allocations=2 distinct=1\n", None)
