@@ -259,3 +259,19 @@ def test_warn_unresolved_symbols_is_ignore_all_with_warnings(tmp_path):
     failed = run_wasmmerge_link(["--warn-unresolved-symbols", "--error-unresolved-symbols", *base],
                                 tmp_path / "failed.wasm")
     assert failed.returncode == 1 and "error: undefined symbol: missing" in failed.stderr
+
+
+@pytest.mark.parametrize("flags", [["--no-merge-data-segments"], ["--no-merge-data-segments", "--merge-data-segments"],
+                                   ["--no-merge-data-segments", "-O0"]])
+def test_data_segments_merged_or_not_as_wasm_ld(flags, tmp_path):
+    """--no-merge-data-segments: each input segment name is its own output segment
+    (.data.x, .rodata.str1.1, ...), the last of the two options deciding."""
+    objects = compile_sources(["calls/main.c", "calls/util.c", "freestanding/data.c"], tmp_path)
+    args = ["--no-entry", "--export-all", "--allow-undefined", *flags, *map(str, objects), "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
+def test_merging_data_segments_is_refused_with_relocatable(tmp_path):
+    done = run_wasmmerge_link(["-r", "--merge-data-segments", "x.o", "-o", "y.o"], tmp_path / "y.o")
+    assert done.returncode == 2 and "--merge-data-segments with -r" in done.stderr

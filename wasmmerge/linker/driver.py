@@ -276,7 +276,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     init_tls = symtab.symbols.get("__wasm_init_tls")
     if init_tls is not None and "__tls_base" not in symtab.symbols:
         symtab.symbols["__tls_base"] = Symbol("__tls_base", SYMTAB_GLOBAL)  # the function sets it
-    segment_names = {output_segment_name(c.name) for o in symtab.objects for c in o.datas}
+    segment_names = {output_segment_name(c.name, opts.merge_data_segments) for o in symtab.objects for c in o.datas}
     define_synthetic(symtab, opts.wasm64, segment_names, opts.shared_memory)
     for name, sym in symtab.symbols.items():
         if sym.defined and (sym.flags & (NO_STRIP | 0x20) or opts.export_all or name in opts.exports

@@ -17,10 +17,13 @@ STACK_ALIGN = 16
 SEGMENT_ORDER = ((".tdata", 0), (".rodata", 1), (".data", 2), (".bss", 4))
 
 
-def output_segment_name(name: str) -> str:
-    """`.rodata.str1.1` -> `.rodata`: wasm-ld's merging of input segments by prefix."""
+def output_segment_name(name: str, by_prefix: bool = True) -> str:
+    """`.rodata.str1.1` -> `.rodata`: wasm-ld's merging of input segments by prefix
+    (`by_prefix`; with --no-merge-data-segments each name is its own)."""
     if name.startswith((".tdata", ".tbss")):
         return ".tdata"  # thread-locals form one block, zero-initialised ones included
+    if not by_prefix:
+        return name
     for prefix in (".rodata", ".data", ".bss", ".text"):
         if name == prefix or name.startswith(prefix + "."):
             return prefix
@@ -68,7 +71,7 @@ class MemoryPlanner:
             for chunk in obj.datas:
                 if not chunk.live or chunk.discarded:
                     continue
-                name = output_segment_name(chunk.name)
+                name = output_segment_name(chunk.name, self.opts.merge_data_segments)
                 seg = by_name.get(name)
                 if seg is None:
                     seg = by_name[name] = OutputSegment(name)

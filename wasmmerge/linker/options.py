@@ -57,6 +57,9 @@ class LinkOptions:
     import_undefined: bool = False
     unresolved: str = "report-all"  # report-all | ignore-all | import-dynamic
     warn_unresolved: bool = False  # --warn-unresolved-symbols: as ignore-all, each one a warning
+    # Input data segments made one output segment by prefix (.data.x -> .data), as wasm-ld
+    # does unless --no-merge-data-segments; -r keeps each name its own (and refuses the merge).
+    merge_data_segments: bool = True
     allow_undefined_symbols: set[str]
     initial_memory: int | None = None
     max_memory: int | None = None
@@ -251,6 +254,8 @@ _ROWS = [
     # (wasm-ld 14 crashes on an undefined function with it).
     (("warn-unresolved-symbols",), None, lambda o, a, n: _unresolved_policy(o, "ignore-all", warn=True)),
     (("no-pie",), None, lambda o, a, n: None),  # the default: the output is never position independent
+    (("merge-data-segments",), None, _flag("merge_data_segments")),
+    (("no-merge-data-segments",), None, _flag("merge_data_segments", False)),
     (("wrap",), "required", lambda o, a, n: o.wraps.append(a)),
     (("allow-undefined-file",), "required", _allow_undefined_file),
     (("unresolved-symbols",), "required", _unresolved),
@@ -302,8 +307,7 @@ OPTIONS = {name: (takes, act) for names, takes, act in _ROWS for name in names}
 # listed so that docs/link.md can say so, and so a reader sees they are not forgotten.
 REFUSED = ("shared", "pie", "experimental-pic",
            "lto-O0", "lto-O1", "lto-O2", "lto-O3", "thinlto-jobs", "compress-relocations",
-           "strip-debug-sections", "extra-features", "merge-data-segments",
-           "no-merge-data-segments", "save-temps", "print-archive-stats", "stack-size", "Bsymbolic",
+           "strip-debug-sections", "extra-features", "save-temps", "print-archive-stats", "stack-size", "Bsymbolic",
            "no-type-check", "reproduce", "mllvm", "rsp-quoting")
 # One-letter options that may be glued to their value, as in `-lc`, `-L/lib`, `-O2`.
 _GLUED = ("l", "L", "o", "O", "y", "z", "e", "m", "u")
@@ -370,6 +374,8 @@ def parse_args(argv) -> LinkOptions:
             act(opts, value, arg.split("=", 1)[0])
     if opts.import_table and opts.export_table:  # wasm-ld's check and words
         raise UsageError("--import-table and --export-table may not be used together")
+    if opts.relocatable and "--merge-data-segments" in args:
+        raise UsageError("unsupported option: --merge-data-segments with -r (each segment name stays its own)")
     return opts
 
 
