@@ -181,6 +181,22 @@ def test_more_inputs_than_descriptors_to_map_them(tmp_path):
     assert outputs[0] == outputs[1]
 
 
+def test_bitcode_is_refused_saying_what_it_is(tmp_path):
+    """An -flto object (LLVM bitcode: magic BC C0 DE), alone or in an archive: one line
+    saying what it is and what to do instead."""
+    bitcode = b"BC\xc0\xde" + bytes(60)
+    result, out = _link(tmp_path, {"lto.o": bitcode})
+    _one_error(result, out, "lto.o", "LLVM bitcode", "compile without -flto, or link with wasm-ld")
+    member = tmp_path / "member" / "lto.o"
+    member.parent.mkdir()
+    member.write_bytes(bitcode)
+    lib = tmp_path / "liblto.a"
+    subprocess.run(["llvm-ar", "rcS", str(lib), str(member)], check=True)  # S: no index (ar would read it)
+    out = tmp_path / "out.wasm"
+    result = CliRunner().invoke(cli, ["link", "--no-entry", "--whole-archive", str(lib), "-o", str(out)])
+    _one_error(result, out, "liblto.a", "archive member lto.o: LLVM bitcode")
+
+
 def test_missing_input(tmp_path):
     out = tmp_path / "out.wasm"
     result = CliRunner().invoke(cli, ["link", str(tmp_path / "nope.o"), "-o", str(out)])

@@ -20,7 +20,7 @@ from .layout import Planner
 from .memory_plan import output_segment_name
 from .marklive import MarkLive
 from .mismatch import replace_mismatched_calls
-from .objects import read_object
+from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, read_object
 from .options import LinkOptions, find_library
 from .shared import check_shared_memory_features
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
@@ -146,6 +146,8 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
                 relocations = prefetch.take(objects_seen) if prefetch is not None else None
                 objects_seen += 1
                 symtab.add_object(read_object(path, data, relocations))
+            elif bytes(data[:4]) == BITCODE_MAGIC:
+                raise LinkError(BITCODE_REFUSAL, file=path)
             else:
                 raise LinkError("unknown file type (not a WebAssembly object or an archive)", file=path)
     finally:

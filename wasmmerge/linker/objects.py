@@ -23,6 +23,11 @@ from ..features import ALL
 from .chunk_relocs import attach_packed, fail, read_relocations
 from .object_imports import ObjectImports, read_imports
 
+# An -flto "object" is LLVM bitcode, which only an LLVM linker can compile: refused saying so.
+BITCODE_MAGIC = b"BC\xc0\xde"
+BITCODE_REFUSAL = ("LLVM bitcode (an object compiled with -flto): wasmmerge links WebAssembly objects only; "
+                   "compile without -flto, or link with wasm-ld")
+
 
 # Chunks and objects are entities (`binary/record.py`: `@dataclass(eq=False)` without its
 # import cost): compared by identity, slotted (a chunk per function and segment of every

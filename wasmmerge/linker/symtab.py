@@ -17,7 +17,7 @@ from ..custom.linking import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB
 from ..binary.types import FUNC_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
 from .archive import read_archive
-from .objects import ObjectFile, read_object
+from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, ObjectFile, read_object
 from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, UNDEFINED, KIND_NAMES, Symbol)
 
 COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION = 0, 1
@@ -182,8 +182,8 @@ class SymbolTable:
             self.extractions.append((why[0], name, why[1]))
         data = member.load(archive.path)
         if bytes(data[:4]) != b"\0asm":
-            raise LinkError(f"archive member {member.name} is not a WebAssembly object",
-                            offset=member.offset, file=archive.path)
+            problem = f": {BITCODE_REFUSAL}" if bytes(data[:4]) == BITCODE_MAGIC else " is not a WebAssembly object"
+            raise LinkError(f"archive member {member.name}{problem}", offset=member.offset, file=archive.path)
         self.diag.trace_file(name)
         obj = read_object(name, bytes(data))
         obj.on_demand = why is not None
