@@ -207,9 +207,8 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
 def _link(opts, symtab, diag) -> LinkResult:
     stubs = replace_mismatched_calls(symtab)
     if diag.trace_symbols:  # wasm-ld defines each weak function nobody defines as a stub here
-        for name, sym in symtab.symbols.items():
-            if sym.kind == SYMTAB_FUNCTION and sym.weak and not sym.defined and sym.referenced_by is not None:
-                diag.trace_symbol(name, "<internal>", "definition of", f"undefined_weak:{name}")
+        for sym in _weak_undefined_functions(symtab):
+            diag.trace_symbol(sym.name, "<internal>", "definition of", f"undefined_weak:{sym.name}")
     # References from the command line pull archive members like any other reference.
     # -u names only extract (no root, no error when absent), first, as wasm-ld does.
     for name in opts.undefined:
@@ -358,20 +357,19 @@ def _report_undefined(opts, symtab, marker, diag):
     for sym, referrers in marker.live_undefined.items():
         if sym.weak:
             continue  # address 0 / an unreachable stub
-        if opts.warn_unresolved and not (sym.import_name is not None or sym.name in opts.allow_undefined_symbols
-                                         or opts.import_undefined and sym.kind == SYMTAB_FUNCTION):
-            names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
-            diag.warn(f"undefined symbol: {sym.name} (referenced by {names})")
-        allowed = (opts.unresolved != "report-all" or sym.name in opts.allow_undefined_symbols
-                   or opts.import_undefined and sym.kind == SYMTAB_FUNCTION)
+        names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
+        message = f"undefined symbol: {sym.name} (referenced by {names})"
+        named = sym.name in opts.allow_undefined_symbols or opts.import_undefined and sym.kind == SYMTAB_FUNCTION
+        if opts.warn_unresolved and sym.import_name is None and not named:
+            diag.warn(message)
+        allowed = opts.unresolved != "report-all" or named
         if sym.kind == SYMTAB_FUNCTION and (sym.import_name is not None or allowed):
             continue  # becomes an import
         if sym.kind == SYMTAB_GLOBAL and (sym.import_name is not None or allowed):
             continue
         if sym.kind == SYMTAB_DATA and (opts.unresolved == "ignore-all" or allowed):
             continue  # address 0, as wasm-ld gives an allowed undefined data symbol
-        names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
-        diag.error(f"undefined symbol: {sym.name} (referenced by {names})")
+        diag.error(message)
 
 
 def _print_gc(symtab, stubs):
@@ -397,11 +395,17 @@ def _print_gc(symtab, stubs):
     for stub in stubs:
         if not stub.live:
             print(f"removing unused section <internal>:({stub.name.partition(':')[2]})", file=sys.stdout)
-    for sym in symtab.symbols.values():
-        # (one an archive member could define counts: weak references extract nothing)
-        if (sym.kind == SYMTAB_FUNCTION and sym.weak and not sym.live and not sym.defined
-                and sym.referenced_by is not None):
+    for sym in _weak_undefined_functions(symtab):
+        if not sym.live:
             print(f"removing unused section <internal>:({sym.name})", file=sys.stdout)
+
+
+def _weak_undefined_functions(symtab):
+    """The weak functions objects refer to and nobody defines, in symbol-table order: each
+    gets a stub before wasm-ld collects (one an archive member could define counts: weak
+    references extract nothing)."""
+    return (sym for sym in symtab.symbols.values()
+            if sym.kind == SYMTAB_FUNCTION and sym.weak and not sym.defined and sym.referenced_by is not None)
 
 
 def _report_layout(layout, symtab, diag):
