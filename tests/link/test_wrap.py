@@ -1,6 +1,8 @@
 """`--wrap=NAME`: references to NAME go to `__wrap_NAME` and `__real_NAME` to NAME, as
 wasm-ld does it; each case linked by both linkers from the same command line."""
 
+import subprocess
+
 import pytest
 
 from .harness import call_exports, compile_sources, driver_link_args, link_both, run_command, run_wasm_ld, \
@@ -47,3 +49,39 @@ def test_wrapping_libc_malloc(tmp_path):
     ref, ours = link_both(driver_link_args([program], ["-Wl,--wrap=malloc"]), tmp_path)
     assert ours.read_bytes() == ref.read_bytes()
     assert run_command(ours, tmp_path) == ("allocations=2 distinct=1\n", None)
+
+
+@pytest.mark.parametrize("wrapper", [None, "int __wrap_counter = 7;\n"])
+def test_wrapping_data_is_refused(wrapper, tmp_path):
+    """Only functions are wrapped: wasm-ld fails on data (an undefined __wrap_ symbol, or a
+    symbol type mismatch with a data one); we refuse it in one line, never linking data
+    at address 0."""
+    user, data = tmp_path / "user.c", tmp_path / "data.c"
+    user.write_text("extern int counter; int get(void) { return counter; }\n")
+    data.write_text("int counter = 5;\n" + (wrapper or ""))
+    objects = []
+    for src in (user, data):
+        obj = src.with_suffix(".o")
+        subprocess.run(["clang", "--target=wasm32-wasi", "-O2", "-c", str(src), "-o", str(obj)], check=True)
+        objects.append(str(obj))
+    args = ["--no-entry", "--export=get", "--wrap=counter", *objects, "-o", "x"]
+    assert run_wasm_ld(args, tmp_path / "ref.wasm").returncode == 1
+    done = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert done.returncode == 1 and not (tmp_path / "ours.wasm").exists()
+    assert done.stderr.strip() == "wasmmerge: error: --wrap=counter: counter is a data symbol; only functions can be wrapped"
+
+
+def test_a_wrapper_that_is_not_a_function_is_refused(tmp_path):
+    """__wrap_compute defined as data: wasm-ld reports a symbol type mismatch; we refuse it
+    in one line (a call patched to data would be silently wrong)."""
+    main, lib = compile_sources(["wrap/main.c", "wrap/lib.c"], tmp_path)
+    data = tmp_path / "data.c"
+    data.write_text("int __wrap_compute = 1;\n")
+    subprocess.run(["clang", "--target=wasm32-wasi", "-O2", "-c", str(data), "-o", str(tmp_path / "data.o")],
+                   check=True)
+    args = ["--no-entry", "--export=run", "--wrap=compute", str(main), str(lib), str(tmp_path / "data.o"), "-o", "x"]
+    assert run_wasm_ld(args, tmp_path / "ref.wasm").returncode == 1
+    done = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert done.returncode == 1 and not (tmp_path / "ours.wasm").exists()
+    assert done.stderr.strip() == ("wasmmerge: error: --wrap: __wrap_compute is a data symbol; "
+                                   "it must be a function")

@@ -9,13 +9,17 @@ in the name section, and an exported wrapper is exported as `__wrap_NAME`.
 """
 
 from .relocations import TYPE_KINDS
-from .symbols import SYMTAB_FUNCTION, UNDEFINED, Symbol
+from ..errors import LinkError
+from .symbols import KIND_NAMES, SYMTAB_FUNCTION, UNDEFINED, Symbol
 
 
 def wrap_symbols(symtab, opts) -> None:
     wrapped = []  # (name, its symbol, __real_NAME's, __wrap_NAME's)
     for name in dict.fromkeys(opts.wraps):
         sym = symtab.symbols.get(name)
+        if sym is not None and sym.kind is not None and sym.kind != SYMTAB_FUNCTION:
+            # (wasm-ld references __real_ and __wrap_ as functions: it fails on any other kind)
+            raise LinkError(f"--wrap={name}: {name} is a {KIND_NAMES[sym.kind]} symbol; only functions can be wrapped")
         if sym is not None:
             wrapped.append((name, sym, _referenced(symtab, f"__real_{name}"), _referenced(symtab, f"__wrap_{name}")))
     redirect = {}
@@ -58,6 +62,8 @@ def _referenced(symtab, name: str) -> Symbol:
     sym = symtab.require(name)
     if sym is None:
         sym = symtab.symbols[name] = Symbol(name, SYMTAB_FUNCTION, UNDEFINED)
+    elif sym.kind is not None and sym.kind != SYMTAB_FUNCTION:  # wasm-ld's symbol type mismatch
+        raise LinkError(f"--wrap: {name} is a {KIND_NAMES[sym.kind]} symbol; it must be a function")
     return sym
 
 
