@@ -146,7 +146,7 @@ def run_timed(cmd, env=None) -> tuple[float, int]:
 
 def count_relocations(objects) -> int:
     from wasmmerge.linker.objects import read_object  # lazy: after sys.path is set
-    return sum(sum(len(c.relocs) // 4 for c in (*o.functions, *o.datas))
+    return sum(sum(len(columns) for columns in (o.code_relocs, o.data_relocs) if columns is not None)
                for o in (read_object(str(p), p.read_bytes()) for p in objects))
 
 

@@ -24,8 +24,8 @@ def _object():
 
 def test_mutable_defaults_are_fresh_for_each_instance():
     one, two = _object(), _object()
-    for a, b in [(one.functions[0], two.functions[0]), (one.datas[0], two.datas[0]), (one.customs[0], two.customs[0])]:
-        assert a.relocs == [] and a.relocs is not b.relocs
+    for chunk in (one.functions[0], one.datas[0], one.customs[0]):
+        assert chunk.reloc_span() == (None, 0, 0)
     assert one.resolved is not two.resolved and one.sections is not two.sections and one.sections == {}
     assert OutputSegment(".data").chunks is not OutputSegment(".data").chunks
     assert Layout().functions is not Layout().functions and Layout().table_base == 1

@@ -63,7 +63,7 @@ def _sub(kind, payload):
 
 def _object(reverse: bool = False) -> bytes:
     """`reverse`: the reloc.CODE and reloc.DATA entries in reverse offset order (LLVM
-    writes them in order, which the linker's fast path relies on; any order is valid)."""
+    writes them in order; wasm-ld refuses any other, and so do we)."""
     order = (lambda entries: entries[::-1]) if reverse else (lambda entries: entries)
     body_fields = b"".join(b"\x80\x80\x80\x80\x00" if _width(t) == 5 else b"\x80" * 9 + b"\x00"
                            for t, _ in LEB_SITES)
@@ -127,11 +127,11 @@ def _read_field(type_name, raw: bytes) -> int:
     return value
 
 
-@pytest.fixture(scope="module", params=["in-order", "reversed"])
-def linked(tmp_path_factory, request):
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("relocs")
     obj = tmp / "all.o"
-    obj.write_bytes(_object(reverse=request.param == "reversed"))
+    obj.write_bytes(_object())
     out = tmp / "all.wasm"
     # The object declares no target features, and `g` is a mutable global: exporting it
     # needs mutable-globals, as in wasm-ld, unless checking is off.
@@ -141,6 +141,19 @@ def linked(tmp_path_factory, request):
                           capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     return out.read_bytes()
+
+
+def test_relocations_out_of_offset_order_are_refused(tmp_path):
+    # wasm-ld 14: "relocations not in offset order"; ours names the section and the pair.
+    obj = tmp_path / "reversed.o"
+    obj.write_bytes(_object(reverse=True))
+    out = tmp_path / "out.wasm"
+    done = subprocess.run([sys.executable, "-m", "wasmmerge", "link", "--no-entry", "--no-check-features",
+                           str(obj), "-o", str(out)], capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)})
+    assert done.returncode == 1 and not out.exists()
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "reversed.o" in lines[0] and "reloc.CODE: relocations not in offset order" in lines[0]
+    assert "Traceback" not in done.stderr
 
 
 def test_every_relocation_type_is_covered():

@@ -1,15 +1,18 @@
-"""Each chunk's relocations: read from an object's `reloc.*` sections, checked, handed
-between processes, and walked by the passes that follow them.
+"""Relocations: read from an object's `reloc.*` sections, checked, handed between
+processes, and walked a chunk at a time by the passes that follow them.
 
-A chunk's relocations are one `array` of machine integers, four slots each: type number,
-offset, index, addend (an object has one per relocated site, a program hundreds of
-thousands). Offsets stay as the object wrote them, from its section's start, beside the
-chunk's own offset there (`reloc_base`): making them relative would cost an operation
-per site. `relocations(chunk)` and `named(chunk)` give the type's row from the one table.
+Each `reloc.*` section becomes one `RelocColumns`: its entries as four columns of machine
+integers (type numbers, field offsets, indices, addends), 13 bytes an entry where a
+Python object per entry would take ten times that (a program has hundreds of thousands).
+Offsets stay as the section gives them, from a file offset kept beside them (`base`),
+so that a pass maps them to the output by adding one number per chunk. Entries are in offset order (LLVM
+writes them so, and wasm-ld refuses any other), so a chunk's relocations are a run of
+the section's: code and data chunks find theirs through their object's bounds arrays
+(`chunk.reloc_span()`, objects.py); a custom section's are its own.
 """
 
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from itertools import compress
 
 from ..binary.model import CODE, CUSTOM, DATA
@@ -24,35 +27,68 @@ def fail(file, message, offset=None):
     raise LinkError(message, offset=offset, file=file)
 
 
+class RelocColumns:
+    """One reloc.* section's entries, in offset order, as columns: `kinds` (bytes: type
+    numbers), `offsets` (of the fields, as the section gives them: from `base`, a file
+    offset), `indices` (symbol or type index), `addends` (0 where the type has none)."""
+
+    __slots__ = ("kinds", "offsets", "indices", "addends", "base")
+
+    def __init__(self, kinds: bytes, offsets: array, indices: array, addends: array, base: int = 0):
+        self.kinds = kinds
+        self.offsets = offsets
+        self.indices = indices
+        self.addends = addends
+        self.base = base
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def pack(self) -> tuple:
+        """Plain values (marshal's), for another process: `unpack` makes the columns again."""
+        return (self.kinds, self.offsets.tobytes(), self.indices.tobytes(), self.addends.typecode,
+                self.addends.tobytes(), self.base)
+
+    @classmethod
+    def unpack(cls, packed: tuple) -> "RelocColumns":
+        kinds, offsets, indices, addends_code, addends, base = packed
+        columns = (array("I"), array("I"), array(addends_code))
+        for column, raw in zip(columns, (offsets, indices, addends)):
+            column.frombytes(raw)
+        return cls(kinds, *columns, base)
+
+
+def _machine(values, narrow: str, wide: str) -> array:
+    """Values as machine integers, in the narrow type unless one needs the wide one."""
+    try:
+        return array(narrow, values)
+    except OverflowError:
+        return array(wide, values)
+
+
 def packed_relocations(obj) -> tuple:
-    """Every chunk's relocations in one array, with which chunk holds each share: what a
-    process reading objects ahead sends back (one array pickles as its bytes; thousands
-    of small ones would not be cheap)."""
-    shares = []  # (chunk group, index in it, reloc_base, slots) per chunk with relocations
-    parts = []
-    for group, chunks in enumerate((obj.functions, obj.datas, obj.customs)):
-        for k, chunk in enumerate(chunks):
-            if chunk.relocs:
-                shares += (group, k, chunk.reloc_base, len(chunk.relocs))
-                parts.append(chunk.relocs)
-    wide = any(part.typecode == "q" for part in parts)
-    flat = array("q" if wide else "i")
-    for part in parts:
-        flat.extend(part if part.typecode == flat.typecode else array("q", part))
-    return obj.names_got, obj.code_types, flat, shares
+    """An object's relocations as plain values: what a process reading objects ahead sends
+    back (`attach_packed` gives them to the same object read again without them)."""
+    customs = [(k, chunk.relocs.pack()) for k, chunk in enumerate(obj.customs) if chunk.relocs is not None]
+    code = obj.code_relocs.pack() if obj.code_relocs is not None else None
+    data = obj.data_relocs.pack() if obj.data_relocs is not None else None
+    return (obj.names_got, obj.code_types, code, obj.code_bounds.tobytes(), data, obj.data_bounds.tobytes(),
+            customs)
 
 
 def attach_packed(obj, packed: tuple):
-    """The chunks of `obj` given the relocations `packed_relocations` made of the same bytes."""
-    obj.names_got, obj.code_types, flat, shares = packed
-    groups = (obj.functions, obj.datas, obj.customs)
-    pos = 0
-    slots = iter(shares)
-    for group, k, base, count in zip(slots, slots, slots, slots):
-        chunk = groups[group][k]
-        chunk.relocs = flat[pos:pos + count]
-        chunk.reloc_base = base
-        pos += count
+    """The relocations `packed_relocations` made of the same bytes, given to `obj`."""
+    obj.names_got, obj.code_types, code, code_bounds, data, data_bounds, customs = packed
+    if code is not None:
+        obj.code_relocs = RelocColumns.unpack(code)
+        obj.code_bounds = array("I")
+        obj.code_bounds.frombytes(code_bounds)
+    if data is not None:
+        obj.data_relocs = RelocColumns.unpack(data)
+        obj.data_bounds = array("I")
+        obj.data_bounds.frombytes(data_bounds)
+    for k, columns in customs:
+        obj.customs[k].relocs = RelocColumns.unpack(columns)
 
 
 _MAX_WIDTH = max(t.width for t in RELOC_TYPES.values())
@@ -60,13 +96,13 @@ _MAX_WIDTH = max(t.width for t in RELOC_TYPES.values())
 
 def read_relocations(obj, infos, section_name, raw, payload, code_info, data_info):
     """Decode a reloc.* payload, check what each relocation names and where it sits, and
-    give each chunk its own relocations. `raw` is the payload, `payload` its file offset.
+    keep it as the columns of its target section, with each chunk's run found.
+    `raw` is the payload, `payload` its file offset.
 
     The entries are decoded by `custom.reloc` into one flat list; everything after that
     is done a section or a chunk at a time rather than per relocation (a program has
-    hundreds of thousands): each distinct (type, index) pair is checked once, and as
-    LLVM writes entries in offset order, each chunk's share is found by bisection and
-    sliced off."""
+    hundreds of thousands): each distinct (type, index) pair is checked once, and each
+    chunk's run is found by bisection."""
     target_index, flat = reloc_section.read_flat(raw, payload, section_name)
     if target_index >= len(infos):
         fail(obj.name, f"{section_name}: target section index {target_index} out of range", payload)
@@ -88,59 +124,43 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
     kinds, offsets, indices = flat[0::4], flat[1::4], flat[2::4]
     _check_targets(obj, section_name, payload, kinds, indices)
     if offsets != sorted(offsets):
-        _attach_unsorted(obj, section_name, payload, target, chunks, base, flat)
-        return
+        k = next(k for k in range(1, len(offsets)) if offsets[k] < offsets[k - 1])
+        fail(obj.name, f"{section_name}: relocations not in offset order (relocation {k} at offset "
+                        f"{offsets[k]:#x} follows one at {offsets[k - 1]:#x})", payload)
+    bounds = array("I", bytes(4 * (len(chunks) + 1)))
+    lo = 0
+    for k, chunk in enumerate(chunks):
+        start, end = chunk.start - base, chunk.end - base
+        lo = bisect_left(offsets, start, lo)
+        if lo != bounds[k]:  # entries between the previous chunk's end and this one's start
+            _outside(obj, section_name, bounds[k], offsets, flat, target, payload)
+        hi = bisect_left(offsets, end, lo)
+        # Only the last few entries can reach past the chunk's end.
+        j = hi - 1
+        while j >= lo and offsets[j] + _MAX_WIDTH > end:
+            if offsets[j] + ROW_OF[flat[4 * j]].width > end:
+                _outside(obj, section_name, j, offsets, flat, target, payload)
+            j -= 1
+        bounds[k + 1] = lo = hi
+    if lo != len(offsets):  # entries past the last chunk
+        _outside(obj, section_name, lo, offsets, flat, target, payload)
+    columns = RelocColumns(bytes(kinds), array("I", offsets), array("I", indices), _machine(flat[3::4], "i", "q"),
+                           base)
     if target.id == CODE:
+        obj.code_relocs, obj.code_bounds = columns, bounds
         # The object's types its code names, in the order it names them (what the writer
         # needs when every function is kept, without going through each function's).
         obj.code_types = list(dict.fromkeys(compress(indices, map(TYPE_KINDS.__contains__, kinds))))
-    packed = _packed(flat)  # once: each chunk's share is then a slice of machine integers
-    lo = attached = 0
-    for chunk in chunks:
-        start, end = chunk.start - base, chunk.end - base
-        lo = bisect_left(offsets, start, lo)
-        hi = bisect_left(offsets, end, lo)
-        if lo == hi:
-            continue
-        # Only the last few entries can reach past the chunk's end.
-        k = hi - 1
-        while k >= lo and offsets[k] + _MAX_WIDTH > end:
-            if offsets[k] + ROW_OF[flat[4 * k]].width > end:
-                _bad_site(obj, section_name, k, ROW_OF[flat[4 * k]], offsets[k], target, payload)
-            k -= 1
-        chunk.relocs = packed[4 * lo:4 * hi]
-        chunk.reloc_base = start
-        attached += hi - lo
-        lo = hi
-    if attached != len(offsets):  # some entry sits between chunks (a size field, a header)
-        _attach_unsorted(obj, section_name, payload, target, chunks, base, flat)
+    elif target.id == DATA:
+        obj.data_relocs, obj.data_bounds = columns, bounds
+    else:
+        chunks[0].relocs = columns
 
 
-def _attach_unsorted(obj, section_name, payload, target, chunks, base, flat):
-    """The general case: each entry's chunk found on its own, entries kept in their order
-    (and the first one outside every chunk reported)."""
-    if target.id == CODE:
-        obj.code_types = None  # the section's order may not be the functions': the writer goes by each
-    starts = [chunk.start - base for chunk in chunks]
-    shares = [[] for _ in chunks]
-    slots = iter(flat)
-    for number, (kind, offset, index, addend) in enumerate(zip(slots, slots, slots, slots)):
-        k = bisect_right(starts, offset) - 1
-        if k < 0 or offset + ROW_OF[kind].width > chunks[k].end - base:
-            _bad_site(obj, section_name, number, ROW_OF[kind], offset, target, payload)
-        shares[k] += (kind, offset, index, addend)
-    for chunk, start, share in zip(chunks, starts, shares):
-        chunk.relocs = _packed(share) if share else []
-        chunk.reloc_base = start if share else 0
-
-
-def _packed(flat: list) -> array:
-    """A chunk's relocations as machine integers: a sixth of the memory of a list of
-    Python ints (a program has hundreds of thousands). 64-bit addends need wider slots."""
-    try:
-        return array("i", flat)
-    except OverflowError:
-        return array("q", flat)
+def _outside(obj, section_name, number, offsets, flat, target, payload):
+    rt = ROW_OF[flat[4 * number]]
+    fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) at offset {offsets[number]:#x} "
+                    f"is outside every {target.kind} entry", payload)
 
 
 # By type number: the symbol kinds it may name (None: it names a type), and whether it
@@ -176,17 +196,18 @@ def _check_targets(obj, section_name, payload, kinds, indices):
 
 def relocations(chunk):
     """(type's row, offset in the chunk, index, addend) of each relocation of `chunk`."""
-    relocs, base = chunk.relocs, chunk.reloc_base
-    return zip(map(ROW_OF.__getitem__, relocs[0::4]), map(base.__rsub__, relocs[1::4]), relocs[2::4], relocs[3::4])
+    columns, lo, hi = chunk.reloc_span()
+    if lo == hi:
+        return iter(())
+    return zip(map(ROW_OF.__getitem__, columns.kinds[lo:hi]),
+               map((columns.base - chunk.start).__add__, columns.offsets[lo:hi]),
+               columns.indices[lo:hi], columns.addends[lo:hi])
 
 
 def named(chunk):
     """(type's row, index) of each relocation of `chunk`: what it names, for the passes
     that only follow references (marking, table slots, GOT entries, types)."""
-    relocs = chunk.relocs
-    return zip(map(ROW_OF.__getitem__, relocs[0::4]), relocs[2::4])
-
-
-def _bad_site(obj, section_name, number, rt, offset, target, payload):
-    fail(obj.name, f"{section_name}: relocation {number} ({rt.name}) at offset {offset:#x} "
-                    f"is outside every {target.kind} entry", payload)
+    columns, lo, hi = chunk.reloc_span()
+    if lo == hi:
+        return iter(())
+    return zip(map(ROW_OF.__getitem__, columns.kinds[lo:hi]), columns.indices[lo:hi])

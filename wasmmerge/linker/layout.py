@@ -96,7 +96,7 @@ class Planner(MemoryPlanner):
                 break
             resolved = obj.resolved
             for chunk in (*obj.functions, *obj.datas):
-                if not chunk.live or chunk.discarded or not chunk.relocs:
+                if not chunk.live or chunk.discarded:
                     continue
                 for rt, index in named(chunk):
                     if rt.target != "type" and id(resolved[index]) in wanted and resolved[index] not in order:
@@ -284,12 +284,13 @@ class Planner(MemoryPlanner):
             for chunk in (*obj.functions, *obj.datas):
                 if not chunk.live or chunk.discarded:
                     continue
-                kinds = chunk.relocs[0::4]
+                columns, lo, hi = chunk.reloc_span()
+                kinds = columns.kinds[lo:hi] if lo != hi else b""
                 if _SLOT_KINDS.isdisjoint(kinds):
                     continue
                 # Only the relocations that can take a slot, picked in C-level passes (a
                 # function has a dozen relocations and takes an address at one or two).
-                for kind, index in compress(zip(kinds, chunk.relocs[2::4]), map(_SLOT_KINDS.__contains__, kinds)):
+                for kind, index in compress(zip(kinds, columns.indices[lo:hi]), map(_SLOT_KINDS.__contains__, kinds)):
                     sym = resolved[index]
                     if kind in _TABLE_SLOT_KINDS or sym.kind == SYMTAB_FUNCTION:
                         take(sym)

@@ -91,8 +91,7 @@ class MarkLive:
         if chunk.live:
             return
         chunk.live = True
-        if chunk.relocs:
-            self.queue.append(chunk)
+        self.queue.append(chunk)
 
     def _mark(self):
         queue = self.queue
@@ -100,10 +99,12 @@ class MarkLive:
         live_undefined = self.live_undefined  # empty in most links: then no lookup at all
         while queue:
             chunk = queue.pop()
+            columns, lo, hi = chunk.reloc_span()
+            if lo == hi:
+                continue
             obj = chunk.file
-            relocs = chunk.relocs
             # The symbols named (a type relocation's index is a type's), in C-level passes.
-            named_symbols = compress(relocs[2::4], map(SYMBOL_KINDS.__contains__, relocs[0::4]))
+            named_symbols = compress(columns.indices[lo:hi], map(SYMBOL_KINDS.__contains__, columns.kinds[lo:hi]))
             for sym in map(obj.resolved.__getitem__, named_symbols):
                 if not sym.live:
                     enqueue(sym, obj)

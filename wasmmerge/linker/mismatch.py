@@ -71,10 +71,9 @@ def replace_mismatched_calls(symtab) -> list:
 def _called_directly(obj) -> set[int]:
     """The symbol indices the object's code calls (R_WASM_FUNCTION_INDEX_LEB, type 0)."""
     called = set()
-    for chunk in obj.functions:
-        relocs = chunk.relocs
-        if relocs:
-            called.update(compress(relocs[2::4], map((0).__eq__, relocs[0::4])))
+    columns = obj.code_relocs
+    if columns is not None:
+        called.update(compress(columns.indices, map((0).__eq__, columns.kinds)))
     return called
 
 

@@ -1,9 +1,9 @@
-"""Relocatable objects: sections split into chunks, each with the relocations inside it.
+"""Relocatable objects: sections split into chunks, each with its run of the relocations.
 
 An object is read once: the standard sections through the codec's lazy decoder (bodies
 stay bytes), `linking` and `reloc.*` through the parsers of `wasmmerge.custom`. Code
 and data are then cut into chunks (one per function, one per data segment, one per
-custom section) holding the file offsets of their bytes and their relocations. A chunk
+custom section) holding the file offsets of their bytes. A chunk
 is the unit of liveness, placement and patching: the writer copies its bytes and
 overwrites each relocated field. The relocations themselves are read, checked and
 kept by `chunk_relocs.py`.
@@ -20,7 +20,7 @@ from ..custom import linking as linking_section
 from ..custom.linking import SymbolColumns
 from ..errors import DecodeError, WasmError
 from ..features import ALL
-from .chunk_relocs import attach_packed, fail, read_relocations
+from .chunk_relocs import RelocColumns, attach_packed, fail, read_relocations
 from .object_imports import ObjectImports, read_imports
 
 # An -flto "object" is LLVM bitcode, which only an LLVM linker can compile: refused saying so.
@@ -29,43 +29,49 @@ BITCODE_REFUSAL = ("LLVM bitcode (an object compiled with -flto): wasmmerge link
                    "compile without -flto, or link with wasm-ld")
 
 
+_NO_BOUNDS = array("I")
+
 # Chunks and objects are entities (`binary/record.py`: `@dataclass(eq=False)` without its
 # import cost): compared by identity, slotted (a chunk per function and segment of every
-# object). Each chunk's `relocs` defaults to a fresh empty list.
+# object). A chunk's relocations are a run of its section's: `reloc_span()`.
 
 class FunctionChunk(Entity):
-    __slots__ = ("file", "index", "type_index", "start", "end", "size_start", "reloc_base", "relocs", "live",
-                 "discarded", "name", "out_index", "out_offset")
+    __slots__ = ("file", "index", "type_index", "start", "end", "size_start", "live", "discarded", "name",
+                 "out_index", "out_offset")
 
     def __init__(self, file: "ObjectFile", index: int, type_index: int, start: int, end: int, size_start: int = 0,
-                 reloc_base: int = 0, relocs: array | list | None = None, live: bool = False,
-                 discarded: bool = False, name: str | None = None, out_index: int | None = None,
-                 out_offset: int | None = None):
+                 live: bool = False, discarded: bool = False, name: str | None = None,
+                 out_index: int | None = None, out_offset: int | None = None):
         self.file = file
         self.index = index  # in the object's function index space (imports first)
         self.type_index = type_index  # in the object's type section
         self.start = start  # file offset of the body (locals + code), after its size field
         self.end = end
         self.size_start = size_start  # file offset of its size field (copied as the input wrote it)
-        # Flat: type number, offset, index, addend for each relocation in turn, in an array
-        # (an object has one per relocated site). relocations(). Offsets are as the object
-        # wrote them, from the start of the section's payload:
-        self.reloc_base = reloc_base  # that offset of the chunk's first byte
-        self.relocs = [] if relocs is None else relocs
         self.live = live
         self.discarded = discarded  # lost its COMDAT group to another object
         self.name = name
         self.out_index = out_index
         self.out_offset = out_offset  # of its size field in the output code section payload
 
+    def reloc_span(self) -> tuple:
+        """(the object's code relocations, first, end): this body's run of them
+        (chunk_relocs.py); (None, 0, 0) when the object's code has none."""
+        obj = self.file
+        columns = obj.code_relocs
+        if columns is None:
+            return None, 0, 0
+        k = self.index - obj.num_imported[FUNC_KIND]
+        return columns, obj.code_bounds[k], obj.code_bounds[k + 1]
+
 
 class DataChunk(Entity):
-    __slots__ = ("file", "index", "name", "alignment", "flags", "start", "end", "reloc_base", "relocs", "live",
-                 "discarded", "output", "out_offset", "merged_into")
+    __slots__ = ("file", "index", "name", "alignment", "flags", "start", "end", "live", "discarded", "output",
+                 "out_offset", "merged_into")
 
     def __init__(self, file: "ObjectFile", index: int, name: str, alignment: int, flags: int, start: int, end: int,
-                 reloc_base: int = 0, relocs: array | list | None = None, live: bool = False,
-                 discarded: bool = False, output: object = None, out_offset: int = 0, merged_into: object = None):
+                 live: bool = False, discarded: bool = False, output: object = None, out_offset: int = 0,
+                 merged_into: object = None):
         self.file = file
         self.index = index  # segment index in the object
         self.name = name
@@ -73,8 +79,6 @@ class DataChunk(Entity):
         self.flags = flags
         self.start = start  # file offset of the segment's bytes
         self.end = end
-        self.reloc_base = reloc_base  # as FunctionChunk's
-        self.relocs = [] if relocs is None else relocs  # as FunctionChunk's
         self.live = live
         self.discarded = discarded
         self.output = output  # the OutputSegment it is placed in
@@ -85,27 +89,40 @@ class DataChunk(Entity):
     def size(self) -> int:
         return self.end - self.start
 
+    def reloc_span(self) -> tuple:
+        """As FunctionChunk's, in the object's data relocations."""
+        obj = self.file
+        columns = obj.data_relocs
+        if columns is None:
+            return None, 0, 0
+        return columns, obj.data_bounds[self.index], obj.data_bounds[self.index + 1]
+
 
 class CustomChunk(Entity):
-    __slots__ = ("file", "section", "name", "start", "end", "reloc_base", "relocs", "out_offset", "merged_into")
+    __slots__ = ("file", "section", "name", "start", "end", "relocs", "out_offset", "merged_into")
 
-    def __init__(self, file: "ObjectFile", section: int, name: str, start: int, end: int, reloc_base: int = 0,
-                 relocs: array | list | None = None, out_offset: int = 0, merged_into: object = None):
+    def __init__(self, file: "ObjectFile", section: int, name: str, start: int, end: int,
+                 relocs: RelocColumns | None = None, out_offset: int = 0, merged_into: object = None):
         self.file = file
         self.section = section  # section index in the object
         self.name = name
         self.start = start  # file offset of the payload (after the name)
         self.end = end
-        self.reloc_base = reloc_base  # as FunctionChunk's
-        self.relocs = [] if relocs is None else relocs  # as FunctionChunk's
+        self.relocs = relocs  # its reloc.* section's entries, if it has one
         self.out_offset = out_offset  # within the output section of the same name
         self.merged_into = merged_into  # .debug_str: the MergedStrings holding its strings
+
+    def reloc_span(self) -> tuple:
+        """As FunctionChunk's: the section's own relocations, all of them."""
+        columns = self.relocs
+        return (columns, 0, len(columns)) if columns is not None else (None, 0, 0)
 
 
 class ObjectFile(Entity):
     __slots__ = ("name", "data", "module", "symbol_table", "functions", "datas", "customs", "init_funcs", "comdats",
                  "num_imported", "imports", "sections", "resolved", "names_got", "features", "producers",
-                 "features_at", "producers_at", "on_demand", "code_types", "_symbols")
+                 "features_at", "producers_at", "on_demand", "code_types", "_symbols", "code_relocs", "code_bounds",
+                 "data_relocs", "data_bounds")
 
     def __init__(self, name: str, data: bytes, module: Module, symbol_table: SymbolColumns | list,
                  functions: list[FunctionChunk],
@@ -145,6 +162,10 @@ class ObjectFile(Entity):
         # The type indices its code's relocations name, in the order the section names
         # them (chunk_relocs), or None where that order is not the functions'.
         self.code_types = code_types
+        # The reloc.CODE and reloc.DATA entries (chunk_relocs.RelocColumns) and, for each
+        # function or segment k, where its run of them starts (k) and ends (k + 1).
+        self.code_relocs = self.data_relocs = None
+        self.code_bounds = self.data_bounds = _NO_BOUNDS
 
     @property
     def symbols(self) -> list:

@@ -99,31 +99,31 @@ class Patcher:
             return sym.out_index or 0
         raise LinkError(f"relocation type {rt.name} is not supported", file=obj.name)
 
-    def _patch(self, buf, shift, chunk, site_base, tombstone=None):
-        """Overwrite every relocated field of `chunk`, whose bytes start at buf[shift]
-        (`site_base`: the address of its first byte, for location-relative types)."""
+    def _patch(self, buf, shift, obj, columns, lo, hi, site_shift, tombstone=None):
+        """Overwrite the fields of `obj`'s relocations [lo, hi) of `columns` (a run of one
+        or more of its chunks): a field at file offset `off` sits at buf[shift + off], and
+        its address (for location-relative types) is site_shift + off."""
+        shift += columns.base  # the offsets count from there
+        site_shift += columns.base
         value = self._value
-        obj = chunk.file
         resolved = obj.resolved
         types = self.obj_types.get(id(obj))
         small = self.small_fields
-        shift -= chunk.reloc_base  # relocation offsets count from the section's start
-        site_base -= chunk.reloc_base
         row_of = ROW_OF
-        slots = iter(chunk.relocs)
-        for kind, off, index, addend in zip(slots, slots, slots, slots):
+        for kind, off, index, addend in zip(columns.kinds[lo:hi], columns.offsets[lo:hi], columns.indices[lo:hi],
+                                            columns.addends[lo:hi]):
             rt = row_of[kind]
             shortcut = rt.shortcut
             # The commonest cases inline: calls, data addresses, table slots, types, globals.
             if shortcut == 1:
                 v = resolved[index].out_index
                 if v is None:
-                    v = value(rt, obj, index, addend, site_base + off, tombstone)
+                    v = value(rt, obj, index, addend, site_shift + off, tombstone)
             elif shortcut == 2:
                 sym = resolved[index]
                 v = sym.address
                 if v is None or (addend and sym.segment is not None and sym.segment.merged_into is not None):
-                    v = value(rt, obj, index, addend, site_base + off, tombstone)
+                    v = value(rt, obj, index, addend, site_shift + off, tombstone)
                 else:
                     v += addend
             elif shortcut == 3:
@@ -133,7 +133,7 @@ class Patcher:
             elif shortcut == 5 and resolved[index].kind == SYMTAB_GLOBAL:
                 v = resolved[index].out_index or 0  # __stack_pointer, mostly
             else:
-                v = value(rt, obj, index, addend, site_base + off, tombstone)
+                v = value(rt, obj, index, addend, site_shift + off, tombstone)
                 if shortcut == 4:
                     types = self.obj_types[id(obj)]
             pos = shift + off
@@ -185,8 +185,8 @@ class Patcher:
         else:
             # Split by relocations as well as bytes: patching a site costs far more
             # than copying a byte.
-            costs = array("q", [(f.chunk.end - f.chunk.size_start + 64 * len(f.chunk.relocs)) if f.chunk is not None
-                                else len(f.body) for f in functions])
+            costs = array("q", [(f.chunk.end - f.chunk.size_start + 64 * _count(f.chunk.reloc_span()))
+                                if f.chunk is not None else len(f.body) for f in functions])
             # This process takes a smaller share (measured on bench_link: four fifths of
             # an equal one): it builds the other sections too, while the others patch.
             own = min(bisect_left(array("q", accumulate(costs)), sum(costs) * 0.8 / workers) + 1, len(costs))
@@ -197,18 +197,41 @@ class Patcher:
 
     def _fill_bodies(self, payload, start: int, stop: int):
         """Functions [start, stop) written to their places in `payload`, each body copied
-        and patched."""
+        and patched: a run of consecutive bodies of one object (all of an object's, when
+        every one is kept) is copied in one slice and patched in one pass."""
+        functions, offsets = self.layout.functions, self._offsets
         views = {}  # id(object) -> a memoryview of its bytes, so copying a body slices nothing
-        for f, at in zip(self.layout.functions[start:stop], self._offsets[start:stop]):
-            chunk = f.chunk
+        k = start
+        while k < stop:
+            chunk = functions[k].chunk
+            at = offsets[k]
             if chunk is None:
-                field = u32(len(f.body)) + f.body
+                body = functions[k].body
+                field = u32(len(body)) + body
                 payload[at:at + len(field)] = field
+                k += 1
                 continue
             obj = chunk.file
+            first = last = chunk
+            k += 1
+            while k < stop and (chunk := functions[k].chunk) is not None and chunk.file is obj \
+                    and chunk.size_start == last.end:
+                last = chunk
+                k += 1
             view = views.get(id(obj))
             if view is None:
                 view = views[id(obj)] = memoryview(obj.data)
-            payload[at:at + chunk.end - chunk.size_start] = view[chunk.size_start:chunk.end]
-            if chunk.relocs:
-                self._patch(payload, at + chunk.start - chunk.size_start, chunk, 0)
+            payload[at:at + last.end - first.size_start] = view[first.size_start:last.end]
+            columns = obj.code_relocs
+            if columns is not None:
+                # The run's relocations: from its first body's to its last's. (Code has
+                # no addresses: a location-relative type, a data one, finds 0 here.)
+                bounds, nfi = obj.code_bounds, obj.num_imported[0]
+                lo, hi = bounds[first.index - nfi], bounds[last.index - nfi + 1]
+                if lo != hi:
+                    self._patch(payload, at - first.size_start, obj, columns, lo, hi, 0)
+
+
+def _count(span) -> int:
+    """How many relocations a chunk's `reloc_span()` holds."""
+    return span[2] - span[1]

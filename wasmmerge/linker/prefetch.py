@@ -20,7 +20,6 @@ import mmap
 import os
 import struct
 import zlib
-from array import array
 
 from .chunk_relocs import packed_relocations
 from .objects import read_object
@@ -31,10 +30,10 @@ _ENTRY = struct.Struct("<QQI")  # per object: record offset (0: none yet), lengt
 
 def _record_bound(size: int) -> int:
     """The most a record of an object of `size` bytes can take: at most one relocation
-    per 3 bytes, 4 slots of 8 bytes each; at most a chunk per 2 bytes, 4 marshalled ints
-    of 5 bytes; a type named per 3 bytes, another int. (A record that would not fit
-    stops the child: this process reads the rest itself.)"""
-    return 11 * size + 10 * size + 2 * size + 4096
+    per 3 bytes, 17 bytes at most each; a chunk per 2 bytes, 4 bytes of bounds; a type
+    named per 3 bytes, a marshalled int of 5. (A record that would not fit stops the
+    child: this process reads the rest itself.)"""
+    return 6 * size + 2 * size + 2 * size + 4096
 
 
 class Prefetch:
@@ -98,15 +97,11 @@ class Prefetch:
 
 
 # A record is marshalled: the built-in serializer of plain values, already loaded (pickle
-# would bring `re` and more into a link's start), with the relocations' array as its bytes.
+# would bring `re` and more into a link's start); the relocations' columns are bytes.
 
 def _encode(packed: tuple) -> bytes:
-    names_got, code_types, flat, shares = packed
-    return marshal.dumps((names_got, code_types, flat.typecode, flat.tobytes(), shares))
+    return marshal.dumps(packed)
 
 
 def _decode(record: bytes) -> tuple:
-    names_got, code_types, typecode, raw, shares = marshal.loads(record)
-    flat = array(typecode)
-    flat.frombytes(raw)
-    return names_got, code_types, flat, shares
+    return marshal.loads(record)

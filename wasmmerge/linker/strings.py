@@ -28,14 +28,16 @@ class MergedStrings:
         self.sources = []  # input DataChunks
         self.pieces = {}  # id(chunk) -> (input starts, output starts)
         self.data = b""
-        self.relocs = []
-        self.reloc_base = 0
         self.live, self.discarded, self.output, self.out_offset = True, False, None, 0
         self.file = None
 
     @property
     def size(self) -> int:
         return len(self.data)
+
+    def reloc_span(self) -> tuple:
+        """As a chunk's (objects.py): strings carry no relocations."""
+        return None, 0, 0
 
     def add(self, chunk):
         self.sources.append(chunk)

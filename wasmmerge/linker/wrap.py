@@ -70,8 +70,10 @@ def _referenced(symtab, name: str) -> Symbol:
 def _renumber(obj, moved: dict):
     """Point the object's relocations naming the entries of `moved` at their new ones
     (a type relocation's index is a type's: left alone)."""
-    for chunk in (*obj.functions, *obj.datas, *obj.customs):
-        relocs = chunk.relocs
-        for at in range(0, len(relocs), 4):
-            if relocs[at + 2] in moved and relocs[at] not in TYPE_KINDS:
-                relocs[at + 2] = moved[relocs[at + 2]]
+    for columns in (obj.code_relocs, obj.data_relocs, *(chunk.relocs for chunk in obj.customs)):
+        if columns is None:
+            continue
+        indices = columns.indices
+        for at, (kind, index) in enumerate(zip(columns.kinds, indices)):
+            if index in moved and kind not in TYPE_KINDS:
+                indices[at] = moved[index]

@@ -110,11 +110,12 @@ class Writer(Patcher):
                 named_types = dict.fromkeys(obj.code_types)  # every function kept: the section's order
             else:
                 for chunk in obj.functions:
-                    if chunk.live and not chunk.discarded and chunk.relocs:
-                        kinds = chunk.relocs[0::4]
+                    if chunk.live and not chunk.discarded:
+                        columns, lo, hi = chunk.reloc_span()
+                        kinds = columns.kinds[lo:hi] if lo != hi else b""
                         if not TYPE_KINDS.isdisjoint(kinds):
                             named_types.update(dict.fromkeys(
-                                compress(chunk.relocs[2::4], map(TYPE_KINDS.__contains__, kinds))))
+                                compress(columns.indices[lo:hi], map(TYPE_KINDS.__contains__, kinds))))
             if named_types:
                 types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
                 for index in named_types:
@@ -253,8 +254,9 @@ class Writer(Patcher):
                     buf[start:start + chunk.size] = chunk.data
                     continue
                 buf[start:start + chunk.size] = chunk.file.data[chunk.start:chunk.end]
-                if chunk.relocs:
-                    self._patch(buf, start, chunk, seg.start + start)
+                columns, lo, hi = chunk.reloc_span()
+                if lo != hi:
+                    self._patch(buf, start - chunk.start, chunk.file, columns, lo, hi, seg.start + start - chunk.start)
             if opts.shared_memory:
                 head = b"\x01" + u32(seg.size)  # passive: __wasm_init_memory copies it
             else:
@@ -301,8 +303,9 @@ class Writer(Patcher):
             tombstone = _tombstone(name)
             for chunk in chunks:
                 buf[chunk.out_offset:chunk.out_offset + chunk.end - chunk.start] = chunk.file.data[chunk.start:chunk.end]
-                if chunk.relocs:
-                    self._patch(buf, chunk.out_offset, chunk, 0, tombstone)
+                if chunk.relocs is not None:
+                    self._patch(buf, chunk.out_offset - chunk.start, chunk.file, chunk.relocs, 0, len(chunk.relocs),
+                                -chunk.start, tombstone)
             out.append(_section(CUSTOM, _name(name) + bytes(buf)))
         if with_names and (not opts.strip_all or "name" in keep):
             out.append(_section(CUSTOM, _name("name") + self._names()))
