@@ -76,3 +76,23 @@ def test_a_bad_object_read_ahead_is_reported_as_without(threads, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad.o" in lines[0] and "names symbol 7" in lines[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("threads", ["--threads=1", "--threads=2"])
+@pytest.mark.parametrize("later", ["unknown-file", "duplicate"])
+def test_bad_relocations_come_before_a_later_inputs_error(threads, later, tmp_path):
+    # Read ahead, objects' symbols are entered before their relocations are read: an
+    # error of a later input must still not hide an earlier object's bad relocations.
+    good = obj(linking(CALLEE, sym_function(1, "main")), reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
+    bad = obj(linking(CALLEE, sym_function(1, "other")), reloc_code(entry(0, CALL_SITE, 7)), imported_funcs=["callee"])
+    after = b"not an object" if later == "unknown-file" else good  # `main` defined twice
+    paths = []
+    for name, data in (("a.o", good), ("bad.o", bad), ("after.o", after)):
+        (tmp_path / name).write_bytes(data)
+        paths.append(str(tmp_path / name))
+    out = tmp_path / "out.wasm"
+    result = CliRunner().invoke(cli, ["link", "--no-entry", "--allow-undefined", threads, *paths, "-o", str(out)])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.o" in lines[0] and "names symbol 7" in lines[0], lines
+    assert not out.exists()

@@ -20,7 +20,7 @@ from .layout import Planner
 from .memory_plan import output_segment_name
 from .marklive import MarkLive
 from .mismatch import replace_mismatched_calls
-from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, read_object
+from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_later_relocations, read_object
 from .options import LinkOptions, find_library
 from .shared import check_shared_memory_features
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
@@ -132,27 +132,55 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
         files.append((spec, path, data, kind, None))
     prefetch = _start_read_ahead([(path, data) for _, path, data, kind, _ in files if kind == "object"],
                                  opts.threads)
+    # With a process reading relocations ahead, every object's symbols are entered first
+    # and the relocations read after, when that process has read more of them. (Not
+    # while tracing, whose lines would then run past an object with bad relocations.)
+    deferred = [] if prefetch is not None and not (opts.trace or opts.trace_symbols) else None
     try:
-        objects_seen = 0
-        for spec, path, data, kind, err in files:
-            if err is not None:
-                raise err
-            if kind == "archive":
-                # --trace names the members extracted, not the archive (as wasm-ld does).
-                _read_imports_file(path, opts)
-                symtab.add_archive(path, data, spec.whole_archive)
-            elif kind == "object":
-                symtab.diag.trace_file(path)
-                relocations = prefetch.take(objects_seen) if prefetch is not None else None
-                objects_seen += 1
-                symtab.add_object(read_object(path, data, relocations))
-            elif bytes(data[:4]) == BITCODE_MAGIC:
-                raise LinkError(BITCODE_REFUSAL, file=path)
-            else:
-                raise LinkError("unknown file type (not a WebAssembly object or an archive)", file=path)
+        try:
+            _load_files(files, opts, symtab, prefetch, deferred)
+        except LinkError:
+            # An earlier object's bad relocations are the error, as when each object
+            # is read whole in turn.
+            _read_later(deferred or (), prefetch)
+            raise
+        _read_later(deferred or (), prefetch)
     finally:
         if prefetch is not None:
             prefetch.close()
+
+
+def _load_files(files, opts, symtab, prefetch, deferred: list | None):
+    """Each input in turn: objects read and entered, archives indexed; `deferred`: the
+    objects read without their relocations, in order (None: read with them)."""
+    objects_seen = 0
+    for spec, path, data, kind, err in files:
+        if err is not None:
+            raise err
+        if kind == "archive":
+            # --trace names the members extracted, not the archive (as wasm-ld does).
+            _read_imports_file(path, opts)
+            symtab.add_archive(path, data, spec.whole_archive)
+        elif kind == "object":
+            symtab.diag.trace_file(path)
+            if deferred is not None:
+                obj = read_object(path, data, LATER)
+                deferred.append(obj)
+            else:
+                obj = read_object(path, data, prefetch.take(objects_seen) if prefetch is not None else None)
+            objects_seen += 1
+            symtab.add_object(obj)
+        elif bytes(data[:4]) == BITCODE_MAGIC:
+            raise LinkError(BITCODE_REFUSAL, file=path)
+        else:
+            raise LinkError("unknown file type (not a WebAssembly object or an archive)", file=path)
+
+
+def _read_later(objects: list, prefetch):
+    """The relocations of objects read without them, the `k`th as the process reading
+    ahead handed it over, or read here."""
+    for k, obj in enumerate(objects):
+        read_later_relocations(obj, prefetch.take(k))
 
 
 def _start_read_ahead(objects: list[tuple[str, bytes]], threads: int | None):

@@ -122,7 +122,7 @@ class ObjectFile(Entity):
     __slots__ = ("name", "data", "module", "symbol_table", "functions", "datas", "customs", "init_funcs", "comdats",
                  "num_imported", "imports", "sections", "resolved", "names_got", "features", "producers",
                  "features_at", "producers_at", "on_demand", "code_types", "_symbols", "code_relocs", "code_bounds",
-                 "data_relocs", "data_bounds")
+                 "data_relocs", "data_bounds", "later_relocations")
 
     def __init__(self, name: str, data: bytes, module: Module, symbol_table: SymbolColumns | list,
                  functions: list[FunctionChunk],
@@ -166,6 +166,7 @@ class ObjectFile(Entity):
         # function or segment k, where its run of them starts (k) and ends (k + 1).
         self.code_relocs = self.data_relocs = None
         self.code_bounds = self.data_bounds = _NO_BOUNDS
+        self.later_relocations = None  # what read_later_relocations needs, until it has run
 
     @property
     def symbols(self) -> list:
@@ -302,10 +303,16 @@ def _blank(data, info) -> bytes:
     return b"\0" + data[info.offset + 1:info.start] + b"\0" + data[info.start + 1:info.start + info.size]
 
 
-def read_object(name: str, data: bytes, relocations: tuple | None = None) -> ObjectFile:
+# read_object(..., relocations=LATER): the object without its relocations, which
+# `read_later_relocations` reads (or takes from another process) before they are needed.
+LATER = "later"
+
+
+def read_object(name: str, data: bytes, relocations: tuple | str | None = None) -> ObjectFile:
     """Read a relocatable object; every malformation is a LinkError naming `name`.
     `relocations`: its chunks' relocations as `packed_relocations` gave them, read by
-    another process from the same bytes (prefetch.py): then they are not read again."""
+    another process from the same bytes (prefetch.py): then they are not read again;
+    LATER: read by `read_later_relocations`."""
     try:
         infos = list(iter_sections(data))
         module, imports = _decode_declarations(data, infos)
@@ -361,16 +368,32 @@ def read_object(name: str, data: bytes, relocations: tuple | None = None) -> Obj
         chunk.file = obj
     obj.sections = {c.section: c for c in customs}
     _check_symbols(obj)
+    later = (infos, reloc_infos, code_info if code_ranges else None, data_info if data_ranges else None)
+    if relocations is LATER:
+        obj.later_relocations = later
+    elif relocations is not None:
+        attach_packed(obj, relocations)
+    else:
+        _read_relocations(obj, *later)
+    return obj
+
+
+def read_later_relocations(obj: ObjectFile, relocations: tuple | None = None):
+    """The relocations of an object read with `relocations=LATER`: read here, or (as
+    read_object takes them) `relocations` read by another process."""
+    later, obj.later_relocations = obj.later_relocations, None
     if relocations is not None:
         attach_packed(obj, relocations)
-        return obj
+    else:
+        _read_relocations(obj, *later)
+
+
+def _read_relocations(obj, infos, reloc_infos, code_info, data_info):
     for section_name, payload, end in reloc_infos:
         try:
-            read_relocations(obj, infos, section_name, data[payload:end], payload,
-                         code_info if code_ranges else None, data_info if data_ranges else None)
+            read_relocations(obj, infos, section_name, obj.data[payload:end], payload, code_info, data_info)
         except WasmError as err:
-            raise err.with_file(name)
-    return obj
+            raise err.with_file(obj.name)
 
 
 def _check_types(name, module, imports, code_ranges, code_info):
