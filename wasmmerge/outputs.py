@@ -34,20 +34,24 @@ def check_paths(inputs: list[str], outputs: list[tuple[str, str | None]]) -> Non
     by_inode: dict[tuple[int, int], str] = {}
 
     def claim(path: str, role: str, is_input: bool = False) -> None:
-        key = os.path.realpath(path)
-        previous = by_path.get(key)
         try:
             st = os.stat(path)
+        except OSError:
+            st = None
+        # An existing input is known by its file (a stat: a link reads hundreds); a
+        # resolved path is needed only to compare what does not exist yet.
+        key = os.path.realpath(path) if not is_input or st is None else None
+        previous = by_path.get(key) if key is not None else None
+        if st is not None:
             inode = (st.st_dev, st.st_ino)
             previous = previous or by_inode.get(inode)
             by_inode.setdefault(inode, role)
-        except OSError:
-            pass
         if previous is not None:
             if is_input:  # one file may be read twice (under two names)
                 return
             raise WasmError(f"{role} is the same file as {previous}: refusing to overwrite it")
-        by_path[key] = role
+        if key is not None:
+            by_path[key] = role
 
     for path in inputs:
         if path != "-":
