@@ -19,6 +19,7 @@ import gc
 import os
 import sys
 
+from . import collector
 # COMMANDS is named here too: the command table, as docs/cli.md and the tests know it.
 from .cliutil import COMMANDS, PROG, SELF_PARSING, echo, fail, load_command  # noqa: F401 (COMMANDS)
 from .errors import WasmError
@@ -87,6 +88,7 @@ def run():
     teardown frees a million objects one at a time: a fifth of a whole link's time
     (bench_link.py). Exit handlers still run and buffered output is flushed, so nothing
     a normal exit would do is lost; in-process callers (tests) call `main`."""
+    collector.end_with_command()
     try:
         main()
         status = 0

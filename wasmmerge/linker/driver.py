@@ -5,11 +5,11 @@ add the command line's own references (entry, --export), define the linker's syn
 symbols, mark what the roots reach, report undefined symbols all at once, lay out, write.
 """
 
-import gc
 import mmap
 import os
 import sys
 
+from .. import collector
 from ..binary.types import GLOBAL_KIND
 from ..errors import LinkError
 from ..workers import processes_for
@@ -200,14 +200,10 @@ def _start_read_ahead(objects: list[tuple[str, bytes]], threads: int | None):
 def link(opts: LinkOptions, stream=None) -> LinkResult:
     # A link builds a few objects per symbol, chunk and relocation and frees almost
     # none until it ends: the cyclic collector's passes over them find nothing and cost
-    # a sixth of the link (bench_link.py), so it is paused for the link's duration.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    # a sixth of the link (bench_link.py), so it is paused for the link's duration (and
+    # to the process's end when that follows: collector.py).
+    with collector.paused():
         return _run(opts, stream)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _run(opts: LinkOptions, stream) -> LinkResult:
