@@ -96,3 +96,16 @@ def test_bad_relocations_come_before_a_later_inputs_error(threads, later, tmp_pa
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad.o" in lines[0] and "names symbol 7" in lines[0], lines
     assert not out.exists()
+
+
+def test_columns_are_as_narrow_as_their_values():
+    from wasmmerge.linker.chunk_relocs import _machine
+    assert _machine([0, 65535], "H", "I").typecode == "H"
+    assert _machine([0, 65536], "H", "I").typecode == "I"
+    assert _machine([-32768, 32767], "h", "i", "q").typecode == "h"
+    assert _machine([-40000], "h", "i", "q").typecode == "i"
+    assert _machine([1 << 40], "h", "i", "q").typecode == "q"
+    read = read_object("every.o", _object())
+    assert read.code_relocs.offsets.typecode == "H" and read.code_relocs.indices.typecode == "H"
+    read.code_relocs.widen_indices()
+    assert read.code_relocs.indices.typecode == "I"

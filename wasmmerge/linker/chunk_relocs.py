@@ -2,13 +2,14 @@
 processes, and walked a chunk at a time by the passes that follow them.
 
 Each `reloc.*` section becomes one `RelocColumns`: its entries as four columns of machine
-integers (type numbers, field offsets, indices, addends), 13 bytes an entry where a
-Python object per entry would take ten times that (a program has hundreds of thousands).
-Offsets stay as the section gives them, from a file offset kept beside them (`base`),
-so that a pass maps them to the output by adding one number per chunk. Entries are in offset order (LLVM
-writes them so, and wasm-ld refuses any other), so a chunk's relocations are a run of
-the section's: code and data chunks find theirs through their object's bounds arrays
-(`chunk.reloc_span()`, objects.py); a custom section's are its own.
+integers (type numbers, field offsets, indices, addends), 7 bytes an entry in most
+objects, where a Python object per entry would take twenty times that (a program has
+hundreds of thousands). Offsets stay as the section gives them, from a file offset kept
+beside them (`base`), so that a pass maps them to the output by adding one number per
+chunk. Entries are in offset order (LLVM writes them so, and wasm-ld refuses any other),
+so a chunk's relocations are a run of the section's: code and data chunks find theirs
+through their object's bounds arrays (`chunk.reloc_span()`, objects.py); a custom
+section's are its own.
 """
 
 from array import array
@@ -30,7 +31,9 @@ def fail(file, message, offset=None):
 class RelocColumns:
     """One reloc.* section's entries, in offset order, as columns: `kinds` (bytes: type
     numbers), `offsets` (of the fields, as the section gives them: from `base`, a file
-    offset), `indices` (symbol or type index), `addends` (0 where the type has none)."""
+    offset), `indices` (symbol or type index), `addends` (0 where the type has none).
+    Each column is as narrow as its values allow: offsets in a section under 64 KiB,
+    indices and addends under 32 KiB, take two bytes each (most objects' sections)."""
 
     __slots__ = ("kinds", "offsets", "indices", "addends", "base")
 
@@ -46,24 +49,32 @@ class RelocColumns:
 
     def pack(self) -> tuple:
         """Plain values (marshal's), for another process: `unpack` makes the columns again."""
-        return (self.kinds, self.offsets.tobytes(), self.indices.tobytes(), self.addends.typecode,
-                self.addends.tobytes(), self.base)
+        columns = (self.offsets, self.indices, self.addends)
+        return (self.kinds, "".join(column.typecode for column in columns), *(column.tobytes() for column in columns),
+                self.base)
 
     @classmethod
     def unpack(cls, packed: tuple) -> "RelocColumns":
-        kinds, offsets, indices, addends_code, addends, base = packed
-        columns = (array("I"), array("I"), array(addends_code))
+        kinds, typecodes, offsets, indices, addends, base = packed
+        columns = tuple(map(array, typecodes))
         for column, raw in zip(columns, (offsets, indices, addends)):
             column.frombytes(raw)
         return cls(kinds, *columns, base)
 
+    def widen_indices(self):
+        """Indices as 32-bit integers, for a pass that renumbers them (wrap.py)."""
+        if self.indices.typecode != "I":
+            self.indices = array("I", self.indices)
 
-def _machine(values, narrow: str, wide: str) -> array:
-    """Values as machine integers, in the narrow type unless one needs the wide one."""
-    try:
-        return array(narrow, values)
-    except OverflowError:
-        return array(wide, values)
+
+def _machine(values, *typecodes: str) -> array:
+    """Values as machine integers, in the first of `typecodes` that holds them all."""
+    for typecode in typecodes[:-1]:
+        try:
+            return array(typecode, values)
+        except OverflowError:
+            pass
+    return array(typecodes[-1], values)
 
 
 def packed_relocations(obj) -> tuple:
@@ -144,8 +155,8 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
         bounds[k + 1] = lo = hi
     if lo != len(offsets):  # entries past the last chunk
         _outside(obj, section_name, lo, offsets, flat, target, payload)
-    columns = RelocColumns(bytes(kinds), array("I", offsets), array("I", indices), _machine(flat[3::4], "i", "q"),
-                           base)
+    columns = RelocColumns(bytes(kinds), _machine(offsets, "H", "I"), _machine(indices, "H", "I"),
+                           _machine(flat[3::4], "h", "i", "q"), base)
     if target.id == CODE:
         obj.code_relocs, obj.code_bounds = columns, bounds
         # The object's types its code names, in the order it names them (what the writer

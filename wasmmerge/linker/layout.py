@@ -151,7 +151,7 @@ class Planner(MemoryPlanner):
             for chunk in obj.functions:
                 if chunk.live and not chunk.discarded:
                     chunk.out_index = base + len(functions)
-                    functions.append(OutFunction(None, obj.module.types[chunk.type_index].comp, chunk))
+                    functions.append(chunk)  # as an output function (objects.py)
         for obj in symtab.objects:  # symbols -> indices; names for the name section
             nfi = obj.num_imported[0]
             for sym in obj.resolved:

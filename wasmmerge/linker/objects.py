@@ -54,6 +54,21 @@ class FunctionChunk(Entity):
         self.out_index = out_index
         self.out_offset = out_offset  # of its size field in the output code section payload
 
+    # In the layout's list of output functions (Layout.functions), a kept body stands for
+    # itself, beside an OutFunction for each the linker makes: one record less per
+    # function of a program. As an output function, its `chunk` is itself, its `body`
+    # None (the bytes are the object's), its `signature` its type's.
+
+    @property
+    def chunk(self) -> "FunctionChunk":
+        return self
+
+    body = None
+
+    @property
+    def signature(self):
+        return self.file.module.types[self.type_index].comp
+
     def reloc_span(self) -> tuple:
         """(the object's code relocations, first, end): this body's run of them
         (chunk_relocs.py); (None, 0, 0) when the object's code has none."""
@@ -210,10 +225,11 @@ def _split_code(name, data, info) -> list[tuple[int, int, int]]:
     for _ in range(count):
         size_start = pos
         size, pos = leb.read_u32(data, pos)
-        if pos + size > end:
+        body_end = pos + size
+        if body_end > end:
             fail(name, "code section: function body runs past the section", pos)
-        ranges.append((pos, pos + size, size_start))
-        pos += size
+        ranges.append((pos, body_end, size_start))
+        pos = body_end  # one int for a body's end and the next one's size field (a program has thousands)
     return ranges
 
 

@@ -30,7 +30,7 @@ class OutputSegment(Entity):
         return self.name.startswith(".bss")
 
 
-class OutFunction(Entity):  # one per function (import, global) of the output
+class OutFunction(Entity):  # one per function the linker makes (an object's kept body stands for itself)
     __slots__ = ("name", "signature", "chunk", "body")
 
     def __init__(self, name: str, signature: FuncType, chunk: object = None, body: bytes | None = None):
@@ -69,7 +69,7 @@ class Layout(Record):
                  "num_imported_tags", "tags", "memory_base", "tls_segment", "data_end", "heap_base",
                  "stack_pointer", "init_functions", "start", "init_memory", "init_memory_flag")
 
-    def __init__(self, imports: list[OutImport] | None = None, functions: list[OutFunction] | None = None,
+    def __init__(self, imports: list[OutImport] | None = None, functions: list | None = None,
                  globals: list[OutGlobal] | None = None, segments: list[OutputSegment] | None = None,
                  table_entries: list | None = None, table_base: int = 1, memory_pages: int = 0,
                  memory_max_pages: int | None = None, exports: list[tuple[str, int, int]] | None = None,
@@ -78,6 +78,8 @@ class Layout(Record):
                  data_end: int = 0, heap_base: int = 0, stack_pointer: int = 0, init_functions: list | None = None,
                  start: int | None = None, init_memory: int | None = None, init_memory_flag: int | None = None):
         self.imports = [] if imports is None else imports
+        # Defined functions in index order: OutFunctions and objects' FunctionChunks, each
+        # with `chunk` (None for the linker's own), `signature` and `body`.
         self.functions = [] if functions is None else functions
         self.globals = [] if globals is None else globals
         self.segments = [] if segments is None else segments

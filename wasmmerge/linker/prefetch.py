@@ -30,9 +30,9 @@ _ENTRY = struct.Struct("<QQI")  # per object: record offset (0: none yet), lengt
 
 def _record_bound(size: int) -> int:
     """The most a record of an object of `size` bytes can take: at most one relocation
-    per 3 bytes, 17 bytes at most each; a chunk per 2 bytes, 4 bytes of bounds; a type
-    named per 3 bytes, a marshalled int of 5. (A record that would not fit stops the
-    child: this process reads the rest itself.)"""
+    per 3 bytes, 17 bytes at most each (4-byte offsets and indices, 8-byte addends); a
+    chunk per 2 bytes, 4 bytes of bounds; a type named per 3 bytes, a marshalled int of
+    5. (A record that would not fit stops the child: this process reads the rest itself.)"""
     return 6 * size + 2 * size + 2 * size + 4096
 
 

@@ -58,7 +58,7 @@ def _plan(symtab, opts, stubs) -> Layout:
     for obj in symtab.objects:
         for chunk in obj.functions:
             chunk.out_index = out.num_imported_functions + len(out.functions)
-            out.functions.append(OutFunction(None, obj.module.types[chunk.type_index].comp, chunk))
+            out.functions.append(chunk)  # as an output function (objects.py)
         ngi = obj.num_imported[GLOBAL_KIND]
         global_base[id(obj)] = out.num_imported_globals + len(out.globals)
         # The name section names a function or global by the first of the object's own

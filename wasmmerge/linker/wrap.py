@@ -73,6 +73,7 @@ def _renumber(obj, moved: dict):
     for columns in (obj.code_relocs, obj.data_relocs, *(chunk.relocs for chunk in obj.customs)):
         if columns is None:
             continue
+        columns.widen_indices()  # a new entry's index may not fit the narrow column
         indices = columns.indices
         for at, (kind, index) in enumerate(zip(columns.kinds, indices)):
             if index in moved and kind not in TYPE_KINDS:
