@@ -338,7 +338,9 @@ class Writer(Patcher):
                     k += 1
             for f in layout.functions:
                 if f.chunk is not None:
-                    name = f.chunk.name and shown(f.chunk.name)
+                    name = f.chunk.name
+                    if name and (name[0] == "_"):  # only such names can be C++ or `main` (shown_symbol)
+                        name = shown(name)
                 else:  # the linker's own: stubs keep their prefix, wrappers demangle with their suffix
                     prefix, colon, rest = f.name.partition(":")
                     name = prefix + colon + shown(rest) if colon else shown(f.name)
@@ -362,12 +364,18 @@ class Writer(Patcher):
         for sub, entries in ((1, funcs()), (7, globs()), (9, segs)):
             # Written as they come: a program has a name per function, and a list of
             # them (or of their encodings) would hold the section several times over.
+            # Indices below 16,384 and names below 128 bytes (nearly all) inline.
             payload = bytearray()
             count = 0
             for index, name in entries:
                 raw = name.encode("utf-8")
-                payload += u32(index)
-                payload += u32(len(raw))
+                size = len(raw)
+                if index < 0x4000 and size < 0x80:
+                    payload += (bytes((index, size)) if index < 0x80
+                                else bytes(((index & 0x7F) | 0x80, index >> 7, size)))
+                else:
+                    payload += u32(index)
+                    payload += u32(size)
                 payload += raw
                 count += 1
             if count:
