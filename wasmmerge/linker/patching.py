@@ -165,17 +165,31 @@ class Patcher:
         functions = self.layout.functions
         head = u32(len(functions))
         # Of each function's size field in the payload (after `head`): machine integers,
-        # one per function of the program.
+        # one per function of the program. And what filling each costs, to split the work
+        # by (patching a site costs far more than copying a byte).
         offsets = array("q", bytes(8 * len(functions)))
+        costs = array("q", bytes(8 * len(functions)))
         at = 0
+        obj = bounds = None
         for k, f in enumerate(functions):
             offsets[k] = at
             chunk = f.chunk
             if chunk is None:
-                at += len(u32(len(f.body))) + len(f.body)
+                size = len(u32(len(f.body))) + len(f.body)
+                costs[k] = size
             else:
                 chunk.out_offset = len(head) + at
-                at += chunk.end - chunk.size_start
+                size = chunk.end - chunk.size_start
+                if chunk.file is not obj:
+                    obj = chunk.file
+                    bounds = obj.code_bounds if obj.code_relocs is not None else None
+                    nfi = obj.num_imported[0]
+                if bounds is not None:
+                    j = chunk.index - nfi
+                    costs[k] = size + 64 * (bounds[j + 1] - bounds[j])
+                else:
+                    costs[k] = size
+            at += size
         self._offsets = offsets
         workers = processes_for(at, self.opts.threads)
         if workers == 1:
@@ -183,10 +197,6 @@ class Patcher:
             self._fill_bodies(payload, 0, len(functions))
             meanwhile()
         else:
-            # Split by relocations as well as bytes: patching a site costs far more
-            # than copying a byte.
-            costs = array("q", [(f.chunk.end - f.chunk.size_start + 64 * _count(f.chunk.reloc_span()))
-                                if f.chunk is not None else len(f.body) for f in functions])
             # This process takes a smaller share (measured on bench_link: four fifths of
             # an equal one): it builds the other sections too, while the others patch.
             own = min(bisect_left(array("q", accumulate(costs)), sum(costs) * 0.8 / workers) + 1, len(costs))
@@ -232,6 +242,3 @@ class Patcher:
                     self._patch(payload, at - first.size_start, obj, columns, lo, hi, 0)
 
 
-def _count(span) -> int:
-    """How many relocations a chunk's `reloc_span()` holds."""
-    return span[2] - span[1]
