@@ -274,26 +274,21 @@ class Planner(MemoryPlanner):
         base = out.table_base
 
         slot_of = {}  # output function index -> slot, for functions defined by objects
-
-        def take(sym):
-            if sym.table_slot is None and not sym.is_stub and sym.out_index is not None:
-                sym.table_slot = take_slot(sym, slot_of, entries, base)
-
         for obj in self.symtab.objects:
             resolved = obj.resolved
-            for chunk in (*obj.functions, *obj.datas):
-                if not chunk.live or chunk.discarded:
-                    continue
-                columns, lo, hi = chunk.reloc_span()
-                kinds = columns.kinds[lo:hi] if lo != hi else b""
-                if _SLOT_KINDS.isdisjoint(kinds):
-                    continue
-                # Only the relocations that can take a slot, picked in C-level passes (a
-                # function has a dozen relocations and takes an address at one or two).
-                for kind, index in compress(zip(kinds, columns.indices[lo:hi]), map(_SLOT_KINDS.__contains__, kinds)):
-                    sym = resolved[index]
-                    if kind in _TABLE_SLOT_KINDS or sym.kind == SYMTAB_FUNCTION:
-                        take(sym)
+            for columns, spans in (_kept_spans(obj.code_relocs, obj.functions), _kept_spans(obj.data_relocs, obj.datas)):
+                for lo, hi in spans:
+                    kinds = columns.kinds[lo:hi]
+                    if _SLOT_KINDS.isdisjoint(kinds):
+                        continue
+                    # Only the relocations that can take a slot, picked in C-level passes (a
+                    # function has a dozen relocations and takes an address at one or two).
+                    for kind, index in compress(zip(kinds, columns.indices[lo:hi]),
+                                                map(_SLOT_KINDS.__contains__, kinds)):
+                        sym = resolved[index]
+                        if sym.table_slot is None and (kind in _TABLE_SLOT_KINDS or sym.kind == SYMTAB_FUNCTION) \
+                                and not sym.is_stub and sym.out_index is not None:
+                            sym.table_slot = take_slot(sym, slot_of, entries, base)
         first = out.num_imported_globals
         for obj in self.symtab.objects:
             for sym in obj.resolved:
@@ -303,6 +298,22 @@ class Planner(MemoryPlanner):
         for sym in self.symtab.symbols.values():
             if sym.kind == SYMTAB_TABLE and sym.synthetic == "table":
                 sym.out_index = 0  # the one table, defined or (--import-table) imported
+
+
+def _kept_spans(columns, chunks) -> tuple:
+    """(columns, the runs of them that the kept chunks of `chunks` hold, in order): the
+    whole section's in one when every chunk is kept (most objects)."""
+    if columns is None:
+        return None, ()
+    if all(chunk.live and not chunk.discarded for chunk in chunks):
+        return columns, ((0, len(columns)),)
+    spans = []
+    for chunk in chunks:
+        if chunk.live and not chunk.discarded:
+            _, lo, hi = chunk.reloc_span()
+            if lo != hi:
+                spans.append((lo, hi))
+    return columns, spans
 
 
 def take_slot(sym, slot_of: dict, entries: list, base: int) -> int:
