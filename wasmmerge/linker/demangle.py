@@ -68,6 +68,11 @@ class _Parser(TypeRules, ExpressionRules):
         name = self.name(state)
         if self.i == len(self.s) or self.look() in "E.":
             return name
+        conditions = None
+        if self.take("Ua9enable_ifI"):  # clang's __attribute__((enable_if(...)))
+            conditions = []
+            while not self.take("E"):
+                conditions.append(self.template_arg())
         ret = None
         if not state.ctor_dtor_conversion and state.ends_with_template_args:
             ret = self.type()
@@ -77,7 +82,7 @@ class _Parser(TypeRules, ExpressionRules):
                 params.append(self.type())
                 if self.i == len(self.s) or self.look() in "E.":
                     break
-        return Function(ret, params, state.quals, state.ref, name)
+        return Function(ret, params, state.quals, state.ref, name, conditions)
 
     def special_name(self):
         two = self.s[self.i:self.i + 2]
@@ -296,7 +301,8 @@ class _Parser(TypeRules, ExpressionRules):
         if self.take("Ut"):
             count = self.number()
             self.expect("_")
-            return Name(f"'unnamed{count}'")
+            # No base name: LLVM 14 names its constructor `'unnamed'::()`, and so do we.
+            return Wrapped("", Name(f"'unnamed{count}'"))
         if self.take("Ul"):
             params = []
             outer, self.in_lambda_signature = self.in_lambda_signature, True

@@ -313,8 +313,10 @@ class Function(Node):
 
     rhs = is_function = True
 
-    def __init__(self, ret, params: list, quals: str = "", ref: str = "", name: Node | None = None):
+    def __init__(self, ret, params: list, quals: str = "", ref: str = "", name: Node | None = None,
+                 conditions: list | None = None):
         self.ret, self.params, self.quals, self.ref, self.name = ret, params, quals, ref, name
+        self.conditions = conditions  # an enable_if attribute's, printed last: ` [enable_if:true]`
 
     def left(self, p):
         if self.name is None:
@@ -335,10 +337,15 @@ class Function(Node):
             self.ret.right(p)
         p.add(self.quals)
         p.add(self.ref)
+        if self.conditions is not None:
+            p.add(" [enable_if:")
+            print_list(p, self.conditions)
+            p.add("]")
 
 
 class Closure(Node):
-    """A lambda's type: `'lambda'(int)`, the second one in a scope `'lambda0'(int)`."""
+    """A lambda's type: `'lambda'(int)`, the second one in a scope `'lambda0'(int)`. No
+    base name: LLVM 14 names its constructor `'lambda'()::()`, and so do we."""
 
     def __init__(self, params: list, count: str):
         self.params, self.count = params, count
@@ -347,9 +354,6 @@ class Closure(Node):
         p.add(f"'lambda{self.count}'(")
         print_list(p, self.params)
         p.add(")")
-
-    def base_name(self):
-        return f"'lambda{self.count}'"
 
 
 class CtorDtor(Node):
