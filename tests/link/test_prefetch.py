@@ -60,34 +60,14 @@ def test_prefetched_records_are_the_objects_relocations():
         prefetch.close()
 
 
-@pytest.mark.parametrize("threads", ["--threads=1", "--threads=2"])
-def test_a_bad_object_read_ahead_is_reported_as_without(threads, tmp_path):
-    # The child meets the bad (last) object first; the error is still this process's,
-    # found when it reaches the object, and a good object before it changes nothing.
-    good = obj(linking(CALLEE, sym_function(1, "main")), reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
-    bad = obj(linking(CALLEE, sym_function(1, "other")), reloc_code(entry(0, CALL_SITE, 7)), imported_funcs=["callee"])
-    paths = []
-    for name, data in (("a.o", good), ("b.o", good), ("bad.o", bad)):
-        (tmp_path / name).write_bytes(data)
-        paths.append(str(tmp_path / name))
-    out = tmp_path / "out.wasm"
-    result = CliRunner().invoke(cli, ["link", "--no-entry", "--allow-undefined", threads, *paths, "-o", str(out)])
-    assert result.exit_code == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "bad.o" in lines[0] and "names symbol 7" in lines[0]
-    assert not out.exists()
+GOOD = obj(linking(CALLEE, sym_function(1, "main")), reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
+BAD = obj(linking(CALLEE, sym_function(1, "other")), reloc_code(entry(0, CALL_SITE, 7)), imported_funcs=["callee"])
 
 
-@pytest.mark.parametrize("threads", ["--threads=1", "--threads=2"])
-@pytest.mark.parametrize("later", ["unknown-file", "duplicate"])
-def test_bad_relocations_come_before_a_later_inputs_error(threads, later, tmp_path):
-    # Read ahead, objects' symbols are entered before their relocations are read: an
-    # error of a later input must still not hide an earlier object's bad relocations.
-    good = obj(linking(CALLEE, sym_function(1, "main")), reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
-    bad = obj(linking(CALLEE, sym_function(1, "other")), reloc_code(entry(0, CALL_SITE, 7)), imported_funcs=["callee"])
-    after = b"not an object" if later == "unknown-file" else good  # `main` defined twice
+def _only_bad_o_reported(inputs, threads, tmp_path):
+    """Link (name, bytes) inputs: one error, bad.o's relocation naming symbol 7, no output."""
     paths = []
-    for name, data in (("a.o", good), ("bad.o", bad), ("after.o", after)):
+    for name, data in inputs:
         (tmp_path / name).write_bytes(data)
         paths.append(str(tmp_path / name))
     out = tmp_path / "out.wasm"
@@ -96,6 +76,22 @@ def test_bad_relocations_come_before_a_later_inputs_error(threads, later, tmp_pa
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad.o" in lines[0] and "names symbol 7" in lines[0], lines
     assert not out.exists()
+
+
+@pytest.mark.parametrize("threads", ["--threads=1", "--threads=2"])
+def test_a_bad_object_read_ahead_is_reported_as_without(threads, tmp_path):
+    # The child meets the bad (last) object first; the error is still this process's,
+    # found when it reaches the object, and a good object before it changes nothing.
+    _only_bad_o_reported([("a.o", GOOD), ("b.o", GOOD), ("bad.o", BAD)], threads, tmp_path)
+
+
+@pytest.mark.parametrize("threads", ["--threads=1", "--threads=2"])
+@pytest.mark.parametrize("later", ["unknown-file", "duplicate"])
+def test_bad_relocations_come_before_a_later_inputs_error(threads, later, tmp_path):
+    # Read ahead, objects' symbols are entered before their relocations are read: an
+    # error of a later input must still not hide an earlier object's bad relocations.
+    after = b"not an object" if later == "unknown-file" else GOOD  # `main` defined twice
+    _only_bad_o_reported([("a.o", GOOD), ("bad.o", BAD), ("after.o", after)], threads, tmp_path)
 
 
 def test_columns_are_as_narrow_as_their_values():
