@@ -3,10 +3,10 @@
 An object is read once: the standard sections through the codec's lazy decoder (bodies
 stay bytes), `linking` and `reloc.*` through the parsers of `wasmmerge.custom`. Code
 and data are then cut into chunks (one per function, one per data segment, one per
-custom section) holding the file offsets of their bytes. A chunk
-is the unit of liveness, placement and patching: the writer copies its bytes and
-overwrites each relocated field. The relocations themselves are read, checked and
-kept by `chunk_relocs.py`.
+custom section) holding the file offsets of their bytes. A chunk is the unit of
+liveness, placement and patching: the writer copies its bytes and overwrites each
+relocated field. The relocations themselves are read, checked and kept, a section's as
+one set of columns, by `chunk_relocs.py`.
 """
 
 from array import array
@@ -29,7 +29,7 @@ BITCODE_REFUSAL = ("LLVM bitcode (an object compiled with -flto): wasmmerge link
                    "compile without -flto, or link with wasm-ld")
 
 
-_NO_BOUNDS = array("I")
+_NO_BOUNDS = array("I")  # the bounds of a section without relocations (shared, never written)
 
 # Chunks and objects are entities (`binary/record.py`: `@dataclass(eq=False)` without its
 # import cost): compared by identity, slotted (a chunk per function and segment of every
