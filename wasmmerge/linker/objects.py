@@ -37,11 +37,11 @@ _NO_BOUNDS = array("I")  # the bounds of a section without relocations (shared, 
 
 class FunctionChunk(Entity):
     __slots__ = ("file", "index", "type_index", "start", "end", "size_start", "live", "discarded", "name",
-                 "out_index", "out_offset")
+                 "out_index")
 
     def __init__(self, file: "ObjectFile", index: int, type_index: int, start: int, end: int, size_start: int = 0,
                  live: bool = False, discarded: bool = False, name: str | None = None,
-                 out_index: int | None = None, out_offset: int | None = None):
+                 out_index: int | None = None):
         self.file = file
         self.index = index  # in the object's function index space (imports first)
         self.type_index = type_index  # in the object's type section
@@ -51,8 +51,7 @@ class FunctionChunk(Entity):
         self.live = live
         self.discarded = discarded  # lost its COMDAT group to another object
         self.name = name
-        self.out_index = out_index
-        self.out_offset = out_offset  # of its size field in the output code section payload
+        self.out_index = out_index  # (its place in the code section: Patcher.code_offset)
 
     # In the layout's list of output functions (Layout.functions), a kept body stands for
     # itself, beside an OutFunction for each the linker makes: one record less per

@@ -39,7 +39,16 @@ class Patcher:
     def __init__(self):
         # The 5-byte padded LEB128 field of each small value, made on first use (_patch).
         self.small_fields: list[bytes | None] = [None] * SMALL_VALUES
-        self._offsets = array("q")  # each function's place in the code payload (_code)
+        self._offsets = array("q")  # each function's place in the code payload, after its head (_code)
+        self._head_size = 0  # the payload's head: the function count
+
+    def code_offset(self, chunk) -> int | None:
+        """Where a kept function's size field sits in the code section's payload (known
+        once `_code` has placed every body), None for one not kept. Computed rather than
+        kept on the chunk: a program has thousands of functions."""
+        if chunk.out_index is None:
+            return None
+        return self._head_size + self._offsets[chunk.out_index - self.layout.num_imported_functions]
 
     # -- relocation values ------------------------------------------------------------------
 
@@ -84,12 +93,13 @@ class Patcher:
                 return sym.got_index
             return sym.out_index if sym.out_index is not None else 0
         if target == "func_offset":
-            chunk = None
+            offset = None
             if sym.file is not None and sym.index >= sym.file.num_imported[0]:
                 chunk = sym.file.functions[sym.index - sym.file.num_imported[0]]
-            if chunk is None or chunk.out_offset is None:
+                offset = self.code_offset(chunk)
+            if offset is None:
                 return tombstone if tombstone is not None else addend
-            return chunk.out_offset + (chunk.start - chunk.size_start) + addend
+            return offset + (chunk.start - chunk.size_start) + addend
         if target == "section_offset":
             chunk = sym.file.sections.get(sym.index)
             if chunk is not None and chunk.merged_into is not None:
@@ -178,7 +188,6 @@ class Patcher:
                 size = len(u32(len(f.body))) + len(f.body)
                 costs[k] = size
             else:
-                chunk.out_offset = len(head) + at
                 size = chunk.end - chunk.size_start
                 if chunk.file is not obj:
                     obj = chunk.file
@@ -190,7 +199,7 @@ class Patcher:
                 else:
                     costs[k] = size
             at += size
-        self._offsets = offsets
+        self._offsets, self._head_size = offsets, len(head)
         workers = processes_for(at, self.opts.threads)
         if workers == 1:
             payload = bytearray(at)

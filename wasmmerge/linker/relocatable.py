@@ -240,7 +240,7 @@ def write_relocatable(symtab, opts, features=()) -> tuple[bytes, Layout, list]:
 def _reloc_sections(symtab, layout, index_of, writer, section_index, removed=None) -> list[bytes]:
     out = []
     # in the order of the sections they apply to, as wasm-ld writes them
-    per_section = sorted((item for item in _relocations(symtab, layout, index_of, writer.obj_types, removed)
+    per_section = sorted((item for item in _relocations(symtab, layout, index_of, writer, removed)
                           if item[0] in section_index), key=lambda item: section_index[item[0]])
     for label, entries in per_section:
         if entries:
@@ -301,15 +301,16 @@ def _comdats(symtab, layout):
     return [linking_section.Comdat(name, flags[name], group) for name, group in sorted(members.items()) if group]
 
 
-def _relocations(symtab, layout, index_of, obj_types, removed=None):
+def _relocations(symtab, layout, index_of, writer, removed=None):
     """(section label, entries) for code, data and each custom section; a relocation whose
     symbol is not in the output names symbol `removed` (None: it is left out)."""
+    obj_types = writer.obj_types
     code, data, customs = [], [], {}
     for f in layout.functions:
         chunk = f.chunk
         if chunk is None:
             continue
-        shift = chunk.out_offset + (chunk.start - chunk.size_start)
+        shift = writer.code_offset(chunk) + (chunk.start - chunk.size_start)
         code.extend(_rebased(chunk, shift, index_of, obj_types, removed))
     for seg in layout.segments:
         for chunk in seg.chunks:
