@@ -3,11 +3,12 @@
 Symbol resolution takes the command line's objects in order, so this process reads them
 in order. Meanwhile a forked process reads them from the last one backwards and hands
 over each object's relocations, the costliest part of reading it (an entry per relocated
-site; `chunk_relocs.packed_relocations`). Where the two meet, the child stops: this process
-announces the object it is about to read, and the child never starts one at or before
-it. Each object is still read here, but without decoding its relocation entries when
-the child has published them by then. Which process read which object never changes
-the output; a child that fails, dies or falls behind only saves less time.
+site; `chunk_relocs.packed_relocations`). The driver first enters every object's symbols
+without its relocations (`objects.LATER`), then takes the relocations in order
+(`take`): those the child has published by then, else reads them here. Where the two
+meet, the child stops: this process announces the object it takes next, and the child
+never starts one at or before it. Which process read which object never changes the
+output; a child that fails, dies or falls behind only saves less time.
 
 The two share one anonymous memory mapping, made before the fork: the announced
 position, a table saying where each object's record lies, and the records (marshalled,
@@ -73,8 +74,8 @@ class Prefetch:
             at += len(record)
 
     def take(self, k: int):
-        """The relocations of object `k` if the child has read them (for read_object),
-        else None; announces that this process reads `k` now."""
+        """The relocations of object `k` if the child has read them (for read_object or
+        read_later_relocations), else None; announces that this process reads `k` now."""
         shared = self.shared
         _POSITION.pack_into(shared, 0, k)
         at, length, crc = _ENTRY.unpack_from(shared, self.table_at + k * _ENTRY.size)
