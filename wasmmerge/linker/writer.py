@@ -52,6 +52,13 @@ def _section(sid: int, payload: bytes) -> bytes:
     return bytes((sid,)) + u32(len(payload)) + payload
 
 
+def _section_pieces(sid: int, head: bytes, *rest) -> list:
+    """A section as pieces, never joined (a large data or debug section would be held
+    two or three times over): its id, size and `head` (for a custom section, its name:
+    the map reads it from the first piece), then `rest` as they are."""
+    return [bytes((sid,)) + u32(len(head) + sum(map(len, rest))) + head, *rest]
+
+
 def _limits(minimum: int, maximum: int | None, shared=False, is64=False) -> bytes:
     flags = (1 if maximum is not None else 0) | (2 if shared else 0) | (4 if is64 else 0)
     return bytes((flags,)) + u32(minimum) + (u32(maximum) if maximum is not None else b"")
@@ -263,11 +270,10 @@ class Writer(Patcher):
                 head = b"\x00" + layout.const(seg.start, opts.wasm64) + u32(seg.size)
             seg.payload_offset = payload_size + len(head)  # where its bytes sit (for -r)
             payload_size += len(head) + seg.size
-            parts.append(head + bytes(buf))
-        payload = b"".join(parts)
-        return _section(DATA, payload), (len(written) if uses_count else None)
+            parts += (head, buf)
+        return _section_pieces(DATA, *parts), (len(written) if uses_count else None)
 
-    def _customs(self, with_names: bool = True) -> list[bytes]:
+    def _customs(self, with_names: bool = True) -> list:
         opts = self.opts
         keep = set(opts.keep_sections)
         by_name = {}
@@ -297,7 +303,7 @@ class Writer(Patcher):
         out = []
         for name, chunks in by_name.items():
             if name in merged:
-                out.append(_section(CUSTOM, _name(name) + merged[name].data))
+                out.append(_section_pieces(CUSTOM, _name(name), merged[name].data))
                 continue
             buf = bytearray(sizes[name])
             tombstone = _tombstone(name)
@@ -306,9 +312,9 @@ class Writer(Patcher):
                 if chunk.relocs is not None:
                     self._patch(buf, chunk.out_offset - chunk.start, chunk.file, chunk.relocs, 0, len(chunk.relocs),
                                 -chunk.start, tombstone)
-            out.append(_section(CUSTOM, _name(name) + bytes(buf)))
+            out.append(_section_pieces(CUSTOM, _name(name), buf))
         if with_names and (not opts.strip_all or "name" in keep):
-            out.append(_section(CUSTOM, _name("name") + self._names()))
+            out.append(_section_pieces(CUSTOM, _name("name"), *self._name_pieces()))
         if with_names:  # in an object, producers must follow linking and reloc.* (the caller's)
             out.extend(self.producers_section())
             features = encode_features(self.features)
@@ -324,6 +330,11 @@ class Writer(Patcher):
         return [] if producers is None else [_section(CUSTOM, _name("producers") + producers)]
 
     def _names(self) -> bytes:
+        return b"".join(self._name_pieces())
+
+    def _name_pieces(self) -> list:
+        """The name section's payload as pieces (a program has a name per function: the
+        payload is a large part of the module)."""
         layout = self.layout
         demangle_cxx = self.opts.demangle  # wasm-ld demangles C++ names here
 
@@ -380,5 +391,5 @@ class Writer(Patcher):
                 count += 1
             if count:
                 head = u32(count)
-                out.append(bytes((sub,)) + u32(len(head) + len(payload)) + head + payload)
-        return b"".join(out)
+                out += (bytes((sub,)) + u32(len(head) + len(payload)) + head, payload)
+        return out
