@@ -16,7 +16,7 @@ from wasmmerge.linker.output import Layout, OutFunction, OutGlobal, OutImport, O
 
 def _object():
     obj = ObjectFile("a.o", b"", Module(), [], [], [], [], [], [], {})
-    obj.functions.append(FunctionChunk(obj, 0, 0, 10, 20))
+    obj.functions.append(FunctionChunk(obj, 0, 10, 20))
     obj.datas.append(DataChunk(obj, 0, ".data", 2, 0, 30, 34))
     obj.customs.append(CustomChunk(obj, 5, ".debug_info", 40, 50))
     return obj

@@ -36,15 +36,13 @@ _NO_BOUNDS = array("I")  # the bounds of a section without relocations (shared, 
 # object). A chunk's relocations are a run of its section's: `reloc_span()`.
 
 class FunctionChunk(Entity):
-    __slots__ = ("file", "index", "type_index", "start", "end", "size_start", "live", "discarded", "name",
-                 "out_index")
+    __slots__ = ("file", "index", "start", "end", "size_start", "live", "discarded", "name", "out_index")
 
-    def __init__(self, file: "ObjectFile", index: int, type_index: int, start: int, end: int, size_start: int = 0,
+    def __init__(self, file: "ObjectFile", index: int, start: int, end: int, size_start: int = 0,
                  live: bool = False, discarded: bool = False, name: str | None = None,
                  out_index: int | None = None):
         self.file = file
         self.index = index  # in the object's function index space (imports first)
-        self.type_index = type_index  # in the object's type section
         self.start = start  # file offset of the body (locals + code), after its size field
         self.end = end
         self.size_start = size_start  # file offset of its size field (copied as the input wrote it)
@@ -66,7 +64,8 @@ class FunctionChunk(Entity):
 
     @property
     def signature(self):
-        return self.file.module.types[self.type_index].comp
+        obj = self.file
+        return obj.module.types[obj.func_type_index(self.index)].comp
 
     def reloc_span(self) -> tuple:
         """(the object's code relocations, first, end): this body's run of them
@@ -368,7 +367,7 @@ def read_object(name: str, data: bytes, relocations: tuple | str | None = None) 
     num_imported = imports.counts()
     nfi = num_imported[FUNC_KIND]
     _check_types(name, module, imports, code_ranges, code_info if code_ranges else None)
-    functions = [FunctionChunk(None, nfi + k, module.funcs[k], s, e, z) for k, (s, e, z) in enumerate(code_ranges)]
+    functions = [FunctionChunk(None, nfi + k, s, e, z) for k, (s, e, z) in enumerate(code_ranges)]
     segments = linking.segments or []
     if len(segments) != len(data_ranges):
         fail(name, f"linking section: segment info lists {len(segments)} segments, the data section has "
