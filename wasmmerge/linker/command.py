@@ -10,6 +10,7 @@ error (status 2), a bad input a user error (status 1). Outputs (the module, -Map
 checked against the inputs first and written all together only when the link succeeded.
 """
 
+from .. import collector
 from ..cliutil import USAGE_ERROR, USER_ERROR, diagnostic, echo, fail
 from ..errors import WasmError
 from ..outputs import OutputSet, check_paths
@@ -41,22 +42,30 @@ def link_main(args: list[str]) -> None:
         echo(HELP)
         return
     try:
-        inputs = [spec.value for spec in opts.inputs if not spec.is_library]
-        check_paths(inputs, [("-o", opts.output),
-                             ("-Map", opts.map_file if opts.map_file != "-" else None),
-                             ("--why-extract", opts.why_extract if opts.why_extract != "-" else None)])
-        result = link(opts)
-        outputs = OutputSet()
-        outputs.add(opts.output, result.pieces)
-        if opts.map_file:
-            from .mapfile import render_map  # lazy: only for -Map/--print-map
-            outputs.add(opts.map_file, render_map(result).encode("utf-8"))
-        if opts.why_extract:
-            outputs.add(opts.why_extract, _why_extract(result.symtab.extractions).encode("utf-8"))
-        outputs.commit()
+        # The collector paused for the link stays so while the outputs are written, and
+        # to the process's end (collector.py): nothing runs after.
+        with collector.paused(to_the_end=True):
+            _link_and_write(opts)
     except WasmError as err:
         _report(err)
         raise SystemExit(USER_ERROR) from None
+
+
+def _link_and_write(opts):
+    """The link, and its outputs written all together."""
+    inputs = [spec.value for spec in opts.inputs if not spec.is_library]
+    check_paths(inputs, [("-o", opts.output),
+                         ("-Map", opts.map_file if opts.map_file != "-" else None),
+                         ("--why-extract", opts.why_extract if opts.why_extract != "-" else None)])
+    result = link(opts)
+    outputs = OutputSet()
+    outputs.add(opts.output, result.pieces)
+    if opts.map_file:
+        from .mapfile import render_map  # lazy: only for -Map/--print-map
+        outputs.add(opts.map_file, render_map(result).encode("utf-8"))
+    if opts.why_extract:
+        outputs.add(opts.why_extract, _why_extract(result.symtab.extractions).encode("utf-8"))
+    outputs.commit()
 
 
 def _report(err: WasmError):

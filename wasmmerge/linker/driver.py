@@ -200,8 +200,8 @@ def _start_read_ahead(objects: list[tuple[str, bytes]], threads: int | None):
 def link(opts: LinkOptions, stream=None) -> LinkResult:
     # A link builds a few objects per symbol, chunk and relocation and frees almost
     # none until it ends: the cyclic collector's passes over them find nothing and cost
-    # a sixth of the link (bench_link.py), so it is paused for the link's duration (and
-    # to the process's end when that follows: collector.py).
+    # a sixth of the link (bench_link.py), so it is paused for the link's duration (the
+    # command keeps it paused to the process's end: collector.py).
     with collector.paused():
         return _run(opts, stream)
 

@@ -2,6 +2,7 @@
 
 import click
 
+from .. import collector
 from ..cliutil import STDIN, USAGE_ERROR, Progress, diagnostic, fail, label, read_input, wasm_to_wat, warn
 from ..errors import ValidationError, WasmError
 from ..outputs import STDOUT, OutputSet, check_paths
@@ -131,13 +132,16 @@ def merge_command(inputs, output, rename, skip, export_from, allow_import, targe
                            debug_file_url=_base_name(debug_file) if debug_file else None)
     outputs = OutputSet()
     try:
-        if output == STDOUT or emit_text:
-            result = merge(datas, options, files=[label(p) for p in paths])
-            outputs.add(output, wasm_to_wat(result.data, output) if emit_text else result.data)
-        else:
-            # Streamed: the merged code goes to the file as it is made (docs/merge.md).
-            with outputs.stream(output) as options.output:
+        # The collector paused for the merge stays so to the process's end (collector.py):
+        # what follows writes the outputs.
+        with collector.paused(to_the_end=True):
+            if output == STDOUT or emit_text:
                 result = merge(datas, options, files=[label(p) for p in paths])
+                outputs.add(output, wasm_to_wat(result.data, output) if emit_text else result.data)
+            else:
+                # Streamed: the merged code goes to the file as it is made (docs/merge.md).
+                with outputs.stream(output) as options.output:
+                    result = merge(datas, options, files=[label(p) for p in paths])
         progress.close()
         warnings = result.warnings + unresolved_import_hints(result.module.imports, specs)
         if warnings and fatal_warnings:
