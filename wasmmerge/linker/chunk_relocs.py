@@ -205,6 +205,22 @@ def _check_targets(obj, section_name, payload, kinds, indices):
         fail(obj.name, f"{section_name}: relocation {first} ({ROW_OF[kind].name}) {problem}", payload)
 
 
+def kept_runs(columns, chunks) -> tuple:
+    """(columns, the runs of them that the kept chunks of `chunks` hold, in order): the
+    whole section's in one when every chunk is kept (most objects)."""
+    if columns is None:
+        return None, ()
+    if all(chunk.live and not chunk.discarded for chunk in chunks):
+        return columns, ((0, len(columns)),)
+    runs = []
+    for chunk in chunks:
+        if chunk.live and not chunk.discarded:
+            _, lo, hi = chunk.reloc_span()
+            if lo != hi:
+                runs.append((lo, hi))
+    return columns, runs
+
+
 def relocations(chunk):
     """(type's row, offset in the chunk, index, addend) of each relocation of `chunk`."""
     columns, lo, hi = chunk.reloc_span()

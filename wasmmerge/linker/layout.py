@@ -11,7 +11,7 @@ from itertools import compress
 
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
 from .exports import plan_exports
-from .chunk_relocs import named
+from .chunk_relocs import kept_runs, named
 from .shared import init_memory_body, init_tls_body
 from .output import Layout, OutFunction, OutGlobal, OutImport
 from .synthetic import UNREACHABLE_BODY, body, call
@@ -276,7 +276,7 @@ class Planner(MemoryPlanner):
         slot_of = {}  # output function index -> slot, for functions defined by objects
         for obj in self.symtab.objects:
             resolved = obj.resolved
-            for columns, spans in (_kept_spans(obj.code_relocs, obj.functions), _kept_spans(obj.data_relocs, obj.datas)):
+            for columns, spans in (kept_runs(obj.code_relocs, obj.functions), kept_runs(obj.data_relocs, obj.datas)):
                 for lo, hi in spans:
                     kinds = columns.kinds[lo:hi]
                     if _SLOT_KINDS.isdisjoint(kinds):
@@ -298,22 +298,6 @@ class Planner(MemoryPlanner):
         for sym in self.symtab.symbols.values():
             if sym.kind == SYMTAB_TABLE and sym.synthetic == "table":
                 sym.out_index = 0  # the one table, defined or (--import-table) imported
-
-
-def _kept_spans(columns, chunks) -> tuple:
-    """(columns, the runs of them that the kept chunks of `chunks` hold, in order): the
-    whole section's in one when every chunk is kept (most objects)."""
-    if columns is None:
-        return None, ()
-    if all(chunk.live and not chunk.discarded for chunk in chunks):
-        return columns, ((0, len(columns)),)
-    spans = []
-    for chunk in chunks:
-        if chunk.live and not chunk.discarded:
-            _, lo, hi = chunk.reloc_span()
-            if lo != hi:
-                spans.append((lo, hi))
-    return columns, spans
 
 
 def take_slot(sym, slot_of: dict, entries: list, base: int) -> int:

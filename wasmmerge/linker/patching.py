@@ -241,13 +241,11 @@ class Patcher:
             if view is None:
                 view = views[id(obj)] = memoryview(obj.data)
             payload[at:at + last.end - first.size_start] = view[first.size_start:last.end]
-            columns = obj.code_relocs
-            if columns is not None:
-                # The run's relocations: from its first body's to its last's. (Code has
-                # no addresses: a location-relative type, a data one, finds 0 here.)
-                bounds, nfi = obj.code_bounds, obj.num_imported[0]
-                lo, hi = bounds[first.index - nfi], bounds[last.index - nfi + 1]
-                if lo != hi:
-                    self._patch(payload, at - first.size_start, obj, columns, lo, hi, 0)
+            # The run's relocations: from its first body's to its last's. (Code has no
+            # addresses: a location-relative type, a data one, finds 0 here.)
+            columns, lo, _ = first.reloc_span()
+            hi = last.reloc_span()[2]
+            if lo != hi:
+                self._patch(payload, at - first.size_start, obj, columns, lo, hi, 0)
 
 

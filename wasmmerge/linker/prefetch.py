@@ -11,8 +11,9 @@ never starts one at or before it. Which process read which object never changes 
 output; a child that fails, dies or falls behind only saves less time.
 
 The two share one anonymous memory mapping, made before the fork: the announced
-position, a table saying where each object's record lies, and the records (marshalled,
-with a CRC-32 so that a half-written record is never used). Its size is an upper bound
+position, a table saying where each object's record lies, and the records (marshalled:
+the built-in serializer of plain values, already loaded, where pickle would bring `re`
+and more into a link's start; with a CRC-32 so that a half-written record is never used). Its size is an upper bound
 on the records; the system only provides the pages written.
 """
 
@@ -64,7 +65,7 @@ class Prefetch:
                 return
             name, data = self.objects[k]
             try:
-                record = _encode(packed_relocations(read_object(name, data)))
+                record = marshal.dumps(packed_relocations(read_object(name, data)))
             except Exception:  # this process reports it when it reads the object itself
                 continue
             if at + len(record) > len(shared):
@@ -84,7 +85,7 @@ class Prefetch:
         record = shared[at:at + length]
         if zlib.crc32(record) != crc:
             return None
-        return _decode(record)
+        return marshal.loads(record)
 
     def close(self):
         """Stop the child (it may still be reading) and free the mapping."""
@@ -96,13 +97,3 @@ class Prefetch:
             pass
         self.shared.close()
 
-
-# A record is marshalled: the built-in serializer of plain values, already loaded (pickle
-# would bring `re` and more into a link's start); the relocations' columns are bytes.
-
-def _encode(packed: tuple) -> bytes:
-    return marshal.dumps(packed)
-
-
-def _decode(record: bytes) -> tuple:
-    return marshal.loads(record)

@@ -14,6 +14,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
                             TABLE, TAG, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError
+from .chunk_relocs import kept_runs
 from .demangle_lazy import shown_symbol  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
 from .patching import Patcher
@@ -116,13 +117,12 @@ class Writer(Patcher):
             if obj.code_types is not None and all(chunk.live and not chunk.discarded for chunk in obj.functions):
                 named_types = dict.fromkeys(obj.code_types)  # every function kept: the section's order
             else:
-                for chunk in obj.functions:
-                    if chunk.live and not chunk.discarded:
-                        columns, lo, hi = chunk.reloc_span()
-                        kinds = columns.kinds[lo:hi] if lo != hi else b""
-                        if not TYPE_KINDS.isdisjoint(kinds):
-                            named_types.update(dict.fromkeys(
-                                compress(columns.indices[lo:hi], map(TYPE_KINDS.__contains__, kinds))))
+                columns, runs = kept_runs(obj.code_relocs, obj.functions)
+                for lo, hi in runs:
+                    kinds = columns.kinds[lo:hi]
+                    if not TYPE_KINDS.isdisjoint(kinds):
+                        named_types.update(dict.fromkeys(
+                            compress(columns.indices[lo:hi], map(TYPE_KINDS.__contains__, kinds))))
             if named_types:
                 types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
                 for index in named_types:
@@ -309,9 +309,9 @@ class Writer(Patcher):
             tombstone = _tombstone(name)
             for chunk in chunks:
                 buf[chunk.out_offset:chunk.out_offset + chunk.end - chunk.start] = chunk.file.data[chunk.start:chunk.end]
-                if chunk.relocs is not None:
-                    self._patch(buf, chunk.out_offset - chunk.start, chunk.file, chunk.relocs, 0, len(chunk.relocs),
-                                -chunk.start, tombstone)
+                columns, lo, hi = chunk.reloc_span()
+                if lo != hi:
+                    self._patch(buf, chunk.out_offset - chunk.start, chunk.file, columns, lo, hi, -chunk.start, tombstone)
             out.append(_section_pieces(CUSTOM, _name(name), buf))
         if with_names and (not opts.strip_all or "name" in keep):
             out.append(_section_pieces(CUSTOM, _name("name"), *self._name_pieces()))
