@@ -10,9 +10,10 @@ from click.testing import CliRunner
 
 from wasmmerge.cli import cli
 from wasmmerge.linker.chunk_relocs import RelocColumns, packed_relocations
-from wasmmerge.linker.objects import read_object
+from wasmmerge.linker.objects import read_object, relocations_alone
 from wasmmerge.linker.prefetch import Prefetch
 
+from .harness import compile_sources
 from .objdsl import CALL_SITE, entry, linking, obj, reloc_code, sym_function
 from .test_relocation_types import _object
 
@@ -37,6 +38,17 @@ def test_packed_relocations_attach_as_read():
     assert _relocations(again) == _relocations(read) and again.names_got == read.names_got
     assert again.code_types == read.code_types and read.code_types  # the types call_indirect names
     assert _relocations(read)[0] and _relocations(read)[-1]  # the code's and the debug section's
+
+
+def test_relocations_alone_are_those_of_the_whole_object(tmp_path):
+    # What the read-ahead process sends, read without the rest of the object: the same
+    # records, for every relocation type and for a C++ program built with debug info
+    # (code, data and several debug sections, each with its relocations).
+    objects = [_object(), *(path.read_bytes() for path in compile_sources(["cxx/program.cc"], tmp_path, ["-g"]))]
+    for data in objects:
+        assert relocations_alone("x.o", data) == packed_relocations(read_object("x.o", data))
+    debug = read_object("x.o", objects[-1])
+    assert sum(chunk.relocs is not None for chunk in debug.customs) >= 2 and debug.data_relocs is not None
 
 
 def test_packing_keeps_64_bit_addends():

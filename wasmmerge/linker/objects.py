@@ -12,7 +12,7 @@ one set of columns, by `chunk_relocs.py`.
 from array import array
 
 from ..binary import leb
-from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, FUNCTION, IMPORT, Module
+from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, FUNCTION, IMPORT, TYPE, Module
 from ..binary.reader import decode_module, iter_sections
 from ..binary.record import Entity
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
@@ -20,7 +20,7 @@ from ..custom import linking as linking_section
 from ..custom.linking import SymbolColumns
 from ..errors import DecodeError, WasmError
 from ..features import ALL
-from .chunk_relocs import RelocColumns, attach_packed, fail, read_relocations
+from .chunk_relocs import RelocColumns, attach_packed, fail, packed_relocations, read_relocations
 from .object_imports import ObjectImports, read_imports
 
 # An -flto "object" is LLVM bitcode, which only an LLVM linker can compile: refused saying so.
@@ -317,6 +317,22 @@ def _blank(data, info) -> bytes:
     return b"\0" + data[info.offset + 1:info.start] + b"\0" + data[info.start + 1:info.start + info.size]
 
 
+_LINKING, _RELOC, _CHUNK, _OTHER = "linking", "reloc", "chunk", "other"
+_NOT_CHUNKS = frozenset(("target_features", "producers", "name", "dylink.0"))
+
+
+def _custom_role(name: str) -> str:
+    """What reading an object does with a custom section of this name: the linking
+    section, a reloc.* section, a chunk (copied to the output), or another it reads
+    (target_features, producers) or drops (name, dylink.0). One rule for `read_object`
+    and `relocations_alone`, so that the two number custom chunks alike."""
+    if name == "linking":
+        return _LINKING
+    if name.startswith("reloc."):
+        return _RELOC
+    return _OTHER if name in _NOT_CHUNKS else _CHUNK
+
+
 # read_object(..., relocations=LATER): the object without its relocations, which
 # `read_later_relocations` reads (or takes from another process) before they are needed.
 LATER = "later"
@@ -348,18 +364,19 @@ def read_object(name: str, data: bytes, relocations: tuple | str | None = None) 
         elif info.id == CUSTOM:
             payload = _custom_payload(data, info)
             end = info.start + info.size
+            role = _custom_role(info.name)
             try:
-                if info.name == "linking":
+                if role is _LINKING:
                     linking = linking_section.parse(bytes(data[payload:end]), payload, columns=True)
-                elif info.name.startswith("reloc."):
+                elif role is _RELOC:
                     # Decoded later, in one pass with attaching (it needs the chunks and symbols).
                     reloc_infos.append((info.name, payload, end))
+                elif role is _CHUNK:
+                    customs.append(CustomChunk(None, k, info.name, payload, end))
                 elif info.name == "target_features":
                     features, features_at = bytes(data[payload:end]), payload
                 elif info.name == "producers":
                     producers, producers_at = bytes(data[payload:end]), payload
-                elif info.name not in ("name", "dylink.0"):
-                    customs.append(CustomChunk(None, k, info.name, payload, end))
             except WasmError as err:
                 raise err.with_file(name)
     if linking is None:
@@ -390,6 +407,61 @@ def read_object(name: str, data: bytes, relocations: tuple | str | None = None) 
     else:
         _read_relocations(obj, *later)
     return obj
+
+
+class _RelocTarget:
+    """What `read_relocations` reads and writes of an object (`relocations_alone`)."""
+    __slots__ = ("name", "module", "symbol_table", "functions", "datas", "customs", "sections", "names_got",
+                 "code_types", "code_relocs", "code_bounds", "data_relocs", "data_bounds")
+
+
+class _TypeCount:
+    __slots__ = ("types",)
+
+
+def relocations_alone(name: str, data: bytes) -> tuple:
+    """An object's relocations as `packed_relocations` gives them for `read_object(name,
+    data)`, reading only what checking and placing them needs: the sections' frames, the
+    type count, the symbol table, the code and data chunks' bounds and the custom
+    chunks. For a process reading ahead (prefetch.py): it sends them, and this process
+    reads the rest of the object. Where this reading and `read_object`'s could differ,
+    the object is malformed and `read_object` refuses it; this may fail too, or not."""
+    infos = list(iter_sections(data))
+    obj = _RelocTarget()
+    obj.name = name
+    obj.module = _TypeCount()
+    obj.module.types = ()
+    obj.symbol_table = SymbolColumns()
+    obj.functions, obj.datas, obj.customs = [], [], []
+    obj.names_got, obj.code_types = False, None
+    obj.code_relocs = obj.data_relocs = None
+    obj.code_bounds = obj.data_bounds = _NO_BOUNDS
+    code_info = data_info = None
+    reloc_infos = []
+    for k, info in enumerate(infos):
+        if info.id == TYPE:
+            obj.module.types = range(leb.read_u32(data, info.start)[0])  # only their number is needed
+        elif info.id == CODE:
+            obj.functions = [FunctionChunk(None, 0, s, e, z) for s, e, z in _split_code(name, data, info)]
+            code_info = info
+        elif info.id == DATA:
+            obj.datas = [DataChunk(None, k, None, 0, 0, s, e) for k, (s, e) in enumerate(_split_data(name, data, info))]
+            data_info = info
+        elif info.id == CUSTOM:
+            payload = _custom_payload(data, info)
+            end = info.start + info.size
+            role = _custom_role(info.name)
+            if role is _LINKING:
+                obj.symbol_table = linking_section.parse(bytes(data[payload:end]), payload, columns=True).symbols \
+                    or SymbolColumns()
+            elif role is _RELOC:
+                reloc_infos.append((info.name, payload, end))
+            elif role is _CHUNK:
+                obj.customs.append(CustomChunk(None, k, info.name, payload, end))
+    obj.sections = {c.section: c for c in obj.customs}
+    for section_name, payload, end in reloc_infos:
+        read_relocations(obj, infos, section_name, data[payload:end], payload, code_info, data_info)
+    return packed_relocations(obj)
 
 
 def read_later_relocations(obj: ObjectFile, relocations: tuple | None = None):

@@ -3,7 +3,7 @@
 Symbol resolution takes the command line's objects in order, so this process reads them
 in order. Meanwhile a forked process reads them from the last one backwards and hands
 over each object's relocations, the costliest part of reading it (an entry per relocated
-site; `chunk_relocs.packed_relocations`). The driver first enters every object's symbols
+site), reading no more of it than they need (`objects.relocations_alone`). The driver first enters every object's symbols
 without its relocations (`objects.LATER`), then takes the relocations in order
 (`take`): those the child has published by then, else reads them here. Where the two
 meet, the child stops: this process announces the object it takes next, and the child
@@ -23,8 +23,7 @@ import os
 import struct
 import zlib
 
-from .chunk_relocs import packed_relocations
-from .objects import read_object
+from .objects import relocations_alone
 
 _POSITION = struct.Struct("<q")  # the object this process reads next
 _ENTRY = struct.Struct("<QQI")  # per object: record offset (0: none yet), length, CRC-32
@@ -65,7 +64,7 @@ class Prefetch:
                 return
             name, data = self.objects[k]
             try:
-                record = marshal.dumps(packed_relocations(read_object(name, data)))
+                record = marshal.dumps(relocations_alone(name, data))
             except Exception:  # this process reports it when it reads the object itself
                 continue
             if at + len(record) > len(shared):
