@@ -3,6 +3,7 @@ as the dataclasses did: fields and defaults (a fresh list each), equality or ide
 hashing, repr, pickling, and `Module.replace` for `dataclasses.replace`."""
 
 import pickle
+from array import array
 
 import pytest
 
@@ -15,8 +16,9 @@ from wasmmerge.linker.output import Layout, OutFunction, OutGlobal, OutImport, O
 
 
 def _object():
-    obj = ObjectFile("a.o", b"", Module(), [], [], [], [], [], [], {})
-    obj.functions.append(FunctionChunk(obj, 0, 10, 20))
+    obj = ObjectFile("a.o", b"", Module(), [], [], [], [], [], [], {0: 0}, body_starts=array("I", [12]),
+                     size_fields=array("I", [10, 20]))
+    obj.functions.append(FunctionChunk(obj, 0))
     obj.datas.append(DataChunk(obj, 0, ".data", 2, 0, 30, 34))
     obj.customs.append(CustomChunk(obj, 5, ".debug_info", 40, 50))
     return obj
@@ -26,6 +28,7 @@ def test_mutable_defaults_are_fresh_for_each_instance():
     one, two = _object(), _object()
     for chunk in (one.functions[0], one.datas[0], one.customs[0]):
         assert chunk.reloc_span() == (None, 0, 0)
+    assert (one.functions[0].size_start, one.functions[0].start, one.functions[0].end) == (10, 12, 20)
     assert one.resolved is not two.resolved and one.sections is not two.sections and one.sections == {}
     assert OutputSegment(".data").chunks is not OutputSegment(".data").chunks
     assert Layout().functions is not Layout().functions and Layout().table_base == 1

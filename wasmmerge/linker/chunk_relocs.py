@@ -118,16 +118,19 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
     if target_index >= len(infos):
         fail(obj.name, f"{section_name}: target section index {target_index} out of range", payload)
     target = infos[target_index]
+    # Each chunk's (start, end) in the file.
     if target.id == CODE:
-        chunks, base = obj.functions, code_info.start
+        ranges, base = zip(obj.body_starts, obj.size_fields[1:]), code_info.start
+        count = len(obj.body_starts)
     elif target.id == DATA:
-        chunks, base = obj.datas, data_info.start
+        ranges, base = ((chunk.start, chunk.end) for chunk in obj.datas), data_info.start
+        count = len(obj.datas)
     elif target.id == CUSTOM:
         chunk = obj.sections.get(target_index)
         if chunk is None:
             return  # checked above, though its section is dropped
         # Offsets in a custom section count from its payload, after the name.
-        chunks, base = [chunk], chunk.start
+        ranges, base, count = ((chunk.start, chunk.end),), chunk.start, 1
     else:
         fail(obj.name, f"{section_name}: relocations for a {target.kind} section are not supported", payload)
     if not flat:
@@ -138,10 +141,10 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
         k = next(k for k in range(1, len(offsets)) if offsets[k] < offsets[k - 1])
         fail(obj.name, f"{section_name}: relocations not in offset order (relocation {k} at offset "
                         f"{offsets[k]:#x} follows one at {offsets[k - 1]:#x})", payload)
-    bounds = array("I", bytes(4 * (len(chunks) + 1)))
+    bounds = array("I", bytes(4 * (count + 1)))
     lo = 0
-    for k, chunk in enumerate(chunks):
-        start, end = chunk.start - base, chunk.end - base
+    for k, (start, end) in enumerate(ranges):
+        start, end = start - base, end - base
         lo = bisect_left(offsets, start, lo)
         if lo != bounds[k]:  # entries between the previous chunk's end and this one's start
             _outside(obj, section_name, bounds[k], offsets, flat, target, payload)
@@ -165,7 +168,7 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
     elif target.id == DATA:
         obj.data_relocs, obj.data_bounds = columns, bounds
     else:
-        chunks[0].relocs = columns
+        chunk.relocs = columns
 
 
 def _outside(obj, section_name, number, offsets, flat, target, payload):

@@ -36,20 +36,36 @@ _NO_BOUNDS = array("I")  # the bounds of a section without relocations (shared, 
 # object). A chunk's relocations are a run of its section's: `reloc_span()`.
 
 class FunctionChunk(Entity):
-    __slots__ = ("file", "index", "start", "end", "size_start", "live", "discarded", "name", "out_index")
+    __slots__ = ("file", "index", "live", "discarded", "name", "out_index")
 
-    def __init__(self, file: "ObjectFile", index: int, start: int, end: int, size_start: int = 0,
-                 live: bool = False, discarded: bool = False, name: str | None = None,
-                 out_index: int | None = None):
+    def __init__(self, file: "ObjectFile", index: int, live: bool = False, discarded: bool = False,
+                 name: str | None = None, out_index: int | None = None):
         self.file = file
         self.index = index  # in the object's function index space (imports first)
-        self.start = start  # file offset of the body (locals + code), after its size field
-        self.end = end
-        self.size_start = size_start  # file offset of its size field (copied as the input wrote it)
         self.live = live
         self.discarded = discarded  # lost its COMDAT group to another object
         self.name = name
         self.out_index = out_index  # (its place in the code section: Patcher.code_offset)
+
+    # Where its bytes lie in the object's file: kept in the object's arrays (a program has
+    # thousands of functions), read here by the passes that take one function at a time.
+
+    @property
+    def start(self) -> int:
+        """File offset of the body (locals + code), after its size field."""
+        obj = self.file
+        return obj.body_starts[self.index - obj.num_imported[FUNC_KIND]]
+
+    @property
+    def size_start(self) -> int:
+        """File offset of its size field (copied as the input wrote it)."""
+        obj = self.file
+        return obj.size_fields[self.index - obj.num_imported[FUNC_KIND]]
+
+    @property
+    def end(self) -> int:
+        obj = self.file
+        return obj.size_fields[self.index - obj.num_imported[FUNC_KIND] + 1]
 
     # In the layout's list of output functions (Layout.functions), a kept body stands for
     # itself, beside an OutFunction for each the linker makes: one record less per
@@ -135,7 +151,7 @@ class ObjectFile(Entity):
     __slots__ = ("name", "data", "module", "symbol_table", "functions", "datas", "customs", "init_funcs", "comdats",
                  "num_imported", "imports", "sections", "resolved", "names_got", "features", "producers",
                  "features_at", "producers_at", "on_demand", "code_types", "_symbols", "code_relocs", "code_bounds",
-                 "data_relocs", "data_bounds", "later_relocations")
+                 "data_relocs", "data_bounds", "later_relocations", "body_starts", "size_fields")
 
     def __init__(self, name: str, data: bytes, module: Module, symbol_table: SymbolColumns | list,
                  functions: list[FunctionChunk],
@@ -144,7 +160,8 @@ class ObjectFile(Entity):
                  sections: dict[int, CustomChunk] | None = None,
                  resolved: list | None = None, names_got: bool = False, features: bytes | None = None,
                  producers: bytes | None = None, features_at: int = 0, producers_at: int = 0,
-                 on_demand: bool = False, code_types: list | None = None):
+                 on_demand: bool = False, code_types: list | None = None,
+                 body_starts: array | None = None, size_fields: array | None = None):
         self.name = name  # as messages print it: "main.o" or "libc.a(printf.o)"
         self.data = data
         self.module = module  # the declarations but imports (its `imports` is None)
@@ -154,6 +171,10 @@ class ObjectFile(Entity):
                              else SymbolColumns.of(symbol_table))
         self._symbols = None
         self.functions = functions  # defined functions, in order
+        # Of each function k: where its body starts (body_starts[k]), after its size field
+        # (size_fields[k]); the bodies lie end to end, so size_fields[k + 1] is where it ends.
+        self.body_starts = array("I") if body_starts is None else body_starts
+        self.size_fields = array("I", (0,)) if size_fields is None else size_fields
         self.datas = datas
         self.customs = customs
         self.init_funcs = init_funcs
@@ -216,19 +237,26 @@ def _custom_payload(data, info) -> int:
     return pos + length
 
 
-def _split_code(name, data, info) -> list[tuple[int, int, int]]:
+def _split_code(name, data, info) -> tuple[array, array]:
+    """(where each body starts, where each size field starts and then the last body
+    ends): the bodies lie end to end (see ObjectFile.size_fields)."""
     pos, end = info.start, info.start + info.size
     count, pos = leb.read_u32(data, pos)
-    ranges = []
+    starts, fields = array("I"), array("I", (pos,))
+    add_start, add_field = starts.append, fields.append
     for _ in range(count):
-        size_start = pos
-        size, pos = leb.read_u32(data, pos)
+        size = data[pos] if pos < end else 0x80
+        if size < 0x80:
+            pos += 1
+        else:
+            size, pos = leb.read_u32(data, pos)
         body_end = pos + size
         if body_end > end:
             fail(name, "code section: function body runs past the section", pos)
-        ranges.append((pos, body_end, size_start))
-        pos = body_end  # one int for a body's end and the next one's size field (a program has thousands)
-    return ranges
+        add_start(pos)
+        add_field(body_end)
+        pos = body_end
+    return starts, fields
 
 
 def _split_data(name, data, info) -> list[tuple[int, int]]:
@@ -350,13 +378,13 @@ def read_object(name: str, data: bytes, relocations: tuple | str | None = None) 
         raise err.with_file(name)
     linking = None
     reloc_infos = []
-    code_ranges, data_ranges = [], []
+    body_starts, size_fields, data_ranges = array("I"), None, []
     customs = []
     features = producers = None
     features_at = producers_at = 0
     for k, info in enumerate(infos):
         if info.id == CODE:
-            code_ranges = _split_code(name, data, info)
+            body_starts, size_fields = _split_code(name, data, info)
             code_info = info
         elif info.id == DATA:
             data_ranges = _split_data(name, data, info)
@@ -383,8 +411,8 @@ def read_object(name: str, data: bytes, relocations: tuple | str | None = None) 
         fail(name, "not a relocatable object: no linking section")
     num_imported = imports.counts()
     nfi = num_imported[FUNC_KIND]
-    _check_types(name, module, imports, code_ranges, code_info if code_ranges else None)
-    functions = [FunctionChunk(None, nfi + k, s, e, z) for k, (s, e, z) in enumerate(code_ranges)]
+    _check_types(name, module, imports, len(body_starts), code_info if body_starts else None)
+    functions = [FunctionChunk(None, index) for index in range(nfi, nfi + len(body_starts))]
     segments = linking.segments or []
     if len(segments) != len(data_ranges):
         fail(name, f"linking section: segment info lists {len(segments)} segments, the data section has "
@@ -394,12 +422,12 @@ def read_object(name: str, data: bytes, relocations: tuple | str | None = None) 
     obj = ObjectFile(name, data, module, linking.symbols or SymbolColumns(), functions, datas, customs,
                      linking.init_funcs or [], linking.comdats or [], num_imported, imports,
                      features=features, producers=producers, features_at=features_at,
-                     producers_at=producers_at)
+                     producers_at=producers_at, body_starts=body_starts, size_fields=size_fields)
     for chunk in (*functions, *datas, *customs):
         chunk.file = obj
     obj.sections = {c.section: c for c in customs}
     _check_symbols(obj)
-    later = (infos, reloc_infos, code_info if code_ranges else None, data_info if data_ranges else None)
+    later = (infos, reloc_infos, code_info if body_starts else None, data_info if data_ranges else None)
     if relocations is LATER:
         obj.later_relocations = later
     elif relocations is not None:
@@ -411,8 +439,8 @@ def read_object(name: str, data: bytes, relocations: tuple | str | None = None) 
 
 class _RelocTarget:
     """What `read_relocations` reads and writes of an object (`relocations_alone`)."""
-    __slots__ = ("name", "module", "symbol_table", "functions", "datas", "customs", "sections", "names_got",
-                 "code_types", "code_relocs", "code_bounds", "data_relocs", "data_bounds")
+    __slots__ = ("name", "module", "symbol_table", "body_starts", "size_fields", "datas", "customs", "sections",
+                 "names_got", "code_types", "code_relocs", "code_bounds", "data_relocs", "data_bounds")
 
 
 class _TypeCount:
@@ -432,7 +460,8 @@ def relocations_alone(name: str, data: bytes) -> tuple:
     obj.module = _TypeCount()
     obj.module.types = ()
     obj.symbol_table = SymbolColumns()
-    obj.functions, obj.datas, obj.customs = [], [], []
+    obj.body_starts, obj.size_fields = array("I"), array("I", (0,))
+    obj.datas, obj.customs = [], []
     obj.names_got, obj.code_types = False, None
     obj.code_relocs = obj.data_relocs = None
     obj.code_bounds = obj.data_bounds = _NO_BOUNDS
@@ -442,7 +471,7 @@ def relocations_alone(name: str, data: bytes) -> tuple:
         if info.id == TYPE:
             obj.module.types = range(leb.read_u32(data, info.start)[0])  # only their number is needed
         elif info.id == CODE:
-            obj.functions = [FunctionChunk(None, 0, s, e, z) for s, e, z in _split_code(name, data, info)]
+            obj.body_starts, obj.size_fields = _split_code(name, data, info)
             code_info = info
         elif info.id == DATA:
             obj.datas = [DataChunk(None, k, None, 0, 0, s, e) for k, (s, e) in enumerate(_split_data(name, data, info))]
@@ -482,9 +511,9 @@ def _read_relocations(obj, infos, reloc_infos, code_info, data_info):
             raise err.with_file(obj.name)
 
 
-def _check_types(name, module, imports, code_ranges, code_info):
+def _check_types(name, module, imports, bodies: int, code_info):
     """Every function (imported or defined) has a type of the object, and a body."""
-    if len(module.funcs) != len(code_ranges):
+    if len(module.funcs) != bodies:
         fail(name, "function and code section have inconsistent lengths", code_info.start if code_info else None)
     ntypes = len(module.types)
     func_types = imports.descs[FUNC_KIND]

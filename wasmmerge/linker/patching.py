@@ -188,13 +188,14 @@ class Patcher:
                 size = len(u32(len(f.body))) + len(f.body)
                 costs[k] = size
             else:
-                size = chunk.end - chunk.size_start
                 if chunk.file is not obj:
                     obj = chunk.file
                     bounds = obj.code_bounds if obj.code_relocs is not None else None
                     nfi = obj.num_imported[0]
+                    fields = obj.size_fields
+                j = chunk.index - nfi
+                size = fields[j + 1] - fields[j]
                 if bounds is not None:
-                    j = chunk.index - nfi
                     costs[k] = size + 64 * (bounds[j + 1] - bounds[j])
                 else:
                     costs[k] = size
@@ -231,21 +232,25 @@ class Patcher:
                 k += 1
                 continue
             obj = chunk.file
-            first = last = chunk
+            # The run: bodies first..last of the object, one after another in its file.
+            first = last = chunk.index
             k += 1
             while k < stop and (chunk := functions[k].chunk) is not None and chunk.file is obj \
-                    and chunk.size_start == last.end:
-                last = chunk
+                    and chunk.index == last + 1:
+                last += 1
                 k += 1
             view = views.get(id(obj))
             if view is None:
                 view = views[id(obj)] = memoryview(obj.data)
-            payload[at:at + last.end - first.size_start] = view[first.size_start:last.end]
+            nfi = obj.num_imported[0]
+            begin, end = obj.size_fields[first - nfi], obj.size_fields[last - nfi + 1]
+            payload[at:at + end - begin] = view[begin:end]
             # The run's relocations: from its first body's to its last's. (Code has no
             # addresses: a location-relative type, a data one, finds 0 here.)
-            columns, lo, _ = first.reloc_span()
-            hi = last.reloc_span()[2]
-            if lo != hi:
-                self._patch(payload, at - first.size_start, obj, columns, lo, hi, 0)
+            columns = obj.code_relocs
+            if columns is not None:
+                lo, hi = obj.code_bounds[first - nfi], obj.code_bounds[last - nfi + 1]
+                if lo != hi:
+                    self._patch(payload, at - begin, obj, columns, lo, hi, 0)
 
 
