@@ -19,13 +19,32 @@ __all__ = ["Symbol", "KIND_NAMES", "ABSOLUTE", "BINDING_LOCAL", "BINDING_WEAK", 
            "SYMTAB_SECTION", "SYMTAB_TABLE", "SYMTAB_TAG", "TLS", "UNDEFINED", "VISIBILITY_HIDDEN"]
 
 
+def _seldom(name: str):
+    """A field few symbols set, kept in the symbol's `_seldom` dict (None until one is
+    set): a slot each would cost every symbol of a program 8 bytes."""
+    def get(self):
+        fields = self._seldom
+        return None if fields is None else fields.get(name)
+
+    def set(self, value):
+        if self._seldom is None:
+            self._seldom = {}
+        self._seldom[name] = value
+
+    return property(get, set)
+
+
 class Symbol:
     __slots__ = (
         "name", "kind", "flags", "file", "index", "segment", "offset", "size",
-        "lazy", "weak_ref_only", "referenced_by", "live", "synthetic",
-        "import_module", "import_name", "signature", "global_type", "tag_type", "table_type",
-        "out_index", "table_slot", "address", "got_index", "value", "is_stub",
+        "lazy", "weak_ref_only", "referenced_by", "live", "synthetic", "import_module", "signature",
+        "out_index", "table_slot", "address", "got_index", "is_stub", "_seldom",
     )
+    import_name = _seldom("import_name")  # undefined with EXPLICIT_NAME (or defaults at import time)
+    global_type = _seldom("global_type")
+    tag_type = _seldom("tag_type")
+    table_type = _seldom("table_type")
+    value = _seldom("value")  # synthetic globals: their constant initial value
 
     def __init__(self, name, kind, flags=0, file=None, index=None):
         self.name = name
@@ -40,19 +59,15 @@ class Symbol:
         self.weak_ref_only = True  # every reference so far is weak (no archive extraction)
         self.referenced_by = None  # first object that referenced it undefined (messages)
         self.live = False
-        self.synthetic = None  # a linker-made definition: a tag naming what (see layout)
         self.import_module = None  # undefined with EXPLICIT_NAME (or defaults at import time)
-        self.import_name = None
         self.signature = None  # functions: FuncType; undefined ones: from the import
-        self.global_type = None
-        self.tag_type = None
-        self.table_type = None
         self.out_index = None  # output function/global/tag/table index
         self.table_slot = None  # functions whose address is taken
         self.address = None  # data: output virtual address (or a linker-set value)
+        self.synthetic = None  # a linker-made definition: a tag naming what (see layout)
         self.got_index = None  # output global holding this symbol's address or slot (GOT)
-        self.value = None  # synthetic globals: their constant initial value
         self.is_stub = False  # an undefined weak function replaced by an `unreachable` body
+        self._seldom = None
 
     # -- binding and state -------------------------------------------------------------
 
