@@ -101,6 +101,8 @@ def test_cli_version_and_refusal():
     runner = CliRunner()
     result = runner.invoke(cli, ["link", "--version"])
     assert result.exit_code == 0 and result.output.strip() == VERSION_LINE
+    # One version for the whole program, as `wasmmerge --version` prints it.
+    assert VERSION_LINE.split()[2] == runner.invoke(cli, ["--version"]).output.split()[-1]
     result = runner.invoke(cli, ["link", "--lto-O2", "x.o", "-o", "y.wasm"])
     assert result.exit_code == 2  # a usage error, as for every command
     assert result.stderr.strip() == "wasmmerge: error: unsupported option: --lto-O2"

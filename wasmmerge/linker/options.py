@@ -9,10 +9,13 @@ never ignored: a build that relies on it must not get a silently different modul
 
 import os
 
+from .. import __version__
 from ..binary.record import Record
 from ..errors import LinkError
 
-VERSION_LINE = "wasmmerge link 0.1 (compatible with LLD 14 wasm-ld)"
+# The same version as `wasmmerge --version`; "LLD" is what build systems look for in a
+# wasm-ld's version line.
+VERSION_LINE = f"wasmmerge link {__version__} (compatible with LLD 14 wasm-ld)"
 
 
 class UsageError(LinkError):
