@@ -251,6 +251,17 @@ def test_stubs_of_every_kind_in_wasm_ld_s_order(flags, tmp_path):
         assert call_exports(ours, [("compute_ok", (2, 3))]) == [7]
 
 
+def test_ignored_functions_whose_address_is_taken_first_keep_a_slot(tmp_path):
+    """Under --unresolved-symbols=ignore-all, a missing function whose first relocation in
+    wasm-ld's scan takes its address gets a table slot holding the stub (a pointer to it
+    is not null); one first called has the address 0 (found linking sqlite, whose table
+    of system calls names libc functions: wasm-ld's table had 14 slots more)."""
+    objects = _objects(tmp_path, ["order/ignored_addresses.c"])
+    ours = _same(["--no-entry", "--export=use", "--export=non_null", "--unresolved-symbols=ignore-all",
+                  *map(str, objects), "-o", "out.wasm"], tmp_path)
+    assert call_exports(ours, [("non_null", ())]) == [0b1101]
+
+
 def _names_of_every_length(count: int) -> list[str]:
     """Distinct C identifiers of 1 to `count` characters and a few longer ones (every
     branch of LLVM's string hash), in a shuffled but fixed order."""

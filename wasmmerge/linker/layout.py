@@ -34,6 +34,7 @@ class Planner(MemoryPlanner):
         self.marker = marker
         self.out = Layout(table_base=opts.table_base)
         self.ptr_type = I64 if opts.wasm64 else I32
+        self.stubs_with_slots = []  # see _functions
 
     def run(self, wrap_exports: bool, dtors, stubs=()) -> Layout:
         self._imports()
@@ -42,7 +43,11 @@ class Planner(MemoryPlanner):
         self._memory()
         self._globals()
         plan_tags(self.symtab, self.out, not self.opts.gc_sections)
+        for sym in self.stubs_with_slots:
+            sym.is_stub = False  # (until its slot is taken)
         self._table()
+        for sym in self.stubs_with_slots:
+            sym.is_stub = True
         if self.opts.shared_memory:
             self._shared_memory_bodies()
         plan_exports(self, wrap_exports, dtors)
@@ -87,10 +92,13 @@ class Planner(MemoryPlanner):
         any without an explicit import name under --unresolved-symbols=ignore-all."""
         return sym.weak or (self.opts.unresolved == "ignore-all" and sym.import_name is None)
 
-    def _in_scan_order(self, wanted: dict) -> list:
+    def _in_scan_order(self, wanted: dict) -> tuple[list, list]:
         """The symbols of `wanted` (id -> Symbol) as wasm-ld's relocation scan first meets
-        them: objects in order, each one's live functions, then its live data segments."""
-        order = []
+        them (objects in order, each one's live functions, then its live data segments),
+        and those of them whose first relocation there takes the function's address (a
+        table slot, or a GOT entry holding one)."""
+        order, first_takes_address = [], []
+        seen = set()
         for obj in self.symtab.objects:
             if len(order) == len(wanted):
                 break
@@ -99,9 +107,13 @@ class Planner(MemoryPlanner):
                 if not chunk.live or chunk.discarded:
                     continue
                 for rt, index in named(chunk):
-                    if rt.target != "type" and id(resolved[index]) in wanted and resolved[index] not in order:
-                        order.append(resolved[index])
-        return order + [sym for sym in wanted.values() if sym not in order]
+                    sym = resolved[index]
+                    if rt.target != "type" and id(sym) in wanted and id(sym) not in seen:
+                        seen.add(id(sym))
+                        order.append(sym)
+                        if rt.number in _SLOT_KINDS:
+                            first_takes_address.append(sym)
+        return order + [sym for sym in wanted.values() if id(sym) not in seen], first_takes_address
 
     def _functions(self, wrap_exports, dtors, stubs):
         out = self.out
@@ -135,8 +147,14 @@ class Planner(MemoryPlanner):
         # order its relocation scan meets them.
         weak = [sym for sym in symtab.symbols.values() if id(sym) in stubbed and sym.weak]
         weak += [sym for sym in stubbed.values() if sym.weak and sym not in weak]  # local names
+        # wasm-ld 14 makes an ignored undefined function a stub where its relocation scan
+        # first meets it; met first where its address is taken, it has been given a table
+        # slot (holding the stub) just before: `_table` gives those theirs, and only then
+        # are they marked as stubs (`run`). Its address is 0 otherwise.
+        in_scan_order, self.stubs_with_slots = self._in_scan_order(
+            {k: s for k, s in stubbed.items() if not s.weak})
         by_signature = {}
-        for sym in weak + self._in_scan_order({k: s for k, s in stubbed.items() if not s.weak}):
+        for sym in weak + in_scan_order:
             sym.is_stub = True
             key = None if sym.weak else (sym.signature.params, sym.signature.results)
             if key is not None and key in by_signature:
