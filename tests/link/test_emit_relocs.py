@@ -4,12 +4,15 @@ every relocation). With debug info, the relocations naming functions and data th
 --gc-sections removed are wasm-ld's too (symbol index 0xFFFFFFFF, the site holding the
 tombstone)."""
 
+import subprocess
+
 import pytest
 
-from wasmmerge.custom.linking import SYMTAB_SECTION
+from wasmmerge.custom.linking import SYMTAB_DATA, SYMTAB_SECTION, UNDEFINED, VISIBILITY_HIDDEN
 from wasmmerge.linker.relocatable import REMOVED_SYMBOL
 
-from .harness import compile_sources, driver_link_args, link_both, make_archive
+from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, require_tools,
+                      run_wasmmerge_link, validate_output)
 from .test_relocatable import _reloc_counts, _same_bytes
 
 # name: (sources, compiler flags, driver flags). wasm-ld 14 itself crashes on
@@ -81,3 +84,24 @@ def test_debug_relocations_to_removed_code_are_wasm_ld_s(tmp_path):
     assert "reloc..debug_loc" in mine  # every entry of it names a removed function
     assert mine == theirs
     _same_bytes(ref, ours)  # and everything else
+
+
+def test_emit_relocs_lists_a_linker_made_address_as_wasm_ld_14_s_tools_read_it(tmp_path):
+    """wasm-ld 14 crashes on --emit-relocs when code uses __heap_base: we list it as an
+    undefined hidden data symbol (LLVM 14's reader and wabt accept that, not the ABSOLUTE
+    form later wasm-ld versions write), its relocation site holding the address."""
+    source = tmp_path / "heap.c"
+    source.write_text("extern unsigned char __heap_base;\n"
+                      "unsigned long heap(void) { return (unsigned long)&__heap_base; }\n")
+    require_tools()
+    obj = tmp_path / "heap.o"
+    subprocess.run(["clang", "--target=wasm32-wasi", "-O2", "-c", str(source), "-o", str(obj)], check=True)
+    out = tmp_path / "out.wasm"
+    done = run_wasmmerge_link(["--no-entry", "--export=heap", "--emit-relocs", str(obj), "-o", str(out)], out)
+    assert done.returncode == 0, done.stderr
+    validate_output(out)
+    relocs, symbols = _reloc_counts(out)
+    heap_base = next(s for s in symbols if s.name == "__heap_base")
+    assert heap_base.kind == SYMTAB_DATA and heap_base.flags == UNDEFINED | VISIBILITY_HIDDEN
+    assert call_exports(out, [("heap", ())]) == [65536 + 1024]  # the stack's end: wasm-ld's __heap_base here
+
