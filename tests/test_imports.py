@@ -165,12 +165,12 @@ def test_version_loads_no_validator_runtime_or_spec_runner():
     modules = loaded_modules(RUN_CLI, "--version")
     assert "wasmmerge.cli" in modules
     assert not heavy(modules), heavy(modules)
-    # The package, its errors, the entry point, the click group, the shared helpers and the
-    # collector's pause (which the entry point tells that the process ends with the
-    # command): no command's module. (The click group was part of cli.py until `link` came
-    # to run without click; the same code, in one more module.)
-    assert modules == {"wasmmerge", "wasmmerge.errors", "wasmmerge.cli", "wasmmerge.cligroup",
-                       "wasmmerge.cliutil", "wasmmerge.collector"}, sorted(modules)
+    # The package, its errors, the entry point, the shared helpers and the collector's
+    # pause (which the entry point tells that the process ends with the command): no
+    # command's module, and not the click group (the version is answered without click).
+    assert modules == {"wasmmerge", "wasmmerge.errors", "wasmmerge.cli", "wasmmerge.cliutil",
+                       "wasmmerge.collector"}, sorted(modules)
+    assert "click" not in loaded_modules(RUN_CLI, "--version", packages=("click",))
 
 
 def test_merge_loads_no_runtime_or_spec_runner(tmp_path):

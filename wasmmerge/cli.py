@@ -2,8 +2,8 @@
 
 Each subcommand lives beside what it drives and is named by "module:attribute" in
 `COMMANDS` (kept in the leaf `cliutil.py`, which the click group imports too); its module
-is imported only when the command runs (or `--help` lists it), so `wasmmerge --version`
-and a merge never load the interpreter or the spec runner.
+is imported only when the command runs (or `--help` lists it), so a merge never loads
+the interpreter or the spec runner, and `wasmmerge --version` is answered without click.
 
 The command line is parsed by click (`cligroup.py`: `merge` is the default command),
 except for a command that parses its own (`SELF_PARSING`: `link`, wasm-ld's
@@ -19,7 +19,7 @@ import gc
 import os
 import sys
 
-from . import collector
+from . import __version__, collector
 # COMMANDS is named here too: the command table, as docs/cli.md and the tests know it.
 from .cliutil import COMMANDS, PROG, SELF_PARSING, echo, fail, load_command  # noqa: F401 (COMMANDS)
 from .errors import WasmError
@@ -58,6 +58,9 @@ def main(args=None):
     args = sys.argv[1:] if args is None else list(args)
     if args and args[0] in SELF_PARSING and COMPLETE_VAR not in os.environ:
         _run_self_parsing(args[0], args[1:])
+    if args in (["--version"], ["-V"]):  # what build systems ask first: click's answer, without click
+        echo(f"{PROG} {__version__}")
+        raise SystemExit(0)
     from .cligroup import click_main  # lazy: click only for the commands it parses
     click_main(args, freeze_imports=True)
 
