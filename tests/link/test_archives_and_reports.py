@@ -4,6 +4,7 @@ reports a build asks for (--trace, --trace-symbol, --why-extract, --build-id, st
 import subprocess
 
 from wasmmerge.binary.reader import decode_module
+from wasmmerge.linker.archive import read_archive
 
 from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, run_command,
                       run_wasm_ld, run_wasmmerge_link)
@@ -63,6 +64,40 @@ def test_whole_archive_links_every_member(tmp_path):
     output = run_command(ours, tmp_path)
     assert output == run_command(ref, tmp_path)
     assert "unused member was linked!" in output[0]
+
+
+def test_an_archive_is_read_as_far_as_the_link_needs(tmp_path):
+    """As wasm-ld: a damaged member that nothing extracts is no error (an archive is read
+    as far as its index; a member's header when the member is extracted), and an index
+    entry naming no member is an error only when its symbol is needed, naming it."""
+    main, (unused, used, helper) = _parts(tmp_path)
+    lib = make_archive(tmp_path / "libparts.a", [used, helper, unused])
+    data = bytearray(lib.read_bytes())
+    at = next(m.offset for m in read_archive(str(lib), bytes(data)).members if m.name == unused.name)
+    data[at + 58:at + 60] = b"XX"  # its header no longer ends in "`\n"
+    damaged = tmp_path / "damaged" / "libparts.a"
+    damaged.parent.mkdir()
+    damaged.write_bytes(bytes(data))
+    args = driver_link_args([main, damaged])
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 0, ours.stderr
+    assert (tmp_path / "ours.wasm").read_bytes() == (tmp_path / "ref.wasm").read_bytes()
+    # The index entry of `used` pointed into the index itself.
+    data = bytearray(lib.read_bytes())
+    count = int.from_bytes(data[68:72], "big")
+    names = bytes(data[72 + 4 * count:]).split(b"\0")[:count]
+    k = names.index(b"used")
+    data[72 + 4 * k:76 + 4 * k] = (9).to_bytes(4, "big")
+    wrong = tmp_path / "wrong" / "libparts.a"
+    wrong.parent.mkdir()
+    wrong.write_bytes(bytes(data))
+    out = tmp_path / "wrong.wasm"
+    done = run_wasmmerge_link(driver_link_args([main, wrong]), out)
+    assert done.returncode == 1 and not out.exists()
+    assert done.stderr.strip().splitlines() == [
+        f"wasmmerge: error: {wrong}:0x8: bad archive: symbol index entry for 'used' points at offset 0x9, "
+        "which starts no member"]
 
 
 def test_library_by_file_name(tmp_path):

@@ -55,7 +55,7 @@ class Symbol:
         self.segment = None  # data: input segment (a DataChunk) holding it
         self.offset = 0  # data: offset in that segment
         self.size = 0
-        self.lazy = None  # (archive, member index) while only an archive defines it
+        self.lazy = None  # (archive, member header offset) while only an archive defines it
         self.weak_ref_only = True  # every reference so far is weak (no archive extraction)
         self.referenced_by = None  # first object that referenced it undefined (messages)
         self.live = False

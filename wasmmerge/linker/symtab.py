@@ -34,7 +34,7 @@ class SymbolTable:
         self.symbols: dict[str, Symbol] = {}
         self.objects: list[ObjectFile] = []
         self.comdats: dict[str, ObjectFile] = {}
-        self._extracted: set[tuple[int, int]] = set()  # (id(archive), member number)
+        self._extracted: set[tuple[int, int]] = set()  # (id(archive), member header offset)
         # Every archive read stays referenced, so that no later archive can reuse an
         # earlier one's id() (a whole archive was otherwise freed at once, and a member of
         # the next archive read at its address taken as already extracted).
@@ -135,8 +135,8 @@ class SymbolTable:
         archive = read_archive(path, data)
         self._archives.append(archive)
         if whole:
-            for k, member in enumerate(archive.members):
-                self._extract(archive, k, None)
+            for member in archive.members:
+                self._extract(archive, member.offset, None)
             return
         index = archive.index
         if index is None:
@@ -159,24 +159,27 @@ class SymbolTable:
                     self._extract(archive, k, (referrer, name))
 
     def _build_index(self, archive) -> dict[str, int]:
-        """An archive without a symbol index: read each member's symbol table."""
+        """An archive without a symbol index: read each member's symbol table (the index
+        maps a name to its member's header offset, as an archive's own index does)."""
         index = {}
-        for k, member in enumerate(archive.members):
+        for member in archive.members:
             data = member.load(archive.path)
             if bytes(data[:4]) != b"\0asm":
                 continue
             table = read_object(f"{archive.path}({member.name})", bytes(data)).symbol_table
             for name, flags, kind in zip(table.names, table.flags, table.kinds):
                 if name and not flags & (UNDEFINED | BINDING_LOCAL) and kind != SYMTAB_SECTION:
-                    index.setdefault(name, k)
+                    index.setdefault(name, member.offset)
         return index
 
-    def _extract(self, archive, k: int, why: tuple[str, str] | None):
-        key = (id(archive), k)
+    def _extract(self, archive, offset: int, why: tuple[str, str] | None):
+        """The member whose header is at `offset`; `why`: (referrer, symbol) for an
+        extraction on demand."""
+        key = (id(archive), offset)
         if key in self._extracted:
             return
         self._extracted.add(key)
-        member = archive.members[k]
+        member = archive.member(offset, why[1] if why is not None else None)
         name = f"{archive.path}({member.name})"
         if why is not None:
             self.extractions.append((why[0], name, why[1]))
