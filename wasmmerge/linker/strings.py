@@ -12,6 +12,7 @@ the order of the `llvm::StringMap` that groups them by name.
 """
 
 from bisect import bisect_right
+from itertools import accumulate
 
 from ..errors import LinkError
 
@@ -44,31 +45,35 @@ class MergedStrings:
         chunk.merged_into = self
 
     def finalize(self):
+        # The pieces are worked on without their NUL (all have one): split, reversed and
+        # compared at C level (a debug build's .debug_str has tens of thousands).
         cut = {}
         for chunk in self.sources:
-            raw = chunk.file.data[chunk.start:chunk.end]
+            raw = bytes(chunk.file.data[chunk.start:chunk.end])
             if raw[-1:] != b"\0":
                 raise LinkError(f"string segment {chunk.name} is not NUL-terminated", file=chunk.file.name)
-            starts, pieces, pos = [], [], 0
-            while pos < len(raw):
-                end = raw.index(b"\0", pos) + 1
-                starts.append(pos)
-                pieces.append(bytes(raw[pos:end]))
-                pos = end
+            if raw.find(b"\0") == len(raw) - 1:  # one string (a literal's own segment: most of them)
+                cut[id(chunk)] = ([0], [raw[:-1]])
+                continue
+            pieces = raw[:-1].split(b"\0")
+            starts = list(accumulate(map((1).__add__, map(len, pieces[:-1])), initial=0))
             cut[id(chunk)] = (starts, pieces)
-        distinct = sorted({p for _, pieces in cut.values() for p in pieces}, key=lambda s: s[::-1], reverse=True)
-        offset_of, out, previous = {}, bytearray(), b""
-        for piece in distinct:
-            if previous.endswith(piece):
-                offset_of[piece] = len(out) - len(piece)
+        # Descending by reversed bytes: a string right before its suffixes.
+        distinct = sorted({piece[::-1] for _, pieces in cut.values() for piece in pieces}, reverse=True)
+        offset_of, out, previous = {}, bytearray(), None
+        for reversed_piece in distinct:
+            piece = reversed_piece[::-1]
+            if previous is not None and previous.startswith(reversed_piece):  # a suffix of the one before
+                offset_of[piece] = len(out) - len(piece) - 1
                 continue
             offset_of[piece] = len(out)
             out += piece
-            previous = piece
+            out.append(0)
+            previous = reversed_piece
         self.data = bytes(out)
         for chunk in self.sources:
             starts, pieces = cut[id(chunk)]
-            self.pieces[id(chunk)] = (starts, [offset_of[p] for p in pieces])
+            self.pieces[id(chunk)] = (starts, list(map(offset_of.__getitem__, pieces)))
 
     def map(self, chunk, offset: int) -> int:
         """Output offset (within this merged chunk) of `offset` in input segment `chunk`."""
