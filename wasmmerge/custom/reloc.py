@@ -68,8 +68,8 @@ def _read(data: bytes):
     whose addend width (and so the rest of the section) cannot be known.
 
     The linker reads every entry of every object (a few hundred thousand in a program):
-    one-byte LEB128s (types, most indices and addends) and offsets of up to two bytes are
-    decoded inline, longer ones by the LEB reader."""
+    one-byte LEB128s (types, most indices and addends), offsets of up to three bytes and
+    indices of up to two are decoded inline, longer ones by the LEB reader."""
     read_u32, read_signed, addend_bits = leb.read_u32, leb.read_signed, _ADDEND_BITS
     section, pos = read_u32(data, 0)
     count, pos = read_u32(data, pos)
@@ -93,11 +93,17 @@ def _read(data: bytes):
             elif data[pos + 1] < 0x80:  # two bytes: most offsets in a section
                 offset = (offset & 0x7F) | (data[pos + 1] << 7)
                 pos += 2
+            elif data[pos + 2] < 0x80:  # three: a debug section's, past 16 KiB
+                offset = (offset & 0x7F) | ((data[pos + 1] & 0x7F) << 7) | (data[pos + 2] << 14)
+                pos += 3
             else:
                 offset, pos = read_u32(data, pos)
             index = data[pos]
             if index < 0x80:
                 pos += 1
+            elif data[pos + 1] < 0x80:  # an object's 128th symbol and on
+                index = (index & 0x7F) | (data[pos + 1] << 7)
+                pos += 2
             else:
                 index, pos = read_u32(data, pos)
             if bits:

@@ -92,9 +92,12 @@ _ROWS = [
 
 ENCODING_CODES = {("uleb", 5): 0, ("sleb", 5): 1, ("i32", 4): 2}
 # (target, modifier) -> the code the patcher tests first: calls, plain data addresses,
-# table slots, indirect-call types and globals are nearly every site of a program.
+# table slots, indirect-call types and globals are nearly every site of a program's code,
+# section and function offsets nearly every site of its debug sections.
 SHORTCUTS = {("function", None): 1, ("memory", None): 2, ("table_slot", None): 3, ("type", None): 4,
-             ("global", None): 5}
+             ("global", None): 5,
+             # and debug info's: offsets into other sections (DW_FORM_strp, ...), code addresses
+             ("section_offset", None): 6, ("func_offset", None): 7}
 
 
 def _row(number, name, field_kind, width, has_addend, target, modifier=None) -> RelocType:

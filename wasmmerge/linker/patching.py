@@ -8,7 +8,7 @@ section filled body by body, by several processes at once when it is large. `Wri
 """
 
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import accumulate
 
 from ..binary import leb
@@ -109,6 +109,22 @@ class Patcher:
             return sym.out_index or 0
         raise LinkError(f"relocation type {rt.name} is not supported", file=obj.name)
 
+    def _debug_target(self, rt, sym) -> tuple:
+        """(what an offset adds to, or None for a function gc removed; the merged strings'
+        input starts and output starts, or None): `_value`'s section and function offsets
+        without the addend."""
+        if rt.target == "section_offset":
+            chunk = sym.file.sections.get(sym.index)
+            if chunk is not None and chunk.merged_into is not None:
+                return 0, *chunk.merged_into.pieces[id(chunk)]
+            return (chunk.out_offset if chunk is not None else 0), None, None
+        if sym.file is not None and sym.index >= sym.file.num_imported[0]:
+            chunk = sym.file.functions[sym.index - sym.file.num_imported[0]]
+            offset = self.code_offset(chunk)
+            if offset is not None:
+                return offset + (chunk.start - chunk.size_start), None, None
+        return None, None, None
+
     def _patch(self, buf, shift, obj, columns, lo, hi, site_shift, tombstone=None):
         """Overwrite the fields of `obj`'s relocations [lo, hi) of `columns` (a run of one
         or more of its chunks): a field at file offset `off` sits at buf[shift + off], and
@@ -120,6 +136,7 @@ class Patcher:
         types = self.obj_types.get(id(obj))
         small = self.small_fields
         row_of = ROW_OF
+        targets = {}  # symbol index -> what its debug-info offsets add to (`_debug_target`)
         for kind, off, index, addend in zip(columns.kinds[lo:hi], columns.offsets[lo:hi], columns.indices[lo:hi],
                                             columns.addends[lo:hi]):
             rt = row_of[kind]
@@ -142,6 +159,18 @@ class Patcher:
                 v = types[index]  # indirect calls: output type indices, cached per object
             elif shortcut == 5 and resolved[index].kind == SYMTAB_GLOBAL:
                 v = resolved[index].out_index or 0  # __stack_pointer, mostly
+            elif shortcut >= 6:  # debug info: the few sections and functions it names, looked up once
+                target = targets.get(index)
+                if target is None:
+                    target = targets[index] = self._debug_target(rt, resolved[index])
+                base, starts, outs = target
+                if starts is not None:  # into merged strings: the piece's new place
+                    k = bisect_right(starts, addend) - 1
+                    v = outs[k] + addend - starts[k]
+                elif base is not None:
+                    v = base + addend
+                else:  # a function gc removed
+                    v = tombstone if tombstone is not None else addend
             else:
                 v = value(rt, obj, index, addend, site_shift + off, tombstone)
                 if shortcut == 4:
