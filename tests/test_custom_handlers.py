@@ -105,6 +105,19 @@ def test_reloc_round_trips_addends_of_32_and_64_bit_types():
     assert reloc.encode(parsed) == raw
 
 
+def test_reloc_reads_every_width_of_offset_index_and_addend():
+    # The reader decodes the short LEB128s inline (offsets to 3 bytes, indices to 2,
+    # addends to 3) and the rest through the LEB reader: each width, and each boundary
+    # between them, in both signs.
+    addends = [0, 1, 63, 64, -1, -64, -65, 8191, 8192, -8192, -8193, 2**20 - 1, 2**20, -2**20, -2**20 - 1,
+               2**31 - 1, -2**31, 300000, -300000]
+    wide = [0, 127, 128, 16383, 16384, 2**21 - 1, 2**21, 2**32 - 1]
+    entries = [(4, offset, index, addend) for offset, index, addend in zip(wide * 3, reversed(wide * 3), addends)]
+    entries.sort(key=lambda e: e[1])
+    raw = reloc.encode(reloc.RelocSection(5, entries))
+    assert reloc.parse(raw).entries == entries
+
+
 def test_small_sections_round_trip():
     raw = vec(name("language") + vec(name("C11") + name("")), name("processed-by") + vec(name("clang") + name("17")))
     assert producers.encode(producers.parse(raw)) == raw

@@ -115,6 +115,11 @@ def _read(data: bytes):
                     if addend & 0x2000:
                         addend -= 0x4000
                     pos += 2
+                elif addend & 0x80 and data[pos + 1] & 0x80 and data[pos + 2] < 0x80:  # three: into .debug_str
+                    addend = (addend & 0x7F) | ((data[pos + 1] & 0x7F) << 7) | (data[pos + 2] << 14)
+                    if addend & 0x100000:
+                        addend -= 0x200000
+                    pos += 3
                 else:
                     addend, pos = read_signed(data, pos, bits)
                 flat += (kind, offset, index, addend)
