@@ -70,13 +70,6 @@ def _functype(t) -> bytes:
             + u32(len(t.results)) + b"".join(write_valtype(v) for v in t.results))
 
 
-def _tombstone(section_name: str) -> int | None:
-    """What a debug section's reference to a dropped function becomes (as wasm-ld does)."""
-    if not section_name.startswith(".debug_"):
-        return None
-    return 0xFFFFFFFE if section_name in (".debug_ranges", ".debug_loc") else 0xFFFFFFFF
-
-
 class Writer(Patcher):
     def __init__(self, layout, symtab, opts):
         super().__init__()
@@ -140,14 +133,17 @@ class Writer(Patcher):
             func_types.append(k)
         tag_types = [self.type_of(t) for t in layout.tags]  # after the functions', as wasm-ld
         rest = {}
+        custom_plan = self._custom_plan()
 
-        def data_and_customs():  # built while other processes patch code, if any do
+        def data_and_names():  # built while other processes patch code and debug info, if any do
             rest["data"] = self._data()
-            rest["customs"] = self._customs(with_names=not as_object)
+            rest["trailing"] = self._trailing_customs(with_names=not as_object)
 
-        code = self._code(meanwhile=data_and_customs)
+        code, payloads = self._code(meanwhile=data_and_names, customs=custom_plan)
         data, data_count = rest["data"]
-        customs = rest["customs"]
+        customs = [_section_pieces(CUSTOM, _name(name), merged.data if merged is not None else payloads[name])
+                   for name, _, _, merged in custom_plan]
+        customs += rest["trailing"]
         # Like wasm-ld, a section with nothing in it is left out.
         parts = [MAGIC]
         if self.types:
@@ -273,7 +269,10 @@ class Writer(Patcher):
             parts += (head, buf)
         return _section_pieces(DATA, *parts), (len(written) if uses_count else None)
 
-    def _customs(self, with_names: bool = True) -> list:
+    def _custom_plan(self) -> list:
+        """The objects' custom sections kept, in wasm-ld's order: (name, chunks, size, the
+        MergedStrings of a deduplicated .debug_str or None), each chunk's `out_offset` set.
+        Their bytes are copied and patched with the code (`Patcher._code`)."""
         opts = self.opts
         keep = set(opts.keep_sections)
         by_name = {}
@@ -293,26 +292,20 @@ class Writer(Patcher):
             for chunk in by_name[".debug_str"]:
                 strings.add(chunk)
             strings.finalize()
-        sizes = {}
+        plan = []
         for name, chunks in by_name.items():  # every offset first: sections refer to each other
             size = 0
             for chunk in chunks:
                 chunk.out_offset = size
                 size += chunk.end - chunk.start
-            sizes[name] = size if name not in merged else merged[name].size
+            plan.append((name, chunks, size if name not in merged else merged[name].size, merged.get(name)))
+        return plan
+
+    def _trailing_customs(self, with_names: bool = True) -> list:
+        """The sections after the objects' custom sections: name, producers, target_features."""
+        opts = self.opts
+        keep = set(opts.keep_sections)
         out = []
-        for name, chunks in by_name.items():
-            if name in merged:
-                out.append(_section_pieces(CUSTOM, _name(name), merged[name].data))
-                continue
-            buf = bytearray(sizes[name])
-            tombstone = _tombstone(name)
-            for chunk in chunks:
-                buf[chunk.out_offset:chunk.out_offset + chunk.end - chunk.start] = chunk.file.data[chunk.start:chunk.end]
-                columns, lo, hi = chunk.reloc_span()
-                if lo != hi:
-                    self._patch(buf, chunk.out_offset - chunk.start, chunk.file, columns, lo, hi, -chunk.start, tombstone)
-            out.append(_section_pieces(CUSTOM, _name(name), buf))
         if with_names and (not opts.strip_all or "name" in keep):
             out.append(_section_pieces(CUSTOM, _name("name"), *self._name_pieces()))
         if with_names:  # in an object, producers must follow linking and reloc.* (the caller's)
