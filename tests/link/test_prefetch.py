@@ -13,7 +13,7 @@ from wasmmerge.linker.chunk_relocs import RelocColumns, packed_relocations
 from wasmmerge.linker.objects import read_object, relocations_alone
 from wasmmerge.linker.prefetch import Prefetch
 
-from .harness import compile_sources
+from .harness import compile_sources, driver_link_args, link_both, run_wasmmerge_link
 from .objdsl import CALL_SITE, entry, linking, obj, reloc_code, sym_function
 from .test_relocation_types import _object
 
@@ -117,3 +117,16 @@ def test_columns_are_as_narrow_as_their_values():
     assert read.code_relocs.offsets.typecode == "H" and read.code_relocs.indices.typecode == "H"
     read.code_relocs.widen_indices()
     assert read.code_relocs.indices.typecode == "I"
+
+
+@pytest.mark.parametrize("threads", ["--threads=2", "--threads=3"])
+def test_debug_info_patched_by_several_processes_is_wasm_ld_s(threads, tmp_path):
+    # Code bodies and debug-section chunks are shared out between processes as one list
+    # of jobs (patching.Patcher._code); small links take one process unless told.
+    objects = compile_sources(["calls/main.c", "calls/util.c", "cxx/globals.cc"], tmp_path, ["-g"])
+    args = driver_link_args(objects, ["-Wl,--no-entry", "-Wl,--export-all", "-nostartfiles"])
+    ref, ours = link_both(args, tmp_path)
+    shared = tmp_path / "shared.wasm"
+    done = run_wasmmerge_link([threads, *args], shared)
+    assert done.returncode == 0, done.stderr
+    assert shared.read_bytes() == ours.read_bytes() == ref.read_bytes()
