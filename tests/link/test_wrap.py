@@ -5,8 +5,10 @@ import subprocess
 
 import pytest
 
+from wasmmerge.binary.reader import decode_module
+
 from .harness import call_exports, compile_sources, driver_link_args, link_both, run_command, run_wasm_ld, \
-    run_wasmmerge_link
+    run_wasmmerge_link, validate_output
 
 PARTS = ["wrap/main.c", "wrap/lib.c", "wrap/wrapper.c"]
 
@@ -85,3 +87,21 @@ def test_a_wrapper_that_is_not_a_function_is_refused(tmp_path):
     assert done.returncode == 1 and not (tmp_path / "ours.wasm").exists()
     assert done.stderr.strip() == ("wasmmerge: error: --wrap: __wrap_compute is a data symbol; "
                                    "it must be a function")
+
+
+def test_a_wrapper_nobody_defines_is_undefined_with_the_wrapped_signature(tmp_path):
+    """`--wrap=compute` with no `__wrap_compute` anywhere (wasm-ld 14 crashes): the calls
+    go to an undefined `__wrap_compute` of compute's type, an error naming it, or with
+    --allow-undefined an import (it was a traceback)."""
+    main, lib = compile_sources(["wrap/main.c", "wrap/lib.c"], tmp_path)
+    args = ["--no-entry", "--export=run", "--wrap=compute", str(main), str(lib), "-o", "out.wasm"]
+    out = tmp_path / "out.wasm"
+    done = run_wasmmerge_link(args, out)
+    assert done.returncode == 1 and not out.exists()
+    assert done.stderr.strip().splitlines() == [f"wasmmerge: error: undefined symbol: __wrap_compute (referenced by {main})"]
+    done = run_wasmmerge_link(["--allow-undefined", *args], out)
+    assert done.returncode == 0, done.stderr
+    validate_output(out)
+    module = decode_module(out.read_bytes())
+    (wrapper,) = [i for i in module.imports if i.name == "__wrap_compute"]
+    assert (wrapper.module, str(module.types[wrapper.type].comp)) == ("env", "[i32] -> [i32]")

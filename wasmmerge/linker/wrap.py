@@ -21,7 +21,8 @@ def wrap_symbols(symtab, opts) -> None:
             # (wasm-ld references __real_ and __wrap_ as functions: it fails on any other kind)
             raise LinkError(f"--wrap={name}: {name} is a {KIND_NAMES[sym.kind]} symbol; only functions can be wrapped")
         if sym is not None:
-            wrapped.append((name, sym, _referenced(symtab, f"__real_{name}"), _referenced(symtab, f"__wrap_{name}")))
+            wrapped.append((name, sym, _referenced(symtab, f"__real_{name}", sym),
+                            _referenced(symtab, f"__wrap_{name}", sym)))
     redirect = {}
     looked_up = {}  # a name the command line gives -> the name of the symbol it now finds
     for name, sym, real, wrap in wrapped:
@@ -56,12 +57,16 @@ def wrap_symbols(symtab, opts) -> None:
         opts.entry = looked_up[opts.entry]
 
 
-def _referenced(symtab, name: str) -> Symbol:
+def _referenced(symtab, name: str, like: Symbol) -> Symbol:
     """The symbol of `name`, referenced as wasm-ld's addUndefined references it: an
-    archive member defining it is extracted; a name nothing has is a new undefined function."""
+    archive member defining it is extracted; a name nothing has is a new undefined function
+    with the signature of the function it stands in for, `like` (an import, or an
+    undefined symbol, if nothing defines it; wasm-ld 14 crashes there)."""
     sym = symtab.require(name)
     if sym is None:
         sym = symtab.symbols[name] = Symbol(name, SYMTAB_FUNCTION, UNDEFINED)
+        sym.signature = like.signature
+        sym.referenced_by = like.referenced_by or like.file
     elif sym.kind is not None and sym.kind != SYMTAB_FUNCTION:  # wasm-ld's symbol type mismatch
         raise LinkError(f"--wrap: {name} is a {KIND_NAMES[sym.kind]} symbol; it must be a function")
     return sym
