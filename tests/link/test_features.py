@@ -24,7 +24,18 @@ def objects(tmp_path_factory):
         data = data.replace(b"\x04bump", b"\x04bum2").replace(b"\x07counter", b"\x07countr2")
         paths[name] = out / f"{name}.o"
         paths[name].write_bytes(data)
+    # `plain` marked as LLVM marks an object whose atomics it stripped: -shared-mem.
+    plain = paths["plain"].read_bytes()
+    paths["unsafe"] = out / "unsafe.o"
+    paths["unsafe"].write_bytes(_with_feature(plain, b"-", b"shared-mem"))
     return paths
+
+
+def _with_feature(data: bytes, prefix: bytes, name: bytes) -> bytes:
+    """`data` (an object without a target_features section) with one listing one feature."""
+    assert b"target_features" not in data
+    body = b"\x0ftarget_features" + b"\x01" + prefix + bytes((len(name),)) + name
+    return data + b"\x00" + bytes((len(body),)) + body
 
 
 CASES = {
@@ -44,6 +55,11 @@ CASES = {
     "rechecked": ["--no-check-features", "--check-features", "needs_bulk", "plain"],
     "list-misses-one": ["--features=atomics", "atomic"],
     "shared-memory-unchecked": ["--shared-memory", "--no-check-features", "plain"],
+    # An object without atomics beside one with them (a -pthread program's builtins): linked.
+    "shared-memory-mixed": ["--shared-memory", "--max-memory=131072", "atomic", "plain"],
+    "shared-memory-mixed-other-order": ["--shared-memory", "--max-memory=131072", "plain", "atomic"],
+    # One whose atomics LLVM dropped says so (`-shared-mem`): refused, named.
+    "shared-memory-disallowed": ["--shared-memory", "--max-memory=131072", "atomic", "unsafe"],
 }
 
 
