@@ -163,6 +163,19 @@ def test_shared_memory_program(tmp_path):
         assert wat[0] == wat[1]
 
 
+@pytest.mark.parametrize("memory", [[], ["--import-memory"]], ids=["defined", "imported"])
+def test_shared_memory_names_the_segments_it_writes(memory, tmp_path):
+    """Zero-filled data under --shared-memory is not a segment (__wasm_init_memory fills
+    it), whether the memory is defined or imported: the name section names only the
+    segments written, as wasm-ld's does (an imported one named a .bss it did not write)."""
+    obj = tmp_path / "counter.o"
+    subprocess.run(["clang", "--target=wasm32-unknown-unknown", "-O2", *SHARED_FLAGS, "-c",
+                    str(LINK_FIXTURES / "shared/counter.c"), "-o", str(obj)], check=True)
+    args = ["--no-entry", "--shared-memory", *memory, "--max-memory=1048576", str(obj), "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
 def test_shared_memory_needs_atomics(tmp_path):
     (obj,) = compile_sources(["freestanding/data.c"], tmp_path)
     done = run_wasmmerge_link(["--no-entry", "--shared-memory", str(obj), "-o", "x"], tmp_path / "out.wasm")

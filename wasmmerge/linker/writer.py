@@ -237,11 +237,16 @@ class Writer(Patcher):
             return head + b"\x00" + u32(self.type_of(imp.desc))
         raise LinkError(f"cannot import a {imp.kind}")
 
+    def _written_segments(self) -> list:
+        """The output segments the data section holds (and the name section names): .bss
+        is zero already in a fresh memory; with shared memory __wasm_init_memory fills it."""
+        opts = self.opts
+        return [s for s in self.layout.segments
+                if not s.is_bss or self.as_object or (opts.import_memory and not opts.shared_memory)]
+
     def _data(self):
         layout, opts = self.layout, self.opts
-        # .bss is zero already in a fresh memory; with shared memory __wasm_init_memory fills it.
-        written = [s for s in layout.segments
-                   if not s.is_bss or self.as_object or (opts.import_memory and not opts.shared_memory)]
+        written = self._written_segments()
         # Like wasm-ld 14: a data count section only for passive segments (shared memory),
         # the only case where code (__wasm_init_memory) names a segment.
         uses_count = opts.shared_memory
@@ -363,7 +368,7 @@ class Writer(Patcher):
                     yield k, g.name
                 k += 1
 
-        segs = enumerate(s.name for s in layout.segments if self.as_object or self.opts.import_memory or not s.is_bss)
+        segs = enumerate(s.name for s in self._written_segments())
         out = []
         for sub, entries in ((1, funcs()), (7, globs()), (9, segs)):
             # Written as they come: a program has a name per function, and a list of
