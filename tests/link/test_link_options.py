@@ -176,6 +176,18 @@ def test_shared_memory_names_the_segments_it_writes(memory, tmp_path):
     assert ours.read_bytes() == ref.read_bytes()
 
 
+def test_thread_locals_in_debug_info_are_offsets_in_the_block(tmp_path):
+    """With shared memory, debug info's address of a thread-local (a plain
+    MEMORY_ADDR_I32) is its offset in the thread's block, as wasm-ld writes it and as
+    DWARF's TLS location takes it (it was the address of the initial image)."""
+    obj = tmp_path / "tls.o"
+    subprocess.run(["clang", "--target=wasm32-unknown-unknown", "-O0", "-g", *SHARED_FLAGS, "-c",
+                    str(LINK_FIXTURES / "tls/freestanding.c"), "-o", str(obj)], check=True)
+    args = ["--no-entry", "--export=bump", "--shared-memory", "--max-memory=1048576", str(obj), "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
 def test_shared_memory_needs_atomics(tmp_path):
     (obj,) = compile_sources(["freestanding/data.c"], tmp_path)
     done = run_wasmmerge_link(["--no-entry", "--shared-memory", str(obj), "-o", "x"], tmp_path / "out.wasm")

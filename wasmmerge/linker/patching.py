@@ -16,7 +16,7 @@ from ..binary.model import CODE
 from ..errors import LinkError
 from ..workers import fill_shared, processes_for, split_by_cost
 from .relocations import ROW_OF, encode_field
-from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
+from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, TLS
 
 u32 = leb.write_unsigned
 
@@ -89,8 +89,12 @@ class Patcher:
             if chunk is not None and chunk.merged_into is not None and addend:
                 merged = chunk.merged_into  # the addend may reach into another piece
                 value = chunk.output.start + merged.out_offset + merged.map(chunk, sym.offset + addend)
-            if rt.modifier == "tls":
-                tls = self.layout.tls_segment
+            tls = self.layout.tls_segment
+            if rt.modifier == "tls" or (tls is not None and self.opts.shared_memory and chunk is not None
+                                        and chunk.output is tls):
+                # (Any relocation against a thread-local with shared memory, as wasm-ld 14
+                # does for objects from before TLS relocations, and debug info's: the
+                # offset in the thread's block, as DWARF's TLS locations take it.)
                 return value - (tls.start if tls else 0)
             if rt.modifier == "relative":
                 return value - self.layout.memory_base
@@ -163,7 +167,8 @@ class Patcher:
             elif shortcut == 2:
                 sym = resolved[index]
                 v = sym.address
-                if v is None or (addend and sym.segment is not None and sym.segment.merged_into is not None):
+                if v is None or sym.flags & TLS or (addend and sym.segment is not None
+                                                    and sym.segment.merged_into is not None):
                     v = value(rt, obj, index, addend, site_shift + off, tombstone)
                 else:
                     v += addend
