@@ -166,3 +166,18 @@ def test_build_id_strip_and_keep(tmp_path):
     bare, out = customs("--strip-all", "--keep-section=.debug_line")
     assert set(bare) == {".debug_line"}
     assert call_exports(out, [("fib", (10,))]) == [55]
+
+
+def test_an_empty_archive_linked_whole_is_no_input(tmp_path):
+    """As wasm-ld: `--whole-archive empty.a` alone is "no input files"; `empty.a` alone
+    (an archive is an input) links an empty module."""
+    subprocess.run(["llvm-ar", "rcs", str(tmp_path / "empty.a")], check=True)
+    for whole in (["--whole-archive"], ["-r", "--whole-archive"]):
+        args = ["--no-entry", *whole, str(tmp_path / "empty.a"), "-o", "x"]
+        assert run_wasm_ld(args, tmp_path / "ref.wasm").returncode == 1
+        done = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+        assert (done.returncode, done.stderr) == (1, "wasmmerge: error: no input files\n")
+    args = ["--no-entry", str(tmp_path / "empty.a"), "-o", "x"]
+    assert run_wasm_ld(args, tmp_path / "ref.wasm").returncode == 0
+    assert run_wasmmerge_link(args, tmp_path / "ours.wasm").returncode == 0
+    assert (tmp_path / "ours.wasm").read_bytes() == (tmp_path / "ref.wasm").read_bytes()

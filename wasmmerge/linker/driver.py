@@ -148,6 +148,9 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     finally:
         if prefetch is not None:
             prefetch.close()
+    if not symtab.objects and all(spec.whole_archive for spec, _, _, kind, _ in files if kind == "archive"):
+        # Only empty archives linked whole: wasm-ld has no input file either.
+        raise LinkError("no input files")
 
 
 def _load_files(files, opts, symtab, prefetch, deferred: list | None):
