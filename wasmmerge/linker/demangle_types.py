@@ -7,6 +7,8 @@ pack expansions and class names. Each non-builtin type becomes a substitution ca
 in the order the ABI numbers them (S_, S0_, ...).
 """
 
+import struct
+
 from .demangle_nodes import (Array, ArgPack, Fail, Function, MemberPointer, Name, PackExpansion, ParamPack, Pointer,
                              Qualified, Templated, Wrapped, render)
 
@@ -123,30 +125,69 @@ class TypeRules(Reader):
         return self.type()
 
     def literal(self):
+        """An <expr-primary> as LLVM 14's demangler reads it (on a 64-bit x86 host, where
+        wasm-ld runs: its `long double` is not wasm's, so such a literal fails)."""
         self.expect("L")
-        if self.take("_Z") or self.take("Z"):
+        c = self.look()
+        if c == "_":  # an external name: its own template parameters, not ours
+            if not self.take("_Z"):
+                raise Fail
+            outer = self.template_params
             node = self.encoding()
+            self.template_params = outer
             self.expect("E")
             return node
-        if self.take("DnE"):
-            return Name("nullptr")
-        if self.take("b0E"):
-            return Name("false")
-        if self.take("b1E"):
-            return Name("true")
-        c = self.look()
+        if c == "b":
+            if self.take("b0E"):
+                return Name("false")
+            if self.take("b1E"):
+                return Name("true")
+            raise Fail
+        if c == "D":
+            if self.take("DnE"):
+                return Name("nullptr")
+            raise Fail
+        if c == "A":  # a string literal: LLVM prints its type
+            node = self.type()
+            self.expect("E")
+            return Name(f'"<{render(node)}>"')
+        if c in "fd":
+            return Name(self.float_literal())
+        if c in "eTU":
+            raise Fail
         if c in LITERAL_TYPES:
             self.i += 1
-            kind = LITERAL_TYPES[c]
-            value = self.number(negative=True)
-        else:
-            kind = render(self.type())
-            value = self.number(negative=True)
+            kind, value = LITERAL_TYPES[c], self.number(negative=True)
+            if not value:
+                raise Fail
+            self.expect("E")
+            value = "-" + value[1:] if value.startswith("n") else value
+            return Name(f"({kind}){value}" if len(kind) > 3 else value + kind)
+        kind = render(self.type())  # an enumerator
+        value = self.number(negative=True)
         if not value:
             raise Fail
         self.expect("E")
-        value = "-" + value[1:] if value.startswith("n") else value
-        return Name(f"({kind}){value}" if len(kind) > 3 else value + kind)
+        return Name(f"({kind}){'-' + value[1:] if value.startswith('n') else value}")
+
+    def float_literal(self) -> str:
+        """`f` or `d`, the value's bytes in hexadecimal, most significant first, then `E`:
+        printed as C's `%a` prints it (float with an `f`)."""
+        is_float = self.s[self.i] == "f"
+        width = 8 if is_float else 16
+        data = self.s[self.i + 1:self.i + 1 + width]
+        if len(data) < width or self.i + 1 + width >= len(self.s) or any(c not in "0123456789abcdef" for c in data):
+            raise Fail
+        self.i += 1 + width
+        self.expect("E")
+        value = struct.unpack(">f" if is_float else ">d", bytes.fromhex(data))[0]
+        text = value.hex()
+        if "p" in text:  # 0x1.8000000000000p+0 -> 0x1.8p+0, as glibc's %a
+            mantissa, exponent = text.split("p")
+            if "." in mantissa:
+                mantissa = mantissa.rstrip("0").rstrip(".")
+            text = f"{mantissa}p{exponent}"
+        return text + ("f" if is_float else "")
 
     # -- types ----------------------------------------------------------------------------
 
