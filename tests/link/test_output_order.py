@@ -251,6 +251,15 @@ def test_stubs_of_every_kind_in_wasm_ld_s_order(flags, tmp_path):
         assert call_exports(ours, [("compute_ok", (2, 3))]) == [7]
 
 
+@pytest.mark.parametrize("gc", [[], ["--no-gc-sections"]], ids=["gc", "no-gc"])
+def test_a_weak_function_whose_address_alone_is_taken_gets_no_stub(gc, tmp_path):
+    """wasm-ld's gc does not follow a table slot to a weak function nobody defines: only
+    a call keeps its stub (ours kept one for the address too)."""
+    objects = _objects(tmp_path, ["order/weak_address.c"])
+    ours = _same(["--no-entry", *gc, *map(str, objects), "-o", "out.wasm"], tmp_path)
+    assert call_exports(ours, [("pointers", ()), ("call", ())]) == [3, -1]
+
+
 def test_ignored_functions_whose_address_is_taken_first_keep_a_slot(tmp_path):
     """Under --unresolved-symbols=ignore-all, a missing function whose first relocation in
     wasm-ld's scan takes its address gets a table slot holding the stub (a pointer to it

@@ -7,7 +7,8 @@ init functions (constructors) of objects named on the command line or linked who
 roots; those of an archive member extracted for a reference are live once anything it
 defines is; __wasm_call_ctors is live when some init function is (or code calls it). So a
 library member pulled in only by code that is then collected runs no constructor. Undefined symbols reached this way are the ones reported as
-undefined: a reference from dead code is no error, as in wasm-ld.
+undefined: a reference from dead code is no error, as in wasm-ld. A table slot of a weak
+function nobody defines marks nothing (its address is 0; only a call needs its stub).
 With --no-gc-sections every chunk of every object is live, the COMDAT copies that lost
 to another object's included; as in wasm-ld 14, such a copy is also live (and written) when
 a local symbol in it is reached.
@@ -20,6 +21,11 @@ from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 
 
 SYMBOL_KINDS = frozenset(RELOC_TYPES) - TYPE_KINDS  # relocation types whose index is a symbol's
+# A function's address in the table, absolute (not the PIC, base-relative kind): against a
+# weak function nobody defines it is 0, and marks nothing (wasm-ld's MarkLive: the stub
+# such a function gets is only for calls).
+ABSOLUTE_SLOT_KINDS = frozenset(t.number for t in RELOC_TYPES.values()
+                                if t.target == "table_slot" and t.modifier is None)
 
 
 class MarkLive:
@@ -97,12 +103,23 @@ class MarkLive:
         queue = self.queue
         enqueue = self.enqueue
         live_undefined = self.live_undefined  # empty in most links: then no lookup at all
+        # The weak functions nobody defines, and the objects naming them (none in most links).
+        weak_stubs = {id(sym) for sym in self.symtab.symbols.values()
+                      if sym.kind == SYMTAB_FUNCTION and sym.weak and sym.file is None and sym.synthetic is None}
+        naming_stubs = {}  # id(object) -> whether its symbols include one of them
         while queue:
             chunk = queue.pop()
             columns, lo, hi = chunk.reloc_span()
             if lo == hi:
                 continue
             obj = chunk.file
+            if weak_stubs:
+                names = naming_stubs.get(id(obj))
+                if names is None:
+                    names = naming_stubs[id(obj)] = any(id(sym) in weak_stubs for sym in obj.resolved)
+                if names:
+                    self._follow_skipping_stub_slots(obj, columns, lo, hi, weak_stubs)
+                    continue
             # The symbols named (a type relocation's index is a type's), in C-level passes.
             named_symbols = compress(columns.indices[lo:hi], map(SYMBOL_KINDS.__contains__, columns.kinds[lo:hi]))
             for sym in map(obj.resolved.__getitem__, named_symbols):
@@ -110,3 +127,18 @@ class MarkLive:
                     enqueue(sym, obj)
                 elif live_undefined and sym in live_undefined and obj not in live_undefined[sym]:
                     live_undefined[sym].append(obj)
+
+    def _follow_skipping_stub_slots(self, obj, columns, lo, hi, weak_stubs):
+        """`_mark`'s walk over one chunk's relocations, a table slot of a weak function
+        nobody defines left out."""
+        resolved, live_undefined = obj.resolved, self.live_undefined
+        for kind, index in zip(columns.kinds[lo:hi], columns.indices[lo:hi]):
+            if kind not in SYMBOL_KINDS:
+                continue
+            sym = resolved[index]
+            if kind in ABSOLUTE_SLOT_KINDS and id(sym) in weak_stubs:
+                continue
+            if not sym.live:
+                self.enqueue(sym, obj)
+            elif live_undefined and sym in live_undefined and obj not in live_undefined[sym]:
+                live_undefined[sym].append(obj)
