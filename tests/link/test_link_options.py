@@ -7,6 +7,8 @@ import subprocess
 import pytest
 import wasmtime
 
+from wasmmerge.binary.reader import decode_module
+
 from .harness import (LINK_FIXTURES, call_exports, compile_sources, exported_global_values, link_both, run_wasmmerge_link,
                       structure)
 
@@ -174,6 +176,19 @@ def test_shared_memory_names_the_segments_it_writes(memory, tmp_path):
     args = ["--no-entry", "--shared-memory", *memory, "--max-memory=1048576", str(obj), "-o", "out.wasm"]
     ref, ours = link_both(args, tmp_path)
     assert ours.read_bytes() == ref.read_bytes()
+
+
+def test_export_all_with_shared_memory_exports_the_init_function_last(tmp_path):
+    """wasm-ld 14 makes __wasm_init_memory and its flag after every input's symbols:
+    --export-all exports them last (we left them out)."""
+    obj = tmp_path / "counter.o"
+    subprocess.run(["clang", "--target=wasm32-unknown-unknown", "-O2", *SHARED_FLAGS, "-mmutable-globals", "-c",
+                    str(LINK_FIXTURES / "shared/counter.c"), "-o", str(obj)], check=True)
+    args = ["--no-entry", "--export-all", "--shared-memory", "--max-memory=1048576", str(obj), "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    exports = [e.name for e in decode_module(ours.read_bytes()).exports]
+    assert exports[-2:] == ["__wasm_init_memory_flag", "__wasm_init_memory"]
 
 
 def test_thread_locals_in_debug_info_are_offsets_in_the_block(tmp_path):
