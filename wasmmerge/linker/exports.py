@@ -15,7 +15,7 @@ from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_
 from .output import OutFunction, OutGlobal
 from .symbol_order import EARLY_SYNTHETIC
 from .symbols import EXPORTED, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG
-from .synthetic import TABLE_SYMBOLS, body, call
+from .synthetic import TABLE_SYMBOLS, TLS_SYMBOLS, body, call
 
 
 def plan_exports(planner, wrap_exports: bool, dtors) -> None:
@@ -36,7 +36,7 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
     # rest (a program's every symbol) is passed over on the cheapest test first.
     every = opts.export_all or opts.export_dynamic
     names = []
-    for name, sym in _in_wasm_ld_order(symtab.symbols):
+    for name, sym in _in_wasm_ld_order(symtab.symbols, opts.shared_memory):
         if not sym.live:
             continue
         explicit = sym.flags & EXPORTED or name in named
@@ -89,11 +89,13 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
     exports.extend(wrapped)
 
 
-def _in_wasm_ld_order(symbols: dict) -> list:
+def _in_wasm_ld_order(symbols: dict, shared_memory: bool) -> list:
     """The symbols in wasm-ld's table order: the ones it makes before it reads any input
     (`__wasm_call_ctors`, and the TLS ones with shared memory) first, so first among the
-    exports with --export-all."""
-    first = [(name, symbols[name]) for name in EARLY_SYNTHETIC if name in symbols and symbols[name].synthetic]
+    exports with --export-all. (Without shared memory wasm-ld 14 makes `__tls_base` only
+    once the inputs are read, where their first reference put it.)"""
+    early = EARLY_SYNTHETIC if shared_memory else [n for n in EARLY_SYNTHETIC if n not in TLS_SYMBOLS]
+    first = [(name, symbols[name]) for name in early if name in symbols and symbols[name].synthetic]
     made = {name for name, _ in first}
     return first + [(name, sym) for name, sym in symbols.items() if name not in made]
 
