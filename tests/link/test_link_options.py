@@ -9,8 +9,8 @@ import wasmtime
 
 from wasmmerge.binary.reader import decode_module
 
-from .harness import (LINK_FIXTURES, call_exports, compile_sources, exported_global_values, link_both, run_wasmmerge_link,
-                      structure)
+from .harness import (LINK_FIXTURES, call_exports, compile_sources, exported_global_values, link_both, run_wasm_ld,
+                      run_wasmmerge_link, structure)
 
 SOURCES = ["freestanding/lib.c", "freestanding/data.c"]
 BASE = ["--no-entry", "--export=fib"]
@@ -189,6 +189,21 @@ def test_export_all_with_shared_memory_exports_the_init_function_last(tmp_path):
     assert ours.read_bytes() == ref.read_bytes()
     exports = [e.name for e in decode_module(ours.read_bytes()).exports]
     assert exports[-2:] == ["__wasm_init_memory_flag", "__wasm_init_memory"]
+
+
+def test_export_all_without_shared_memory_lists_tls_base_in_table_order(tmp_path):
+    """Without shared memory wasm-ld 14 makes __tls_base once the inputs are read: with
+    --export-all it is exported where the first reference put it, not first. (The
+    modules differ where wasm-ld 14 gets thread-locals wrong: the export lists are compared.)"""
+    obj = tmp_path / "tls.o"
+    subprocess.run(["clang", "--target=wasm32-unknown-unknown", "-O2", *SHARED_FLAGS, "-mmutable-globals", "-c",
+                    str(LINK_FIXTURES / "tls/freestanding.c"), "-o", str(obj)], check=True)
+    args = ["--no-entry", "--export-all", str(obj), "-o", "out.wasm"]
+    ref, ours = tmp_path / "ref.wasm", tmp_path / "ours.wasm"
+    assert run_wasm_ld(args, ref).returncode == 0
+    assert run_wasmmerge_link(args, ours).returncode == 0
+    names = [[e.name for e in decode_module(p.read_bytes()).exports] for p in (ref, ours)]
+    assert names[1] == names[0] and "__tls_base" in names[1][2:]
 
 
 def test_thread_locals_in_debug_info_are_offsets_in_the_block(tmp_path):
