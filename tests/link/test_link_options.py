@@ -206,6 +206,26 @@ def test_export_all_without_shared_memory_lists_tls_base_in_table_order(tmp_path
     assert names[1] == names[0] and "__tls_base" in names[1][2:]
 
 
+@pytest.mark.parametrize("bulk", [[], ["-mbulk-memory"]], ids=["zeros-written", "zeros-filled"])
+@pytest.mark.parametrize("extra", [[], ["--export-all"]], ids=["", "export-all"])
+def test_imported_memory_gets_its_bss_zeroed(bulk, extra, tmp_path):
+    """An imported memory need not be zero: wasm-ld writes .bss as zeros, or, where bulk
+    memory is allowed, zeroes it from __wasm_init_memory, the start function (we wrote the
+    zeros either way). Run with a memory full of 0xFF."""
+    (obj,) = compile_sources(["freestanding/zeros.c"], tmp_path, bulk)
+    args = ["--no-entry", "--import-memory", *extra, str(obj), "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    module = decode_module(ours.read_bytes())
+    assert (module.start is not None) == bool(bulk)
+    engine = wasmtime.Engine()
+    store = wasmtime.Store(engine)
+    memory = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(2, None)))
+    memory.write(store, b"\xff" * (2 * 65536), 0)
+    instance = wasmtime.Instance(store, wasmtime.Module.from_file(engine, str(ours)), [memory])
+    assert [instance.exports(store)["get"](store, i) for i in (0, 99)] == [7, 7]
+
+
 def test_thread_locals_in_debug_info_are_offsets_in_the_block(tmp_path):
     """With shared memory, debug info's address of a thread-local (a plain
     MEMORY_ADDR_I32) is its offset in the thread's block, as wasm-ld writes it and as

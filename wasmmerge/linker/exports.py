@@ -79,12 +79,13 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
         elif sym.kind == SYMTAB_TABLE:
             exports.append((name, TABLE_KIND, 0))
     if opts.export_all and out.init_memory is not None:
-        # wasm-ld 14 makes these two symbols after every input's, visible: --export-all
-        # exports them last (the flag as a global holding its address).
-        index = out.num_imported_globals + len(out.globals)
-        out.globals.append(OutGlobal("__wasm_init_memory_flag", GlobalType(planner.ptr_type, False),
-                                     out.const(out.init_memory_flag, opts.wasm64), named=False))
-        exports.append(("__wasm_init_memory_flag", GLOBAL_KIND, index))
+        # wasm-ld 14 makes these symbols after every input's, visible: --export-all exports
+        # them last (the flag, which only shared memory has, as a global holding its address).
+        if out.init_memory_flag is not None:
+            index = out.num_imported_globals + len(out.globals)
+            out.globals.append(OutGlobal("__wasm_init_memory_flag", GlobalType(planner.ptr_type, False),
+                                         out.const(out.init_memory_flag, opts.wasm64), named=False))
+            exports.append(("__wasm_init_memory_flag", GLOBAL_KIND, index))
         exports.append(("__wasm_init_memory", FUNC_KIND, out.init_memory))
     exports.extend(wrapped)
 

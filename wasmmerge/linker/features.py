@@ -42,6 +42,16 @@ def _parsed(objects, attribute: str, parse) -> list:
     return out
 
 
+def features_allowed(objects, opts) -> set[str]:
+    """The features the link allows, unchecked (`allowed_features` checks them once the
+    layout is known): the ones --features lists, or every feature an object uses. The
+    layout needs one of them before: whether bulk memory may zero .bss."""
+    if opts.features is not None:
+        return set(opts.features)
+    return {feature.name for _, section in _parsed(objects, "features", features_section.parse)
+            for feature in section.features if feature.prefix in "+="}
+
+
 def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), exported_globals=()) -> list[str]:
     """The features the output declares; checking them as wasm-ld's populateTargetFeatures
     does (its order of checks, its messages). `exported_globals`: (name, mutable) of the

@@ -12,7 +12,8 @@ from itertools import compress
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
 from .exports import plan_exports
 from .chunk_relocs import kept_runs, named
-from .shared import init_memory_body, init_tls_body
+from .features import features_allowed
+from .shared import init_memory_body, init_tls_body, zero_fill_body
 from .output import Layout, OutFunction, OutGlobal, OutImport
 from .synthetic import UNREACHABLE_BODY, body, call
 from .tags import plan_tags
@@ -35,6 +36,10 @@ class Planner(MemoryPlanner):
         self.out = Layout(table_base=opts.table_base)
         self.ptr_type = I64 if opts.wasm64 else I32
         self.stubs_with_slots = []  # see _functions
+        # An imported memory need not be zero: its .bss is written as zeros, or, where bulk
+        # memory is allowed, zeroed by __wasm_init_memory (memory.fill), as wasm-ld 14 does.
+        if opts.import_memory and not opts.shared_memory and not opts.relocatable:
+            self.out.bss_written = "bulk-memory" not in features_allowed(symtab.objects, opts)
 
     def run(self, wrap_exports: bool, dtors, stubs=()) -> Layout:
         self._imports()
@@ -50,6 +55,9 @@ class Planner(MemoryPlanner):
             sym.is_stub = True
         if self.opts.shared_memory:
             self._shared_memory_bodies()
+        elif self.out.init_memory is not None:  # imported memory: only .bss to zero
+            fills = [(seg.start, seg.size) for seg in self.out.segments if seg.is_bss]
+            self.out.functions[self.out.init_memory - self.out.num_imported_functions].body = zero_fill_body(fills)
         plan_exports(self, wrap_exports, dtors)
         return self.out
 
@@ -130,7 +138,7 @@ class Planner(MemoryPlanner):
         if init_tls is not None and init_tls.live and init_tls.synthetic:
             init_tls.out_index = base + len(functions)
             functions.append(OutFunction("__wasm_init_tls", FuncType((self.ptr_type,), ()), None, None))
-        if self.opts.shared_memory and self._has_passive_data():
+        if (self.opts.shared_memory and self._has_passive_data()) or (out.bss_written is False and self._has_bss()):
             out.init_memory = base + len(functions)
             out.start = out.init_memory
             functions.append(OutFunction("__wasm_init_memory", FuncType((), ()), None, None))

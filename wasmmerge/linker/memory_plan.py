@@ -62,6 +62,11 @@ class MemoryPlanner:
         return any(chunk.live and not chunk.discarded and output_segment_name(chunk.name) != ".tdata"
                    for obj in self.symtab.objects for chunk in obj.datas)
 
+    def _has_bss(self) -> bool:
+        by_prefix = self.opts.merge_data_segments
+        return any(chunk.live and not chunk.discarded and output_segment_name(chunk.name, by_prefix).startswith(".bss")
+                   for obj in self.symtab.objects for chunk in obj.datas)
+
     # -- data ----------------------------------------------------------------------------------
 
     def _data_segments(self):

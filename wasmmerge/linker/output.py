@@ -67,7 +67,7 @@ class Layout(Record):
     __slots__ = ("imports", "functions", "globals", "segments", "table_entries", "table_base", "memory_pages",
                  "memory_max_pages", "exports", "num_imported_functions", "num_imported_globals",
                  "num_imported_tags", "tags", "memory_base", "tls_segment", "data_end", "heap_base",
-                 "stack_pointer", "init_functions", "start", "init_memory", "init_memory_flag")
+                 "stack_pointer", "init_functions", "start", "init_memory", "init_memory_flag", "bss_written")
 
     def __init__(self, imports: list[OutImport] | None = None, functions: list | None = None,
                  globals: list[OutGlobal] | None = None, segments: list[OutputSegment] | None = None,
@@ -76,7 +76,8 @@ class Layout(Record):
                  num_imported_functions: int = 0, num_imported_globals: int = 0, num_imported_tags: int = 0,
                  tags: list | None = None, memory_base: int = 0, tls_segment: OutputSegment | None = None,
                  data_end: int = 0, heap_base: int = 0, stack_pointer: int = 0, init_functions: list | None = None,
-                 start: int | None = None, init_memory: int | None = None, init_memory_flag: int | None = None):
+                 start: int | None = None, init_memory: int | None = None, init_memory_flag: int | None = None,
+                 bss_written: bool | None = None):
         self.imports = [] if imports is None else imports
         # Defined functions in index order: OutFunctions and objects' FunctionChunks, each
         # with `chunk` (None for the linker's own), `signature` and `body`.
@@ -102,6 +103,9 @@ class Layout(Record):
         self.start = start  # the start function (__wasm_init_memory with shared memory)
         self.init_memory = init_memory  # index of __wasm_init_memory
         self.init_memory_flag = init_memory_flag  # its flag's address
+        # An imported memory that is not shared: whether its .bss is written as zeros
+        # (True) or zeroed by __wasm_init_memory (False, bulk memory allowed); else None.
+        self.bss_written = bss_written
 
     def const(self, value: int, wasm64: bool) -> bytes:
         return (b"\x42" if wasm64 else b"\x41") + leb.write_signed(value) + b"\x0b"

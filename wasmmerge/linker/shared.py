@@ -39,6 +39,13 @@ def init_memory_body(flag: int, copies, fills, drops) -> bytes:
     return b"\x00" + b"".join(code) + b"\x0b"
 
 
+def zero_fill_body(fills) -> bytes:
+    """`__wasm_init_memory` for an imported memory that is not shared: each .bss segment
+    (address, size) zeroed with `memory.fill`, as wasm-ld 14 writes it."""
+    return b"\x00" + b"".join(_const(address) + _const(0) + _const(size) + b"\xfc\x0b\x00"
+                              for address, size in fills) + b"\x0b"
+
+
 def init_tls_body(tls_base_global: int, tls_size: int, tdata_index: int | None) -> bytes:
     """`__wasm_init_tls(ptr)`: __tls_base = ptr, then copy .tdata there (with no
     thread-local data, wasm-ld's is empty)."""

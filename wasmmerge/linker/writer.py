@@ -239,10 +239,9 @@ class Writer(Patcher):
 
     def _written_segments(self) -> list:
         """The output segments the data section holds (and the name section names): .bss
-        is zero already in a fresh memory; with shared memory __wasm_init_memory fills it."""
-        opts = self.opts
-        return [s for s in self.layout.segments
-                if not s.is_bss or self.as_object or (opts.import_memory and not opts.shared_memory)]
+        is zero already in a fresh memory, and __wasm_init_memory fills it in a shared one
+        or in an imported one where bulk memory is allowed (`Layout.bss_written`)."""
+        return [s for s in self.layout.segments if not s.is_bss or self.as_object or self.layout.bss_written]
 
     def _data(self):
         layout, opts = self.layout, self.opts
