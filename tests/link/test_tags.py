@@ -79,3 +79,15 @@ def test_a_tag_alone_is_imported_by_a_relocatable_link(objects, tmp_path):
         pytest.skip("wasm-objdump not found (apt-get install wabt; `make test` installs it)")
     listing = subprocess.run(["wasm-objdump", "-x", str(out)], capture_output=True, text=True).stdout
     assert "<env.my_error> <- env.my_error" in listing
+
+
+@pytest.mark.parametrize("extra, tags", [([], 1), (["--no-gc-sections"], 2), (["-r"], 2)])
+def test_a_weak_tag_two_objects_define(extra, tags, tmp_path):
+    """Each object's copy of a weak tag (C++'s __cpp_exception): one wins and every throw
+    names it; with --no-gc-sections or -r, wasm-ld keeps the other copy too (we kept one)."""
+    objects = compile_sources(["tags/weak_a.s", "tags/weak_b.s"], tmp_path, EH_FLAGS)
+    entry = [] if "-r" in extra else ["--no-entry", "--export=raise_a", "--export=raise_b"]
+    ref, ours = link_both([*entry, *extra, *map(str, objects), "-o", "out.wasm"], tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert _tag_count(ours) == tags
+

@@ -2,7 +2,7 @@
 
 As wasm-ld does: each object's live tags in the object's own order, objects in link
 order (a tag is live when a live symbol names it; with --no-gc-sections, or in a
-relocatable link, all are). Every symbol naming a placed tag gets its output index,
+relocatable link, all are, a weak copy whose symbol another object's won included). Every symbol naming a placed tag gets its output index,
 which R_WASM_TAG_INDEX_LEB relocations then write. The writer emits the tag section
 (attribute 0, the tag's function type) and registers the types after the functions'.
 """
@@ -18,8 +18,11 @@ def plan_tags(symtab, out, keep_all: bool) -> None:
         if not defined:
             continue
         first = obj.num_imported[TAG_KIND]
-        live = {sym.index for sym in obj.resolved
-                if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index >= first and (sym.live or keep_all)}
+        if keep_all:  # every tag an object defines, one whose symbol another's copy won too (C++'s weak __cpp_exception)
+            live = set(range(first, first + len(defined)))
+        else:
+            live = {sym.index for sym in obj.resolved
+                    if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index >= first and sym.live}
         placed = {}
         for k, tag in enumerate(defined):
             if first + k in live:
