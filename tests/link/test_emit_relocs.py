@@ -105,3 +105,16 @@ def test_emit_relocs_lists_a_linker_made_address_as_wasm_ld_14_s_tools_read_it(t
     assert heap_base.kind == SYMTAB_DATA and heap_base.flags == UNDEFINED | VISIBILITY_HIDDEN
     assert call_exports(out, [("heap", ())]) == [65536 + 1024]  # the stack's end: wasm-ld's __heap_base here
 
+
+
+@pytest.mark.parametrize("demangle", [[], ["--no-demangle"]], ids=["demangled", "mangled"])
+def test_emit_relocs_names_a_weak_stub_as_the_name_section_does(demangle, tmp_path):
+    """The stub of a weak C++ function nobody defines is `undefined_weak:` and its
+    demangled name in the symbol table too, as wasm-ld names it (it was the mangled name)."""
+    objects = compile_sources(["cxxnames/weak_hook.cc"], tmp_path, ["-std=c++17", "-nostdinc++"])
+    ref, ours = link_both(["--no-entry", "--export=use", "--emit-relocs", *demangle, *map(str, objects),
+                           "-o", "out.wasm"], tmp_path)
+    _same_bytes(ref, ours)
+    _, symbols = _reloc_counts(ours)
+    assert any(s.name == ("undefined_weak:lib::hook(int)" if not demangle else "undefined_weak:_ZN3lib4hookEi")
+               for s in symbols)

@@ -15,6 +15,7 @@ function that a command-export wrapper now exports loses its EXPORTED flag and i
 """
 
 from ..custom import linking as linking_section
+from .demangle_lazy import shown_symbol
 from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, EXPORTED, NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION,
                       SYMTAB_SECTION, SYMTAB_TABLE, UNDEFINED, VISIBILITY_HIDDEN)
 from .symtab import TABLE_SYMBOL
@@ -26,9 +27,10 @@ EARLY_SYNTHETIC = ("__wasm_call_ctors", "__stack_pointer", *TLS_SYMBOLS)
 _OWN_SECTIONS = ("linking", "name", "producers", "target_features", "build_id")
 
 
-def output_symbols(symtab, layout, section_index, sections, live_only=False, entry=None):
+def output_symbols(symtab, layout, section_index, sections, live_only=False, entry=None, demangle_cxx=True):
     """(symbol entries, {(id(object), input symbol index): output symbol index});
-    `live_only` for --emit-relocs, whose `entry` point wasm-ld shows visible."""
+    `live_only` for --emit-relocs, whose `entry` point wasm-ld shows visible; its stubs
+    for weak functions are named as the name section names them (`demangle_cxx`)."""
     symbols, index_of = [], {}
     current = {}  # id(symbol) -> the index of its (latest) entry
     seg_index = {id(seg): k for k, seg in enumerate(layout.segments)}
@@ -37,7 +39,8 @@ def output_symbols(symtab, layout, section_index, sections, live_only=False, ent
 
     def add(sym):
         current[id(sym)] = len(symbols)
-        symbols.append(_entry(sym, seg_index, live_only, sym.name in wrapped, sym.name == entry and sym.defined))
+        symbols.append(_entry(sym, seg_index, live_only, sym.name in wrapped, sym.name == entry and sym.defined,
+                              demangle_cxx))
 
     used = {id(sym) for obj in symtab.objects for sym in obj.resolved}
     # (-r makes no symbols of its own)
@@ -108,11 +111,12 @@ def _in_discarded(sym, obj) -> bool:
     return False
 
 
-def _entry(sym, seg_index, final: bool, wrapped: bool, entry: bool):
+def _entry(sym, seg_index, final: bool, wrapped: bool, entry: bool, demangle_cxx: bool = True):
     """`final`: --emit-relocs (a module), not -r; `entry`: the module's entry point."""
     Symbol = linking_section.Symbol
     if sym.is_stub and sym.weak:
-        return Symbol(sym.kind, BINDING_LOCAL | VISIBILITY_HIDDEN, f"undefined_weak:{sym.name}", sym.out_index)
+        return Symbol(sym.kind, BINDING_LOCAL | VISIBILITY_HIDDEN, f"undefined_weak:{shown_symbol(sym.name, demangle_cxx)}",
+                      sym.out_index)
     flags = sym.flags if sym.defined else (sym.flags | UNDEFINED)
     if final and wrapped:  # the command-export wrapper is the export now
         flags = (flags & ~EXPORTED) | VISIBILITY_HIDDEN
