@@ -58,8 +58,12 @@ class MergedStrings:
             pieces = raw[:-1].split(b"\0")
             starts = list(accumulate(map((1).__add__, map(len, pieces[:-1])), initial=0))
             cut[id(chunk)] = (starts, pieces)
-        # Descending by reversed bytes: a string right before its suffixes.
-        distinct = sorted({piece[::-1] for _, pieces in cut.values() for piece in pieces}, reverse=True)
+        # Descending by reversed bytes: a string right before its suffixes. (Each distinct
+        # piece reversed once: a debug build's .debug_str repeats most of its strings.)
+        unique = set()
+        for _, pieces in cut.values():
+            unique.update(pieces)
+        distinct = sorted([piece[::-1] for piece in unique], reverse=True)
         offset_of, out, previous = {}, bytearray(), None
         for reversed_piece in distinct:
             piece = reversed_piece[::-1]
