@@ -16,6 +16,7 @@ a local symbol in it is reached.
 
 from itertools import compress
 
+from .objects import FunctionChunk
 from .relocations import RELOC_TYPES, TYPE_KINDS
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 
@@ -107,12 +108,21 @@ class MarkLive:
         weak_stubs = {id(sym) for sym in self.symtab.symbols.values()
                       if sym.kind == SYMTAB_FUNCTION and sym.weak and sym.file is None and sym.synthetic is None}
         naming_stubs = {}  # id(object) -> whether its symbols include one of them
+        function_chunk = FunctionChunk
         while queue:
             chunk = queue.pop()
-            columns, lo, hi = chunk.reloc_span()
+            obj = chunk.file
+            if chunk.__class__ is function_chunk:  # most chunks: their run found inline
+                columns = obj.code_relocs
+                if columns is None:
+                    continue
+                k = chunk.index - obj.num_imported[0]
+                bounds = obj.code_bounds
+                lo, hi = bounds[k], bounds[k + 1]
+            else:
+                columns, lo, hi = chunk.reloc_span()
             if lo == hi:
                 continue
-            obj = chunk.file
             if weak_stubs:
                 names = naming_stubs.get(id(obj))
                 if names is None:
