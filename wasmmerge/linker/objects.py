@@ -248,6 +248,9 @@ def _split_code(name, data, info) -> tuple[array, array]:
         size = data[pos] if pos < end else 0x80
         if size < 0x80:
             pos += 1
+        elif pos + 1 < end and data[pos + 1] < 0x80:  # two bytes: most bodies (128 B to 16 KiB)
+            size = (size & 0x7F) | (data[pos + 1] << 7)
+            pos += 2
         else:
             size, pos = leb.read_u32(data, pos)
         body_end = pos + size
