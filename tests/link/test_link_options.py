@@ -350,3 +350,44 @@ def test_data_segments_merged_or_not_as_wasm_ld(flags, tmp_path):
 def test_merging_data_segments_is_refused_with_relocatable(tmp_path):
     done = run_wasmmerge_link(["-r", "--merge-data-segments", "x.o", "-o", "y.o"], tmp_path / "y.o")
     assert done.returncode == 2 and "--merge-data-segments with -r" in done.stderr
+
+
+UNRESOLVED_CASES = {  # name: (object, options); "{g}"/"{nope}" name a file listing that symbol
+    "allow-undefined-excuses-a-missing-export": ("defines_f", ["--allow-undefined", "--export=nope"]),
+    "allow-undefined-file-does-not": ("defines_f", ["--export=nope", "--allow-undefined-file={nope}"]),
+    "allow-undefined-file-imports-under-ignore-all": ("calls_g", ["--export=f", "--allow-undefined-file={g}",
+                                                                  "--unresolved-symbols=ignore-all"]),
+    "missing-export-warned": ("defines_f", ["--export=nope", "--warn-unresolved-symbols"]),
+    "missing-export-warned-fatal": ("defines_f", ["--export=nope", "--warn-unresolved-symbols", "--fatal-warnings"]),
+    "unknown-value": ("calls_g", ["--export=f", "--unresolved-symbols=warn-all"]),
+    "report-all-after-warn-warns": ("defines_f", ["--export=nope", "--warn-unresolved-symbols",
+                                                  "--unresolved-symbols=report-all"]),
+    "ignore-all-beats-error": ("calls_g", ["--export=f", "--unresolved-symbols=ignore-all",
+                                           "--error-unresolved-symbols"]),
+    "allow-undefined-beats-error": ("calls_g", ["--export=f", "--allow-undefined", "--error-unresolved-symbols"]),
+    "allow-undefined-beats-report-all": ("calls_g", ["--export=f", "--allow-undefined",
+                                                     "--unresolved-symbols=report-all"]),
+    "allow-undefined-imports-under-ignore-all": ("calls_g", ["--export=f", "--allow-undefined",
+                                                             "--unresolved-symbols=ignore-all"]),
+    "import-undefined-imports-under-ignore-all": ("calls_g", ["--export=f", "--import-undefined",
+                                                              "--unresolved-symbols=ignore-all"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNRESOLVED_CASES))
+def test_unresolved_symbol_options_combine_as_wasm_ld_14s(name, tmp_path):
+    """--allow-undefined wins in any order; else the last --unresolved-symbols value, its
+    report-all an error or a warning by the last of --error-/--warn-unresolved-symbols; a
+    missing --export follows that policy alone (the last option won before)."""
+    source, options = UNRESOLVED_CASES[name]
+    (obj,) = compile_sources([f"undefined/{source}.c"], tmp_path)
+    for symbol in ("g", "nope"):
+        (tmp_path / f"{symbol}.txt").write_text(symbol + "\n")
+    options = [o.format(g=tmp_path / "g.txt", nope=tmp_path / "nope.txt") for o in options]
+    args = ["--no-entry", *options, str(obj), "-o", "out.wasm"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ours.returncode == ref.returncode, (ours.stderr, ref.stderr)
+    assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
+    if ref.returncode == 0:
+        assert (tmp_path / "ours.wasm").read_bytes() == (tmp_path / "ref.wasm").read_bytes()
+

@@ -252,8 +252,11 @@ def _link(opts, symtab, diag) -> LinkResult:
         if name in SYNTHETIC_KINDS:
             continue  # defined below, once the symbol table is complete
         if sym is None or not sym.defined:
-            if opts.unresolved == "report-all" and name not in opts.allow_undefined_symbols:
+            # As wasm-ld 14: by the policy alone (--allow-undefined-file excuses no export).
+            if opts.unresolved == "report-all":
                 diag.error(f"symbol exported via --export not found: {name}")
+            elif opts.warn_unresolved:
+                diag.warn(f"symbol exported via --export not found: {name}")
         else:
             roots.append(sym)
     diag.check()

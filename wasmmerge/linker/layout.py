@@ -97,8 +97,12 @@ class Planner(MemoryPlanner):
 
     def _stubbed(self, sym) -> bool:
         """An undefined function that traps instead of being imported: a weak one, or
-        any without an explicit import name under --unresolved-symbols=ignore-all."""
-        return sym.weak or (self.opts.unresolved == "ignore-all" and sym.import_name is None)
+        any without an explicit import name under --unresolved-symbols=ignore-all that
+        neither --import-undefined nor --allow-undefined-file lets be imported (wasm-ld 14's
+        reportUndefined)."""
+        opts = self.opts
+        return sym.weak or (opts.unresolved == "ignore-all" and sym.import_name is None and not opts.import_undefined
+                            and sym.name not in opts.allow_undefined_symbols)
 
     def _in_scan_order(self, wanted: dict) -> tuple[list, list]:
         """The symbols of `wanted` (id -> Symbol) as wasm-ld's relocation scan first meets

@@ -58,8 +58,16 @@ class LinkOptions:
     import_table: bool = False
     growable_table: bool = False  # the table's maximum is left open
     import_undefined: bool = False
-    unresolved: str = "report-all"  # report-all | ignore-all | import-dynamic
+    # What undefined symbols become, decided by `_settle_unresolved` once every option is
+    # read: report-all | ignore-all | import-dynamic, and whether each is a warning.
+    unresolved: str = "report-all"
     warn_unresolved: bool = False  # --warn-unresolved-symbols: as ignore-all, each one a warning
+    # The options it is decided from (wasm-ld 14's getUnresolvedSymbolPolicy): the last
+    # --unresolved-symbols value, the last of --error-/--warn-unresolved-symbols, and
+    # --allow-undefined, which wins in any order.
+    unresolved_value: str | None = None
+    warn_not_error: bool = False
+    allow_undefined: bool = False
     # Input data segments made one output segment by prefix (.data.x -> .data), as wasm-ld
     # does unless --no-merge-data-segments; -r keeps each name its own (and refuses the merge).
     merge_data_segments: bool = True
@@ -169,15 +177,26 @@ def _import_memory(opts, arg, option):
 
 
 def _unresolved(opts, arg, option):
-    if arg not in ("report-all", "ignore-all", "import-dynamic"):
-        raise UsageError(f"unsupported option: {option}={arg}")
-    _unresolved_policy(opts, arg)
+    opts.unresolved_value = arg  # (an unknown value is refused once all are read, as wasm-ld does)
 
 
-def _unresolved_policy(opts, policy: str, warn: bool = False):
-    """The unresolved-symbol options: the last one given decides (wasm-ld's rule)."""
-    opts.unresolved = policy
-    opts.warn_unresolved = warn
+def _settle_unresolved(opts):
+    """wasm-ld 14's rule: --allow-undefined, in any order, makes undefined functions
+    imports (data 0); else the last --unresolved-symbols value decides, `report-all` (the
+    default) reporting each as an error, or as a warning when --warn-unresolved-symbols
+    came after the last --error-unresolved-symbols (then, as wasm-ld 15 does, the symbols
+    are left as with ignore-all: wasm-ld 14 crashes)."""
+    value = opts.unresolved_value
+    if value not in (None, "report-all", "ignore-all", "import-dynamic"):
+        raise LinkError(f"unknown --unresolved-symbols value: {value}")
+    if opts.allow_undefined or value == "import-dynamic":
+        opts.unresolved, opts.warn_unresolved = "import-dynamic", False
+    elif value == "ignore-all":
+        opts.unresolved, opts.warn_unresolved = "ignore-all", False
+    elif opts.warn_not_error:
+        opts.unresolved, opts.warn_unresolved = "ignore-all", True
+    else:
+        opts.unresolved, opts.warn_unresolved = "report-all", False
 
 
 def _allow_undefined_file(opts, arg, option):
@@ -251,11 +270,11 @@ _ROWS = [
     (("import-table",), None, _flag("import_table")),
     (("growable-table",), None, _flag("growable_table")),
     (("import-undefined",), None, _flag("import_undefined")),
-    (("allow-undefined",), None, lambda o, a, n: _unresolved_policy(o, "import-dynamic")),
-    (("error-unresolved-symbols",), None, lambda o, a, n: _unresolved_policy(o, "report-all")),
+    (("allow-undefined",), None, _flag("allow_undefined")),
+    (("error-unresolved-symbols",), None, lambda o, a, n: setattr(o, "warn_not_error", False)),
     # Undefined symbols are warnings and handled as with ignore-all, as wasm-ld 15+ does
     # (wasm-ld 14 crashes on an undefined function with it).
-    (("warn-unresolved-symbols",), None, lambda o, a, n: _unresolved_policy(o, "ignore-all", warn=True)),
+    (("warn-unresolved-symbols",), None, lambda o, a, n: setattr(o, "warn_not_error", True)),
     (("no-pie",), None, lambda o, a, n: None),  # the default: the output is never position independent
     (("merge-data-segments",), None, _flag("merge_data_segments")),
     (("no-merge-data-segments",), None, _flag("merge_data_segments", False)),
@@ -375,6 +394,7 @@ def parse_args(argv) -> LinkOptions:
                 value = args[i]
                 i += 1
             act(opts, value, arg.split("=", 1)[0])
+    _settle_unresolved(opts)
     if opts.import_table and opts.export_table:  # wasm-ld's check and words
         raise UsageError("--import-table and --export-table may not be used together")
     if opts.relocatable and "--merge-data-segments" in args:
