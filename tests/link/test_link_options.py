@@ -242,7 +242,8 @@ def test_shared_memory_needs_atomics(tmp_path):
     (obj,) = compile_sources(["freestanding/data.c"], tmp_path)
     done = run_wasmmerge_link(["--no-entry", "--shared-memory", str(obj), "-o", "x"], tmp_path / "out.wasm")
     assert done.returncode == 1 and not (tmp_path / "out.wasm").exists()
-    assert f"--shared-memory is disallowed by {obj} because it was not compiled with 'atomics'" in done.stderr
+    assert f"'atomics' feature must be used in order to use shared memory (no input uses it, {obj} the first)" \
+        in done.stderr
 
 
 def test_verbose_reports_the_memory_layout(objects, tmp_path):
@@ -390,4 +391,43 @@ def test_unresolved_symbol_options_combine_as_wasm_ld_14s(name, tmp_path):
     assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
     if ref.returncode == 0:
         assert (tmp_path / "ours.wasm").read_bytes() == (tmp_path / "ref.wasm").read_bytes()
+
+
+def test_export_if_defined_extracts_the_member_defining_it(tmp_path):
+    """As wasm-ld 14: --export-if-defined names a symbol as --export does, so an archive
+    member defining it is extracted (we only looked the name up)."""
+    main, member = compile_sources(["undefined/defines_f.c", "archive/exported_member.c"], tmp_path)
+    lib = tmp_path / "libx.a"
+    subprocess.run(["llvm-ar", "rcs", str(lib), str(member)], check=True)
+    for export in (["--export-if-defined=exported_x"], ["--export-if-defined=not_there"]):
+        args = ["--no-entry", *export, str(main), str(lib), "-o", "out.wasm"]
+        ref, ours = link_both(args, tmp_path)
+        assert ours.read_bytes() == ref.read_bytes()
+
+
+@pytest.mark.parametrize("case", ["no-check-features-bss", "export-all-import-table"])
+def test_more_option_combinations_are_wasm_ld_s(case, tmp_path):
+    """--import-memory with --no-check-features zeroes .bss at start, as wasm-ld 14
+    decides after its (skipped) feature checks; --export-all does not export an imported
+    table."""
+    (obj,) = compile_sources(["freestanding/zeros.c"], tmp_path)
+    extra = {"no-check-features-bss": ["--import-memory", "--no-check-features"],
+             "export-all-import-table": ["--export-all", "--import-table"]}[case]
+    ref, ours = link_both(["--no-entry", *extra, str(obj), "-o", "out.wasm"], tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
+def test_shared_memory_makes_init_memory_after_the_weak_stubs(tmp_path):
+    """wasm-ld's driver makes the stubs of weak functions nobody defines; its writer
+    makes __wasm_init_memory after them (we made it first)."""
+    obj = tmp_path / "weak.o"
+    subprocess.run(["clang", "--target=wasm32-unknown-unknown", "-O2", *SHARED_FLAGS, "-c",
+                    str(LINK_FIXTURES / "order/weak_address.c"), "-o", str(obj)], check=True)
+    counter = tmp_path / "counter.o"
+    subprocess.run(["clang", "--target=wasm32-unknown-unknown", "-O2", *SHARED_FLAGS, "-c",
+                    str(LINK_FIXTURES / "shared/counter.c"), "-o", str(counter)], check=True)
+    args = ["--no-entry", "--shared-memory", "--max-memory=1048576", "--export=call", str(obj), str(counter),
+            "-o", "out.wasm"]
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
 

@@ -71,11 +71,11 @@ def test_threads_takes_a_positive_count():
 def test_importing_and_exporting_the_table_is_refused_as_wasm_ld_refuses_it():
     runner = CliRunner()
     result = runner.invoke(cli, ["link", "--import-table", "--export-table", "x.o", "-o", "y.wasm"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # wasm-ld's status for it
     assert result.stderr.strip() == "wasmmerge: error: --import-table and --export-table may not be used together"
 
 
-def test_unresolved_symbol_options_the_last_decides():
+def test_unresolved_symbol_options_decide_as_wasm_ld_14s():
     assert (parse_args(["x.o"]).unresolved, parse_args(["x.o"]).warn_unresolved) == ("report-all", False)
     warn = parse_args(["--warn-unresolved-symbols", "x.o"])
     assert (warn.unresolved, warn.warn_unresolved) == ("ignore-all", True)
@@ -83,6 +83,9 @@ def test_unresolved_symbol_options_the_last_decides():
     assert (back.unresolved, back.warn_unresolved) == ("report-all", False)
     again = parse_args(["--warn-unresolved-symbols", "--unresolved-symbols=import-dynamic", "x.o"])
     assert (again.unresolved, again.warn_unresolved) == ("import-dynamic", False)
+    # --allow-undefined wins in any order (test_link_options runs the combinations against wasm-ld)
+    allowed = parse_args(["--allow-undefined", "--unresolved-symbols=ignore-all", "--error-unresolved-symbols", "x.o"])
+    assert (allowed.unresolved, allowed.warn_unresolved) == ("import-dynamic", False)
     assert parse_args(["--no-pie", "x.o"]).inputs[0].value == "x.o"  # the default, accepted
 
 

@@ -261,7 +261,7 @@ def _link(opts, symtab, diag) -> LinkResult:
             roots.append(sym)
     diag.check()
     for name in opts.exports_if_defined:
-        sym = symtab.symbols.get(name)
+        sym = symtab.require(name)  # as --export: an archive member defining it is extracted (wasm-ld 14)
         if sym is not None and sym.defined:
             roots.append(sym)
     ctors = symtab.symbols.get("__wasm_call_ctors")
@@ -344,7 +344,7 @@ def _link(opts, symtab, diag) -> LinkResult:
                         and sym.global_type is not None]
     features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports, exported_globals)
     if opts.shared_memory and opts.check_features:
-        check_shared_memory_features(symtab.objects, diag)
+        check_shared_memory_features(symtab.objects, diag, features)
     diag.check()
     if opts.verbose:
         _report_layout(layout, symtab, diag)

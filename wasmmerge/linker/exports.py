@@ -44,6 +44,8 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
             continue
         if sym.kind == SYMTAB_GLOBAL and sym.global_type is not None and sym.global_type.mutable and not explicit:
             continue  # wasm-ld exports a mutable global (__stack_pointer) only when named
+        if sym.kind == SYMTAB_TABLE and opts.import_table and not explicit:
+            continue  # an imported table is not a definition to export
         if explicit or opts.export_all or (opts.export_dynamic and not sym.hidden and sym.synthetic is None):
             names.append(name)
     listed = set(names)

@@ -52,6 +52,11 @@ def features_allowed(objects, opts) -> set[str]:
             for feature in section.features if feature.prefix in "+="}
 
 
+def _file_name(obj) -> str:
+    """An object as wasm-ld's feature messages name it: an archive member by its own name."""
+    return obj.member_name or obj.name
+
+
 def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), exported_globals=()) -> list[str]:
     """The features the output declares; checking them as wasm-ld's populateTargetFeatures
     does (its order of checks, its messages). `exported_globals`: (name, mutable) of the
@@ -64,11 +69,11 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), ex
     for obj in objects:
         for feature in features_of.get(id(obj), ()):
             if feature.prefix in "+=":
-                used.setdefault(feature.name, obj.name)
+                used.setdefault(feature.name, _file_name(obj))
             if feature.prefix == "=":
-                required.setdefault(feature.name, obj.name)
+                required.setdefault(feature.name, _file_name(obj))
             if feature.prefix == "-":
-                disallowed.setdefault(feature.name, obj.name)
+                disallowed.setdefault(feature.name, _file_name(obj))
     allowed = set(explicit) if explicit is not None else set(used)
     if not opts.check_features:
         return sorted(allowed)
@@ -103,11 +108,11 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), ex
                 continue
             present.add(feature.name)
             if feature.name in disallowed:
-                diag.error(f"Target feature '{feature.name}' used in {obj.name} is disallowed by "
+                diag.error(f"Target feature '{feature.name}' used in {_file_name(obj)} is disallowed by "
                            f"{disallowed[feature.name]}. Use --no-check-features to suppress.")
         for name, by in required.items():
             if name not in present:
-                diag.error(f"Missing target feature '{name}' in {obj.name}, required by {by}. "
+                diag.error(f"Missing target feature '{name}' in {_file_name(obj)}, required by {by}. "
                            "Use --no-check-features to suppress.")
     return sorted(allowed)
 

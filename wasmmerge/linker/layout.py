@@ -39,7 +39,8 @@ class Planner(MemoryPlanner):
         # An imported memory need not be zero: its .bss is written as zeros, or, where bulk
         # memory is allowed, zeroed by __wasm_init_memory (memory.fill), as wasm-ld 14 does.
         if opts.import_memory and not opts.shared_memory and not opts.relocatable:
-            self.out.bss_written = "bulk-memory" not in features_allowed(symtab.objects, opts)
+            # (wasm-ld 14 decides after its feature checks: with --no-check-features, never written.)
+            self.out.bss_written = opts.check_features and "bulk-memory" not in features_allowed(symtab.objects, opts)
 
     def run(self, wrap_exports: bool, dtors, stubs=()) -> Layout:
         self._imports()
@@ -137,15 +138,12 @@ class Planner(MemoryPlanner):
             ctors.out_index = base + len(functions)
             functions.append(OutFunction("__wasm_call_ctors", FuncType((), ()), None, None))
             out.init_functions = self._init_functions()
-        # wasm-ld's order of synthetic functions: ctors, __wasm_init_tls, __wasm_init_memory.
+        # wasm-ld's order of synthetic functions: ctors, __wasm_init_tls, the stubs, then
+        # __wasm_init_memory.
         init_tls = symtab.symbols.get("__wasm_init_tls")
         if init_tls is not None and init_tls.live and init_tls.synthetic:
             init_tls.out_index = base + len(functions)
             functions.append(OutFunction("__wasm_init_tls", FuncType((self.ptr_type,), ()), None, None))
-        if (self.opts.shared_memory and self._has_passive_data()) or (out.bss_written is False and self._has_bss()):
-            out.init_memory = base + len(functions)
-            out.start = out.init_memory
-            functions.append(OutFunction("__wasm_init_memory", FuncType((), ()), None, None))
         # wasm-ld's order of the trapping stubs: the calls with a mismatched signature
         # first (its driver resolves them before it looks at weak symbols), ...
         for sym in stubs:
@@ -177,6 +175,11 @@ class Planner(MemoryPlanner):
                 by_signature[key] = sym.out_index
             name = f"undefined_weak:{sym.name}" if sym.weak else "undefined_stub"
             functions.append(OutFunction(name, sym.signature, None, UNREACHABLE_BODY))
+        # __wasm_init_memory: wasm-ld's writer makes it after its driver's stubs.
+        if (self.opts.shared_memory and self._has_passive_data()) or (out.bss_written is False and self._has_bss()):
+            out.init_memory = base + len(functions)
+            out.start = out.init_memory
+            functions.append(OutFunction("__wasm_init_memory", FuncType((), ()), None, None))
         for obj in symtab.objects:
             for chunk in obj.functions:
                 if chunk.live and not chunk.discarded:

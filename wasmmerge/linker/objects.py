@@ -151,7 +151,7 @@ class ObjectFile(Entity):
     __slots__ = ("name", "data", "module", "symbol_table", "functions", "datas", "customs", "init_funcs", "comdats",
                  "num_imported", "imports", "sections", "resolved", "names_got", "features", "producers",
                  "features_at", "producers_at", "on_demand", "code_types", "_symbols", "code_relocs", "code_bounds",
-                 "data_relocs", "data_bounds", "later_relocations", "body_starts", "size_fields")
+                 "data_relocs", "data_bounds", "later_relocations", "body_starts", "size_fields", "member_name")
 
     def __init__(self, name: str, data: bytes, module: Module, symbol_table: SymbolColumns | list,
                  functions: list[FunctionChunk],
@@ -201,6 +201,7 @@ class ObjectFile(Entity):
         self.code_relocs = self.data_relocs = None
         self.code_bounds = self.data_bounds = _NO_BOUNDS
         self.later_relocations = None  # what read_later_relocations needs, until it has run
+        self.member_name = None  # an archive member's own name (wasm-ld's feature messages use it)
 
     @property
     def symbols(self) -> list:

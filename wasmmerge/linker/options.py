@@ -396,7 +396,7 @@ def parse_args(argv) -> LinkOptions:
             act(opts, value, arg.split("=", 1)[0])
     _settle_unresolved(opts)
     if opts.import_table and opts.export_table:  # wasm-ld's check and words
-        raise UsageError("--import-table and --export-table may not be used together")
+        raise LinkError("--import-table and --export-table may not be used together")  # (status 1, as wasm-ld)
     if opts.relocatable and "--merge-data-segments" in args:
         raise UsageError("unsupported option: --merge-data-segments with -r (each segment name stays its own)")
     return opts

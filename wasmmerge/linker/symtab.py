@@ -189,6 +189,7 @@ class SymbolTable:
             raise LinkError(f"archive member {member.name}{problem}", offset=member.offset, file=archive.path)
         self.diag.trace_file(name)
         obj = read_object(name, bytes(data))
+        obj.member_name = member.name
         obj.on_demand = why is not None
         self.add_object(obj)
 
