@@ -431,3 +431,14 @@ def test_shared_memory_makes_init_memory_after_the_weak_stubs(tmp_path):
     ref, ours = link_both(args, tmp_path)
     assert ours.read_bytes() == ref.read_bytes()
 
+
+@pytest.mark.parametrize("options", [["--export-table"], ["--growable-table"], ["-u", "f"], ["--entry=f"]],
+                         ids=["export-table", "growable-table", "undefined", "entry"])
+def test_relocatable_refuses_what_wasm_ld_refuses(options, tmp_path):
+    """-r with options that only a module has: wasm-ld 14's error (we linked)."""
+    (obj,) = compile_sources(["undefined/defines_f.c"], tmp_path)
+    args = ["-r", *options, str(obj), "-o", "out.o"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.o"), run_wasmmerge_link(args, tmp_path / "ours.o")
+    assert ref.returncode == ours.returncode == 1 and not (tmp_path / "ours.o").exists()
+    assert ours.stderr.splitlines()[0].replace("wasmmerge: ", "") == ref.stderr.splitlines()[0].replace("wasm-ld: ", "")
+

@@ -397,6 +397,15 @@ def parse_args(argv) -> LinkOptions:
     _settle_unresolved(opts)
     if opts.import_table and opts.export_table:  # wasm-ld's check and words
         raise LinkError("--import-table and --export-table may not be used together")  # (status 1, as wasm-ld)
+    if opts.relocatable:  # what wasm-ld 14 refuses with -r, in its words and order
+        if opts.export_table:
+            raise LinkError("--relocatable is incompatible with --export-table")
+        if opts.growable_table:
+            raise LinkError("--relocatable is incompatible with --growable-table")
+        if opts.undefined:
+            raise LinkError("-r -and --undefined may not be used together")
+        if opts.entry_given and opts.entry is not None:
+            raise LinkError("entry point specified for relocatable output file")
     if opts.relocatable and "--merge-data-segments" in args:
         raise UsageError("unsupported option: --merge-data-segments with -r (each segment name stays its own)")
     return opts
