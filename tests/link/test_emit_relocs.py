@@ -26,6 +26,9 @@ IDENTICAL = {
     "debug-O0": (["calls/main.c", "calls/util.c"], ["-g"], ["-Wl,-O0"]),
     "strip-debug": (["calls/main.c", "calls/util.c"], ["-g"], ["-Wl,--strip-debug"]),
     "no-gc": (["calls/main.c", "calls/util.c"], [], ["-Wl,--no-gc-sections"]),
+    # the table's symbol: visible when exported, an undefined one when imported
+    "export-table": (["calls/main.c", "calls/util.c"], [], ["-Wl,--export-table"]),
+    "import-table": (["calls/main.c", "calls/util.c"], [], ["-Wl,--import-table"]),
     "tls": (["tls/main.c", "tls/other.c"], ["-ftls-model=local-exec"], []),
     "reactor": (["calls/util.c"], [], ["-mexec-model=reactor"]),
     "cxx-debug": (["cxx/main.cc", "cxx/other.cc"], ["-g"], ["-nostartfiles", "-Wl,--no-entry", "-Wl,--export=run"]),

@@ -255,7 +255,9 @@ def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
     sections describing its own relocation sites, inserted before the name section."""
     section_index = {label: k for k, (label, _, _) in enumerate(writer.sections)}
     symbols, index_of = output_symbols(symtab, layout, section_index, writer.sections, live_only=True,
-                                       entry=writer.opts.entry, demangle_cxx=writer.opts.demangle)
+                                       entry=writer.opts.entry, demangle_cxx=writer.opts.demangle,
+                                       table="exported" if writer.opts.export_table
+                                       else "imported" if writer.opts.import_table else None)
     linking = linking_section.Linking(
         symbols=symbols or None,  # (no symbols: no symbol table subsection, as wasm-ld writes it)
         segments=[linking_section.SegmentInfo(s.name, s.alignment, 0) for s in layout.segments] or None,

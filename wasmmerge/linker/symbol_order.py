@@ -27,10 +27,13 @@ EARLY_SYNTHETIC = ("__wasm_call_ctors", "__stack_pointer", *TLS_SYMBOLS)
 _OWN_SECTIONS = ("linking", "name", "producers", "target_features", "build_id")
 
 
-def output_symbols(symtab, layout, section_index, sections, live_only=False, entry=None, demangle_cxx=True):
+def output_symbols(symtab, layout, section_index, sections, live_only=False, entry=None, demangle_cxx=True,
+                   table=None):
     """(symbol entries, {(id(object), input symbol index): output symbol index});
-    `live_only` for --emit-relocs, whose `entry` point wasm-ld shows visible; its stubs
-    for weak functions are named as the name section names them (`demangle_cxx`)."""
+    `live_only` for --emit-relocs, whose `entry` point wasm-ld shows visible, and its
+    table's symbol too when the table is "exported" or "imported" (`table`: then it is
+    undefined, as wasm-ld lists an import); its stubs for weak functions are named as
+    the name section names them (`demangle_cxx`)."""
     symbols, index_of = [], {}
     current = {}  # id(symbol) -> the index of its (latest) entry
     seg_index = {id(seg): k for k, seg in enumerate(layout.segments)}
@@ -39,8 +42,12 @@ def output_symbols(symtab, layout, section_index, sections, live_only=False, ent
 
     def add(sym):
         current[id(sym)] = len(symbols)
-        symbols.append(_entry(sym, seg_index, live_only, sym.name in wrapped, sym.name == entry and sym.defined,
-                              demangle_cxx))
+        if table == "imported" and live_only and sym.kind == SYMTAB_TABLE and sym.name == TABLE_SYMBOL:
+            symbols.append(linking_section.Symbol(SYMTAB_TABLE, UNDEFINED | NO_STRIP, None, 0))
+            return
+        visible = (sym.name == entry and sym.defined) or (table == "exported" and sym.kind == SYMTAB_TABLE
+                                                          and sym.name == TABLE_SYMBOL)
+        symbols.append(_entry(sym, seg_index, live_only, sym.name in wrapped, visible, demangle_cxx))
 
     used = {id(sym) for obj in symtab.objects for sym in obj.resolved}
     # (-r makes no symbols of its own)
@@ -122,7 +129,7 @@ def _entry(sym, seg_index, final: bool, wrapped: bool, entry: bool, demangle_cxx
         flags = (flags & ~EXPORTED) | VISIBILITY_HIDDEN
     elif final and entry:
         flags &= ~VISIBILITY_HIDDEN  # wasm-ld makes the entry point visible
-    if sym.synthetic is not None and not _stub(sym):
+    if sym.synthetic is not None and not _stub(sym) and not (final and entry):
         flags |= VISIBILITY_HIDDEN  # the linker defines its own symbols hidden
     if sym.kind == SYMTAB_DATA:
         if sym.segment is None:
