@@ -181,3 +181,17 @@ def test_an_empty_archive_linked_whole_is_no_input(tmp_path):
     assert run_wasm_ld(args, tmp_path / "ref.wasm").returncode == 0
     assert run_wasmmerge_link(args, tmp_path / "ours.wasm").returncode == 0
     assert (tmp_path / "ours.wasm").read_bytes() == (tmp_path / "ref.wasm").read_bytes()
+
+
+def test_trace_symbol_skips_a_weak_definition_that_loses(tmp_path):
+    """-y traces a definition where it is placed: a weak one after a strong one, which
+    loses, has no line (as wasm-ld), whichever order the objects come in."""
+    strong, weak = compile_sources(["weak/strong.c", "weak/main.c"], tmp_path)
+    traced = "overridden"  # weak in main.c, strong in strong.c
+    for order in ([strong, weak], [weak, strong]):
+        args = ["--no-entry", "--allow-undefined", f"--trace-symbol={traced}", *map(str, order), "-o", "x"]
+        ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+        ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+        assert ref.returncode == ours.returncode == 0, ours.stderr
+        assert ours.stdout == ref.stdout
+

@@ -321,10 +321,11 @@ class SymbolTable:
             sym.tag_type = desc
 
     def _add_defined(self, obj, name, kind, flags, raw, nfi, sym) -> Symbol:
+        # -y traces a definition where it is placed, as wasm-ld does (not one that loses).
         traced = self.diag.trace_symbols
-        if traced and name in traced:
-            self.diag.trace_symbol(name, obj.name, "definition of")
         if sym is None:
+            if traced and name in traced:
+                self.diag.trace_symbol(name, obj.name, "definition of")
             sym = self.symbols[name] = Symbol(name, kind, flags, obj, raw.index)
             self._fill_definition(sym, obj, raw, nfi)
             return sym
@@ -335,6 +336,8 @@ class SymbolTable:
                 self.diag.error(f"duplicate symbol: {name}\n>>> defined in {self._where(sym)}\n"
                                 f">>> defined in {obj.name}")
                 return sym
+        if traced and name in traced:
+            self.diag.trace_symbol(name, obj.name, "definition of")
         sym.kind = kind
         sym.flags = flags
         sym.lazy = None
