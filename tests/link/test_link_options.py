@@ -442,3 +442,16 @@ def test_relocatable_refuses_what_wasm_ld_refuses(options, tmp_path):
     assert ref.returncode == ours.returncode == 1 and not (tmp_path / "ours.o").exists()
     assert ours.stderr.splitlines()[0].replace("wasmmerge: ", "") == ref.stderr.splitlines()[0].replace("wasm-ld: ", "")
 
+
+def test_duplicate_symbols_are_reported_as_wasm_ld_reports_them(tmp_path):
+    """Every duplicate at once, each with its `>>>` lines, a blank line between them (lld's
+    separator after a message of several lines)."""
+    objects = compile_sources(["undefined/defines_f.c", "undefined/defines_f_and_g.c", "undefined/calls_g.c"],
+                              tmp_path)
+    reordered = [objects[1], objects[0], objects[2]]  # f and g in the first, then each again
+    args = ["--no-entry", "--export=f", *map(str, reordered), "-o", "out.wasm"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1
+    assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
+    assert "\n\n" in ours.stderr
+

@@ -70,9 +70,12 @@ def _link_and_write(opts):
 
 def _report(err: WasmError):
     """Each problem on its own diagnostic line; wasm-ld's `>>>` detail lines follow as they are."""
-    # A message's later lines (wasm-ld's `>>>` details) follow its diagnostic line as they are.
+    # A message's later lines (wasm-ld's `>>>` details) follow its diagnostic line as they
+    # are, and, as lld does, a blank line separates such a message from the next one.
+    separator = ""
     for problem in getattr(err, "problems", None) or [err]:
-        echo(diagnostic(problem), err=True)
+        echo(separator + diagnostic(problem), err=True)
+        separator = "\n" if "\n" in str(problem) else ""
 
 
 def _why_extract(extractions) -> str:

@@ -333,9 +333,10 @@ class SymbolTable:
             if flags & BINDING_WEAK:
                 return sym  # the existing definition (strong, or the first weak one) wins
             if not sym.flags & BINDING_WEAK:
+                # (and the new definition takes its place, as in wasm-ld: a third one is
+                # reported against the second)
                 self.diag.error(f"duplicate symbol: {name}\n>>> defined in {self._where(sym)}\n"
                                 f">>> defined in {obj.name}")
-                return sym
         if traced and name in traced:
             self.diag.trace_symbol(name, obj.name, "definition of")
         sym.kind = kind
