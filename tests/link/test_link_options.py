@@ -455,3 +455,18 @@ def test_duplicate_symbols_are_reported_as_wasm_ld_reports_them(tmp_path):
     assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
     assert "\n\n" in ours.stderr
 
+
+@pytest.mark.parametrize("case", ["missing-export", "missing-export-and-undefined", "missing-entry"])
+def test_print_gc_sections_before_a_failure_as_wasm_ld(case, tmp_path):
+    """wasm-ld collects before it reports a missing export or an undefined symbol, so
+    --print-gc-sections prints its lines, then the link fails; a missing entry stops it
+    before (we printed nothing when a link failed)."""
+    source, options = {"missing-export": ("defines_f", ["--no-entry", "--export=nope"]),
+                       "missing-export-and-undefined": ("calls_g", ["--no-entry", "--export=nope", "--export=f"]),
+                       "missing-entry": ("defines_f", ["--entry=nope"])}[case]
+    (obj,) = compile_sources([f"undefined/{source}.c"], tmp_path)
+    args = [*options, "--print-gc-sections", str(obj), "-o", "out.wasm"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1
+    assert ours.stdout == ref.stdout
+

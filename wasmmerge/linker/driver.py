@@ -247,6 +247,7 @@ def _link(opts, symtab, diag) -> LinkResult:
             diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}")
         else:
             roots.append(entry)
+    diag.check()  # (a missing entry stops the link here; a missing export, after gc, as in wasm-ld)
     for name in opts.exports:
         sym = symtab.require(name)
         if name in SYNTHETIC_KINDS:
@@ -259,7 +260,6 @@ def _link(opts, symtab, diag) -> LinkResult:
                 diag.warn(f"symbol exported via --export not found: {name}")
         else:
             roots.append(sym)
-    diag.check()
     for name in opts.exports_if_defined:
         sym = symtab.require(name)  # as --export: an archive member defining it is extracted (wasm-ld 14)
         if sym is not None and sym.defined:
@@ -332,10 +332,10 @@ def _link(opts, symtab, diag) -> LinkResult:
         tls_base.live = True  # __wasm_init_tls sets it (with no TLS data its body is empty)
     if wrap_exports and not marker.ctors_live and dtors is None:
         wrap_exports = False  # nothing for a wrapper to run around the export
+    if opts.print_gc_sections:  # (printed by wasm-ld's gc, before the undefined symbols' errors)
+        _print_gc(symtab, stubs)
     _report_undefined(opts, symtab, marker, diag)
     diag.check()
-    if opts.print_gc_sections:
-        _print_gc(symtab, stubs)
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     diag.check()
     # Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
