@@ -12,7 +12,7 @@ from wasmmerge.custom.linking import SYMTAB_DATA, SYMTAB_SECTION, UNDEFINED, VIS
 from wasmmerge.linker.relocatable import REMOVED_SYMBOL
 
 from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, require_tools,
-                      run_wasmmerge_link, validate_output)
+                      run_wasm_ld, run_wasmmerge_link, validate_output)
 from .test_relocatable import _reloc_counts, _same_bytes
 
 # name: (sources, compiler flags, driver flags). wasm-ld 14 itself crashes on
@@ -121,3 +121,14 @@ def test_emit_relocs_names_a_weak_stub_as_the_name_section_does(demangle, tmp_pa
     _, symbols = _reloc_counts(ours)
     assert any(s.name == ("undefined_weak:lib::hook(int)" if not demangle else "undefined_weak:_ZN3lib4hookEi")
                for s in symbols)
+
+
+def test_emit_relocs_of_a_relocatable_output_defines_the_table_afresh(tmp_path):
+    """A -r output refers to the table with NO_STRIP; linked again with --emit-relocs, the
+    table the linker defines is listed without it, as wasm-ld defines it afresh."""
+    objects = compile_sources(["freestanding/pointers.c", "freestanding/lib.c", "freestanding/data.c"], tmp_path)
+    merged = tmp_path / "merged.o"
+    assert run_wasm_ld(["-r", *map(str, objects), "-o", "x"], merged).returncode == 0
+    ref, ours = link_both(["--no-entry", "--export-all", "--no-gc-sections", "--emit-relocs", str(merged),
+                           "-o", "out.wasm"], tmp_path)
+    _same_bytes(ref, ours)

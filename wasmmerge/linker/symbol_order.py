@@ -131,6 +131,8 @@ def _entry(sym, seg_index, final: bool, wrapped: bool, entry: bool, demangle_cxx
         flags &= ~VISIBILITY_HIDDEN  # wasm-ld makes the entry point visible
     if sym.synthetic is not None and not _stub(sym) and not (final and entry):
         flags |= VISIBILITY_HIDDEN  # the linker defines its own symbols hidden
+    if sym.synthetic == "table" and final:
+        flags &= ~NO_STRIP  # wasm-ld defines the table afresh (a -r object's reference keeps it)
     if sym.kind == SYMTAB_DATA:
         if sym.segment is None:
             return Symbol(SYMTAB_DATA, (flags | UNDEFINED) & ~BINDING_LOCAL if not sym.defined else flags, sym.name)
