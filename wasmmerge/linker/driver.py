@@ -22,7 +22,6 @@ from .marklive import MarkLive
 from .mismatch import replace_mismatched_calls
 from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_later_relocations, read_object
 from .options import LinkOptions, find_library
-from .shared import check_shared_memory_features
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
 from .symtab import SymbolTable
 from .symbols import Symbol
@@ -337,14 +336,12 @@ def _link(opts, symtab, diag) -> LinkResult:
     _report_undefined(opts, symtab, marker, diag)
     diag.check()
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
-    diag.check()
-    # Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
+    # (A layout error, memory too small, is reported with the features' errors, as wasm-ld
+    # reports them.) Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
     exported_globals = [(name, sym.global_type.mutable) for name, kind, _ in layout.exports if kind == GLOBAL_KIND
                         and (sym := symtab.symbols.get(name)) is not None and sym.kind == SYMTAB_GLOBAL
                         and sym.global_type is not None]
     features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports, exported_globals)
-    if opts.shared_memory and opts.check_features:
-        check_shared_memory_features(symtab.objects, diag, features)
     diag.check()
     if opts.verbose:
         _report_layout(layout, symtab, diag)

@@ -19,6 +19,7 @@ from ..custom import producers as producers_section
 from ..custom import target_features as features_section
 from ..binary.types import GLOBAL_KIND
 from ..errors import WasmError
+from .shared import check_shared_memory_features
 from .strings import llvm_string_map_order
 
 
@@ -77,21 +78,12 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), ex
     allowed = set(explicit) if explicit is not None else set(used)
     if not opts.check_features:
         return sorted(allowed)
-    if not opts.relocatable and "mutable-globals" not in allowed:
-        for imp in imports:
-            if imp.kind == GLOBAL_KIND and imp.desc.mutable:
-                name = imp.symbol.name if imp.symbol is not None else imp.name
-                diag.error(f"mutable global imported but 'mutable-globals' feature not present in inputs: "
-                           f"`{name}`. Use --no-check-features to suppress.")
-        # (wasm-ld 14 refuses immutable ones too, its own __tls_size and __tls_align
-        # under --export-all with shared memory included; later versions, and we, do not.)
-        for name, mutable in exported_globals:
-            if mutable:
-                diag.error(f"mutable global exported but 'mutable-globals' feature not present in inputs: "
-                           f"`{name}`. Use --no-check-features to suppress.")
+    errors_before = len(diag.errors)
     if opts.shared_memory and "shared-mem" in disallowed:
         diag.error(f"--shared-memory is disallowed by {disallowed['shared-mem']} because it was not compiled "
                    "with 'atomics' or 'bulk-memory' features.")
+    if opts.shared_memory:
+        check_shared_memory_features(objects, diag, allowed)
     if tls_used:
         for name in ("atomics", "bulk-memory"):
             if name not in allowed:
@@ -114,6 +106,20 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), ex
             if name not in present:
                 diag.error(f"Missing target feature '{name}' in {_file_name(obj)}, required by {by}. "
                            "Use --no-check-features to suppress.")
+    # Imported and exported mutable globals: checked by wasm-ld 14 only when the link
+    # has no error so far (a later pass of its writer).
+    if not opts.relocatable and "mutable-globals" not in allowed and len(diag.errors) == errors_before == 0:
+        for imp in imports:
+            if imp.kind == GLOBAL_KIND and imp.desc.mutable:
+                name = imp.symbol.name if imp.symbol is not None else imp.name
+                diag.error(f"mutable global imported but 'mutable-globals' feature not present in inputs: "
+                           f"`{name}`. Use --no-check-features to suppress.")
+        # (wasm-ld 14 refuses immutable ones too, its own __tls_size and __tls_align
+        # under --export-all with shared memory included; later versions, and we, do not.)
+        for name, mutable in exported_globals:
+            if mutable:
+                diag.error(f"mutable global exported but 'mutable-globals' feature not present in inputs: "
+                           f"`{name}`. Use --no-check-features to suppress.")
     return sorted(allowed)
 
 

@@ -123,21 +123,25 @@ class MemoryPlanner:
         if not opts.stack_first:
             ptr = align(ptr, STACK_ALIGN) + opts.stack_size
             out.stack_pointer = ptr
+        needed = ptr  # what wasm-ld's messages count: the end of the stack or data
+        if not opts.wasm64 and needed > 1 << 32:
+            # (wasm-ld 14 writes the addresses cut to 32 bits: an invalid module)
+            self.diag.error(f"the memory layout needs {needed} bytes, more than a wasm32 memory's 4 GiB")
         out.heap_base = align(ptr, STACK_ALIGN)
         ptr = out.heap_base
         if opts.initial_memory:
+            # Each check as wasm-ld makes it, the size checked even when the alignment fails.
             if opts.initial_memory % PAGE:
                 self.diag.error(f"initial memory must be {PAGE}-byte aligned")
-            elif ptr > opts.initial_memory:
-                self.diag.error(f"initial memory too small, {ptr} bytes needed")
-            ptr = opts.initial_memory
+            if needed > opts.initial_memory:
+                self.diag.error(f"initial memory too small, {needed} bytes needed")
+            ptr = needed = opts.initial_memory
         out.memory_pages = align(ptr, PAGE) // PAGE
         if opts.max_memory:
             if opts.max_memory % PAGE:
                 self.diag.error(f"maximum memory must be {PAGE}-byte aligned")
-            elif opts.max_memory < out.memory_pages * PAGE:
-                self.diag.error("maximum memory too small, "
-                                f"{out.memory_pages * PAGE} bytes needed")
+            if needed > opts.max_memory:
+                self.diag.error(f"maximum memory too small, {needed} bytes needed")
             out.memory_max_pages = opts.max_memory // PAGE
         elif not opts.growable_memory:
             out.memory_max_pages = out.memory_pages
