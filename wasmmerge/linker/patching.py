@@ -1,8 +1,9 @@
 """Patching: each relocated field of the copied code, data and custom sections.
 
 The writer's half that runs per relocation (a program has hundreds of thousands): what
-value each relocation type computes (`_value`, every case; `_patch` inlines the common
-ones, switching on each type's shortcut code), its field written in place, and the code
+value each relocation type computes (`_value`, every case but debug info's offsets, which
+`_debug_target` works out; `_patch` inlines the common ones, switching on each type's
+shortcut code), its field written in place, and the code
 section filled body by body, by several processes at once when it is large. `Writer`
 (writer.py) inherits it.
 """
@@ -110,27 +111,15 @@ class Patcher:
             if sym.kind in (SYMTAB_DATA, SYMTAB_FUNCTION):
                 return sym.got_index
             return sym.out_index if sym.out_index is not None else 0
-        if target == "func_offset":
-            offset = None
-            if sym.file is not None and sym.index >= sym.file.num_imported[0]:
-                chunk = sym.file.functions[sym.index - sym.file.num_imported[0]]
-                offset = self.code_offset(chunk)
-            if offset is None:
-                return tombstone if tombstone is not None else addend
-            return offset + (chunk.start - chunk.size_start) + addend
-        if target == "section_offset":
-            chunk = sym.file.sections.get(sym.index)
-            if chunk is not None and chunk.merged_into is not None:
-                return chunk.merged_into.map(chunk, addend)
-            return (chunk.out_offset if chunk is not None else 0) + addend
+        # (func_offset and section_offset: debug info's, `_patch` through `_debug_target`)
         if target in ("tag", "table"):
             return sym.out_index or 0
         raise LinkError(f"relocation type {rt.name} is not supported", file=obj.name)
 
     def _debug_target(self, rt, sym) -> tuple:
-        """(what an offset adds to, or None for a function gc removed; the merged strings'
-        input starts and output starts, or None): `_value`'s section and function offsets
-        without the addend."""
+        """What a section or function offset (debug info's) adds its addend to: (the base,
+        or None for a function gc removed (then the tombstone); the merged strings' input
+        starts and output starts, or None). The one place these targets are worked out."""
         if rt.target == "section_offset":
             chunk = sym.file.sections.get(sym.index)
             if chunk is not None and chunk.merged_into is not None:
