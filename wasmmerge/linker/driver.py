@@ -386,7 +386,7 @@ def _report_undefined(opts, symtab, marker, diag):
             continue  # address 0 / an unreachable stub
         names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
         message = f"undefined symbol: {sym.name} (referenced by {names})"
-        named = sym.name in opts.allow_undefined_symbols or opts.import_undefined and sym.kind == SYMTAB_FUNCTION
+        named = opts.allows_import(sym)
         if opts.warn_unresolved and sym.import_name is None and not named:
             diag.warn(message)
         allowed = opts.unresolved != "report-all" or named

@@ -102,8 +102,7 @@ class Planner(MemoryPlanner):
         neither --import-undefined nor --allow-undefined-file lets be imported (wasm-ld 14's
         reportUndefined)."""
         opts = self.opts
-        return sym.weak or (opts.unresolved == "ignore-all" and sym.import_name is None and not opts.import_undefined
-                            and sym.name not in opts.allow_undefined_symbols)
+        return sym.weak or (opts.unresolved == "ignore-all" and sym.import_name is None and not opts.allows_import(sym))
 
     def _in_scan_order(self, wanted: dict) -> tuple[list, list]:
         """The symbols of `wanted` (id -> Symbol) as wasm-ld's relocation scan first meets

@@ -11,6 +11,7 @@ import os
 
 from .. import __version__
 from ..binary.record import Record
+from ..custom.linking import SYMTAB_FUNCTION as _FUNCTION_SYMBOL
 from ..errors import LinkError
 
 # The same version as `wasmmerge --version`; "LLD" is what build systems look for in a
@@ -115,6 +116,12 @@ class LinkOptions:
         self.keep_sections = []
         self.trace_symbols = set()
         self.wraps = []  # --wrap=NAME, in order
+
+    def allows_import(self, sym) -> bool:
+        """An undefined symbol named by --allow-undefined-file, or a function under
+        --import-undefined: an import whatever the unresolved-symbol policy (wasm-ld 14's
+        allowUndefined; the driver's reports and the layout's stubs ask the same)."""
+        return sym.name in self.allow_undefined_symbols or (self.import_undefined and sym.kind == _FUNCTION_SYMBOL)
 
 
 def _integer(text: str, option: str) -> int:
