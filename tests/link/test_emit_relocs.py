@@ -11,7 +11,7 @@ import pytest
 from wasmmerge.custom.linking import SYMTAB_DATA, SYMTAB_SECTION, UNDEFINED, VISIBILITY_HIDDEN
 from wasmmerge.linker.relocatable import REMOVED_SYMBOL
 
-from .harness import (call_exports, compile_sources, driver_link_args, link_both, make_archive, require_tools,
+from .harness import (LINK_FIXTURES, call_exports, compile_sources, driver_link_args, link_both, make_archive, require_tools,
                       run_wasm_ld, run_wasmmerge_link, validate_output)
 from .test_relocatable import _reloc_counts, _same_bytes
 
@@ -132,3 +132,19 @@ def test_emit_relocs_of_a_relocatable_output_defines_the_table_afresh(tmp_path):
     ref, ours = link_both(["--no-entry", "--export-all", "--no-gc-sections", "--emit-relocs", str(merged),
                            "-o", "out.wasm"], tmp_path)
     _same_bytes(ref, ours)
+
+
+def test_emit_relocs_lists_tls_base_where_wasm_ld_does_without_shared_memory(tmp_path):
+    """Without shared memory wasm-ld 14 makes __tls_base after the inputs: the symbol table
+    lists it where the object's reference put it, as the exports do (it came first). (The
+    modules differ where wasm-ld 14 gets thread-locals wrong: the symbol tables are compared.)"""
+    obj = tmp_path / "tls.o"
+    subprocess.run(["clang", "--target=wasm32-unknown-unknown", "-O2", "-matomics", "-mbulk-memory",
+                    "-ftls-model=local-exec", "-c", str(LINK_FIXTURES / "tls/freestanding.c"), "-o", str(obj)],
+                   check=True)
+    args = ["--no-entry", "--export=bump", "--emit-relocs", str(obj), "-o", "out.wasm"]
+    ref, ours = tmp_path / "ref.wasm", tmp_path / "ours.wasm"
+    assert run_wasm_ld(args, ref).returncode == 0 and run_wasmmerge_link(args, ours).returncode == 0
+    names = [[s.name for s in _reloc_counts(path)[1]] for path in (ref, ours)]
+    assert names[1] == names[0] and "__tls_base" in names[1][1:]
+

@@ -13,9 +13,9 @@ those exports come after all the others.
 from ..binary import leb
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND, GlobalType
 from .output import OutFunction, OutGlobal
-from .symbol_order import EARLY_SYNTHETIC
+from .symbol_order import early_synthetic
 from .symbols import EXPORTED, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG
-from .synthetic import TABLE_SYMBOLS, TLS_SYMBOLS, body, call
+from .synthetic import TABLE_SYMBOLS, body, call
 
 
 def plan_exports(planner, wrap_exports: bool, dtors) -> None:
@@ -94,11 +94,9 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
 
 def _in_wasm_ld_order(symbols: dict, shared_memory: bool) -> list:
     """The symbols in wasm-ld's table order: the ones it makes before it reads any input
-    (`__wasm_call_ctors`, and the TLS ones with shared memory) first, so first among the
-    exports with --export-all. (Without shared memory wasm-ld 14 makes `__tls_base` only
-    once the inputs are read, where their first reference put it.)"""
-    early = EARLY_SYNTHETIC if shared_memory else [n for n in EARLY_SYNTHETIC if n not in TLS_SYMBOLS]
-    first = [(name, symbols[name]) for name in early if name in symbols and symbols[name].synthetic]
+    (`symbol_order.early_synthetic`) first, so first among the exports with --export-all."""
+    first = [(name, symbols[name]) for name in early_synthetic(shared_memory)
+             if name in symbols and symbols[name].synthetic]
     made = {name for name, _ in first}
     return first + [(name, sym) for name, sym in symbols.items() if name not in made]
 

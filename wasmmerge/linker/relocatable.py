@@ -257,7 +257,8 @@ def add_emitted_relocs(data: bytes, symtab, layout, writer) -> bytes:
     symbols, index_of = output_symbols(symtab, layout, section_index, writer.sections, live_only=True,
                                        entry=writer.opts.entry, demangle_cxx=writer.opts.demangle,
                                        table="exported" if writer.opts.export_table
-                                       else "imported" if writer.opts.import_table else None)
+                                       else "imported" if writer.opts.import_table else None,
+                                       shared_memory=writer.opts.shared_memory)
     linking = linking_section.Linking(
         symbols=symbols or None,  # (no symbols: no symbol table subsection, as wasm-ld writes it)
         segments=[linking_section.SegmentInfo(s.name, s.alignment, 0) for s in layout.segments] or None,

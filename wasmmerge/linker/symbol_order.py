@@ -23,12 +23,20 @@ from .synthetic import TLS_SYMBOLS
 
 # The synthetic symbols wasm-ld 14 creates before it adds the input files.
 EARLY_SYNTHETIC = ("__wasm_call_ctors", "__stack_pointer", *TLS_SYMBOLS)
+_EARLY_UNSHARED = ("__wasm_call_ctors", "__stack_pointer")
+
+
+def early_synthetic(shared_memory: bool) -> tuple:
+    """EARLY_SYNTHETIC for a link: the TLS symbols are among them with shared memory only
+    (without, wasm-ld 14 makes `__tls_base` once the inputs are read, where their first
+    reference put it). The exports' order and --emit-relocs' symbol table both go by it."""
+    return EARLY_SYNTHETIC if shared_memory else _EARLY_UNSHARED
 # Sections wasm-ld writes itself (never from inputs, so no section symbol).
 _OWN_SECTIONS = ("linking", "name", "producers", "target_features", "build_id")
 
 
 def output_symbols(symtab, layout, section_index, sections, live_only=False, entry=None, demangle_cxx=True,
-                   table=None):
+                   table=None, shared_memory=False):
     """(symbol entries, {(id(object), input symbol index): output symbol index});
     `live_only` for --emit-relocs, whose `entry` point wasm-ld shows visible, and its
     table's symbol too when the table is "exported" or "imported" (`table`: then it is
@@ -51,7 +59,7 @@ def output_symbols(symtab, layout, section_index, sections, live_only=False, ent
 
     used = {id(sym) for obj in symtab.objects for sym in obj.resolved}
     # (-r makes no symbols of its own)
-    early = [symtab.symbols[n] for n in EARLY_SYNTHETIC if n in symtab.symbols and live_only]
+    early = [symtab.symbols[n] for n in early_synthetic(shared_memory) if n in symtab.symbols and live_only]
     for sym in (*early, *symtab.symbols.values()):
         if id(sym) in current or sym.local or sym.kind == SYMTAB_SECTION:
             continue
