@@ -49,11 +49,9 @@ class Planner(MemoryPlanner):
         self._memory()
         self._globals()
         plan_tags(self.symtab, self.out, not self.opts.gc_sections)
-        for sym in self.stubs_with_slots:
-            sym.is_stub = False  # (until its slot is taken)
         self._table()
         for sym in self.stubs_with_slots:
-            sym.is_stub = True
+            sym.is_stub = True  # (once its slot is taken: see _functions)
         if self.opts.shared_memory:
             self._shared_memory_bodies()
         elif self.out.init_memory is not None:  # imported memory: only .bss to zero
@@ -162,9 +160,10 @@ class Planner(MemoryPlanner):
         # are they marked as stubs (`run`). Its address is 0 otherwise.
         in_scan_order, self.stubs_with_slots = self._in_scan_order(
             {k: s for k, s in stubbed.items() if not s.weak})
+        with_slots = set(map(id, self.stubs_with_slots))
         by_signature = {}
         for sym in weak + in_scan_order:
-            sym.is_stub = True
+            sym.is_stub = id(sym) not in with_slots
             key = None if sym.weak else (sym.signature.params, sym.signature.results)
             if key is not None and key in by_signature:
                 sym.out_index = by_signature[key]
