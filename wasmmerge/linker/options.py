@@ -278,10 +278,10 @@ _ROWS = [
     (("growable-table",), None, _flag("growable_table")),
     (("import-undefined",), None, _flag("import_undefined")),
     (("allow-undefined",), None, _flag("allow_undefined")),
-    (("error-unresolved-symbols",), None, lambda o, a, n: setattr(o, "warn_not_error", False)),
+    (("error-unresolved-symbols",), None, _flag("warn_not_error", False)),
     # Undefined symbols are warnings and handled as with ignore-all, as wasm-ld 15+ does
     # (wasm-ld 14 crashes on an undefined function with it).
-    (("warn-unresolved-symbols",), None, lambda o, a, n: setattr(o, "warn_not_error", True)),
+    (("warn-unresolved-symbols",), None, _flag("warn_not_error")),
     (("no-pie",), None, lambda o, a, n: None),  # the default: the output is never position independent
     (("merge-data-segments",), None, _flag("merge_data_segments")),
     (("no-merge-data-segments",), None, _flag("merge_data_segments", False)),
