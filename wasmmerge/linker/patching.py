@@ -278,10 +278,15 @@ class Patcher:
         if start < count:
             self._fill_bodies(buffer, start, min(stop, count))
         for chunk, at, tombstone in self._custom_jobs[max(start - count, 0):max(stop - count, 0)]:
-            buffer[at:at + chunk.end - chunk.start] = chunk.file.data[chunk.start:chunk.end]
-            columns = chunk.relocs
-            if columns is not None:
-                self._patch(buffer, at - chunk.start, chunk.file, columns, 0, len(columns), -chunk.start, tombstone)
+            self._copy_patched(buffer, at, chunk, 0, tombstone)
+
+    def _copy_patched(self, buf, at: int, chunk, address: int, tombstone=None):
+        """A data segment's or custom section's chunk copied to buf[at:] and its relocations
+        applied; `address`: where its first byte lands (for location-relative types)."""
+        buf[at:at + chunk.end - chunk.start] = chunk.file.data[chunk.start:chunk.end]
+        columns, lo, hi = chunk.reloc_span()
+        if lo != hi:
+            self._patch(buf, at - chunk.start, chunk.file, columns, lo, hi, address - chunk.start, tombstone)
 
     def _fill_bodies(self, payload, start: int, stop: int):
         """Functions [start, stop) written to their places in `payload`, each body copied

@@ -260,10 +260,7 @@ class Writer(Patcher):
                 if chunk.file is None:  # merged strings
                     buf[start:start + chunk.size] = chunk.data
                     continue
-                buf[start:start + chunk.size] = chunk.file.data[chunk.start:chunk.end]
-                columns, lo, hi = chunk.reloc_span()
-                if lo != hi:
-                    self._patch(buf, start - chunk.start, chunk.file, columns, lo, hi, seg.start + start - chunk.start)
+                self._copy_patched(buf, start, chunk, seg.start + start)
             if opts.shared_memory:
                 head = b"\x01" + u32(seg.size)  # passive: __wasm_init_memory copies it
             else:
