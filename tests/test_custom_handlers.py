@@ -65,6 +65,23 @@ def test_the_linkers_symbol_columns_hold_what_the_records_hold():
     assert linking.SymbolColumns.of(records) == table
 
 
+def test_symbol_kinds_alone_are_the_tables_kinds():
+    """The read-ahead process reads only each entry's kind, skipping every other field:
+    the same kinds, whatever each entry's fields take (multi-byte flags, indices,
+    offsets and names; the symbol table after another subsection; none at all)."""
+    wide = vec(
+        b"\x01" + u32(linking.TLS) + name("t" * 200) + u32(300) + u32(1 << 40) + u32(1 << 20),  # 2-byte flags
+        b"\x00" + u32(linking.UNDEFINED | linking.EXPLICIT_NAME) + u32(1000) + name("x" * 130),
+        b"\x03" + u32(linking.BINDING_LOCAL) + u32(200),
+        b"\x00" + u32(linking.UNDEFINED) + u32(70000),
+        b"\x02" + u32(0) + u32(129) + name("g"),
+    )
+    for payload in (LINKING, u32(2) + sub(6, vec(u32(1) + u32(0))) + sub(8, wide), u32(2) + sub(6, vec())):
+        table = linking.parse(payload, columns=True).symbols
+        assert linking.symbol_kinds(payload) == (table.kinds if table is not None else b"")
+    assert list(linking.symbol_kinds(LINKING)) == [0, 0, 0, 1, 1, 2, 3, 4, 5]
+
+
 def test_a_built_linking_section_is_minimal_and_parses_back():
     built = linking.Linking(symbols=[linking.Symbol(0, 0, "f", 0)], init_funcs=[linking.InitFunc(1, 0)])
     raw = linking.encode(built)

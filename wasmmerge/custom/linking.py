@@ -213,6 +213,50 @@ def _read_symbols(data: bytes, pos: int) -> tuple[SymbolColumns, int]:
     return table, pos
 
 
+def symbol_kinds(data: bytes) -> bytearray:
+    """The kind of each entry of a linking section's symbol table (`data`: the payload),
+    read without the rest: for a process that checks relocations ahead of the linker
+    (objects.relocations_alone), which needs no names. Follows `_read_symbols` field for
+    field but checks nothing: the linker reads the section whole too, and refuses it
+    there if it is malformed (this then raises anything, or reads some kinds)."""
+    read_u32 = leb.read_u32
+    version, pos = read_u32(data, 0)
+    end = len(data)
+    while pos < end:  # to the symbol table's subsection
+        sid = data[pos]
+        size, payload = read_u32(data, pos + 1)
+        pos = payload + size
+        if sid == SYMBOL_TABLE:
+            break
+    else:
+        return bytearray()
+    count, pos = read_u32(data, payload)
+    kinds = bytearray(count)
+    for k in range(count):
+        kind = kinds[k] = data[pos]
+        flags = data[pos + 1]
+        if flags < 0x80:
+            pos += 2
+        else:
+            flags, pos = read_u32(data, pos + 1)
+        if kind == SYMTAB_DATA:
+            length = data[pos]  # the name
+            pos = pos + 1 + length if length < 0x80 else sum(read_u32(data, pos))
+            if not flags & UNDEFINED:  # segment, offset and size
+                for _ in range(3):
+                    while data[pos] & 0x80:
+                        pos += 1
+                    pos += 1
+        else:
+            while data[pos] & 0x80:  # the index
+                pos += 1
+            pos += 1
+            if kind != SYMTAB_SECTION and flags & (UNDEFINED | EXPLICIT_NAME) != UNDEFINED:
+                length = data[pos]  # the name
+                pos = pos + 1 + length if length < 0x80 else sum(read_u32(data, pos))
+    return kinds
+
+
 def _segment(data: bytes, pos: int) -> tuple[SegmentInfo, int]:
     name, pos = name_at(data, pos)
     alignment, pos = leb.read_u32(data, pos)

@@ -454,7 +454,7 @@ class _TypeCount:
 def relocations_alone(name: str, data: bytes) -> tuple:
     """An object's relocations as `packed_relocations` gives them for `read_object(name,
     data)`, reading only what checking and placing them needs: the sections' frames, the
-    type count, the symbol table, the code and data chunks' bounds and the custom
+    type count, the symbol table's kinds, the code and data chunks' bounds and the custom
     chunks. For a process reading ahead (prefetch.py): it sends them, and this process
     reads the rest of the object. Where this reading and `read_object`'s could differ,
     the object is malformed and `read_object` refuses it; this may fail too, or not."""
@@ -484,9 +484,8 @@ def relocations_alone(name: str, data: bytes) -> tuple:
             payload = _custom_payload(data, info)
             end = info.start + info.size
             role = _custom_role(info.name)
-            if role is _LINKING:
-                obj.symbol_table = linking_section.parse(bytes(data[payload:end]), payload, columns=True).symbols \
-                    or SymbolColumns()
+            if role is _LINKING:  # only the kinds: what relocations are checked against
+                obj.symbol_table = SymbolColumns(linking_section.symbol_kinds(data[payload:end]))
             elif role is _RELOC:
                 reloc_infos.append((info.name, payload, end))
             elif role is _CHUNK:
