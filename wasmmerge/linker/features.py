@@ -64,7 +64,7 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), ex
     exported global symbols (not data addresses), in export order."""
     explicit = opts.features
     if explicit is not None and not opts.check_features:
-        return sorted(set(explicit))
+        return sorted(features_allowed(objects, opts))
     used, required, disallowed = {}, {}, {}
     features_of = {id(obj): section.features for obj, section in _parsed(objects, "features", features_section.parse)}
     for obj in objects:
@@ -75,7 +75,7 @@ def allowed_features(objects, opts, diag, tls_used: bool = False, imports=(), ex
                 required.setdefault(feature.name, _file_name(obj))
             if feature.prefix == "-":
                 disallowed.setdefault(feature.name, _file_name(obj))
-    allowed = set(explicit) if explicit is not None else set(used)
+    allowed = features_allowed(objects, opts)  # (the rule in one place: the layout asks it first)
     if not opts.check_features:
         return sorted(allowed)
     errors_before = len(diag.errors)
