@@ -3,6 +3,7 @@ through wasm-ld and `wasmmerge link` gives the same imports, exports, limits and
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import wasmtime
@@ -504,3 +505,52 @@ def test_a_wasm32_layout_past_4_gib_is_refused(tmp_path):
     assert done.returncode == 1 and not out.exists()
     assert "more than a wasm32 memory's 4 GiB" in done.stderr and len(done.stderr.splitlines()) == 1
 
+
+
+def _wasm64_object(tmp_path, source, flags) -> Path:
+    obj = tmp_path / (Path(source).stem + ".o")
+    subprocess.run(["clang", "--target=wasm64-unknown-unknown", *flags, "-c", str(LINK_FIXTURES / source),
+                    "-o", str(obj)], check=True)
+    return obj
+
+
+@pytest.mark.parametrize("flags", [["-O0", "-g"], ["-O2", "-g"]])
+@pytest.mark.parametrize("link_flags", [[], ["--emit-relocs"]])
+def test_wasm64_debug_info_of_removed_functions_is_wasm_ld_s(flags, link_flags, tmp_path):
+    """wasm64 debug info addresses functions with FUNCTION_OFFSET_I64: one gc removed gets
+    wasm-ld's tombstone in all eight bytes (-1, -2 in .debug_ranges), not -1 cut to 32 bits."""
+    obj = _wasm64_object(tmp_path, "wasm64/bss.c", flags)
+    ref, ours = link_both(["-m", "wasm64", "--no-entry", *link_flags, str(obj), "-o", "out.wasm"], tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert b"\xff" * 8 in ours.read_bytes()
+
+
+@pytest.mark.parametrize("memory, flags", [(["--import-memory"], ["-mbulk-memory"]),
+                                           (["--shared-memory", "--max-memory=1048576"], SHARED_FLAGS)],
+                         ids=["imported", "shared"])
+def test_wasm64_init_memory_fills_with_an_i64_length(memory, flags, tmp_path):
+    """On wasm64 __wasm_init_memory's addresses are i64 constants, as wasm-ld writes them,
+    and so is memory.fill's length, which memory64 types i64: wasm-ld 14 writes an
+    i32.const there (its module fails wasm-validate), which we do not copy. Otherwise the
+    body is wasm-ld's, instruction for instruction."""
+    # (Without atomics the fixture has no thread-local: wasm-ld 14 gets TLS without shared
+    # memory wrong, which is another matter.)
+    obj = _wasm64_object(tmp_path, "wasm64/bss.c", ["-O2", *flags])
+    ref, ours = link_both(["-m", "wasm64", "--no-entry", *memory, str(obj), "-o", "out.wasm"], tmp_path)
+    listing = [subprocess.run(["wasm-objdump", "-d", str(p)], capture_output=True, text=True,
+                              check=True).stdout.splitlines()[2:] for p in (ref, ours)]
+    assert len(listing[0]) == len(listing[1])
+    changed = [(a, b) for a, b in zip(*listing) if a != b]
+    assert changed and all(a.replace("41 ", "42 ", 1).replace("i32.const", "i64.const") == b
+                           for a, b in changed)
+    fill = listing[1].index(next(line for line in listing[1] if "memory.fill" in line))
+    assert "i64.const 4096" in listing[1][fill - 1]  # the length of zeros[512]
+    if memory[0] == "--import-memory":
+        config = wasmtime.Config()
+        config.wasm_memory64 = True
+        engine = wasmtime.Engine(config)
+        store = wasmtime.Store(engine)
+        memory64 = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(2, None), is_64=True))
+        memory64.write(store, b"\xaa" * 65536, 0)  # not zero: init_memory must clear .bss
+        instance = wasmtime.Instance(store, wasmtime.Module.from_file(engine, str(ours)), [memory64])
+        assert [instance.exports(store)["bump"](store, x) for x in (1, 2, 1)] == [41 + 1 + 7, 42 + 2 + 7, 43 + 2 + 7]
