@@ -25,6 +25,7 @@ from .options import LinkOptions, find_library
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
 from .symtab import SymbolTable
 from .symbols import Symbol
+from .tags import removed_tags
 from .synthetic import SYNTHETIC_KINDS, TABLE_SYMBOLS, TLS_SYMBOLS, define_synthetic
 from .writer import Writer
 
@@ -412,6 +413,8 @@ def _print_gc(symtab, stubs):
         for chunk in obj.datas:
             if not chunk.live:
                 print(f"removing unused section {obj.name}:({chunk.name})", file=sys.stdout)
+        for name in removed_tags(obj):  # (wasm-ld lists an object's globals between: C and C++ define none)
+            print(f"removing unused section {obj.name}:({name})", file=sys.stdout)
     # wasm-ld makes __wasm_call_ctors before reading any input, so it is listed (last) when
     # nothing calls it, even where we never made it.
     ctors = symtab.symbols.get("__wasm_call_ctors")

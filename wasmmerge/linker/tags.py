@@ -8,7 +8,7 @@ which R_WASM_TAG_INDEX_LEB relocations then write. The writer emits the tag sect
 """
 
 from ..binary.types import TAG_KIND
-from .symbols import SYMTAB_TAG
+from .symbols import SYMTAB_TAG, UNDEFINED
 
 
 def plan_tags(symtab, out, keep_all: bool) -> None:
@@ -18,11 +18,7 @@ def plan_tags(symtab, out, keep_all: bool) -> None:
         if not defined:
             continue
         first = obj.num_imported[TAG_KIND]
-        if keep_all:  # every tag an object defines, one whose symbol another's copy won too (C++'s weak __cpp_exception)
-            live = set(range(first, first + len(defined)))
-        else:
-            live = {sym.index for sym in obj.resolved
-                    if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index >= first and sym.live}
+        live = _live_tags(obj, keep_all)
         placed = {}
         for k, tag in enumerate(defined):
             if first + k in live:
@@ -31,3 +27,26 @@ def plan_tags(symtab, out, keep_all: bool) -> None:
         for sym in obj.resolved:
             if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index in placed:
                 sym.out_index = placed[sym.index]
+
+
+def _live_tags(obj, keep_all: bool) -> set[int]:
+    """The indices of `obj`'s defined tags the output keeps."""
+    first = obj.num_imported[TAG_KIND]
+    if keep_all:  # every tag an object defines, one whose symbol another's copy won too (C++'s weak __cpp_exception)
+        return set(range(first, first + len(obj.module.tags)))
+    return {sym.index for sym in obj.resolved
+            if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index >= first and sym.live}
+
+
+def removed_tags(obj) -> list[str]:
+    """The names of `obj`'s defined tags gc removed (each by the object's own symbol for
+    it, as --print-gc-sections names them): a weak copy another object's won among them."""
+    if not obj.module.tags:
+        return []
+    first = obj.num_imported[TAG_KIND]
+    live = _live_tags(obj, False)
+    names = {}
+    for sym in obj.symbols:
+        if sym.kind == SYMTAB_TAG and not sym.flags & UNDEFINED and sym.index >= first:
+            names.setdefault(sym.index, sym.name)
+    return [names.get(first + k, f"tag {first + k}") for k in range(len(obj.module.tags)) if first + k not in live]
