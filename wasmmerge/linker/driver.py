@@ -333,7 +333,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     if wrap_exports and not marker.ctors_live and dtors is None:
         wrap_exports = False  # nothing for a wrapper to run around the export
     if opts.print_gc_sections:  # (printed by wasm-ld's gc, before the undefined symbols' errors)
-        _print_gc(symtab, stubs)
+        _print_gc(symtab, stubs, not opts.gc_sections)
     _report_undefined(opts, symtab, marker, diag)
     diag.check()
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
@@ -400,7 +400,7 @@ def _report_undefined(opts, symtab, marker, diag):
         diag.error(message)
 
 
-def _print_gc(symtab, stubs):
+def _print_gc(symtab, stubs, keep_all: bool):
     """wasm-ld's lines, on stdout as its messages are: `removing unused section FILE:(NAME)`."""
     for obj in symtab.objects:
         for chunk in obj.functions:
@@ -413,7 +413,7 @@ def _print_gc(symtab, stubs):
         for chunk in obj.datas:
             if not chunk.live:
                 print(f"removing unused section {obj.name}:({chunk.name})", file=sys.stdout)
-        for name in removed_tags(obj):  # (wasm-ld lists an object's globals between: C and C++ define none)
+        for name in removed_tags(obj, keep_all):  # (wasm-ld lists an object's globals between: C and C++ define none)
             print(f"removing unused section {obj.name}:({name})", file=sys.stdout)
     # wasm-ld makes __wasm_call_ctors before reading any input, so it is listed (last) when
     # nothing calls it, even where we never made it.

@@ -38,13 +38,13 @@ def _live_tags(obj, keep_all: bool) -> set[int]:
             if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index >= first and sym.live}
 
 
-def removed_tags(obj) -> list[str]:
+def removed_tags(obj, keep_all: bool) -> list[str]:
     """The names of `obj`'s defined tags gc removed (each by the object's own symbol for
     it, as --print-gc-sections names them): a weak copy another object's won among them."""
     if not obj.module.tags:
         return []
     first = obj.num_imported[TAG_KIND]
-    live = _live_tags(obj, False)
+    live = _live_tags(obj, keep_all)
     names = {}
     for sym in obj.symbols:
         if sym.kind == SYMTAB_TAG and not sym.flags & UNDEFINED and sym.index >= first:
