@@ -554,3 +554,23 @@ def test_wasm64_init_memory_fills_with_an_i64_length(memory, flags, tmp_path):
         memory64.write(store, b"\xaa" * 65536, 0)  # not zero: init_memory must clear .bss
         instance = wasmtime.Instance(store, wasmtime.Module.from_file(engine, str(ours)), [memory64])
         assert [instance.exports(store)["bump"](store, x) for x in (1, 2, 1)] == [41 + 1 + 7, 42 + 2 + 7, 43 + 2 + 7]
+
+
+@pytest.mark.parametrize("memory", [["--initial-memory=100000"], ["--max-memory=65536"],
+                                    ["--initial-memory=100000", "--max-memory=65536"]])
+@pytest.mark.parametrize("missing", [[], ["--export=not_here"]])
+def test_memory_errors_come_before_undefined_symbols(memory, missing, tmp_path):
+    """wasm-ld lays memory out before it reports a missing --export or an undefined
+    symbol: its layout errors come first, then those (we stopped at the undefined
+    symbols, without the layout's errors)."""
+    (obj,) = compile_sources(["undefined/host.c"], tmp_path)
+    args = ["--no-entry", *memory, *missing, str(obj), "-o", "x"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1
+    theirs = [line.removeprefix("wasm-ld: ") for line in ref.stderr.splitlines()]
+    mine = [line.removeprefix("wasmmerge: ") for line in ours.stderr.splitlines()]
+    layout = [line for line in theirs if "undefined symbol" not in line and "via --export" not in line]
+    assert layout and mine[:len(layout)] == layout
+    # then the missing export, then the undefined symbols (one line each: our form)
+    assert mine[len(layout):] == (["error: symbol exported via --export not found: not_here"] if missing else []) + [
+        f"error: undefined symbol: {name} (referenced by {obj})" for name in ("host_add", "host_twice")]

@@ -45,8 +45,7 @@ class Planner(MemoryPlanner):
     def run(self, wrap_exports: bool, dtors, stubs=()) -> Layout:
         self._imports()
         self._functions(wrap_exports, dtors, stubs)
-        self._data_segments()
-        self._memory()
+        self.lay_out_memory()
         self._globals()
         plan_tags(self.symtab, self.out, not self.opts.gc_sections)
         self._table()
