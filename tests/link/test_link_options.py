@@ -574,3 +574,17 @@ def test_memory_errors_come_before_undefined_symbols(memory, missing, tmp_path):
     # then the missing export, then the undefined symbols (one line each: our form)
     assert mine[len(layout):] == (["error: symbol exported via --export not found: not_here"] if missing else []) + [
         f"error: undefined symbol: {name} (referenced by {obj})" for name in ("host_add", "host_twice")]
+
+
+def test_feature_errors_come_after_undefined_symbols(tmp_path):
+    """wasm-ld checks features after it reports undefined symbols: with both, every error
+    is listed, the features' last (we stopped at the undefined symbols)."""
+    (obj,) = compile_sources(["undefined/host.c"], tmp_path, ["-msimd128"])
+    args = ["--no-entry", "--features=mutable-globals", "--initial-memory=100000", str(obj), "-o", "x"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1
+    feature = f"error: Target feature 'simd128' used by {obj} is not allowed."
+    assert ref.stderr.splitlines()[-1] == f"wasm-ld: {feature}"
+    assert [line.removeprefix("wasmmerge: ") for line in ours.stderr.splitlines()] == [
+        "error: initial memory must be 65536-byte aligned",
+        *(f"error: undefined symbol: {name} (referenced by {obj})" for name in ("host_add", "host_twice")), feature]

@@ -337,11 +337,13 @@ def _link(opts, symtab, diag) -> LinkResult:
     _report_undefined(opts, symtab, marker, diag)
     if diag.errors:
         # wasm-ld lays memory out before it reports a missing export or an undefined
-        # symbol: its layout's errors (memory too small, a size not a page's multiple) come
-        # first. The layout is made for them alone; the link stops here.
+        # symbol, and checks features after: its layout's errors (memory too small, a size
+        # not a page's multiple) come first, the features' last. The layout is made for its
+        # errors alone; the link stops here.
         trial = Diagnostics(demangle=opts.demangle)
         Planner(symtab, opts, trial, marker).lay_out_memory()
         diag.errors[:0] = trial.errors
+        allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
     diag.check()
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     # (A layout error, memory too small, is reported with the features' errors, as wasm-ld
