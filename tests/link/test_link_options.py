@@ -588,3 +588,43 @@ def test_feature_errors_come_after_undefined_symbols(tmp_path):
     assert [line.removeprefix("wasmmerge: ") for line in ours.stderr.splitlines()] == [
         "error: initial memory must be 65536-byte aligned",
         *(f"error: undefined symbol: {name} (referenced by {obj})" for name in ("host_add", "host_twice")), feature]
+
+
+@pytest.mark.parametrize("flags", [["-mmutable-globals"], []])
+def test_export_all_exports_an_object_s_own_mutable_globals(flags, tmp_path):
+    """--export-all exports every global an object defines, mutable ones included (only
+    the linker's own, __stack_pointer, wait to be named), as wasm-ld 14 does: byte for
+    byte, and without the mutable-globals feature the same errors (we left them out)."""
+    objects = compile_sources(["globals/counters.c", "globals/shared.c"], tmp_path, flags)
+    args = ["--no-entry", "--export-all", *map(str, objects), "-o", "x"]
+    if flags:
+        ref, ours = link_both(args, tmp_path)
+        assert ours.read_bytes() == ref.read_bytes()
+        assert {"counter1", "wide", "shared_g", "dead_g", "fg"} <= {e.name for e in decode_module(ours.read_bytes()).exports}
+        return
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1
+    assert "mutable global exported but 'mutable-globals' feature not present in inputs: `counter1`" in ours.stderr
+    assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
+
+
+def test_print_gc_sections_lists_an_object_s_removed_globals(tmp_path):
+    """--print-gc-sections names the globals gc removed (an object's own, after its data
+    segments, before its tags), as wasm-ld does (we listed none)."""
+    objects = compile_sources(["globals/counters.c", "globals/shared.c"], tmp_path, ["-mmutable-globals"])
+    args = ["--no-entry", "--print-gc-sections", *map(str, objects), "-o", "x"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 0, ours.stderr
+    assert ours.stdout == ref.stdout
+    assert f"{objects[0]}:(dead_g)" in ours.stdout and f"{objects[1]}:(fg)" in ours.stdout
+
+
+@pytest.mark.parametrize("policy, status", [([], 1), (["--warn-unresolved-symbols"], 0), (["--allow-undefined"], 0)])
+def test_relocatable_reports_a_missing_export(policy, status, tmp_path):
+    """-r exports nothing, but a --export naming what no input has is reported by the
+    unresolved-symbols policy, as in a full link and as wasm-ld 14 does (we said nothing)."""
+    (obj,) = compile_sources(["undefined/host.c"], tmp_path)
+    args = ["-r", *policy, "--export=not_here", "--export=host_add", str(obj), "-o", "x"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.o"), run_wasmmerge_link(args, tmp_path / "ours.o")
+    assert ref.returncode == ours.returncode == status
+    assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")

@@ -10,7 +10,7 @@ import os
 import sys
 
 from .. import collector
-from ..binary.types import GLOBAL_KIND
+from ..binary.types import GLOBAL_KIND, TAG_KIND
 from ..errors import LinkError
 from ..workers import processes_for
 from .archive import is_archive
@@ -22,10 +22,9 @@ from .marklive import MarkLive
 from .mismatch import replace_mismatched_calls
 from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_later_relocations, read_object
 from .options import LinkOptions, find_library
-from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
+from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED
 from .symtab import SymbolTable
 from .symbols import Symbol
-from .tags import removed_tags
 from .synthetic import SYNTHETIC_KINDS, TABLE_SYMBOLS, TLS_SYMBOLS, define_synthetic
 from .writer import Writer
 
@@ -220,6 +219,10 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
         wrap_symbols(symtab, opts)
         diag.check()
     if opts.relocatable:
+        for name in opts.exports:  # (nothing is exported, but a name no input has is reported)
+            sym = symtab.symbols.get(name)
+            if sym is None or (not sym.defined and sym.lazy is None):  # (an archive's: wasm-ld 14 says nothing)
+                _export_not_found(name, opts, diag)
         features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
         diag.check()
         from .relocatable import write_relocatable  # lazy: only -r writes the output's linking/reloc sections
@@ -253,11 +256,7 @@ def _link(opts, symtab, diag) -> LinkResult:
         if name in SYNTHETIC_KINDS:
             continue  # defined below, once the symbol table is complete
         if sym is None or not sym.defined:
-            # As wasm-ld 14: by the policy alone (--allow-undefined-file excuses no export).
-            if opts.unresolved == "report-all":
-                diag.error(f"symbol exported via --export not found: {name}")
-            elif opts.warn_unresolved:
-                diag.warn(f"symbol exported via --export not found: {name}")
+            _export_not_found(name, opts, diag)
         else:
             roots.append(sym)
     for name in opts.exports_if_defined:
@@ -348,10 +347,8 @@ def _link(opts, symtab, diag) -> LinkResult:
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     # (A layout error, memory too small, is reported with the features' errors, as wasm-ld
     # reports them.) Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
-    exported_globals = [(name, sym.global_type.mutable) for name, kind, _ in layout.exports if kind == GLOBAL_KIND
-                        and (sym := symtab.symbols.get(name)) is not None and sym.kind == SYMTAB_GLOBAL
-                        and sym.global_type is not None]
-    features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports, exported_globals)
+    features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports,
+                                _exported_globals(layout, symtab))
     diag.check()
     if opts.verbose:
         _report_layout(layout, symtab, diag)
@@ -368,6 +365,33 @@ def _link(opts, symtab, diag) -> LinkResult:
     result.sections = writer.sections
     result.shared_memory = opts.shared_memory
     return result
+
+
+def _exported_globals(layout, symtab) -> list[tuple[str, bool]]:
+    """(name, mutable) of each exported global symbol (not a data address), in export
+    order: a defined one's type is the layout's (an object's own global, an
+    `address_space(1)` variable, has its type there, not on its symbol), an imported
+    one's its symbol's."""
+    found = []
+    first = layout.num_imported_globals
+    for name, kind, index in layout.exports:
+        sym = symtab.symbols.get(name) if kind == GLOBAL_KIND else None
+        if sym is None or sym.kind != SYMTAB_GLOBAL:
+            continue
+        if index >= first:
+            found.append((name, layout.globals[index - first].type.mutable))
+        elif sym.global_type is not None:
+            found.append((name, sym.global_type.mutable))
+    return found
+
+
+def _export_not_found(name: str, opts, diag):
+    """As wasm-ld 14: an error, a warning or nothing, by the policy alone
+    (--allow-undefined-file excuses no export)."""
+    if opts.unresolved == "report-all":
+        diag.error(f"symbol exported via --export not found: {name}")
+    elif opts.warn_unresolved:
+        diag.warn(f"symbol exported via --export not found: {name}")
 
 
 def _tls_used(symtab) -> bool:
@@ -422,7 +446,9 @@ def _print_gc(symtab, stubs, keep_all: bool):
         for chunk in obj.datas:
             if not chunk.live:
                 print(f"removing unused section {obj.name}:({chunk.name})", file=sys.stdout)
-        for name in removed_tags(obj, keep_all):  # (wasm-ld lists an object's globals between: C and C++ define none)
+        # then its globals (`address_space(1)` variables) and tags, as wasm-ld lists them
+        for name in (*_removed(obj, SYMTAB_GLOBAL, GLOBAL_KIND, len(obj.module.globals), keep_all),
+                     *_removed(obj, SYMTAB_TAG, TAG_KIND, len(obj.module.tags), keep_all)):
             print(f"removing unused section {obj.name}:({name})", file=sys.stdout)
     # wasm-ld makes __wasm_call_ctors before reading any input, so it is listed (last) when
     # nothing calls it, even where we never made it.
@@ -437,6 +463,22 @@ def _print_gc(symtab, stubs, keep_all: bool):
     for sym in _weak_undefined_functions(symtab):
         if not sym.live:
             print(f"removing unused section <internal>:({sym.name})", file=sys.stdout)
+
+
+def _removed(obj, symbol_kind: int, import_kind: int, count: int, keep_all: bool) -> list[str]:
+    """The names of `obj`'s `count` defined globals or tags that no live symbol of its own
+    names (gc removed them: the losing copy of a weak tag, C++'s __cpp_exception, among
+    them), each by the object's own symbol for it; none when nothing is collected."""
+    if not count or keep_all:
+        return []
+    first = obj.num_imported[import_kind]
+    live = {sym.index for sym in obj.resolved if sym.kind == symbol_kind and sym.file is obj and sym.live}
+    names = {}
+    for sym in obj.symbols:
+        if sym.kind == symbol_kind and not sym.flags & UNDEFINED and sym.index >= first:
+            names.setdefault(sym.index, sym.name)
+    what = "global" if symbol_kind == SYMTAB_GLOBAL else "tag"
+    return [names.get(k, f"{what} {k}") for k in range(first, first + count) if k not in live]
 
 
 def _weak_undefined_functions(symtab):

@@ -8,7 +8,7 @@ which R_WASM_TAG_INDEX_LEB relocations then write. The writer emits the tag sect
 """
 
 from ..binary.types import TAG_KIND
-from .symbols import SYMTAB_TAG, UNDEFINED
+from .symbols import SYMTAB_TAG
 
 
 def plan_tags(symtab, out, keep_all: bool) -> None:
@@ -37,16 +37,3 @@ def _live_tags(obj, keep_all: bool) -> set[int]:
     return {sym.index for sym in obj.resolved
             if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index >= first and sym.live}
 
-
-def removed_tags(obj, keep_all: bool) -> list[str]:
-    """The names of `obj`'s defined tags gc removed (each by the object's own symbol for
-    it, as --print-gc-sections names them): a weak copy another object's won among them."""
-    if not obj.module.tags:
-        return []
-    first = obj.num_imported[TAG_KIND]
-    live = _live_tags(obj, keep_all)
-    names = {}
-    for sym in obj.symbols:
-        if sym.kind == SYMTAB_TAG and not sym.flags & UNDEFINED and sym.index >= first:
-            names.setdefault(sym.index, sym.name)
-    return [names.get(first + k, f"tag {first + k}") for k in range(len(obj.module.tags)) if first + k not in live]
