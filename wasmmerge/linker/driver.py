@@ -332,7 +332,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     if wrap_exports and not marker.ctors_live and dtors is None:
         wrap_exports = False  # nothing for a wrapper to run around the export
     if opts.print_gc_sections:  # (printed by wasm-ld's gc, before the undefined symbols' errors)
-        _print_gc(symtab, stubs, not opts.gc_sections)
+        _print_gc(symtab, stubs, not opts.gc_sections, opts.shared_memory)
     _report_undefined(opts, symtab, marker, diag)
     if diag.errors:
         # wasm-ld lays memory out before it reports a missing export or an undefined
@@ -433,7 +433,7 @@ def _report_undefined(opts, symtab, marker, diag):
         diag.error(message)
 
 
-def _print_gc(symtab, stubs, keep_all: bool):
+def _print_gc(symtab, stubs, keep_all: bool, shared_memory: bool):
     """wasm-ld's lines, on stdout as its messages are: `removing unused section FILE:(NAME)`."""
     for obj in symtab.objects:
         for chunk in obj.functions:
@@ -455,6 +455,14 @@ def _print_gc(symtab, stubs, keep_all: bool):
     ctors = symtab.symbols.get("__wasm_call_ctors")
     if ctors is None or (ctors.synthetic and not ctors.live):
         print("removing unused section <internal>:(__wasm_call_ctors)", file=sys.stdout)
+    # With shared memory it makes the TLS symbols then too (we make them only where they are
+    # kept): __wasm_init_tls among its functions, __tls_base, __tls_size and __tls_align
+    # among its globals, listed after every function.
+    unused_tls = [name for name in TLS_SYMBOLS if shared_memory
+                  and ((sym := symtab.symbols.get(name)) is None or (sym.synthetic and not sym.live))]
+    for name in unused_tls:
+        if SYNTHETIC_KINDS[name] == SYMTAB_FUNCTION:
+            print(f"removing unused section <internal>:({name})", file=sys.stdout)
     # Then the trapping stubs it makes before collecting, as it made them: those of calls
     # with a mismatched signature, then those of weak functions nobody defines.
     for stub in stubs:
@@ -463,6 +471,9 @@ def _print_gc(symtab, stubs, keep_all: bool):
     for sym in _weak_undefined_functions(symtab):
         if not sym.live:
             print(f"removing unused section <internal>:({sym.name})", file=sys.stdout)
+    for name in unused_tls:
+        if SYNTHETIC_KINDS[name] == SYMTAB_GLOBAL:
+            print(f"removing unused section <internal>:({name})", file=sys.stdout)
 
 
 def _removed(obj, symbol_kind: int, import_kind: int, count: int, keep_all: bool) -> list[str]:
