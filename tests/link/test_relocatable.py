@@ -201,3 +201,18 @@ def test_relocatable_keeps_a_weak_reference_to_an_archive_member(tmp_path):
     assert run_wasm_ld([*export, str(ours), str(definition), "-o", "x"], again).returncode == 0
     calls = [("use_maybe", (5,)), ("use_maybe", (-3,))]
     assert call_exports(again, calls) == call_exports(direct, calls) == [6, -2]
+
+
+@pytest.mark.parametrize("export", ["--export=maybe_defined", "--export-if-defined=maybe_defined"])
+def test_relocatable_export_extracts_the_archive_member(export, tmp_path):
+    """-r exports nothing, but --export and --export-if-defined extract the archive member
+    that defines the name, as in a full link: the object is wasm-ld's byte for byte (we
+    left the member out, and the function imported)."""
+    user, definition = compile_sources(["weak/lazy_user.c", "weak/lazy_def.c"], tmp_path)
+    archive = make_archive(tmp_path / "lib.a", [definition])
+    args = ["-r", export, str(user), str(archive), "-o", "x"]
+    ref, ours = tmp_path / "ref.o", tmp_path / "ours.o"
+    assert run_wasm_ld(args, ref).returncode == 0
+    assert run_wasmmerge_link(args, ours).returncode == 0
+    _same_bytes(ref, ours)
+    assert "maybe_defined" not in {i.name for i in decode_module(ours.read_bytes()).imports}

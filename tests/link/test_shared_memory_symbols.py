@@ -77,3 +77,14 @@ def test_print_gc_sections_lists_the_tls_symbols_nothing_uses(sources, exports, 
     assert ours.stdout == ref.stdout
     if not exports:
         assert ours.stdout.endswith("<internal>:(__tls_align)\n")
+
+
+def test_print_gc_sections_lists_an_unused_tls_base_without_shared_memory(tmp_path):
+    """Without shared memory wasm-ld makes __tls_base once an object refers to it: when gc
+    removes the code that does, --print-gc-sections lists it last (we did not)."""
+    objects = compile_sources(["tls/unused.c"], tmp_path, SHARED)
+    args = ["--no-entry", "--print-gc-sections", *map(str, objects), "-o", "x"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 0, ours.stderr
+    assert ours.stdout == ref.stdout
+    assert ours.stdout.endswith("<internal>:(__tls_base)\n")

@@ -219,10 +219,14 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
         wrap_symbols(symtab, opts)
         diag.check()
     if opts.relocatable:
-        for name in opts.exports:  # (nothing is exported, but a name no input has is reported)
-            sym = symtab.symbols.get(name)
-            if sym is None or (not sym.defined and sym.lazy is None):  # (an archive's: wasm-ld 14 says nothing)
+        # Nothing is exported, but as in a full link the archive member defining a name
+        # --export or --export-if-defined gives is extracted, and a name --export gives
+        # that no input defines is reported.
+        for name in (*opts.exports, *opts.exports_if_defined):
+            sym = symtab.require(name)
+            if (sym is None or not sym.defined) and name in opts.exports:
                 _export_not_found(name, opts, diag)
+        diag.check()
         features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
         diag.check()
         from .relocatable import write_relocatable  # lazy: only -r writes the output's linking/reloc sections
@@ -457,9 +461,11 @@ def _print_gc(symtab, stubs, keep_all: bool, shared_memory: bool):
         print("removing unused section <internal>:(__wasm_call_ctors)", file=sys.stdout)
     # With shared memory it makes the TLS symbols then too (we make them only where they are
     # kept): __wasm_init_tls among its functions, __tls_base, __tls_size and __tls_align
-    # among its globals, listed after every function.
-    unused_tls = [name for name in TLS_SYMBOLS if shared_memory
-                  and ((sym := symtab.symbols.get(name)) is None or (sym.synthetic and not sym.live))]
+    # among its globals, listed after every function. Without, it makes __tls_base once an
+    # object refers to it.
+    made = TLS_SYMBOLS if shared_memory else [name for name in ("__tls_base",) if name in symtab.symbols]
+    unused_tls = [name for name in made
+                  if (sym := symtab.symbols.get(name)) is None or (sym.synthetic and not sym.live)]
     for name in unused_tls:
         if SYNTHETIC_KINDS[name] == SYMTAB_FUNCTION:
             print(f"removing unused section <internal>:({name})", file=sys.stdout)
