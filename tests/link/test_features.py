@@ -5,7 +5,9 @@ byte is rewritten (clang only writes `+`)."""
 
 import pytest
 
-from .harness import compile_sources, run_wasm_ld, run_wasmmerge_link
+from wasmmerge.binary.reader import iter_sections
+
+from .harness import call_exports, compile_sources, run_wasm_ld, run_wasmmerge_link
 
 SOURCES = {"plain": ([], "plain.c"), "vector": (["-msimd128"], "vector.c"),
            "atomic": (["-matomics", "-mbulk-memory"], "atomic.c"),
@@ -107,3 +109,26 @@ def test_relocatable_output_declares_its_features(extra, objects, tmp_path):
         return data[at:]  # the last section: its payload runs to the end
 
     assert features(ours) == features(ref)
+
+
+@pytest.mark.parametrize("extra", [[], ["-r"]])
+def test_an_object_s_own_table_is_refused_not_dropped(extra, tmp_path):
+    """wasm-ld gives an object's own table (here an externref one) a place of its own after
+    the indirect function table's; we have only that one table, so such an object is
+    refused in one line, naming it (we dropped the table: table.grow and table.size named
+    the indirect function table, a module wasm-validate rejects, and -r crashed)."""
+    (obj,) = compile_sources(["tables/own_table.s"], tmp_path, ["-mreference-types"])
+    args = [*extra, *([] if extra else ["--no-entry", "--export=grow_ext", "--export=count_ext"]), str(obj), "-o", "x"]
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    assert ref.returncode == 0, ref.stderr
+    if not extra:  # wasm-ld's module: grown by 3 from 0, then 3 slots and the function table's 1
+        assert call_exports(tmp_path / "ref.wasm", [("grow_ext", (3,)), ("count_ext", ())]) == [0, 4]
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ours.returncode == 1 and not (tmp_path / "ours.wasm").exists()
+    assert ours.stderr.splitlines() == [
+        f"wasmmerge: error: {obj}:0x{_table_section_offset(obj):x}: table section: defines 1 table(s): "
+        "tables other than __indirect_function_table are not supported"]
+
+
+def _table_section_offset(path) -> int:
+    return next(info.start for info in iter_sections(path.read_bytes()) if info.id == 4)

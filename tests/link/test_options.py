@@ -13,6 +13,7 @@ from wasmmerge.cli import cli
 from wasmmerge.errors import LinkError
 from wasmmerge.linker.options import OPTIONS, REFUSED, VERSION_LINE, parse_args
 
+from .harness import require_tools, run_wasm_ld, run_wasmmerge_link
 from .objdsl import caller_and_callee
 
 
@@ -73,6 +74,24 @@ def test_importing_and_exporting_the_table_is_refused_as_wasm_ld_refuses_it():
     result = runner.invoke(cli, ["link", "--import-table", "--export-table", "x.o", "-o", "y.wasm"])
     assert result.exit_code == 1  # wasm-ld's status for it
     assert result.stderr.strip() == "wasmmerge: error: --import-table and --export-table may not be used together"
+
+
+@pytest.mark.parametrize("flags", [
+    ["-r", "--export-table", "--growable-table", "-u", "x", "--entry=main", "--shared-memory"],
+    ["-r", "--export-table"],  # -r imports the table: exporting it is refused twice
+    ["-r", "--growable-table", "--entry=main"],
+    ["-r", "-u", "x", "--shared-memory"],
+    ["-r", "--entry="],  # an empty entry names none: linked
+])
+def test_options_refused_together_are_all_reported_as_wasm_ld_reports_them(flags, tmp_path):
+    """Every combination wasm-ld 14 refuses is its own error line, all of them, in its
+    order (we stopped at the first, and refused an empty --entry= with -r)."""
+    require_tools()
+    caller_and_callee(tmp_path)
+    args = [*flags, str(tmp_path / "a.o"), str(tmp_path / "b.o"), "-o", "x"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.o"), run_wasmmerge_link(args, tmp_path / "ours.o")
+    assert ours.returncode == ref.returncode
+    assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
 
 
 def test_unresolved_symbol_options_decide_as_wasm_ld_14s():

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from wasmmerge.binary import leb
-from wasmmerge.binary.reader import iter_sections
+from wasmmerge.binary.reader import decode_module, iter_sections
 from wasmmerge.custom import linking, reloc
 from wasmmerge.linker.relocatable import REMOVED_SYMBOL
 
@@ -183,3 +183,36 @@ def test_emit_relocs_keeps_the_code_and_data_relocations_wasm_ld_keeps(tmp_path)
                if index != REMOVED_SYMBOL)
     # wasm-ld 14's "no symbol" index marks only debug info naming code or data gc removed
     assert all(index != REMOVED_SYMBOL for name in ("reloc.CODE", "reloc.DATA") for _, _, index, _ in ours_relocs[name])
+
+
+def test_relocatable_keeps_a_weak_reference_to_an_archive_member(tmp_path):
+    """A weak reference to a function only an archive member defines extracts nothing:
+    the -r output imports it and keeps its relocations, so the object linked again with
+    the definition calls it. wasm-ld 14 drops the symbol (it stays lazy) and its
+    relocations, leaving the call site as `call 0`, and writes a symbol table that it then
+    refuses to link again ("section symbols must have local binding"); we do not copy that."""
+    user, definition = compile_sources(["weak/lazy_user.c", "weak/lazy_def.c"], tmp_path)
+    archive = make_archive(tmp_path / "lib.a", [definition])
+    ours = _combine([user, archive], tmp_path / "ours.o")
+    assert "maybe_defined" in {i.name for i in decode_module(ours.read_bytes()).imports}
+    direct, again = tmp_path / "direct.wasm", tmp_path / "again.wasm"
+    export = ["--no-entry", "--export=use_maybe"]
+    assert run_wasm_ld([*export, str(user), str(definition), "-o", "x"], direct).returncode == 0
+    assert run_wasm_ld([*export, str(ours), str(definition), "-o", "x"], again).returncode == 0
+    calls = [("use_maybe", (5,)), ("use_maybe", (-3,))]
+    assert call_exports(again, calls) == call_exports(direct, calls) == [6, -2]
+
+
+@pytest.mark.parametrize("export", ["--export=maybe_defined", "--export-if-defined=maybe_defined"])
+def test_relocatable_export_extracts_the_archive_member(export, tmp_path):
+    """-r exports nothing, but --export and --export-if-defined extract the archive member
+    that defines the name, as in a full link: the object is wasm-ld's byte for byte (we
+    left the member out, and the function imported)."""
+    user, definition = compile_sources(["weak/lazy_user.c", "weak/lazy_def.c"], tmp_path)
+    archive = make_archive(tmp_path / "lib.a", [definition])
+    args = ["-r", export, str(user), str(archive), "-o", "x"]
+    ref, ours = tmp_path / "ref.o", tmp_path / "ours.o"
+    assert run_wasm_ld(args, ref).returncode == 0
+    assert run_wasmmerge_link(args, ours).returncode == 0
+    _same_bytes(ref, ours)
+    assert "maybe_defined" not in {i.name for i in decode_module(ours.read_bytes()).imports}

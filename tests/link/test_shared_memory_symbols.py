@@ -62,3 +62,29 @@ def test_exported_mutable_globals_without_mutable_globals_are_refused(tmp_path):
     assert len(ours) == 2 and set(ours) <= set(ref.stderr.replace("wasm-ld: ", "").splitlines())
     without = [a for a in args if not a.startswith("--export=__")]
     assert run_wasmmerge_link(without, tmp_path / "ours.wasm").returncode == 0
+
+
+@pytest.mark.parametrize("sources, exports", [(["order/first.c"], []), (["tls/freestanding.c"], ["--export=bump"]),
+                                              (["tls/freestanding.c"], [])])
+def test_print_gc_sections_lists_the_tls_symbols_nothing_uses(sources, exports, tmp_path):
+    """With shared memory wasm-ld makes __wasm_init_tls, __tls_base, __tls_size and
+    __tls_align before reading any input: --print-gc-sections lists those gc removed,
+    the function after __wasm_call_ctors, the globals after every function (we listed none)."""
+    objects = compile_sources(sources, tmp_path, SHARED)
+    args = [*SHARED_LINK, "--print-gc-sections", *exports, *map(str, objects), "-o", "x"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 0, ours.stderr
+    assert ours.stdout == ref.stdout
+    if not exports:
+        assert ours.stdout.endswith("<internal>:(__tls_align)\n")
+
+
+def test_print_gc_sections_lists_an_unused_tls_base_without_shared_memory(tmp_path):
+    """Without shared memory wasm-ld makes __tls_base once an object refers to it: when gc
+    removes the code that does, --print-gc-sections lists it last (we did not)."""
+    objects = compile_sources(["tls/unused.c"], tmp_path, SHARED)
+    args = ["--no-entry", "--print-gc-sections", *map(str, objects), "-o", "x"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 0, ours.stderr
+    assert ours.stdout == ref.stdout
+    assert ours.stdout.endswith("<internal>:(__tls_base)\n")

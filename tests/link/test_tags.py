@@ -91,3 +91,20 @@ def test_a_weak_tag_two_objects_define(extra, tags, tmp_path):
     assert ours.read_bytes() == ref.read_bytes()
     assert _tag_count(ours) == tags
 
+
+
+@pytest.mark.parametrize("exports", [["--export=raise_a", "--export=raise_b"], ["--export=raise_b"],
+                                     ["--export=raise_b", "--no-gc-sections"]])
+def test_print_gc_sections_lists_removed_tags(exports, objects, tmp_path):
+    """--print-gc-sections names each tag gc removed, after the object's functions and data,
+    as wasm-ld does: the copy of a weak tag that lost to an earlier object's (every C++
+    object's __cpp_exception), and a tag nothing throws or catches (we listed no tag)."""
+    weak = compile_sources(["tags/weak_a.s", "tags/weak_b.s"], tmp_path, EH_FLAGS)
+    args = ["--no-entry", "--print-gc-sections", "--export=run", *exports, *map(str, objects), *map(str, weak),
+            "-o", "out.wasm"]
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 0, ours.stderr
+    assert ours.stdout == ref.stdout
+    if "--no-gc-sections" not in exports:  # (then none is removed: nothing is printed)
+        assert f"{weak[1]}:(shared_error)" in ours.stdout and ":(unused_error)" in ours.stdout

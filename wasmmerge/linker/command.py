@@ -33,8 +33,9 @@ def link_main(args: list[str]) -> None:
         opts = parse_args(args)
     except UsageError as err:
         fail(err, USAGE_ERROR)
-    except WasmError as err:
-        fail(err)
+    except WasmError as err:  # (options wasm-ld refuses together: each its own line)
+        _report(err)
+        raise SystemExit(USER_ERROR) from None
     if opts.show_version:
         echo(VERSION_LINE)
         return

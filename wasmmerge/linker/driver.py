@@ -10,7 +10,7 @@ import os
 import sys
 
 from .. import collector
-from ..binary.types import GLOBAL_KIND
+from ..binary.types import GLOBAL_KIND, TAG_KIND
 from ..errors import LinkError
 from ..workers import processes_for
 from .archive import is_archive
@@ -22,7 +22,7 @@ from .marklive import MarkLive
 from .mismatch import replace_mismatched_calls
 from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_later_relocations, read_object
 from .options import LinkOptions, find_library
-from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
+from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED
 from .symtab import SymbolTable
 from .symbols import Symbol
 from .synthetic import SYNTHETIC_KINDS, TABLE_SYMBOLS, TLS_SYMBOLS, define_synthetic
@@ -219,6 +219,14 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
         wrap_symbols(symtab, opts)
         diag.check()
     if opts.relocatable:
+        # Nothing is exported, but as in a full link the archive member defining a name
+        # --export or --export-if-defined gives is extracted, and a name --export gives
+        # that no input defines is reported.
+        for name in (*opts.exports, *opts.exports_if_defined):
+            sym = symtab.require(name)
+            if (sym is None or not sym.defined) and name in opts.exports:
+                _export_not_found(name, opts, diag)
+        diag.check()
         features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
         diag.check()
         from .relocatable import write_relocatable  # lazy: only -r writes the output's linking/reloc sections
@@ -252,11 +260,7 @@ def _link(opts, symtab, diag) -> LinkResult:
         if name in SYNTHETIC_KINDS:
             continue  # defined below, once the symbol table is complete
         if sym is None or not sym.defined:
-            # As wasm-ld 14: by the policy alone (--allow-undefined-file excuses no export).
-            if opts.unresolved == "report-all":
-                diag.error(f"symbol exported via --export not found: {name}")
-            elif opts.warn_unresolved:
-                diag.warn(f"symbol exported via --export not found: {name}")
+            _export_not_found(name, opts, diag)
         else:
             roots.append(sym)
     for name in opts.exports_if_defined:
@@ -332,16 +336,23 @@ def _link(opts, symtab, diag) -> LinkResult:
     if wrap_exports and not marker.ctors_live and dtors is None:
         wrap_exports = False  # nothing for a wrapper to run around the export
     if opts.print_gc_sections:  # (printed by wasm-ld's gc, before the undefined symbols' errors)
-        _print_gc(symtab, stubs)
+        _print_gc(symtab, stubs, not opts.gc_sections, opts.shared_memory)
     _report_undefined(opts, symtab, marker, diag)
+    if diag.errors:
+        # wasm-ld lays memory out before it reports a missing export or an undefined
+        # symbol, and checks features after: its layout's errors (memory too small, a size
+        # not a page's multiple) come first, the features' last. The layout is made for its
+        # errors alone; the link stops here.
+        trial = Diagnostics(demangle=opts.demangle)
+        Planner(symtab, opts, trial, marker).lay_out_memory()
+        diag.errors[:0] = trial.errors
+        allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
     diag.check()
     layout = Planner(symtab, opts, diag, marker).run(wrap_exports, dtors, stubs)
     # (A layout error, memory too small, is reported with the features' errors, as wasm-ld
     # reports them.) Checked once the imports are known, as wasm-ld does (its populateTargetFeatures).
-    exported_globals = [(name, sym.global_type.mutable) for name, kind, _ in layout.exports if kind == GLOBAL_KIND
-                        and (sym := symtab.symbols.get(name)) is not None and sym.kind == SYMTAB_GLOBAL
-                        and sym.global_type is not None]
-    features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports, exported_globals)
+    features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab), layout.imports,
+                                _exported_globals(layout, symtab))
     diag.check()
     if opts.verbose:
         _report_layout(layout, symtab, diag)
@@ -358,6 +369,33 @@ def _link(opts, symtab, diag) -> LinkResult:
     result.sections = writer.sections
     result.shared_memory = opts.shared_memory
     return result
+
+
+def _exported_globals(layout, symtab) -> list[tuple[str, bool]]:
+    """(name, mutable) of each exported global symbol (not a data address), in export
+    order: a defined one's type is the layout's (an object's own global, an
+    `address_space(1)` variable, has its type there, not on its symbol), an imported
+    one's its symbol's."""
+    found = []
+    first = layout.num_imported_globals
+    for name, kind, index in layout.exports:
+        sym = symtab.symbols.get(name) if kind == GLOBAL_KIND else None
+        if sym is None or sym.kind != SYMTAB_GLOBAL:
+            continue
+        if index >= first:
+            found.append((name, layout.globals[index - first].type.mutable))
+        elif sym.global_type is not None:
+            found.append((name, sym.global_type.mutable))
+    return found
+
+
+def _export_not_found(name: str, opts, diag):
+    """As wasm-ld 14: an error, a warning or nothing, by the policy alone
+    (--allow-undefined-file excuses no export)."""
+    if opts.unresolved == "report-all":
+        diag.error(f"symbol exported via --export not found: {name}")
+    elif opts.warn_unresolved:
+        diag.warn(f"symbol exported via --export not found: {name}")
 
 
 def _tls_used(symtab) -> bool:
@@ -399,7 +437,7 @@ def _report_undefined(opts, symtab, marker, diag):
         diag.error(message)
 
 
-def _print_gc(symtab, stubs):
+def _print_gc(symtab, stubs, keep_all: bool, shared_memory: bool):
     """wasm-ld's lines, on stdout as its messages are: `removing unused section FILE:(NAME)`."""
     for obj in symtab.objects:
         for chunk in obj.functions:
@@ -412,11 +450,25 @@ def _print_gc(symtab, stubs):
         for chunk in obj.datas:
             if not chunk.live:
                 print(f"removing unused section {obj.name}:({chunk.name})", file=sys.stdout)
+        # then its globals (`address_space(1)` variables) and tags, as wasm-ld lists them
+        for name in (*_removed(obj, SYMTAB_GLOBAL, GLOBAL_KIND, len(obj.module.globals), keep_all),
+                     *_removed(obj, SYMTAB_TAG, TAG_KIND, len(obj.module.tags), keep_all)):
+            print(f"removing unused section {obj.name}:({name})", file=sys.stdout)
     # wasm-ld makes __wasm_call_ctors before reading any input, so it is listed (last) when
     # nothing calls it, even where we never made it.
     ctors = symtab.symbols.get("__wasm_call_ctors")
     if ctors is None or (ctors.synthetic and not ctors.live):
         print("removing unused section <internal>:(__wasm_call_ctors)", file=sys.stdout)
+    # With shared memory it makes the TLS symbols then too (we make them only where they are
+    # kept): __wasm_init_tls among its functions, __tls_base, __tls_size and __tls_align
+    # among its globals, listed after every function. Without, it makes __tls_base once an
+    # object refers to it.
+    made = TLS_SYMBOLS if shared_memory else [name for name in ("__tls_base",) if name in symtab.symbols]
+    unused_tls = [name for name in made
+                  if (sym := symtab.symbols.get(name)) is None or (sym.synthetic and not sym.live)]
+    for name in unused_tls:
+        if SYNTHETIC_KINDS[name] == SYMTAB_FUNCTION:
+            print(f"removing unused section <internal>:({name})", file=sys.stdout)
     # Then the trapping stubs it makes before collecting, as it made them: those of calls
     # with a mismatched signature, then those of weak functions nobody defines.
     for stub in stubs:
@@ -425,6 +477,25 @@ def _print_gc(symtab, stubs):
     for sym in _weak_undefined_functions(symtab):
         if not sym.live:
             print(f"removing unused section <internal>:({sym.name})", file=sys.stdout)
+    for name in unused_tls:
+        if SYNTHETIC_KINDS[name] == SYMTAB_GLOBAL:
+            print(f"removing unused section <internal>:({name})", file=sys.stdout)
+
+
+def _removed(obj, symbol_kind: int, import_kind: int, count: int, keep_all: bool) -> list[str]:
+    """The names of `obj`'s `count` defined globals or tags that no live symbol of its own
+    names (gc removed them: the losing copy of a weak tag, C++'s __cpp_exception, among
+    them), each by the object's own symbol for it; none when nothing is collected."""
+    if not count or keep_all:
+        return []
+    first = obj.num_imported[import_kind]
+    live = {sym.index for sym in obj.resolved if sym.kind == symbol_kind and sym.file is obj and sym.live}
+    names = {}
+    for sym in obj.symbols:
+        if sym.kind == symbol_kind and not sym.flags & UNDEFINED and sym.index >= first:
+            names.setdefault(sym.index, sym.name)
+    what = "global" if symbol_kind == SYMTAB_GLOBAL else "tag"
+    return [names.get(k, f"{what} {k}") for k in range(first, first + count) if k not in live]
 
 
 def _weak_undefined_functions(symtab):

@@ -42,8 +42,9 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
         explicit = sym.flags & EXPORTED or name in named
         if not (explicit or every) or not sym.defined:
             continue
-        if sym.kind == SYMTAB_GLOBAL and sym.global_type is not None and sym.global_type.mutable and not explicit:
-            continue  # wasm-ld exports a mutable global (__stack_pointer) only when named
+        if sym.kind == SYMTAB_GLOBAL and sym.file is None and sym.global_type is not None \
+                and sym.global_type.mutable and not explicit:
+            continue  # wasm-ld exports a mutable global of its own (__stack_pointer) only when named; an object's, always
         if sym.kind == SYMTAB_TABLE and opts.import_table and not explicit:
             continue  # an imported table is not a definition to export
         if explicit or opts.export_all or (opts.export_dynamic and not sym.hidden and sym.synthetic is None):

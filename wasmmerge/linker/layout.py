@@ -45,8 +45,7 @@ class Planner(MemoryPlanner):
     def run(self, wrap_exports: bool, dtors, stubs=()) -> Layout:
         self._imports()
         self._functions(wrap_exports, dtors, stubs)
-        self._data_segments()
-        self._memory()
+        self.lay_out_memory()
         self._globals()
         plan_tags(self.symtab, self.out, not self.opts.gc_sections)
         self._table()
@@ -56,7 +55,7 @@ class Planner(MemoryPlanner):
             self._shared_memory_bodies()
         elif self.out.init_memory is not None:  # imported memory: only .bss to zero
             fills = [(seg.start, seg.size) for seg in self.out.segments if seg.is_bss]
-            self.out.functions[self.out.init_memory - self.out.num_imported_functions].body = zero_fill_body(fills)
+            self.out.functions[self.out.init_memory - self.out.num_imported_functions].body = zero_fill_body(fills, self.opts.wasm64)
         plan_exports(self, wrap_exports, dtors)
         return self.out
 
@@ -225,7 +224,8 @@ class Planner(MemoryPlanner):
             copies = [(seg.start, seg.size, index[id(seg)]) for seg in written if not seg.is_tls]
             fills = [(seg.start, seg.size) for seg in out.segments if seg.is_bss]
             drops = [index[id(seg)] for seg in written if not seg.is_tls]
-            out.functions[out.init_memory - base].body = init_memory_body(out.init_memory_flag, copies, fills, drops)
+            out.functions[out.init_memory - base].body = init_memory_body(out.init_memory_flag, copies, fills, drops,
+                                                                         self.opts.wasm64)
         init_tls = self.symtab.symbols.get("__wasm_init_tls")
         tls_base = self.symtab.symbols.get("__tls_base")
         if init_tls is not None and init_tls.out_index is not None:

@@ -67,6 +67,11 @@ class MemoryPlanner:
         return any(chunk.live and not chunk.discarded and output_segment_name(chunk.name, by_prefix).startswith(".bss")
                    for obj in self.symtab.objects for chunk in obj.datas)
 
+    def lay_out_memory(self):
+        """The data segments, then memory: addresses, the stack, and each size check."""
+        self._data_segments()
+        self._memory()
+
     # -- data ----------------------------------------------------------------------------------
 
     def _data_segments(self):

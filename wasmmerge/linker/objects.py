@@ -12,7 +12,7 @@ one set of columns, by `chunk_relocs.py`.
 from array import array
 
 from ..binary import leb
-from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, FUNCTION, IMPORT, TYPE, Module
+from ..binary.model import CODE, CUSTOM, DATA, DATACOUNT, FUNCTION, IMPORT, TABLE, TYPE, Module
 from ..binary.reader import decode_module, iter_sections
 from ..binary.record import Entity
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
@@ -416,6 +416,7 @@ def read_object(name: str, data: bytes, relocations: tuple | str | None = None) 
     num_imported = imports.counts()
     nfi = num_imported[FUNC_KIND]
     _check_types(name, module, imports, len(body_starts), code_info if body_starts else None)
+    _check_tables(name, module, imports, infos)
     functions = [FunctionChunk(None, index) for index in range(nfi, nfi + len(body_starts))]
     segments = linking.segments or []
     if len(segments) != len(data_ranges):
@@ -527,6 +528,22 @@ def _check_types(name, module, imports, bodies: int, code_info):
     if module.funcs and max(module.funcs) >= ntypes:
         k = next(k for k, t in enumerate(module.funcs) if t >= ntypes)
         fail(name, f"function section: function {k} has type index {module.funcs[k]} of {ntypes}")
+
+
+def _check_tables(name, module, imports, infos):
+    """The output's one table is the indirect function table (its slots, --import-table,
+    --export-table, -r's import): an object's own tables (`.tabletype` in assembly, or
+    reference-types code naming one) are refused, not dropped, which wrote a module whose
+    table.get/set/size/grow named the wrong table (and crashed -r)."""
+    if module.tables:
+        at = next((info.start for info in infos if info.id == TABLE), None)
+        fail(name, f"table section: defines {len(module.tables)} table(s): tables other than "
+                   f"__indirect_function_table are not supported", at)
+    other = [n for n in imports.names[TABLE_KIND] if n != "__indirect_function_table"]
+    if other:
+        at = next((info.start for info in infos if info.id == IMPORT), None)
+        fail(name, f"import section: imports table {other[0]}: tables other than __indirect_function_table "
+                   f"are not supported", at)
 
 
 def _check_symbols(obj: ObjectFile):

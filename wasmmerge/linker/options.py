@@ -402,20 +402,36 @@ def parse_args(argv) -> LinkOptions:
                 i += 1
             act(opts, value, arg.split("=", 1)[0])
     _settle_unresolved(opts)
-    if opts.import_table and opts.export_table:  # wasm-ld's check and words
-        raise LinkError("--import-table and --export-table may not be used together")  # (status 1, as wasm-ld)
-    if opts.relocatable:  # what wasm-ld 14 refuses with -r, in its words and order
-        if opts.export_table:
-            raise LinkError("--relocatable is incompatible with --export-table")
-        if opts.growable_table:
-            raise LinkError("--relocatable is incompatible with --growable-table")
-        if opts.undefined:
-            raise LinkError("-r -and --undefined may not be used together")
-        if opts.entry_given and opts.entry is not None:
-            raise LinkError("entry point specified for relocatable output file")
+    _check_combinations(opts)
     if opts.relocatable and "--merge-data-segments" in args:
         raise UsageError("unsupported option: --merge-data-segments with -r (each segment name stays its own)")
     return opts
+
+
+def _check_combinations(opts: LinkOptions) -> None:
+    """What wasm-ld 14 refuses together, each in its words, all reported (status 1), in
+    its order: -r's table options, the table both imported and exported (-r imports it),
+    then -r's entry point, -u and shared memory. (wasm-ld opens every input first: a
+    missing one is its only error there.)"""
+    problems = []
+    if opts.relocatable:
+        if opts.export_table:
+            problems.append("--relocatable is incompatible with --export-table")
+        if opts.growable_table:
+            problems.append("--relocatable is incompatible with --growable-table")
+    if (opts.import_table or opts.relocatable) and opts.export_table:
+        problems.append("--import-table and --export-table may not be used together")
+    if opts.relocatable:
+        if opts.entry_given and opts.entry:  # (an empty --entry= names none)
+            problems.append("entry point specified for relocatable output file")
+        if opts.undefined:
+            problems.append("-r -and --undefined may not be used together")
+        if opts.shared_memory:
+            problems.append("-r and --shared-memory may not be used together")
+    if problems:
+        err = LinkError("\n".join(problems))
+        err.problems = problems  # the command prints each as its own diagnostic
+        raise err
 
 
 def find_library(opts: LinkOptions, name: str) -> str:

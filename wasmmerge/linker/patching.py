@@ -34,10 +34,12 @@ CODE_SITE_COST, CUSTOM_SITE_COST = 700, 1200
 
 
 def tombstone_of(section_name: str) -> int | None:
-    """What a debug section's reference to a dropped function becomes (as wasm-ld does)."""
+    """What a debug section's reference to a dropped function becomes (as wasm-ld does):
+    -1, or -2 in .debug_ranges/.debug_loc, as 64 bits, each field keeping its own width
+    (wasm64's `FUNCTION_OFFSET_I64` and `MEMORY_ADDR_I64` sites hold all eight bytes)."""
     if not section_name.startswith(".debug_"):
         return None
-    return 0xFFFFFFFE if section_name in (".debug_ranges", ".debug_loc") else 0xFFFFFFFF
+    return 0xFFFFFFFFFFFFFFFE if section_name in (".debug_ranges", ".debug_loc") else 0xFFFFFFFFFFFFFFFF
 
 
 def _padded_leb5(value: int) -> bytes:

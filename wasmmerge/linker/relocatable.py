@@ -205,8 +205,6 @@ def _table(symtab, out):
 
 
 def write_relocatable(symtab, opts, features=()) -> tuple[bytes, Layout, list]:
-    if opts.shared_memory:
-        raise LinkError("-r and --shared-memory may not be used together")
     opts.import_table = True  # the writer then defines no table (an import stands for it)
     opts.export_memory = None
     # A call whose signature differs from the definition's goes to a trapping stub, as in

@@ -7,7 +7,10 @@ segment with `memory.init`, zero-fills `.bss` with `memory.fill` (an imported sh
 memory need not be zero), stores 2 and wakes waiters; a thread that lost the race waits
 until the flag is 2. Then it drops the segments. `.tdata` is left alone: each thread
 copies it to its own block with `__wasm_init_tls(ptr)`, which also sets `__tls_base`.
-The bodies are wasm-ld 14's, instruction for instruction.
+The bodies are wasm-ld 14's, instruction for instruction, but for one thing: on wasm64
+every address is an `i64.const`, and so is `memory.fill`'s length, which memory64 types
+i64 (wasm-ld 14 writes an `i32.const` there, a module wabt and wasm-tools reject; later
+wasm-ld versions write the i64). `memory.init`'s source offset and length stay i32.
 """
 
 from ..binary import leb
@@ -20,29 +23,38 @@ def _const(value: int) -> bytes:
     return b"\x41" + _s(value)
 
 
-def init_memory_body(flag: int, copies, fills, drops) -> bytes:
+def _ptr(value: int, wasm64: bool) -> bytes:
+    """An address or a memory.fill length: i64 on wasm64's memory."""
+    return (b"\x42" if wasm64 else b"\x41") + _s(value)
+
+
+def init_memory_body(flag: int, copies, fills, drops, wasm64: bool) -> bytes:
     """`copies`: (address, size, segment index); `fills`: (address, size); `drops`: indices."""
     code = [b"\x02\x40\x02\x40\x02\x40",
-            _const(flag), _const(0), _const(1), b"\xfe\x48\x02\x00",  # i32.atomic.rmw.cmpxchg
+            _ptr(flag, wasm64), _const(0), _const(1), b"\xfe\x48\x02\x00",  # i32.atomic.rmw.cmpxchg
             b"\x0e\x02\x00\x01\x02", b"\x0b"]  # br_table 0 1 2: 0 -> init, 1 -> wait, 2 -> done
     for address, size, index in copies:
-        code.append(_const(address) + _const(0) + _const(size) + b"\xfc\x08" + _u(index) + b"\x00")
-    for address, size in fills:
-        code.append(_const(address) + _const(0) + _const(size) + b"\xfc\x0b\x00")
-    code += [_const(flag), _const(2), b"\xfe\x17\x02\x00",  # i32.atomic.store
-             _const(flag), _const(-1), b"\xfe\x00\x02\x00\x1a",  # memory.atomic.notify; drop
+        code.append(_ptr(address, wasm64) + _const(0) + _const(size) + b"\xfc\x08" + _u(index) + b"\x00")
+    code.append(_fills(fills, wasm64))
+    code += [_ptr(flag, wasm64), _const(2), b"\xfe\x17\x02\x00",  # i32.atomic.store
+             _ptr(flag, wasm64), _const(-1), b"\xfe\x00\x02\x00\x1a",  # memory.atomic.notify; drop
              b"\x0c\x01\x0b",  # br 1; end
-             _const(flag), _const(1), b"\x42\x7f", b"\xfe\x01\x02\x00\x1a",  # memory.atomic.wait32; drop
+             _ptr(flag, wasm64), _const(1), b"\x42\x7f", b"\xfe\x01\x02\x00\x1a",  # memory.atomic.wait32; drop
              b"\x0b"]
     code += [b"\xfc\x09" + _u(index) for index in drops]
     return b"\x00" + b"".join(code) + b"\x0b"
 
 
-def zero_fill_body(fills) -> bytes:
+def _fills(fills, wasm64: bool) -> bytes:
+    """`memory.fill` with zeros of each (address, size)."""
+    return b"".join(_ptr(address, wasm64) + _const(0) + _ptr(size, wasm64) + b"\xfc\x0b\x00"
+                    for address, size in fills)
+
+
+def zero_fill_body(fills, wasm64: bool) -> bytes:
     """`__wasm_init_memory` for an imported memory that is not shared: each .bss segment
     (address, size) zeroed with `memory.fill`, as wasm-ld 14 writes it."""
-    return b"\x00" + b"".join(_const(address) + _const(0) + _const(size) + b"\xfc\x0b\x00"
-                              for address, size in fills) + b"\x0b"
+    return b"\x00" + _fills(fills, wasm64) + b"\x0b"
 
 
 def init_tls_body(tls_base_global: int, tls_size: int, tdata_index: int | None) -> bytes:

@@ -18,11 +18,7 @@ def plan_tags(symtab, out, keep_all: bool) -> None:
         if not defined:
             continue
         first = obj.num_imported[TAG_KIND]
-        if keep_all:  # every tag an object defines, one whose symbol another's copy won too (C++'s weak __cpp_exception)
-            live = set(range(first, first + len(defined)))
-        else:
-            live = {sym.index for sym in obj.resolved
-                    if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index >= first and sym.live}
+        live = _live_tags(obj, keep_all)
         placed = {}
         for k, tag in enumerate(defined):
             if first + k in live:
@@ -31,3 +27,13 @@ def plan_tags(symtab, out, keep_all: bool) -> None:
         for sym in obj.resolved:
             if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index in placed:
                 sym.out_index = placed[sym.index]
+
+
+def _live_tags(obj, keep_all: bool) -> set[int]:
+    """The indices of `obj`'s defined tags the output keeps."""
+    first = obj.num_imported[TAG_KIND]
+    if keep_all:  # every tag an object defines, one whose symbol another's copy won too (C++'s weak __cpp_exception)
+        return set(range(first, first + len(obj.module.tags)))
+    return {sym.index for sym in obj.resolved
+            if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index >= first and sym.live}
+
