@@ -86,13 +86,20 @@ def test_signature_mismatch_warns_and_stubs(tmp_path):
     assert failed.returncode == 1 and not (tmp_path / "fatal.wasm").exists()
 
 
-def test_debug_info_verifies_and_maps_code_like_wasm_ld(tmp_path):
-    """`-g` objects and libc's own debug info: the linked DWARF verifies, and the line
-    table (which code address is which file:line) is the one wasm-ld writes."""
+# DWARF 5 keeps the line tables' file and directory names in .debug_line_str, a string
+# table wasm-ld merges as it merges .debug_str (from -O1): both objects name the same
+# directory and headers there.
+@pytest.mark.parametrize("cflags,ldflags", [(["-g"], []), (["-gdwarf-5"], []), (["-gdwarf-5"], ["-Wl,-O0"]),
+                                            (["-O0", "-gdwarf-5", "-gembed-source"], [])],
+                         ids=["dwarf4", "dwarf5", "dwarf5-O0", "dwarf5-embed-source"])
+def test_debug_info_verifies_and_maps_code_like_wasm_ld(tmp_path, cflags, ldflags):
+    """`-g` objects and libc's own debug info: the linked DWARF verifies, the line table
+    (which code address is which file:line) is the one wasm-ld writes, and so is the rest."""
     if shutil.which("llvm-dwarfdump") is None:
         pytest.skip("llvm-dwarfdump not found (apt-get install llvm; `make test` installs it)")
-    objects = compile_sources(["calls/main.c", "calls/util.c"], tmp_path, ["-g"])
-    ref, ours = link_both(driver_link_args(objects), tmp_path)
+    objects = compile_sources(["calls/main.c", "calls/util.c"], tmp_path, cflags)
+    ref, ours = link_both(driver_link_args(objects, ldflags), tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
     verify = subprocess.run(["llvm-dwarfdump", "--verify", str(ours)], capture_output=True, text=True)
     assert verify.returncode == 0 and "No errors." in verify.stdout, verify.stdout[-2000:]
 

@@ -55,6 +55,9 @@ IDENTICAL = {
     "pic": (["pic/main.c", "pic/lib.c"], ["-fPIC"], []),
     "debug": (["calls/main.c", "calls/util.c"], ["-g"], []),
     "debug-O0": (["calls/main.c", "calls/util.c"], ["-g"], ["-O0"]),
+    # DWARF 5: file names in .debug_line_str, merged like .debug_str (or not at -O0)
+    "dwarf5": (["calls/main.c", "calls/util.c"], ["-gdwarf-5"], []),
+    "dwarf5-O0": (["calls/main.c", "calls/util.c"], ["-gdwarf-5"], ["-O0"]),
     "strip-debug": (["calls/main.c", "calls/util.c"], ["-g"], ["--strip-debug"]),
     "strip-all": (["calls/main.c", "calls/util.c"], ["-g"], ["--strip-all"]),
     "cxx": (["cxx/main.cc", "cxx/other.cc", "cxx/globals.cc"], ["-fno-exceptions", "-fno-rtti"], []),

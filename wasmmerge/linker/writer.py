@@ -24,6 +24,12 @@ from .strings import STRINGS, MergedStrings, llvm_string_map_order
 u32 = leb.write_unsigned
 MAGIC = b"\x00asm\x01\x00\x00\x00"
 
+# The custom sections that are string tables, deduplicated and tail-merged like STRINGS
+# data from -O1 (relocations into them then map their addend through the pieces): wasm-ld
+# 14 knows them by name alone (custom sections carry no flags), its `shouldMerge`. DWARF 5
+# puts the line tables' file and directory names in .debug_line_str (DW_FORM_line_strp).
+MERGED_CUSTOM_SECTIONS = (".debug_str", ".debug_str.dwo", ".debug_line_str")
+
 
 SECTION_LABELS = {TYPE: "TYPE", IMPORT: "IMPORT", FUNCTION: "FUNCTION", TABLE: "TABLE", MEMORY: "MEMORY",
                   GLOBAL: "GLOBAL", EXPORT: "EXPORT", START: "START", ELEMENT: "ELEM", DATACOUNT: "DATACOUNT", CODE: "CODE",
@@ -272,7 +278,7 @@ class Writer(Patcher):
 
     def _custom_plan(self) -> list:
         """The objects' custom sections kept, in wasm-ld's order: (name, chunks, size, the
-        MergedStrings of a deduplicated .debug_str or None), each chunk's `out_offset` set.
+        MergedStrings of a deduplicated string table or None), each chunk's `out_offset` set.
         Their bytes are copied and patched with the code (`Patcher._code`)."""
         opts = self.opts
         keep = set(opts.keep_sections)
@@ -286,13 +292,12 @@ class Writer(Patcher):
                 by_name.setdefault(chunk.name, []).append(chunk)
         by_name = {name: by_name[name] for name in llvm_string_map_order(list(by_name))}
         merged = {}
-        if opts.optimize >= 1 and ".debug_str" in by_name:  # -r as well, as wasm-ld
-            # .debug_str is a string table: deduplicated and tail-merged like STRINGS data
-            # (DW_FORM_strp relocations then map their addend through the pieces).
-            strings = merged[".debug_str"] = MergedStrings(STRINGS)
-            for chunk in by_name[".debug_str"]:
-                strings.add(chunk)
-            strings.finalize()
+        for name in MERGED_CUSTOM_SECTIONS if opts.optimize >= 1 else ():  # -r as well, as wasm-ld
+            if name in by_name:
+                strings = merged[name] = MergedStrings(STRINGS)
+                for chunk in by_name[name]:
+                    strings.add(chunk)
+                strings.finalize()
         plan = []
         for name, chunks in by_name.items():  # every offset first: sections refer to each other
             size = 0
