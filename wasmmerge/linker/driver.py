@@ -381,14 +381,13 @@ def _synthetic_ctors(symtab):
 
 
 def _report_undefined(opts, symtab, marker, diag):
-    for sym, referrers in marker.live_undefined.items():
+    reports = []  # (symbol, whether an error)
+    for sym in marker.live_undefined:
         if sym.weak:
             continue  # address 0 / an unreachable stub
-        names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
-        message = f"undefined symbol: {sym.name} (referenced by {names})"
         named = opts.allows_import(sym)
         if opts.warn_unresolved and sym.import_name is None and not named:
-            diag.warn(message)
+            reports.append((sym, False))
         allowed = opts.unresolved != "report-all" or named
         if sym.kind == SYMTAB_FUNCTION and (sym.import_name is not None or allowed):
             continue  # becomes an import
@@ -396,7 +395,17 @@ def _report_undefined(opts, symtab, marker, diag):
             continue
         if sym.kind == SYMTAB_DATA and (opts.unresolved == "ignore-all" or allowed):
             continue  # address 0, as wasm-ld gives an allowed undefined data symbol
-        diag.error(message)
+        reports.append((sym, True))
+    if len(reports) > 1:  # in wasm-ld's order (of its relocation scan), warnings and errors alike
+        order = {sym: k for k, sym in enumerate(marker.in_scan_order(dict.fromkeys(sym for sym, _ in reports)))}
+        reports.sort(key=lambda report: order[report[0]])
+    rank = {id(obj): k for k, obj in enumerate(symtab.objects)} if reports else None
+    for sym, error in reports:
+        # the objects referring to it in command-line order (marking met them in its own)
+        referrers = sorted((r for r in marker.live_undefined[sym] if r is not None), key=lambda r: rank[id(r)])
+        names = ", ".join(dict.fromkeys(r.name for r in referrers)) or "the command line"
+        message = f"undefined symbol: {sym.name} (referenced by {names})"
+        (diag.error if error else diag.warn)(message)
 
 
 def _print_gc(symtab, stubs):

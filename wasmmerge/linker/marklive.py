@@ -138,6 +138,27 @@ class MarkLive:
                 elif live_undefined and sym in live_undefined and obj not in live_undefined[sym]:
                     live_undefined[sym].append(obj)
 
+    def in_scan_order(self, reported) -> list:
+        """The undefined symbols `reported` (a few of `live_undefined`'s) in the order
+        wasm-ld 14 reports them: by the first relocation naming each in its relocation
+        scan (Writer::scanRelocations: the objects in order, each one's live functions,
+        live data segments, then custom sections), not in the order marking reached them.
+        Symbols only the command line names come first. Run for messages only: it reads
+        every relocation up to the last symbol's."""
+        wanted = set(reported)
+        rank = {}
+        for obj in self.symtab.objects:
+            for chunk in (*obj.functions, *obj.datas, *obj.customs):
+                if getattr(chunk, "live", True):  # (custom sections have no flag: all are scanned)
+                    columns, lo, hi = chunk.reloc_span()
+                    for kind, index in zip(columns.kinds[lo:hi], columns.indices[lo:hi]) if lo != hi else ():
+                        sym = obj.resolved[index] if kind in SYMBOL_KINDS else None
+                        if sym in wanted and sym not in rank:
+                            rank[sym] = len(rank)
+            if len(rank) == len(wanted):
+                break
+        return sorted(reported, key=lambda sym: rank.get(sym, -1))
+
     def _follow_skipping_stub_slots(self, obj, columns, lo, hi, weak_stubs):
         """`_mark`'s walk over one chunk's relocations, a table slot of a weak function
         nobody defines left out."""
