@@ -7,6 +7,9 @@ later copies go; with --no-gc-sections and with -r they stay in the output, unre
 groups. The module, its -Map and the -r object must be wasm-ld's byte for byte.
 """
 
+import shutil
+import subprocess
+
 import pytest
 
 from wasmmerge.binary import leb
@@ -164,3 +167,31 @@ def test_relocatable_output_made_relocatable_again(tmp_path):
     our_rest, our_count, our_entries = _function_names(ours)
     assert our_rest == ref_rest
     assert our_entries == ref_entries == our_count < ref_count  # wasm-ld 14's count is the bug
+
+
+@pytest.mark.parametrize("debug", [["-g"], ["-gdwarf-5"]], ids=["dwarf4", "dwarf5"])
+@pytest.mark.parametrize("link", [["-Wl,--no-entry", "-Wl,--export=run"], ["-Wl,--no-entry", "-Wl,--export=run",
+                                                                           "-Wl,--no-gc-sections"],
+                                  ["-Wl,--no-entry", "-Wl,--export=run", "-Wl,--emit-relocs"], ["-r"]],
+                         ids=["gc", "no-gc", "emit-relocs", "relocatable"])
+def test_type_units_are_comdat_sections(debug, link, tmp_path):
+    """-fdebug-types-section gives each class its own type unit: a .debug_info section in
+    a COMDAT group named by the type's signature (Counter, in all three objects). wasm-ld
+    14 keeps the first object's and leaves the other copies out (the sections and their
+    relocations), with or without gc, in -r too; the output is its byte for byte."""
+    objects = compile_sources(SOURCES, tmp_path, [*CFLAGS, *debug, "-fdebug-types-section"])
+    if link == ["-r"]:
+        args = ["-r", *map(str, objects), "-o", "x"]
+    else:
+        args = driver_link_args(objects, ["-nostdlib", *link])
+    ref, ours = tmp_path / "ref.wasm", tmp_path / "ours.wasm"
+    assert run_wasm_ld(args, ref).returncode == 0
+    done = run_wasmmerge_link(args, ours)
+    assert done.returncode == 0, done.stderr
+    assert ours.read_bytes() == ref.read_bytes()
+    # one unit of Counter's left (DWARF 4: in .debug_types). (LLVM 14's reader refuses the
+    # --emit-relocs module, wasm-ld's as well: "invalid data symbol index".)
+    if shutil.which("llvm-dwarfdump") is not None and "-Wl,--emit-relocs" not in link:
+        units = subprocess.run(["llvm-dwarfdump", "--debug-info", "--debug-types", str(ours)], capture_output=True,
+                               text=True, check=True).stdout
+        assert units.count("Type Unit:") == 1

@@ -149,7 +149,7 @@ class MarkLive:
         rank = {}
         for obj in self.symtab.objects:
             for chunk in (*obj.functions, *obj.datas, *obj.customs):
-                if getattr(chunk, "live", True):  # (custom sections have no flag: all are scanned)
+                if not chunk.discarded and getattr(chunk, "live", True):  # (custom sections: all but COMDAT losers)
                     columns, lo, hi = chunk.reloc_span()
                     for kind, index in zip(columns.kinds[lo:hi], columns.indices[lo:hi]) if lo != hi else ():
                         sym = obj.resolved[index] if kind in SYMBOL_KINDS else None

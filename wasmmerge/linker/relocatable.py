@@ -322,6 +322,8 @@ def _relocations(symtab, layout, index_of, writer, removed=None):
             data.extend(_rebased(chunk, seg.payload_offset + chunk.out_offset, index_of, obj_types, removed))
     for obj in symtab.objects:
         for chunk in obj.customs:
+            if chunk.discarded:
+                continue
             customs.setdefault(f"CUSTOM({chunk.name})", []).extend(
                 _rebased(chunk, chunk.out_offset, index_of, obj_types, removed))
     return [("CODE", code), ("DATA", data), *customs.items()]

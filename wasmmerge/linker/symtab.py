@@ -20,7 +20,7 @@ from .archive import read_archive
 from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, ObjectFile, read_object
 from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, UNDEFINED, KIND_NAMES, Symbol)
 
-COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION = 0, 1
+COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION, COMDAT_KIND_SECTION = 0, 1, 5
 _IMPORT_KIND = {SYMTAB_FUNCTION: 0, SYMTAB_TABLE: 1, SYMTAB_GLOBAL: 3, SYMTAB_TAG: 4}  # symbol kind -> import kind
 TABLE_SYMBOL = "__indirect_function_table"
 # Of these flags a plain reference has only UNDEFINED, a plain definition none.
@@ -205,6 +205,8 @@ class SymbolTable:
                     obj.functions[member.index - obj.num_imported[0]].discarded = True
                 elif member.kind == COMDAT_KIND_DATA:
                     obj.datas[member.index].discarded = True
+                elif member.kind == COMDAT_KIND_SECTION and member.index in obj.sections:
+                    obj.sections[member.index].discarded = True  # (as wasm-ld 14: even with -r)
 
     def keep_live_discarded_chunks(self):
         """wasm-ld 14 writes every live chunk, the COMDAT copies that lost to another

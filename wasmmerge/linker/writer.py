@@ -285,6 +285,8 @@ class Writer(Patcher):
         by_name = {}
         for obj in self.symtab.objects:
             for chunk in obj.customs:
+                if chunk.discarded:
+                    continue
                 if opts.strip_debug and chunk.name.startswith(".debug") and chunk.name not in keep:
                     continue
                 if opts.strip_all and chunk.name not in keep:
