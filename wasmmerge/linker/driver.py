@@ -313,10 +313,9 @@ def _link(opts, symtab, diag) -> LinkResult:
                             or (opts.export_table and name in TABLE_SYMBOLS)
                             or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)):
             roots.append(sym)
-    for obj in symtab.objects:
-        for sym in obj.resolved:
-            if sym.local and sym.flags & NO_STRIP and sym.file is obj:
-                roots.append(sym)
+    # (NO_STRIP roots only the symbols of the symbol table: wasm-ld 14's MarkLive walks its
+    # global symbols, so a local `__attribute__((used))` function or variable is collected
+    # like any other unless something live refers to it.)
     roots.append(symtab.symbols["__stack_pointer"])
     if not opts.gc_sections and ctors is not None and ctors.synthetic:
         roots.append(ctors)  # nothing is collected, the linker's own function included

@@ -1,8 +1,8 @@
 """Garbage collection: mark what the roots reach through relocations (wasm-ld's MarkLive).
 
 Roots: the entry point, exported symbols (--export, EXPORTED flags, --export-all/-dynamic)
-and NO_STRIP symbols. A live symbol makes its chunk live (a function body or a data
-segment); a live chunk makes every symbol its relocations name live. As in wasm-ld, the
+and global NO_STRIP symbols (a local one is no root: wasm-ld 14 roots those of its symbol
+table). A live symbol makes its chunk live (a function body or a data segment); a live chunk makes every symbol its relocations name live. As in wasm-ld, the
 init functions (constructors) of objects named on the command line or linked whole are
 roots; those of an archive member extracted for a reference are live once anything it
 defines is; __wasm_call_ctors is live when some init function is (or code calls it). So a
