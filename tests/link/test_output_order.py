@@ -311,6 +311,8 @@ def test_many_mismatched_calls_stub_in_wasm_ld_s_order(tmp_path):
     warned = [[line.split("mismatch: ")[1] for line in done.stderr.splitlines() if "signature mismatch" in line]
               for done in (ref, ours)]
     assert len(warned[0]) == len(names) and warned[0] == warned[1]
+    # each warning of several lines separated from the next by a blank line, as lld does
+    assert ours.stderr.replace("wasmmerge: ", "wasm-ld: ") == ref.stderr
 
 
 @pytest.mark.parametrize("sources", [["order/custom_sections.s"], ["order/custom_sections.s",

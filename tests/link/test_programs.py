@@ -1,13 +1,14 @@
 """C and C++ programs linked by wasm-ld and by `wasmmerge link` from the same command line
 must behave the same under WASI in wasmtime (stdout, exit status, exported results)."""
 
+import re
 import shutil
 import subprocess
 
 import pytest
 
 from .harness import (call_exports, compile_sources, driver_link_args, exit_status, exported_names, link_both,
-                      make_archive, run_command, run_command_here, run_wasmmerge_link)
+                      make_archive, run_command, run_command_here, run_wasm_ld, run_wasmmerge_link)
 
 # name -> (sources under fixtures/link, compile flags, extra driver flags)
 COMMANDS = {
@@ -84,6 +85,24 @@ def test_signature_mismatch_warns_and_stubs(tmp_path):
     assert ">>> defined as (i32) -> i32 in" in done.stderr
     failed = run_wasmmerge_link([*args, "--fatal-warnings"], tmp_path / "fatal.wasm")
     assert failed.returncode == 1 and not (tmp_path / "fatal.wasm").exists()
+
+
+def test_a_blank_line_follows_a_diagnostic_of_several_lines(tmp_path):
+    """lld separates a diagnostic of several lines (a signature mismatch warning and its
+    `>>>` details) from the next one, warning or error, by a blank line."""
+    objects = compile_sources(["mismatch/main.c", "mismatch/impl.c", "undefined/calls_g.c"], tmp_path, ["-w"])
+    args = driver_link_args(objects, ["-Wl,--export=f"])
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1
+
+    def shape(stderr):  # (the undefined symbol's line is worded our way: docs/link.md)
+        lines = [line.split(": ", 1)[1] if line.startswith(("wasm-ld: ", "wasmmerge: ")) else line
+                 for line in stderr.splitlines()]
+        return [re.sub(r"^error: .*undefined symbol: (\w+).*", r"error: undefined symbol: \1", line) for line in lines]
+
+    assert shape(ours.stderr) == shape(ref.stderr)
+    assert "" in shape(ref.stderr)  # what this test is about
 
 
 # DWARF 5 keeps the line tables' file and directory names in .debug_line_str, a string
