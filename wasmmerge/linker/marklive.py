@@ -4,14 +4,15 @@ Roots: the entry point, exported symbols (--export, EXPORTED flags, --export-all
 and global NO_STRIP symbols (a local one is no root: wasm-ld 14 roots those of its symbol
 table). A live symbol makes its chunk live (a function body or a data segment); a live
 chunk makes every symbol its relocations name live. As in wasm-ld, the init functions
-(constructors) of objects named on the command line or linked whole are roots; those of
-an archive member extracted for a reference are live once anything it defines is; __wasm_call_ctors is live when some init function is (or code calls it). So a
-library member pulled in only by code that is then collected runs no constructor. Undefined symbols reached this way are the ones reported as
-undefined: a reference from dead code is no error, as in wasm-ld. A table slot of a weak
-function nobody defines marks nothing (its address is 0; only a call needs its stub).
-With --no-gc-sections every chunk of every object is live, the COMDAT copies that lost
-to another object's included; as in wasm-ld 14, such a copy is also live (and written) when
-a local symbol in it is reached.
+(constructors) of objects named on the command line or linked whole are roots; those of an
+archive member extracted for a reference are live once anything it defines is;
+__wasm_call_ctors is live when some init function is (or code calls it). So a library
+member pulled in only by code that is then collected runs no constructor. Undefined
+symbols reached this way are the ones reported as undefined: a reference from dead code is
+no error, as in wasm-ld. A table slot of a weak function nobody defines marks nothing (its
+address is 0; only a call needs its stub). With --no-gc-sections every chunk of every
+object is live, the COMDAT copies that lost to another object's included; as in wasm-ld
+14, such a copy is also live (and written) when a local symbol in it is reached.
 """
 
 from itertools import compress
