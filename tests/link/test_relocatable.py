@@ -186,3 +186,27 @@ def test_emit_relocs_keeps_the_code_and_data_relocations_wasm_ld_keeps(tmp_path)
                if index != REMOVED_SYMBOL)
     # wasm-ld 14's "no symbol" index marks only debug info naming code or data gc removed
     assert all(index != REMOVED_SYMBOL for name in ("reloc.CODE", "reloc.DATA") for _, _, index, _ in ours_relocs[name])
+
+
+def test_weak_reference_an_archive_could_satisfy_stays_undefined(tmp_path):
+    """-r of an object whose weak reference (weak/main.c's `missing`) an archive member
+    defines: a weak reference extracts no member, so the object is the one -r makes of
+    main.o alone, `missing` a weak undefined function. (wasm-ld 14 writes the member's
+    unextracted symbol as a weak *section* symbol with relocations against it, an object
+    that it refuses to link again: "section symbols must have local binding".)"""
+    main, member = compile_sources(["weak/main.c", "weak/missing_def.c"], tmp_path)
+    archive = make_archive(tmp_path / "libmissing.a", [member])
+    ours, alone, ref = tmp_path / "ours.o", tmp_path / "alone.o", tmp_path / "ref.o"
+    done = run_wasmmerge_link(["-r", str(main), str(archive), "-o", "x"], ours)
+    assert done.returncode == 0, done.stderr
+    assert run_wasm_ld(["-r", str(main), "-o", "x"], alone).returncode == 0
+    assert ours.read_bytes() == alone.read_bytes()
+    assert run_wasm_ld(["-r", str(main), str(archive), "-o", "x"], ref).returncode == 0
+    refused = run_wasm_ld(driver_link_args([ref]), tmp_path / "ref.wasm")
+    assert refused.returncode == 1 and "section symbols must have local binding" in refused.stderr
+    direct = tmp_path / "direct.wasm"
+    assert run_wasm_ld(driver_link_args([main, archive]), direct).returncode == 0
+    relinked = tmp_path / "relinked.wasm"
+    assert run_wasm_ld(driver_link_args([ours]), relinked).returncode == 0
+    assert run_command(relinked, tmp_path) == run_command(direct, tmp_path)
+    assert "missing is null: 1" in run_command(direct, tmp_path)[0]
