@@ -116,20 +116,22 @@ class LinkResult:
 def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     if not opts.inputs:
         raise LinkError("no input files")
-    # Every input's bytes first, so that a second process can read objects ahead; a
-    # file that cannot be read stops the link where it stands on the command line.
-    files = []  # (spec, path, bytes, "archive" | "object" | None (unknown), the error reading it)
+    # Every input's bytes first, so that a second process can read objects ahead. As
+    # wasm-ld (its createFiles), every input that cannot be found or read is reported, in
+    # command-line order, and the link stops before any is parsed.
+    files = []  # (spec, path, bytes, "archive" | "object" | None (unknown))
     mappable = _mappable_inputs(len(opts.inputs))
     for spec in opts.inputs:
         try:
             path = find_library(opts, spec.value) if spec.is_library else spec.value
             data = _map(path, len(files) < mappable)
         except LinkError as err:
-            files.append((spec, None, None, None, err))
-            break
+            symtab.diag.error(str(err))
+            continue
         kind = "archive" if is_archive(data) else "object" if data[:4] == b"\0asm" else None
-        files.append((spec, path, data, kind, None))
-    prefetch = _start_read_ahead([(path, data) for _, path, data, kind, _ in files if kind == "object"],
+        files.append((spec, path, data, kind))
+    symtab.diag.check()
+    prefetch = _start_read_ahead([(path, data) for _, path, data, kind in files if kind == "object"],
                                  opts.threads)
     # With a process reading relocations ahead, every object's symbols are entered first
     # and the relocations read after, when that process has read more of them. (Not
@@ -147,7 +149,7 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     finally:
         if prefetch is not None:
             prefetch.close()
-    if not symtab.objects and all(spec.whole_archive for spec, _, _, kind, _ in files if kind == "archive"):
+    if not symtab.objects and all(spec.whole_archive for spec, _, _, kind in files if kind == "archive"):
         # Only empty archives linked whole: wasm-ld has no input file either.
         raise LinkError("no input files")
 
@@ -156,9 +158,7 @@ def _load_files(files, opts, symtab, prefetch, deferred: list | None):
     """Each input in turn: objects read and entered, archives indexed; `deferred`: the
     objects read without their relocations, in order (None: read with them)."""
     objects_seen = 0
-    for spec, path, data, kind, err in files:
-        if err is not None:
-            raise err
+    for spec, path, data, kind in files:
         if kind == "archive":
             # --trace names the members extracted, not the archive (as wasm-ld does).
             _read_imports_file(path, opts)
