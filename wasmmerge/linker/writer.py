@@ -160,11 +160,11 @@ class Writer(Patcher):
             parts.append(_section(FUNCTION, u32(len(func_types)) + _u32_run(func_types)))
         table_size = layout.table_base + len(layout.table_entries)
         table_symbol = self.symtab.symbols.get("__indirect_function_table")
-        # As wasm-ld decides: slots in use, an export, a live table symbol, or an (MVP)
-        # object importing the table without a symbol for it.
+        # As wasm-ld decides: slots in use, an export, or a live table symbol (that of an
+        # MVP object importing the table without a symbol for it is NO_STRIP, so always
+        # live; a reference-types object's own symbol is live with the code using it).
         needs_table = (layout.table_entries or opts.export_table
-                       or (table_symbol is not None and table_symbol.live)
-                       or any("__indirect_function_table" in obj.imports.names[TABLE_KIND] for obj in self.symtab.objects))
+                       or (table_symbol is not None and table_symbol.live))
         if not opts.import_table and not as_object and needs_table:
             maximum = None if opts.growable_table else table_size
             parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, maximum)))
