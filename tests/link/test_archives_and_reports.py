@@ -110,6 +110,24 @@ def test_library_by_file_name(tmp_path):
     assert run_command(ours, tmp_path) == ("used(4)=41\n", None)
 
 
+def test_every_missing_input_is_reported_before_any_is_read(tmp_path):
+    """As wasm-ld does: each input it cannot find or open, in command-line order (the
+    first no longer stops the link alone), before any input is read. Our wording puts the
+    file first, as every message does."""
+    main, _ = _parts(tmp_path)
+    gone, lost = tmp_path / "gone.o", tmp_path / "lost.o"
+    args = ["--no-entry", str(gone), "-lnosuch", str(main), str(lost), f"-L{tmp_path}", "-o", "x"]
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1
+    assert ref.stderr.splitlines() == [f"wasm-ld: error: cannot open {gone}: No such file or directory",
+                                       "wasm-ld: error: unable to find library -lnosuch",
+                                       f"wasm-ld: error: cannot open {lost}: No such file or directory"]
+    assert ours.stderr.splitlines() == [f"wasmmerge: error: {gone}: cannot open: No such file or directory",
+                                        "wasmmerge: error: unable to find library -lnosuch",
+                                        f"wasmmerge: error: {lost}: cannot open: No such file or directory"]
+
+
 def test_trace_and_why_extract(tmp_path):
     main, members = _parts(tmp_path)
     lib = make_archive(tmp_path / "libparts.a", members)

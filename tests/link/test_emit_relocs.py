@@ -24,6 +24,7 @@ IDENTICAL = {
     "pic": (["pic/main.c", "pic/lib.c"], ["-fPIC"], []),
     "debug": (["calls/main.c", "calls/util.c"], ["-g"], []),
     "debug-O0": (["calls/main.c", "calls/util.c"], ["-g"], ["-Wl,-O0"]),
+    "dwarf5": (["calls/main.c", "calls/util.c"], ["-gdwarf-5"], []),
     "strip-debug": (["calls/main.c", "calls/util.c"], ["-g"], ["-Wl,--strip-debug"]),
     "no-gc": (["calls/main.c", "calls/util.c"], [], ["-Wl,--no-gc-sections"]),
     # the table's symbol: visible when exported, an undefined one when imported

@@ -132,3 +132,37 @@ def test_an_object_s_own_table_is_refused_not_dropped(extra, tmp_path):
 
 def _table_section_offset(path) -> int:
     return next(info.start for info in iter_sections(path.read_bytes()) if info.id == 4)
+
+
+# (objects, link flags): the reference-types object's table symbol alone, after an MVP
+# object's (wasm-ld makes that one NO_STRIP) and before it; gc with the call_indirect dead
+# or live, --emit-relocs.
+TABLE_LINKS = {
+    "r": (["indirect_rt"], ["-r"]),
+    "r-mvp-first": (["indirect_mvp", "indirect_rt"], ["-r"]),
+    "r-rt-first": (["indirect_rt", "indirect_mvp"], ["-r"]),
+    "dead-call": (["indirect_rt"], ["--no-entry", "--export=plain"]),
+    "dead-call-emit-relocs": (["indirect_rt"], ["--no-entry", "--export=plain", "--emit-relocs"]),
+    "live-call": (["indirect_rt"], ["--no-entry", "--export=apply"]),
+    "mvp-dead-call": (["indirect_mvp"], ["--no-entry", "--export=plain2"]),
+    "mvp-dead-call-emit-relocs": (["indirect_mvp"], ["--no-entry", "--export=plain2", "--emit-relocs"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_LINKS))
+def test_reference_types_table_symbol_is_the_object_s(name, tmp_path):
+    """A -mreference-types object that only calls through a pointer names the table by a
+    symbol without NO_STRIP: -r writes it so (as the first object naming the table has
+    it), and a link whose call_indirect is collected has no table, as wasm-ld 14 decides;
+    an MVP object importing the table has one in any case."""
+    paths = {"indirect_rt": compile_sources(["features/indirect.c"], tmp_path, ["-mreference-types"])[0]}
+    mvp_dir = tmp_path / "mvp"
+    mvp_dir.mkdir()
+    paths["indirect_mvp"] = compile_sources(["features/indirect.c"], mvp_dir, ["-Dapply=apply2", "-Dplain=plain2"])[0]
+    inputs, flags = TABLE_LINKS[name]
+    args = [*flags, *(str(paths[k]) for k in inputs), "-o", "x"]
+    ref, ours = tmp_path / "ref.wasm", tmp_path / "ours.wasm"
+    assert run_wasm_ld(args, ref).returncode == 0
+    done = run_wasmmerge_link(args, ours)
+    assert done.returncode == 0, done.stderr
+    assert ours.read_bytes() == ref.read_bytes()

@@ -1,6 +1,7 @@
 """Options that shape the module (exports, memory, table, stack, gc): the same command line
 through wasm-ld and `wasmmerge link` gives the same imports, exports, limits and results."""
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -506,7 +507,6 @@ def test_a_wasm32_layout_past_4_gib_is_refused(tmp_path):
     assert "more than a wasm32 memory's 4 GiB" in done.stderr and len(done.stderr.splitlines()) == 1
 
 
-
 def _wasm64_object(tmp_path, source, flags) -> Path:
     obj = tmp_path / (Path(source).stem + ".o")
     subprocess.run(["clang", "--target=wasm64-unknown-unknown", *flags, "-c", str(LINK_FIXTURES / source),
@@ -628,3 +628,23 @@ def test_relocatable_reports_a_missing_export(policy, status, tmp_path):
     ref, ours = run_wasm_ld(args, tmp_path / "ref.o"), run_wasmmerge_link(args, tmp_path / "ours.o")
     assert ref.returncode == ours.returncode == status
     assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
+
+
+@pytest.mark.parametrize("flags", [[], ["--warn-unresolved-symbols"]], ids=["errors", "warnings"])
+def test_undefined_symbols_are_reported_in_wasm_ld_s_order(flags, tmp_path):
+    """In the order of wasm-ld 14's relocation scan (objects as linked, live functions
+    first): missing_a, which the first object names, before missing_b, though marking
+    from the root in the second object meets missing_b first. Each is reported once, the
+    objects that refer to it in command-line order. (With the warnings wasm-ld 14 then
+    crashes writing the code, as docs/link.md says; its warnings come first.)"""
+    first, second = compile_sources(["undefined/order_first.c", "undefined/order_second.c"], tmp_path)
+    args = ["--no-entry", "--export=entry", *flags, str(first), str(second), "-o", "x"]
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ours.returncode == (0 if flags else ref.returncode)
+
+    def reported(stderr):
+        return list(dict.fromkeys(re.findall(r"undefined symbol: (\w+)", stderr)))
+
+    assert reported(ours.stderr) == reported(ref.stderr) == ["missing_a", "missing_b"]
+    assert f"undefined symbol: missing_a (referenced by {first}, {second})" in ours.stderr

@@ -311,3 +311,28 @@ def test_many_mismatched_calls_stub_in_wasm_ld_s_order(tmp_path):
     warned = [[line.split("mismatch: ")[1] for line in done.stderr.splitlines() if "signature mismatch" in line]
               for done in (ref, ours)]
     assert len(warned[0]) == len(names) and warned[0] == warned[1]
+    # each warning of several lines separated from the next by a blank line, as lld does
+    assert ours.stderr.replace("wasmmerge: ", "wasm-ld: ") == ref.stderr
+
+
+@pytest.mark.parametrize("sources", [["order/custom_sections.s"], ["order/custom_sections.s",
+                                                                  "order/custom_sections_more.s"]],
+                         ids=["twelve", "twenty"])
+def test_many_custom_sections_in_string_map_order(sources, tmp_path):
+    """Custom sections come in the order of wasm-ld's llvm::StringMap of them: twelve names
+    still fit its first 16 buckets, twenty grew it, the names re-inserted in bucket order."""
+    objects = _objects(tmp_path, sources)
+    ref, ours = link_both(["--no-entry", "--export=answer", *map(str, objects), "-o", "x"], tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
+@pytest.mark.parametrize("flags", [[], ["--no-gc-sections"], ["--export-all"]], ids=["gc", "no-gc", "export-all"])
+def test_only_global_no_strip_symbols_are_roots(flags, tmp_path):
+    """`__attribute__((used))` keeps a global function and array (NO_STRIP roots them), not
+    a local one nothing refers to: wasm-ld 14 roots the no-strip symbols of its symbol
+    table, which holds no local symbol."""
+    objects = _objects(tmp_path, ["order/used_locals.c"])
+    ref, ours = link_both(["--no-entry", "--export=answer", *flags, *map(str, objects), "-o", "x"], tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+    assert call_exports(ours, [("answer", ())]) == [42]
+    assert (b"kept_fn" in ours.read_bytes()) == (flags == ["--no-gc-sections"])  # (the name section's)

@@ -1,13 +1,14 @@
 """C and C++ programs linked by wasm-ld and by `wasmmerge link` from the same command line
 must behave the same under WASI in wasmtime (stdout, exit status, exported results)."""
 
+import re
 import shutil
 import subprocess
 
 import pytest
 
 from .harness import (call_exports, compile_sources, driver_link_args, exit_status, exported_names, link_both,
-                      make_archive, run_command, run_command_here, run_wasmmerge_link)
+                      make_archive, run_command, run_command_here, run_wasm_ld, run_wasmmerge_link)
 
 # name -> (sources under fixtures/link, compile flags, extra driver flags)
 COMMANDS = {
@@ -86,13 +87,38 @@ def test_signature_mismatch_warns_and_stubs(tmp_path):
     assert failed.returncode == 1 and not (tmp_path / "fatal.wasm").exists()
 
 
-def test_debug_info_verifies_and_maps_code_like_wasm_ld(tmp_path):
-    """`-g` objects and libc's own debug info: the linked DWARF verifies, and the line
-    table (which code address is which file:line) is the one wasm-ld writes."""
+def test_a_blank_line_follows_a_diagnostic_of_several_lines(tmp_path):
+    """lld separates a diagnostic of several lines (a signature mismatch warning and its
+    `>>>` details) from the next one, warning or error, by a blank line."""
+    objects = compile_sources(["mismatch/main.c", "mismatch/impl.c", "undefined/calls_g.c"], tmp_path, ["-w"])
+    args = driver_link_args(objects, ["-Wl,--export=f"])
+    ref = run_wasm_ld(args, tmp_path / "ref.wasm")
+    ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1
+
+    def shape(stderr):  # (the undefined symbol's line is worded our way: docs/link.md)
+        lines = [line.split(": ", 1)[1] if line.startswith(("wasm-ld: ", "wasmmerge: ")) else line
+                 for line in stderr.splitlines()]
+        return [re.sub(r"^error: .*undefined symbol: (\w+).*", r"error: undefined symbol: \1", line) for line in lines]
+
+    assert shape(ours.stderr) == shape(ref.stderr)
+    assert "" in shape(ref.stderr)  # what this test is about
+
+
+# DWARF 5 keeps the line tables' file and directory names in .debug_line_str, a string
+# table wasm-ld merges as it merges .debug_str (from -O1): both objects name the same
+# directory and headers there.
+@pytest.mark.parametrize("cflags,ldflags", [(["-g"], []), (["-gdwarf-5"], []), (["-gdwarf-5"], ["-Wl,-O0"]),
+                                            (["-O0", "-gdwarf-5", "-gembed-source"], [])],
+                         ids=["dwarf4", "dwarf5", "dwarf5-O0", "dwarf5-embed-source"])
+def test_debug_info_verifies_and_maps_code_like_wasm_ld(tmp_path, cflags, ldflags):
+    """`-g` objects and libc's own debug info: the linked DWARF verifies, the line table
+    (which code address is which file:line) is the one wasm-ld writes, and so is the rest."""
     if shutil.which("llvm-dwarfdump") is None:
         pytest.skip("llvm-dwarfdump not found (apt-get install llvm; `make test` installs it)")
-    objects = compile_sources(["calls/main.c", "calls/util.c"], tmp_path, ["-g"])
-    ref, ours = link_both(driver_link_args(objects), tmp_path)
+    objects = compile_sources(["calls/main.c", "calls/util.c"], tmp_path, cflags)
+    ref, ours = link_both(driver_link_args(objects, ldflags), tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
     verify = subprocess.run(["llvm-dwarfdump", "--verify", str(ours)], capture_output=True, text=True)
     assert verify.returncode == 0 and "No errors." in verify.stdout, verify.stdout[-2000:]
 

@@ -55,6 +55,9 @@ IDENTICAL = {
     "pic": (["pic/main.c", "pic/lib.c"], ["-fPIC"], []),
     "debug": (["calls/main.c", "calls/util.c"], ["-g"], []),
     "debug-O0": (["calls/main.c", "calls/util.c"], ["-g"], ["-O0"]),
+    # DWARF 5: file names in .debug_line_str, merged like .debug_str (or not at -O0)
+    "dwarf5": (["calls/main.c", "calls/util.c"], ["-gdwarf-5"], []),
+    "dwarf5-O0": (["calls/main.c", "calls/util.c"], ["-gdwarf-5"], ["-O0"]),
     "strip-debug": (["calls/main.c", "calls/util.c"], ["-g"], ["--strip-debug"]),
     "strip-all": (["calls/main.c", "calls/util.c"], ["-g"], ["--strip-all"]),
     "cxx": (["cxx/main.cc", "cxx/other.cc", "cxx/globals.cc"], ["-fno-exceptions", "-fno-rtti"], []),
@@ -195,6 +198,12 @@ def test_relocatable_keeps_a_weak_reference_to_an_archive_member(tmp_path):
     archive = make_archive(tmp_path / "lib.a", [definition])
     ours = _combine([user, archive], tmp_path / "ours.o")
     assert "maybe_defined" in {i.name for i in decode_module(ours.read_bytes()).imports}
+    alone, ref = tmp_path / "alone.o", tmp_path / "ref.o"  # (the member not extracted: -r of the user alone)
+    assert run_wasm_ld(["-r", str(user), "-o", "x"], alone).returncode == 0
+    assert ours.read_bytes() == alone.read_bytes()
+    assert run_wasm_ld(["-r", str(user), str(archive), "-o", "x"], ref).returncode == 0
+    refused = run_wasm_ld(["--no-entry", "--export=use_maybe", str(ref), "-o", "x"], tmp_path / "ref.wasm")
+    assert refused.returncode == 1 and "section symbols must have local binding" in refused.stderr
     direct, again = tmp_path / "direct.wasm", tmp_path / "again.wasm"
     export = ["--no-entry", "--export=use_maybe"]
     assert run_wasm_ld([*export, str(user), str(definition), "-o", "x"], direct).returncode == 0

@@ -72,8 +72,9 @@ def _link_and_write(opts):
 def _report(err: WasmError):
     """Each problem on its own diagnostic line; wasm-ld's `>>>` detail lines follow as they are."""
     # A message's later lines (wasm-ld's `>>>` details) follow its diagnostic line as they
-    # are, and, as lld does, a blank line separates such a message from the next one.
-    separator = ""
+    # are, and, as lld does, a blank line separates such a message from the next one
+    # (a warning printed before included: Diagnostics.separator).
+    separator = getattr(err, "separator", "")
     for problem in getattr(err, "problems", None) or [err]:
         echo(separator + diagnostic(problem), err=True)
         separator = "\n" if "\n" in str(problem) else ""

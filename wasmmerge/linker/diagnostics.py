@@ -44,6 +44,9 @@ class Diagnostics:
         self.stream = stream or sys.stderr
         self.errors: list[str] = []
         self.warnings: list[str] = []
+        # lld's separator: a blank line before any diagnostic that follows one of several
+        # lines (a signature mismatch's `>>>` details), warnings and errors alike
+        self.separator = ""
 
     def warn(self, message: str):
         message = main_named(message)
@@ -53,7 +56,8 @@ class Diagnostics:
             self.errors.append(message)
         else:
             self.warnings.append(message)
-            print(f"wasmmerge: warning: {message}", file=self.stream)  # cliutil's form
+            print(f"{self.separator}wasmmerge: warning: {message}", file=self.stream)  # cliutil's form
+            self.separator = "\n" if "\n" in message else ""
 
     def error(self, message: str):
         message = main_named(message)
@@ -68,6 +72,7 @@ class Diagnostics:
             shown = [*shown, "too many errors emitted, stopping now (use -error-limit=0 to see all errors)"]
         err = LinkError("\n".join(shown))
         err.problems = shown  # the command prints each as its own diagnostic
+        err.separator = self.separator  # (after the warnings printed so far)
         raise err
 
     def trace_file(self, name: str):

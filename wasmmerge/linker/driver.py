@@ -116,20 +116,22 @@ class LinkResult:
 def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     if not opts.inputs:
         raise LinkError("no input files")
-    # Every input's bytes first, so that a second process can read objects ahead; a
-    # file that cannot be read stops the link where it stands on the command line.
-    files = []  # (spec, path, bytes, "archive" | "object" | None (unknown), the error reading it)
+    # Every input's bytes first, so that a second process can read objects ahead. As
+    # wasm-ld (its createFiles), every input that cannot be found or read is reported, in
+    # command-line order, and the link stops before any is parsed.
+    files = []  # (spec, path, bytes, "archive" | "object" | None (unknown))
     mappable = _mappable_inputs(len(opts.inputs))
     for spec in opts.inputs:
         try:
             path = find_library(opts, spec.value) if spec.is_library else spec.value
             data = _map(path, len(files) < mappable)
         except LinkError as err:
-            files.append((spec, None, None, None, err))
-            break
+            symtab.diag.error(str(err))
+            continue
         kind = "archive" if is_archive(data) else "object" if data[:4] == b"\0asm" else None
-        files.append((spec, path, data, kind, None))
-    prefetch = _start_read_ahead([(path, data) for _, path, data, kind, _ in files if kind == "object"],
+        files.append((spec, path, data, kind))
+    symtab.diag.check()
+    prefetch = _start_read_ahead([(path, data) for _, path, data, kind in files if kind == "object"],
                                  opts.threads)
     # With a process reading relocations ahead, every object's symbols are entered first
     # and the relocations read after, when that process has read more of them. (Not
@@ -147,7 +149,7 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     finally:
         if prefetch is not None:
             prefetch.close()
-    if not symtab.objects and all(spec.whole_archive for spec, _, _, kind, _ in files if kind == "archive"):
+    if not symtab.objects and all(spec.whole_archive for spec, _, _, kind in files if kind == "archive"):
         # Only empty archives linked whole: wasm-ld has no input file either.
         raise LinkError("no input files")
 
@@ -156,9 +158,7 @@ def _load_files(files, opts, symtab, prefetch, deferred: list | None):
     """Each input in turn: objects read and entered, archives indexed; `deferred`: the
     objects read without their relocations, in order (None: read with them)."""
     objects_seen = 0
-    for spec, path, data, kind, err in files:
-        if err is not None:
-            raise err
+    for spec, path, data, kind in files:
         if kind == "archive":
             # --trace names the members extracted, not the archive (as wasm-ld does).
             _read_imports_file(path, opts)
@@ -317,10 +317,9 @@ def _link(opts, symtab, diag) -> LinkResult:
                             or (opts.export_table and name in TABLE_SYMBOLS)
                             or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)):
             roots.append(sym)
-    for obj in symtab.objects:
-        for sym in obj.resolved:
-            if sym.local and sym.flags & NO_STRIP and sym.file is obj:
-                roots.append(sym)
+    # (NO_STRIP roots only the symbols of the symbol table: wasm-ld 14's MarkLive walks its
+    # global symbols, so a local `__attribute__((used))` function or variable is collected
+    # like any other unless something live refers to it.)
     roots.append(symtab.symbols["__stack_pointer"])
     if not opts.gc_sections and ctors is not None and ctors.synthetic:
         roots.append(ctors)  # nothing is collected, the linker's own function included
@@ -419,14 +418,13 @@ def _synthetic_ctors(symtab):
 
 
 def _report_undefined(opts, symtab, marker, diag):
-    for sym, referrers in marker.live_undefined.items():
+    reports = []  # (symbol, whether an error)
+    for sym in marker.live_undefined:
         if sym.weak:
             continue  # address 0 / an unreachable stub
-        names = ", ".join(dict.fromkeys(r.name for r in referrers if r is not None)) or "the command line"
-        message = f"undefined symbol: {sym.name} (referenced by {names})"
         named = opts.allows_import(sym)
         if opts.warn_unresolved and sym.import_name is None and not named:
-            diag.warn(message)
+            reports.append((sym, False))
         allowed = opts.unresolved != "report-all" or named
         if sym.kind == SYMTAB_FUNCTION and (sym.import_name is not None or allowed):
             continue  # becomes an import
@@ -434,7 +432,17 @@ def _report_undefined(opts, symtab, marker, diag):
             continue
         if sym.kind == SYMTAB_DATA and (opts.unresolved == "ignore-all" or allowed):
             continue  # address 0, as wasm-ld gives an allowed undefined data symbol
-        diag.error(message)
+        reports.append((sym, True))
+    if len(reports) > 1:  # in wasm-ld's order (of its relocation scan), warnings and errors alike
+        order = {sym: k for k, sym in enumerate(marker.in_scan_order(dict.fromkeys(sym for sym, _ in reports)))}
+        reports.sort(key=lambda report: order[report[0]])
+    rank = {id(obj): k for k, obj in enumerate(symtab.objects)} if reports else None
+    for sym, error in reports:
+        # the objects referring to it in command-line order (marking met them in its own)
+        referrers = sorted((r for r in marker.live_undefined[sym] if r is not None), key=lambda r: rank[id(r)])
+        names = ", ".join(dict.fromkeys(r.name for r in referrers)) or "the command line"
+        message = f"undefined symbol: {sym.name} (referenced by {names})"
+        (diag.error if error else diag.warn)(message)
 
 
 def _print_gc(symtab, stubs, keep_all: bool, shared_memory: bool):

@@ -1,17 +1,18 @@
 """Garbage collection: mark what the roots reach through relocations (wasm-ld's MarkLive).
 
 Roots: the entry point, exported symbols (--export, EXPORTED flags, --export-all/-dynamic)
-and NO_STRIP symbols. A live symbol makes its chunk live (a function body or a data
-segment); a live chunk makes every symbol its relocations name live. As in wasm-ld, the
-init functions (constructors) of objects named on the command line or linked whole are
-roots; those of an archive member extracted for a reference are live once anything it
-defines is; __wasm_call_ctors is live when some init function is (or code calls it). So a
-library member pulled in only by code that is then collected runs no constructor. Undefined symbols reached this way are the ones reported as
-undefined: a reference from dead code is no error, as in wasm-ld. A table slot of a weak
-function nobody defines marks nothing (its address is 0; only a call needs its stub).
-With --no-gc-sections every chunk of every object is live, the COMDAT copies that lost
-to another object's included; as in wasm-ld 14, such a copy is also live (and written) when
-a local symbol in it is reached.
+and global NO_STRIP symbols (a local one is no root: wasm-ld 14 roots those of its symbol
+table). A live symbol makes its chunk live (a function body or a data segment); a live
+chunk makes every symbol its relocations name live. As in wasm-ld, the init functions
+(constructors) of objects named on the command line or linked whole are roots; those of an
+archive member extracted for a reference are live once anything it defines is;
+__wasm_call_ctors is live when some init function is (or code calls it). So a library
+member pulled in only by code that is then collected runs no constructor. Undefined
+symbols reached this way are the ones reported as undefined: a reference from dead code is
+no error, as in wasm-ld. A table slot of a weak function nobody defines marks nothing (its
+address is 0; only a call needs its stub). With --no-gc-sections every chunk of every
+object is live, the COMDAT copies that lost to another object's included; as in wasm-ld
+14, such a copy is also live (and written) when a local symbol in it is reached.
 """
 
 from itertools import compress
@@ -137,6 +138,27 @@ class MarkLive:
                     enqueue(sym, obj)
                 elif live_undefined and sym in live_undefined and obj not in live_undefined[sym]:
                     live_undefined[sym].append(obj)
+
+    def in_scan_order(self, reported) -> list:
+        """The undefined symbols `reported` (a few of `live_undefined`'s) in the order
+        wasm-ld 14 reports them: by the first relocation naming each in its relocation
+        scan (Writer::scanRelocations: the objects in order, each one's live functions,
+        live data segments, then custom sections), not in the order marking reached them.
+        Symbols only the command line names come first. Run for messages only: it reads
+        every relocation up to the last symbol's."""
+        wanted = set(reported)
+        rank = {}
+        for obj in self.symtab.objects:
+            for chunk in (*obj.functions, *obj.datas, *obj.customs):
+                if not chunk.discarded and getattr(chunk, "live", True):  # (custom sections: all but COMDAT losers)
+                    columns, lo, hi = chunk.reloc_span()
+                    for kind, index in zip(columns.kinds[lo:hi], columns.indices[lo:hi]) if lo != hi else ():
+                        sym = obj.resolved[index] if kind in SYMBOL_KINDS else None
+                        if sym in wanted and sym not in rank:
+                            rank[sym] = len(rank)
+            if len(rank) == len(wanted):
+                break
+        return sorted(reported, key=lambda sym: rank.get(sym, -1))
 
     def _follow_skipping_stub_slots(self, obj, columns, lo, hi, weak_stubs):
         """`_mark`'s walk over one chunk's relocations, a table slot of a weak function

@@ -128,7 +128,7 @@ class DataChunk(Entity):
 
 
 class CustomChunk(Entity):
-    __slots__ = ("file", "section", "name", "start", "end", "relocs", "out_offset", "merged_into")
+    __slots__ = ("file", "section", "name", "start", "end", "relocs", "out_offset", "merged_into", "discarded")
 
     def __init__(self, file: "ObjectFile", section: int, name: str, start: int, end: int,
                  relocs: RelocColumns | None = None, out_offset: int = 0, merged_into: object = None):
@@ -140,6 +140,9 @@ class CustomChunk(Entity):
         self.relocs = relocs  # its reloc.* section's entries, if it has one
         self.out_offset = out_offset  # within the output section of the same name
         self.merged_into = merged_into  # .debug_str: the MergedStrings holding its strings
+        # a member of a COMDAT group another object's copy won (-fdebug-types-section puts
+        # each type unit's .debug_info in one): left out of the output, its relocations too
+        self.discarded = False
 
     def reloc_span(self) -> tuple:
         """As FunctionChunk's: the section's own relocations, all of them."""

@@ -242,7 +242,7 @@ class Patcher:
             at += size
         self._offsets, self._head_size = offsets, len(head)
         # The custom sections' chunks follow the bodies, each section's payload after the
-        # code's (a merged .debug_str is made whole already).
+        # code's (a merged string table, .debug_str, is made whole already).
         regions, jobs = {}, []
         end = at
         for name, chunks, size, merged in customs:

@@ -320,6 +320,8 @@ def _relocations(symtab, layout, index_of, writer, removed=None):
             data.extend(_rebased(chunk, seg.payload_offset + chunk.out_offset, index_of, obj_types, removed))
     for obj in symtab.objects:
         for chunk in obj.customs:
+            if chunk.discarded:
+                continue
             customs.setdefault(f"CUSTOM({chunk.name})", []).extend(
                 _rebased(chunk, chunk.out_offset, index_of, obj_types, removed))
     return [("CODE", code), ("DATA", data), *customs.items()]
@@ -343,7 +345,7 @@ def _rebased(chunk, shift, index_of, obj_types, removed=None):
 
 def _section_offset(obj, index, addend) -> int:
     """A section-relative addend becomes relative to the output section (through the
-    merged strings of .debug_str), as wasm-ld 14 rewrites it."""
+    merged strings of .debug_str or .debug_line_str), as wasm-ld 14 rewrites it."""
     chunk = obj.sections.get(obj.resolved[index].index)
     if chunk is None:
         return addend

@@ -94,19 +94,31 @@ def llvm_string_map_order(names: list[str]) -> list[str]:
     """`names` in the order an llvm::StringMap holding them (inserted in this order)
     iterates: wasm-ld keeps its custom sections in one, so this is its section order.
 
-    LLVM 14: djb hash seeded with 0; 16 buckets, doubled when more than 3/4 full; quadratic probing;
-    iteration in bucket order."""
+    LLVM 14: djb hash seeded with 0; 16 buckets at the first insertion, doubled once an
+    insertion leaves more than 3/4 of them full (the 13th name: 12 still fit in 16);
+    quadratic probing; iteration in bucket order. Growing re-inserts the entries in the
+    old table's bucket order, not in the order they came, so the table is grown as LLVM
+    grows it rather than made at its final size."""
     size = 16
-    while len(names) * 4 >= size * 3:
-        size *= 2
-    buckets = [None] * size
-    for name in names:
+    buckets = [None] * size  # (hash, name)
+    for count, name in enumerate(names, 1):
         h = 0  # StringMap seeds the djb hash with 0
         for byte in name.encode("utf-8"):
             h = (h * 33 + byte) & 0xFFFFFFFF
-        slot, probe = h & (size - 1), 1
-        while buckets[slot] is not None:
-            slot = (slot + probe) & (size - 1)
-            probe += 1
-        buckets[slot] = name
-    return [name for name in buckets if name is not None]
+        _place(buckets, h, name)
+        if count * 4 > size * 3:  # StringMapImpl::RehashTable
+            size *= 2
+            old, buckets = buckets, [None] * size
+            for entry in old:
+                if entry is not None:
+                    _place(buckets, *entry)
+    return [entry[1] for entry in buckets if entry is not None]
+
+
+def _place(buckets: list, h: int, name: str) -> None:
+    mask = len(buckets) - 1
+    slot, probe = h & mask, 1
+    while buckets[slot] is not None:
+        slot = (slot + probe) & mask
+        probe += 1
+    buckets[slot] = (h, name)

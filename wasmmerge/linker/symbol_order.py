@@ -65,8 +65,9 @@ def output_symbols(symtab, layout, section_index, sections, live_only=False, ent
             continue
         if id(sym) not in used and not (sym.name == TABLE_SYMBOL and sym.kind == SYMTAB_TABLE):
             continue  # a lazy member's symbol never loaded, or the linker's own nobody names
-        if live_only and not _live(sym) and not (sym.kind == SYMTAB_TABLE and sym.out_index is not None):
-            continue  # (the table is there when an object refers to it, live or not)
+        if live_only and not _live(sym) and not (sym.kind == SYMTAB_TABLE and sym.out_index is not None
+                                                 and layout.table_entries):
+            continue  # (the table is there when it has slots in use, its symbol live or not)
         add(sym)
     stub_refs = []
     for obj in symtab.objects:
@@ -155,7 +156,5 @@ def _entry(sym, seg_index, final: bool, wrapped: bool, entry: bool, demangle_cxx
         return Symbol(sym.kind, flags & ~UNDEFINED, sym.name, sym.out_index)
     explicit = sym.import_name is not None and sym.import_name != sym.name
     flags = (flags & ~EXPLICIT_NAME) | (EXPLICIT_NAME if explicit else 0)
-    if sym.name == TABLE_SYMBOL and sym.kind == SYMTAB_TABLE:
-        flags |= NO_STRIP  # wasm-ld keeps the table's symbol in any later link
     return Symbol(sym.kind, flags & (~BINDING_WEAK if not sym.weak else ~0), sym.name if explicit else None,
                   sym.out_index)

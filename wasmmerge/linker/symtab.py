@@ -18,9 +18,9 @@ from ..binary.types import FUNC_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
 from .archive import read_archive
 from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, ObjectFile, read_object
-from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, UNDEFINED, KIND_NAMES, Symbol)
+from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, NO_STRIP, UNDEFINED, KIND_NAMES, Symbol)
 
-COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION = 0, 1
+COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION, COMDAT_KIND_SECTION = 0, 1, 5
 _IMPORT_KIND = {SYMTAB_FUNCTION: 0, SYMTAB_TABLE: 1, SYMTAB_GLOBAL: 3, SYMTAB_TAG: 4}  # symbol kind -> import kind
 TABLE_SYMBOL = "__indirect_function_table"
 # Of these flags a plain reference has only UNDEFINED, a plain definition none.
@@ -124,11 +124,12 @@ class SymbolTable:
         """An object from before reference types imports `__indirect_function_table` with no
         table symbol for it: it refers to the table all the same, so the table's symbol
         enters the table here, after the object's own (wasm-ld's place for it: it decides
-        where `--export-all` lists the table's export)."""
+        where `--export-all` lists the table's export), NO_STRIP as wasm-ld synthesizes it
+        (so -r keeps it for any later link; an object's own table symbol keeps its flags)."""
         if TABLE_SYMBOL in self.symbols or TABLE_SYMBOL not in obj.imports.names[TABLE_KIND]:
             return
         if SYMTAB_TABLE not in obj.symbol_table.kinds:
-            sym = self.symbols[TABLE_SYMBOL] = Symbol(TABLE_SYMBOL, SYMTAB_TABLE, UNDEFINED)
+            sym = self.symbols[TABLE_SYMBOL] = Symbol(TABLE_SYMBOL, SYMTAB_TABLE, UNDEFINED | NO_STRIP)
             sym.referenced_by = obj
 
     def add_archive(self, path: str, data, whole: bool):
@@ -205,6 +206,8 @@ class SymbolTable:
                     obj.functions[member.index - obj.num_imported[0]].discarded = True
                 elif member.kind == COMDAT_KIND_DATA:
                     obj.datas[member.index].discarded = True
+                elif member.kind == COMDAT_KIND_SECTION and member.index in obj.sections:
+                    obj.sections[member.index].discarded = True  # (as wasm-ld 14: even with -r)
 
     def keep_live_discarded_chunks(self):
         """wasm-ld 14 writes every live chunk, the COMDAT copies that lost to another

@@ -24,6 +24,12 @@ from .strings import STRINGS, MergedStrings, llvm_string_map_order
 u32 = leb.write_unsigned
 MAGIC = b"\x00asm\x01\x00\x00\x00"
 
+# The custom sections that are string tables, deduplicated and tail-merged like STRINGS
+# data from -O1 (relocations into them then map their addend through the pieces): wasm-ld
+# 14 knows them by name alone (custom sections carry no flags), its `shouldMerge`. DWARF 5
+# puts the line tables' file and directory names in .debug_line_str (DW_FORM_line_strp).
+MERGED_CUSTOM_SECTIONS = (".debug_str", ".debug_str.dwo", ".debug_line_str")
+
 
 SECTION_LABELS = {TYPE: "TYPE", IMPORT: "IMPORT", FUNCTION: "FUNCTION", TABLE: "TABLE", MEMORY: "MEMORY",
                   GLOBAL: "GLOBAL", EXPORT: "EXPORT", START: "START", ELEMENT: "ELEM", DATACOUNT: "DATACOUNT", CODE: "CODE",
@@ -154,11 +160,11 @@ class Writer(Patcher):
             parts.append(_section(FUNCTION, u32(len(func_types)) + _u32_run(func_types)))
         table_size = layout.table_base + len(layout.table_entries)
         table_symbol = self.symtab.symbols.get("__indirect_function_table")
-        # As wasm-ld decides: slots in use, an export, a live table symbol, or an (MVP)
-        # object importing the table without a symbol for it.
+        # As wasm-ld decides: slots in use, an export, or a live table symbol (that of an
+        # MVP object importing the table without a symbol for it is NO_STRIP, so always
+        # live; a reference-types object's own symbol is live with the code using it).
         needs_table = (layout.table_entries or opts.export_table
-                       or (table_symbol is not None and table_symbol.live)
-                       or any("__indirect_function_table" in obj.imports.names[TABLE_KIND] for obj in self.symtab.objects))
+                       or (table_symbol is not None and table_symbol.live))
         if not opts.import_table and not as_object and needs_table:
             maximum = None if opts.growable_table else table_size
             parts.append(_section(TABLE, b"\x01\x70" + _limits(table_size, maximum)))
@@ -272,13 +278,15 @@ class Writer(Patcher):
 
     def _custom_plan(self) -> list:
         """The objects' custom sections kept, in wasm-ld's order: (name, chunks, size, the
-        MergedStrings of a deduplicated .debug_str or None), each chunk's `out_offset` set.
+        MergedStrings of a deduplicated string table or None), each chunk's `out_offset` set.
         Their bytes are copied and patched with the code (`Patcher._code`)."""
         opts = self.opts
         keep = set(opts.keep_sections)
         by_name = {}
         for obj in self.symtab.objects:
             for chunk in obj.customs:
+                if chunk.discarded:
+                    continue
                 if opts.strip_debug and chunk.name.startswith(".debug") and chunk.name not in keep:
                     continue
                 if opts.strip_all and chunk.name not in keep:
@@ -286,13 +294,12 @@ class Writer(Patcher):
                 by_name.setdefault(chunk.name, []).append(chunk)
         by_name = {name: by_name[name] for name in llvm_string_map_order(list(by_name))}
         merged = {}
-        if opts.optimize >= 1 and ".debug_str" in by_name:  # -r as well, as wasm-ld
-            # .debug_str is a string table: deduplicated and tail-merged like STRINGS data
-            # (DW_FORM_strp relocations then map their addend through the pieces).
-            strings = merged[".debug_str"] = MergedStrings(STRINGS)
-            for chunk in by_name[".debug_str"]:
-                strings.add(chunk)
-            strings.finalize()
+        for name in MERGED_CUSTOM_SECTIONS if opts.optimize >= 1 else ():  # -r as well, as wasm-ld
+            if name in by_name:
+                strings = merged[name] = MergedStrings(STRINGS)
+                for chunk in by_name[name]:
+                    strings.add(chunk)
+                strings.finalize()
         plan = []
         for name, chunks in by_name.items():  # every offset first: sections refer to each other
             size = 0
