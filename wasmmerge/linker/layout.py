@@ -12,6 +12,7 @@ from itertools import compress
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
 from .exports import plan_exports
 from .chunk_relocs import kept_runs, named
+from .marklive import first_references
 from .features import features_allowed
 from .shared import init_memory_body, init_tls_body, zero_fill_body
 from .output import Layout, OutFunction, OutGlobal, OutImport
@@ -103,26 +104,11 @@ class Planner(MemoryPlanner):
 
     def _in_scan_order(self, wanted: dict) -> tuple[list, list]:
         """The symbols of `wanted` (id -> Symbol) as wasm-ld's relocation scan first meets
-        them (objects in order, each one's live functions, then its live data segments),
-        and those of them whose first relocation there takes the function's address (a
-        table slot, or a GOT entry holding one)."""
-        order, first_takes_address = [], []
-        seen = set()
-        for obj in self.symtab.objects:
-            if len(order) == len(wanted):
-                break
-            resolved = obj.resolved
-            for chunk in (*obj.functions, *obj.datas):
-                if not chunk.live or chunk.discarded:
-                    continue
-                for rt, index in named(chunk):
-                    sym = resolved[index]
-                    if rt.target != "type" and id(sym) in wanted and id(sym) not in seen:
-                        seen.add(id(sym))
-                        order.append(sym)
-                        if rt.number in _SLOT_KINDS:
-                            first_takes_address.append(sym)
-        return order + [sym for sym in wanted.values() if id(sym) not in seen], first_takes_address
+        them (`marklive.first_references`), and those of them whose first relocation there
+        takes the function's address (a table slot, or a GOT entry holding one)."""
+        first = first_references(self.symtab.objects, set(wanted.values()))
+        order = [*first, *(sym for sym in wanted.values() if sym not in first)]
+        return order, [sym for sym, kind in first.items() if kind in _SLOT_KINDS]
 
     def _functions(self, wrap_exports, dtors, stubs):
         out = self.out

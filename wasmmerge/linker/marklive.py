@@ -141,23 +141,10 @@ class MarkLive:
 
     def in_scan_order(self, reported) -> list:
         """The undefined symbols `reported` (a few of `live_undefined`'s) in the order
-        wasm-ld 14 reports them: by the first relocation naming each in its relocation
-        scan (Writer::scanRelocations: the objects in order, each one's live functions,
-        live data segments, then custom sections), not in the order marking reached them.
-        Symbols only the command line names come first. Run for messages only: it reads
-        every relocation up to the last symbol's."""
-        wanted = set(reported)
-        rank = {}
-        for obj in self.symtab.objects:
-            for chunk in (*obj.functions, *obj.datas, *obj.customs):
-                if not chunk.discarded and getattr(chunk, "live", True):  # (custom sections: all but COMDAT losers)
-                    columns, lo, hi = chunk.reloc_span()
-                    for kind, index in zip(columns.kinds[lo:hi], columns.indices[lo:hi]) if lo != hi else ():
-                        sym = obj.resolved[index] if kind in SYMBOL_KINDS else None
-                        if sym in wanted and sym not in rank:
-                            rank[sym] = len(rank)
-            if len(rank) == len(wanted):
-                break
+        wasm-ld 14 reports them, its relocation scan's (`first_references`), not the order
+        marking reached them. Symbols only the command line names come first."""
+        first = first_references(self.symtab.objects, set(reported))
+        rank = dict(zip(first, range(len(first))))
         return sorted(reported, key=lambda sym: rank.get(sym, -1))
 
     def _follow_skipping_stub_slots(self, obj, columns, lo, hi, weak_stubs):
@@ -174,3 +161,27 @@ class MarkLive:
                 self.enqueue(sym, obj)
             elif live_undefined and sym in live_undefined and obj not in live_undefined[sym]:
                 live_undefined[sym].append(obj)
+
+
+def first_references(objects, wanted: set) -> dict:
+    """Each symbol of `wanted` a live relocation names, in the order wasm-ld 14's relocation
+    scan first meets it (Writer::scanRelocations: the objects in order, each one's live
+    functions, live data segments, then custom sections, COMDAT losers left out), with the
+    type number of that first relocation. Its undefined-symbol messages and the stubs of
+    --unresolved-symbols=ignore-all follow this order. Reads every relocation up to the
+    last wanted symbol's: run only for the few symbols that need it."""
+    first = {}
+    for obj in objects:
+        resolved = obj.resolved
+        for chunk in (*obj.functions, *obj.datas, *obj.customs):
+            if chunk.discarded or not getattr(chunk, "live", True):  # (custom sections have no `live`)
+                continue
+            columns, lo, hi = chunk.reloc_span()
+            for kind, index in zip(columns.kinds[lo:hi], columns.indices[lo:hi]) if lo != hi else ():
+                if kind in SYMBOL_KINDS:
+                    sym = resolved[index]
+                    if sym in wanted and sym not in first:
+                        first[sym] = kind
+        if len(first) == len(wanted):
+            break
+    return first
