@@ -172,6 +172,8 @@ def first_references(objects, wanted: set) -> dict:
     last wanted symbol's: run only for the few symbols that need it."""
     first = {}
     for obj in objects:
+        if len(first) == len(wanted):  # (none wanted, most links: nothing read)
+            break
         resolved = obj.resolved
         for chunk in (*obj.functions, *obj.datas, *obj.customs):
             if chunk.discarded or not getattr(chunk, "live", True):  # (custom sections have no `live`)
@@ -182,6 +184,4 @@ def first_references(objects, wanted: set) -> dict:
                     sym = resolved[index]
                     if sym in wanted and sym not in first:
                         first[sym] = kind
-        if len(first) == len(wanted):
-            break
     return first
