@@ -264,3 +264,31 @@ def test_bad_numbers_are_refused_in_wasm_ld_14s_words(argv, message):
     with pytest.raises(LinkError) as err:
         parse_args([*argv, "x.o", "-o", "y.wasm"])
     assert err.value.message == message
+
+
+def test_a_library_path_that_is_a_directory_is_taken_as_lld_takes_it(tmp_path):
+    """lld's findFile takes the first `libNAME.a` that exists: a directory so named is the
+    input (and cannot be opened), not a later -L directory's archive (we skipped it)."""
+    require_tools()
+    caller_and_callee(tmp_path)
+    (tmp_path / "d1" / "libx.a").mkdir(parents=True)
+    (tmp_path / "d2").mkdir()
+    subprocess.run(["llvm-ar", "rc", "d2/libx.a", "b.o"], cwd=tmp_path, check=True)
+    ref, ours = _both(["--no-entry", "--export=main", "a.o", "-Ld1", "-Ld2", "-lx", "-o", "out.wasm"], tmp_path)
+    assert ours == ref and ref[0] == 1
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["@flavor.rsp", "x.o"], "unsupported option: -flavor"),  # -flavor is read before response files
+    (["x.o", "-flavor", "wasm"], "unsupported option: -flavor"),
+    (["--color-diagnostics=sometimes", "x.o"], "unknown option: --color-diagnostics=sometimes"),
+])
+def test_what_lld_refuses_on_the_command_line_is_refused(argv, message, tmp_path, monkeypatch):
+    """Found by the command-line sweep: `-flavor wasm` in a response file, and a
+    --color-diagnostics value other than always/never/auto, were accepted."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "flavor.rsp").write_text("-flavor wasm\n")
+    with pytest.raises(LinkError) as err:
+        parse_args([*argv, "-o", "y.wasm"])
+    assert err.value.message == message
+    assert parse_args(["-flavor", "wasm", "--color-diagnostics=never", "x.o", "-o", "y.wasm"]).inputs[0].value == "x.o"

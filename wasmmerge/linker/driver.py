@@ -21,7 +21,7 @@ from .memory_plan import output_segment_name
 from .marklive import MarkLive
 from .mismatch import replace_mismatched_calls
 from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_later_relocations, read_object
-from .options import LinkOptions, find_library
+from .options import LinkOptions, find_library, symbol_lines
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED
 from .symtab import SymbolTable
 from .symbols import Symbol
@@ -83,14 +83,11 @@ def _mappable_inputs(count: int) -> int:
 def _read_imports_file(archive_path: str, opts: LinkOptions):
     """wasm-ld reads `libX.imports` beside an archive `libX.a` (wasi-libc ships
     libc.imports): each line names a symbol that may stay undefined (an import), as
-    --allow-undefined-file does; blank lines and `#` comment lines are skipped."""
+    --allow-undefined-file does (`symbol_lines`)."""
     imports_path = os.path.splitext(archive_path)[0] + ".imports"
     if not os.path.isfile(imports_path):
         return
-    for line in _read(imports_path).decode("utf-8", "replace").splitlines():
-        name = line.strip()
-        if name and not name.startswith("#"):
-            opts.allow_undefined_symbols.add(name)
+    opts.allow_undefined_symbols.update(symbol_lines(_read(imports_path).decode("utf-8", "replace")))
 
 
 class LinkResult:

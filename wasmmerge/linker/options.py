@@ -73,6 +73,7 @@ class LinkOptions:
     # does unless --no-merge-data-segments; -r keeps each name its own (and refuses the merge).
     merge_data_segments: bool = True
     allow_undefined_symbols: set[str]
+    allow_undefined_file: str | None = None  # the last --allow-undefined-file (wasm-ld 14 reads that one)
     initial_memory: int | None = None
     max_memory: int | None = None
     growable_memory: bool = True
@@ -225,16 +226,26 @@ def _settle_unresolved(opts):
         opts.unresolved, opts.warn_unresolved = "report-all", False
 
 
-def _allow_undefined_file(opts, arg, option):
+def _read_allow_undefined_file(opts):
+    """--allow-undefined-file: the last one given, as wasm-ld 14 reads only that (the names
+    of an earlier one stay errors), read once every option is."""
+    path = opts.allow_undefined_file
+    if path is None:
+        return
     try:
-        with open(arg, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
     except OSError as err:
-        raise LinkError(err.strerror or str(err), file=arg) from None
-    for line in text.splitlines():
-        name = line.split("#", 1)[0].strip()
-        if name:
-            opts.allow_undefined_symbols.add(name)
+        raise LinkError(err.strerror or str(err), file=path) from None
+    opts.allow_undefined_symbols.update(symbol_lines(text))
+
+
+def symbol_lines(text: str) -> list[str]:
+    """The names a file of symbols lists, as lld's getLines reads it (--allow-undefined-file,
+    an archive's `.imports`): each line trimmed, blank lines and lines starting with `#`
+    skipped; a `#` later in a line is part of the name, as it is for wasm-ld."""
+    names = (line.strip(" \t\n\v\f\r") for line in text.split("\n"))
+    return [name for name in names if name and not name.startswith("#")]
 
 
 def _z(opts, arg, option):
@@ -273,6 +284,11 @@ def _threads(opts, arg, option):
     opts.threads = count
 
 
+def _color_diagnostics(opts, arg, option):
+    if arg not in (None, "always", "never", "auto"):
+        raise UsageError(f"unknown option: --color-diagnostics={arg}")  # wasm-ld's words
+
+
 def _flag(attr, value=True):
     return _set(attr, value)
 
@@ -308,7 +324,7 @@ _ROWS = [
     (("merge-data-segments",), None, _flag("merge_data_segments")),
     (("no-merge-data-segments",), None, _flag("merge_data_segments", False)),
     (("wrap",), "required", lambda o, a, n: o.wraps.append(a)),
-    (("allow-undefined-file",), "required", _allow_undefined_file),
+    (("allow-undefined-file",), "required", _set("allow_undefined_file")),
     (("unresolved-symbols",), "required", _unresolved),
     (("initial-memory",), "required", _set("initial_memory", convert=_integer)),
     (("max-memory",), "required", _set("max_memory", convert=_integer)),
@@ -348,7 +364,7 @@ _ROWS = [
     (("demangle",), None, _flag("demangle")),
     (("no-demangle",), None, _flag("demangle", False)),
     # Accepted because they change nothing for us: our messages have no colours.
-    (("color-diagnostics",), "optional", lambda o, a, n: None),
+    (("color-diagnostics",), "optional", _color_diagnostics),
     (("no-color-diagnostics",), None, lambda o, a, n: None),
 ]
 
@@ -420,11 +436,14 @@ def _split_gnu(text: str) -> list[str]:
 
 
 def parse_args(argv) -> LinkOptions:
-    args = expand_response_files(list(argv))
+    args = list(argv)
+    # `-flavor` is read first, before response files are expanded, as lld's driver reads it
+    # (from a response file, or later on the line, it is an unknown option).
     if args[:1] == ["-flavor"]:
         if len(args) < 2 or args[1] != "wasm":
             raise UsageError(f"unsupported option: -flavor {args[1] if len(args) > 1 else ''}".rstrip())
         args = args[2:]
+    args = expand_response_files(args)
     opts = LinkOptions()
     i = 0
     while i < len(args):
@@ -463,6 +482,7 @@ def parse_args(argv) -> LinkOptions:
             act(opts, value, arg)  # (as written: wasm-ld's messages about a value name it so)
     _settle_unresolved(opts)
     _check_combinations(opts)
+    _read_allow_undefined_file(opts)
     if opts.relocatable and "--merge-data-segments" in args:
         raise UsageError("unsupported option: --merge-data-segments with -r (each segment name stays its own)")
     return opts
@@ -497,11 +517,13 @@ def _check_combinations(opts: LinkOptions) -> None:
 
 
 def find_library(opts: LinkOptions, name: str) -> str:
-    """`-l NAME`: the first lib NAME.a in the -L directories (`-l:file` names a file)."""
+    """`-l NAME`: the first lib NAME.a in the -L directories (`-l:file` names a file). As
+    lld's findFile, the first path that exists is taken, a directory too (then it cannot
+    be opened: that is the error, as in wasm-ld, not a later directory's library)."""
     candidates = [name[1:]] if name.startswith(":") else [f"lib{name}.a"]
     for directory in opts.search_dirs:
         for candidate in candidates:
             path = os.path.join(directory, candidate)
-            if os.path.isfile(path):
+            if os.path.exists(path):
                 return path
     raise LinkError(f"unable to find library -l{name}")
