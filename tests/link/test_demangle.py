@@ -130,3 +130,20 @@ def test_linker_made_functions_are_named_as_wasm_ld_names_them(tmp_path):
         listing = subprocess.run(["wasm-objdump", "-x", str(ours)], capture_output=True, text=True).stdout
         for name in ("<undefined_weak:maybe(int)>", "<ns::apply(int) (.command_export)>", '-> "exported_cxx"'):
             assert name in listing
+
+
+@pytest.mark.parametrize("flags", [
+    ["--export=_Z7missingv"], ["--entry=_Z7missingv"], ["--export=__main_argc_argv"], ["--entry=__main_argc_argv"],
+    ["--export=_Z7missingv", "--warn-unresolved-symbols"],
+])
+def test_names_from_the_command_line_are_printed_as_given(flags, tmp_path):
+    """Found by the C++ sweep: an --export or entry name no symbol answers is printed as
+    given, as wasm-ld prints it (we demangled `_Z7missingv` to `missing()` and printed
+    `__main_argc_argv` as `main`, as for a symbol's name)."""
+    objects = compile_sources(["cxxnames/exports.cc", "cxxnames/impl.cc"], tmp_path, ["-fno-exceptions", "-fno-rtti"])
+    args = ["--export-dynamic", *flags, *map(str, objects), "-o", "out.wasm"]
+    if not any(flag.startswith("--entry") for flag in flags):
+        args.insert(0, "--no-entry")
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ours.returncode == ref.returncode
+    assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")

@@ -248,7 +248,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     if opts.entry:
         entry = symtab.require(opts.entry)
         if entry is None or not entry.defined:
-            diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}")
+            diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}", verbatim=True)
         else:
             roots.append(entry)
     diag.check()  # (a missing entry stops the link here; a missing export, after gc, as in wasm-ld)
@@ -389,9 +389,9 @@ def _export_not_found(name: str, opts, diag):
     """As wasm-ld 14: an error, a warning or nothing, by the policy alone
     (--allow-undefined-file excuses no export)."""
     if opts.unresolved == "report-all":
-        diag.error(f"symbol exported via --export not found: {name}")
+        diag.error(f"symbol exported via --export not found: {name}", verbatim=True)
     elif opts.warn_unresolved:
-        diag.warn(f"symbol exported via --export not found: {name}")
+        diag.warn(f"symbol exported via --export not found: {name}", verbatim=True)
 
 
 def _tls_used(symtab) -> bool:
