@@ -123,7 +123,7 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
             path = find_library(opts, spec.value) if spec.is_library else spec.value
             data = _map(path, len(files) < mappable)
         except LinkError as err:
-            symtab.diag.error(str(err))
+            symtab.diag.error(str(err), verbatim=True)  # (about a file: a `_Z3foo.o` is no symbol)
             continue
         kind = "archive" if is_archive(data) else "object" if data[:4] == b"\0asm" else None
         files.append((spec, path, data, kind))
