@@ -67,6 +67,8 @@ def test_threads_takes_a_positive_count():
     assert parse_args(["x.o", "-o", "y.wasm"]).threads is None  # one process per core for a large link
     with pytest.raises(LinkError, match="^--threads: expected a positive integer, but got '0'$"):
         parse_args(["--threads=0", "x.o", "-o", "y.wasm"])
+    with pytest.raises(LinkError, match="^--threads: expected a positive integer, but got 'two'$"):
+        parse_args(["--threads=two", "x.o", "-o", "y.wasm"])  # wasm-ld's words (they were -O's)
 
 
 def test_importing_and_exporting_the_table_is_refused_as_wasm_ld_refuses_it():
@@ -226,10 +228,12 @@ def test_response_files_are_split_as_llvm_splits_them(tmp_path, text):
     ["--no-entry"],  # no input: that is the error
     ["--no-entry", "--export=main", "a.o", "b.o", "-o=out.wasm"],  # one-letter options take no `=`: `=out.wasm`
     ["--no-entry", "--export=main", "a.o", "b.o", "-oout.wasm"],
+    ["--no-entry", "", "--export=main", "a.o", "", "b.o", "-o", "out.wasm"],  # empty arguments are none
 ])
 def test_output_is_required_and_one_letter_values_are_glued_as_in_lld(tmp_path, argv):
     """wasm-ld 14 has no default output (we wrote `a.out`), says so in its order among the
-    option checks, and reads `-o=x` as the file `=x` (we wrote `x`)."""
+    option checks, reads `-o=x` as the file `=x` (we wrote `x`), and skips an empty
+    argument, as LLVM's OptTable does (we could not open the input '')."""
     require_tools()
     caller_and_callee(tmp_path)
     ref, ours = _both(argv, tmp_path)

@@ -278,8 +278,8 @@ def _optimize(opts, arg, option):
 
 
 def _threads(opts, arg, option):
-    count = _integer(arg, "--threads")
-    if count < 1:
+    count = _auto_radix(arg)  # (LLVM's to_integer, as wasm-ld 14 reads it)
+    if not count:
         raise UsageError(f"--threads: expected a positive integer, but got '{arg}'")
     opts.threads = count
 
@@ -449,6 +449,8 @@ def parse_args(argv) -> LinkOptions:
     while i < len(args):
         arg = args[i]
         i += 1
+        if not arg:
+            continue  # as lld's OptTable: an empty argument (a build's empty variable) is none
         if arg == "-" or not arg.startswith("-"):
             _input(opts, arg, None)
             continue
