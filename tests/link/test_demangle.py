@@ -147,3 +147,21 @@ def test_names_from_the_command_line_are_printed_as_given(flags, tmp_path):
     ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
     assert ours.returncode == ref.returncode
     assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
+
+
+def test_files_named_like_cxx_symbols_are_not_demangled(tmp_path):
+    """wasm-ld demangles symbols, never files: a duplicate C++ symbol between `impl.o` and
+    its copy `_Z4impl.o` names the copy as it is (we printed it `impl (.o)`), and so does
+    an undefined symbol's list of referrers; the symbols stay demangled."""
+    exports, impl = compile_sources(["cxxnames/exports.cc", "cxxnames/impl.cc"], tmp_path,
+                                    ["-fno-exceptions", "-fno-rtti"])
+    copy = tmp_path / "_Z4impl.o"
+    shutil.copy(impl, copy)
+    args = ["--no-entry", "--export-dynamic", str(exports), str(impl), str(copy), "-o", "out.wasm"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1 and f">>> defined in {copy}" in ref.stderr
+    assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
+    moved = tmp_path / "_Z7exports.o"
+    shutil.copy(exports, moved)
+    done = run_wasmmerge_link(["--no-entry", "--export-dynamic", str(moved), "-o", "out.wasm"], tmp_path / "ours.wasm")
+    assert done.returncode == 1 and f"(referenced by {moved})" in done.stderr and "undefined symbol: compute(int)" in done.stderr

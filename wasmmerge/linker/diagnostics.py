@@ -48,6 +48,13 @@ class Diagnostics:
         # lines (a signature mismatch's `>>>` details), warnings and errors alike
         self.separator = ""
 
+    def named(self, name: str) -> str:
+        """A symbol's name as messages print it (demangled unless --no-demangle; `main` for
+        `__main_argc_argv`), for a message that also names files, which is then given
+        `verbatim` (wasm-ld demangles its symbols, never a file: `_Z4main.o` stays so)."""
+        name = main_named(name)
+        return demangle_words(name) if self.demangle else name
+
     def warn(self, message: str, verbatim: bool = False):
         """`verbatim`: the message names what the command line gave (an --export or entry
         name that no symbol answers), printed as given: wasm-ld demangles symbols, and

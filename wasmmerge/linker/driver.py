@@ -438,8 +438,8 @@ def _report_undefined(opts, symtab, marker, diag):
         # the objects referring to it in command-line order (marking met them in its own)
         referrers = sorted((r for r in marker.live_undefined[sym] if r is not None), key=lambda r: rank[id(r)])
         names = ", ".join(dict.fromkeys(r.name for r in referrers)) or "the command line"
-        message = f"undefined symbol: {sym.name} (referenced by {names})"
-        (diag.error if error else diag.warn)(message)
+        message = f"undefined symbol: {diag.named(sym.name)} (referenced by {names})"
+        (diag.error if error else diag.warn)(message, verbatim=True)
 
 
 def _print_gc(symtab, stubs, keep_all: bool, shared_memory: bool):
