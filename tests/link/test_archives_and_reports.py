@@ -113,9 +113,10 @@ def test_library_by_file_name(tmp_path):
 def test_every_missing_input_is_reported_before_any_is_read(tmp_path):
     """As wasm-ld does: each input it cannot find or open, in command-line order (the
     first no longer stops the link alone), before any input is read. Our wording puts the
-    file first, as every message does."""
+    file first, as every message does. A file named like a C++ symbol is named as it is
+    (we printed `_Z4lost.o` demangled, `lost (.o)`)."""
     main, _ = _parts(tmp_path)
-    gone, lost = tmp_path / "gone.o", tmp_path / "lost.o"
+    gone, lost = tmp_path / "gone.o", tmp_path / "_Z4lost.o"
     args = ["--no-entry", str(gone), "-lnosuch", str(main), str(lost), f"-L{tmp_path}", "-o", "x"]
     ref = run_wasm_ld(args, tmp_path / "ref.wasm")
     ours = run_wasmmerge_link(args, tmp_path / "ours.wasm")

@@ -130,3 +130,38 @@ def test_linker_made_functions_are_named_as_wasm_ld_names_them(tmp_path):
         listing = subprocess.run(["wasm-objdump", "-x", str(ours)], capture_output=True, text=True).stdout
         for name in ("<undefined_weak:maybe(int)>", "<ns::apply(int) (.command_export)>", '-> "exported_cxx"'):
             assert name in listing
+
+
+@pytest.mark.parametrize("flags", [
+    ["--export=_Z7missingv"], ["--entry=_Z7missingv"], ["--export=__main_argc_argv"], ["--entry=__main_argc_argv"],
+    ["--export=_Z7missingv", "--warn-unresolved-symbols"],
+])
+def test_names_from_the_command_line_are_printed_as_given(flags, tmp_path):
+    """Found by the C++ sweep: an --export or entry name no symbol answers is printed as
+    given, as wasm-ld prints it (we demangled `_Z7missingv` to `missing()` and printed
+    `__main_argc_argv` as `main`, as for a symbol's name)."""
+    objects = compile_sources(["cxxnames/exports.cc", "cxxnames/impl.cc"], tmp_path, ["-fno-exceptions", "-fno-rtti"])
+    args = ["--export-dynamic", *flags, *map(str, objects), "-o", "out.wasm"]
+    if not any(flag.startswith("--entry") for flag in flags):
+        args.insert(0, "--no-entry")
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ours.returncode == ref.returncode
+    assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
+
+
+def test_files_named_like_cxx_symbols_are_not_demangled(tmp_path):
+    """wasm-ld demangles symbols, never files: a duplicate C++ symbol between `impl.o` and
+    its copy `_Z4impl.o` names the copy as it is (we printed it `impl (.o)`), and so does
+    an undefined symbol's list of referrers; the symbols stay demangled."""
+    exports, impl = compile_sources(["cxxnames/exports.cc", "cxxnames/impl.cc"], tmp_path,
+                                    ["-fno-exceptions", "-fno-rtti"])
+    copy = tmp_path / "_Z4impl.o"
+    shutil.copy(impl, copy)
+    args = ["--no-entry", "--export-dynamic", str(exports), str(impl), str(copy), "-o", "out.wasm"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ref.returncode == ours.returncode == 1 and f">>> defined in {copy}" in ref.stderr
+    assert ours.stderr.replace("wasmmerge: ", "") == ref.stderr.replace("wasm-ld: ", "")
+    moved = tmp_path / "_Z7exports.o"
+    shutil.copy(exports, moved)
+    done = run_wasmmerge_link(["--no-entry", "--export-dynamic", str(moved), "-o", "out.wasm"], tmp_path / "ours.wasm")
+    assert done.returncode == 1 and f"(referenced by {moved})" in done.stderr and "undefined symbol: compute(int)" in done.stderr

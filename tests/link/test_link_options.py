@@ -271,6 +271,29 @@ def test_undefined_functions_become_imports(flags, tmp_path):
     assert ours.read_bytes() == ref.read_bytes()
 
 
+@pytest.mark.parametrize("files", [
+    ["host_add\n", "host_twice\nsquare_it\n"],  # two files: wasm-ld 14 reads the last alone
+    ["host_add # a comment after a name\nhost_twice\n  square_it\t\r\n#host_add\n"],  # `#` starts only a comment line
+    ["host_add\nhost_twice\n", "host_twice\nsquare_it\nhost_add\n"],
+])
+def test_allow_undefined_file_is_read_as_wasm_ld_14_reads_it(files, tmp_path):
+    """Found by the command-line sweep: every --allow-undefined-file was read (wasm-ld 14
+    reads the last), and `name # comment` allowed `name` (wasm-ld's lines are names whole)."""
+    (obj,) = compile_sources(["undefined/host.c"], tmp_path)
+    flags = []
+    for k, text in enumerate(files):
+        (tmp_path / f"allowed{k}.txt").write_text(text)
+        flags.append(f"--allow-undefined-file={tmp_path / f'allowed{k}.txt'}")
+    args = ["--no-entry", *flags, str(obj), "-o", "out.wasm"]
+    ref, ours = run_wasm_ld(args, tmp_path / "ref.wasm"), run_wasmmerge_link(args, tmp_path / "ours.wasm")
+    assert ours.returncode == ref.returncode
+    # (wasm-ld writes a line per reference, `obj: undefined symbol: NAME`; we one per symbol)
+    assert (set(re.findall(r"undefined symbol: (\w+)", ours.stderr))
+            == set(re.findall(r"undefined symbol: (\w+)", ref.stderr)))
+    if ref.returncode == 0:
+        assert (tmp_path / "ours.wasm").read_bytes() == (tmp_path / "ref.wasm").read_bytes()
+
+
 @pytest.mark.parametrize("allowed", [None, "host_counter\nhost_table\n"], ids=["allow-undefined", "file"])
 def test_allowed_undefined_data_is_at_address_zero(allowed, tmp_path):
     (obj,) = compile_sources(["undefined/data.c"], tmp_path)

@@ -48,10 +48,21 @@ class Diagnostics:
         # lines (a signature mismatch's `>>>` details), warnings and errors alike
         self.separator = ""
 
-    def warn(self, message: str):
-        message = main_named(message)
-        if self.demangle:
-            message = demangle_words(message)
+    def named(self, name: str) -> str:
+        """A symbol's name as messages print it (demangled unless --no-demangle; `main` for
+        `__main_argc_argv`), for a message that also names files, which is then given
+        `verbatim` (wasm-ld demangles its symbols, never a file: `_Z4main.o` stays so)."""
+        name = main_named(name)
+        return demangle_words(name) if self.demangle else name
+
+    def warn(self, message: str, verbatim: bool = False):
+        """`verbatim`: the message names what the command line gave (an --export or entry
+        name that no symbol answers), printed as given: wasm-ld demangles symbols, and
+        such a name is none (`--export=_Z3barv` not found is `_Z3barv`, not `bar()`)."""
+        if not verbatim:
+            message = main_named(message)
+            if self.demangle:
+                message = demangle_words(message)
         if self.fatal_warnings:
             self.errors.append(message)
         else:
@@ -59,9 +70,13 @@ class Diagnostics:
             print(f"{self.separator}wasmmerge: warning: {message}", file=self.stream)  # cliutil's form
             self.separator = "\n" if "\n" in message else ""
 
-    def error(self, message: str):
-        message = main_named(message)
-        self.errors.append(demangle_words(message) if self.demangle else message)
+    def error(self, message: str, verbatim: bool = False):
+        """`verbatim`: as for `warn`."""
+        if not verbatim:
+            message = main_named(message)
+            if self.demangle:
+                message = demangle_words(message)
+        self.errors.append(message)
 
     def check(self):
         """Stop the link if anything went wrong so far (all errors in one message)."""

@@ -21,7 +21,7 @@ from .memory_plan import output_segment_name
 from .marklive import MarkLive
 from .mismatch import replace_mismatched_calls
 from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_later_relocations, read_object
-from .options import LinkOptions, find_library
+from .options import LinkOptions, find_library, symbol_lines
 from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED
 from .symtab import SymbolTable
 from .symbols import Symbol
@@ -83,14 +83,11 @@ def _mappable_inputs(count: int) -> int:
 def _read_imports_file(archive_path: str, opts: LinkOptions):
     """wasm-ld reads `libX.imports` beside an archive `libX.a` (wasi-libc ships
     libc.imports): each line names a symbol that may stay undefined (an import), as
-    --allow-undefined-file does; blank lines and `#` comment lines are skipped."""
+    --allow-undefined-file does (`symbol_lines`)."""
     imports_path = os.path.splitext(archive_path)[0] + ".imports"
     if not os.path.isfile(imports_path):
         return
-    for line in _read(imports_path).decode("utf-8", "replace").splitlines():
-        name = line.strip()
-        if name and not name.startswith("#"):
-            opts.allow_undefined_symbols.add(name)
+    opts.allow_undefined_symbols.update(symbol_lines(_read(imports_path).decode("utf-8", "replace")))
 
 
 class LinkResult:
@@ -126,7 +123,7 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
             path = find_library(opts, spec.value) if spec.is_library else spec.value
             data = _map(path, len(files) < mappable)
         except LinkError as err:
-            symtab.diag.error(str(err))
+            symtab.diag.error(str(err), verbatim=True)  # (about a file: a `_Z3foo.o` is no symbol)
             continue
         kind = "archive" if is_archive(data) else "object" if data[:4] == b"\0asm" else None
         files.append((spec, path, data, kind))
@@ -251,7 +248,7 @@ def _link(opts, symtab, diag) -> LinkResult:
     if opts.entry:
         entry = symtab.require(opts.entry)
         if entry is None or not entry.defined:
-            diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}")
+            diag.error(f"entry symbol not defined (pass --no-entry to suppress): {opts.entry}", verbatim=True)
         else:
             roots.append(entry)
     diag.check()  # (a missing entry stops the link here; a missing export, after gc, as in wasm-ld)
@@ -392,9 +389,9 @@ def _export_not_found(name: str, opts, diag):
     """As wasm-ld 14: an error, a warning or nothing, by the policy alone
     (--allow-undefined-file excuses no export)."""
     if opts.unresolved == "report-all":
-        diag.error(f"symbol exported via --export not found: {name}")
+        diag.error(f"symbol exported via --export not found: {name}", verbatim=True)
     elif opts.warn_unresolved:
-        diag.warn(f"symbol exported via --export not found: {name}")
+        diag.warn(f"symbol exported via --export not found: {name}", verbatim=True)
 
 
 def _tls_used(symtab) -> bool:
@@ -441,8 +438,8 @@ def _report_undefined(opts, symtab, marker, diag):
         # the objects referring to it in command-line order (marking met them in its own)
         referrers = sorted((r for r in marker.live_undefined[sym] if r is not None), key=lambda r: rank[id(r)])
         names = ", ".join(dict.fromkeys(r.name for r in referrers)) or "the command line"
-        message = f"undefined symbol: {sym.name} (referenced by {names})"
-        (diag.error if error else diag.warn)(message)
+        message = f"undefined symbol: {diag.named(sym.name)} (referenced by {names})"
+        (diag.error if error else diag.warn)(message, verbatim=True)
 
 
 def _print_gc(symtab, stubs, keep_all: bool, shared_memory: bool):

@@ -51,7 +51,8 @@ def replace_mismatched_calls(symtab) -> list:
                 stub = stubs[key] = Symbol(f"signature_mismatch:{sym.name}", SYMTAB_FUNCTION, BINDING_LOCAL)
                 stub.synthetic = "stub"
                 stub.signature = wanted
-                warnings[key] = (f"function signature mismatch: {sym.name}\n>>> defined as {_sig(wanted)} in "
+                warnings[key] = (f"function signature mismatch: {symtab.diag.named(sym.name)}\n"
+                                 f">>> defined as {_sig(wanted)} in "
                                  f"{obj.name}\n>>> defined as {_sig(sym.signature)} in {sym.file.name}")
             obj.resolved[k] = stub
     if not stubs:
@@ -64,7 +65,7 @@ def replace_mismatched_calls(symtab) -> list:
         by_name.setdefault(key[0], []).append(key)
     ordered = [key for name in densemap_order(by_name) for key in by_name[name]]
     for key in ordered:
-        symtab.diag.warn(warnings[key])
+        symtab.diag.warn(warnings[key], verbatim=True)  # (the name made as messages print it)
     return [stubs[key] for key in ordered]
 
 

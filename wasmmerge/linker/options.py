@@ -43,7 +43,7 @@ class LinkOptions:
 
     inputs: list[InputSpec]
     search_dirs: list[str]
-    output: str = "a.out"
+    output: str | None = None  # -o (required: wasm-ld 14 has no default)
     wasm64: bool = False
     machine: str | None = None  # -m as given (None: not given)
     entry: str | None = "_start"  # None: --no-entry
@@ -73,6 +73,7 @@ class LinkOptions:
     # does unless --no-merge-data-segments; -r keeps each name its own (and refuses the merge).
     merge_data_segments: bool = True
     allow_undefined_symbols: set[str]
+    allow_undefined_file: str | None = None  # the last --allow-undefined-file (wasm-ld 14 reads that one)
     initial_memory: int | None = None
     max_memory: int | None = None
     growable_memory: bool = True
@@ -125,10 +126,29 @@ class LinkOptions:
 
 
 def _integer(text: str, option: str) -> int:
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise UsageError(f"{option}: number expected, got '{text}'") from None
+    """A decimal number, as lld's getInteger reads --initial-memory, -O and the others
+    (`0x100` and `010` are refused and read as ten; a sign is allowed). `option`: the
+    argument as written, which wasm-ld's message names."""
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise UsageError(f"{option}: number expected, but got '{text}'")
+    return int(text)
+
+
+def _auto_radix(text: str) -> int | None:
+    """An unsigned number in LLVM's auto-sensed radix (`to_integer` with base 0, as
+    `-z stack-size` is read): `0x`/`0X` hex, `0b`/`0B` binary, `0o` or a leading 0 octal,
+    else decimal; None when it is not one."""
+    for prefixes, base in ((("0x", "0X"), 16), (("0b", "0B"), 2), (("0o",), 8)):
+        if text.startswith(prefixes):
+            text = text[2:]
+            break
+    else:
+        base = 8 if len(text) > 1 and text[0] == "0" and text[1].isdigit() else 10
+    digits = "0123456789abcdef"[:base]
+    if not text or any(c not in digits for c in text.lower()):
+        return None
+    return int(text, base)
 
 
 def _set(attr, value=None, convert=None):
@@ -206,22 +226,35 @@ def _settle_unresolved(opts):
         opts.unresolved, opts.warn_unresolved = "report-all", False
 
 
-def _allow_undefined_file(opts, arg, option):
+def _read_allow_undefined_file(opts):
+    """--allow-undefined-file: the last one given, as wasm-ld 14 reads only that (the names
+    of an earlier one stay errors), read once every option is."""
+    path = opts.allow_undefined_file
+    if path is None:
+        return
     try:
-        with open(arg, encoding="utf-8") as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
     except OSError as err:
-        raise LinkError(err.strerror or str(err), file=arg) from None
-    for line in text.splitlines():
-        name = line.split("#", 1)[0].strip()
-        if name:
-            opts.allow_undefined_symbols.add(name)
+        raise LinkError(err.strerror or str(err), file=path) from None
+    opts.allow_undefined_symbols.update(symbol_lines(text))
+
+
+def symbol_lines(text: str) -> list[str]:
+    """The names a file of symbols lists, as lld's getLines reads it (--allow-undefined-file,
+    an archive's `.imports`): each line trimmed, blank lines and lines starting with `#`
+    skipped; a `#` later in a line is part of the name, as it is for wasm-ld."""
+    names = (line.strip(" \t\n\v\f\r") for line in text.split("\n"))
+    return [name for name in names if name and not name.startswith("#")]
 
 
 def _z(opts, arg, option):
     key, _, value = arg.partition("=")
-    if key == "stack-size" and value:
-        opts.stack_size = _integer(value, "-z stack-size")
+    if key == "stack-size":
+        size = _auto_radix(value)
+        if size is None:
+            raise UsageError(f"invalid stack-size: {value}")  # wasm-ld's words
+        opts.stack_size = size
     else:
         raise UsageError(f"unsupported option: -z {arg}")
 
@@ -241,14 +274,19 @@ def _build_id(opts, arg, option):
 
 
 def _optimize(opts, arg, option):
-    opts.optimize = _integer(arg, "-O")
+    opts.optimize = _integer(arg, option)
 
 
 def _threads(opts, arg, option):
-    count = _integer(arg, "--threads")
-    if count < 1:
+    count = _auto_radix(arg)  # (LLVM's to_integer, as wasm-ld 14 reads it)
+    if not count:
         raise UsageError(f"--threads: expected a positive integer, but got '{arg}'")
     opts.threads = count
+
+
+def _color_diagnostics(opts, arg, option):
+    if arg not in (None, "always", "never", "auto"):
+        raise UsageError(f"unknown option: --color-diagnostics={arg}")  # wasm-ld's words
 
 
 def _flag(attr, value=True):
@@ -286,7 +324,7 @@ _ROWS = [
     (("merge-data-segments",), None, _flag("merge_data_segments")),
     (("no-merge-data-segments",), None, _flag("merge_data_segments", False)),
     (("wrap",), "required", lambda o, a, n: o.wraps.append(a)),
-    (("allow-undefined-file",), "required", _allow_undefined_file),
+    (("allow-undefined-file",), "required", _set("allow_undefined_file")),
     (("unresolved-symbols",), "required", _unresolved),
     (("initial-memory",), "required", _set("initial_memory", convert=_integer)),
     (("max-memory",), "required", _set("max_memory", convert=_integer)),
@@ -326,7 +364,7 @@ _ROWS = [
     (("demangle",), None, _flag("demangle")),
     (("no-demangle",), None, _flag("demangle", False)),
     # Accepted because they change nothing for us: our messages have no colours.
-    (("color-diagnostics",), "optional", lambda o, a, n: None),
+    (("color-diagnostics",), "optional", _color_diagnostics),
     (("no-color-diagnostics",), None, lambda o, a, n: None),
 ]
 
@@ -342,36 +380,77 @@ REFUSED = ("shared", "pie", "experimental-pic",
 _GLUED = ("l", "L", "o", "O", "y", "z", "e", "m", "u")
 
 
-def expand_response_files(args, depth: int = 0) -> list[str]:
-    """Replace each `@FILE` by the arguments it holds (GNU quoting, nested files allowed)."""
+def expand_response_files(args, stack: tuple = ()) -> list[str]:
+    """Replace each `@FILE` by the arguments it holds, nested files too, as LLVM 14's
+    ExpandResponseFiles does for wasm-ld: a FILE that cannot be read, or that includes
+    itself, stays an argument as it is (so it is reported as an input that cannot be
+    opened); a nested FILE is relative to the working directory, not to the file naming it."""
     out = []
     for arg in args:
-        if arg.startswith("@") and len(arg) > 1:
-            if depth > 20:
-                raise LinkError(f"response file nesting too deep at {arg}")
+        path = arg[1:]
+        if arg.startswith("@") and path not in stack:
             try:
-                with open(arg[1:], encoding="utf-8") as f:
-                    text = f.read()
-            except OSError as err:
-                raise LinkError(err.strerror or str(err), file=arg[1:]) from None
-            import shlex  # lazy: only a response file is split into arguments
-            out.extend(expand_response_files(shlex.split(text, posix=True), depth + 1))
+                with open(path, "rb") as f:
+                    raw = f.read()
+            except OSError:
+                out.append(arg)
+                continue
+            text = raw.decode("utf-8", "surrogateescape").removeprefix("\ufeff")  # a UTF-8 byte-order mark
+            out.extend(expand_response_files(_split_gnu(text), (*stack, path)))
         else:
             out.append(arg)
     return out
 
 
+def _split_gnu(text: str) -> list[str]:
+    """A response file's arguments, split as LLVM 14's TokenizeGNUCommandLine splits them
+    (not as a POSIX shell: `shlex` kept the backslash of `"a\\b"`, kept `""` as an empty
+    argument, and refused an unclosed quote): whitespace separates, a backslash takes the
+    next character as it is, inside quotes of either kind too, a quote runs to the same
+    quote (an unclosed one to the end), and an empty argument is dropped."""
+    args, token, i, end = [], [], 0, len(text)
+    while i < end:
+        c = text[i]
+        if c == "\\" and i + 1 < end:
+            token.append(text[i + 1])
+            i += 2
+        elif c in "\"'":
+            close = i + 1
+            while close < end and text[close] != c:
+                if text[close] == "\\" and close + 1 < end:
+                    close += 1
+                token.append(text[close])
+                close += 1
+            i = close + 1
+        elif c in " \t\r\n":
+            if token:
+                args.append("".join(token))
+                token = []
+            i += 1
+        else:
+            token.append(c)
+            i += 1
+    if token:
+        args.append("".join(token))
+    return args
+
+
 def parse_args(argv) -> LinkOptions:
-    args = expand_response_files(list(argv))
+    args = list(argv)
+    # `-flavor` is read first, before response files are expanded, as lld's driver reads it
+    # (from a response file, or later on the line, it is an unknown option).
     if args[:1] == ["-flavor"]:
         if len(args) < 2 or args[1] != "wasm":
             raise UsageError(f"unsupported option: -flavor {args[1] if len(args) > 1 else ''}".rstrip())
         args = args[2:]
+    args = expand_response_files(args)
     opts = LinkOptions()
     i = 0
     while i < len(args):
         arg = args[i]
         i += 1
+        if not arg:
+            continue  # as lld's OptTable: an empty argument (a build's empty variable) is none
         if arg == "-" or not arg.startswith("-"):
             _input(opts, arg, None)
             continue
@@ -382,6 +461,8 @@ def parse_args(argv) -> LinkOptions:
         body = arg[2:] if arg.startswith("--") else arg[1:]
         name, eq, value = body.partition("=")
         row = OPTIONS.get(name)
+        if row is not None and eq and name in _GLUED and not arg.startswith("--"):
+            row = None  # `-o=x` is -o with the value `=x`, as in lld, whose one-letter options take no `=`
         if row is None and not arg.startswith("--") and body[:1] in _GLUED and len(body) > 1:
             name, eq, value = body[0], "=", body[1:]  # -lc, -L/dir, -O2, -ofile
             row = OPTIONS.get(name)
@@ -400,9 +481,10 @@ def parse_args(argv) -> LinkOptions:
                     raise UsageError(f"missing value for option {arg}")
                 value = args[i]
                 i += 1
-            act(opts, value, arg.split("=", 1)[0])
+            act(opts, value, arg)  # (as written: wasm-ld's messages about a value name it so)
     _settle_unresolved(opts)
     _check_combinations(opts)
+    _read_allow_undefined_file(opts)
     if opts.relocatable and "--merge-data-segments" in args:
         raise UsageError("unsupported option: --merge-data-segments with -r (each segment name stays its own)")
     return opts
@@ -419,6 +501,8 @@ def _check_combinations(opts: LinkOptions) -> None:
             problems.append("--relocatable is incompatible with --export-table")
         if opts.growable_table:
             problems.append("--relocatable is incompatible with --growable-table")
+    if not opts.output and opts.inputs and not (opts.show_version or opts.show_help):
+        problems.append("no output file specified")  # (wasm-ld 14 has no default output)
     if (opts.import_table or opts.relocatable) and opts.export_table:
         problems.append("--import-table and --export-table may not be used together")
     if opts.relocatable:
@@ -435,11 +519,13 @@ def _check_combinations(opts: LinkOptions) -> None:
 
 
 def find_library(opts: LinkOptions, name: str) -> str:
-    """`-l NAME`: the first lib NAME.a in the -L directories (`-l:file` names a file)."""
+    """`-l NAME`: the first lib NAME.a in the -L directories (`-l:file` names a file). As
+    lld's findFile, the first path that exists is taken, a directory too (then it cannot
+    be opened: that is the error, as in wasm-ld, not a later directory's library)."""
     candidates = [name[1:]] if name.startswith(":") else [f"lib{name}.a"]
     for directory in opts.search_dirs:
         for candidate in candidates:
             path = os.path.join(directory, candidate)
-            if os.path.isfile(path):
+            if os.path.exists(path):
                 return path
     raise LinkError(f"unable to find library -l{name}")

@@ -338,8 +338,8 @@ class SymbolTable:
             if not sym.flags & BINDING_WEAK:
                 # (and the new definition takes its place, as in wasm-ld: a third one is
                 # reported against the second)
-                self.diag.error(f"duplicate symbol: {name}\n>>> defined in {self._where(sym)}\n"
-                                f">>> defined in {obj.name}")
+                self.diag.error(f"duplicate symbol: {self.diag.named(name)}\n>>> defined in {self._where(sym)}\n"
+                                f">>> defined in {obj.name}", verbatim=True)
         if traced and name in traced:
             self.diag.trace_symbol(name, obj.name, "definition of")
         sym.kind = kind
