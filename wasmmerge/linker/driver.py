@@ -7,10 +7,9 @@ symbols, mark what the roots reach, report undefined symbols all at once, lay ou
 
 import mmap
 import os
-import sys
 
 from .. import collector
-from ..binary.types import GLOBAL_KIND, TAG_KIND
+from ..binary.types import GLOBAL_KIND
 from ..errors import LinkError
 from ..workers import processes_for
 from .archive import is_archive
@@ -22,7 +21,7 @@ from .marklive import MarkLive
 from .mismatch import replace_mismatched_calls
 from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_later_relocations, read_object
 from .options import LinkOptions, find_library, symbol_lines
-from .symbols import NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED
+from .symbols import NO_STRIP, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
 from .symtab import SymbolTable
 from .symbols import Symbol
 from .synthetic import SYNTHETIC_KINDS, TABLE_SYMBOLS, TLS_SYMBOLS, define_synthetic
@@ -238,7 +237,7 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
 def _link(opts, symtab, diag) -> LinkResult:
     stubs = replace_mismatched_calls(symtab)
     if diag.trace_symbols:  # wasm-ld defines each weak function nobody defines as a stub here
-        for sym in _weak_undefined_functions(symtab):
+        for sym in symtab.weak_undefined_functions():
             diag.trace_symbol(sym.name, "<internal>", "definition of", f"undefined_weak:{sym.name}")
     # References from the command line pull archive members like any other reference.
     # -u names only extract (no root, no error when absent), first, as wasm-ld does.
@@ -331,9 +330,11 @@ def _link(opts, symtab, diag) -> LinkResult:
         tls_base.live = True  # __wasm_init_tls sets it (with no TLS data its body is empty)
     if wrap_exports and not marker.ctors_live and dtors is None:
         wrap_exports = False  # nothing for a wrapper to run around the export
-    if opts.print_gc_sections:  # (printed by wasm-ld's gc, before the undefined symbols' errors)
-        _print_gc(symtab, stubs, not opts.gc_sections, opts.shared_memory)
-    _report_undefined(opts, symtab, marker, diag)
+    if opts.print_gc_sections or marker.live_undefined:
+        from . import gc_report  # lazy: most links have nothing to report (every link's start-up)
+        if opts.print_gc_sections:  # (printed by wasm-ld's gc, before the undefined symbols' errors)
+            gc_report.print_gc_sections(symtab, stubs, not opts.gc_sections, opts.shared_memory)
+        gc_report.report_undefined(opts, symtab, marker, diag)
     if diag.errors:
         # wasm-ld lays memory out before it reports a missing export or an undefined
         # symbol, and checks features after: its layout's errors (memory too small, a size
@@ -412,103 +413,6 @@ def _synthetic_ctors(symtab):
     sym = Symbol("__wasm_call_ctors", SYMTAB_FUNCTION)
     sym.synthetic = "function"
     return sym
-
-
-def _report_undefined(opts, symtab, marker, diag):
-    reports = []  # (symbol, whether an error)
-    for sym in marker.live_undefined:
-        if sym.weak:
-            continue  # address 0 / an unreachable stub
-        named = opts.allows_import(sym)
-        if opts.warn_unresolved and sym.import_name is None and not named:
-            reports.append((sym, False))
-        allowed = opts.unresolved != "report-all" or named
-        if sym.kind == SYMTAB_FUNCTION and (sym.import_name is not None or allowed):
-            continue  # becomes an import
-        if sym.kind == SYMTAB_GLOBAL and (sym.import_name is not None or allowed):
-            continue
-        if sym.kind == SYMTAB_DATA and (opts.unresolved == "ignore-all" or allowed):
-            continue  # address 0, as wasm-ld gives an allowed undefined data symbol
-        reports.append((sym, True))
-    if len(reports) > 1:  # in wasm-ld's order (of its relocation scan), warnings and errors alike
-        order = {sym: k for k, sym in enumerate(marker.in_scan_order(dict.fromkeys(sym for sym, _ in reports)))}
-        reports.sort(key=lambda report: order[report[0]])
-    rank = {id(obj): k for k, obj in enumerate(symtab.objects)} if reports else None
-    for sym, error in reports:
-        # the objects referring to it in command-line order (marking met them in its own)
-        referrers = sorted((r for r in marker.live_undefined[sym] if r is not None), key=lambda r: rank[id(r)])
-        names = ", ".join(dict.fromkeys(r.name for r in referrers)) or "the command line"
-        message = f"undefined symbol: {diag.named(sym.name)} (referenced by {names})"
-        (diag.error if error else diag.warn)(message, verbatim=True)
-
-
-def _print_gc(symtab, stubs, keep_all: bool, shared_memory: bool):
-    """wasm-ld's lines, on stdout as its messages are: `removing unused section FILE:(NAME)`."""
-    for obj in symtab.objects:
-        for chunk in obj.functions:
-            if not chunk.live:
-                # named by the first of the object's symbols defining it (a COMDAT copy
-                # that lost has its own name, though its symbols resolved elsewhere)
-                name = next((s.name for s in obj.symbols if s.kind == SYMTAB_FUNCTION and s.index == chunk.index
-                             and s.name and not s.flags & UNDEFINED), f"function {chunk.index}")
-                print(f"removing unused section {obj.name}:({name})", file=sys.stdout)
-        for chunk in obj.datas:
-            if not chunk.live:
-                print(f"removing unused section {obj.name}:({chunk.name})", file=sys.stdout)
-        # then its globals (`address_space(1)` variables) and tags, as wasm-ld lists them
-        for name in (*_removed(obj, SYMTAB_GLOBAL, GLOBAL_KIND, len(obj.module.globals), keep_all),
-                     *_removed(obj, SYMTAB_TAG, TAG_KIND, len(obj.module.tags), keep_all)):
-            print(f"removing unused section {obj.name}:({name})", file=sys.stdout)
-    # wasm-ld makes __wasm_call_ctors before reading any input, so it is listed (last) when
-    # nothing calls it, even where we never made it.
-    ctors = symtab.symbols.get("__wasm_call_ctors")
-    if ctors is None or (ctors.synthetic and not ctors.live):
-        print("removing unused section <internal>:(__wasm_call_ctors)", file=sys.stdout)
-    # With shared memory it makes the TLS symbols then too (we make them only where they are
-    # kept): __wasm_init_tls among its functions, __tls_base, __tls_size and __tls_align
-    # among its globals, listed after every function. Without, it makes __tls_base once an
-    # object refers to it.
-    made = TLS_SYMBOLS if shared_memory else [name for name in ("__tls_base",) if name in symtab.symbols]
-    unused_tls = [name for name in made
-                  if (sym := symtab.symbols.get(name)) is None or (sym.synthetic and not sym.live)]
-    for name in unused_tls:
-        if SYNTHETIC_KINDS[name] == SYMTAB_FUNCTION:
-            print(f"removing unused section <internal>:({name})", file=sys.stdout)
-    # Then the trapping stubs it makes before collecting, as it made them: those of calls
-    # with a mismatched signature, then those of weak functions nobody defines.
-    for stub in stubs:
-        if not stub.live:
-            print(f"removing unused section <internal>:({stub.name.partition(':')[2]})", file=sys.stdout)
-    for sym in _weak_undefined_functions(symtab):
-        if not sym.live:
-            print(f"removing unused section <internal>:({sym.name})", file=sys.stdout)
-    for name in unused_tls:
-        if SYNTHETIC_KINDS[name] == SYMTAB_GLOBAL:
-            print(f"removing unused section <internal>:({name})", file=sys.stdout)
-
-
-def _removed(obj, symbol_kind: int, import_kind: int, count: int, keep_all: bool) -> list[str]:
-    """The names of `obj`'s `count` defined globals or tags that no live symbol of its own
-    names (gc removed them: the losing copy of a weak tag, C++'s __cpp_exception, among
-    them), each by the object's own symbol for it; none when nothing is collected."""
-    if not count or keep_all:
-        return []
-    first = obj.num_imported[import_kind]
-    live = {sym.index for sym in obj.resolved if sym.kind == symbol_kind and sym.file is obj and sym.live}
-    names = {}
-    for sym in obj.symbols:
-        if sym.kind == symbol_kind and not sym.flags & UNDEFINED and sym.index >= first:
-            names.setdefault(sym.index, sym.name)
-    what = "global" if symbol_kind == SYMTAB_GLOBAL else "tag"
-    return [names.get(k, f"{what} {k}") for k in range(first, first + count) if k not in live]
-
-
-def _weak_undefined_functions(symtab):
-    """The weak functions objects refer to and nobody defines, in symbol-table order: each
-    gets a stub before wasm-ld collects (one an archive member could define counts: weak
-    references extract nothing)."""
-    return (sym for sym in symtab.symbols.values()
-            if sym.kind == SYMTAB_FUNCTION and sym.weak and not sym.defined and sym.referenced_by is not None)
 
 
 def _report_layout(layout, symtab, diag):

@@ -139,14 +139,6 @@ class MarkLive:
                 elif live_undefined and sym in live_undefined and obj not in live_undefined[sym]:
                     live_undefined[sym].append(obj)
 
-    def in_scan_order(self, reported) -> list:
-        """The undefined symbols `reported` (a few of `live_undefined`'s) in the order
-        wasm-ld 14 reports them, its relocation scan's (`first_references`), not the order
-        marking reached them. Symbols only the command line names come first."""
-        first = first_references(self.symtab.objects, set(reported))
-        rank = dict(zip(first, range(len(first))))
-        return sorted(reported, key=lambda sym: rank.get(sym, -1))
-
     def _follow_skipping_stub_slots(self, obj, columns, lo, hi, weak_stubs):
         """`_mark`'s walk over one chunk's relocations, a table slot of a weak function
         nobody defines left out."""

@@ -376,6 +376,13 @@ class SymbolTable:
         elif kind == SYMTAB_TABLE:
             sym.table_type = obj.table_type(raw.index)
 
+    def weak_undefined_functions(self):
+        """The weak functions objects refer to and nobody defines, in symbol-table order: each
+        gets a stub before wasm-ld collects (one an archive member could define counts: weak
+        references extract nothing)."""
+        return (sym for sym in self.symbols.values()
+                if sym.kind == SYMTAB_FUNCTION and sym.weak and not sym.defined and sym.referenced_by is not None)
+
     # -- references from the command line ---------------------------------------------------
 
     def require(self, name: str) -> Symbol | None:
