@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from wasmmerge.cli import cli
 from wasmmerge.errors import LinkError
+from wasmmerge.linker import options
 from wasmmerge.linker.options import OPTIONS, REFUSED, VERSION_LINE, parse_args
 
 from .harness import ROOT, require_tools, run_wasm_ld, run_wasmmerge_link
@@ -223,6 +224,14 @@ def test_response_files_are_split_as_llvm_splits_them(tmp_path, text):
     (tmp_path / "empty.rsp").write_bytes(b"")
     ref, ours = _both(["--no-entry", "--export=main", "a.o", "@empty.rsp", "@args.rsp", "-o", "out.wasm"], tmp_path)
     assert ours == ref
+
+
+@pytest.mark.parametrize("text", ["a.o  b.o\tc.o\r\nd.o\n", " x ", "", "\n\n", "a\vb c\fd", "/p/ä.o\t-Lx"])
+def test_response_files_without_quotes_split_as_the_tokenizer_splits_them(text):
+    """A file without quotes or backslashes (a build's list of objects) is split at C
+    level; the arguments are the character-at-a-time tokenizer's."""
+    assert options._split_gnu(text) == options._tokenize_gnu(text)
+    assert options._split_gnu(text + '"y z"') == options._tokenize_gnu(text + '"y z"')
 
 
 @pytest.mark.parametrize("argv", [
