@@ -329,6 +329,29 @@ def test_addresses_and_stored_values_wrap_like_the_reference_engine():
     assert results[1][8] == [0xE000_0000_0000_0002]
 
 
+def test_a_wrapping_store_of_a_value_loaded_from_the_same_place():
+    """`p->n -= 16` on n < 16: struct's pack_into zeroes the field before it refuses the
+    unwrapped value, so retrying with the wrapped one must not load the field again (Lua's
+    `L->top--` through `+ 0xfffffff0` became 0xfffffff0 instead of n - 16)."""
+    text = """(module (memory 1)
+      (func (export "dec") (param i32)
+        (i32.store (local.get 0) (i32.add (i32.load (local.get 0)) (i32.const -16))))
+      (func (export "dec64") (param i32)
+        (i64.store (local.get 0) (i64.add (i64.load (local.get 0)) (i64.const -3))))
+      (func (export "set") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+      (func (export "get") (param i32) (result i32) (i32.load (local.get 0)))
+      (func (export "get64") (param i32) (result i64) (i64.load (local.get 0))))"""
+    calls = [("set", 8, 0x18940), ("dec", 8), ("get", 8), ("set", 8, 5), ("dec", 8),
+             ("get", 8), ("set", 16, 0x7FFF_0000), ("dec64", 16), ("get64", 16)]
+    results = []
+    for engine in ENGINES:
+        store, inst = setup(text, engine)
+        results.append([outcome(store, inst, *call) for call in calls])
+    assert results[0] == results[1]
+    assert results[1][2] == [0x18930] and results[1][5] == [0xFFFF_FFF5]
+    assert results[1][8] == [0x7FFE_FFFD]
+
+
 def test_a_local_set_after_an_if_keeps_both_arms_results():
     """`local.set` folds into the assignment just before it only in straight-line code."""
     text = """(module
