@@ -352,6 +352,24 @@ def test_a_wrapping_store_of_a_value_loaded_from_the_same_place():
     assert results[1][8] == [0x7FFE_FFFD]
 
 
+def test_a_wrapping_store_through_an_address_loaded_from_the_same_place():
+    """The address too: a pointer to itself (a one-node ring's `next`) stored through, with
+    a value that needs wrapping: the retry must not load the zeroed pointer again (it
+    stored at address 0)."""
+    text = """(module (memory 1)
+      (func (export "store_through") (param i32 i32)
+        (i32.store (i32.load (local.get 0)) (i32.add (local.get 1) (i32.const -1))))
+      (func (export "set") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+      (func (export "get") (param i32) (result i32) (i32.load (local.get 0))))"""
+    calls = [("set", 8, 8), ("store_through", 8, 5), ("get", 8), ("get", 0)]
+    results = []
+    for engine in ENGINES:
+        store, inst = setup(text, engine)
+        results.append([outcome(store, inst, *call) for call in calls])
+    assert results[0] == results[1]
+    assert results[1][2:] == [[4], [0]]
+
+
 def test_a_local_set_after_an_if_keeps_both_arms_results():
     """`local.set` folds into the assignment just before it only in straight-line code."""
     text = """(module

@@ -219,11 +219,12 @@ class Numeric(Emitter):
             if mask is not None:
                 # The low bits are the same before the operation's wrap.
                 v = f"({value.wide or v} & {hex(mask)})"
-            elif not value.flt and not checked and MEMORY not in value.deps:
-                # Only a value that reads no memory is tried unwrapped: struct's pack_into
-                # zeroes the field before refusing an out-of-range value, so the retry
-                # would read the zeroes of a value loaded from where it stores
-                # (`p->n -= 16`). An out-of-range address is refused before any write.
+            elif not value.flt and not checked and MEMORY not in value.deps and MEMORY not in addr.deps:
+                # Only a store that reads no memory is tried with its value unwrapped:
+                # struct's pack_into zeroes the field before refusing an out-of-range value,
+                # so the retry would read the zeroes of a value loaded from where it stores
+                # (`p->n -= 16`), or of an address loaded from there (a pointer to itself).
+                # An out-of-range address is refused before any write.
                 v = value.unwrapped()
             at = self.address(addr, offset, unwrapped=not checked)
             if checked:
