@@ -173,6 +173,21 @@ def test_export_from_leaving_out_the_command_keeps_the_reactor_initializer():
     assert {e.name for e in decode_module(result.data, lazy=True).exports} == {"_initialize", "get1"}
 
 
+LIB_OWN_MEMORY = '(module (memory (export "memory") 1) (func (export "f") (result i32) (i32.const 7)))'
+WASI_CALLER = ('(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))'
+               ' (memory (export "memory") 1) (func (export "_start")))')
+
+
+def test_wasi_calls_bound_to_another_inputs_memory_are_warned_about():
+    # A library with its own memory first keeps the name `memory`; the command's WASI
+    # calls would then read the library's memory (found merging clang output).
+    result = _merge(LIB_OWN_MEMORY, WASI_CALLER, export_conflicts="rename")
+    assert any(w.startswith("WASI calls of m1 will use merged memory 0") for w in result.warnings)
+    for quiet in (_merge(WASI_CALLER, LIB_OWN_MEMORY, export_conflicts="rename"),
+                  _merge(LIB_OWN_MEMORY, WASI_CALLER, export_from=["m1"])):
+        assert not any("WASI calls" in w for w in quiet.warnings)
+
+
 # -- targets ------------------------------------------------------------------------------
 
 TWO_MEMORIES = ('(module (memory 1) (func (export "a") (result i32) (i32.load (i32.const 0))))',

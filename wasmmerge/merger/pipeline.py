@@ -13,7 +13,7 @@ from ..errors import ValidationError, WasmError
 from ..usage import space_size_features, target_feature_name
 from ..validator.canon import TypeStore, map_externtype, map_valtype
 from .constexpr import ConstExprs
-from .exports import merged_exports
+from .exports import merged_exports, wasi_memory_warnings
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
@@ -100,6 +100,7 @@ def _merge(inputs, options: MergeOptions | None, files) -> MergeResult:
     wasi_roles = find_roles(loaded, plan, warnings)
     hide_initializers(loaded, wasi_roles)
     out.exports = merged_exports(loaded, plan, options, warnings)
+    wasi_memory_warnings(loaded, plan, out.exports, warnings)
     phases.done("rewrite")
 
     init = plan_init_order(effects, [t.limits.min for t in out.table_types()],
