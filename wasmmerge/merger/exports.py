@@ -6,7 +6,6 @@ exported twice under one name (a re-export) is no clash.
 """
 
 from ..binary.model import Export
-from ..binary.types import MEMORY_KIND
 from ..errors import LinkError, ValidationError
 from .options import MergeOptions
 from .plan import KIND_SPACES, Plan
@@ -53,36 +52,3 @@ def merged_exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[
                         "(use --rename-export-conflicts or --skip-export-conflicts)")
     return out
 
-
-WASI_MODULES = ("wasi_snapshot_preview1", "wasi_unstable")
-
-
-def wasi_memory_warnings(loaded, plan: Plan, exports: list[Export], warnings) -> None:
-    """Warn when kept WASI imports will not read the memory of the input that calls them.
-
-    A WASI host binds a module's WASI imports to its export `memory` (else memory 0), and a
-    pointer in a WASI call is an address in the caller's memory. Merged, the inputs' WASI
-    imports become one set, bound to the memory the output exports as `memory`: an input
-    calling WASI with another memory writes and reads the wrong bytes (say, a library with
-    its own memory first, whose `memory` export keeps the name, then a command).
-    """
-    names = {inp.name for inp in loaded}
-    space = KIND_SPACES[MEMORY_KIND]
-    callers: dict[int, list[str]] = {}
-    for k, inp in enumerate(loaded):
-        m = inp.module
-        if not any(i.module in WASI_MODULES and i.module not in names for i in m.imports):
-            continue
-        mems = plan.maps[k][space]
-        if not mems:
-            continue
-        own = next((e.index for e in m.exports if e.kind == MEMORY_KIND and e.name == "memory"), 0)
-        callers.setdefault(mems[own], []).append(inp.name)
-    if not callers:
-        return
-    bound = next((e.index for e in exports if e.kind == MEMORY_KIND and e.name == "memory"), 0)
-    wrong = [n for mem, ns in callers.items() if mem != bound for n in ns]
-    if wrong:
-        warnings.append(f"WASI calls of {', '.join(wrong)} will use merged memory {bound} (the export "
-                        f"'memory'), not their own: they read and write the wrong memory (export "
-                        f"only the caller's memory as 'memory', e.g. put it first or use --export-from)")

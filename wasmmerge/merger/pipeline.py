@@ -13,7 +13,7 @@ from ..errors import ValidationError, WasmError
 from ..usage import space_size_features, target_feature_name
 from ..validator.canon import TypeStore, map_externtype, map_valtype
 from .constexpr import ConstExprs
-from .exports import merged_exports, wasi_memory_warnings
+from .exports import merged_exports
 from .init_order import PAGE, ModuleEffects, Step, plan_init_order, start_body
 from .load import load_inputs
 from .options import MergeOptions, MergeResult
@@ -26,7 +26,7 @@ from .shared_imports import share_host_imports
 from .target import check_target, merge_introduced
 from .unused_tables import droppable_tables
 from .verify import finish_codes
-from .wasi_abi import apply_wasi_abi, find_roles, hide_initializers
+from .wasi_abi import apply_wasi_abi, find_roles, hide_initializers, wasi_memory_warnings
 
 GENERATED_START_NAME = "__wasmmerge_start"
 
