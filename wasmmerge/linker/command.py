@@ -14,6 +14,7 @@ from .. import collector
 from ..cliutil import USAGE_ERROR, USER_ERROR, diagnostic, echo, fail
 from ..errors import WasmError
 from ..outputs import OutputSet, check_paths
+from .diagnostics import separator_after
 from .driver import link
 from .options import VERSION_LINE, UsageError, parse_args
 
@@ -77,7 +78,7 @@ def _report(err: WasmError):
     separator = getattr(err, "separator", "")
     for problem in getattr(err, "problems", None) or [err]:
         echo(separator + diagnostic(problem), err=True)
-        separator = "\n" if "\n" in str(problem) else ""
+        separator = separator_after(str(problem))
 
 
 def _why_extract(extractions) -> str:

@@ -33,6 +33,20 @@ def demangle_words(message: str) -> str:
     return _pattern("mangled").sub(lambda m: demangle(m.group(0)), message) if "_Z" in message else message
 
 
+def separator_after(message: str) -> str:
+    """What comes before the next diagnostic: lld's blank line after one of several lines
+    (a message with `>>>` details), nothing after a one-line one."""
+    return "\n" if "\n" in message else ""
+
+
+def problems_error(problems: list[str]) -> LinkError:
+    """One error for several problems, which the command prints each as its own
+    diagnostic line (`command._report`)."""
+    err = LinkError("\n".join(problems))
+    err.problems = problems
+    return err
+
+
 class Diagnostics:
     def __init__(self, fatal_warnings=False, error_limit=20, trace=False, trace_symbols=(), stream=None,
                  demangle=True):
@@ -60,23 +74,17 @@ class Diagnostics:
         name that no symbol answers), printed as given: wasm-ld demangles symbols, and
         such a name is none (`--export=_Z3barv` not found is `_Z3barv`, not `bar()`)."""
         if not verbatim:
-            message = main_named(message)
-            if self.demangle:
-                message = demangle_words(message)
+            message = self.named(message)
         if self.fatal_warnings:
             self.errors.append(message)
         else:
             self.warnings.append(message)
             print(f"{self.separator}wasmmerge: warning: {message}", file=self.stream)  # cliutil's form
-            self.separator = "\n" if "\n" in message else ""
+            self.separator = separator_after(message)
 
     def error(self, message: str, verbatim: bool = False):
         """`verbatim`: as for `warn`."""
-        if not verbatim:
-            message = main_named(message)
-            if self.demangle:
-                message = demangle_words(message)
-        self.errors.append(message)
+        self.errors.append(message if verbatim else self.named(message))
 
     def check(self):
         """Stop the link if anything went wrong so far (all errors in one message)."""
@@ -85,8 +93,7 @@ class Diagnostics:
         shown = self.errors if not self.error_limit else self.errors[:self.error_limit]
         if len(shown) < len(self.errors):
             shown = [*shown, "too many errors emitted, stopping now (use -error-limit=0 to see all errors)"]
-        err = LinkError("\n".join(shown))
-        err.problems = shown  # the command prints each as its own diagnostic
+        err = problems_error(shown)
         err.separator = self.separator  # (after the warnings printed so far)
         raise err
 

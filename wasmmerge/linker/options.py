@@ -13,6 +13,7 @@ from .. import __version__
 from ..binary.record import Record
 from ..custom.linking import SYMTAB_FUNCTION as _FUNCTION_SYMBOL
 from ..errors import LinkError
+from .diagnostics import problems_error
 
 # The same version as `wasmmerge --version`; "LLD" is what build systems look for in a
 # wasm-ld's version line.
@@ -525,9 +526,7 @@ def _check_combinations(opts: LinkOptions) -> None:
         if opts.shared_memory:
             problems.append("-r and --shared-memory may not be used together")
     if problems:
-        err = LinkError("\n".join(problems))
-        err.problems = problems  # the command prints each as its own diagnostic
-        raise err
+        raise problems_error(problems)
 
 
 def find_library(opts: LinkOptions, name: str) -> str:
