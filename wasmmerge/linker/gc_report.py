@@ -95,7 +95,7 @@ def _removed(obj, symbol_kind: int, import_kind: int, count: int, keep_all: bool
     if not count or keep_all:
         return []
     first = obj.num_imported[import_kind]
-    live = {sym.index for sym in obj.resolved if sym.kind == symbol_kind and sym.file is obj and sym.live}
+    live = obj.live_definitions(symbol_kind, import_kind)
     names = {}
     for sym in obj.symbols:
         if sym.kind == symbol_kind and not sym.flags & UNDEFINED and sym.index >= first:

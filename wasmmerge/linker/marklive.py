@@ -106,8 +106,7 @@ class MarkLive:
         enqueue = self.enqueue
         live_undefined = self.live_undefined  # empty in most links: then no lookup at all
         # The weak functions nobody defines, and the objects naming them (none in most links).
-        weak_stubs = {id(sym) for sym in self.symtab.symbols.values()
-                      if sym.kind == SYMTAB_FUNCTION and sym.weak and sym.file is None and sym.synthetic is None}
+        weak_stubs = set(map(id, self.symtab.weak_undefined_functions()))
         naming_stubs = {}  # id(object) -> whether its symbols include one of them
         function_chunk = FunctionChunk
         while queue:

@@ -215,6 +215,14 @@ class ObjectFile(Entity):
             self._symbols = self.symbol_table.records()
         return self._symbols
 
+    def live_definitions(self, symbol_kind: int, import_kind: int) -> set[int]:
+        """The indices (imports first) of the globals or tags this object defines that a
+        live symbol of its own names: what garbage collection keeps of them (the layout's
+        tags, --print-gc-sections' list of the others)."""
+        first = self.num_imported[import_kind]
+        return {sym.index for sym in self.resolved
+                if sym.kind == symbol_kind and sym.file is self and sym.index >= first and sym.live}
+
     # The type of an entity by its index in the object's index space of its kind
     # (imports first), as a symbol names it.
 

@@ -22,8 +22,8 @@ from .symtab import TABLE_SYMBOL
 from .synthetic import TLS_SYMBOLS
 
 # The synthetic symbols wasm-ld 14 creates before it adds the input files.
-EARLY_SYNTHETIC = ("__wasm_call_ctors", "__stack_pointer", *TLS_SYMBOLS)
 _EARLY_UNSHARED = ("__wasm_call_ctors", "__stack_pointer")
+EARLY_SYNTHETIC = (*_EARLY_UNSHARED, *TLS_SYMBOLS)
 
 
 def early_synthetic(shared_memory: bool) -> tuple:

@@ -34,6 +34,5 @@ def _live_tags(obj, keep_all: bool) -> set[int]:
     first = obj.num_imported[TAG_KIND]
     if keep_all:  # every tag an object defines, one whose symbol another's copy won too (C++'s weak __cpp_exception)
         return set(range(first, first + len(obj.module.tags)))
-    return {sym.index for sym in obj.resolved
-            if sym.kind == SYMTAB_TAG and sym.file is obj and sym.index >= first and sym.live}
+    return obj.live_definitions(SYMTAB_TAG, TAG_KIND)
 

@@ -51,4 +51,3 @@ def merged_exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[
         raise LinkError(f"export name conflicts: {listed} "
                         "(use --rename-export-conflicts or --skip-export-conflicts)")
     return out
-
