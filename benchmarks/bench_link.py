@@ -160,14 +160,18 @@ def count_relocations(objects) -> int:
 
 
 def traced_peak(link_args, out_dir) -> int:
-    """Peak bytes the link itself allocates (in process, under tracemalloc), in one
-    process: linking on several, the code section is filled in a shared mapping and the
-    read-ahead records lie in another, which tracemalloc does not see."""
+    """Peak bytes the link itself allocates (in process, under tracemalloc), its output
+    written: in one process, because linking on several, the code section is filled in a
+    shared mapping and the read-ahead records lie in another, which tracemalloc does
+    not see; written, because on one process the code section is made as it is written."""
     from wasmmerge.linker.driver import link  # lazy: after sys.path is set
     from wasmmerge.linker.options import parse_args  # lazy: after sys.path is set
+    from wasmmerge.outputs import OutputSet  # lazy: after sys.path is set
     opts = parse_args([*link_args, "--threads=1", "-o", str(out_dir / "bench-traced.wasm")])
     tracemalloc.start()
-    link(opts)
+    outputs = OutputSet()
+    outputs.add(opts.output, link(opts).pieces)
+    outputs.commit()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return peak

@@ -25,6 +25,31 @@ TEMP_ATTEMPTS = 100
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
+class Deferred:
+    """A piece of an output made while it is written, a window at a time, so that the
+    whole of it is never held in memory (the linker's code section: most of a module).
+    `write_to(write)` calls `write` with each window, bytes-like, in order; a window is
+    the caller's only until `write` returns. It can be written once."""
+
+    __slots__ = ()
+
+    def write_to(self, write) -> None:
+        raise NotImplementedError
+
+
+def joined(pieces: list) -> bytes:
+    """An output given as pieces (bytes-like or `Deferred`), in one piece."""
+    if not any(isinstance(piece, Deferred) for piece in pieces):
+        return b"".join(pieces)
+    out = bytearray()
+    for piece in pieces:
+        if isinstance(piece, Deferred):
+            piece.write_to(out.extend)
+        else:
+            out += piece
+    return bytes(out)
+
+
 def check_paths(inputs: list[str], outputs: list[tuple[str, str | None]]) -> None:
     """Refuse an output (`(option, path)`, path None when not asked for) that is one of
     the `inputs` or another output, comparing resolved paths (so `./a.wasm`, `dir/../a.wasm`
@@ -81,10 +106,10 @@ class OutputSet(Record):
         self.streamed = {} if streamed is None else streamed
 
     def add(self, path: str, data) -> None:
-        """Add an output (bytes, or a list of bytes-like pieces written one after
-        another); add the primary output (the build target) first."""
+        """Add an output (bytes, or a list of pieces, bytes-like or `Deferred`, written
+        one after another); add the primary output (the build target) first."""
         if isinstance(data, list) and path == STDOUT:
-            data = b"".join(data)
+            data = joined(data)
         if path == STDOUT:
             self.stdout = data
         else:
@@ -182,12 +207,18 @@ def _write_temporary(path: str, data) -> str:
         with f:
             if isinstance(data, list):
                 for piece in data:
-                    f.write(piece)
+                    if isinstance(piece, Deferred):
+                        piece.write_to(f.write)
+                    else:
+                        f.write(piece)
             else:
                 f.write(data)
     except OSError as err:
         os.unlink(temp)
         raise _error(path, err) from None
+    except BaseException:  # a deferred piece failed while being made: no output
+        os.unlink(temp)
+        raise
     return temp
 
 

@@ -48,7 +48,7 @@ def _codec(data: bytes, start: int, end: int):
     for imp in imports:
         for column, value in zip(lists, (imp.module, imp.name, imp.type)):
             column[imp.kind].append(value)
-    return lists
+    return tuple(tuple(column) for column in lists)
 
 
 def _ours(data: bytes, start: int, end: int):
@@ -58,7 +58,8 @@ def _ours(data: bytes, start: int, end: int):
         return err.message, err.offset
     for modules in imports.modules:
         assert all(module is sys.intern(module) for module in modules)  # one string per module name
-    return imports.modules, imports.names, imports.descs
+    # (kept as tuples, or lists where names are renamed in place: compared as lists)
+    return tuple(tuple(list(kind) for kind in column) for column in (imports.modules, imports.names, imports.descs))
 
 
 _TEXT = st.sampled_from([b"env", b"GOT.mem", b"", "π".encode(), b"x" * 127, b"y" * 128, b"\xff", b"ab\xc3"])

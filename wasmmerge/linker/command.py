@@ -61,10 +61,14 @@ def _link_and_write(opts):
                          ("--why-extract", opts.why_extract if opts.why_extract != "-" else None)])
     result = link(opts)
     outputs = OutputSet()
-    outputs.add(opts.output, result.pieces)
+    # The map first: it reads the module whole (`result.data`), which is then the
+    # output's one piece; without it, the code section is made as it is written.
     if opts.map_file:
         from .mapfile import render_map  # lazy: only for -Map/--print-map
-        outputs.add(opts.map_file, render_map(result).encode("utf-8"))
+        map_text = render_map(result).encode("utf-8")
+    outputs.add(opts.output, result.pieces)
+    if opts.map_file:
+        outputs.add(opts.map_file, map_text)
     if opts.why_extract:
         outputs.add(opts.why_extract, _why_extract(result.symtab.extractions).encode("utf-8"))
     outputs.commit()

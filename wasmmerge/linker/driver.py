@@ -11,6 +11,7 @@ import os
 from .. import collector
 from ..binary.types import GLOBAL_KIND
 from ..errors import LinkError
+from ..outputs import joined
 from ..workers import processes_for
 from .archive import is_archive
 from .diagnostics import Diagnostics
@@ -92,7 +93,8 @@ def _read_imports_file(archive_path: str, opts: LinkOptions):
 class LinkResult:
     def __init__(self, pieces: list, layout, symtab, diag):
         # The module as the pieces the writer made (the code section alone is most of
-        # it): written to the file one after another, joined only if `data` is asked for.
+        # it, made as it is written when one process makes it: `outputs.Deferred`):
+        # written to the file one after another, joined only if `data` is asked for.
         self.pieces = pieces
         self._data = None
         self.layout = layout
@@ -104,7 +106,7 @@ class LinkResult:
     def data(self) -> bytes:
         """The module's bytes in one piece."""
         if self._data is None:
-            self._data = b"".join(self.pieces) if len(self.pieces) != 1 else bytes(self.pieces[0])
+            self._data = joined(self.pieces) if len(self.pieces) != 1 else bytes(self.pieces[0])
             self.pieces = [self._data]
         return self._data
 
@@ -355,9 +357,12 @@ def _link(opts, symtab, diag) -> LinkResult:
         _report_layout(layout, symtab, diag)
     writer = Writer(layout, symtab, opts)
     writer.features = features
+    writer.release_relocations = not opts.emit_relocs
     pieces = writer.write_pieces()
+    if not opts.emit_relocs:
+        _release_symbol_tables(symtab)
     if opts.emit_relocs or opts.build_id:
-        data = b"".join(pieces)
+        data = joined(pieces)
         if opts.emit_relocs:
             from .relocatable import add_emitted_relocs  # lazy: only --emit-relocs writes reloc sections
             data = add_emitted_relocs(data, symtab, layout, writer)
@@ -366,6 +371,15 @@ def _link(opts, symtab, diag) -> LinkResult:
     result.sections = writer.sections
     result.shared_memory = opts.shared_memory
     return result
+
+
+def _release_symbol_tables(symtab):
+    """Let go of the objects' symbol tables (columns of every entry) before the code is
+    written: the symbols they were entered as, and each object's `resolved` list, are
+    all that the code's relocations and every later step use (only --emit-relocs and -r,
+    which write the tables again, read them after layout)."""
+    for obj in symtab.objects:
+        obj.symbol_table = obj._symbols = None
 
 
 def _exported_globals(layout, symtab) -> list[tuple[str, bool]]:

@@ -93,13 +93,18 @@ def plan_exports(planner, wrap_exports: bool, dtors) -> None:
     exports.extend(wrapped)
 
 
-def _in_wasm_ld_order(symbols: dict, shared_memory: bool) -> list:
-    """The symbols in wasm-ld's table order: the ones it makes before it reads any input
-    (`symbol_order.early_synthetic`) first, so first among the exports with --export-all."""
+def _in_wasm_ld_order(symbols: dict, shared_memory: bool):
+    """The (name, symbol) pairs in wasm-ld's table order: the ones it makes before it
+    reads any input (`symbol_order.early_synthetic`) first, so first among the exports
+    with --export-all. Made as they are walked: a list of a program's every symbol
+    would be the layout's largest allocation."""
     first = [(name, symbols[name]) for name in early_synthetic(shared_memory)
              if name in symbols and symbols[name].synthetic]
+    yield from first
     made = {name for name, _ in first}
-    return first + [(name, sym) for name, sym in symbols.items() if name not in made]
+    for item in symbols.items():
+        if item[0] not in made:
+            yield item
 
 
 def _export_name(sym) -> str | None:

@@ -7,6 +7,7 @@ extends). The table holds null at slot 0 and address-taken functions from
 --table-base on, in the order their relocations are met.
 """
 
+from array import array
 from itertools import compress
 
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
@@ -290,7 +291,7 @@ class Planner(MemoryPlanner):
         entries = out.table_entries
         base = out.table_base
 
-        slot_of = {}  # output function index -> slot, for functions defined by objects
+        slot_of = slot_map(out)
         for obj in self.symtab.objects:
             resolved = obj.resolved
             for columns, spans in (kept_runs(obj.code_relocs, obj.functions), kept_runs(obj.data_relocs, obj.datas)):
@@ -317,13 +318,20 @@ class Planner(MemoryPlanner):
                 sym.out_index = 0  # the one table, defined or (--import-table) imported
 
 
-def take_slot(sym, slot_of: dict, entries: list, base: int) -> int:
+def slot_map(out) -> array:
+    """Each output function's table slot, -1 while it has none (`take_slot`): a machine
+    integer per function, where a dict of a program's thousands cost 0.6 MB."""
+    return array("q", [-1]) * (out.num_imported_functions + len(out.functions))
+
+
+def take_slot(sym, slot_of: array, entries: list, base: int) -> int:
     """The table slot of a function whose address is taken. Symbols of one defined function
     (C++ constructor and destructor aliases: D1 and D2 name one body) share its slot, as
-    wasm-ld keeps the slot on the function; an imported function's is its symbol's."""
+    wasm-ld keeps the slot on the function (`slot_of`, by output function index); an
+    imported function's is its symbol's."""
     key = sym.out_index if sym.file is not None else None
-    slot = slot_of.get(key) if key is not None else None
-    if slot is None:
+    slot = slot_of[key] if key is not None else -1
+    if slot < 0:
         slot = base + len(entries)
         entries.append(sym)
         if key is not None:

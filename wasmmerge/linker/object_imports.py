@@ -97,4 +97,11 @@ def read_imports(data: bytes, start: int, end: int) -> ObjectImports:
         descs[imp.kind].append(imp.type)
     if pos != end:
         raise DecodeError("section size mismatch", pos)
+    # A kind with no import shares one empty tuple (most objects import only functions,
+    # the memory and __stack_pointer), and the module names and descriptions, never
+    # changed after this, are tuples sized to fit (the names are renamed in place:
+    # symtab.py). Thousands of objects' lists were a tenth of a large link's memory.
+    imports.modules = tuple(tuple(kind) for kind in modules)
+    imports.descs = tuple(tuple(kind) for kind in descs)
+    imports.names = tuple(kind if kind else () for kind in names)
     return imports

@@ -323,7 +323,7 @@ def _decode_declarations(data, infos) -> tuple[Module, ObjectImports]:
             count, pos = leb.read_u32(data, pos)
             indices = data[pos:end]
             if len(indices) == count and indices.isascii():  # every type index one byte (below 128)
-                funcs = list(indices)
+                funcs = bytes(indices)  # (read only: a byte each, not a list slot and more)
             else:
                 for _ in range(count):
                     index, pos = leb.read_u32(data, pos)

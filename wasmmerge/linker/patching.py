@@ -15,6 +15,7 @@ from itertools import accumulate
 from ..binary import leb
 from ..binary.model import CODE
 from ..errors import LinkError
+from ..outputs import Deferred
 from ..workers import fill_shared, processes_for, split_by_cost
 from .relocations import ROW_OF, encode_field
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, TLS
@@ -58,6 +59,8 @@ class Patcher:
         self._offsets = array("q")  # each function's place in the code payload, after its head (_code)
         self._head_size = 0  # the payload's head: the function count
         self._custom_jobs = []  # (custom chunk, its place in _code's buffer, tombstone)
+        # Set by a link that reads no code relocation once the code is written (`_DeferredCode`).
+        self.release_relocations = False
 
     def code_offset(self, chunk) -> int | None:
         """Where a kept function's size field sits in the code section's payload (known
@@ -258,9 +261,14 @@ class Patcher:
         self._custom_jobs = jobs
         workers = processes_for(end, self.opts.threads)
         if workers == 1:
-            buffer = bytearray(end)
-            self._fill(buffer, 0, len(costs))
+            # The bodies are made as the module is written (`_DeferredCode`), so the
+            # section is never held whole; the custom chunks here, in a buffer of their own.
+            customs_buffer = bytearray(end - at)
+            self._fill(customs_buffer, len(functions), len(costs), base=at)
             meanwhile()
+            view = memoryview(customs_buffer)
+            payloads = {name: view[start - at:start - at + size] for name, (start, size) in regions.items()}
+            return [bytes((CODE,)) + u32(len(head) + at) + head, _DeferredCode(self, at)], payloads
         else:
             # This process takes a slightly smaller share (measured on bench_link: 0.95 of
             # an equal one, the write's parallel part 57-58 ms at 0.8, 53-55 ms at 0.95,
@@ -274,13 +282,14 @@ class Patcher:
         # In pieces, joined only with the whole module: the section is most of it.
         return [bytes((CODE,)) + u32(len(head) + at) + head, view[:at]], payloads
 
-    def _fill(self, buffer, start: int, stop: int):
-        """Jobs [start, stop) of `_code`: the functions', then the custom chunks'."""
+    def _fill(self, buffer, start: int, stop: int, base: int = 0):
+        """Jobs [start, stop) of `_code`: the functions', then the custom chunks', in
+        `buffer` holding the payload from its byte `base` on."""
         count = len(self.layout.functions)
         if start < count:
-            self._fill_bodies(buffer, start, min(stop, count))
+            self._fill_bodies(buffer, start, min(stop, count), base)
         for chunk, at, tombstone in self._custom_jobs[max(start - count, 0):max(stop - count, 0)]:
-            self._copy_patched(buffer, at, chunk, 0, tombstone)
+            self._copy_patched(buffer, at - base, chunk, 0, tombstone)
 
     def _copy_patched(self, buf, at: int, chunk, address: int, tombstone=None):
         """A data segment's or custom section's chunk copied to buf[at:] and its relocations
@@ -290,16 +299,17 @@ class Patcher:
         if lo != hi:
             self._patch(buf, at - chunk.start, chunk.file, columns, lo, hi, address - chunk.start, tombstone)
 
-    def _fill_bodies(self, payload, start: int, stop: int):
-        """Functions [start, stop) written to their places in `payload`, each body copied
-        and patched: a run of consecutive bodies of one object (all of an object's, when
-        every one is kept) is copied in one slice and patched in one pass."""
+    def _fill_bodies(self, payload, start: int, stop: int, base: int = 0):
+        """Functions [start, stop) written to their places in `payload` (which holds the
+        code's payload from its byte `base` on), each body copied and patched: a run of
+        consecutive bodies of one object (all of an object's, when every one is kept) is
+        copied in one slice and patched in one pass."""
         functions, offsets = self.layout.functions, self._offsets
         views = {}  # id(object) -> a memoryview of its bytes, so copying a body slices nothing
         k = start
         while k < stop:
             chunk = functions[k].chunk
-            at = offsets[k]
+            at = offsets[k] - base
             if chunk is None:
                 body = functions[k].body
                 field = u32(len(body)) + body
@@ -329,3 +339,57 @@ class Patcher:
                     self._patch(payload, at - begin, obj, columns, lo, hi, 0)
 
 
+
+
+class _DeferredCode(Deferred):
+    """The code section's bodies (after its head), made a window of about WINDOW bytes
+    at a time as the module is written: a large module's code is never in memory whole."""
+
+    __slots__ = ("patcher", "size")
+    WINDOW = 1 << 16
+
+    def __init__(self, patcher: Patcher, size: int):
+        self.patcher = patcher
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def write_to(self, write) -> None:
+        patcher, size = self.patcher, self.size
+        if patcher is None:
+            raise RuntimeError("the code section was written already")
+        self.patcher = None
+        offsets = patcher._offsets
+        count = len(offsets)
+        # Once its last body is written, an object's code relocations are let go where
+        # nothing reads them after (`release_relocations`: not for -r or --emit-relocs,
+        # which write them again): the windows hold the memory instead.
+        done_after = _last_bodies(patcher) if patcher.release_relocations else []
+        k = 0
+        while k < count:
+            base = offsets[k]
+            stop = max(bisect_left(offsets, base + self.WINDOW, k + 1), k + 1)
+            window = bytearray((offsets[stop] if stop < count else size) - base)
+            patcher._fill_bodies(window, k, stop, base)
+            write(window)
+            while done_after and done_after[-1][0] < stop:
+                obj = done_after.pop()[1]
+                obj.code_relocs = obj.code_bounds = None
+            # The small values' fields are made again for each window: a program's
+            # thousands of function indices would otherwise hold a field each to the end.
+            patcher.small_fields = [None] * SMALL_VALUES
+            k = stop
+
+
+def _last_bodies(patcher) -> list:
+    """(place of its last kept body in the code section, object) of each object with
+    code relocations, latest first."""
+    first = patcher.layout.num_imported_functions
+    last = []
+    for obj in patcher.symtab.objects:
+        if obj.code_relocs is not None:
+            kept = [chunk.out_index for chunk in obj.functions if chunk.out_index is not None]
+            last.append((max(kept) - first if kept else -1, obj))
+    last.sort(key=lambda item: item[0], reverse=True)
+    return last

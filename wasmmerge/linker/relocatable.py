@@ -21,7 +21,7 @@ from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
 from .features import encode_features
-from .layout import take_slot
+from .layout import slot_map, take_slot
 from .memory_plan import PAGE, align, place_chunks, segment_rank
 from .mismatch import replace_mismatched_calls
 from .chunk_relocs import named, relocations
@@ -189,7 +189,7 @@ def _table(symtab, out):
     """Slots from 1 for functions whose address is taken, in the order their relocations
     are met (an object's functions, then its data), as wasm-ld's relocation scan."""
     entries = out.table_entries
-    slot_of = {}
+    slot_of = slot_map(out)
     for obj in symtab.objects:
         for chunk in (*obj.functions, *obj.datas):
             if chunk.discarded:

@@ -14,6 +14,7 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
                             TABLE, TAG, TYPE)
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError
+from ..outputs import joined
 from .chunk_relocs import kept_runs
 from .demangle_lazy import shown_symbol  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
@@ -102,7 +103,7 @@ class Writer(Patcher):
     def write(self, as_object: bool = False) -> bytes:
         """The module; `as_object` (-r) leaves out what only a module has: a defined
         table, exports, elements and names (the caller adds linking and reloc.*)."""
-        return b"".join(self.write_pieces(as_object))
+        return joined(self.write_pieces(as_object))
 
     def write_pieces(self, as_object: bool = False) -> list:
         """The module as pieces (bytes-like) to write one after another: the code section
