@@ -355,12 +355,12 @@ def _link(opts, symtab, diag) -> LinkResult:
     diag.check()
     if opts.verbose:
         _report_layout(layout, symtab, diag)
+    if not opts.emit_relocs:
+        _release_symbol_tables(symtab)
     writer = Writer(layout, symtab, opts)
     writer.features = features
     writer.release_relocations = not opts.emit_relocs
     pieces = writer.write_pieces()
-    if not opts.emit_relocs:
-        _release_symbol_tables(symtab)
     if opts.emit_relocs or opts.build_id:
         data = joined(pieces)
         if opts.emit_relocs:
@@ -374,10 +374,10 @@ def _link(opts, symtab, diag) -> LinkResult:
 
 
 def _release_symbol_tables(symtab):
-    """Let go of the objects' symbol tables (columns of every entry) before the code is
+    """Let go of the objects' symbol tables (columns of every entry) before the module is
     written: the symbols they were entered as, and each object's `resolved` list, are
-    all that the code's relocations and every later step use (only --emit-relocs and -r,
-    which write the tables again, read them after layout)."""
+    all that the writer's relocations and every later step use (only --emit-relocs and
+    -r, which write the tables again, read them after layout)."""
     for obj in symtab.objects:
         obj.symbol_table = obj._symbols = None
 
