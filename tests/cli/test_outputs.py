@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from wasmmerge.errors import WasmError
-from wasmmerge.outputs import OutputSet
+from wasmmerge.outputs import Deferred, OutputSet, joined
 
 from .clirun import APP, LIB, snapshot, wasmmerge, write_modules
 
@@ -116,3 +116,42 @@ def test_depfile_with_stdout_output_is_refused(work):
     assert proc.returncode == 2
     assert proc.stderr.startswith("wasmmerge: error: --depfile needs an output file") and proc.stdout == ""
     assert not (work / "out.d").exists()
+
+
+class _Windows(Deferred):
+    """A piece made a window at a time, reusing one buffer (as the linker's code is)."""
+
+    def __init__(self, windows, fail_after=None):
+        self.windows, self.fail_after = windows, fail_after
+
+    def write_to(self, write):
+        buffer = bytearray(max(map(len, self.windows)))
+        for k, window in enumerate(self.windows):
+            if k == self.fail_after:
+                raise WasmError("made up failure while making the piece")
+            buffer[:len(window)] = window
+            write(memoryview(buffer)[:len(window)])
+
+
+def test_a_deferred_piece_is_written_in_place_window_by_window(tmp_path):
+    target = tmp_path / "out.wasm"
+    outputs = OutputSet()
+    outputs.add(str(target), [b"head:", _Windows([b"one,", b"two,", b"three"]), b":tail"])
+    outputs.commit()
+    assert target.read_bytes() == b"head:one,two,three:tail"
+    # Joined (the module whole, as -Map reads it): each window copied before the next.
+    assert joined([b"<", _Windows([b"ab", b"c", b"de"]), b">"]) == b"<abcde>"
+    assert joined([b"plain", b" pieces"]) == b"plain pieces"
+
+
+def test_a_deferred_piece_that_fails_leaves_nothing(tmp_path):
+    """A piece that fails while it is made (after some of it was written): no target
+    appears, an older one stays as it was, no temporary is left, the error goes on."""
+    target = tmp_path / "out.wasm"
+    target.write_bytes(b"old")
+    outputs = OutputSet()
+    outputs.add(str(target), [b"head", _Windows([b"one", b"two"], fail_after=1)])
+    outputs.add(str(tmp_path / "out.map"), b"map")
+    with pytest.raises(WasmError, match="made up failure"):
+        outputs.commit()
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.wasm"]
