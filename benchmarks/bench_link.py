@@ -9,8 +9,10 @@ linkers from the same command line, whole process each time (ours through the in
 functions of its own and the next object, reads and writes other objects' data, and
 stores function pointers in data, so the objects carry function-index, memory-address
 and table-index relocations (over 100,000 at the default size). Prints the time of each
-linker, their ratio (target: within 3x of wasm-ld) and our peak RSS against the total
-input size (target: at most 3x). Then the fixed cost a build pays once per target: a
+linker, their ratio (target: within 3x of wasm-ld), each one's peak RSS, and the peak
+of what the link allocates, its output written, against the total input size (target:
+at most 3x; tracemalloc, in one process: the interpreter's own memory is no input's
+cost). Then the fixed cost a build pays once per target: a
 tiny two-object link, whole process, least of --startup-runs runs interleaved with
 wasm-ld on the same objects and with `python -c pass` (the interpreter's own start),
 with the package's bytecode cached as an install has it.
@@ -218,7 +220,7 @@ def main():
           f"peak RSS / input {factor:.1f}x (includes the interpreter)")
     same = (out_dir / "bench-ref.wasm").read_bytes() == (out_dir / "bench-ours.wasm").read_bytes()
     print(f"  outputs {'identical' if same else 'differ'}")
-    print(f"  link's own allocations (tracemalloc, one process) peak {traced / 1e6:.1f} MB = "
+    print(f"  link's own allocations, output written (tracemalloc, one process) peak {traced / 1e6:.1f} MB = "
           f"{traced / input_size:.1f}x input (target <= {TARGET_MEMORY_FACTOR:.0f}x)")
     startup = startup_times(args.startup_runs, out_dir)
     print(f"start-up: a two-object link, least of {args.startup_runs} interleaved runs (bytecode cached)")
