@@ -99,3 +99,47 @@ def test_verify_through_the_command_line(linked):
                            "--", "x"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("equivalent: exit status")
+
+
+_LIB_WITH_MEMORY = """(module
+  (memory (export "memory") 1)
+  (data (i32.const 16) "lib's bytes")
+  (global (export "count") (mut i32) (i32.const 5))
+  (func (export "seven") (result i32) (i32.const 7)))"""
+
+_APP_WITH_MEMORY = """(module
+  (import "lib" "seven" (func $seven (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "app's bytes")
+  (global (export "count") (mut i32) (i32.const 9))
+  (func (export "run") (result i32)
+    (i32.store (i32.const 0) (call $seven))
+    (i32.load (i32.const 0))))"""
+
+
+def test_export_from_compares_only_the_kept_exports(tmp_path):
+    """With --export-from app the merged `memory` and `count` are app's: lib's (left out)
+    are not compared with them (they were, and differed), merged now or given."""
+    from wasmmerge.merger.options import MergeOptions
+    from wasmmerge.merger.pipeline import merge
+    lib, app = tmp_path / "lib.wasm", tmp_path / "app.wasm"
+    lib.write_bytes(wat2wasm(_LIB_WITH_MEMORY))
+    app.write_bytes(wat2wasm(_APP_WITH_MEMORY))
+    status, output = verify(lib, app, "--export-from", "app", "--invoke", "app.run")
+    assert status == 0, output
+    assert "1 call results" in output and "2 exported memories and globals" in output
+    merged = tmp_path / "merged.wasm"
+    merged.write_bytes(merge([("lib", lib.read_bytes()), ("app", app.read_bytes())],
+                             MergeOptions(export_from=["app"])).data)
+    status, output = verify(lib, app, "--merged", merged, "--export-from", "app", "--invoke", "app.run")
+    assert status == 0, output
+    assert "2 exported memories and globals" in output
+    # Without the option the merge is taken to keep lib's `memory` (the first input's):
+    # compared with app's, the difference is reported, as the merge could have made it.
+    status, output = verify(lib, app, "--merged", merged, "--invoke", "app.run")
+    assert status == 1 and "memory lib.memory (merged: memory) differs at offset 0x0" in output
+    assert ("note: the merged module lacks exports of lib: if it was merged with "
+            "--export-from, give verify the same option") in output
+    # A name that is no input is refused as merge refuses it.
+    status, output = verify(lib, app, "--export-from", "nobody", "--invoke", "app.run")
+    assert status == 1 and "--export-from names no input: nobody" in output

@@ -11,7 +11,8 @@ directory, so a program that writes files starts from the same tree both times a
 trees it leaves are compared too. Compared, in this order: exit status and trap, each
 call's results, stdout, stderr, exported memories and globals, and the preopened trees.
 A linked export `mod.name` is the merged export `mod.name` when the merge renamed it,
-else `name` when `mod` is the first input exporting that name (as `merge` keeps it).
+else `name` when `mod` is the first input exporting that name (as `merge` keeps it);
+with `--export-from`, only the named inputs' exports are in the merged module.
 Both runs see a deterministic world (`wasi/world.py`: a virtual clock, seeded random
 bytes, inode numbers by first appearance), so programs reading clocks, random numbers
 or file metadata compare equal when they behave the same.
@@ -52,19 +53,27 @@ class Report:
     compared: list       # what was compared, for the summary line
     linked: Run
     merged: Run
+    # Inputs with an export the merged module has under neither of its names: only a merge
+    # with --export-from leaves one out (and the comparison should then be told so).
+    unexported: list = field(default_factory=list)
 
 
 class ExportNames:
-    """Linked `(module, field)` -> the merged module's export name (or None: not exported)."""
+    """Linked `(module, field)` -> the merged module's export name (or None: not exported).
+    `exported_from`: the modules whose exports the merge kept (`--export-from`; None: all)."""
 
-    def __init__(self, inputs, merged_module):
+    def __init__(self, inputs, merged_module, exported_from=None):
         self.merged = {e.name for e in merged_module.exports}
+        self.kept = None if exported_from is None else set(exported_from)
         self.first = {}
         for name, module in inputs:
-            for export in module.exports:
-                self.first.setdefault(export.name, name)
+            if self.kept is None or name in self.kept:
+                for export in module.exports:
+                    self.first.setdefault(export.name, name)
 
     def __call__(self, module: str, field_name: str):
+        if self.kept is not None and module not in self.kept:
+            return None  # its exports were left out: a merged export of that name is another's
         if f"{module}.{field_name}" in self.merged:
             return f"{module}.{field_name}"
         if field_name in self.merged and self.first.get(field_name) == module:
@@ -72,12 +81,14 @@ class ExportNames:
         return None
 
 
-def check_equivalence(inputs, merged: bytes, scenario: Scenario, parse, format_value) -> Report:
+def check_equivalence(inputs, merged: bytes, scenario: Scenario, parse, format_value,
+                      exported_from=None) -> Report:
     """`inputs`: [(name, bytes)] in instantiation order. `parse(type, text)` and
-    `format_value(type, value)` turn call arguments and results to and from text."""
+    `format_value(type, value)` turn call arguments and results to and from text.
+    `exported_from`: the inputs whose exports the merge kept (`--export-from`), if not all."""
     linked_modules = [(name, load_module(data, name=name)) for name, data in inputs]
     merged_module = load_module(merged, name="merged module")
-    names = ExportNames(linked_modules, merged_module)
+    names = ExportNames(linked_modules, merged_module, exported_from)
     linked_calls = merged_calls = None
     if scenario.calls is not None:
         linked_calls, merged_calls = [], []
@@ -90,7 +101,10 @@ def check_equivalence(inputs, merged: bytes, scenario: Scenario, parse, format_v
     merged_run = run_side([(None, merged_module)], scenario, merged_calls, format_value)
     compared = []
     difference = first_difference(linked, merged_run, names, compared)
-    return Report(difference, compared, linked, merged_run)
+    unexported = [name for name, module in linked_modules
+                  if any(e.name not in names.merged and f"{name}.{e.name}" not in names.merged
+                         for e in module.exports)]
+    return Report(difference, compared, linked, merged_run, unexported)
 
 
 def arguments(parse, texts):
