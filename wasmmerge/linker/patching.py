@@ -376,9 +376,6 @@ class _DeferredCode(Deferred):
             while done_after and done_after[-1][0] < stop:
                 obj = done_after.pop()[1]
                 obj.code_relocs = obj.code_bounds = None
-            # The small values' fields are made again for each window: a program's
-            # thousands of function indices would otherwise hold a field each to the end.
-            patcher.small_fields = [None] * SMALL_VALUES
             k = stop
 
 
