@@ -73,6 +73,14 @@ def test_symbol_index_out_of_range(tmp_path):
     _one_error(result, out, "bad.o", "linking section", "function index 5 out of range")
 
 
+def test_defined_symbol_naming_an_import(tmp_path):
+    # A defined function symbol whose index is an imported function's (a damaged object:
+    # found by fuzzing, where it crashed the writer): refused as LLVM's reader refuses it.
+    bad = obj(linking(sym_function(0, "main")), imported_funcs=["callee"])
+    result, out = _link(tmp_path, {"bad.o": bad}, "--allow-undefined")
+    _one_error(result, out, "bad.o", "linking section", "symbol 0 (main) is defined but names imported function 0")
+
+
 def test_truncated_linking_section(tmp_path):
     good = linking(MAIN)
     cut = good[:-3]

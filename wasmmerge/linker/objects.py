@@ -574,10 +574,14 @@ def _check_symbols(obj: ObjectFile):
                                 f"{segment} of {len(obj.datas)}")
         elif kind != 3:
             num_imported, count = limits[kind]
-            if index >= (num_imported if flags & linking_section.UNDEFINED else count):
+            undefined = flags & linking_section.UNDEFINED
+            if index >= (num_imported if undefined else count):
                 kind_name = linking_section.SYMBOL_KIND_NAMES[kind]
                 if index >= count:
                     fail(obj.name, f"linking section: symbol {k} ({table.names[k]}) has {kind_name} index {index} "
                                     f"out of range")
                 fail(obj.name, f"linking section: symbol {k} ({table.names[k]}) is undefined but names defined "
                                 f"{kind_name} {index}")
+            if not undefined and index < num_imported:  # (LLVM's reader refuses it too)
+                fail(obj.name, f"linking section: symbol {k} ({table.names[k]}) is defined but names imported "
+                                f"{linking_section.SYMBOL_KIND_NAMES[kind]} {index}")
