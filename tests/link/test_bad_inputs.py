@@ -81,6 +81,48 @@ def test_defined_symbol_naming_an_import(tmp_path):
     _one_error(result, out, "bad.o", "linking section", "symbol 0 (main) is defined but names imported function 0")
 
 
+def _with_comdat(linking_section: bytes, comdat: bytes) -> bytes:
+    """`linking_section` (objdsl.linking's) with a COMDAT_INFO subsection of one group."""
+    from bytedsl import section, u32, vec
+    payload = linking_section[linking_section.index(b"linking") + 7:]
+    payload = payload[payload.index(b"\x08") - 1:]  # version byte, then the symbol table subsection
+    body = vec(comdat)
+    return section(0, name("linking") + payload[:1] + b"\x07" + u32(len(body)) + body + payload[1:])
+
+
+@pytest.mark.parametrize("member,problem", [
+    (b"\x01\x00", "COMDAT grp: function index 0 out of range (defined functions are 1 to 1)"),
+    (b"\x01\x02", "COMDAT grp: function index 2 out of range (defined functions are 1 to 1)"),
+    (b"\x00\x00", "COMDAT grp: data segment index 0 out of range (the object has 0)"),
+], ids=["an-import", "past-the-end", "no-such-segment"])
+def test_comdat_member_out_of_range(tmp_path, member, problem):
+    # Found by fuzzing: one past the end crashed -r, one naming an import discarded the
+    # object's last function (a negative list index).
+    from bytedsl import u32, vec
+    bad = obj(_with_comdat(linking(CALLEE, MAIN), name("grp") + u32(0) + vec(member)),
+              reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
+    for extra in ([], ["-r"]):
+        result, out = _link(tmp_path, {"bad.o": bad}, "--allow-undefined", *extra)
+        _one_error(result, out, "bad.o", "linking section: " + problem)
+
+
+@pytest.mark.parametrize("symbol,problem", [
+    (sym_function(1, "main", flags=0x3), "symbol 1 (main) has binding 3, which is none of global (0), weak (1) "
+                                          "and local (2)"),
+    (sym_function(0, None, flags=0x12), "symbol 1 (callee) is undefined and local: an undefined symbol is "
+                                         "global or weak"),
+    (b"\x03\x02\x05", "symbol 1 names section 5, which is not a custom section the output carries"),
+    (b"\x03\x02\x04", "symbol 1 names section 4, which is not a custom section the output carries"),
+], ids=["binding-3", "undefined-local", "no-such-section", "the-linking-section"])
+def test_symbols_no_compiler_writes(tmp_path, symbol, problem):
+    # Found by fuzzing (each crashed -r; the first two linked calls to nothing), and
+    # what LLVM's reader or wasm-ld 14 itself (a crash) makes of them: refused, named.
+    bad = obj(linking(CALLEE, symbol, MAIN), reloc_code(entry(0, CALL_SITE, 0)), imported_funcs=["callee"])
+    for extra in ([], ["-r"]):
+        result, out = _link(tmp_path, {"bad.o": bad}, "--allow-undefined", *extra)
+        _one_error(result, out, "bad.o", "linking section: " + problem)
+
+
 def test_truncated_linking_section(tmp_path):
     good = linking(MAIN)
     cut = good[:-3]

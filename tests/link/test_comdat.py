@@ -11,6 +11,7 @@ import shutil
 import subprocess
 
 import pytest
+import wasmtime
 
 from wasmmerge.binary import leb
 from wasmmerge.binary.reader import iter_sections
@@ -195,3 +196,42 @@ def test_type_units_are_comdat_sections(debug, link, tmp_path):
         units = subprocess.run(["llvm-dwarfdump", "--debug-info", "--debug-types", str(ours)], capture_output=True,
                                text=True, check=True).stdout
         assert units.count("Type Unit:") == 1
+
+
+def _group_object(symbols: list[bytes], calls_first: bool) -> bytes:
+    """Two functions of type () -> (): function 0 (in COMDAT group `grp`), and function 1,
+    which calls function 0 (a relocation) when `calls_first`, else returns."""
+    from bytedsl import HEADER, name, section, u32, vec
+    from .objdsl import entry
+    call = u32(0) + b"\x10\x80\x80\x80\x80\x00\x0b"
+    plain = u32(0) + b"\x0b"
+    bodies = vec(u32(len(plain)) + plain, u32(len(call if calls_first else plain)) + (call if calls_first else plain))
+    table = vec(*symbols)
+    comdats = vec(name("grp") + u32(0) + vec(b"\x01" + u32(0)))
+    linking = section(0, name("linking") + u32(2) + b"\x07" + u32(len(comdats)) + comdats
+                      + b"\x08" + u32(len(table)) + table)
+    relocs = section(0, name("reloc.CODE") + u32(3) + vec(entry(0, len(bodies) - len(call) + 2, 0))) if calls_first else b""
+    return (HEADER + section(1, vec(b"\x60\x00\x00"))
+            + section(2, vec(name("env") + name("__linear_memory") + b"\x02\x00\x00"))
+            + section(3, vec(u32(0), u32(0))) + section(10, bodies) + linking + relocs)
+
+
+def test_a_group_copy_defining_what_the_winner_does_not(tmp_path):
+    """The losing copy of a group defines `lost`, which the winning copy does not (objects
+    that disagree: found by fuzzing, where it crashed the writer). As in lld, `lost`
+    becomes a reference of its own function's type: weak and defined nowhere, a call to it
+    is an `unreachable` stub of that type."""
+    from bytedsl import u32
+    from .objdsl import sym_function
+    from .harness import validate_output
+    from .test_bad_inputs import _link
+    weak = 0x1
+    winner = _group_object([sym_function(0, "kept", weak), sym_function(1, "other")], calls_first=False)
+    loser = _group_object([sym_function(0, "lost", weak), sym_function(1, "main")], calls_first=True)
+    result, out = _link(tmp_path, {"winner.o": winner, "loser.o": loser}, "--export=other")
+    assert result.exit_code == 0, result.output
+    validate_output(out)
+    assert call_exports(out, [("other", [])]) == [None]
+    with pytest.raises(wasmtime.Trap, match="unreachable"):
+        call_exports(out, [("main", [])])
+    assert b"undefined_weak:lost" in out.read_bytes()  # (its name, in the name section)

@@ -166,3 +166,17 @@ def test_reference_types_table_symbol_is_the_object_s(name, tmp_path):
     done = run_wasmmerge_link(args, ours)
     assert done.returncode == 0, done.stderr
     assert ours.read_bytes() == ref.read_bytes()
+
+
+def test_relocatable_checks_thread_local_storage_too(tmp_path):
+    """-r keeps every segment, so any thread-local one needs atomics and bulk memory, as
+    wasm-ld checks (we checked only live segments, none in -r: a TLS segment of an object
+    without those features then crashed the -r writer)."""
+    (obj,) = compile_sources(["tls/freestanding.c"], tmp_path, ["-matomics", "-mbulk-memory", "-ftls-model=local-exec"])
+    args = ["-r", "--features=mutable-globals", str(obj), "-o", "out.o"]
+    want = run_wasm_ld(args, tmp_path / "ref.o")
+    got = run_wasmmerge_link(args, tmp_path / "ours.o")
+    assert want.returncode == got.returncode == 1
+    assert ([line.replace("wasmmerge: error: ", "") for line in got.stderr.splitlines()]
+            == [line.replace("wasm-ld: error: ", "") for line in want.stderr.splitlines()])
+    assert "'atomics' feature must be used in order to use thread-local storage" in got.stderr

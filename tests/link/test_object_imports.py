@@ -119,7 +119,7 @@ def _link(tmp_path, data: bytes):
 
 def test_undefined_symbol_naming_a_defined_function(tmp_path):
     bad = obj(linking(sym_function(1, None, flags=0x10), sym_function(1, "main")), imported_funcs=["callee"])
-    assert "symbol 0 (None) is undefined but names defined function 1" in _link(tmp_path, bad)
+    assert "symbol 0 (unnamed) is undefined but names defined function 1" in _link(tmp_path, bad)
 
 
 def test_function_import_type_out_of_range(tmp_path):

@@ -225,7 +225,7 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
             if (sym is None or not sym.defined) and name in opts.exports:
                 _export_not_found(name, opts, diag)
         diag.check()
-        features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab))
+        features = allowed_features(symtab.objects, opts, diag, _tls_used(symtab, every_kept=True))
         diag.check()
         from .relocatable import write_relocatable  # lazy: only -r writes the output's linking/reloc sections
         data, layout, sections = write_relocatable(symtab, opts, features)
@@ -409,9 +409,11 @@ def _export_not_found(name: str, opts, diag):
         diag.warn(f"symbol exported via --export not found: {name}", verbatim=True)
 
 
-def _tls_used(symtab) -> bool:
-    """Some live data is thread-local (its segment flagged TLS, or named .tdata)."""
-    return any(chunk.live and (chunk.flags & TLS_SEGMENT or chunk.name.startswith(".tdata"))
+def _tls_used(symtab, every_kept: bool = False) -> bool:
+    """Some live data (`every_kept`: any kept, as -r keeps it all) is thread-local (its
+    segment flagged TLS, or named .tdata)."""
+    return any((chunk.live or every_kept and not chunk.discarded)
+               and (chunk.flags & TLS_SEGMENT or chunk.name.startswith(".tdata"))
                for obj in symtab.objects for chunk in obj.datas)
 
 

@@ -190,14 +190,6 @@ class Planner(MemoryPlanner):
                     if (raw.kind == SYMTAB_FUNCTION and raw.index in unnamed and raw.name
                             and not raw.flags & UNDEFINED):
                         unnamed.pop(raw.index).name = raw.name
-        for obj in symtab.objects:  # local symbols naming imports follow the import's symbol
-            nfi = obj.num_imported[0]
-            for sym in obj.resolved:
-                if sym.kind == SYMTAB_FUNCTION and sym.file is obj and sym.index < nfi:
-                    target = next((s for s in obj.resolved if s is not sym and s.kind == SYMTAB_FUNCTION
-                                   and s.index == sym.index and s.file is not obj), None)
-                    if target is not None:
-                        sym.out_index = target.out_index
         if ctors is not None and ctors.out_index is not None:
             instrs = b"".join(call(s.out_index) + b"\x1a" * len(s.signature.results) for s in out.init_functions)
             functions[ctors.out_index - base].body = body(instrs)

@@ -80,15 +80,8 @@ class MarkLive:
             self.live_objects.add(obj)
             if obj.init_funcs:
                 self._init_functions(obj)
-        if sym.kind == SYMTAB_FUNCTION:
-            k = sym.index - obj.num_imported[0]
-            if k >= 0:
-                self._chunk(obj.functions[k])
-            else:  # a local symbol for an import: the import's own symbol is what matters
-                target = next((s for s in obj.resolved if s is not sym and s.kind == SYMTAB_FUNCTION
-                               and s.index == sym.index), None)
-                if target is not None:
-                    self.enqueue(target, obj)
+        if sym.kind == SYMTAB_FUNCTION:  # (a defined symbol names a defined function: objects.py)
+            self._chunk(obj.functions[sym.index - obj.num_imported[0]])
         elif sym.kind == SYMTAB_DATA:
             if sym.segment is not None:
                 self._chunk(sym.segment)

@@ -557,6 +557,20 @@ def _check_tables(name, module, imports, infos):
                    f"are not supported", at)
 
 
+def _label(obj: ObjectFile, k: int) -> str:
+    """Symbol `k` of `obj` as a message names it: its name, an undefined one's import's
+    field name when it has none of its own."""
+    table = obj.symbol_table
+    name = table.names[k]
+    if name is None and table.kinds[k] in _IMPORT_KIND_OF:
+        names = obj.imports.names[_IMPORT_KIND_OF[table.kinds[k]]]
+        name = names[table.indices[k]] if table.indices[k] < len(names) else None
+    return name if name is not None else "unnamed"
+
+
+_IMPORT_KIND_OF = {0: FUNC_KIND, 2: GLOBAL_KIND, 4: TAG_KIND, 5: TABLE_KIND}  # symbol kind -> import kind
+
+
 def _check_symbols(obj: ObjectFile):
     module, imported = obj.module, obj.num_imported
     # Symbol kind -> (how many of its kind are imported, how many there are): an
@@ -565,23 +579,47 @@ def _check_symbols(obj: ObjectFile):
     for kind, import_kind, defined in ((0, FUNC_KIND, module.funcs), (2, GLOBAL_KIND, module.globals),
                                        (4, TAG_KIND, module.tags), (5, TABLE_KIND, module.tables)):
         limits[kind] = (imported[import_kind], imported[import_kind] + len(defined))
+    # A group's function must be a defined one, its data segment one of the object's, as
+    # LLVM's reader requires (an index past them crashed -r; one naming an import counted
+    # from the end of the functions). A section member may be any custom section.
+    nfi = imported[FUNC_KIND]
+    for comdat in obj.comdats:
+        for member in comdat.members:
+            if member.kind == linking_section.COMDAT_FUNCTION and not nfi <= member.index < nfi + len(obj.functions):
+                fail(obj.name, f"linking section: COMDAT {comdat.name}: function index {member.index} out of "
+                               f"range (defined functions are {nfi} to {nfi + len(obj.functions) - 1})")
+            if member.kind == linking_section.COMDAT_DATA and member.index >= len(obj.datas):
+                fail(obj.name, f"linking section: COMDAT {comdat.name}: data segment index {member.index} out of "
+                               f"range (the object has {len(obj.datas)})")
     table = obj.symbol_table
     for k, (kind, flags, index) in enumerate(zip(table.kinds, table.flags, table.indices)):
+        if flags & 3 == 3:  # the binding field: 0 global, 1 weak, 2 local
+            fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) has binding 3, which is none of "
+                           f"global (0), weak (1) and local (2)")
+        if flags & linking_section.UNDEFINED and flags & linking_section.BINDING_LOCAL and kind != 3:
+            # (No compiler writes one; wasm-ld 14 crashes on it.)
+            fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) is undefined and local: an "
+                           f"undefined symbol is global or weak")
         if kind == 1:
             segment = table.data.get(k, (None,))[0]
             if segment is not None and not flags & linking_section.ABSOLUTE and segment >= len(obj.datas):
-                fail(obj.name, f"linking section: symbol {k} ({table.names[k]}) names data segment "
+                fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) names data segment "
                                 f"{segment} of {len(obj.datas)}")
-        elif kind != 3:
+        elif kind == 3:  # (LLVM's reader wants a custom section; the link, one it carries)
+            if index not in obj.sections:
+                fail(obj.name, f"linking section: symbol {k} names section {index}, which is not a custom "
+                               f"section the output carries (linking, reloc.*, name, producers and "
+                               f"target_features are not)")
+        else:
             num_imported, count = limits[kind]
             undefined = flags & linking_section.UNDEFINED
             if index >= (num_imported if undefined else count):
                 kind_name = linking_section.SYMBOL_KIND_NAMES[kind]
                 if index >= count:
-                    fail(obj.name, f"linking section: symbol {k} ({table.names[k]}) has {kind_name} index {index} "
+                    fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) has {kind_name} index {index} "
                                     f"out of range")
-                fail(obj.name, f"linking section: symbol {k} ({table.names[k]}) is undefined but names defined "
+                fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) is undefined but names defined "
                                 f"{kind_name} {index}")
             if not undefined and index < num_imported:  # (LLVM's reader refuses it too)
-                fail(obj.name, f"linking section: symbol {k} ({table.names[k]}) is defined but names imported "
+                fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) is defined but names imported "
                                 f"{linking_section.SYMBOL_KIND_NAMES[kind]} {index}")

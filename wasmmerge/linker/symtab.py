@@ -251,7 +251,13 @@ class SymbolTable:
             else:
                 obj.imports.names[import_kind][raw.index] = sym.name
         if flags & UNDEFINED:
-            return self._add_undefined(obj, name, kind, flags, raw, sym, import_kind)
+            sym = self._add_undefined(obj, name, kind, flags, raw, sym, import_kind)
+            if kind == SYMTAB_FUNCTION and sym.signature is None and not raw.flags & UNDEFINED:
+                # A discarded COMDAT copy's function, which the winning group may not
+                # define (a damaged object): its own type, as lld gives it (a weak one
+                # nobody defines is then a trapping stub of that type).
+                sym.signature = obj.module.types[obj.func_type_index(raw.index)].comp
+            return sym
         return self._add_defined(obj, name, kind, flags, raw, nfi, sym)
 
     def _in_discarded_chunk(self, obj, raw, nfi) -> bool:
