@@ -260,21 +260,7 @@ class Planner(MemoryPlanner):
                         done[sym.index] = base + len(glob)
                         glob.append(OutGlobal(sym.name, g.type, g.init.code))
                     sym.out_index = done[sym.index]
-        # GOT entries: globals holding a data symbol's address or a function's table slot,
-        # for PIC code linked statically. Filled in once the table is laid out.
-        for obj in self.symtab.objects:
-            if not obj.names_got:
-                continue
-            for chunk in (*obj.functions, *obj.datas):
-                if not chunk.live or chunk.discarded:
-                    continue
-                for rt, index in named(chunk):
-                    if rt.target == "global":
-                        sym = obj.resolved[index]
-                        if sym.kind in (SYMTAB_DATA, SYMTAB_FUNCTION) and sym.got_index is None:
-                            sym.got_index = base + len(glob)
-                            glob.append(OutGlobal(f"GOT.{'mem' if sym.kind == SYMTAB_DATA else 'func'}.{sym.name}",
-                                                  GlobalType(ptr, False), b""))
+        plan_got(self.symtab, out, ptr)
 
     # -- table -----------------------------------------------------------------------------------
 
@@ -299,15 +285,62 @@ class Planner(MemoryPlanner):
                         if sym.table_slot is None and (kind in _TABLE_SLOT_KINDS or sym.kind == SYMTAB_FUNCTION) \
                                 and not sym.is_stub and sym.out_index is not None:
                             sym.table_slot = take_slot(sym, slot_of, entries, base)
-        first = out.num_imported_globals
-        for obj in self.symtab.objects:
-            for sym in obj.resolved:
-                if sym.got_index is not None:
-                    value = sym.table_slot or 0 if sym.kind == SYMTAB_FUNCTION else (sym.address or 0)
-                    out.globals[sym.got_index - first].init = out.const(value, self.opts.wasm64)
+        fill_got(self.symtab, out, self.opts.wasm64)
         for sym in self.symtab.symbols.values():
             if sym.kind == SYMTAB_TABLE and sym.synthetic == "table":
                 sym.out_index = 0  # the one table, defined or (--import-table) imported
+
+
+def plan_got(symtab, out, ptr) -> None:
+    """GOT entries: a global for each data or function symbol a kept chunk's relocation
+    names as a global (PIC code), holding its address or table slot (`got_value`, once
+    the table is laid out), after the other globals, in the order wasm-ld's relocation
+    scan meets them. -r makes them too, as wasm-ld 14 does."""
+    base = out.num_imported_globals
+    for obj in symtab.objects:
+        if not obj.names_got:
+            continue
+        for chunk in (*obj.functions, *obj.datas):
+            if not chunk.live or chunk.discarded:
+                continue
+            for rt, index in named(chunk):
+                if rt.target == "global":
+                    sym = obj.resolved[index]
+                    if sym.kind in (SYMTAB_DATA, SYMTAB_FUNCTION) and sym.got_index is None:
+                        sym.got_index = base + len(out.globals)
+                        out.globals.append(OutGlobal(_got_name(sym), GlobalType(ptr, False), b""))
+
+
+def fill_got(symtab, out, wasm64: bool) -> None:
+    """Each GOT entry's value (`got_value`), once addresses and table slots are known."""
+    if any(obj.names_got for obj in symtab.objects):
+        first = out.num_imported_globals
+        for obj in symtab.objects:
+            for sym in obj.resolved:
+                if sym.got_index is not None:
+                    out.globals[sym.got_index - first].init = out.const(got_value(sym, out.num_imported_functions),
+                                                                         wasm64)
+
+
+def _got_name(sym) -> str:
+    """A GOT entry's name, as wasm-ld 14 names it: after the symbol, or after the stub that
+    stands for a weak function nobody defines (`undefined_weak:NAME`)."""
+    if sym.kind == SYMTAB_DATA:
+        return f"GOT.data.internal.{sym.name}"
+    stub = sym.is_stub and sym.weak and sym.file is None
+    return f"GOT.func.internal.{'undefined_weak:' if stub else ''}{sym.name}"
+
+
+def got_value(sym, num_imported_functions: int) -> int:
+    """What a GOT entry holds: a data symbol's address, a function's table slot; 0 for a
+    function that is a trapping stub (undefined, neither imported nor defined), as
+    wasm-ld 14 writes it (though the stub has a slot of its own)."""
+    if sym.kind != SYMTAB_FUNCTION:
+        return sym.address or 0
+    if sym.file is None and sym.synthetic is None and (sym.out_index is None
+                                                       or sym.out_index >= num_imported_functions):
+        return 0
+    return sym.table_slot or 0
 
 
 def slot_map(out) -> array:

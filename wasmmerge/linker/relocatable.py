@@ -16,12 +16,12 @@ resolved to the winner's), undefined symbols stay imports. As wasm-ld 14 does it
 The symbol table (symtab.py's order) is built by symbol_order.py, shared with --emit-relocs.
 """
 
-from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
 from .features import encode_features
-from .layout import slot_map, take_slot
+from .layout import fill_got, plan_got, slot_map, take_slot
 from .memory_plan import PAGE, align, place_chunks, segment_rank
 from .mismatch import replace_mismatched_calls
 from .chunk_relocs import named, relocations
@@ -95,7 +95,9 @@ def _plan(symtab, opts, stubs) -> Layout:
                     sym.address = chunk.output.start + merged.out_offset + merged.map(chunk, sym.offset)
                 else:
                     sym.address = chunk.output.start + chunk.out_offset + sym.offset
+    plan_got(symtab, out, I64 if opts.wasm64 else I32)
     _table(symtab, out)
+    fill_got(symtab, out, opts.wasm64)
     return out
 
 
@@ -186,8 +188,9 @@ def _segments(symtab, opts, out):
 
 
 def _table(symtab, out):
-    """Slots from 1 for functions whose address is taken, in the order their relocations
-    are met (an object's functions, then its data), as wasm-ld's relocation scan."""
+    """Slots from 1 for functions whose address is taken (a GOT entry's too), in the order
+    their relocations are met (an object's functions, then its data), as wasm-ld's
+    relocation scan."""
     entries = out.table_entries
     slot_of = slot_map(out)
     for obj in symtab.objects:
@@ -195,8 +198,8 @@ def _table(symtab, out):
             if chunk.discarded:
                 continue
             for rt, index in named(chunk):
-                if rt.target == "table_slot":
-                    sym = obj.resolved[index]
+                if rt.target == "table_slot" or rt.target == "global" and obj.resolved[index].kind == SYMTAB_FUNCTION:
+                    sym = obj.resolved[index]  # (a function's GOT entry holds its slot)
                     if sym.table_slot is None and sym.out_index is not None:
                         sym.table_slot = take_slot(sym, slot_of, entries, out.table_base)
     table = symtab.symbols.get(TABLE_SYMBOL)

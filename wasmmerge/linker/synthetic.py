@@ -13,8 +13,7 @@ from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
 
 # name -> kinds it may be referenced as
 DATA_SYMBOLS = ("__heap_base", "__heap_end", "__data_end", "__dso_handle", "__global_base")
-GLOBAL_SYMBOLS = ("__stack_pointer", "__tls_base", "__tls_size", "__tls_align", "__memory_base",
-                  "__table_base")
+GLOBAL_SYMBOLS = ("__stack_pointer", "__tls_base", "__tls_size", "__tls_align")
 FUNCTION_SYMBOLS = ("__wasm_call_ctors", "__wasm_init_tls")
 TABLE_SYMBOLS = ("__indirect_function_table",)
 SYNTHETIC_KINDS = {**{n: SYMTAB_GLOBAL for n in GLOBAL_SYMBOLS}, **{n: SYMTAB_DATA for n in DATA_SYMBOLS},
@@ -35,13 +34,18 @@ TLS_SYMBOLS = ("__tls_base", *SHARED_MEMORY_ONLY)
 
 def define_synthetic(symtab, wasm64: bool, segment_names, shared_memory: bool) -> None:
     """Give every referenced-but-undefined linker name its synthetic definition."""
+    as_data = []  # __memory_base and the like, named as globals (PIC code)
     for name, sym in symtab.symbols.items():
         if sym.defined or sym.kind is None or (name in SHARED_MEMORY_ONLY and not shared_memory):
             continue
         if name in DATA_SYMBOLS and sym.kind == SYMTAB_DATA:
             sym.synthetic = "data"
         elif (name in ("__memory_base", "__table_base") or name == "__table_base32" and wasm64) \
-                and sym.kind in (SYMTAB_DATA, None):  # (wasm-ld makes __table_base32 for wasm64 only)
+                and sym.kind in (SYMTAB_DATA, SYMTAB_GLOBAL, None):  # (__table_base32: wasm64 only)
+            # Absolute data symbols, as wasm-ld 14 makes them (replacing the reference of
+            # whatever kind): PIC code naming one as a global reaches it through a GOT entry.
+            if sym.kind == SYMTAB_GLOBAL:
+                as_data.append(sym)
             sym.kind = SYMTAB_DATA
             sym.synthetic = "data"
         elif name in GLOBAL_SYMBOLS and sym.kind == SYMTAB_GLOBAL:
@@ -54,6 +58,10 @@ def define_synthetic(symtab, wasm64: bool, segment_names, shared_memory: bool) -
             section = name[len("__start_"):] if name.startswith("__start_") else name[len("__stop_"):]
             if section in segment_names:
                 sym.synthetic = "data"
+    if as_data:  # the objects naming them now name a GOT entry (layout.plan_got)
+        for obj in symtab.objects:
+            if not obj.names_got and any(sym in as_data for sym in obj.resolved):
+                obj.names_got = True
 
 
 def body(instructions: bytes) -> bytes:
