@@ -208,6 +208,22 @@ def test_export_all_without_shared_memory_lists_tls_base_in_table_order(tmp_path
     assert names[1] == names[0] and "__tls_base" in names[1][2:]
 
 
+@pytest.mark.parametrize("target", ["wasm32-wasi", "wasm32-unknown-emscripten"])
+def test_init_tls_named_without_shared_memory_makes_no_tls_base(target, tmp_path):
+    """Without atomics the compiler drops thread-locals, but counter.c still calls
+    __wasm_init_tls: without shared memory that is an undefined function like any other,
+    and wasm-ld 14 makes no __tls_base for it (we did, and --export-all exported it; found
+    linking the emscripten target's objects)."""
+    obj = tmp_path / "counter.o"
+    subprocess.run(["clang", f"--target={target}", "-O1", "-c", str(LINK_FIXTURES / "shared/counter.c"),
+                    "-o", str(obj)], check=True)
+    for k, extra in enumerate(([], ["--export-all"], ["--no-gc-sections"])):
+        (tmp_path / str(k)).mkdir()
+        ref, ours = link_both(["--no-entry", "--allow-undefined", *extra, str(obj), "-o", "out.wasm"], tmp_path / str(k))
+        assert ours.read_bytes() == ref.read_bytes()
+        assert b"__tls_base" not in ours.read_bytes()
+
+
 @pytest.mark.parametrize("bulk", [[], ["-mbulk-memory"]], ids=["zeros-written", "zeros-filled"])
 @pytest.mark.parametrize("extra", [[], ["--export-all"]], ids=["", "export-all"])
 def test_imported_memory_gets_its_bss_zeroed(bulk, extra, tmp_path):

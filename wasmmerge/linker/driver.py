@@ -306,8 +306,10 @@ def _link(opts, symtab, diag) -> LinkResult:
     if "__stack_pointer" not in symtab.symbols:  # wasm-ld always defines it
         symtab.symbols["__stack_pointer"] = Symbol("__stack_pointer", SYMTAB_GLOBAL)
     init_tls = symtab.symbols.get("__wasm_init_tls")
-    if init_tls is not None and "__tls_base" not in symtab.symbols:
-        symtab.symbols["__tls_base"] = Symbol("__tls_base", SYMTAB_GLOBAL)  # the function sets it
+    if init_tls is not None and opts.shared_memory and "__tls_base" not in symtab.symbols:
+        # The function sets it. (Without shared memory wasm-ld 14 makes neither: a
+        # reference to __wasm_init_tls is then an undefined function like any other.)
+        symtab.symbols["__tls_base"] = Symbol("__tls_base", SYMTAB_GLOBAL)
     segment_names = {output_segment_name(c.name, opts.merge_data_segments) for o in symtab.objects for c in o.datas}
     define_synthetic(symtab, opts.wasm64, segment_names, opts.shared_memory)
     for name, sym in symtab.symbols.items():
