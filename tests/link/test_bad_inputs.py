@@ -81,13 +81,33 @@ def test_defined_symbol_naming_an_import(tmp_path):
     _one_error(result, out, "bad.o", "linking section", "symbol 0 (main) is defined but names imported function 0")
 
 
-def _with_comdat(linking_section: bytes, comdat: bytes) -> bytes:
-    """`linking_section` (objdsl.linking's) with a COMDAT_INFO subsection of one group."""
-    from bytedsl import section, u32, vec
+def _with_subsection(linking_section: bytes, kind: int, body: bytes) -> bytes:
+    """`linking_section` (objdsl.linking's) with a subsection `kind` (6 init functions,
+    7 COMDAT groups) before its symbol table."""
+    from bytedsl import section, u32
     payload = linking_section[linking_section.index(b"linking") + 7:]
     payload = payload[payload.index(b"\x08") - 1:]  # version byte, then the symbol table subsection
-    body = vec(comdat)
-    return section(0, name("linking") + payload[:1] + b"\x07" + u32(len(body)) + body + payload[1:])
+    return section(0, name("linking") + payload[:1] + bytes((kind,)) + u32(len(body)) + body + payload[1:])
+
+
+def _with_comdat(linking_section: bytes, comdat: bytes) -> bytes:
+    """`linking_section` with a COMDAT_INFO subsection of one group."""
+    from bytedsl import vec
+    return _with_subsection(linking_section, 7, vec(comdat))
+
+
+@pytest.mark.parametrize("symbol,problem", [(7, "names symbol 7, which is not a function symbol (the table has 2"),
+                                            (0, None)], ids=["out-of-range", "a-function"])
+def test_init_function_naming_no_function_symbol(tmp_path, symbol, problem):
+    # Found by fuzzing: one past the table crashed the marking (LLVM's reader refuses it).
+    from bytedsl import u32, vec
+    bad = obj(_with_subsection(linking(MAIN, CALLEE), 6, vec(u32(65535) + u32(symbol))),
+              reloc_code(entry(0, CALL_SITE, 1)), imported_funcs=["callee"])
+    result, out = _link(tmp_path, {"bad.o": bad}, "--allow-undefined")
+    if problem is None:
+        assert result.exit_code == 0, result.output
+    else:
+        _one_error(result, out, "bad.o", "linking section: init function 0 " + problem)
 
 
 @pytest.mark.parametrize("member,problem", [
@@ -270,3 +290,16 @@ def test_required_feature_missing_elsewhere(tmp_path):
     lacks = obj(linking(sym_function(0, "other")) + _features("+mutable-globals"))
     result, out = _link(tmp_path, {"needs.o": needs, "lacks.o": lacks})
     _one_error(result, out, "Missing target feature 'bulk-memory' in", "lacks.o", "needs.o")
+
+
+def test_segment_alignment_beyond_any_memory(tmp_path):
+    # Found by fuzzing: a segment of alignment 2^64 crashed the layout (wasm-ld 14 links it).
+    from .harness import compile_sources
+    (obj_path,) = compile_sources(["freestanding/zeros.c"], tmp_path)
+    data = obj_path.read_bytes()
+    entry_at = data.index(name(".data.seven")) + len(name(".data.seven"))
+    assert data[entry_at] == 2  # p2align of an int
+    bad = data[:entry_at] + b"\x40" + data[entry_at + 1:]
+    for extra in ([], ["-r"]):
+        result, out = _link(tmp_path, {"bad.o": bad}, *extra)
+        _one_error(result, out, "bad.o", "segment info: segment", "(.data.seven) has alignment 2^64 (at most 2^31")

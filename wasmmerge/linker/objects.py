@@ -376,6 +376,10 @@ def _custom_role(name: str) -> str:
     return _OTHER if name in _NOT_CHUNKS else _CHUNK
 
 
+# The largest data segment alignment (log2) an object may ask for: a 32-bit memory holds
+# no more than 2^32 bytes, so a larger one could only be met at address 0.
+MAX_P2ALIGN = 31
+
 # read_object(..., relocations=LATER): the object without its relocations, which
 # `read_later_relocations` reads (or takes from another process) before they are needed.
 LATER = "later"
@@ -433,6 +437,10 @@ def read_object(name: str, data: bytes, relocations: tuple | str | None = None) 
     if len(segments) != len(data_ranges):
         fail(name, f"linking section: segment info lists {len(segments)} segments, the data section has "
                     f"{len(data_ranges)}")
+    for k, seg in enumerate(segments):
+        if seg.alignment > MAX_P2ALIGN:  # (found by fuzzing: 2^64 crashed the layout)
+            fail(name, f"linking section: segment info: segment {k} ({seg.name}) has alignment 2^{seg.alignment} "
+                       f"(at most 2^{MAX_P2ALIGN}: a 32-bit memory holds 2^32 bytes)")
     datas = [DataChunk(None, k, seg.name, seg.alignment, seg.flags, s, e)
              for k, ((s, e), seg) in enumerate(zip(data_ranges, segments))]
     obj = ObjectFile(name, data, module, linking.symbols or SymbolColumns(), functions, datas, customs,
@@ -592,6 +600,10 @@ def _check_symbols(obj: ObjectFile):
                 fail(obj.name, f"linking section: COMDAT {comdat.name}: data segment index {member.index} out of "
                                f"range (the object has {len(obj.datas)})")
     table = obj.symbol_table
+    for k, init in enumerate(obj.init_funcs):  # (LLVM's reader: "invalid function symbol")
+        if init.symbol >= len(table) or table.kinds[init.symbol] != linking_section.SYMTAB_FUNCTION:
+            fail(obj.name, f"linking section: init function {k} names symbol {init.symbol}, which is not a "
+                           f"function symbol (the table has {len(table)} symbols)")
     for k, (kind, flags, index) in enumerate(zip(table.kinds, table.flags, table.indices)):
         if flags & 3 == 3:  # the binding field: 0 global, 1 weak, 2 local
             fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) has binding 3, which is none of "
