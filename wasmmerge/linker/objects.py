@@ -605,13 +605,14 @@ def _check_symbols(obj: ObjectFile):
             fail(obj.name, f"linking section: init function {k} names symbol {init.symbol}, which is not a "
                            f"function symbol (the table has {len(table)} symbols)")
     for k, (kind, flags, index) in enumerate(zip(table.kinds, table.flags, table.indices)):
-        if flags & 3 == 3:  # the binding field: 0 global, 1 weak, 2 local
-            fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) has binding 3, which is none of "
-                           f"global (0), weak (1) and local (2)")
-        if flags & linking_section.UNDEFINED and flags & linking_section.BINDING_LOCAL and kind != 3:
-            # (No compiler writes one; wasm-ld 14 crashes on it.)
-            fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) is undefined and local: an "
-                           f"undefined symbol is global or weak")
+        if flags & 3:  # the binding field: 0 global (most symbols: one test), 1 weak, 2 local
+            if flags & 3 == 3:
+                fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) has binding 3, which is none of "
+                               f"global (0), weak (1) and local (2)")
+            if flags & 2 and flags & linking_section.UNDEFINED and kind != 3:
+                # (No compiler writes one; wasm-ld 14 crashes on it.)
+                fail(obj.name, f"linking section: symbol {k} ({_label(obj, k)}) is undefined and local: an "
+                               f"undefined symbol is global or weak")
         if kind == 1:
             segment = table.data.get(k, (None,))[0]
             if segment is not None and not flags & linking_section.ABSOLUTE and segment >= len(obj.datas):
