@@ -293,7 +293,7 @@ class Planner(MemoryPlanner):
 
 def plan_got(symtab, out, ptr) -> None:
     """GOT entries: a global for each data or function symbol a kept chunk's relocation
-    names as a global (PIC code), holding its address or table slot (`got_value`, once
+    names as a global (PIC code), holding its address or table slot (`_got_value`, once
     the table is laid out), after the other globals, in the order wasm-ld's relocation
     scan meets them. -r makes them too, as wasm-ld 14 does."""
     base = out.num_imported_globals
@@ -312,13 +312,13 @@ def plan_got(symtab, out, ptr) -> None:
 
 
 def fill_got(symtab, out, wasm64: bool) -> None:
-    """Each GOT entry's value (`got_value`), once addresses and table slots are known."""
+    """Each GOT entry's value (`_got_value`), once addresses and table slots are known."""
     if any(obj.names_got for obj in symtab.objects):
         first = out.num_imported_globals
         for obj in symtab.objects:
             for sym in obj.resolved:
                 if sym.got_index is not None:
-                    out.globals[sym.got_index - first].init = out.const(got_value(sym, out.num_imported_functions),
+                    out.globals[sym.got_index - first].init = out.const(_got_value(sym, out.num_imported_functions),
                                                                          wasm64)
 
 
@@ -331,7 +331,7 @@ def _got_name(sym) -> str:
     return f"GOT.func.internal.{'undefined_weak:' if stub else ''}{sym.name}"
 
 
-def got_value(sym, num_imported_functions: int) -> int:
+def _got_value(sym, num_imported_functions: int) -> int:
     """What a GOT entry holds: a data symbol's address, a function's table slot; 0 for a
     function that is a trapping stub (undefined, neither imported nor defined), as
     wasm-ld 14 writes it (though the stub has a slot of its own)."""
