@@ -16,6 +16,8 @@ from wasmmerge.linker.driver import link
 from wasmmerge.linker.options import parse_args
 from wasmmerge.outputs import OutputSet
 
+from damage import mutated
+
 from .harness import compile_sources
 
 GROUPS = {
@@ -36,23 +38,6 @@ def groups(tmp_path_factory):
     return compiled
 
 
-def _mutated(data: bytes, rng: random.Random) -> bytes:
-    data = bytearray(data)
-    for _ in range(rng.choice([1, 1, 2, 4])):
-        # Half the changes in the file's last part, where the linking and reloc.* sections are.
-        pos = rng.randrange(len(data)) if rng.random() < 0.5 else rng.randrange(len(data) * 3 // 5, len(data))
-        op = rng.random()
-        if op < 0.6:
-            data[pos] = rng.randrange(256)
-        elif op < 0.75:
-            data[pos] ^= 1 << rng.randrange(8)
-        elif op < 0.9:
-            del data[pos:pos + rng.randrange(1, 8)]
-        else:
-            data[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 5)))
-    return bytes(data)
-
-
 @pytest.mark.parametrize("group", sorted(GROUPS))
 def test_damaged_objects_fail_cleanly(group, groups, tmp_path):
     rng = random.Random(f"wasmmerge-{group}")
@@ -63,7 +48,7 @@ def test_damaged_objects_fail_cleanly(group, groups, tmp_path):
         paths = []
         for k, data in enumerate(objects):
             path = tmp_path / f"{k}.o"
-            path.write_bytes(_mutated(data, rng) if k == victim else data)
+            path.write_bytes(mutated(data, rng, tail_share=0.5) if k == victim else data)
             paths.append(str(path))
         extra = rng.choice(OPTIONS)
         base = [] if extra == ["-r"] else ["--no-entry", "--export-all", "--allow-undefined"]

@@ -15,24 +15,9 @@ from wasmmerge.merger.options import MergeOptions
 from wasmmerge.merger.pipeline import merge
 
 from conftest import FIXTURES, wat2wasm
+from damage import mutated
 
 CASES = 300
-
-
-def _mutated(data: bytes, rng: random.Random) -> bytes:
-    data = bytearray(data)
-    for _ in range(rng.choice([1, 1, 2, 4])):
-        pos = rng.randrange(len(data))
-        op = rng.random()
-        if op < 0.6:
-            data[pos] = rng.randrange(256)
-        elif op < 0.75:
-            data[pos] ^= 1 << rng.randrange(8)
-        elif op < 0.9:
-            del data[pos:pos + rng.randrange(1, 8)]
-        else:
-            data[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 5)))
-    return bytes(data)
 
 
 def test_damaged_modules_merge_or_fail_cleanly():
@@ -41,7 +26,7 @@ def test_damaged_modules_merge_or_fail_cleanly():
     merged = 0
     for case in range(CASES):
         victim = rng.randrange(len(inputs))
-        damaged = [(name, _mutated(data, rng) if k == victim else data) for k, (name, data) in enumerate(inputs)]
+        damaged = [(name, mutated(data, rng) if k == victim else data) for k, (name, data) in enumerate(inputs)]
         options = MergeOptions(export_conflicts=rng.choice(["error", "rename", "skip"]))
         try:
             with contextlib.redirect_stderr(io.StringIO()):
