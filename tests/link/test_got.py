@@ -76,3 +76,15 @@ def test_emit_relocs_with_the_memory_base(objects, tmp_path):
     validate_output(out)
     assert b"GOT.data.internal.__memory_base" in out.read_bytes()
     assert call_exports(out, [("call_through", (5,)), ("weak_address", ()), ("call_local", (5,))]) == [71, 0, 13]
+
+
+@pytest.mark.parametrize("flags", [[], ["--unresolved-symbols=ignore-all"], ["-r"]], ids=["module", "ignored", "r"])
+def test_wasm64_got_entries_are_wasm_ld_s(flags, tmp_path):
+    """The same code for wasm64, whose GOT entries are 64-bit globals."""
+    user, defs = compile_sources(["pic/got_user.c", "pic/got_defs.c"], tmp_path,
+                                 [*PIC, "--target=wasm64-unknown-emscripten"])
+    inputs = [str(user)] if flags == ["--unresolved-symbols=ignore-all"] else [str(user), str(defs)]
+    base = [] if flags == ["-r"] else ["--no-entry", *EXPORTS]
+    out = _both(["-m", "wasm64", *base, *flags, *inputs], tmp_path, "o" if flags == ["-r"] else "wasm")
+    if flags != ["-r"]:
+        validate_output(out)
