@@ -22,6 +22,7 @@ from ..errors import DecodeError, WasmError
 from ..features import ALL
 from .chunk_relocs import RelocColumns, attach_packed, fail, packed_relocations, read_relocations
 from .object_imports import ObjectImports, read_imports
+from .symbols import IMPORT_KIND
 
 # An -flto "object" is LLVM bitcode, which only an LLVM linker can compile: refused saying so.
 BITCODE_MAGIC = b"BC\xc0\xde"
@@ -570,13 +571,10 @@ def _label(obj: ObjectFile, k: int) -> str:
     field name when it has none of its own."""
     table = obj.symbol_table
     name = table.names[k]
-    if name is None and table.kinds[k] in _IMPORT_KIND_OF:
-        names = obj.imports.names[_IMPORT_KIND_OF[table.kinds[k]]]
+    if name is None and table.kinds[k] in IMPORT_KIND:
+        names = obj.imports.names[IMPORT_KIND[table.kinds[k]]]
         name = names[table.indices[k]] if table.indices[k] < len(names) else None
     return name if name is not None else "unnamed"
-
-
-_IMPORT_KIND_OF = {0: FUNC_KIND, 2: GLOBAL_KIND, 4: TAG_KIND, 5: TABLE_KIND}  # symbol kind -> import kind
 
 
 def _check_symbols(obj: ObjectFile):

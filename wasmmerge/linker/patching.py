@@ -339,8 +339,6 @@ class Patcher:
                     self._patch(payload, at - begin, obj, columns, lo, hi, 0)
 
 
-
-
 class _DeferredCode(Deferred):
     """The code section's bodies (after its head), made a window of about WINDOW bytes
     at a time as the module is written: a large module's code is never in memory whole."""

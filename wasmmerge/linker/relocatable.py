@@ -28,7 +28,7 @@ from .chunk_relocs import named, relocations
 from .output import Layout, OutFunction, OutGlobal, OutImport, OutputSegment
 from .strings import MergedStrings, mergeable
 from .symbol_order import output_symbols
-from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, SYMTAB_TAG, UNDEFINED
+from .symbols import IMPORT_KIND, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
 from .symtab import TABLE_SYMBOL
 from .synthetic import UNREACHABLE_BODY
 from .tags import plan_tags
@@ -39,8 +39,6 @@ from .writer import CUSTOM, Writer, _name, _section
 # index", -1 as an unsigned LEB. The site itself holds a tombstone.
 REMOVED_SYMBOL = 0xFFFFFFFF
 
-_IMPORT_KIND = {SYMTAB_FUNCTION: FUNC_KIND, SYMTAB_GLOBAL: GLOBAL_KIND, SYMTAB_TABLE: TABLE_KIND,
-                SYMTAB_TAG: TAG_KIND}
 _SEGMENT_TLS = 0x2  # WASM_SEG_FLAG_TLS
 
 
@@ -109,7 +107,7 @@ def _imports(symtab, opts, out):
     first_named = {}  # id(symbol) -> the object that first names it (a tag's type is there)
     for obj in symtab.objects:
         for sym in obj.resolved:
-            if not sym.defined and sym.kind in _IMPORT_KIND and not sym.local:
+            if not sym.defined and sym.kind in IMPORT_KIND and not sym.local:
                 first_named.setdefault(id(sym), obj)
     table = symtab.symbols.get(TABLE_SYMBOL)
     undefined = [s for s in symtab.symbols.values() if id(s) in first_named and s is not table]
@@ -117,7 +115,7 @@ def _imports(symtab, opts, out):
         undefined.insert(0, table)  # table number 0, as wasm-ld places it
     counts = {FUNC_KIND: 0, GLOBAL_KIND: 0, TABLE_KIND: 0, TAG_KIND: 0}
     for sym in undefined:
-        kind = _IMPORT_KIND[sym.kind]
+        kind = IMPORT_KIND[sym.kind]
         if kind == TAG_KIND:  # the tag's function type, in the object that first named it
             obj = first_named[id(sym)]
             desc = obj.module.types[sym.tag_type.type].comp if sym.tag_type is not None else None

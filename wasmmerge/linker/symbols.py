@@ -6,15 +6,19 @@ a libc link creates tens of thousands of them. A symbol is *defined* in one obje
 archive member defines it; loading waits until something needs it).
 """
 
+from ..binary.types import FUNC_KIND, GLOBAL_KIND, TABLE_KIND, TAG_KIND
 from ..custom.linking import (ABSOLUTE, BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, EXPORTED,
                               NO_STRIP, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL,
                               SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG, TLS, UNDEFINED,
                               VISIBILITY_HIDDEN)
 
+# The kind of import an undefined symbol of each kind names (data names none).
+IMPORT_KIND = {SYMTAB_FUNCTION: FUNC_KIND, SYMTAB_GLOBAL: GLOBAL_KIND, SYMTAB_TABLE: TABLE_KIND, SYMTAB_TAG: TAG_KIND}
+
 KIND_NAMES = {SYMTAB_FUNCTION: "function", SYMTAB_DATA: "data", SYMTAB_GLOBAL: "global",
               SYMTAB_SECTION: "section", SYMTAB_TAG: "tag", SYMTAB_TABLE: "table"}
 
-__all__ = ["Symbol", "KIND_NAMES", "ABSOLUTE", "BINDING_LOCAL", "BINDING_WEAK", "EXPLICIT_NAME",
+__all__ = ["Symbol", "KIND_NAMES", "IMPORT_KIND", "ABSOLUTE", "BINDING_LOCAL", "BINDING_WEAK", "EXPLICIT_NAME",
            "EXPORTED", "NO_STRIP", "SYMTAB_DATA", "SYMTAB_FUNCTION", "SYMTAB_GLOBAL",
            "SYMTAB_SECTION", "SYMTAB_TABLE", "SYMTAB_TAG", "TLS", "UNDEFINED", "VISIBILITY_HIDDEN"]
 

@@ -13,15 +13,15 @@ Each object keeps `resolved[i]` -> Symbol for its symbol-table entry i, so reloc
 reach the winning definition without a name lookup.
 """
 
-from ..custom.linking import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG
+from ..custom.linking import (COMDAT_DATA, COMDAT_FUNCTION, COMDAT_SECTION, SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL,
+                              SYMTAB_SECTION, SYMTAB_TABLE, SYMTAB_TAG)
 from ..binary.types import FUNC_KIND, MEMORY_KIND, TABLE_KIND
 from ..errors import LinkError
 from .archive import read_archive
 from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, ObjectFile, read_object
-from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, NO_STRIP, UNDEFINED, KIND_NAMES, Symbol)
+from .symbols import (BINDING_LOCAL, BINDING_WEAK, EXPLICIT_NAME, IMPORT_KIND, NO_STRIP, UNDEFINED, KIND_NAMES,
+                      Symbol)
 
-COMDAT_KIND_DATA, COMDAT_KIND_FUNCTION, COMDAT_KIND_SECTION = 0, 1, 5
-_IMPORT_KIND = {SYMTAB_FUNCTION: 0, SYMTAB_TABLE: 1, SYMTAB_GLOBAL: 3, SYMTAB_TAG: 4}  # symbol kind -> import kind
 TABLE_SYMBOL = "__indirect_function_table"
 # Of these flags a plain reference has only UNDEFINED, a plain definition none.
 _PLAIN = UNDEFINED | BINDING_LOCAL | EXPLICIT_NAME
@@ -202,11 +202,11 @@ class SymbolTable:
             if winner is obj:
                 continue
             for member in comdat.members:
-                if member.kind == COMDAT_KIND_FUNCTION:
+                if member.kind == COMDAT_FUNCTION:
                     obj.functions[member.index - obj.num_imported[0]].discarded = True
-                elif member.kind == COMDAT_KIND_DATA:
+                elif member.kind == COMDAT_DATA:
                     obj.datas[member.index].discarded = True
-                elif member.kind == COMDAT_KIND_SECTION and member.index in obj.sections:
+                elif member.kind == COMDAT_SECTION and member.index in obj.sections:
                     obj.sections[member.index].discarded = True  # (as wasm-ld 14: even with -r)
 
     def keep_live_discarded_chunks(self):
@@ -230,7 +230,7 @@ class SymbolTable:
         import_kind = None  # the kind of the import an undefined symbol names (data: none)
         if flags & UNDEFINED:
             if kind != SYMTAB_DATA:
-                import_kind = _IMPORT_KIND[kind]
+                import_kind = IMPORT_KIND[kind]
                 if name is None:
                     name = obj.imports.names[import_kind][raw.index]
         elif obj.comdats and self._in_discarded_chunk(obj, raw, nfi):
