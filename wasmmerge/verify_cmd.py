@@ -13,8 +13,9 @@ import sys
 import click
 
 from .cliutil import fail, read_input
-from .errors import LinkError, WasmError
+from .errors import WasmError
 from .merger.command import parse_input_spec
+from .merger.exports import check_export_from
 from .merger.options import MergeOptions
 from .merger.pipeline import merge
 from .runtime.command import format_result, parse_arg
@@ -42,9 +43,7 @@ def verify_command(items, merged, invocations, rename, skip, export_from, stdin_
     datas = [(name, read_input(path)) for name, path in specs]
     exported_from = list(export_from) or None
     try:
-        unknown = [name for name in export_from if name not in {name for name, _ in specs}]
-        if unknown:  # (as merge words it)
-            raise LinkError(f"--export-from names no input: {', '.join(unknown)}")
+        check_export_from(exported_from, {name for name, _ in specs})
         if merged is not None:
             merged_data = read_input(merged)
         else:

@@ -11,12 +11,16 @@ from .options import MergeOptions
 from .plan import KIND_SPACES, Plan
 
 
+def check_export_from(export_from, names) -> None:
+    """Refuse an `--export-from` name that is no input's (`names`): merge's rule, which
+    `verify` applies too when it is given a module merged before."""
+    unknown = [n for n in export_from or () if n not in names]
+    if unknown:
+        raise LinkError(f"--export-from names no input: {', '.join(unknown)}")
+
+
 def merged_exports(loaded, plan: Plan, options: MergeOptions, warnings) -> list[Export]:
-    names = {inp.name for inp in loaded}
-    if options.export_from is not None:
-        unknown = [n for n in options.export_from if n not in names]
-        if unknown:
-            raise LinkError(f"--export-from names no input: {', '.join(unknown)}")
+    check_export_from(options.export_from, {inp.name for inp in loaded})
     out, owner, conflicts = [], {}, []
     for k, inp in enumerate(loaded):
         if options.export_from is not None and inp.name not in options.export_from:
