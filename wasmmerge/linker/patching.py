@@ -11,6 +11,7 @@ section filled body by body, by several processes at once when it is large. `Wri
 from array import array
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
+from struct import Struct
 
 from ..binary import leb
 from ..binary.model import CODE
@@ -32,6 +33,12 @@ SMALL_VALUES = 1 << 14
 # info (through the merged strings' pieces) 1,200 (fitted to bench_link's 173,401 code
 # sites in 2.3 MB and mbedtls -O0 -g's 23,556 in 1.9 MB and 60,969 debug sites in 1.3 MB).
 CODE_SITE_COST, CUSTOM_SITE_COST = 700, 1200
+
+# A field is written by `struct`'s pack_into: a third of the time a slice assignment to
+# a bytearray takes (bench_link.py's 173,401 code sites: 8.6 ms against 26.4 ms).
+_PUT_FIELD5 = Struct("5s").pack_into
+_PUT_LEB5 = Struct("<IB").pack_into  # a padded LEB128's first four bytes as a word, then its last
+_PUT_U32 = Struct("<I").pack_into
 
 
 def tombstone_of(section_name: str) -> int | None:
@@ -148,6 +155,7 @@ class Patcher:
         types = self.obj_types.get(id(obj))
         small = self.small_fields
         row_of = ROW_OF
+        put_field5, put_leb5, put_u32 = _PUT_FIELD5, _PUT_LEB5, _PUT_U32
         targets = {}  # symbol index -> what its debug-info offsets add to (`_debug_target`)
         for kind, off, index, addend in zip(columns.kinds[lo:hi], columns.offsets[lo:hi], columns.indices[lo:hi],
                                             columns.addends[lo:hi]):
@@ -195,16 +203,15 @@ class Patcher:
                     field = small[v]
                     if field is None:
                         field = small[v] = _padded_leb5(v)
-                    buf[pos:pos + 5] = field
+                    put_field5(buf, pos, field)
                 else:
                     v &= 0x7FFFFFFFF if encoding else 0xFFFFFFFF
-                    buf[pos] = (v & 0x7F) | 0x80
-                    buf[pos + 1] = ((v >> 7) & 0x7F) | 0x80
-                    buf[pos + 2] = ((v >> 14) & 0x7F) | 0x80
-                    buf[pos + 3] = ((v >> 21) & 0x7F) | 0x80
-                    buf[pos + 4] = v >> 28
+                    # The first four bytes as one little-endian word: 7 bits each, the
+                    # continuation bit set.
+                    put_leb5(buf, pos, (v & 0x7F) | ((v << 1) & 0x7F00) | ((v << 2) & 0x7F0000)
+                             | ((v << 3) & 0x7F000000) | 0x80808080, v >> 28)
             elif encoding == 2:
-                buf[pos:pos + 4] = (v & 0xFFFFFFFF).to_bytes(4, "little")
+                put_u32(buf, pos, v & 0xFFFFFFFF)
             else:
                 buf[pos:pos + rt.width] = encode_field(rt, v)
 
