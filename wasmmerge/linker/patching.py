@@ -277,11 +277,11 @@ class Patcher:
             payloads = {name: view[start - at:start - at + size] for name, (start, size) in regions.items()}
             return [bytes((CODE,)) + u32(len(head) + at) + head, _DeferredCode(self, at)], payloads
         else:
-            # This process takes a slightly smaller share (measured on bench_link: 0.95 of
-            # an equal one, the write's parallel part 57-58 ms at 0.8, 53-55 ms at 0.95,
-            # 57-71 ms at 1.0): it builds the other sections too, while the others patch,
-            # but a forked child pays for each page it touches first.
-            own = min(bisect_left(array("q", accumulate(costs)), sum(costs) * 0.95 / workers) + 1, len(costs))
+            # This process takes a smaller share: it builds the other sections too, while
+            # the others patch, but a forked child pays for each page it touches first.
+            # (bench_link, fields written by pack_into: the parallel part 47-48 ms at 0.85
+            # of an equal share, 49-50 ms at 0.8, 0.75 and 0.95.)
+            own = min(bisect_left(array("q", accumulate(costs)), sum(costs) * 0.85 / workers) + 1, len(costs))
             ranges = [(0, own), *((own + start, own + stop) for start, stop in split_by_cost(costs[own:], workers - 1))]
             buffer = fill_shared(end, ranges, self._fill, meanwhile)
         view = memoryview(buffer)
