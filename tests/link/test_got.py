@@ -88,3 +88,14 @@ def test_wasm64_got_entries_are_wasm_ld_s(flags, tmp_path):
     out = _both(["-m", "wasm64", *base, *flags, *inputs], tmp_path, "o" if flags == ["-r"] else "wasm")
     if flags != ["-r"]:
         validate_output(out)
+
+
+def test_got_entries_with_relocations_read_ahead(objects, tmp_path):
+    # Read ahead by a second process, an object's relocations reach it after the linker's
+    # own symbols are defined, which may already have made it name a GOT entry: here
+    # only got_defs.o names __memory_base, as a global (for its own data), which the
+    # linker makes an absolute data symbol. That stays so.
+    plain, = compile_sources(["pic/plain_caller.c"], tmp_path, ["--target=wasm32-unknown-emscripten", "-O1"])
+    out = _both(["--no-entry", "--export=call_plain", "--threads=2", str(objects["defs"]), str(plain)], tmp_path)
+    validate_output(out)
+    assert call_exports(out, [("call_plain", (4,))]) == [2 * (4 + 33)]

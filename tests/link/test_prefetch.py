@@ -64,7 +64,7 @@ def test_prefetched_records_are_the_objects_relocations():
     os.waitpid(prefetch.pid, 0)  # let the child read them all
     try:
         for k, (name, data) in enumerate(objects):
-            handed = prefetch.take(k)
+            handed = prefetch.published(k)
             assert handed is not None
             read = read_object(name, data)
             assert _relocations(read_object(name, data, handed)) == _relocations(read)
@@ -130,3 +130,77 @@ def test_debug_info_patched_by_several_processes_is_wasm_ld_s(threads, tmp_path)
     done = run_wasmmerge_link([threads, *args], shared)
     assert done.returncode == 0, done.stderr
     assert shared.read_bytes() == ours.read_bytes() == ref.read_bytes()
+
+
+class _Publishing:
+    """A stand-in for Prefetch without a second process: the records of the objects
+    `published_ones(k)` chooses, read here, as if the other process had published them
+    (and had stopped, or were still reading, before the rest)."""
+
+    def __init__(self, objects, published_ones):
+        self.records = {}
+        for k, (name, data) in enumerate(objects):
+            if published_ones(k):
+                try:
+                    self.records[k] = relocations_alone(name, data)
+                except Exception:  # as the child: a malformed object is left to the linker
+                    pass
+        self.limits = []
+
+    def published(self, k):
+        return self.records.get(k)
+
+    def limit(self, k):
+        self.limits.append(k)
+
+    def close(self):
+        pass
+
+
+def _reading_ahead_as(monkeypatch, published_ones):
+    made = []
+
+    def make(objects):
+        made.append(_Publishing(objects, published_ones))
+        return made[-1]
+    monkeypatch.setattr("wasmmerge.linker.prefetch.Prefetch", make)
+    return made
+
+
+@pytest.mark.parametrize("published", ["none", "all", "odd", "first-two", "last-only"])
+def test_marking_takes_relocations_in_any_order_to_the_same_module(published, monkeypatch, tmp_path):
+    # Marking takes each object's relocations when it needs them: the first object's if
+    # published, else this process reads the last one nobody has read. Whatever the other
+    # process has published when, the module is the one a single process links.
+    chosen = {"none": lambda k: False, "all": lambda k: True, "odd": lambda k: k % 2 == 1,
+              "first-two": lambda k: k < 2, "last-only": lambda k: k == 2}[published]
+    objects = compile_sources(["calls/main.c", "calls/util.c", "cxx/globals.cc"], tmp_path, ["-g"])
+    args = ["--no-entry", "--export-all", "--allow-undefined", *map(str, objects)]
+    alone = tmp_path / "alone.wasm"
+    assert run_wasmmerge_link(["--threads=1", *args, "-o", "x"], alone).returncode == 0
+    made = _reading_ahead_as(monkeypatch, chosen)
+    shared = tmp_path / "shared.wasm"
+    result = CliRunner().invoke(cli, ["link", "--threads=2", *args, "-o", str(shared)])
+    assert result.exit_code == 0, result.output
+    assert made and shared.read_bytes() == alone.read_bytes()
+    # This process read from the last object down, lowering the other's limit each time.
+    assert made[0].limits == sorted(made[0].limits, reverse=True)
+    if published == "all":
+        assert made[0].limits == []
+    if published == "none":
+        assert made[0].limits == [2, 1, 0]
+
+
+GOOD_TOO = obj(linking(CALLEE, sym_function(1, "third")), reloc_code(entry(0, CALL_SITE, 0)),
+               imported_funcs=["callee"])
+BAD_LATER = obj(linking(CALLEE, sym_function(1, "fourth")), reloc_code(entry(0, CALL_SITE, 9)),
+                imported_funcs=["callee"])
+
+
+@pytest.mark.parametrize("published", ["none", "last"])
+def test_a_bad_object_read_from_the_end_waits_for_an_earlier_error(published, monkeypatch, tmp_path):
+    # Nothing published: this process reads the last object first, and finds it bad; the
+    # error reported is still the earlier bad object's, as when each is read in turn.
+    _reading_ahead_as(monkeypatch, (lambda k: False) if published == "none" else (lambda k: k == 3))
+    _only_bad_o_reported([("a.o", GOOD), ("bad.o", BAD), ("c.o", GOOD_TOO), ("worse.o", BAD_LATER)],
+                         "--threads=2", tmp_path)

@@ -88,8 +88,11 @@ def packed_relocations(obj) -> tuple:
 
 
 def attach_packed(obj, packed: tuple):
-    """The relocations `packed_relocations` made of the same bytes, given to `obj`."""
-    obj.names_got, obj.code_types, code, code_bounds, data, data_bounds, customs = packed
+    """The relocations `packed_relocations` made of the same bytes, given to `obj`
+    (whose `names_got` may be set already: synthetic.define_synthetic runs before the
+    relocations of a link reading ahead are all taken)."""
+    names_got, obj.code_types, code, code_bounds, data, data_bounds, customs = packed
+    obj.names_got = obj.names_got or names_got
     if code is not None:
         obj.code_relocs = RelocColumns.unpack(code)
         obj.code_bounds = array("I")

@@ -20,7 +20,7 @@ from .layout import Planner
 from .memory_plan import output_segment_name
 from .marklive import MarkLive
 from .mismatch import replace_mismatched_calls
-from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_later_relocations, read_object
+from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_object
 from .options import LinkOptions, find_library, symbol_lines
 from .symbols import NO_STRIP, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
 from .symtab import SymbolTable
@@ -112,6 +112,9 @@ class LinkResult:
 
 
 def load_inputs(opts: LinkOptions, symtab: SymbolTable):
+    """Every input read, its symbols entered. Returns None, or, where a second process
+    reads relocations ahead, the objects still without theirs: a `prefetch.LaterRelocations`
+    that the caller gives them from and closes."""
     if not opts.inputs:
         raise LinkError("no input files")
     # Every input's bytes first, so that a second process can read objects ahead. As
@@ -129,33 +132,35 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
         kind = "archive" if is_archive(data) else "object" if data[:4] == b"\0asm" else None
         files.append((spec, path, data, kind))
     symtab.diag.check()
-    prefetch = _start_read_ahead([(path, data) for _, path, data, kind in files if kind == "object"],
-                                 opts.threads)
     # With a process reading relocations ahead, every object's symbols are entered first
-    # and the relocations read after, when that process has read more of them. (Not
-    # while tracing, whose lines would then run past an object with bad relocations.)
-    deferred = [] if prefetch is not None and not (opts.trace or opts.trace_symbols) else None
+    # and its relocations taken after, by marking as it goes (marklive.py), when that
+    # process has read more of them. (Not while tracing, whose lines would then run past
+    # an object with bad relocations.)
+    pending = None
+    if not (opts.trace or opts.trace_symbols):
+        pending = _start_read_ahead([(path, data) for _, path, data, kind in files if kind == "object"],
+                                    opts.threads)
     try:
-        try:
-            _load_files(files, opts, symtab, prefetch, deferred)
-        except LinkError:
-            # An earlier object's bad relocations are the error, as when each object
-            # is read whole in turn.
-            _read_later(deferred or (), prefetch)
-            raise
-        _read_later(deferred or (), prefetch)
-    finally:
-        if prefetch is not None:
-            prefetch.close()
-    if not symtab.objects and all(spec.whole_archive for spec, _, _, kind in files if kind == "archive"):
-        # Only empty archives linked whole: wasm-ld has no input file either.
-        raise LinkError("no input files")
+        _load_files(files, opts, symtab, pending.objects if pending is not None else None)
+        if not symtab.objects and all(spec.whole_archive for spec, _, _, kind in files if kind == "archive"):
+            # Only empty archives linked whole: wasm-ld has no input file either.
+            raise LinkError("no input files")
+    except BaseException as err:
+        if pending is not None:
+            try:
+                if isinstance(err, LinkError):
+                    # An earlier object's bad relocations are the error, as when each
+                    # object is read whole in turn.
+                    pending.finish()
+            finally:
+                pending.close()
+        raise
+    return pending
 
 
-def _load_files(files, opts, symtab, prefetch, deferred: list | None):
+def _load_files(files, opts, symtab, deferred: list | None):
     """Each input in turn: objects read and entered, archives indexed; `deferred`: the
     objects read without their relocations, in order (None: read with them)."""
-    objects_seen = 0
     for spec, path, data, kind in files:
         if kind == "archive":
             # --trace names the members extracted, not the archive (as wasm-ld does).
@@ -163,12 +168,9 @@ def _load_files(files, opts, symtab, prefetch, deferred: list | None):
             symtab.add_archive(path, data, spec.whole_archive)
         elif kind == "object":
             symtab.diag.trace_file(path)
+            obj = read_object(path, data, LATER if deferred is not None else None)
             if deferred is not None:
-                obj = read_object(path, data, LATER)
                 deferred.append(obj)
-            else:
-                obj = read_object(path, data, prefetch.take(objects_seen) if prefetch is not None else None)
-            objects_seen += 1
             symtab.add_object(obj)
         elif bytes(data[:4]) == BITCODE_MAGIC:
             raise LinkError(BITCODE_REFUSAL, file=path)
@@ -176,23 +178,17 @@ def _load_files(files, opts, symtab, prefetch, deferred: list | None):
             raise LinkError("unknown file type (not a WebAssembly object or an archive)", file=path)
 
 
-def _read_later(objects: list, prefetch):
-    """The relocations of objects read without them, the `k`th as the process reading
-    ahead handed it over, or read here."""
-    for k, obj in enumerate(objects):
-        read_later_relocations(obj, prefetch.take(k))
-
-
 def _start_read_ahead(objects: list[tuple[str, bytes]], threads: int | None):
-    """A Prefetch reading these (name, bytes) objects ahead when it pays: when the
-    objects would be worth more than one process (`workers.processes_for`: --threads=N
-    above 1, or by default more than one core and a large enough link)."""
+    """A LaterRelocations whose second process reads these (name, bytes) objects'
+    relocations ahead, when it pays: when the objects would be worth more than one
+    process (`workers.processes_for`: --threads=N above 1, or by default more than one
+    core and a large enough link); else None."""
     if len(objects) < 2 or processes_for(sum(len(data) for _, data in objects), threads) < 2:
         return None
     # lazy: only a large link reads ahead (it needs mmap and pickle, and forks).
-    from .prefetch import Prefetch
+    from .prefetch import LaterRelocations, Prefetch
     try:
-        return Prefetch(objects)
+        return LaterRelocations([], Prefetch(objects))
     except OSError:  # no room for the mapping (overcommit disabled) or no process: read alone
         return None
 
@@ -210,8 +206,26 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
     diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream, opts.demangle)
     symtab = SymbolTable(diag)
     symtab.machine = opts.machine
-    load_inputs(opts, symtab)
+    pending = load_inputs(opts, symtab)
+    try:
+        return _resolve_and_write(opts, symtab, diag, pending)
+    except LinkError:
+        if pending is not None:
+            # An earlier object's bad relocations are the error, as when each object is
+            # read whole in turn (wasm-ld reads an object's relocations with the object).
+            pending.finish()
+        raise
+    finally:
+        if pending is not None:
+            pending.close()
+
+
+def _resolve_and_write(opts, symtab, diag, pending) -> LinkResult:
+    """The link once every input's symbols are entered; `pending` (or None): the objects
+    whose relocations are still to be taken."""
     diag.check()
+    if pending is not None and (opts.wraps or opts.relocatable):
+        pending.finish()  # both rewrite every object's relocations
     if opts.wraps:
         from .wrap import wrap_symbols  # lazy: only --wrap
         wrap_symbols(symtab, opts)
@@ -233,11 +247,11 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
         result.sections = sections
         result.shared_memory = False
         return result
-    return _link(opts, symtab, diag)
+    return _link(opts, symtab, diag, pending)
 
 
-def _link(opts, symtab, diag) -> LinkResult:
-    stubs = replace_mismatched_calls(symtab)
+def _link(opts, symtab, diag, pending) -> LinkResult:
+    stubs = replace_mismatched_calls(symtab, pending)
     if diag.trace_symbols:  # wasm-ld defines each weak function nobody defines as a stub here
         for sym in symtab.weak_undefined_functions():
             diag.trace_symbol(sym.name, "<internal>", "definition of", f"undefined_weak:{sym.name}")
@@ -327,7 +341,7 @@ def _link(opts, symtab, diag) -> LinkResult:
         roots.extend(symtab.symbols[name] for name in TLS_SYMBOLS)
     if wrap_exports and dtors is not None:
         roots.append(dtors)
-    marker = MarkLive(symtab, roots, opts.gc_sections)
+    marker = MarkLive(symtab, roots, opts.gc_sections, pending)
     marker.run()
     tls_base = symtab.symbols.get("__tls_base")
     if init_tls is not None and init_tls.live and tls_base is not None and _tls_used(symtab):

@@ -31,10 +31,14 @@ ABSOLUTE_SLOT_KINDS = frozenset(t.number for t in RELOC_TYPES.values()
 
 
 class MarkLive:
-    def __init__(self, symtab, roots, gc: bool):
+    def __init__(self, symtab, roots, gc: bool, pending=None):
         self.symtab = symtab
         self.roots = roots
         self.gc = gc
+        # The objects whose relocations are still to be taken (prefetch.LaterRelocations),
+        # or None: marking takes one whenever it can mark nothing more without, while the
+        # process reading ahead reads on.
+        self.pending = pending
         self.queue = []
         self.live_undefined = {}  # Symbol -> [ObjectFile referencing it from live code]
         self.ctors_live = False  # some init function is live: __wasm_call_ctors has work
@@ -102,9 +106,21 @@ class MarkLive:
         weak_stubs = set(map(id, self.symtab.weak_undefined_functions()))
         naming_stubs = {}  # id(object) -> whether its symbols include one of them
         function_chunk = FunctionChunk
-        while queue:
+        pending = self.pending
+        waiting = {}  # id(object) -> its chunks reached before its relocations were taken
+        while True:
+            if not queue:
+                # Nothing more to mark without the next object's relocations.
+                obj = pending.next() if pending is not None else None
+                if obj is None:
+                    break
+                queue.extend(waiting.pop(id(obj), ()))
+                continue
             chunk = queue.pop()
             obj = chunk.file
+            if obj.later_relocations is not None:
+                waiting.setdefault(id(obj), []).append(chunk)
+                continue
             if chunk.__class__ is function_chunk:  # most chunks: their run found inline
                 columns = obj.code_relocs
                 if columns is None:

@@ -11,7 +11,7 @@ from ..binary.types import FUNC_KIND, FuncType
 from .symbols import BINDING_LOCAL, SYMTAB_FUNCTION, UNDEFINED, Symbol
 
 
-def replace_mismatched_calls(symtab) -> list:
+def replace_mismatched_calls(symtab, pending=None) -> list:
     """A call whose signature differs from the definition's goes to a trapping stub.
 
     wasm-ld warns and links such a call to `signature_mismatch:NAME`, a function of the
@@ -19,7 +19,8 @@ def replace_mismatched_calls(symtab) -> list:
     the bad call traps when reached. Only a symbol the object calls (names in a
     R_WASM_FUNCTION_INDEX_LEB relocation) is checked, as wasm-ld checks: one whose
     address is only taken (a vtable slot, declared with another or no prototype) gets
-    the definition. Returns the stub symbols made.
+    the definition. Returns the stub symbols made. `pending`: the objects whose
+    relocations are still to be taken (prefetch.LaterRelocations), or None.
     """
     stubs = {}  # (name, the signature called with) -> its stub, in the order met
     warnings = {}
@@ -42,6 +43,8 @@ def replace_mismatched_calls(symtab) -> list:
                     if wanted.__class__ is FuncType is signature.__class__ else wanted == signature):
                 continue
             if called is None:
+                if pending is not None:
+                    pending.finish()  # (this needs the object's relocations: all are taken now)
                 called = _called_directly(obj)
             if k not in called:
                 continue

@@ -1,20 +1,21 @@
-"""Reading objects ahead, on a second core.
+"""Reading objects' relocations ahead, on a second core.
 
-Symbol resolution takes the command line's objects in order, so this process reads them
-in order. Meanwhile a forked process reads them from the last one backwards and hands
-over each object's relocations, the costliest part of reading it (an entry per relocated
-site), reading no more of it than they need (`objects.relocations_alone`). The driver first enters every object's symbols
-without its relocations (`objects.LATER`), then takes the relocations in order
-(`take`): those the child has published by then, else reads them here. Where the two
-meet, the child stops: this process announces the object it takes next, and the child
-never starts one at or before it. Which process read which object never changes the
-output; a child that fails, dies or falls behind only saves less time.
+The driver first reads every object without its relocations (`objects.LATER`) and enters
+its symbols; meanwhile a forked process reads the objects' relocations, the costliest
+part of reading an object (an entry per relocated site), from the first object on,
+reading no more of each object than they need (`objects.relocations_alone`), and
+publishes them. Marking then takes the relocations as it needs them
+(`LaterRelocations`, marklive.py): those published, and while none it can use is, this
+process reads the last objects nobody has read yet, lowering the limit that the other
+process reads up to. So both work until every object is read, this one marking between
+its reads. Which process read which object never changes the output; a child that
+fails, dies or falls behind only saves less time.
 
-The two share one anonymous memory mapping, made before the fork: the announced
-position, a table saying where each object's record lies, and the records (marshalled:
-the built-in serializer of plain values, already loaded, where pickle would bring `re`
-and more into a link's start; with a CRC-32 so that a half-written record is never used). Its size is an upper bound
-on the records; the system only provides the pages written.
+The two share one anonymous memory mapping, made before the fork: the limit, a table
+saying where each object's record lies, and the records (marshalled: the built-in
+serializer of plain values, already loaded, where pickle would bring `re` and more into
+a link's start; with a CRC-32 so that a half-written record is never used). Its size is
+an upper bound on the records; the system only provides the pages written.
 """
 
 import marshal
@@ -23,9 +24,10 @@ import os
 import struct
 import zlib
 
-from .objects import relocations_alone
+from ..errors import LinkError
+from .objects import read_later_relocations, relocations_alone
 
-_POSITION = struct.Struct("<q")  # the object this process reads next
+_LIMIT = struct.Struct("<q")  # the child reads objects below this index
 _ENTRY = struct.Struct("<QQI")  # per object: record offset (0: none yet), length, CRC-32
 
 
@@ -41,28 +43,26 @@ class Prefetch:
     def __init__(self, objects: list[tuple[str, bytes]]):
         self.objects = objects
         count = len(objects)
-        self.table_at = _POSITION.size
+        self.table_at = _LIMIT.size
         self.records_at = self.table_at + count * _ENTRY.size
         size = self.records_at + sum(_record_bound(len(data)) for _, data in objects)
         self.shared = mmap.mmap(-1, size)
-        _POSITION.pack_into(self.shared, 0, -1)
+        _LIMIT.pack_into(self.shared, 0, count)
         self.pid = os.fork()
         if self.pid == 0:
             status = 1
             try:
-                self._read_backwards()
+                self._read_forwards()
                 status = 0
             finally:
                 os._exit(status)
 
-    def _read_backwards(self):
-        """In the child: from the last object down, until this process's announced
-        position reaches the next one."""
+    def _read_forwards(self):
+        """In the child: from the first object on, while below this process's limit."""
         shared, at = self.shared, self.records_at
-        for k in range(len(self.objects) - 1, -1, -1):
-            if _POSITION.unpack_from(shared, 0)[0] >= k:
+        for k, (name, data) in enumerate(self.objects):
+            if _LIMIT.unpack_from(shared, 0)[0] <= k:
                 return
-            name, data = self.objects[k]
             try:
                 record = marshal.dumps(relocations_alone(name, data))
             except Exception:  # this process reports it when it reads the object itself
@@ -73,11 +73,10 @@ class Prefetch:
             _ENTRY.pack_into(shared, self.table_at + k * _ENTRY.size, at, len(record), zlib.crc32(record))
             at += len(record)
 
-    def take(self, k: int):
-        """The relocations of object `k` if the child has read them (for read_object or
-        read_later_relocations), else None; announces that this process reads `k` now."""
+    def published(self, k: int):
+        """The relocations of object `k` if the child has published them (for
+        read_object or read_later_relocations), else None."""
         shared = self.shared
-        _POSITION.pack_into(shared, 0, k)
         at, length, crc = _ENTRY.unpack_from(shared, self.table_at + k * _ENTRY.size)
         if not at:
             return None
@@ -86,9 +85,13 @@ class Prefetch:
             return None
         return marshal.loads(record)
 
+    def limit(self, k: int):
+        """The child starts no object at or after `k` (this process reads those)."""
+        _LIMIT.pack_into(self.shared, 0, k)
+
     def close(self):
         """Stop the child (it may still be reading) and free the mapping."""
-        _POSITION.pack_into(self.shared, 0, len(self.objects))
+        self.limit(0)
         try:
             os.kill(self.pid, 9)
             os.waitpid(self.pid, 0)
@@ -96,3 +99,55 @@ class Prefetch:
             pass
         self.shared.close()
 
+
+class LaterRelocations:
+    """The objects read without their relocations (`objects.LATER`), given them as they
+    are needed: the first object not yet given them, if the child has published its
+    relocations, else the last one, read here. Marking takes them (marklive.py) whenever
+    it can mark nothing more without; whatever needs every object's relocations first
+    calls `finish`.
+
+    Errors come as when each object is read whole in turn: one found in an object read
+    here out of order is raised once every object before it is read."""
+
+    def __init__(self, objects: list, prefetch: Prefetch):
+        self.objects = objects  # (filled by the driver as it reads them)
+        self.prefetch = prefetch
+        self.front = 0  # objects [0, front) have their relocations
+        self.back = None  # objects [back, len) too, read here (None: until the first is taken)
+        self.failed = False  # an object's error was raised: nothing more is read
+
+    def next(self):
+        """An object given its relocations now, or None when every one has them."""
+        if self.back is None:
+            self.back = len(self.objects)
+        if self.front == self.back or self.failed:
+            return None
+        published = self.prefetch.published(self.front)
+        if published is not None:
+            obj = self.objects[self.front]
+            self.front += 1
+            read_later_relocations(obj, published)
+            return obj
+        # The child is reading the first (or could not: a malformed object): this process
+        # reads the last, unless the child has published it.
+        self.back -= 1
+        self.prefetch.limit(self.back)
+        obj = self.objects[self.back]
+        try:
+            read_later_relocations(obj, self.prefetch.published(self.back))
+        except LinkError:
+            self.failed = True
+            while self.front < self.back:  # an earlier object's error first
+                read_later_relocations(self.objects[self.front], self.prefetch.published(self.front))
+                self.front += 1
+            raise
+        return obj
+
+    def finish(self):
+        """Every object given its relocations (the first malformed one's error raised)."""
+        while self.next() is not None:
+            pass
+
+    def close(self):
+        self.prefetch.close()
