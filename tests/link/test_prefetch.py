@@ -13,7 +13,7 @@ from wasmmerge.linker.chunk_relocs import RelocColumns, packed_relocations
 from wasmmerge.linker.objects import read_object, relocations_alone
 from wasmmerge.linker.prefetch import Prefetch
 
-from .harness import compile_sources, driver_link_args, link_both, run_wasmmerge_link
+from .harness import compile_sources, driver_link_args, link_both, make_archive, run_wasmmerge_link
 from .objdsl import CALL_SITE, entry, linking, obj, reloc_code, sym_function
 from .test_relocation_types import _object
 
@@ -204,3 +204,53 @@ def test_a_bad_object_read_from_the_end_waits_for_an_earlier_error(published, mo
     _reading_ahead_as(monkeypatch, (lambda k: False) if published == "none" else (lambda k: k == 3))
     _only_bad_o_reported([("a.o", GOOD), ("bad.o", BAD), ("c.o", GOOD_TOO), ("worse.o", BAD_LATER)],
                          "--threads=2", tmp_path)
+
+
+# Links whose relocations a second process reads ahead (--threads=2), each a path that
+# takes them other than in marking: a mismatched call (its check takes them all first),
+# --wrap and -r (which rewrite them), --emit-relocs, weak stubs, constructors, archive
+# members (read whole, beside objects read ahead), --no-gc-sections, and undefined
+# symbols reported from what marking reached. The output is wasm-ld's, byte for byte.
+READ_AHEAD = {
+    "mismatch": (["mismatch/main.c", "mismatch/impl.c"], ["-w"], []),
+    "weak": (["weak/main.c", "weak/strong.c"], [], []),
+    "ctors-no-gc": (["ctors/main.c", "ctors/other.c"], [], ["-Wl,--no-gc-sections"]),
+    "wrap": (["wrap/main.c", "wrap/lib.c", "wrap/wrapper.c"], [],
+             ["-nostdlib", "-Wl,--no-entry", "-Wl,--export=run", "-Wl,--wrap=compute"]),
+    "relocatable": (["calls/main.c", "calls/util.c"], ["-g"], ["-Wl,-r"]),
+    "emit-relocs": (["calls/main.c", "calls/util.c"], ["-g"], ["-Wl,--emit-relocs"]),
+    "undefined": (["undefined/calls_g.c", "undefined/data.c", "undefined/host.c"], [],
+                  ["-nostdlib", "-Wl,--no-entry", "-Wl,--export-all", "-Wl,--allow-undefined"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(READ_AHEAD))
+def test_links_read_ahead_are_wasm_ld_s(name, tmp_path):
+    sources, cflags, ldflags = READ_AHEAD[name]
+    objects = compile_sources(sources, tmp_path, cflags)
+    args = driver_link_args(objects, [*ldflags, "-Wl,--threads=2"])
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
+def test_archive_members_beside_objects_read_ahead(tmp_path):
+    main, used, helper, unused = compile_sources(
+        ["archive/main.c", "archive/used.c", "archive/helper.c", "archive/unused.c"], tmp_path)
+    make_archive(tmp_path / "libparts.a", [unused, used, helper])
+    extra, = compile_sources(["calls/util.c"], tmp_path)
+    args = driver_link_args([main, extra], [f"-L{tmp_path}", "-lparts", "-Wl,--threads=2"])
+    ref, ours = link_both(args, tmp_path)
+    assert ours.read_bytes() == ref.read_bytes()
+
+
+def test_undefined_symbols_reported_alike_read_ahead(tmp_path):
+    # Marking finds the undefined symbols live code uses, taking relocations as it goes:
+    # the report (which symbols, in which order, referenced by which objects) is the one
+    # a single process makes.
+    objects = compile_sources(["undefined/calls_g.c", "undefined/data.c", "undefined/host.c", "calls/main.c"],
+                              tmp_path)
+    args = ["--no-entry", "--export-all", *map(str, objects), "-o", "x"]
+    alone, shared = (run_wasmmerge_link([threads, *args], tmp_path / f"{threads}.wasm")
+                     for threads in ("--threads=1", "--threads=2"))
+    assert alone.returncode == shared.returncode == 1
+    assert alone.stderr == shared.stderr and alone.stderr.count("undefined symbol") >= 3
