@@ -6,6 +6,7 @@ import os
 from array import array
 
 import pytest
+from bytedsl import name as encoded_name, section, u32
 from click.testing import CliRunner
 
 from wasmmerge.cli import cli
@@ -14,7 +15,7 @@ from wasmmerge.linker.objects import read_object, relocations_alone
 from wasmmerge.linker.prefetch import Prefetch
 
 from .harness import compile_sources, driver_link_args, link_both, make_archive, run_wasmmerge_link
-from .objdsl import CALL_SITE, entry, linking, obj, reloc_code, sym_function
+from .objdsl import CALL_SITE, CODE_SECTION_INDEX, entry, linking, obj, reloc_code, sym_function
 from .test_relocation_types import _object
 
 CALLEE = sym_function(0, None, flags=0x10)
@@ -97,12 +98,18 @@ def test_a_bad_object_read_ahead_is_reported_as_without(threads, tmp_path):
     _only_bad_o_reported([("a.o", GOOD), ("b.o", GOOD), ("bad.o", BAD)], threads, tmp_path)
 
 
+# An object whose symbol table's subsection says 50 bytes and holds one: a DecodeError
+# met while its symbols are read.
+BROKEN_LINKING = obj(section(0, encoded_name("linking") + u32(2) + b"\x08" + u32(50) + b"\x01"))
+
+
 @pytest.mark.parametrize("threads", ["--threads=1", "--threads=2"])
-@pytest.mark.parametrize("later", ["unknown-file", "duplicate"])
+@pytest.mark.parametrize("later", ["unknown-file", "duplicate", "malformed-linking"])
 def test_bad_relocations_come_before_a_later_inputs_error(threads, later, tmp_path):
     # Read ahead, objects' symbols are entered before their relocations are read: an
     # error of a later input must still not hide an earlier object's bad relocations.
-    after = b"not an object" if later == "unknown-file" else GOOD  # `main` defined twice
+    after = {"unknown-file": b"not an object", "duplicate": GOOD,  # (`main` defined twice)
+             "malformed-linking": BROKEN_LINKING}[later]
     _only_bad_o_reported([("a.o", GOOD), ("bad.o", BAD), ("after.o", after)], threads, tmp_path)
 
 
@@ -254,3 +261,18 @@ def test_undefined_symbols_reported_alike_read_ahead(tmp_path):
                      for threads in ("--threads=1", "--threads=2"))
     assert alone.returncode == shared.returncode == 1
     assert alone.stderr == shared.stderr and alone.stderr.count("undefined symbol") >= 3
+
+
+# A reloc.CODE section that says it has two entries and holds one: a DecodeError, not a
+# LinkError, found by whichever process reads the object.
+TRUNCATED = obj(linking(CALLEE, sym_function(1, "fifth")),
+                section(0, encoded_name("reloc.CODE") + u32(CODE_SECTION_INDEX) + u32(2) + entry(0, CALL_SITE, 0)),
+                imported_funcs=["callee"])
+
+
+@pytest.mark.parametrize("threads", ["--threads=1", "--threads=2"])
+def test_a_malformed_later_object_waits_for_an_earlier_error(threads, monkeypatch, tmp_path):
+    if threads == "--threads=2":
+        _reading_ahead_as(monkeypatch, lambda k: False)  # this process reads the last object first
+    _only_bad_o_reported([("a.o", GOOD), ("bad.o", BAD), ("c.o", GOOD_TOO), ("worse.o", TRUNCATED)], threads,
+                         tmp_path)

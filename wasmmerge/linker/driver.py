@@ -10,7 +10,7 @@ import os
 
 from .. import collector
 from ..binary.types import GLOBAL_KIND
-from ..errors import LinkError
+from ..errors import LinkError, WasmError
 from ..outputs import joined
 from ..workers import processes_for
 from .archive import is_archive
@@ -148,7 +148,7 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
     except BaseException as err:
         if pending is not None:
             try:
-                if isinstance(err, LinkError):
+                if isinstance(err, WasmError):
                     # An earlier object's bad relocations are the error, as when each
                     # object is read whole in turn.
                     pending.finish()
@@ -209,7 +209,7 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
     pending = load_inputs(opts, symtab)
     try:
         return _resolve_and_write(opts, symtab, diag, pending)
-    except LinkError:
+    except WasmError:
         if pending is not None:
             # An earlier object's bad relocations are the error, as when each object is
             # read whole in turn (wasm-ld reads an object's relocations with the object).

@@ -24,7 +24,7 @@ import os
 import struct
 import zlib
 
-from ..errors import LinkError
+from ..errors import WasmError
 from .objects import read_later_relocations, relocations_alone
 
 _LIMIT = struct.Struct("<q")  # the child reads objects below this index
@@ -136,7 +136,7 @@ class LaterRelocations:
         obj = self.objects[self.back]
         try:
             read_later_relocations(obj, self.prefetch.published(self.back))
-        except LinkError:
+        except WasmError:  # (a malformed section's DecodeError, a bad relocation's LinkError)
             self.failed = True
             while self.front < self.back:  # an earlier object's error first
                 read_later_relocations(self.objects[self.front], self.prefetch.published(self.front))
