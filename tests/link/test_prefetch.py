@@ -3,6 +3,7 @@ the relocations handed over are exactly those read here, whichever process reads
 object the output and the errors are the same."""
 
 import os
+import zlib
 from array import array
 
 import pytest
@@ -276,3 +277,26 @@ def test_a_malformed_later_object_waits_for_an_earlier_error(threads, monkeypatc
         _reading_ahead_as(monkeypatch, lambda k: False)  # this process reads the last object first
     _only_bad_o_reported([("a.o", GOOD), ("bad.o", BAD), ("c.o", GOOD_TOO), ("worse.o", TRUNCATED)], threads,
                          tmp_path)
+
+
+def test_a_half_written_entry_is_read_here():
+    # The other process writes an object's record, its length and CRC, then its offset;
+    # seen between those stores (or with stores seen out of order), an entry that does not
+    # check is no record: the object is read here. (Campaign of damaged objects, 9,000
+    # links on two processes: once, an offset seen before its length made a record of
+    # no bytes, whose CRC is 0, and unmarshalling it raised EOFError.)
+    from wasmmerge.linker.prefetch import _CHECK
+    objects = [(f"o{k}.o", _object()) for k in range(2)]
+    prefetch = Prefetch(objects)
+    os.waitpid(prefetch.pid, 0)
+    try:
+        assert prefetch.published(0) is not None and prefetch.published(1) is not None
+        _CHECK.pack_into(prefetch.shared, prefetch.table_at, 0, 0)  # offset, no length, CRC 0
+        assert prefetch.published(0) is None
+        entry = prefetch.table_at + 24
+        _CHECK.pack_into(prefetch.shared, entry, 1, zlib.crc32(b"\x00"))  # checks, but no record
+        at = int.from_bytes(prefetch.shared[entry + 16:entry + 24], "little")
+        prefetch.shared[at] = 0
+        assert prefetch.published(1) is None
+    finally:
+        prefetch.close()

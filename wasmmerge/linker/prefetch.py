@@ -28,7 +28,13 @@ from ..errors import WasmError
 from .objects import read_later_relocations, relocations_alone
 
 _LIMIT = struct.Struct("<q")  # the child reads objects below this index
-_ENTRY = struct.Struct("<QQI")  # per object: record offset (0: none yet), length, CRC-32
+# Per object: its record's length and CRC-32, then its offset (0: none yet), each 8 bytes
+# and aligned. The child writes the offset last, in a store of its own: this process,
+# reading it first, sees the rest once it sees the offset; and a record that does not
+# check (a half-written entry where that order is not kept) is simply read here.
+_ENTRY = struct.Struct("<QQQ")
+_CHECK = struct.Struct("<QQ")
+_OFFSET = struct.Struct("<Q")
 
 
 def _record_bound(size: int) -> int:
@@ -70,20 +76,27 @@ class Prefetch:
             if at + len(record) > len(shared):
                 return
             shared[at:at + len(record)] = record
-            _ENTRY.pack_into(shared, self.table_at + k * _ENTRY.size, at, len(record), zlib.crc32(record))
+            entry = self.table_at + k * _ENTRY.size
+            _CHECK.pack_into(shared, entry, len(record), zlib.crc32(record))
+            _OFFSET.pack_into(shared, entry + _CHECK.size, at)
             at += len(record)
 
     def published(self, k: int):
         """The relocations of object `k` if the child has published them (for
         read_object or read_later_relocations), else None."""
         shared = self.shared
-        at, length, crc = _ENTRY.unpack_from(shared, self.table_at + k * _ENTRY.size)
+        entry = self.table_at + k * _ENTRY.size
+        at, = _OFFSET.unpack_from(shared, entry + _CHECK.size)
         if not at:
             return None
+        length, crc = _CHECK.unpack_from(shared, entry)
         record = shared[at:at + length]
-        if zlib.crc32(record) != crc:
+        if not length or zlib.crc32(record) != crc:
             return None
-        return marshal.loads(record)
+        try:
+            return marshal.loads(record)
+        except (EOFError, ValueError, TypeError):  # (a record that checks but is not one)
+            return None
 
     def limit(self, k: int):
         """The child starts no object at or after `k` (this process reads those)."""
