@@ -62,7 +62,7 @@ def test_packing_keeps_64_bit_addends():
 
 def test_prefetched_records_are_the_objects_relocations():
     objects = [(f"o{k}.o", _object()) for k in range(4)]
-    prefetch = Prefetch(objects)
+    prefetch = Prefetch([(name, data, None, len(data)) for name, data in objects])
     os.waitpid(prefetch.pid, 0)  # let the child read them all
     try:
         for k, (name, data) in enumerate(objects):
@@ -141,22 +141,26 @@ def test_debug_info_patched_by_several_processes_is_wasm_ld_s(threads, tmp_path)
 
 
 class _Publishing:
-    """A stand-in for Prefetch without a second process: the records of the objects
-    `published_ones(k)` chooses, read here, as if the other process had published them
-    (and had stopped, or were still reading, before the rest)."""
+    """A stand-in for Prefetch without a second process: the records of the units (objects,
+    or parts of large ones) `published_ones(k)` chooses, read here, as if the other
+    process had published them (and had stopped, or were still reading, before the rest)."""
 
-    def __init__(self, objects, published_ones):
+    def __init__(self, units, published_ones):
+        self.units = units
         self.records = {}
-        for k, (name, data) in enumerate(objects):
+        for k, (name, data, part, _) in enumerate(units):
             if published_ones(k):
                 try:
-                    self.records[k] = relocations_alone(name, data)
+                    self.records[k] = relocations_alone(name, data, part)
                 except Exception:  # as the child: a malformed object is left to the linker
                     pass
         self.limits = []
 
     def published(self, k):
         return self.records.get(k)
+
+    def reading(self, k):
+        return False  # (not reading anything: what is not published never will be)
 
     def limit(self, k):
         self.limits.append(k)
@@ -287,7 +291,7 @@ def test_a_half_written_entry_is_read_here():
     # no bytes, whose CRC is 0, and unmarshalling it raised EOFError.)
     from wasmmerge.linker.prefetch import _CHECK
     objects = [(f"o{k}.o", _object()) for k in range(2)]
-    prefetch = Prefetch(objects)
+    prefetch = Prefetch([(name, data, None, len(data)) for name, data in objects])
     os.waitpid(prefetch.pid, 0)
     try:
         assert prefetch.published(0) is not None and prefetch.published(1) is not None
@@ -300,3 +304,80 @@ def test_a_half_written_entry_is_read_here():
         assert prefetch.published(1) is None
     finally:
         prefetch.close()
+
+
+def test_a_large_objects_relocations_are_read_in_parts(tmp_path, monkeypatch):
+    # An object whose reloc.* sections hold 2 * PART_BYTES or more is read in parts (runs of
+    # those sections, largest first), which together are its relocations.
+    from wasmmerge.linker import objects as objects_module
+    from wasmmerge.linker.objects import LATER, read_later_relocations, relocation_parts, relocations_read
+    data = compile_sources(["calls/main.c"], tmp_path, ["-g"])[0].read_bytes()
+    assert relocation_parts(data) == [(None, len(data))]
+    monkeypatch.setattr(objects_module, "PART_BYTES", 64)
+    parts = relocation_parts(data)
+    assert len(parts) >= 3 and [size for _, size in parts] == sorted((size for _, size in parts), reverse=True)
+    assert sorted(p.start for p, _ in parts) == [0, *sorted(p.stop for p, _ in parts)[:-1]]  # runs end to end
+    whole = read_object("main.o", data)
+    for published in (True, False):  # parts handed over, or read here, in their order
+        later = read_object("main.o", data, LATER)
+        for part, _ in parts:
+            read_later_relocations(later, relocations_alone("main.o", data, part) if published else None, part)
+        relocations_read(later)
+        assert _relocations(later) == _relocations(whole) and later.code_types == whole.code_types
+
+
+@pytest.mark.parametrize("published", ["none", "all", "odd", "first-two"])
+def test_objects_read_in_parts_link_to_the_same_module(published, monkeypatch, tmp_path):
+    # With parts as small as a test's objects make them, each object is several units of
+    # the work the other process shares: the module is still the one a single process links.
+    from wasmmerge.linker import objects as objects_module
+    objects = compile_sources(["calls/main.c", "calls/util.c", "cxx/globals.cc"], tmp_path, ["-g"])
+    args = ["--no-entry", "--export-all", "--allow-undefined", *map(str, objects)]
+    alone = tmp_path / "alone.wasm"
+    assert run_wasmmerge_link(["--threads=1", *args, "-o", "x"], alone).returncode == 0
+    monkeypatch.setattr(objects_module, "PART_BYTES", 64)
+    chosen = {"none": lambda k: False, "all": lambda k: True, "odd": lambda k: k % 2 == 1,
+              "first-two": lambda k: k < 2}[published]
+    made = _reading_ahead_as(monkeypatch, chosen)
+    shared = tmp_path / "shared.wasm"
+    result = CliRunner().invoke(cli, ["link", "--threads=2", *args, "-o", str(shared)])
+    assert result.exit_code == 0, result.output
+    assert len(made[0].units) > len(objects)  # (parts of objects)
+    assert shared.read_bytes() == alone.read_bytes()
+
+
+def test_objects_read_in_parts_by_the_other_process(monkeypatch, tmp_path):
+    from wasmmerge.linker import objects as objects_module
+    objects = compile_sources(["calls/main.c", "calls/util.c"], tmp_path, ["-g"])
+    args = ["--no-entry", "--export-all", "--allow-undefined", *map(str, objects)]
+    alone = tmp_path / "alone.wasm"
+    assert run_wasmmerge_link(["--threads=1", *args, "-o", "x"], alone).returncode == 0
+    monkeypatch.setattr(objects_module, "PART_BYTES", 64)  # (the forked process has it too)
+    shared = tmp_path / "shared.wasm"
+    result = CliRunner().invoke(cli, ["link", "--threads=2", *args, "-o", str(shared)])
+    assert result.exit_code == 0, result.output
+    assert shared.read_bytes() == alone.read_bytes()
+
+
+# Two reloc.CODE sections, the first naming symbol 7 of 2, with more entries, the second
+# symbol 9: read in parts, the larger part comes first, so that this process, reading
+# from the last, meets the second section's error first; the first section's is reported.
+TWO_BAD_SECTIONS = obj(linking(CALLEE, sym_function(1, "sixth")),
+                       reloc_code(entry(0, CALL_SITE, 7), entry(0, CALL_SITE + 1, 0), entry(0, CALL_SITE + 2, 0))
+                       + reloc_code(entry(0, CALL_SITE, 9)), imported_funcs=["callee"])
+
+
+def test_an_objects_parts_keep_its_sections_order_of_errors(monkeypatch, tmp_path):
+    from wasmmerge.linker import objects as objects_module
+    monkeypatch.setattr(objects_module, "PART_BYTES", 4)
+    _reading_ahead_as(monkeypatch, lambda k: False)
+    paths = []
+    for name, data in [("a.o", GOOD), ("bad.o", TWO_BAD_SECTIONS)]:
+        (tmp_path / name).write_bytes(data)
+        paths.append(str(tmp_path / name))
+    assert len(objects_module.relocation_parts(TWO_BAD_SECTIONS)) == 2
+    result = CliRunner().invoke(cli, ["link", "--no-entry", "--allow-undefined", "--threads=2", *paths,
+                                      "-o", str(tmp_path / "out.wasm")])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.o" in lines[0] and "names symbol 7" in lines[0], lines

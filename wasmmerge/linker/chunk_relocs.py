@@ -88,11 +88,14 @@ def packed_relocations(obj) -> tuple:
 
 
 def attach_packed(obj, packed: tuple):
-    """The relocations `packed_relocations` made of the same bytes, given to `obj`
-    (whose `names_got` may be set already: synthetic.define_synthetic runs before the
-    relocations of a link reading ahead are all taken)."""
-    names_got, obj.code_types, code, code_bounds, data, data_bounds, customs = packed
+    """The relocations `packed_relocations` made of the same bytes (all of them or a part,
+    objects.relocation_parts), given to `obj` (whose `names_got` may be set already:
+    synthetic.define_synthetic runs before the relocations of a link reading ahead are
+    all taken)."""
+    names_got, code_types, code, code_bounds, data, data_bounds, customs = packed
     obj.names_got = obj.names_got or names_got
+    if code_types is not None:  # (a part of the relocations without the code's has none)
+        obj.code_types = code_types
     if code is not None:
         obj.code_relocs = RelocColumns.unpack(code)
         obj.code_bounds = array("I")

@@ -20,7 +20,7 @@ from .layout import Planner
 from .memory_plan import output_segment_name
 from .marklive import MarkLive
 from .mismatch import replace_mismatched_calls
-from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_object
+from .objects import BITCODE_MAGIC, BITCODE_REFUSAL, LATER, read_object, relocation_parts
 from .options import LinkOptions, find_library, symbol_lines
 from .symbols import NO_STRIP, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE
 from .symtab import SymbolTable
@@ -182,15 +182,21 @@ def _start_read_ahead(objects: list[tuple[str, bytes]], threads: int | None):
     """A LaterRelocations whose second process reads these (name, bytes) objects'
     relocations ahead, when it pays: when the objects would be worth more than one
     process (`workers.processes_for`: --threads=N above 1, or by default more than one
-    core and a large enough link); else None."""
-    if len(objects) < 2 or processes_for(sum(len(data) for _, data in objects), threads) < 2:
+    core and a large enough link); else None. Each object is one unit of that work, or
+    a large one several (`objects.relocation_parts`): even a link of one object shares it."""
+    if processes_for(sum(len(data) for _, data in objects), threads) < 2:
+        return None
+    units = [(k, name, data, part, payload) for k, (name, data) in enumerate(objects)
+             for part, payload in relocation_parts(data)]
+    if len(units) < 2:
         return None
     # lazy: only a large link reads ahead (it needs mmap and pickle, and forks).
     from .prefetch import LaterRelocations, Prefetch
     try:
-        return LaterRelocations([], Prefetch(objects))
+        prefetch = Prefetch([(name, data, part, payload) for _, name, data, part, payload in units])
     except OSError:  # no room for the mapping (overcommit disabled) or no process: read alone
         return None
+    return LaterRelocations([(k, part) for k, _, _, part, _ in units], prefetch)
 
 
 def link(opts: LinkOptions, stream=None) -> LinkResult:

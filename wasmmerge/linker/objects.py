@@ -20,6 +20,7 @@ from ..custom import linking as linking_section
 from ..custom.linking import SymbolColumns
 from ..errors import DecodeError, WasmError
 from ..features import ALL
+from ..workers import split_by_cost
 from .chunk_relocs import RelocColumns, attach_packed, fail, packed_relocations, read_relocations
 from .object_imports import ObjectImports, read_imports
 from .symbols import IMPORT_KIND
@@ -472,59 +473,120 @@ class _TypeCount:
     __slots__ = ("types",)
 
 
-def relocations_alone(name: str, data: bytes) -> tuple:
-    """An object's relocations as `packed_relocations` gives them for `read_object(name,
-    data)`, reading only what checking and placing them needs: the sections' frames, the
-    type count, the symbol table's kinds, the code and data chunks' bounds and the custom
-    chunks. For a process reading ahead (prefetch.py): it sends them, and this process
-    reads the rest of the object. Where this reading and `read_object`'s could differ,
-    the object is malformed and `read_object` refuses it; this may fail too, or not."""
-    infos = list(iter_sections(data))
-    obj = _RelocTarget()
-    obj.name = name
-    obj.module = _TypeCount()
-    obj.module.types = ()
-    obj.symbol_table = SymbolColumns()
-    obj.body_starts, obj.size_fields = array("I"), array("I", (0,))
-    obj.datas, obj.customs = [], []
-    obj.names_got, obj.code_types = False, None
-    obj.code_relocs = obj.data_relocs = None
-    obj.code_bounds = obj.data_bounds = _NO_BOUNDS
-    code_info = data_info = None
-    reloc_infos = []
-    for k, info in enumerate(infos):
-        if info.id == TYPE:
-            obj.module.types = range(leb.read_u32(data, info.start)[0])  # only their number is needed
-        elif info.id == CODE:
-            obj.body_starts, obj.size_fields = _split_code(name, data, info)
-            code_info = info
-        elif info.id == DATA:
-            obj.datas = [DataChunk(None, k, None, 0, 0, s, e) for k, (s, e) in enumerate(_split_data(name, data, info))]
-            data_info = info
-        elif info.id == CUSTOM:
-            payload = _custom_payload(data, info)
-            end = info.start + info.size
-            role = _custom_role(info.name)
-            if role is _LINKING:  # only the kinds: what relocations are checked against
-                obj.symbol_table = SymbolColumns(linking_section.symbol_kinds(data[payload:end]))
-            elif role is _RELOC:
-                reloc_infos.append((info.name, payload, end))
-            elif role is _CHUNK:
-                obj.customs.append(CustomChunk(None, k, info.name, payload, end))
-    obj.sections = {c.section: c for c in obj.customs}
-    for section_name, payload, end in reloc_infos:
-        read_relocations(obj, infos, section_name, data[payload:end], payload, code_info, data_info)
-    return packed_relocations(obj)
+# An object whose reloc.* sections hold at least twice this many bytes (a large
+# translation unit built with debug info: sqlite's amalgamation, QuickJS) has its
+# relocations read in parts (`relocation_parts`), so that two processes share it.
+PART_BYTES = 128 * 1024
 
 
-def read_later_relocations(obj: ObjectFile, relocations: tuple | None = None):
-    """The relocations of an object read with `relocations=LATER`: read here, or (as
-    read_object takes them) `relocations` read by another process."""
-    later, obj.later_relocations = obj.later_relocations, None
+def relocation_parts(data: bytes) -> list[tuple[range | None, int]]:
+    """(part, its reloc.* payload bytes) of each part an object's relocations are read in
+    (`relocations_alone`, `read_later_relocations`): [(None, size of the object)], all at
+    once, for most objects; for one whose reloc.* sections hold 2 * PART_BYTES or more,
+    runs of them (positions among its reloc.* sections, in file order) of about equal
+    size, at most one per section, the largest first (the process reading ahead takes
+    parts from the first, this one from the last: the largest go to the one that has the
+    least else to do)."""
+    whole = [(None, len(data))]
+    if len(data) < 2 * PART_BYTES:
+        return whole
+    try:
+        sizes = [info.size for info in iter_sections(data)
+                 if info.id == CUSTOM and _custom_role(info.name) is _RELOC]
+    except WasmError:  # (reading the object says what is wrong with it)
+        return whole
+    total = sum(sizes)
+    if total < 2 * PART_BYTES or len(sizes) < 2:
+        return whole
+    parts = [(range(start, stop), sum(sizes[start:stop]))
+             for start, stop in split_by_cost(sizes, min(len(sizes), total // PART_BYTES))]
+    return sorted(parts, key=lambda part: -part[1])
+
+
+def relocations_alone(name: str, data: bytes, part: range | None = None) -> tuple:
+    """An object's relocations (those of its reloc.* sections `part`, all by default) as
+    `packed_relocations` gives them for `read_object(name, data)`, reading only what
+    checking and placing them needs (`RelocationReader`)."""
+    return RelocationReader(name, data).read(part)
+
+
+class RelocationReader:
+    """An object's relocations read without the rest of it, a part at a time: for a
+    process reading ahead (prefetch.py), which sends them while this process reads the
+    rest of the object. Made once per object: the sections' frames, the type count, the
+    symbol table's kinds, the code and data chunks' bounds and the custom chunks; each
+    `read` then decodes and checks only its part's reloc.* sections. Where this reading
+    and `read_object`'s could differ, the object is malformed and `read_object` refuses
+    it; this may fail too, or not."""
+
+    def __init__(self, name: str, data: bytes):
+        self.data = data
+        self.infos = infos = list(iter_sections(data))
+        self.obj = obj = _RelocTarget()
+        obj.name = name
+        obj.module = _TypeCount()
+        obj.module.types = ()
+        obj.symbol_table = SymbolColumns()
+        obj.body_starts, obj.size_fields = array("I"), array("I", (0,))
+        obj.datas, obj.customs = [], []
+        self.code_info = self.data_info = None
+        self.reloc_infos = []
+        for k, info in enumerate(infos):
+            if info.id == TYPE:
+                obj.module.types = range(leb.read_u32(data, info.start)[0])  # only their number is needed
+            elif info.id == CODE:
+                obj.body_starts, obj.size_fields = _split_code(name, data, info)
+                self.code_info = info
+            elif info.id == DATA:
+                obj.datas = [DataChunk(None, k, None, 0, 0, s, e)
+                             for k, (s, e) in enumerate(_split_data(name, data, info))]
+                self.data_info = info
+            elif info.id == CUSTOM:
+                payload = _custom_payload(data, info)
+                end = info.start + info.size
+                role = _custom_role(info.name)
+                if role is _LINKING:  # only the kinds: what relocations are checked against
+                    obj.symbol_table = SymbolColumns(linking_section.symbol_kinds(data[payload:end]))
+                elif role is _RELOC:
+                    self.reloc_infos.append((info.name, payload, end))
+                elif role is _CHUNK:
+                    obj.customs.append(CustomChunk(None, k, info.name, payload, end))
+        obj.sections = {c.section: c for c in obj.customs}
+
+    def read(self, part: range | None = None) -> tuple:
+        """The relocations of the reloc.* sections `part` (all by default), packed."""
+        obj, data = self.obj, self.data
+        obj.names_got, obj.code_types = False, None
+        obj.code_relocs = obj.data_relocs = None
+        obj.code_bounds = obj.data_bounds = _NO_BOUNDS
+        for chunk in obj.customs:
+            chunk.relocs = None
+        reloc_infos = self.reloc_infos if part is None else self.reloc_infos[part.start:part.stop]
+        for section_name, payload, end in reloc_infos:
+            read_relocations(obj, self.infos, section_name, data[payload:end], payload, self.code_info,
+                             self.data_info)
+        return packed_relocations(obj)
+
+
+def read_later_relocations(obj: ObjectFile, relocations: tuple | None = None, part: range | None = None):
+    """The relocations of an object read with `relocations=LATER` (of its reloc.* sections
+    `part`, as `relocation_parts` gives them; all by default): read here, or (as
+    read_object takes them) `relocations` read by another process. Once all are read,
+    the caller of a part says so (`relocations_read`)."""
+    later = obj.later_relocations
+    if part is None:
+        obj.later_relocations = None
     if relocations is not None:
         attach_packed(obj, relocations)
     else:
-        _read_relocations(obj, *later)
+        infos, reloc_infos, code_info, data_info = later
+        _read_relocations(obj, infos, reloc_infos if part is None else reloc_infos[part.start:part.stop],
+                          code_info, data_info)
+
+
+def relocations_read(obj: ObjectFile):
+    """Every part of the object's relocations read (`read_later_relocations`)."""
+    obj.later_relocations = None
 
 
 def _read_relocations(obj, infos, reloc_infos, code_info, data_info):

@@ -22,12 +22,14 @@ import marshal
 import mmap
 import os
 import struct
+import time
 import zlib
 
 from ..errors import WasmError
-from .objects import read_later_relocations, relocations_alone
+from .objects import RelocationReader, read_later_relocations, relocations_alone, relocations_read
 
-_LIMIT = struct.Struct("<q")  # the child reads objects below this index
+_LIMIT = struct.Struct("<q")  # the child reads units below this index
+_CURRENT = struct.Struct("<q")  # (after the limit) the unit the child is reading; past the last when done
 # Per object: its record's length and CRC-32, then its offset (0: none yet), each 8 bytes
 # and aligned. The child writes the offset last, in a store of its own: this process,
 # reading it first, sees the rest once it sees the offset; and a record that does not
@@ -35,23 +37,30 @@ _LIMIT = struct.Struct("<q")  # the child reads objects below this index
 _ENTRY = struct.Struct("<QQQ")
 _CHECK = struct.Struct("<QQ")
 _OFFSET = struct.Struct("<Q")
+_WAIT = 0.0002  # seconds between looks at a unit the child is about to publish
+_MAX_WAIT = 5.0  # and the most to wait for it before reading it here (a child stopped, not ended)
 
 
-def _record_bound(size: int) -> int:
-    """The most a record of an object of `size` bytes can take: at most one relocation
-    per 3 bytes, 17 bytes at most each (4-byte offsets and indices, 8-byte addends); a
-    chunk per 2 bytes, 4 bytes of bounds; a type named per 3 bytes, a marshalled int of
-    5. (A record that would not fit stops the child: this process reads the rest itself.)"""
-    return 6 * size + 2 * size + 2 * size + 4096
+def _record_bound(size: int, payload: int) -> int:
+    """The most the record of a part of an object of `size` bytes can take, its reloc.*
+    sections holding `payload` bytes: at most one relocation per 3 bytes of them, 17
+    bytes at most each (4-byte offsets and indices, 8-byte addends), and a type named per
+    3, a marshalled int of 5; a chunk per 2 bytes of the object, 4 bytes of bounds. (A
+    record that would not fit stops the child: this process reads the rest itself.)"""
+    return 6 * payload + 2 * payload + 2 * size + 4096
 
 
 class Prefetch:
-    def __init__(self, objects: list[tuple[str, bytes]]):
-        self.objects = objects
-        count = len(objects)
-        self.table_at = _LIMIT.size
+    """`units`: (name, bytes, part, payload) of each part to read, an object's or a part
+    of one (`objects.relocation_parts`: part None and payload the object's size for a
+    whole object)."""
+
+    def __init__(self, units: list[tuple[str, bytes, range | None, int]]):
+        self.units = units
+        count = len(units)
+        self.table_at = _LIMIT.size + _CURRENT.size
         self.records_at = self.table_at + count * _ENTRY.size
-        size = self.records_at + sum(_record_bound(len(data)) for _, data in objects)
+        size = self.records_at + sum(_record_bound(len(data), payload) for _, data, _, payload in units)
         self.shared = mmap.mmap(-1, size)
         _LIMIT.pack_into(self.shared, 0, count)
         self.pid = os.fork()
@@ -64,26 +73,36 @@ class Prefetch:
                 os._exit(status)
 
     def _read_forwards(self):
-        """In the child: from the first object on, while below this process's limit."""
+        """In the child: from the first unit on, while below this process's limit."""
         shared, at = self.shared, self.records_at
-        for k, (name, data) in enumerate(self.objects):
-            if _LIMIT.unpack_from(shared, 0)[0] <= k:
-                return
-            try:
-                record = marshal.dumps(relocations_alone(name, data))
-            except Exception:  # this process reports it when it reads the object itself
-                continue
-            if at + len(record) > len(shared):
-                return
-            shared[at:at + len(record)] = record
-            entry = self.table_at + k * _ENTRY.size
-            _CHECK.pack_into(shared, entry, len(record), zlib.crc32(record))
-            _OFFSET.pack_into(shared, entry + _CHECK.size, at)
-            at += len(record)
+        reader = None  # of the object whose parts are being read (they come together)
+        try:
+            for k, (name, data, part, _) in enumerate(self.units):
+                if _LIMIT.unpack_from(shared, 0)[0] <= k:
+                    return
+                _CURRENT.pack_into(shared, _LIMIT.size, k)
+                try:
+                    if part is None:
+                        record = marshal.dumps(relocations_alone(name, data))
+                    else:
+                        if reader is None or reader.data is not data:
+                            reader = RelocationReader(name, data)
+                        record = marshal.dumps(reader.read(part))
+                except Exception:  # this process reports it when it reads the object itself
+                    continue
+                if at + len(record) > len(shared):
+                    return
+                shared[at:at + len(record)] = record
+                entry = self.table_at + k * _ENTRY.size
+                _CHECK.pack_into(shared, entry, len(record), zlib.crc32(record))
+                _OFFSET.pack_into(shared, entry + _CHECK.size, at)
+                at += len(record)
+        finally:
+            _CURRENT.pack_into(shared, _LIMIT.size, len(self.units))
 
     def published(self, k: int):
-        """The relocations of object `k` if the child has published them (for
-        read_object or read_later_relocations), else None."""
+        """The relocations of unit `k` if the child has published them (for
+        read_later_relocations), else None."""
         shared = self.shared
         entry = self.table_at + k * _ENTRY.size
         at, = _OFFSET.unpack_from(shared, entry + _CHECK.size)
@@ -98,8 +117,18 @@ class Prefetch:
         except (EOFError, ValueError, TypeError):  # (a record that checks but is not one)
             return None
 
+    def reading(self, k: int) -> bool:
+        """Whether the child is reading unit `k` now (then it will publish it soon, unless
+        it fails on it)."""
+        if _CURRENT.unpack_from(self.shared, _LIMIT.size)[0] != k:
+            return False
+        try:
+            return os.waitpid(self.pid, os.WNOHANG)[0] == 0  # (0: still running)
+        except ChildProcessError:  # ended, and reaped already
+            return False
+
     def limit(self, k: int):
-        """The child starts no object at or after `k` (this process reads those)."""
+        """The child starts no unit at or after `k` (this process reads those)."""
         _LIMIT.pack_into(self.shared, 0, k)
 
     def close(self):
@@ -115,47 +144,80 @@ class Prefetch:
 
 class LaterRelocations:
     """The objects read without their relocations (`objects.LATER`), given them as they
-    are needed: the first object not yet given them, if the child has published its
-    relocations, else the last one, read here. Marking takes them (marklive.py) whenever
-    it can mark nothing more without; whatever needs every object's relocations first
-    calls `finish`.
+    are needed, a unit at a time (an object, or a part of a large one): the first unit
+    not yet read, if the child has published it, else the last one, read here. Marking
+    takes them (marklive.py) whenever it can mark nothing more without; whatever needs
+    every object's relocations first calls `finish`.
 
-    Errors come as when each object is read whole in turn: one found in an object read
-    here out of order is raised once every object before it is read."""
+    Errors come as when each object is read whole in turn: one found in a unit read out
+    of order is raised once every unit before it in the objects' order is read."""
 
-    def __init__(self, objects: list, prefetch: Prefetch):
-        self.objects = objects  # (filled by the driver as it reads them)
+    def __init__(self, units: list[tuple[int, range | None]], prefetch: Prefetch):
+        self.units = units  # (the object's place among `objects`, its part), as Prefetch's
+        self.objects = []  # (filled by the driver as it reads them)
         self.prefetch = prefetch
-        self.front = 0  # objects [0, front) have their relocations
-        self.back = None  # objects [back, len) too, read here (None: until the first is taken)
+        self.front = 0  # units [0, front) are read
+        self.back = len(units)  # and units [back, len)
+        self.unread = [0] * (max((k for k, _ in units), default=-1) + 1)  # by object: its units not read
+        for k, _ in units:
+            self.unread[k] += 1
         self.failed = False  # an object's error was raised: nothing more is read
 
     def next(self):
-        """An object given its relocations now, or None when every one has them."""
-        if self.back is None:
-            self.back = len(self.objects)
-        if self.front == self.back or self.failed:
-            return None
-        published = self.prefetch.published(self.front)
-        if published is not None:
-            obj = self.objects[self.front]
-            self.front += 1
-            read_later_relocations(obj, published)
-            return obj
-        # The child is reading the first (or could not: a malformed object): this process
-        # reads the last, unless the child has published it.
-        self.back -= 1
-        self.prefetch.limit(self.back)
-        obj = self.objects[self.back]
-        try:
-            read_later_relocations(obj, self.prefetch.published(self.back))
-        except WasmError:  # (a malformed section's DecodeError, a bad relocation's LinkError)
-            self.failed = True
-            while self.front < self.back:  # an earlier object's error first
-                read_later_relocations(self.objects[self.front], self.prefetch.published(self.front))
+        """An object whose relocations are now all read, or None when every one's are."""
+        if self.back and self.units[self.back - 1][0] >= len(self.objects):
+            # The link stopped at an input before every object was read: none after it.
+            while self.back and self.units[self.back - 1][0] >= len(self.objects):
+                self.back -= 1
+            self.prefetch.limit(self.back)
+        waited = 0.0
+        while self.front < self.back and not self.failed:
+            published = self.prefetch.published(self.front)
+            if published is not None:
                 self.front += 1
-            raise
+                obj = self._read(self.front - 1, published)
+            elif self.back - self.front == 1 and waited < _MAX_WAIT and self.prefetch.reading(self.front):
+                # The last unit, which the child is reading: wait for it rather than read
+                # it twice (a large object's largest part, in a link of a few objects).
+                time.sleep(_WAIT)
+                waited += _WAIT
+                continue
+            else:
+                # The child is reading the first (or could not: a malformed object): this
+                # process reads the last, unless the child has published it.
+                self.back -= 1
+                self.prefetch.limit(self.back)
+                try:
+                    obj = self._read(self.back, self.prefetch.published(self.back))
+                except WasmError:  # (a malformed section's DecodeError, a bad relocation's LinkError)
+                    self.failed = True
+                    self._read_earlier(self.back)
+                    raise
+            if obj is not None:
+                return obj
+        return None
+
+    def _read(self, unit: int, published):
+        """Unit `unit` read (`published`, or read here); its object if that was its last."""
+        k, part = self.units[unit]
+        obj = self.objects[k]
+        read_later_relocations(obj, published, part)
+        self.unread[k] -= 1
+        if self.unread[k]:
+            return None
+        relocations_read(obj)
         return obj
+
+    def _read_earlier(self, failed: int):
+        """Before the error of unit `failed` (read out of order) is raised: every unit not
+        yet read that comes before it in the objects' order (an object, then its parts in
+        file order), in that order, so that the first error is raised."""
+        def place(unit):
+            k, part = self.units[unit]
+            return k, part.start if part is not None else 0
+        for unit in sorted(range(self.front, self.back), key=place):
+            if place(unit) < place(failed):
+                self._read(unit, self.prefetch.published(unit))
 
     def finish(self):
         """Every object given its relocations (the first malformed one's error raised)."""
