@@ -4,15 +4,17 @@ The driver first reads every object without its relocations (`objects.LATER`) an
 its symbols; meanwhile a forked process reads the objects' relocations, the costliest
 part of reading an object (an entry per relocated site), from the first object on,
 reading no more of each object than they need (`objects.relocations_alone`), and
-publishes them. Marking then takes the relocations as it needs them
-(`LaterRelocations`, marklive.py): those published, and while none it can use is, this
-process reads the last objects nobody has read yet, lowering the limit that the other
-process reads up to. So both work until every object is read, this one marking between
-its reads. Which process read which object never changes the output; a child that
-fails, dies or falls behind only saves less time.
+publishes them. The work comes in units: an object, or a part of a large one
+(`objects.relocation_parts`: a run of its reloc.* sections), so that a link of a few
+large objects is shared too. Marking then takes the relocations as it needs them
+(`LaterRelocations`, marklive.py): the units published, and while none it can use is,
+this process reads the last units nobody has read yet, lowering the limit that the other
+process reads up to. So both work until every unit is read, this one marking between
+its reads. Which process read which unit never changes the output; a child that fails,
+dies or falls behind only saves less time.
 
-The two share one anonymous memory mapping, made before the fork: the limit, a table
-saying where each object's record lies, and the records (marshalled: the built-in
+The two share one anonymous memory mapping, made before the fork: the limit, the unit
+the child is reading, a table saying where each unit's record lies, and the records (marshalled: the built-in
 serializer of plain values, already loaded, where pickle would bring `re` and more into
 a link's start; with a CRC-32 so that a half-written record is never used). Its size is
 an upper bound on the records; the system only provides the pages written.
@@ -30,7 +32,7 @@ from .objects import RelocationReader, read_later_relocations, relocations_alone
 
 _LIMIT = struct.Struct("<q")  # the child reads units below this index
 _CURRENT = struct.Struct("<q")  # (after the limit) the unit the child is reading; past the last when done
-# Per object: its record's length and CRC-32, then its offset (0: none yet), each 8 bytes
+# Per unit: its record's length and CRC-32, then its offset (0: none yet), each 8 bytes
 # and aligned. The child writes the offset last, in a store of its own: this process,
 # reading it first, sees the rest once it sees the offset; and a record that does not
 # check (a half-written entry where that order is not kept) is simply read here.
