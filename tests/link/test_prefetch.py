@@ -231,6 +231,10 @@ READ_AHEAD = {
              ["-nostdlib", "-Wl,--no-entry", "-Wl,--export=run", "-Wl,--wrap=compute"]),
     "relocatable": (["calls/main.c", "calls/util.c"], ["-g"], ["-Wl,-r"]),
     "emit-relocs": (["calls/main.c", "calls/util.c"], ["-g"], ["-Wl,--emit-relocs"]),
+    "tls": (["tls/main.c", "tls/other.c"], ["-ftls-model=local-exec"], []),
+    "tls-shared-memory": (["tls/freestanding.c"], ["-matomics", "-mbulk-memory", "-ftls-model=local-exec"],
+                          ["-nostdlib", "-Wl,--shared-memory", "-Wl,--max-memory=1048576", "-Wl,--no-entry",
+                           "-Wl,--export=bump"]),
     "undefined": (["undefined/calls_g.c", "undefined/data.c", "undefined/host.c"], [],
                   ["-nostdlib", "-Wl,--no-entry", "-Wl,--export-all", "-Wl,--allow-undefined"]),
 }
