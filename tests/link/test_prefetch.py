@@ -235,6 +235,8 @@ READ_AHEAD = {
     "tls-shared-memory": (["tls/freestanding.c"], ["-matomics", "-mbulk-memory", "-ftls-model=local-exec"],
                           ["-nostdlib", "-Wl,--shared-memory", "-Wl,--max-memory=1048576", "-Wl,--no-entry",
                            "-Wl,--export=bump"]),
+    "tags": (["tags/thrower.s", "tags/catcher.s"], ["-mexception-handling"],
+             ["-nostdlib", "-Wl,--no-entry", "-Wl,--export-all"]),
     "undefined": (["undefined/calls_g.c", "undefined/data.c", "undefined/host.c"], [],
                   ["-nostdlib", "-Wl,--no-entry", "-Wl,--export-all", "-Wl,--allow-undefined"]),
 }
