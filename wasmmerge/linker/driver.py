@@ -111,16 +111,13 @@ class LinkResult:
         return self._data
 
 
-def load_inputs(opts: LinkOptions, symtab: SymbolTable):
-    """Every input read, its symbols entered. Returns None, or, where a second process
-    reads relocations ahead, the objects still without theirs: a `prefetch.LaterRelocations`
-    that the caller gives them from and closes."""
+def map_inputs(opts: LinkOptions, symtab: SymbolTable) -> list:
+    """(spec, path, bytes, "archive" | "object" | None (unknown)) of every input. As
+    wasm-ld (its createFiles), every input that cannot be found or read is reported, in
+    command-line order, and the link stops before any is parsed."""
     if not opts.inputs:
         raise LinkError("no input files")
-    # Every input's bytes first, so that a second process can read objects ahead. As
-    # wasm-ld (its createFiles), every input that cannot be found or read is reported, in
-    # command-line order, and the link stops before any is parsed.
-    files = []  # (spec, path, bytes, "archive" | "object" | None (unknown))
+    files = []
     mappable = _mappable_inputs(len(opts.inputs))
     for spec in opts.inputs:
         try:
@@ -132,35 +129,13 @@ def load_inputs(opts: LinkOptions, symtab: SymbolTable):
         kind = "archive" if is_archive(data) else "object" if data[:4] == b"\0asm" else None
         files.append((spec, path, data, kind))
     symtab.diag.check()
-    # With a process reading relocations ahead, every object's symbols are entered first
-    # and its relocations taken after, by marking as it goes (marklive.py), when that
-    # process has read more of them. (Not while tracing, whose lines would then run past
-    # an object with bad relocations.)
-    pending = None
-    if not (opts.trace or opts.trace_symbols):
-        pending = _start_read_ahead([(path, data) for _, path, data, kind in files if kind == "object"],
-                                    opts.threads)
-    try:
-        _load_files(files, opts, symtab, pending.objects if pending is not None else None)
-        if not symtab.objects and all(spec.whole_archive for spec, _, _, kind in files if kind == "archive"):
-            # Only empty archives linked whole: wasm-ld has no input file either.
-            raise LinkError("no input files")
-    except BaseException as err:
-        if pending is not None:
-            try:
-                if isinstance(err, WasmError):
-                    # An earlier object's bad relocations are the error, as when each
-                    # object is read whole in turn.
-                    pending.finish()
-            finally:
-                pending.close()
-        raise
-    return pending
+    return files
 
 
-def _load_files(files, opts, symtab, deferred: list | None):
-    """Each input in turn: objects read and entered, archives indexed; `deferred`: the
-    objects read without their relocations, in order (None: read with them)."""
+def load_inputs(files: list, opts: LinkOptions, symtab: SymbolTable, deferred: list | None):
+    """Each input (`map_inputs`) in turn: objects read and their symbols entered, archives
+    indexed; `deferred`: where a second process reads relocations ahead, the list the
+    objects read without theirs go to, in order (None: read with them)."""
     for spec, path, data, kind in files:
         if kind == "archive":
             # --trace names the members extracted, not the archive (as wasm-ld does).
@@ -176,6 +151,9 @@ def _load_files(files, opts, symtab, deferred: list | None):
             raise LinkError(BITCODE_REFUSAL, file=path)
         else:
             raise LinkError("unknown file type (not a WebAssembly object or an archive)", file=path)
+    if not symtab.objects and all(spec.whole_archive for spec, _, _, kind in files if kind == "archive"):
+        # Only empty archives linked whole: wasm-ld has no input file either.
+        raise LinkError("no input files")
 
 
 def _start_read_ahead(objects: list[tuple[str, bytes]], threads: int | None):
@@ -212,8 +190,17 @@ def _run(opts: LinkOptions, stream) -> LinkResult:
     diag = Diagnostics(opts.fatal_warnings, opts.error_limit, opts.trace, opts.trace_symbols, stream, opts.demangle)
     symtab = SymbolTable(diag)
     symtab.machine = opts.machine
-    pending = load_inputs(opts, symtab)
+    # Every input's bytes first, so that a second process can read relocations ahead:
+    # every object's symbols are then entered first and its relocations taken after, by
+    # marking as it goes (marklive.py), when that process has read more of them. (Not
+    # while tracing, whose lines would then run past an object with bad relocations.)
+    files = map_inputs(opts, symtab)
+    pending = None
+    if not (opts.trace or opts.trace_symbols):
+        pending = _start_read_ahead([(path, data) for _, path, data, kind in files if kind == "object"],
+                                    opts.threads)
     try:
+        load_inputs(files, opts, symtab, pending.objects if pending is not None else None)
         return _resolve_and_write(opts, symtab, diag, pending)
     except WasmError:
         if pending is not None:
