@@ -18,7 +18,6 @@ from ..outputs import joined
 from .chunk_relocs import kept_runs
 from .demangle_lazy import shown_symbol  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
-from .objects import FunctionChunk
 from .patching import Patcher
 from .relocations import TYPE_KINDS
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
@@ -131,24 +130,13 @@ class Writer(Patcher):
         for imp in layout.imports:
             if imp.kind in (FUNC_KIND, TAG_KIND):
                 self.type_of(imp.desc)
-        # An object's functions share its few signatures: each is looked up once, by the
-        # object's type index for a kept body (no property call per function of a program).
+        # An object's functions share its few signatures: each is looked up once.
         by_signature = {}
         func_types = []
-        obj = None
         for f in layout.functions:
-            if f.__class__ is FunctionChunk:
-                if f.file is not obj:
-                    obj = f.file
-                    funcs, types, nfi, by_index = obj.module.funcs, obj.module.types, obj.num_imported[0], {}
-                index = funcs[f.index - nfi]
-                k = by_index.get(index)
-                if k is None:
-                    k = by_index[index] = self.type_of(types[index].comp)
-            else:
-                k = by_signature.get(id(f.signature))
-                if k is None:
-                    k = by_signature[id(f.signature)] = self.type_of(f.signature)
+            k = by_signature.get(id(f.signature))
+            if k is None:
+                k = by_signature[id(f.signature)] = self.type_of(f.signature)
             func_types.append(k)
         tag_types = [self.type_of(t) for t in layout.tags]  # after the functions', as wasm-ld
         rest = {}
