@@ -7,6 +7,7 @@ be matched by a regular expression, so instructions with them always end a run.
 """
 
 import re
+import sys
 from typing import Callable, Iterator
 
 from . import leb
@@ -28,6 +29,19 @@ IMM_PATTERNS.update({
 })
 # Counted vectors (br_table labels, typed select, catch clauses) have no pattern.
 COUNTED = VECTOR_KINDS
+
+# CPython before 3.11.5 matches some possessive repeats wrongly (python/cpython#106052:
+# one whose alternatives backtrack, as an LEB128's do, can end a run mid-instruction;
+# Debian 12's python3 is 3.11.2). There a run is a greedy repeat: the same match, since
+# nothing after the run can fail and send the engine back into it, only slower (the
+# engine keeps a backtracking point per instruction: 17% on esbuild's code).
+_POSSESSIVE_BROKEN = sys.version_info < (3, 11, 5)
+
+
+def run_of(alternatives: list[bytes]) -> bytes:
+    """The expression matching the longest run of `alternatives`, never backtracking
+    into it (possessive where the engine gets that right)."""
+    return b"(?:" + b"|".join(alternatives) + (b")*" if _POSSESSIVE_BROKEN else b")*+")
 
 
 def _byte_class(codes) -> bytes:
@@ -62,7 +76,7 @@ def run_pattern(wanted: Callable[[Op], bool], patterns: dict | None = None) -> r
             long = [re.escape(leb.write_unsigned(op.code)) for op in members if op.code >= 0x80]
             return b"(?:" + b"|".join(([_byte_class(short)] if short else []) + long) + b")"
         alts.append(re.escape(bytes((prefix,))) + b"(?:" + b"|".join(_alternatives(ops, opcode_pattern, patterns)) + b")")
-    return re.compile(b"(?:" + b"|".join(alts) + b")*+")
+    return re.compile(run_of(alts))
 
 
 def ops_outside_runs(data, pattern: re.Pattern, start: int = 0, end: int | None = None) -> Iterator[tuple[Op, tuple, int]]:

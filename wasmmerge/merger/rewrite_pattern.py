@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..binary import leb
 from ..binary.opcodes import PREFIXED, SINGLE, Op
-from ..binary.scan import COUNTED, IMM_PATTERNS, LEB, _byte_class
+from ..binary.scan import COUNTED, IMM_PATTERNS, LEB, _byte_class, run_of
 from ..binary.spaces import spaces_of
 
 # br_table's labels: a one-byte count n, then n + 1 label LEBs. Larger counts are rare and
@@ -90,7 +90,7 @@ def patch_pattern(active: frozenset) -> PatchPattern:
         group += len(kinds)
         fields[group] = numbered
         texts.append(text)
-    source = b"(?:" + b"|".join(skip_alts) + b")*+"
+    source = run_of(skip_alts)
     if texts:
         source += b"(?:" + b"|".join(texts) + b")?"
     return PatchPattern(re.compile(source), fields)
