@@ -11,6 +11,7 @@ section filled body by body, by several processes at once when it is large. `Wri
 from array import array
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
+from operator import add, itemgetter, sub
 from struct import Struct
 
 from ..binary import leb
@@ -66,6 +67,7 @@ class Patcher:
         self._offsets = array("q")  # each function's place in the code payload, after its head (_code)
         self._head_size = 0  # the payload's head: the function count
         self._custom_jobs = []  # (custom chunk, its place in _code's buffer, tombstone)
+        self._runs = []  # runs of consecutive bodies of one object (_body_runs)
         # Set by a link that reads no code relocation once the code is written (`_DeferredCode`).
         self.release_relocations = False
 
@@ -226,30 +228,31 @@ class Patcher:
         head = u32(len(functions))
         # Of each function's size field in the payload (after `head`): machine integers,
         # one per function of the program. And what filling each costs, to split the work
-        # by (patching a site costs far more than copying a byte).
-        offsets = array("q", bytes(8 * len(functions)))
-        costs = array("q", bytes(8 * len(functions)))
+        # by (patching a site costs far more than copying a byte). Taken a run of one
+        # object's consecutive bodies at a time (`_body_runs`), in C-level passes: a
+        # body's place is where it lies in its object, shifted.
+        offsets, costs = array("q"), array("q")
+        self._runs = runs = _body_runs(functions)
         at = 0
-        obj = bounds = None
-        for k, f in enumerate(functions):
-            offsets[k] = at
-            chunk = f.chunk
-            if chunk is None:
-                size = len(u32(len(f.body))) + len(f.body)
-                costs[k] = size
+        for start, stop, obj, j in runs:
+            if obj is None:  # a function the linker makes
+                body = functions[start].body
+                size = len(u32(len(body))) + len(body)
+                offsets.append(at)
+                costs.append(size)
+                at += size
+                continue
+            n = stop - start
+            fields = obj.size_fields
+            offsets.extend(map((at - fields[j]).__add__, fields[j:j + n]))
+            sizes = map(sub, fields[j + 1:j + n + 1], fields[j:j + n])
+            if obj.code_relocs is not None:
+                bounds = obj.code_bounds
+                sites = map(sub, bounds[j + 1:j + n + 1], bounds[j:j + n])
+                costs.extend(map(add, sizes, map(CODE_SITE_COST.__mul__, sites)))
             else:
-                if chunk.file is not obj:
-                    obj = chunk.file
-                    bounds = obj.code_bounds if obj.code_relocs is not None else None
-                    nfi = obj.num_imported[0]
-                    fields = obj.size_fields
-                j = chunk.index - nfi
-                size = fields[j + 1] - fields[j]
-                if bounds is not None:
-                    costs[k] = size + CODE_SITE_COST * (bounds[j + 1] - bounds[j])
-                else:
-                    costs[k] = size
-            at += size
+                costs.extend(sizes)
+            at += fields[j + n] - fields[j]
         self._offsets, self._head_size = offsets, len(head)
         # The custom sections' chunks follow the bodies, each section's payload after the
         # code's (a merged string table, .debug_str, is made whole already).
@@ -309,41 +312,58 @@ class Patcher:
     def _fill_bodies(self, payload, start: int, stop: int, base: int = 0):
         """Functions [start, stop) written to their places in `payload` (which holds the
         code's payload from its byte `base` on), each body copied and patched: a run of
-        consecutive bodies of one object (all of an object's, when every one is kept) is
-        copied in one slice and patched in one pass."""
-        functions, offsets = self.layout.functions, self._offsets
+        consecutive bodies of one object (`_body_runs`; all of an object's, when every
+        one is kept) is copied in one slice and patched in one pass."""
+        functions, offsets, runs = self.layout.functions, self._offsets, self._runs
         views = {}  # id(object) -> a memoryview of its bytes, so copying a body slices nothing
-        k = start
-        while k < stop:
-            chunk = functions[k].chunk
-            at = offsets[k] - base
-            if chunk is None:
-                body = functions[k].body
+        for r in range(max(bisect_right(runs, start, key=itemgetter(0)) - 1, 0), len(runs)):
+            run_start, run_stop, obj, j = runs[r]
+            if run_start >= stop:
+                break
+            first, last = max(start, run_start), min(stop, run_stop) - 1
+            at = offsets[first] - base
+            if obj is None:
+                body = functions[first].body
                 field = u32(len(body)) + body
                 payload[at:at + len(field)] = field
-                k += 1
                 continue
-            obj = chunk.file
-            # The run: bodies first..last of the object, one after another in its file.
-            first = last = chunk.index
-            k += 1
-            while k < stop and (chunk := functions[k].chunk) is not None and chunk.file is obj \
-                    and chunk.index == last + 1:
-                last += 1
-                k += 1
             view = views.get(id(obj))
             if view is None:
                 view = views[id(obj)] = memoryview(obj.data)
-            nfi = obj.num_imported[0]
-            begin, end = obj.size_fields[first - nfi], obj.size_fields[last - nfi + 1]
+            # The bodies first..last of the run, one after another in the object's file.
+            j_first, j_last = j + first - run_start, j + last - run_start
+            begin, end = obj.size_fields[j_first], obj.size_fields[j_last + 1]
             payload[at:at + end - begin] = view[begin:end]
             # The run's relocations: from its first body's to its last's. (Code has no
             # addresses: a location-relative type, a data one, finds 0 here.)
             columns = obj.code_relocs
             if columns is not None:
-                lo, hi = obj.code_bounds[first - nfi], obj.code_bounds[last - nfi + 1]
+                lo, hi = obj.code_bounds[j_first], obj.code_bounds[j_last + 1]
                 if lo != hi:
                     self._patch(payload, at - begin, obj, columns, lo, hi, 0)
+
+
+def _body_runs(functions) -> list[tuple[int, int, object, int]]:
+    """(first, end) of each run of `functions` (Layout.functions) that are consecutive
+    bodies of one object, with the object and the first's index among its defined
+    functions: their bytes lie end to end in its file. A function the linker makes is a
+    run of its own, object None."""
+    runs = []
+    k, count = 0, len(functions)
+    while k < count:
+        chunk = functions[k].chunk
+        if chunk is None:
+            runs.append((k, k + 1, None, 0))
+            k += 1
+            continue
+        obj, start, last = chunk.file, k, chunk.index
+        k += 1
+        while k < count and (chunk := functions[k].chunk) is not None and chunk.file is obj \
+                and chunk.index == last + 1:
+            last += 1
+            k += 1
+        runs.append((start, k, obj, last - (k - start) + 1 - obj.num_imported[0]))
+    return runs
 
 
 class _DeferredCode(Deferred):

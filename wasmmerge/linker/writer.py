@@ -127,6 +127,39 @@ class Writer(Patcher):
                 types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
                 for index in named_types:
                     types[index] = self.type_of(obj.module.types[index].comp)
+        custom_plan = self._custom_plan()
+        rest = {}
+
+        def meanwhile():  # what no code byte depends on: built while other processes patch, if any do
+            rest["head"] = self._sections_before_code(as_object)
+            rest["data"] = self._data()
+            rest["trailing"] = self._trailing_customs(with_names=not as_object)
+
+        code, payloads = self._code(meanwhile=meanwhile, customs=custom_plan)
+        data, data_count = rest["data"]
+        customs = [_section_pieces(CUSTOM, _name(name), merged.data if merged is not None else payloads[name])
+                   for name, _, _, merged in custom_plan]
+        customs += rest["trailing"]
+        parts = [MAGIC, *rest["head"]]
+        if data_count is not None:
+            parts.append(_section(DATACOUNT, u32(data_count)))
+        if layout.functions:
+            parts.append(code)
+        if data:
+            parts.append(data)
+        parts.extend(customs)
+        if opts.build_id and not as_object:  # (-r adds it last, after linking and reloc.*)
+            parts.append(self.build_id_section())
+        self._record_sections(parts)
+        # The code section is its pieces (see _code).
+        return [piece for part in parts for piece in (part if isinstance(part, list) else (part,))]
+
+    def _sections_before_code(self, as_object: bool) -> list:
+        """The sections from the type section to the element section. Their types follow
+        those the code's relocations name (`write_pieces`): imported functions' and tags',
+        then defined functions', then tags', as wasm-ld numbers them. Like wasm-ld, a
+        section with nothing in it is left out."""
+        layout, opts = self.layout, self.opts
         for imp in layout.imports:
             if imp.kind in (FUNC_KIND, TAG_KIND):
                 self.type_of(imp.desc)
@@ -139,20 +172,7 @@ class Writer(Patcher):
                 k = by_signature[id(f.signature)] = self.type_of(f.signature)
             func_types.append(k)
         tag_types = [self.type_of(t) for t in layout.tags]  # after the functions', as wasm-ld
-        rest = {}
-        custom_plan = self._custom_plan()
-
-        def data_and_names():  # built while other processes patch code and debug info, if any do
-            rest["data"] = self._data()
-            rest["trailing"] = self._trailing_customs(with_names=not as_object)
-
-        code, payloads = self._code(meanwhile=data_and_names, customs=custom_plan)
-        data, data_count = rest["data"]
-        customs = [_section_pieces(CUSTOM, _name(name), merged.data if merged is not None else payloads[name])
-                   for name, _, _, merged in custom_plan]
-        customs += rest["trailing"]
-        # Like wasm-ld, a section with nothing in it is left out.
-        parts = [MAGIC]
+        parts = []
         if self.types:
             parts.append(_section(TYPE, u32(len(self.types)) + b"".join(_functype(t) for t in self.types)))
         if layout.imports:
@@ -186,18 +206,7 @@ class Writer(Patcher):
             const = layout.const(layout.table_base, False)
             parts.append(_section(ELEMENT, b"\x01\x00" + const + u32(len(layout.table_entries))
                                   + _u32_run(s.out_index for s in layout.table_entries)))
-        if data_count is not None:
-            parts.append(_section(DATACOUNT, u32(data_count)))
-        if layout.functions:
-            parts.append(code)
-        if data:
-            parts.append(data)
-        parts.extend(customs)
-        if opts.build_id and not as_object:  # (-r adds it last, after linking and reloc.*)
-            parts.append(self.build_id_section())
-        self._record_sections(parts)
-        # The code section is its pieces (see _code).
-        return [piece for part in parts for piece in (part if isinstance(part, list) else (part,))]
+        return parts
 
     def _build_id(self) -> bytes:
         """--build-id: the id's bytes given (`0xHEX`), or a placeholder that the driver
