@@ -15,12 +15,13 @@ section's are its own.
 from array import array
 from bisect import bisect_left
 from itertools import compress
+from operator import attrgetter
 
 from ..binary.model import CODE, CUSTOM, DATA
 from ..custom import linking as linking_section
 from ..custom import reloc as reloc_section
 from ..errors import LinkError
-from .relocations import RELOC_TYPES, ROW_OF, SYMBOL_KINDS_FOR_TARGET, TYPE_KINDS
+from .relocations import RELOC_TYPES, ROW_OF, SYMBOL_KINDS_FOR_TARGET, TYPE_SELECTOR
 
 
 def fail(file, message, offset=None):
@@ -170,7 +171,7 @@ def read_relocations(obj, infos, section_name, raw, payload, code_info, data_inf
         obj.code_relocs, obj.code_bounds = columns, bounds
         # The object's types its code names, in the order it names them (what the writer
         # needs when every function is kept, without going through each function's).
-        obj.code_types = list(dict.fromkeys(compress(indices, map(TYPE_KINDS.__contains__, kinds))))
+        obj.code_types = list(dict.fromkeys(compress(indices, columns.kinds.translate(TYPE_SELECTOR))))
     elif target.id == DATA:
         obj.data_relocs, obj.data_bounds = columns, bounds
     else:
@@ -214,12 +215,21 @@ def _check_targets(obj, section_name, payload, kinds, indices):
         fail(obj.name, f"{section_name}: relocation {first} ({ROW_OF[kind].name}) {problem}", payload)
 
 
+_LIVE, _DISCARDED = attrgetter("live"), attrgetter("discarded")
+
+
+def all_kept(chunks) -> bool:
+    """Whether every chunk of `chunks` (an object's functions or data segments) is kept:
+    live, and not a COMDAT copy that lost (in C-level passes: a program has thousands)."""
+    return all(map(_LIVE, chunks)) and not any(map(_DISCARDED, chunks))
+
+
 def kept_runs(columns, chunks) -> tuple:
     """(columns, the runs of them that the kept chunks of `chunks` hold, in order): the
     whole section's in one when every chunk is kept (most objects)."""
     if columns is None:
         return None, ()
-    if all(chunk.live and not chunk.discarded for chunk in chunks):
+    if all_kept(chunks):
         return columns, ((0, len(columns)),)
     runs = []
     for chunk in chunks:

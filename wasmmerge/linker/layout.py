@@ -21,11 +21,12 @@ from .synthetic import UNREACHABLE_BODY, body, call
 from .tags import plan_tags
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL, SYMTAB_TABLE, UNDEFINED
 from .memory_plan import MemoryPlanner
-from .relocations import kinds_naming
+from .relocations import kinds_naming, selector
 
 # Relocations that may give a function a table slot: its address, or a GOT entry for it.
 _SLOT_KINDS = kinds_naming("table_slot", "global")
 _TABLE_SLOT_KINDS = kinds_naming("table_slot")  # always (a GOT entry: only a function's)
+_SLOT_SELECTOR, _TABLE_SLOT_SELECTOR = selector(_SLOT_KINDS), selector(_TABLE_SLOT_KINDS)
 
 class Planner(MemoryPlanner):
     """Builds a Layout from the resolved, marked symbol table."""
@@ -272,15 +273,20 @@ class Planner(MemoryPlanner):
         slot_of = slot_map(out)
         for obj in self.symtab.objects:
             resolved = obj.resolved
+            # A relocation through a global takes a slot only for a GOT entry of a
+            # function (PIC code): other objects' (__stack_pointer's) are not looked at.
+            # A relocation through a global takes a slot only for a GOT entry of a
+            # function (PIC code): other objects' (__stack_pointer's) are not looked at.
+            picked = _SLOT_SELECTOR if obj.names_got else _TABLE_SLOT_SELECTOR
             for columns, spans in (kept_runs(obj.code_relocs, obj.functions), kept_runs(obj.data_relocs, obj.datas)):
                 for lo, hi in spans:
-                    kinds = columns.kinds[lo:hi]
-                    if _SLOT_KINDS.isdisjoint(kinds):
-                        continue
                     # Only the relocations that can take a slot, picked in C-level passes (a
                     # function has a dozen relocations and takes an address at one or two).
-                    for kind, index in compress(zip(kinds, columns.indices[lo:hi]),
-                                                map(_SLOT_KINDS.__contains__, kinds)):
+                    kinds = columns.kinds[lo:hi]
+                    mask = kinds.translate(picked)
+                    if 1 not in mask:
+                        continue
+                    for kind, index in zip(compress(kinds, mask), compress(columns.indices[lo:hi], mask)):
                         sym = resolved[index]
                         if sym.table_slot is None and (kind in _TABLE_SLOT_KINDS or sym.kind == SYMTAB_FUNCTION) \
                                 and not sym.is_stub and sym.out_index is not None:

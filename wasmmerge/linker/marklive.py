@@ -18,11 +18,12 @@ object is live, the COMDAT copies that lost to another object's included; as in 
 from itertools import compress
 
 from .objects import FunctionChunk
-from .relocations import RELOC_TYPES, TYPE_KINDS
+from .relocations import RELOC_TYPES, TYPE_KINDS, selector
 from .symbols import SYMTAB_DATA, SYMTAB_FUNCTION, SYMTAB_GLOBAL
 
 
 SYMBOL_KINDS = frozenset(RELOC_TYPES) - TYPE_KINDS  # relocation types whose index is a symbol's
+_SYMBOL_SELECTOR = selector(SYMBOL_KINDS)
 # A function's address in the table, absolute (not the PIC, base-relative kind): against a
 # weak function nobody defines it is 0, and marks nothing (wasm-ld's MarkLive: the stub
 # such a function gets is only for calls).
@@ -106,6 +107,7 @@ class MarkLive:
         weak_stubs = set(map(id, self.symtab.weak_undefined_functions()))
         naming_stubs = {}  # id(object) -> whether its symbols include one of them
         function_chunk = FunctionChunk
+        symbol_selector = _SYMBOL_SELECTOR
         pending = self.pending
         waiting = {}  # id(object) -> its chunks reached before its relocations were taken
         while True:
@@ -140,7 +142,7 @@ class MarkLive:
                     self._follow_skipping_stub_slots(obj, columns, lo, hi, weak_stubs)
                     continue
             # The symbols named (a type relocation's index is a type's), in C-level passes.
-            named_symbols = compress(columns.indices[lo:hi], map(SYMBOL_KINDS.__contains__, columns.kinds[lo:hi]))
+            named_symbols = compress(columns.indices[lo:hi], columns.kinds[lo:hi].translate(symbol_selector))
             for sym in map(obj.resolved.__getitem__, named_symbols):
                 if not sym.live:
                     enqueue(sym, obj)

@@ -15,11 +15,11 @@ from ..binary.model import (CODE, CUSTOM, DATA, DATACOUNT, ELEMENT, EXPORT, FUNC
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, MEMORY_KIND, TABLE_KIND, TAG_KIND
 from ..errors import LinkError
 from ..outputs import joined
-from .chunk_relocs import kept_runs
+from .chunk_relocs import all_kept, kept_runs
 from .demangle_lazy import shown_symbol  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
 from .patching import Patcher
-from .relocations import TYPE_KINDS
+from .relocations import TYPE_KINDS, TYPE_SELECTOR
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
 
 u32 = leb.write_unsigned
@@ -114,7 +114,7 @@ class Writer(Patcher):
         # order), then imported functions', then defined functions'.
         for obj in self.symtab.objects:  # in the order wasm-ld's relocation scan meets them
             named_types = {}  # type indices in the order live code first names them
-            if obj.code_types is not None and all(chunk.live and not chunk.discarded for chunk in obj.functions):
+            if obj.code_types is not None and all_kept(obj.functions):
                 named_types = dict.fromkeys(obj.code_types)  # every function kept: the section's order
             else:
                 columns, runs = kept_runs(obj.code_relocs, obj.functions)
@@ -122,7 +122,7 @@ class Writer(Patcher):
                     kinds = columns.kinds[lo:hi]
                     if not TYPE_KINDS.isdisjoint(kinds):
                         named_types.update(dict.fromkeys(
-                            compress(columns.indices[lo:hi], map(TYPE_KINDS.__contains__, kinds))))
+                            compress(columns.indices[lo:hi], kinds.translate(TYPE_SELECTOR))))
             if named_types:
                 types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
                 for index in named_types:
