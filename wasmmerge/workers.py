@@ -56,6 +56,8 @@ def chunks(codes, parts: int) -> list[tuple[int, int]]:
 
 def split_by_cost(costs: list, parts: int) -> list[tuple[int, int]]:
     """(start, stop) of at most `parts` contiguous ranges of items of about equal total cost."""
+    if parts <= 1:  # (the linker's code fill with two processes: no pass over its thousands of bodies)
+        return [(0, len(costs))] if len(costs) else []
     total = sum(costs)
     bounds, start, done = [], 0, 0
     for i, cost in enumerate(costs):

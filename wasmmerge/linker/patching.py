@@ -356,13 +356,19 @@ def _body_runs(functions) -> list[tuple[int, int, object, int]]:
             runs.append((k, k + 1, None, 0))
             k += 1
             continue
-        obj, start, last = chunk.file, k, chunk.index
-        k += 1
-        while k < count and (chunk := functions[k].chunk) is not None and chunk.file is obj \
-                and chunk.index == last + 1:
-            last += 1
-            k += 1
-        runs.append((start, k, obj, last - (k - start) + 1 - obj.num_imported[0]))
+        obj = chunk.file
+        j = chunk.index - obj.num_imported[0]
+        rest = obj.functions[j:]
+        if functions[k:k + len(rest)] == rest:  # the rest of the object's, all kept (most): one C-level test
+            stop = k + len(rest)
+        else:
+            stop, last = k + 1, chunk.index
+            while stop < count and (chunk := functions[stop].chunk) is not None and chunk.file is obj \
+                    and chunk.index == last + 1:
+                last += 1
+                stop += 1
+        runs.append((k, stop, obj, j))
+        k = stop
     return runs
 
 
