@@ -319,10 +319,10 @@ def _link(opts, symtab, diag, pending) -> LinkResult:
         symtab.symbols["__tls_base"] = Symbol("__tls_base", SYMTAB_GLOBAL)
     segment_names = {output_segment_name(c.name, opts.merge_data_segments) for o in symtab.objects for c in o.datas}
     define_synthetic(symtab, opts.wasm64, segment_names, opts.shared_memory)
-    for name, sym in symtab.symbols.items():
-        if sym.defined and (sym.flags & (NO_STRIP | 0x20) or opts.export_all or name in opts.exports
-                            or (opts.export_table and name in TABLE_SYMBOLS)
-                            or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)):
+    for name, sym in symtab.symbols.items():  # (`defined`, a property, asked last: most are no root)
+        if (sym.flags & (NO_STRIP | 0x20) or opts.export_all or name in opts.exports
+                or (opts.export_table and name in TABLE_SYMBOLS)
+                or (opts.export_dynamic and not sym.hidden and sym.synthetic is None)) and sym.defined:
             roots.append(sym)
     # (NO_STRIP roots only the symbols of the symbol table: wasm-ld 14's MarkLive walks its
     # global symbols, so a local `__attribute__((used))` function or variable is collected

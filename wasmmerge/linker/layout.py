@@ -9,10 +9,11 @@ extends). The table holds null at slot 0 and address-taken functions from
 
 from array import array
 from itertools import compress
+from operator import attrgetter
 
 from ..binary.types import FUNC_KIND, GLOBAL_KIND, I32, I64, MEMORY_KIND, TABLE_KIND, FuncType, GlobalType
 from .exports import plan_exports
-from .chunk_relocs import kept_runs, named
+from .chunk_relocs import all_kept, kept_runs, named
 from .marklive import first_references
 from .features import features_allowed
 from .shared import init_memory_body, init_tls_body, zero_fill_body
@@ -27,6 +28,7 @@ from .relocations import kinds_naming, selector
 _SLOT_KINDS = kinds_naming("table_slot", "global")
 _TABLE_SLOT_KINDS = kinds_naming("table_slot")  # always (a GOT entry: only a function's)
 _SLOT_SELECTOR, _TABLE_SLOT_SELECTOR = selector(_SLOT_KINDS), selector(_TABLE_SLOT_KINDS)
+_NAME = attrgetter("name")
 
 class Planner(MemoryPlanner):
     """Builds a Layout from the resolved, marked symbol table."""
@@ -166,10 +168,15 @@ class Planner(MemoryPlanner):
             out.start = out.init_memory
             functions.append(OutFunction("__wasm_init_memory", FuncType((), ()), None, None))
         for obj in symtab.objects:
+            if all_kept(obj.functions):  # (most objects: their bodies in one piece)
+                for index, chunk in enumerate(obj.functions, base + len(functions)):
+                    chunk.out_index = index
+                functions += obj.functions  # as output functions (objects.py)
+                continue
             for chunk in obj.functions:
                 if chunk.live and not chunk.discarded:
                     chunk.out_index = base + len(functions)
-                    functions.append(chunk)  # as an output function (objects.py)
+                    functions.append(chunk)
         for obj in symtab.objects:  # symbols -> indices; names for the name section
             nfi = obj.num_imported[0]
             for sym in obj.resolved:
@@ -184,6 +191,8 @@ class Planner(MemoryPlanner):
             # A body kept that no resolved symbol names (a COMDAT copy that lost, a weak
             # definition overridden: --no-gc-sections keeps them) is named, as wasm-ld
             # names it, by the first of its object's own symbols defining it.
+            if None not in map(_NAME, obj.functions):  # (every body named: most objects)
+                continue
             unnamed = {chunk.index: chunk for chunk in obj.functions
                        if chunk.name is None and chunk.out_index is not None}
             if unnamed:
