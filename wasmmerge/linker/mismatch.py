@@ -29,15 +29,16 @@ def replace_mismatched_calls(symtab, pending=None) -> list:
         if not nfi:
             continue
         called = None
-        table = obj.symbol_table
+        table, resolved = obj.symbol_table, obj.resolved
+        types, import_types = obj.module.types, obj.imports.descs[FUNC_KIND]
         for k, (kind, flags, index) in enumerate(zip(table.kinds, table.flags, table.indices)):
             if kind != SYMTAB_FUNCTION or not flags & UNDEFINED or index >= nfi:
                 continue
-            sym = obj.resolved[k]
-            if sym.file is None or sym.signature is None:
-                continue
-            wanted = obj.module.types[obj.imports.descs[FUNC_KIND][index]].comp
+            sym = resolved[k]
             signature = sym.signature
+            if sym.file is None or signature is None:
+                continue
+            wanted = types[import_types[index]].comp
             # FuncType's equality without its (Python) __eq__: each object decodes its own types.
             if (wanted.params == signature.params and wanted.results == signature.results
                     if wanted.__class__ is FuncType is signature.__class__ else wanted == signature):
