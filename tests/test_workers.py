@@ -59,6 +59,8 @@ def test_chunks_are_contiguous_and_cover_every_body():
         assert [b[0] for b in bounds[1:]] == [b[1] for b in bounds[:-1]]
         assert bounds[0][0] == 0 and bounds[-1][1] == len(codes)
     assert chunks([], 4) == []
+    assert chunks([], 1) == []
+    assert chunks(codes, 1) == [(0, len(codes))]  # (one range: no pass over the costs)
 
 
 def test_worker_count():

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from wasmmerge.cli import cli
 from wasmmerge.linker import patching
 from wasmmerge.linker.driver import link
+from wasmmerge.linker.objects import FunctionChunk
 from wasmmerge.linker.options import parse_args
 from wasmmerge.outputs import OutputSet
 
@@ -74,3 +75,28 @@ def test_the_map_reads_the_module_the_output_then_holds(objects, tmp_path):
     assert run_wasm_ld([*args, f"-Map={tmp_path / 'ref.map'}", "-o", "x"], ref).returncode == 0
     assert out.read_bytes() == ref.read_bytes()
     assert (tmp_path / "ours.map").read_text() == (tmp_path / "ref.map").read_text().replace(str(ref), str(out))
+
+
+class _Object:
+    """What `_body_runs` reads of an object: its defined functions, after its imports."""
+
+    def __init__(self, bodies: int, imported: int):
+        self.num_imported = {0: imported}
+        self.functions = [FunctionChunk(self, imported + k) for k in range(bodies)]
+
+
+class _Made:
+    chunk = None  # a function the linker makes
+
+
+def test_runs_of_bodies_are_each_object_s_consecutive_kept_ones():
+    a, b, c = _Object(3, 2), _Object(4, 0), _Object(1, 5)
+    made = _Made()
+    # the linker's function; a's bodies all kept; b's without its second (collected); c's one
+    functions = [made, *a.functions, b.functions[0], *b.functions[2:], *c.functions]
+    assert patching._body_runs(functions) == [(0, 1, None, 0), (1, 4, a, 0), (4, 5, b, 0), (5, 7, b, 2),
+                                              (7, 8, c, 0)]
+    # bodies of one object out of their file's order are runs of their own
+    assert patching._body_runs([a.functions[1], a.functions[0], a.functions[2]]) == [(0, 1, a, 1), (1, 2, a, 0),
+                                                                                     (2, 3, a, 2)]
+    assert patching._body_runs([]) == []
