@@ -50,13 +50,17 @@ def _map(path: str, may_map: bool):
     cannot be mapped (empty, a pipe), or any once `may_map` is false, is read. Like
     wasm-ld, an input must not be truncated by another program while the link runs."""
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY)  # (no file object: a link maps hundreds of inputs)
+        try:
             if may_map:
                 try:
-                    return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                    return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
                 except (ValueError, OSError):  # empty, not a regular file, or no descriptor left
                     pass
-            return f.read()
+            with open(fd, "rb", closefd=False) as f:
+                return f.read()
+        finally:
+            os.close(fd)
     except OSError as err:
         raise LinkError(f"cannot open: {err.strerror or err}", file=path) from None
 
