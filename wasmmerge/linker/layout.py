@@ -77,7 +77,7 @@ class Planner(MemoryPlanner):
         seen = {}
         live_undefined = self.marker.live_undefined
         # In symbol-table order (first mention of each name), as wasm-ld lists its imports.
-        for sym in [s for s in self.symtab.symbols.values() if s in live_undefined]:
+        for sym in [s for s in self.symtab.symbols.values() if s in live_undefined] if live_undefined else ():
             if sym.kind not in (SYMTAB_FUNCTION, SYMTAB_GLOBAL):
                 continue
             if sym.kind == SYMTAB_FUNCTION and self._stubbed(sym):
@@ -141,7 +141,7 @@ class Planner(MemoryPlanner):
         # ... then a stub for each weak one in symbol-table order (made before GC), then
         # one `undefined_stub` per signature for --unresolved-symbols=ignore-all, in the
         # order its relocation scan meets them.
-        weak = [sym for sym in symtab.symbols.values() if id(sym) in stubbed and sym.weak]
+        weak = [sym for sym in symtab.symbols.values() if id(sym) in stubbed and sym.weak] if stubbed else []
         weak += [sym for sym in stubbed.values() if sym.weak and sym not in weak]  # local names
         # wasm-ld 14 makes an ignored undefined function a stub where its relocation scan
         # first meets it; met first where its address is taken, it has been given a table

@@ -36,7 +36,9 @@ def define_synthetic(symtab, wasm64: bool, segment_names, shared_memory: bool) -
     """Give every referenced-but-undefined linker name its synthetic definition."""
     as_data = []  # __memory_base and the like, named as globals (PIC code)
     for name, sym in symtab.symbols.items():
-        if sym.defined or sym.kind is None or (name in SHARED_MEMORY_ONLY and not shared_memory):
+        # (an object's definition first: most symbols, without the `defined` property's call)
+        if (sym.file is not None or sym.defined or sym.kind is None
+                or (name in SHARED_MEMORY_ONLY and not shared_memory)):
             continue
         if name in DATA_SYMBOLS and sym.kind == SYMTAB_DATA:
             sym.synthetic = "data"
