@@ -228,6 +228,12 @@ class ObjectFile(Entity):
     # The type of an entity by its index in the object's index space of its kind
     # (imports first), as a symbol names it.
 
+    def defined_signatures(self, first: int, stop: int) -> list:
+        """The signatures of its defined functions [first, stop) (counted among the defined
+        ones): each what its FunctionChunk's `signature` is, for a run of them at once."""
+        types = self.module.types
+        return [types[index].comp for index in self.module.funcs[first:stop]]
+
     def func_type_index(self, index: int) -> int:
         nfi = self.num_imported[FUNC_KIND]
         return self.imports.descs[FUNC_KIND][index] if index < nfi else self.module.funcs[index - nfi]

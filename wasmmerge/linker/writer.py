@@ -163,14 +163,20 @@ class Writer(Patcher):
         for imp in layout.imports:
             if imp.kind in (FUNC_KIND, TAG_KIND):
                 self.type_of(imp.desc)
-        # An object's functions share its few signatures: each is looked up once.
+        # An object's functions share its few signatures: each is looked up once. Taken a
+        # run of one object's bodies at a time (`_code` found them), without a property
+        # call per function.
         by_signature = {}
         func_types = []
-        for f in layout.functions:
-            k = by_signature.get(id(f.signature))
-            if k is None:
-                k = by_signature[id(f.signature)] = self.type_of(f.signature)
-            func_types.append(k)
+        functions = layout.functions
+        for start, stop, obj, first in self._runs:
+            signatures = ((functions[start].signature,) if obj is None
+                          else obj.defined_signatures(first, first + stop - start))
+            for signature in signatures:
+                k = by_signature.get(id(signature))
+                if k is None:
+                    k = by_signature[id(signature)] = self.type_of(signature)
+                func_types.append(k)
         tag_types = [self.type_of(t) for t in layout.tags]  # after the functions', as wasm-ld
         parts = []
         if self.types:
