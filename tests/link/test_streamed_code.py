@@ -100,3 +100,10 @@ def test_runs_of_bodies_are_each_object_s_consecutive_kept_ones():
     assert patching._body_runs([a.functions[1], a.functions[0], a.functions[2]]) == [(0, 1, a, 1), (1, 2, a, 0),
                                                                                      (2, 3, a, 2)]
     assert patching._body_runs([]) == []
+
+
+def test_small_fields_are_padded_leb128s_of_their_values():
+    from wasmmerge.linker.relocations import _padded_leb
+    table = patching._SMALL_FIELDS
+    assert len(table) == 5 * patching.SMALL_VALUES
+    assert all(table[5 * v:5 * v + 5] == _padded_leb(v, 5) for v in range(patching.SMALL_VALUES))
