@@ -7,6 +7,7 @@ Every other section is small and built from scratch here.
 """
 
 from itertools import compress
+from operator import attrgetter
 
 from ..binary import leb
 from ..binary.valtypes import write_valtype
@@ -37,6 +38,9 @@ SECTION_LABELS = {TYPE: "TYPE", IMPORT: "IMPORT", FUNCTION: "FUNCTION", TABLE: "
                   DATA: "DATA", TAG: "TAG"}
 
 
+_OUT_INDEX = attrgetter("out_index")
+
+
 def _name(text: str) -> bytes:
     raw = text.encode("utf-8")
     return u32(len(raw)) + raw
@@ -44,7 +48,10 @@ def _name(text: str) -> bytes:
 
 def _u32_run(values) -> bytes:
     """LEB128s one after another (a vector's entries: one per function of a program),
-    written into one buffer rather than joined from an object each."""
+    written into one buffer rather than joined from an object each; a list of values
+    below 128 (the function section's types, most often) is its own bytes."""
+    if isinstance(values, list) and (not values or max(values) < 0x80):
+        return bytes(values)
     out = bytearray()
     for value in values:
         if value < 0x80:
@@ -211,7 +218,7 @@ class Writer(Patcher):
         if layout.table_entries:
             const = layout.const(layout.table_base, False)
             parts.append(_section(ELEMENT, b"\x01\x00" + const + u32(len(layout.table_entries))
-                                  + _u32_run(s.out_index for s in layout.table_entries)))
+                                  + _u32_run(map(_OUT_INDEX, layout.table_entries))))
         return parts
 
     def _build_id(self) -> bytes:
