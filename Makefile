@@ -24,11 +24,16 @@ all: test
 
 setup: $(STAMP) wabt
 
+# (Debian's python3 makes venvs only with python3-venv: installed where missing, or, where
+# it cannot be, the python3 on PATH is used instead.)
 $(RUNTIME_STAMP): pyproject.toml
-	@[ "$(PYTHON)" != "$(SYSTEM_PYTHON)" ] || $(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
+	@py="$(PYTHON)"; \
+	if [ "$$py" = "$(SYSTEM_PYTHON)" ] && ! $$py -c 'import ensurepip' 2>/dev/null; then \
 	  echo "installing python3-venv from Debian packages"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; }
-	$(PYTHON) -m venv $(VENV)
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; } \
+	    || { echo "python3-venv could not be installed: making the venv with the python3 on PATH"; py=python3; }; \
+	fi; \
+	echo "$$py -m venv $(VENV)"; $$py -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
 	touch $(RUNTIME_STAMP)
