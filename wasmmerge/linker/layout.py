@@ -284,8 +284,6 @@ class Planner(MemoryPlanner):
             resolved = obj.resolved
             # A relocation through a global takes a slot only for a GOT entry of a
             # function (PIC code): other objects' (__stack_pointer's) are not looked at.
-            # A relocation through a global takes a slot only for a GOT entry of a
-            # function (PIC code): other objects' (__stack_pointer's) are not looked at.
             picked = _SLOT_SELECTOR if obj.names_got else _TABLE_SLOT_SELECTOR
             for columns, spans in (kept_runs(obj.code_relocs, obj.functions), kept_runs(obj.data_relocs, obj.datas)):
                 for lo, hi in spans:

@@ -6,8 +6,8 @@ reloc.* section parser); this module adds what only the linker needs.
 
 from ..custom.reloc_types import BY_NAME, HAS_ADDEND, RELOC_TYPES, RelocType
 
-__all__ = ["BY_NAME", "HAS_ADDEND", "RELOC_TYPES", "ROW_OF", "RelocType", "TYPE_KINDS", "TYPE_SELECTOR", "kinds_naming", "selector",
-           "SYMBOL_KINDS_FOR_TARGET", "encode_field"]
+__all__ = ["BY_NAME", "HAS_ADDEND", "RELOC_TYPES", "ROW_OF", "RelocType", "TYPE_KINDS", "TYPE_SELECTOR",
+           "kinds_naming", "selector", "SYMBOL_KINDS_FOR_TARGET", "encode_field"]
 
 # Each type's row by its number (relocations are kept as numbers: see objects.py).
 ROW_OF = tuple(RELOC_TYPES.get(number) for number in range(max(RELOC_TYPES) + 1))

@@ -20,7 +20,7 @@ from .chunk_relocs import all_kept, kept_runs
 from .demangle_lazy import shown_symbol  # the grammar loads at the first C++ name
 from .features import encode_features, merged_producers
 from .patching import Patcher
-from .relocations import TYPE_KINDS, TYPE_SELECTOR
+from .relocations import TYPE_SELECTOR
 from .strings import STRINGS, MergedStrings, llvm_string_map_order
 
 u32 = leb.write_unsigned
@@ -126,10 +126,9 @@ class Writer(Patcher):
             else:
                 columns, runs = kept_runs(obj.code_relocs, obj.functions)
                 for lo, hi in runs:
-                    kinds = columns.kinds[lo:hi]
-                    if not TYPE_KINDS.isdisjoint(kinds):
-                        named_types.update(dict.fromkeys(
-                            compress(columns.indices[lo:hi], kinds.translate(TYPE_SELECTOR))))
+                    mask = columns.kinds[lo:hi].translate(TYPE_SELECTOR)
+                    if 1 in mask:
+                        named_types.update(dict.fromkeys(compress(columns.indices[lo:hi], mask)))
             if named_types:
                 types = self.obj_types[id(obj)] = [None] * len(obj.module.types)
                 for index in named_types:
