@@ -88,8 +88,11 @@ test: setup toolchain
 test-fast: setup toolchain
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q -m "not slow"
 
+# Every benchmark runs, so that each prints its numbers; one that fails or misses its
+# target is named at the end, and the status is then 1.
 bench: setup toolchain
-	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@failed=""; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "failed or missed a target:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) build out fixtures/build .pytest_cache
