@@ -28,7 +28,7 @@ import time
 import zlib
 
 from ..errors import WasmError
-from .objects import RelocationReader, read_later_relocations, relocations_alone, relocations_read
+from .objects import RelocationReader, read_later_relocations, relocations_read
 
 _LIMIT = struct.Struct("<q")  # the child reads units below this index
 _CURRENT = struct.Struct("<q")  # (after the limit) the unit the child is reading; past the last when done
@@ -84,12 +84,9 @@ class Prefetch:
                     return
                 _CURRENT.pack_into(shared, _LIMIT.size, k)
                 try:
-                    if part is None:
-                        record = marshal.dumps(relocations_alone(name, data))
-                    else:
-                        if reader is None or reader.data is not data:
-                            reader = RelocationReader(name, data)
-                        record = marshal.dumps(reader.read(part))
+                    if reader is None or reader.data is not data:
+                        reader = RelocationReader(name, data)
+                    record = marshal.dumps(reader.read(part))
                 except Exception:  # this process reports it when it reads the object itself
                     continue
                 if at + len(record) > len(shared):
