@@ -3,7 +3,7 @@
 The driver first reads every object without its relocations (`objects.LATER`) and enters
 its symbols; meanwhile a forked process reads the objects' relocations, the costliest
 part of reading an object (an entry per relocated site), from the first object on,
-reading no more of each object than they need (`objects.relocations_alone`), and
+reading no more of each object than they need (`objects.RelocationReader`), and
 publishes them. The work comes in units: an object, or a part of a large one
 (`objects.relocation_parts`: a run of its reloc.* sections), so that a link of a few
 large objects is shared too. Marking then takes the relocations as it needs them
